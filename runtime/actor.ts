@@ -1,0 +1,101 @@
+import type { CancelTimer, Clock, Timers } from './clock.js';
+import type { RuntimeError } from './errors.js';
+import type { Transferable } from './frames.js';
+import type { Logger } from './log.js';
+import type { MailboxConfig } from './mailbox.js';
+import type { ActorName, Message, ReplyOf } from './message.js';
+import type { Random } from './random.js';
+import type { StoreOpener } from './storage/kv-store.js';
+import type { PeerTransport, TransportOpener } from './transport.js';
+
+/**
+ * An actor: private state behind one message handler. The runtime runs one turn at a
+ * time per actor (a turn is `receive` until its promise settles), so an actor never sees
+ * two of its messages at once. Everything outside the actor (time, randomness, logs, disk,
+ * network, other actors) arrives through its `ActorContext`.
+ */
+export interface Actor<M extends Message> {
+  /** Recovers from durable state. Runs before the first message, and again after each restart. */
+  start?(): Promise<void> | void;
+  /** Handles one message. Throwing crashes the actor: the supervisor restarts it from durable state. */
+  receive(message: M, meta: MessageMeta): Promise<void> | void;
+  /** Flushes and closes what the actor opened. No message arrives after `stop` begins. */
+  stop?(): Promise<void> | void;
+  /** A JSON-able view of the actor's state for `inspect` (control plane, tests). */
+  inspect?(): unknown;
+}
+
+export interface Replier {
+  /** Answers the ask with `value`; only the first answer counts. */
+  ok(value: unknown, transfer?: readonly Transferable[]): void;
+  /** Fails the ask; the asker's promise rejects with a `RemoteError` carrying this error's code. */
+  fail(error: unknown): void;
+}
+
+export interface MessageMeta {
+  /** The sending actor, or a local source: `timer`, `transport:<channel>`, `external`. */
+  readonly from: string;
+  /** Present when the message is an ask. */
+  readonly reply: Replier | undefined;
+}
+
+export type SendResult =
+  | { readonly status: 'sent' }
+  | { readonly status: 'rejected'; readonly error: RuntimeError }
+  | { readonly status: 'dropped' };
+
+export interface RequestOptions {
+  /** Every request has a deadline; there is no default. */
+  readonly timeoutMs: number;
+  readonly transfer?: readonly Transferable[];
+}
+
+export interface ActorContext<M extends Message> {
+  readonly name: ActorName;
+  readonly replicaId: string;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly log: Logger;
+  readonly openStore: StoreOpener;
+  /** Opens a peer channel whose incoming frames arrive in this actor's mailbox as `toMessage(from, bytes)`. */
+  openTransport(channel: string, toMessage: (from: string, bytes: Uint8Array) => M): Promise<PeerTransport>;
+  /** One-way message to another actor of this replica. Never blocks; says what happened. */
+  send(to: ActorName, message: Message, transfer?: readonly Transferable[]): SendResult;
+  /** Ask another actor; resolves with its reply, rejects on timeout, overload or failure. */
+  request<Q extends Message>(to: ActorName, message: Q, options: RequestOptions): Promise<ReplyOf<Q>>;
+  /** Delivers `message` to this actor after `delayMs` (a tick, a retry). */
+  after(delayMs: number, message: M): CancelTimer;
+}
+
+export type ActorFactory<M extends Message, O> = (context: ActorContext<M>, options: O) => Actor<M>;
+
+/**
+ * How a placement finds and configures an actor. `module` is the URL of the compiled
+ * module that exports the factory as `exportName`: a worker thread imports it by URL, the
+ * simulator imports the same module, so both run the same actor code.
+ */
+export interface ActorSpec {
+  readonly name: ActorName;
+  readonly module: string;
+  readonly exportName: string;
+  /** Structured-cloneable options handed to the factory. */
+  readonly options: unknown;
+  readonly mailbox: MailboxConfig;
+  /** Limit on this actor's own outstanding requests. */
+  readonly maxInFlightRequests?: number;
+}
+
+/** What a placement gives the host of one actor. */
+export interface ActorEnvironment {
+  readonly replicaId: string;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly random: Random;
+  readonly log: Logger;
+  readonly openStore: StoreOpener;
+  readonly openTransport: TransportOpener;
+  /** Runs `fn` once the current synchronous work is done (a microtask; the simulator's step end). */
+  defer(fn: () => void): void;
+  /** The actor threw: the placement tears it down and the supervisor decides what next. */
+  onCrash(error: unknown): void;
+}

@@ -1,0 +1,17 @@
+/**
+ * The peer transport seam: opaque frames between replicas of one group. Raft tolerates
+ * loss, duplication and reordering, so `send` is fire-and-forget. Production implements it
+ * over NATS subjects scoped to the group; the simulator over its faulty network.
+ */
+export interface PeerTransport {
+  /** This replica's id within the group. */
+  readonly self: string;
+  /** Queues `bytes` for `peer`; false when refused locally (unknown peer, frame too large, closed). */
+  send(peer: string, bytes: Uint8Array): boolean;
+  /** Registers the handler for frames from peers; one handler per channel. */
+  onFrame(handler: (from: string, bytes: Uint8Array) => void): void;
+  close(): Promise<void>;
+}
+
+/** Opens the transport channel `channel` (e.g. `raft`) of this replica. */
+export type TransportOpener = (channel: string) => Promise<PeerTransport>;
