@@ -90,8 +90,9 @@ export class ActorHost<M extends Message> extends Endpoint {
       await this.actor.start?.();
       this.inTurn = false;
     } catch (error) {
+      // A failed recovery is a crash, and the placement that asked for the start hears of it too.
       this.crash(error);
-      return;
+      throw error;
     }
     if (this.state !== 'starting') return;
     this.hostState = 'running';

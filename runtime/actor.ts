@@ -60,7 +60,7 @@ export interface ActorContext<M extends Message> {
   /** Opens a peer channel whose incoming frames arrive in this actor's mailbox as `toMessage(from, bytes)`. */
   openTransport(channel: string, toMessage: (from: string, bytes: Uint8Array) => M): Promise<PeerTransport>;
   /** One-way message to another actor of this replica. Never blocks; says what happened. */
-  send(to: ActorName, message: Message, transfer?: readonly Transferable[]): SendResult;
+  send<T extends Message>(to: ActorName, message: T, transfer?: readonly Transferable[]): SendResult;
   /** Ask another actor; resolves with its reply, rejects on timeout, overload or failure. */
   request<Q extends Message>(to: ActorName, message: Q, options: RequestOptions): Promise<ReplyOf<Q>>;
   /** Delivers `message` to this actor after `delayMs` (a tick, a retry). */

@@ -79,7 +79,7 @@ export class Endpoint {
     return this.pending.size;
   }
 
-  send(to: string, message: Message, transfer?: readonly Transferable[]): SendResult {
+  send<T extends Message>(to: string, message: T, transfer?: readonly Transferable[]): SendResult {
     const link = this.usableLink(to);
     if (!(link instanceof OutboundLink)) return this.refuse(link);
     if (!link.hasCredit()) return this.overloaded(link);

@@ -1,0 +1,598 @@
+/**
+ * The replica process configuration: where it comes from, and what is valid.
+ *
+ * Sources, highest precedence first: command-line flags, environment variables
+ * (`RAFTNS_*`), a JSON config file (`--config` or `RAFTNS_CONFIG`), defaults. Each value is
+ * validated where it comes from, so an error names its source and field:
+ *
+ *   --dns "x": expected host:port, such as 127.0.0.1:53 or [::1]:53
+ *   RAFTNS_NATS_URLS "http://a": expected a nats:// or tls:// URL ...
+ *   config file /etc/raftns.json: nats.urls: expected an array, got string
+ *
+ * `loadConfig` is pure apart from reading the config file: it never exits and never reads
+ * `process.env` itself.
+ */
+
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+// ---------------------------------------------------------------------------------------
+// The configuration
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * How this replica's DNS listener answers (see DESIGN §4 "Reads"):
+ * `linearizable` by ReadIndex, `lease` on the leader, or `bounded:<ms>` on any replica
+ * that heard from the leader within that many milliseconds.
+ */
+export type ReadMode = 'linearizable' | 'lease' | `bounded:${number}`;
+
+/** Largest staleness a `bounded:<ms>` read mode may allow. */
+export const BOUNDED_STALENESS_MS_MAX = 3_600_000;
+
+export interface ReplicaConfig {
+  /** Cluster name; a NATS subject token (`raftns.<cluster>.<region>...`). */
+  readonly cluster: string;
+  /** Region name; a NATS subject token. */
+  readonly region: string;
+  /** This replica's identity, stable across restarts; a NATS subject token. */
+  readonly instanceId: string;
+  /** Directory of the replica's durable state (RocksDB). */
+  readonly dataDir: string;
+  readonly nats: {
+    /** Client URLs of the NATS cluster (nats:// or tls://), at least one. */
+    readonly urls: readonly string[];
+    /** NATS credentials file, if the servers require one. */
+    readonly credsFile?: string;
+  };
+  readonly dns: {
+    /** Addresses of the DNS listeners (UDP and TCP), as host:port. */
+    readonly listen: readonly string[];
+  };
+  readonly readMode: ReadMode;
+  readonly log: { readonly level: LogLevel };
+  readonly shutdown: {
+    /** How long a graceful shutdown may drain in-flight work before it is cut short. */
+    readonly drainTimeoutMs: number;
+  };
+  /** Actor restart budget and backoff (see runtime/supervisor/restart-policy.ts). */
+  readonly supervision: {
+    readonly maxRestarts: number;
+    readonly windowMs: number;
+    readonly backoffBaseMs: number;
+    readonly backoffMaxMs: number;
+  };
+}
+
+export type ConfigResult =
+  | { readonly ok: true; readonly config: ReplicaConfig }
+  | { readonly ok: false; readonly errors: readonly string[] };
+
+export interface LoadConfigInput {
+  /** Command-line arguments after the script name (`process.argv.slice(2)`). */
+  readonly argv: readonly string[];
+  /** The environment (`process.env`). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Validation of single values
+
+const NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
+const READ_MODE_RE = /^(?:linearizable|lease|bounded:([1-9][0-9]{0,9}))$/;
+const HOSTNAME_RE =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const NATS_URLS_MAX = 32;
+const DNS_LISTENERS_MAX = 16;
+
+function isNatsUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  return (url.protocol === 'nats:' || url.protocol === 'tls:') && url.hostname !== '';
+}
+
+/** Splits `host:port` or `[v6]:port`; undefined when malformed. Port 0 means "any free port". */
+export function parseHostPort(value: string): { host: string; port: number } | undefined {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):([0-9]{1,5})$/.exec(value);
+  if (match === null) return undefined;
+  const v6 = match[1];
+  const host = v6 ?? match[2] ?? '';
+  const port = Number(match[3]);
+  if (port > 65_535) return undefined;
+  if (v6 !== undefined) return isIP(v6) === 6 ? { host: v6, port } : undefined;
+  return isIP(host) === 4 || HOSTNAME_RE.test(host) ? { host, port } : undefined;
+}
+
+function isReadMode(value: unknown): value is ReadMode {
+  if (typeof value !== 'string') return false;
+  const match = READ_MODE_RE.exec(value);
+  return match !== null && (match[1] === undefined || Number(match[1]) <= BOUNDED_STALENESS_MS_MAX);
+}
+
+const nameSchema = z.string().regex(NAME_RE, 'expected 1-64 letters, digits, "-" or "_"');
+const pathSchema = z.string().min(1, 'expected a non-empty path');
+const natsUrlSchema = z
+  .string()
+  .refine(isNatsUrl, 'expected a nats:// or tls:// URL, such as nats://127.0.0.1:4222');
+const hostPortSchema = z
+  .string()
+  .refine((v) => parseHostPort(v) !== undefined, 'expected host:port, such as 127.0.0.1:53 or [::1]:53');
+const readModeSchema = z.custom<ReadMode>(
+  isReadMode,
+  `expected "linearizable", "lease" or "bounded:<ms>" with 1 <= ms <= ${BOUNDED_STALENESS_MS_MAX}`,
+);
+const logLevelSchema = z.enum(LOG_LEVELS, `expected one of ${LOG_LEVELS.join(', ')}`);
+
+function intSchema(min: number, max: number) {
+  const message = `expected an integer from ${min} to ${max}`;
+  return z.number(message).int(message).min(min, message).max(max, message);
+}
+
+/**
+ * Every configurable value: its place in the config, its flag and environment variable
+ * (if any), how to read it from text, its schema and its default.
+ */
+interface FieldSpec {
+  readonly path: readonly [string] | readonly [string, string];
+  readonly flag?: string;
+  readonly env: string;
+  readonly text: 'string' | 'list' | 'int';
+  readonly schema: z.ZodType;
+  /** The default; a field with none must be set unless it is `optional`. */
+  readonly fallback?: unknown;
+  readonly optional?: true;
+}
+
+const FIELDS: readonly FieldSpec[] = [
+  {
+    path: ['cluster'],
+    flag: 'cluster',
+    env: 'RAFTNS_CLUSTER',
+    text: 'string',
+    schema: nameSchema,
+    fallback: 'local',
+  },
+  {
+    path: ['region'],
+    flag: 'region',
+    env: 'RAFTNS_REGION',
+    text: 'string',
+    schema: nameSchema,
+    fallback: 'local',
+  },
+  {
+    path: ['instanceId'],
+    flag: 'instance-id',
+    env: 'RAFTNS_INSTANCE_ID',
+    text: 'string',
+    schema: nameSchema,
+  },
+  { path: ['dataDir'], flag: 'data-dir', env: 'RAFTNS_DATA_DIR', text: 'string', schema: pathSchema },
+  {
+    path: ['nats', 'urls'],
+    flag: 'nats',
+    env: 'RAFTNS_NATS_URLS',
+    text: 'list',
+    schema: z
+      .array(natsUrlSchema, 'expected an array of URLs')
+      .min(1, 'expected at least one URL')
+      .max(NATS_URLS_MAX, `expected at most ${NATS_URLS_MAX} URLs`),
+    fallback: ['nats://127.0.0.1:4222'],
+  },
+  {
+    path: ['nats', 'credsFile'],
+    flag: 'nats-creds',
+    env: 'RAFTNS_NATS_CREDS',
+    text: 'string',
+    schema: pathSchema,
+    optional: true,
+  },
+  {
+    path: ['dns', 'listen'],
+    flag: 'dns',
+    env: 'RAFTNS_DNS_LISTEN',
+    text: 'list',
+    schema: z
+      .array(hostPortSchema, 'expected an array of host:port strings')
+      .min(1, 'expected at least one host:port')
+      .max(DNS_LISTENERS_MAX, `expected at most ${DNS_LISTENERS_MAX} listeners`),
+    fallback: ['127.0.0.1:5353'],
+  },
+  {
+    path: ['readMode'],
+    flag: 'read-mode',
+    env: 'RAFTNS_READ_MODE',
+    text: 'string',
+    schema: readModeSchema,
+    fallback: 'linearizable',
+  },
+  {
+    path: ['log', 'level'],
+    flag: 'log-level',
+    env: 'RAFTNS_LOG_LEVEL',
+    text: 'string',
+    schema: logLevelSchema,
+    fallback: 'info',
+  },
+  {
+    path: ['shutdown', 'drainTimeoutMs'],
+    env: 'RAFTNS_SHUTDOWN_DRAIN_TIMEOUT_MS',
+    text: 'int',
+    schema: intSchema(0, 600_000),
+    fallback: 5_000,
+  },
+  {
+    path: ['supervision', 'maxRestarts'],
+    env: 'RAFTNS_SUPERVISION_MAX_RESTARTS',
+    text: 'int',
+    schema: intSchema(0, 1_000),
+    fallback: 5,
+  },
+  {
+    path: ['supervision', 'windowMs'],
+    env: 'RAFTNS_SUPERVISION_WINDOW_MS',
+    text: 'int',
+    schema: intSchema(1, 86_400_000),
+    fallback: 60_000,
+  },
+  {
+    path: ['supervision', 'backoffBaseMs'],
+    env: 'RAFTNS_SUPERVISION_BACKOFF_BASE_MS',
+    text: 'int',
+    schema: intSchema(1, 3_600_000),
+    fallback: 100,
+  },
+  {
+    path: ['supervision', 'backoffMaxMs'],
+    env: 'RAFTNS_SUPERVISION_BACKOFF_MAX_MS',
+    text: 'int',
+    schema: intSchema(1, 3_600_000),
+    fallback: 10_000,
+  },
+];
+
+/** Names the config file; not itself a config field. */
+const CONFIG_FLAG = 'config';
+const CONFIG_ENV = 'RAFTNS_CONFIG';
+
+const fieldKey = (field: FieldSpec) => field.path.join('.');
+
+/** Values found in one source, keyed by dotted field path. */
+type Layer = Map<string, unknown>;
+
+// ---------------------------------------------------------------------------------------
+// Reading each source
+
+function quote(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  const shown = text === undefined ? String(value) : text;
+  return JSON.stringify(shown.length > 80 ? `${shown.slice(0, 77)}...` : shown);
+}
+
+/** Converts flag or environment text to the field's value type; a string error if it cannot. */
+function fromText(field: FieldSpec, raw: string): { value: unknown } | { error: string } {
+  switch (field.text) {
+    case 'string':
+      return { value: raw };
+    case 'list':
+      return {
+        value: raw
+          .split(',')
+          .map((item) => item.trim())
+          .filter((item) => item !== ''),
+      };
+    case 'int':
+      return /^-?[0-9]{1,16}$/.test(raw.trim())
+        ? { value: Number(raw.trim()) }
+        : { error: 'expected an integer' };
+  }
+}
+
+/** Validates one text value; pushes `<label> "<raw>": <problem>` on failure. */
+function readText(field: FieldSpec, raw: string, label: string, layer: Layer, errors: string[]): void {
+  const converted = fromText(field, raw);
+  if ('error' in converted) {
+    errors.push(`${label} ${quote(raw)}: ${converted.error}`);
+    return;
+  }
+  const parsed = field.schema.safeParse(converted.value);
+  if (parsed.success) {
+    layer.set(fieldKey(field), parsed.data);
+  } else {
+    const entries = Array.isArray(converted.value) ? converted.value.length : 0;
+    errors.push(`${label} ${quote(raw)}: ${describeIssues(parsed.error.issues, entries > 1)}`);
+  }
+}
+
+/** For a flag or env value: one problem line, naming the entry of a list of several. */
+function describeIssues(issues: readonly z.core.$ZodIssue[], nameEntries: boolean): string {
+  return issues
+    .map((issue) => {
+      const index = issue.path[0];
+      return nameEntries && typeof index === 'number'
+        ? `entry ${index + 1}: ${issue.message}`
+        : issue.message;
+    })
+    .join('; ');
+}
+
+function readFlags(argv: readonly string[], errors: string[]): { layer: Layer; configPath?: string } {
+  const layer: Layer = new Map();
+  const byFlag = new Map<string, FieldSpec>();
+  for (const field of FIELDS) if (field.flag !== undefined) byFlag.set(field.flag, field);
+  const known = [...byFlag.keys(), CONFIG_FLAG];
+  const options = Object.fromEntries(known.map((name) => [name, { type: 'string' as const }]));
+  // Non-strict parsing with tokens, so every problem is reported in our words, not thrown.
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const seen = new Set<string>();
+  let configPath: string | undefined;
+  // The argument right after an unknown flag is most likely its value: report the flag only.
+  let unknownFlagIndex = -2;
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      if (token.index !== unknownFlagIndex + 1) {
+        errors.push(`unexpected argument ${quote(token.value)}: every setting is a --flag`);
+      }
+      continue;
+    }
+    if (token.kind === 'option-terminator') continue;
+    const flag = token.rawName;
+    if (!known.includes(token.name) || !flag.startsWith('--')) {
+      errors.push(`unknown flag ${flag}; known flags: ${known.map((name) => `--${name}`).join(', ')}`);
+      if (token.inlineValue !== true) unknownFlagIndex = token.index;
+      continue;
+    }
+    if (seen.has(token.name)) {
+      errors.push(`${flag} given more than once`);
+      continue;
+    }
+    seen.add(token.name);
+    const raw = token.value;
+    if (raw === undefined || (!token.inlineValue && raw.startsWith('--'))) {
+      errors.push(`${flag}: expected a value`);
+      continue;
+    }
+    if (token.name === CONFIG_FLAG) {
+      if (raw === '') errors.push(`${flag}: expected a non-empty path`);
+      else configPath = raw;
+      continue;
+    }
+    const field = byFlag.get(token.name);
+    if (field !== undefined) readText(field, raw, flag, layer, errors);
+  }
+  return configPath === undefined ? { layer } : { layer, configPath };
+}
+
+function readEnv(env: LoadConfigInput['env'], errors: string[]): Layer {
+  const layer: Layer = new Map();
+  for (const field of FIELDS) {
+    const raw = env[field.env];
+    // An empty variable counts as unset, as with `FOO= command` or an empty compose entry.
+    if (raw === undefined || raw === '') continue;
+    readText(field, raw, field.env, layer, errors);
+  }
+  return layer;
+}
+
+/** The config file's shape: the config's own, every field optional, unknown keys rejected. */
+const fileSchema = (() => {
+  const top: Record<string, z.ZodType> = {};
+  const nested = new Map<string, Record<string, z.ZodType>>();
+  for (const field of FIELDS) {
+    const [first, second] = field.path;
+    if (second === undefined) {
+      top[first] = field.schema.optional();
+    } else {
+      const group = nested.get(first) ?? {};
+      group[second] = field.schema.optional();
+      nested.set(first, group);
+    }
+  }
+  for (const [name, shape] of nested) top[name] = z.strictObject(shape).optional();
+  return z.strictObject(top);
+})();
+
+function lineAndColumn(text: string, position: number): string {
+  const before = text.slice(0, position);
+  const line = before.split('\n').length;
+  const column = position - before.lastIndexOf('\n');
+  return `line ${line} column ${column}`;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current = root;
+  for (const part of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[part];
+  }
+  return current;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+function describeFileIssue(issue: z.core.$ZodIssue, root: unknown): string {
+  const where = formatPath(issue.path);
+  const actual = valueAt(root, issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys
+      .map((key) => `unknown field ${JSON.stringify(where === '' ? key : `${where}.${key}`)}`)
+      .join('; ');
+  }
+  // zod reports a non-integer number as invalid_type "int"; our own message says more.
+  if (issue.code === 'invalid_type' && issue.expected !== 'int') {
+    const expected = issue.expected === 'object' ? 'an object' : issue.expected;
+    return `${where === '' ? '' : `${where}: `}expected ${expected}, got ${typeName(actual)}`;
+  }
+  if (where === '') return issue.message;
+  const shown =
+    typeof actual === 'string' ? ` ${quote(actual)}` : typeof actual === 'number' ? ` ${actual}` : '';
+  return `${where}${shown}: ${issue.message}`;
+}
+
+function readFile(path: string, errors: string[]): Layer {
+  const layer: Layer = new Map();
+  const label = `config file ${path}`;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    errors.push(`${label}: cannot read it (${code ?? String(error)})`);
+    return layer;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const position = /at position (\d+)/.exec(message)?.[1];
+    errors.push(
+      position === undefined
+        ? `${label}: not valid JSON (${message.split('\n').join(' ')})`
+        : `${label}: not valid JSON at ${lineAndColumn(text, Number(position))} (${message})`,
+    );
+    return layer;
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    errors.push(`${label}: expected a JSON object, got ${typeName(json)}`);
+    return layer;
+  }
+  const parsed = fileSchema.safeParse(json);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) errors.push(`${label}: ${describeFileIssue(issue, json)}`);
+    return layer;
+  }
+  for (const field of FIELDS) {
+    const value = valueAt(parsed.data, field.path);
+    if (value !== undefined) layer.set(fieldKey(field), value);
+  }
+  return layer;
+}
+
+// ---------------------------------------------------------------------------------------
+// Merging
+
+/** The merged configuration's shape: every field present except the optional ones. */
+const replicaConfigSchema = z.strictObject({
+  cluster: nameSchema,
+  region: nameSchema,
+  instanceId: nameSchema,
+  dataDir: pathSchema,
+  nats: z.strictObject({ urls: z.array(natsUrlSchema).min(1), credsFile: pathSchema.optional() }),
+  dns: z.strictObject({ listen: z.array(hostPortSchema).min(1) }),
+  readMode: readModeSchema,
+  log: z.strictObject({ level: logLevelSchema }),
+  shutdown: z.strictObject({ drainTimeoutMs: z.number().int().nonnegative() }),
+  supervision: z.strictObject({
+    maxRestarts: z.number().int().nonnegative(),
+    windowMs: z.number().int().positive(),
+    backoffBaseMs: z.number().int().positive(),
+    backoffMaxMs: z.number().int().positive(),
+  }),
+});
+
+function describeSources(field: FieldSpec): string {
+  const sources = [field.flag === undefined ? undefined : `--${field.flag}`, field.env].filter(
+    (source) => source !== undefined,
+  );
+  return `${sources.join(', ')} or ${JSON.stringify(fieldKey(field))} in the config file`;
+}
+
+/**
+ * Reads the replica configuration from flags, environment and config file (in that order
+ * of precedence, over defaults). Every problem found is reported, not just the first.
+ * Flags: --instance-id, --data-dir, --nats (comma-separated), --nats-creds, --region,
+ * --cluster, --dns (comma-separated), --read-mode, --log-level, --config; each at most once.
+ * Environment: RAFTNS_INSTANCE_ID, RAFTNS_DATA_DIR, RAFTNS_NATS_URLS, RAFTNS_NATS_CREDS,
+ * RAFTNS_REGION, RAFTNS_CLUSTER, RAFTNS_DNS_LISTEN, RAFTNS_READ_MODE, RAFTNS_LOG_LEVEL,
+ * RAFTNS_SHUTDOWN_DRAIN_TIMEOUT_MS, RAFTNS_SUPERVISION_{MAX_RESTARTS,WINDOW_MS,
+ * BACKOFF_BASE_MS,BACKOFF_MAX_MS}, RAFTNS_CONFIG; an empty variable counts as unset.
+ */
+export function loadConfig(input: LoadConfigInput): ConfigResult {
+  const errors: string[] = [];
+  const flags = readFlags(input.argv, errors);
+  const env = readEnv(input.env, errors);
+  const envConfigPath = input.env[CONFIG_ENV];
+  const configPath = flags.configPath ?? (envConfigPath === '' ? undefined : envConfigPath);
+  const file = configPath === undefined ? new Map<string, unknown>() : readFile(configPath, errors);
+  if (errors.length > 0) return { ok: false, errors };
+
+  const layers: readonly (readonly [Layer, (field: FieldSpec) => string])[] = [
+    [flags.layer, (field) => `--${field.flag}`],
+    [env, (field) => field.env],
+    [file, () => `config file ${configPath}`],
+  ];
+  const merged: Record<string, unknown> = {};
+  /** Where each merged value came from, for errors that involve several fields. */
+  const origin = new Map<string, string>();
+  for (const field of FIELDS) {
+    const key = fieldKey(field);
+    let value: unknown = field.fallback;
+    origin.set(key, 'default');
+    for (const [layer, label] of layers) {
+      if (layer.has(key)) {
+        value = layer.get(key);
+        origin.set(key, label(field));
+        break;
+      }
+    }
+    const [first, second] = field.path;
+    if (second === undefined) {
+      if (value !== undefined) merged[first] = value;
+      continue;
+    }
+    const group = (merged[first] ?? {}) as Record<string, unknown>;
+    merged[first] = group;
+    if (value !== undefined) group[second] = value;
+  }
+  for (const field of FIELDS) {
+    if (field.optional !== true && valueAt(merged, field.path) === undefined) {
+      errors.push(`${fieldKey(field)} is required: set ${describeSources(field)}`);
+    }
+  }
+  if (errors.length > 0) return { ok: false, errors };
+
+  // Each value was validated where it came from; this also checks the assembled shape.
+  const parsed = replicaConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    return { ok: false, errors: parsed.error.issues.map((issue) => describeFileIssue(issue, merged)) };
+  }
+  const config: ReplicaConfig = parsed.data;
+  const { backoffBaseMs, backoffMaxMs } = config.supervision;
+  if (backoffBaseMs > backoffMaxMs) {
+    const from = (key: string) => origin.get(`supervision.${key}`) ?? 'default';
+    errors.push(
+      `supervision.backoffBaseMs ${backoffBaseMs} (${from('backoffBaseMs')}) must not exceed ` +
+        `supervision.backoffMaxMs ${backoffMaxMs} (${from('backoffMaxMs')})`,
+    );
+    return { ok: false, errors };
+  }
+  return { ok: true, config };
+}

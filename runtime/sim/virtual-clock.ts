@@ -1,0 +1,53 @@
+import type { CancelTimer, Clock, Timers } from '../clock.js';
+import type { EventQueue } from './event-queue.js';
+
+/** Virtual milliseconds since the simulation began. Only the scheduler moves it, and only forward. */
+export class VirtualClock implements Clock {
+  private now = 0;
+
+  nowMs(): number {
+    return this.now;
+  }
+
+  advanceTo(ms: number): void {
+    if (!(ms >= this.now)) throw new RangeError(`virtual time cannot go back from ${this.now} to ${ms}`);
+    this.now = ms;
+  }
+}
+
+/** Whose timers these are: labels for the trace, and whether the owner still exists. */
+export interface TimerOwner {
+  readonly replica: string;
+  readonly actor: string;
+  /** A timer of a dead owner (a crashed actor, a crashed replica) never fires. */
+  readonly alive: boolean;
+}
+
+/**
+ * `Timers` over the simulator's event queue: a timer is an event at now + delay, so it
+ * fires in (time, scheduling order) like every other event, interleaved by the scheduler.
+ */
+export class VirtualTimers implements Timers {
+  constructor(
+    private readonly clock: VirtualClock,
+    private readonly queue: EventQueue,
+    private readonly owner: TimerOwner,
+  ) {}
+
+  after(delayMs: number, fire: () => void): CancelTimer {
+    if (Number.isNaN(delayMs)) throw new RangeError('timer delay is NaN');
+    const owner = this.owner;
+    if (!owner.alive) return () => undefined;
+    const handle = this.queue.schedule(this.clock.nowMs() + Math.max(0, delayMs), {
+      kind: 'timer',
+      replica: owner.replica,
+      actor: owner.actor,
+      detail: '',
+      settles: true,
+      fire: () => {
+        if (owner.alive) fire();
+      },
+    });
+    return () => handle.cancel();
+  }
+}

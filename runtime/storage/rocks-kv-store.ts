@@ -1,0 +1,56 @@
+import { mkdir } from 'node:fs/promises';
+import { RocksLevel } from '@nxtedition/rocksdb';
+import type { KvOp, KvRange, KvStore } from './kv-store.js';
+
+/**
+ * The production `KvStore`: one RocksDB database per store directory.
+ *
+ * Every write goes through `batch(ops, { sync })`: @nxtedition/rocksdb 12.2.12 silently
+ * drops `sync` on `put`/`del` (shared/PLATFORM-NOTES.md), so single puts are never used.
+ */
+export class RocksKvStore implements KvStore {
+  private constructor(private readonly db: RocksLevel<Uint8Array, Uint8Array>) {}
+
+  static async open(location: string): Promise<RocksKvStore> {
+    await mkdir(location, { recursive: true });
+    const db = new RocksLevel<Uint8Array, Uint8Array>(location, {
+      keyEncoding: 'view',
+      valueEncoding: 'view',
+    });
+    await db.open();
+    return new RocksKvStore(db);
+  }
+
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    const [value] = await this.db.getMany([key]);
+    return value ?? undefined;
+  }
+
+  async write(ops: readonly KvOp[], options: { readonly sync: boolean }): Promise<void> {
+    if (ops.length === 0) return;
+    await this.db.batch(
+      ops.map((op) =>
+        op.type === 'put' ? { type: 'put', key: op.key, value: op.value } : { type: 'del', key: op.key },
+      ),
+      { sync: options.sync },
+    );
+  }
+
+  async scan(range: KvRange): Promise<Array<readonly [Uint8Array, Uint8Array]>> {
+    if (!Number.isInteger(range.limit) || range.limit < 1)
+      throw new RangeError('scan limit must be a positive integer');
+    const options: { gte?: Uint8Array; lt?: Uint8Array; limit: number; reverse: boolean } = {
+      limit: range.limit,
+      reverse: range.reverse ?? false,
+    };
+    if (range.gte !== undefined) options.gte = range.gte;
+    if (range.lt !== undefined) options.lt = range.lt;
+    const rows: Array<readonly [Uint8Array, Uint8Array]> = [];
+    for await (const [key, value] of this.db.iterator(options)) rows.push([key, value]);
+    return rows;
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}

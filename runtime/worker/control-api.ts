@@ -1,0 +1,37 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { ActorSpec } from '../actor.js';
+import type { HostState } from '../actor-host.js';
+import type { MailboxConfig } from '../mailbox.js';
+
+/**
+ * The control plane of an actor worker, served over comlink. Data-plane messages never
+ * use it: they go over the direct `MessagePort` links set up with `link`.
+ */
+export interface ActorControl {
+  /** Connects a direct link to `peer`; frames from it arrive on `port`. */
+  link(peer: string, port: MessagePort, peerMailbox: MailboxConfig): void;
+  /** The peer died: drop the link and fail requests waiting on it. */
+  unlink(peer: string): void;
+  start(): Promise<void>;
+  health(): ActorHealth;
+  inspect(): unknown;
+  /** Drains for at most `drainDeadlineMs`, then runs the actor's stop. */
+  stop(drainDeadlineMs: number): Promise<void>;
+}
+
+export interface ActorHealth {
+  readonly name: string;
+  readonly state: HostState;
+  readonly queued: number;
+  readonly requestsInFlight: number;
+}
+
+/** What the main thread hands a new actor worker. Everything is structured-cloneable. */
+export interface ActorWorkerData {
+  readonly spec: ActorSpec;
+  readonly replicaId: string;
+  readonly dataDir: string;
+  readonly logLevel: string;
+  readonly logFields: Readonly<Record<string, string>>;
+  readonly controlPort: MessagePort;
+}

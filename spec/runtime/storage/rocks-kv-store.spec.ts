@@ -1,0 +1,76 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { utf8 } from '../../../runtime/storage/kv-store.js';
+import { RocksKvStore } from '../../../runtime/storage/rocks-kv-store.js';
+
+const bytes = (...values: number[]) => new Uint8Array(values);
+
+describe('RocksKvStore', function () {
+  this.timeout(30_000);
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'raftns-rocks-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes atomic batches, reads them back after reopening, and scans in key order with a limit', async () => {
+    const store = await RocksKvStore.open(dir);
+    await store.write(
+      [
+        { type: 'put', key: bytes(2), value: utf8('two') },
+        { type: 'put', key: bytes(1), value: utf8('one') },
+        { type: 'put', key: bytes(3), value: utf8('three') },
+        { type: 'del', key: bytes(2) },
+      ],
+      { sync: true },
+    );
+    expect(await store.get(bytes(9))).to.equal(undefined);
+    await store.close();
+    const reopened = await RocksKvStore.open(dir);
+    expect(Buffer.from((await reopened.get(bytes(1))) ?? []).toString()).to.equal('one');
+    const rows = await reopened.scan({ gte: bytes(0), limit: 10 });
+    expect(rows.map(([k]) => k[0])).to.deep.equal([1, 3]);
+    expect(await reopened.scan({ gte: bytes(0), limit: 1, reverse: true })).to.have.length(1);
+    await reopened.close();
+  });
+
+  it('fsyncs once per synced batch and not for unsynced ones (strace)', function () {
+    const strace = spawnSync('strace', ['-V']);
+    if (strace.status !== 0) this.skip();
+    const script = fileURLToPath(new URL('../../fixtures/processes/rocks-sync-writer.js', import.meta.url));
+    const count = (sync: boolean) => {
+      const run = spawnSync(
+        'strace',
+        [
+          '-f',
+          '-c',
+          '-e',
+          'trace=fdatasync,fsync',
+          process.execPath,
+          script,
+          join(dir, String(sync)),
+          '20',
+          String(sync),
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(run.status, run.stderr).to.equal(0);
+      let total = 0;
+      for (const line of run.stderr.split('\n')) {
+        const match = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(fdatasync|fsync)\s*$/.exec(line);
+        if (match) total += Number(match[1]);
+      }
+      return total;
+    };
+    const synced = count(true);
+    const unsynced = count(false);
+    expect(synced - unsynced, `synced run ${synced} syncs, unsynced run ${unsynced}`).to.be.at.least(20);
+  });
+});
