@@ -11,7 +11,7 @@ import type {
 import type { CancelTimer } from './clock.js';
 import { Endpoint } from './endpoint.js';
 import { ActorStoppedError, PeerUnavailableError, serializeError } from './errors.js';
-import type { Frame, ReplyFrame } from './frames.js';
+import type { Frame, ReplyFrame, Transferable } from './frames.js';
 import { Mailbox, type MailboxConfig } from './mailbox.js';
 import type { Message, ReplyOf } from './message.js';
 import type { PeerTransport } from './transport.js';
@@ -127,6 +127,20 @@ export class ActorHost<M extends Message> extends Endpoint {
     this.hostMetrics.received++;
     if (this.delivery === 'auto') this.pump();
     return { status: 'sent' };
+  }
+
+  /**
+   * The peer's incarnation is gone: besides failing our requests to it, forget what it
+   * had queued here (asks it can no longer receive answers to) and the credits we owed
+   * it, so its successor starts with a clean link and full credit.
+   */
+  override detachLink(peer: string): void {
+    super.detachLink(peer);
+    this.mailbox.dropFrom(peer);
+    this.owedCredits.delete(peer);
+    for (let i = this.replyQueue.length - 1; i >= 0; i--) {
+      if (this.replyQueue[i]?.from === peer) this.replyQueue.splice(i, 1);
+    }
   }
 
   // ---- stepped delivery (the simulator's scheduler drives these) ----
@@ -269,17 +283,16 @@ export class ActorHost<M extends Message> extends Endpoint {
 
   private replier(to: string, id: number): Replier {
     let answered = false;
+    const epoch = this.linkEpoch(to);
+    // An answer for a dead incarnation of the asker is dropped, never sent to its successor.
+    const answer = (frame: Frame, transfer?: readonly Transferable[]) => {
+      if (answered) return;
+      answered = true;
+      if (this.linkEpoch(to) === epoch) this.pushControl(to, frame, transfer);
+    };
     return {
-      ok: (value, transfer) => {
-        if (answered) return;
-        answered = true;
-        this.pushControl(to, { k: 'reply', id, ok: true, value }, transfer);
-      },
-      fail: (error) => {
-        if (answered) return;
-        answered = true;
-        this.pushControl(to, { k: 'reply', id, ok: false, error: serializeError(error) });
-      },
+      ok: (value, transfer) => answer({ k: 'reply', id, ok: true, value }, transfer),
+      fail: (error) => answer({ k: 'reply', id, ok: false, error: serializeError(error) }),
     };
   }
 

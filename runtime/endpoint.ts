@@ -56,23 +56,40 @@ export class Endpoint {
     private readonly maxInFlightRequests: number = DEFAULT_MAX_IN_FLIGHT_REQUESTS,
   ) {}
 
+  /**
+   * Bumped whenever the link to a peer changes, so that an answer to an ask from a dead
+   * incarnation of the peer is never delivered to its successor (whose request ids
+   * start over).
+   */
+  private readonly linkEpochs = new Map<string, number>();
+
   /** Connects (or reconnects, after a restart) the link to `peer`. */
   attachLink(peer: string, port: FramePort, peerMailbox: MailboxConfig): void {
     this.links.get(peer)?.flush();
     this.links.set(peer, new OutboundLink(peer, port, peerMailbox));
     this.unavailable.delete(peer);
+    this.bumpLinkEpoch(peer);
   }
 
   /** The peer went away: its outstanding requests fail now rather than at their deadline. */
   detachLink(peer: string): void {
     this.links.delete(peer);
     this.unavailable.add(peer);
+    this.bumpLinkEpoch(peer);
     for (const [id, request] of this.pending) {
       if (request.target !== peer) continue;
       this.pending.delete(id);
       request.cancelTimer();
       request.reject(new PeerUnavailableError(peer));
     }
+  }
+
+  protected linkEpoch(peer: string): number {
+    return this.linkEpochs.get(peer) ?? 0;
+  }
+
+  private bumpLinkEpoch(peer: string): void {
+    this.linkEpochs.set(peer, this.linkEpoch(peer) + 1);
   }
 
   get requestsInFlight(): number {

@@ -127,6 +127,18 @@ export class Mailbox<T> {
     return this.ready;
   }
 
+  /** Forgets everything queued from `sender` (its incarnation died); returns how many were dropped. */
+  dropFrom(sender: string): number {
+    const queue = this.queues.get(sender);
+    if (queue === undefined) return 0;
+    const dropped = queue.clear().length;
+    this.queues.delete(sender);
+    this.total -= dropped;
+    const at = this.ready.indexOf(sender);
+    if (at >= 0) this.ready.splice(at, 1);
+    return dropped;
+  }
+
   /** Empties the mailbox (a crash loses it) and returns what was queued, oldest first per sender. */
   clear(): Array<Dequeued<T>> {
     const lost: Array<Dequeued<T>> = [];

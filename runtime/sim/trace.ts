@@ -1,8 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import { stableSerialize } from './stable-serialize.js';
 
-/** Trace lines kept in memory for a failure report; older ones only live on in the hash. */
-export const TRACE_RECENT_MAX = 64;
+/** Trace lines kept in memory for a failure report by default; older ones only live on in the hash. */
+export const TRACE_LINES_KEPT = 64;
 /** A body longer than this is shortened in the recent lines (the hash always sees all of it). */
 const RECENT_BODY_CHARS_MAX = 160;
 
@@ -16,6 +16,11 @@ export class Trace {
   private readonly recent: string[] = [];
   private next = 0;
   private count = 0;
+
+  constructor(private readonly linesKept: number = TRACE_LINES_KEPT) {
+    if (!Number.isInteger(linesKept) || linesKept < 0)
+      throw new RangeError(`linesKept must be >= 0, got ${linesKept}`);
+  }
 
   get records(): number {
     return this.count;
@@ -32,11 +37,12 @@ export class Trace {
     this.hash.update(text);
     this.hash.update('\n');
     this.count++;
+    if (this.linesKept === 0) return;
     const shown = text.length > RECENT_BODY_CHARS_MAX ? `${text.slice(0, RECENT_BODY_CHARS_MAX)}…` : text;
     const line = `${timeMs}ms ${kind} ${fields.join(' ')} ${shown}`;
-    if (this.recent.length < TRACE_RECENT_MAX) this.recent.push(line);
+    if (this.recent.length < this.linesKept) this.recent.push(line);
     else this.recent[this.next] = line;
-    this.next = (this.next + 1) % TRACE_RECENT_MAX;
+    this.next = (this.next + 1) % this.linesKept;
   }
 
   /** The sha256 of everything recorded so far, as hex; the trace keeps going. */
@@ -46,7 +52,7 @@ export class Trace {
 
   /** The last records, oldest first, human-readable. */
   recentLines(): string[] {
-    if (this.recent.length < TRACE_RECENT_MAX) return [...this.recent];
+    if (this.recent.length < this.linesKept) return [...this.recent];
     return [...this.recent.slice(this.next), ...this.recent.slice(0, this.next)];
   }
 }
