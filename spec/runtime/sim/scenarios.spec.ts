@@ -3,7 +3,7 @@ import type { ScenarioOutcome } from '../../sim/scenario.js';
 import { findScenario } from '../../sim/scenarios/index.js';
 
 /** How many seeds the sweeps below run; raise it locally (RAFTNS_SIM_SEEDS=1000) to search harder. */
-const SEEDS = Number(process.env.RAFTNS_SIM_SEEDS ?? 50);
+const SEEDS = Number(process.env.RAFTNS_SIM_SEEDS ?? 300);
 /** The unsafe variant must be caught within this many seeds. */
 const UNSAFE_SEEDS_MAX = Math.max(200, SEEDS);
 
@@ -13,7 +13,9 @@ function scenario(name: string) {
   return found;
 }
 
-describe('simulation scenarios', () => {
+describe('simulation scenarios', function () {
+  // A seed takes ~15 ms on a loaded 2-core machine; CI runs 2,000 of them.
+  this.timeout(60_000 + SEEDS * 100);
   it(`counter (fsync before ack) loses no acknowledged increment over ${SEEDS} seeds`, async () => {
     const counter = scenario('counter');
     const failures: string[] = [];
