@@ -38,6 +38,7 @@ export interface HostMetrics {
 /** Local sources that are not actors: they enqueue directly and the mailbox policy applies here. */
 export const TIMER_SOURCE = 'timer';
 export const EXTERNAL_SOURCE = 'external';
+export const SELF_SOURCE = 'self';
 
 /**
  * Runs one actor: its mailbox, its turns, its context. The same class serves both
@@ -275,10 +276,21 @@ export class ActorHost<M extends Message> extends Endpoint {
   }
 
   private afterTurn(): void {
+    if (this.mailbox.size === 0) this.runIdle();
     this.returnCredits();
     this.flush();
     if (this.delivery === 'auto') this.pump();
     else if (this.mailbox.size === 0) this.notifyIdle();
+  }
+
+  /** The actor's idle hook runs when a turn leaves the mailbox empty; a throw there is a crash. */
+  private runIdle(): void {
+    if (this.actor?.idle === undefined || this.hostState !== 'running') return;
+    try {
+      this.actor.idle();
+    } catch (error) {
+      this.crash(error);
+    }
   }
 
   private replier(to: string, id: number): Replier {
@@ -370,6 +382,7 @@ export class ActorHost<M extends Message> extends Endpoint {
       send: (to, message, transfer) => this.send(to, message, transfer),
       request: <Q extends Message>(to: string, message: Q, options: RequestOptions) =>
         this.request(to, message, options) as Promise<ReplyOf<Q>>,
+      self: (message) => this.deliverLocal(SELF_SOURCE, message),
       after: (delayMs, message) => {
         const cancel = env.timers.after(delayMs, () => {
           this.timers.delete(cancel);

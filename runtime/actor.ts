@@ -19,6 +19,11 @@ export interface Actor<M extends Message> {
   start?(): Promise<void> | void;
   /** Handles one message. Throwing crashes the actor: the supervisor restarts it from durable state. */
   receive(message: M, meta: MessageMeta): Promise<void> | void;
+  /**
+   * Called when the mailbox has run empty after a turn: the moment to flush what the
+   * last turns batched (group commit, coalesced replication). Synchronous, like a turn.
+   */
+  idle?(): void;
   /** Flushes and closes what the actor opened. No message arrives after `stop` begins. */
   stop?(): Promise<void> | void;
   /** A JSON-able view of the actor's state for `inspect` (control plane, tests). */
@@ -63,6 +68,11 @@ export interface ActorContext<M extends Message> {
   send<T extends Message>(to: ActorName, message: T, transfer?: readonly Transferable[]): SendResult;
   /** Ask another actor; resolves with its reply, rejects on timeout, overload or failure. */
   request<Q extends Message>(to: ActorName, message: Q, options: RequestOptions): Promise<ReplyOf<Q>>;
+  /**
+   * Queues `message` in this actor's own mailbox (source `self`): how a promise's
+   * continuation becomes a turn of its own instead of touching state between turns.
+   */
+  self(message: M): SendResult;
   /** Delivers `message` to this actor after `delayMs` (a tick, a retry). */
   after(delayMs: number, message: M): CancelTimer;
 }

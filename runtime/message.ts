@@ -16,3 +16,6 @@ export type ReplyOf<M> = M extends Ask<infer R> ? R : never;
 
 /** Actors address each other by name, unique within one replica (e.g. `log`, `storage`). */
 export type ActorName = string;
+
+/** The member of union `U` whose `type` is `T`: `ctx.request<MessageOf<StorageMessage, 'load'>>(...)`. */
+export type MessageOf<U extends Message, T extends U['type']> = Extract<U, { readonly type: T }>;

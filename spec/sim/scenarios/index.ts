@@ -1,10 +1,14 @@
 import type { Scenario } from '../scenario.js';
 import { counterScenario } from './counter.js';
+import { raftScenario } from './raft.js';
 
 /** Every scenario `npm run sim` can run, by name. The first is the default. */
 export const SCENARIOS: readonly Scenario[] = [
   counterScenario('counter', true),
   counterScenario('counter-unsafe', false),
+  raftScenario({ name: 'raft3', replicas: 3, clients: 4, faults: true }),
+  raftScenario({ name: 'raft5', replicas: 5, clients: 5, faults: true }),
+  raftScenario({ name: 'raft3-calm', replicas: 3, clients: 3, faults: false }),
 ];
 
 export const DEFAULT_SCENARIO = 'counter';

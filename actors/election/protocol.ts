@@ -1,0 +1,28 @@
+import type { Ask } from '../../runtime/message.js';
+import type { RaftMessage } from '../raft/peer-messages.js';
+import type { ReplicaId } from '../raft/types.js';
+
+export type ElectionRole = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
+
+export interface ElectionStatus {
+  readonly term: number;
+  readonly votedFor: ReplicaId | null;
+  readonly role: ElectionRole;
+  readonly leaderId: ReplicaId | null;
+  readonly voters: readonly ReplicaId[];
+  readonly framesDropped: number;
+  readonly messagesDropped: number;
+  readonly elections: number;
+  readonly preVotes: number;
+}
+
+/** The election actor's inbox. */
+export type ElectionMessage =
+  /** A frame from a peer, as the transport delivered it. */
+  | { readonly type: 'peer-frame'; readonly from: ReplicaId; readonly bytes: Uint8Array }
+  /** From the log actor: send this to `message.to` if we are still in its term. */
+  | { readonly type: 'send'; readonly message: RaftMessage }
+  /** The log actor (re)started and needs to learn the term. */
+  | { readonly type: 'log-started' }
+  | { readonly type: 'tick' }
+  | ({ readonly type: 'status' } & Ask<ElectionStatus>);

@@ -1,0 +1,736 @@
+import type { Actor, ActorContext, ActorFactory, MessageMeta, Replier } from '../../runtime/actor.js';
+import type { MessageOf } from '../../runtime/message.js';
+import { ELECTION, STATE_MACHINE, STORAGE } from '../raft/actor-names.js';
+import type {
+  AppendEntries,
+  AppendEntriesResponse,
+  RaftMessage,
+  ReadIndexRequest,
+  ReadIndexResponse,
+} from '../raft/peer-messages.js';
+import { quorumMatchIndex, quorumRound } from '../raft/quorum.js';
+import type { RaftConfig } from '../raft/raft-config.js';
+import type { LogEntry, LogTail, Membership, ReplicaId } from '../raft/types.js';
+import type { StorageMessage } from '../storage/protocol.js';
+import { Progress } from './progress.js';
+import type {
+  ApplyMessage,
+  ContactResult,
+  LogMessage,
+  ProposeResult,
+  ReadIndexMode,
+  ReadIndexResult,
+} from './protocol.js';
+import { RaftLog } from './raft-log.js';
+
+/**
+ * The log actor: entries, replication, commitment, read indexes (paper §5.3–5.4,
+ * thesis §6.4).
+ *
+ * It acts only in the term the election actor last gave it (`enter-term`), and only as
+ * leader after `become-leader` for that term: the election actor is the single writer of
+ * term and vote, this actor the single writer of the log. Nothing is acknowledged before
+ * it is durable: a follower answers an AppendEntries only once storage has synced every
+ * entry the answer covers, and the leader counts itself toward a majority only up to its
+ * own synced index.
+ */
+export interface LogActorOptions {
+  readonly raft: RaftConfig;
+  /**
+   * Lease reads: how much shorter than the minimum election timeout a lease is, to cover
+   * clock drift between replicas (thesis §6.4.1).
+   */
+  readonly clockDriftBoundMs: number;
+}
+
+const STORAGE_TIMEOUT_MS = 10_000;
+const LOAD_CHUNK_BYTES = 4 << 20;
+const APPLY_BATCH_ENTRIES = 256;
+const FLUSH_EVERY_TURNS = 64;
+
+type PendingRead =
+  | {
+      readonly kind: 'local';
+      readonly readIndex: number;
+      readonly round: number;
+      readonly reply: Replier | undefined;
+    }
+  | {
+      readonly kind: 'remote';
+      readonly readIndex: number;
+      readonly round: number;
+      readonly from: ReplicaId;
+      readonly requestId: number;
+    };
+
+interface PendingAck {
+  readonly leader: ReplicaId;
+  readonly term: number;
+  readonly round: number;
+  readonly matchIndex: number;
+  readonly matchTerm: number;
+}
+
+interface InflightWrite {
+  readonly seq: number;
+  /** The lowest index truncated since this write was issued: its durability stops below it. */
+  floor: number;
+}
+
+class LogActor implements Actor<LogMessage> {
+  private readonly raft: RaftConfig;
+  private readonly log = new RaftLog();
+  private turnsSinceFlush = 0;
+  private membership: Membership;
+  private term = 0;
+  private role: 'follower' | 'leader' = 'follower';
+  private leaderId: ReplicaId | null = null;
+  private commitIndex = 0;
+  /** Highest index the state machine has been sent (undefined until it reports where it is). */
+  private appliedSent: number | undefined;
+
+  // ---- durability ----
+  private persistedIndex = 0;
+  /** Lowest index changed in memory since the last storage write was issued. */
+  private dirtyFrom = Number.POSITIVE_INFINITY;
+  private writeSeq = 0;
+  private readonly inflightWrites: InflightWrite[] = [];
+  private pendingAcks: PendingAck[] = [];
+
+  // ---- leader state ----
+  private readonly progress = new Map<ReplicaId, Progress>();
+  private termStartIndex = 0;
+  private round = 0;
+  private readonly roundSentAtMs = new Map<number, number>();
+  private heartbeatWanted = false;
+  private replicateWanted = false;
+  private leaderSinceMs = 0;
+  private pendingReads: PendingRead[] = [];
+  private readsAwaitingNoop: Array<{ readonly mode: ReadIndexMode; readonly reply: Replier | undefined }> =
+    [];
+
+  // ---- follower state ----
+  private ticksSinceHeartbeat = 0;
+  private lastLeaderContactMs: number | undefined;
+  private nextReadRequestId = 1;
+  private readonly forwardedReads = new Map<number, Replier | undefined>();
+
+  constructor(
+    private readonly ctx: ActorContext<LogMessage>,
+    private readonly options: LogActorOptions,
+  ) {
+    this.raft = options.raft;
+    this.membership = { voters: [...options.raft.initialVoters] };
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  async start(): Promise<void> {
+    const loaded = await this.ctx.request<MessageOf<StorageMessage, 'load'>>(
+      STORAGE,
+      { type: 'load' },
+      { timeoutMs: STORAGE_TIMEOUT_MS },
+    );
+    if (loaded.membership === null) {
+      await this.ctx.request<MessageOf<StorageMessage, 'save-membership'>>(
+        STORAGE,
+        { type: 'save-membership', membership: this.membership },
+        {
+          timeoutMs: STORAGE_TIMEOUT_MS,
+        },
+      );
+    } else {
+      this.membership = loaded.membership;
+    }
+    if (loaded.snapshot !== null) {
+      this.log.resetTo(loaded.snapshot.lastIndex, loaded.snapshot.lastTerm, 0);
+      this.commitIndex = loaded.snapshot.lastIndex;
+    }
+    for (let from = loaded.firstIndex; from <= loaded.lastIndex; ) {
+      const chunk = await this.ctx.request<MessageOf<StorageMessage, 'read-entries'>>(
+        STORAGE,
+        { type: 'read-entries', from, to: loaded.lastIndex, maxBytes: LOAD_CHUNK_BYTES },
+        { timeoutMs: STORAGE_TIMEOUT_MS },
+      );
+      if (chunk.length === 0)
+        throw new Error(`storage returned no entries from ${from} (last ${loaded.lastIndex})`);
+      for (const entry of chunk) this.log.append(entry);
+      from += chunk.length;
+    }
+    this.log.takeModifiedFrom();
+    this.persistedIndex = this.log.lastIndex;
+    this.ctx.after(this.raft.tickMs, { type: 'tick' });
+    // The election actor answers with `enter-term`; the state machine with `applied-index`.
+    this.ctx.send(ELECTION, { type: 'log-started' });
+    this.ctx.send(STATE_MACHINE, { type: 'log-started' } satisfies ApplyMessage);
+  }
+
+  receive(message: LogMessage, meta: MessageMeta): void {
+    this.handle(message, meta);
+    // Under sustained load the mailbox may never run empty: flush batches every few turns anyway.
+    if (++this.turnsSinceFlush >= FLUSH_EVERY_TURNS) this.idle();
+  }
+
+  private handle(message: LogMessage, meta: MessageMeta): void {
+    switch (message.type) {
+      case 'enter-term':
+        this.enterTerm(message.term, message.leaderId);
+        meta.reply?.ok(this.log.tail);
+        return;
+      case 'become-leader':
+        this.becomeLeader(message.term);
+        return;
+      case 'step-down':
+        if (message.term === this.term && this.role === 'leader') this.becomeFollower(null);
+        return;
+      case 'tail':
+        meta.reply?.ok(this.log.tail);
+        return;
+      case 'peer':
+        this.onPeer(message.message);
+        return;
+      case 'propose':
+        meta.reply?.ok(this.propose(message.data));
+        return;
+      case 'read-index':
+        this.readIndex(message.mode, meta.reply);
+        return;
+      case 'contact':
+        meta.reply?.ok(this.contact());
+        return;
+      case 'applied-index':
+        this.appliedSent = Math.max(message.index, this.log.snapshotIndex);
+        this.sendApplies();
+        return;
+      case 'tick':
+        this.ctx.after(this.raft.tickMs, { type: 'tick' });
+        this.onTick();
+        return;
+      case 'persisted':
+        this.onPersisted(message.seq, message.tail);
+        return;
+      case 'storage-failed':
+        // Memory may be ahead of disk now: restart from what is durable.
+        throw new Error(`log write failed: ${message.error}`);
+    }
+  }
+
+  /** End of a burst: one storage write and one AppendEntries per follower for everything batched. */
+  idle(): void {
+    this.turnsSinceFlush = 0;
+    this.flushToStorage();
+    if (this.role === 'leader') {
+      if (this.heartbeatWanted) this.broadcast(true);
+      else if (this.replicateWanted) this.broadcast(false);
+    }
+    this.sendApplies();
+  }
+
+  inspect(): unknown {
+    return {
+      term: this.term,
+      role: this.role,
+      leaderId: this.leaderId,
+      commitIndex: this.commitIndex,
+      persistedIndex: this.persistedIndex,
+      firstIndex: this.log.firstIndex,
+      lastIndex: this.log.lastIndex,
+      appliedSent: this.appliedSent,
+      voters: this.membership.voters,
+      // The simulator reads the live log through this (no copy in one thread).
+      log: this.log,
+    };
+  }
+
+  // ------------------------------------------------------------------ terms and roles
+
+  private enterTerm(term: number, leaderId: ReplicaId | null): void {
+    if (term < this.term) throw new Error(`log: term went backwards from ${this.term} to ${term}`);
+    if (term > this.term || this.role === 'leader') {
+      this.term = term;
+      this.becomeFollower(leaderId);
+    } else if (leaderId !== null) {
+      this.leaderId = leaderId;
+    }
+  }
+
+  private becomeFollower(leaderId: ReplicaId | null): void {
+    const wasLeader = this.role === 'leader';
+    this.role = 'follower';
+    this.leaderId = leaderId;
+    this.progress.clear();
+    this.heartbeatWanted = false;
+    this.replicateWanted = false;
+    this.pendingAcks = this.pendingAcks.filter((ack) => ack.term === this.term);
+    if (wasLeader || this.pendingReads.length > 0 || this.readsAwaitingNoop.length > 0) this.failReads();
+    for (const reply of this.forwardedReads.values()) reply?.ok(this.notLeader());
+    this.forwardedReads.clear();
+  }
+
+  private becomeLeader(term: number): void {
+    if (term !== this.term || this.role === 'leader') return;
+    this.role = 'leader';
+    this.leaderId = this.raft.self;
+    this.leaderSinceMs = this.ctx.clock.nowMs();
+    for (const peer of this.peers()) {
+      this.progress.set(peer, new Progress(this.log.lastIndex + 1, this.raft.maxInflightAppends));
+    }
+    // §8 / thesis §6.4: a no-op of our own term, so the commit index can move in this term
+    // and read indexes become safe once it commits.
+    this.appendLocal('noop', new Uint8Array(0));
+    this.termStartIndex = this.log.lastIndex;
+    this.heartbeatWanted = true;
+    this.ctx.log.info({ term, index: this.termStartIndex }, 'leading');
+  }
+
+  private peers(): ReplicaId[] {
+    return this.membership.voters.filter((v) => v !== this.raft.self);
+  }
+
+  private notLeader(): { ok: false; reason: 'not-leader'; leaderId: ReplicaId | null } {
+    return { ok: false, reason: 'not-leader', leaderId: this.leaderId };
+  }
+
+  // ------------------------------------------------------------------ proposals
+
+  private propose(data: Uint8Array): ProposeResult {
+    if (this.role !== 'leader') return this.notLeader();
+    if (this.log.lastIndex - this.commitIndex >= this.raft.maxPendingProposals)
+      return { ok: false, reason: 'overloaded' };
+    const entry = this.appendLocal('command', data);
+    this.replicateWanted = true;
+    return { ok: true, index: entry.index, term: entry.term };
+  }
+
+  private appendLocal(kind: LogEntry['kind'], data: Uint8Array): LogEntry {
+    const entry: LogEntry = {
+      index: this.log.lastIndex + 1,
+      term: this.term,
+      kind,
+      timeMs: Math.floor(this.ctx.clock.nowMs()),
+      data,
+    };
+    this.log.append(entry);
+    this.dirtyFrom = Math.min(this.dirtyFrom, entry.index);
+    return entry;
+  }
+
+  // ------------------------------------------------------------------ durability
+
+  private flushToStorage(): void {
+    if (this.dirtyFrom === Number.POSITIVE_INFINITY) return;
+    const from = this.dirtyFrom;
+    this.dirtyFrom = Number.POSITIVE_INFINITY;
+    const entries =
+      from <= this.log.lastIndex
+        ? this.log.slice(from, this.log.lastIndex, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)
+        : [];
+    const lastIndex = this.log.lastIndex;
+    const seq = ++this.writeSeq;
+    this.inflightWrites.push({ seq, floor: Number.POSITIVE_INFINITY });
+    this.ctx.request(STORAGE, { type: 'append', entries, lastIndex }, { timeoutMs: STORAGE_TIMEOUT_MS }).then(
+      (tail) => this.ctx.self({ type: 'persisted', seq, tail }),
+      (error: unknown) => this.ctx.self({ type: 'storage-failed', error: String(error) }),
+    );
+  }
+
+  private onPersisted(seq: number, tail: LogTail): void {
+    const write = this.inflightWrites.shift();
+    if (write === undefined || write.seq !== seq) {
+      throw new Error(`storage answered write ${seq} out of order (expected ${write?.seq})`);
+    }
+    // Entries below a later truncation point are what this write made durable.
+    const durable = Math.min(tail.lastIndex, write.floor - 1);
+    if (durable > this.persistedIndex) this.persistedIndex = durable;
+    if (this.role === 'leader') this.maybeCommit();
+    else this.flushAcks();
+  }
+
+  private truncateAfter(index: number): void {
+    if (index < this.commitIndex) {
+      throw new Error(`log: truncating committed entries (after ${index}, commit ${this.commitIndex})`);
+    }
+    this.log.truncateAfter(index);
+    this.dirtyFrom = Math.min(this.dirtyFrom, index + 1);
+    if (this.persistedIndex > index) this.persistedIndex = index;
+    for (const write of this.inflightWrites) write.floor = Math.min(write.floor, index + 1);
+  }
+
+  // ------------------------------------------------------------------ peer messages
+
+  private onPeer(message: RaftMessage): void {
+    if (message.term !== this.term) return; // the election actor moved on since it forwarded this
+    switch (message.type) {
+      case 'append-entries':
+        this.onAppendEntries(message);
+        return;
+      case 'append-entries-response':
+        this.onAppendEntriesResponse(message);
+        return;
+      case 'read-index':
+        this.onReadIndexRequest(message);
+        return;
+      case 'read-index-response':
+        this.onReadIndexResponse(message);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private send(message: RaftMessage): void {
+    this.ctx.send(ELECTION, { type: 'send', message });
+  }
+
+  /** Figure 2, AppendEntries receiver implementation. */
+  private onAppendEntries(m: AppendEntries): void {
+    if (this.role === 'leader') {
+      throw new Error(`election safety: ${m.from} and ${this.raft.self} both lead term ${m.term}`);
+    }
+    this.leaderId = m.from;
+    this.ticksSinceHeartbeat = 0;
+    this.lastLeaderContactMs = this.ctx.clock.nowMs();
+    const reject = (conflictTerm: number, conflictIndex: number) =>
+      this.send({
+        type: 'append-entries-response',
+        term: this.term,
+        from: this.raft.self,
+        to: m.from,
+        success: false,
+        matchIndex: 0,
+        conflictTerm,
+        conflictIndex,
+        round: m.round,
+      });
+    // (2) Reply false if the log has no entry at prevLogIndex whose term matches prevLogTerm.
+    if (m.prevLogIndex > this.log.lastIndex) {
+      reject(0, this.log.lastIndex + 1);
+      return;
+    }
+    let entries = m.entries;
+    let prevIndex = m.prevLogIndex;
+    if (prevIndex < this.log.snapshotIndex) {
+      // Everything up to our snapshot is committed and therefore identical: skip it.
+      entries = entries.filter((e) => e.index > this.log.snapshotIndex);
+      prevIndex = this.log.snapshotIndex;
+    } else {
+      const ourTerm = this.log.termAt(prevIndex);
+      if (ourTerm !== m.prevLogTerm) {
+        const conflictTerm = ourTerm ?? 0;
+        reject(conflictTerm, this.log.firstIndexOfTerm(conflictTerm, prevIndex));
+        return;
+      }
+    }
+    // (3)(4) Delete a conflicting suffix, then append what is new.
+    for (const entry of entries) {
+      const existing = this.log.termAt(entry.index);
+      if (existing === entry.term) continue;
+      if (existing !== undefined) this.truncateAfter(entry.index - 1);
+      this.log.append(entry);
+      this.dirtyFrom = Math.min(this.dirtyFrom, entry.index);
+    }
+    const matchIndex = m.prevLogIndex + m.entries.length;
+    const matchTerm =
+      m.entries.length > 0 ? (m.entries[m.entries.length - 1] as LogEntry).term : m.prevLogTerm;
+    // (5) Commit up to what the leader committed, within what this request proved we share.
+    const committable = Math.min(m.leaderCommit, matchIndex);
+    if (committable > this.commitIndex) this.commitIndex = committable;
+    this.pendingAcks.push({ leader: m.from, term: this.term, round: m.round, matchIndex, matchTerm });
+    this.flushAcks();
+  }
+
+  /** Answers the appends whose entries are now durable, if they still hold what was acknowledged. */
+  private flushAcks(): void {
+    if (this.pendingAcks.length === 0) return;
+    const waiting: PendingAck[] = [];
+    for (const ack of this.pendingAcks) {
+      if (ack.term !== this.term) continue;
+      if (ack.matchIndex > this.persistedIndex) {
+        waiting.push(ack);
+        continue;
+      }
+      if (ack.matchIndex > this.log.snapshotIndex && this.log.termAt(ack.matchIndex) !== ack.matchTerm)
+        continue;
+      this.send({
+        type: 'append-entries-response',
+        term: this.term,
+        from: this.raft.self,
+        to: ack.leader,
+        success: true,
+        matchIndex: ack.matchIndex,
+        conflictTerm: 0,
+        conflictIndex: 0,
+        round: ack.round,
+      });
+    }
+    this.pendingAcks = waiting;
+  }
+
+  private onAppendEntriesResponse(m: AppendEntriesResponse): void {
+    if (this.role !== 'leader') return;
+    const progress = this.progress.get(m.from);
+    if (progress === undefined) return;
+    progress.acknowledgeRound(m.round);
+    progress.heard();
+    if (m.success) {
+      if (progress.onSuccess(m.matchIndex)) this.maybeCommit();
+    } else if (m.conflictIndex > progress.match) {
+      // Fast back-off (§5.3): skip the follower's whole conflicting term when we do not hold it.
+      const ours =
+        m.conflictTerm === 0 ? undefined : this.log.lastIndexOfTerm(m.conflictTerm, m.conflictIndex);
+      progress.onReject(ours !== undefined ? ours + 1 : m.conflictIndex);
+    }
+    this.resolveReads();
+    this.sendAppend(m.from, progress, false);
+  }
+
+  // ------------------------------------------------------------------ replication (leader)
+
+  private broadcast(heartbeat: boolean): void {
+    if (heartbeat) {
+      this.round++;
+      this.roundSentAtMs.set(this.round, this.ctx.clock.nowMs());
+      this.pruneRounds();
+    }
+    this.heartbeatWanted = false;
+    this.replicateWanted = false;
+    for (const [peer, progress] of this.progress) this.sendAppend(peer, progress, heartbeat);
+    // A single-voter group commits and confirms reads on its own.
+    this.maybeCommit();
+    this.resolveReads();
+  }
+
+  /** Sends what the follower lacks, within flow control; a heartbeat goes even when the window is full. */
+  private sendAppend(peer: ReplicaId, progress: Progress, heartbeat: boolean): void {
+    let sent = false;
+    while (progress.canSend() && progress.next <= this.log.lastIndex) {
+      const entries = this.log.slice(
+        progress.next,
+        this.log.lastIndex,
+        this.raft.maxEntriesPerAppend,
+        this.raft.maxBytesPerAppend,
+      );
+      if (entries.length === 0) break;
+      this.sendAppendMessage(peer, progress.next - 1, entries);
+      progress.onSent((entries[entries.length - 1] as LogEntry).index);
+      sent = true;
+    }
+    if (heartbeat && !sent) this.sendAppendMessage(peer, progress.next - 1, []);
+  }
+
+  private sendAppendMessage(peer: ReplicaId, prevLogIndex: number, entries: LogEntry[]): void {
+    const prevLogTerm = this.log.termAt(prevLogIndex);
+    if (prevLogTerm === undefined) {
+      // The follower needs entries we compacted: InstallSnapshot arrives with log compaction.
+      this.ctx.log.warn({ peer, prevLogIndex, firstIndex: this.log.firstIndex }, 'follower needs a snapshot');
+      return;
+    }
+    this.send({
+      type: 'append-entries',
+      term: this.term,
+      from: this.raft.self,
+      to: peer,
+      prevLogIndex,
+      prevLogTerm,
+      entries,
+      leaderCommit: this.commitIndex,
+      round: this.round,
+    });
+  }
+
+  /** §5.3–5.4.2: commit the highest index a majority holds durably, if it is of our term. */
+  private maybeCommit(): void {
+    if (this.role !== 'leader') return;
+    const candidate = quorumMatchIndex(this.membership.voters, (voter) =>
+      voter === this.raft.self ? this.persistedIndex : (this.progress.get(voter)?.match ?? 0),
+    );
+    if (candidate > this.commitIndex && this.log.termAt(candidate) === this.term) {
+      this.commitIndex = candidate;
+      this.replicateWanted = true; // followers learn the new commit index with the next append
+      this.releaseReadsAwaitingNoop();
+    }
+  }
+
+  private onTick(): void {
+    if (this.role === 'leader') {
+      this.ticksSinceHeartbeat++;
+      for (const progress of this.progress.values()) progress.tick(this.raft.electionTicksMin);
+      if (this.ticksSinceHeartbeat >= this.raft.heartbeatTicks) {
+        this.ticksSinceHeartbeat = 0;
+        this.heartbeatWanted = true;
+      }
+    }
+    this.idle();
+  }
+
+  // ------------------------------------------------------------------ applying
+
+  private sendApplies(): void {
+    if (this.appliedSent === undefined) return;
+    const upTo = Math.min(this.commitIndex, this.log.lastIndex);
+    while (this.appliedSent < upTo) {
+      const entries = this.log.slice(
+        this.appliedSent + 1,
+        upTo,
+        APPLY_BATCH_ENTRIES,
+        Number.MAX_SAFE_INTEGER,
+      );
+      if (entries.length === 0) return;
+      const result = this.ctx.send(STATE_MACHINE, { type: 'apply', entries } satisfies ApplyMessage);
+      if (result.status !== 'sent') return; // its mailbox is full: the next idle or tick retries
+      this.appliedSent = (entries[entries.length - 1] as LogEntry).index;
+    }
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  private readIndex(mode: ReadIndexMode, reply: Replier | undefined): void {
+    if (this.role !== 'leader') {
+      this.forwardReadIndex(reply);
+      return;
+    }
+    if (this.pendingReads.length + this.readsAwaitingNoop.length >= this.raft.maxPendingReads) {
+      reply?.ok({ ok: false, reason: 'overloaded' } satisfies ReadIndexResult);
+      return;
+    }
+    if (this.commitIndex < this.termStartIndex) {
+      // Thesis §6.4 step 1: our commit index is only known to be current once our no-op commits.
+      this.readsAwaitingNoop.push({ mode, reply });
+      return;
+    }
+    if (mode === 'lease' && this.leaseValid()) {
+      reply?.ok({ ok: true, readIndex: this.commitIndex } satisfies ReadIndexResult);
+      return;
+    }
+    this.pendingReads.push({ kind: 'local', readIndex: this.commitIndex, round: this.round + 1, reply });
+    this.heartbeatWanted = true;
+  }
+
+  private releaseReadsAwaitingNoop(): void {
+    if (this.commitIndex < this.termStartIndex || this.readsAwaitingNoop.length === 0) return;
+    const waiting = this.readsAwaitingNoop;
+    this.readsAwaitingNoop = [];
+    for (const read of waiting) this.readIndex(read.mode, read.reply);
+  }
+
+  /** Thesis §6.4 steps 3–4: a read is confirmed once a majority acknowledged a round sent after it arrived. */
+  private resolveReads(): void {
+    if (this.role !== 'leader' || this.pendingReads.length === 0) return;
+    const confirmed = this.quorumAckedRound();
+    const waiting: PendingRead[] = [];
+    for (const read of this.pendingReads) {
+      if (read.round > confirmed) {
+        waiting.push(read);
+        continue;
+      }
+      if (read.kind === 'local') {
+        read.reply?.ok({ ok: true, readIndex: read.readIndex } satisfies ReadIndexResult);
+      } else {
+        this.sendReadIndexResponse(read.from, read.requestId, true, read.readIndex);
+      }
+    }
+    this.pendingReads = waiting;
+  }
+
+  private quorumAckedRound(): number {
+    return quorumRound(this.membership.voters, (voter) =>
+      voter === this.raft.self ? this.round : (this.progress.get(voter)?.ackedRound ?? 0),
+    );
+  }
+
+  /** Thesis §6.4.1: the lease runs from the send time of the newest round a majority acknowledged. */
+  private leaseValid(): boolean {
+    const now = this.ctx.clock.nowMs();
+    const leaseMs = this.raft.electionTicksMin * this.raft.tickMs - this.options.clockDriftBoundMs;
+    if (leaseMs <= 0) return false;
+    // A new leader waits out any lease its predecessor may still hold.
+    if (now < this.leaderSinceMs + this.raft.electionTicksMax * this.raft.tickMs) return false;
+    const sentAt = this.roundSentAtMs.get(this.quorumAckedRound());
+    return sentAt !== undefined && now < sentAt + leaseMs;
+  }
+
+  private pruneRounds(): void {
+    const oldest = this.quorumAckedRound();
+    for (const round of this.roundSentAtMs.keys()) {
+      if (round < oldest && this.roundSentAtMs.size > 1) this.roundSentAtMs.delete(round);
+    }
+  }
+
+  private failReads(): void {
+    for (const read of this.pendingReads) {
+      if (read.kind === 'local') read.reply?.ok(this.notLeader());
+      else this.sendReadIndexResponse(read.from, read.requestId, false, 0);
+    }
+    for (const read of this.readsAwaitingNoop) read.reply?.ok(this.notLeader());
+    this.pendingReads = [];
+    this.readsAwaitingNoop = [];
+  }
+
+  /** A follower asks the leader for a read index on its client's behalf (thesis §6.4). */
+  private forwardReadIndex(reply: Replier | undefined): void {
+    if (this.leaderId === null || this.leaderId === this.raft.self) {
+      reply?.ok(this.notLeader());
+      return;
+    }
+    if (this.forwardedReads.size >= this.raft.maxPendingReads) {
+      reply?.ok({ ok: false, reason: 'overloaded' } satisfies ReadIndexResult);
+      return;
+    }
+    const requestId = this.nextReadRequestId++;
+    this.forwardedReads.set(requestId, reply);
+    this.send({ type: 'read-index', term: this.term, from: this.raft.self, to: this.leaderId, requestId });
+  }
+
+  private onReadIndexRequest(m: ReadIndexRequest): void {
+    if (this.role !== 'leader' || this.commitIndex < this.termStartIndex) {
+      this.sendReadIndexResponse(m.from, m.requestId, false, 0);
+      return;
+    }
+    if (this.pendingReads.length >= this.raft.maxPendingReads) {
+      this.sendReadIndexResponse(m.from, m.requestId, false, 0);
+      return;
+    }
+    this.pendingReads.push({
+      kind: 'remote',
+      readIndex: this.commitIndex,
+      round: this.round + 1,
+      from: m.from,
+      requestId: m.requestId,
+    });
+    this.heartbeatWanted = true;
+  }
+
+  private sendReadIndexResponse(to: ReplicaId, requestId: number, ok: boolean, readIndex: number): void {
+    this.send({
+      type: 'read-index-response',
+      term: this.term,
+      from: this.raft.self,
+      to,
+      requestId,
+      ok,
+      readIndex,
+    });
+  }
+
+  private onReadIndexResponse(m: ReadIndexResponse): void {
+    const reply = this.forwardedReads.get(m.requestId);
+    if (!this.forwardedReads.delete(m.requestId)) return;
+    reply?.ok(m.ok ? ({ ok: true, readIndex: m.readIndex } satisfies ReadIndexResult) : this.notLeader());
+  }
+
+  /** Bounded staleness: how fresh this replica's knowledge of the leader's commit index is. */
+  private contact(): ContactResult {
+    const now = this.ctx.clock.nowMs();
+    if (this.role === 'leader') {
+      const sentAt = this.roundSentAtMs.get(this.quorumAckedRound());
+      if (sentAt === undefined || this.commitIndex < this.termStartIndex)
+        return { ok: false, reason: 'no-contact' };
+      return { ok: true, ageMs: now - sentAt, commitIndex: this.commitIndex };
+    }
+    if (this.lastLeaderContactMs === undefined) return { ok: false, reason: 'no-contact' };
+    return { ok: true, ageMs: now - this.lastLeaderContactMs, commitIndex: this.commitIndex };
+  }
+}
+
+export const createLogActor: ActorFactory<LogMessage, LogActorOptions> = (ctx, options) =>
+  new LogActor(ctx, options);

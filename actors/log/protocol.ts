@@ -1,0 +1,62 @@
+import type { Ask } from '../../runtime/message.js';
+import type { RaftMessage } from '../raft/peer-messages.js';
+import type { LogEntry, LogTail, ReplicaId } from '../raft/types.js';
+
+export type NotLeader = {
+  readonly ok: false;
+  readonly reason: 'not-leader';
+  readonly leaderId: ReplicaId | null;
+};
+export type Overloaded = { readonly ok: false; readonly reason: 'overloaded' };
+
+export type ProposeResult =
+  | { readonly ok: true; readonly index: number; readonly term: number }
+  | NotLeader
+  | Overloaded;
+
+/**
+ * - `linearizable`: ReadIndex (thesis §6.4): the leader's commit index, confirmed by a
+ *   heartbeat round a majority acknowledged after the read arrived.
+ * - `lease`: the leader answers from its lease without a round while the lease holds
+ *   (thesis §6.4.1), else as `linearizable`.
+ */
+export type ReadIndexMode = 'linearizable' | 'lease';
+
+export type ReadIndexResult = { readonly ok: true; readonly readIndex: number } | NotLeader | Overloaded;
+
+/** For bounded-staleness reads: how long ago this replica last had proof of the leader's commit index. */
+export type ContactResult =
+  | { readonly ok: true; readonly ageMs: number; readonly commitIndex: number }
+  | { readonly ok: false; readonly reason: 'no-contact' };
+
+/** The log actor's inbox. */
+export type LogMessage =
+  // ---- from the election actor ----
+  /** Enter `term` as a follower (of `leaderId` when known); answers with the log's tail, which includes every entry acknowledged so far. */
+  | ({
+      readonly type: 'enter-term';
+      readonly term: number;
+      readonly leaderId: ReplicaId | null;
+    } & Ask<LogTail>)
+  /** The election was won: lead `term` (ignored unless it is the log's current term). */
+  | { readonly type: 'become-leader'; readonly term: number }
+  /** CheckQuorum failed: stop leading `term`, stay in it as a follower. */
+  | { readonly type: 'step-down'; readonly term: number }
+  | ({ readonly type: 'tail' } & Ask<LogTail>)
+  /** A peer's message, already gated by the election actor to the current term. */
+  | { readonly type: 'peer'; readonly message: RaftMessage }
+  // ---- from the state machine ----
+  | ({ readonly type: 'propose'; readonly data: Uint8Array } & Ask<ProposeResult>)
+  | ({ readonly type: 'read-index'; readonly mode: ReadIndexMode } & Ask<ReadIndexResult>)
+  | ({ readonly type: 'contact' } & Ask<ContactResult>)
+  /** The state machine has applied everything up to `index` (sent on its start and after restores). */
+  | { readonly type: 'applied-index'; readonly index: number }
+  // ---- from itself ----
+  | { readonly type: 'tick' }
+  | { readonly type: 'persisted'; readonly seq: number; readonly tail: LogTail }
+  | { readonly type: 'storage-failed'; readonly error: string };
+
+/** What the log actor sends the state machine: committed entries, in order, without gaps. */
+export type ApplyMessage =
+  | { readonly type: 'apply'; readonly entries: readonly LogEntry[] }
+  | { readonly type: 'log-started' };

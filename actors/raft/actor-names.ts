@@ -1,0 +1,5 @@
+/** The names the Raft actors of one replica know each other by. */
+export const ELECTION = 'election';
+export const LOG = 'log';
+export const STORAGE = 'storage';
+export const STATE_MACHINE = 'state-machine';

@@ -1,0 +1,194 @@
+/**
+ * The byte-level vocabulary shared by the command codec and the snapshot format: unsigned
+ * LEB128 varints (canonical, up to 2^53 - 1) and length-prefixed UTF-8 strings.
+ *
+ * Canonical means each value has exactly one encoding (no overlong varints), so
+ * decode → encode gives back the same bytes: replicas that hold equal state hold equal bytes.
+ *
+ * The reader reports a failure by throwing `ByteReadFailure`, which is internal to this
+ * folder: every public decoder catches it and returns a typed error value instead.
+ */
+
+/** Why bytes could not be read; the decoders map these onto their own error codes. */
+export type ByteReadProblem = 'truncated' | 'bad-varint' | 'invalid-utf8' | 'too-long' | 'invalid-value';
+
+export class ByteReadFailure extends Error {
+  constructor(
+    readonly problem: ByteReadProblem,
+    /** The name of the field being read, as the decoder called it. */
+    readonly what: string,
+    readonly offset: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ByteReadFailure';
+  }
+}
+
+const utf8Encoder = new TextEncoder();
+/** `fatal`: invalid UTF-8 is an error, not U+FFFD. `ignoreBOM`: a leading U+FEFF is data, not a marker. */
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Matches a UTF-16 surrogate that is not half of a pair: such a string has no UTF-8 encoding. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** True when `s` is valid Unicode, so that UTF-8 encoding it loses nothing. */
+export function isWellFormedString(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
+
+export function utf8Encode(s: string): Uint8Array {
+  return utf8Encoder.encode(s);
+}
+
+/** Bytes a varint takes for `n` (a safe non-negative integer). */
+export function varintSize(n: number): number {
+  let size = 1;
+  let rest = n;
+  while (rest >= 0x80) {
+    rest = Math.floor(rest / 0x80);
+    size++;
+  }
+  return size;
+}
+
+/** Bytes the length-prefixed encoding of `bytes` takes. */
+export function blobSize(bytes: Uint8Array): number {
+  return varintSize(bytes.length) + bytes.length;
+}
+
+/**
+ * Appends bytes to a buffer that grows by doubling. Writers trust their input: callers
+ * validate values (safe non-negative integers, well-formed strings) before writing them.
+ */
+export class ByteWriter {
+  private buffer: Uint8Array;
+  private length = 0;
+
+  constructor(initialCapacity = 256) {
+    this.buffer = new Uint8Array(Math.max(16, initialCapacity));
+  }
+
+  private reserve(extra: number): void {
+    const needed = this.length + extra;
+    if (needed <= this.buffer.length) return;
+    let capacity = this.buffer.length * 2;
+    while (capacity < needed) capacity *= 2;
+    const grown = new Uint8Array(capacity);
+    grown.set(this.buffer.subarray(0, this.length));
+    this.buffer = grown;
+  }
+
+  u8(n: number): void {
+    this.reserve(1);
+    this.buffer[this.length++] = n & 0xff;
+  }
+
+  /** Unsigned LEB128; `n` must be a safe non-negative integer. Uses arithmetic, not bit operators, above 2^31. */
+  varint(n: number): void {
+    this.reserve(8);
+    let rest = n;
+    while (rest >= 0x80) {
+      this.buffer[this.length++] = (rest % 0x80) | 0x80;
+      rest = Math.floor(rest / 0x80);
+    }
+    this.buffer[this.length++] = rest;
+  }
+
+  raw(bytes: Uint8Array): void {
+    this.reserve(bytes.length);
+    this.buffer.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  /** A varint length, then the bytes. */
+  blob(bytes: Uint8Array): void {
+    this.varint(bytes.length);
+    this.raw(bytes);
+  }
+
+  /** A length-prefixed UTF-8 string; `s` must be well formed. */
+  string(s: string): void {
+    this.blob(utf8Encoder.encode(s));
+  }
+
+  /** The bytes written so far (a copy sized exactly, so the writer's spare capacity is not kept alive). */
+  finish(): Uint8Array {
+    return this.buffer.slice(0, this.length);
+  }
+}
+
+/** A cursor over bytes that throws `ByteReadFailure` (never anything else) on bad input. */
+export class ByteReader {
+  private offset = 0;
+
+  constructor(private readonly bytes: Uint8Array) {}
+
+  get position(): number {
+    return this.offset;
+  }
+
+  get remaining(): number {
+    return this.bytes.length - this.offset;
+  }
+
+  fail(problem: ByteReadProblem, what: string, message: string, at = this.offset): never {
+    throw new ByteReadFailure(problem, what, at, `${what}: ${message} (at byte ${at})`);
+  }
+
+  u8(what: string): number {
+    const byte = this.bytes[this.offset];
+    if (byte === undefined) this.fail('truncated', what, 'truncated');
+    this.offset++;
+    return byte;
+  }
+
+  /** A canonical unsigned LEB128 varint no larger than `Number.MAX_SAFE_INTEGER` (at most 8 bytes). */
+  varint(what: string): number {
+    const start = this.offset;
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      const byte = this.bytes[this.offset];
+      if (byte === undefined) this.fail('truncated', what, 'truncated varint', start);
+      this.offset++;
+      value += (byte & 0x7f) * scale;
+      if ((byte & 0x80) === 0) {
+        if (byte === 0 && i > 0) this.fail('bad-varint', what, 'overlong varint', start);
+        if (value > Number.MAX_SAFE_INTEGER) this.fail('bad-varint', what, 'varint above 2^53 - 1', start);
+        return value;
+      }
+      scale *= 0x80;
+    }
+    return this.fail('bad-varint', what, 'varint longer than 8 bytes', start);
+  }
+
+  /** `length` raw bytes, as a view into the input (callers copy if they keep them). */
+  raw(length: number, what: string): Uint8Array {
+    if (length > this.remaining)
+      this.fail('truncated', what, `needs ${length} bytes, ${this.remaining} left`);
+    const view = this.bytes.subarray(this.offset, this.offset + length);
+    this.offset += length;
+    return view;
+  }
+
+  /** A length-prefixed blob of at most `maxBytes` (checked before reading the body). */
+  blob(maxBytes: number, what: string): Uint8Array {
+    const start = this.offset;
+    const length = this.varint(what);
+    if (length > maxBytes)
+      this.fail('too-long', what, `${length} bytes exceeds the maximum ${maxBytes}`, start);
+    return this.raw(length, what);
+  }
+
+  /** A length-prefixed UTF-8 string of at most `maxBytes` encoded bytes. */
+  string(maxBytes: number, what: string): string {
+    const start = this.offset;
+    const bytes = this.blob(maxBytes, what);
+    try {
+      return utf8Decoder.decode(bytes);
+    } catch {
+      return this.fail('invalid-utf8', what, 'invalid UTF-8', start);
+    }
+  }
+}

@@ -1,0 +1,291 @@
+import type { Actor, ActorContext, ActorFactory, MessageMeta, Replier } from '../../runtime/actor.js';
+import type { MessageOf } from '../../runtime/message.js';
+import type { LogMessage } from '../log/protocol.js';
+import { LOG } from '../raft/actor-names.js';
+import type { LogEntry } from '../raft/types.js';
+import { encodeSessionCommand } from './command-codec.js';
+import type { KvQuery, SessionCommand } from './commands.js';
+import { type ApplyOutcome, KvStateMachine, type KvStateMachineOptions } from './kv-state-machine.js';
+import type { ReadMode, ReadResult, StateMachineMessage, SubmitResult } from './protocol.js';
+
+/**
+ * The state machine actor: applies committed entries in order, exactly once (sessions,
+ * thesis §6.3), answers writes once they are applied, and serves reads per their mode.
+ */
+export interface StateMachineActorOptions {
+  readonly stateMachine?: Partial<KvStateMachineOptions>;
+  /** Writes and reads not settled within this are answered `retry: timeout`. */
+  readonly waitTimeoutMs: number;
+  /** Outstanding writes and reads, each. */
+  readonly maxWaiting: number;
+  readonly tickMs: number;
+}
+
+const LOG_TIMEOUT_MS = 5_000;
+
+interface WriteWaiter {
+  readonly reply: Replier | undefined;
+  readonly sinceMs: number;
+}
+
+interface ReadWaiter {
+  readonly query: KvQuery;
+  readonly reply: Replier | undefined;
+  readonly sinceMs: number;
+  /** Serve once applied reaches it; null while the read position is being obtained. */
+  position: number | null;
+}
+
+class StateMachineActor implements Actor<StateMachineMessage> {
+  private machine: KvStateMachine;
+  /** Waiting writes by session key (`clientId:seq`): several retries of one command share the outcome. */
+  private readonly writes = new Map<string, WriteWaiter[]>();
+  /** Which session key our proposal put at each index, to fail it if another entry lands there. */
+  private readonly proposedAt = new Map<number, string>();
+  private readonly reads = new Map<number, ReadWaiter>();
+  private nextReadId = 1;
+
+  constructor(
+    private readonly ctx: ActorContext<StateMachineMessage>,
+    private readonly options: StateMachineActorOptions,
+  ) {
+    this.machine = new KvStateMachine(options.stateMachine);
+  }
+
+  start(): void {
+    this.ctx.after(this.options.tickMs, { type: 'tick' });
+    this.ctx.send(LOG, { type: 'applied-index', index: this.machine.appliedIndex });
+  }
+
+  receive(message: StateMachineMessage, meta: MessageMeta): void {
+    switch (message.type) {
+      case 'submit':
+        this.submit(message.command, meta.reply);
+        return;
+      case 'read':
+        this.read(message.query, message.mode, meta.reply);
+        return;
+      case 'apply':
+        this.apply(message.entries);
+        return;
+      case 'log-started':
+        this.ctx.send(LOG, { type: 'applied-index', index: this.machine.appliedIndex });
+        return;
+      case 'proposed':
+        this.onProposed(message.key, message.index, message.failure);
+        return;
+      case 'read-position':
+        this.onReadPosition(message.readId, message.index, message.failure);
+        return;
+      case 'tick':
+        this.ctx.after(this.options.tickMs, { type: 'tick' });
+        this.expire();
+        return;
+    }
+  }
+
+  inspect(): unknown {
+    return {
+      appliedIndex: this.machine.appliedIndex,
+      appliedTerm: this.machine.appliedTerm,
+      keys: this.machine.keyCount,
+      sessions: this.machine.sessionCount,
+      waitingWrites: this.writes.size,
+      waitingReads: this.reads.size,
+      digest: this.machine.digest(),
+    };
+  }
+
+  // ------------------------------------------------------------------ writes
+
+  private submit(command: SessionCommand, reply: Replier | undefined): void {
+    const encoded = encodeSessionCommand(command);
+    if (!encoded.ok) {
+      reply?.ok({
+        status: 'rejected',
+        reason: 'invalid',
+        detail: encoded.error.message,
+      } satisfies SubmitResult);
+      return;
+    }
+    const key = `${command.clientId}:${command.seq}`;
+    const waiting = this.writes.get(key);
+    if (waiting === undefined && this.writes.size >= this.options.maxWaiting) {
+      reply?.ok({ status: 'retry', reason: 'overloaded' } satisfies SubmitResult);
+      return;
+    }
+    const waiter = { reply, sinceMs: this.ctx.clock.nowMs() };
+    if (waiting !== undefined) waiting.push(waiter);
+    else this.writes.set(key, [waiter]);
+    this.ctx
+      .request<MessageOf<LogMessage, 'propose'>>(
+        LOG,
+        { type: 'propose', data: encoded.value },
+        { timeoutMs: LOG_TIMEOUT_MS },
+      )
+      .then(
+        (result) => {
+          if (result.ok) this.ctx.self({ type: 'proposed', key, index: result.index, failure: null });
+          else if (result.reason === 'not-leader') {
+            this.ctx.self({
+              type: 'proposed',
+              key,
+              index: null,
+              failure: { status: 'not-leader', leaderId: result.leaderId },
+            });
+          } else
+            this.ctx.self({
+              type: 'proposed',
+              key,
+              index: null,
+              failure: { status: 'retry', reason: 'overloaded' },
+            });
+        },
+        () =>
+          this.ctx.self({
+            type: 'proposed',
+            key,
+            index: null,
+            failure: { status: 'retry', reason: 'timeout' },
+          }),
+      );
+  }
+
+  private onProposed(key: string, index: number | null, failure: SubmitResult | null): void {
+    if (failure !== null) {
+      this.settleWrite(key, failure);
+      return;
+    }
+    if (index !== null && index > this.machine.appliedIndex && this.writes.has(key))
+      this.proposedAt.set(index, key);
+  }
+
+  private settleWrite(key: string, result: SubmitResult): void {
+    const waiting = this.writes.get(key);
+    if (waiting === undefined) return;
+    this.writes.delete(key);
+    for (const waiter of waiting) waiter.reply?.ok(result);
+  }
+
+  // ------------------------------------------------------------------ applying
+
+  private apply(entries: readonly LogEntry[]): void {
+    for (const entry of entries) {
+      const outcome = this.machine.apply(entry);
+      this.settleApplied(entry.index, outcome);
+    }
+    this.serveReads();
+  }
+
+  private settleApplied(index: number, outcome: ApplyOutcome): void {
+    const proposedKey = this.proposedAt.get(index);
+    this.proposedAt.delete(index);
+    let key: string | undefined;
+    let result: SubmitResult | undefined;
+    switch (outcome.kind) {
+      case 'applied':
+      case 'duplicate':
+        key = `${outcome.clientId}:${outcome.seq}`;
+        result = { status: 'applied', index: outcome.index, result: outcome.result };
+        break;
+      case 'rejected':
+        if (outcome.reason !== 'malformed') {
+          key = `${outcome.clientId}:${outcome.seq}`;
+          result = { status: 'rejected', reason: outcome.reason, detail: `session rule: ${outcome.reason}` };
+        }
+        break;
+      default:
+        break;
+    }
+    if (key !== undefined && result !== undefined) this.settleWrite(key, result);
+    // Our proposal at this index lost its place (a new leader overwrote it): the client retries.
+    if (proposedKey !== undefined && proposedKey !== key) {
+      this.settleWrite(proposedKey, { status: 'retry', reason: 'leadership-changed' });
+    }
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  private read(query: KvQuery, mode: ReadMode, reply: Replier | undefined): void {
+    if (this.reads.size >= this.options.maxWaiting) {
+      reply?.ok({ status: 'retry', reason: 'overloaded' } satisfies ReadResult);
+      return;
+    }
+    const readId = this.nextReadId++;
+    this.reads.set(readId, { query, reply, sinceMs: this.ctx.clock.nowMs(), position: null });
+    const settle = (index: number | null, failure: ReadResult | null) =>
+      this.ctx.self({ type: 'read-position', readId, index, failure });
+    if (mode.kind === 'bounded') {
+      this.ctx
+        .request<MessageOf<LogMessage, 'contact'>>(LOG, { type: 'contact' }, { timeoutMs: LOG_TIMEOUT_MS })
+        .then(
+          (contact) =>
+            contact.ok && contact.ageMs <= mode.maxStaleMs
+              ? settle(contact.commitIndex, null)
+              : settle(null, { status: 'stale' }),
+          () => settle(null, { status: 'retry', reason: 'timeout' }),
+        );
+      return;
+    }
+    this.ctx
+      .request<MessageOf<LogMessage, 'read-index'>>(
+        LOG,
+        { type: 'read-index', mode: mode.kind },
+        { timeoutMs: LOG_TIMEOUT_MS },
+      )
+      .then(
+        (result) => {
+          if (result.ok) settle(result.readIndex, null);
+          else if (result.reason === 'not-leader')
+            settle(null, { status: 'not-leader', leaderId: result.leaderId });
+          else settle(null, { status: 'retry', reason: 'overloaded' });
+        },
+        () => settle(null, { status: 'retry', reason: 'timeout' }),
+      );
+  }
+
+  private onReadPosition(readId: number, index: number | null, failure: ReadResult | null): void {
+    const read = this.reads.get(readId);
+    if (read === undefined) return;
+    if (failure !== null || index === null) {
+      this.reads.delete(readId);
+      read.reply?.ok(failure ?? ({ status: 'retry', reason: 'timeout' } satisfies ReadResult));
+      return;
+    }
+    read.position = index;
+    this.serveReads();
+  }
+
+  /** Thesis §6.4 step 4: a read runs once the state machine has applied up to its read index. */
+  private serveReads(): void {
+    for (const [readId, read] of this.reads) {
+      if (read.position === null || read.position > this.machine.appliedIndex) continue;
+      this.reads.delete(readId);
+      read.reply?.ok({
+        status: 'ok',
+        index: this.machine.appliedIndex,
+        result: this.machine.query(read.query),
+      } satisfies ReadResult);
+    }
+  }
+
+  private expire(): void {
+    const cutoff = this.ctx.clock.nowMs() - this.options.waitTimeoutMs;
+    for (const [key, waiting] of this.writes) {
+      if ((waiting[0]?.sinceMs ?? cutoff) < cutoff)
+        this.settleWrite(key, { status: 'retry', reason: 'timeout' });
+    }
+    for (const [readId, read] of this.reads) {
+      if (read.sinceMs < cutoff) {
+        this.reads.delete(readId);
+        read.reply?.ok({ status: 'retry', reason: 'timeout' } satisfies ReadResult);
+      }
+    }
+    for (const [index, key] of this.proposedAt) if (!this.writes.has(key)) this.proposedAt.delete(index);
+  }
+}
+
+export const createStateMachineActor: ActorFactory<StateMachineMessage, StateMachineActorOptions> = (
+  ctx,
+  options,
+) => new StateMachineActor(ctx, options);

@@ -1,0 +1,37 @@
+import type { Ask } from '../../runtime/message.js';
+import type { HardState, LogEntry, LogTail, Membership, SnapshotMeta } from '../raft/types.js';
+
+/** What a restarted replica recovers: exactly its durable state. */
+export interface LoadedRaftState {
+  readonly hardState: HardState;
+  /** Null until the group was bootstrapped on this replica. */
+  readonly membership: Membership | null;
+  readonly snapshot: SnapshotMeta | null;
+  /** The log holds entries firstIndex..lastIndex (empty when lastIndex < firstIndex). */
+  readonly firstIndex: number;
+  readonly lastIndex: number;
+}
+
+/**
+ * The storage actor's inbox. Every write is answered only once it is durable (one synced
+ * RocksDB batch per group commit), so an answer is the proof the caller may act on.
+ */
+export type StorageMessage =
+  | ({ readonly type: 'load' } & Ask<LoadedRaftState>)
+  | ({
+      readonly type: 'read-entries';
+      readonly from: number;
+      readonly to: number;
+      readonly maxBytes: number;
+    } & Ask<LogEntry[]>)
+  | ({ readonly type: 'save-hard-state'; readonly hardState: HardState } & Ask<HardState>)
+  | ({ readonly type: 'save-membership'; readonly membership: Membership } & Ask<Membership>)
+  /**
+   * Writes `entries` (contiguous) and makes the log end at `lastIndex`: stored entries
+   * after it are deleted (conflict truncation, §5.3). Answered with the durable tail.
+   */
+  | ({
+      readonly type: 'append';
+      readonly entries: readonly LogEntry[];
+      readonly lastIndex: number;
+    } & Ask<LogTail>);

@@ -1,0 +1,229 @@
+/**
+ * The process's NATS connection, with every option set here rather than left to the
+ * library's defaults (nats.js defaults to giving up after 10 reconnect attempts per server
+ * and to a 2-minute ping interval, both wrong for Raft).
+ *
+ * Policy:
+ * - The first connect tries each URL once (in random order) with a handshake deadline of
+ *   `connectTimeoutMs` and rejects if none answers: a replica that cannot reach NATS at
+ *   start-up fails its start, and its supervisor (or systemd) retries with backoff.
+ * - Once connected, the client reconnects forever (`maxReconnectAttempts: -1`) and learns
+ *   the cluster's other servers from the servers themselves. It waits between dials to the
+ *   same server for `reconnectTimeWaitMs` plus a random jitter of up to `reconnectJitterMs`,
+ *   so replicas of a restarted server do not reconnect in lockstep; a different server is
+ *   dialled at once.
+ * - A server that dies without closing the socket (a partition, a frozen host) is detected
+ *   by client pings: at most `pingIntervalMs * (maxPingOut + 1)`.
+ * - Status changes (disconnect, reconnect, server errors, lame-duck mode, close) are logged
+ *   through the injected Logger.
+ */
+
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import {
+  connect,
+  credsAuthenticator,
+  type NatsConnection,
+  type NodeConnectionOptions,
+  type Status,
+} from '@nats-io/transport-node';
+import type { Logger } from '../log.js';
+
+export interface ConnectNatsOptions {
+  /** Client URLs of the NATS cluster (nats:// or tls://), at least one. */
+  readonly urls: readonly string[];
+  /** NATS credentials file (JWT + nkey seed), read now and again on every reconnect. */
+  readonly credsFile?: string;
+  /** The client name servers show in their monitoring pages, e.g. `raftns/<instance>`. */
+  readonly name: string;
+  readonly log: Logger;
+  /** Overrides of the timing constants, for tests; production uses NATS_TIMING. */
+  readonly timing?: Partial<NatsTiming>;
+}
+
+export interface NatsTiming {
+  /** Deadline of one dial (TCP connect and handshake up to the first PONG). */
+  readonly connectTimeoutMs: number;
+  /** Minimum wait before dialling the same server again. */
+  readonly reconnectTimeWaitMs: number;
+  /** Upper bound of the random delay added to reconnectTimeWaitMs (plain and TLS alike). */
+  readonly reconnectJitterMs: number;
+  /** Interval of client pings, which detect a server that went silent. */
+  readonly pingIntervalMs: number;
+  /** Unanswered pings after which the connection is considered stale and re-dialled. */
+  readonly maxPingOut: number;
+}
+
+export const NATS_TIMING: NatsTiming = {
+  connectTimeoutMs: 5_000,
+  reconnectTimeWaitMs: 250,
+  reconnectJitterMs: 250,
+  pingIntervalMs: 2_000,
+  maxPingOut: 2,
+};
+
+/** The options `connectNats` passes to the client, every one explicit. */
+export function natsConnectionOptions(
+  options: Pick<ConnectNatsOptions, 'urls' | 'name' | 'timing'>,
+  authenticator?: NodeConnectionOptions['authenticator'],
+): NodeConnectionOptions {
+  const timing = { ...NATS_TIMING, ...options.timing };
+  const connectionOptions: NodeConnectionOptions = {
+    servers: [...options.urls],
+    name: options.name,
+    timeout: timing.connectTimeoutMs,
+    reconnect: true,
+    maxReconnectAttempts: -1,
+    waitOnFirstConnect: false,
+    reconnectTimeWait: timing.reconnectTimeWaitMs,
+    reconnectJitter: timing.reconnectJitterMs,
+    reconnectJitterTLS: timing.reconnectJitterMs,
+    pingInterval: timing.pingIntervalMs,
+    maxPingOut: timing.maxPingOut,
+    noRandomize: false,
+    ignoreClusterUpdates: false,
+    noEcho: false,
+    verbose: false,
+    pedantic: false,
+    debug: false,
+    ignoreAuthErrorAbort: false,
+  };
+  if (authenticator !== undefined) connectionOptions.authenticator = authenticator;
+  return connectionOptions;
+}
+
+/**
+ * Connects to NATS with the policy above. Rejects if no server answers within the dial
+ * deadline of each URL, or if the credentials file cannot be read.
+ */
+export async function connectNats(options: ConnectNatsOptions): Promise<NatsConnection> {
+  if (options.urls.length === 0) throw new RangeError('connectNats: expected at least one NATS URL');
+  const log = options.log.child({ component: 'nats', client: options.name });
+  const authenticator =
+    options.credsFile === undefined ? undefined : await credsFileAuthenticator(options.credsFile, log);
+  const nc = await connect(natsConnectionOptions(options, authenticator));
+  log.info({ server: nc.getServer(), servers: options.urls }, 'connected to NATS');
+  trackConnection(nc, log);
+  return nc;
+}
+
+/**
+ * Reads the credentials file now (so a missing file fails the connect with a clear error)
+ * and again on every reconnect, so rotated credentials are picked up; if a re-read fails,
+ * the last good credentials are used.
+ */
+async function credsFileAuthenticator(path: string, log: Logger) {
+  let last: Uint8Array;
+  try {
+    last = await readFile(path);
+  } catch (error) {
+    throw new Error(`cannot read NATS credentials file ${path}: ${String(error)}`, { cause: error });
+  }
+  return credsAuthenticator(() => {
+    try {
+      last = readFileSync(path);
+    } catch (error) {
+      log.warn(
+        { path, err: String(error) },
+        'cannot re-read the NATS credentials file; using the last one read',
+      );
+    }
+    return last;
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Connection state
+
+/** What the connection's status stream last said; shared by everything using the connection. */
+export interface ConnectionTracker {
+  /** False from a `disconnect` status until the next `reconnect`, and once closed. */
+  readonly connected: boolean;
+  readonly disconnects: number;
+  readonly reconnects: number;
+}
+
+class Tracker implements ConnectionTracker {
+  connected = true;
+  disconnects = 0;
+  reconnects = 0;
+  log: Logger | undefined;
+
+  constructor(readonly nc: NatsConnection) {
+    this.watch().catch((error: unknown) => {
+      // nats.js ends status iterators without an error on close; this is a safety net.
+      this.connected = false;
+      this.log?.error({ err: String(error) }, 'NATS status stream failed');
+    });
+  }
+
+  private async watch(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      this.apply(status);
+    }
+    this.connected = false;
+  }
+
+  private apply(status: Status): void {
+    const log = this.log;
+    switch (status.type) {
+      case 'disconnect':
+        this.connected = false;
+        this.disconnects++;
+        log?.warn({ server: status.server }, 'disconnected from NATS server; reconnecting');
+        break;
+      case 'reconnect':
+        this.connected = true;
+        this.reconnects++;
+        log?.info({ server: status.server, reconnects: this.reconnects }, 'reconnected to NATS');
+        break;
+      case 'reconnecting':
+        log?.debug({}, 'dialling a NATS server');
+        break;
+      case 'staleConnection':
+        log?.warn({}, 'NATS connection is stale (pings unanswered); re-dialling');
+        break;
+      case 'forceReconnect':
+        log?.info({}, 'NATS reconnect requested');
+        break;
+      case 'ldm':
+        log?.warn({ server: status.server }, 'NATS server entered lame-duck mode; will move to another');
+        break;
+      case 'error':
+        log?.error({ err: String(status.error) }, 'NATS server reported an error');
+        break;
+      case 'update':
+        log?.debug({ added: status.added, deleted: status.deleted }, 'NATS cluster membership changed');
+        break;
+      case 'slowConsumer':
+        log?.warn({ subject: status.sub.getSubject(), pending: status.pending }, 'NATS slow consumer');
+        break;
+      case 'close':
+        this.connected = false;
+        log?.info({}, 'NATS connection closed');
+        break;
+      case 'ping':
+        break;
+    }
+  }
+}
+
+const trackers = new WeakMap<NatsConnection, Tracker>();
+
+/**
+ * The tracker of `nc`'s status, created on first use (one status listener per connection,
+ * however many transports share it). `log`, if given, receives the status changes.
+ *
+ * Status events reach listeners asynchronously, so `connected` may lag a disconnect by a
+ * turn of the event loop.
+ */
+export function trackConnection(nc: NatsConnection, log?: Logger): ConnectionTracker {
+  let tracker = trackers.get(nc);
+  if (tracker === undefined) {
+    tracker = new Tracker(nc);
+    trackers.set(nc, tracker);
+  }
+  if (log !== undefined) tracker.log = log;
+  if (nc.isClosed()) tracker.connected = false;
+  return tracker;
+}

@@ -1,0 +1,329 @@
+import type {
+  CommandResult,
+  KvCommand,
+  KvEntryView,
+  KvQuery,
+  QueryResult,
+} from '../../actors/state-machine/commands.js';
+import type { Operation } from './history.js';
+import type { Model, StepResult } from './model.js';
+
+/**
+ * The sequential specification of the replicated store (actors/state-machine/commands.ts) for
+ * the linearizability checker: a map of per-key registers with revisions.
+ *
+ * Values and existence are checked exactly. Revisions are log indexes, which the model cannot
+ * predict, so it checks only what any linearization must satisfy:
+ *
+ * - per key, the revisions of successive writes strictly increase (every successful write,
+ *   `delete` included, returns the log index of its entry as `revision`);
+ * - a read (and a write's `previous`, a cas mismatch's `current`) returns the revision of the
+ *   write it observed, when that write's output is known.
+ *
+ * A write whose output is unknown (status `unknown`) leaves the key's revision unknown, known
+ * only to exceed the key's `floor` (the highest revision known for the key). The first
+ * observation of that value (a read, a later write's `previous`, a cas mismatch's `current`)
+ * pins it, after checking it exceeds the floor; later observations must agree. A `cas` on an
+ * unknown revision is accepted either way, consistently: a success or a mismatch with output
+ * is checked against the floor and pins the revision; a cas with unknown output that might
+ * match is applied as a success, the checker covering the "did not match" case by omitting
+ * the operation (a failed cas has no effect, which is the same as never happening).
+ *
+ * Partitioning (P-compositionality, Herlihy & Wing 1990): get/put/delete/cas each touch one
+ * key, and a map of independent registers is linearizable iff each register's sub-history is,
+ * so such histories are checked per key. A `range` reads many keys at once, so a history
+ * containing any `range` is checked unpartitioned: exact and simple, fine for the small
+ * histories that mix ranges in (the search cost grows with the concurrency, not the length,
+ * but hashing the whole map costs more per step).
+ */
+
+export type KvInput =
+  | { readonly kind: 'write'; readonly command: KvCommand }
+  | { readonly kind: 'read'; readonly query: KvQuery };
+
+/** `CommandResult` for writes, `QueryResult` for reads. */
+export type KvOutput = CommandResult | QueryResult;
+
+/** What the model knows about one key. An absent key with floor 0 is simply not in the map. */
+export interface KvKeyState {
+  /** `null`: the key does not exist. */
+  readonly value: string | null;
+  /** Revision of the current value: 0 when absent, `null` when unknown (then > `floor`). */
+  readonly revision: number | null;
+  /** The highest revision known to have been assigned on this key; the next write's is greater. */
+  readonly floor: number;
+}
+
+export type KvState = ReadonlyMap<string, KvKeyState>;
+
+const ABSENT: KvKeyState = { value: null, revision: 0, floor: 0 };
+
+export function kvModel(): Model<KvState, KvInput, KvOutput> {
+  return {
+    init: () => new Map(),
+    step: kvStep,
+    hash: hashKvState,
+    partition: partitionKv,
+    describe: describeKv,
+    describeState: describeKvState,
+  };
+}
+
+/** The key a get/put/delete/cas touches; `undefined` for a range. */
+export function kvKeyOf(input: KvInput): string | undefined {
+  if (input.kind === 'write') return input.command.key;
+  return input.query.op === 'get' ? input.query.key : undefined;
+}
+
+/**
+ * Per key, unless some range is present (then one part). Reads of unknown outcome are dropped
+ * first: they constrain nothing, and each would otherwise stay pending forever, doubling the
+ * search space.
+ */
+function partitionKv(ops: readonly Operation<KvInput, KvOutput>[]): Operation<KvInput, KvOutput>[][] {
+  const relevant = ops.filter((op) => op.input.kind === 'write' || op.status === 'ok');
+  if (relevant.some((op) => kvKeyOf(op.input) === undefined)) return [relevant];
+  const byKey = new Map<string, Operation<KvInput, KvOutput>[]>();
+  for (const op of relevant) {
+    const key = kvKeyOf(op.input)!;
+    let part = byKey.get(key);
+    if (part === undefined) {
+      part = [];
+      byKey.set(key, part);
+    }
+    part.push(op);
+  }
+  return [...byKey.values()];
+}
+
+function kvStep(state: KvState, input: KvInput, output: KvOutput | undefined): StepResult<KvState> {
+  if (input.kind === 'read') {
+    if (output === undefined) return { ok: true, state };
+    if (!('op' in output)) throw new TypeError(`read ${input.query.op} has a command result as output`);
+    return input.query.op === 'get'
+      ? stepGet(state, input.query.key, output)
+      : stepRange(state, input.query, output);
+  }
+  if (output !== undefined && 'op' in output) {
+    throw new TypeError(`write ${input.command.op} has a query result as output`);
+  }
+  const command = input.command;
+  const key = command.key;
+  const current = state.get(key) ?? ABSENT;
+  switch (command.op) {
+    case 'put':
+    case 'delete': {
+      const value = command.op === 'put' ? command.value : null;
+      if (output === undefined) {
+        return accept(state, key, { value, revision: value === null ? 0 : null, floor: current.floor });
+      }
+      if (!output.ok) return reject(state);
+      const before = observe(current, key, output.previous);
+      if (before === undefined || !(output.revision > before.floor)) return reject(state);
+      return accept(state, key, {
+        value,
+        revision: value === null ? 0 : output.revision,
+        floor: output.revision,
+      });
+    }
+    case 'cas': {
+      const expected = command.expectedRevision;
+      if (output === undefined) {
+        const match = casMatches(current, expected);
+        if (match === 'no') return { ok: true, state };
+        return accept(state, key, {
+          value: command.value,
+          revision: null,
+          floor: match === 'maybe' ? expected : current.floor,
+        });
+      }
+      if (output.ok) {
+        if (casMatches(current, expected) === 'no') return reject(state);
+        const before = observe(current, key, output.previous);
+        if (before === undefined || before.revision !== expected) return reject(state);
+        if (!(output.revision > before.floor)) return reject(state);
+        return accept(state, key, {
+          value: command.value,
+          revision: output.revision,
+          floor: output.revision,
+        });
+      }
+      const seen = observe(current, key, output.current);
+      if (seen === undefined || casMatches(seen, expected) !== 'no') return reject(state);
+      return accept(state, key, seen);
+    }
+  }
+}
+
+function stepGet(state: KvState, key: string, output: QueryResult): StepResult<KvState> {
+  if (output.op !== 'get') return reject(state);
+  const current = state.get(key) ?? ABSENT;
+  const seen = observe(current, key, output.entry);
+  return seen === undefined ? { ok: false, state } : accept(state, key, seen);
+}
+
+function stepRange(
+  state: KvState,
+  query: Extract<KvQuery, { op: 'range' }>,
+  output: QueryResult,
+): StepResult<KvState> {
+  if (output.op !== 'range') return reject(state);
+  const matching = [...state.entries()]
+    .filter(([key, s]) => s.value !== null && key.startsWith(query.prefix))
+    .sort(([a], [b]) => compareKeys(a, b));
+  const limit = Math.max(0, query.limit);
+  const returned = matching.slice(0, limit);
+  if (output.entries.length !== returned.length || output.more !== matching.length > limit)
+    return reject(state);
+  let next: KvState = state;
+  for (let i = 0; i < returned.length; i++) {
+    const [key, s] = returned[i]!;
+    const entry = output.entries[i]!;
+    if (entry.key !== key) return reject(state);
+    const seen = observe(s, key, entry);
+    if (seen === undefined) return reject(state);
+    if (seen !== s) next = accept(next, key, seen).state;
+  }
+  return { ok: true, state: next };
+}
+
+function reject(state: KvState): StepResult<KvState> {
+  return { ok: false, state };
+}
+
+/**
+ * Checks that `view` (what an operation saw of `key`) is consistent with `s`, returning the
+ * state refined by the observation (an unknown revision pinned), or `undefined` if inconsistent.
+ */
+function observe(s: KvKeyState, key: string, view: KvEntryView | null): KvKeyState | undefined {
+  if (s.value === null) return view === null ? s : undefined;
+  if (view === null || view.key !== key || view.value !== s.value) return undefined;
+  if (s.revision !== null) return view.revision === s.revision ? s : undefined;
+  if (!Number.isInteger(view.revision) || !(view.revision > s.floor)) return undefined;
+  return { value: s.value, revision: view.revision, floor: view.revision };
+}
+
+/** Whether a cas expecting `expected` matches: 0 means "absent"; an existing key's revision is >= 1. */
+function casMatches(s: KvKeyState, expected: number): 'yes' | 'no' | 'maybe' {
+  if (expected === 0) return s.value === null ? 'yes' : 'no';
+  if (s.value === null) return 'no';
+  if (s.revision !== null) return s.revision === expected ? 'yes' : 'no';
+  return expected > s.floor ? 'maybe' : 'no';
+}
+
+function accept(state: KvState, key: string, s: KvKeyState): StepResult<KvState> {
+  if (state.get(key) === s) return { ok: true, state };
+  const next = new Map(state);
+  if (s.value === null && s.floor === 0) next.delete(key);
+  else next.set(key, s);
+  return { ok: true, state: next };
+}
+
+export function hashKvState(state: KvState): string {
+  if (state.size === 0) return '';
+  if (state.size === 1) {
+    for (const [key, s] of state) return JSON.stringify([key, s.value, s.revision, s.floor]);
+  }
+  const keys = [...state.keys()].sort(compareKeys);
+  return JSON.stringify(
+    keys.map((key) => {
+      const s = state.get(key)!;
+      return [key, s.value, s.revision, s.floor];
+    }),
+  );
+}
+
+/** Key order of the store: byte order of UTF-8, which is code point order. */
+export function compareKeys(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x - y;
+    if (x > 0xffff) i++;
+  }
+  return a.length - b.length;
+}
+
+function showEntry(view: KvEntryView | null): string {
+  return view === null ? 'absent' : `${JSON.stringify(view.value)}@${view.revision}`;
+}
+
+export function describeKv(input: KvInput, output: KvOutput | undefined): string {
+  let call: string;
+  if (input.kind === 'write') {
+    const c = input.command;
+    call =
+      c.op === 'put'
+        ? `put(${JSON.stringify(c.key)}, ${JSON.stringify(c.value)})`
+        : c.op === 'delete'
+          ? `delete(${JSON.stringify(c.key)})`
+          : `cas(${JSON.stringify(c.key)}, expect @${c.expectedRevision}, ${JSON.stringify(c.value)})`;
+  } else {
+    const q = input.query;
+    call =
+      q.op === 'get'
+        ? `get(${JSON.stringify(q.key)})`
+        : `range(${JSON.stringify(q.prefix)}, limit ${q.limit})`;
+  }
+  if (output === undefined) return `${call} → ?`;
+  if ('op' in output) {
+    if (output.op === 'get') return `${call} → ${showEntry(output.entry)}`;
+    const items = output.entries.map((e) => `${JSON.stringify(e.key)}=${showEntry(e)}`).join(', ');
+    return `${call} → [${items}]${output.more ? ' +more' : ''}`;
+  }
+  return output.ok
+    ? `${call} → ok @${output.revision} (previous ${showEntry(output.previous)})`
+    : `${call} → cas-mismatch (current ${showEntry(output.current)})`;
+}
+
+export function describeKvState(state: KvState): string {
+  const keys = [...state.keys()].sort(compareKeys);
+  const parts = keys.map((key) => {
+    const s = state.get(key)!;
+    const value =
+      s.value === null
+        ? 'absent'
+        : `${JSON.stringify(s.value)}@${s.revision === null ? `? (> ${s.floor})` : s.revision}`;
+    return `${JSON.stringify(key)}: ${value}, floor ${s.floor}`;
+  });
+  return parts.length === 0 ? '{} (every key absent)' : `{ ${parts.join('; ')} }`;
+}
+
+/**
+ * A sequential reference implementation of the store's semantics: the oracle generators use to
+ * produce outputs (e.g. a simulated atomic store applying operations at linearization points).
+ * Each write takes the next log index (or an explicit, strictly greater one) as its revision.
+ */
+export class KvSpecStore {
+  private readonly entries = new Map<string, KvEntryView>();
+  private index = 0;
+
+  get lastIndex(): number {
+    return this.index;
+  }
+
+  apply(command: KvCommand, index: number = this.index + 1): CommandResult {
+    if (!(Number.isInteger(index) && index > this.index)) {
+      throw new RangeError(`log index ${index} must exceed ${this.index}`);
+    }
+    this.index = index;
+    const current = this.entries.get(command.key) ?? null;
+    if (command.op === 'cas' && (current?.revision ?? 0) !== command.expectedRevision) {
+      return { ok: false, error: 'cas-mismatch', current };
+    }
+    if (command.op === 'delete') this.entries.delete(command.key);
+    else this.entries.set(command.key, { key: command.key, value: command.value, revision: index });
+    return { ok: true, revision: index, previous: current };
+  }
+
+  query(query: KvQuery): QueryResult {
+    if (query.op === 'get') return { op: 'get', entry: this.entries.get(query.key) ?? null };
+    const matching = [...this.entries.values()]
+      .filter((e) => e.key.startsWith(query.prefix))
+      .sort((a, b) => compareKeys(a.key, b.key));
+    const limit = Math.max(0, query.limit);
+    return { op: 'range', entries: matching.slice(0, limit), more: matching.length > limit };
+  }
+}

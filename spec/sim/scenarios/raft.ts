@@ -1,0 +1,254 @@
+import { raftConfig } from '../../../actors/raft/raft-config.js';
+import { DEFAULT_STATE_MACHINE_ACTOR, raftReplicaActors } from '../../../actors/raft/replica-actors.js';
+import type { KvCommand, KvQuery, QueryResult } from '../../../actors/state-machine/commands.js';
+import type {
+  ReadMode,
+  ReadResult,
+  StateMachineMessage,
+  SubmitResult,
+} from '../../../actors/state-machine/protocol.js';
+import type { MessageOf } from '../../../runtime/message.js';
+import type { Random } from '../../../runtime/random.js';
+import type { FaultPlan } from '../../../runtime/sim/fault-plan.js';
+import { Simulator } from '../../../runtime/sim/simulator.js';
+import { HistoryRecorder, type OperationHandle } from '../../checkers/history.js';
+import { type KvInput, type KvOutput, kvModel } from '../../checkers/kv-model.js';
+import { checkLinearizable } from '../../checkers/linearizability.js';
+import { RaftInvariants } from '../raft-invariants.js';
+import type { Scenario, ScenarioOutcome, ScenarioRunOptions } from '../scenario.js';
+
+/**
+ * A Raft group of 3 or 5 replicas, each the real storage, election, log and state machine
+ * actors, under a lossy, duplicating, reordering network, partitions, power loss of whole
+ * replicas and crashes of single actors. Clients write (put, cas, delete with sessions and
+ * retries) and read (linearizable and lease) through any replica, following not-leader
+ * hints. Raft's safety properties are checked after every step; at the end the clients'
+ * history must be linearizable and the replicas that applied the same prefix must hold
+ * identical state.
+ */
+export interface RaftScenarioOptions {
+  readonly name: string;
+  readonly replicas: number;
+  readonly clients: number;
+  readonly faults: boolean;
+}
+
+const KEYS = ['a', 'b', 'c'];
+const REQUEST_TIMEOUT_MS = 400;
+const ATTEMPTS_MAX = 8;
+const VIRTUAL_MS = 3_000;
+/** A run that acknowledged fewer writes than this proved nothing. */
+const ACKED_WRITES_MIN = 5;
+
+type Submit = MessageOf<StateMachineMessage, 'submit'>;
+type Read = MessageOf<StateMachineMessage, 'read'>;
+
+interface ClientState {
+  readonly id: number;
+  sessionId: string;
+  seq: number;
+  ackedSeq: number;
+  target: string;
+}
+
+export function raftScenario(options: RaftScenarioOptions): Scenario {
+  return {
+    name: options.name,
+    description: `${options.replicas}-replica Raft group, ${options.clients} clients${options.faults ? ', with faults' : ''}: Figure 3 invariants every step, linearizable history`,
+    async run(seed: number, runOptions: ScenarioRunOptions = {}): Promise<ScenarioOutcome> {
+      const ids = Array.from({ length: options.replicas }, (_, i) => `r${i + 1}`);
+      const faults: FaultPlan | undefined = options.faults
+        ? {
+            replicaCrash: {
+              everyMs: { min: 300, max: 900 },
+              downMs: { min: 20, max: 300 },
+              maxDown: Math.floor((options.replicas - 1) / 2),
+            },
+            actorCrash: { everyMs: { min: 400, max: 1200 } },
+            partition: { everyMs: { min: 300, max: 800 }, durationMs: { min: 50, max: 400 } },
+            untilMs: VIRTUAL_MS - 800,
+          }
+        : undefined;
+      const sim = await Simulator.create({
+        seed,
+        traceLinesKept: runOptions.traceLinesKept,
+        replicas: ids.map((id) => ({
+          id,
+          actors: raftReplicaActors({
+            raft: raftConfig('g1', id, ids),
+            clockDriftBoundMs: 10,
+            stateMachine: { ...DEFAULT_STATE_MACHINE_ACTOR, waitTimeoutMs: 2_000 },
+          }),
+        })),
+        network: options.faults
+          ? {
+              dropProbability: 0.02,
+              duplicateProbability: 0.02,
+              delayMs: { min: 1, max: 10 },
+              maxInFlightPerLink: 1024,
+            }
+          : { delayMs: { min: 1, max: 3 } },
+        disk: options.faults
+          ? {
+              fsyncLatencyMs: { min: 1, max: 4 },
+              slowFsyncProbability: 0.02,
+              slowFsyncLatencyMs: { min: 20, max: 100 },
+            }
+          : { fsyncLatencyMs: { min: 1, max: 2 } },
+        restartPolicy: { maxRestarts: 10, windowMs: 1_000, backoffBaseMs: 10, backoffMaxMs: 100 },
+        processRebootMs: { min: 20, max: 100 },
+        ...(faults === undefined ? {} : { faults }),
+      });
+      const invariants = new RaftInvariants(ids);
+      sim.onStep(() => invariants.check(sim));
+
+      const history = new HistoryRecorder<KvInput, KvOutput>();
+      const random = sim.random;
+      const stats = { writesAcked: 0, writesUnknown: 0, readsOk: 0, readsFailed: 0, sessionsRenewed: 0 };
+      const clients: ClientState[] = Array.from({ length: options.clients }, (_, id) => ({
+        id,
+        sessionId: `c${id}-s0`,
+        seq: 1,
+        ackedSeq: 0,
+        target: ids[id % ids.length] as string,
+      }));
+      const clientsStopMs = VIRTUAL_MS - 200;
+
+      const pickTarget = (client: ClientState, hint: string | null) => {
+        client.target =
+          hint !== null && ids.includes(hint) ? hint : (ids[random.intBetween(0, ids.length - 1)] as string);
+      };
+
+      const submitOnce = (client: ClientState, command: KvCommand): Promise<SubmitResult | undefined> =>
+        sim
+          .request<Submit>(
+            client.target,
+            'state-machine',
+            {
+              type: 'submit',
+              command: { clientId: client.sessionId, seq: client.seq, ackedSeq: client.ackedSeq, command },
+            },
+            { timeoutMs: REQUEST_TIMEOUT_MS },
+          )
+          .catch(() => undefined);
+
+      const write = async (client: ClientState, command: KvCommand) => {
+        const handle: OperationHandle = history.invoke(
+          `c${client.id}`,
+          { kind: 'write', command },
+          sim.nowMs(),
+        );
+        for (let attempt = 0; attempt < ATTEMPTS_MAX; attempt++) {
+          const result = await submitOnce(client, command);
+          if (result?.status === 'applied') {
+            history.complete(handle, result.result, sim.nowMs());
+            client.ackedSeq = client.seq;
+            client.seq++;
+            stats.writesAcked++;
+            return;
+          }
+          if (result?.status === 'rejected') {
+            if (result.reason === 'invalid')
+              throw new Error(`the scenario sent an invalid command: ${result.detail}`);
+            break; // session gone: whether an earlier attempt applied is unknown
+          }
+          pickTarget(client, result?.status === 'not-leader' ? result.leaderId : null);
+          await pause(random, 5, 40);
+        }
+        // Gave up not knowing: start a fresh session so the unknown command can never be confused with the next.
+        history.unknown(handle);
+        stats.writesUnknown++;
+        stats.sessionsRenewed++;
+        client.sessionId = `c${client.id}-s${stats.sessionsRenewed}`;
+        client.seq = 1;
+        client.ackedSeq = 0;
+      };
+
+      const read = async (client: ClientState, query: KvQuery, mode: ReadMode) => {
+        const handle = history.invoke(`c${client.id}`, { kind: 'read', query }, sim.nowMs());
+        const result = await sim
+          .request<Read>(
+            client.target,
+            'state-machine',
+            { type: 'read', query, mode },
+            { timeoutMs: REQUEST_TIMEOUT_MS },
+          )
+          .catch((): ReadResult | undefined => undefined);
+        if (result?.status === 'ok') {
+          history.complete(handle, result.result as QueryResult, sim.nowMs());
+          stats.readsOk++;
+          return;
+        }
+        // A read that returned nothing had no effect.
+        history.fail(handle, sim.nowMs());
+        stats.readsFailed++;
+        pickTarget(client, result?.status === 'not-leader' ? result.leaderId : null);
+      };
+
+      const pause = (r: Random, minMs: number, maxMs: number) =>
+        new Promise<void>((resolve) => sim.schedule(r.intBetween(minMs, maxMs), 'client pause', resolve));
+
+      const runClient = async (client: ClientState) => {
+        await pause(random, 0, 50);
+        while (sim.nowMs() < clientsStopMs) {
+          const key = KEYS[random.intBetween(0, KEYS.length - 1)] as string;
+          const dice = random.intBetween(0, 99);
+          if (dice < 35) await write(client, { op: 'put', key, value: `v${client.id}.${client.seq}` });
+          else if (dice < 50)
+            await write(client, {
+              op: 'cas',
+              key,
+              expectedRevision: random.intBetween(0, 3) === 0 ? 0 : random.intBetween(1, 60),
+              value: `x${client.id}.${client.seq}`,
+            });
+          else if (dice < 55) await write(client, { op: 'delete', key });
+          else if (dice < 85) await read(client, { op: 'get', key }, { kind: 'linearizable' });
+          else await read(client, { op: 'get', key }, { kind: 'lease' });
+          await pause(random, 1, 20);
+        }
+      };
+      for (const client of clients) void runClient(client);
+
+      let result = await sim.run({
+        maxSteps: runOptions.maxSteps ?? 2_000_000,
+        maxVirtualMs: runOptions.maxVirtualMs ?? VIRTUAL_MS,
+      });
+      let verdict = 'skipped';
+      if (result.ok) {
+        result = sim.verify(() => {
+          const checked = checkLinearizable(kvModel(), history.history(), { maxSteps: 2_000_000 });
+          verdict = checked.result;
+          if (checked.result === 'not-linearizable') {
+            throw new Error(`history not linearizable: ${checked.counterexample ?? ''}`);
+          }
+          if (stats.writesAcked < ACKED_WRITES_MIN) {
+            throw new Error(
+              `no progress: only ${stats.writesAcked} writes acknowledged (want ${ACKED_WRITES_MIN})`,
+            );
+          }
+          checkConvergedState(sim, ids);
+        });
+      }
+      const summary =
+        `writes=${stats.writesAcked} unknown=${stats.writesUnknown} reads=${stats.readsOk} readsFailed=${stats.readsFailed} ` +
+        `leaders=${invariants.leadersElected} crashes=${sim.crashes.length} linearizability=${verdict}`;
+      return { scenario: options.name, seed, result, summary };
+    },
+  };
+}
+
+/** Replicas that applied the same number of entries must hold byte-identical state. */
+function checkConvergedState(sim: Simulator, ids: readonly string[]): void {
+  const digestAt = new Map<number, { replica: string; digest: string }>();
+  for (const id of ids) {
+    const view = sim.inspect(id, 'state-machine') as { appliedIndex: number; digest: string } | undefined;
+    if (view === undefined) continue;
+    const known = digestAt.get(view.appliedIndex);
+    if (known === undefined) digestAt.set(view.appliedIndex, { replica: id, digest: view.digest });
+    else if (known.digest !== view.digest) {
+      throw new Error(
+        `state diverged: ${known.replica} and ${id} applied ${view.appliedIndex} entries to different state`,
+      );
+    }
+  }
+}
