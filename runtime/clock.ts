@@ -14,9 +14,13 @@ export interface Timers {
   after(delayMs: number, fire: () => void): CancelTimer;
 }
 
-/** Production clock: monotonic, from the process's high-resolution timer. */
+/**
+ * Production clock: monotonic within the process (it never jumps back with NTP), anchored
+ * to the Unix epoch at process start, so times stamped by different replicas (a leader's
+ * log time) are comparable up to clock skew.
+ */
 export const monotonicClock: Clock = {
-  nowMs: () => Number(process.hrtime.bigint() / 1000n) / 1000,
+  nowMs: () => performance.timeOrigin + performance.now(),
 };
 
 /** Production timers. Unref'd so a pending timer never keeps a stopping process alive. */

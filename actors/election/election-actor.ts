@@ -98,6 +98,12 @@ class ElectionActor implements Actor<ElectionMessage> {
       case 'status':
         meta.reply?.ok(this.status());
         return;
+      case 'campaign':
+        if (this.role === 'leader' || !this.voters.includes(this.raft.self)) return;
+        this.resetElectionTimer();
+        if (this.raft.preVote) await this.startPreVote();
+        else await this.campaign(false);
+        return;
     }
   }
 

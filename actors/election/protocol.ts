@@ -25,4 +25,6 @@ export type ElectionMessage =
   /** The log actor (re)started and needs to learn the term. */
   | { readonly type: 'log-started' }
   | { readonly type: 'tick' }
+  /** Start an election now, as if the election timeout had fired (tests, operators). */
+  | { readonly type: 'campaign' }
   | ({ readonly type: 'status' } & Ask<ElectionStatus>);

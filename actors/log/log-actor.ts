@@ -4,14 +4,16 @@ import { ELECTION, STATE_MACHINE, STORAGE } from '../raft/actor-names.js';
 import type {
   AppendEntries,
   AppendEntriesResponse,
+  InstallSnapshot,
+  InstallSnapshotResponse,
   RaftMessage,
   ReadIndexRequest,
   ReadIndexResponse,
 } from '../raft/peer-messages.js';
 import { quorumMatchIndex, quorumRound } from '../raft/quorum.js';
 import type { RaftConfig } from '../raft/raft-config.js';
-import type { LogEntry, LogTail, Membership, ReplicaId } from '../raft/types.js';
-import type { StorageMessage } from '../storage/protocol.js';
+import type { LogEntry, LogTail, Membership, ReplicaId, SnapshotMeta } from '../raft/types.js';
+import type { SnapshotChunk, StorageMessage } from '../storage/protocol.js';
 import { Progress } from './progress.js';
 import type {
   ApplyMessage,
@@ -20,6 +22,7 @@ import type {
   ProposeResult,
   ReadIndexMode,
   ReadIndexResult,
+  StateMachineSnapshot,
 } from './protocol.js';
 import { RaftLog } from './raft-log.js';
 
@@ -47,6 +50,8 @@ const STORAGE_TIMEOUT_MS = 10_000;
 const LOAD_CHUNK_BYTES = 4 << 20;
 const APPLY_BATCH_ENTRIES = 256;
 const FLUSH_EVERY_TURNS = 64;
+/** A snapshot received from a leader may not exceed this (memory bound while it arrives). */
+const MAX_SNAPSHOT_BYTES = 1 << 30;
 
 type PendingRead =
   | {
@@ -115,6 +120,14 @@ class LogActor implements Actor<LogMessage> {
   private nextReadRequestId = 1;
   private readonly forwardedReads = new Map<number, Replier | undefined>();
 
+  // ---- snapshots (§7) ----
+  private compacting = false;
+  private readonly snapshotCounters = { taken: 0, installed: 0, chunksSent: 0 };
+  /** A snapshot arriving from the leader, chunk by chunk. */
+  private incoming: { meta: SnapshotMeta; chunks: Uint8Array[]; bytes: number } | undefined;
+  /** Set while a received snapshot is being made durable: appends wait (the leader retries). */
+  private installing: { readonly leader: ReplicaId; readonly term: number } | undefined;
+
   constructor(
     private readonly ctx: ActorContext<LogMessage>,
     private readonly options: LogActorOptions,
@@ -143,8 +156,9 @@ class LogActor implements Actor<LogMessage> {
       this.membership = loaded.membership;
     }
     if (loaded.snapshot !== null) {
-      this.log.resetTo(loaded.snapshot.lastIndex, loaded.snapshot.lastTerm, 0);
+      this.log.resetTo(loaded.snapshot.lastIndex, loaded.snapshot.lastTerm, loaded.snapshot.chain);
       this.commitIndex = loaded.snapshot.lastIndex;
+      this.membership = loaded.snapshot.membership;
     }
     for (let from = loaded.firstIndex; from <= loaded.lastIndex; ) {
       const chunk = await this.ctx.request<MessageOf<StorageMessage, 'read-entries'>>(
@@ -212,6 +226,22 @@ class LogActor implements Actor<LogMessage> {
       case 'storage-failed':
         // Memory may be ahead of disk now: restart from what is durable.
         throw new Error(`log write failed: ${message.error}`);
+      case 'snapshot-taken':
+        this.onSnapshotTaken(message.snapshot);
+        return;
+      case 'snapshot-saved':
+        this.compacting = false;
+        this.snapshotCounters.taken++;
+        if (message.meta.lastIndex > this.log.snapshotIndex && message.meta.lastIndex <= this.log.lastIndex) {
+          this.log.compactTo(message.meta.lastIndex);
+        }
+        return;
+      case 'snapshot-chunk':
+        this.onSnapshotChunk(message.peer, message.offset, message.chunk);
+        return;
+      case 'snapshot-installed':
+        this.onSnapshotInstalled(message.meta, message.data, message.discardLog);
+        return;
     }
   }
 
@@ -237,6 +267,7 @@ class LogActor implements Actor<LogMessage> {
       lastIndex: this.log.lastIndex,
       appliedSent: this.appliedSent,
       voters: this.membership.voters,
+      snapshots: this.snapshotCounters,
       // The simulator reads the live log through this (no copy in one thread).
       log: this.log,
     };
@@ -373,6 +404,12 @@ class LogActor implements Actor<LogMessage> {
       case 'read-index-response':
         this.onReadIndexResponse(message);
         return;
+      case 'install-snapshot':
+        this.onInstallSnapshot(message);
+        return;
+      case 'install-snapshot-response':
+        this.onInstallSnapshotResponse(message);
+        return;
       default:
         return;
     }
@@ -390,6 +427,11 @@ class LogActor implements Actor<LogMessage> {
     this.leaderId = m.from;
     this.ticksSinceHeartbeat = 0;
     this.lastLeaderContactMs = this.ctx.clock.nowMs();
+    if (this.installing !== undefined) return; // the leader retries once the snapshot is in
+    if (!wellFormed(m)) {
+      this.ctx.log.warn({ from: m.from, prevLogIndex: m.prevLogIndex }, 'dropped a malformed AppendEntries');
+      return;
+    }
     const reject = (conflictTerm: number, conflictIndex: number) =>
       this.send({
         type: 'append-entries-response',
@@ -502,6 +544,13 @@ class LogActor implements Actor<LogMessage> {
 
   /** Sends what the follower lacks, within flow control; a heartbeat goes even when the window is full. */
   private sendAppend(peer: ReplicaId, progress: Progress, heartbeat: boolean): void {
+    if (progress.snapshot !== undefined) return;
+    if (progress.next <= this.log.snapshotIndex) {
+      // The entries it needs are compacted away: send the snapshot instead (§7).
+      progress.beginSnapshot(this.log.snapshotIndex);
+      this.requestSnapshotChunk(peer, this.log.snapshotIndex, 0);
+      return;
+    }
     let sent = false;
     while (progress.canSend() && progress.next <= this.log.lastIndex) {
       const entries = this.log.slice(
@@ -566,6 +615,7 @@ class LogActor implements Actor<LogMessage> {
   // ------------------------------------------------------------------ applying
 
   private sendApplies(): void {
+    this.maybeCompact();
     if (this.appliedSent === undefined) return;
     const upTo = Math.min(this.commitIndex, this.log.lastIndex);
     while (this.appliedSent < upTo) {
@@ -730,6 +780,220 @@ class LogActor implements Actor<LogMessage> {
     if (this.lastLeaderContactMs === undefined) return { ok: false, reason: 'no-contact' };
     return { ok: true, ageMs: now - this.lastLeaderContactMs, commitIndex: this.commitIndex };
   }
+
+  // ------------------------------------------------------------------ snapshots (§7)
+
+  /** Once enough applied entries follow the last snapshot, snapshot the state machine and compact. */
+  private maybeCompact(): void {
+    if (this.compacting || this.installing !== undefined || this.appliedSent === undefined) return;
+    if (this.appliedSent - this.log.snapshotIndex < this.raft.snapshotThresholdEntries) return;
+    this.compacting = true;
+    this.ctx
+      .request<MessageOf<ApplyMessage, 'take-snapshot'>>(
+        STATE_MACHINE,
+        { type: 'take-snapshot' },
+        { timeoutMs: STORAGE_TIMEOUT_MS },
+      )
+      .then(
+        (snapshot) => this.ctx.self({ type: 'snapshot-taken', snapshot }),
+        () => this.ctx.self({ type: 'snapshot-taken', snapshot: null }),
+      );
+  }
+
+  private onSnapshotTaken(snapshot: StateMachineSnapshot | null): void {
+    const chain = snapshot === null ? undefined : this.log.chainAt(snapshot.index);
+    if (
+      snapshot === null ||
+      snapshot.index <= this.log.snapshotIndex ||
+      snapshot.index > this.commitIndex ||
+      this.log.termAt(snapshot.index) !== snapshot.term ||
+      chain === undefined
+    ) {
+      this.compacting = false;
+      return;
+    }
+    const meta: SnapshotMeta = {
+      lastIndex: snapshot.index,
+      lastTerm: snapshot.term,
+      membership: this.membership,
+      chain,
+    };
+    this.ctx
+      .request<MessageOf<StorageMessage, 'save-snapshot'>>(
+        STORAGE,
+        { type: 'save-snapshot', meta, data: snapshot.data, discardLog: false },
+        { timeoutMs: STORAGE_TIMEOUT_MS },
+      )
+      .then(
+        (saved) => this.ctx.self({ type: 'snapshot-saved', meta: saved }),
+        (error: unknown) => this.ctx.self({ type: 'storage-failed', error: String(error) }),
+      );
+  }
+
+  private requestSnapshotChunk(peer: ReplicaId, lastIndex: number, offset: number): void {
+    this.ctx
+      .request<MessageOf<StorageMessage, 'read-snapshot-chunk'>>(
+        STORAGE,
+        { type: 'read-snapshot-chunk', lastIndex, offset, maxBytes: this.raft.snapshotChunkBytes },
+        { timeoutMs: STORAGE_TIMEOUT_MS },
+      )
+      .then(
+        (chunk) => this.ctx.self({ type: 'snapshot-chunk', peer, offset, chunk }),
+        () => this.ctx.self({ type: 'snapshot-chunk', peer, offset, chunk: null }),
+      );
+  }
+
+  /** Leader: the next chunk of the snapshot a follower is receiving. */
+  private onSnapshotChunk(peer: ReplicaId, offset: number, chunk: SnapshotChunk | null): void {
+    const progress = this.role === 'leader' ? this.progress.get(peer) : undefined;
+    if (progress?.snapshot === undefined) return;
+    if (chunk === null || chunk.meta.lastIndex !== progress.snapshot.lastIndex) {
+      progress.abortSnapshot(); // the next append starts over with the current snapshot
+      return;
+    }
+    this.snapshotCounters.chunksSent++;
+    this.send({
+      type: 'install-snapshot',
+      term: this.term,
+      from: this.raft.self,
+      to: peer,
+      meta: chunk.meta,
+      offset,
+      chunk: chunk.chunk,
+      done: chunk.done,
+    });
+  }
+
+  private onInstallSnapshotResponse(m: InstallSnapshotResponse): void {
+    const progress = this.role === 'leader' ? this.progress.get(m.from) : undefined;
+    if (progress === undefined) return;
+    progress.heard();
+    if (m.installed) {
+      progress.onSnapshotInstalled(m.lastIndex);
+      this.maybeCommit();
+      this.sendAppend(m.from, progress, false);
+      return;
+    }
+    if (progress.snapshot !== undefined) {
+      progress.snapshot.nextOffset = m.nextOffset;
+      this.requestSnapshotChunk(m.from, progress.snapshot.lastIndex, m.nextOffset);
+    }
+  }
+
+  /** Follower: InstallSnapshot receiver (Figure 13), chunk by chunk. */
+  private onInstallSnapshot(m: InstallSnapshot): void {
+    if (this.role === 'leader') {
+      throw new Error(`election safety: ${m.from} and ${this.raft.self} both lead term ${m.term}`);
+    }
+    this.leaderId = m.from;
+    this.lastLeaderContactMs = this.ctx.clock.nowMs();
+    if (this.installing !== undefined) return;
+    const respond = (installed: boolean, nextOffset: number, lastIndex: number) =>
+      this.send({
+        type: 'install-snapshot-response',
+        term: this.term,
+        from: this.raft.self,
+        to: m.from,
+        installed,
+        nextOffset,
+        lastIndex,
+      });
+    if (m.meta.lastIndex <= this.commitIndex) {
+      // We already hold everything it covers (committed entries are the same everywhere).
+      this.incoming = undefined;
+      respond(true, 0, m.meta.lastIndex);
+      return;
+    }
+    if (m.offset === 0) this.incoming = { meta: m.meta, chunks: [], bytes: 0 };
+    const incoming = this.incoming;
+    if (
+      incoming === undefined ||
+      incoming.meta.lastIndex !== m.meta.lastIndex ||
+      incoming.bytes !== m.offset
+    ) {
+      respond(false, incoming?.meta.lastIndex === m.meta.lastIndex ? incoming.bytes : 0, 0);
+      return;
+    }
+    incoming.chunks.push(m.chunk);
+    incoming.bytes += m.chunk.length;
+    if (incoming.bytes > MAX_SNAPSHOT_BYTES) {
+      this.incoming = undefined;
+      this.ctx.log.error({ bytes: incoming.bytes }, 'snapshot larger than the limit; refusing it');
+      respond(false, 0, 0);
+      return;
+    }
+    if (!m.done) {
+      respond(false, incoming.bytes, 0);
+      return;
+    }
+    this.incoming = undefined;
+    const data = concat(incoming.chunks, incoming.bytes);
+    // Figure 13 (6)-(7): keep the log after the snapshot if it agrees there, else discard it all.
+    const discardLog = this.log.termAt(m.meta.lastIndex) !== m.meta.lastTerm;
+    this.installing = { leader: m.from, term: this.term };
+    this.ctx
+      .request<MessageOf<StorageMessage, 'save-snapshot'>>(
+        STORAGE,
+        { type: 'save-snapshot', meta: m.meta, data, discardLog },
+        { timeoutMs: STORAGE_TIMEOUT_MS },
+      )
+      .then(
+        () => this.ctx.self({ type: 'snapshot-installed', meta: m.meta, data, discardLog }),
+        (error: unknown) => this.ctx.self({ type: 'storage-failed', error: String(error) }),
+      );
+  }
+
+  private onSnapshotInstalled(meta: SnapshotMeta, data: Uint8Array, discardLog: boolean): void {
+    const installing = this.installing;
+    this.installing = undefined;
+    if (meta.lastIndex <= this.log.snapshotIndex) return;
+    if (discardLog) {
+      this.log.resetTo(meta.lastIndex, meta.lastTerm, meta.chain);
+      this.persistedIndex = meta.lastIndex;
+      for (const write of this.inflightWrites) write.floor = Math.min(write.floor, meta.lastIndex + 1);
+    } else {
+      this.log.compactTo(meta.lastIndex);
+    }
+    this.membership = meta.membership;
+    this.snapshotCounters.installed++;
+    if (meta.lastIndex > this.commitIndex) this.commitIndex = meta.lastIndex;
+    // The state machine replaces its state; applying continues after the snapshot.
+    this.ctx.send(STATE_MACHINE, { type: 'restore', meta, data } satisfies ApplyMessage);
+    this.appliedSent = meta.lastIndex;
+    if (installing !== undefined && installing.term === this.term) {
+      this.send({
+        type: 'install-snapshot-response',
+        term: this.term,
+        from: this.raft.self,
+        to: installing.leader,
+        installed: true,
+        nextOffset: data.length,
+        lastIndex: meta.lastIndex,
+      });
+    }
+  }
+}
+
+/** Entries must follow prevLogIndex one by one, in terms no later than the message's. */
+function wellFormed(m: AppendEntries): boolean {
+  let expected = m.prevLogIndex + 1;
+  let term = m.prevLogTerm;
+  for (const entry of m.entries) {
+    if (entry.index !== expected || entry.term < term || entry.term > m.term) return false;
+    expected++;
+    term = entry.term;
+  }
+  return true;
+}
+
+function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
 }
 
 export const createLogActor: ActorFactory<LogMessage, LogActorOptions> = (ctx, options) =>

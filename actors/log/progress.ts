@@ -11,6 +11,8 @@ export class Progress {
   /** Last index of each unacknowledged append, oldest first. */
   private inflight: number[] = [];
   private ticksSinceHeard = 0;
+  /** While InstallSnapshot is under way: which snapshot, and the offset the follower expects next. */
+  snapshot: { readonly lastIndex: number; nextOffset: number } | undefined;
 
   constructor(
     public next: number,
@@ -22,6 +24,7 @@ export class Progress {
   }
 
   canSend(): boolean {
+    if (this.snapshot !== undefined) return false;
     if (this.mode === 'probe') return this.inflight.length === 0;
     return this.inflight.length < this.maxInflight;
   }
@@ -48,6 +51,25 @@ export class Progress {
     this.next = Math.max(this.match + 1, Math.min(nextIndex, this.next));
   }
 
+  beginSnapshot(lastIndex: number): void {
+    this.snapshot = { lastIndex, nextOffset: 0 };
+    this.inflight = [];
+    this.ticksSinceHeard = 0;
+  }
+
+  /** The follower installed a snapshot up to `lastIndex`: replicate from there. */
+  onSnapshotInstalled(lastIndex: number): void {
+    this.snapshot = undefined;
+    this.mode = 'probe';
+    if (lastIndex > this.match) this.match = lastIndex;
+    this.next = this.match + 1;
+  }
+
+  abortSnapshot(): void {
+    this.snapshot = undefined;
+    this.mode = 'probe';
+  }
+
   acknowledgeRound(round: number): void {
     if (round > this.ackedRound) this.ackedRound = round;
   }
@@ -59,7 +81,10 @@ export class Progress {
   /** Appends lost on the way never get answers: after a silence, forget them and probe from match. */
   tick(silenceTicks: number): void {
     this.ticksSinceHeard++;
-    if (this.ticksSinceHeard >= silenceTicks && this.inflight.length > 0) {
+    if (this.ticksSinceHeard >= silenceTicks && this.snapshot !== undefined) {
+      this.abortSnapshot();
+      this.ticksSinceHeard = 0;
+    } else if (this.ticksSinceHeard >= silenceTicks && this.inflight.length > 0) {
       this.inflight = [];
       this.mode = 'probe';
       this.next = this.match + 1;

@@ -1,6 +1,7 @@
 import type { Ask } from '../../runtime/message.js';
 import type { RaftMessage } from '../raft/peer-messages.js';
-import type { LogEntry, LogTail, ReplicaId } from '../raft/types.js';
+import type { LogEntry, LogTail, ReplicaId, SnapshotMeta } from '../raft/types.js';
+import type { SnapshotChunk } from '../storage/protocol.js';
 
 export type NotLeader = {
   readonly ok: false;
@@ -54,9 +55,36 @@ export type LogMessage =
   // ---- from itself ----
   | { readonly type: 'tick' }
   | { readonly type: 'persisted'; readonly seq: number; readonly tail: LogTail }
-  | { readonly type: 'storage-failed'; readonly error: string };
+  | { readonly type: 'storage-failed'; readonly error: string }
+  /** The state machine's snapshot for compaction (§7), or null when it could not give one. */
+  | { readonly type: 'snapshot-taken'; readonly snapshot: StateMachineSnapshot | null }
+  | { readonly type: 'snapshot-saved'; readonly meta: SnapshotMeta }
+  /** The next chunk to send `peer` (leader), or null when the snapshot changed meanwhile. */
+  | {
+      readonly type: 'snapshot-chunk';
+      readonly peer: ReplicaId;
+      readonly offset: number;
+      readonly chunk: SnapshotChunk | null;
+    }
+  /** A snapshot received from the leader is durable: adopt it (follower). */
+  | {
+      readonly type: 'snapshot-installed';
+      readonly meta: SnapshotMeta;
+      readonly data: Uint8Array;
+      readonly discardLog: boolean;
+    };
+
+/** What the state machine hands over for a snapshot: its state as of `index`. */
+export interface StateMachineSnapshot {
+  readonly index: number;
+  readonly term: number;
+  readonly data: Uint8Array;
+}
 
 /** What the log actor sends the state machine: committed entries, in order, without gaps. */
 export type ApplyMessage =
   | { readonly type: 'apply'; readonly entries: readonly LogEntry[] }
-  | { readonly type: 'log-started' };
+  | { readonly type: 'log-started' }
+  /** Replace all state with this snapshot (InstallSnapshot, §7); applying continues after `meta.lastIndex`. */
+  | { readonly type: 'restore'; readonly meta: SnapshotMeta; readonly data: Uint8Array }
+  | ({ readonly type: 'take-snapshot' } & Ask<StateMachineSnapshot | null>);

@@ -85,6 +85,19 @@ export class RaftLog {
     this.modifiedFrom = Math.min(this.modifiedFrom, index + 1);
   }
 
+  /** Drops entries up to `index` (now in a snapshot), keeping those after it (§7). */
+  compactTo(index: number): void {
+    if (index <= this.baseIndex) return;
+    if (index > this.lastIndex)
+      throw new Error(`cannot compact to ${index} beyond the last index ${this.lastIndex}`);
+    const drop = index - this.baseIndex;
+    this.baseTerm = this.termAt(index) as number;
+    this.baseChain = this.chainAt(index) as number;
+    this.entries = this.entries.slice(drop);
+    this.chain = this.chain.slice(drop);
+    this.baseIndex = index;
+  }
+
   /** Replaces the log with the state after a snapshot at (index, term). */
   resetTo(index: number, term: number, chain: number): void {
     this.entries = [];

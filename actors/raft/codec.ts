@@ -17,7 +17,7 @@
  *   bytes    = varint length + that many bytes
  *   entries  = varint count (<= MAX_ENTRIES_PER_MESSAGE), then per entry:
  *              varint index, varint term, u8 kind (ENTRY_KIND_CODES), varint timeMs, bytes data
- *   snapshot-meta = varint lastIndex, varint lastTerm,
+ *   snapshot-meta = varint lastIndex, varint lastTerm, varint chain (u32),
  *              varint voter count (<= MAX_VOTERS_PER_MESSAGE), then that many strings
  *
  * Every frame has exactly one encoding: the decoder rejects anything the encoder would not
@@ -358,6 +358,7 @@ function snapshotMetaSize(value: unknown, name: string): number {
     throw new RangeError(`${name} must be a SnapshotMeta`);
   }
   let size = uintSize(meta.lastIndex, 'meta.lastIndex') + uintSize(meta.lastTerm, 'meta.lastTerm');
+  size += uintSize(meta.chain, 'meta.chain');
   size += varintSize(meta.membership.voters.length);
   for (const voter of meta.membership.voters) size += stringSize(voter, 'voter');
   return size;
@@ -421,6 +422,7 @@ function writeEntries(out: Uint8Array, pos: number, entries: readonly LogEntry[]
 function writeSnapshotMeta(out: Uint8Array, pos: number, meta: SnapshotMeta): number {
   pos = writeUint(out, pos, meta.lastIndex);
   pos = writeUint(out, pos, meta.lastTerm);
+  pos = writeUint(out, pos, meta.chain);
   pos = writeUint(out, pos, meta.membership.voters.length);
   for (const voter of meta.membership.voters) pos = writeString(out, pos, voter);
   return pos;
@@ -552,10 +554,12 @@ class Reader {
   snapshotMeta(): SnapshotMeta {
     const lastIndex = this.uint('meta.lastIndex');
     const lastTerm = this.uint('meta.lastTerm');
+    const chain = this.uint('meta.chain');
+    if (chain > 0xffff_ffff) this.fail('invalid-field', `meta.chain ${chain} exceeds 32 bits`, this.pos);
     const n = this.count('voters', MAX_VOTERS_PER_MESSAGE, VOTER_BYTES_MIN);
     const voters: string[] = [];
     for (let i = 0; i < n; i++) voters.push(this.string('voter'));
-    return { lastIndex, lastTerm, membership: { voters } };
+    return { lastIndex, lastTerm, chain, membership: { voters } };
   }
 }
 

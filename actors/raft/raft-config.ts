@@ -27,6 +27,10 @@ export interface RaftConfig {
   readonly maxPendingProposals: number;
   /** Reads waiting for a read index. */
   readonly maxPendingReads: number;
+  /** Take a snapshot and compact the log once this many applied entries follow the last snapshot (§7). */
+  readonly snapshotThresholdEntries: number;
+  /** InstallSnapshot sends the snapshot in chunks of at most this many bytes. */
+  readonly snapshotChunkBytes: number;
 }
 
 export const DEFAULT_RAFT_TIMING = {
@@ -37,10 +41,13 @@ export const DEFAULT_RAFT_TIMING = {
   preVote: true,
   checkQuorum: true,
   maxEntriesPerAppend: 512,
-  maxBytesPerAppend: 1 << 20,
+  // NATS servers refuse messages above 1 MiB by default: stay well under it.
+  maxBytesPerAppend: 512 << 10,
   maxInflightAppends: 64,
   maxPendingProposals: 8192,
   maxPendingReads: 8192,
+  snapshotThresholdEntries: 8192,
+  snapshotChunkBytes: 256 << 10,
 } as const;
 
 export function raftConfig(
@@ -71,6 +78,8 @@ export function validateRaftConfig(config: RaftConfig): void {
     'maxInflightAppends',
     'maxPendingProposals',
     'maxPendingReads',
+    'snapshotThresholdEntries',
+    'snapshotChunkBytes',
   ] as const) {
     if (!(Number.isInteger(config[key]) && config[key] >= 1))
       problems.push(`${key} must be a positive integer`);

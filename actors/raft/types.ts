@@ -42,6 +42,12 @@ export interface SnapshotMeta {
   readonly lastIndex: number;
   readonly lastTerm: number;
   readonly membership: Membership;
+  /**
+   * The log's hash chain at `lastIndex` (see actors/log/raft-log.ts): a fingerprint of
+   * everything the snapshot replaces, so a replica restored from it keeps a chain that
+   * agrees with its peers'.
+   */
+  readonly chain: number;
 }
 
 /** The last entry of a log, as the vote's up-to-date check compares them (§5.4.1). */

@@ -1,8 +1,9 @@
 import type { Actor, ActorContext, ActorFactory, MessageMeta, Replier } from '../../runtime/actor.js';
 import type { MessageOf } from '../../runtime/message.js';
 import type { LogMessage } from '../log/protocol.js';
-import { LOG } from '../raft/actor-names.js';
-import type { LogEntry } from '../raft/types.js';
+import { LOG, STORAGE } from '../raft/actor-names.js';
+import type { LogEntry, SnapshotMeta } from '../raft/types.js';
+import type { StorageMessage } from '../storage/protocol.js';
 import { encodeSessionCommand } from './command-codec.js';
 import type { KvQuery, SessionCommand } from './commands.js';
 import { type ApplyOutcome, KvStateMachine, type KvStateMachineOptions } from './kv-state-machine.js';
@@ -52,7 +53,14 @@ class StateMachineActor implements Actor<StateMachineMessage> {
     this.machine = new KvStateMachine(options.stateMachine);
   }
 
-  start(): void {
+  /** Recovers from the latest snapshot; the log actor replays what follows it. */
+  async start(): Promise<void> {
+    const stored = await this.ctx.request<MessageOf<StorageMessage, 'load-snapshot'>>(
+      STORAGE,
+      { type: 'load-snapshot' },
+      { timeoutMs: LOG_TIMEOUT_MS },
+    );
+    if (stored !== null) this.restore(stored.meta, stored.data);
     this.ctx.after(this.options.tickMs, { type: 'tick' });
     this.ctx.send(LOG, { type: 'applied-index', index: this.machine.appliedIndex });
   }
@@ -70,6 +78,20 @@ class StateMachineActor implements Actor<StateMachineMessage> {
         return;
       case 'log-started':
         this.ctx.send(LOG, { type: 'applied-index', index: this.machine.appliedIndex });
+        return;
+      case 'take-snapshot':
+        meta.reply?.ok(
+          this.machine.appliedIndex === 0
+            ? null
+            : {
+                index: this.machine.appliedIndex,
+                term: this.machine.appliedTerm,
+                data: this.machine.snapshot(),
+              },
+        );
+        return;
+      case 'restore':
+        if (message.meta.lastIndex > this.machine.appliedIndex) this.restore(message.meta, message.data);
         return;
       case 'proposed':
         this.onProposed(message.key, message.index, message.failure);
@@ -202,6 +224,24 @@ class StateMachineActor implements Actor<StateMachineMessage> {
     if (proposedKey !== undefined && proposedKey !== key) {
       this.settleWrite(proposedKey, { status: 'retry', reason: 'leadership-changed' });
     }
+  }
+
+  /** Replaces all state with a snapshot's (restore discards what was there). */
+  private restore(meta: SnapshotMeta, data: Uint8Array): void {
+    const restored = KvStateMachine.restore(data, this.options.stateMachine);
+    if (!restored.ok)
+      throw new Error(`snapshot ${meta.lastIndex} does not restore: ${restored.error.message}`);
+    if (restored.value.appliedIndex !== meta.lastIndex) {
+      throw new Error(
+        `snapshot claims index ${meta.lastIndex} but holds state at ${restored.value.appliedIndex}`,
+      );
+    }
+    this.machine = restored.value;
+    // Whatever we proposed up to here may or may not be in it: those clients retry (exactly-once holds).
+    for (const key of [...this.writes.keys()])
+      this.settleWrite(key, { status: 'retry', reason: 'leadership-changed' });
+    this.proposedAt.clear();
+    this.serveReads();
   }
 
   // ------------------------------------------------------------------ reads

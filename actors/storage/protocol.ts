@@ -34,4 +34,33 @@ export type StorageMessage =
       readonly type: 'append';
       readonly entries: readonly LogEntry[];
       readonly lastIndex: number;
-    } & Ask<LogTail>);
+    } & Ask<LogTail>)
+  /**
+   * Stores a snapshot and compacts the log (§7): entries up to `meta.lastIndex` go; with
+   * `discardLog` every entry goes (the snapshot is ahead of, or conflicts with, the log).
+   */
+  | ({
+      readonly type: 'save-snapshot';
+      readonly meta: SnapshotMeta;
+      readonly data: Uint8Array;
+      readonly discardLog: boolean;
+    } & Ask<SnapshotMeta>)
+  | ({ readonly type: 'load-snapshot' } & Ask<StoredSnapshot | null>)
+  /** A chunk of the current snapshot, if it is still the one at `lastIndex` (else null). */
+  | ({
+      readonly type: 'read-snapshot-chunk';
+      readonly lastIndex: number;
+      readonly offset: number;
+      readonly maxBytes: number;
+    } & Ask<SnapshotChunk | null>);
+
+export interface StoredSnapshot {
+  readonly meta: SnapshotMeta;
+  readonly data: Uint8Array;
+}
+
+export interface SnapshotChunk {
+  readonly meta: SnapshotMeta;
+  readonly chunk: Uint8Array;
+  readonly done: boolean;
+}

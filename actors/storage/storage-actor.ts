@@ -8,7 +8,7 @@ import {
   indexKey,
 } from '../raft/entry-codec.js';
 import type { HardState, LogEntry, Membership, SnapshotMeta } from '../raft/types.js';
-import type { LoadedRaftState, StorageMessage } from './protocol.js';
+import type { LoadedRaftState, StorageMessage, StoredSnapshot } from './protocol.js';
 
 /**
  * The only actor that touches the replica's Raft state on disk: hard state, log,
@@ -19,12 +19,19 @@ import type { LoadedRaftState, StorageMessage } from './protocol.js';
 const HARD_STATE_KEY = utf8('h');
 const MEMBERSHIP_KEY = utf8('m');
 const SNAPSHOT_META_KEY = utf8('s');
+const SNAPSHOT_DATA_KEY = utf8('S');
 const ENTRY_PREFIX = 0x65; // 'e'
 /** Bounds one group-commit batch; more waits for the next fsync. */
 const MAX_OPS_PER_BATCH = 16_384;
 const MAX_ENTRIES_PER_READ = 4_096;
 
 type Update =
+  | {
+      readonly kind: 'snapshot';
+      readonly ops: KvOp[];
+      readonly reply: Replier | undefined;
+      readonly meta: SnapshotMeta;
+    }
   | {
       readonly kind: 'hard-state';
       readonly ops: KvOp[];
@@ -59,8 +66,9 @@ class StorageActor implements Actor<StorageActorMessage> {
   private store: KvStore | undefined;
   /** The last index stored (after every queued write is applied), for truncation. */
   private storedLastIndex = 0;
-  private storedLastTerm = 0;
   private snapshot: SnapshotMeta | null = null;
+  /** The current snapshot's bytes, once read or written (chunks for InstallSnapshot come from here). */
+  private snapshotData: Uint8Array | undefined;
   private pending: Update[] = [];
   private writing = false;
 
@@ -78,10 +86,8 @@ class StorageActor implements Actor<StorageActorMessage> {
     if (last !== undefined) {
       const entry = decodeStoredEntry(indexFromKey(last[0]), last[1]);
       this.storedLastIndex = entry.index;
-      this.storedLastTerm = entry.term;
     } else {
       this.storedLastIndex = this.snapshot?.lastIndex ?? 0;
-      this.storedLastTerm = this.snapshot?.lastTerm ?? 0;
     }
   }
 
@@ -112,6 +118,31 @@ class StorageActor implements Actor<StorageActorMessage> {
       case 'append':
         this.enqueue(this.appendUpdate(message.entries, message.lastIndex, meta.reply));
         return;
+      case 'save-snapshot':
+        // Never replace a snapshot with an older one (a compaction racing an InstallSnapshot).
+        if (this.snapshot !== null && message.meta.lastIndex <= this.snapshot.lastIndex) {
+          meta.reply?.ok(this.snapshot);
+          return;
+        }
+        this.enqueue(this.snapshotUpdate(message.meta, message.data, message.discardLog, meta.reply));
+        return;
+      case 'load-snapshot':
+        meta.reply?.ok(await this.loadSnapshot());
+        return;
+      case 'read-snapshot-chunk': {
+        const stored = await this.loadSnapshot();
+        if (stored === null || stored.meta.lastIndex !== message.lastIndex) {
+          meta.reply?.ok(null);
+          return;
+        }
+        const end = Math.min(stored.data.length, message.offset + message.maxBytes);
+        meta.reply?.ok({
+          meta: stored.meta,
+          chunk: stored.data.slice(message.offset, end),
+          done: end >= stored.data.length,
+        });
+        return;
+      }
       case 'write-failed':
         // The disk refused a write: nothing after it can be trusted. Crash; the supervisor restarts us.
         throw new Error(`storage write failed: ${message.error}`);
@@ -145,8 +176,40 @@ class StorageActor implements Actor<StorageActorMessage> {
       ops.push({ type: 'del', key: indexKey(ENTRY_PREFIX, index) });
     }
     this.storedLastIndex = lastIndex;
-    if (last !== undefined) this.storedLastTerm = last.term;
     return { kind: 'append', ops, reply, tail: last, lastIndex };
+  }
+
+  private snapshotUpdate(
+    meta: SnapshotMeta,
+    data: Uint8Array,
+    discardLog: boolean,
+    reply: Replier | undefined,
+  ): Update {
+    const ops: KvOp[] = [
+      { type: 'put', key: SNAPSHOT_META_KEY, value: json(meta) },
+      { type: 'put', key: SNAPSHOT_DATA_KEY, value: data },
+    ];
+    const firstStored = (this.snapshot?.lastIndex ?? 0) + 1;
+    const deleteThrough = discardLog ? Math.max(this.storedLastIndex, meta.lastIndex) : meta.lastIndex;
+    for (let index = firstStored; index <= deleteThrough; index++) {
+      ops.push({ type: 'del', key: indexKey(ENTRY_PREFIX, index) });
+    }
+    if (discardLog || this.storedLastIndex < meta.lastIndex) {
+      this.storedLastIndex = meta.lastIndex;
+    }
+    this.snapshot = meta;
+    this.snapshotData = data;
+    return { kind: 'snapshot', ops, reply, meta };
+  }
+
+  private async loadSnapshot(): Promise<StoredSnapshot | null> {
+    if (this.snapshot === null) return null;
+    if (this.snapshotData === undefined) {
+      const data = await this.store?.get(SNAPSHOT_DATA_KEY);
+      if (data === undefined) throw new Error(`snapshot ${this.snapshot.lastIndex} has no data`);
+      this.snapshotData = data;
+    }
+    return { meta: this.snapshot, data: this.snapshotData };
   }
 
   private enqueue(update: Update): void {
@@ -189,6 +252,9 @@ class StorageActor implements Actor<StorageActorMessage> {
         return;
       case 'membership':
         update.reply?.ok(update.value);
+        return;
+      case 'snapshot':
+        update.reply?.ok(update.meta);
         return;
       case 'append':
         update.reply?.ok({ lastIndex: update.lastIndex, lastTerm: update.tail?.term ?? 0 });

@@ -54,6 +54,7 @@ export interface KvKeyState {
   readonly floor: number;
 }
 
+/** Keys the model knows something about, in key order (`compareKeys`). */
 export type KvState = ReadonlyMap<string, KvKeyState>;
 
 const ABSENT: KvKeyState = { value: null, revision: 0, floor: 0 };
@@ -168,9 +169,8 @@ function stepRange(
   output: QueryResult,
 ): StepResult<KvState> {
   if (output.op !== 'range') return reject(state);
-  const matching = [...state.entries()]
-    .filter(([key, s]) => s.value !== null && key.startsWith(query.prefix))
-    .sort(([a], [b]) => compareKeys(a, b));
+  // The map is in key order.
+  const matching = [...state].filter(([key, s]) => s.value !== null && key.startsWith(query.prefix));
   const limit = Math.max(0, query.limit);
   const returned = matching.slice(0, limit);
   if (output.entries.length !== returned.length || output.more !== matching.length > limit)
@@ -211,26 +211,36 @@ function casMatches(s: KvKeyState, expected: number): 'yes' | 'no' | 'maybe' {
   return expected > s.floor ? 'maybe' : 'no';
 }
 
+/** Applies a key's new state. The maps are kept in key order, which ranges and hashes rely on. */
 function accept(state: KvState, key: string, s: KvKeyState): StepResult<KvState> {
   if (state.get(key) === s) return { ok: true, state };
-  const next = new Map(state);
-  if (s.value === null && s.floor === 0) next.delete(key);
-  else next.set(key, s);
-  return { ok: true, state: next };
+  const known = state.has(key);
+  if (s.value === null && s.floor === 0) {
+    if (!known) return { ok: true, state };
+    const next = new Map(state);
+    next.delete(key);
+    return { ok: true, state: next };
+  }
+  if (known) return { ok: true, state: new Map(state).set(key, s) };
+  const entries = [...state, [key, s] as const].sort(([a], [b]) => compareKeys(a, b));
+  return { ok: true, state: new Map(entries) };
 }
 
+/** Encodings of key states, computed once: key states are immutable and shared between maps. */
+const encodings = new WeakMap<KvKeyState, { readonly key: string; readonly text: string }>();
+
+/** A canonical string of the state (its map is in key order). */
 export function hashKvState(state: KvState): string {
-  if (state.size === 0) return '';
-  if (state.size === 1) {
-    for (const [key, s] of state) return JSON.stringify([key, s.value, s.revision, s.floor]);
+  let out = '';
+  for (const [key, s] of state) {
+    let encoding = encodings.get(s);
+    if (encoding === undefined || encoding.key !== key) {
+      encoding = { key, text: JSON.stringify([key, s.value, s.revision, s.floor]) };
+      encodings.set(s, encoding);
+    }
+    out += encoding.text;
   }
-  const keys = [...state.keys()].sort(compareKeys);
-  return JSON.stringify(
-    keys.map((key) => {
-      const s = state.get(key)!;
-      return [key, s.value, s.revision, s.floor];
-    }),
-  );
+  return out;
 }
 
 /** Key order of the store: byte order of UTF-8, which is code point order. */

@@ -128,6 +128,7 @@ describe('linearizability checker (Wing-Gong-Lowe)', () => {
       const check = checkLinearizable(register, history);
       expect(check.result).to.equal('not-linearizable');
       expect(check.counterexample).to.include('Longest linearizable prefix found: 3 of 4');
+      expect(check.counterexample).to.include('must be, having returned at 6');
       expect(check.counterexample).to.include('#3 c [5, 6] read() → 1: impossible in this state');
       // The same reads overlapping each other are fine: c's read may come first.
       const overlapping = [w('a', 1, 0, 1), w('a', 2, 2, 10), r('b', 2, 3, 5), r('c', 1, 4, 6)];
@@ -189,8 +190,19 @@ describe('linearizability checker (Wing-Gong-Lowe)', () => {
     });
 
     it('rejects a write whose revision does not exceed the previous one', () => {
-      const history = [write('a', put('k', 'x'), 0, 1, okAt(5)), write('a', put('k', 'y'), 2, 3, okAt(4))];
-      expect(checkLinearizable(kv, history).result).to.equal('not-linearizable');
+      const first = write('a', put('k', 'x'), 0, 1, okAt(5));
+      const later = (revision: number) => write('a', put('k', 'y'), 2, 3, okAt(revision, entry('k', 'x', 5)));
+      expect(checkLinearizable(kv, [first, later(6)]).result).to.equal('linearizable');
+      expect(checkLinearizable(kv, [first, later(5)]).result).to.equal('not-linearizable');
+    });
+
+    it('rejects a read returning another revision than the write it observed', () => {
+      const history = (revision: number) => [
+        write('a', put('k', 'x'), 0, 1, okAt(3)),
+        read('b', get('k'), 2, 3, got(entry('k', 'x', revision))),
+      ];
+      expect(checkLinearizable(kv, history(3)).result).to.equal('linearizable');
+      expect(checkLinearizable(kv, history(4)).result).to.equal('not-linearizable');
     });
   });
 
@@ -248,6 +260,17 @@ describe('linearizability checker (Wing-Gong-Lowe)', () => {
       const whole = checkLinearizable(kv, withRange);
       expect(whole.partitions).to.have.length(1);
       expect(whole.result).to.equal('linearizable');
+    });
+
+    it('gives each partition its own step budget, so a hard one cannot hide a violation', () => {
+      const hard: KvOp[] = [];
+      for (let i = 1; i <= 10; i++) hard.push(write(`c${i}`, put('a', `v${i}`), 0, 100, okAt(i)));
+      hard.push(read('z', get('a'), 101, 102, got(entry('a', 'v0', 1))));
+      const easy = [write('y', put('b', 'x'), 0, 1, okAt(20)), read('y', get('b'), 2, 3, got(null))];
+      const check = checkLinearizable(kv, [...hard, ...easy], { maxSteps: 50 });
+      expect(check.partitions.map((p) => p.result)).to.deep.equal(['unknown', 'not-linearizable']);
+      expect(check.result).to.equal('not-linearizable');
+      expect(checkLinearizable(kv, hard, { maxSteps: 50 }).result).to.equal('unknown');
     });
 
     it('checks ranges exactly: order, limit, more, values', () => {
@@ -387,8 +410,9 @@ describe('linearizability checker (Wing-Gong-Lowe)', () => {
         clients: 10,
         keys: 20,
         operations: 2000,
-        unknownRate: 0.02,
+        unknownRate: 0.05,
         failRate: 0.02,
+        maxLatency: 30,
       });
       const started = performance.now();
       const check = checkLinearizable(kv, history);

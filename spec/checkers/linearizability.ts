@@ -16,36 +16,50 @@ import type { Model } from './model.js';
  * is linearizable iff every `ok` operation gets linearized; it is not iff the stack empties.
  *
  * `unknown` operations have no return event (return = +infinity): they may be linearized at
- * any point after their call, or never. `fail` operations are dropped.
+ * any point after their call, or never. `fail` operations are dropped. At each point the
+ * search tries completed operations first and unknown ones only after them, so an unknown
+ * operation gets placed lazily, just before the first operation that needs its effect (the
+ * order of the search changes, not what it explores).
  *
- * Memoization (Lowe): a configuration is the bitset of linearized operations plus the model
- * state's hash. The bitset is hashed incrementally (two 32-bit Zobrist hashes, updated in O(1)
- * per lift/unlift); a cache hit is confirmed by comparing bitsets, so a hash collision cannot
- * prune the search. The search is iterative (an explicit stack), so histories of thousands of
+ * Memoization (Lowe): a configuration is the set of linearized operations plus the model
+ * state. The set is a bitset over the operations in call order, hashed incrementally (Zobrist,
+ * O(1) per lift/unlift) and stored as its window only (the words between the run of full words
+ * and the trailing empty ones), so each configuration costs O(concurrency) memory rather than
+ * O(n). A cache hit is confirmed by comparing sets, so a hash collision cannot prune the search.
+ * It also prunes configurations subsumed by one seen before: the same state and completed
+ * operations, and a superset of unknown ones (leaving an unknown operation out keeps every
+ * option open). The search is iterative (an explicit stack), so histories of thousands of
  * operations do not overflow the call stack.
  *
- * Complexity: NP-complete in general (Gibbons & Korach). Each configuration is expanded at
- * most once, with O(c) model steps (c: operations pending at that point), and the reachable
- * linearized sets are those closed under real-time order, about n·2^c for n operations with
- * at most c concurrent: in practice linear in n and exponential only in the concurrency.
- * Every `unknown` operation stays concurrent with everything after its call, so each one
- * still pending roughly doubles the space. Memory: one bitset (n/32 words) per configuration.
+ * Complexity: NP-complete in general (Gibbons & Korach 1997). Each configuration is expanded
+ * at most once, with O(c) model steps (c: operations pending at that point); the reachable
+ * linearized sets are closed under real-time order, about n·2^c for n operations with at most
+ * c concurrent, times the distinct model states: in practice linear in n and exponential only
+ * in the concurrency. An `unknown` operation stays concurrent with everything after its call,
+ * so each one still pending can double the space: histories with many of them and no
+ * partitioning (e.g. the store's with ranges) can exhaust the budget (verdict `unknown`).
  *
  * Partitioning: when the model has `partition`, each part is checked on its own
- * (P-compositionality); the budget (`maxSteps`, `timeoutMs`) is shared by all parts.
+ * (P-compositionality): `maxSteps` bounds each part, `timeoutMs` the whole check.
  */
 
 export type Verdict = 'linearizable' | 'not-linearizable' | 'unknown';
 
 export interface CheckOptions {
-  /** Deterministic budget: search steps across all partitions (default 10,000,000). */
+  /**
+   * Deterministic budget: search steps per partition (default 10,000,000), so one hard part
+   * cannot hide a violation in another. About a microsecond or a few per step.
+   */
   readonly maxSteps?: number;
-  /** Wall-clock budget in milliseconds (not deterministic: prefer `maxSteps`). */
+  /** Wall-clock budget in milliseconds for the whole check (not deterministic: prefer `maxSteps`). */
   readonly timeoutMs?: number;
 }
 
 export interface PartitionReport {
-  /** Indexes into the checked history of this part's operations, in call order (failed operations excluded). */
+  /**
+   * Indexes into the checked history of this part's operations, in call order. Failed
+   * operations are excluded, and any the model's `partition` dropped as constraining nothing.
+   */
   readonly operations: readonly number[];
   readonly result: Verdict;
   /** Search steps spent on this part. */
@@ -70,7 +84,7 @@ const DEFAULT_MAX_STEPS = 10_000_000;
 const CLOCK_EVERY = 1024;
 
 interface Budget {
-  stepsLeft: number;
+  readonly maxSteps: number;
   readonly deadline: number;
 }
 
@@ -88,7 +102,7 @@ export function checkLinearizable<S, I, O>(
   });
   const parts = model.partition ? model.partition(live) : [live];
   const budget: Budget = {
-    stepsLeft: options.maxSteps ?? DEFAULT_MAX_STEPS,
+    maxSteps: options.maxSteps ?? DEFAULT_MAX_STEPS,
     deadline:
       options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + options.timeoutMs,
   };
@@ -287,11 +301,10 @@ function checkPart<S, I, O>(
   const hasUnknown = mustPlace.some((m) => !m);
   let phase: 0 | 1 = 0;
   while (remaining > 0) {
-    if (budget.stepsLeft <= 0 || (steps % CLOCK_EVERY === 0 && performance.now() > budget.deadline)) {
+    if (steps >= budget.maxSteps || (steps % CLOCK_EVERY === 0 && performance.now() > budget.deadline)) {
       verdict = 'unknown';
       break;
     }
-    budget.stepsLeft--;
     steps++;
     // The next candidate of this phase, up to the first return.
     while (node !== tail && isCall[node] === 1 && mustPlace[nodeOp[node]!] === (phase === 1))
@@ -439,7 +452,10 @@ function explain<S, I, O>(
   }
   if (deadlineOp < 0) return lines.join('\n');
   const deadline = history[indexes[deadlineOp]!]!.return!;
-  lines.push(`No operation can be placed next. Pending before ${show(deadlineOp)} returned at ${deadline}:`);
+  lines.push(
+    `No operation can be placed next, yet ${show(deadlineOp)} must be, having returned at ${deadline}. ` +
+      'The candidates (called by then, not placed):',
+  );
   for (let j = 0; j < indexes.length; j++) {
     const op = history[indexes[j]!]!;
     if (placed.has(j) || op.call > deadline) continue;

@@ -92,6 +92,7 @@ const ARBITRARIES: { readonly [T in RaftMessageType]: fc.Arbitrary<Extract<RaftM
     type: fc.constant('install-snapshot'),
     ...envelope,
     meta: fc.record({
+      chain: fc.integer({ min: 0, max: 0xffff_ffff }),
       lastIndex: uintArb,
       lastTerm: uintArb,
       membership: fc.record({ voters: fc.array(idArb, { maxLength: 9 }) }),
@@ -211,14 +212,14 @@ describe('actors/raft/codec', () => {
         term: 3,
         from: 'a',
         to: 'b',
-        meta: { lastIndex: 20, lastTerm: 3, membership: { voters: ['a', 'b'] } },
+        meta: { lastIndex: 20, lastTerm: 3, chain: 5, membership: { voters: ['a', 'b'] } },
         offset: 128,
         chunk: Uint8Array.of(7),
         done: true,
       });
       expect([...bytes]).to.deep.equal([
         ...[1, 7, 3, 1, 0x61, 1, 0x62],
-        ...[20, 3, 2, 1, 0x61, 1, 0x62], // meta: lastIndex, lastTerm, voters
+        ...[20, 3, 5, 2, 1, 0x61, 1, 0x62], // meta: lastIndex, lastTerm, chain, voters
         ...[0x80, 0x01, 1, 1, 7], // offset, done, chunk
       ]);
     });
@@ -420,7 +421,7 @@ describe('actors/raft/codec', () => {
         term: 1,
         from: 'a',
         to: 'b',
-        meta: { lastIndex: 1, lastTerm: 1, membership: { voters: ['a'] } },
+        meta: { lastIndex: 1, lastTerm: 1, chain: 0, membership: { voters: ['a'] } },
         offset: 0,
         chunk: new Uint8Array(MAX_FRAME_BYTES - 64),
         done: false,
@@ -448,7 +449,7 @@ describe('actors/raft/codec', () => {
           term: 1,
           from: 'a',
           to: 'b',
-          meta: { lastIndex: 1, lastTerm: 1, membership: { voters: voters(n) } },
+          meta: { lastIndex: 1, lastTerm: 1, chain: 0, membership: { voters: voters(n) } },
           offset: 0,
           chunk: new Uint8Array(0),
           done: true,

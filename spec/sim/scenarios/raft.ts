@@ -75,7 +75,8 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
         replicas: ids.map((id) => ({
           id,
           actors: raftReplicaActors({
-            raft: raftConfig('g1', id, ids),
+            // Small snapshots, often, in small chunks: compaction and InstallSnapshot run in every seed.
+            raft: raftConfig('g1', id, ids, { snapshotThresholdEntries: 25, snapshotChunkBytes: 256 }),
             clockDriftBoundMs: 10,
             stateMachine: { ...DEFAULT_STATE_MACHINE_ACTOR, waitTimeoutMs: 2_000 },
           }),
@@ -229,8 +230,16 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
           checkConvergedState(sim, ids);
         });
       }
+      const snapshots = { taken: 0, installed: 0, chunksSent: 0 };
+      for (const id of ids) {
+        const view = sim.inspect(id, 'log') as { snapshots: typeof snapshots } | undefined;
+        if (view === undefined) continue;
+        snapshots.taken += view.snapshots.taken;
+        snapshots.installed += view.snapshots.installed;
+        snapshots.chunksSent += view.snapshots.chunksSent;
+      }
       const summary =
-        `writes=${stats.writesAcked} unknown=${stats.writesUnknown} reads=${stats.readsOk} readsFailed=${stats.readsFailed} ` +
+        `snapshots=${snapshots.taken}/${snapshots.installed}/${snapshots.chunksSent} writes=${stats.writesAcked} unknown=${stats.writesUnknown} reads=${stats.readsOk} readsFailed=${stats.readsFailed} ` +
         `leaders=${invariants.leadersElected} crashes=${sim.crashes.length} linearizability=${verdict}`;
       return { scenario: options.name, seed, result, summary };
     },
