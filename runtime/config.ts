@@ -41,6 +41,14 @@ export interface ReplicaConfig {
   readonly region: string;
   /** This replica's identity, stable across restarts; a NATS subject token. */
   readonly instanceId: string;
+  /** The Raft group this replica belongs to; a NATS subject token (`raftns.<cluster>.<region>.<group>...`). */
+  readonly group: string;
+  /**
+   * The group's replicas (instance ids), this one included: the voters a brand-new group
+   * starts with. Defaults to `[instanceId]`, a single-replica group. Every replica of a
+   * group must be given the same list.
+   */
+  readonly peers: readonly string[];
   /** Directory of the replica's durable state (RocksDB). */
   readonly dataDir: string;
   readonly nats: {
@@ -54,6 +62,13 @@ export interface ReplicaConfig {
     readonly listen: readonly string[];
   };
   readonly readMode: ReadMode;
+  /** Raft tunables an operator may override (actors/raft/raft-config.ts has the rest). */
+  readonly raft: {
+    /** One Raft tick; heartbeat (5 ticks) and election timeout (15–30 ticks) scale with it. */
+    readonly tickMs: number;
+    /** Snapshot and compact the log once this many applied entries follow the last snapshot. */
+    readonly snapshotThresholdEntries: number;
+  };
   readonly log: { readonly level: LogLevel };
   readonly shutdown: {
     /** How long a graceful shutdown may drain in-flight work before it is cut short. */
@@ -88,6 +103,8 @@ const HOSTNAME_RE =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const NATS_URLS_MAX = 32;
 const DNS_LISTENERS_MAX = 16;
+/** Largest Raft group; more voters only slow commits down. */
+export const GROUP_REPLICAS_MAX = 15;
 
 function isNatsUrl(value: string): boolean {
   let url: URL;
@@ -130,6 +147,11 @@ const readModeSchema = z.custom<ReadMode>(
   `expected "linearizable", "lease" or "bounded:<ms>" with 1 <= ms <= ${BOUNDED_STALENESS_MS_MAX}`,
 );
 const logLevelSchema = z.enum(LOG_LEVELS, `expected one of ${LOG_LEVELS.join(', ')}`);
+const peersSchema = z
+  .array(nameSchema, 'expected an array of instance ids')
+  .min(1, 'expected at least one instance id')
+  .max(GROUP_REPLICAS_MAX, `expected at most ${GROUP_REPLICAS_MAX} instance ids`)
+  .refine((ids) => new Set(ids).size === ids.length, 'expected distinct instance ids');
 
 function intSchema(min: number, max: number) {
   const message = `expected an integer from ${min} to ${max}`;
@@ -177,6 +199,23 @@ const FIELDS: readonly FieldSpec[] = [
   },
   { path: ['dataDir'], flag: 'data-dir', env: 'RAFTNS_DATA_DIR', text: 'string', schema: pathSchema },
   {
+    path: ['group'],
+    flag: 'group',
+    env: 'RAFTNS_GROUP',
+    text: 'string',
+    schema: nameSchema,
+    fallback: 'g1',
+  },
+  {
+    // Defaults to [instanceId] once the sources are merged (see loadConfig).
+    path: ['peers'],
+    flag: 'peers',
+    env: 'RAFTNS_PEERS',
+    text: 'list',
+    schema: peersSchema,
+    optional: true,
+  },
+  {
     path: ['nats', 'urls'],
     flag: 'nats',
     env: 'RAFTNS_NATS_URLS',
@@ -213,6 +252,22 @@ const FIELDS: readonly FieldSpec[] = [
     text: 'string',
     schema: readModeSchema,
     fallback: 'linearizable',
+  },
+  {
+    path: ['raft', 'tickMs'],
+    flag: 'tick-ms',
+    env: 'RAFTNS_RAFT_TICK_MS',
+    text: 'int',
+    schema: intSchema(1, 1_000),
+    fallback: 10,
+  },
+  {
+    path: ['raft', 'snapshotThresholdEntries'],
+    flag: 'snapshot-threshold',
+    env: 'RAFTNS_RAFT_SNAPSHOT_THRESHOLD',
+    text: 'int',
+    schema: intSchema(1, 100_000_000),
+    fallback: 8_192,
   },
   {
     path: ['log', 'level'],
@@ -505,9 +560,15 @@ const replicaConfigSchema = z.strictObject({
   region: nameSchema,
   instanceId: nameSchema,
   dataDir: pathSchema,
+  group: nameSchema,
+  peers: peersSchema,
   nats: z.strictObject({ urls: z.array(natsUrlSchema).min(1), credsFile: pathSchema.optional() }),
   dns: z.strictObject({ listen: z.array(hostPortSchema).min(1) }),
   readMode: readModeSchema,
+  raft: z.strictObject({
+    tickMs: z.number().int().positive(),
+    snapshotThresholdEntries: z.number().int().positive(),
+  }),
   log: z.strictObject({ level: logLevelSchema }),
   shutdown: z.strictObject({ drainTimeoutMs: z.number().int().nonnegative() }),
   supervision: z.strictObject({
@@ -528,10 +589,12 @@ function describeSources(field: FieldSpec): string {
 /**
  * Reads the replica configuration from flags, environment and config file (in that order
  * of precedence, over defaults). Every problem found is reported, not just the first.
- * Flags: --instance-id, --data-dir, --nats (comma-separated), --nats-creds, --region,
- * --cluster, --dns (comma-separated), --read-mode, --log-level, --config; each at most once.
- * Environment: RAFTNS_INSTANCE_ID, RAFTNS_DATA_DIR, RAFTNS_NATS_URLS, RAFTNS_NATS_CREDS,
- * RAFTNS_REGION, RAFTNS_CLUSTER, RAFTNS_DNS_LISTEN, RAFTNS_READ_MODE, RAFTNS_LOG_LEVEL,
+ * Flags: --instance-id, --data-dir, --group, --peers (comma-separated), --nats
+ * (comma-separated), --nats-creds, --region, --cluster, --dns (comma-separated),
+ * --read-mode, --tick-ms, --snapshot-threshold, --log-level, --config; each at most once.
+ * Environment: RAFTNS_INSTANCE_ID, RAFTNS_DATA_DIR, RAFTNS_GROUP, RAFTNS_PEERS,
+ * RAFTNS_NATS_URLS, RAFTNS_NATS_CREDS, RAFTNS_REGION, RAFTNS_CLUSTER, RAFTNS_DNS_LISTEN,
+ * RAFTNS_READ_MODE, RAFTNS_RAFT_TICK_MS, RAFTNS_RAFT_SNAPSHOT_THRESHOLD, RAFTNS_LOG_LEVEL,
  * RAFTNS_SHUTDOWN_DRAIN_TIMEOUT_MS, RAFTNS_SUPERVISION_{MAX_RESTARTS,WINDOW_MS,
  * BACKOFF_BASE_MS,BACKOFF_MAX_MS}, RAFTNS_CONFIG; an empty variable counts as unset.
  */
@@ -578,6 +641,10 @@ export function loadConfig(input: LoadConfigInput): ConfigResult {
     }
   }
   if (errors.length > 0) return { ok: false, errors };
+  if (merged.peers === undefined) {
+    merged.peers = [merged.instanceId];
+    origin.set('peers', 'default');
+  }
 
   // Each value was validated where it came from; this also checks the assembled shape.
   const parsed = replicaConfigSchema.safeParse(merged);
@@ -585,6 +652,13 @@ export function loadConfig(input: LoadConfigInput): ConfigResult {
     return { ok: false, errors: parsed.error.issues.map((issue) => describeFileIssue(issue, merged)) };
   }
   const config: ReplicaConfig = parsed.data;
+  if (!config.peers.includes(config.instanceId)) {
+    errors.push(
+      `peers ${config.peers.join(',')} (${origin.get('peers') ?? 'default'}) must include this ` +
+        `replica's instanceId ${config.instanceId} (${origin.get('instanceId') ?? 'default'})`,
+    );
+    return { ok: false, errors };
+  }
   const { backoffBaseMs, backoffMaxMs } = config.supervision;
   if (backoffBaseMs > backoffMaxMs) {
     const from = (key: string) => origin.get(`supervision.${key}`) ?? 'default';

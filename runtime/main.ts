@@ -21,7 +21,7 @@ const log = createLogger({
   fields: { replica: config.instanceId, region: config.region, cluster: config.cluster },
 });
 try {
-  await runReplicaProcess(config, replicaActorSpecs(config), log);
+  await runReplicaProcess(config, replicaActorSpecs(config), log, { raft: true });
 } catch (error) {
   log.fatal({ err: error }, 'replica failed to start');
   process.exit(EXIT_START_FAILED);

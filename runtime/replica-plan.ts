@@ -1,10 +1,27 @@
 import type { IdentityOptions } from '../actors/identity/identity-actor.js';
+import { raftConfig } from '../actors/raft/raft-config.js';
+import { DEFAULT_STATE_MACHINE_ACTOR, raftReplicaActors } from '../actors/raft/replica-actors.js';
 import type { ActorSpec } from './actor.js';
 import type { ReplicaConfig } from './config.js';
 
 /**
- * The actors one replica runs, in start order. Raft's election, log, storage and state
- * machine actors join here as they are built; for now the replica guards its data dir.
+ * A write or read waits at most this long inside the state machine before it is answered
+ * `retry: timeout`. Clients give up on one attempt much sooner (their NATS request timeout)
+ * and retry with the same session sequence number, which joins the waiting one.
+ */
+export const STATE_MACHINE_WAIT_TIMEOUT_MS = 5_000;
+
+/**
+ * Lease reads (thesis §6.4.1): a lease is the minimum election timeout minus this bound on
+ * how far two replicas' clocks may drift apart during it, in ticks (30 ms at 10 ms ticks,
+ * so a 120 ms lease out of the 150 ms minimum election timeout).
+ */
+export const CLOCK_DRIFT_BOUND_TICKS = 3;
+
+/**
+ * The actors one replica runs, in start order: the identity actor first (it refuses a data
+ * dir that belongs to another instance, before any Raft state is touched), then Raft's
+ * storage, election, log and state machine actors for the replica's group.
  */
 export function replicaActorSpecs(config: ReplicaConfig): ActorSpec[] {
   const identity: IdentityOptions = {
@@ -12,6 +29,10 @@ export function replicaActorSpecs(config: ReplicaConfig): ActorSpec[] {
     cluster: config.cluster,
     region: config.region,
   };
+  const raft = raftConfig(config.group, config.instanceId, config.peers, {
+    tickMs: config.raft.tickMs,
+    snapshotThresholdEntries: config.raft.snapshotThresholdEntries,
+  });
   return [
     {
       name: 'identity',
@@ -20,5 +41,10 @@ export function replicaActorSpecs(config: ReplicaConfig): ActorSpec[] {
       options: identity,
       mailbox: { capacityPerSender: 64, policy: 'reject' },
     },
+    ...raftReplicaActors({
+      raft,
+      clockDriftBoundMs: CLOCK_DRIFT_BOUND_TICKS * config.raft.tickMs,
+      stateMachine: { ...DEFAULT_STATE_MACHINE_ACTOR, waitTimeoutMs: STATE_MACHINE_WAIT_TIMEOUT_MS },
+    }),
   ];
 }

@@ -5,6 +5,7 @@ import type { Logger } from './log.js';
 import { osSeededRandom } from './random.js';
 import type { RestartPolicyConfig } from './supervisor/restart-policy.js';
 import { Supervisor } from './supervisor/supervisor.js';
+import type { PeerTransportConfig } from './worker/control-api.js';
 import { WorkerPlacement } from './worker/worker-placement.js';
 
 export interface ReplicaOptions {
@@ -17,6 +18,8 @@ export interface ReplicaOptions {
   readonly controlTimeoutMs: number;
   /** Called once when an actor exhausts its restart budget. */
   readonly onEscalate: (reason: string) => void;
+  /** How actors reach the group's other replicas (NATS); absent: they have no peers. */
+  readonly peerTransport?: PeerTransportConfig;
 }
 
 /**
@@ -56,6 +59,7 @@ export class Replica {
       controlTimeoutMs: options.controlTimeoutMs,
       log: options.log,
       external,
+      ...(options.peerTransport === undefined ? {} : { peerTransport: options.peerTransport }),
     });
     const supervisor = new Supervisor(
       placement,

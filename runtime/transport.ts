@@ -8,6 +8,8 @@ export interface PeerTransport {
   readonly self: string;
   /** Queues `bytes` for `peer`; false when refused locally (unknown peer, frame too large, closed). */
   send(peer: string, bytes: Uint8Array): boolean;
+  /** Replaces the set of peers this transport exchanges frames with (membership changed). */
+  setPeers?(peers: readonly string[]): void;
   /** Registers the handler for frames from peers; one handler per channel. */
   onFrame(handler: (from: string, bytes: Uint8Array) => void): void;
   close(): Promise<void>;

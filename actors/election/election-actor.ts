@@ -1,7 +1,7 @@
 import type { Actor, ActorContext, ActorFactory, MessageMeta } from '../../runtime/actor.js';
 import type { MessageOf } from '../../runtime/message.js';
 import type { PeerTransport } from '../../runtime/transport.js';
-import type { LogMessage } from '../log/protocol.js';
+import type { LogMessage, LogPosition } from '../log/protocol.js';
 import { LOG, STORAGE } from '../raft/actor-names.js';
 import { decodeRaftMessage, encodeRaftMessage } from '../raft/codec.js';
 import type { PreVote, RaftMessage, RequestVote } from '../raft/peer-messages.js';
@@ -37,6 +37,14 @@ class ElectionActor implements Actor<ElectionMessage> {
   private readonly raft: RaftConfig;
   private hardState: HardState = { term: 0, votedFor: null };
   private voters: readonly ReplicaId[];
+  /** Every replica ever named in a configuration we saw: who may talk to us at all. */
+  private readonly knownPeers = new Set<ReplicaId>();
+  /**
+   * The configuration lives in the log (thesis §4.1). Until the log actor has told us the
+   * newest one since we started, we neither campaign nor count votes: a stale configuration
+   * could make two majorities that do not overlap.
+   */
+  private membershipKnown = false;
   private role: ElectionRole = 'follower';
   private leaderId: ReplicaId | null = null;
   private electionElapsed = 0;
@@ -55,6 +63,7 @@ class ElectionActor implements Actor<ElectionMessage> {
   ) {
     this.raft = options.raft;
     this.voters = options.raft.initialVoters;
+    for (const voter of this.voters) this.knownPeers.add(voter);
   }
 
   async start(): Promise<void> {
@@ -66,7 +75,7 @@ class ElectionActor implements Actor<ElectionMessage> {
       },
     );
     this.hardState = loaded.hardState;
-    if (loaded.membership !== null) this.voters = loaded.membership.voters;
+    if (loaded.membership !== null) this.setVoters(loaded.membership.voters);
     this.transport = await this.ctx.openTransport('raft', (from, bytes) => ({
       type: 'peer-frame',
       from,
@@ -98,8 +107,18 @@ class ElectionActor implements Actor<ElectionMessage> {
       case 'status':
         meta.reply?.ok(this.status());
         return;
+      case 'membership':
+        this.setVoters(message.membership.voters);
+        this.membershipKnown = true;
+        return;
+      case 'resign':
+        if (message.term === this.hardState.term && this.role === 'leader') {
+          this.role = 'follower';
+          this.leaderId = null;
+        }
+        return;
       case 'campaign':
-        if (this.role === 'leader' || !this.voters.includes(this.raft.self)) return;
+        if (this.role === 'leader' || !this.voters.includes(this.raft.self) || !this.membershipKnown) return;
         this.resetElectionTimer();
         if (this.raft.preVote) await this.startPreVote();
         else await this.campaign(false);
@@ -153,7 +172,7 @@ class ElectionActor implements Actor<ElectionMessage> {
       }
       return;
     }
-    if (!this.voters.includes(this.raft.self)) return;
+    if (!this.voters.includes(this.raft.self) || !this.membershipKnown) return;
     if (this.electionElapsed >= this.randomizedTimeout) {
       this.resetElectionTimer();
       if (this.raft.preVote) await this.startPreVote();
@@ -239,9 +258,16 @@ class ElectionActor implements Actor<ElectionMessage> {
       return;
     }
     const m = decoded.message;
-    // A frame must say who it is from truthfully, be for us, and come from a member (a
-    // removed replica cannot disrupt the group).
-    if (m.from !== from || m.to !== this.raft.self || !this.voters.includes(m.from)) {
+    // A frame must say who it is from truthfully and be for us. Only voters may ask for
+    // votes, so a removed replica cannot disrupt the group (thesis §4.2.3); a replica still
+    // catching up may answer appends.
+    const isVoteRequest = m.type === 'pre-vote' || m.type === 'request-vote';
+    if (
+      m.from !== from ||
+      m.to !== this.raft.self ||
+      !this.knownPeers.has(m.from) ||
+      (isVoteRequest && !this.voters.includes(m.from))
+    ) {
       this.counters.messagesDropped++;
       return;
     }
@@ -311,7 +337,9 @@ class ElectionActor implements Actor<ElectionMessage> {
         return;
       case 'timeout-now':
         // Thesis §3.10: the leader hands over; campaign at once, past any stickiness.
-        if (this.role === 'follower' && this.voters.includes(this.raft.self)) await this.campaign(true);
+        if (this.role === 'follower' && this.voters.includes(this.raft.self) && this.membershipKnown) {
+          await this.campaign(true);
+        }
         return;
     }
   }
@@ -432,11 +460,13 @@ class ElectionActor implements Actor<ElectionMessage> {
   /** Moves the log actor into our term; its answer is its tail as of that moment. Undefined if it is down. */
   private async syncLog(leaderId: ReplicaId | null): Promise<LogTail | undefined> {
     try {
-      return await this.ctx.request<MessageOf<LogMessage, 'enter-term'>>(
+      const position = await this.ctx.request<MessageOf<LogMessage, 'enter-term'>>(
         LOG,
         { type: 'enter-term', term: this.hardState.term, leaderId },
         { timeoutMs: LOG_TIMEOUT_MS },
       );
+      this.adoptPosition(position);
+      return position;
     } catch (error) {
       this.ctx.log.warn({ err: error, term: this.hardState.term }, 'log actor unavailable');
       return undefined;
@@ -445,11 +475,13 @@ class ElectionActor implements Actor<ElectionMessage> {
 
   private async askTail(): Promise<LogTail | undefined> {
     try {
-      return await this.ctx.request<MessageOf<LogMessage, 'tail'>>(
+      const position = await this.ctx.request<MessageOf<LogMessage, 'tail'>>(
         LOG,
         { type: 'tail' },
         { timeoutMs: LOG_TIMEOUT_MS },
       );
+      this.adoptPosition(position);
+      return position;
     } catch {
       return undefined;
     }
@@ -461,6 +493,19 @@ class ElectionActor implements Actor<ElectionMessage> {
     return this.voters.filter((v) => v !== this.raft.self);
   }
 
+  /** Every answer from the log carries its configuration: we are never behind what it told us. */
+  private adoptPosition(position: LogPosition): void {
+    this.setVoters(position.voters);
+    this.membershipKnown = true;
+  }
+
+  /** Thesis §4.1: the newest configuration in the log applies at once. */
+  private setVoters(voters: readonly ReplicaId[]): void {
+    this.voters = voters;
+    for (const voter of voters) this.knownPeers.add(voter);
+    this.transport?.setPeers?.([...this.knownPeers].filter((p) => p !== this.raft.self));
+  }
+
   /** The log actor's messages leave only in our current term, and leader messages only while we lead. */
   private sendFromLog(message: RaftMessage): void {
     if (message.term !== this.hardState.term) return;
@@ -469,6 +514,11 @@ class ElectionActor implements Actor<ElectionMessage> {
       message.type === 'install-snapshot' ||
       message.type === 'timeout-now';
     if (leaderOnly && this.role !== 'leader') return;
+    if (!this.knownPeers.has(message.to)) {
+      // The leader replicates to a replica catching up before it joins (thesis §4.2.1).
+      this.knownPeers.add(message.to);
+      this.transport?.setPeers?.([...this.knownPeers].filter((p) => p !== this.raft.self));
+    }
     this.sendMessage(message);
   }
 

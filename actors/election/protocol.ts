@@ -1,6 +1,6 @@
 import type { Ask } from '../../runtime/message.js';
 import type { RaftMessage } from '../raft/peer-messages.js';
-import type { ReplicaId } from '../raft/types.js';
+import type { Membership, ReplicaId } from '../raft/types.js';
 
 export type ElectionRole = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
 
@@ -24,6 +24,10 @@ export type ElectionMessage =
   | { readonly type: 'send'; readonly message: RaftMessage }
   /** The log actor (re)started and needs to learn the term. */
   | { readonly type: 'log-started' }
+  /** The newest configuration in the log changed (thesis §4.1: it applies at once). */
+  | { readonly type: 'membership'; readonly membership: Membership }
+  /** The log committed a configuration without us while we led (thesis §4.2.2): stop leading. */
+  | { readonly type: 'resign'; readonly term: number }
   | { readonly type: 'tick' }
   /** Start an election now, as if the election timeout had fired (tests, operators). */
   | { readonly type: 'campaign' }

@@ -1,6 +1,7 @@
 import type { Actor, ActorContext, ActorFactory, MessageMeta, Replier } from '../../runtime/actor.js';
 import type { MessageOf } from '../../runtime/message.js';
 import { ELECTION, STATE_MACHINE, STORAGE } from '../raft/actor-names.js';
+import { applyChange, encodeMembership, type MembershipChange } from '../raft/membership.js';
 import type {
   AppendEntries,
   AppendEntriesResponse,
@@ -14,15 +15,19 @@ import { quorumMatchIndex, quorumRound } from '../raft/quorum.js';
 import type { RaftConfig } from '../raft/raft-config.js';
 import type { LogEntry, LogTail, Membership, ReplicaId, SnapshotMeta } from '../raft/types.js';
 import type { SnapshotChunk, StorageMessage } from '../storage/protocol.js';
+import { MembershipLog } from './membership-log.js';
 import { Progress } from './progress.js';
 import type {
   ApplyMessage,
+  ChangeResult,
   ContactResult,
   LogMessage,
+  LogPosition,
   ProposeResult,
   ReadIndexMode,
   ReadIndexResult,
   StateMachineSnapshot,
+  TransferResult,
 } from './protocol.js';
 import { RaftLog } from './raft-log.js';
 
@@ -50,6 +55,8 @@ const STORAGE_TIMEOUT_MS = 10_000;
 const LOAD_CHUNK_BYTES = 4 << 20;
 const APPLY_BATCH_ENTRIES = 256;
 const FLUSH_EVERY_TURNS = 64;
+/** Catch-up rounds for a new voter (thesis §4.2.1) before its addition is proposed anyway. */
+const CATCH_UP_ROUNDS_MAX = 10;
 /** A snapshot received from a leader may not exceed this (memory bound while it arrives). */
 const MAX_SNAPSHOT_BYTES = 1 << 30;
 
@@ -86,7 +93,7 @@ class LogActor implements Actor<LogMessage> {
   private readonly raft: RaftConfig;
   private readonly log = new RaftLog();
   private turnsSinceFlush = 0;
-  private membership: Membership;
+  private readonly configs: MembershipLog;
   private term = 0;
   private role: 'follower' | 'leader' = 'follower';
   private leaderId: ReplicaId | null = null;
@@ -120,6 +127,22 @@ class LogActor implements Actor<LogMessage> {
   private nextReadRequestId = 1;
   private readonly forwardedReads = new Map<number, Replier | undefined>();
 
+  // ---- membership changes and leadership transfer ----
+  private change:
+    | {
+        readonly change: MembershipChange;
+        readonly reply: Replier | undefined;
+        phase: 'catching-up' | 'committing';
+        target: number;
+        rounds: number;
+        ticksLeft: number;
+        configIndex: number;
+      }
+    | undefined;
+  private transfer:
+    | { readonly to: ReplicaId; readonly reply: Replier | undefined; ticksLeft: number; sent: boolean }
+    | undefined;
+
   // ---- snapshots (§7) ----
   private compacting = false;
   private readonly snapshotCounters = { taken: 0, installed: 0, chunksSent: 0 };
@@ -133,7 +156,7 @@ class LogActor implements Actor<LogMessage> {
     private readonly options: LogActorOptions,
   ) {
     this.raft = options.raft;
-    this.membership = { voters: [...options.raft.initialVoters] };
+    this.configs = new MembershipLog({ voters: [...options.raft.initialVoters] });
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -145,20 +168,19 @@ class LogActor implements Actor<LogMessage> {
       { timeoutMs: STORAGE_TIMEOUT_MS },
     );
     if (loaded.membership === null) {
+      // A brand-new replica: the configuration it starts from (a joining replica's excludes itself).
       await this.ctx.request<MessageOf<StorageMessage, 'save-membership'>>(
         STORAGE,
-        { type: 'save-membership', membership: this.membership },
-        {
-          timeoutMs: STORAGE_TIMEOUT_MS,
-        },
+        { type: 'save-membership', membership: this.configs.current },
+        { timeoutMs: STORAGE_TIMEOUT_MS },
       );
     } else {
-      this.membership = loaded.membership;
+      this.configs.reset(loaded.membership);
     }
     if (loaded.snapshot !== null) {
       this.log.resetTo(loaded.snapshot.lastIndex, loaded.snapshot.lastTerm, loaded.snapshot.chain);
       this.commitIndex = loaded.snapshot.lastIndex;
-      this.membership = loaded.snapshot.membership;
+      this.configs.reset(loaded.snapshot.membership);
     }
     for (let from = loaded.firstIndex; from <= loaded.lastIndex; ) {
       const chunk = await this.ctx.request<MessageOf<StorageMessage, 'read-entries'>>(
@@ -168,7 +190,10 @@ class LogActor implements Actor<LogMessage> {
       );
       if (chunk.length === 0)
         throw new Error(`storage returned no entries from ${from} (last ${loaded.lastIndex})`);
-      for (const entry of chunk) this.log.append(entry);
+      for (const entry of chunk) {
+        this.log.append(entry);
+        this.configs.onAppend(entry);
+      }
       from += chunk.length;
     }
     this.log.takeModifiedFrom();
@@ -176,6 +201,7 @@ class LogActor implements Actor<LogMessage> {
     this.ctx.after(this.raft.tickMs, { type: 'tick' });
     // The election actor answers with `enter-term`; the state machine with `applied-index`.
     this.ctx.send(ELECTION, { type: 'log-started' });
+    this.announceMembership();
     this.ctx.send(STATE_MACHINE, { type: 'log-started' } satisfies ApplyMessage);
   }
 
@@ -189,7 +215,9 @@ class LogActor implements Actor<LogMessage> {
     switch (message.type) {
       case 'enter-term':
         this.enterTerm(message.term, message.leaderId);
-        meta.reply?.ok(this.log.tail);
+        // A restarted election actor announces itself this way: tell it the configuration too.
+        this.announceMembership();
+        meta.reply?.ok(this.position());
         return;
       case 'become-leader':
         this.becomeLeader(message.term);
@@ -198,13 +226,19 @@ class LogActor implements Actor<LogMessage> {
         if (message.term === this.term && this.role === 'leader') this.becomeFollower(null);
         return;
       case 'tail':
-        meta.reply?.ok(this.log.tail);
+        meta.reply?.ok(this.position());
         return;
       case 'peer':
         this.onPeer(message.message);
         return;
       case 'propose':
         meta.reply?.ok(this.propose(message.data));
+        return;
+      case 'change-membership':
+        this.changeMembership(message.change, meta.reply);
+        return;
+      case 'transfer-leadership':
+        this.transferLeadership(message.to, meta.reply);
         return;
       case 'read-index':
         this.readIndex(message.mode, meta.reply);
@@ -234,6 +268,7 @@ class LogActor implements Actor<LogMessage> {
         this.snapshotCounters.taken++;
         if (message.meta.lastIndex > this.log.snapshotIndex && message.meta.lastIndex <= this.log.lastIndex) {
           this.log.compactTo(message.meta.lastIndex);
+          this.configs.compactTo(message.meta.lastIndex);
         }
         return;
       case 'snapshot-chunk':
@@ -266,7 +301,7 @@ class LogActor implements Actor<LogMessage> {
       firstIndex: this.log.firstIndex,
       lastIndex: this.log.lastIndex,
       appliedSent: this.appliedSent,
-      voters: this.membership.voters,
+      voters: this.configs.current.voters,
       snapshots: this.snapshotCounters,
       // The simulator reads the live log through this (no copy in one thread).
       log: this.log,
@@ -287,6 +322,7 @@ class LogActor implements Actor<LogMessage> {
 
   private becomeFollower(leaderId: ReplicaId | null): void {
     const wasLeader = this.role === 'leader';
+    this.abortMembershipWork('not-leader');
     this.role = 'follower';
     this.leaderId = leaderId;
     this.progress.clear();
@@ -315,7 +351,7 @@ class LogActor implements Actor<LogMessage> {
   }
 
   private peers(): ReplicaId[] {
-    return this.membership.voters.filter((v) => v !== this.raft.self);
+    return this.configs.current.voters.filter((v) => v !== this.raft.self);
   }
 
   private notLeader(): { ok: false; reason: 'not-leader'; leaderId: ReplicaId | null } {
@@ -326,6 +362,8 @@ class LogActor implements Actor<LogMessage> {
 
   private propose(data: Uint8Array): ProposeResult {
     if (this.role !== 'leader') return this.notLeader();
+    // Thesis §3.10: no new entries while leadership is being handed over.
+    if (this.transfer !== undefined) return { ok: false, reason: 'not-leader', leaderId: this.transfer.to };
     if (this.log.lastIndex - this.commitIndex >= this.raft.maxPendingProposals)
       return { ok: false, reason: 'overloaded' };
     const entry = this.appendLocal('command', data);
@@ -343,6 +381,7 @@ class LogActor implements Actor<LogMessage> {
     };
     this.log.append(entry);
     this.dirtyFrom = Math.min(this.dirtyFrom, entry.index);
+    if (this.configs.onAppend(entry)) this.onMembershipChanged();
     return entry;
   }
 
@@ -382,6 +421,7 @@ class LogActor implements Actor<LogMessage> {
       throw new Error(`log: truncating committed entries (after ${index}, commit ${this.commitIndex})`);
     }
     this.log.truncateAfter(index);
+    if (this.configs.truncateAfter(index)) this.onMembershipChanged();
     this.dirtyFrom = Math.min(this.dirtyFrom, index + 1);
     if (this.persistedIndex > index) this.persistedIndex = index;
     for (const write of this.inflightWrites) write.floor = Math.min(write.floor, index + 1);
@@ -469,6 +509,7 @@ class LogActor implements Actor<LogMessage> {
       if (existing === entry.term) continue;
       if (existing !== undefined) this.truncateAfter(entry.index - 1);
       this.log.append(entry);
+      if (this.configs.onAppend(entry)) this.onMembershipChanged();
       this.dirtyFrom = Math.min(this.dirtyFrom, entry.index);
     }
     const matchIndex = m.prevLogIndex + m.entries.length;
@@ -524,6 +565,8 @@ class LogActor implements Actor<LogMessage> {
     }
     this.resolveReads();
     this.sendAppend(m.from, progress, false);
+    this.checkCatchUp();
+    this.checkTransfer();
   }
 
   // ------------------------------------------------------------------ replication (leader)
@@ -590,17 +633,19 @@ class LogActor implements Actor<LogMessage> {
   /** §5.3–5.4.2: commit the highest index a majority holds durably, if it is of our term. */
   private maybeCommit(): void {
     if (this.role !== 'leader') return;
-    const candidate = quorumMatchIndex(this.membership.voters, (voter) =>
+    const candidate = quorumMatchIndex(this.configs.current.voters, (voter) =>
       voter === this.raft.self ? this.persistedIndex : (this.progress.get(voter)?.match ?? 0),
     );
     if (candidate > this.commitIndex && this.log.termAt(candidate) === this.term) {
       this.commitIndex = candidate;
+      this.onLeaderCommitted();
       this.replicateWanted = true; // followers learn the new commit index with the next append
       this.releaseReadsAwaitingNoop();
     }
   }
 
   private onTick(): void {
+    if (this.role === 'leader') this.tickMembershipWork();
     if (this.role === 'leader') {
       this.ticksSinceHeartbeat++;
       for (const progress of this.progress.values()) progress.tick(this.raft.electionTicksMin);
@@ -683,7 +728,7 @@ class LogActor implements Actor<LogMessage> {
   }
 
   private quorumAckedRound(): number {
-    return quorumRound(this.membership.voters, (voter) =>
+    return quorumRound(this.configs.current.voters, (voter) =>
       voter === this.raft.self ? this.round : (this.progress.get(voter)?.ackedRound ?? 0),
     );
   }
@@ -781,6 +826,185 @@ class LogActor implements Actor<LogMessage> {
     return { ok: true, ageMs: now - this.lastLeaderContactMs, commitIndex: this.commitIndex };
   }
 
+  // ------------------------------------------------------------------ membership (thesis §4) and transfer (§3.10)
+
+  private position(): LogPosition {
+    return { ...this.log.tail, voters: this.configs.current.voters };
+  }
+
+  private announceMembership(): void {
+    this.ctx.send(ELECTION, { type: 'membership', membership: this.configs.current });
+  }
+
+  /** The newest configuration in the log changed: it applies at once (thesis §4.1). */
+  private onMembershipChanged(): void {
+    this.announceMembership();
+    if (this.role !== 'leader') return;
+    const voters = this.configs.current.voters;
+    for (const voter of voters) {
+      if (voter !== this.raft.self && !this.progress.has(voter)) {
+        this.progress.set(voter, new Progress(this.log.lastIndex + 1, this.raft.maxInflightAppends));
+      }
+    }
+    const catchingUp = this.change?.phase === 'catching-up' ? this.change.change.replica : undefined;
+    for (const peer of [...this.progress.keys()]) {
+      if (!voters.includes(peer) && peer !== catchingUp) this.progress.delete(peer);
+    }
+  }
+
+  private changeMembership(change: MembershipChange, reply: Replier | undefined): void {
+    const refuse = (reason: 'invalid' | 'busy' | 'not-ready', detail: string) =>
+      reply?.ok({ ok: false, reason, detail } satisfies ChangeResult);
+    if (this.role !== 'leader') {
+      reply?.ok(this.notLeader());
+      return;
+    }
+    if (this.change !== undefined || this.transfer !== undefined)
+      return refuse('busy', 'another change or transfer is under way');
+    // Thesis §4.1 (and its erratum): one change at a time, and only once this term's no-op committed.
+    if (this.commitIndex < this.termStartIndex)
+      return refuse('not-ready', 'this leader has not committed an entry yet');
+    if (this.configs.latestIndex > this.commitIndex)
+      return refuse('busy', 'the previous configuration is not committed yet');
+    const check = applyChange(this.configs.current, change);
+    if (!check.ok) return refuse('invalid', check.reason);
+    this.change = {
+      change,
+      reply,
+      phase: change.op === 'add' ? 'catching-up' : 'committing',
+      target: this.log.lastIndex,
+      rounds: 0,
+      ticksLeft: this.raft.electionTicksMax * 20,
+      configIndex: 0,
+    };
+    if (change.op === 'add') {
+      // Thesis §4.2.1: a new server catches up as a non-voter before it counts toward majorities.
+      this.progress.set(change.replica, new Progress(this.log.lastIndex + 1, this.raft.maxInflightAppends));
+      this.replicateWanted = true;
+    } else {
+      this.proposeConfig();
+    }
+  }
+
+  private checkCatchUp(): void {
+    const change = this.change;
+    if (change?.phase !== 'catching-up') return;
+    const progress = this.progress.get(change.change.replica);
+    if (progress === undefined || progress.match < change.target) return;
+    const behind = this.log.lastIndex - progress.match;
+    if (behind > this.raft.maxEntriesPerAppend && change.rounds < CATCH_UP_ROUNDS_MAX) {
+      change.rounds++;
+      change.target = this.log.lastIndex;
+      return;
+    }
+    this.proposeConfig();
+  }
+
+  private proposeConfig(): void {
+    const change = this.change;
+    if (change === undefined) return;
+    const check = applyChange(this.configs.current, change.change);
+    if (!check.ok) {
+      this.change = undefined;
+      change.reply?.ok({ ok: false, reason: 'invalid', detail: check.reason } satisfies ChangeResult);
+      return;
+    }
+    change.phase = 'committing';
+    const entry = this.appendLocal('config', encodeMembership(check.next));
+    change.configIndex = entry.index;
+    this.replicateWanted = true;
+    this.ctx.log.info({ index: entry.index, voters: check.next.voters }, 'proposed a configuration');
+  }
+
+  private onLeaderCommitted(): void {
+    const change = this.change;
+    if (change?.phase === 'committing' && change.configIndex > 0 && this.commitIndex >= change.configIndex) {
+      this.change = undefined;
+      change.reply?.ok({ ok: true, index: change.configIndex } satisfies ChangeResult);
+    }
+    // Thesis §4.2.2: a leader removed from the configuration steps down once that is committed.
+    if (
+      !this.configs.current.voters.includes(this.raft.self) &&
+      this.commitIndex >= this.configs.latestIndex
+    ) {
+      this.ctx.log.info({ term: this.term }, 'removed from the configuration: stepping down');
+      this.ctx.send(ELECTION, { type: 'resign', term: this.term });
+      this.becomeFollower(null);
+    }
+  }
+
+  private transferLeadership(to: ReplicaId, reply: Replier | undefined): void {
+    if (this.role !== 'leader') {
+      reply?.ok(this.notLeader());
+      return;
+    }
+    if (to === this.raft.self) {
+      reply?.ok({ ok: true } satisfies TransferResult);
+      return;
+    }
+    if (!this.configs.current.voters.includes(to)) {
+      reply?.ok({ ok: false, reason: 'invalid', detail: `${to} is not a voter` } satisfies TransferResult);
+      return;
+    }
+    if (this.transfer !== undefined || this.change !== undefined) {
+      reply?.ok({
+        ok: false,
+        reason: 'busy',
+        detail: 'another change or transfer is under way',
+      } satisfies TransferResult);
+      return;
+    }
+    this.transfer = { to, reply, ticksLeft: this.raft.electionTicksMax, sent: false };
+    this.replicateWanted = true;
+    this.checkTransfer();
+  }
+
+  /** Once the target holds our whole log, tell it to campaign now (TimeoutNow). */
+  private checkTransfer(): void {
+    const transfer = this.transfer;
+    if (transfer === undefined || transfer.sent) return;
+    const progress = this.progress.get(transfer.to);
+    if (progress === undefined || progress.match < this.log.lastIndex) return;
+    transfer.sent = true;
+    this.send({ type: 'timeout-now', term: this.term, from: this.raft.self, to: transfer.to });
+    transfer.reply?.ok({ ok: true } satisfies TransferResult);
+  }
+
+  private tickMembershipWork(): void {
+    const change = this.change;
+    if (change?.phase === 'catching-up' && --change.ticksLeft <= 0) {
+      this.change = undefined;
+      this.progress.delete(change.change.replica);
+      change.reply?.ok({
+        ok: false,
+        reason: 'catch-up-timeout',
+        detail: `${change.change.replica} did not catch up in time`,
+      } satisfies ChangeResult);
+    }
+    const transfer = this.transfer;
+    if (transfer !== undefined && --transfer.ticksLeft <= 0) {
+      // Thesis §3.10: a transfer that does not complete within an election timeout is abandoned.
+      this.transfer = undefined;
+      if (!transfer.sent) {
+        transfer.reply?.ok({
+          ok: false,
+          reason: 'timeout',
+          detail: `${transfer.to} did not catch up in time`,
+        } satisfies TransferResult);
+      }
+    }
+  }
+
+  private abortMembershipWork(reason: 'not-leader'): void {
+    if (reason !== 'not-leader') return;
+    const change = this.change;
+    this.change = undefined;
+    change?.reply?.ok(this.notLeader());
+    const transfer = this.transfer;
+    this.transfer = undefined;
+    if (transfer !== undefined && !transfer.sent) transfer.reply?.ok(this.notLeader());
+  }
+
   // ------------------------------------------------------------------ snapshots (§7)
 
   /** Once enough applied entries follow the last snapshot, snapshot the state machine and compact. */
@@ -815,7 +1039,7 @@ class LogActor implements Actor<LogMessage> {
     const meta: SnapshotMeta = {
       lastIndex: snapshot.index,
       lastTerm: snapshot.term,
-      membership: this.membership,
+      membership: this.configs.at(snapshot.index),
       chain,
     };
     this.ctx
@@ -954,7 +1178,9 @@ class LogActor implements Actor<LogMessage> {
     } else {
       this.log.compactTo(meta.lastIndex);
     }
-    this.membership = meta.membership;
+    this.configs.compactTo(meta.lastIndex);
+    this.configs.reset(meta.membership);
+    this.announceMembership();
     this.snapshotCounters.installed++;
     if (meta.lastIndex > this.commitIndex) this.commitIndex = meta.lastIndex;
     // The state machine replaces its state; applying continues after the snapshot.

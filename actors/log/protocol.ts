@@ -1,4 +1,5 @@
 import type { Ask } from '../../runtime/message.js';
+import type { MembershipChange } from '../raft/membership.js';
 import type { RaftMessage } from '../raft/peer-messages.js';
 import type { LogEntry, LogTail, ReplicaId, SnapshotMeta } from '../raft/types.js';
 import type { SnapshotChunk } from '../storage/protocol.js';
@@ -9,6 +10,25 @@ export type NotLeader = {
   readonly leaderId: ReplicaId | null;
 };
 export type Overloaded = { readonly ok: false; readonly reason: 'overloaded' };
+
+/** The log's tail and the configuration in force at it (thesis §4.1: the newest in the log). */
+export interface LogPosition extends LogTail {
+  readonly voters: readonly ReplicaId[];
+}
+
+export type ChangeResult =
+  | { readonly ok: true; readonly index: number }
+  | NotLeader
+  | {
+      readonly ok: false;
+      readonly reason: 'invalid' | 'busy' | 'not-ready' | 'catch-up-timeout';
+      readonly detail: string;
+    };
+
+export type TransferResult =
+  | { readonly ok: true }
+  | NotLeader
+  | { readonly ok: false; readonly reason: 'invalid' | 'busy' | 'timeout'; readonly detail: string };
 
 export type ProposeResult =
   | { readonly ok: true; readonly index: number; readonly term: number }
@@ -38,14 +58,19 @@ export type LogMessage =
       readonly type: 'enter-term';
       readonly term: number;
       readonly leaderId: ReplicaId | null;
-    } & Ask<LogTail>)
+    } & Ask<LogPosition>)
   /** The election was won: lead `term` (ignored unless it is the log's current term). */
   | { readonly type: 'become-leader'; readonly term: number }
   /** CheckQuorum failed: stop leading `term`, stay in it as a follower. */
   | { readonly type: 'step-down'; readonly term: number }
-  | ({ readonly type: 'tail' } & Ask<LogTail>)
+  | ({ readonly type: 'tail' } & Ask<LogPosition>)
   /** A peer's message, already gated by the election actor to the current term. */
   | { readonly type: 'peer'; readonly message: RaftMessage }
+  // ---- from operators (through the replica's external endpoint) ----
+  /** Thesis §4.1: one voter added (after catching up, §4.2.1) or removed; answered once committed. */
+  | ({ readonly type: 'change-membership'; readonly change: MembershipChange } & Ask<ChangeResult>)
+  /** Thesis §3.10: hand leadership to `to` once its log is up to date. */
+  | ({ readonly type: 'transfer-leadership'; readonly to: ReplicaId } & Ask<TransferResult>)
   // ---- from the state machine ----
   | ({ readonly type: 'propose'; readonly data: Uint8Array } & Ask<ProposeResult>)
   | ({ readonly type: 'read-index'; readonly mode: ReadIndexMode } & Ask<ReadIndexResult>)

@@ -63,8 +63,8 @@ export function raftConfig(
 
 export function validateRaftConfig(config: RaftConfig): void {
   const problems: string[] = [];
-  if (!config.initialVoters.includes(config.self))
-    problems.push(`self ${config.self} is not among the initial voters`);
+  // A replica that is not among the initial voters is joining: it waits to be added (thesis §4.2.1).
+  if (config.initialVoters.length === 0) problems.push('initial voters must not be empty');
   if (new Set(config.initialVoters).size !== config.initialVoters.length)
     problems.push('initial voters repeat');
   if (!(config.heartbeatTicks >= 1)) problems.push('heartbeatTicks must be >= 1');

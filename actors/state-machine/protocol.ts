@@ -29,10 +29,26 @@ export type ReadResult =
   | { readonly status: 'stale' }
   | { readonly status: 'retry'; readonly reason: 'overloaded' | 'timeout' };
 
+/** What the state machine reports about itself (control and status paths, tests). */
+export interface StateMachineStatus {
+  /** Index of the last entry applied (or of the snapshot restored). */
+  readonly appliedIndex: number;
+  readonly appliedTerm: number;
+  /** Snapshots received from a leader (InstallSnapshot, §7) and restored, since this actor started. */
+  readonly snapshotsInstalled: number;
+  /** Index of the local snapshot this actor recovered from when it started; 0 if none. */
+  readonly recoveredFromSnapshot: number;
+  readonly keys: number;
+  readonly sessions: number;
+  readonly waitingWrites: number;
+  readonly waitingReads: number;
+}
+
 /** The state machine actor's inbox. */
 export type StateMachineMessage =
   | ({ readonly type: 'submit'; readonly command: SessionCommand } & Ask<SubmitResult>)
   | ({ readonly type: 'read'; readonly query: KvQuery; readonly mode: ReadMode } & Ask<ReadResult>)
+  | ({ readonly type: 'status' } & Ask<StateMachineStatus>)
   | ApplyMessage
   | { readonly type: 'tick' }
   /** Continuations of its own requests to the log actor. */

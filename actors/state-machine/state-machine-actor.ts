@@ -7,7 +7,13 @@ import type { StorageMessage } from '../storage/protocol.js';
 import { encodeSessionCommand } from './command-codec.js';
 import type { KvQuery, SessionCommand } from './commands.js';
 import { type ApplyOutcome, KvStateMachine, type KvStateMachineOptions } from './kv-state-machine.js';
-import type { ReadMode, ReadResult, StateMachineMessage, SubmitResult } from './protocol.js';
+import type {
+  ReadMode,
+  ReadResult,
+  StateMachineMessage,
+  StateMachineStatus,
+  SubmitResult,
+} from './protocol.js';
 
 /**
  * The state machine actor: applies committed entries in order, exactly once (sessions,
@@ -45,6 +51,8 @@ class StateMachineActor implements Actor<StateMachineMessage> {
   private readonly proposedAt = new Map<number, string>();
   private readonly reads = new Map<number, ReadWaiter>();
   private nextReadId = 1;
+  private snapshotsInstalled = 0;
+  private recoveredFromSnapshot = 0;
 
   constructor(
     private readonly ctx: ActorContext<StateMachineMessage>,
@@ -60,7 +68,10 @@ class StateMachineActor implements Actor<StateMachineMessage> {
       { type: 'load-snapshot' },
       { timeoutMs: LOG_TIMEOUT_MS },
     );
-    if (stored !== null) this.restore(stored.meta, stored.data);
+    if (stored !== null) {
+      this.restore(stored.meta, stored.data);
+      this.recoveredFromSnapshot = stored.meta.lastIndex;
+    }
     this.ctx.after(this.options.tickMs, { type: 'tick' });
     this.ctx.send(LOG, { type: 'applied-index', index: this.machine.appliedIndex });
   }
@@ -91,7 +102,13 @@ class StateMachineActor implements Actor<StateMachineMessage> {
         );
         return;
       case 'restore':
-        if (message.meta.lastIndex > this.machine.appliedIndex) this.restore(message.meta, message.data);
+        if (message.meta.lastIndex > this.machine.appliedIndex) {
+          this.restore(message.meta, message.data);
+          this.snapshotsInstalled++;
+        }
+        return;
+      case 'status':
+        meta.reply?.ok(this.status());
         return;
       case 'proposed':
         this.onProposed(message.key, message.index, message.failure);
@@ -104,6 +121,19 @@ class StateMachineActor implements Actor<StateMachineMessage> {
         this.expire();
         return;
     }
+  }
+
+  private status(): StateMachineStatus {
+    return {
+      appliedIndex: this.machine.appliedIndex,
+      appliedTerm: this.machine.appliedTerm,
+      snapshotsInstalled: this.snapshotsInstalled,
+      recoveredFromSnapshot: this.recoveredFromSnapshot,
+      keys: this.machine.keyCount,
+      sessions: this.machine.sessionCount,
+      waitingWrites: this.writes.size,
+      waitingReads: this.reads.size,
+    };
   }
 
   inspect(): unknown {

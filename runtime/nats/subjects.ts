@@ -7,11 +7,17 @@
  *   raftns.<cluster>.<region>.<group>.raft.<replica>.<channel>  peerSubject: where a replica's channel listens
  *   raftns.<cluster>.<region>.<group>.write                     writeSubject: client writes (the leader answers)
  *   raftns.<cluster>.<region>.<group>.read                      readSubject: client reads
+ *   raftns.<cluster>.<region>.<group>.client.<replica>          clientSubject: client requests to one replica
  *
  * A `PeerTransport` is opened per channel (`raft` for Raft's own messages), so a replica's
  * channel listens on `peerSubject`, for example `raftns.prod.us-east-1.root.raft.r1.raft`.
  * The channel is the last token so `raftns.<cluster>.<region>.<group>.raft.>` observes all
  * peer traffic of a group and `...raft.<replica>.>` all of one replica's.
+ *
+ * Client requests (runtime/client-intake.ts, clients/raft-client.ts): every replica listens
+ * on its own `clientSubject`; only the replica that believes it leads listens on the
+ * group's `writeSubject` and `readSubject`, so NATS routes those to the leader (and answers
+ * "no responders" at once while there is none).
  *
  * Every part must be a single subject token: non-empty, at most SUBJECT_TOKEN_BYTES_MAX
  * UTF-8 bytes, without `.` (the separator), `*` or `>` (wildcards), whitespace or control
@@ -107,4 +113,9 @@ export function writeSubject(cluster: string, region: string, group: string): st
 /** `raftns.<cluster>.<region>.<group>.read`: client reads. */
 export function readSubject(cluster: string, region: string, group: string): string {
   return `${groupPrefix(cluster, region, group)}.read`;
+}
+
+/** `raftns.<cluster>.<region>.<group>.client.<replica>`: client requests addressed to one replica. */
+export function clientSubject(cluster: string, region: string, group: string, replica: string): string {
+  return `${groupPrefix(cluster, region, group)}.client.${checkSubjectToken('replica', replica)}`;
 }

@@ -1,17 +1,28 @@
 /**
  * Entry point of an actor's worker thread: hosts one actor with `auto` delivery, real
- * time, RocksDB storage under the replica's data dir, and a comlink control plane.
- * An actor crash is rethrown out of band so the thread dies and its supervisor sees it.
+ * time, RocksDB storage under the replica's data dir, peer channels over NATS, and a
+ * comlink control plane. An actor crash is rethrown out of band so the thread dies and its
+ * supervisor sees it.
+ *
+ * Peer channels: the first `openTransport` connects this worker to NATS (connectNats: the
+ * replica's URLs and credentials) and every channel it opens is a NatsPeerTransport on that
+ * one connection. The worker owns the connection and closes it when the actor stops; if
+ * the thread dies instead, its sockets die with it. Today only the election actor opens a
+ * channel (`raft`), so a replica holds one peer connection plus the main thread's.
  */
 import { join } from 'node:path';
 import { type MessagePort, workerData } from 'node:worker_threads';
+import type { NatsConnection } from '@nats-io/transport-node';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { ActorEnvironment, ActorFactory } from '../actor.js';
 import { ActorHost } from '../actor-host.js';
 import { monotonicClock, realTimers } from '../clock.js';
+import { withTimeout } from '../control-timeout.js';
 import type { MailboxConfig } from '../mailbox.js';
 import type { Message } from '../message.js';
+import { connectNats } from '../nats/nats-connection.js';
+import { NatsPeerTransport } from '../nats/nats-peer-transport.js';
 import { createLogger } from '../pino-logger.js';
 import { osSeededRandom } from '../random.js';
 import { RocksKvStore } from '../storage/rocks-kv-store.js';
@@ -21,6 +32,54 @@ import { listenForFrames, portFramePort } from './port-link.js';
 const data = workerData as ActorWorkerData;
 const { spec } = data;
 const log = createLogger({ level: data.logLevel, fields: { ...data.logFields, actor: spec.name } });
+/** Bound on closing the NATS connection when the actor stops. */
+const NATS_CLOSE_TIMEOUT_MS = 2_000;
+
+/** This worker's NATS connection, opened by the first `openTransport`. */
+let natsConnection: Promise<NatsConnection> | undefined;
+
+async function openPeerTransport(channel: string): Promise<NatsPeerTransport> {
+  const config = data.peerTransport;
+  if (config === undefined) {
+    throw new Error(`actor ${spec.name}: no peer transport is configured for channel ${channel}`);
+  }
+  if (natsConnection === undefined) {
+    const connecting = connectNats({
+      urls: config.natsUrls,
+      ...(config.natsCredsFile === undefined ? {} : { credsFile: config.natsCredsFile }),
+      name: `raftns/${data.replicaId}/${spec.name}`,
+      log,
+    });
+    natsConnection = connecting;
+    // A failed connect fails this open (and so the actor's start); the next open dials again.
+    connecting.catch(() => {
+      if (natsConnection === connecting) natsConnection = undefined;
+    });
+  }
+  const nc = await natsConnection;
+  return NatsPeerTransport.open({
+    nc,
+    cluster: config.cluster,
+    region: config.region,
+    group: config.group,
+    self: data.replicaId,
+    channel,
+    peers: config.peers,
+    log: log.child({ channel }),
+  });
+}
+
+async function closeNats(): Promise<void> {
+  const connecting = natsConnection;
+  natsConnection = undefined;
+  if (connecting === undefined) return;
+  try {
+    const nc = await connecting;
+    await withTimeout('close NATS connection', NATS_CLOSE_TIMEOUT_MS, nc.close());
+  } catch (error) {
+    log.warn({ err: error }, 'closing the NATS connection failed');
+  }
+}
 
 const env: ActorEnvironment = {
   replicaId: data.replicaId,
@@ -29,9 +88,7 @@ const env: ActorEnvironment = {
   random: osSeededRandom(),
   log,
   openStore: async (name) => RocksKvStore.open(join(data.dataDir, name)),
-  openTransport: async (channel) => {
-    throw new Error(`actor ${spec.name}: no peer transport is configured for channel ${channel}`);
-  },
+  openTransport: openPeerTransport,
   defer: queueMicrotask,
   onCrash: (error) => {
     log.error({ err: error }, 'actor crashed');
@@ -79,9 +136,13 @@ const control: ActorControl = {
   }),
   inspect: () => host.inspect(),
   async stop(drainDeadlineMs: number) {
-    await host.stop(drainDeadlineMs);
-    for (const port of ports.values()) port.close();
-    ports.clear();
+    try {
+      await host.stop(drainDeadlineMs);
+    } finally {
+      await closeNats();
+      for (const port of ports.values()) port.close();
+      ports.clear();
+    }
   },
 };
 

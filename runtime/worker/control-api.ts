@@ -34,4 +34,21 @@ export interface ActorWorkerData {
   readonly logLevel: string;
   readonly logFields: Readonly<Record<string, string>>;
   readonly controlPort: MessagePort;
+  /** Where the actor's peer channels go (`openTransport`); absent: actors have no peers. */
+  readonly peerTransport?: PeerTransportConfig;
+}
+
+/**
+ * The NATS side of `openTransport`: a worker whose actor opens a channel connects to
+ * these servers (one connection per worker, opened on first use, closed on stop) and
+ * talks to the group's other replicas on their peer subjects (runtime/nats/subjects.ts).
+ */
+export interface PeerTransportConfig {
+  readonly natsUrls: readonly string[];
+  readonly natsCredsFile?: string;
+  readonly cluster: string;
+  readonly region: string;
+  readonly group: string;
+  /** The group's replicas, this one included (the transport ignores `self`). */
+  readonly peers: readonly string[];
 }

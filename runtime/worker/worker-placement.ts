@@ -5,7 +5,7 @@ import type { ActorSpec } from '../actor.js';
 import { withTimeout } from '../control-timeout.js';
 import { EXTERNAL_ENDPOINT, EXTERNAL_MAILBOX, type ExternalEndpoint } from '../external-endpoint.js';
 import type { Logger } from '../log.js';
-import type { ActorControl, ActorHealth, ActorWorkerData } from './control-api.js';
+import type { ActorControl, ActorHealth, ActorWorkerData, PeerTransportConfig } from './control-api.js';
 import { listenForFrames, portFramePort } from './port-link.js';
 
 export interface WorkerPlacementOptions {
@@ -18,6 +18,8 @@ export interface WorkerPlacementOptions {
   readonly log: Logger;
   /** The process's own endpoint; linked to every actor. */
   readonly external: ExternalEndpoint;
+  /** How actors reach their peers; without it `openTransport` fails. */
+  readonly peerTransport?: PeerTransportConfig;
 }
 
 interface PlacedActor {
@@ -68,6 +70,7 @@ export class WorkerPlacement {
       logLevel: this.options.logLevel,
       logFields: this.options.logFields,
       controlPort: remoteControlPort,
+      ...(this.options.peerTransport === undefined ? {} : { peerTransport: this.options.peerTransport }),
     };
     const worker = new Worker(WORKER_URL, { workerData, transferList: [remoteControlPort], name: spec.name });
     const entry: PlacedActor = {

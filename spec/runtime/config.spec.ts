@@ -47,9 +47,12 @@ describe('runtime/config', () => {
         region: 'local',
         instanceId: 'i-0abc',
         dataDir: '/var/lib/raftns',
+        group: 'g1',
+        peers: ['i-0abc'],
         nats: { urls: ['nats://127.0.0.1:4222'] },
         dns: { listen: ['127.0.0.1:5353'] },
         readMode: 'linearizable',
+        raft: { tickMs: 10, snapshotThresholdEntries: 8_192 },
         log: { level: 'info' },
         shutdown: { drainTimeoutMs: 5_000 },
         supervision: { maxRestarts: 5, windowMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 10_000 },
@@ -101,6 +104,10 @@ describe('runtime/config', () => {
           RAFTNS_NATS_CREDS: '/creds',
           RAFTNS_DNS_LISTEN: '127.0.0.2:53',
           RAFTNS_READ_MODE: 'lease',
+          RAFTNS_GROUP: 'root',
+          RAFTNS_PEERS: 'i-a,i-env,i-c',
+          RAFTNS_RAFT_TICK_MS: '20',
+          RAFTNS_RAFT_SNAPSHOT_THRESHOLD: '100',
           RAFTNS_LOG_LEVEL: 'warn',
           RAFTNS_SHUTDOWN_DRAIN_TIMEOUT_MS: '750',
           RAFTNS_SUPERVISION_MAX_RESTARTS: '0',
@@ -114,9 +121,12 @@ describe('runtime/config', () => {
         region: 'eu-west-1',
         instanceId: 'i-env',
         dataDir: '/data',
+        group: 'root',
+        peers: ['i-a', 'i-env', 'i-c'],
         nats: { urls: ['nats://a:1', 'nats://b:2'], credsFile: '/creds' },
         dns: { listen: ['127.0.0.2:53'] },
         readMode: 'lease',
+        raft: { tickMs: 20, snapshotThresholdEntries: 100 },
         log: { level: 'warn' },
         shutdown: { drainTimeoutMs: 750 },
         supervision: { maxRestarts: 0, windowMs: 1000, backoffBaseMs: 10, backoffMaxMs: 20 },
@@ -211,6 +221,79 @@ describe('runtime/config', () => {
       expect(ok({ argv: [...REQUIRED, '--config', byFlag], env: { RAFTNS_CONFIG: byEnv } }).region).to.equal(
         'by-flag',
       );
+    });
+  });
+
+  describe('Raft group: group, peers, raft timing', () => {
+    it('reads --group, --peers, --tick-ms and --snapshot-threshold', () => {
+      const config = ok({
+        argv: [
+          ...REQUIRED,
+          '--group',
+          'wikipedia_org',
+          '--peers',
+          'i-0abc, i-2,i-3',
+          '--tick-ms',
+          '5',
+          '--snapshot-threshold',
+          '64',
+        ],
+      });
+      expect(config.group).to.equal('wikipedia_org');
+      expect(config.peers).to.deep.equal(['i-0abc', 'i-2', 'i-3']);
+      expect(config.raft).to.deep.equal({ tickMs: 5, snapshotThresholdEntries: 64 });
+    });
+
+    it('reads them from a config file, keeping defaults for what it leaves out', () => {
+      const file = configFile({ group: 'g7', peers: ['i-0abc', 'i-9'], raft: { tickMs: 25 } });
+      const config = ok({ argv: [...REQUIRED, '--config', file] });
+      expect(config).to.deep.include({ group: 'g7' });
+      expect(config.peers).to.deep.equal(['i-0abc', 'i-9']);
+      expect(config.raft).to.deep.equal({ tickMs: 25, snapshotThresholdEntries: 8_192 });
+    });
+
+    it('defaults peers to the instance alone, whichever source named the instance', () => {
+      expect(ok({ env: { RAFTNS_INSTANCE_ID: 'solo', RAFTNS_DATA_DIR: '/d' } }).peers).to.deep.equal([
+        'solo',
+      ]);
+    });
+
+    it('requires peers to include this instance, naming both sources', () => {
+      expect(errors({ argv: [...REQUIRED, '--peers', 'i-1,i-2,i-3'] })).to.deep.equal([
+        "peers i-1,i-2,i-3 (--peers) must include this replica's instanceId i-0abc (--instance-id)",
+      ]);
+      const file = configFile({ peers: ['x', 'y'] });
+      expect(errors({ argv: [...REQUIRED, '--config', file] })).to.deep.equal([
+        `peers x,y (config file ${file}) must include this replica's instanceId i-0abc (--instance-id)`,
+      ]);
+    });
+
+    it('rejects repeated, empty, too many or non-token peers', () => {
+      expect(errors({ argv: [...REQUIRED, '--peers', 'i-0abc,i-2,i-2'] })).to.deep.equal([
+        '--peers "i-0abc,i-2,i-2": expected distinct instance ids',
+      ]);
+      expect(errors({ argv: [...REQUIRED, '--peers', ' , '] })).to.deep.equal([
+        '--peers " , ": expected at least one instance id',
+      ]);
+      const many = Array.from({ length: 16 }, (_, i) => `i-${i}`).join(',');
+      expect(errors({ argv: [...REQUIRED, '--peers', many] })).to.deep.equal([
+        `--peers "${many}": expected at most 15 instance ids`,
+      ]);
+      expect(errors({ argv: [...REQUIRED, '--peers', 'i-0abc,a.b'] })).to.deep.equal([
+        '--peers "i-0abc,a.b": entry 2: expected 1-64 letters, digits, "-" or "_"',
+      ]);
+    });
+
+    it('rejects a group that is not a subject token and out-of-range timings', () => {
+      expect(errors({ argv: [...REQUIRED, '--group', 'wikipedia.org'] })).to.deep.equal([
+        '--group "wikipedia.org": expected 1-64 letters, digits, "-" or "_"',
+      ]);
+      expect(errors({ argv: [...REQUIRED, '--tick-ms', '0'] })).to.deep.equal([
+        '--tick-ms "0": expected an integer from 1 to 1000',
+      ]);
+      expect(errors({ argv: [...REQUIRED, '--snapshot-threshold', 'many'] })).to.deep.equal([
+        '--snapshot-threshold "many": expected an integer',
+      ]);
     });
   });
 

@@ -36,5 +36,9 @@ describe('Raft under deterministic simulation', function () {
     `5 replicas with faults: safe and linearizable over ${Math.ceil(SEEDS / 2)} seeds`,
     sweep('raft5', Math.ceil(SEEDS / 2), 1),
   );
+  it(
+    `membership changes and leadership transfer under faults over ${Math.ceil(SEEDS / 2)} seeds`,
+    sweep('raft-reconfig', Math.ceil(SEEDS / 2), 1),
+  );
   it('3 replicas without faults make steady progress', sweep('raft3-calm', 20, 1));
 });

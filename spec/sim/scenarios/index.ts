@@ -9,6 +9,7 @@ export const SCENARIOS: readonly Scenario[] = [
   raftScenario({ name: 'raft3', replicas: 3, clients: 4, faults: true }),
   raftScenario({ name: 'raft5', replicas: 5, clients: 5, faults: true }),
   raftScenario({ name: 'raft3-calm', replicas: 3, clients: 3, faults: false }),
+  raftScenario({ name: 'raft-reconfig', replicas: 5, clients: 4, faults: true, reconfigure: true }),
 ];
 
 export const DEFAULT_SCENARIO = 'counter';

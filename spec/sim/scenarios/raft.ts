@@ -1,3 +1,4 @@
+import type { LogMessage } from '../../../actors/log/protocol.js';
 import { raftConfig } from '../../../actors/raft/raft-config.js';
 import { DEFAULT_STATE_MACHINE_ACTOR, raftReplicaActors } from '../../../actors/raft/replica-actors.js';
 import type { KvCommand, KvQuery, QueryResult } from '../../../actors/state-machine/commands.js';
@@ -31,6 +32,12 @@ export interface RaftScenarioOptions {
   readonly replicas: number;
   readonly clients: number;
   readonly faults: boolean;
+  /**
+   * An operator adds and removes voters (thesis §4.1, one at a time, new ones catching up
+   * first) and transfers leadership (§3.10) while clients run. The last replica starts
+   * outside the configuration and joins when added.
+   */
+  readonly reconfigure?: boolean;
 }
 
 const KEYS = ['a', 'b', 'c'];
@@ -57,12 +64,13 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
     description: `${options.replicas}-replica Raft group, ${options.clients} clients${options.faults ? ', with faults' : ''}: Figure 3 invariants every step, linearizable history`,
     async run(seed: number, runOptions: ScenarioRunOptions = {}): Promise<ScenarioOutcome> {
       const ids = Array.from({ length: options.replicas }, (_, i) => `r${i + 1}`);
+      const initialVoters = options.reconfigure === true ? ids.slice(0, -1) : ids;
       const faults: FaultPlan | undefined = options.faults
         ? {
             replicaCrash: {
               everyMs: { min: 300, max: 900 },
               downMs: { min: 20, max: 300 },
-              maxDown: Math.floor((options.replicas - 1) / 2),
+              maxDown: Math.max(1, Math.floor((initialVoters.length - 1) / 2)),
             },
             actorCrash: { everyMs: { min: 400, max: 1200 } },
             partition: { everyMs: { min: 300, max: 800 }, durationMs: { min: 50, max: 400 } },
@@ -76,7 +84,10 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
           id,
           actors: raftReplicaActors({
             // Small snapshots, often, in small chunks: compaction and InstallSnapshot run in every seed.
-            raft: raftConfig('g1', id, ids, { snapshotThresholdEntries: 25, snapshotChunkBytes: 256 }),
+            raft: raftConfig('g1', id, initialVoters, {
+              snapshotThresholdEntries: 25,
+              snapshotChunkBytes: 256,
+            }),
             clockDriftBoundMs: 10,
             stateMachine: { ...DEFAULT_STATE_MACHINE_ACTOR, waitTimeoutMs: 2_000 },
           }),
@@ -210,6 +221,67 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
       };
       for (const client of clients) void runClient(client);
 
+      const reconfigurations = { added: 0, removed: 0, transfers: 0, refused: 0 };
+      const currentLeader = (): { id: string; voters: readonly string[] } | undefined => {
+        let best: { id: string; term: number; voters: readonly string[] } | undefined;
+        for (const id of ids) {
+          const view = sim.inspect(id, 'log') as
+            | { role: string; term: number; voters: readonly string[] }
+            | undefined;
+          if (view?.role === 'leader' && (best === undefined || view.term > best.term))
+            best = { id, term: view.term, voters: view.voters };
+        }
+        return best;
+      };
+      const runOperator = async () => {
+        while (sim.nowMs() < clientsStopMs - 300) {
+          await pause(random, 150, 400);
+          const leader = currentLeader();
+          if (leader === undefined) continue;
+          const outsiders = ids.filter((id) => !leader.voters.includes(id));
+          const dice = random.intBetween(0, 2);
+          let answer: { ok: boolean } | undefined;
+          if (dice === 0 && outsiders.length > 0) {
+            const replica = outsiders[random.intBetween(0, outsiders.length - 1)] as string;
+            answer = await sim
+              .request<MessageOf<LogMessage, 'change-membership'>>(
+                leader.id,
+                'log',
+                { type: 'change-membership', change: { op: 'add', replica } },
+                { timeoutMs: 2_000 },
+              )
+              .catch(() => undefined);
+            if (answer?.ok === true) reconfigurations.added++;
+          } else if (dice === 1 && leader.voters.length > 3) {
+            const replica = leader.voters[random.intBetween(0, leader.voters.length - 1)] as string;
+            answer = await sim
+              .request<MessageOf<LogMessage, 'change-membership'>>(
+                leader.id,
+                'log',
+                { type: 'change-membership', change: { op: 'remove', replica } },
+                { timeoutMs: 2_000 },
+              )
+              .catch(() => undefined);
+            if (answer?.ok === true) reconfigurations.removed++;
+          } else {
+            const others = leader.voters.filter((v) => v !== leader.id);
+            const to = others[random.intBetween(0, others.length - 1)];
+            if (to === undefined) continue;
+            answer = await sim
+              .request<MessageOf<LogMessage, 'transfer-leadership'>>(
+                leader.id,
+                'log',
+                { type: 'transfer-leadership', to },
+                { timeoutMs: 1_000 },
+              )
+              .catch(() => undefined);
+            if (answer?.ok === true) reconfigurations.transfers++;
+          }
+          if (answer?.ok !== true) reconfigurations.refused++;
+        }
+      };
+      if (options.reconfigure === true) void runOperator();
+
       let result = await sim.run({
         maxSteps: runOptions.maxSteps ?? 2_000_000,
         maxVirtualMs: runOptions.maxVirtualMs ?? VIRTUAL_MS,
@@ -239,7 +311,7 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
         snapshots.chunksSent += view.snapshots.chunksSent;
       }
       const summary =
-        `snapshots=${snapshots.taken}/${snapshots.installed}/${snapshots.chunksSent} writes=${stats.writesAcked} unknown=${stats.writesUnknown} reads=${stats.readsOk} readsFailed=${stats.readsFailed} ` +
+        `reconfig=${JSON.stringify(reconfigurations)} snapshots=${snapshots.taken}/${snapshots.installed}/${snapshots.chunksSent} writes=${stats.writesAcked} unknown=${stats.writesUnknown} reads=${stats.readsOk} readsFailed=${stats.readsFailed} ` +
         `leaders=${invariants.leadersElected} crashes=${sim.crashes.length} linearizability=${verdict}`;
       return { scenario: options.name, seed, result, summary };
     },
