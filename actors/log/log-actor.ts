@@ -13,7 +13,7 @@ import type {
 } from '../raft/peer-messages.js';
 import { quorumMatchIndex, quorumRound } from '../raft/quorum.js';
 import type { RaftConfig } from '../raft/raft-config.js';
-import type { LogEntry, LogTail, Membership, ReplicaId, SnapshotMeta } from '../raft/types.js';
+import type { LogEntry, LogTail, ReplicaId, SnapshotMeta } from '../raft/types.js';
 import type { SnapshotChunk, StorageMessage } from '../storage/protocol.js';
 import { MembershipLog } from './membership-log.js';
 import { Progress } from './progress.js';
@@ -322,7 +322,7 @@ class LogActor implements Actor<LogMessage> {
 
   private becomeFollower(leaderId: ReplicaId | null): void {
     const wasLeader = this.role === 'leader';
-    this.abortMembershipWork('not-leader');
+    this.abortMembershipWork();
     this.role = 'follower';
     this.leaderId = leaderId;
     this.progress.clear();
@@ -853,21 +853,11 @@ class LogActor implements Actor<LogMessage> {
   }
 
   private changeMembership(change: MembershipChange, reply: Replier | undefined): void {
-    const refuse = (reason: 'invalid' | 'busy' | 'not-ready', detail: string) =>
-      reply?.ok({ ok: false, reason, detail } satisfies ChangeResult);
-    if (this.role !== 'leader') {
-      reply?.ok(this.notLeader());
+    const refusal = this.membershipRefusal(change);
+    if (refusal !== undefined) {
+      reply?.ok(refusal);
       return;
     }
-    if (this.change !== undefined || this.transfer !== undefined)
-      return refuse('busy', 'another change or transfer is under way');
-    // Thesis §4.1 (and its erratum): one change at a time, and only once this term's no-op committed.
-    if (this.commitIndex < this.termStartIndex)
-      return refuse('not-ready', 'this leader has not committed an entry yet');
-    if (this.configs.latestIndex > this.commitIndex)
-      return refuse('busy', 'the previous configuration is not committed yet');
-    const check = applyChange(this.configs.current, change);
-    if (!check.ok) return refuse('invalid', check.reason);
     this.change = {
       change,
       reply,
@@ -884,6 +874,23 @@ class LogActor implements Actor<LogMessage> {
     } else {
       this.proposeConfig();
     }
+  }
+
+  /** Why a change cannot start now, if it cannot. */
+  private membershipRefusal(change: MembershipChange): ChangeResult | undefined {
+    if (this.role !== 'leader') return this.notLeader();
+    if (this.change !== undefined || this.transfer !== undefined) {
+      return { ok: false, reason: 'busy', detail: 'another change or transfer is under way' };
+    }
+    // Thesis §4.1 (and its erratum): one change at a time, and only once this term's no-op committed.
+    if (this.commitIndex < this.termStartIndex) {
+      return { ok: false, reason: 'not-ready', detail: 'this leader has not committed an entry yet' };
+    }
+    if (this.configs.latestIndex > this.commitIndex) {
+      return { ok: false, reason: 'busy', detail: 'the previous configuration is not committed yet' };
+    }
+    const check = applyChange(this.configs.current, change);
+    return check.ok ? undefined : { ok: false, reason: 'invalid', detail: check.reason };
   }
 
   private checkCatchUp(): void {
@@ -995,8 +1002,8 @@ class LogActor implements Actor<LogMessage> {
     }
   }
 
-  private abortMembershipWork(reason: 'not-leader'): void {
-    if (reason !== 'not-leader') return;
+  /** Leadership is gone: pending changes and transfers answer not-leader. */
+  private abortMembershipWork(): void {
     const change = this.change;
     this.change = undefined;
     change?.reply?.ok(this.notLeader());
