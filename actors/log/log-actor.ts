@@ -466,7 +466,6 @@ class LogActor implements Actor<LogMessage> {
     }
     this.leaderId = m.from;
     this.ticksSinceHeartbeat = 0;
-    this.lastLeaderContactMs = this.ctx.clock.nowMs();
     if (this.installing !== undefined) return; // the leader retries once the snapshot is in
     if (!wellFormed(m)) {
       this.ctx.log.warn({ from: m.from, prevLogIndex: m.prevLogIndex }, 'dropped a malformed AppendEntries');
@@ -518,6 +517,13 @@ class LogActor implements Actor<LogMessage> {
     // (5) Commit up to what the leader committed, within what this request proved we share.
     const committable = Math.min(m.leaderCommit, matchIndex);
     if (committable > this.commitIndex) this.commitIndex = committable;
+    // Bounded staleness: only when we hold everything the leader had committed when it sent
+    // this are we as fresh as its send time (plus the network delay) — and only once the
+    // leader has committed an entry of its own term, before which its commit index can lag
+    // behind what its predecessor committed (§5.4.2).
+    if (this.commitIndex >= m.leaderCommit && this.log.termAt(m.leaderCommit) === m.term) {
+      this.lastLeaderContactMs = this.ctx.clock.nowMs();
+    }
     this.pendingAcks.push({ leader: m.from, term: this.term, round: m.round, matchIndex, matchTerm });
     this.flushAcks();
   }
@@ -1117,7 +1123,6 @@ class LogActor implements Actor<LogMessage> {
       throw new Error(`election safety: ${m.from} and ${this.raft.self} both lead term ${m.term}`);
     }
     this.leaderId = m.from;
-    this.lastLeaderContactMs = this.ctx.clock.nowMs();
     if (this.installing !== undefined) return;
     const respond = (installed: boolean, nextOffset: number, lastIndex: number) =>
       this.send({

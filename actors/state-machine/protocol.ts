@@ -47,7 +47,16 @@ export interface StateMachineStatus {
 /** The state machine actor's inbox. */
 export type StateMachineMessage =
   | ({ readonly type: 'submit'; readonly command: SessionCommand } & Ask<SubmitResult>)
-  | ({ readonly type: 'read'; readonly query: KvQuery; readonly mode: ReadMode } & Ask<ReadResult>)
+  /**
+   * `minIndex`: serve no older state than this log index (the highest index the client has
+   * seen), so a client's reads are monotonic even when it moves between replicas.
+   */
+  | ({
+      readonly type: 'read';
+      readonly query: KvQuery;
+      readonly mode: ReadMode;
+      readonly minIndex?: number;
+    } & Ask<ReadResult>)
   | ({ readonly type: 'status' } & Ask<StateMachineStatus>)
   | ApplyMessage
   | { readonly type: 'tick' }

@@ -82,7 +82,7 @@ class StateMachineActor implements Actor<StateMachineMessage> {
         this.submit(message.command, meta.reply);
         return;
       case 'read':
-        this.read(message.query, message.mode, meta.reply);
+        this.read(message.query, message.mode, message.minIndex ?? 0, meta.reply);
         return;
       case 'apply':
         this.apply(message.entries);
@@ -276,7 +276,7 @@ class StateMachineActor implements Actor<StateMachineMessage> {
 
   // ------------------------------------------------------------------ reads
 
-  private read(query: KvQuery, mode: ReadMode, reply: Replier | undefined): void {
+  private read(query: KvQuery, mode: ReadMode, minIndex: number, reply: Replier | undefined): void {
     if (this.reads.size >= this.options.maxWaiting) {
       reply?.ok({ status: 'retry', reason: 'overloaded' } satisfies ReadResult);
       return;
@@ -284,7 +284,12 @@ class StateMachineActor implements Actor<StateMachineMessage> {
     const readId = this.nextReadId++;
     this.reads.set(readId, { query, reply, sinceMs: this.ctx.clock.nowMs(), position: null });
     const settle = (index: number | null, failure: ReadResult | null) =>
-      this.ctx.self({ type: 'read-position', readId, index, failure });
+      this.ctx.self({
+        type: 'read-position',
+        readId,
+        index: index === null ? null : Math.max(index, minIndex),
+        failure,
+      });
     if (mode.kind === 'bounded') {
       this.ctx
         .request<MessageOf<LogMessage, 'contact'>>(LOG, { type: 'contact' }, { timeoutMs: LOG_TIMEOUT_MS })

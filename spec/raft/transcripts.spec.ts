@@ -3,7 +3,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { diffLines, parseTranscript, renderTranscript, runTranscript } from './transcript-harness.js';
+import { diffLines, parseTranscript, renderTranscript } from './transcript-file.js';
+import { runTranscript } from './transcript-harness.js';
 
 /**
  * One test per `spec/raft/transcripts/*.txt`, read from the source tree (not `dist/`), so

@@ -56,7 +56,13 @@ interface ClientState {
   seq: number;
   ackedSeq: number;
   target: string;
+  /** The highest log index this client has seen (writes' and reads' answers): its reads never go below it. */
+  seenIndex: number;
 }
+
+/** Bounded-staleness reads in this scenario promise data at most this old (plus one network delay). */
+const MAX_STALE_MS = 60;
+const NETWORK_DELAY_MAX_MS = 10;
 
 export function raftScenario(options: RaftScenarioOptions): Scenario {
   return {
@@ -123,7 +129,23 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
         seq: 1,
         ackedSeq: 0,
         target: ids[id % ids.length] as string,
+        seenIndex: 0,
       }));
+      // Every acknowledged write's completion time and log index, in completion order.
+      const ackedWrites: Array<{ readonly atMs: number; readonly index: number }> = [];
+      const readViolations: string[] = [];
+      sim.onStep(() => {
+        if (readViolations.length > 0) throw new Error(readViolations[0]);
+      });
+      /** The newest index acknowledged to any client at or before `atMs`. */
+      const ackedBy = (atMs: number) => {
+        let newest = 0;
+        for (const write of ackedWrites) {
+          if (write.atMs > atMs) break;
+          if (write.index > newest) newest = write.index;
+        }
+        return newest;
+      };
       const clientsStopMs = VIRTUAL_MS - 200;
 
       const pickTarget = (client: ClientState, hint: string | null) => {
@@ -154,6 +176,8 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
           const result = await submitOnce(client, command);
           if (result?.status === 'applied') {
             history.complete(handle, result.result, sim.nowMs());
+            ackedWrites.push({ atMs: sim.nowMs(), index: result.index });
+            client.seenIndex = Math.max(client.seenIndex, result.index);
             client.ackedSeq = client.seq;
             client.seq++;
             stats.writesAcked++;
@@ -177,26 +201,41 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
       };
 
       const read = async (client: ClientState, query: KvQuery, mode: ReadMode) => {
-        const handle = history.invoke(`c${client.id}`, { kind: 'read', query }, sim.nowMs());
+        const calledMs = sim.nowMs();
         const result = await sim
           .request<Read>(
             client.target,
             'state-machine',
-            { type: 'read', query, mode },
+            { type: 'read', query, mode, minIndex: client.seenIndex },
             { timeoutMs: REQUEST_TIMEOUT_MS },
           )
           .catch((): ReadResult | undefined => undefined);
-        if (result?.status === 'ok') {
-          history.complete(handle, result.result as QueryResult, sim.nowMs());
-          stats.readsOk++;
+        if (result?.status !== 'ok') {
+          stats.readsFailed++;
+          pickTarget(client, result?.status === 'not-leader' ? result.leaderId : null);
           return;
         }
-        // A read that returned nothing had no effect.
-        history.fail(handle, sim.nowMs());
-        stats.readsFailed++;
-        pickTarget(client, result?.status === 'not-leader' ? result.leaderId : null);
+        stats.readsOk++;
+        // Monotonic reads: never older than what this client saw before.
+        if (result.index < client.seenIndex) {
+          readViolations.push(
+            `client c${client.id} read index ${result.index} after seeing ${client.seenIndex} (${mode.kind})`,
+          );
+        }
+        client.seenIndex = Math.max(client.seenIndex, result.index);
+        if (mode.kind === 'bounded') {
+          // The promise: every write acknowledged more than the bound (plus a network delay) before the call is visible.
+          const owed = ackedBy(calledMs - mode.maxStaleMs - NETWORK_DELAY_MAX_MS);
+          if (result.index < owed) {
+            readViolations.push(
+              `bounded read by c${client.id} at ${calledMs} ms served index ${result.index}, older than ${owed} acknowledged before ${calledMs - mode.maxStaleMs - NETWORK_DELAY_MAX_MS} ms`,
+            );
+          }
+          return; // bounded reads are not linearizable by design
+        }
+        const handle = history.invoke(`c${client.id}`, { kind: 'read', query }, calledMs);
+        history.complete(handle, result.result as QueryResult, sim.nowMs());
       };
-
       const pause = (r: Random, minMs: number, maxMs: number) =>
         new Promise<void>((resolve) => sim.schedule(r.intBetween(minMs, maxMs), 'client pause', resolve));
 
@@ -214,8 +253,9 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
               value: `x${client.id}.${client.seq}`,
             });
           else if (dice < 55) await write(client, { op: 'delete', key });
-          else if (dice < 85) await read(client, { op: 'get', key }, { kind: 'linearizable' });
-          else await read(client, { op: 'get', key }, { kind: 'lease' });
+          else if (dice < 78) await read(client, { op: 'get', key }, { kind: 'linearizable' });
+          else if (dice < 88) await read(client, { op: 'get', key }, { kind: 'lease' });
+          else await read(client, { op: 'get', key }, { kind: 'bounded', maxStaleMs: MAX_STALE_MS });
           await pause(random, 1, 20);
         }
       };
