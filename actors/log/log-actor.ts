@@ -564,9 +564,10 @@ class LogActor implements Actor<LogMessage> {
     if (m.success) {
       if (progress.onSuccess(m.matchIndex)) this.maybeCommit();
     } else if (m.conflictIndex > progress.match) {
-      // Fast back-off (§5.3): skip the follower's whole conflicting term when we do not hold it.
+      // Fast back-off (§5.3): when we hold the follower's conflicting term, resume after our last
+      // entry of it (looking back from where we probed); otherwise skip the follower's whole term.
       const ours =
-        m.conflictTerm === 0 ? undefined : this.log.lastIndexOfTerm(m.conflictTerm, m.conflictIndex);
+        m.conflictTerm === 0 ? undefined : this.log.lastIndexOfTerm(m.conflictTerm, progress.next - 1);
       progress.onReject(ours !== undefined ? ours + 1 : m.conflictIndex);
     }
     this.resolveReads();
@@ -613,7 +614,12 @@ class LogActor implements Actor<LogMessage> {
       progress.onSent((entries[entries.length - 1] as LogEntry).index);
       sent = true;
     }
-    if (heartbeat && !sent) this.sendAppendMessage(peer, progress.next - 1, []);
+    // Heartbeats, and news of a higher commit index, go even when there is nothing to send:
+    // followers learn commits without waiting for the next heartbeat.
+    if (!sent && (heartbeat || progress.commitSent < this.commitIndex)) {
+      this.sendAppendMessage(peer, progress.next - 1, []);
+    }
+    progress.commitSent = this.commitIndex;
   }
 
   private sendAppendMessage(peer: ReplicaId, prevLogIndex: number, entries: LogEntry[]): void {

@@ -7,6 +7,8 @@ export class Progress {
   match = 0;
   /** The highest heartbeat round the follower answered in this term (ReadIndex, leases). */
   ackedRound = 0;
+  /** The commit index we last told the follower. */
+  commitSent = 0;
   private mode: 'probe' | 'replicate' = 'probe';
   /** Last index of each unacknowledged append, oldest first. */
   private inflight: number[] = [];

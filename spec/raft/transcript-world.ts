@@ -39,24 +39,28 @@ import {
  * ReadIndex path.
  */
 
-export const GROUP = 'g1';
+const GROUP = 'g1';
 export const TICK_MS = 10;
 const HEARTBEAT_TICKS = 5;
 /** The minimum election timeout: leader stickiness and CheckQuorum's period; never a timer here. */
 const ELECTION_TICKS_MIN = 50;
-/** Randomized timeouts are drawn from [min, max]: with this max, one below 10^6 ticks has odds ~10^-6. */
+/** Randomized timeouts are uniform in [min, max]: with this max, one under 10^6 ticks has odds ~10^-6. */
 const ELECTION_TICKS_MAX = 2 ** 40;
 const NETWORK_DELAY_MS = 2;
 /** `stabilize` stops once nothing changed for this long: two heartbeat rounds. */
 const QUIET_MS = 2 * HEARTBEAT_TICKS * TICK_MS;
 const STABILIZE_MS_MAX = 10_000;
+/** How long a waiting `propose`/`read` or a `run-until` runs at most. */
 export const WAIT_MS_MAX = 5_000;
 const BOOT_MS_MAX = 2_000;
+/** Steps one `sim.run` may take: far more than any transcript needs, so hitting it means a livelock. */
 const STEPS_PER_RUN_MAX = 2_000_000;
 const REQUEST_TIMEOUT_MS = 30_000;
+/** The state machine answers `retry: timeout` to requests that waited this long. */
 const STATE_MACHINE_WAIT_MS = 1_000;
-export const ACTORS = [STORAGE, ELECTION, LOG, STATE_MACHINE] as const;
+const ACTORS = [STORAGE, ELECTION, LOG, STATE_MACHINE] as const;
 
+/** The header directives of a transcript. */
 export interface Settings {
   seed: number | undefined;
   preVote: boolean;
@@ -73,6 +77,7 @@ interface StateMachineInspect {
   readonly appliedIndex: number;
   readonly digest: string;
 }
+
 interface PendingRequest {
   readonly id: number;
   readonly label: string;
@@ -90,6 +95,7 @@ export class UsageError extends Error {
 }
 
 export class World {
+  /** Each replica as the previous report left it: the next report prints what changed since. */
   private baseline = new Map<string, ReplicaView>();
   private readonly requests: PendingRequest[] = [];
   private nextRequestId = 1;
@@ -97,6 +103,7 @@ export class World {
   private crashesReported = 0;
   private readonly scriptedCrashes = new Set<number>();
   private readonly leaderOfTerm = new Map<number, string>();
+  /** Set once the simulation failed (an invariant broke): it cannot run any further. */
   failure: string | undefined;
   /** Messages printed by the current command (`--msgs`), or undefined when not recording. */
   private recording: Array<{ readonly atMs: number; readonly line: string }> | undefined;

@@ -14,7 +14,11 @@ import { runTranscript } from './transcript-harness.js';
 const sourceDir = fileURLToPath(new URL('../../../spec/raft/transcripts/', import.meta.url));
 const rewrite = process.env.RAFTNS_REWRITE === '1';
 
-/** Transcripts that record a known bug: kept, skipped, and named here with the bug. */
+/**
+ * Transcripts that record a known Raft bug, with the bug named: kept so the failing
+ * scenario replays exactly, skipped (`it.skip`) until the bug is fixed. Rewrite mode still
+ * runs them, so their recorded output stays current. None so far.
+ */
 const KNOWN_BUGS: Readonly<Record<string, string>> = {};
 
 const files = readdirSync(sourceDir)
@@ -27,6 +31,15 @@ describe('raft transcripts (datadriven, real actors in the simulator)', () => {
     const items = parseTranscript(text);
     expect(renderTranscript(items, new Map())).to.equal(text);
     expect(diffLines('a\nb\nc', 'a\nx\nc')).to.equal('@@ expected line 1 @@\n  a\n- b\n+ x\n  c');
+  });
+
+  it('a malformed command is printed where it occurs and fails the run; a new command gets its output', async () => {
+    const { actual, failures } = await runTranscript('# seed: 1\nadd-replicas 1\n\nfrobnicate r1\n\nheal\n');
+    expect(actual).to.equal(
+      '# seed: 1\nadd-replicas 1\n----\nr1 up (preVote=on checkQuorum=off)\n\n' +
+        'frobnicate r1\n----\nerror UsageError: unknown command frobnicate\n\nheal\n----\nall connected\n',
+    );
+    expect(failures).to.deep.equal(['frobnicate r1: error UsageError: unknown command frobnicate']);
   });
 
   it('finds its transcripts in the source tree', () => {

@@ -12,7 +12,7 @@ export const SCENARIOS: readonly Scenario[] = [
   raftScenario({ name: 'raft-reconfig', replicas: 5, clients: 4, faults: true, reconfigure: true }),
 ];
 
-export const DEFAULT_SCENARIO = 'counter';
+export const DEFAULT_SCENARIO = 'raft3';
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);
