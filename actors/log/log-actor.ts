@@ -472,17 +472,7 @@ class LogActor implements Actor<LogMessage> {
       return;
     }
     const reject = (conflictTerm: number, conflictIndex: number) =>
-      this.send({
-        type: 'append-entries-response',
-        term: this.term,
-        from: this.raft.self,
-        to: m.from,
-        success: false,
-        matchIndex: 0,
-        conflictTerm,
-        conflictIndex,
-        round: m.round,
-      });
+      this.answerAppend(m.from, m.round, { success: false, matchIndex: 0, conflictTerm, conflictIndex });
     // (2) Reply false if the log has no entry at prevLogIndex whose term matches prevLogTerm.
     if (m.prevLogIndex > this.log.lastIndex) {
       reject(0, this.log.lastIndex + 1);
@@ -540,19 +530,29 @@ class LogActor implements Actor<LogMessage> {
       }
       if (ack.matchIndex > this.log.snapshotIndex && this.log.termAt(ack.matchIndex) !== ack.matchTerm)
         continue;
-      this.send({
-        type: 'append-entries-response',
-        term: this.term,
-        from: this.raft.self,
-        to: ack.leader,
+      this.answerAppend(ack.leader, ack.round, {
         success: true,
         matchIndex: ack.matchIndex,
         conflictTerm: 0,
         conflictIndex: 0,
-        round: ack.round,
       });
     }
     this.pendingAcks = waiting;
+  }
+
+  private answerAppend(
+    leader: ReplicaId,
+    round: number,
+    outcome: Pick<AppendEntriesResponse, 'success' | 'matchIndex' | 'conflictTerm' | 'conflictIndex'>,
+  ): void {
+    this.send({
+      type: 'append-entries-response',
+      term: this.term,
+      from: this.raft.self,
+      to: leader,
+      round,
+      ...outcome,
+    });
   }
 
   private onAppendEntriesResponse(m: AppendEntriesResponse): void {
