@@ -21,7 +21,7 @@ export const CLOCK_DRIFT_BOUND_TICKS = 3;
 /**
  * The actors one replica runs, in start order: the identity actor first (it refuses a data
  * dir that belongs to another instance, before any Raft state is touched), then Raft's
- * storage, election, log and state machine actors for the replica's group.
+ * storage, log, state machine and election actors for the replica's group.
  */
 export function replicaActorSpecs(config: ReplicaConfig): ActorSpec[] {
   const identity: IdentityOptions = {
@@ -33,6 +33,11 @@ export function replicaActorSpecs(config: ReplicaConfig): ActorSpec[] {
     tickMs: config.raft.tickMs,
     snapshotThresholdEntries: config.raft.snapshotThresholdEntries,
   });
+  const raftActors = raftReplicaActors({
+    raft,
+    clockDriftBoundMs: CLOCK_DRIFT_BOUND_TICKS * config.raft.tickMs,
+    stateMachine: { ...DEFAULT_STATE_MACHINE_ACTOR, waitTimeoutMs: STATE_MACHINE_WAIT_TIMEOUT_MS },
+  });
   return [
     {
       name: 'identity',
@@ -41,10 +46,6 @@ export function replicaActorSpecs(config: ReplicaConfig): ActorSpec[] {
       options: identity,
       mailbox: { capacityPerSender: 64, policy: 'reject' },
     },
-    ...raftReplicaActors({
-      raft,
-      clockDriftBoundMs: CLOCK_DRIFT_BOUND_TICKS * config.raft.tickMs,
-      stateMachine: { ...DEFAULT_STATE_MACHINE_ACTOR, waitTimeoutMs: STATE_MACHINE_WAIT_TIMEOUT_MS },
-    }),
+    ...raftActors,
   ];
 }

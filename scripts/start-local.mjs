@@ -1,21 +1,57 @@
 #!/usr/bin/env node
-// `npm start`: runs one supervised replica process in the foreground with a data dir
-// under .raftns/ (git-ignored), until Ctrl-C. The 3-group local DNS cluster replaces this
-// with the hierarchy issue; until then this shows the runtime an operator will run.
+// `npm start`: runs one supervised replica process (a single-replica Raft group) in the
+// foreground with a data dir under .raftns/ (git-ignored), until Ctrl-C. A replica talks to
+// its peers and clients over NATS: if nothing listens on 127.0.0.1:4222, a nats-server is
+// started there for the session (and stopped with it). The 3-group local DNS cluster
+// replaces this with the hierarchy issue; until then this shows the runtime an operator will run.
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = join(root, '.raftns', 'data', 'local-1');
 mkdirSync(dataDir, { recursive: true });
+
+const listening = (port) =>
+  new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+let nats;
+if (!(await listening(4222))) {
+  const binary = existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server';
+  console.error('raftns: starting nats-server on 127.0.0.1:4222');
+  nats = spawn(binary, ['-a', '127.0.0.1', '-p', '4222'], { stdio: 'ignore' });
+  nats.once('error', (error) => {
+    console.error(`raftns: cannot start nats-server (${error.message}); install it (Debian: nats-server)`);
+    process.exit(1);
+  });
+  const deadline = Date.now() + 10_000;
+  while (!(await listening(4222))) {
+    if (Date.now() > deadline) {
+      console.error('raftns: nats-server did not start listening on 127.0.0.1:4222');
+      nats.kill('SIGKILL');
+      process.exit(1);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 const args = [
   join(root, 'dist', 'runtime', 'main.js'),
   '--instance-id',
   'local-1',
   '--data-dir',
   dataDir,
+  '--nats',
+  'nats://127.0.0.1:4222',
   ...process.argv.slice(2),
 ];
 console.error(`raftns: starting one replica process (data dir ${dataDir}); Ctrl-C stops it`);
@@ -23,4 +59,7 @@ const child = spawn(process.execPath, args, { stdio: 'inherit' });
 const forward = (signal) => child.kill(signal);
 process.on('SIGINT', forward);
 process.on('SIGTERM', forward);
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+child.on('exit', (code, signal) => {
+  nats?.kill('SIGTERM');
+  process.exit(code ?? (signal ? 1 : 0));
+});

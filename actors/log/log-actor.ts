@@ -55,6 +55,8 @@ const STORAGE_TIMEOUT_MS = 10_000;
 const LOAD_CHUNK_BYTES = 4 << 20;
 const APPLY_BATCH_ENTRIES = 256;
 const FLUSH_EVERY_TURNS = 64;
+/** Storage writes of the log in flight at once; more entries wait for one to complete. */
+const MAX_INFLIGHT_STORAGE_WRITES = 2;
 /** Catch-up rounds for a new voter (thesis §4.2.1) before its addition is proposed anyway. */
 const CATCH_UP_ROUNDS_MAX = 10;
 /** A snapshot received from a leader may not exceed this (memory bound while it arrives). */
@@ -145,6 +147,8 @@ class LogActor implements Actor<LogMessage> {
 
   // ---- snapshots (§7) ----
   private compacting = false;
+  /** A received snapshot the state machine has yet to be handed. */
+  private pendingRestore: { readonly meta: SnapshotMeta; readonly data: Uint8Array } | undefined;
   private readonly snapshotCounters = { taken: 0, installed: 0, chunksSent: 0 };
   /** A snapshot arriving from the leader, chunk by chunk. */
   private incoming: { meta: SnapshotMeta; chunks: Uint8Array[]; bytes: number } | undefined;
@@ -364,8 +368,13 @@ class LogActor implements Actor<LogMessage> {
     if (this.role !== 'leader') return this.notLeader();
     // Thesis §3.10: no new entries while leadership is being handed over.
     if (this.transfer !== undefined) return { ok: false, reason: 'not-leader', leaderId: this.transfer.to };
-    if (this.log.lastIndex - this.commitIndex >= this.raft.maxPendingProposals)
+    // Bounded: entries not yet committed, and entries not yet on our own disk.
+    if (
+      this.log.lastIndex - this.commitIndex >= this.raft.maxPendingProposals ||
+      this.log.lastIndex - this.persistedIndex >= this.raft.maxPendingProposals
+    ) {
       return { ok: false, reason: 'overloaded' };
+    }
     const entry = this.appendLocal('command', data);
     this.replicateWanted = true;
     return { ok: true, index: entry.index, term: entry.term };
@@ -389,6 +398,9 @@ class LogActor implements Actor<LogMessage> {
 
   private flushToStorage(): void {
     if (this.dirtyFrom === Number.POSITIVE_INFINITY) return;
+    // Back-pressure: while the disk is busy, later entries wait here and go in one write
+    // when an earlier one completes (group commit at this end too).
+    if (this.inflightWrites.length >= MAX_INFLIGHT_STORAGE_WRITES) return;
     const from = this.dirtyFrom;
     this.dirtyFrom = Number.POSITIVE_INFINITY;
     const entries =
@@ -412,6 +424,7 @@ class LogActor implements Actor<LogMessage> {
     // Entries below a later truncation point are what this write made durable.
     const durable = Math.min(tail.lastIndex, write.floor - 1);
     if (durable > this.persistedIndex) this.persistedIndex = durable;
+    this.flushToStorage();
     if (this.role === 'leader') this.maybeCommit();
     else this.flushAcks();
   }
@@ -673,6 +686,14 @@ class LogActor implements Actor<LogMessage> {
 
   private sendApplies(): void {
     this.maybeCompact();
+    if (this.pendingRestore !== undefined) {
+      const { meta, data } = this.pendingRestore;
+      if (
+        this.ctx.send(STATE_MACHINE, { type: 'restore', meta, data } satisfies ApplyMessage).status !== 'sent'
+      )
+        return;
+      this.pendingRestore = undefined;
+    }
     if (this.appliedSent === undefined) return;
     const upTo = Math.min(this.commitIndex, this.log.lastIndex);
     while (this.appliedSent < upTo) {
@@ -1201,9 +1222,11 @@ class LogActor implements Actor<LogMessage> {
     this.announceMembership();
     this.snapshotCounters.installed++;
     if (meta.lastIndex > this.commitIndex) this.commitIndex = meta.lastIndex;
-    // The state machine replaces its state; applying continues after the snapshot.
-    this.ctx.send(STATE_MACHINE, { type: 'restore', meta, data } satisfies ApplyMessage);
+    // The state machine replaces its state; applying continues after the snapshot (the
+    // restore is retried with the applies if its mailbox is full).
+    this.pendingRestore = { meta, data };
     this.appliedSent = meta.lastIndex;
+    this.sendApplies();
     if (installing !== undefined && installing.term === this.term) {
       this.send({
         type: 'install-snapshot-response',

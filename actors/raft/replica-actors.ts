@@ -21,8 +21,10 @@ const here = (path: string) => new URL(path, import.meta.url).href;
 
 /**
  * The Raft actors of one replica, in start order: storage first (everyone recovers
- * through it), then election, log, state machine. Mailboxes are sized for the hot path:
- * the log actor hears from the election actor for every peer message.
+ * through it), then log and state machine, and the election actor last: it opens the peer
+ * transport, so votes, appends and snapshots arrive only once the actors they feed exist.
+ * Mailboxes are sized for the hot path: the log actor hears from the election actor for
+ * every peer message.
  */
 export function raftReplicaActors(options: RaftReplicaOptions): ActorSpec[] {
   const election: ElectionActorOptions = { raft: options.raft };
@@ -34,14 +36,6 @@ export function raftReplicaActors(options: RaftReplicaOptions): ActorSpec[] {
       exportName: 'createStorageActor',
       options: {},
       mailbox: { capacityPerSender: 8_192, policy: 'reject' },
-    },
-    {
-      name: ELECTION,
-      module: here('../election/election-actor.js'),
-      exportName: 'createElectionActor',
-      options: election,
-      // Peer frames beyond this are dropped (Raft tolerates loss); the log's sends likewise.
-      mailbox: { capacityPerSender: 4_096, policy: 'drop' },
     },
     {
       name: LOG,
@@ -56,6 +50,14 @@ export function raftReplicaActors(options: RaftReplicaOptions): ActorSpec[] {
       exportName: 'createStateMachineActor',
       options: options.stateMachine,
       mailbox: { capacityPerSender: 8_192, policy: 'reject' },
+    },
+    {
+      name: ELECTION,
+      module: here('../election/election-actor.js'),
+      exportName: 'createElectionActor',
+      options: election,
+      // Peer frames beyond this are dropped (Raft tolerates loss); the log's sends likewise.
+      mailbox: { capacityPerSender: 4_096, policy: 'drop' },
     },
   ];
 }

@@ -26,8 +26,18 @@ export class RocksKvStore implements KvStore {
     return value ?? undefined;
   }
 
+  /**
+   * The binding's batch write is synchronous: `batch()` blocks this thread for the whole
+   * write, fsync included, and only then resolves. So the write first yields to the event
+   * loop (`setImmediate` runs after pending I/O, MessagePort messages included): a caller
+   * that batches what arrives while a write is in flight (the storage actor's group commit)
+   * then really sees those arrivals. Without the yield, each write blocked the thread before
+   * the next message could even be read, and a busy leader did one fsync per appended entry.
+   * Writes still happen in call order (setImmediate is FIFO).
+   */
   async write(ops: readonly KvOp[], options: { readonly sync: boolean }): Promise<void> {
     if (ops.length === 0) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
     await this.db.batch(
       ops.map((op) =>
         op.type === 'put' ? { type: 'put', key: op.key, value: op.value } : { type: 'del', key: op.key },

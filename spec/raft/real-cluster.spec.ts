@@ -16,7 +16,7 @@ import type { ReplicaStatus } from '../../clients/wire.js';
 import { HistoryRecorder } from '../checkers/history.js';
 import { type KvInput, type KvOutput, kvModel } from '../checkers/kv-model.js';
 import { checkLinearizable } from '../checkers/linearizability.js';
-import { liveReplicaPids, pollUntil, RaftCluster } from '../fixtures/raft-cluster.js';
+import { liveReplicaPids, longestWriteGap, pollUntil, RaftCluster } from '../fixtures/raft-cluster.js';
 
 const SNAPSHOT_THRESHOLD = 50;
 const LEADER_TIMEOUT_MS = 15_000;
@@ -131,16 +131,6 @@ function startLoad(clients: readonly RaftClient[], durableWriter: RaftClient) {
   };
 }
 
-/** The longest stretch without an acknowledged write that contains `at`. */
-function writeGapAround(acks: readonly number[], at: number): number {
-  let before = Number.NEGATIVE_INFINITY;
-  for (const t of acks) {
-    if (t <= at) before = t;
-    else return t - Math.max(before, at - 10_000);
-  }
-  return Number.POSITIVE_INFINITY;
-}
-
 async function waitForAcks(load: { acked: () => number }, count: number, timeoutMs: number, what: string) {
   await pollUntil(what, timeoutMs, async () => (load.acked() >= count ? true : undefined));
 }
@@ -229,7 +219,7 @@ describe('a Raft group of real processes over NATS and RocksDB', function () {
     await waitForAcks(load, ackedAtKill + 150, 20_000, '150 writes after the kill');
     const result = await load.stop();
 
-    const gapMs = writeGapAround(result.writeAcks, killedAt);
+    const gapMs = longestWriteGap(result.writeAcks, killedAt);
     process.stdout.write(
       `      write gap after SIGKILL of the leader: ${gapMs.toFixed(0)} ms ` +
         `(${result.writeAcks.length} writes acknowledged, ${result.unknownWrites} unknown, ${result.failedReads} reads failed, ` +

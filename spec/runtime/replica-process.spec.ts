@@ -14,6 +14,7 @@ import {
 import { utf8 } from '../../runtime/storage/kv-store.js';
 import { RocksKvStore } from '../../runtime/storage/rocks-kv-store.js';
 import { forkUntilReady, runToExit } from '../fixtures/child-process.js';
+import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
 
 const mainScript = fileURLToPath(new URL('../../runtime/main.js', import.meta.url));
 const fixtureScript = fileURLToPath(new URL('../fixtures/processes/fixture-replica.js', import.meta.url));
@@ -32,7 +33,23 @@ async function readBootCount(dataDir: string): Promise<number> {
 describe('the replica process', function () {
   this.timeout(60_000);
   let dataDir: string;
+  let nats: NatsServerHandle;
+  /** A single-replica group on the fixture's NATS server. */
+  const base = (instanceId: string) => [
+    '--instance-id',
+    instanceId,
+    '--data-dir',
+    dataDir,
+    '--nats',
+    nats.url,
+  ];
 
+  before(async () => {
+    nats = await startNatsServer();
+  });
+  after(async () => {
+    await nats.stop();
+  });
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'raftns-process-'));
   });
@@ -41,7 +58,7 @@ describe('the replica process', function () {
   });
 
   it('exits 0 on SIGTERM after a graceful shutdown, with its state flushed, and recovers it on restart', async () => {
-    const args = ['--instance-id', 'i-1', '--data-dir', dataDir, '--log-level', 'silent'];
+    const args = [...base('i-1'), '--log-level', 'silent'];
     for (const expectedBoot of [1, 2]) {
       const run = await forkUntilReady(mainScript, args, 20_000);
       run.child.kill('SIGTERM');
@@ -52,12 +69,22 @@ describe('the replica process', function () {
   });
 
   it('refuses to start on a data dir that belongs to another instance', async () => {
-    const first = await forkUntilReady(mainScript, ['--instance-id', 'i-1', '--data-dir', dataDir], 20_000);
+    const first = await forkUntilReady(mainScript, base('i-1'), 20_000);
     first.child.kill('SIGTERM');
     expect((await first.exited).code).to.equal(EXIT_OK);
-    const second = await runToExit(mainScript, ['--instance-id', 'i-2', '--data-dir', dataDir], 20_000);
+    const second = await runToExit(mainScript, base('i-2'), 20_000);
     expect(second.code).to.equal(EXIT_START_FAILED);
     expect(await readBootCount(dataDir)).to.equal(1);
+  });
+
+  it('fails its start (exit 1) when no NATS server answers', async () => {
+    const unreachable = 'nats://127.0.0.1:1';
+    const run = await runToExit(
+      mainScript,
+      ['--instance-id', 'i-1', '--data-dir', dataDir, '--nats', unreachable],
+      20_000,
+    );
+    expect(run.code, run.stderr).to.equal(EXIT_START_FAILED);
   });
 
   it('exits with a clear message on an invalid configuration', async () => {

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MessageChannel } from 'node:worker_threads';
 import { expect } from 'chai';
 import { utf8 } from '../../../runtime/storage/kv-store.js';
 import { RocksKvStore } from '../../../runtime/storage/rocks-kv-store.js';
@@ -18,6 +19,35 @@ describe('RocksKvStore', function () {
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('lets messages already queued for this thread arrive before a write blocks it (group commit)', async () => {
+    // The binding writes synchronously; a write that blocked at once would run before any
+    // queued message is read, so a caller could never batch what arrives meanwhile.
+    const store = await RocksKvStore.open(dir);
+    const { port1, port2 } = new MessageChannel();
+    const received: number[] = [];
+    const first = new Promise((resolve) => port2.once('message', resolve));
+    port2.on('message', (n: number) => received.push(n));
+    try {
+      // A port that is already receiving, as a worker's links are.
+      port1.postMessage(0);
+      await first;
+      port1.postMessage(1);
+      const seenWhenWritten = store
+        .write([{ type: 'put', key: bytes(1), value: utf8('one') }], { sync: true })
+        .then(() => [...received]);
+      expect(await seenWhenWritten).to.deep.equal([0, 1]);
+      // Writes keep their call order.
+      const writes = [2, 3, 4].map((n) =>
+        store.write([{ type: 'put', key: bytes(9), value: bytes(n) }], { sync: false }),
+      );
+      await Promise.all(writes);
+      expect([...((await store.get(bytes(9))) ?? [])]).to.deep.equal([4]);
+    } finally {
+      port1.close();
+      await store.close();
+    }
   });
 
   it('writes atomic batches, reads them back after reopening, and scans in key order with a limit', async () => {
