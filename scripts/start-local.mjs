@@ -4,7 +4,7 @@
 // its peers and clients over NATS: if nothing listens on 127.0.0.1:4222, a nats-server is
 // started there for the session (and stopped with it). The 3-group local DNS cluster
 // replaces this with the hierarchy issue; until then this shows the runtime an operator will run.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -24,9 +24,28 @@ const listening = (port) =>
     socket.once('error', () => resolve(false));
   });
 
+/** Finds nats-server; on a fresh Debian/Ubuntu machine, as root, installs it first. */
+function natsBinary() {
+  const found = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find(
+    existsSync,
+  );
+  if (found !== undefined) return found;
+  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+    console.error('raftns: installing nats-server (apt-get)');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+    spawnSync('apt-get', ['install', '-y', '-qq', 'nats-server'], { stdio: 'inherit', env });
+    if (existsSync('/usr/sbin/nats-server')) return '/usr/sbin/nats-server';
+  }
+  console.error(
+    'raftns: nats-server is not installed; install it (Debian/Ubuntu: sudo apt-get install nats-server)',
+  );
+  process.exit(1);
+}
+
 let nats;
 if (!(await listening(4222))) {
-  const binary = existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server';
+  const binary = natsBinary();
   console.error('raftns: starting nats-server on 127.0.0.1:4222');
   nats = spawn(binary, ['-a', '127.0.0.1', '-p', '4222'], { stdio: 'ignore' });
   nats.once('error', (error) => {
