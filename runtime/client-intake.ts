@@ -185,11 +185,11 @@ export class ClientIntake {
         this.subscribe(writeSubject(cluster, region, group), 'write'),
         this.subscribe(readSubject(cluster, region, group), 'read'),
       ];
-      this.options.log.info({ group }, 'leading: serving the group write and read subjects');
+      this.options.log.info({}, 'leading: serving the group write and read subjects');
     } else if (!leading && this.shared.length > 0) {
       for (const subscription of this.shared) this.unsubscribe(subscription);
       this.shared = [];
-      this.options.log.info({ group }, 'not leading: left the group write and read subjects');
+      this.options.log.info({}, 'not leading: left the group write and read subjects');
     }
   }
 
