@@ -37,7 +37,6 @@ export interface HostMetrics {
 
 /** Local sources that are not actors: they enqueue directly and the mailbox policy applies here. */
 export const TIMER_SOURCE = 'timer';
-export const EXTERNAL_SOURCE = 'external';
 export const SELF_SOURCE = 'self';
 
 /**
