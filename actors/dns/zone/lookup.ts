@@ -34,7 +34,7 @@
 import { RCODE, RR_TYPE } from '../wire/codes.js';
 import type { Name } from '../wire/name.js';
 import type { Question, ResourceRecord } from '../wire/record.js';
-import type { RRset, Zone } from './zone.js';
+import type { RRset, ZoneView } from './zone-view.js';
 
 export const MAX_CNAME_CHAIN = 16;
 const DS_TYPE = 43;
@@ -42,7 +42,7 @@ const DS_TYPE = 43;
 export type ChainEnd = 'out-of-zone' | 'loop' | 'limit';
 
 interface Sections {
-  readonly zone: Zone;
+  readonly zone: ZoneView;
   /** AA: true for data from the zone, and for a referral reached through an in-zone CNAME. */
   readonly authoritative: boolean;
   readonly rcode: number;
@@ -64,14 +64,14 @@ export type LookupKind = LookupResult['kind'];
 
 /** Zones indexed by apex key and class, for choosing the longest match in O(labels). */
 export class ZoneSet {
-  readonly #byApex = new Map<string, Zone>();
+  readonly #byApex = new Map<string, ZoneView>();
 
-  constructor(zones: Iterable<Zone> = []) {
+  constructor(zones: Iterable<ZoneView> = []) {
     for (const zone of zones) this.add(zone);
   }
 
   /** Adds or replaces the zone at that apex and class. */
-  add(zone: Zone): void {
+  add(zone: ZoneView): void {
     this.#byApex.set(`${zone.rrClass} ${zone.apex.key}`, zone);
   }
 
@@ -80,7 +80,7 @@ export class ZoneSet {
   }
 
   /** The zone with the longest apex containing `name`. */
-  find(name: Name, rrClass: number): Zone | undefined {
+  find(name: Name, rrClass: number): ZoneView | undefined {
     for (let n: Name | undefined = name; n !== undefined; n = n.parent()) {
       const zone = this.#byApex.get(`${rrClass} ${n.key}`);
       if (zone !== undefined) return zone;
@@ -93,9 +93,9 @@ export class ZoneSet {
   }
 }
 
-function findZone(zones: ZoneSet | readonly Zone[], name: Name, rrClass: number): Zone | undefined {
+function findZone(zones: ZoneSet | readonly ZoneView[], name: Name, rrClass: number): ZoneView | undefined {
   if (zones instanceof ZoneSet) return zones.find(name, rrClass);
-  let best: Zone | undefined;
+  let best: ZoneView | undefined;
   for (const zone of zones) {
     if (zone.rrClass !== rrClass || !zone.contains(name)) continue;
     if (best === undefined || zone.apex.labelCount > best.apex.labelCount) best = zone;
@@ -104,7 +104,7 @@ function findZone(zones: ZoneSet | readonly Zone[], name: Name, rrClass: number)
 }
 
 /** Answers `question` from the served zones (RFC 1034 §4.3.2). */
-export function lookup(zones: ZoneSet | readonly Zone[], question: Question): LookupResult {
+export function lookup(zones: ZoneSet | readonly ZoneView[], question: Question): LookupResult {
   const zone = findZone(zones, question.name, question.class);
   if (zone === undefined) return { kind: 'refused', rcode: RCODE.REFUSED };
 
@@ -179,7 +179,7 @@ type Step =
   | { readonly kind: 'cname'; readonly cname: RRset };
 
 /** One pass of RFC 1034 §4.3.2 step 3 for `name` inside `zone`. */
-function resolveName(zone: Zone, name: Name, type: number): Step {
+function resolveName(zone: ZoneView, name: Name, type: number): Step {
   // The names from just below the apex down to `name`.
   const path: Name[] = [];
   for (let n: Name | undefined = name; n !== undefined && n.labelCount > zone.apex.labelCount; n = n.parent())
@@ -204,7 +204,7 @@ function resolveName(zone: Zone, name: Name, type: number): Step {
   return matchNode(zone, name, type);
 }
 
-function matchNode(zone: Zone, owner: Name, type: number): Step {
+function matchNode(zone: ZoneView, owner: Name, type: number): Step {
   const node = zone.node(owner);
   if (node === undefined) return { kind: 'nodata' };
   if (type === RR_TYPE.ANY) return { kind: 'data', rrsets: [...node.rrsets.values()] };
@@ -215,7 +215,7 @@ function matchNode(zone: Zone, owner: Name, type: number): Step {
   return { kind: 'nodata' };
 }
 
-function toRecords(zone: Zone, owner: Name, set: RRset): ResourceRecord[] {
+function toRecords(zone: ZoneView, owner: Name, set: RRset): ResourceRecord[] {
   return set.rdatas.map((rdata) => ({
     name: owner,
     type: set.type,
@@ -226,7 +226,7 @@ function toRecords(zone: Zone, owner: Name, set: RRset): ResourceRecord[] {
 }
 
 /** Glue for a referral: addresses of in-bailiwick targets first (required), then others in the zone. */
-function referralGlue(zone: Zone, cut: Name, ns: RRset): { records: ResourceRecord[]; required: number } {
+function referralGlue(zone: ZoneView, cut: Name, ns: RRset): { records: ResourceRecord[]; required: number } {
   const required: ResourceRecord[] = [];
   const optional: ResourceRecord[] = [];
   const done = new Set<string>();

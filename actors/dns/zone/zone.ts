@@ -25,6 +25,7 @@ import { RR_CLASS, RR_TYPE } from '../wire/codes.js';
 import type { Name } from '../wire/name.js';
 import { type Rdata, rdataKindOf, rdataToText, rdataType, type SoaRdata } from '../wire/rdata.js';
 import type { ResourceRecord } from '../wire/record.js';
+import type { RRset, ZoneNode, ZoneView } from './zone-view.js';
 
 export const MAX_TTL = 0x7fffffff;
 
@@ -43,17 +44,7 @@ const META_TYPES: ReadonlySet<number> = new Set([
 /** Types allowed at a delegation point (besides NS) and below it: glue addresses. */
 const GLUE_TYPES: ReadonlySet<number> = new Set([RR_TYPE.A, RR_TYPE.AAAA]);
 
-export interface RRset {
-  readonly type: number;
-  readonly ttl: number;
-  /** In the order first given; duplicates removed. */
-  readonly rdatas: readonly Rdata[];
-}
-
-export interface ZoneNode {
-  readonly name: Name;
-  readonly rrsets: ReadonlyMap<number, RRset>;
-}
+export type { RRset, ZoneNode } from './zone-view.js';
 
 export type ZoneError =
   | { readonly code: 'owner-outside-zone'; readonly owner: Name; readonly type: number }
@@ -89,7 +80,7 @@ interface MutableRRset {
   texts: Set<string>;
 }
 
-export class Zone {
+export class Zone implements ZoneView {
   readonly apex: Name;
   readonly rrClass: number;
   readonly soa: SoaRdata;
