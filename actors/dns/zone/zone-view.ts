@@ -23,6 +23,11 @@ export interface ZoneNode {
 export interface ZoneView {
   readonly apex: Name;
   readonly rrClass: number;
+  /**
+   * Changes whenever the zone's content changes (a `Zone` is immutable: always 0). Answer
+   * caches key on it: an answer computed at one generation is valid until it moves.
+   */
+  readonly generation: number;
   /** True when `name` is the apex or below it (whether or not it exists). */
   contains(name: Name): boolean;
   /** The node holding data at `name`; undefined for an empty non-terminal or a missing name. */

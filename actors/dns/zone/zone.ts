@@ -85,6 +85,7 @@ export class Zone implements ZoneView {
   readonly rrClass: number;
   readonly soa: SoaRdata;
   readonly soaTtl: number;
+  readonly generation = 0;
   readonly #nodes: ReadonlyMap<string, ZoneNode>;
   readonly #existing: ReadonlySet<string>;
   readonly #cuts: ReadonlySet<string>;
