@@ -5,7 +5,7 @@
  * (`RAFTNS_*`), a JSON config file (`--config` or `RAFTNS_CONFIG`), defaults. Each value is
  * validated where it comes from, so an error names its source and field:
  *
- *   --dns "x": expected host:port, such as 127.0.0.1:53 or [::1]:53
+ *   --dns "x": expected host:port[@mode], such as 127.0.0.1:53, [::1]:53 or ...
  *   RAFTNS_NATS_URLS "http://a": expected a nats:// or tls:// URL ...
  *   config file /etc/raftns.json: nats.urls: expected an array, got string
  *
@@ -25,9 +25,12 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
- * How this replica's DNS listener answers (see DESIGN §4 "Reads"):
- * `linearizable` by ReadIndex, `lease` on the leader, or `bounded:<ms>` on any replica
- * that heard from the leader within that many milliseconds.
+ * How this replica's DNS listeners answer (see DESIGN §4 "Reads"; a listener may override
+ * it): `linearizable` by ReadIndex, `lease` (the leader answers within its lease, a
+ * follower obtains a read index from the leader), or `bounded:<ms>` on any replica that
+ * heard from the leader within that many milliseconds. The default is `lease`: reads
+ * that include every write acknowledged before them (given the clock-drift bound the lease
+ * assumes), at the cost of one message to the log actor per batch of queries on the leader.
  */
 export type ReadMode = 'linearizable' | 'lease' | `bounded:${number}`;
 
@@ -58,7 +61,7 @@ export interface ReplicaConfig {
     readonly credsFile?: string;
   };
   readonly dns: {
-    /** Addresses of the DNS listeners (UDP and TCP), as host:port. */
+    /** Addresses of the DNS listeners (UDP and TCP), as host:port[@mode] (see `parseDnsListener`). */
     readonly listen: readonly string[];
   };
   readonly readMode: ReadMode;
@@ -128,6 +131,25 @@ export function parseHostPort(value: string): { host: string; port: number } | u
   return isIP(host) === 4 || HOSTNAME_RE.test(host) ? { host, port } : undefined;
 }
 
+/**
+ * A DNS listener: `host:port`, optionally `@<read mode>` to override the replica's
+ * `readMode` for this listener only, such as `127.0.0.1:5353@bounded:2000`.
+ */
+export interface DnsListenerSpec {
+  readonly host: string;
+  readonly port: number;
+  readonly mode?: ReadMode;
+}
+
+export function parseDnsListener(value: string): DnsListenerSpec | undefined {
+  const at = value.lastIndexOf('@');
+  const address = parseHostPort(at < 0 ? value : value.slice(0, at));
+  if (address === undefined) return undefined;
+  if (at < 0) return address;
+  const mode = value.slice(at + 1);
+  return isReadMode(mode) ? { ...address, mode } : undefined;
+}
+
 function isReadMode(value: unknown): value is ReadMode {
   if (typeof value !== 'string') return false;
   const match = READ_MODE_RE.exec(value);
@@ -139,9 +161,12 @@ const pathSchema = z.string().min(1, 'expected a non-empty path');
 const natsUrlSchema = z
   .string()
   .refine(isNatsUrl, 'expected a nats:// or tls:// URL, such as nats://127.0.0.1:4222');
-const hostPortSchema = z
+const dnsListenerSchema = z
   .string()
-  .refine((v) => parseHostPort(v) !== undefined, 'expected host:port, such as 127.0.0.1:53 or [::1]:53');
+  .refine(
+    (v) => parseDnsListener(v) !== undefined,
+    'expected host:port[@mode], such as 127.0.0.1:53, [::1]:53 or 127.0.0.1:5353@bounded:2000',
+  );
 const readModeSchema = z.custom<ReadMode>(
   isReadMode,
   `expected "linearizable", "lease" or "bounded:<ms>" with 1 <= ms <= ${BOUNDED_STALENESS_MS_MAX}`,
@@ -240,7 +265,7 @@ const FIELDS: readonly FieldSpec[] = [
     env: 'RAFTNS_DNS_LISTEN',
     text: 'list',
     schema: z
-      .array(hostPortSchema, 'expected an array of host:port strings')
+      .array(dnsListenerSchema, 'expected an array of host:port[@mode] strings')
       .min(1, 'expected at least one host:port')
       .max(DNS_LISTENERS_MAX, `expected at most ${DNS_LISTENERS_MAX} listeners`),
     fallback: ['127.0.0.1:5353'],
@@ -251,7 +276,7 @@ const FIELDS: readonly FieldSpec[] = [
     env: 'RAFTNS_READ_MODE',
     text: 'string',
     schema: readModeSchema,
-    fallback: 'linearizable',
+    fallback: 'lease',
   },
   {
     path: ['raft', 'tickMs'],
@@ -563,7 +588,7 @@ const replicaConfigSchema = z.strictObject({
   group: nameSchema,
   peers: peersSchema,
   nats: z.strictObject({ urls: z.array(natsUrlSchema).min(1), credsFile: pathSchema.optional() }),
-  dns: z.strictObject({ listen: z.array(hostPortSchema).min(1) }),
+  dns: z.strictObject({ listen: z.array(dnsListenerSchema).min(1) }),
   readMode: readModeSchema,
   raft: z.strictObject({
     tickMs: z.number().int().positive(),

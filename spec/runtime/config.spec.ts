@@ -6,6 +6,7 @@ import {
   type ConfigResult,
   type LoadConfigInput,
   loadConfig,
+  parseDnsListener,
   parseHostPort,
   type ReplicaConfig,
 } from '../../runtime/config.js';
@@ -51,7 +52,7 @@ describe('runtime/config', () => {
         peers: ['i-0abc'],
         nats: { urls: ['nats://127.0.0.1:4222'] },
         dns: { listen: ['127.0.0.1:5353'] },
-        readMode: 'linearizable',
+        readMode: 'lease',
         raft: { tickMs: 10, snapshotThresholdEntries: 8_192 },
         log: { level: 'info' },
         shutdown: { drainTimeoutMs: 5_000 },
@@ -323,7 +324,7 @@ describe('runtime/config', () => {
 
     it('rejects a DNS listener that is not host:port', () => {
       expect(errors({ argv: [...REQUIRED, '--dns', 'x'] })).to.deep.equal([
-        '--dns "x": expected host:port, such as 127.0.0.1:53 or [::1]:53',
+        '--dns "x": expected host:port[@mode], such as 127.0.0.1:53, [::1]:53 or 127.0.0.1:5353@bounded:2000',
       ]);
       for (const bad of [
         '127.0.0.1',
@@ -494,6 +495,25 @@ describe('runtime/config', () => {
       expect(parseHostPort('[::1]:5353')).to.deep.equal({ host: '::1', port: 5353 });
       expect(parseHostPort('localhost:1')).to.deep.equal({ host: 'localhost', port: 1 });
       expect(parseHostPort('localhost')).to.equal(undefined);
+    });
+  });
+
+  describe('parseDnsListener', () => {
+    it('takes an optional read mode after @', () => {
+      expect(parseDnsListener('127.0.0.1:53')).to.deep.equal({ host: '127.0.0.1', port: 53 });
+      expect(parseDnsListener('[::1]:5353@bounded:2000')).to.deep.equal({
+        host: '::1',
+        port: 5353,
+        mode: 'bounded:2000',
+      });
+      expect(parseDnsListener('127.0.0.1:53@linearizable')).to.deep.equal({
+        host: '127.0.0.1',
+        port: 53,
+        mode: 'linearizable',
+      });
+      expect(parseDnsListener('127.0.0.1:53@fast')).to.equal(undefined);
+      expect(parseDnsListener('127.0.0.1:53@bounded:0')).to.equal(undefined);
+      expect(parseDnsListener('@lease')).to.equal(undefined);
     });
   });
 });
