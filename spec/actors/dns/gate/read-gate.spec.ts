@@ -1,0 +1,126 @@
+import { expect } from 'chai';
+import { type GateFailure, type PositionMode, ReadGate } from '../../../../actors/dns/read-gate.js';
+
+interface Recorder {
+  readonly positions: Array<{ mode: PositionMode; round: number }>;
+  contacts: number;
+  readonly released: string[];
+  readonly failed: Array<[string, GateFailure]>;
+}
+
+function gate(maxWaiting = 100, waitTimeoutMs = 1000): { gate: ReadGate<string>; rec: Recorder } {
+  const rec: Recorder = { positions: [], contacts: 0, released: [], failed: [] };
+  const g = new ReadGate<string>(
+    { maxWaiting, waitTimeoutMs },
+    {
+      requestPosition: (mode, round) => rec.positions.push({ mode, round }),
+      requestContact: () => {
+        rec.contacts++;
+      },
+      release: (token) => rec.released.push(token),
+      fail: (token, why) => rec.failed.push([token, why]),
+    },
+  );
+  return { gate: g, rec };
+}
+
+const LEASE = { kind: 'lease' } as const;
+const LINEARIZABLE = { kind: 'linearizable' } as const;
+
+describe('ReadGate', () => {
+  it('batches queries into one read index per round and answers them once applied', () => {
+    const { gate: g, rec } = gate();
+    expect(g.admit(LEASE, 'a', 0)).to.equal('held');
+    // A round is in flight: b and c wait for the next one.
+    g.admit(LEASE, 'b', 1);
+    g.admit(LEASE, 'c', 1);
+    expect(rec.positions).to.deep.equal([{ mode: 'lease', round: 1 }]);
+    g.onPosition('lease', 1, { ok: true, index: 5 });
+    expect(rec.released).to.deep.equal([]); // not applied yet
+    expect(rec.positions).to.deep.equal([
+      { mode: 'lease', round: 1 },
+      { mode: 'lease', round: 2 },
+    ]);
+    g.onApplied(5);
+    expect(rec.released).to.deep.equal(['a']);
+    g.onPosition('lease', 2, { ok: true, index: 4 });
+    expect(rec.released).to.deep.equal(['a', 'b', 'c']);
+    expect(g.held).to.equal(0);
+  });
+
+  it('never lets a query share a read index requested before it arrived', () => {
+    const { gate: g, rec } = gate();
+    g.onApplied(10);
+    g.admit(LINEARIZABLE, 'early', 0);
+    g.admit(LINEARIZABLE, 'late', 0);
+    // The index for round 1 (10) was asked for before `late` arrived: late waits for round 2.
+    g.onPosition('linearizable', 1, { ok: true, index: 10 });
+    expect(rec.released).to.deep.equal(['early']);
+    expect(rec.positions.map((p) => p.round)).to.deep.equal([1, 2]);
+    g.onPosition('linearizable', 2, { ok: true, index: 12 });
+    expect(rec.released).to.deep.equal(['early']);
+    g.onApplied(12);
+    expect(rec.released).to.deep.equal(['early', 'late']);
+  });
+
+  it('keeps lease and linearizable rounds apart and ignores answers to other rounds', () => {
+    const { gate: g, rec } = gate();
+    g.admit(LEASE, 'l', 0);
+    g.admit(LINEARIZABLE, 'r', 0);
+    expect(rec.positions).to.deep.equal([
+      { mode: 'lease', round: 1 },
+      { mode: 'linearizable', round: 2 },
+    ]);
+    g.onPosition('lease', 2, { ok: true, index: 0 }); // not lease's round
+    expect(rec.released).to.deep.equal([]);
+    g.onPosition('linearizable', 2, { ok: false, why: 'not-leader' });
+    expect(rec.failed).to.deep.equal([['r', 'not-leader']]);
+    g.onPosition('lease', 1, { ok: true, index: 0 });
+    expect(rec.released).to.deep.equal(['l']);
+  });
+
+  it('answers bounded reads locally while the leader contact is within the bound', () => {
+    const { gate: g, rec } = gate();
+    expect(g.admit({ kind: 'bounded', maxStaleMs: 100 }, 'a', 1000)).to.equal('held');
+    expect(rec.contacts).to.equal(1);
+    g.onContact({ ok: true, ageMs: 10, commitIndex: 3 }, 1000);
+    expect(rec.released).to.deep.equal([]); // applied 0 < 3
+    g.onApplied(3);
+    expect(rec.released).to.deep.equal(['a']);
+    // Contact at 990: fresh until 1090, refreshed in the background after 1040.
+    expect(g.admit({ kind: 'bounded', maxStaleMs: 100 }, 'b', 1030)).to.equal('now');
+    expect(rec.contacts).to.equal(1);
+    expect(g.admit({ kind: 'bounded', maxStaleMs: 100 }, 'c', 1050)).to.equal('now');
+    expect(rec.contacts).to.equal(2);
+    // Past the bound without a newer contact: the query waits for one.
+    expect(g.admit({ kind: 'bounded', maxStaleMs: 100 }, 'd', 1200)).to.equal('held');
+    g.onContact({ ok: false, why: 'stale' }, 1201);
+    expect(rec.failed).to.deep.equal([['d', 'stale']]);
+  });
+
+  it('fails a bounded read whose only contact is older than its bound', () => {
+    const { gate: g, rec } = gate();
+    g.admit({ kind: 'bounded', maxStaleMs: 50 }, 'a', 0);
+    g.onContact({ ok: true, ageMs: 80, commitIndex: 1 }, 0);
+    expect(rec.failed).to.deep.equal([['a', 'stale']]);
+  });
+
+  it('bounds what it holds and times held queries out', () => {
+    const { gate: g, rec } = gate(2, 100);
+    expect(g.admit(LEASE, 'a', 0)).to.equal('held');
+    expect(g.admit(LEASE, 'b', 50)).to.equal('held');
+    expect(g.admit(LEASE, 'c', 50)).to.equal('overloaded');
+    g.expire(120);
+    expect(rec.failed).to.deep.equal([['a', 'timeout']]);
+    expect(g.held).to.equal(1);
+    // The answer to a round whose queries timed out releases nothing twice.
+    g.onPosition('lease', 1, { ok: true, index: 0 });
+    expect(rec.released).to.deep.equal([]);
+    g.failAll('not-leader');
+    expect(rec.failed).to.deep.equal([
+      ['a', 'timeout'],
+      ['b', 'not-leader'],
+    ]);
+    expect(g.held).to.equal(0);
+  });
+});
