@@ -268,7 +268,7 @@ const FIELDS: readonly FieldSpec[] = [
       .array(dnsListenerSchema, 'expected an array of host:port[@mode] strings')
       .min(1, 'expected at least one host:port')
       .max(DNS_LISTENERS_MAX, `expected at most ${DNS_LISTENERS_MAX} listeners`),
-    fallback: ['127.0.0.1:5353'],
+    fallback: ['127.0.0.1:5300'],
   },
   {
     path: ['readMode'],

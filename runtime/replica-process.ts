@@ -1,13 +1,31 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { DnsActorMessage, DnsServerStatus } from '../actors/dns/protocol.js';
+import { DNS } from '../actors/raft/actor-names.js';
 import type { ActorSpec } from './actor.js';
 import { ClientIntake } from './client-intake.js';
 import type { ReplicaConfig } from './config.js';
 import { withTimeout } from './control-timeout.js';
 import type { Logger } from './log.js';
+import type { MessageOf } from './message.js';
 import { connectNats } from './nats/nats-connection.js';
 import { EXIT_ESCALATED, EXIT_OK, installShutdownHandlers } from './process-lifecycle.js';
 import { Replica } from './replica.js';
 import { STATE_MACHINE_WAIT_TIMEOUT_MS } from './replica-plan.js';
+
+/** Where the DNS actor listens (the bound ports, when port 0 was asked for), for the log and the parent. */
+async function dnsListenersOf(replica: Replica, log: Logger): Promise<DnsServerStatus['listeners']> {
+  try {
+    const status = await replica.external.request<MessageOf<DnsActorMessage, 'status'>>(
+      DNS,
+      { type: 'status' },
+      { timeoutMs: CONTROL_TIMEOUT_MS },
+    );
+    return status.listeners;
+  } catch (error) {
+    log.warn({ err: error }, 'the DNS actor did not report its listeners');
+    return [];
+  }
+}
 
 /** Deadline of each control-plane call to an actor worker. */
 export const CONTROL_TIMEOUT_MS = 5_000;
@@ -111,7 +129,8 @@ export async function runReplicaProcess(
     },
   });
   if (replica.supervisor.escalated !== undefined) beginShutdown('escalation during start', EXIT_ESCALATED);
-  log.info({ actors: specs.map((s) => s.name) }, 'replica ready');
-  process.send?.({ type: 'ready', pid: process.pid });
+  const dns = specs.some((spec) => spec.name === DNS) ? await dnsListenersOf(replica, log) : [];
+  log.info({ actors: specs.map((s) => s.name), dns }, 'replica ready');
+  process.send?.({ type: 'ready', pid: process.pid, dns });
   return { replica, intake, exitOk: EXIT_OK };
 }

@@ -1,4 +1,5 @@
 import type { Ask } from '../../runtime/message.js';
+import type { ZoneSync } from '../dns/protocol.js';
 import type { ApplyMessage } from '../log/protocol.js';
 import type { ReplicaId } from '../raft/types.js';
 import type { CommandResult, KvQuery, QueryResult, SessionCommand } from './commands.js';
@@ -58,6 +59,8 @@ export type StateMachineMessage =
       readonly minIndex?: number;
     } & Ask<ReadResult>)
   | ({ readonly type: 'status' } & Ask<StateMachineStatus>)
+  /** The DNS actor's copy of the zones starts over from this dump (it starts, or it saw a gap). */
+  | ({ readonly type: 'zone-dump' } & Ask<ZoneSync>)
   | ApplyMessage
   | { readonly type: 'tick' }
   /** Continuations of its own requests to the log actor. */

@@ -51,7 +51,7 @@ describe('runtime/config', () => {
         group: 'g1',
         peers: ['i-0abc'],
         nats: { urls: ['nats://127.0.0.1:4222'] },
-        dns: { listen: ['127.0.0.1:5353'] },
+        dns: { listen: ['127.0.0.1:5300'] },
         readMode: 'lease',
         raft: { tickMs: 10, snapshotThresholdEntries: 8_192 },
         log: { level: 'info' },

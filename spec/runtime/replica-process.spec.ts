@@ -42,6 +42,8 @@ describe('the replica process', function () {
     dataDir,
     '--nats',
     nats.url,
+    '--dns',
+    '127.0.0.1:0',
   ];
 
   before(async () => {

@@ -1,0 +1,42 @@
+import type { Ask } from '../../runtime/message.js';
+import type { ReadMode } from '../state-machine/protocol.js';
+import type { ZoneDelta } from './store/zone-delta.js';
+
+/**
+ * How the state machine keeps the DNS actor's copy of the zones current. `reset`: replace
+ * the whole copy with `deltas` (a dump) at `index`. Otherwise `deltas` are the changes of
+ * the entries after `fromIndex` up to `index`; a copy not at `fromIndex` asks for a dump.
+ */
+export interface ZoneSync {
+  readonly reset: boolean;
+  readonly fromIndex: number;
+  readonly index: number;
+  readonly deltas: readonly ZoneDelta[];
+}
+
+export interface DnsListenerConfig {
+  readonly host: string;
+  /** 0 picks a free port (tests); the bound one is in the status. */
+  readonly port: number;
+  readonly mode: ReadMode;
+}
+
+export interface DnsServerStatus {
+  readonly listeners: ReadonlyArray<{
+    readonly address: string;
+    readonly port: number;
+    readonly family: 'IPv4' | 'IPv6';
+    readonly mode: string;
+  }>;
+  /** The log index the copy of the zones reflects. */
+  readonly appliedIndex: number;
+  readonly zones: number;
+  readonly heldQueries: number;
+  readonly counters: Readonly<Record<string, number>>;
+}
+
+/** The DNS actor's inbox. */
+export type DnsActorMessage =
+  | ({ readonly type: 'zone-sync' } & ZoneSync)
+  | ({ readonly type: 'status' } & Ask<DnsServerStatus>)
+  | { readonly type: 'tick' };
