@@ -1,0 +1,458 @@
+/**
+ * The DNS responder of a replica: query bytes in, response bytes (or nothing) out. Pure:
+ * no I/O, no clock; the listeners (udp-server.ts, tcp-server.ts) do the network.
+ *
+ * What it answers (RFC sections are cited where each rule is enforced below):
+ *   - fewer than 12 bytes, or a response (QR=1): dropped (there is no one to answer, or
+ *     answering a response invites loops);
+ *   - opcode other than QUERY: NOTIMP, header only (RFC 1035 §4.1.1);
+ *   - QDCOUNT != 1 or any malformed message with a readable header: FORMERR, header only
+ *     (RFC 1035 §4.1.1; RFC 6891 §6.1.1 for more than one OPT);
+ *   - EDNS version above 0: BADVERS with an OPT of version 0 (RFC 6891 §6.1.3);
+ *   - AXFR/IXFR: NOTIMP (zone transfer is not supported yet); OPT/TSIG as QTYPE: FORMERR;
+ *   - class CH: `id.server.` and `hostname.bind.` TXT (or ANY) answer the replica identity
+ *     (RFC 4892 §2); everything else in CH, `version.bind.` and `version.server.` included,
+ *     is REFUSED: we do not disclose the software version;
+ *   - otherwise the served zone decides through `lookup()` (RFC 1034 §4.3.2): AA on data
+ *     from the zone, CNAME chains inside the zone, referrals with AA clear, NXDOMAIN and
+ *     NODATA with the SOA in authority (RFC 2308 §3), wildcards (RFC 4592); a name outside
+ *     every zone is REFUSED. RA is always clear (no recursion); RD and CD are copied from
+ *     the query (RFC 1035 §4.1.1, RFC 4035 §3.1.6).
+ *   - ANY (RFC 8482): over UDP one RRset only (§4.1, the first RRset at the name, which
+ *     keeps ANY useless for amplification); over TCP the whole set (§4.3 allows a
+ *     conventional answer over other transports).
+ *   - The question is echoed exactly as asked (case kept: DNS 0x20).
+ *   - EDNS (RFC 6891): when the query has an OPT, the response has one with our payload
+ *     size and the query's DO bit (RFC 3225 §3); NSID (RFC 5001 §2.2) when asked. Unknown
+ *     options (cookies included) are ignored.
+ *   - Size: UDP responses fit min(the client's payload size, at least 512, or 512 without
+ *     EDNS (RFC 6891 §6.2.5, RFC 1035 §4.2.1), `maxUdpPayload`); TCP ones 65535. The codec
+ *     drops records from the end and sets TC by the `requiredAdditionals` rule (optional
+ *     additionals go first and do not set TC; RFC 2181 §9).
+ *   - TSIG is not verified: a signed query gets an unsigned answer (not supported yet).
+ *
+ * Hot path: the header, question and OPT are read in place (`parseQuery`), without
+ * decoding the message; anything unusual (a compressed or odd OPT, records in answer or
+ * authority, several additionals) falls back to the full `decodeMessage`, which also
+ * decides FORMERR. Responses are precomputed templates in a bounded LRU keyed by
+ * (lowercased qname, qtype, qclass, EDNS present, DO, NSID asked, transport); each entry
+ * remembers the zone object and generation it was computed from, and is recomputed when
+ * `zones.find` returns another zone or the generation moved. A template is built with the
+ * lowercased question; serving it copies the bytes and patches the id, RD, CD and the
+ * question name (so names compressed to the question take the asked case, as BIND and
+ * Knot do). The template is the untruncated (TCP-sized) answer; a smaller limit gets a
+ * truncated variant encoded once per limit and kept with the entry.
+ */
+import { RCODE, RR_CLASS, RR_TYPE } from '../wire/codes.js';
+import {
+  decodeMessage,
+  type Edns,
+  type EdnsOption,
+  encodeMessage,
+  HEADER_BYTES,
+  MAX_MESSAGE_BYTES,
+  type Message,
+} from '../wire/message.js';
+import { Name } from '../wire/name.js';
+import type { Question, ResourceRecord } from '../wire/record.js';
+import { lookup } from '../zone/lookup.js';
+import type { ZoneView } from '../zone/zone-view.js';
+
+export type DnsTransport = 'udp' | 'tcp';
+
+/** The served zones, as the responder needs them (`ZoneSet` is one). */
+export interface ZoneFinder {
+  /** The zone with the longest apex containing `name`, of class `rrClass`. */
+  find(name: Name, rrClass: number): ZoneView | undefined;
+}
+
+export interface ResponderOptions {
+  /** The replica id: served as NSID (RFC 5001) and as CH TXT `id.server.`/`hostname.bind.`. 1 ..= 200 octets. */
+  readonly identity: string;
+  /** Our EDNS UDP payload size and the UDP response limit; 512 ..= 65535, default 1232 (DNS flag day 2020). */
+  readonly maxUdpPayload?: number;
+  /** The bound of the response cache (0 disables it); default 10000. */
+  readonly cacheEntries?: number;
+}
+
+export interface ResponderStats {
+  readonly cacheHits: number;
+  readonly cacheMisses: number;
+  readonly cacheEntries: number;
+  /** Exceptions caught while answering (answered SERVFAIL): always a bug. */
+  readonly internalErrors: number;
+}
+
+export const DEFAULT_MAX_UDP_PAYLOAD = 1232;
+export const DEFAULT_CACHE_ENTRIES = 10_000;
+/** The payload a client without EDNS can take (RFC 1035 §4.2.1). */
+export const CLASSIC_UDP_PAYLOAD = 512;
+/** NSID's EDNS option code (RFC 5001 §2.3). */
+export const EDNS_OPTION_NSID = 3;
+const MAX_IDENTITY_OCTETS = 200;
+/** Truncated variants kept per cache entry (one per distinct client limit). */
+const MAX_TRUNCATED_VARIANTS = 4;
+const CHAOS_IDENTITY_NAMES: ReadonlySet<string> = new Set(['id.server.', 'hostname.bind.']);
+
+interface ParsedEdns {
+  readonly udpPayloadSize: number;
+  readonly version: number;
+  readonly dnssecOk: boolean;
+  readonly nsid: boolean;
+}
+
+/** The parts of a query the responder uses. */
+interface ParsedQuery {
+  /** The question name's labels, as asked. */
+  readonly labels: readonly string[];
+  /** The question name's wire form, ASCII lowercased, as an octet string: the cache key's name. */
+  readonly lowerWire: string;
+  /** Where the question name ends (it starts at 12, uncompressed). */
+  readonly qnameEnd: number;
+  readonly qtype: number;
+  readonly qclass: number;
+  readonly edns: ParsedEdns | undefined;
+}
+
+interface CacheEntry {
+  readonly zone: ZoneView | undefined;
+  readonly generation: number;
+  readonly message: Message;
+  readonly requiredAdditionals: number;
+  /** The response at the TCP limit, id 0, RD and CD clear, lowercased question. */
+  readonly full: Uint8Array;
+  truncated: Map<number, Uint8Array> | undefined;
+}
+
+const u16 = (b: Uint8Array, at: number): number => ((b[at] as number) << 8) | (b[at + 1] as number);
+
+const utf8 = new TextEncoder();
+
+export class Responder {
+  readonly identity: string;
+  readonly maxUdpPayload: number;
+  readonly cacheEntries: number;
+  readonly #identityOctets: Uint8Array;
+  readonly #cache = new Map<string, CacheEntry>();
+  #hits = 0;
+  #misses = 0;
+  #internalErrors = 0;
+
+  /** Throws `RangeError` for an identity outside 1 ..= 200 octets or a limit out of range. */
+  constructor(options: ResponderOptions) {
+    this.identity = options.identity;
+    this.#identityOctets = utf8.encode(options.identity);
+    const octets = this.#identityOctets.length;
+    if (octets < 1 || octets > MAX_IDENTITY_OCTETS)
+      throw new RangeError(`identity of ${octets} octets (1 ..= ${MAX_IDENTITY_OCTETS})`);
+    this.maxUdpPayload = options.maxUdpPayload ?? DEFAULT_MAX_UDP_PAYLOAD;
+    if (!(Number.isInteger(this.maxUdpPayload) && this.maxUdpPayload >= 512 && this.maxUdpPayload <= 0xffff))
+      throw new RangeError(`maxUdpPayload ${this.maxUdpPayload} (512 ..= 65535)`);
+    this.cacheEntries = options.cacheEntries ?? DEFAULT_CACHE_ENTRIES;
+    if (!(Number.isInteger(this.cacheEntries) && this.cacheEntries >= 0))
+      throw new RangeError(`cacheEntries ${this.cacheEntries}`);
+  }
+
+  stats(): ResponderStats {
+    return {
+      cacheHits: this.#hits,
+      cacheMisses: this.#misses,
+      cacheEntries: this.#cache.size,
+      internalErrors: this.#internalErrors,
+    };
+  }
+
+  /**
+   * The response to `query` received over `transport`, or null to send nothing. Never
+   * throws: an internal error is counted and answered SERVFAIL.
+   */
+  respond(query: Uint8Array, transport: DnsTransport, zones: ZoneFinder): Uint8Array | null {
+    if (query.length < HEADER_BYTES) return null;
+    // A response is never answered (RFC 1035 §4.1.1 QR; answering one invites loops).
+    if (((query[2] as number) & 0x80) !== 0) return null;
+    try {
+      return this.#respond(query, transport, zones);
+    } catch {
+      this.#internalErrors++;
+      return headerOnly(query, RCODE.SERVFAIL);
+    }
+  }
+
+  #respond(query: Uint8Array, transport: DnsTransport, zones: ZoneFinder): Uint8Array {
+    // RFC 1035 §4.1.1: opcodes we do not implement (IQUERY, STATUS, NOTIFY, UPDATE) get NOTIMP.
+    if ((((query[2] as number) >>> 3) & 0x0f) !== 0) return headerOnly(query, RCODE.NOTIMP);
+    // Exactly one question (RFC 9619 makes QDCOUNT > 1 a format error).
+    if (u16(query, 4) !== 1) return headerOnly(query, RCODE.FORMERR);
+    const parsed = parseQuery(query) ?? parseSlowly(query);
+    if (parsed === undefined) return headerOnly(query, RCODE.FORMERR);
+    const { edns, qtype, qclass } = parsed;
+
+    // RFC 6891 §6.1.3: an EDNS version we do not implement gets BADVERS, with OPT version 0.
+    if (edns !== undefined && edns.version > 0) return this.#special(query, parsed, RCODE.BADVERS);
+    // Zone transfers are not supported yet; meta types are not questions (RFC 6895 §3.1).
+    if (qtype === RR_TYPE.AXFR || qtype === RR_TYPE.IXFR) return this.#special(query, parsed, RCODE.NOTIMP);
+    if (qtype === RR_TYPE.OPT || qtype === RR_TYPE.TSIG) return this.#special(query, parsed, RCODE.FORMERR);
+
+    const limit =
+      transport === 'tcp'
+        ? MAX_MESSAGE_BYTES
+        : Math.min(
+            edns === undefined ? CLASSIC_UDP_PAYLOAD : Math.max(CLASSIC_UDP_PAYLOAD, edns.udpPayloadSize),
+            this.maxUdpPayload,
+          );
+    const chaos = qclass === RR_CLASS.CH;
+    const zone = chaos ? undefined : zones.find(Name.fromLabels(parsed.labels), qclass);
+    const generation = zone?.generation ?? 0;
+    const ednsBits = edns === undefined ? 0 : 1 | (edns.dnssecOk ? 2 : 0) | (edns.nsid ? 4 : 0);
+    const key = `${qtype} ${qclass} ${ednsBits}${transport === 'tcp' ? 't' : 'u'}${parsed.lowerWire}`;
+
+    let entry = this.#cache.get(key);
+    if (entry !== undefined && entry.zone === zone && entry.generation === generation) {
+      this.#hits++;
+      // LRU: a hit moves the entry to the young end.
+      this.#cache.delete(key);
+      this.#cache.set(key, entry);
+    } else {
+      this.#misses++;
+      entry = this.#build(parsed, transport, zone);
+      if (this.cacheEntries > 0) {
+        this.#cache.delete(key);
+        this.#cache.set(key, entry);
+        if (this.#cache.size > this.cacheEntries) {
+          const oldest = this.#cache.keys().next();
+          if (oldest.done !== true) this.#cache.delete(oldest.value);
+        }
+      }
+    }
+    const template = entry.full.length <= limit ? entry.full : truncatedVariant(entry, limit);
+    const out = template.slice();
+    out[0] = query[0] as number;
+    out[1] = query[1] as number;
+    out[2] = (out[2] as number) | ((query[2] as number) & 0x01);
+    out[3] = (out[3] as number) | ((query[3] as number) & 0x10);
+    out.set(query.subarray(HEADER_BYTES, parsed.qnameEnd), HEADER_BYTES);
+    return out;
+  }
+
+  /** A cache entry: the answer to the lowercased question, id 0, RD/CD clear. */
+  #build(parsed: ParsedQuery, transport: DnsTransport, zone: ZoneView | undefined): CacheEntry {
+    const asked = Name.fromLabels(parsed.labels);
+    const question: Question = {
+      name: Name.fromLabels(asked.lowercaseLabels),
+      type: parsed.qtype,
+      class: parsed.qclass,
+    };
+    let rcode: number = RCODE.REFUSED;
+    let aa = false;
+    let answers: readonly ResourceRecord[] = [];
+    let authorities: readonly ResourceRecord[] = [];
+    let additionals: readonly ResourceRecord[] = [];
+    let requiredAdditionals = 0;
+    if (question.class === RR_CLASS.CH) {
+      // RFC 4892 §2: the server identity under id.server. (and BIND's hostname.bind.).
+      if (
+        CHAOS_IDENTITY_NAMES.has(question.name.key) &&
+        (question.type === RR_TYPE.TXT || question.type === RR_TYPE.ANY)
+      ) {
+        rcode = RCODE.NOERROR;
+        aa = true;
+        answers = [
+          {
+            name: question.name,
+            type: RR_TYPE.TXT,
+            class: RR_CLASS.CH,
+            ttl: 0,
+            rdata: { kind: 'TXT', strings: [this.#identityOctets] },
+          },
+        ];
+      }
+    } else if (zone !== undefined) {
+      const result = lookup([zone], question);
+      if (result.kind !== 'refused') {
+        rcode = result.rcode;
+        aa = result.authoritative;
+        answers = result.answers;
+        authorities = result.authorities;
+        additionals = result.additionals;
+        requiredAdditionals = result.requiredAdditionals;
+        // RFC 8482 §4.1: over UDP, ANY gets one RRset; §4.3: the whole set over TCP.
+        if (question.type === RR_TYPE.ANY && transport === 'udp' && result.kind === 'answer')
+          answers = oneRRset(answers);
+      }
+    }
+    const message: Message = {
+      id: 0,
+      flags: { qr: true, opcode: 0, aa, tc: false, rd: false, ra: false, ad: false, cd: false, rcode },
+      questions: [question],
+      answers,
+      authorities,
+      additionals,
+      ...(parsed.edns === undefined ? {} : { edns: this.#edns(parsed.edns, 0) }),
+    };
+    const full = encodeMessage(message, { compress: true, maxBytes: MAX_MESSAGE_BYTES, requiredAdditionals });
+    return {
+      zone,
+      generation: zone?.generation ?? 0,
+      message,
+      requiredAdditionals,
+      full: full.bytes,
+      truncated: undefined,
+    };
+  }
+
+  /** Our OPT (RFC 6891 §6.1.2): our payload size, the client's DO bit, NSID if asked. */
+  #edns(asked: ParsedEdns, extendedRcode: number): Edns {
+    const options: EdnsOption[] = asked.nsid ? [{ code: EDNS_OPTION_NSID, data: this.#identityOctets }] : [];
+    return {
+      udpPayloadSize: this.maxUdpPayload,
+      extendedRcode,
+      version: 0,
+      dnssecOk: asked.dnssecOk,
+      options,
+    };
+  }
+
+  /** An uncached error answer that echoes the question (and OPT when the query had one). */
+  #special(query: Uint8Array, parsed: ParsedQuery, rcode: number): Uint8Array {
+    const message: Message = {
+      id: u16(query, 0),
+      flags: {
+        qr: true,
+        opcode: 0,
+        aa: false,
+        tc: false,
+        rd: ((query[2] as number) & 0x01) !== 0,
+        ra: false,
+        ad: false,
+        cd: ((query[3] as number) & 0x10) !== 0,
+        rcode: rcode & 0x0f,
+      },
+      questions: [{ name: Name.fromLabels(parsed.labels), type: parsed.qtype, class: parsed.qclass }],
+      answers: [],
+      authorities: [],
+      additionals: [],
+      ...(parsed.edns === undefined ? {} : { edns: this.#edns(parsed.edns, rcode >>> 4) }),
+    };
+    return encodeMessage(message, { compress: true, maxBytes: CLASSIC_UDP_PAYLOAD }).bytes;
+  }
+}
+
+/** The leading answers that share the first record's owner and type. */
+function oneRRset(answers: readonly ResourceRecord[]): readonly ResourceRecord[] {
+  const first = answers[0];
+  if (first === undefined) return answers;
+  return answers.filter((rr) => rr.type === first.type && rr.name.equals(first.name));
+}
+
+function truncatedVariant(entry: CacheEntry, limit: number): Uint8Array {
+  const known = entry.truncated?.get(limit);
+  if (known !== undefined) return known;
+  const bytes = encodeMessage(entry.message, {
+    compress: true,
+    maxBytes: limit,
+    requiredAdditionals: entry.requiredAdditionals,
+  }).bytes;
+  entry.truncated ??= new Map();
+  if (entry.truncated.size < MAX_TRUNCATED_VARIANTS) entry.truncated.set(limit, bytes);
+  return bytes;
+}
+
+/** A 12-byte answer: the query's id, opcode and RD, `rcode`, no records (FORMERR, NOTIMP). */
+function headerOnly(query: Uint8Array, rcode: number): Uint8Array {
+  const out = new Uint8Array(HEADER_BYTES);
+  out[0] = query[0] as number;
+  out[1] = query[1] as number;
+  out[2] = 0x80 | ((query[2] as number) & 0x79);
+  out[3] = rcode & 0x0f;
+  return out;
+}
+
+/**
+ * The fast read of a query with QDCOUNT 1: the question in place, then either nothing
+ * or one plain OPT record. Anything else (a compression pointer, records in answer or
+ * authority, several additionals, bytes that do not add up) returns undefined, for the
+ * full decoder to accept or reject.
+ */
+function parseQuery(b: Uint8Array): ParsedQuery | undefined {
+  const length = b.length;
+  const labels: string[] = [];
+  let lowerWire = '';
+  let p = HEADER_BYTES;
+  let wire = 1;
+  for (;;) {
+    if (p >= length) return undefined;
+    const len = b[p] as number;
+    if (len === 0) {
+      p++;
+      break;
+    }
+    if (len > 63 || p + 1 + len > length) return undefined;
+    wire += len + 1;
+    if (wire > 255) return undefined;
+    let label = '';
+    let lower = String.fromCharCode(len);
+    for (let i = p + 1; i <= p + len; i++) {
+      const c = b[i] as number;
+      label += String.fromCharCode(c);
+      lower += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
+    }
+    labels.push(label);
+    lowerWire += lower;
+    p += 1 + len;
+  }
+  const qnameEnd = p;
+  if (p + 4 > length) return undefined;
+  const qtype = u16(b, p);
+  const qclass = u16(b, p + 2);
+  p += 4;
+  if (u16(b, 6) !== 0 || u16(b, 8) !== 0) return undefined;
+  const additionals = u16(b, 10);
+  if (additionals === 0)
+    return p === length ? { labels, lowerWire, qnameEnd, qtype, qclass, edns: undefined } : undefined;
+  // One OPT record owned by the root, ending exactly at the end (RFC 6891 §6.1.2).
+  if (additionals !== 1 || p + 11 > length || b[p] !== 0 || u16(b, p + 1) !== RR_TYPE.OPT) return undefined;
+  const udpPayloadSize = u16(b, p + 3);
+  const version = b[p + 6] as number;
+  const dnssecOk = ((b[p + 7] as number) & 0x80) !== 0;
+  const end = p + 11 + u16(b, p + 9);
+  if (end !== length) return undefined;
+  let nsid = false;
+  for (p += 11; p < end; ) {
+    if (end - p < 4) return undefined;
+    const code = u16(b, p);
+    const optionLength = u16(b, p + 2);
+    if (p + 4 + optionLength > end) return undefined;
+    if (code === EDNS_OPTION_NSID) nsid = true;
+    p += 4 + optionLength;
+  }
+  return { labels, lowerWire, qnameEnd, qtype, qclass, edns: { udpPayloadSize, version, dnssecOk, nsid } };
+}
+
+/** The full decoder's reading of a query with QDCOUNT 1; undefined means FORMERR. */
+function parseSlowly(b: Uint8Array): ParsedQuery | undefined {
+  const decoded = decodeMessage(b);
+  if (!decoded.ok) return undefined;
+  const { questions, edns } = decoded.message;
+  const question = questions[0];
+  if (question === undefined) return undefined;
+  // The first name after the header cannot hold a pointer (it could only point into the
+  // header or forward, both rejected), so the question spans 12 .. 12 + wireLength.
+  let lowerWire = '';
+  for (const label of question.name.lowercaseLabels) lowerWire += String.fromCharCode(label.length) + label;
+  return {
+    labels: question.name.labels,
+    lowerWire,
+    qnameEnd: HEADER_BYTES + question.name.wireLength,
+    qtype: question.type,
+    qclass: question.class,
+    edns:
+      edns === undefined
+        ? undefined
+        : {
+            udpPayloadSize: edns.udpPayloadSize,
+            version: edns.version,
+            dnssecOk: edns.dnssecOk,
+            nsid: edns.options.some((o) => o.code === EDNS_OPTION_NSID),
+          },
+  };
+}
