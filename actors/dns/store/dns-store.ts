@@ -1,0 +1,648 @@
+/**
+ * The DNS record store inside the replicated state machine: zones of RRsets with a
+ * last-writer-wins version per RRset, applied in atomic batches. Pure and deterministic:
+ * no I/O, no clock, no randomness; replicas that apply the same batches in the same order
+ * hold the same state (the same snapshot bytes, store-codec.ts).
+ *
+ * State per zone (keyed by the apex's case-folded key, RFC 4343):
+ * - a `LiveZone` with the data, which lookup serves;
+ * - per owner name: a version per RRset type (kept after the RRset is deleted: a tombstone)
+ *   and a name-level version left by `delete-name`. Only type versions newer than the name
+ *   version are kept (an older one is subsumed), so the state does not depend on the order
+ *   in which the same changes arrived;
+ * - the SOA serial, which the store manages: every batch that commits bumps it by one
+ *   (mod 2^32, RFC 1982 §3.1) in each zone it touches, once, even when each of its changes
+ *   was superseded, so regions that commit the same batches reach the same serial.
+ *
+ * `applyBatch` (atomic): syntax (changes.ts) → prerequisites against the data (RFC 2136
+ * §3.2 style: all checked before anything changes) → each change in order, an RRset change
+ * taking effect only if its version is newer than both the RRset's and the name's version
+ * → validation of the touched owners (`LiveZone.check`) → on any error every change is
+ * undone (an undo log) and the typed error returned; otherwise serials move and deltas for
+ * the serving side (zone-delta.ts) are queued for `takeDeltas`.
+ *
+ * Because an RRset change applies iff it is the newest seen for that RRset, a set of
+ * changes that each succeed leaves the same data whatever order they applied in.
+ */
+import { RR_CLASS, RR_TYPE, rrTypeName } from '../wire/codes.js';
+import { Name } from '../wire/name.js';
+import { encodeRdata, type Rdata, rdataToText } from '../wire/rdata.js';
+import { LiveZone, rdataKey } from '../zone/live-zone.js';
+import type { ZoneError } from '../zone/zone.js';
+import type { RRset } from '../zone/zone-view.js';
+import {
+  type ChangeOutcome,
+  type DnsBatchResult,
+  type DnsWriteError,
+  type ParsedChange,
+  type ParsedPrerequisite,
+  validateBatchSyntax,
+} from './changes.js';
+import { compareVersions, type RecordVersion, VERSION_ZERO } from './version.js';
+import type { ZoneDelta } from './zone-delta.js';
+
+export interface DnsStoreLimits {
+  readonly zonesMax: number;
+  /** RRsets with data in one zone. */
+  readonly rrsetsPerZoneMax: number;
+  /** Versions kept in one zone: RRsets, RRset tombstones and name tombstones. */
+  readonly versionsPerZoneMax: number;
+}
+
+export const DEFAULT_DNS_STORE_LIMITS: DnsStoreLimits = Object.freeze({
+  zonesMax: 10_000,
+  rrsetsPerZoneMax: 1_000_000,
+  versionsPerZoneMax: 2_000_000,
+});
+
+const SERIAL_MODULUS = 2 ** 32;
+
+/** One owner's versions: per type (RRsets and their tombstones), and the name's own. */
+interface OwnerVersions {
+  readonly name: Name;
+  nameVersion: RecordVersion | undefined;
+  readonly types: Map<number, RecordVersion>;
+}
+
+interface ZoneState {
+  readonly apex: Name;
+  readonly live: LiveZone;
+  serial: number;
+  readonly owners: Map<string, OwnerVersions>;
+  versionCount: number;
+}
+
+/** An RRset version as stored, for snapshots: `rrset` null is a tombstone. */
+export interface StoredEntry {
+  readonly type: number;
+  readonly version: RecordVersion;
+  readonly rrset: RRset | null;
+}
+
+export interface StoredOwner {
+  readonly name: Name;
+  readonly nameVersion: RecordVersion | null;
+  /** In ascending type order. */
+  readonly entries: readonly StoredEntry[];
+}
+
+export interface StoredZone {
+  readonly apex: Name;
+  readonly serial: number;
+  /** In ascending owner key order. */
+  readonly owners: readonly StoredOwner[];
+}
+
+export interface DnsZoneSummary {
+  readonly zone: string;
+  readonly serial: number;
+  readonly rrsets: number;
+}
+
+export interface DnsRrsetView {
+  readonly name: string;
+  readonly type: string;
+  readonly ttl: number;
+  readonly rdata: readonly string[];
+  readonly version: RecordVersion;
+}
+
+export interface DnsNameView {
+  readonly zone: string;
+  readonly name: string;
+  /** In ascending type order. */
+  readonly rrsets: readonly DnsRrsetView[];
+  /** Tombstones: deleted RRsets whose version is kept. */
+  readonly deleted: ReadonlyArray<{ readonly type: string; readonly version: RecordVersion }>;
+  /** The version of the last `delete-name` here, if any. */
+  readonly nameDeleted: RecordVersion | null;
+}
+
+/** Per batch: what was touched, for validation, serials and deltas. */
+interface Touched {
+  readonly key: string;
+  /** Owner key → (name, types touched). */
+  readonly owners: Map<string, { readonly name: Name; readonly types: Set<number> }>;
+  /** The zone's state object at the start of the batch, undefined if it did not exist. */
+  readonly before: ZoneState | undefined;
+}
+
+class BatchFailure extends Error {
+  constructor(readonly error: DnsWriteError) {
+    super(error.message);
+  }
+}
+
+export class DnsStore {
+  readonly limits: DnsStoreLimits;
+  readonly #zones = new Map<string, ZoneState>();
+  #deltas: ZoneDelta[] = [];
+
+  constructor(limits: Partial<DnsStoreLimits> = {}) {
+    this.limits = Object.freeze({ ...DEFAULT_DNS_STORE_LIMITS, ...limits });
+  }
+
+  get zoneCount(): number {
+    return this.#zones.size;
+  }
+
+  /**
+   * Applies a batch atomically and deterministically (see the header). Accepts anything
+   * (the batch is checked with `validateBatchSyntax` first); never throws on bad input.
+   */
+  applyBatch(batch: unknown): DnsBatchResult {
+    const syntax = validateBatchSyntax(batch);
+    if (!syntax.ok) return { ok: false, error: syntax.error };
+    for (let i = 0; i < syntax.batch.prerequisites.length; i++) {
+      const failure = this.#checkPrerequisite(syntax.batch.prerequisites[i] as ParsedPrerequisite, i);
+      if (failure !== undefined) return { ok: false, error: failure };
+    }
+    const undo: Array<() => void> = [];
+    const touched = new Map<string, Touched>();
+    try {
+      const outcomes: ChangeOutcome[] = [];
+      for (let i = 0; i < syntax.batch.changes.length; i++) {
+        outcomes.push(this.#applyChange(syntax.batch.changes[i] as ParsedChange, i, undo, touched));
+      }
+      this.#validate(touched);
+      return { ok: true, serials: this.#commit(touched), outcomes };
+    } catch (error) {
+      if (!(error instanceof BatchFailure)) throw error;
+      for (let i = undo.length - 1; i >= 0; i--) (undo[i] as () => void)();
+      return { ok: false, error: error.error };
+    }
+  }
+
+  /** Deltas of the batches committed since the last call, in order; drains them. */
+  takeDeltas(): ZoneDelta[] {
+    const deltas = this.#deltas;
+    this.#deltas = [];
+    return deltas;
+  }
+
+  /** The whole store as deltas, for a reader starting from nothing (in apex key order). */
+  dumpDeltas(): ZoneDelta[] {
+    const out: ZoneDelta[] = [];
+    for (const key of [...this.#zones.keys()].sort()) this.#dumpZone(this.#zones.get(key) as ZoneState, out);
+    return out;
+  }
+
+  /** Every zone, in apex key order. */
+  zones(): DnsZoneSummary[] {
+    return [...this.#zones.keys()].sort().map((key) => {
+      const zone = this.#zones.get(key) as ZoneState;
+      return { zone: zone.apex.toString(), serial: zone.serial, rrsets: zone.live.rrsetCount };
+    });
+  }
+
+  /** The RRsets and versions at `name` (absolute, or relative to `zone`); null if no such zone or a bad name. */
+  rrsets(zoneText: string, nameText: string): DnsNameView | null {
+    let apex: Name;
+    let name: Name;
+    try {
+      apex = Name.parse(zoneText);
+      name = Name.parse(nameText, apex);
+    } catch {
+      return null;
+    }
+    const zone = this.#zones.get(apex.key);
+    if (zone === undefined || !name.isSubdomainOf(apex)) return null;
+    const owner = zone.owners.get(name.key);
+    const node = zone.live.node(name);
+    const rrsets: DnsRrsetView[] = [];
+    const deleted: Array<{ type: string; version: RecordVersion }> = [];
+    for (const type of [...(owner?.types.keys() ?? [])].sort((a, b) => a - b)) {
+      const version = owner?.types.get(type) as RecordVersion;
+      const set = node?.rrsets.get(type);
+      if (set === undefined) deleted.push({ type: rrTypeName(type), version });
+      else
+        rrsets.push({
+          name: (node?.name ?? name).toString(),
+          type: rrTypeName(type),
+          ttl: set.ttl,
+          rdata: set.rdatas.map(rdataToText),
+          version,
+        });
+    }
+    return {
+      zone: zone.apex.toString(),
+      name: name.toString(),
+      rrsets,
+      deleted,
+      nameDeleted: owner?.nameVersion ?? null,
+    };
+  }
+
+  /** The live zone at `apex` (for tests and diagnostics: do not mutate it). */
+  zone(apex: Name): LiveZone | undefined {
+    return this.#zones.get(apex.key)?.live;
+  }
+
+  /** The state to snapshot (store-codec.ts), in canonical order. */
+  exportZones(): StoredZone[] {
+    return [...this.#zones.keys()].sort().map((key) => {
+      const zone = this.#zones.get(key) as ZoneState;
+      const owners: StoredOwner[] = [...zone.owners.keys()].sort().map((ownerKey) => {
+        const owner = zone.owners.get(ownerKey) as OwnerVersions;
+        const node = zone.live.node(owner.name);
+        return {
+          name: node?.name ?? owner.name,
+          nameVersion: owner.nameVersion ?? null,
+          entries: [...owner.types]
+            .sort((a, b) => a[0] - b[0])
+            .map(([type, version]) => ({ type, version, rrset: node?.rrsets.get(type) ?? null })),
+        };
+      });
+      return { apex: zone.apex, serial: zone.serial, owners };
+    });
+  }
+
+  /**
+   * A store holding exactly `zones` (decoded from a snapshot), after checking that the
+   * state is one `applyBatch` could have produced: canonical order, data only where a
+   * version is, versions above the name's, SOA serials equal to the zone's, valid zones,
+   * limits. Returns the first problem found instead of throwing.
+   */
+  static fromZones(
+    zones: readonly StoredZone[],
+    limits: Partial<DnsStoreLimits> = {},
+  ): { ok: true; store: DnsStore } | { ok: false; message: string } {
+    const store = new DnsStore(limits);
+    if (zones.length > store.limits.zonesMax)
+      return { ok: false, message: `${zones.length} zones exceed the limit` };
+    let previousZone: string | undefined;
+    for (const stored of zones) {
+      const key = stored.apex.key;
+      if (previousZone !== undefined && !(previousZone < key))
+        return { ok: false, message: 'zones out of order' };
+      previousZone = key;
+      if (!Number.isInteger(stored.serial) || stored.serial < 0 || stored.serial >= SERIAL_MODULUS)
+        return { ok: false, message: `zone ${stored.apex}: serial ${stored.serial}` };
+      const zone: ZoneState = {
+        apex: stored.apex,
+        live: new LiveZone(stored.apex, RR_CLASS.IN),
+        serial: stored.serial,
+        owners: new Map(),
+        versionCount: 0,
+      };
+      let previousOwner: string | undefined;
+      for (const owner of stored.owners) {
+        const ownerKey = owner.name.key;
+        if (previousOwner !== undefined && !(previousOwner < ownerKey))
+          return { ok: false, message: `zone ${stored.apex}: owners out of order` };
+        previousOwner = ownerKey;
+        if (!owner.name.isSubdomainOf(stored.apex))
+          return { ok: false, message: `${owner.name} outside ${stored.apex}` };
+        const versions: OwnerVersions = {
+          name: owner.name,
+          nameVersion: owner.nameVersion ?? undefined,
+          types: new Map(),
+        };
+        if (owner.nameVersion !== null) zone.versionCount++;
+        let previousType = -1;
+        for (const entry of owner.entries) {
+          if (entry.type <= previousType) return { ok: false, message: `${owner.name}: types out of order` };
+          previousType = entry.type;
+          if (owner.nameVersion !== null && compareVersions(entry.version, owner.nameVersion) <= 0)
+            return { ok: false, message: `${owner.name}: a type version not above the name's` };
+          versions.types.set(entry.type, entry.version);
+          zone.versionCount++;
+          if (entry.rrset !== null) {
+            if (entry.rrset.type !== entry.type || entry.rrset.rdatas.length === 0)
+              return { ok: false, message: `${owner.name}: bad RRset of type ${entry.type}` };
+            zone.live.setRRset(owner.name, entry.rrset);
+          }
+        }
+        if (versions.types.size === 0 && versions.nameVersion === undefined)
+          return { ok: false, message: `${owner.name}: an owner without versions` };
+        zone.owners.set(ownerKey, versions);
+      }
+      const errors = zone.live.checkAll();
+      if (errors.length > 0)
+        return { ok: false, message: `zone ${stored.apex}: ${errors.map(zoneErrorText).join('; ')}` };
+      if (zone.live.soa()?.rdata.serial !== zone.serial)
+        return { ok: false, message: `zone ${stored.apex}: SOA serial differs from the zone's` };
+      if (
+        zone.live.rrsetCount > store.limits.rrsetsPerZoneMax ||
+        zone.versionCount > store.limits.versionsPerZoneMax
+      )
+        return { ok: false, message: `zone ${stored.apex}: over its limits` };
+      store.#zones.set(key, zone);
+    }
+    return { ok: true, store };
+  }
+
+  // -------------------------------------------------------------------------------------
+
+  #checkPrerequisite(p: ParsedPrerequisite, index: number): DnsWriteError | undefined {
+    const zone = this.#zones.get(p.zone.key);
+    if (zone === undefined)
+      return {
+        code: 'no-such-zone',
+        message: `prerequisite ${index}: no zone ${p.zone}`,
+        zone: p.zone.toString(),
+      };
+    const failed = (why: string): DnsWriteError => ({
+      code: 'prerequisite-failed',
+      message: `prerequisite ${index} (${p.kind} ${p.name}${'type' in p ? ` ${rrTypeName(p.type)}` : ''}): ${why}`,
+      prerequisite: index,
+    });
+    // RFC 2136 §2.4: "name is in use" means the name owns at least one RR.
+    switch (p.kind) {
+      case 'name-exists':
+        return zone.live.node(p.name) === undefined ? failed('the name has no records') : undefined;
+      case 'name-absent':
+        return zone.live.node(p.name) !== undefined ? failed('the name has records') : undefined;
+      case 'rrset-exists':
+        return zone.live.rrset(p.name, p.type) === undefined ? failed('no such RRset') : undefined;
+      case 'rrset-absent':
+        return zone.live.rrset(p.name, p.type) !== undefined ? failed('the RRset exists') : undefined;
+      case 'rrset-equals': {
+        const set = zone.live.rrset(p.name, p.type);
+        if (set === undefined) return failed('no such RRset');
+        const have = new Set(set.rdatas.map(rdataKey));
+        const want = new Set(p.rdatas.map(rdataKey));
+        const equal = have.size === want.size && [...want].every((k) => have.has(k));
+        return equal ? undefined : failed('the RRset holds other records');
+      }
+    }
+  }
+
+  #touch(touched: Map<string, Touched>, key: string): Touched {
+    let t = touched.get(key);
+    if (t === undefined) {
+      t = { key, owners: new Map(), before: this.#zones.get(key) };
+      touched.set(key, t);
+    }
+    return t;
+  }
+
+  #applyChange(
+    change: ParsedChange,
+    index: number,
+    undo: Array<() => void>,
+    touched: Map<string, Touched>,
+  ): ChangeOutcome {
+    const key = change.zone.key;
+    if (change.op === 'create-zone') {
+      if (this.#zones.has(key))
+        throw new BatchFailure({
+          code: 'zone-exists',
+          message: `change ${index}: zone ${change.zone} exists`,
+          zone: change.zone.toString(),
+        });
+      if (this.#zones.size >= this.limits.zonesMax)
+        throw new BatchFailure({
+          code: 'limit-exceeded',
+          message: `change ${index}: already ${this.limits.zonesMax} zones`,
+        });
+      this.#touch(touched, key);
+      const zone: ZoneState = {
+        apex: change.zone,
+        live: new LiveZone(change.zone, RR_CLASS.IN),
+        serial: change.soa.serial,
+        owners: new Map(),
+        versionCount: 2,
+      };
+      zone.live.setRRset(change.zone, { type: RR_TYPE.SOA, ttl: change.soaTtl, rdatas: [change.soa] });
+      zone.live.setRRset(change.zone, { type: RR_TYPE.NS, ttl: change.nsTtl, rdatas: change.ns });
+      // The initial SOA and NS carry the smallest version: any admin write supersedes them.
+      zone.owners.set(key, {
+        name: change.zone,
+        nameVersion: undefined,
+        types: new Map([
+          [RR_TYPE.SOA, VERSION_ZERO],
+          [RR_TYPE.NS, VERSION_ZERO],
+        ]),
+      });
+      this.#zones.set(key, zone);
+      undo.push(() => this.#zones.delete(key));
+      return 'applied';
+    }
+    const zone = this.#zones.get(key);
+    if (zone === undefined)
+      throw new BatchFailure({
+        code: 'no-such-zone',
+        message: `change ${index}: no zone ${change.zone}`,
+        zone: change.zone.toString(),
+      });
+    const t = this.#touch(touched, key);
+    if (change.op === 'delete-zone') {
+      this.#zones.delete(key);
+      undo.push(() => this.#zones.set(key, zone));
+      return 'applied';
+    }
+    const owner = this.#ownerVersions(zone, change.name, undo);
+    let ownerTouch = t.owners.get(change.name.key);
+    if (ownerTouch === undefined) {
+      ownerTouch = { name: change.name, types: new Set() };
+      t.owners.set(change.name.key, ownerTouch);
+    }
+    if (change.op === 'delete-name') {
+      if (owner.nameVersion !== undefined && compareVersions(change.version, owner.nameVersion) <= 0)
+        return 'superseded';
+      const previousName = owner.nameVersion;
+      if (previousName === undefined) zone.versionCount++;
+      owner.nameVersion = change.version;
+      undo.push(() => {
+        if (previousName === undefined) zone.versionCount--;
+        owner.nameVersion = previousName;
+      });
+      for (const [type, version] of [...owner.types]) {
+        if (compareVersions(version, change.version) >= 0) continue;
+        // Subsumed by the name version: the RRset goes, and so does its version.
+        this.#setTypeVersion(zone, owner, type, undefined, undo);
+        this.#setData(zone, change.name, type, undefined, undo);
+        ownerTouch.types.add(type);
+      }
+      return 'applied';
+    }
+    const current = owner.types.get(change.type) ?? owner.nameVersion;
+    if (current !== undefined && compareVersions(change.version, current) <= 0) return 'superseded';
+    this.#setTypeVersion(zone, owner, change.type, change.version, undo);
+    ownerTouch.types.add(change.type);
+    if (change.op === 'delete-rrset') {
+      this.#setData(zone, change.name, change.type, undefined, undo);
+      return 'applied';
+    }
+    const rdatas =
+      change.type === RR_TYPE.SOA
+        ? change.rdatas.map((r) => (r.kind === 'SOA' ? { ...r, serial: zone.serial } : r))
+        : change.rdatas;
+    this.#setData(zone, change.name, change.type, { type: change.type, ttl: change.ttl, rdatas }, undo);
+    return 'applied';
+  }
+
+  #ownerVersions(zone: ZoneState, name: Name, undo: Array<() => void>): OwnerVersions {
+    let owner = zone.owners.get(name.key);
+    if (owner === undefined) {
+      const created: OwnerVersions = { name, nameVersion: undefined, types: new Map() };
+      zone.owners.set(name.key, created);
+      undo.push(() => zone.owners.delete(name.key));
+      owner = created;
+    }
+    return owner;
+  }
+
+  #setTypeVersion(
+    zone: ZoneState,
+    owner: OwnerVersions,
+    type: number,
+    version: RecordVersion | undefined,
+    undo: Array<() => void>,
+  ): void {
+    const previous = owner.types.get(type);
+    const restore = (v: RecordVersion | undefined): void => {
+      const had = owner.types.has(type);
+      if (v === undefined) owner.types.delete(type);
+      else owner.types.set(type, v);
+      zone.versionCount += (v === undefined ? 0 : 1) - (had ? 1 : 0);
+    };
+    restore(version);
+    undo.push(() => restore(previous));
+  }
+
+  #setData(
+    zone: ZoneState,
+    name: Name,
+    type: number,
+    rrset: RRset | undefined,
+    undo: Array<() => void>,
+  ): void {
+    const previous = zone.live.rrset(name, type);
+    if (rrset === undefined) zone.live.deleteRRset(name, type);
+    else zone.live.setRRset(name, rrset);
+    undo.push(() => {
+      if (previous === undefined) zone.live.deleteRRset(name, type);
+      else zone.live.setRRset(name, previous);
+    });
+  }
+
+  #validate(touched: Map<string, Touched>): void {
+    for (const t of touched.values()) {
+      const zone = this.#zones.get(t.key);
+      if (zone === undefined) continue;
+      const errors = zone.live.check([zone.apex, ...[...t.owners.values()].map((o) => o.name)]);
+      if (errors.length > 0) {
+        const problems = errors.map(zoneErrorText);
+        throw new BatchFailure({
+          code: 'invalid-zone-data',
+          message: `zone ${zone.apex}: ${problems.join('; ')}`,
+          zone: zone.apex.toString(),
+          problems,
+        });
+      }
+      if (zone.live.rrsetCount > this.limits.rrsetsPerZoneMax)
+        throw new BatchFailure({
+          code: 'limit-exceeded',
+          message: `zone ${zone.apex}: more than ${this.limits.rrsetsPerZoneMax} RRsets`,
+        });
+      if (zone.versionCount > this.limits.versionsPerZoneMax)
+        throw new BatchFailure({
+          code: 'limit-exceeded',
+          message: `zone ${zone.apex}: more than ${this.limits.versionsPerZoneMax} versions and tombstones`,
+        });
+    }
+  }
+
+  /** Serials move (once per zone touched) and deltas are queued. Nothing here fails. */
+  #commit(touched: Map<string, Touched>): Record<string, number> {
+    const serials: Record<string, number> = {};
+    for (const t of touched.values()) {
+      const zone = this.#zones.get(t.key);
+      if (zone !== t.before && t.before !== undefined)
+        this.#deltas.push({ kind: 'zone', zone: t.before.apex.toString(), present: false });
+      if (zone === undefined) continue;
+      if (zone !== t.before) {
+        // Created in this batch: its serial is the one it was created with.
+        this.#dumpZone(zone, this.#deltas);
+      } else {
+        // RFC 1982 §3.1: serial addition modulo 2^32.
+        zone.serial = (zone.serial + 1) % SERIAL_MODULUS;
+        const soa = zone.live.rrset(zone.apex, RR_TYPE.SOA);
+        if (soa !== undefined)
+          zone.live.setRRset(zone.apex, {
+            ...soa,
+            rdatas: soa.rdatas.map((r) => (r.kind === 'SOA' ? { ...r, serial: zone.serial } : r)),
+          });
+        const apexTouch = t.owners.get(zone.apex.key);
+        if (apexTouch === undefined)
+          t.owners.set(zone.apex.key, { name: zone.apex, types: new Set([RR_TYPE.SOA]) });
+        else apexTouch.types.add(RR_TYPE.SOA);
+        for (const { name, types } of t.owners.values()) {
+          for (const type of [...types].sort((a, b) => a - b))
+            this.#deltas.push(rrsetDelta(zone, name, type));
+        }
+      }
+      serials[zone.apex.toString()] = zone.serial;
+      this.#dropEmptyOwners(zone, t);
+    }
+    return serials;
+  }
+
+  /** Owners left with no version at all (only possible after an undo) hold nothing: forget them. */
+  #dropEmptyOwners(zone: ZoneState, t: Touched): void {
+    for (const key of t.owners.keys()) {
+      const owner = zone.owners.get(key);
+      if (owner !== undefined && owner.types.size === 0 && owner.nameVersion === undefined)
+        zone.owners.delete(key);
+    }
+  }
+
+  #dumpZone(zone: ZoneState, out: ZoneDelta[]): void {
+    const apex = zone.apex.toString();
+    out.push({ kind: 'zone', zone: apex, present: true });
+    const nodes = [...zone.live.nodes()].sort((a, b) =>
+      a.name.key < b.name.key ? -1 : a.name.key > b.name.key ? 1 : 0,
+    );
+    for (const node of nodes) {
+      for (const type of node.rrsets.keys()) out.push(rrsetDelta(zone, node.name, type));
+    }
+  }
+}
+
+function rrsetDelta(zone: ZoneState, name: Name, type: number): ZoneDelta {
+  const set = zone.live.rrset(name, type);
+  return {
+    kind: 'rrset',
+    zone: zone.apex.toString(),
+    owner: (zone.live.node(name)?.name ?? name).toString(),
+    type,
+    ttl: set?.ttl ?? 0,
+    rdatas: set === undefined ? null : set.rdatas.map((r: Rdata) => encodeRdata(r)),
+  };
+}
+
+/** A `ZoneError` as one line of text, for error messages. */
+export function zoneErrorText(e: ZoneError): string {
+  switch (e.code) {
+    case 'soa-missing':
+      return 'no SOA at the apex (RFC 1035 §5.2)';
+    case 'soa-multiple':
+      return `${e.count} SOA records (exactly one allowed)`;
+    case 'ns-missing-at-apex':
+      return 'NS missing at the apex (RFC 1034 §4.2.1)';
+    case 'soa-not-at-apex':
+      return `SOA at ${e.owner}, not at the apex`;
+    case 'cname-with-other-data':
+      return `CNAME at ${e.owner} with other data (${e.types.map(rrTypeName).join(', ')}) (RFC 1034 §3.6.2, RFC 2181 §10.1)`;
+    case 'cname-multiple':
+      return `${e.count} CNAME records at ${e.owner} (RFC 2181 §10.1)`;
+    case 'ns-at-wildcard':
+      return `NS at wildcard ${e.owner} (RFC 4592 §4.2)`;
+    case 'occluded-data':
+      return `${rrTypeName(e.type)} at ${e.owner} is at or below the delegation ${e.cut} (only glue allowed)`;
+    case 'ttl-out-of-range':
+      return `TTL ${e.ttl} of ${rrTypeName(e.type)} at ${e.owner} out of range (RFC 2181 §8)`;
+    case 'ttl-mismatch':
+      return `TTLs ${e.ttls.join(', ')} differ in ${rrTypeName(e.type)} at ${e.owner} (RFC 2181 §5.2)`;
+    case 'owner-outside-zone':
+      return `${e.owner} is outside the zone`;
+    case 'class-mismatch':
+      return `${e.owner} has class ${e.rrClass}`;
+    case 'meta-type':
+      return `${rrTypeName(e.type)} at ${e.owner} is not zone data`;
+    case 'rdata-type-mismatch':
+      return `RDATA of ${rrTypeName(e.type)} at ${e.owner} does not match its type`;
+  }
+}
