@@ -63,6 +63,8 @@ interface Connection {
   paused: boolean;
   cancelIdle: CancelTimer | undefined;
   cancelGrace: CancelTimer | undefined;
+  /** Resolves on the socket's 'close'. */
+  readonly closed: Promise<void>;
 }
 
 export class TcpDnsServer {
@@ -133,10 +135,12 @@ export class TcpDnsServer {
    * the peer does not close) and resolves when all are closed.
    */
   close(): Promise<void> {
-    this.#closing ??= new Promise((resolve) => {
-      this.#server.close(() => resolve());
-      for (const connection of this.#connections) this.#end(connection);
-    });
+    if (this.#closing === undefined) {
+      const serverClosed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+      const connections = [...this.#connections];
+      for (const connection of connections) this.#end(connection);
+      this.#closing = Promise.all([serverClosed, ...connections.map((c) => c.closed)]).then(() => undefined);
+    }
     return this.#closing;
   }
 
@@ -158,6 +162,7 @@ export class TcpDnsServer {
       paused: false,
       cancelIdle: undefined,
       cancelGrace: undefined,
+      closed: new Promise((resolve) => socket.once('close', () => resolve())),
     };
     this.#connections.add(connection);
     this.#armIdle(connection);
