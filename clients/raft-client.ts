@@ -32,13 +32,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { type DnsBatch, type DnsBatchResult, validateBatchSyntax } from '../actors/dns/store/changes.js';
+import type { DnsNameView, DnsZoneSummary } from '../actors/dns/store/dns-store.js';
 import { encodeSessionCommand } from '../actors/state-machine/command-codec.js';
-import type {
-  CommandResult,
-  KvCommand,
-  KvEntryView,
-  KvQuery,
-  QueryResult,
+import {
+  type CommandResult,
+  isDnsBatchResult,
+  type KvCommand,
+  type KvEntryView,
+  type KvQuery,
+  type QueryResult,
 } from '../actors/state-machine/commands.js';
 import { type Logger, silentLogger } from '../runtime/log.js';
 import { connectNats } from '../runtime/nats/nats-connection.js';
@@ -271,6 +274,43 @@ export class RaftClient {
     const result = await this.read(query, options);
     if (result.op !== 'range') throw new ProtocolError(`a range was answered with a ${result.op}`);
     return { entries: result.entries, more: result.more };
+  }
+
+  /**
+   * Applies a DNS batch (actors/dns/store/changes.ts) exactly once. The store's verdict is
+   * the result: `{ ok: true, serials, outcomes }` when it committed, `{ ok: false, error }`
+   * when it was refused (nothing applied): a batch that fails `validateBatchSyntax` is
+   * refused here without a round trip. Transport failures throw as for any write.
+   */
+  async dnsBatch(batch: DnsBatch, options?: CallOptions): Promise<DnsBatchResult> {
+    const syntax = validateBatchSyntax(batch);
+    if (!syntax.ok) return { ok: false, error: syntax.error };
+    const result = await this.write({ op: 'dns', batch }, options);
+    if (!isDnsBatchResult(result))
+      throw new ProtocolError('a DNS batch was answered with a key-value result');
+    return result.dns;
+  }
+
+  /** Every zone of the store with its serial and RRset count, in apex order. */
+  async dnsZones(mode?: WireReadMode, options: CallOptions = {}): Promise<readonly DnsZoneSummary[]> {
+    const result = await this.read({ op: 'dns-zones' }, mode === undefined ? options : { ...options, mode });
+    if (result.op !== 'dns-zones') throw new ProtocolError(`a dns-zones was answered with a ${result.op}`);
+    return result.zones;
+  }
+
+  /** The RRsets (with versions and tombstones) at `name` in `zone`; null if there is no such zone. */
+  async dnsRrsets(
+    zone: string,
+    name: string,
+    mode?: WireReadMode,
+    options: CallOptions = {},
+  ): Promise<DnsNameView | null> {
+    const result = await this.read(
+      { op: 'dns-rrsets', zone, name },
+      mode === undefined ? options : { ...options, mode },
+    );
+    if (result.op !== 'dns-rrsets') throw new ProtocolError(`a dns-rrsets was answered with a ${result.op}`);
+    return result.view;
   }
 
   /** Any write, exactly once; see the header for retries and errors. */

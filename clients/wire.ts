@@ -12,10 +12,15 @@
  *   {"v":1,"op":"cas","k":KEY,"rev":REVISION,"val":VALUE,"sid":ID,"seq":N,"ack":M}
  *   {"v":1,"op":"get","k":KEY,"mode":MODE}
  *   {"v":1,"op":"range","pfx":PREFIX,"lim":LIMIT,"after":KEY?,"mode":MODE}
+ *   {"v":1,"op":"dns","batch":DnsBatch,"sid":ID,"seq":N,"ack":M}
+ *   {"v":1,"op":"dns-zones","mode":MODE}
+ *   {"v":1,"op":"dns-rrsets","zone":ZONE,"name":NAME,"mode":MODE}
  *   {"v":1,"op":"status"}
  *
  * MODE is `linearizable`, `lease` or `bounded:<ms>` (default `linearizable`). `rev` 0 means
- * "the key must not exist". Fields a version-1 reader does not know are ignored.
+ * "the key must not exist". Fields a version-1 reader does not know are ignored. A DNS
+ * batch (actors/dns/store/changes.ts) is checked here for shape and bounds only; its
+ * names, types and RDATA are checked by `validateBatchSyntax` before it is proposed.
  *
  * Replies (`st` says which):
  *
@@ -36,6 +41,15 @@
  * says `more` (continue with `after` = its last key).
  */
 import { z } from 'zod';
+import {
+  BATCH_CHANGES_MAX,
+  BATCH_PREREQUISITES_MAX,
+  type DnsBatch,
+  NAME_TEXT_CHARS_MAX,
+  RDATA_TEXT_CHARS_MAX,
+  RRSET_RDATAS_MAX,
+  ZONE_NS_MAX,
+} from '../actors/dns/store/changes.js';
 import type { ElectionRole } from '../actors/election/protocol.js';
 import type { CommandResult, KvCommand, KvQuery, QueryResult } from '../actors/state-machine/commands.js';
 import type { ReadMode } from '../actors/state-machine/protocol.js';
@@ -79,6 +93,15 @@ export type ClientRequest =
       readonly pfx: string;
       readonly lim: number;
       readonly after?: string;
+      readonly mode?: WireReadMode;
+    }
+  | ({ readonly v: 1; readonly op: 'dns'; readonly batch: DnsBatch } & WireSession)
+  | { readonly v: 1; readonly op: 'dns-zones'; readonly mode?: WireReadMode }
+  | {
+      readonly v: 1;
+      readonly op: 'dns-rrsets';
+      readonly zone: string;
+      readonly name: string;
       readonly mode?: WireReadMode;
     }
   | { readonly v: 1; readonly op: 'status' };
@@ -150,6 +173,72 @@ const key = z.string().min(1).max(KEY_CHARS_MAX);
 const value = z.string().max(VALUE_CHARS_MAX);
 const mode = z.custom<WireReadMode>(isWireReadMode, 'expected "linearizable", "lease" or "bounded:<ms>"');
 
+const dnsName = z.string().min(1).max(NAME_TEXT_CHARS_MAX);
+const u32 = z.number().int().min(0).max(0xffffffff);
+const ttl = z.number().int().min(0).max(0x7fffffff);
+const dnsVersion = z.object({
+  hlcMs: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  counter: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  writer: z.string().max(64),
+});
+const rdataList = z.array(z.string().max(RDATA_TEXT_CHARS_MAX)).min(1).max(RRSET_RDATAS_MAX);
+const dnsChange = z.discriminatedUnion('op', [
+  z.object({
+    op: z.literal('upsert'),
+    zone: dnsName,
+    name: dnsName,
+    type: z.string().min(1).max(16),
+    ttl,
+    rdata: rdataList,
+    version: dnsVersion,
+  }),
+  z.object({
+    op: z.literal('delete-rrset'),
+    zone: dnsName,
+    name: dnsName,
+    type: z.string().min(1).max(16),
+    version: dnsVersion,
+  }),
+  z.object({ op: z.literal('delete-name'), zone: dnsName, name: dnsName, version: dnsVersion }),
+  z.object({
+    op: z.literal('create-zone'),
+    zone: dnsName,
+    soa: z.object({
+      mname: dnsName,
+      rname: dnsName,
+      refresh: u32,
+      retry: u32,
+      expire: u32,
+      minimum: u32,
+      ttl,
+      serial: u32.optional(),
+    }),
+    ns: z.array(dnsName).min(1).max(ZONE_NS_MAX),
+    nsTtl: ttl,
+  }),
+  z.object({ op: z.literal('delete-zone'), zone: dnsName }),
+]);
+const dnsPrerequisite = z.discriminatedUnion('kind', [
+  z.object({ kind: z.enum(['name-exists', 'name-absent']), zone: dnsName, name: dnsName }),
+  z.object({
+    kind: z.enum(['rrset-exists', 'rrset-absent']),
+    zone: dnsName,
+    name: dnsName,
+    type: z.string().min(1).max(16),
+  }),
+  z.object({
+    kind: z.literal('rrset-equals'),
+    zone: dnsName,
+    name: dnsName,
+    type: z.string().min(1).max(16),
+    rdata: rdataList,
+  }),
+]);
+const dnsBatch = z.object({
+  changes: z.array(dnsChange).min(1).max(BATCH_CHANGES_MAX),
+  prerequisites: z.array(dnsPrerequisite).max(BATCH_PREREQUISITES_MAX).optional(),
+});
+
 const requestSchema = z.discriminatedUnion('op', [
   z.object({ v: z.literal(1), op: z.literal('put'), k: key, val: value, ...session }),
   z.object({ v: z.literal(1), op: z.literal('del'), k: key, ...session }),
@@ -168,6 +257,15 @@ const requestSchema = z.discriminatedUnion('op', [
     pfx: z.string().max(KEY_CHARS_MAX),
     lim: z.number().int().min(1).max(RANGE_LIMIT_MAX),
     after: key.optional(),
+    mode: mode.optional(),
+  }),
+  z.object({ v: z.literal(1), op: z.literal('dns'), batch: dnsBatch, ...session }),
+  z.object({ v: z.literal(1), op: z.literal('dns-zones'), mode: mode.optional() }),
+  z.object({
+    v: z.literal(1),
+    op: z.literal('dns-rrsets'),
+    zone: dnsName,
+    name: dnsName,
     mode: mode.optional(),
   }),
   z.object({ v: z.literal(1), op: z.literal('status') }),
@@ -240,12 +338,17 @@ export function writeRequest(command: KvCommand, sessionFields: WireSession): Cl
         val: command.value,
         ...sessionFields,
       };
+    case 'dns':
+      return { v: 1, op: 'dns', batch: command.batch, ...sessionFields };
   }
 }
 
 /** The request for a read. */
 export function readRequest(query: KvQuery, readMode: WireReadMode): ClientRequest {
   if (query.op === 'get') return { v: 1, op: 'get', k: query.key, mode: readMode };
+  if (query.op === 'dns-zones') return { v: 1, op: 'dns-zones', mode: readMode };
+  if (query.op === 'dns-rrsets')
+    return { v: 1, op: 'dns-rrsets', zone: query.zone, name: query.name, mode: readMode };
   return {
     v: 1,
     op: 'range',
@@ -265,6 +368,8 @@ export function commandOf(request: ClientRequest): KvCommand | undefined {
       return { op: 'delete', key: request.k };
     case 'cas':
       return { op: 'cas', key: request.k, expectedRevision: request.rev, value: request.val };
+    case 'dns':
+      return { op: 'dns', batch: request.batch };
     default:
       return undefined;
   }
@@ -282,6 +387,10 @@ export function queryOf(request: ClientRequest): KvQuery | undefined {
         limit: request.lim,
         ...(request.after === undefined ? {} : { startAfter: request.after }),
       };
+    case 'dns-zones':
+      return { op: 'dns-zones' };
+    case 'dns-rrsets':
+      return { op: 'dns-rrsets', zone: request.zone, name: request.name };
     default:
       return undefined;
   }

@@ -281,7 +281,13 @@ export class ClientIntake {
       }
     }
     const query = queryOf(request);
-    if (query !== undefined && (request.op === 'get' || request.op === 'range')) {
+    if (
+      query !== undefined &&
+      (request.op === 'get' ||
+        request.op === 'range' ||
+        request.op === 'dns-zones' ||
+        request.op === 'dns-rrsets')
+    ) {
       try {
         const result = await this.options.external.request<Read>(
           STATE_MACHINE,

@@ -13,12 +13,20 @@
  *   put:    string value       0 ..= 65536 bytes
  *   cas:    varint expectedRevision, string value
  *
+ * except op 4 (dns), which has no key: after clientId comes
+ *   string  batch              1 ..= 262144 bytes: the JSON of `canonicalBatch(batch)`
+ *                              (actors/dns/store/changes.ts), which must pass
+ *                              `validateBatchSyntax`; any other spelling is rejected, so
+ *                              the encoding stays unique.
+ *
  * Nothing may follow. Every valid command has exactly one encoding, so
  * `encode(decode(bytes))` equals `bytes` whenever decoding succeeds.
  *
  * A new version gets a new version byte and a decoder branch; old entries stay in logs and
  * snapshots, so version 1 must stay decodable for as long as they can exist.
  */
+
+import { canonicalBatch, type DnsBatch, validateBatchSyntax } from '../dns/store/changes.js';
 import {
   ByteReader,
   ByteReadFailure,
@@ -33,10 +41,13 @@ export const COMMAND_CODEC_VERSION = 1;
 export const MAX_CLIENT_ID_BYTES = 128;
 export const MAX_KEY_BYTES = 1024;
 export const MAX_VALUE_BYTES = 64 * 1024;
+/** The JSON of one DNS batch at most (a client request is at most 256 KiB too). */
+export const MAX_DNS_BATCH_BYTES = 256 * 1024;
 
 const OP_PUT = 1;
 const OP_DELETE = 2;
 const OP_CAS = 3;
+const OP_DNS = 4;
 
 export type Result<T, E> =
   | { readonly ok: true; readonly value: T }
@@ -50,7 +61,8 @@ export type CommandField =
   | 'op'
   | 'key'
   | 'value'
-  | 'expectedRevision';
+  | 'expectedRevision'
+  | 'batch';
 
 /** A command that breaks a rule of its fields (type, range, byte bound). */
 export interface CommandValidationError {
@@ -104,8 +116,24 @@ function encodeStringField(
 interface PreparedCommand {
   readonly command: SessionCommand;
   readonly clientId: Uint8Array;
+  /** The key, or for a DNS batch its canonical JSON. */
   readonly key: Uint8Array;
   readonly value: Uint8Array | null;
+}
+
+/** A DNS batch's canonical JSON bytes, or why the batch is refused. */
+function encodeDnsBatch(
+  input: unknown,
+): Result<{ batch: DnsBatch; bytes: Uint8Array }, CommandValidationError> {
+  const checked = validateBatchSyntax(input);
+  if (!checked.ok) return invalid('batch', `${checked.error.code}: ${checked.error.message}`);
+  const batch = canonicalBatch(input as DnsBatch);
+  const text = JSON.stringify(batch);
+  if (!isWellFormedString(text)) return invalid('batch', 'contains a lone surrogate (not valid Unicode)');
+  const bytes = utf8Encode(text);
+  if (bytes.length > MAX_DNS_BATCH_BYTES)
+    return invalid('batch', `${bytes.length} bytes of JSON exceeds the maximum ${MAX_DNS_BATCH_BYTES}`);
+  return { ok: true, value: { batch, bytes } };
 }
 
 function prepare(input: unknown): Result<PreparedCommand, CommandValidationError> {
@@ -122,8 +150,21 @@ function prepare(input: unknown): Result<PreparedCommand, CommandValidationError
   if (typeof raw !== 'object' || raw === null) return invalid('command', 'must be an object');
   const body = raw as Record<string, unknown>;
   const op = body.op;
+  if (op === 'dns') {
+    const dns = encodeDnsBatch(body.batch);
+    if (!dns.ok) return dns;
+    return {
+      ok: true,
+      value: {
+        command: { clientId: clientId.value.text, seq, ackedSeq, command: { op, batch: dns.value.batch } },
+        clientId: clientId.value.bytes,
+        key: dns.value.bytes,
+        value: null,
+      },
+    };
+  }
   if (op !== 'put' && op !== 'delete' && op !== 'cas')
-    return invalid('op', "must be 'put', 'delete' or 'cas'");
+    return invalid('op', "must be 'put', 'delete', 'cas' or 'dns'");
   const key = encodeStringField(body.key, 'key', 1, MAX_KEY_BYTES);
   if (!key.ok) return key;
   let command: KvCommand;
@@ -159,7 +200,8 @@ function prepare(input: unknown): Result<PreparedCommand, CommandValidationError
  * off the wire as JSON). On success returns a fresh copy holding only the known fields.
  * Rules: clientId 1..=128 UTF-8 bytes; seq an integer >= 1; ackedSeq an integer in
  * 0..=seq-1; key 1..=1024 bytes; value 0..=65536 bytes; expectedRevision an integer >= 0;
- * strings must be valid Unicode (no lone surrogates), since UTF-8 cannot carry them.
+ * strings must be valid Unicode (no lone surrogates), since UTF-8 cannot carry them; a
+ * DNS batch must pass `validateBatchSyntax` (the error says which change and why).
  */
 export function validateSessionCommand(input: unknown): Result<SessionCommand, CommandValidationError> {
   const prepared = prepare(input);
@@ -176,7 +218,9 @@ export function encodeSessionCommand(input: SessionCommand): Result<Uint8Array, 
     2 + 16 + blobSize(clientId) + blobSize(key) + (value ? blobSize(value) + 8 : 0),
   );
   writer.u8(COMMAND_CODEC_VERSION);
-  writer.u8(body.op === 'put' ? OP_PUT : body.op === 'delete' ? OP_DELETE : OP_CAS);
+  writer.u8(
+    body.op === 'put' ? OP_PUT : body.op === 'delete' ? OP_DELETE : body.op === 'cas' ? OP_CAS : OP_DNS,
+  );
   writer.varint(command.seq);
   writer.varint(command.seq - command.ackedSeq);
   writer.blob(clientId);
@@ -208,7 +252,7 @@ export function decodeSessionCommand(bytes: Uint8Array): Result<SessionCommand, 
       return decodeError('unsupported-version', 0, `unsupported command version ${version}`);
     }
     const op = reader.u8('op');
-    if (op !== OP_PUT && op !== OP_DELETE && op !== OP_CAS) {
+    if (op !== OP_PUT && op !== OP_DELETE && op !== OP_CAS && op !== OP_DNS) {
       return decodeError('unknown-op', 1, `unknown op ${op}`, 'op');
     }
     const seqAt = reader.position;
@@ -223,6 +267,27 @@ export function decodeSessionCommand(bytes: Uint8Array): Result<SessionCommand, 
     const clientId = reader.string(MAX_CLIENT_ID_BYTES, 'clientId');
     if (clientId.length === 0)
       return decodeError('invalid-field', clientIdAt, 'clientId is empty', 'clientId');
+    if (op === OP_DNS) {
+      const batchAt = reader.position;
+      const text = reader.string(MAX_DNS_BATCH_BYTES, 'batch');
+      if (reader.remaining !== 0) {
+        return decodeError('trailing-bytes', reader.position, `${reader.remaining} bytes after the command`);
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        return decodeError('invalid-field', batchAt, 'batch is not JSON', 'batch');
+      }
+      const dns = encodeDnsBatch(json);
+      if (!dns.ok) return decodeError('invalid-field', batchAt, dns.error.message, 'batch');
+      if (JSON.stringify(dns.value.batch) !== text)
+        return decodeError('invalid-field', batchAt, 'batch is not in canonical form', 'batch');
+      return {
+        ok: true,
+        value: { clientId, seq, ackedSeq: seq - delta, command: { op: 'dns', batch: dns.value.batch } },
+      };
+    }
     const keyAt = reader.position;
     const key = reader.string(MAX_KEY_BYTES, 'key');
     if (key.length === 0) return decodeError('invalid-field', keyAt, 'key is empty', 'key');
@@ -257,6 +322,7 @@ const FIELDS: ReadonlySet<string> = new Set<CommandField>([
   'key',
   'value',
   'expectedRevision',
+  'batch',
 ]);
 
 function asField(what: string): CommandField | undefined {

@@ -1,13 +1,17 @@
 /**
- * What clients ask of a group's replicated store. The DNS issue adds record commands on
- * the same mechanism (sessions, one command per entry).
+ * What clients ask of a group's replicated store: key-value commands, and DNS record
+ * batches (actors/dns/store/changes.ts) on the same mechanism (sessions, one command per
+ * entry).
  */
+import type { DnsBatch, DnsBatchResult } from '../dns/store/changes.js';
+import type { DnsNameView, DnsZoneSummary } from '../dns/store/dns-store.js';
 
 /** A write. `cas` succeeds only if the key's revision equals `expectedRevision` (0: the key must not exist). */
 export type KvCommand =
   | { readonly op: 'put'; readonly key: string; readonly value: string }
   | { readonly op: 'delete'; readonly key: string }
-  | { readonly op: 'cas'; readonly key: string; readonly expectedRevision: number; readonly value: string };
+  | { readonly op: 'cas'; readonly key: string; readonly expectedRevision: number; readonly value: string }
+  | { readonly op: 'dns'; readonly batch: DnsBatch };
 
 /**
  * A read. `range` returns keys starting with `prefix`, in key order, at most `limit`
@@ -16,7 +20,9 @@ export type KvCommand =
  */
 export type KvQuery =
   | { readonly op: 'get'; readonly key: string }
-  | { readonly op: 'range'; readonly prefix: string; readonly limit: number; readonly startAfter?: string };
+  | { readonly op: 'range'; readonly prefix: string; readonly limit: number; readonly startAfter?: string }
+  | { readonly op: 'dns-zones' }
+  | { readonly op: 'dns-rrsets'; readonly zone: string; readonly name: string };
 
 /**
  * A write as it travels through the log: the client's session id and sequence number make
@@ -39,11 +45,29 @@ export interface KvEntryView {
 
 export type CommandResult =
   | { readonly ok: true; readonly revision: number; readonly previous: KvEntryView | null }
-  | { readonly ok: false; readonly error: 'cas-mismatch'; readonly current: KvEntryView | null };
+  | { readonly ok: false; readonly error: 'cas-mismatch'; readonly current: KvEntryView | null }
+  /**
+   * A DNS batch (the `dns-batch` result) executed at log index `revision`: `dns` says
+   * whether it committed (`dns.ok`) or was refused with nothing applied. The command
+   * itself always executes (`ok: true`, `previous` null), so code that reads any write's
+   * result as `ok ? revision : error` needs no DNS case. It has no `op` field: `op` marks a
+   * `QueryResult`.
+   */
+  | { readonly ok: true; readonly revision: number; readonly previous: null; readonly dns: DnsBatchResult };
+
+export type DnsCommandResult = Extract<CommandResult, { readonly dns: DnsBatchResult }>;
+
+/** True for the result of a DNS batch. */
+export function isDnsBatchResult(result: CommandResult): result is DnsCommandResult {
+  return 'dns' in result;
+}
 
 export type QueryResult =
   | { readonly op: 'get'; readonly entry: KvEntryView | null }
-  | { readonly op: 'range'; readonly entries: readonly KvEntryView[]; readonly more: boolean };
+  | { readonly op: 'range'; readonly entries: readonly KvEntryView[]; readonly more: boolean }
+  | { readonly op: 'dns-zones'; readonly zones: readonly DnsZoneSummary[] }
+  /** `view` null: no such zone, or the name is not in it. */
+  | { readonly op: 'dns-rrsets'; readonly view: DnsNameView | null };
 
 /** Why a session command was not applied. */
 export type SessionRejection =

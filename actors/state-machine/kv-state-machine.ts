@@ -42,8 +42,14 @@
  * - cas: if the key's revision equals `expectedRevision` (0: the key must be absent), acts
  *   as put; otherwise returns `{ ok: false, error: 'cas-mismatch', current }`. A mismatch
  *   is the command's result: it consumes the seq and is cached like any other.
+ * - dns: applies the batch to the DNS record store (actors/dns/store/dns-store.ts),
+ *   atomically; the result carries the store's verdict (`dns`), cached like any other.
+ *   The deltas for the serving side queue up until `takeDnsDeltas()`.
  */
 import { createHash } from 'node:crypto';
+import type { DnsNameView, DnsZoneSummary } from '../dns/store/dns-store.js';
+import { DnsStore } from '../dns/store/dns-store.js';
+import type { ZoneDelta } from '../dns/store/zone-delta.js';
 import type { EntryKind, LogEntry } from '../raft/types.js';
 import { type CommandDecodeError, decodeSessionCommand, type Result } from './command-codec.js';
 import type { CommandResult, KvCommand, KvQuery, QueryResult, SessionRejection } from './commands.js';
@@ -158,6 +164,7 @@ function isEntryNumber(n: number, min: number): boolean {
 export class KvStateMachine {
   readonly options: KvStateMachineOptions;
   private data = new SortedKv();
+  private dns = new DnsStore();
   private sessions = new SessionTable();
   private appliedIndexValue = 0;
   private appliedTermValue = 0;
@@ -284,7 +291,28 @@ export class KvStateMachine {
           previous: this.data.set(command.key, command.value, index),
         });
       }
+      case 'dns':
+        return Object.freeze({
+          ok: true,
+          revision: index,
+          previous: null,
+          dns: this.dns.applyBatch(command.batch),
+        });
     }
+  }
+
+  /** The DNS deltas of the entries applied since the last call (drains them). */
+  takeDnsDeltas(): ZoneDelta[] {
+    return this.dns.takeDeltas();
+  }
+
+  /** The whole DNS store as deltas, for a copy that starts from nothing. */
+  dumpDnsDeltas(): ZoneDelta[] {
+    return this.dns.dumpDeltas();
+  }
+
+  get dnsZoneCount(): number {
+    return this.dns.zoneCount;
   }
 
   /**
@@ -296,6 +324,14 @@ export class KvStateMachine {
   query(q: KvQuery): QueryResult {
     if (q.op === 'get') {
       return { op: 'get', entry: this.data.get(q.key) };
+    }
+    if (q.op === 'dns-zones') {
+      const zones: DnsZoneSummary[] = this.dns.zones();
+      return { op: 'dns-zones', zones };
+    }
+    if (q.op === 'dns-rrsets') {
+      const view: DnsNameView | null = this.dns.rrsets(q.zone, q.name);
+      return { op: 'dns-rrsets', view };
     }
     const limit = Number.isSafeInteger(q.limit)
       ? Math.min(Math.max(q.limit, 0), this.options.rangeLimitMax)
@@ -342,6 +378,7 @@ export class KvStateMachine {
       logTimeMs: this.logTimeMsValue,
       entries: this.data.all(),
       sessions,
+      dnsZones: this.dns.exportZones(),
     });
   }
 
@@ -364,6 +401,10 @@ export class KvStateMachine {
     const decoded = decodeSnapshot(bytes);
     if (!decoded.ok) return decoded;
     const state = decoded.value;
+    const dns = DnsStore.fromZones(state.dnsZones ?? []);
+    if (!dns.ok)
+      return { ok: false, error: { code: 'invalid-value', offset: 0, message: `dns store: ${dns.message}` } };
+    machine.dns = dns.store;
     machine.appliedIndexValue = state.appliedIndex;
     machine.appliedTermValue = state.appliedTerm;
     machine.logTimeMsValue = state.logTimeMs;
@@ -383,6 +424,7 @@ export class KvStateMachine {
 }
 
 function freezeResult(result: CommandResult): CommandResult {
+  if ('dns' in result) return Object.freeze({ ...result });
   if (result.ok) {
     return Object.freeze({ ...result, previous: result.previous && Object.freeze({ ...result.previous }) });
   }

@@ -2,15 +2,16 @@
  * The bytes of a state machine snapshot: everything `apply` depends on, so that a replica
  * restored from it behaves exactly like one that applied the log.
  *
- * Format, version 1 (varints are canonical unsigned LEB128, strings a varint byte length
+ * Format, version 2 (varints are canonical unsigned LEB128, strings a varint byte length
  * then UTF-8; see binary.ts):
  *
  *   4 bytes  magic                "RNSM"
- *   u8       version              1
+ *   u8       version              2 (1 is still read: it has no DNS part)
  *   varint   appliedIndex, appliedTerm, logTimeMs
  *   varint   keyCount, then per key in strictly ascending key order:
  *              string key (1..=1024 bytes), string value (0..=65536 bytes),
  *              varint revision (1..=appliedIndex)
+ *   (version 2) the DNS record store (actors/dns/store/store-codec.ts)
  *   varint   sessionCount, then per session, least recently used first:
  *              string clientId (1..=128 bytes, unique), varint lastUsedMs (non-decreasing,
  *              <= logTimeMs), varint ackedSeq, varint resultCount, then per cached result
@@ -18,6 +19,8 @@
  *                varint seq, u8 tag, then
  *                  tag 0 (ok):           varint revision (1..=appliedIndex), view?
  *                  tag 1 (cas-mismatch): view?
+ *                  tag 2 (dns batch):    varint revision, string JSON of the DnsBatchResult
+ *                                        (as JSON.stringify gives it: re-encoding is exact)
  *                view? = u8 0 (null) | u8 1, string key, string value, varint revision
  *   u32 LE   CRC-32 of every byte before it
  *
@@ -26,17 +29,24 @@
  * input. The session order is part of the state: it decides which session LRU evicts.
  */
 import { crc32 } from 'node:zlib';
+import type { DnsBatchResult } from '../dns/store/changes.js';
+import type { StoredZone } from '../dns/store/dns-store.js';
+import { readStoredZones, writeStoredZones } from '../dns/store/store-codec.js';
 import { ByteReader, ByteReadFailure, ByteWriter } from './binary.js';
 import { MAX_CLIENT_ID_BYTES, MAX_KEY_BYTES, MAX_VALUE_BYTES, type Result } from './command-codec.js';
 import type { CommandResult, KvEntryView } from './commands.js';
 
 export const SNAPSHOT_MAGIC = 'RNSM';
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
+/** Older versions this code still restores. */
+const SNAPSHOT_VERSIONS_READ: ReadonlySet<number> = new Set([1, 2]);
+const DNS_RESULT_JSON_BYTES_MAX = 1024 * 1024;
 
 const MAGIC_BYTES = new TextEncoder().encode(SNAPSHOT_MAGIC);
 const CRC_BYTES = 4;
 const TAG_OK = 0;
 const TAG_CAS_MISMATCH = 1;
+const TAG_DNS_BATCH = 2;
 
 export interface SessionSnapshot {
   readonly clientId: string;
@@ -54,6 +64,8 @@ export interface SnapshotState {
   readonly entries: readonly KvEntryView[];
   /** Least recently used first. */
   readonly sessions: readonly SessionSnapshot[];
+  /** The DNS record store, in canonical order (`DnsStore.exportZones`). */
+  readonly dnsZones?: readonly StoredZone[];
 }
 
 export type SnapshotErrorCode =
@@ -98,6 +110,7 @@ export function encodeSnapshot(state: SnapshotState): Uint8Array {
     writer.string(entry.value);
     writer.varint(entry.revision);
   }
+  writeStoredZones(writer, state.dnsZones ?? []);
   writer.varint(state.sessions.length);
   for (const session of state.sessions) {
     writer.string(session.clientId);
@@ -106,7 +119,11 @@ export function encodeSnapshot(state: SnapshotState): Uint8Array {
     writer.varint(session.results.length);
     for (const [seq, result] of session.results) {
       writer.varint(seq);
-      if (result.ok) {
+      if ('dns' in result) {
+        writer.u8(TAG_DNS_BATCH);
+        writer.varint(result.revision);
+        writer.string(JSON.stringify(result.dns));
+      } else if (result.ok) {
         writer.u8(TAG_OK);
         writer.varint(result.revision);
         writeView(writer, result.previous);
@@ -133,7 +150,7 @@ export function decodeSnapshot(bytes: Uint8Array): Result<SnapshotState, Snapsho
       return failure('bad-magic', i, `not a snapshot: magic is not ${SNAPSHOT_MAGIC}`);
   }
   const version = bytes[MAGIC_BYTES.length];
-  if (version !== SNAPSHOT_VERSION) {
+  if (version === undefined || !SNAPSHOT_VERSIONS_READ.has(version)) {
     return failure('unsupported-version', MAGIC_BYTES.length, `unsupported snapshot version ${version}`);
   }
   const bodyLength = bytes.length - CRC_BYTES;
@@ -150,7 +167,7 @@ export function decodeSnapshot(bytes: Uint8Array): Result<SnapshotState, Snapsho
   const reader = new ByteReader(body);
   try {
     reader.raw(MAGIC_BYTES.length + 1, 'header');
-    const state = readState(reader);
+    const state = readState(reader, version);
     if (reader.remaining !== 0) {
       return failure(
         'trailing-bytes',
@@ -166,7 +183,7 @@ export function decodeSnapshot(bytes: Uint8Array): Result<SnapshotState, Snapsho
   }
 }
 
-function readState(reader: ByteReader): SnapshotState {
+function readState(reader: ByteReader, version: number): SnapshotState {
   const appliedIndex = reader.varint('appliedIndex');
   const appliedTerm = reader.varint('appliedTerm');
   if ((appliedIndex === 0) !== (appliedTerm === 0)) {
@@ -210,6 +227,7 @@ function readState(reader: ByteReader): SnapshotState {
     entries.push({ key, value, revision: revisionAt('revision') });
   }
 
+  const dnsZones = version >= 2 ? readStoredZones(reader) : [];
   const sessionCount = readCount(reader, 'sessionCount');
   if (sessionCount > 0 && appliedIndex === 0)
     reader.fail('invalid-value', 'sessionCount', 'sessions before any entry');
@@ -247,6 +265,9 @@ function readState(reader: ByteReader): SnapshotState {
         result = { ok: true, revision, previous: readView('result previous') };
       } else if (tag === TAG_CAS_MISMATCH) {
         result = { ok: false, error: 'cas-mismatch', current: readView('result current') };
+      } else if (tag === TAG_DNS_BATCH && version >= 2) {
+        const revision = revisionAt('result revision');
+        result = { ok: true, revision, previous: null, dns: readDnsResult(reader) };
       } else {
         return reader.fail('invalid-value', 'result tag', `unknown result tag ${tag}`, tagAt);
       }
@@ -254,7 +275,41 @@ function readState(reader: ByteReader): SnapshotState {
     }
     sessions.push({ clientId, lastUsedMs, ackedSeq, results });
   }
-  return { appliedIndex, appliedTerm, logTimeMs, entries, sessions };
+  return { appliedIndex, appliedTerm, logTimeMs, entries, sessions, dnsZones };
+}
+
+/** A cached DNS batch result: JSON of the right shape, spelled as JSON.stringify spells it. */
+function readDnsResult(reader: ByteReader): DnsBatchResult {
+  const at = reader.position;
+  const text = reader.string(DNS_RESULT_JSON_BYTES_MAX, 'dns result');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return reader.fail('invalid-value', 'dns result', 'not JSON', at);
+  }
+  if (!isDnsBatchResultShape(json) || JSON.stringify(json) !== text)
+    return reader.fail('invalid-value', 'dns result', 'not a DNS batch result in canonical form', at);
+  return json;
+}
+
+function isDnsBatchResultShape(v: unknown): v is DnsBatchResult {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  if (r.ok === true) {
+    const serials = r.serials;
+    return (
+      typeof serials === 'object' &&
+      serials !== null &&
+      !Array.isArray(serials) &&
+      Object.values(serials).every((n) => Number.isInteger(n)) &&
+      Array.isArray(r.outcomes) &&
+      r.outcomes.every((o) => o === 'applied' || o === 'superseded')
+    );
+  }
+  if (r.ok !== false || typeof r.error !== 'object' || r.error === null) return false;
+  const e = r.error as Record<string, unknown>;
+  return typeof e.code === 'string' && typeof e.message === 'string';
 }
 
 function readKey(reader: ByteReader, what: string): string {

@@ -72,7 +72,7 @@ export function kvModel(): Model<KvState, KvInput, KvOutput> {
 
 /** The key a get/put/delete/cas touches; `undefined` for a range. */
 export function kvKeyOf(input: KvInput): string | undefined {
-  if (input.kind === 'write') return input.command.key;
+  if (input.kind === 'write') return input.command.op === 'dns' ? undefined : input.command.key;
   return input.query.op === 'get' ? input.query.key : undefined;
 }
 
@@ -101,14 +101,15 @@ function kvStep(state: KvState, input: KvInput, output: KvOutput | undefined): S
   if (input.kind === 'read') {
     if (output === undefined) return { ok: true, state };
     if (!('op' in output)) throw new TypeError(`read ${input.query.op} has a command result as output`);
-    return input.query.op === 'get'
-      ? stepGet(state, input.query.key, output)
-      : stepRange(state, input.query, output);
+    if (input.query.op === 'get') return stepGet(state, input.query.key, output);
+    if (input.query.op === 'range') return stepRange(state, input.query, output);
+    throw new TypeError(`read ${input.query.op} is not modelled (DNS)`);
   }
   if (output !== undefined && 'op' in output) {
     throw new TypeError(`write ${input.command.op} has a query result as output`);
   }
   const command = input.command;
+  if (command.op === 'dns') throw new TypeError('DNS batches are not modelled');
   const key = command.key;
   const current = state.get(key) ?? ABSENT;
   switch (command.op) {
@@ -269,17 +270,22 @@ export function describeKv(input: KvInput, output: KvOutput | undefined): string
         ? `put(${JSON.stringify(c.key)}, ${JSON.stringify(c.value)})`
         : c.op === 'delete'
           ? `delete(${JSON.stringify(c.key)})`
-          : `cas(${JSON.stringify(c.key)}, expect @${c.expectedRevision}, ${JSON.stringify(c.value)})`;
+          : c.op === 'dns'
+            ? 'dns(...)'
+            : `cas(${JSON.stringify(c.key)}, expect @${c.expectedRevision}, ${JSON.stringify(c.value)})`;
   } else {
     const q = input.query;
     call =
       q.op === 'get'
         ? `get(${JSON.stringify(q.key)})`
-        : `range(${JSON.stringify(q.prefix)}, limit ${q.limit})`;
+        : q.op === 'range'
+          ? `range(${JSON.stringify(q.prefix)}, limit ${q.limit})`
+          : q.op;
   }
   if (output === undefined) return `${call} → ?`;
   if ('op' in output) {
     if (output.op === 'get') return `${call} → ${showEntry(output.entry)}`;
+    if (output.op !== 'range') return `${call} → ${output.op}`;
     const items = output.entries.map((e) => `${JSON.stringify(e.key)}=${showEntry(e)}`).join(', ');
     return `${call} → [${items}]${output.more ? ' +more' : ''}`;
   }
@@ -318,6 +324,7 @@ export class KvSpecStore {
     if (!(Number.isInteger(index) && index > this.index)) {
       throw new RangeError(`log index ${index} must exceed ${this.index}`);
     }
+    if (command.op === 'dns') throw new TypeError('DNS batches are not modelled');
     this.index = index;
     const current = this.entries.get(command.key) ?? null;
     if (command.op === 'cas' && (current?.revision ?? 0) !== command.expectedRevision) {
@@ -330,6 +337,7 @@ export class KvSpecStore {
 
   query(query: KvQuery): QueryResult {
     if (query.op === 'get') return { op: 'get', entry: this.entries.get(query.key) ?? null };
+    if (query.op !== 'range') throw new TypeError(`${query.op} is not modelled`);
     const matching = [...this.entries.values()]
       .filter((e) => e.key.startsWith(query.prefix))
       .sort((a, b) => compareKeys(a.key, b.key));

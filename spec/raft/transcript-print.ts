@@ -137,6 +137,8 @@ export function printCommand(c: KvCommand): string {
       return `delete ${c.key}`;
     case 'cas':
       return `cas ${c.key}@${c.expectedRevision}=${c.value}`;
+    case 'dns':
+      return `dns changes=${c.batch.changes.length}`;
   }
 }
 
@@ -157,7 +159,8 @@ export function printRead(key: string, r: ReadResult): string {
   switch (r.status) {
     case 'ok': {
       const q = r.result;
-      if (q.op !== 'get') return `ok applied=${r.index} range(${q.entries.length})`;
+      if (q.op === 'range') return `ok applied=${r.index} range(${q.entries.length})`;
+      if (q.op !== 'get') return `ok applied=${r.index} ${q.op}`;
       const value = q.entry === null ? `${key} absent` : `${key}=${q.entry.value} (rev ${q.entry.revision})`;
       return `ok applied=${r.index} ${value}`;
     }

@@ -527,3 +527,68 @@ export function validateBatchSyntax(input: unknown): BatchSyntaxResult {
     };
   }
 }
+
+/**
+ * A copy of a batch that passed `validateBatchSyntax`, holding only the known fields, in
+ * a fixed order: its JSON is the batch's one encoding in the log (command-codec.ts).
+ */
+export function canonicalBatch(batch: DnsBatch): DnsBatch {
+  const v = (version: RecordVersion): RecordVersion => ({
+    hlcMs: version.hlcMs,
+    counter: version.counter,
+    writer: version.writer,
+  });
+  const changes = batch.changes.map((c): DnsChange => {
+    switch (c.op) {
+      case 'upsert':
+        return {
+          op: c.op,
+          zone: c.zone,
+          name: c.name,
+          type: c.type,
+          ttl: c.ttl,
+          rdata: [...c.rdata],
+          version: v(c.version),
+        };
+      case 'delete-rrset':
+        return { op: c.op, zone: c.zone, name: c.name, type: c.type, version: v(c.version) };
+      case 'delete-name':
+        return { op: c.op, zone: c.zone, name: c.name, version: v(c.version) };
+      case 'create-zone': {
+        const s = c.soa;
+        return {
+          op: c.op,
+          zone: c.zone,
+          soa: {
+            mname: s.mname,
+            rname: s.rname,
+            refresh: s.refresh,
+            retry: s.retry,
+            expire: s.expire,
+            minimum: s.minimum,
+            ttl: s.ttl,
+            ...(s.serial === undefined ? {} : { serial: s.serial }),
+          },
+          ns: [...c.ns],
+          nsTtl: c.nsTtl,
+        };
+      }
+      default:
+        return { op: c.op, zone: c.zone };
+    }
+  });
+  if (batch.prerequisites === undefined) return { changes };
+  const prerequisites = batch.prerequisites.map((p): DnsPrerequisite => {
+    switch (p.kind) {
+      case 'name-exists':
+      case 'name-absent':
+        return { kind: p.kind, zone: p.zone, name: p.name };
+      case 'rrset-exists':
+      case 'rrset-absent':
+        return { kind: p.kind, zone: p.zone, name: p.name, type: p.type };
+      default:
+        return { kind: p.kind, zone: p.zone, name: p.name, type: p.type, rdata: [...p.rdata] };
+    }
+  });
+  return { changes, prerequisites };
+}

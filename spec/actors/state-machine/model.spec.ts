@@ -31,6 +31,7 @@ class ReferenceModel {
     const decoded = decodeSessionCommand(entry.data);
     if (!decoded.ok) return { kind: 'rejected', index, reason: 'malformed', error: decoded.error };
     const { clientId, seq, ackedSeq, command } = decoded.value;
+    if (command.op === 'dns') throw new Error('the model does not cover DNS batches');
     let session = this.sessions.get(clientId);
     if (!session) {
       if (seq !== 1) return { kind: 'rejected', index, reason: 'session-expired', clientId, seq };

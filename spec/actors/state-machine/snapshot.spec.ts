@@ -215,9 +215,9 @@ describe('state-machine snapshots', () => {
       expect(restoreError(new Uint8Array(0)).code).to.equal('truncated');
       expect(restoreError(bytes.subarray(0, 8)).code).to.equal('truncated');
       expect(restoreError(Uint8Array.of(0x58, ...bytes.subarray(1))).code).to.equal('bad-magic');
-      const v2 = bytes.slice();
-      v2[4] = 2;
-      expect(restoreError(withFixedCrc(v2)).code).to.equal('unsupported-version');
+      const unknownVersion = bytes.slice();
+      unknownVersion[4] = 99;
+      expect(restoreError(withFixedCrc(unknownVersion)).code).to.equal('unsupported-version');
       const flipped = bytes.slice();
       flipped[10] = (flipped[10] ?? 0) ^ 0x01;
       expect(restoreError(flipped).code).to.equal('checksum-mismatch');
