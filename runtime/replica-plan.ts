@@ -1,8 +1,12 @@
+import { DEFAULT_DNS_ACTOR, type DnsActorOptions } from '../actors/dns/dns-actor.js';
+import type { DnsListenerConfig } from '../actors/dns/protocol.js';
 import type { IdentityOptions } from '../actors/identity/identity-actor.js';
+import { DNS } from '../actors/raft/actor-names.js';
 import { raftConfig } from '../actors/raft/raft-config.js';
 import { DEFAULT_STATE_MACHINE_ACTOR, raftReplicaActors } from '../actors/raft/replica-actors.js';
+import type { ReadMode as StateMachineReadMode } from '../actors/state-machine/protocol.js';
 import type { ActorSpec } from './actor.js';
-import type { ReplicaConfig } from './config.js';
+import { parseDnsListener, type ReadMode, type ReplicaConfig } from './config.js';
 
 /**
  * A write or read waits at most this long inside the state machine before it is answered
@@ -36,8 +40,17 @@ export function replicaActorSpecs(config: ReplicaConfig): ActorSpec[] {
   const raftActors = raftReplicaActors({
     raft,
     clockDriftBoundMs: CLOCK_DRIFT_BOUND_TICKS * config.raft.tickMs,
-    stateMachine: { ...DEFAULT_STATE_MACHINE_ACTOR, waitTimeoutMs: STATE_MACHINE_WAIT_TIMEOUT_MS },
+    stateMachine: {
+      ...DEFAULT_STATE_MACHINE_ACTOR,
+      waitTimeoutMs: STATE_MACHINE_WAIT_TIMEOUT_MS,
+      zoneSink: DNS,
+    },
   });
+  const dns: DnsActorOptions = {
+    ...DEFAULT_DNS_ACTOR,
+    identity: config.instanceId,
+    listeners: dnsListeners(config),
+  };
   return [
     {
       name: 'identity',
@@ -47,5 +60,28 @@ export function replicaActorSpecs(config: ReplicaConfig): ActorSpec[] {
       mailbox: { capacityPerSender: 64, policy: 'reject' },
     },
     ...raftActors,
+    {
+      name: DNS,
+      module: new URL('../actors/dns/dns-actor.js', import.meta.url).href,
+      exportName: 'createDnsActor',
+      options: dns,
+      // Zone syncs from the state machine must not be lost silently: a rejected one is resent as a dump.
+      mailbox: { capacityPerSender: 4_096, policy: 'reject' },
+    },
   ];
+}
+
+/** The configured listeners, each with its own read mode or the replica's. */
+export function dnsListeners(config: ReplicaConfig): DnsListenerConfig[] {
+  return config.dns.listen.map((text) => {
+    const listener = parseDnsListener(text);
+    if (listener === undefined) throw new RangeError(`invalid DNS listener ${text}`); // config validated it
+    return { host: listener.host, port: listener.port, mode: readMode(listener.mode ?? config.readMode) };
+  });
+}
+
+/** A configured read mode (`bounded:<ms>`) as the state machine's. */
+export function readMode(mode: ReadMode): StateMachineReadMode {
+  if (mode === 'linearizable' || mode === 'lease') return { kind: mode };
+  return { kind: 'bounded', maxStaleMs: Number(mode.slice('bounded:'.length)) };
 }

@@ -1,5 +1,6 @@
 import type { Actor, ActorContext, ActorFactory, MessageMeta, Replier } from '../../runtime/actor.js';
 import type { MessageOf } from '../../runtime/message.js';
+import type { ZoneSync } from '../dns/protocol.js';
 import type { LogMessage } from '../log/protocol.js';
 import { LOG, STORAGE } from '../raft/actor-names.js';
 import type { LogEntry, SnapshotMeta } from '../raft/types.js';
@@ -26,6 +27,11 @@ export interface StateMachineActorOptions {
   /** Outstanding writes and reads, each. */
   readonly maxWaiting: number;
   readonly tickMs: number;
+  /**
+   * The actor that keeps a copy of the zones (the DNS actor), sent a `zone-sync` after
+   * every batch of applied entries; none in the simulator.
+   */
+  readonly zoneSink?: string;
 }
 
 const LOG_TIMEOUT_MS = 5_000;
@@ -53,6 +59,8 @@ class StateMachineActor implements Actor<StateMachineMessage> {
   private nextReadId = 1;
   private snapshotsInstalled = 0;
   private recoveredFromSnapshot = 0;
+  /** The index the zone sink's copy is at, as far as we know; null: send it a full dump next. */
+  private zoneSinkIndex: number | null = null;
 
   constructor(
     private readonly ctx: ActorContext<StateMachineMessage>,
@@ -110,6 +118,9 @@ class StateMachineActor implements Actor<StateMachineMessage> {
       case 'status':
         meta.reply?.ok(this.status());
         return;
+      case 'zone-dump':
+        meta.reply?.ok(this.zoneDump());
+        return;
       case 'proposed':
         this.onProposed(message.key, message.index, message.failure);
         return;
@@ -119,6 +130,7 @@ class StateMachineActor implements Actor<StateMachineMessage> {
       case 'tick':
         this.ctx.after(this.options.tickMs, { type: 'tick' });
         this.expire();
+        if (this.zoneSinkIndex === null) this.syncZones();
         return;
     }
   }
@@ -226,6 +238,7 @@ class StateMachineActor implements Actor<StateMachineMessage> {
       const outcome = this.machine.apply(entry);
       this.settleApplied(entry.index, outcome);
     }
+    this.syncZones();
     this.serveReads();
   }
 
@@ -267,11 +280,41 @@ class StateMachineActor implements Actor<StateMachineMessage> {
       );
     }
     this.machine = restored.value;
+    this.zoneSinkIndex = null;
+    this.syncZones();
     // Whatever we proposed up to here may or may not be in it: those clients retry (exactly-once holds).
     for (const key of [...this.writes.keys()])
       this.settleWrite(key, { status: 'retry', reason: 'leadership-changed' });
     this.proposedAt.clear();
     this.serveReads();
+  }
+
+  // ------------------------------------------------------------------ the zone sink
+
+  /**
+   * Tells the zone sink what the entries applied since its last sync changed, or sends it
+   * everything when its position is unknown (start, restore, a sync it did not take). The
+   * sink asks for a dump itself when it sees a gap, so a lost sync costs one dump.
+   */
+  private syncZones(): void {
+    const sink = this.options.zoneSink;
+    if (sink === undefined) return;
+    const index = this.machine.appliedIndex;
+    const deltas = this.machine.takeDnsDeltas();
+    if (this.zoneSinkIndex !== null && this.zoneSinkIndex === index && deltas.length === 0) return;
+    const sync =
+      this.zoneSinkIndex === null
+        ? this.zoneDump()
+        : { reset: false, fromIndex: this.zoneSinkIndex, index, deltas };
+    const sent = this.ctx.send(sink, { type: 'zone-sync', ...sync });
+    this.zoneSinkIndex = sent.status === 'sent' ? index : null;
+  }
+
+  private zoneDump(): ZoneSync {
+    this.machine.takeDnsDeltas();
+    const index = this.machine.appliedIndex;
+    this.zoneSinkIndex = index;
+    return { reset: true, fromIndex: index, index, deltas: this.machine.dumpDnsDeltas() };
   }
 
   // ------------------------------------------------------------------ reads
