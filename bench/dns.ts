@@ -1,0 +1,316 @@
+/**
+ * `npm run bench:dns`: dnsperf against one replica of a real 3-replica group holding a
+ * 10k-record zone, once per read mode (each replica has one listener per mode), and in the
+ * same run against a minimal Node UDP responder that sends a precomputed valid answer with
+ * the query's id patched in: the Node ceiling the replica is compared with.
+ *
+ * Setup: nats-server, the replicas and the ceiling responder run under `taskset -c 0`,
+ * dnsperf under `taskset -c 1` (2 cores), unless `--no-pin`. Queries: A lookups of random
+ * names of the zone (all exist), `--seconds` per run, at most `--outstanding` in flight.
+ * Figures: queries/s, lost queries, average and max latency (dnsperf's), and CPU
+ * microseconds per query of the answering process (user + system time from /proc, all its
+ * threads).
+ *
+ * Options: --records N (10000), --seconds S (10), --outstanding N (200), --no-pin,
+ * --seed N (query names; printed).
+ */
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import { BATCH_CHANGES_MAX, type DnsChange } from '../actors/dns/store/changes.js';
+import { HybridClock } from '../actors/dns/store/version.js';
+import { RR_CLASS, RR_TYPE } from '../actors/dns/wire/codes.js';
+import { encodeMessage } from '../actors/dns/wire/message.js';
+import { Name } from '../actors/dns/wire/name.js';
+import type { RaftClient } from '../clients/raft-client.js';
+import { RaftCluster } from '../spec/fixtures/raft-cluster.js';
+
+const execFileAsync = promisify(execFile);
+
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '10000' },
+    seconds: { type: 'string', default: '10' },
+    outstanding: { type: 'string', default: '200' },
+    'no-pin': { type: 'boolean', default: false },
+    seed: { type: 'string' },
+  },
+});
+
+const RECORDS = Number(values.records);
+const SECONDS = Number(values.seconds);
+const OUTSTANDING = Number(values.outstanding);
+const SEED = values.seed === undefined ? randomBytes(4).readUInt32BE(0) : Number(values.seed);
+const ZONE = 'bench.example.';
+const MODES = ['lease', 'bounded:1000', 'linearizable'] as const;
+
+function canPin(): boolean {
+  if (values['no-pin'] || cpus().length < 2) return false;
+  return spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+}
+
+function requireDnsperf(): void {
+  if (spawnSync('dnsperf', ['-h']).error !== undefined) {
+    console.error('bench:dns needs dnsperf: apt-get install -y dnsperf');
+    process.exit(2);
+  }
+}
+
+/** xorshift32: the query names are reproducible from the printed seed. */
+function names(seed: number, count: number, records: number): string[] {
+  let x = seed || 1;
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out.push(`host${x % records}.${ZONE}`);
+  }
+  return out;
+}
+
+interface PerfResult {
+  readonly qps: number;
+  readonly sent: number;
+  readonly lost: number;
+  readonly avgLatencyMs: number;
+  readonly maxLatencyMs: number;
+  readonly cpuUsPerQuery: number;
+}
+
+/** user + system CPU time of a process (all threads), in microseconds. */
+function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1_000_000) / 100; // USER_HZ is 100 on Linux
+}
+
+async function dnsperf(port: number, queryFile: string, pid: number, pin: boolean): Promise<PerfResult> {
+  const args = [
+    '-s',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-d',
+    queryFile,
+    '-l',
+    String(SECONDS),
+    '-q',
+    String(OUTSTANDING),
+    '-t',
+    '2',
+  ];
+  const before = cpuMicros(pid);
+  const { stdout } = await execFileAsync(
+    pin ? 'taskset' : 'dnsperf',
+    pin ? ['-c', '1', 'dnsperf', ...args] : args,
+    {
+      timeout: (SECONDS + 30) * 1000,
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
+  const cpu = cpuMicros(pid) - before;
+  const number = (re: RegExp): number => {
+    const match = re.exec(stdout);
+    if (match === null) throw new Error(`dnsperf output lacks ${re}:\n${stdout}`);
+    return Number(match[1]);
+  };
+  const completed = number(/Queries completed:\s+(\d+)/);
+  return {
+    qps: number(/Queries per second:\s+([\d.]+)/),
+    sent: number(/Queries sent:\s+(\d+)/),
+    lost: number(/Queries lost:\s+(\d+)/),
+    avgLatencyMs: number(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
+    maxLatencyMs: number(/Average Latency \(s\):\s+[\d.]+ \(min [\d.]+, max ([\d.]+)\)/) * 1000,
+    cpuUsPerQuery: completed > 0 ? cpu / completed : Number.NaN,
+  };
+}
+
+/** The Node ceiling: a UDP socket that answers every query with one precomputed answer. */
+const CEILING_SOURCE = `
+const dgram = require('node:dgram');
+const answer = Buffer.from(process.argv[1], 'hex');
+const socket = dgram.createSocket('udp4');
+socket.on('message', (query, remote) => {
+  if (query.length < 12) return;
+  const out = Buffer.from(answer);
+  out[0] = query[0];
+  out[1] = query[1];
+  socket.send(out, remote.port, remote.address);
+});
+socket.bind(0, '127.0.0.1', () => process.send({ port: socket.address().port }));
+process.on('disconnect', () => process.exit(0));
+`;
+
+async function startCeiling(
+  answerHex: string,
+  pin: boolean,
+): Promise<{ port: number; pid: number; stop(): void }> {
+  const args = ['-e', CEILING_SOURCE, answerHex];
+  const child = pin
+    ? spawn('taskset', ['-c', '0', process.execPath, ...args], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m: { port: number }) => resolve(m.port));
+    child.once('exit', (code) => reject(new Error(`ceiling responder exited ${code}`)));
+  });
+  if (child.pid === undefined) throw new Error('ceiling responder has no pid');
+  return { port, pid: child.pid, stop: () => child.kill('SIGKILL') };
+}
+
+/** One real answer from the replica becomes the ceiling's precomputed answer (same size, same content). */
+async function captureAnswer(port: number, name: string): Promise<string> {
+  const query = encodeMessage(
+    {
+      id: 1,
+      flags: {
+        qr: false,
+        opcode: 0,
+        aa: false,
+        tc: false,
+        rd: false,
+        ra: false,
+        ad: false,
+        cd: false,
+        rcode: 0,
+      },
+      questions: [{ name: Name.parse(name), type: RR_TYPE.A, class: RR_CLASS.IN }],
+      answers: [],
+      authorities: [],
+      additionals: [],
+    },
+    { compress: true },
+  ).bytes;
+  const socket = createSocket('udp4');
+  try {
+    const answer = await new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer from 127.0.0.1:${port}`)), 5000);
+      socket.once('message', (message) => {
+        clearTimeout(timer);
+        resolve(message);
+      });
+      socket.send(query, port, '127.0.0.1');
+    });
+    return answer.toString('hex');
+  } finally {
+    socket.close();
+  }
+}
+
+/** Creates the zone and fills it with `records` A records, 256 per batch. */
+async function loadZone(client: RaftClient, records: number): Promise<void> {
+  const clock = new HybridClock('bench', () => Date.now());
+  const created = await client.dnsBatch({
+    changes: [
+      {
+        op: 'create-zone',
+        zone: ZONE,
+        soa: {
+          mname: `ns1.${ZONE}`,
+          rname: `admin.${ZONE}`,
+          refresh: 3600,
+          retry: 600,
+          expire: 86400,
+          minimum: 60,
+          ttl: 3600,
+        },
+        ns: [`ns1.${ZONE}`],
+        nsTtl: 3600,
+      },
+    ],
+  });
+  if (!created.ok) throw new Error(`create-zone: ${created.error.message}`);
+  for (let first = 0; first < records; first += BATCH_CHANGES_MAX) {
+    const changes: DnsChange[] = [];
+    for (let i = first; i < Math.min(records, first + BATCH_CHANGES_MAX); i++) {
+      changes.push({
+        op: 'upsert',
+        zone: ZONE,
+        name: `host${i}.${ZONE}`,
+        type: 'A',
+        ttl: 300,
+        rdata: [`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`],
+        version: clock.next(),
+      });
+    }
+    const result = await client.dnsBatch({ changes });
+    if (!result.ok) throw new Error(`load batch at ${first}: ${result.error.message}`);
+  }
+}
+
+function row(label: string, r: PerfResult, ceiling: number | undefined): string {
+  const share =
+    ceiling === undefined ? '' : `  ${((100 * r.qps) / ceiling).toFixed(0).padStart(3)}% of ceiling`;
+  return `  ${label.padEnd(26)} ${r.qps.toFixed(0).padStart(7)} q/s  lost ${String(r.lost).padStart(5)}/${r.sent}  avg ${r.avgLatencyMs.toFixed(2)} ms  max ${r.maxLatencyMs.toFixed(1)} ms  ${r.cpuUsPerQuery.toFixed(1)} CPU µs/q${share}`;
+}
+
+async function main(): Promise<void> {
+  requireDnsperf();
+  const pin = canPin();
+  const dir = await mkdtemp(join(tmpdir(), 'raftns-bench-dns-'));
+  const cluster = await RaftCluster.start({
+    replicas: 3,
+    logLevel: 'warn',
+    dnsListen: () => MODES.map((mode) => `127.0.0.1:0@${mode}`),
+    ...(pin ? { cpus: '0', natsCpus: '0' } : {}),
+  });
+  let ceiling: { port: number; pid: number; stop(): void } | undefined;
+  try {
+    const leaderId = (await cluster.waitForLeader(20_000)).replica;
+    const client = await cluster.client();
+    const started = process.hrtime.bigint();
+    await loadZone(client, RECORDS);
+    const loadMs = Number(process.hrtime.bigint() - started) / 1e6;
+    const queryFile = join(dir, 'queries.txt');
+    await writeFile(
+      queryFile,
+      `${names(SEED, 100_000, RECORDS)
+        .map((n) => `${n} A`)
+        .join('\n')}\n`,
+    );
+    const leader = cluster.replica(leaderId);
+    const pid = leader.pid;
+    if (pid === undefined) throw new Error('the leader has no pid');
+    const portOf = (mode: string) => {
+      const listener = leader.dns.find((l) => l.mode === mode && l.family === 'IPv4');
+      if (listener === undefined)
+        throw new Error(`no ${mode} listener on ${leaderId}: ${JSON.stringify(leader.dns)}`);
+      return listener.port;
+    };
+    ceiling = await startCeiling(await captureAnswer(portOf('lease'), `host1.${ZONE}`), pin);
+
+    console.log('bench:dns');
+    console.log(
+      `  setup: 3-replica group, zone ${ZONE} with ${RECORDS} A records (loaded in ${loadMs.toFixed(0)} ms), queries against the leader ${leaderId}`,
+    );
+    console.log(
+      `  cpus: ${cpus().length} x ${cpus()[0]?.model ?? '?'}; ${pin ? 'replicas, nats-server and the ceiling on cpu 0, dnsperf on cpu 1' : 'not pinned'}; ${SECONDS} s per run, ${OUTSTANDING} outstanding; seed ${SEED}`,
+    );
+    const ceilingResult = await dnsperf(ceiling.port, queryFile, ceiling.pid, pin);
+    console.log(row('node ceiling (precomputed)', ceilingResult, undefined));
+    for (const mode of MODES) {
+      const result = await dnsperf(portOf(mode), queryFile, pid, pin);
+      console.log(row(`raftns ${mode}`, result, ceilingResult.qps));
+    }
+    await client.close();
+  } finally {
+    ceiling?.stop();
+    await cluster.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
