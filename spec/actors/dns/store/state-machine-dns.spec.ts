@@ -1,0 +1,99 @@
+import { expect } from 'chai';
+import type { DnsBatch } from '../../../../actors/dns/store/changes.js';
+import { ZoneReplica } from '../../../../actors/dns/store/zone-replica.js';
+import { RR_CLASS } from '../../../../actors/dns/wire/codes.js';
+import { Name } from '../../../../actors/dns/wire/name.js';
+import {
+  decodeSessionCommand,
+  encodeSessionCommand,
+} from '../../../../actors/state-machine/command-codec.js';
+import { isDnsBatchResult } from '../../../../actors/state-machine/commands.js';
+import { KvStateMachine } from '../../../../actors/state-machine/kv-state-machine.js';
+import { LogFeed } from '../../state-machine/helpers.js';
+
+const ZONE = 'example.org.';
+const CREATE: DnsBatch = {
+  changes: [
+    {
+      op: 'create-zone',
+      zone: ZONE,
+      soa: { mname: 'ns1', rname: 'admin', refresh: 1, retry: 2, expire: 3, minimum: 4, ttl: 60 },
+      ns: ['ns1'],
+      nsTtl: 60,
+    },
+  ],
+};
+const UPSERT: DnsBatch = {
+  changes: [
+    {
+      op: 'upsert',
+      zone: ZONE,
+      name: 'www',
+      type: 'A',
+      ttl: 60,
+      rdata: ['192.0.2.1'],
+      version: { hlcMs: 1, counter: 0, writer: 'w' },
+    },
+  ],
+};
+
+describe('state machine: DNS batches', () => {
+  it('the dns command has one encoding; a batch failing validateBatchSyntax does not encode', () => {
+    const encoded = encodeSessionCommand({
+      clientId: 'c',
+      seq: 1,
+      ackedSeq: 0,
+      command: { op: 'dns', batch: UPSERT },
+    });
+    if (!encoded.ok) expect.fail(encoded.error.message);
+    const decoded = decodeSessionCommand(encoded.value);
+    if (!decoded.ok) expect.fail(decoded.error.message);
+    expect(decoded.value.command).to.deep.equal({ op: 'dns', batch: UPSERT });
+    const again = encodeSessionCommand(decoded.value);
+    expect(again.ok && again.value).to.deep.equal(encoded.value);
+    const bad = encodeSessionCommand({
+      clientId: 'c',
+      seq: 1,
+      ackedSeq: 0,
+      command: { op: 'dns', batch: { changes: [{ ...UPSERT.changes[0], rdata: ['nope'] } as never] } },
+    });
+    expect(bad.ok).to.equal(false);
+    if (!bad.ok) expect(bad.error.message).to.match(/bad-rdata: change 0: rdata 0/);
+    // A non-canonical spelling of a valid batch is rejected.
+    const text = new TextDecoder().decode(encoded.value);
+    const respelled = new TextEncoder().encode(text.replace('"changes"', ' "changes"').replace('\u0000', ''));
+    expect(decodeSessionCommand(respelled).ok).to.equal(false);
+  });
+
+  it('executes batches exactly once, queues deltas, and keeps the store across snapshot/restore', () => {
+    const machine = new KvStateMachine();
+    const feed = new LogFeed();
+    machine.apply(feed.command('c', 1, 0, { op: 'dns', batch: CREATE }));
+    const outcome = machine.apply(feed.command('c', 2, 1, { op: 'dns', batch: UPSERT }));
+    if (outcome.kind !== 'applied' || !isDnsBatchResult(outcome.result)) expect.fail(JSON.stringify(outcome));
+    expect(outcome.result.dns).to.deep.equal({ ok: true, serials: { [ZONE]: 2 }, outcomes: ['applied'] });
+    const retry = machine.apply(feed.command('c', 2, 1, { op: 'dns', batch: UPSERT }));
+    expect(retry.kind).to.equal('duplicate');
+    const replica = new ZoneReplica();
+    replica.apply(machine.takeDnsDeltas());
+    expect(machine.takeDnsDeltas()).to.deep.equal([]);
+    expect(
+      replica.find(Name.parse('www.example.org.'), RR_CLASS.IN)?.rrset(Name.parse('www.example.org.'), 1)
+        ?.ttl,
+    ).to.equal(60);
+    expect(machine.query({ op: 'dns-zones' })).to.deep.equal({
+      op: 'dns-zones',
+      zones: [{ zone: ZONE, serial: 2, rrsets: 3 }],
+    });
+    const restored = KvStateMachine.restore(machine.snapshot());
+    if (!restored.ok) expect.fail(restored.error.message);
+    expect(restored.value.digest()).to.equal(machine.digest());
+    expect(restored.value.query({ op: 'dns-rrsets', zone: ZONE, name: 'www' })).to.deep.equal(
+      machine.query({ op: 'dns-rrsets', zone: ZONE, name: 'www' }),
+    );
+    expect(restored.value.dumpDnsDeltas()).to.deep.equal(machine.dumpDnsDeltas());
+    // The cached DNS result survives the snapshot: the retry is still a duplicate.
+    const again = restored.value.apply(feed.command('c', 2, 1, { op: 'dns', batch: UPSERT }));
+    expect(again.kind).to.equal('duplicate');
+  });
+});
