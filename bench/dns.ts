@@ -12,7 +12,7 @@
  * threads).
  *
  * Options: --records N (10000), --seconds S (10), --outstanding N (200), --no-pin,
- * --seed N (query names; printed).
+ * --seed N (query names; printed), --profile DIR (V8 CPU profiles of the replicas' threads).
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -39,6 +39,8 @@ const { values } = parseArgs({
     outstanding: { type: 'string', default: '200' },
     'no-pin': { type: 'boolean', default: false },
     seed: { type: 'string' },
+    /** Write V8 CPU profiles of the replicas (every thread) into this directory. */
+    profile: { type: 'string' },
   },
 });
 
@@ -263,6 +265,7 @@ async function main(): Promise<void> {
     logLevel: 'warn',
     dnsListen: () => MODES.map((mode) => `127.0.0.1:0@${mode}`),
     ...(pin ? { cpus: '0', natsCpus: '0' } : {}),
+    ...(values.profile === undefined ? {} : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] }),
   });
   let ceiling: { port: number; pid: number; stop(): void } | undefined;
   try {
@@ -303,6 +306,8 @@ async function main(): Promise<void> {
       console.log(row(`raftns ${mode}`, result, ceilingResult.qps));
     }
     await client.close();
+    // Profiles are written at a graceful exit only.
+    if (values.profile !== undefined) for (const replica of cluster.replicas) await replica.kill('SIGTERM');
   } finally {
     ceiling?.stop();
     await cluster.stop();

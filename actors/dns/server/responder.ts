@@ -64,6 +64,12 @@ export type DnsTransport = 'udp' | 'tcp';
 export interface ZoneFinder {
   /** The zone with the longest apex containing `name`, of class `rrClass`. */
   find(name: Name, rrClass: number): ZoneView | undefined;
+  /**
+   * If present: moves whenever `find` could return a different zone object for some name
+   * (zones added, removed, replaced). While it stays, a cached answer whose zone's
+   * generation has not moved is current without calling `find` (the hot path).
+   */
+  readonly zoneSetGeneration?: number;
 }
 
 export interface ResponderOptions {
@@ -117,6 +123,8 @@ interface ParsedQuery {
 interface CacheEntry {
   readonly zone: ZoneView | undefined;
   readonly generation: number;
+  /** The finder's `zoneSetGeneration` when `zone` was found (undefined: the finder has none). */
+  zoneSetGeneration: number | undefined;
   readonly message: Message;
   readonly requiredAdditionals: number;
   /** The response at the TCP limit, id 0, RD and CD clear, lowercased question. */
@@ -201,20 +209,31 @@ export class Responder {
             this.maxUdpPayload,
           );
     const chaos = qclass === RR_CLASS.CH;
-    const zone = chaos ? undefined : zones.find(Name.fromLabels(parsed.labels), qclass);
-    const generation = zone?.generation ?? 0;
     const ednsBits = edns === undefined ? 0 : 1 | (edns.dnssecOk ? 2 : 0) | (edns.nsid ? 4 : 0);
     const key = `${qtype} ${qclass} ${ednsBits}${transport === 'tcp' ? 't' : 'u'}${parsed.lowerWire}`;
 
     let entry = this.#cache.get(key);
-    if (entry !== undefined && entry.zone === zone && entry.generation === generation) {
+    const zoneSetGeneration = zones.zoneSetGeneration;
+    // Hot path: the same zone objects as when the entry was built, and its zone unchanged.
+    let current =
+      entry !== undefined &&
+      zoneSetGeneration !== undefined &&
+      entry.zoneSetGeneration === zoneSetGeneration &&
+      (entry.zone?.generation ?? 0) === entry.generation;
+    let zone = entry?.zone;
+    if (!current) {
+      zone = chaos ? undefined : zones.find(Name.fromLabels(parsed.labels), qclass);
+      current = entry !== undefined && entry.zone === zone && entry.generation === (zone?.generation ?? 0);
+      if (current && entry !== undefined) entry.zoneSetGeneration = zoneSetGeneration;
+    }
+    if (entry !== undefined && current) {
       this.#hits++;
       // LRU: a hit moves the entry to the young end.
       this.#cache.delete(key);
       this.#cache.set(key, entry);
     } else {
       this.#misses++;
-      entry = this.#build(parsed, transport, zone);
+      entry = this.#build(parsed, transport, zone, zoneSetGeneration);
       if (this.cacheEntries > 0) {
         this.#cache.delete(key);
         this.#cache.set(key, entry);
@@ -235,7 +254,12 @@ export class Responder {
   }
 
   /** A cache entry: the answer to the lowercased question, id 0, RD/CD clear. */
-  #build(parsed: ParsedQuery, transport: DnsTransport, zone: ZoneView | undefined): CacheEntry {
+  #build(
+    parsed: ParsedQuery,
+    transport: DnsTransport,
+    zone: ZoneView | undefined,
+    zoneSetGeneration: number | undefined,
+  ): CacheEntry {
     const asked = Name.fromLabels(parsed.labels);
     const question: Question = {
       name: Name.fromLabels(asked.lowercaseLabels),
@@ -293,6 +317,7 @@ export class Responder {
     return {
       zone,
       generation: zone?.generation ?? 0,
+      zoneSetGeneration,
       message,
       requiredAdditionals,
       full: full.bytes,

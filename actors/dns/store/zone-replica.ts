@@ -15,6 +15,16 @@ import type { ZoneDelta } from './zone-delta.js';
 export class ZoneReplica {
   readonly #zones = new Map<string, LiveZone>();
   #rejectedDeltas = 0;
+  #zoneSetGeneration = 0;
+
+  /**
+   * Moves whenever a zone is added, removed or replaced (not when a zone's content
+   * changes: that is the zone's own `generation`). While it stays, `find` returns the same
+   * zone objects for the same names, so an answer cache may skip `find`.
+   */
+  get zoneSetGeneration(): number {
+    return this.#zoneSetGeneration;
+  }
 
   get zoneCount(): number {
     return this.#zones.size;
@@ -28,6 +38,7 @@ export class ZoneReplica {
   /** Forgets every zone. */
   reset(): void {
     this.#zones.clear();
+    this.#zoneSetGeneration++;
   }
 
   apply(deltas: readonly ZoneDelta[]): void {
@@ -55,6 +66,7 @@ export class ZoneReplica {
     const apex = parseName(delta.zone);
     if (!apex.ok) return false;
     if (delta.kind === 'zone') {
+      this.#zoneSetGeneration++;
       if (delta.present) this.#zones.set(apex.name.key, new LiveZone(apex.name, RR_CLASS.IN));
       else this.#zones.delete(apex.name.key);
       return true;
