@@ -8,7 +8,7 @@ import { ZoneReplica } from '../../../../actors/dns/store/zone-replica.js';
 import { RR_CLASS, RR_TYPE } from '../../../../actors/dns/wire/codes.js';
 import { Name } from '../../../../actors/dns/wire/name.js';
 import type { ZoneView } from '../../../../actors/dns/zone/zone-view.js';
-import { sameLookups } from '../zone/live-zone.property.spec.js';
+import { sameLookups } from '../zone/lookup-compare.js';
 
 const ZONE = 'example.org.';
 const createZone = (zone = ZONE, serial?: number): DnsChange => ({
