@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { RR_CLASS, RR_TYPE } from '../../../../actors/dns/wire/codes.js';
 import { Name } from '../../../../actors/dns/wire/name.js';
 import type { Rdata } from '../../../../actors/dns/wire/rdata.js';
-import { type ResourceRecord, recordToText } from '../../../../actors/dns/wire/record.js';
+import type { ResourceRecord } from '../../../../actors/dns/wire/record.js';
 import { LiveZone } from '../../../../actors/dns/zone/live-zone.js';
 import { buildZone } from '../../../../actors/dns/zone/zone.js';
 import type { RRset } from '../../../../actors/dns/zone/zone-view.js';
