@@ -107,12 +107,15 @@ interface ParsedEdns {
   readonly nsid: boolean;
 }
 
-/** The parts of a query the responder uses. */
+/**
+ * The parts of a query the responder uses. The question name's lowercased wire form is
+ * left in `KEY_SCRATCH` (after `KEY_PREFIX_BYTES`), where the cache key is made from it
+ * with one native string conversion: building strings byte by byte and hashing a
+ * concatenation cost more than the rest of a cache hit.
+ */
 interface ParsedQuery {
-  /** The question name's labels, as asked. */
-  readonly labels: readonly string[];
-  /** The question name's wire form, ASCII lowercased, as an octet string: the cache key's name. */
-  readonly lowerWire: string;
+  /** Octets of the lowercased name in `KEY_SCRATCH`. */
+  readonly lowerLength: number;
   /** Where the question name ends (it starts at 12, uncompressed). */
   readonly qnameEnd: number;
   readonly qtype: number;
@@ -127,12 +130,29 @@ interface CacheEntry {
   zoneSetGeneration: number | undefined;
   readonly message: Message;
   readonly requiredAdditionals: number;
+  /** Used since the eviction hand last passed it (the CLOCK policy's reference bit). */
+  referenced: boolean;
   /** The response at the TCP limit, id 0, RD and CD clear, lowercased question. */
   readonly full: Uint8Array;
   truncated: Map<number, Uint8Array> | undefined;
 }
 
 const u16 = (b: Uint8Array, at: number): number => ((b[at] as number) << 8) | (b[at + 1] as number);
+
+/** Transport and EDNS shape (1), qtype (2), qclass (2), then the lowercased name. */
+const KEY_PREFIX_BYTES = 5;
+const KEY_SCRATCH = Buffer.allocUnsafe(KEY_PREFIX_BYTES + 256);
+
+/** The question name as asked (case kept), from the query bytes (no pointers in the first name). */
+function askedName(query: Uint8Array, qnameEnd: number): Name {
+  const labels: Uint8Array[] = [];
+  for (let p = HEADER_BYTES; p < qnameEnd - 1; ) {
+    const length = query[p] as number;
+    labels.push(query.slice(p + 1, p + 1 + length));
+    p += 1 + length;
+  }
+  return Name.fromLabels(labels);
+}
 
 const utf8 = new TextEncoder();
 
@@ -210,7 +230,10 @@ export class Responder {
           );
     const chaos = qclass === RR_CLASS.CH;
     const ednsBits = edns === undefined ? 0 : 1 | (edns.dnssecOk ? 2 : 0) | (edns.nsid ? 4 : 0);
-    const key = `${qtype} ${qclass} ${ednsBits}${transport === 'tcp' ? 't' : 'u'}${parsed.lowerWire}`;
+    KEY_SCRATCH[0] = ednsBits | (transport === 'tcp' ? 8 : 0);
+    KEY_SCRATCH.writeUInt16BE(qtype, 1);
+    KEY_SCRATCH.writeUInt16BE(qclass, 3);
+    const key = KEY_SCRATCH.toString('latin1', 0, KEY_PREFIX_BYTES + parsed.lowerLength);
 
     let entry = this.#cache.get(key);
     const zoneSetGeneration = zones.zoneSetGeneration;
@@ -222,25 +245,20 @@ export class Responder {
       (entry.zone?.generation ?? 0) === entry.generation;
     let zone = entry?.zone;
     if (!current) {
-      zone = chaos ? undefined : zones.find(Name.fromLabels(parsed.labels), qclass);
+      zone = chaos ? undefined : zones.find(askedName(query, parsed.qnameEnd), qclass);
       current = entry !== undefined && entry.zone === zone && entry.generation === (zone?.generation ?? 0);
       if (current && entry !== undefined) entry.zoneSetGeneration = zoneSetGeneration;
     }
     if (entry !== undefined && current) {
       this.#hits++;
-      // LRU: a hit moves the entry to the young end.
-      this.#cache.delete(key);
-      this.#cache.set(key, entry);
+      entry.referenced = true;
     } else {
       this.#misses++;
-      entry = this.#build(parsed, transport, zone, zoneSetGeneration);
+      entry = this.#build(query, parsed, transport, zone, zoneSetGeneration);
       if (this.cacheEntries > 0) {
         this.#cache.delete(key);
+        if (this.#cache.size >= this.cacheEntries) this.#evictOne();
         this.#cache.set(key, entry);
-        if (this.#cache.size > this.cacheEntries) {
-          const oldest = this.#cache.keys().next();
-          if (oldest.done !== true) this.#cache.delete(oldest.value);
-        }
       }
     }
     const template = entry.full.length <= limit ? entry.full : truncatedVariant(entry, limit);
@@ -253,14 +271,29 @@ export class Responder {
     return out;
   }
 
+  /**
+   * CLOCK (second chance): from the oldest end, an entry used since the hand last passed
+   * loses its bit and goes to the young end; the first one not used is evicted. Hits only
+   * set a bit, so they never reorder the map.
+   */
+  #evictOne(): void {
+    for (const [key, entry] of this.#cache) {
+      this.#cache.delete(key);
+      if (!entry.referenced) return;
+      entry.referenced = false;
+      this.#cache.set(key, entry);
+    }
+  }
+
   /** A cache entry: the answer to the lowercased question, id 0, RD/CD clear. */
   #build(
+    query: Uint8Array,
     parsed: ParsedQuery,
     transport: DnsTransport,
     zone: ZoneView | undefined,
     zoneSetGeneration: number | undefined,
   ): CacheEntry {
-    const asked = Name.fromLabels(parsed.labels);
+    const asked = askedName(query, parsed.qnameEnd);
     const question: Question = {
       name: Name.fromLabels(asked.lowercaseLabels),
       type: parsed.qtype,
@@ -320,6 +353,7 @@ export class Responder {
       zoneSetGeneration,
       message,
       requiredAdditionals,
+      referenced: false,
       full: full.bytes,
       truncated: undefined,
     };
@@ -352,7 +386,7 @@ export class Responder {
         cd: ((query[3] as number) & 0x10) !== 0,
         rcode: rcode & 0x0f,
       },
-      questions: [{ name: Name.fromLabels(parsed.labels), type: parsed.qtype, class: parsed.qclass }],
+      questions: [{ name: askedName(query, parsed.qnameEnd), type: parsed.qtype, class: parsed.qclass }],
       answers: [],
       authorities: [],
       additionals: [],
@@ -400,10 +434,8 @@ function headerOnly(query: Uint8Array, rcode: number): Uint8Array {
  */
 function parseQuery(b: Uint8Array): ParsedQuery | undefined {
   const length = b.length;
-  const labels: string[] = [];
-  let lowerWire = '';
   let p = HEADER_BYTES;
-  let wire = 1;
+  let w = KEY_PREFIX_BYTES;
   for (;;) {
     if (p >= length) return undefined;
     const len = b[p] as number;
@@ -412,19 +444,16 @@ function parseQuery(b: Uint8Array): ParsedQuery | undefined {
       break;
     }
     if (len > 63 || p + 1 + len > length) return undefined;
-    wire += len + 1;
-    if (wire > 255) return undefined;
-    let label = '';
-    let lower = String.fromCharCode(len);
+    // RFC 1035 §3.1: 255 octets at most, the root label included.
+    if (w - KEY_PREFIX_BYTES + len + 2 > 255) return undefined;
+    KEY_SCRATCH[w++] = len;
     for (let i = p + 1; i <= p + len; i++) {
       const c = b[i] as number;
-      label += String.fromCharCode(c);
-      lower += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
+      KEY_SCRATCH[w++] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
     }
-    labels.push(label);
-    lowerWire += lower;
     p += 1 + len;
   }
+  const lowerLength = w - KEY_PREFIX_BYTES;
   const qnameEnd = p;
   if (p + 4 > length) return undefined;
   const qtype = u16(b, p);
@@ -433,7 +462,7 @@ function parseQuery(b: Uint8Array): ParsedQuery | undefined {
   if (u16(b, 6) !== 0 || u16(b, 8) !== 0) return undefined;
   const additionals = u16(b, 10);
   if (additionals === 0)
-    return p === length ? { labels, lowerWire, qnameEnd, qtype, qclass, edns: undefined } : undefined;
+    return p === length ? { lowerLength, qnameEnd, qtype, qclass, edns: undefined } : undefined;
   // One OPT record owned by the root, ending exactly at the end (RFC 6891 §6.1.2).
   if (additionals !== 1 || p + 11 > length || b[p] !== 0 || u16(b, p + 1) !== RR_TYPE.OPT) return undefined;
   const udpPayloadSize = u16(b, p + 3);
@@ -450,7 +479,7 @@ function parseQuery(b: Uint8Array): ParsedQuery | undefined {
     if (code === EDNS_OPTION_NSID) nsid = true;
     p += 4 + optionLength;
   }
-  return { labels, lowerWire, qnameEnd, qtype, qclass, edns: { udpPayloadSize, version, dnssecOk, nsid } };
+  return { lowerLength, qnameEnd, qtype, qclass, edns: { udpPayloadSize, version, dnssecOk, nsid } };
 }
 
 /** The full decoder's reading of a query with QDCOUNT 1; undefined means FORMERR. */
@@ -462,11 +491,13 @@ function parseSlowly(b: Uint8Array): ParsedQuery | undefined {
   if (question === undefined) return undefined;
   // The first name after the header cannot hold a pointer (it could only point into the
   // header or forward, both rejected), so the question spans 12 .. 12 + wireLength.
-  let lowerWire = '';
-  for (const label of question.name.lowercaseLabels) lowerWire += String.fromCharCode(label.length) + label;
+  let w = KEY_PREFIX_BYTES;
+  for (const label of question.name.lowercaseLabels) {
+    KEY_SCRATCH[w++] = label.length;
+    for (let i = 0; i < label.length; i++) KEY_SCRATCH[w++] = label.charCodeAt(i);
+  }
   return {
-    labels: question.name.labels,
-    lowerWire,
+    lowerLength: w - KEY_PREFIX_BYTES,
     qnameEnd: HEADER_BYTES + question.name.wireLength,
     qtype: question.type,
     qclass: question.class,

@@ -359,7 +359,7 @@ describe('dns/server/responder: the response cache', () => {
     expect(ask('www.g.', 'A', {}, 'udp', responder, empty).flags.rcode).to.equal(RCODE.REFUSED);
   });
 
-  it('is bounded, evicting the least recently used entry', () => {
+  it('is bounded, evicting an entry not used since the hand last passed (CLOCK)', () => {
     const responder = new Responder({ identity: 'r', cacheEntries: 2 });
     const q = (name: string) => responder.respond(makeQuery(name, 'A'), 'udp', zones);
     q('a.example.');
