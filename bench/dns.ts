@@ -140,7 +140,7 @@ async function dnsperf(port: number, queryFile: string, pid: number, pin: boolea
 const CEILING_SOURCE = `
 const dgram = require('node:dgram');
 const answer = Buffer.from(process.argv[1], 'hex');
-const socket = dgram.createSocket('udp4');
+const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
 socket.on('message', (query, remote) => {
   if (query.length < 12) return;
   const out = Buffer.from(answer);

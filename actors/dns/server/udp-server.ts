@@ -9,6 +9,12 @@ import { isIPv6 } from 'node:net';
 import { addressText, type BoundAddress, type DnsHandler, type DnsServerLogger } from './dns-handler.js';
 
 export const DEFAULT_UDP_MAX_IN_FLIGHT = 1024;
+/**
+ * Receive buffer asked of the kernel (SO_RCVBUF; Linux caps it at net.core.rmem_max). The
+ * default (~208 KiB) holds only a few hundred datagrams: a burst that arrives while the
+ * thread is descheduled overflows it and the kernel drops queries (RcvbufErrors).
+ */
+export const DEFAULT_UDP_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export interface UdpDnsServerOptions {
   /** An IP address (`127.0.0.1`, `::1`, `0.0.0.0`, `::`). */
@@ -19,6 +25,8 @@ export interface UdpDnsServerOptions {
   readonly logger: DnsServerLogger;
   /** Queries whose asynchronous answer is pending, at most; default 1024. */
   readonly maxInFlight?: number;
+  /** SO_RCVBUF to ask for; default `DEFAULT_UDP_RECV_BUFFER_BYTES`. */
+  readonly recvBufferBytes?: number;
 }
 
 export interface UdpDnsCounters {
@@ -67,7 +75,12 @@ export class UdpDnsServer {
   /** Binds and starts serving; rejects when the address cannot be bound. */
   static start(options: UdpDnsServerOptions): Promise<UdpDnsServer> {
     const v6 = isIPv6(options.host);
-    const socket = createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6, reuseAddr: false });
+    const socket = createSocket({
+      type: v6 ? 'udp6' : 'udp4',
+      ipv6Only: v6,
+      reuseAddr: false,
+      recvBufferSize: options.recvBufferBytes ?? DEFAULT_UDP_RECV_BUFFER_BYTES,
+    });
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => {
         socket.close();
