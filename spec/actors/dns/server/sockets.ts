@@ -26,6 +26,45 @@ export function udpExchange(
   });
 }
 
+/**
+ * Sends `query`, then `probe` (a valid query the server answers), from one socket, and
+ * resolves with every datagram received up to and including the probe's answer (known by
+ * its id). A server that answers in order on one socket would have answered `query`
+ * before the probe, so "no reply" is a condition, not a wait.
+ */
+export function udpExchangeWithProbe(
+  host: string,
+  port: number,
+  query: Uint8Array,
+  probe: Uint8Array,
+  timeoutMs = 2000,
+): Promise<Buffer[]> {
+  const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  const probeId = ((probe[0] as number) << 8) | (probe[1] as number);
+  const received: Buffer[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => fail(new Error(`no answer to the probe within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      socket.close();
+      reject(error);
+    };
+    socket.on('message', (reply) => {
+      received.push(reply);
+      if (reply.length >= 2 && reply.readUInt16BE(0) === probeId && received.length >= 1) {
+        clearTimeout(timer);
+        socket.close();
+        resolve(received);
+      }
+    });
+    socket.on('error', fail);
+    socket.send(query, port, host, () => socket.send(probe, port, host));
+  });
+}
+
 /** A TCP client that reads length-prefixed DNS messages. */
 export class TcpClient {
   readonly #messages: Buffer[] = [];
