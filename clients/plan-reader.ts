@@ -1,0 +1,115 @@
+/**
+ * Reading a cluster's plan and slot claims from NATS KV (bootstrap/plan.ts names the
+ * buckets): what clients that span regions (the region writer, `raftns cluster-status`)
+ * start from. Nothing here writes.
+ */
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { type ClusterPlan, PLAN_KEY, planBucket, slotsBucket, validatePlan } from '../bootstrap/plan.js';
+
+/** The plan is missing, unreadable or invalid. */
+export class PlanUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PlanUnavailableError';
+  }
+}
+
+/** One slot claim: replica `index` of `group` in `region` is held by `instanceId`. */
+export interface SlotClaim {
+  readonly region: string;
+  readonly group: string;
+  readonly index: number;
+  readonly instanceId: string;
+}
+
+/** At most this many keys are listed from the slots bucket (16 regions x 256 groups x 7). */
+export const SLOT_KEYS_MAX = 16 * 256 * 7;
+
+/** The plan at `PLAN_KEY` of `planBucket(cluster)`, validated. Fails with PlanUnavailableError. */
+export async function readPlan(nc: NatsConnection, cluster: string): Promise<ClusterPlan> {
+  const bucket = planBucket(cluster);
+  let text: string;
+  try {
+    const kv = await new Kvm(nc).open(bucket);
+    const entry = await kv.get(PLAN_KEY);
+    if (entry === null || entry.operation !== 'PUT')
+      throw new PlanUnavailableError(`no plan in bucket ${bucket} (run raftns init)`);
+    text = entry.string();
+  } catch (error) {
+    if (error instanceof PlanUnavailableError) throw error;
+    throw new PlanUnavailableError(
+      `cannot read the plan from bucket ${bucket}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new PlanUnavailableError(`the plan in bucket ${bucket} is not JSON`, { cause: error });
+  }
+  const result = validatePlan(json);
+  if (!result.ok)
+    throw new PlanUnavailableError(`the plan in bucket ${bucket} is invalid: ${result.errors.join('; ')}`);
+  if (result.plan.cluster !== cluster)
+    throw new PlanUnavailableError(
+      `the plan in bucket ${bucket} is for cluster ${result.plan.cluster}, not ${cluster}`,
+    );
+  return result.plan;
+}
+
+/**
+ * Every slot claim in `slotsBucket(cluster)` (keys `<region>.<group>.<index>`), sorted by
+ * region, group, index. A missing bucket gives no claims; keys of another shape are skipped.
+ */
+export async function readSlots(nc: NatsConnection, cluster: string): Promise<SlotClaim[]> {
+  let kv: Awaited<ReturnType<Kvm['open']>>;
+  try {
+    kv = await new Kvm(nc).open(slotsBucket(cluster));
+  } catch {
+    return [];
+  }
+  const keys: string[] = [];
+  try {
+    for await (const key of await kv.keys()) {
+      keys.push(key);
+      if (keys.length >= SLOT_KEYS_MAX) break;
+    }
+  } catch (error) {
+    // A bucket the library opened lazily may not exist: no claims.
+    if (/not found/i.test(error instanceof Error ? error.message : String(error))) return [];
+    throw error;
+  }
+  const claims: SlotClaim[] = [];
+  for (const key of keys) {
+    const match = /^([^.]+)\.([^.]+)\.(\d+)$/.exec(key);
+    if (match === null) continue;
+    const entry = await kv.get(key);
+    if (entry === null || entry.operation !== 'PUT') continue;
+    // The instance id as a string; a JSON string is taken too.
+    const raw = entry.string().trim();
+    const instanceId = raw.startsWith('"') ? jsonString(raw) : raw;
+    if (instanceId === undefined || instanceId.length === 0) continue;
+    if (instanceId.length === 0) continue;
+    claims.push({
+      region: match[1] as string,
+      group: match[2] as string,
+      index: Number(match[3]),
+      instanceId,
+    });
+  }
+  claims.sort(
+    (a, b) => a.region.localeCompare(b.region) || a.group.localeCompare(b.group) || a.index - b.index,
+  );
+  return claims;
+}
+
+function jsonString(text: string): string | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}

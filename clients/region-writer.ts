@@ -1,0 +1,574 @@
+/**
+ * Writing DNS changes to every region (issue 5): every region holds its own copy of the
+ * hierarchy, one Raft group per zone of the plan, and a change must reach the group serving
+ * its name in each of them.
+ *
+ *   const writer = await RegionWriter.open({ natsUrls, cluster: 'prod' });   // plan from KV
+ *   const report = await writer.write([
+ *     { op: 'upsert', name: 'www.example.org.', type: 'A', ttl: 300, rdata: ['192.0.2.1'] },
+ *   ]);
+ *   for (const r of report.regions) console.log(r.region, r.status);
+ *   await writer.close();
+ *
+ * How regions converge: the writer stamps each RRset change with a version from its one
+ * HybridClock and sends the SAME batch, versions included, to the group in every region.
+ * The store keeps the newest version per RRset (last writer wins), so regions that apply
+ * the same set of batches hold the same data whatever the order they applied them in,
+ * including batches of writers racing on one RRset.
+ *
+ * Delivery: one RaftClient per (region, group), all on one NATS connection. The batch goes
+ * to every region concurrently as ONE client write per region: the client retries it with
+ * backoff, under one session seq, until the region acknowledges or the deadline passes, so
+ * it executes at most once per region however many attempts it takes (a leader killed in
+ * the middle included). Every reply is checked (one outcome per change, a serial); the
+ * report says per region `applied` (serial, per-change outcomes), `rejected` (the store's
+ * typed DnsWriteError: nothing applied there) or `unreachable` (the last error, and whether
+ * the batch may nevertheless have applied). A region left behind is repaired by sending the
+ * same prepared write again (`send(prepared, { regions })`): its versions are unchanged, so
+ * it cannot undo anything newer.
+ *
+ * Limits: a batch holds at most BATCH_CHANGES_MAX changes for ONE group (the store's
+ * limits, checked with `validateBatchSyntax` before anything is sent); at most
+ * `inFlightPerRegionMax` writes per region are outstanding at once (later ones wait, within
+ * their deadline); every write has a deadline.
+ */
+import { randomBytes } from 'node:crypto';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  type ChangeOutcome,
+  type DnsBatch,
+  type DnsBatchResult,
+  type DnsChange,
+  type DnsWriteError,
+  type SoaFields,
+  validateBatchSyntax,
+} from '../actors/dns/store/changes.js';
+import type { DnsNameView } from '../actors/dns/store/dns-store.js';
+import { HybridClock } from '../actors/dns/store/version.js';
+import { type ClusterPlan, type GroupPlan, groupForName } from '../bootstrap/plan.js';
+import { type Logger, silentLogger } from '../runtime/log.js';
+import { connectNats } from '../runtime/nats/nats-connection.js';
+import {
+  ClientClosedError,
+  NotLeaderError,
+  RejectedError,
+  TimeoutError,
+  UnknownOutcomeError,
+} from './errors.js';
+import { readPlan } from './plan-reader.js';
+import { RaftClient } from './raft-client.js';
+import type { WireReadMode } from './wire.js';
+
+export const WRITE_DEADLINE_MS_DEFAULT = 10_000;
+export const IN_FLIGHT_PER_REGION_MAX_DEFAULT = 16;
+export const REQUEST_TIMEOUT_MS_DEFAULT = 1_000;
+
+/** A change as a writer gives it: absolute names, no zone (the plan's), no version (the writer's). */
+export type WriterChange =
+  | {
+      readonly op: 'upsert';
+      readonly name: string;
+      readonly type: string;
+      readonly ttl: number;
+      readonly rdata: readonly string[];
+    }
+  | { readonly op: 'delete-rrset'; readonly name: string; readonly type: string }
+  | { readonly op: 'delete-name'; readonly name: string }
+  | {
+      readonly op: 'create-zone';
+      readonly zone: string;
+      readonly soa: SoaFields;
+      readonly ns: readonly string[];
+      readonly nsTtl: number;
+    }
+  | { readonly op: 'delete-zone'; readonly zone: string };
+
+/** A batch ready to send: its group, its zone, and the changes with their versions. */
+export interface PreparedWrite {
+  readonly group: GroupPlan;
+  readonly zone: string;
+  readonly batch: DnsBatch;
+}
+
+export type RegionOutcome =
+  | {
+      readonly region: string;
+      readonly status: 'applied';
+      /** The zone's serial after the batch (null if the reply named no serial for it). */
+      readonly serial: number | null;
+      readonly serials: Readonly<Record<string, number>>;
+      /** One per change: `superseded` when the region already held a newer version. */
+      readonly outcomes: readonly ChangeOutcome[];
+      readonly elapsedMs: number;
+    }
+  | {
+      readonly region: string;
+      readonly status: 'rejected';
+      /** Nothing of the batch applied in this region. */
+      readonly error: DnsWriteError;
+      readonly elapsedMs: number;
+    }
+  | {
+      readonly region: string;
+      readonly status: 'unreachable';
+      readonly error: Error;
+      /** True when an attempt may have executed (it did so at most once); false: it did not. */
+      readonly maybeApplied: boolean;
+      readonly elapsedMs: number;
+    };
+
+export interface WriteReport {
+  readonly group: string;
+  readonly zone: string;
+  readonly batch: DnsBatch;
+  /** In the order of the regions written to. */
+  readonly regions: readonly RegionOutcome[];
+  /** Every region applied the batch. */
+  readonly complete: boolean;
+  /** Regions that did not apply it (rejected or unreachable). */
+  readonly missing: readonly string[];
+}
+
+/** The changes cannot form a batch (syntax, limits, groups); nothing was sent anywhere. */
+export class InvalidBatchError extends Error {
+  constructor(
+    readonly error: DnsWriteError | { readonly code: 'no-group' | 'spans-groups'; readonly message: string },
+  ) {
+    super(error.message);
+    this.name = 'InvalidBatchError';
+  }
+}
+
+export interface RegionWriterOptions {
+  /** A connection to share; the writer does not close it. Give this or `natsUrls`. */
+  readonly nc?: NatsConnection;
+  readonly natsUrls?: readonly string[];
+  readonly cluster: string;
+  /** The plan; read from `planBucket(cluster)` when absent. */
+  readonly plan?: ClusterPlan;
+  /** The regions to write to (default: every region of the plan); each must be in the plan. */
+  readonly regions?: readonly string[];
+  /** The versions' writer id (1..=64 chars); default a random one. */
+  readonly writerId?: string;
+  /** The clock's time source (default Date.now). */
+  readonly nowMs?: () => number;
+  /** Default deadline of one write, every region and retry included. */
+  readonly deadlineMs?: number;
+  /** How long one attempt waits for its answer. */
+  readonly requestTimeoutMs?: number;
+  readonly inFlightPerRegionMax?: number;
+  readonly log?: Logger;
+}
+
+export interface SendOptions {
+  /** A subset of the writer's regions (repairing the ones a previous send missed). */
+  readonly regions?: readonly string[];
+  readonly deadlineMs?: number;
+}
+
+const now = () => performance.now();
+
+/** A counting semaphore whose waits end at a deadline. */
+class Slots {
+  private used = 0;
+  private readonly waiters: Array<() => void> = [];
+
+  constructor(private readonly max: number) {}
+
+  /** True once a slot is held; false if `deadline` passed first. */
+  async acquire(deadline: number): Promise<boolean> {
+    while (this.used >= this.max) {
+      const remainingMs = deadline - now();
+      if (remainingMs <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          const i = this.waiters.indexOf(wake);
+          if (i >= 0) this.waiters.splice(i, 1);
+          resolve();
+        };
+        const timer = setTimeout(wake, remainingMs);
+        this.waiters.push(wake);
+      });
+    }
+    this.used++;
+    return true;
+  }
+
+  release(): void {
+    this.used--;
+    this.waiters[0]?.();
+  }
+}
+
+export class RegionWriter {
+  private readonly clock: HybridClock;
+  private readonly clients = new Map<string, RaftClient>();
+  private readonly slots = new Map<string, Slots>();
+  private readonly deadlineMs: number;
+  private readonly requestTimeoutMs: number;
+  private closed = false;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly ownsConnection: boolean,
+    readonly plan: ClusterPlan,
+    /** The regions written to by default. */
+    readonly regions: readonly string[],
+    options: RegionWriterOptions,
+  ) {
+    const writerId = options.writerId ?? `w-${randomBytes(9).toString('base64url')}`;
+    this.clock = new HybridClock(writerId, options.nowMs ?? Date.now);
+    this.deadlineMs = positiveInt('deadlineMs', options.deadlineMs ?? WRITE_DEADLINE_MS_DEFAULT);
+    this.requestTimeoutMs = positiveInt(
+      'requestTimeoutMs',
+      options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT,
+    );
+    const inFlightMax = positiveInt(
+      'inFlightPerRegionMax',
+      options.inFlightPerRegionMax ?? IN_FLIGHT_PER_REGION_MAX_DEFAULT,
+    );
+    for (const region of plan.regions) this.slots.set(region, new Slots(inFlightMax));
+  }
+
+  /**
+   * Connects (or adopts `nc`) and reads the plan from KV unless given. Fails with
+   * PlanUnavailableError (no plan), RangeError (a region not in the plan, bad options), or
+   * the connection's error.
+   */
+  static async open(options: RegionWriterOptions): Promise<RegionWriter> {
+    let nc = options.nc;
+    const owns = nc === undefined;
+    if (nc === undefined) {
+      if (options.natsUrls === undefined || options.natsUrls.length === 0)
+        throw new RangeError('RegionWriter.open: give natsUrls or nc');
+      nc = await connectNats({
+        urls: options.natsUrls,
+        name: 'raftns-region-writer',
+        log: options.log ?? silentLogger,
+      });
+    }
+    try {
+      const plan = options.plan ?? (await readPlan(nc, options.cluster));
+      if (plan.cluster !== options.cluster)
+        throw new RangeError(`the plan is for cluster ${plan.cluster}, not ${options.cluster}`);
+      const regions = options.regions ?? plan.regions;
+      const unknown = regions.filter((r) => !plan.regions.includes(r));
+      if (unknown.length > 0)
+        throw new RangeError(
+          `not regions of the plan: ${unknown.join(', ')} (plan: ${plan.regions.join(', ')})`,
+        );
+      if (regions.length === 0) throw new RangeError('no regions to write to');
+      return new RegionWriter(nc, owns, plan, [...new Set(regions)], options);
+    } catch (error) {
+      if (owns) await nc.close();
+      throw error;
+    }
+  }
+
+  /** The id in every version this writer stamps. */
+  get writerId(): string {
+    return this.clock.writer;
+  }
+
+  /** The group serving `name` and its zone; throws InvalidBatchError when no group does. */
+  route(name: string): { readonly group: GroupPlan; readonly zone: string } {
+    let group: GroupPlan | undefined;
+    try {
+      group = groupForName(this.plan, absolute(name));
+    } catch (error) {
+      throw new InvalidBatchError({
+        code: 'bad-name',
+        message: `${JSON.stringify(name)} is not a domain name: ${(error as Error).message}`,
+      });
+    }
+    if (group === undefined)
+      throw new InvalidBatchError({ code: 'no-group', message: `no group of the plan serves ${name}` });
+    return { group, zone: group.zone };
+  }
+
+  /**
+   * Turns changes into one batch for one group: zone from the plan, a fresh version per
+   * RRset change, then the store's syntax check. Throws InvalidBatchError (unknown op,
+   * names of several groups, a zone the plan does not name, or what validateBatchSyntax
+   * refuses, limits included). Nothing is sent.
+   */
+  prepare(changes: readonly WriterChange[]): PreparedWrite {
+    if (changes.length === 0)
+      throw new InvalidBatchError({ code: 'empty-batch', message: 'a batch needs at least one change' });
+    let route: { group: GroupPlan; zone: string } | undefined;
+    const dns: DnsChange[] = [];
+    changes.forEach((change, i) => {
+      const here = this.route(keyName(change, i));
+      if ((change.op === 'create-zone' || change.op === 'delete-zone') && !sameName(change.zone, here.zone))
+        throw new InvalidBatchError({
+          code: 'no-group',
+          message: `change ${i}: zone ${change.zone} is not a zone of the plan (${here.zone} of group ${here.group.id} serves it)`,
+        });
+      if (route !== undefined && route.group.id !== here.group.id)
+        throw new InvalidBatchError({
+          code: 'spans-groups',
+          message: `change ${i} is for group ${here.group.id}, the batch for group ${route.group.id}: one batch, one group`,
+        });
+      route = here;
+      dns.push(this.stamp(change, here.zone, i));
+    });
+    if (route === undefined) throw new Error('unreachable: a non-empty batch has a route');
+    const batch: DnsBatch = { changes: dns };
+    const syntax = validateBatchSyntax(batch);
+    if (!syntax.ok) throw new InvalidBatchError(syntax.error);
+    return { group: route.group, zone: route.zone, batch };
+  }
+
+  /** `prepare` then `send` to every region of the writer. */
+  write(changes: readonly WriterChange[], options: SendOptions = {}): Promise<WriteReport> {
+    return this.send(this.prepare(changes), options);
+  }
+
+  /**
+   * Sends a prepared batch to its group in each region at once and waits for every region
+   * to settle (applied, rejected, or unreachable at the deadline). Never throws for a
+   * region's failure: the report has it.
+   */
+  async send(prepared: PreparedWrite, options: SendOptions = {}): Promise<WriteReport> {
+    this.assertOpen();
+    const regions = options.regions ?? this.regions;
+    for (const region of regions)
+      if (!this.plan.regions.includes(region)) throw new RangeError(`${region} is not a region of the plan`);
+    const deadlineMs = positiveInt('deadlineMs', options.deadlineMs ?? this.deadlineMs);
+    const deadline = now() + deadlineMs;
+    const outcomes = await Promise.all(
+      regions.map((region) => this.sendToRegion(region, prepared, deadline, deadlineMs)),
+    );
+    const missing = outcomes.filter((o) => o.status !== 'applied').map((o) => o.region);
+    return {
+      group: prepared.group.id,
+      zone: prepared.zone,
+      batch: prepared.batch,
+      regions: outcomes,
+      complete: missing.length === 0,
+      missing,
+    };
+  }
+
+  /** The RRsets at `name` as `region` holds them, with versions (null: no such zone there). */
+  async rrsets(
+    region: string,
+    name: string,
+    mode?: WireReadMode,
+    replica?: string,
+  ): Promise<DnsNameView | null> {
+    const { group, zone } = this.route(name);
+    const client = await this.client(region, group.id);
+    return client.dnsRrsets(zone, absolute(name), mode, {
+      deadlineMs: this.deadlineMs,
+      ...(replica === undefined ? {} : { replica }),
+    });
+  }
+
+  /** The writer's client of `group` in `region` (one session each; closed by `close`). */
+  async client(region: string, group: string): Promise<RaftClient> {
+    this.assertOpen();
+    const key = `${region}\u0000${group}`;
+    let client = this.clients.get(key);
+    if (client === undefined) {
+      client = await RaftClient.connect({
+        nc: this.nc,
+        cluster: this.plan.cluster,
+        region,
+        group,
+        requestTimeoutMs: this.requestTimeoutMs,
+        deadlineMs: this.deadlineMs,
+      });
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  /** Closes the clients, and the connection if the writer opened it. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const client of this.clients.values()) await client.close();
+    this.clients.clear();
+    if (this.ownsConnection) await this.nc.close();
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private stamp(change: WriterChange, zone: string, i: number): DnsChange {
+    switch (change.op) {
+      case 'upsert':
+        return {
+          op: 'upsert',
+          zone,
+          name: absolute(change.name),
+          type: change.type,
+          ttl: change.ttl,
+          rdata: [...change.rdata],
+          version: this.clock.next(),
+        };
+      case 'delete-rrset':
+        return {
+          op: 'delete-rrset',
+          zone,
+          name: absolute(change.name),
+          type: change.type,
+          version: this.clock.next(),
+        };
+      case 'delete-name':
+        return { op: 'delete-name', zone, name: absolute(change.name), version: this.clock.next() };
+      case 'create-zone':
+        return { op: 'create-zone', zone, soa: change.soa, ns: [...change.ns], nsTtl: change.nsTtl };
+      case 'delete-zone':
+        return { op: 'delete-zone', zone };
+      default:
+        // Input from JavaScript or JSON: an op this writer does not know is refused, never
+        // guessed at (the old write_record turned one into a delete).
+        throw new InvalidBatchError({
+          code: 'malformed',
+          message: `change ${i}: unknown op ${JSON.stringify((change as { op?: unknown }).op)}`,
+          change: i,
+        });
+    }
+  }
+
+  private async sendToRegion(
+    region: string,
+    prepared: PreparedWrite,
+    deadline: number,
+    deadlineMs: number,
+  ): Promise<RegionOutcome> {
+    const started = now();
+    const elapsed = () => Math.round(now() - started);
+    const slots = this.slots.get(region);
+    if (slots === undefined) throw new Error(`unreachable: no slots for region ${region}`);
+    if (!(await slots.acquire(deadline)))
+      return {
+        region,
+        status: 'unreachable',
+        error: new Error(`${region}: the in-flight limit stayed reached until the deadline`),
+        maybeApplied: false,
+        elapsedMs: elapsed(),
+      };
+    try {
+      const client = await this.client(region, prepared.group.id);
+      const remainingMs = Math.floor(deadline - now());
+      if (remainingMs < 1)
+        return {
+          region,
+          status: 'unreachable',
+          error: new Error(`deadline of ${deadlineMs} ms passed before sending`),
+          maybeApplied: false,
+          elapsedMs: elapsed(),
+        };
+      // One client write: its retries share one session seq, so the batch executes at most
+      // once here, and the client backs off between attempts until the deadline.
+      let result: DnsBatchResult;
+      try {
+        result = await client.dnsBatch(prepared.batch, { deadlineMs: remainingMs });
+      } catch (error) {
+        return this.failed(region, error, elapsed());
+      }
+      return checkReply(region, prepared, result, elapsed());
+    } finally {
+      slots.release();
+    }
+  }
+
+  private failed(region: string, error: unknown, elapsedMs: number): RegionOutcome {
+    if (error instanceof RejectedError)
+      // The request itself was refused (too large, malformed): nothing applied.
+      return {
+        region,
+        status: 'rejected',
+        error: { code: 'malformed', message: error.message },
+        elapsedMs,
+      };
+    const err = error instanceof Error ? error : new Error(String(error));
+    const maybeApplied =
+      error instanceof UnknownOutcomeError ||
+      (error instanceof ClientClosedError && error.cause instanceof UnknownOutcomeError) ||
+      // A reply this client cannot read, or anything unexpected: assume the worst.
+      !(error instanceof ClientClosedError || isNotApplied(error));
+    return { region, status: 'unreachable', error: err, maybeApplied, elapsedMs };
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ClientClosedError();
+  }
+}
+
+/** Errors after which the write certainly did not execute. */
+function isNotApplied(error: unknown): boolean {
+  return error instanceof TimeoutError || error instanceof NotLeaderError;
+}
+
+/** Checks a store reply against the batch sent; a reply that does not fit is a protocol failure. */
+function checkReply(
+  region: string,
+  prepared: PreparedWrite,
+  result: DnsBatchResult,
+  elapsedMs: number,
+): RegionOutcome {
+  const bad = (why: string): RegionOutcome => ({
+    region,
+    status: 'unreachable',
+    error: new Error(`region ${region} answered a reply that does not fit the batch: ${why}`),
+    maybeApplied: true,
+    elapsedMs,
+  });
+  if (typeof result !== 'object' || result === null) return bad('not an object');
+  if (result.ok === false) {
+    const error = result.error as DnsWriteError | undefined;
+    if (typeof error?.code !== 'string' || typeof error.message !== 'string')
+      return bad('a refusal without a code');
+    return { region, status: 'rejected', error, elapsedMs };
+  }
+  if (result.ok !== true) return bad('neither ok nor refused');
+  const { outcomes, serials } = result;
+  if (!Array.isArray(outcomes) || outcomes.length !== prepared.batch.changes.length)
+    return bad(
+      `${Array.isArray(outcomes) ? outcomes.length : 'no'} outcomes for ${prepared.batch.changes.length} changes`,
+    );
+  if (!outcomes.every((o) => o === 'applied' || o === 'superseded')) return bad('an unknown change outcome');
+  if (typeof serials !== 'object' || serials === null) return bad('no serials');
+  const entries = Object.entries(serials);
+  if (!entries.every(([, s]) => Number.isSafeInteger(s) && s >= 0)) return bad('a serial that is not a u32');
+  const serial =
+    entries.find(([apex]) => sameName(apex, prepared.zone))?.[1] ??
+    (entries.length === 1 ? (entries[0]?.[1] ?? null) : null);
+  return { region, status: 'applied', serial, serials, outcomes: [...outcomes], elapsedMs };
+}
+
+function keyName(change: WriterChange, i: number): string {
+  switch (change.op) {
+    case 'upsert':
+    case 'delete-rrset':
+    case 'delete-name':
+      return change.name;
+    case 'create-zone':
+    case 'delete-zone':
+      return change.zone;
+    default:
+      throw new InvalidBatchError({
+        code: 'malformed',
+        message: `change ${i}: unknown op ${JSON.stringify((change as { op?: unknown }).op)}`,
+        change: i,
+      });
+  }
+}
+
+function absolute(name: string): string {
+  return name.endsWith('.') ? name : `${name}.`;
+}
+
+function sameName(a: string, b: string): boolean {
+  return absolute(a).toLowerCase() === absolute(b).toLowerCase();
+}
+
+function positiveInt(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  return value;
+}
