@@ -12,6 +12,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { RaftClientError } from '../errors.js';
 import { RaftClient } from '../raft-client.js';
 import type { ReplicaStatus, WireReadMode } from '../wire.js';
+import { registerInitCommand } from './init-command.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -153,6 +154,7 @@ export function buildProgram(): Command {
       print(globals(), rows, statusTable(rows));
       if (rows.some((row) => 'error' in row)) process.exitCode = EXIT_FAILED;
     });
+  registerInitCommand(program);
   return program;
 }
 

@@ -1,0 +1,259 @@
+/**
+ * The cluster's three NATS KV buckets (plan, slots, instances) and the plan key in them:
+ * `raftns init` creates the buckets and writes the plan once; every replica waits for it.
+ *
+ * The plan is written with `kv.create`, which the server applies only if the key has no
+ * value (expected last subject sequence 0): two concurrent `init`s cannot both write, and
+ * the loser compares what it meant to write with what won.
+ *
+ * NATS is not Raft's durable storage (PLATFORM-NOTES: JetStream does not fsync each write):
+ * nothing here is needed for Raft's safety. A lost slot claim could at worst let a new
+ * instance take a slot again, which starts a group with different voters; that is why the
+ * buckets should be replicated (`replicas` 3) on a clustered NATS.
+ */
+import { JetStreamApiCodes, JetStreamApiError, jetstream } from '@nats-io/jetstream';
+import { type KV, Kvm, type KvOptions } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { BootstrapError } from './errors.js';
+import {
+  type ClusterPlan,
+  instancesBucket,
+  PLAN_KEY,
+  planBucket,
+  samePlan,
+  slotsBucket,
+  validatePlan,
+} from './plan.js';
+
+/** How long a registration lives without a heartbeat (the instances bucket's max age). */
+export const REGISTRATION_TTL_MS_DEFAULT = 15_000;
+/** Revisions kept per key of the plan and slots buckets (the latest is what counts). */
+export const PLAN_HISTORY = 5;
+/** Deadline of each JetStream API call made here. */
+export const KV_TIMEOUT_MS = 5_000;
+/** How often `waitForPlan` looks for the plan, and how often it reports that it waits. */
+export const PLAN_POLL_MS = 250;
+export const PLAN_WAITING_REPORT_MS = 5_000;
+
+export interface CreateBucketsOptions {
+  /** JetStream replicas of each bucket: 1 on a single server, 3 on a clustered NATS. */
+  readonly replicas?: number;
+  /** Max age of a registration in the instances bucket (the heartbeat TTL). */
+  readonly registrationTtlMs?: number;
+}
+
+export type InitOutcome = 'created' | 'unchanged';
+
+/** The three buckets of one cluster. */
+export class PlanStore {
+  private constructor(
+    readonly cluster: string,
+    /** Key `plan` → the plan as JSON. */
+    readonly plan: KV,
+    /** Key `<region>.<group>.<index>` → the instance id holding the slot. */
+    readonly slots: KV,
+    /** Key `<instanceId>` → its registration as JSON; expires without heartbeats. */
+    readonly instances: KV,
+  ) {}
+
+  /**
+   * Creates the buckets that do not exist yet (an existing bucket is opened as it is, not
+   * reconfigured) — what `raftns init` does. Safe to run concurrently.
+   */
+  static async create(
+    nc: NatsConnection,
+    cluster: string,
+    options: CreateBucketsOptions = {},
+  ): Promise<PlanStore> {
+    const kvm = new Kvm(jetstream(nc, { timeout: KV_TIMEOUT_MS }));
+    const replicas = options.replicas ?? 1;
+    const durable: Partial<KvOptions> = { history: PLAN_HISTORY, replicas };
+    return new PlanStore(
+      cluster,
+      await kvm.create(planBucket(cluster), durable),
+      await kvm.create(slotsBucket(cluster), durable),
+      await kvm.create(instancesBucket(cluster), {
+        history: 1,
+        replicas,
+        ttl: options.registrationTtlMs ?? REGISTRATION_TTL_MS_DEFAULT,
+      }),
+    );
+  }
+
+  /**
+   * Binds to the buckets without creating them (what a replica does: the operator's
+   * `raftns init` owns their configuration). Reads fail, or `readPlan` answers undefined,
+   * until they exist.
+   */
+  static async open(nc: NatsConnection, cluster: string): Promise<PlanStore> {
+    const kvm = new Kvm(jetstream(nc, { timeout: KV_TIMEOUT_MS }));
+    return new PlanStore(
+      cluster,
+      await kvm.open(planBucket(cluster)),
+      await kvm.open(slotsBucket(cluster)),
+      await kvm.open(instancesBucket(cluster)),
+    );
+  }
+
+  /**
+   * Writes the plan if none is stored. Fails with `plan-invalid` (every problem listed) if
+   * the plan breaks a rule, `cluster-mismatch` if it names another cluster, and
+   * `plan-different` (every difference listed) if another plan is stored already;
+   * answers `unchanged` for the same plan again.
+   */
+  async initPlan(input: unknown): Promise<{ outcome: InitOutcome; plan: ClusterPlan }> {
+    const result = validatePlan(input);
+    if (!result.ok) throw new BootstrapError('plan-invalid', 'the plan is invalid', result.errors);
+    const plan = result.plan;
+    if (plan.cluster !== this.cluster)
+      throw new BootstrapError(
+        'cluster-mismatch',
+        `the plan is for cluster ${plan.cluster}, not ${this.cluster}`,
+      );
+    try {
+      await this.plan.create(PLAN_KEY, JSON.stringify(plan));
+      return { outcome: 'created', plan };
+    } catch (error) {
+      if (!isWrongLastSequence(error)) throw error;
+    }
+    const stored = await this.readPlan();
+    if (stored === undefined) throw new Error('the plan key exists but cannot be read back');
+    if (samePlan(stored, plan)) return { outcome: 'unchanged', plan: stored };
+    throw new BootstrapError(
+      'plan-different',
+      `cluster ${this.cluster} already has a different plan (a plan cannot be changed by init)`,
+      planDifferences(stored, plan),
+    );
+  }
+
+  /**
+   * The stored plan, validated; undefined while there is none (or the buckets do not exist
+   * yet). A stored plan that fails validation is a `plan-invalid` error, never used.
+   */
+  async readPlan(): Promise<ClusterPlan | undefined> {
+    let entry: Awaited<ReturnType<KV['get']>>;
+    try {
+      entry = await this.plan.get(PLAN_KEY);
+    } catch (error) {
+      if (isStreamNotFound(error)) return undefined;
+      throw error;
+    }
+    if (entry === null || entry.operation !== 'PUT') return undefined;
+    let json: unknown;
+    try {
+      json = JSON.parse(entry.string());
+    } catch (error) {
+      throw new BootstrapError('plan-invalid', 'the stored plan is not JSON', [String(error)]);
+    }
+    const result = validatePlan(json);
+    if (!result.ok) throw new BootstrapError('plan-invalid', 'the stored plan is invalid', result.errors);
+    if (result.plan.cluster !== this.cluster)
+      throw new BootstrapError(
+        'cluster-mismatch',
+        `the stored plan is for cluster ${result.plan.cluster}, not ${this.cluster}`,
+      );
+    return result.plan;
+  }
+}
+
+export interface WaitForPlanOptions {
+  /** Give up (`plan-timeout`) at this `Date.now()` time; default never. */
+  readonly deadlineMs?: number;
+  /** Called when the wait starts and then every `reportEveryMs` while there is no plan. */
+  readonly onWaiting?: (waitedMs: number) => void;
+  readonly pollMs?: number;
+  readonly reportEveryMs?: number;
+  /** Stops the wait (rejects with the signal's reason). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Binds the buckets and waits until a plan is stored; returns both. An invalid stored plan
+ * or one for another cluster fails at once (waiting would not fix it).
+ */
+export async function waitForPlan(
+  nc: NatsConnection,
+  cluster: string,
+  options: WaitForPlanOptions = {},
+): Promise<{ store: PlanStore; plan: ClusterPlan }> {
+  const pollMs = options.pollMs ?? PLAN_POLL_MS;
+  const reportEveryMs = options.reportEveryMs ?? PLAN_WAITING_REPORT_MS;
+  const started = Date.now();
+  let reportedAt: number | undefined;
+  const store = await PlanStore.open(nc, cluster);
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const plan = await store.readPlan();
+    if (plan !== undefined) return { store, plan };
+    const now = Date.now();
+    if (options.deadlineMs !== undefined && now >= options.deadlineMs)
+      throw new BootstrapError(
+        'plan-timeout',
+        `no plan for cluster ${cluster} after ${now - started} ms (run \`raftns init\`)`,
+      );
+    if (reportedAt === undefined || now - reportedAt >= reportEveryMs) {
+      reportedAt = now;
+      options.onWaiting?.(now - started);
+    }
+    await sleepUntilNextPoll(pollMs, options.signal);
+  }
+}
+
+/** What differs between the stored plan and another one, one line per difference. */
+export function planDifferences(stored: ClusterPlan, given: ClusterPlan): string[] {
+  const out: string[] = [];
+  const show = (value: unknown) => JSON.stringify(value);
+  if (stored.cluster !== given.cluster) out.push(`cluster: stored ${stored.cluster}, given ${given.cluster}`);
+  if (show(stored.regions) !== show(given.regions))
+    out.push(`regions: stored ${show(stored.regions)}, given ${show(given.regions)}`);
+  if (stored.replicasPerGroup !== given.replicasPerGroup)
+    out.push(`replicasPerGroup: stored ${stored.replicasPerGroup}, given ${given.replicasPerGroup}`);
+  const storedIds = stored.groups.map((g) => g.id);
+  const givenIds = given.groups.map((g) => g.id);
+  for (const id of storedIds) if (!givenIds.includes(id)) out.push(`groups: ${id} is stored but not given`);
+  for (const id of givenIds) if (!storedIds.includes(id)) out.push(`groups: ${id} is given but not stored`);
+  for (const s of stored.groups) {
+    const g = given.groups.find((candidate) => candidate.id === s.id);
+    if (g === undefined) continue;
+    if (s.zone !== g.zone) out.push(`groups.${s.id}.zone: stored ${s.zone}, given ${g.zone}`);
+    if (s.parent !== g.parent)
+      out.push(`groups.${s.id}.parent: stored ${s.parent ?? '(none)'}, given ${g.parent ?? '(none)'}`);
+  }
+  const common = storedIds.filter((id) => givenIds.includes(id));
+  const givenOrder = givenIds.filter((id) => storedIds.includes(id));
+  if (out.length === 0 && show(common) !== show(givenOrder))
+    out.push(`groups: order stored ${show(storedIds)}, given ${show(givenIds)}`);
+  if (out.length === 0 && !samePlan(stored, given)) out.push('the plans differ');
+  return out;
+}
+
+/** The server refused a `create` because the key has a value (another writer won). */
+export function isWrongLastSequence(error: unknown): boolean {
+  return (
+    error instanceof JetStreamApiError &&
+    (error.code === JetStreamApiCodes.StreamWrongLastSequence ||
+      error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  );
+}
+
+function isStreamNotFound(error: unknown): boolean {
+  return (
+    (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) ||
+    (error instanceof Error && error.message === 'stream not found')
+  );
+}
+
+/** Waits one poll interval, or rejects at once when `signal` aborts. */
+export function sleepUntilNextPoll(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
