@@ -91,7 +91,6 @@ export async function readSlots(nc: NatsConnection, cluster: string): Promise<Sl
     const raw = entry.string().trim();
     const instanceId = raw.startsWith('"') ? jsonString(raw) : raw;
     if (instanceId === undefined || instanceId.length === 0) continue;
-    if (instanceId.length === 0) continue;
     claims.push({
       region: match[1] as string,
       group: match[2] as string,

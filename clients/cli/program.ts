@@ -13,6 +13,8 @@ import { RaftClientError } from '../errors.js';
 import { RaftClient } from '../raft-client.js';
 import type { ReplicaStatus, WireReadMode } from '../wire.js';
 import { registerInitCommand } from './init-command.js';
+import { registerRecordCommands } from './record-commands.js';
+import { registerStatusCommand } from './status-command.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -155,6 +157,8 @@ export function buildProgram(): Command {
       if (rows.some((row) => 'error' in row)) process.exitCode = EXIT_FAILED;
     });
   registerInitCommand(program);
+  registerRecordCommands(program);
+  registerStatusCommand(program);
   return program;
 }
 

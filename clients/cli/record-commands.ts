@@ -1,0 +1,228 @@
+/**
+ * `raftns record ...`: DNS records in every region (clients/region-writer.ts). `get` and
+ * `delete` at the top level are the key-value commands, so the record commands form a group:
+ *
+ *   raftns record write NAME TYPE TTL RDATA...  [--regions a,b]   upsert the RRset NAME/TYPE
+ *   raftns record delete NAME [TYPE]            [--regions a,b]   the RRset, or the whole name
+ *   raftns record get NAME [TYPE] [--region R] [--mode M]         RRsets with their versions
+ *
+ * with the global `--nats`, `--cluster`, `--timeout` (the whole write, every region and
+ * retry included) and `--json`. A write prints one line per region (`us-east: applied,
+ * serial 42`); exit 0 only if every region committed, 1 naming the regions that did not,
+ * 2 for usage errors (checked with the store's validateBatchSyntax before anything is
+ * sent), 3 when `get` finds nothing.
+ */
+import { type Command, InvalidArgumentError } from 'commander';
+import { type DnsChange, validateBatchSyntax } from '../../actors/dns/store/changes.js';
+import { versionToText } from '../../actors/dns/store/version.js';
+import { MAX_TTL } from '../../actors/dns/zone/zone.js';
+import { InvalidBatchError, RegionWriter, type WriteReport, type WriterChange } from '../region-writer.js';
+import type { WireReadMode } from '../wire.js';
+
+// The same codes as program.ts (not imported: program.ts imports this module).
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+const EXIT_NOT_FOUND = 3;
+
+interface GlobalOptions {
+  readonly nats: string;
+  readonly cluster: string;
+  readonly region: string;
+  readonly timeout: number;
+  readonly json: boolean;
+}
+
+interface WriteOptions {
+  readonly regions?: string;
+}
+
+function regionList(value: string): string[] {
+  const regions = value
+    .split(',')
+    .map((r) => r.trim())
+    .filter((r) => r.length > 0);
+  if (regions.length === 0) throw new InvalidArgumentError('expected region names, comma-separated');
+  return regions;
+}
+
+function readMode(value: string): WireReadMode {
+  if (value === 'linearizable' || value === 'lease' || /^bounded:[1-9][0-9]*$/.test(value))
+    return value as WireReadMode;
+  throw new InvalidArgumentError('expected linearizable, lease or bounded:<ms>');
+}
+
+function usage(message: string): void {
+  process.stderr.write(`raftns: usage: ${message}\n`);
+  process.exitCode = EXIT_USAGE;
+}
+
+function absolute(name: string): string {
+  return name.endsWith('.') ? name : `${name}.`;
+}
+
+/**
+ * The store's syntax check before the plan is even read: the change as it would be sent
+ * in the root zone (every name is in it), with a placeholder version.
+ */
+function syntaxProblem(change: WriterChange): string | undefined {
+  const version = { hlcMs: 1, counter: 0, writer: 'check' };
+  let dns: DnsChange;
+  switch (change.op) {
+    case 'upsert':
+    case 'delete-rrset':
+    case 'delete-name':
+      dns = { ...change, zone: '.', name: absolute(change.name), version };
+      break;
+    default:
+      return undefined;
+  }
+  const result = validateBatchSyntax({ changes: [dns] });
+  return result.ok ? undefined : result.error.message;
+}
+
+async function openWriter(
+  globals: GlobalOptions,
+  regions: readonly string[] | undefined,
+): Promise<RegionWriter> {
+  return RegionWriter.open({
+    natsUrls: globals.nats.split(',').map((url) => url.trim()),
+    cluster: globals.cluster,
+    deadlineMs: globals.timeout,
+    ...(regions === undefined ? {} : { regions }),
+  });
+}
+
+function reportLine(outcome: WriteReport['regions'][number]): string {
+  switch (outcome.status) {
+    case 'applied': {
+      const superseded = outcome.outcomes.filter((o) => o === 'superseded').length;
+      return `${outcome.region}: applied, serial ${outcome.serial ?? '?'}${superseded > 0 ? ` (${superseded} change(s) superseded by newer versions)` : ''}`;
+    }
+    case 'rejected':
+      return `${outcome.region}: rejected (${outcome.error.code}): ${outcome.error.message}`;
+    default:
+      return `${outcome.region}: unreachable${outcome.maybeApplied ? ' (may have applied)' : ''}: ${outcome.error.message}`;
+  }
+}
+
+function reportJson(report: WriteReport): unknown {
+  return {
+    group: report.group,
+    zone: report.zone,
+    complete: report.complete,
+    missing: report.missing,
+    changes: report.batch.changes,
+    regions: report.regions.map((o) =>
+      o.status === 'unreachable'
+        ? { region: o.region, status: o.status, maybeApplied: o.maybeApplied, error: o.error.message }
+        : o,
+    ),
+  };
+}
+
+async function writeAndReport(
+  globals: GlobalOptions,
+  options: WriteOptions,
+  change: WriterChange,
+): Promise<void> {
+  const problem = syntaxProblem(change);
+  if (problem !== undefined) return usage(problem);
+  const regions = options.regions === undefined ? undefined : regionList(options.regions);
+  const writer = await openWriter(globals, regions);
+  try {
+    let report: WriteReport;
+    try {
+      report = await writer.write([change]);
+    } catch (error) {
+      if (error instanceof InvalidBatchError) return usage(error.message);
+      throw error;
+    }
+    process.stdout.write(
+      `${globals.json ? JSON.stringify(reportJson(report)) : report.regions.map(reportLine).join('\n')}\n`,
+    );
+    if (!report.complete) {
+      process.stderr.write(
+        `raftns: not committed in ${report.missing.join(', ')} (committed in ${
+          report.regions
+            .filter((o) => o.status === 'applied')
+            .map((o) => o.region)
+            .join(', ') || 'no region'
+        })\n`,
+      );
+      process.exitCode = EXIT_FAILED;
+    }
+  } finally {
+    await writer.close();
+  }
+}
+
+/** Adds `record write|delete|get` to the program. */
+export function registerRecordCommands(program: Command): void {
+  const globals = () => program.opts<GlobalOptions>();
+  const record = program.command('record').description('DNS records, written to every region');
+
+  record
+    .command('write <name> <type> <ttl> <rdata...>')
+    .description('set the RRset NAME/TYPE to exactly these records, in every region')
+    .option('--regions <list>', 'only these regions, comma-separated (default: all in the plan)')
+    .action(async (name: string, type: string, ttlText: string, rdata: string[], options: WriteOptions) => {
+      const ttl = Number(ttlText);
+      if (!/^[0-9]+$/.test(ttlText) || !Number.isSafeInteger(ttl) || ttl > MAX_TTL)
+        return usage(`TTL "${ttlText}" is not an integer in 0..=${MAX_TTL}`);
+      await writeAndReport(globals(), options, { op: 'upsert', name, type: type.toUpperCase(), ttl, rdata });
+    });
+
+  record
+    .command('delete <name> [type]')
+    .description('delete the RRset NAME/TYPE, or every RRset at NAME, in every region')
+    .option('--regions <list>', 'only these regions, comma-separated (default: all in the plan)')
+    .action(async (name: string, type: string | undefined, options: WriteOptions) => {
+      await writeAndReport(
+        globals(),
+        options,
+        type === undefined
+          ? { op: 'delete-name', name }
+          : { op: 'delete-rrset', name, type: type.toUpperCase() },
+      );
+    });
+
+  record
+    .command('get <name> [type]')
+    .description("the RRsets at NAME (of TYPE) with their versions, as one region's group holds them")
+    .option('--mode <mode>', 'linearizable, lease or bounded:<ms>', readMode, 'linearizable')
+    .action(async (name: string, type: string | undefined, options: { mode: WireReadMode }) => {
+      const g = globals();
+      const writer = await openWriter(g, undefined);
+      try {
+        // The global --region, unless left at its default: then the plan's first region.
+        const region =
+          program.getOptionValueSource('region') === 'default' ? writer.plan.regions[0] : g.region;
+        if (region === undefined || !writer.plan.regions.includes(region))
+          return usage(`${region} is not a region of the plan (${writer.plan.regions.join(', ')})`);
+        let view: Awaited<ReturnType<RegionWriter['rrsets']>>;
+        try {
+          view = await writer.rrsets(region, name, options.mode);
+        } catch (error) {
+          if (error instanceof InvalidBatchError) return usage(error.message);
+          throw error;
+        }
+        const wanted = type?.toUpperCase();
+        const rrsets = (view?.rrsets ?? []).filter((s) => wanted === undefined || s.type === wanted);
+        if (view === null || rrsets.length === 0) {
+          process.stderr.write(
+            `raftns: ${absolute(name)}${wanted === undefined ? '' : ` ${wanted}`}: not found in ${region}${view === null ? ' (no such zone)' : ''}\n`,
+          );
+          process.exitCode = EXIT_NOT_FOUND;
+          return;
+        }
+        const text = rrsets
+          .flatMap((s) =>
+            s.rdata.map((r) => `${s.name}\t${s.ttl}\t${s.type}\t${r}\t${versionToText(s.version)}`),
+          )
+          .join('\n');
+        process.stdout.write(`${g.json ? JSON.stringify({ region, ...view, rrsets }) : text}\n`);
+      } finally {
+        await writer.close();
+      }
+    });
+}
