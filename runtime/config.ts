@@ -54,6 +54,12 @@ export interface ReplicaConfig {
   readonly peers: readonly string[];
   /** Directory of the replica's durable state (RocksDB). */
   readonly dataDir: string;
+  /**
+   * Bootstrap mode: read the cluster plan from NATS KV, register, claim a slot and take the
+   * slot's group and its holders as `group` and `peers` (bootstrap/bootstrap-process.ts).
+   * `group` and `peers` must then not be configured; until the claim they hold their defaults.
+   */
+  readonly bootstrap: boolean;
   readonly nats: {
     /** Client URLs of the NATS cluster (nats:// or tls://), at least one. */
     readonly urls: readonly string[];
@@ -63,6 +69,12 @@ export interface ReplicaConfig {
   readonly dns: {
     /** Addresses of the DNS listeners (UDP and TCP), as host:port[@mode] (see `parseDnsListener`). */
     readonly listen: readonly string[];
+    /**
+     * The IP addresses other servers are told (glue records, the bootstrap registration).
+     * Defaults to the host of the first listener when that is an IP address other than
+     * 0.0.0.0 or ::; otherwise absent, which bootstrap mode refuses.
+     */
+    readonly advertise?: readonly string[];
   };
   readonly readMode: ReadMode;
   /** Raft tunables an operator may override (actors/raft/raft-config.ts has the rest). */
@@ -178,6 +190,19 @@ const peersSchema = z
   .max(GROUP_REPLICAS_MAX, `expected at most ${GROUP_REPLICAS_MAX} instance ids`)
   .refine((ids) => new Set(ids).size === ids.length, 'expected distinct instance ids');
 
+function ipSchema() {
+  return z
+    .string()
+    .refine(
+      (v) => isIP(v) !== 0 && !isWildcard(v),
+      'expected an IP address other than 0.0.0.0 or ::, such as 192.0.2.1',
+    );
+}
+
+function isWildcard(ip: string): boolean {
+  return ip === '0.0.0.0' || (isIP(ip) === 6 && /^[0:]+$/.test(ip));
+}
+
 function intSchema(min: number, max: number) {
   const message = `expected an integer from ${min} to ${max}`;
   return z.number(message).int(message).min(min, message).max(max, message);
@@ -191,7 +216,7 @@ interface FieldSpec {
   readonly path: readonly [string] | readonly [string, string];
   readonly flag?: string;
   readonly env: string;
-  readonly text: 'string' | 'list' | 'int';
+  readonly text: 'string' | 'list' | 'int' | 'bool';
   readonly schema: z.ZodType;
   /** The default; a field with none must be set unless it is `optional`. */
   readonly fallback?: unknown;
@@ -223,6 +248,15 @@ const FIELDS: readonly FieldSpec[] = [
     schema: nameSchema,
   },
   { path: ['dataDir'], flag: 'data-dir', env: 'RAFTNS_DATA_DIR', text: 'string', schema: pathSchema },
+  {
+    // A flag without a value; the environment takes 1/0/true/false.
+    path: ['bootstrap'],
+    flag: 'bootstrap',
+    env: 'RAFTNS_BOOTSTRAP',
+    text: 'bool',
+    schema: z.boolean('expected true or false'),
+    fallback: false,
+  },
   {
     path: ['group'],
     flag: 'group',
@@ -269,6 +303,18 @@ const FIELDS: readonly FieldSpec[] = [
       .min(1, 'expected at least one host:port')
       .max(DNS_LISTENERS_MAX, `expected at most ${DNS_LISTENERS_MAX} listeners`),
     fallback: ['127.0.0.1:5300'],
+  },
+  {
+    // Defaults to the first listener's host (see loadConfig).
+    path: ['dns', 'advertise'],
+    flag: 'dns-advertise',
+    env: 'RAFTNS_DNS_ADVERTISE',
+    text: 'list',
+    schema: z
+      .array(ipSchema(), 'expected an array of IP addresses')
+      .min(1, 'expected at least one IP address')
+      .max(DNS_LISTENERS_MAX, `expected at most ${DNS_LISTENERS_MAX} addresses`),
+    optional: true,
   },
   {
     path: ['readMode'],
@@ -369,6 +415,12 @@ function fromText(field: FieldSpec, raw: string): { value: unknown } | { error: 
           .map((item) => item.trim())
           .filter((item) => item !== ''),
       };
+    case 'bool': {
+      const value = raw.trim().toLowerCase();
+      if (value === '1' || value === 'true') return { value: true };
+      if (value === '0' || value === 'false') return { value: false };
+      return { error: 'expected 1, 0, true or false' };
+    }
     case 'int':
       return /^-?[0-9]{1,16}$/.test(raw.trim())
         ? { value: Number(raw.trim()) }
@@ -409,7 +461,10 @@ function readFlags(argv: readonly string[], errors: string[]): { layer: Layer; c
   const byFlag = new Map<string, FieldSpec>();
   for (const field of FIELDS) if (field.flag !== undefined) byFlag.set(field.flag, field);
   const known = [...byFlag.keys(), CONFIG_FLAG];
-  const options = Object.fromEntries(known.map((name) => [name, { type: 'string' as const }]));
+  const isSwitch = (name: string) => byFlag.get(name)?.text === 'bool';
+  const options = Object.fromEntries(
+    known.map((name) => [name, { type: isSwitch(name) ? ('boolean' as const) : ('string' as const) }]),
+  );
   // Non-strict parsing with tokens, so every problem is reported in our words, not thrown.
   const { tokens } = parseArgs({
     args: [...argv],
@@ -441,6 +496,12 @@ function readFlags(argv: readonly string[], errors: string[]): { layer: Layer; c
       continue;
     }
     seen.add(token.name);
+    if (isSwitch(token.name)) {
+      // `--bootstrap` alone; `--bootstrap=false` is accepted too.
+      const field = byFlag.get(token.name);
+      if (field !== undefined) readText(field, token.value ?? 'true', flag, layer, errors);
+      continue;
+    }
     const raw = token.value;
     if (raw === undefined || (!token.inlineValue && raw.startsWith('--'))) {
       errors.push(`${flag}: expected a value`);
@@ -585,10 +646,14 @@ const replicaConfigSchema = z.strictObject({
   region: nameSchema,
   instanceId: nameSchema,
   dataDir: pathSchema,
+  bootstrap: z.boolean(),
   group: nameSchema,
   peers: peersSchema,
   nats: z.strictObject({ urls: z.array(natsUrlSchema).min(1), credsFile: pathSchema.optional() }),
-  dns: z.strictObject({ listen: z.array(dnsListenerSchema).min(1) }),
+  dns: z.strictObject({
+    listen: z.array(dnsListenerSchema).min(1),
+    advertise: z.array(ipSchema()).min(1).optional(),
+  }),
   readMode: readModeSchema,
   raft: z.strictObject({
     tickMs: z.number().int().positive(),
@@ -614,11 +679,13 @@ function describeSources(field: FieldSpec): string {
 /**
  * Reads the replica configuration from flags, environment and config file (in that order
  * of precedence, over defaults). Every problem found is reported, not just the first.
- * Flags: --instance-id, --data-dir, --group, --peers (comma-separated), --nats
- * (comma-separated), --nats-creds, --region, --cluster, --dns (comma-separated),
- * --read-mode, --tick-ms, --snapshot-threshold, --log-level, --config; each at most once.
- * Environment: RAFTNS_INSTANCE_ID, RAFTNS_DATA_DIR, RAFTNS_GROUP, RAFTNS_PEERS,
- * RAFTNS_NATS_URLS, RAFTNS_NATS_CREDS, RAFTNS_REGION, RAFTNS_CLUSTER, RAFTNS_DNS_LISTEN,
+ * Flags: --instance-id, --data-dir, --bootstrap (no value), --group, --peers
+ * (comma-separated), --nats (comma-separated), --nats-creds, --region, --cluster, --dns
+ * (comma-separated), --dns-advertise (comma-separated IPs), --read-mode, --tick-ms,
+ * --snapshot-threshold, --log-level, --config; each at most once.
+ * Environment: RAFTNS_INSTANCE_ID, RAFTNS_DATA_DIR, RAFTNS_BOOTSTRAP (1/0/true/false),
+ * RAFTNS_GROUP, RAFTNS_PEERS, RAFTNS_NATS_URLS, RAFTNS_NATS_CREDS, RAFTNS_REGION,
+ * RAFTNS_CLUSTER, RAFTNS_DNS_LISTEN, RAFTNS_DNS_ADVERTISE,
  * RAFTNS_READ_MODE, RAFTNS_RAFT_TICK_MS, RAFTNS_RAFT_SNAPSHOT_THRESHOLD, RAFTNS_LOG_LEVEL,
  * RAFTNS_SHUTDOWN_DRAIN_TIMEOUT_MS, RAFTNS_SUPERVISION_{MAX_RESTARTS,WINDOW_MS,
  * BACKOFF_BASE_MS,BACKOFF_MAX_MS}, RAFTNS_CONFIG; an empty variable counts as unset.
@@ -666,10 +733,30 @@ export function loadConfig(input: LoadConfigInput): ConfigResult {
     }
   }
   if (errors.length > 0) return { ok: false, errors };
+  if (merged.bootstrap === true) {
+    // The slot claim decides both; a configured value would be silently ignored.
+    for (const key of ['group', 'peers'])
+      if (origin.get(key) !== 'default')
+        errors.push(
+          `${key} (${origin.get(key)}) must not be set in bootstrap mode (${origin.get('bootstrap')}): ` +
+            'the slot this replica claims decides its group and peers',
+        );
+  }
   if (merged.peers === undefined) {
     merged.peers = [merged.instanceId];
     origin.set('peers', 'default');
   }
+  const dns = merged.dns as { listen?: unknown; advertise?: unknown };
+  if (dns.advertise === undefined && Array.isArray(dns.listen) && typeof dns.listen[0] === 'string') {
+    const host = parseDnsListener(dns.listen[0])?.host;
+    if (host !== undefined && isIP(host) !== 0 && !isWildcard(host)) dns.advertise = [host];
+  }
+  if (merged.bootstrap === true && dns.advertise === undefined)
+    errors.push(
+      `dns.advertise is required in bootstrap mode when the first DNS listener (${origin.get('dns.listen')}) ` +
+        `is not a specific IP address: set ${describeSources(FIELDS.find((f) => fieldKey(f) === 'dns.advertise') as FieldSpec)}`,
+    );
+  if (errors.length > 0) return { ok: false, errors };
 
   // Each value was validated where it came from; this also checks the assembled shape.
   const parsed = replicaConfigSchema.safeParse(merged);

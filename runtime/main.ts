@@ -2,11 +2,16 @@
  * The replica process: `node dist/runtime/main.js --instance-id ID --data-dir DIR ...`.
  * Operators start it once per instance (systemd, Kubernetes); see docs/OPERATIONS.md.
  */
-import { loadConfig } from './config.js';
+import type { DnsActorMessage } from '../actors/dns/protocol.js';
+import { DNS } from '../actors/raft/actor-names.js';
+import { type BootstrapOutcome, bootstrapReplica } from '../bootstrap/bootstrap-process.js';
+import { loadConfig, type ReplicaConfig } from './config.js';
+import type { MessageOf } from './message.js';
 import { createLogger } from './pino-logger.js';
 import { EXIT_CONFIG, EXIT_START_FAILED } from './process-lifecycle.js';
+import type { Replica } from './replica.js';
 import { replicaActorSpecs } from './replica-plan.js';
-import { runReplicaProcess } from './replica-process.js';
+import { CONTROL_TIMEOUT_MS, runReplicaProcess } from './replica-process.js';
 
 const loaded = loadConfig({ argv: process.argv.slice(2), env: process.env });
 if (!loaded.ok) {
@@ -20,9 +25,40 @@ const log = createLogger({
   level: config.log.level,
   fields: { replica: config.instanceId, region: config.region, cluster: config.cluster },
 });
+// Bootstrap mode: the plan in NATS KV decides the group and its peers (a slot claim).
+let bootstrap: BootstrapOutcome | undefined;
+if (config.bootstrap) {
+  try {
+    bootstrap = await bootstrapReplica(config, log);
+  } catch (error) {
+    log.fatal({ err: error }, 'bootstrap failed');
+    process.exit(EXIT_START_FAILED);
+  }
+}
+const replicaConfig: ReplicaConfig =
+  bootstrap === undefined ? config : { ...config, group: bootstrap.claim.group, peers: bootstrap.peers };
 try {
-  await runReplicaProcess(config, replicaActorSpecs(config), log, { raft: true });
+  const { replica } = await runReplicaProcess(replicaConfig, replicaActorSpecs(replicaConfig), log, {
+    raft: true,
+  });
+  if (bootstrap !== undefined) await advertiseBoundPort(bootstrap, replica);
 } catch (error) {
   log.fatal({ err: error }, 'replica failed to start');
   process.exit(EXIT_START_FAILED);
+}
+
+/** With `--dns host:0` the port is known only once bound: the registration carries the real one. */
+async function advertiseBoundPort(outcome: BootstrapOutcome, replica: Replica): Promise<void> {
+  try {
+    const status = await replica.external.request<MessageOf<DnsActorMessage, 'status'>>(
+      DNS,
+      { type: 'status' },
+      { timeoutMs: CONTROL_TIMEOUT_MS },
+    );
+    const port = status.listeners[0]?.port;
+    if (port !== undefined && port !== outcome.registration.registration.dnsPort)
+      await outcome.registration.update({ dnsPort: port });
+  } catch (error) {
+    log.warn({ err: error }, 'could not advertise the bound DNS port; the configured one stays registered');
+  }
 }

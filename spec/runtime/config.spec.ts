@@ -48,10 +48,11 @@ describe('runtime/config', () => {
         region: 'local',
         instanceId: 'i-0abc',
         dataDir: '/var/lib/raftns',
+        bootstrap: false,
         group: 'g1',
         peers: ['i-0abc'],
         nats: { urls: ['nats://127.0.0.1:4222'] },
-        dns: { listen: ['127.0.0.1:5300'] },
+        dns: { listen: ['127.0.0.1:5300'], advertise: ['127.0.0.1'] },
         readMode: 'lease',
         raft: { tickMs: 10, snapshotThresholdEntries: 8_192 },
         log: { level: 'info' },
@@ -122,10 +123,11 @@ describe('runtime/config', () => {
         region: 'eu-west-1',
         instanceId: 'i-env',
         dataDir: '/data',
+        bootstrap: false,
         group: 'root',
         peers: ['i-a', 'i-env', 'i-c'],
         nats: { urls: ['nats://a:1', 'nats://b:2'], credsFile: '/creds' },
-        dns: { listen: ['127.0.0.2:53'] },
+        dns: { listen: ['127.0.0.2:53'], advertise: ['127.0.0.2'] },
         readMode: 'lease',
         raft: { tickMs: 20, snapshotThresholdEntries: 100 },
         log: { level: 'warn' },
@@ -486,6 +488,69 @@ describe('runtime/config', () => {
       ).to.deep.equal([
         `supervision.backoffBaseMs 500 (config file ${file}) must not exceed supervision.backoffMaxMs 200 (RAFTNS_SUPERVISION_BACKOFF_MAX_MS)`,
       ]);
+    });
+  });
+
+  describe('bootstrap mode and the advertised DNS address', () => {
+    it('takes --bootstrap without a value, RAFTNS_BOOTSTRAP=1/true and "bootstrap" in the file', () => {
+      expect(ok({ argv: [...REQUIRED, '--bootstrap'] }).bootstrap).to.equal(true);
+      expect(ok({ argv: REQUIRED, env: { RAFTNS_BOOTSTRAP: '1' } }).bootstrap).to.equal(true);
+      expect(ok({ argv: REQUIRED, env: { RAFTNS_BOOTSTRAP: 'true' } }).bootstrap).to.equal(true);
+      expect(ok({ argv: REQUIRED, env: { RAFTNS_BOOTSTRAP: '0' } }).bootstrap).to.equal(false);
+      const file = configFile({ bootstrap: true });
+      expect(ok({ argv: [...REQUIRED, '--config', file] }).bootstrap).to.equal(true);
+      expect(ok({ argv: REQUIRED }).bootstrap).to.equal(false);
+    });
+
+    it('rejects a bootstrap value that is not a boolean', () => {
+      expect(errors({ argv: REQUIRED, env: { RAFTNS_BOOTSTRAP: 'yes' } })).to.deep.equal([
+        'RAFTNS_BOOTSTRAP "yes": expected 1, 0, true or false',
+      ]);
+    });
+
+    it('refuses --group and --peers in bootstrap mode, naming where each came from', () => {
+      const found = errors({
+        argv: [...REQUIRED, '--bootstrap', '--group', 'root', '--peers', 'i-0abc,i-2,i-3'],
+      });
+      expect(found).to.have.length(2);
+      expect(found[0]).to.match(/^group \(--group\) must not be set in bootstrap mode \(--bootstrap/);
+      expect(found[1]).to.match(/^peers \(--peers\) must not be set in bootstrap mode/);
+      const viaEnv = errors({ argv: REQUIRED, env: { RAFTNS_BOOTSTRAP: '1', RAFTNS_GROUP: 'g2' } });
+      expect(viaEnv).to.have.length(1);
+      expect(viaEnv[0]).to.match(
+        /^group \(RAFTNS_GROUP\) must not be set in bootstrap mode \(RAFTNS_BOOTSTRAP\)/,
+      );
+    });
+
+    it('advertises the first listener host by default, --dns-advertise otherwise', () => {
+      expect(ok({ argv: [...REQUIRED, '--dns', '192.0.2.7:53,127.0.0.1:53'] }).dns.advertise).to.deep.equal([
+        '192.0.2.7',
+      ]);
+      expect(
+        ok({ argv: [...REQUIRED, '--dns', '0.0.0.0:53', '--dns-advertise', '192.0.2.1, 2001:db8::1'] }).dns
+          .advertise,
+      ).to.deep.equal(['192.0.2.1', '2001:db8::1']);
+      expect(ok({ argv: REQUIRED, env: { RAFTNS_DNS_ADVERTISE: '192.0.2.9' } }).dns.advertise).to.deep.equal([
+        '192.0.2.9',
+      ]);
+    });
+
+    it('leaves advertise unset for a wildcard or host-name listener, which bootstrap mode refuses', () => {
+      expect(ok({ argv: [...REQUIRED, '--dns', '0.0.0.0:53'] }).dns).to.not.have.property('advertise');
+      expect(ok({ argv: [...REQUIRED, '--dns', '[::]:53'] }).dns).to.not.have.property('advertise');
+      expect(ok({ argv: [...REQUIRED, '--dns', 'localhost:53'] }).dns).to.not.have.property('advertise');
+      const found = errors({ argv: [...REQUIRED, '--bootstrap', '--dns', '0.0.0.0:53'] });
+      expect(found).to.have.length(1);
+      expect(found[0]).to.match(/^dns\.advertise is required in bootstrap mode .*--dns-advertise/);
+    });
+
+    it('rejects an advertised address that is not a specific IP address', () => {
+      for (const bad of ['0.0.0.0', '::', 'ns1.example.']) {
+        const found = errors({ argv: [...REQUIRED, '--dns-advertise', bad] });
+        expect(found).to.deep.equal([
+          `--dns-advertise ${JSON.stringify(bad)}: expected an IP address other than 0.0.0.0 or ::, such as 192.0.2.1`,
+        ]);
+      }
     });
   });
 
