@@ -1,0 +1,31 @@
+/**
+ * Who serves each group in a region, as the delegation reconciler needs it: the slot
+ * holders (slots bucket) with the addresses they registered (instances bucket). A holder
+ * whose registration expired (no heartbeat) is listed without addresses, so the group
+ * counts as incomplete and its delegation data is left as it is until it is replaced.
+ */
+import type { KV } from '@nats-io/kv';
+import type { GroupMember } from './delegation-plan.js';
+import type { ClusterPlan } from './plan.js';
+import { liveInstances } from './registry.js';
+import { readSlots } from './slot-claim.js';
+
+export async function regionMembers(
+  buckets: { readonly slots: KV; readonly instances: KV },
+  plan: ClusterPlan,
+  region: string,
+): Promise<Map<string, GroupMember[]>> {
+  const [slots, live] = await Promise.all([
+    readSlots(buckets.slots, plan, region),
+    liveInstances(buckets.instances),
+  ]);
+  const addresses = new Map(live.map((r) => [r.instanceId, r.dnsAddresses]));
+  const members = new Map<string, GroupMember[]>();
+  for (const slot of slots) {
+    if (slot.holder === undefined) continue;
+    const list = members.get(slot.group) ?? [];
+    list.push({ instanceId: slot.holder, addresses: addresses.get(slot.holder) ?? [] });
+    members.set(slot.group, list);
+  }
+  return members;
+}
