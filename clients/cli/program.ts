@@ -14,6 +14,7 @@ import { RaftClient } from '../raft-client.js';
 import type { ReplicaStatus, WireReadMode } from '../wire.js';
 import { registerInitCommand } from './init-command.js';
 import { registerRecordCommands } from './record-commands.js';
+import { registerResolveCommand } from './resolve-command.js';
 import { registerStatusCommand } from './status-command.js';
 
 export const EXIT_OK = 0;
@@ -158,6 +159,7 @@ export function buildProgram(): Command {
     });
   registerInitCommand(program);
   registerRecordCommands(program);
+  registerResolveCommand(program);
   registerStatusCommand(program);
   return program;
 }
