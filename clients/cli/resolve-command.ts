@@ -97,7 +97,7 @@ export function registerResolveCommand(program: Command): void {
       const resolution = await resolver.resolve(name, options.type);
       const { result } = resolution;
       if (globals.json) process.stdout.write(`${JSON.stringify(resolutionToJson(resolution))}\n`);
-      else process.stdout.write(`${traceToText(resolution.trace)}${resultToText(result)}\n`);
+      else process.stdout.write(`${traceToText(resolution.trace)}\n${resultToText(result)}\n`);
       switch (result.kind) {
         case 'answer':
           process.exitCode = EXIT_OK;
