@@ -5,6 +5,7 @@
 import type { DnsActorMessage } from '../actors/dns/protocol.js';
 import { DNS } from '../actors/raft/actor-names.js';
 import { type BootstrapOutcome, bootstrapReplica } from '../bootstrap/bootstrap-process.js';
+import { startDelegationService } from '../bootstrap/delegation-service.js';
 import { loadConfig, type ReplicaConfig } from './config.js';
 import type { MessageOf } from './message.js';
 import { createLogger } from './pino-logger.js';
@@ -38,10 +39,23 @@ if (config.bootstrap) {
 const replicaConfig: ReplicaConfig =
   bootstrap === undefined ? config : { ...config, group: bootstrap.claim.group, peers: bootstrap.peers };
 try {
-  const { replica } = await runReplicaProcess(replicaConfig, replicaActorSpecs(replicaConfig), log, {
+  const { replica, intake } = await runReplicaProcess(replicaConfig, replicaActorSpecs(replicaConfig), log, {
     raft: true,
   });
-  if (bootstrap !== undefined) await advertiseBoundPort(bootstrap, replica);
+  if (bootstrap !== undefined) {
+    await advertiseBoundPort(bootstrap, replica);
+    // The group's leader keeps its zone and its parent's delegation to it current.
+    await startDelegationService({
+      natsUrls: config.nats.urls,
+      ...(config.nats.credsFile === undefined ? {} : { natsCredsFile: config.nats.credsFile }),
+      plan: bootstrap.plan,
+      region: config.region,
+      groupId: bootstrap.claim.group,
+      instanceId: config.instanceId,
+      isLeader: () => intake?.stats().leading ?? false,
+      log,
+    });
+  }
 } catch (error) {
   log.fatal({ err: error }, 'replica failed to start');
   process.exit(EXIT_START_FAILED);
