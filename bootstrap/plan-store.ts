@@ -11,7 +11,13 @@
  * instance take a slot again, which starts a group with different voters; that is why the
  * buckets should be replicated (`replicas` 3) on a clustered NATS.
  */
-import { JetStreamApiCodes, JetStreamApiError, jetstream } from '@nats-io/jetstream';
+import {
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
 import { type KV, Kvm, type KvOptions } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { BootstrapError } from './errors.js';
@@ -47,6 +53,7 @@ export type InitOutcome = 'created' | 'unchanged';
 /** The three buckets of one cluster. */
 export class PlanStore {
   private constructor(
+    private readonly jsm: JetStreamManager,
     readonly cluster: string,
     /** Key `plan` → the plan as JSON. */
     readonly plan: KV,
@@ -69,6 +76,7 @@ export class PlanStore {
     const replicas = options.replicas ?? 1;
     const durable: Partial<KvOptions> = { history: PLAN_HISTORY, replicas };
     return new PlanStore(
+      await jetstreamManager(nc, { timeout: KV_TIMEOUT_MS }),
       cluster,
       await kvm.create(planBucket(cluster), durable),
       await kvm.create(slotsBucket(cluster), durable),
@@ -88,11 +96,29 @@ export class PlanStore {
   static async open(nc: NatsConnection, cluster: string): Promise<PlanStore> {
     const kvm = new Kvm(jetstream(nc, { timeout: KV_TIMEOUT_MS }));
     return new PlanStore(
+      await jetstreamManager(nc, { timeout: KV_TIMEOUT_MS }),
       cluster,
       await kvm.open(planBucket(cluster)),
       await kvm.open(slotsBucket(cluster)),
       await kvm.open(instancesBucket(cluster)),
     );
+  }
+
+  /**
+   * The keys with a value in the instances bucket, from one stream-info request (the
+   * subjects the stream holds). Not `kv.keys()`: its consumer waits for a moment without
+   * new messages, which heartbeats every few hundred milliseconds may never give it.
+   * Keys whose last message is a delete are included; their `get` says so.
+   */
+  async instanceKeys(): Promise<string[]> {
+    const prefix = `$KV.${instancesBucket(this.cluster)}.`;
+    const info = await this.jsm.streams.info(`KV_${instancesBucket(this.cluster)}`, {
+      subjects_filter: `${prefix}>`,
+    });
+    return Object.keys(info.state.subjects ?? {})
+      .filter((subject) => subject.startsWith(prefix))
+      .map((subject) => subject.slice(prefix.length))
+      .sort();
   }
 
   /**

@@ -13,6 +13,7 @@ import type { KV } from '@nats-io/kv';
 import { z } from 'zod';
 import type { Logger } from '../runtime/log.js';
 import { BootstrapError } from './errors.js';
+import { PlanStore } from './plan-store.js';
 
 export interface InstanceRegistration {
   readonly instanceId: string;
@@ -35,11 +36,19 @@ const registrationSchema = z.object({
   heartbeatSeq: z.number().int().nonnegative(),
 });
 
-/** Registrations found in the bucket (expired ones are gone); malformed entries are skipped. */
-export async function liveInstances(instances: KV): Promise<InstanceRegistration[]> {
+/**
+ * Registrations found in the instances bucket, by instance id (expired ones are gone);
+ * malformed entries are skipped. Given the `PlanStore`, keys come from one stream-info
+ * request; given the bare bucket, from `kv.keys()`, whose consumer ends only after a quiet
+ * moment: fine at production heartbeat rates, slow under a burst of puts.
+ */
+export async function liveInstances(source: PlanStore | KV): Promise<InstanceRegistration[]> {
+  const instances = source instanceof PlanStore ? source.instances : source;
   const keys: string[] = [];
-  for await (const key of await instances.keys()) keys.push(key);
-  const entries = await Promise.all(keys.sort().map((key) => instances.get(key)));
+  if (source instanceof PlanStore) keys.push(...(await source.instanceKeys()));
+  else for await (const key of await source.keys()) keys.push(key);
+  keys.sort();
+  const entries = await Promise.all(keys.map((key) => instances.get(key)));
   const out: InstanceRegistration[] = [];
   for (const entry of entries) {
     if (entry === null || entry.operation !== 'PUT') continue;
