@@ -4,14 +4,14 @@
  * whose registration expired (no heartbeat) is listed without addresses, so the group
  * counts as incomplete and its delegation data is left as it is until it is replaced.
  */
-import type { KV } from '@nats-io/kv';
 import type { GroupMember } from './delegation-plan.js';
 import type { ClusterPlan } from './plan.js';
+import type { PlanStore } from './plan-store.js';
 import { liveInstances } from './registry.js';
 import { readSlots } from './slot-claim.js';
 
 export async function regionMembers(
-  buckets: { readonly slots: KV; readonly instances: KV },
+  store: PlanStore,
   plan: ClusterPlan,
   region: string,
 ): Promise<Map<string, GroupMember[]>> {

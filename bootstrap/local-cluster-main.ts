@@ -71,8 +71,9 @@ async function main(): Promise<void> {
     const topology = await cluster.writeTopology(join(values.dir, 'topology.json'));
     printTopology(topology);
     const firstRegion = cluster.plan.regions[0] as string;
+    const roots = await cluster.rootServers(firstRegion);
     const resolver = new IterativeResolver({
-      roots: cluster.rootServers(firstRegion).map((host) => ({ host, port: cluster.dnsPort })),
+      roots: roots.map((host) => ({ host, port: cluster.dnsPort })),
       port: cluster.dnsPort,
     });
     const resolution = await resolver.resolve(Name.parse(EXAMPLE_NAME), RR_TYPE.A);
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
     console.log(traceToText(resolution.trace));
     console.log(resultToText(resolution.result));
     const port = cluster.dnsPort === 53 ? '' : ` -p ${cluster.dnsPort}`;
-    const root = cluster.rootServers(firstRegion)[0];
+    const root = roots[0];
     console.log(
       `\ntry: dig @${root}${port} +norec ${EXAMPLE_NAME}   |   npx raftns resolve ${EXAMPLE_NAME} --root ${root}:${cluster.dnsPort} --port ${cluster.dnsPort}`,
     );

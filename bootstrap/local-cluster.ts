@@ -22,6 +22,7 @@ import { connectNats } from '../runtime/nats/nats-connection.js';
 import { nameserverName } from './delegation-plan.js';
 import { type ClusterPlan, examplePlan } from './plan.js';
 import { PlanStore } from './plan-store.js';
+import { readSlots } from './slot-claim.js';
 
 export const DNS_FALLBACK_PORT = 5300;
 export const EXAMPLE_NAME = 'www.wikipedia.org.';
@@ -158,9 +159,14 @@ export class LocalCluster {
     return this.replicas;
   }
 
-  /** The address of region `region`'s root servers (for resolvers' root hints). */
-  rootServers(region: string): string[] {
-    return this.replicas.filter((r) => r.region === region).map((r) => r.address);
+  /** The addresses of region `region`'s root servers (the root group's slot holders): root hints. */
+  async rootServers(region: string): Promise<string[]> {
+    if (this.nc === undefined) throw new Error('the cluster is not started');
+    const store = await PlanStore.open(this.nc, this.cluster);
+    const root = this.plan.groups.find((g) => g.parent === undefined);
+    const slots = await readSlots(store.slots, this.plan, region, root?.id);
+    const holders = new Set(slots.map((slot) => slot.holder));
+    return this.replicas.filter((r) => holders.has(r.instanceId)).map((r) => r.address);
   }
 
   async start(): Promise<void> {
