@@ -15,10 +15,9 @@ export async function regionMembers(
   plan: ClusterPlan,
   region: string,
 ): Promise<Map<string, GroupMember[]>> {
-  const [slots, live] = await Promise.all([
-    readSlots(buckets.slots, plan, region),
-    liveInstances(buckets.instances),
-  ]);
+  // The store, not its instances bucket: listing a bucket's keys while heartbeats land
+  // every few hundred milliseconds may not end (see registry.ts).
+  const [slots, live] = await Promise.all([readSlots(store.slots, plan, region), liveInstances(store)]);
   const addresses = new Map(live.map((r) => [r.instanceId, r.dnsAddresses]));
   const members = new Map<string, GroupMember[]>();
   for (const slot of slots) {
