@@ -2,7 +2,7 @@
  * A whole raftns cluster on one machine, as separate processes: a JetStream nats-server,
  * the cluster plan written into NATS KV (`raftns init`), and for each region one
  * `runtime/main --bootstrap` process per replica slot, each on its own loopback address
- * (127.0.<10 + region>.<n>), port 53 when the process may bind it, else `DNS_FALLBACK_PORT`.
+ * (127.0.<subnet + region>.<n>, subnet 10 by default), port 53 when the process may bind it, else `DNS_FALLBACK_PORT`.
  * The replicas claim their slots, form their groups, and the groups' leaders create their
  * zones and delegations; `seedExample` writes the write-up's record. `npm start` runs this
  * (bootstrap/local-cluster-main.ts); the hierarchy's end-to-end tests do too.
@@ -38,6 +38,8 @@ export interface LocalClusterOptions {
   readonly natsPort?: number;
   /** Force a DNS port (default: 53 if bindable, else 5300). */
   readonly dnsPort?: number;
+  /** Replicas listen on 127.0.<subnet + region index>.<n>; default 10. */
+  readonly subnet?: number;
   readonly logLevel?: string;
   /** Progress lines (stderr for `npm start`). */
   readonly say?: (line: string) => void;
@@ -178,7 +180,8 @@ export class LocalCluster {
     this.say(
       `cluster plan ${outcome}: ${this.plan.regions.length} region(s) × ${this.plan.groups.length} groups × ${this.plan.replicasPerGroup} replicas`,
     );
-    const firstAddress = '127.0.10.1';
+    const subnet = this.options.subnet ?? 10;
+    const firstAddress = `127.0.${subnet}.1`;
     this.dnsPortValue =
       this.options.dnsPort ?? ((await canBindPort53(firstAddress)) ? 53 : DNS_FALLBACK_PORT);
     if (this.dnsPortValue !== 53)
@@ -190,7 +193,7 @@ export class LocalCluster {
         this.replicas.push({
           instanceId,
           region,
-          address: `127.0.${10 + r}.${n}`,
+          address: `127.0.${subnet + r}.${n}`,
           port: this.dnsPortValue,
           dataDir: join(this.options.dir, 'data', instanceId),
           log: join(this.options.dir, 'logs', `${instanceId}.log`),
