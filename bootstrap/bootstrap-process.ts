@@ -20,6 +20,7 @@ import type { ClusterPlan } from './plan.js';
 import { waitForPlan } from './plan-store.js';
 import { Registration } from './registry.js';
 import { claimSlot, type SlotClaim, waitForGroup } from './slot-claim.js';
+import { replaceDeadHolder } from './slot-replacement.js';
 
 export interface BootstrapOutcome {
   readonly plan: ClusterPlan;
@@ -88,19 +89,28 @@ export async function bootstrapReplica(
       { dnsAddresses: registration.registration.dnsAddresses, heartbeatMs: registration.heartbeatMs },
       'registered',
     );
-    const claim = await claimSlot(store.slots, plan, {
-      instanceId: config.instanceId,
-      region: config.region,
-    });
+    const claim = await claimSlot(
+      store.slots,
+      plan,
+      { instanceId: config.instanceId, region: config.region },
+      { replace: replaceDeadHolder(store, blog) },
+    );
     blog.info(
-      { group: claim.group, slot: claim.key, rejoined: claim.rejoined },
+      { group: claim.group, slot: claim.key, rejoined: claim.rejoined, replaced: claim.replaced },
       claim.rejoined ? 'rejoined my slot' : 'claimed a slot',
     );
-    const peers = await waitForGroup(store.slots, plan, config.region, claim.group, {
+    const holders = await waitForGroup(store.slots, plan, config.region, claim.group, {
       log: blog,
       ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
+    // A replacement joins the group as it was (the dead holder still a voter): it waits to
+    // be added by the leader instead of believing it founds a group of its own.
+    const replaced = claim.replaced;
+    const peers =
+      replaced === undefined
+        ? holders
+        : holders.map((holder) => (holder === config.instanceId ? replaced : holder));
     blog.info({ group: claim.group, peers }, 'group complete');
     const held = registration;
     return {

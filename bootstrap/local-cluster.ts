@@ -22,6 +22,7 @@ import { connectNats } from '../runtime/nats/nats-connection.js';
 import { nameserverName } from './delegation-plan.js';
 import { type ClusterPlan, examplePlan } from './plan.js';
 import { PlanStore } from './plan-store.js';
+import { liveInstances } from './registry.js';
 import { readSlots } from './slot-claim.js';
 
 export const DNS_FALLBACK_PORT = 5300;
@@ -40,6 +41,8 @@ export interface LocalClusterOptions {
   readonly dnsPort?: number;
   /** Replicas listen on 127.0.<subnet + region index>.<n>; default 10. */
   readonly subnet?: number;
+  /** How long a registration outlives its last heartbeat (tests shorten it); default 15 s. */
+  readonly registrationTtlMs?: number;
   readonly logLevel?: string;
   /** Progress lines (stderr for `npm start`). */
   readonly say?: (line: string) => void;
@@ -175,7 +178,13 @@ export class LocalCluster {
     await mkdir(join(this.options.dir, 'logs'), { recursive: true });
     await this.startNats();
     this.nc = await connectNats({ urls: [this.natsUrl], name: 'raftns-local-cluster', log: silentLogger });
-    const store = await PlanStore.create(this.nc, this.cluster);
+    const store = await PlanStore.create(
+      this.nc,
+      this.cluster,
+      this.options.registrationTtlMs === undefined
+        ? {}
+        : { registrationTtlMs: this.options.registrationTtlMs },
+    );
     const { outcome } = await store.initPlan(this.plan);
     this.say(
       `cluster plan ${outcome}: ${this.plan.regions.length} region(s) × ${this.plan.groups.length} groups × ${this.plan.replicasPerGroup} replicas`,
@@ -234,6 +243,36 @@ export class LocalCluster {
     this.children.set(replica.instanceId, child);
     const index = this.replicas.findIndex((r) => r.instanceId === replica.instanceId);
     if (index >= 0) this.replicas[index] = { ...replica, pid: child.pid };
+  }
+
+  /**
+   * A new instance in `region` (the next number, the next loopback address), started: with
+   * every slot held it takes over the slot of a replica that stopped heartbeating.
+   */
+  async addReplica(region: string): Promise<ReplicaTopology> {
+    const r = this.plan.regions.indexOf(region);
+    if (r < 0) throw new RangeError(`region ${region} is not in the plan`);
+    const n = this.replicas.filter((x) => x.region === region).length + 1;
+    const instanceId = `${region}-${n}`;
+    const replica: ReplicaTopology = {
+      instanceId,
+      region,
+      address: `127.0.${(this.options.subnet ?? 10) + r}.${n}`,
+      port: this.dnsPortValue,
+      dataDir: join(this.options.dir, 'data', instanceId),
+      log: join(this.options.dir, 'logs', `${instanceId}.log`),
+      pid: undefined,
+    };
+    this.replicas.push(replica);
+    await this.spawnReplica(replica);
+    return replica;
+  }
+
+  /** The instances whose registration is alive (heartbeating). */
+  async liveInstanceIds(): Promise<Set<string>> {
+    if (this.nc === undefined) throw new Error('the cluster is not started');
+    const store = await PlanStore.open(this.nc, this.cluster);
+    return new Set((await liveInstances(store)).map((r) => r.instanceId));
   }
 
   /** Kills one replica (tests); `spawnReplica` brings it back. */

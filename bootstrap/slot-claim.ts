@@ -31,6 +31,8 @@ export interface SlotClaim extends SlotRef {
   readonly instanceId: string;
   /** True when this instance already held the slot (a restart), false when it took it now. */
   readonly rejoined: boolean;
+  /** The dead holder whose slot this instance took over (slot-replacement.ts). */
+  readonly replaced?: string;
 }
 
 /**
@@ -114,7 +116,7 @@ export async function claimSlot(
     'no-free-slot',
     `every slot of region ${region} is taken (${after.length} slots: ${after
       .map((s) => `${s.key}=${s.holder ?? '?'}`)
-      .join(', ')}); replacing dead replicas is not implemented yet`,
+      .join(', ')}) by live replicas`,
   );
 }
 

@@ -5,7 +5,7 @@
 import type { DnsActorMessage } from '../actors/dns/protocol.js';
 import { DNS } from '../actors/raft/actor-names.js';
 import { type BootstrapOutcome, bootstrapReplica } from '../bootstrap/bootstrap-process.js';
-import { startDelegationService } from '../bootstrap/delegation-service.js';
+import { startGroupMaintenance } from '../bootstrap/group-maintenance.js';
 import { loadConfig, type ReplicaConfig } from './config.js';
 import type { MessageOf } from './message.js';
 import { createLogger } from './pino-logger.js';
@@ -44,8 +44,9 @@ try {
   });
   if (bootstrap !== undefined) {
     await advertiseBoundPort(bootstrap, replica);
-    // The group's leader keeps its zone and its parent's delegation to it current.
-    await startDelegationService({
+    // The group's leader keeps its voters equal to the slots, its zone and its parent's
+    // delegation to it current.
+    await startGroupMaintenance({
       natsUrls: config.nats.urls,
       ...(config.nats.credsFile === undefined ? {} : { natsCredsFile: config.nats.credsFile }),
       plan: bootstrap.plan,
@@ -53,6 +54,7 @@ try {
       groupId: bootstrap.claim.group,
       instanceId: config.instanceId,
       isLeader: () => intake?.stats().leading ?? false,
+      external: replica.external,
       log,
     });
   }

@@ -58,7 +58,13 @@ describe('the local hierarchy (root → org → wikipedia.org) as real processes
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'raftns-hierarchy-'));
-    cluster = new LocalCluster({ dir, natsPort: await freePort(), subnet: 20, logLevel: 'info' });
+    cluster = new LocalCluster({
+      dir,
+      natsPort: await freePort(),
+      subnet: 20,
+      logLevel: 'info',
+      registrationTtlMs: 3_000,
+    });
     await cluster.start();
     await cluster.waitReady(120_000);
     await cluster.seedExample();
@@ -169,6 +175,49 @@ describe('the local hierarchy (root → org → wikipedia.org) as real processes
       const group = after.regions[0]?.groups.find((g) => g.id === 'wikipedia-org');
       if (!group?.replicas.some((r) => r.instanceId === replica.instanceId)) return undefined;
       const answer = await digAnswer(replica.address, replica.port, EXAMPLE_NAME, ['+norec']).catch(() => []);
+      return answer[0] === EXAMPLE_ADDRESS ? true : undefined;
+    });
+  });
+
+  it('a new instance takes over the slot of a replica that stopped for good, through a membership change', async () => {
+    const before = await cluster.topology();
+    const group = before.regions[0]?.groups.find((g) => g.id === 'wikipedia-org');
+    const victim = group?.replicas.find((r) => r.instanceId !== group.leader)?.instanceId;
+    if (group === undefined || victim === undefined) throw new Error('no follower to stop');
+    await cluster.kill(victim);
+    await pollUntil(`${victim}'s registration to expire`, 30_000, async () =>
+      (await cluster.liveInstanceIds()).has(victim) ? undefined : true,
+    );
+    const newcomer = await cluster.addReplica('region1');
+    const client = await cluster.client('region1', 'wikipedia-org');
+    const expected = group.replicas
+      .map((r) => r.instanceId)
+      .filter((id) => id !== victim)
+      .concat(newcomer.instanceId)
+      .sort();
+    // The leader adds the newcomer, then removes the dead replica.
+    await pollUntil('the voters to be the slot holders', 60_000, async () => {
+      const statuses = await Promise.all(
+        expected.map((id) => client.status(id, { deadlineMs: 500 }).catch(() => undefined)),
+      );
+      return statuses.every((s) => s !== undefined && [...s.voters].sort().join() === expected.join())
+        ? true
+        : undefined;
+    });
+    // The parent's delegation follows, and the newcomer answers for the zone.
+    const org = await cluster.client('region1', 'org');
+    await pollUntil('the delegation to name the newcomer', 30_000, async () => {
+      const view = await org.dnsRrsets('org.', 'wikipedia.org.', 'linearizable', { deadlineMs: 1_000 });
+      const ns = view?.rrsets.find((r) => r.type === 'NS')?.rdata ?? [];
+      return ns.includes(`ns-${newcomer.instanceId}.wikipedia.org.`) &&
+        !ns.includes(`ns-${victim}.wikipedia.org.`)
+        ? true
+        : undefined;
+    });
+    await pollUntil('the newcomer to answer', 30_000, async () => {
+      const answer = await digAnswer(newcomer.address, newcomer.port, EXAMPLE_NAME, ['+norec']).catch(
+        () => [],
+      );
       return answer[0] === EXAMPLE_ADDRESS ? true : undefined;
     });
   });

@@ -1,0 +1,76 @@
+/**
+ * What a bootstrapped replica does for its group while it leads it, with its own NATS
+ * connection to the cluster's KV buckets: keeps the Raft voters equal to the slot holders
+ * (membership-reconciler.ts: replacements of dead replicas join, the dead leave) and the
+ * group's zone and its parent's delegation current (delegation-reconciler.ts).
+ */
+import type { ExternalEndpoint } from '../runtime/external-endpoint.js';
+import type { Logger } from '../runtime/log.js';
+import { connectNats } from '../runtime/nats/nats-connection.js';
+import { DelegationReconciler } from './delegation-reconciler.js';
+import { regionMembers } from './group-members.js';
+import { MembershipReconciler } from './membership-reconciler.js';
+import type { ClusterPlan } from './plan.js';
+import { PlanStore } from './plan-store.js';
+import { liveInstances } from './registry.js';
+import { readSlots } from './slot-claim.js';
+
+export const DELEGATION_INTERVAL_MS = 2_000;
+export const MEMBERSHIP_INTERVAL_MS = 1_000;
+
+export interface GroupMaintenanceOptions {
+  readonly natsUrls: readonly string[];
+  readonly natsCredsFile?: string;
+  readonly plan: ClusterPlan;
+  readonly region: string;
+  readonly groupId: string;
+  readonly instanceId: string;
+  readonly isLeader: () => boolean;
+  /** The replica's actors (election status, membership changes). */
+  readonly external: ExternalEndpoint;
+  readonly log: Logger;
+}
+
+export async function startGroupMaintenance(options: GroupMaintenanceOptions): Promise<() => Promise<void>> {
+  const nc = await connectNats({
+    urls: options.natsUrls,
+    ...(options.natsCredsFile === undefined ? {} : { credsFile: options.natsCredsFile }),
+    name: `raftns/${options.instanceId}/group-maintenance`,
+    log: options.log,
+  });
+  const store = await PlanStore.open(nc, options.plan.cluster);
+  const reconciler = new DelegationReconciler({
+    nc,
+    plan: options.plan,
+    region: options.region,
+    groupId: options.groupId,
+    instanceId: options.instanceId,
+    members: () => regionMembers(store, options.plan, options.region),
+    isLeader: options.isLeader,
+    log: options.log.child({ component: 'delegation' }),
+    intervalMs: DELEGATION_INTERVAL_MS,
+    nowMs: () => Date.now(),
+  });
+  const membership = new MembershipReconciler({
+    external: options.external,
+    holders: async () => {
+      const [slots, live] = await Promise.all([
+        readSlots(store.slots, options.plan, options.region, options.groupId),
+        liveInstances(store),
+      ]);
+      return {
+        holders: slots.flatMap((slot) => (slot.holder === undefined ? [] : [slot.holder])),
+        live: new Set(live.map((r) => r.instanceId)),
+      };
+    },
+    log: options.log.child({ component: 'membership' }),
+    intervalMs: MEMBERSHIP_INTERVAL_MS,
+  });
+  membership.start();
+  reconciler.start();
+  return async () => {
+    await membership.stop();
+    await reconciler.stop();
+    await nc.close().catch(() => undefined);
+  };
+}
