@@ -3,9 +3,10 @@
  * hierarchy commands join with their issues). Every call has a deadline; every failure is
  * a clear message on stderr and a non-zero exit.
  *
- *   raftns [--nats URLS] [--cluster C] [--region R] [--group G] put KEY VALUE
- *   raftns get KEY [--mode linearizable|lease|bounded:MS]
- *   raftns delete KEY | cas KEY REVISION VALUE | range PREFIX [--limit N]
+ *   raftns [--nats URLS] [--cluster C] write NAME TYPE TTL RDATA... | delete NAME [TYPE] | get NAME [TYPE]
+ *   raftns resolve NAME [--type T] --root ADDR[:PORT] | init ... | cluster-status
+ *   raftns [--region R] [--group G] kv put KEY VALUE | kv get KEY [--mode M] | kv delete KEY
+ *   raftns kv cas KEY REVISION VALUE | kv range PREFIX [--limit N]
  *   raftns status --replicas r1,r2,r3 [--json]
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
@@ -94,16 +95,16 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   const globals = () => program.opts<GlobalOptions>();
+  // The group's key-value store (the Raft layer under the DNS records), one group at a time.
+  const kv = program.command('kv').description("a group's key-value store (--region and --group pick it)");
 
-  program
-    .command('put <key> <value>')
+  kv.command('put <key> <value>')
     .description('write a value (exactly once, retried until the deadline)')
     .action(async (key: string, value: string) => {
       const outcome = await withClient(globals(), (c) => c.put(key, value));
       print(globals(), outcome, `ok revision=${outcome.revision}`);
     });
-  program
-    .command('get <key>')
+  kv.command('get <key>')
     .description('read a value')
     .option('--mode <mode>', 'linearizable, lease or bounded:<ms>', readMode, 'linearizable')
     .action(async (key: string, options: { mode: WireReadMode }) => {
@@ -115,23 +116,20 @@ export function buildProgram(): Command {
       }
       print(globals(), entry, entry.value);
     });
-  program
-    .command('delete <key>')
+  kv.command('delete <key>')
     .description('delete a key')
     .action(async (key: string) => {
       const outcome = await withClient(globals(), (c) => c.delete(key));
       print(globals(), outcome, `ok revision=${outcome.revision}`);
     });
-  program
-    .command('cas <key> <revision> <value>')
+  kv.command('cas <key> <revision> <value>')
     .description('write only if the key is at this revision (0: only if absent)')
     .action(async (key: string, revision: string, value: string) => {
       const result = await withClient(globals(), (c) => c.cas(key, positiveInteger(revision), value));
       print(globals(), result, result.ok ? `ok revision=${result.revision}` : 'mismatch');
       if (!result.ok) process.exitCode = EXIT_FAILED;
     });
-  program
-    .command('range <prefix>')
+  kv.command('range <prefix>')
     .description('list keys with a prefix, in key order')
     .option('--limit <n>', 'at most this many', positiveInteger, 100)
     .action(async (prefix: string, options: { limit: number }) => {

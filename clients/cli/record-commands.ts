@@ -1,10 +1,10 @@
 /**
- * `raftns record ...`: DNS records in every region (clients/region-writer.ts). `get` and
- * `delete` at the top level are the key-value commands, so the record commands form a group:
+ * `raftns write | delete | get`: DNS records in every region (clients/region-writer.ts); the
+ * key-value commands of one group live under `raftns kv`.
  *
- *   raftns record write NAME TYPE TTL RDATA...  [--regions a,b]   upsert the RRset NAME/TYPE
- *   raftns record delete NAME [TYPE]            [--regions a,b]   the RRset, or the whole name
- *   raftns record get NAME [TYPE] [--region R] [--mode M]         RRsets with their versions
+ *   raftns write NAME TYPE TTL RDATA...  [--regions a,b]   upsert the RRset NAME/TYPE
+ *   raftns delete NAME [TYPE]            [--regions a,b]   the RRset, or the whole name
+ *   raftns get NAME [TYPE] [--region R] [--mode M]         RRsets with their versions
  *
  * with the global `--nats`, `--cluster`, `--timeout` (the whole write, every region and
  * retry included) and `--json`. A write prints one line per region (`us-east: applied,
@@ -156,12 +156,11 @@ async function writeAndReport(
   }
 }
 
-/** Adds `record write|delete|get` to the program. */
+/** Adds `write`, `delete` and `get` (DNS records in every region) to the program. */
 export function registerRecordCommands(program: Command): void {
   const globals = () => program.opts<GlobalOptions>();
-  const record = program.command('record').description('DNS records, written to every region');
 
-  record
+  program
     .command('write <name> <type> <ttl> <rdata...>')
     .description('set the RRset NAME/TYPE to exactly these records, in every region')
     .option('--regions <list>', 'only these regions, comma-separated (default: all in the plan)')
@@ -172,7 +171,7 @@ export function registerRecordCommands(program: Command): void {
       await writeAndReport(globals(), options, { op: 'upsert', name, type: type.toUpperCase(), ttl, rdata });
     });
 
-  record
+  program
     .command('delete <name> [type]')
     .description('delete the RRset NAME/TYPE, or every RRset at NAME, in every region')
     .option('--regions <list>', 'only these regions, comma-separated (default: all in the plan)')
@@ -186,7 +185,7 @@ export function registerRecordCommands(program: Command): void {
       );
     });
 
-  record
+  program
     .command('get <name> [type]')
     .description("the RRsets at NAME (of TYPE) with their versions, as one region's group holds them")
     .option('--mode <mode>', 'linearizable, lease or bounded:<ms>', readMode, 'linearizable')

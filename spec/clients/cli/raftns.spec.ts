@@ -45,23 +45,25 @@ describe('the raftns command against a real replica', function () {
   });
 
   it('writes, reads, compares-and-sets, lists and deletes', async () => {
-    const put = await raftns([...target, 'put', 'www', '192.0.2.1']);
+    const put = await raftns([...target, 'kv', 'put', 'www', '192.0.2.1']);
     expect(put.code, put.stderr).to.equal(EXIT_OK);
     const revision = Number(/revision=(\d+)/.exec(put.stdout)?.[1]);
     expect(revision).to.be.greaterThan(0);
-    expect((await raftns([...target, 'get', 'www'])).stdout.trim()).to.equal('192.0.2.1');
-    const lease = await raftns([...target, 'get', 'www', '--mode', 'lease']);
+    expect((await raftns([...target, 'kv', 'get', 'www'])).stdout.trim()).to.equal('192.0.2.1');
+    const lease = await raftns([...target, 'kv', 'get', 'www', '--mode', 'lease']);
     expect(lease.stdout.trim()).to.equal('192.0.2.1');
-    const stale = await raftns([...target, 'cas', 'www', String(revision + 1000), 'x']);
+    const stale = await raftns([...target, 'kv', 'cas', 'www', String(revision + 1000), 'x']);
     expect(stale.code).to.equal(EXIT_FAILED);
     expect(stale.stdout.trim()).to.equal('mismatch');
-    expect((await raftns([...target, 'cas', 'www', String(revision), '192.0.2.2'])).code).to.equal(EXIT_OK);
-    const listed = await raftns([...target, '--json', 'range', 'ww']);
+    expect((await raftns([...target, 'kv', 'cas', 'www', String(revision), '192.0.2.2'])).code).to.equal(
+      EXIT_OK,
+    );
+    const listed = await raftns([...target, '--json', 'kv', 'range', 'ww']);
     expect(JSON.parse(listed.stdout).entries.map((e: { value: string }) => e.value)).to.deep.equal([
       '192.0.2.2',
     ]);
-    expect((await raftns([...target, 'delete', 'www'])).code).to.equal(EXIT_OK);
-    const missing = await raftns([...target, 'get', 'www']);
+    expect((await raftns([...target, 'kv', 'delete', 'www'])).code).to.equal(EXIT_OK);
+    const missing = await raftns([...target, 'kv', 'get', 'www']);
     expect(missing.code).to.equal(EXIT_NOT_FOUND);
     expect(missing.stderr).to.match(/www: not found/);
   });
@@ -78,12 +80,12 @@ describe('the raftns command against a real replica', function () {
   });
 
   it('refuses bad usage with exit 2 and explains an unreachable NATS', async () => {
-    const usage = await raftns(['get']);
+    const usage = await raftns(['kv', 'get']);
     expect(usage.code).to.equal(EXIT_USAGE);
     expect(usage.stderr).to.match(/missing required argument 'key'/);
-    const badMode = await raftns([...target, 'get', 'k', '--mode', 'sometimes']);
+    const badMode = await raftns([...target, 'kv', 'get', 'k', '--mode', 'sometimes']);
     expect(badMode.code).to.equal(EXIT_USAGE);
-    const down = await raftns(['--nats', 'nats://127.0.0.1:1', '--timeout', '1000', 'get', 'k']);
+    const down = await raftns(['--nats', 'nats://127.0.0.1:1', '--timeout', '1000', 'kv', 'get', 'k']);
     expect(down.code).to.equal(EXIT_FAILED);
     expect(down.stderr).to.match(/raftns: .*(refused|connect)/i);
   });

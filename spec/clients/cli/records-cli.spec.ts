@@ -32,7 +32,7 @@ function raftns(args: readonly string[]): Promise<Run> {
   });
 }
 
-describe('raftns record and cluster-status across two real regions', function () {
+describe('raftns write/delete/get and cluster-status across two real regions', function () {
   this.timeout(180_000);
   let nats: NatsServerHandle;
   let nc: NatsConnection;
@@ -100,7 +100,6 @@ describe('raftns record and cluster-status across two real regions', function ()
   it('writes an RRset to every region, reads it back per region with versions, deletes it', async () => {
     const written = await raftns([
       ...target,
-      'record',
       'write',
       'www.example.org.',
       'A',
@@ -112,16 +111,7 @@ describe('raftns record and cluster-status across two real regions', function ()
     expect(written.stdout).to.match(/^r1: applied, serial \d+\nr2: applied, serial \d+\n$/);
     const views = [];
     for (const r of REGIONS) {
-      const got = await raftns([
-        ...target,
-        '--json',
-        '--region',
-        r,
-        'record',
-        'get',
-        'www.example.org.',
-        'A',
-      ]);
+      const got = await raftns([...target, '--json', '--region', r, 'get', 'www.example.org.', 'A']);
       expect(got.code, got.stderr).to.equal(EXIT_OK);
       const view = JSON.parse(got.stdout) as { region: string; rrsets: unknown[] };
       expect(view.region).to.equal(r);
@@ -129,33 +119,33 @@ describe('raftns record and cluster-status across two real regions', function ()
     }
     expect(views[0]).to.deep.equal(views[1]);
     expect(views[0]).to.have.length(1);
-    const text = await raftns([...target, 'record', 'get', 'www.example.org.']);
+    const text = await raftns([...target, 'get', 'www.example.org.']);
     expect(text.stdout).to.match(/^www\.example\.org\.\t300\tA\t192\.0\.2\.1\t\d+\.\d+@w-/m);
 
-    const deleted = await raftns([...target, 'record', 'delete', 'www.example.org.', 'A']);
+    const deleted = await raftns([...target, 'delete', 'www.example.org.', 'A']);
     expect(deleted.code, deleted.stderr).to.equal(EXIT_OK);
-    const missing = await raftns([...target, 'record', 'get', 'www.example.org.', 'A', '--region', 'r2']);
+    const missing = await raftns([...target, 'get', 'www.example.org.', 'A', '--region', 'r2']);
     expect(missing.code).to.equal(EXIT_NOT_FOUND);
     expect(missing.stderr).to.match(/www\.example\.org\. A: not found in r2/);
-    const noZone = await raftns([...target, 'record', 'get', 'www.example.com.']);
+    const noZone = await raftns([...target, 'get', 'www.example.com.']);
     expect(noZone.code).to.equal(EXIT_USAGE);
   });
 
   it('refuses bad types, TTLs and RDATA with exit 2 before sending', async () => {
     const cases = [
-      ['record', 'write', 'x.example.org.', 'NOPE', '300', '192.0.2.1'],
-      ['record', 'write', 'x.example.org.', 'A', '-1', '192.0.2.1'],
-      ['record', 'write', 'x.example.org.', 'A', '2147483648', '192.0.2.1'],
-      ['record', 'write', 'x.example.org.', 'A', '300', 'not-an-address'],
-      ['record', 'write', 'x.example.org.', 'MX', '300', 'mail.example.org.'],
-      ['record', 'write', 'x.example.org.', 'A', '300'],
+      ['write', 'x.example.org.', 'NOPE', '300', '192.0.2.1'],
+      ['write', 'x.example.org.', 'A', '-1', '192.0.2.1'],
+      ['write', 'x.example.org.', 'A', '2147483648', '192.0.2.1'],
+      ['write', 'x.example.org.', 'A', '300', 'not-an-address'],
+      ['write', 'x.example.org.', 'MX', '300', 'mail.example.org.'],
+      ['write', 'x.example.org.', 'A', '300'],
     ];
     for (const args of cases) {
       const run = await raftns([...target, ...args]);
       expect(run.code, `${args.join(' ')}: ${run.stderr}`).to.equal(EXIT_USAGE);
     }
     // Nothing was written.
-    expect((await raftns([...target, 'record', 'get', 'x.example.org.'])).code).to.equal(EXIT_NOT_FOUND);
+    expect((await raftns([...target, 'get', 'x.example.org.'])).code).to.equal(EXIT_NOT_FOUND);
   });
 
   it('shows every region, group and replica with role, term, leader, applied index and lag', async () => {
@@ -184,7 +174,6 @@ describe('raftns record and cluster-status across two real regions', function ()
       ...target,
       '--timeout',
       '2000',
-      'record',
       'write',
       'down.example.org.',
       'TXT',
@@ -196,16 +185,7 @@ describe('raftns record and cluster-status across two real regions', function ()
     expect(run.stdout).to.match(/^r1: applied, serial \d+$/m);
     expect(run.stdout).to.match(/^r2: unreachable: /m);
     expect(run.stderr).to.match(/not committed in r2 \(committed in r1\)/);
-    const r1 = await raftns([
-      ...target,
-      '--json',
-      '--region',
-      'r1',
-      'record',
-      'get',
-      'down.example.org.',
-      'TXT',
-    ]);
+    const r1 = await raftns([...target, '--json', '--region', 'r1', 'get', 'down.example.org.', 'TXT']);
     expect(r1.code, r1.stderr).to.equal(EXIT_OK);
     expect((JSON.parse(r1.stdout) as { rrsets: Array<{ rdata: string[] }> }).rrsets[0]?.rdata).to.deep.equal([
       '"one"',
@@ -214,7 +194,6 @@ describe('raftns record and cluster-status across two real regions', function ()
     // --regions r1 alone commits.
     const only = await raftns([
       ...target,
-      'record',
       'write',
       '--regions',
       'r1',
