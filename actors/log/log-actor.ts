@@ -21,6 +21,7 @@ import type {
   ApplyMessage,
   ChangeResult,
   ContactResult,
+  LeadershipResult,
   LogMessage,
   LogPosition,
   ProposeResult,
@@ -249,6 +250,9 @@ class LogActor implements Actor<LogMessage> {
         return;
       case 'contact':
         meta.reply?.ok(this.contact());
+        return;
+      case 'leadership':
+        meta.reply?.ok(this.leadership());
         return;
       case 'applied-index':
         this.appliedSent = Math.max(message.index, this.log.snapshotIndex);
@@ -768,13 +772,27 @@ class LogActor implements Actor<LogMessage> {
 
   /** Thesis §6.4.1: the lease runs from the send time of the newest round a majority acknowledged. */
   private leaseValid(): boolean {
+    return this.leaseRemainingMs() > 0;
+  }
+
+  /** How much longer our lease holds (thesis §6.4.1); 0 when we hold none. */
+  private leaseRemainingMs(): number {
     const now = this.ctx.clock.nowMs();
     const leaseMs = this.raft.electionTicksMin * this.raft.tickMs - this.options.clockDriftBoundMs;
-    if (leaseMs <= 0) return false;
+    if (leaseMs <= 0) return 0;
     // A new leader waits out any lease its predecessor may still hold.
-    if (now < this.leaderSinceMs + this.raft.electionTicksMax * this.raft.tickMs) return false;
+    if (now < this.leaderSinceMs + this.raft.electionTicksMax * this.raft.tickMs) return 0;
     const sentAt = this.roundSentAtMs.get(this.quorumAckedRound());
-    return sentAt !== undefined && now < sentAt + leaseMs;
+    return sentAt === undefined ? 0 : Math.max(0, sentAt + leaseMs - now);
+  }
+
+  private leadership(): LeadershipResult {
+    if (this.role !== 'leader' || this.commitIndex < this.termStartIndex)
+      return { leading: false, term: this.term };
+    const leaseRemainingMs = this.leaseRemainingMs();
+    return leaseRemainingMs > 0
+      ? { leading: true, term: this.term, leaseRemainingMs }
+      : { leading: false, term: this.term };
   }
 
   private pruneRounds(): void {

@@ -50,6 +50,16 @@ export type ContactResult =
   | { readonly ok: true; readonly ageMs: number; readonly commitIndex: number }
   | { readonly ok: false; readonly reason: 'no-contact' };
 
+/**
+ * Whether this replica may act as the group's leader right now, for side effects outside
+ * Raft (the AWS-lease actor): it leads `term`, the term's no-op has committed (its commit
+ * index is current, thesis §6.4), and its lease holds — no other leader can have been
+ * elected since (thesis §6.4.1). Anything else: `leading` false.
+ */
+export type LeadershipResult =
+  | { readonly leading: true; readonly term: number; readonly leaseRemainingMs: number }
+  | { readonly leading: false; readonly term: number };
+
 /** The log actor's inbox. */
 export type LogMessage =
   // ---- from the election actor ----
@@ -75,6 +85,7 @@ export type LogMessage =
   | ({ readonly type: 'propose'; readonly data: Uint8Array } & Ask<ProposeResult>)
   | ({ readonly type: 'read-index'; readonly mode: ReadIndexMode } & Ask<ReadIndexResult>)
   | ({ readonly type: 'contact' } & Ask<ContactResult>)
+  | ({ readonly type: 'leadership' } & Ask<LeadershipResult>)
   /** The state machine has applied everything up to `index` (sent on its start and after restores). */
   | { readonly type: 'applied-index'; readonly index: number }
   // ---- from itself ----
