@@ -1,25 +1,7 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE } from '../../../clients/cli/program.js';
 import { RaftCluster } from '../../fixtures/raft-cluster.js';
-
-const CLI = fileURLToPath(new URL('../../../clients/cli/raftns.js', import.meta.url));
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function raftns(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { raftns } from '../../fixtures/raftns-cli.js';
 
 describe('the raftns command against a real replica', function () {
   this.timeout(90_000);

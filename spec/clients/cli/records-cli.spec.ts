@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
@@ -10,27 +8,14 @@ import { silentLogger } from '../../../runtime/log.js';
 import { connectNats } from '../../../runtime/nats/nats-connection.js';
 import { type NatsServerHandle, startNatsServer } from '../../fixtures/nats-server.js';
 import { RaftCluster } from '../../fixtures/raft-cluster.js';
+import { raftns as runRaftns } from '../../fixtures/raftns-cli.js';
 
-const CLI = fileURLToPath(new URL('../../../clients/cli/raftns.js', import.meta.url));
+const raftns = (args: readonly string[]) => runRaftns(args, { timeoutMs: 60_000 });
+
 const CLUSTER = 'cli';
 const GROUP = 'g1';
 const ZONE = 'example.org.';
 const REGIONS = ['r1', 'r2'] as const;
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function raftns(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe('raftns write/delete/get and cluster-status across two real regions', function () {
   this.timeout(180_000);
