@@ -96,6 +96,26 @@ export interface ReplicaConfig {
     readonly backoffBaseMs: number;
     readonly backoffMaxMs: number;
   };
+  /**
+   * The group's AWS load-balancer target group, kept pointing at the group's leader only by
+   * the AWS-lease actor (actors/aws-lease/). Present only when `targetGroupArn` is set.
+   */
+  readonly aws?: AwsConfig;
+}
+
+export interface AwsConfig {
+  /** The ELBv2 target group (target type `ip`) of the group's Network Load Balancer. */
+  readonly targetGroupArn: string;
+  /** Defaults to the region named in the ARN. */
+  readonly region: string;
+  /** Another endpoint than AWS's (tests). */
+  readonly endpoint?: string;
+  /** The IP address this replica registers as; defaults to the first `dns.advertise` address. */
+  readonly targetAddress: string;
+  /** The port it registers with (the NLB forwards DNS to it); default 53. */
+  readonly targetPort: number;
+  /** How often the leader describes the target group and repairs drift. */
+  readonly reconcileMs: number;
 }
 
 export type ConfigResult =
@@ -197,6 +217,25 @@ function ipSchema() {
       (v) => isIP(v) !== 0 && !isWildcard(v),
       'expected an IP address other than 0.0.0.0 or ::, such as 192.0.2.1',
     );
+}
+
+/** `arn:<partition>:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>`. */
+const TARGET_GROUP_ARN_RE = /^arn:[a-z0-9-]+:elasticloadbalancing:([a-z0-9-]*):[0-9]*:targetgroup\/[^\s]+$/;
+const AWS_REGION_RE = /^[a-z]{2}(?:-[a-z]+)+-[0-9]+$/;
+
+/** The region an ELBv2 ARN names, if any. */
+export function regionOfArn(arn: string): string | undefined {
+  const region = TARGET_GROUP_ARN_RE.exec(arn)?.[1];
+  return region === undefined || region === '' ? undefined : region;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 function isWildcard(ip: string): boolean {
@@ -383,7 +422,66 @@ const FIELDS: readonly FieldSpec[] = [
     schema: intSchema(1, 3_600_000),
     fallback: 10_000,
   },
+  // The aws section exists only when aws.targetGroupArn is set (see loadConfig).
+  {
+    path: ['aws', 'targetGroupArn'],
+    flag: 'aws-target-group',
+    env: 'RAFTNS_AWS_TARGET_GROUP',
+    text: 'string',
+    schema: z
+      .string()
+      .regex(
+        TARGET_GROUP_ARN_RE,
+        'expected a target group ARN, such as arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/dns/0123456789abcdef',
+      ),
+    optional: true,
+  },
+  {
+    // Defaults to the ARN's region (see loadConfig).
+    path: ['aws', 'region'],
+    flag: 'aws-region',
+    env: 'RAFTNS_AWS_REGION',
+    text: 'string',
+    schema: z.string().regex(AWS_REGION_RE, 'expected an AWS region, such as us-east-1'),
+    optional: true,
+  },
+  {
+    path: ['aws', 'endpoint'],
+    flag: 'aws-endpoint',
+    env: 'RAFTNS_AWS_ENDPOINT',
+    text: 'string',
+    schema: z.string().refine(isHttpUrl, 'expected an http:// or https:// URL'),
+    optional: true,
+  },
+  {
+    // Defaults to the first dns.advertise address (see loadConfig).
+    path: ['aws', 'targetAddress'],
+    flag: 'aws-target-address',
+    env: 'RAFTNS_AWS_TARGET_ADDRESS',
+    text: 'string',
+    schema: ipSchema(),
+    optional: true,
+  },
+  {
+    path: ['aws', 'targetPort'],
+    flag: 'aws-target-port',
+    env: 'RAFTNS_AWS_TARGET_PORT',
+    text: 'int',
+    schema: intSchema(1, 65_535),
+    optional: true,
+  },
+  {
+    path: ['aws', 'reconcileMs'],
+    flag: 'aws-reconcile-ms',
+    env: 'RAFTNS_AWS_RECONCILE_MS',
+    text: 'int',
+    schema: intSchema(100, 3_600_000),
+    optional: true,
+  },
 ];
+
+const AWS_TARGET_PORT_DEFAULT = 53;
+const AWS_RECONCILE_MS_DEFAULT = 5_000;
 
 /** Names the config file; not itself a config field. */
 const CONFIG_FLAG = 'config';
@@ -667,7 +765,56 @@ const replicaConfigSchema = z.strictObject({
     backoffBaseMs: z.number().int().positive(),
     backoffMaxMs: z.number().int().positive(),
   }),
+  aws: z
+    .strictObject({
+      targetGroupArn: z.string(),
+      region: z.string(),
+      endpoint: z.string().optional(),
+      targetAddress: z.string(),
+      targetPort: z.number().int().positive(),
+      reconcileMs: z.number().int().positive(),
+    })
+    .optional(),
 });
+
+/**
+ * The aws section: dropped when no target group is set (any other aws value is then an
+ * error, not silently ignored), else completed with its defaults: the ARN's region, the
+ * first advertised DNS address, port 53, a 5 s reconcile.
+ */
+function completeAws(merged: Record<string, unknown>, origin: Map<string, string>, errors: string[]): void {
+  const aws = (merged.aws ?? {}) as Record<string, unknown>;
+  const setKeys = Object.keys(aws);
+  const source = (key: string) => origin.get(`aws.${key}`) ?? 'default';
+  const field = (key: string) => FIELDS.find((f) => fieldKey(f) === `aws.${key}`) as FieldSpec;
+  if (typeof aws.targetGroupArn !== 'string') {
+    for (const key of setKeys)
+      errors.push(
+        `aws.${key} (${source(key)}) is set but aws.targetGroupArn is not: set ${describeSources(field('targetGroupArn'))}`,
+      );
+    delete merged.aws;
+    return;
+  }
+  if (aws.region === undefined) {
+    const region = regionOfArn(aws.targetGroupArn);
+    if (region === undefined)
+      errors.push(
+        `aws.region is required when the target group ARN (${source('targetGroupArn')}) names none: set ${describeSources(field('region'))}`,
+      );
+    else aws.region = region;
+  }
+  if (aws.targetAddress === undefined) {
+    const advertised = (merged.dns as { advertise?: readonly string[] } | undefined)?.advertise?.[0];
+    if (advertised === undefined)
+      errors.push(
+        'aws.targetAddress is required when no DNS address is advertised (dns.advertise, or a first DNS ' +
+          `listener on a specific IP address): set ${describeSources(field('targetAddress'))}`,
+      );
+    else aws.targetAddress = advertised;
+  }
+  aws.targetPort ??= AWS_TARGET_PORT_DEFAULT;
+  aws.reconcileMs ??= AWS_RECONCILE_MS_DEFAULT;
+}
 
 function describeSources(field: FieldSpec): string {
   const sources = [field.flag === undefined ? undefined : `--${field.flag}`, field.env].filter(
@@ -688,7 +835,10 @@ function describeSources(field: FieldSpec): string {
  * RAFTNS_CLUSTER, RAFTNS_DNS_LISTEN, RAFTNS_DNS_ADVERTISE,
  * RAFTNS_READ_MODE, RAFTNS_RAFT_TICK_MS, RAFTNS_RAFT_SNAPSHOT_THRESHOLD, RAFTNS_LOG_LEVEL,
  * RAFTNS_SHUTDOWN_DRAIN_TIMEOUT_MS, RAFTNS_SUPERVISION_{MAX_RESTARTS,WINDOW_MS,
- * BACKOFF_BASE_MS,BACKOFF_MAX_MS}, RAFTNS_CONFIG; an empty variable counts as unset.
+ * BACKOFF_BASE_MS,BACKOFF_MAX_MS}, RAFTNS_AWS_{TARGET_GROUP,REGION,ENDPOINT,TARGET_ADDRESS,
+ * TARGET_PORT,RECONCILE_MS}, RAFTNS_CONFIG; an empty variable counts as unset.
+ * AWS flags: --aws-target-group (enables the aws section), --aws-region, --aws-endpoint,
+ * --aws-target-address, --aws-target-port, --aws-reconcile-ms.
  */
 export function loadConfig(input: LoadConfigInput): ConfigResult {
   const errors: string[] = [];
@@ -756,6 +906,7 @@ export function loadConfig(input: LoadConfigInput): ConfigResult {
       `dns.advertise is required in bootstrap mode when the first DNS listener (${origin.get('dns.listen')}) ` +
         `is not a specific IP address: set ${describeSources(FIELDS.find((f) => fieldKey(f) === 'dns.advertise') as FieldSpec)}`,
     );
+  completeAws(merged, origin, errors);
   if (errors.length > 0) return { ok: false, errors };
 
   // Each value was validated where it came from; this also checks the assembled shape.

@@ -1,3 +1,5 @@
+import { type AwsLeaseActorOptions, DEFAULT_AWS_LEASE_ACTOR } from '../actors/aws-lease/aws-lease-actor.js';
+import { AWS_LEASE } from '../actors/aws-lease/protocol.js';
 import { DEFAULT_DNS_ACTOR, type DnsActorOptions } from '../actors/dns/dns-actor.js';
 import type { DnsListenerConfig } from '../actors/dns/protocol.js';
 import type { IdentityOptions } from '../actors/identity/identity-actor.js';
@@ -25,7 +27,9 @@ export const CLOCK_DRIFT_BOUND_TICKS = 3;
 /**
  * The actors one replica runs, in start order: the identity actor first (it refuses a data
  * dir that belongs to another instance, before any Raft state is touched), then Raft's
- * storage, log, state machine and election actors for the replica's group.
+ * storage, log, state machine and election actors for the replica's group, then (when an
+ * AWS target group is configured) the AWS-lease actor, which only asks the log actor, and
+ * the DNS actor.
  */
 export function replicaActorSpecs(config: ReplicaConfig): ActorSpec[] {
   const identity: IdentityOptions = {
@@ -60,6 +64,7 @@ export function replicaActorSpecs(config: ReplicaConfig): ActorSpec[] {
       mailbox: { capacityPerSender: 64, policy: 'reject' },
     },
     ...raftActors,
+    ...awsLeaseActors(config),
     {
       name: DNS,
       module: new URL('../actors/dns/dns-actor.js', import.meta.url).href,
@@ -67,6 +72,30 @@ export function replicaActorSpecs(config: ReplicaConfig): ActorSpec[] {
       options: dns,
       // Zone syncs from the state machine must not be lost silently: a rejected one is resent as a dump.
       mailbox: { capacityPerSender: 4_096, policy: 'reject' },
+    },
+  ];
+}
+
+/** The AWS-lease actor, when the replica has an AWS target group to keep pointing at the leader. */
+export function awsLeaseActors(config: ReplicaConfig): ActorSpec[] {
+  const aws = config.aws;
+  if (aws === undefined) return [];
+  const options: AwsLeaseActorOptions = {
+    ...DEFAULT_AWS_LEASE_ACTOR,
+    targetGroupArn: aws.targetGroupArn,
+    awsRegion: aws.region,
+    ...(aws.endpoint === undefined ? {} : { endpoint: aws.endpoint }),
+    targetAddress: aws.targetAddress,
+    targetPort: aws.targetPort,
+    reconcileMs: aws.reconcileMs,
+  };
+  return [
+    {
+      name: AWS_LEASE,
+      module: new URL('../actors/aws-lease/aws-lease-actor.js', import.meta.url).href,
+      exportName: 'createAwsLeaseActor',
+      options,
+      mailbox: { capacityPerSender: 64, policy: 'reject' },
     },
   ];
 }
