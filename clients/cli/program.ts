@@ -13,6 +13,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { RaftClientError } from '../errors.js';
 import { RaftClient } from '../raft-client.js';
 import type { ReplicaStatus, WireReadMode } from '../wire.js';
+import { registerAwsCommand } from './aws-command.js';
 import { registerInitCommand } from './init-command.js';
 import { registerRecordCommands } from './record-commands.js';
 import { registerResolveCommand } from './resolve-command.js';
@@ -159,6 +160,7 @@ export function buildProgram(): Command {
   registerRecordCommands(program);
   registerResolveCommand(program);
   registerStatusCommand(program);
+  registerAwsCommand(program);
   return program;
 }
 

@@ -1,0 +1,172 @@
+/**
+ * `raftns aws status`: per region and group, what exists (load balancer, target group,
+ * listener, the group's accelerator with its UDP and TCP listeners and this region's
+ * endpoint groups), the health of the target group's targets (DescribeTargetHealth), and
+ * which replica the load balancer routes to: a healthy target's IP mapped to the instance
+ * registered with that DNS address in the region (bootstrap/registry.ts).
+ *
+ * A (region, group) is fine when everything exists and exactly one target is healthy
+ * (the group's leader). Nothing here writes.
+ */
+import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { ClusterPlan } from '../../bootstrap/plan.js';
+import type { InstanceRegistration } from '../../bootstrap/registry.js';
+import type { AwsClients } from './aws-clients.js';
+import { acceleratorInventory, type ElbInventory, elbInventory } from './aws-inventory.js';
+import { loadBalancerName, targetGroupName } from './aws-names.js';
+import { DNS_PORT } from './aws-provisioner.js';
+import type { AwsSettings } from './aws-settings.js';
+
+export interface TargetRow {
+  readonly ip: string;
+  readonly port: number | undefined;
+  /** `healthy`, `unhealthy`, `initial`, `draining`, `unused`, `unavailable`. */
+  readonly state: string;
+  /** The registered instance with this DNS address in the region; null if none. */
+  readonly instanceId: string | null;
+}
+
+export interface GroupStatus {
+  readonly region: string;
+  readonly awsRegion: string;
+  readonly group: string;
+  readonly loadBalancer: {
+    readonly arn: string;
+    readonly dnsName: string;
+    readonly state: string | null;
+  } | null;
+  readonly targetGroupArn: string | null;
+  readonly listenerArn: string | null;
+  readonly acceleratorArn: string | null;
+  readonly staticAddresses: readonly string[];
+  /** Protocols (`UDP`, `TCP`) whose accelerator listener has an endpoint group to this region's load balancer. */
+  readonly endpointGroups: readonly string[];
+  readonly targets: readonly TargetRow[];
+  /** The healthy targets: where traffic goes. */
+  readonly routesTo: readonly TargetRow[];
+  /** What is wrong; empty when fine. */
+  readonly problems: readonly string[];
+}
+
+export interface StatusOptions {
+  readonly clients: AwsClients;
+  readonly plan: ClusterPlan;
+  readonly settings: AwsSettings;
+  /** Live registrations (liveInstances), to name the replica behind a target's IP. */
+  readonly registrations: readonly InstanceRegistration[];
+}
+
+/** Every (region, group) of the plan, regions in plan order, groups in plan order. */
+export async function awsStatus(options: StatusOptions): Promise<GroupStatus[]> {
+  const { plan, settings, clients } = options;
+  const { accelerators } = await acceleratorInventory(clients.globalAccelerator(), plan.cluster);
+  const rows: GroupStatus[] = [];
+  for (const region of plan.regions) {
+    const awsRegion = settings.get(region)?.awsRegion ?? region;
+    const elb = clients.elbv2(awsRegion);
+    const inventory: ElbInventory = await elbInventory(elb, awsRegion, plan.cluster);
+    for (const group of plan.groups) {
+      const problems: string[] = [];
+      const lb = inventory.loadBalancers.find(
+        (x) => x.name === loadBalancerName(plan.cluster, region, group.id),
+      );
+      const tg = inventory.targetGroups.find(
+        (x) => x.name === targetGroupName(plan.cluster, region, group.id),
+      );
+      const listener =
+        lb === undefined
+          ? undefined
+          : inventory.listeners.find((l) => l.loadBalancerArn === lb.arn && l.port === DNS_PORT);
+      if (lb === undefined) problems.push('load balancer missing');
+      if (tg === undefined) problems.push('target group missing');
+      if (lb !== undefined && listener === undefined) problems.push('listener missing');
+      if (listener !== undefined && tg !== undefined && !listener.targetGroupArns.includes(tg.arn))
+        problems.push('listener does not forward to the target group');
+      const accelerator = accelerators.find((a) => a.group === group.id);
+      if (accelerator === undefined) problems.push('accelerator missing');
+      const endpointGroups: string[] = [];
+      for (const protocol of ['UDP', 'TCP']) {
+        const l = accelerator?.listeners.find(
+          (x) => x.protocol === protocol && x.fromPort === DNS_PORT && x.toPort === DNS_PORT,
+        );
+        if (accelerator !== undefined && l === undefined)
+          problems.push(`accelerator listener ${protocol} missing`);
+        const eg = l?.endpointGroups.find((g) => g.awsRegion === awsRegion);
+        if (eg !== undefined && lb !== undefined && eg.endpointIds.includes(lb.arn))
+          endpointGroups.push(protocol);
+        else if (l !== undefined) problems.push(`endpoint group ${protocol} to ${awsRegion} missing`);
+      }
+      const targets: TargetRow[] = [];
+      if (tg !== undefined) {
+        const res = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.arn }));
+        for (const d of res.TargetHealthDescriptions ?? []) {
+          const ip = d.Target?.Id;
+          if (ip === undefined) continue;
+          const owner = options.registrations.find((r) => r.region === region && r.dnsAddresses.includes(ip));
+          targets.push({
+            ip,
+            port: d.Target?.Port,
+            state: d.TargetHealth?.State ?? 'unknown',
+            instanceId: owner?.instanceId ?? null,
+          });
+        }
+      }
+      const routesTo = targets.filter((t) => t.state === 'healthy');
+      if (tg !== undefined && routesTo.length === 0) problems.push('routes to no target');
+      if (routesTo.length > 1)
+        problems.push(
+          `routes to ${routesTo.length} targets: ${routesTo.map((t) => t.instanceId ?? t.ip).join(', ')}`,
+        );
+      rows.push({
+        region,
+        awsRegion,
+        group: group.id,
+        loadBalancer: lb === undefined ? null : { arn: lb.arn, dnsName: lb.dnsName, state: lb.state ?? null },
+        targetGroupArn: tg?.arn ?? null,
+        listenerArn: listener?.arn ?? null,
+        acceleratorArn: accelerator?.arn ?? null,
+        staticAddresses: accelerator?.staticAddresses ?? [],
+        endpointGroups,
+        targets,
+        routesTo,
+        problems,
+      });
+    }
+  }
+  return rows;
+}
+
+/** A table of the rows, one line per (region, group). */
+export function statusTable(rows: readonly GroupStatus[]): string {
+  const header = [
+    'region',
+    'group',
+    'aws-region',
+    'nlb',
+    'tg',
+    'listener',
+    'accelerator',
+    'endpoints',
+    'routes to',
+    'problems',
+  ];
+  const cells = rows.map((r) => [
+    r.region,
+    r.group,
+    r.awsRegion,
+    r.loadBalancer === null ? 'missing' : (r.loadBalancer.state ?? 'exists'),
+    r.targetGroupArn === null ? 'missing' : 'exists',
+    r.listenerArn === null ? 'missing' : 'exists',
+    r.acceleratorArn === null ? 'missing' : r.staticAddresses.join(',') || 'exists',
+    r.endpointGroups.join(',') || '-',
+    r.routesTo.map((t) => `${t.instanceId ?? '?'}(${t.ip})`).join(',') || '-',
+    r.problems.join('; ') || 'ok',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
+  const line = (c: readonly string[]) =>
+    c
+      .map((x, i) => x.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...cells.map(line)].join('\n');
+}
