@@ -28,6 +28,19 @@ export interface GroupMember {
   readonly addresses: readonly string[];
 }
 
+/**
+ * The members with `addresses` as every nameserver's addresses: a group reached through
+ * anycast addresses in front of its replicas (an AWS Global Accelerator, docs/AWS.md), whose
+ * glue must be those addresses, not the replicas' own. `undefined` or empty: unchanged.
+ */
+export function withAddresses(
+  members: readonly GroupMember[],
+  addresses: readonly string[] | undefined,
+): readonly GroupMember[] {
+  if (addresses === undefined || addresses.length === 0) return members;
+  return members.map((m) => ({ instanceId: m.instanceId, addresses: [...addresses] }));
+}
+
 /** The nameserver name of a replica of `zone`. */
 export function nameserverName(instanceId: string, zone: string): string {
   const id = instanceId.toLowerCase();

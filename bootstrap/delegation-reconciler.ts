@@ -24,6 +24,7 @@ import {
   nameserverRRsets,
   reconcileChanges,
   staleNameservers,
+  withAddresses,
 } from './delegation-plan.js';
 import type { ClusterPlan, GroupPlan } from './plan.js';
 
@@ -35,6 +36,12 @@ export interface DelegationReconcilerOptions {
   readonly instanceId: string;
   /** This region's members per group id; a group missing or short of replicas is skipped. */
   readonly members: () => Promise<ReadonlyMap<string, readonly GroupMember[]>>;
+  /**
+   * Addresses to publish for every nameserver of a group instead of the replicas' own (in
+   * its zone and as glue in the parent's), e.g. the group's Global Accelerator addresses;
+   * undefined: the replicas' own. Asked once per pass.
+   */
+  readonly addressOverride?: (groupId: string) => Promise<readonly string[] | undefined>;
   readonly isLeader: () => boolean;
   readonly log: Logger;
   readonly intervalMs: number;
@@ -105,7 +112,11 @@ export class DelegationReconciler {
   async pass(): Promise<PassOutcome> {
     if (!this.options.isLeader()) return { kind: 'not-leader' };
     const members = await this.options.members();
-    const own = members.get(this.group.id);
+    const listed = members.get(this.group.id);
+    const own =
+      listed === undefined
+        ? undefined
+        : withAddresses(listed, await this.options.addressOverride?.(this.group.id));
     if (
       own === undefined ||
       own.length < this.options.plan.replicasPerGroup ||

@@ -2,8 +2,11 @@
  * What a bootstrapped replica does for its group while it leads it, with its own NATS
  * connection to the cluster's KV buckets: keeps the Raft voters equal to the slot holders
  * (membership-reconciler.ts: replacements of dead replicas join, the dead leave) and the
- * group's zone and its parent's delegation current (delegation-reconciler.ts).
+ * group's zone and its parent's delegation current (delegation-reconciler.ts). When the
+ * cluster is provisioned on AWS (the `aws` record, clients/aws/aws-plan-record.ts), each
+ * group's nameservers are published with its Global Accelerator's static addresses.
  */
+import { type AwsRecord, readAwsRecordFrom } from '../clients/aws/aws-plan-record.js';
 import type { ExternalEndpoint } from '../runtime/external-endpoint.js';
 import type { Logger } from '../runtime/log.js';
 import { connectNats } from '../runtime/nats/nats-connection.js';
@@ -46,6 +49,7 @@ export async function startGroupMaintenance(options: GroupMaintenanceOptions): P
     groupId: options.groupId,
     instanceId: options.instanceId,
     members: () => regionMembers(store, options.plan, options.region),
+    addressOverride: acceleratorAddresses(store, options.log),
     isLeader: options.isLeader,
     log: options.log.child({ component: 'delegation' }),
     intervalMs: DELEGATION_INTERVAL_MS,
@@ -72,5 +76,24 @@ export async function startGroupMaintenance(options: GroupMaintenanceOptions): P
     await membership.stop();
     await reconciler.stop();
     await nc.close().catch(() => undefined);
+  };
+}
+
+/**
+ * Each group's accelerator addresses from the `aws` record, read again on every pass (the
+ * reconciler asks once per pass); when a read fails, the last record read is used.
+ */
+function acceleratorAddresses(
+  store: PlanStore,
+  log: Logger,
+): (groupId: string) => Promise<readonly string[] | undefined> {
+  let last: AwsRecord | undefined;
+  return async (groupId) => {
+    try {
+      last = await readAwsRecordFrom(store.plan);
+    } catch (error) {
+      log.warn({ err: String(error) }, 'cannot read the aws record; using the last one read');
+    }
+    return last?.groups[groupId]?.staticAddresses;
   };
 }

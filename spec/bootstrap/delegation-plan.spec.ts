@@ -6,6 +6,7 @@ import {
   nameserverRRsets,
   reconcileChanges,
   staleNameservers,
+  withAddresses,
 } from '../../bootstrap/delegation-plan.js';
 
 const ORG = { id: 'org', zone: 'org.', parent: 'root' };
@@ -73,6 +74,29 @@ describe('bootstrap/delegation-plan', () => {
       ['upsert', 'ns-i-1.org.', 'A'],
       ['upsert', 'ns-i-2.org.', 'A'],
       ['delete-name', 'ns-i-9.org.', ''],
+    ]);
+  });
+
+  it('publishes anycast addresses (a Global Accelerator) for every nameserver, in the zone and as glue', () => {
+    const anycast = ['75.2.0.1', '99.83.0.1'];
+    expect(withAddresses(members, undefined)).to.equal(members);
+    expect(withAddresses(members, [])).to.equal(members);
+    const desired = nameserverRRsets(ORG, withAddresses(members, anycast));
+    expect(desired).to.deep.equal([
+      { name: 'org.', type: 'NS', ttl: 300, rdata: ['ns-i-1.org.', 'ns-i-2.org.'] },
+      { name: 'ns-i-1.org.', type: 'A', ttl: 300, rdata: anycast },
+      { name: 'ns-i-2.org.', type: 'A', ttl: 300, rdata: anycast },
+    ]);
+    // The replicas' own addresses in the zone are replaced.
+    const current = new Map<string, DnsNameView | null>([
+      ['org.', view('org.', [{ type: 'NS', rdata: ['ns-i-1.org.', 'ns-i-2.org.'] }])],
+      ['ns-i-1.org.', view('ns-i-1.org.', [{ type: 'A', rdata: ['127.0.1.1'] }])],
+      ['ns-i-2.org.', view('ns-i-2.org.', [{ type: 'A', rdata: ['127.0.1.2'] }])],
+    ]);
+    const changes = reconcileChanges('org.', desired, current, [], next);
+    expect(changes.map((c) => (c.op === 'upsert' ? [c.name, c.type, c.rdata] : c.op))).to.deep.equal([
+      ['ns-i-1.org.', 'A', anycast],
+      ['ns-i-2.org.', 'A', anycast],
     ]);
   });
 });
