@@ -9,7 +9,9 @@ import {
   parseDnsListener,
   parseHostPort,
   type ReplicaConfig,
+  regionOfArn,
 } from '../../runtime/config.js';
+import { awsLeaseActors, replicaActorSpecs } from '../../runtime/replica-plan.js';
 
 const REQUIRED = ['--instance-id', 'i-0abc', '--data-dir', '/var/lib/raftns'];
 
@@ -551,6 +553,128 @@ describe('runtime/config', () => {
           `--dns-advertise ${JSON.stringify(bad)}: expected an IP address other than 0.0.0.0 or ::, such as 192.0.2.1`,
         ]);
       }
+    });
+  });
+
+  describe('aws: the target group the AWS-lease actor keeps on the leader', () => {
+    const ARN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/dns/0123456789abcdef';
+
+    it('has no aws section unless a target group is set', () => {
+      expect(ok({ argv: REQUIRED })).to.not.have.property('aws');
+      expect(awsLeaseActors(ok({ argv: REQUIRED }))).to.deep.equal([]);
+      expect(replicaActorSpecs(ok({ argv: REQUIRED })).map((s) => s.name)).to.not.include('aws-lease');
+    });
+
+    it("defaults the region to the ARN's, the address to the first advertised one, port 53, 5 s reconcile", () => {
+      const config = ok({ argv: [...REQUIRED, '--dns', '192.0.2.7:5300', '--aws-target-group', ARN] });
+      expect(config.aws).to.deep.equal({
+        targetGroupArn: ARN,
+        region: 'eu-west-1',
+        targetAddress: '192.0.2.7',
+        targetPort: 53,
+        reconcileMs: 5_000,
+      });
+      expect(regionOfArn(ARN)).to.equal('eu-west-1');
+    });
+
+    it('reads every aws flag, environment variable and config-file field', () => {
+      const flags = [
+        '--aws-target-group',
+        ARN,
+        '--aws-region',
+        'us-east-2',
+        '--aws-endpoint',
+        'http://127.0.0.1:4566',
+        '--aws-target-address',
+        '10.1.2.3',
+        '--aws-target-port',
+        '5353',
+        '--aws-reconcile-ms',
+        '1000',
+      ];
+      const expected = {
+        targetGroupArn: ARN,
+        region: 'us-east-2',
+        endpoint: 'http://127.0.0.1:4566',
+        targetAddress: '10.1.2.3',
+        targetPort: 5353,
+        reconcileMs: 1_000,
+      };
+      expect(ok({ argv: [...REQUIRED, ...flags] }).aws).to.deep.equal(expected);
+      const env = {
+        RAFTNS_AWS_TARGET_GROUP: ARN,
+        RAFTNS_AWS_REGION: 'us-east-2',
+        RAFTNS_AWS_ENDPOINT: 'http://127.0.0.1:4566',
+        RAFTNS_AWS_TARGET_ADDRESS: '10.1.2.3',
+        RAFTNS_AWS_TARGET_PORT: '5353',
+        RAFTNS_AWS_RECONCILE_MS: '1000',
+      };
+      expect(ok({ argv: REQUIRED, env }).aws).to.deep.equal(expected);
+      const file = configFile({ aws: expected });
+      expect(ok({ argv: [...REQUIRED, '--config', file] }).aws).to.deep.equal(expected);
+      // Flags beat the environment.
+      expect(ok({ argv: [...REQUIRED, '--aws-target-port', '53'], env }).aws?.targetPort).to.equal(53);
+    });
+
+    it('puts the AWS-lease actor after the Raft actors, with the configured target', () => {
+      const config = ok({
+        argv: [
+          ...REQUIRED,
+          '--dns',
+          '192.0.2.7:53',
+          '--aws-target-group',
+          ARN,
+          '--aws-endpoint',
+          'http://h:1',
+        ],
+      });
+      const names = replicaActorSpecs(config).map((s) => s.name);
+      expect(names.indexOf('aws-lease')).to.be.greaterThan(names.indexOf('election'));
+      const [spec] = awsLeaseActors(config);
+      expect(spec?.exportName).to.equal('createAwsLeaseActor');
+      expect(spec?.options).to.deep.include({
+        targetGroupArn: ARN,
+        awsRegion: 'eu-west-1',
+        endpoint: 'http://h:1',
+        targetAddress: '192.0.2.7',
+        targetPort: 53,
+        reconcileMs: 5_000,
+      });
+    });
+
+    it('rejects aws values without a target group, bad ARNs, regions, endpoints and addresses', () => {
+      expect(errors({ argv: [...REQUIRED, '--aws-region', 'us-east-1'] })).to.deep.equal([
+        'aws.region (--aws-region) is set but aws.targetGroupArn is not: set --aws-target-group, ' +
+          'RAFTNS_AWS_TARGET_GROUP or "aws.targetGroupArn" in the config file',
+      ]);
+      expect(errors({ argv: [...REQUIRED, '--aws-target-group', 'tg-1'] })[0]).to.match(
+        /^--aws-target-group "tg-1": expected a target group ARN/,
+      );
+      expect(
+        errors({ argv: [...REQUIRED, '--aws-target-group', ARN, '--aws-region', 'mars'] }),
+      ).to.deep.equal(['--aws-region "mars": expected an AWS region, such as us-east-1']);
+      expect(
+        errors({ argv: [...REQUIRED, '--aws-target-group', ARN], env: { RAFTNS_AWS_ENDPOINT: 'ftp://x' } }),
+      ).to.deep.equal(['RAFTNS_AWS_ENDPOINT "ftp://x": expected an http:// or https:// URL']);
+      expect(
+        errors({ argv: [...REQUIRED, '--aws-target-group', ARN, '--aws-target-address', '0.0.0.0'] }),
+      ).to.have.length(1);
+      expect(
+        errors({ argv: [...REQUIRED, '--aws-target-group', ARN, '--aws-target-port', '0'] }),
+      ).to.deep.equal(['--aws-target-port "0": expected an integer from 1 to 65535']);
+    });
+
+    it('needs a target address when no DNS address is advertised, and a region when the ARN names none', () => {
+      const found = errors({ argv: [...REQUIRED, '--dns', '0.0.0.0:53', '--aws-target-group', ARN] });
+      expect(found).to.have.length(1);
+      expect(found[0]).to.match(/^aws\.targetAddress is required .*--aws-target-address/);
+      const noRegion = 'arn:aws:elasticloadbalancing::123456789012:targetgroup/dns/0123456789abcdef';
+      expect(errors({ argv: [...REQUIRED, '--aws-target-group', noRegion] })[0]).to.match(
+        /^aws\.region is required when the target group ARN \(--aws-target-group\) names none/,
+      );
+      expect(
+        ok({ argv: [...REQUIRED, '--aws-target-group', noRegion, '--aws-region', 'us-west-2'] }).aws?.region,
+      ).to.equal('us-west-2');
     });
   });
 
