@@ -206,6 +206,9 @@ export class LeasePolicy {
     }
     plan.failures = 0;
     plan.notBeforeMs = nowMs + this.config.reconcileMs;
+    // What we knew may be why it failed (a target deregistered meanwhile is InvalidTarget):
+    // look again before deregistering anything.
+    plan.others = undefined;
     return { status: 'gave-up', delayMs: this.config.reconcileMs };
   }
 

@@ -202,6 +202,17 @@ describe('aws-lease: lease policy', () => {
       expect(policy.next(100)).to.deep.equal({ kind: 'wait', untilMs: 5_000 });
     });
 
+    it('after giving up, describes again before deregistering (the failure may come from stale knowledge)', () => {
+      const policy = new LeasePolicy(CONFIG);
+      policy.observe(leading(1), 0);
+      policy.complete(1, { kind: 'register', targets: [SELF] }, OK, 0, 0);
+      policy.complete(1, { kind: 'describe' }, described(SELF, OTHER), 0, 0);
+      const deregister = action(policy.next(0));
+      expect(deregister).to.deep.equal({ kind: 'deregister', targets: [OTHER] });
+      policy.complete(1, deregister, failed('client'), 0, 0);
+      expect(action(policy.next(5_000))).to.deep.equal({ kind: 'describe' });
+    });
+
     it('a success resets the attempt count', () => {
       const policy = new LeasePolicy(CONFIG);
       policy.observe(leading(1), 0);
