@@ -101,6 +101,11 @@ export interface ReplicaConfig {
    * the AWS-lease actor (actors/aws-lease/). Present only when `targetGroupArn` is set.
    */
   readonly aws?: AwsConfig;
+  /**
+   * Bootstrap mode on AWS: the target group comes from the `aws` record in NATS KV, and
+   * only the endpoint may be given (another endpoint than AWS's: tests).
+   */
+  readonly awsEndpoint?: string;
 }
 
 export interface AwsConfig {
@@ -775,6 +780,7 @@ const replicaConfigSchema = z.strictObject({
       reconcileMs: z.number().int().positive(),
     })
     .optional(),
+  awsEndpoint: z.string().optional(),
 });
 
 /**
@@ -788,7 +794,12 @@ function completeAws(merged: Record<string, unknown>, origin: Map<string, string
   const source = (key: string) => origin.get(`aws.${key}`) ?? 'default';
   const field = (key: string) => FIELDS.find((f) => fieldKey(f) === `aws.${key}`) as FieldSpec;
   if (typeof aws.targetGroupArn !== 'string') {
-    for (const key of setKeys)
+    if (merged.bootstrap === true && typeof aws.endpoint === 'string') {
+      // Bootstrap mode: the record in NATS KV names the target group (bootstrap/aws-assignment.ts).
+      merged.awsEndpoint = aws.endpoint;
+      delete aws.endpoint;
+    }
+    for (const key of Object.keys(aws))
       errors.push(
         `aws.${key} (${source(key)}) is set but aws.targetGroupArn is not: set ${describeSources(field('targetGroupArn'))}`,
       );

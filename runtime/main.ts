@@ -4,6 +4,7 @@
  */
 import type { DnsActorMessage } from '../actors/dns/protocol.js';
 import { DNS } from '../actors/raft/actor-names.js';
+import { awsAssignment } from '../bootstrap/aws-assignment.js';
 import { type BootstrapOutcome, bootstrapReplica } from '../bootstrap/bootstrap-process.js';
 import { startGroupMaintenance } from '../bootstrap/group-maintenance.js';
 import { loadConfig, type ReplicaConfig } from './config.js';
@@ -36,8 +37,16 @@ if (config.bootstrap) {
     process.exit(EXIT_START_FAILED);
   }
 }
-const replicaConfig: ReplicaConfig =
+let replicaConfig: ReplicaConfig =
   bootstrap === undefined ? config : { ...config, group: bootstrap.claim.group, peers: bootstrap.peers };
+if (bootstrap !== undefined) {
+  // On AWS (`raftns aws provision` stored a record beside the plan): register while leading.
+  const aws = await awsAssignment(replicaConfig, bootstrap.claim.group, log).catch((error: unknown) => {
+    log.warn({ err: error }, 'could not read the AWS record; running without the AWS-lease actor');
+    return undefined;
+  });
+  if (aws !== undefined) replicaConfig = { ...replicaConfig, aws };
+}
 try {
   const { replica, intake } = await runReplicaProcess(replicaConfig, replicaActorSpecs(replicaConfig), log, {
     raft: true,
