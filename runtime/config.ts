@@ -790,7 +790,6 @@ const replicaConfigSchema = z.strictObject({
  */
 function completeAws(merged: Record<string, unknown>, origin: Map<string, string>, errors: string[]): void {
   const aws = (merged.aws ?? {}) as Record<string, unknown>;
-  const setKeys = Object.keys(aws);
   const source = (key: string) => origin.get(`aws.${key}`) ?? 'default';
   const field = (key: string) => FIELDS.find((f) => fieldKey(f) === `aws.${key}`) as FieldSpec;
   if (typeof aws.targetGroupArn !== 'string') {
