@@ -26,6 +26,7 @@ import {
   staleNameservers,
   withAddresses,
 } from './delegation-plan.js';
+import { PeriodicTask } from './periodic-task.js';
 import type { ClusterPlan, GroupPlan } from './plan.js';
 
 export interface DelegationReconcilerOptions {
@@ -64,9 +65,7 @@ export class DelegationReconciler {
   private readonly parent: GroupPlan | undefined;
   private readonly clock: HybridClock;
   private readonly clients = new Map<string, RaftClient>();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly task: PeriodicTask<PassOutcome>;
 
   constructor(private readonly options: DelegationReconcilerOptions) {
     const group = options.plan.groups.find((g) => g.id === options.groupId);
@@ -74,38 +73,27 @@ export class DelegationReconciler {
     this.group = group;
     this.parent = options.plan.groups.find((g) => g.id === group.parent);
     this.clock = new HybridClock(`delegation-${options.instanceId}`, options.nowMs);
+    this.task = new PeriodicTask(
+      () => this.pass(),
+      options.intervalMs,
+      (outcome) => {
+        if (
+          outcome.kind === 'done' &&
+          (outcome.ownChanges > 0 || (typeof outcome.parentChanges === 'number' && outcome.parentChanges > 0))
+        )
+          options.log.info({ ...outcome }, 'delegation data updated');
+      },
+      (error) => options.log.warn({ err: String(error) }, 'delegation pass failed; retrying'),
+    );
   }
 
   start(): void {
-    this.schedule(0);
+    this.task.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    await this.running;
+    await this.task.stop();
     await Promise.all([...this.clients.values()].map((client) => client.close().catch(() => undefined)));
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.pass()
-        .then(
-          (outcome) => {
-            if (
-              outcome.kind === 'done' &&
-              (outcome.ownChanges > 0 ||
-                (typeof outcome.parentChanges === 'number' && outcome.parentChanges > 0))
-            )
-              this.options.log.info({ ...outcome }, 'delegation data updated');
-          },
-          (error: unknown) =>
-            this.options.log.warn({ err: String(error) }, 'delegation pass failed; retrying'),
-        )
-        .finally(() => this.schedule(this.options.intervalMs));
-    }, delayMs);
-    this.timer.unref();
   }
 
   /** One reconcile pass (the timer runs them; tests may too). */

@@ -14,6 +14,7 @@ import type { MembershipChange } from '../actors/raft/membership.js';
 import type { ExternalEndpoint } from '../runtime/external-endpoint.js';
 import type { Logger } from '../runtime/log.js';
 import type { MessageOf } from '../runtime/message.js';
+import { PeriodicTask } from './periodic-task.js';
 
 export interface MembershipReconcilerOptions {
   readonly external: ExternalEndpoint;
@@ -50,20 +51,26 @@ export function nextMembershipChange(
 }
 
 export class MembershipReconciler {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-  private stopped = false;
+  private readonly task: PeriodicTask<MembershipPass>;
 
-  constructor(private readonly options: MembershipReconcilerOptions) {}
-
-  start(): void {
-    this.schedule(0);
+  constructor(private readonly options: MembershipReconcilerOptions) {
+    this.task = new PeriodicTask(
+      () => this.pass(),
+      options.intervalMs,
+      (outcome) => {
+        if (outcome.kind === 'changed' || outcome.kind === 'refused')
+          options.log.info({ ...outcome }, 'membership pass');
+      },
+      (error) => options.log.warn({ err: String(error) }, 'membership pass failed; retrying'),
+    );
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    await this.running?.catch(() => undefined);
+  start(): void {
+    this.task.start();
+  }
+
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   async pass(): Promise<MembershipPass> {
@@ -91,22 +98,5 @@ export class MembershipReconciler {
       change,
       reason: 'detail' in result ? `${result.reason}: ${result.detail}` : result.reason,
     };
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.pass()
-        .then(
-          (outcome) => {
-            if (outcome.kind === 'changed' || outcome.kind === 'refused')
-              this.options.log.info({ ...outcome }, 'membership pass');
-          },
-          (error: unknown) =>
-            this.options.log.warn({ err: String(error) }, 'membership pass failed; retrying'),
-        )
-        .finally(() => this.schedule(this.options.intervalMs));
-    }, delayMs);
-    this.timer.unref();
   }
 }
