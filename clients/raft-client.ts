@@ -74,6 +74,12 @@ export const BACKOFF_BASE_MS_DEFAULT = 5;
 export const BACKOFF_MAX_MS_DEFAULT = 250;
 /** Below the store's 64 cached results per session, with room for writes given up on. */
 export const MAX_PENDING_WRITES_DEFAULT = 32;
+/**
+ * A write attempt is not started with less time left than this (or than the request
+ * timeout, if shorter): an answer could not arrive in time, and a timed-out write attempt
+ * makes the outcome unknown — the last definite answer is the better report.
+ */
+export const MIN_WRITE_ATTEMPT_MS = 100;
 
 export interface RaftClientOptions {
   /** NATS servers to connect to; the client owns that connection. Give this or `nc`. */
@@ -334,7 +340,11 @@ export class RaftClient {
     try {
       for (;;) {
         const remainingMs = Math.floor(deadline - now());
-        if (remainingMs < 1) break;
+        if (
+          remainingMs < 1 ||
+          (attempts > 0 && remainingMs < Math.min(this.requestTimeoutMs, MIN_WRITE_ATTEMPT_MS))
+        )
+          break;
         const request = writeRequest(command, { sid: session.id, seq, ack: session.ackedSeq });
         const answer = await this.attempt('write', target, request, remainingMs);
         attempts++;
