@@ -118,6 +118,8 @@ export interface ReplicaStatus {
   readonly role: ElectionRole;
   readonly leaderId: string | null;
   readonly voters: readonly string[];
+  /** The highest index this replica knows committed (null: no leader contact yet). */
+  readonly commitIndex?: number | null;
   readonly appliedIndex: number;
   readonly appliedTerm: number;
   /** Snapshots this replica received from a leader and restored (InstallSnapshot) since its state machine started. */

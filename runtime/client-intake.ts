@@ -34,7 +34,8 @@
  */
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { ElectionMessage, ElectionStatus } from '../actors/election/protocol.js';
-import { ELECTION, STATE_MACHINE } from '../actors/raft/actor-names.js';
+import type { LogMessage } from '../actors/log/protocol.js';
+import { ELECTION, LOG, STATE_MACHINE } from '../actors/raft/actor-names.js';
 import type { QueryResult } from '../actors/state-machine/commands.js';
 import type { StateMachineMessage, StateMachineStatus } from '../actors/state-machine/protocol.js';
 import {
@@ -317,7 +318,7 @@ export class ClientIntake {
 
   private async status(): Promise<ReplicaStatus> {
     const timeoutMs = this.statusTimeoutMs;
-    const [election, machine] = await Promise.all([
+    const [election, machine, contact] = await Promise.all([
       this.options.external.request<ElectionStatusAsk>(
         ELECTION,
         { type: 'status' },
@@ -328,6 +329,9 @@ export class ClientIntake {
         { type: 'status' },
         { timeoutMs },
       ) as Promise<StateMachineStatus>,
+      this.options.external
+        .request<MessageOf<LogMessage, 'contact'>>(LOG, { type: 'contact' }, { timeoutMs })
+        .catch(() => undefined),
     ]);
     return {
       replica: this.options.self,
@@ -336,6 +340,7 @@ export class ClientIntake {
       role: election.role,
       leaderId: election.leaderId,
       voters: election.voters,
+      commitIndex: contact?.ok === true ? contact.commitIndex : null,
       appliedIndex: machine.appliedIndex,
       appliedTerm: machine.appliedTerm,
       snapshotsInstalled: machine.snapshotsInstalled,

@@ -17,7 +17,7 @@ import { registerAwsCommand } from './aws-command.js';
 import { registerInitCommand } from './init-command.js';
 import { registerRecordCommands } from './record-commands.js';
 import { registerResolveCommand } from './resolve-command.js';
-import { registerStatusCommand } from './status-command.js';
+import { registerStatusCommand, runClusterStatus } from './status-command.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -139,9 +139,16 @@ export function buildProgram(): Command {
     });
   program
     .command('status')
-    .description("each replica's role, term, leader and applied index")
-    .requiredOption('--replicas <ids>', 'replica ids, comma-separated')
-    .action(async (options: { replicas: string }) => {
+    .description(
+      "each replica's role, term, leader and applied index: of one group with --replicas, else of the whole cluster (cluster-status)",
+    )
+    .option('--replicas <ids>', 'replica ids of one group (--region, --group), comma-separated')
+    .option('--regions <list>', 'without --replicas: only these regions, comma-separated')
+    .action(async (options: { replicas?: string; regions?: string }) => {
+      if (options.replicas === undefined) {
+        await runClusterStatus(program, options.regions === undefined ? {} : { regions: options.regions });
+        return;
+      }
       const ids = options.replicas.split(',').map((id) => id.trim());
       const rows = await withClient(globals(), (c) =>
         Promise.all(

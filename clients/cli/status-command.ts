@@ -34,6 +34,7 @@ export interface ReplicaRow {
   readonly role: string | null;
   readonly term: number | null;
   readonly leader: string | null;
+  readonly commitIndex: number | null;
   readonly appliedIndex: number | null;
   /** The group leader's applied index minus this replica's (null: unknown). */
   readonly lag: number | null;
@@ -90,6 +91,7 @@ export async function clusterStatus(
             role: status?.role ?? null,
             term: status?.term ?? null,
             leader: status?.leaderId ?? null,
+            commitIndex: status?.commitIndex ?? null,
             appliedIndex: status?.appliedIndex ?? null,
             lag:
               status === null || leaderStatus === undefined || leaderStatus === null
@@ -107,11 +109,11 @@ export async function clusterStatus(
 }
 
 function table(groups: readonly GroupRow[]): string {
-  const header = ['region', 'group', 'zone', 'replica', 'role', 'term', 'leader', 'applied', 'lag'];
+  const header = ['region', 'group', 'zone', 'replica', 'role', 'term', 'leader', 'commit', 'applied', 'lag'];
   const rows: string[][] = [];
   for (const g of groups) {
     if (g.replicas.length === 0)
-      rows.push([g.region, g.group, g.zone, '-', 'no replicas claimed', '', '', '', '']);
+      rows.push([g.region, g.group, g.zone, '-', 'no replicas claimed', '', '', '', '', '']);
     for (const r of g.replicas) {
       rows.push(
         r.reachable
@@ -123,10 +125,22 @@ function table(groups: readonly GroupRow[]): string {
               r.role ?? '-',
               String(r.term ?? '-'),
               r.leader ?? '-',
+              String(r.commitIndex ?? '-'),
               String(r.appliedIndex ?? '-'),
               String(r.lag ?? '-'),
             ]
-          : [r.region, r.group, g.zone, r.replica, 'unreachable', '', '', '', `(${r.error ?? 'no answer'})`],
+          : [
+              r.region,
+              r.group,
+              g.zone,
+              r.replica,
+              'unreachable',
+              '',
+              '',
+              '',
+              '',
+              `(${r.error ?? 'no answer'})`,
+            ],
       );
     }
   }
@@ -139,46 +153,52 @@ function table(groups: readonly GroupRow[]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-/** Adds `cluster-status` to the program. */
+/** Adds `cluster-status` to the program (`status` without `--replicas` runs it too). */
 export function registerStatusCommand(program: Command): void {
   program
     .command('cluster-status')
     .description('every replica of every group in every region: role, term, leader, applied index, lag')
     .option('--regions <list>', 'only these regions, comma-separated (default: all in the plan)')
-    .action(async (options: { regions?: string }) => {
-      const g = program.opts<GlobalOptions>();
-      const regions = options.regions
-        ?.split(',')
-        .map((r) => r.trim())
-        .filter((r) => r.length > 0);
-      const nc = await connectNats({
-        urls: g.nats.split(',').map((url) => url.trim()),
-        name: 'raftns-cli',
-        log: silentLogger,
-      });
-      try {
-        const groups = await clusterStatus(nc, g.cluster, {
-          deadlineMs: g.timeout,
-          ...(regions === undefined ? {} : { regions }),
-        });
-        process.stdout.write(`${g.json ? JSON.stringify(groups) : table(groups)}\n`);
-        const unhealthy = groups.filter((x) => x.leader === null || x.replicas.some((r) => !r.reachable));
-        if (unhealthy.length > 0) {
-          process.stderr.write(
-            `raftns: unhealthy: ${unhealthy
-              .map(
-                (x) =>
-                  `${x.region}/${x.group}${x.leader === null ? ' (no leader)' : ''}${x.replicas
-                    .filter((r) => !r.reachable)
-                    .map((r) => ` ${r.replica} unreachable`)
-                    .join(',')}`,
-              )
-              .join('; ')}\n`,
-          );
-          process.exitCode = EXIT_FAILED;
-        }
-      } finally {
-        await nc.close();
-      }
+    .action((options: { regions?: string }) => runClusterStatus(program, options));
+}
+
+/** The cluster-wide status table (or JSON), exit 1 when a replica is unreachable or a group leaderless. */
+export async function runClusterStatus(
+  program: Command,
+  options: { readonly regions?: string },
+): Promise<void> {
+  const g = program.opts<GlobalOptions>();
+  const regions = options.regions
+    ?.split(',')
+    .map((r) => r.trim())
+    .filter((r) => r.length > 0);
+  const nc = await connectNats({
+    urls: g.nats.split(',').map((url) => url.trim()),
+    name: 'raftns-cli',
+    log: silentLogger,
+  });
+  try {
+    const groups = await clusterStatus(nc, g.cluster, {
+      deadlineMs: g.timeout,
+      ...(regions === undefined ? {} : { regions }),
     });
+    process.stdout.write(`${g.json ? JSON.stringify(groups) : table(groups)}\n`);
+    const unhealthy = groups.filter((x) => x.leader === null || x.replicas.some((r) => !r.reachable));
+    if (unhealthy.length > 0) {
+      process.stderr.write(
+        `raftns: unhealthy: ${unhealthy
+          .map(
+            (x) =>
+              `${x.region}/${x.group}${x.leader === null ? ' (no leader)' : ''}${x.replicas
+                .filter((r) => !r.reachable)
+                .map((r) => ` ${r.replica} unreachable`)
+                .join(',')}`,
+          )
+          .join('; ')}\n`,
+      );
+      process.exitCode = EXIT_FAILED;
+    }
+  } finally {
+    await nc.close();
+  }
 }

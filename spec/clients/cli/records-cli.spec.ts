@@ -133,14 +133,21 @@ describe('raftns write/delete/get and cluster-status across two real regions', f
     expect((await raftns([...target, 'get', 'x.example.org.'])).code).to.equal(EXIT_NOT_FOUND);
   });
 
-  it('shows every region, group and replica with role, term, leader, applied index and lag', async () => {
+  it('shows every region, group and replica with role, term, leader, commit and applied index, and lag', async () => {
     const json = await raftns([...target, '--json', 'cluster-status']);
     expect(json.code, json.stderr).to.equal(EXIT_OK);
     const groups = JSON.parse(json.stdout) as Array<{
       region: string;
       group: string;
       leader: string | null;
-      replicas: Array<{ replica: string; role: string; lag: number; reachable: boolean }>;
+      replicas: Array<{
+        replica: string;
+        role: string;
+        lag: number;
+        reachable: boolean;
+        commitIndex: number | null;
+        appliedIndex: number | null;
+      }>;
     }>;
     expect(groups.map((g) => [g.region, g.group, g.leader])).to.deep.equal([
       ['r1', GROUP, 'r1'],
@@ -148,9 +155,14 @@ describe('raftns write/delete/get and cluster-status across two real regions', f
     ]);
     for (const g of groups) expect(g.replicas).to.have.length(1);
     expect(groups[0]?.replicas[0]).to.include({ replica: 'r1', role: 'leader', lag: 0, reachable: true });
-    const table = await raftns([...target, 'cluster-status']);
-    expect(table.stdout).to.match(/^region\s+group\s+zone\s+replica\s+role\s+term\s+leader\s+applied\s+lag/);
-    expect(table.stdout).to.match(/\nr2\s+g1\s+example\.org\.\s+r1\s+leader\s+\d+\s+r1\s+\d+\s+0/);
+    const leader = groups[0]?.replicas[0];
+    expect(leader?.commitIndex).to.be.a('number');
+    expect(leader?.commitIndex ?? 0).to.be.at.least(leader?.appliedIndex ?? Number.POSITIVE_INFINITY);
+    const table = await raftns([...target, 'status']); // without --replicas: the cluster table
+    expect(table.stdout).to.match(
+      /^region\s+group\s+zone\s+replica\s+role\s+term\s+leader\s+commit\s+applied\s+lag/,
+    );
+    expect(table.stdout).to.match(/\nr2\s+g1\s+example\.org\.\s+r1\s+leader\s+\d+\s+r1\s+\d+\s+\d+\s+0/);
   });
 
   it('a region down entirely: exit 1 naming it, while the other region committed', async () => {
