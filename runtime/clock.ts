@@ -15,12 +15,28 @@ export interface Timers {
 }
 
 /**
- * Production clock: monotonic within the process (it never jumps back with NTP), anchored
- * to the Unix epoch at process start, so times stamped by different replicas (a leader's
- * log time) are comparable up to clock skew.
+ * The epoch offset of this process's monotonic clock: taken once in the main thread and
+ * handed to every worker (`setClockAnchor`), so every thread of a process reads the very
+ * same clock — a time one actor publishes (a lease end) means the same to another.
+ */
+let anchorMs = Date.now() - Number(process.hrtime.bigint()) / 1e6;
+
+export function clockAnchorMs(): number {
+  return anchorMs;
+}
+
+/** Adopts the main thread's anchor (workers, at start, before any actor runs). */
+export function setClockAnchor(ms: number): void {
+  anchorMs = ms;
+}
+
+/**
+ * Production clock: CLOCK_MONOTONIC (it never jumps back with NTP, and it is the same in
+ * every thread), anchored to the Unix epoch at process start, so times stamped by
+ * different replicas (a leader's log time) are comparable up to clock skew.
  */
 export const monotonicClock: Clock = {
-  nowMs: () => performance.timeOrigin + performance.now(),
+  nowMs: () => anchorMs + Number(process.hrtime.bigint()) / 1e6,
 };
 
 /** Production timers. Unref'd so a pending timer never keeps a stopping process alive. */

@@ -7,12 +7,13 @@
  */
 import type { Actor, ActorContext, ActorFactory, MessageMeta } from '../../runtime/actor.js';
 import type { MessageOf } from '../../runtime/message.js';
+import { LeaseBoard } from '../log/lease-board.js';
 import type { LogMessage } from '../log/protocol.js';
 import { LOG, STATE_MACHINE } from '../raft/actor-names.js';
 import type { StateMachineMessage } from '../state-machine/protocol.js';
 import type { DnsActorMessage, DnsListenerConfig, DnsServerStatus, ZoneSync } from './protocol.js';
 import { rcodeResponse } from './rcode-response.js';
-import { type GateFailure, ReadGate } from './read-gate.js';
+import { type Admission, type GateFailure, ReadGate } from './read-gate.js';
 import { addressText } from './server/dns-handler.js';
 import { DnsListeners, type DnsTransport } from './server/dns-listeners.js';
 import { Responder } from './server/responder.js';
@@ -63,7 +64,17 @@ class DnsActor implements Actor<DnsActorMessage> {
   /** The log index the copy reflects; null until the first dump arrived. */
   private copyIndex: number | null = null;
   private dumpInFlight = false;
-  private readonly counters = { served: 0, held: 0, servfail: 0, overloaded: 0, dumps: 0, syncs: 0 };
+  private readonly counters = {
+    served: 0,
+    held: 0,
+    servfail: 0,
+    overloaded: 0,
+    dumps: 0,
+    syncs: 0,
+    leaseBoardReads: 0,
+  };
+  /** Where the leader's log actor publishes its read lease (lease-board.ts). */
+  private readonly leaseBoard = LeaseBoard.create();
 
   constructor(
     private readonly ctx: ActorContext<DnsActorMessage>,
@@ -121,6 +132,7 @@ class DnsActor implements Actor<DnsActorMessage> {
   }
 
   async start(): Promise<void> {
+    this.offerLeaseBoard();
     await this.requestDump();
     for (const listener of this.options.listeners) {
       const mode = listener.mode;
@@ -158,6 +170,8 @@ class DnsActor implements Actor<DnsActorMessage> {
         this.ctx.after(this.options.tickMs, { type: 'tick' });
         this.gate.expire(this.ctx.clock.nowMs());
         if (this.copyIndex === null) void this.requestDump();
+        // Again and again: a restarted log actor has forgotten it (the log keeps the same one).
+        this.offerLeaseBoard();
         return;
     }
   }
@@ -174,9 +188,21 @@ class DnsActor implements Actor<DnsActorMessage> {
     mode: DnsListenerConfig['mode'],
   ): Uint8Array | null | Promise<Uint8Array | null> {
     if (this.copyIndex === null) return this.fail(query, 'stale');
-    // The hot path (bounded mode with a fresh contact) answers synchronously: no promise.
+    // The hot path (bounded mode with a fresh contact, lease mode on the leader) answers
+    // synchronously: no promise, no message.
     const held: HeldQuery = { query, transport, resolve: unresolved };
-    switch (this.gate.admit(mode, held, this.ctx.clock.nowMs())) {
+    const now = this.ctx.clock.nowMs();
+    let admission: Admission | undefined;
+    if (mode.kind === 'lease') {
+      // Thesis §6.4.1: while the leader's lease holds, its commit index covers every
+      // acknowledged write; the board is written before any acknowledgement leaves.
+      const lease = this.leaseBoard.read();
+      if (lease !== null && lease.untilMs > now) {
+        this.counters.leaseBoardReads++;
+        admission = this.gate.admitAt(lease.readIndex, held, now);
+      }
+    }
+    switch (admission ?? this.gate.admit(mode, held, now)) {
       case 'now':
         return this.answer(query, transport);
       case 'held':
@@ -188,6 +214,10 @@ class DnsActor implements Actor<DnsActorMessage> {
         this.counters.overloaded++;
         return this.fail(query, 'overloaded');
     }
+  }
+
+  private offerLeaseBoard(): void {
+    this.ctx.send(LOG, { type: 'lease-board', buffer: this.leaseBoard.buffer });
   }
 
   private answer(query: Uint8Array, transport: DnsTransport): Uint8Array | null {

@@ -129,6 +129,18 @@ export class ReadGate<T> {
     return 'held';
   }
 
+  /**
+   * A query whose read index is already known (the leader's published lease): answered
+   * once the copy reaches `position`, or now if it has.
+   */
+  admitAt(position: number, token: T, nowMs: number): Admission {
+    if (this.applied >= position) return 'now';
+    if (this.heldCount >= this.options.maxWaiting) return 'overloaded';
+    this.hold();
+    this.positioned.push({ token, sinceMs: nowMs, position });
+    return 'held';
+  }
+
   /** The read index for `round`, or why there is none. */
   onPosition(mode: PositionMode, round: number, answer: PositionAnswer): void {
     const state = this.rounds[mode];

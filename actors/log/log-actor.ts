@@ -15,6 +15,7 @@ import { quorumMatchIndex, quorumRound } from '../raft/quorum.js';
 import type { RaftConfig } from '../raft/raft-config.js';
 import type { LogEntry, LogTail, ReplicaId, SnapshotMeta } from '../raft/types.js';
 import type { SnapshotChunk, StorageMessage } from '../storage/protocol.js';
+import { LeaseBoard } from './lease-board.js';
 import { MembershipLog } from './membership-log.js';
 import { Progress } from './progress.js';
 import type {
@@ -96,6 +97,8 @@ class LogActor implements Actor<LogMessage> {
   private readonly raft: RaftConfig;
   private readonly log = new RaftLog();
   private turnsSinceFlush = 0;
+  /** Where the read lease is published for the DNS actor (set by its `lease-board` message). */
+  private leaseBoard: LeaseBoard | undefined;
   private readonly configs: MembershipLog;
   private term = 0;
   private role: 'follower' | 'leader' = 'follower';
@@ -214,6 +217,7 @@ class LogActor implements Actor<LogMessage> {
     this.handle(message, meta);
     // Under sustained load the mailbox may never run empty: flush batches every few turns anyway.
     if (++this.turnsSinceFlush >= FLUSH_EVERY_TURNS) this.idle();
+    else this.publishLease();
   }
 
   private handle(message: LogMessage, meta: MessageMeta): void {
@@ -253,6 +257,9 @@ class LogActor implements Actor<LogMessage> {
         return;
       case 'leadership':
         meta.reply?.ok(this.leadership());
+        return;
+      case 'lease-board':
+        if (this.leaseBoard?.buffer !== message.buffer) this.leaseBoard = new LeaseBoard(message.buffer);
         return;
       case 'applied-index':
         this.appliedSent = Math.max(message.index, this.log.snapshotIndex);
@@ -297,6 +304,21 @@ class LogActor implements Actor<LogMessage> {
       else if (this.replicateWanted) this.broadcast(false);
     }
     this.sendApplies();
+    this.publishLease();
+  }
+
+  /**
+   * Writes the lease board (lease-board.ts) at the end of every turn — before the turn's
+   * messages leave, so no acknowledgement of a write can overtake the commit index that
+   * covers it — only while leading with the term's no-op committed and the lease held.
+   */
+  private publishLease(): void {
+    const board = this.leaseBoard;
+    if (board === undefined) return;
+    const leadership = this.leadership();
+    if (leadership.leading)
+      board.publish(leadership.term, this.commitIndex, this.ctx.clock.nowMs() + leadership.leaseRemainingMs);
+    else board.publish(leadership.term, 0, 0);
   }
 
   inspect(): unknown {

@@ -86,6 +86,8 @@ export type LogMessage =
   | ({ readonly type: 'read-index'; readonly mode: ReadIndexMode } & Ask<ReadIndexResult>)
   | ({ readonly type: 'contact' } & Ask<ContactResult>)
   | ({ readonly type: 'leadership' } & Ask<LeadershipResult>)
+  /** Shared memory where the leader publishes its read lease (lease-board.ts), from the DNS actor. */
+  | { readonly type: 'lease-board'; readonly buffer: SharedArrayBuffer }
   /** The state machine has applied everything up to `index` (sent on its start and after restores). */
   | { readonly type: 'applied-index'; readonly index: number }
   // ---- from itself ----

@@ -17,7 +17,7 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { ActorEnvironment, ActorFactory } from '../actor.js';
 import { ActorHost } from '../actor-host.js';
-import { monotonicClock, realTimers } from '../clock.js';
+import { monotonicClock, realTimers, setClockAnchor } from '../clock.js';
 import { withTimeout } from '../control-timeout.js';
 import type { MailboxConfig } from '../mailbox.js';
 import type { Message } from '../message.js';
@@ -30,6 +30,7 @@ import type { ActorControl, ActorWorkerData } from './control-api.js';
 import { listenForFrames, portFramePort } from './port-link.js';
 
 const data = workerData as ActorWorkerData;
+setClockAnchor(data.clockAnchorMs);
 const { spec } = data;
 const log = createLogger({ level: data.logLevel, fields: { ...data.logFields, actor: spec.name } });
 /** Bound on closing the NATS connection when the actor stops. */

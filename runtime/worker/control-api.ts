@@ -34,6 +34,8 @@ export interface ActorWorkerData {
   readonly logLevel: string;
   readonly logFields: Readonly<Record<string, string>>;
   readonly controlPort: MessagePort;
+  /** The process's clock anchor (runtime/clock.ts): every thread reads the same clock. */
+  readonly clockAnchorMs: number;
   /** Where the actor's peer channels go (`openTransport`); absent: actors have no peers. */
   readonly peerTransport?: PeerTransportConfig;
 }

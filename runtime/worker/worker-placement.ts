@@ -2,6 +2,7 @@ import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { ActorSpec } from '../actor.js';
+import { clockAnchorMs } from '../clock.js';
 import { withTimeout } from '../control-timeout.js';
 import { EXTERNAL_ENDPOINT, EXTERNAL_MAILBOX, type ExternalEndpoint } from '../external-endpoint.js';
 import type { Logger } from '../log.js';
@@ -70,6 +71,7 @@ export class WorkerPlacement {
       logLevel: this.options.logLevel,
       logFields: this.options.logFields,
       controlPort: remoteControlPort,
+      clockAnchorMs: clockAnchorMs(),
       ...(this.options.peerTransport === undefined ? {} : { peerTransport: this.options.peerTransport }),
     };
     const worker = new Worker(WORKER_URL, { workerData, transferList: [remoteControlPort], name: spec.name });
