@@ -63,6 +63,17 @@ describe('ReadGate', () => {
     expect(rec.released).to.deep.equal(['early', 'late']);
   });
 
+  it('answers a query with a known read index (the published lease) now, or once applied', () => {
+    const { gate: g, rec } = gate(1);
+    g.onApplied(5);
+    expect(g.admitAt(5, 'now', 0)).to.equal('now');
+    expect(g.admitAt(7, 'later', 0)).to.equal('held');
+    expect(g.admitAt(8, 'too-many', 0)).to.equal('overloaded');
+    expect(rec.positions).to.deep.equal([]); // no read-index request
+    g.onApplied(7);
+    expect(rec.released).to.deep.equal(['later']);
+  });
+
   it('keeps lease and linearizable rounds apart and ignores answers to other rounds', () => {
     const { gate: g, rec } = gate();
     g.admit(LEASE, 'l', 0);
