@@ -22,7 +22,9 @@
  * the serving side (zone-delta.ts) are queued for `takeDeltas`.
  *
  * Because an RRset change applies iff it is the newest seen for that RRset, a set of
- * changes that each succeed leaves the same data whatever order they applied in.
+ * changes that each succeed leaves the same data whatever order they applied in. This
+ * needs one version per change (writers' hybrid clocks give that): two different changes
+ * to one RRset with the very same version resolve by arrival order.
  */
 import { RR_CLASS, RR_TYPE, rrTypeName } from '../wire/codes.js';
 import { Name } from '../wire/name.js';
@@ -449,7 +451,9 @@ export class DnsStore {
         owner.nameVersion = previousName;
       });
       for (const [type, version] of [...owner.types]) {
-        if (compareVersions(version, change.version) >= 0) continue;
+        // Only a type version strictly newer than the name's survives it (an upsert with
+        // the name's version is superseded likewise), whatever the order they arrive in.
+        if (compareVersions(version, change.version) > 0) continue;
         // Subsumed by the name version: the RRset goes, and so does its version.
         this.#setTypeVersion(zone, owner, type, undefined, undo);
         this.#setData(zone, change.name, type, undefined, undo);

@@ -193,6 +193,19 @@ describe('dns/store/dns-store: batches', () => {
     expect(view?.nameDeleted).to.deep.equal(v(3));
   });
 
+  it('a delete-name and an upsert with the very same version end alike in either order', () => {
+    // Found by the replica property (seed 1523000140): the upsert survived its own version.
+    const deleteName: DnsChange = { op: 'delete-name', zone: ZONE, name: 'c.a', version: v(16) };
+    const first = storeWithZone();
+    first.applyBatch({ changes: [upsert('c.a', 'A', ['192.0.2.0'], v(16))] });
+    first.applyBatch({ changes: [deleteName] });
+    const second = storeWithZone();
+    second.applyBatch({ changes: [deleteName] });
+    second.applyBatch({ changes: [upsert('c.a', 'A', ['192.0.2.0'], v(16))] });
+    expect(first.rrsets(ZONE, 'c.a')?.rrsets).to.deep.equal([]);
+    expect(first.rrsets(ZONE, 'c.a')).to.deep.equal(second.rrsets(ZONE, 'c.a'));
+  });
+
   it('deleting a zone removes it; creating it again starts fresh', () => {
     const store = storeWithZone();
     store.applyBatch({ changes: [upsert('a', 'A', ['192.0.2.1'], v(9))] });
