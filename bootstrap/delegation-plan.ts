@@ -82,8 +82,9 @@ export type CurrentNames = ReadonlyMap<string, DnsNameView | null>;
 
 /**
  * The changes that make `zone` hold exactly `desired` for the nameserver names, given what
- * it holds now: upserts where the RRset differs or is missing, and deletions of address
- * RRsets of nameservers that are no longer in the NS RRset (`staleNames`). `nextVersion`
+ * it holds now: upserts where the RRset differs or is missing, deletions of a nameserver's
+ * A or AAAA RRset it should no longer have, and deletions of the names of nameservers that
+ * are no longer in the NS RRset (`staleNames`). `nextVersion`
  * must give versions above every version read (the caller's hybrid clock observed them).
  */
 export function reconcileChanges(
@@ -113,6 +114,23 @@ export function reconcileChanges(
         rdata: [...want.rdata],
         version: nextVersion(),
       });
+  }
+  // A nameserver's address RRset of a family it no longer has (an IPv6 address gone, the
+  // accelerators' addresses replacing the replicas' own): deleted, not left as stale glue.
+  const nameservers = desired.find((d) => d.type === 'NS')?.rdata.map((r) => r.toLowerCase()) ?? [];
+  for (const name of nameservers) {
+    const view = [...current.entries()].find(([key]) => key.toLowerCase() === name)?.[1];
+    for (const rrset of view?.rrsets ?? []) {
+      if (rrset.type !== 'A' && rrset.type !== 'AAAA') continue;
+      if (desired.some((d) => d.name.toLowerCase() === name && d.type === rrset.type)) continue;
+      changes.push({
+        op: 'delete-rrset',
+        zone,
+        name: view?.name ?? name,
+        type: rrset.type,
+        version: nextVersion(),
+      });
+    }
   }
   const wanted = new Set(desired.map((d) => d.name.toLowerCase()));
   for (const name of staleNames) {

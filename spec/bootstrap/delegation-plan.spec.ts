@@ -99,4 +99,27 @@ describe('bootstrap/delegation-plan', () => {
       ['ns-i-2.org.', 'A', anycast],
     ]);
   });
+
+  it('deletes an address RRset a nameserver no longer has (no stale glue)', () => {
+    const ipv4Only = [
+      { instanceId: 'i-1', addresses: ['127.0.1.1'] },
+      { instanceId: 'i-2', addresses: ['127.0.1.2'] },
+    ];
+    const desired = nameserverRRsets(ORG, ipv4Only);
+    const current = new Map<string, DnsNameView | null>([
+      ['org.', view('org.', [{ type: 'NS', rdata: ['ns-i-1.org.', 'ns-i-2.org.'] }])],
+      [
+        'ns-i-1.org.',
+        view('ns-i-1.org.', [
+          { type: 'A', rdata: ['127.0.1.1'] },
+          { type: 'AAAA', rdata: ['::1'] },
+        ]),
+      ],
+      ['ns-i-2.org.', view('ns-i-2.org.', [{ type: 'A', rdata: ['127.0.1.2'] }])],
+    ]);
+    const changes = reconcileChanges('org.', desired, current, [], next);
+    expect(changes.map((c) => [c.op, 'name' in c ? c.name : '', 'type' in c ? c.type : ''])).to.deep.equal([
+      ['delete-rrset', 'ns-i-1.org.', 'AAAA'],
+    ]);
+  });
 });
