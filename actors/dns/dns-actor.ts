@@ -12,7 +12,6 @@ import type { LogMessage } from '../log/protocol.js';
 import { LOG, STATE_MACHINE } from '../raft/actor-names.js';
 import type { StateMachineMessage } from '../state-machine/protocol.js';
 import type { DnsActorMessage, DnsListenerConfig, DnsServerStatus, ZoneSync } from './protocol.js';
-import { rcodeResponse } from './rcode-response.js';
 import { type Admission, type GateFailure, ReadGate } from './read-gate.js';
 import { addressText } from './server/dns-handler.js';
 import { DnsListeners, type DnsTransport } from './server/dns-listeners.js';
@@ -228,7 +227,7 @@ class DnsActor implements Actor<DnsActorMessage> {
   private fail(query: Uint8Array, why: GateFailure): Uint8Array | null {
     void why;
     this.counters.servfail++;
-    return rcodeResponse(query, RCODE.SERVFAIL);
+    return this.responder.errorResponse(query, RCODE.SERVFAIL);
   }
 
   // ------------------------------------------------------------------ the copy of the zones

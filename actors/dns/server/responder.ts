@@ -191,6 +191,17 @@ export class Responder {
   }
 
   /**
+   * An answer carrying only `rcode` (SERVFAIL when a read mode cannot be honoured): the
+   * question and OPT echoed when the query parses, else the header alone; null for what
+   * `respond` would not answer either (too short, or a response).
+   */
+  errorResponse(query: Uint8Array, rcode: number): Uint8Array | null {
+    if (query.length < HEADER_BYTES || ((query[2] as number) & 0x80) !== 0) return null;
+    const parsed = u16(query, 4) === 1 ? (parseQuery(query) ?? parseSlowly(query)) : undefined;
+    return parsed === undefined ? headerOnly(query, rcode) : this.#special(query, parsed, rcode);
+  }
+
+  /**
    * The response to `query` received over `transport`, or null to send nothing. Never
    * throws: an internal error is counted and answered SERVFAIL.
    */

@@ -380,3 +380,29 @@ describe('dns/server/responder: the response cache', () => {
     expect(() => new Responder({ identity: 'x', cacheEntries: -1 })).to.throw(RangeError);
   });
 });
+
+describe('dns/server/responder: error answers (SERVFAIL for a read mode that cannot be honoured)', () => {
+  it('echoes the question, RD and the OPT record, with only the rcode', () => {
+    const responder = new Responder({ identity: 'r1' });
+    const query = makeQuery('WwW.example.', 'A', { id: 77, rd: true, edns: {} });
+    const answer = decodeOk(responder.errorResponse(query, RCODE.SERVFAIL));
+    expect(answer.id).to.equal(77);
+    expect(answer.flags).to.include({ qr: true, aa: false, rd: true, rcode: RCODE.SERVFAIL });
+    expect(answer.questions.map((q) => q.name.toString())).to.deep.equal(['WwW.example.']);
+    expect(answer.answers).to.deep.equal([]);
+    expect(answer.edns?.version).to.equal(0);
+  });
+
+  it('answers an unparseable question with the header alone, and never a response or a runt', () => {
+    const responder = new Responder({ identity: 'r1' });
+    const query = makeQuery('www.example.', 'A', { id: 5 });
+    const cut = query.slice(0, 14);
+    const answer = responder.errorResponse(cut, RCODE.SERVFAIL);
+    expect(answer?.length).to.equal(12);
+    expect(answer?.[3]! & 0x0f).to.equal(RCODE.SERVFAIL);
+    const response = query.slice();
+    response[2] = response[2]! | 0x80;
+    expect(responder.errorResponse(response, RCODE.SERVFAIL)).to.equal(null);
+    expect(responder.errorResponse(query.slice(0, 5), RCODE.SERVFAIL)).to.equal(null);
+  });
+});
