@@ -399,7 +399,7 @@ describe('dns/server/responder: error answers (SERVFAIL for a read mode that can
     const cut = query.slice(0, 14);
     const answer = responder.errorResponse(cut, RCODE.SERVFAIL);
     expect(answer?.length).to.equal(12);
-    expect(answer?.[3]! & 0x0f).to.equal(RCODE.SERVFAIL);
+    expect((answer?.[3] ?? 0xff) & 0x0f).to.equal(RCODE.SERVFAIL);
     const response = query.slice();
     response[2] = response[2]! | 0x80;
     expect(responder.errorResponse(response, RCODE.SERVFAIL)).to.equal(null);
