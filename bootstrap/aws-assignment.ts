@@ -4,10 +4,10 @@
  * AWS-lease actor registers it there while it leads. Settings given explicitly (flags, env,
  * file) win over the record.
  */
-import { readAwsRecord, regionRecord } from '../clients/aws/aws-plan-record.js';
+import { readAwsRecordFrom, regionRecord } from '../clients/aws/aws-plan-record.js';
 import type { AwsConfig, ReplicaConfig } from '../runtime/config.js';
 import type { Logger } from '../runtime/log.js';
-import { connectNats } from '../runtime/nats/nats-connection.js';
+import type { PlanStore } from './plan-store.js';
 
 export const AWS_DEFAULT_TARGET_PORT = 53;
 export const AWS_DEFAULT_RECONCILE_MS = 5_000;
@@ -32,29 +32,19 @@ export function awsConfigFor(
   };
 }
 
-/** Reads the record (a short-lived connection) and answers the settings; undefined when not on AWS. */
+/** Reads the record through the bootstrap's plan store; undefined when not on AWS. */
 export async function awsAssignment(
   config: ReplicaConfig,
   group: string,
+  store: PlanStore,
   log: Logger,
 ): Promise<AwsConfig | undefined> {
   if (config.aws !== undefined) return config.aws;
-  const nc = await connectNats({
-    urls: config.nats.urls,
-    ...(config.nats.credsFile === undefined ? {} : { credsFile: config.nats.credsFile }),
-    name: `raftns/${config.instanceId}/aws-record`,
-    log,
-  });
-  try {
-    const record = await readAwsRecord(nc, config.cluster);
-    const aws = awsConfigFor(record, config, group, config.awsEndpoint);
-    if (aws !== undefined)
-      log.info(
-        { targetGroupArn: aws.targetGroupArn, awsRegion: aws.region },
-        'on AWS: the leader registers in its target group',
-      );
-    return aws;
-  } finally {
-    await nc.close().catch(() => undefined);
-  }
+  const aws = awsConfigFor(await readAwsRecordFrom(store.plan), config, group, config.awsEndpoint);
+  if (aws !== undefined)
+    log.info(
+      { targetGroupArn: aws.targetGroupArn, awsRegion: aws.region },
+      'on AWS: the leader registers in its target group',
+    );
+  return aws;
 }

@@ -17,7 +17,7 @@ import { parseDnsListener } from '../runtime/config.js';
 import type { Logger } from '../runtime/log.js';
 import { connectNats } from '../runtime/nats/nats-connection.js';
 import type { ClusterPlan } from './plan.js';
-import { waitForPlan } from './plan-store.js';
+import { type PlanStore, waitForPlan } from './plan-store.js';
 import { Registration } from './registry.js';
 import { claimSlot, type SlotClaim, waitForGroup } from './slot-claim.js';
 import { replaceDeadHolder } from './slot-replacement.js';
@@ -28,6 +28,9 @@ export interface BootstrapOutcome {
   /** The group's voters (instance ids in slot order), this instance included. */
   readonly peers: readonly string[];
   readonly registration: Registration;
+  /** The bootstrap's connection and the cluster's buckets, open for the process's life (group maintenance, the aws record). */
+  readonly nc: NatsConnection;
+  readonly store: PlanStore;
   /** Stops the heartbeat and closes the bootstrap's NATS connection. */
   close(): Promise<void>;
 }
@@ -118,6 +121,8 @@ export async function bootstrapReplica(
       claim,
       peers,
       registration: held,
+      nc,
+      store,
       close: async () => {
         await held.stop();
         await nc.close();

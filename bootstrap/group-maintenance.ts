@@ -6,15 +6,15 @@
  * cluster is provisioned on AWS (the `aws` record, clients/aws/aws-plan-record.ts), each
  * group's nameservers are published with its Global Accelerator's static addresses.
  */
+import type { NatsConnection } from '@nats-io/transport-node';
 import { type AwsRecord, readAwsRecordFrom } from '../clients/aws/aws-plan-record.js';
 import type { ExternalEndpoint } from '../runtime/external-endpoint.js';
 import type { Logger } from '../runtime/log.js';
-import { connectNats } from '../runtime/nats/nats-connection.js';
 import { DelegationReconciler } from './delegation-reconciler.js';
 import { regionMembers } from './group-members.js';
 import { MembershipReconciler } from './membership-reconciler.js';
 import type { ClusterPlan } from './plan.js';
-import { PlanStore } from './plan-store.js';
+import type { PlanStore } from './plan-store.js';
 import { liveInstances } from './registry.js';
 import { readSlots } from './slot-claim.js';
 
@@ -22,8 +22,9 @@ export const DELEGATION_INTERVAL_MS = 2_000;
 export const MEMBERSHIP_INTERVAL_MS = 1_000;
 
 export interface GroupMaintenanceOptions {
-  readonly natsUrls: readonly string[];
-  readonly natsCredsFile?: string;
+  /** The bootstrap's connection and buckets (bootstrap-process.ts); not closed here. */
+  readonly nc: NatsConnection;
+  readonly store: PlanStore;
   readonly plan: ClusterPlan;
   readonly region: string;
   readonly groupId: string;
@@ -35,13 +36,7 @@ export interface GroupMaintenanceOptions {
 }
 
 export async function startGroupMaintenance(options: GroupMaintenanceOptions): Promise<() => Promise<void>> {
-  const nc = await connectNats({
-    urls: options.natsUrls,
-    ...(options.natsCredsFile === undefined ? {} : { credsFile: options.natsCredsFile }),
-    name: `raftns/${options.instanceId}/group-maintenance`,
-    log: options.log,
-  });
-  const store = await PlanStore.open(nc, options.plan.cluster);
+  const { nc, store } = options;
   const reconciler = new DelegationReconciler({
     nc,
     plan: options.plan,
@@ -75,7 +70,6 @@ export async function startGroupMaintenance(options: GroupMaintenanceOptions): P
   return async () => {
     await membership.stop();
     await reconciler.stop();
-    await nc.close().catch(() => undefined);
   };
 }
 

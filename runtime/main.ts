@@ -41,10 +41,12 @@ let replicaConfig: ReplicaConfig =
   bootstrap === undefined ? config : { ...config, group: bootstrap.claim.group, peers: bootstrap.peers };
 if (bootstrap !== undefined) {
   // On AWS (`raftns aws provision` stored a record beside the plan): register while leading.
-  const aws = await awsAssignment(replicaConfig, bootstrap.claim.group, log).catch((error: unknown) => {
-    log.warn({ err: error }, 'could not read the AWS record; running without the AWS-lease actor');
-    return undefined;
-  });
+  const aws = await awsAssignment(replicaConfig, bootstrap.claim.group, bootstrap.store, log).catch(
+    (error: unknown) => {
+      log.warn({ err: error }, 'could not read the AWS record; running without the AWS-lease actor');
+      return undefined;
+    },
+  );
   if (aws !== undefined) replicaConfig = { ...replicaConfig, aws };
 }
 try {
@@ -56,8 +58,8 @@ try {
     // The group's leader keeps its voters equal to the slots, its zone and its parent's
     // delegation to it current.
     await startGroupMaintenance({
-      natsUrls: config.nats.urls,
-      ...(config.nats.credsFile === undefined ? {} : { natsCredsFile: config.nats.credsFile }),
+      nc: bootstrap.nc,
+      store: bootstrap.store,
       plan: bootstrap.plan,
       region: config.region,
       groupId: bootstrap.claim.group,
