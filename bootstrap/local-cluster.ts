@@ -138,6 +138,7 @@ export class LocalCluster {
   readonly plan: ClusterPlan;
   private nats: ChildProcess | undefined;
   private nc: NatsConnection | undefined;
+  private store: PlanStore | undefined;
   private readonly children = new Map<string, ChildProcess>();
   private readonly replicas: ReplicaTopology[] = [];
   private readonly clients = new Map<string, RaftClient>();
@@ -166,8 +167,7 @@ export class LocalCluster {
 
   /** The addresses of region `region`'s root servers (the root group's slot holders): root hints. */
   async rootServers(region: string): Promise<string[]> {
-    if (this.nc === undefined) throw new Error('the cluster is not started');
-    const store = await PlanStore.open(this.nc, this.cluster);
+    const store = this.startedStore();
     const root = this.plan.groups.find((g) => g.parent === undefined);
     const slots = await readSlots(store.slots, this.plan, region, root?.id);
     const holders = new Set(slots.map((slot) => slot.holder));
@@ -178,14 +178,14 @@ export class LocalCluster {
     await mkdir(join(this.options.dir, 'logs'), { recursive: true });
     await this.startNats();
     this.nc = await connectNats({ urls: [this.natsUrl], name: 'raftns-local-cluster', log: silentLogger });
-    const store = await PlanStore.create(
+    this.store = await PlanStore.create(
       this.nc,
       this.cluster,
       this.options.registrationTtlMs === undefined
         ? {}
         : { registrationTtlMs: this.options.registrationTtlMs },
     );
-    const { outcome } = await store.initPlan(this.plan);
+    const { outcome } = await this.store.initPlan(this.plan);
     this.say(
       `cluster plan ${outcome}: ${this.plan.regions.length} region(s) × ${this.plan.groups.length} groups × ${this.plan.replicasPerGroup} replicas`,
     );
@@ -270,9 +270,12 @@ export class LocalCluster {
 
   /** The instances whose registration is alive (heartbeating). */
   async liveInstanceIds(): Promise<Set<string>> {
-    if (this.nc === undefined) throw new Error('the cluster is not started');
-    const store = await PlanStore.open(this.nc, this.cluster);
-    return new Set((await liveInstances(store)).map((r) => r.instanceId));
+    return new Set((await liveInstances(this.startedStore())).map((r) => r.instanceId));
+  }
+
+  private startedStore(): PlanStore {
+    if (this.store === undefined) throw new Error('the cluster is not started');
+    return this.store;
   }
 
   /** Kills one replica (tests); `spawnReplica` brings it back. */
