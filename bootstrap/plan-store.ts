@@ -157,28 +157,7 @@ export class PlanStore {
    * yet). A stored plan that fails validation is a `plan-invalid` error, never used.
    */
   async readPlan(): Promise<ClusterPlan | undefined> {
-    let entry: Awaited<ReturnType<KV['get']>>;
-    try {
-      entry = await this.plan.get(PLAN_KEY);
-    } catch (error) {
-      if (isStreamNotFound(error)) return undefined;
-      throw error;
-    }
-    if (entry === null || entry.operation !== 'PUT') return undefined;
-    let json: unknown;
-    try {
-      json = JSON.parse(entry.string());
-    } catch (error) {
-      throw new BootstrapError('plan-invalid', 'the stored plan is not JSON', [String(error)]);
-    }
-    const result = validatePlan(json);
-    if (!result.ok) throw new BootstrapError('plan-invalid', 'the stored plan is invalid', result.errors);
-    if (result.plan.cluster !== this.cluster)
-      throw new BootstrapError(
-        'cluster-mismatch',
-        `the stored plan is for cluster ${result.plan.cluster}, not ${this.cluster}`,
-      );
-    return result.plan;
+    return readStoredPlan(this.plan, this.cluster);
   }
 }
 
@@ -282,4 +261,33 @@ export function sleepUntilNextPoll(ms: number, signal?: AbortSignal): Promise<vo
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * The plan stored in a plan bucket, validated and checked to be `cluster`'s; undefined while
+ * the bucket or the key does not exist. Fails with a BootstrapError on an invalid plan.
+ */
+export async function readStoredPlan(planKv: KV, cluster: string): Promise<ClusterPlan | undefined> {
+  let entry: Awaited<ReturnType<KV['get']>>;
+  try {
+    entry = await planKv.get(PLAN_KEY);
+  } catch (error) {
+    if (isStreamNotFound(error)) return undefined;
+    throw error;
+  }
+  if (entry === null || entry.operation !== 'PUT') return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(entry.string());
+  } catch (error) {
+    throw new BootstrapError('plan-invalid', 'the stored plan is not JSON', [String(error)]);
+  }
+  const result = validatePlan(json);
+  if (!result.ok) throw new BootstrapError('plan-invalid', 'the stored plan is invalid', result.errors);
+  if (result.plan.cluster !== cluster)
+    throw new BootstrapError(
+      'cluster-mismatch',
+      `the stored plan is for cluster ${result.plan.cluster}, not ${cluster}`,
+    );
+  return result.plan;
 }

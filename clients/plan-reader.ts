@@ -5,7 +5,9 @@
  */
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type ClusterPlan, PLAN_KEY, planBucket, slotsBucket, validatePlan } from '../bootstrap/plan.js';
+import { BootstrapError } from '../bootstrap/errors.js';
+import { type ClusterPlan, planBucket, slotsBucket } from '../bootstrap/plan.js';
+import { readStoredPlan } from '../bootstrap/plan-store.js';
 
 /** The plan is missing, unreadable or invalid. */
 export class PlanUnavailableError extends Error {
@@ -29,34 +31,16 @@ export const SLOT_KEYS_MAX = 16 * 256 * 7;
 /** The plan at `PLAN_KEY` of `planBucket(cluster)`, validated. Fails with PlanUnavailableError. */
 export async function readPlan(nc: NatsConnection, cluster: string): Promise<ClusterPlan> {
   const bucket = planBucket(cluster);
-  let text: string;
+  let plan: ClusterPlan | undefined;
   try {
-    const kv = await new Kvm(nc).open(bucket);
-    const entry = await kv.get(PLAN_KEY);
-    if (entry === null || entry.operation !== 'PUT')
-      throw new PlanUnavailableError(`no plan in bucket ${bucket} (run raftns init)`);
-    text = entry.string();
+    plan = await readStoredPlan(await new Kvm(nc).open(bucket), cluster);
   } catch (error) {
-    if (error instanceof PlanUnavailableError) throw error;
-    throw new PlanUnavailableError(
-      `cannot read the plan from bucket ${bucket}: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
+    const detail =
+      error instanceof BootstrapError ? [error.message, ...error.details].join(': ') : String(error);
+    throw new PlanUnavailableError(`cannot read the plan from bucket ${bucket}: ${detail}`, { cause: error });
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new PlanUnavailableError(`the plan in bucket ${bucket} is not JSON`, { cause: error });
-  }
-  const result = validatePlan(json);
-  if (!result.ok)
-    throw new PlanUnavailableError(`the plan in bucket ${bucket} is invalid: ${result.errors.join('; ')}`);
-  if (result.plan.cluster !== cluster)
-    throw new PlanUnavailableError(
-      `the plan in bucket ${bucket} is for cluster ${result.plan.cluster}, not ${cluster}`,
-    );
-  return result.plan;
+  if (plan === undefined) throw new PlanUnavailableError(`no plan in bucket ${bucket} (run raftns init)`);
+  return plan;
 }
 
 /**
