@@ -22,12 +22,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import { BATCH_CHANGES_MAX, type DnsChange } from '../actors/dns/store/changes.js';
-import { HybridClock } from '../actors/dns/store/version.js';
-import { RR_CLASS, RR_TYPE } from '../actors/dns/wire/codes.js';
-import { encodeMessage } from '../actors/dns/wire/message.js';
-import { Name } from '../actors/dns/wire/name.js';
 import type { RaftClient } from '../clients/raft-client.js';
+import { BATCH_CHANGES_MAX, type DnsChange } from '../protocol/dns/changes.js';
+import { HybridClock } from '../protocol/dns/version.js';
+import { RR_CLASS, RR_TYPE } from '../protocol/dns/wire/codes.js';
+import { encodeMessage } from '../protocol/dns/wire/message.js';
+import { Name } from '../protocol/dns/wire/name.js';
 import { RaftCluster } from '../spec/fixtures/raft-cluster.js';
 
 const execFileAsync = promisify(execFile);

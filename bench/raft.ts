@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { RaftClientError } from '../clients/errors.js';
 import { RaftClient, type RaftClientOptions } from '../clients/raft-client.js';
-import type { WireReadMode } from '../clients/wire.js';
+import type { WireReadMode } from '../protocol/client-wire.js';
 import { silentLogger } from '../runtime/log.js';
 import { connectNats } from '../runtime/nats/nats-connection.js';
 import { requestWithTimeout } from '../runtime/nats/nats-request.js';

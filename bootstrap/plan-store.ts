@@ -20,7 +20,6 @@ import {
 } from '@nats-io/jetstream';
 import { type KV, Kvm, type KvOptions } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { BootstrapError } from './errors.js';
 import {
   type ClusterPlan,
   instancesBucket,
@@ -29,7 +28,8 @@ import {
   samePlan,
   slotsBucket,
   validatePlan,
-} from './plan.js';
+} from '../protocol/plan.js';
+import { BootstrapError } from './errors.js';
 
 /** How long a registration lives without a heartbeat (the instances bucket's max age). */
 export const REGISTRATION_TTL_MS_DEFAULT = 15_000;

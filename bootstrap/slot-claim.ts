@@ -9,9 +9,9 @@
  * slot and rejoins it: its data dir holds that group's Raft state.
  */
 import type { KV } from '@nats-io/kv';
+import { type ClusterPlan, slotKey } from '../protocol/plan.js';
 import type { Logger } from '../runtime/log.js';
 import { BootstrapError } from './errors.js';
-import { type ClusterPlan, slotKey } from './plan.js';
 import { isWrongLastSequence, sleepUntilNextPoll } from './plan-store.js';
 
 export interface SlotRef {

@@ -6,8 +6,8 @@
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { BootstrapError } from '../bootstrap/errors.js';
-import { type ClusterPlan, planBucket, slotsBucket } from '../bootstrap/plan.js';
 import { readStoredPlan } from '../bootstrap/plan-store.js';
+import { type ClusterPlan, planBucket, slotsBucket } from '../protocol/plan.js';
 
 /** The plan is missing, unreadable or invalid. */
 export class PlanUnavailableError extends Error {

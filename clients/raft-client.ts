@@ -32,30 +32,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type DnsBatch, type DnsBatchResult, validateBatchSyntax } from '../actors/dns/store/changes.js';
-import type { DnsNameView, DnsZoneSummary } from '../actors/dns/store/dns-store.js';
-import { encodeSessionCommand } from '../actors/state-machine/command-codec.js';
-import {
-  type CommandResult,
-  isDnsBatchResult,
-  type KvCommand,
-  type KvEntryView,
-  type KvQuery,
-  type QueryResult,
-} from '../actors/state-machine/commands.js';
-import { type Logger, silentLogger } from '../runtime/log.js';
-import { connectNats } from '../runtime/nats/nats-connection.js';
-import { requestWithTimeout } from '../runtime/nats/nats-request.js';
-import { clientSubject, readSubject, writeSubject } from '../runtime/nats/subjects.js';
-import {
-  ClientClosedError,
-  NotLeaderError,
-  ProtocolError,
-  RejectedError,
-  StaleReadError,
-  TimeoutError,
-  UnknownOutcomeError,
-} from './errors.js';
 import {
   type ClientReply,
   type ClientRequest,
@@ -66,7 +42,31 @@ import {
   readRequest,
   type WireReadMode,
   writeRequest,
-} from './wire.js';
+} from '../protocol/client-wire.js';
+import { type DnsBatch, type DnsBatchResult, validateBatchSyntax } from '../protocol/dns/changes.js';
+import type { DnsNameView, DnsZoneSummary } from '../protocol/dns/views.js';
+import { encodeSessionCommand } from '../protocol/group/command-codec.js';
+import {
+  type CommandResult,
+  type GroupCommand,
+  type GroupQuery,
+  isDnsBatchResult,
+  type KvEntryView,
+  type QueryResult,
+} from '../protocol/group/commands.js';
+import { clientSubject, readSubject, writeSubject } from '../protocol/subjects.js';
+import { type Logger, silentLogger } from '../runtime/log.js';
+import { connectNats } from '../runtime/nats/nats-connection.js';
+import { requestWithTimeout } from '../runtime/nats/nats-request.js';
+import {
+  ClientClosedError,
+  NotLeaderError,
+  ProtocolError,
+  RejectedError,
+  StaleReadError,
+  TimeoutError,
+  UnknownOutcomeError,
+} from './errors.js';
 
 export const REQUEST_TIMEOUT_MS_DEFAULT = 1_000;
 export const DEADLINE_MS_DEFAULT = 10_000;
@@ -271,7 +271,7 @@ export class RaftClient {
 
   /** One page of the keys starting with `prefix`, in key order. */
   async range(prefix: string, options: RangeOptions = {}): Promise<RangePage> {
-    const query: KvQuery = {
+    const query: GroupQuery = {
       op: 'range',
       prefix,
       limit: options.limit ?? 1000,
@@ -320,7 +320,7 @@ export class RaftClient {
   }
 
   /** Any write, exactly once; see the header for retries and errors. */
-  async write(command: KvCommand, options: CallOptions = {}): Promise<CommandResult> {
+  async write(command: GroupCommand, options: CallOptions = {}): Promise<CommandResult> {
     this.assertOpen();
     const startedMs = now();
     const deadlineMs = options.deadlineMs ?? this.deadlineMs;
@@ -429,7 +429,7 @@ export class RaftClient {
   }
 
   /** Any read; see the header for routing and errors. */
-  async read(query: KvQuery, options: ReadOptions = {}): Promise<QueryResult> {
+  async read(query: GroupQuery, options: ReadOptions = {}): Promise<QueryResult> {
     this.assertOpen();
     const mode = options.mode ?? this.readMode;
     if (!isWireReadMode(mode)) throw new RangeError(`invalid read mode ${String(mode)}`);

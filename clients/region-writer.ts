@@ -34,6 +34,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { WireReadMode } from '../protocol/client-wire.js';
 import {
   type ChangeOutcome,
   type DnsBatch,
@@ -42,10 +43,10 @@ import {
   type DnsWriteError,
   type SoaFields,
   validateBatchSyntax,
-} from '../actors/dns/store/changes.js';
-import type { DnsNameView } from '../actors/dns/store/dns-store.js';
-import { HybridClock } from '../actors/dns/store/version.js';
-import { type ClusterPlan, type GroupPlan, groupForName } from '../bootstrap/plan.js';
+} from '../protocol/dns/changes.js';
+import { HybridClock } from '../protocol/dns/version.js';
+import type { DnsNameView } from '../protocol/dns/views.js';
+import { type ClusterPlan, type GroupPlan, groupForName } from '../protocol/plan.js';
 import { type Logger, silentLogger } from '../runtime/log.js';
 import { connectNats } from '../runtime/nats/nats-connection.js';
 import {
@@ -57,7 +58,6 @@ import {
 } from './errors.js';
 import { readPlan } from './plan-reader.js';
 import { RaftClient } from './raft-client.js';
-import type { WireReadMode } from './wire.js';
 
 export const WRITE_DEADLINE_MS_DEFAULT = 10_000;
 export const IN_FLIGHT_PER_REGION_MAX_DEFAULT = 16;

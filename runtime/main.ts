@@ -4,16 +4,16 @@
  */
 import type { DnsActorMessage } from '../actors/dns/protocol.js';
 import { DNS } from '../actors/raft/actor-names.js';
-import { awsAssignment } from '../bootstrap/aws-assignment.js';
-import { type BootstrapOutcome, bootstrapReplica } from '../bootstrap/bootstrap-process.js';
-import { startGroupMaintenance } from '../bootstrap/group-maintenance.js';
-import { loadConfig, type ReplicaConfig } from './config.js';
+import { awsAssignment } from './composition/aws-assignment.js';
+import { type BootstrapOutcome, bootstrapReplica } from './composition/bootstrap-process.js';
+import { loadConfig, type ReplicaConfig } from './composition/config.js';
+import { startGroupMaintenance } from './composition/group-maintenance.js';
+import { replicaActorSpecs } from './composition/replica-plan.js';
+import { CONTROL_TIMEOUT_MS, runReplicaProcess } from './composition/replica-process.js';
 import type { MessageOf } from './message.js';
 import { createLogger } from './pino-logger.js';
 import { EXIT_CONFIG, EXIT_START_FAILED } from './process-lifecycle.js';
 import type { Replica } from './replica.js';
-import { replicaActorSpecs } from './replica-plan.js';
-import { CONTROL_TIMEOUT_MS, runReplicaProcess } from './replica-process.js';
 
 const loaded = loadConfig({ argv: process.argv.slice(2), env: process.env });
 if (!loaded.ok) {

@@ -5,6 +5,8 @@
  * be answered under its listener's read mode. The sockets live here, at the edge: this
  * actor never runs in the simulator.
  */
+
+import { RCODE } from '../../protocol/dns/wire/codes.js';
 import type { Actor, ActorContext, ActorFactory, MessageMeta } from '../../runtime/actor.js';
 import type { MessageOf } from '../../runtime/message.js';
 import { LeaseBoard } from '../log/lease-board.js';
@@ -17,7 +19,6 @@ import { addressText } from './server/dns-handler.js';
 import { DnsListeners, type DnsTransport } from './server/dns-listeners.js';
 import { Responder } from './server/responder.js';
 import { ZoneReplica } from './store/zone-replica.js';
-import { RCODE } from './wire/codes.js';
 
 export interface DnsActorOptions {
   readonly listeners: readonly DnsListenerConfig[];

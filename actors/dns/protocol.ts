@@ -1,5 +1,5 @@
+import type { ReadMode } from '../../protocol/read-mode.js';
 import type { Ask } from '../../runtime/message.js';
-import type { ReadMode } from '../state-machine/protocol.js';
 import type { ZoneDelta } from './store/zone-delta.js';
 
 /**

@@ -19,7 +19,7 @@
  *   (`stale`) if the leader cannot be shown to be reachable.
  * - Every held query fails after `waitTimeoutMs`; at most `maxWaiting` are held.
  */
-import type { ReadMode } from '../state-machine/protocol.js';
+import type { ReadMode } from '../../protocol/read-mode.js';
 
 export type PositionMode = 'linearizable' | 'lease';
 

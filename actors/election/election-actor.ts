@@ -1,3 +1,4 @@
+import type { ElectionRole } from '../../protocol/election-role.js';
 import type { Actor, ActorContext, ActorFactory, MessageMeta } from '../../runtime/actor.js';
 import type { MessageOf } from '../../runtime/message.js';
 import type { PeerTransport } from '../../runtime/transport.js';
@@ -9,7 +10,7 @@ import { hasQuorum } from '../raft/quorum.js';
 import type { RaftConfig } from '../raft/raft-config.js';
 import { type HardState, isUpToDate, type LogTail, type ReplicaId } from '../raft/types.js';
 import type { StorageMessage } from '../storage/protocol.js';
-import type { ElectionMessage, ElectionRole, ElectionStatus } from './protocol.js';
+import type { ElectionMessage, ElectionStatus } from './protocol.js';
 
 /**
  * The election actor: the single writer of (currentTerm, votedFor), and the replica's

@@ -1,8 +1,7 @@
+import type { ElectionRole } from '../../protocol/election-role.js';
 import type { Ask } from '../../runtime/message.js';
 import type { RaftMessage } from '../raft/peer-messages.js';
 import type { Membership, ReplicaId } from '../raft/types.js';
-
-export type ElectionRole = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
 
 export interface ElectionStatus {
   readonly term: number;

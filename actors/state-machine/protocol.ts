@@ -1,14 +1,14 @@
+import type {
+  CommandResult,
+  GroupQuery,
+  QueryResult,
+  SessionCommand,
+} from '../../protocol/group/commands.js';
+import type { ReadMode } from '../../protocol/read-mode.js';
 import type { Ask } from '../../runtime/message.js';
 import type { ZoneSync } from '../dns/protocol.js';
 import type { ApplyMessage } from '../log/protocol.js';
 import type { ReplicaId } from '../raft/types.js';
-import type { CommandResult, KvQuery, QueryResult, SessionCommand } from './commands.js';
-
-/** How a read is served (thesis §6.4; DESIGN.md §4 "Reads"). */
-export type ReadMode =
-  | { readonly kind: 'linearizable' }
-  | { readonly kind: 'lease' }
-  | { readonly kind: 'bounded'; readonly maxStaleMs: number };
 
 export type SubmitResult =
   /** Applied at `index` (or a retry of a command applied earlier: its first result). */
@@ -54,7 +54,7 @@ export type StateMachineMessage =
    */
   | ({
       readonly type: 'read';
-      readonly query: KvQuery;
+      readonly query: GroupQuery;
       readonly mode: ReadMode;
       readonly minIndex?: number;
     } & Ask<ReadResult>)

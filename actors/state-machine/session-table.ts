@@ -1,4 +1,4 @@
-import type { CommandResult } from './commands.js';
+import type { CommandResult } from '../../protocol/group/commands.js';
 
 /**
  * One client session (thesis §6.3): which results the client may still ask for again.

@@ -29,12 +29,17 @@
  * input. The session order is part of the state: it decides which session LRU evicts.
  */
 import { crc32 } from 'node:zlib';
-import type { DnsBatchResult } from '../dns/store/changes.js';
+import { ByteReader, ByteReadFailure, ByteWriter } from '../../protocol/binary.js';
+import type { DnsBatchResult } from '../../protocol/dns/changes.js';
+import {
+  MAX_CLIENT_ID_BYTES,
+  MAX_KEY_BYTES,
+  MAX_VALUE_BYTES,
+  type Result,
+} from '../../protocol/group/command-codec.js';
+import type { CommandResult, KvEntryView } from '../../protocol/group/commands.js';
 import type { StoredZone } from '../dns/store/dns-store.js';
 import { readStoredZones, writeStoredZones } from '../dns/store/store-codec.js';
-import { ByteReader, ByteReadFailure, ByteWriter } from './binary.js';
-import { MAX_CLIENT_ID_BYTES, MAX_KEY_BYTES, MAX_VALUE_BYTES, type Result } from './command-codec.js';
-import type { CommandResult, KvEntryView } from './commands.js';
 
 export const SNAPSHOT_MAGIC = 'RNSM';
 export const SNAPSHOT_VERSION = 2;

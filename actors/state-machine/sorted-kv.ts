@@ -1,4 +1,4 @@
-import type { KvEntryView } from './commands.js';
+import type { KvEntryView } from '../../protocol/group/commands.js';
 
 /**
  * The key space, kept as one array sorted by key, of frozen entries.

@@ -1,3 +1,6 @@
+import { encodeSessionCommand } from '../../protocol/group/command-codec.js';
+import type { GroupQuery, SessionCommand } from '../../protocol/group/commands.js';
+import type { ReadMode } from '../../protocol/read-mode.js';
 import type { Actor, ActorContext, ActorFactory, MessageMeta, Replier } from '../../runtime/actor.js';
 import type { MessageOf } from '../../runtime/message.js';
 import type { ZoneSync } from '../dns/protocol.js';
@@ -5,23 +8,19 @@ import type { LogMessage } from '../log/protocol.js';
 import { LOG, STORAGE } from '../raft/actor-names.js';
 import type { LogEntry, SnapshotMeta } from '../raft/types.js';
 import type { StorageMessage } from '../storage/protocol.js';
-import { encodeSessionCommand } from './command-codec.js';
-import type { KvQuery, SessionCommand } from './commands.js';
-import { type ApplyOutcome, KvStateMachine, type KvStateMachineOptions } from './kv-state-machine.js';
-import type {
-  ReadMode,
-  ReadResult,
-  StateMachineMessage,
-  StateMachineStatus,
-  SubmitResult,
-} from './protocol.js';
+import {
+  type ApplyOutcome,
+  GroupStateMachine,
+  type GroupStateMachineOptions,
+} from './group-state-machine.js';
+import type { ReadResult, StateMachineMessage, StateMachineStatus, SubmitResult } from './protocol.js';
 
 /**
  * The state machine actor: applies committed entries in order, exactly once (sessions,
  * thesis §6.3), answers writes once they are applied, and serves reads per their mode.
  */
 export interface StateMachineActorOptions {
-  readonly stateMachine?: Partial<KvStateMachineOptions>;
+  readonly stateMachine?: Partial<GroupStateMachineOptions>;
   /** Writes and reads not settled within this are answered `retry: timeout`. */
   readonly waitTimeoutMs: number;
   /** Outstanding writes and reads, each. */
@@ -42,7 +41,7 @@ interface WriteWaiter {
 }
 
 interface ReadWaiter {
-  readonly query: KvQuery;
+  readonly query: GroupQuery;
   readonly reply: Replier | undefined;
   readonly sinceMs: number;
   /** Serve once applied reaches it; null while the read position is being obtained. */
@@ -50,7 +49,7 @@ interface ReadWaiter {
 }
 
 class StateMachineActor implements Actor<StateMachineMessage> {
-  private machine: KvStateMachine;
+  private machine: GroupStateMachine;
   /** Waiting writes by session key (`clientId:seq`): several retries of one command share the outcome. */
   private readonly writes = new Map<string, WriteWaiter[]>();
   /** Which session key our proposal put at each index, to fail it if another entry lands there. */
@@ -66,7 +65,7 @@ class StateMachineActor implements Actor<StateMachineMessage> {
     private readonly ctx: ActorContext<StateMachineMessage>,
     private readonly options: StateMachineActorOptions,
   ) {
-    this.machine = new KvStateMachine(options.stateMachine);
+    this.machine = new GroupStateMachine(options.stateMachine);
   }
 
   /** Recovers from the latest snapshot; the log actor replays what follows it. */
@@ -271,7 +270,7 @@ class StateMachineActor implements Actor<StateMachineMessage> {
 
   /** Replaces all state with a snapshot's (restore discards what was there). */
   private restore(meta: SnapshotMeta, data: Uint8Array): void {
-    const restored = KvStateMachine.restore(data, this.options.stateMachine);
+    const restored = GroupStateMachine.restore(data, this.options.stateMachine);
     if (!restored.ok)
       throw new Error(`snapshot ${meta.lastIndex} does not restore: ${restored.error.message}`);
     if (restored.value.appliedIndex !== meta.lastIndex) {
@@ -319,7 +318,7 @@ class StateMachineActor implements Actor<StateMachineMessage> {
 
   // ------------------------------------------------------------------ reads
 
-  private read(query: KvQuery, mode: ReadMode, minIndex: number, reply: Replier | undefined): void {
+  private read(query: GroupQuery, mode: ReadMode, minIndex: number, reply: Replier | undefined): void {
     if (this.reads.size >= this.options.maxWaiting) {
       reply?.ok({ status: 'retry', reason: 'overloaded' } satisfies ReadResult);
       return;

@@ -11,7 +11,7 @@
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
-import { planBucket } from '../../bootstrap/plan.js';
+import { planBucket } from '../../protocol/plan.js';
 
 export const AWS_RECORD_KEY = 'aws';
 export const AWS_RECORD_VERSION = 1;

@@ -26,7 +26,7 @@ import {
   UpdateEndpointGroupCommand,
 } from '@aws-sdk/client-global-accelerator';
 import type { KV } from '@nats-io/kv';
-import type { ClusterPlan, GroupPlan } from '../../bootstrap/plan.js';
+import type { ClusterPlan, GroupPlan } from '../../protocol/plan.js';
 import type { AwsClients } from './aws-clients.js';
 import {
   acceleratorInventory,

@@ -9,8 +9,8 @@
  * (the group's leader). Nothing here writes.
  */
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { ClusterPlan } from '../../bootstrap/plan.js';
 import type { InstanceRegistration } from '../../bootstrap/registry.js';
+import type { ClusterPlan } from '../../protocol/plan.js';
 import type { AwsClients } from './aws-clients.js';
 import { acceleratorInventory, type ElbInventory, elbInventory } from './aws-inventory.js';
 import { loadBalancerName, targetGroupName } from './aws-names.js';

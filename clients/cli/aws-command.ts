@@ -32,9 +32,7 @@ import {
 import { awsStatus, statusTable } from '../aws/aws-status.js';
 import { formatTeardownStep, teardown } from '../aws/aws-teardown.js';
 import { readPlan } from '../plan-reader.js';
-
-const EXIT_FAILED = 1;
-const EXIT_USAGE = 2;
+import { EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
 
 interface GlobalOptions {
   readonly nats: string;

@@ -11,13 +11,11 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { BootstrapError } from '../../bootstrap/errors.js';
-import { examplePlan } from '../../bootstrap/plan.js';
 import { PlanStore } from '../../bootstrap/plan-store.js';
+import { examplePlan } from '../../protocol/plan.js';
 import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
-
-const EXIT_FAILED = 1;
-const EXIT_USAGE = 2;
+import { EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
 
 interface InitOptions {
   readonly plan?: string;

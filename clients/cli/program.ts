@@ -10,19 +10,15 @@
  *   raftns status --replicas r1,r2,r3 [--json]
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import type { ReplicaStatus, WireReadMode } from '../../protocol/client-wire.js';
 import { RaftClientError } from '../errors.js';
 import { RaftClient } from '../raft-client.js';
-import type { ReplicaStatus, WireReadMode } from '../wire.js';
 import { registerAwsCommand } from './aws-command.js';
+import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { registerInitCommand } from './init-command.js';
 import { registerRecordCommands } from './record-commands.js';
 import { registerResolveCommand } from './resolve-command.js';
 import { registerStatusCommand, runClusterStatus } from './status-command.js';
-
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-export const EXIT_NOT_FOUND = 3;
 
 interface GlobalOptions {
   readonly nats: string;

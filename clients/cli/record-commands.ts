@@ -13,16 +13,14 @@
  * sent), 3 when `get` finds nothing.
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import { type DnsChange, validateBatchSyntax } from '../../actors/dns/store/changes.js';
-import { versionToText } from '../../actors/dns/store/version.js';
-import { MAX_TTL } from '../../actors/dns/zone/zone.js';
+import type { WireReadMode } from '../../protocol/client-wire.js';
+import { type DnsChange, validateBatchSyntax } from '../../protocol/dns/changes.js';
+import { versionToText } from '../../protocol/dns/version.js';
+import { MAX_TTL } from '../../protocol/limits.js';
 import { InvalidBatchError, RegionWriter, type WriteReport, type WriterChange } from '../region-writer.js';
-import type { WireReadMode } from '../wire.js';
+import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE } from './exit-codes.js';
 
 // The same codes as program.ts (not imported: program.ts imports this module).
-const EXIT_FAILED = 1;
-const EXIT_USAGE = 2;
-const EXIT_NOT_FOUND = 3;
 
 interface GlobalOptions {
   readonly nats: string;

@@ -8,8 +8,8 @@
  * as one line), 2 usage.
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import { parseRrType, RR_TYPE } from '../../actors/dns/wire/codes.js';
-import { type Name, parseName } from '../../actors/dns/wire/name.js';
+import { parseRrType, RR_TYPE } from '../../protocol/dns/wire/codes.js';
+import { type Name, parseName } from '../../protocol/dns/wire/name.js';
 import { DEFAULT_PORT, DEFAULT_QUERY_TIMEOUT_MS, IterativeResolver } from '../resolver/iterative-resolver.js';
 import { errorLine, resolutionToJson, resultToText, traceToText } from '../resolver/resolution-trace.js';
 import {
@@ -17,7 +17,7 @@ import {
   type ServerAddress,
   ServerAddressError,
 } from '../resolver/resolver-transport.js';
-import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK } from './program.js';
+import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK } from './exit-codes.js';
 
 interface ResolveOptions {
   readonly type: number;

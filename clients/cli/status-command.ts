@@ -14,8 +14,8 @@ import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
 import { readPlan, readSlots } from '../plan-reader.js';
 import { RaftClient } from '../raft-client.js';
+import { EXIT_FAILED } from './exit-codes.js';
 
-const EXIT_FAILED = 1;
 const STATUS_DEADLINE_MS_MAX = 2_000;
 
 interface GlobalOptions {

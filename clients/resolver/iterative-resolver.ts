@@ -24,10 +24,10 @@
  * defaults are the monotonic clock, real timers and `crypto.randomInt`.
  */
 import { randomInt } from 'node:crypto';
-import { RCODE, RR_CLASS, RR_TYPE, rrClassName, rrTypeName } from '../../actors/dns/wire/codes.js';
-import type { Message } from '../../actors/dns/wire/message.js';
-import { Name } from '../../actors/dns/wire/name.js';
-import { type ResourceRecord, recordToText } from '../../actors/dns/wire/record.js';
+import { RCODE, RR_CLASS, RR_TYPE, rrClassName, rrTypeName } from '../../protocol/dns/wire/codes.js';
+import type { Message } from '../../protocol/dns/wire/message.js';
+import { Name } from '../../protocol/dns/wire/name.js';
+import { type ResourceRecord, recordToText } from '../../protocol/dns/wire/record.js';
 import { type Clock, monotonicClock, realTimers, type Timers } from '../../runtime/clock.js';
 import {
   flagNames,

@@ -3,10 +3,10 @@
  * that led to it, plus their presentation (`dig +trace`-like text, and JSON with names and
  * records as presentation text).
  */
-import { rcodeName } from '../../actors/dns/wire/codes.js';
-import type { Message } from '../../actors/dns/wire/message.js';
-import type { Name } from '../../actors/dns/wire/name.js';
-import { type ResourceRecord, recordToText } from '../../actors/dns/wire/record.js';
+import { rcodeName } from '../../protocol/dns/wire/codes.js';
+import type { Message } from '../../protocol/dns/wire/message.js';
+import type { Name } from '../../protocol/dns/wire/name.js';
+import { type ResourceRecord, recordToText } from '../../protocol/dns/wire/record.js';
 import type { ExchangeProtocol } from './resolver-transport.js';
 
 /** The limits of one resolution (see `ResolverOptions`). */

@@ -15,8 +15,8 @@
  */
 import { createSocket } from 'node:dgram';
 import { connect, isIP } from 'node:net';
-import { decodeMessage, encodeMessage, type Message } from '../../actors/dns/wire/message.js';
-import type { Question } from '../../actors/dns/wire/record.js';
+import { decodeMessage, encodeMessage, type Message } from '../../protocol/dns/wire/message.js';
+import type { Question } from '../../protocol/dns/wire/record.js';
 import type { Timers } from '../../runtime/clock.js';
 
 export const EDNS_PAYLOAD_BYTES = 1232;

@@ -38,10 +38,10 @@
  */
 
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { checkSubjectToken, peerSubject } from '../../protocol/subjects.js';
 import type { Logger } from '../log.js';
 import type { PeerTransport } from '../transport.js';
 import { type ConnectionTracker, trackConnection } from './nats-connection.js';
-import { checkSubjectToken, peerSubject } from './subjects.js';
 
 export const ENVELOPE_VERSION = 1;
 /** Default bound on a frame's size, before the server's `max_payload` lowers it further. */

@@ -1,9 +1,9 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
 import { BootstrapError } from '../../bootstrap/errors.js';
-import { type ClusterPlan, examplePlan, PLAN_KEY } from '../../bootstrap/plan.js';
 import { PlanStore, waitForPlan } from '../../bootstrap/plan-store.js';
 import { liveInstances, Registration } from '../../bootstrap/registry.js';
+import { type ClusterPlan, examplePlan, PLAN_KEY } from '../../protocol/plan.js';
 import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';

@@ -1,4 +1,4 @@
-import type { KvCommand, KvQuery } from '../../actors/state-machine/commands.js';
+import type { GroupCommand, GroupQuery } from '../../protocol/group/commands.js';
 import type { Operation } from './history.js';
 import { type KvInput, type KvOutput, KvSpecStore } from './kv-model.js';
 
@@ -91,7 +91,7 @@ export function simulateKvHistory(options: KvSimulationOptions): Operation<KvInp
     let input: KvInput;
     let output: KvOutput | undefined;
     if (p.isRead) {
-      const query: KvQuery =
+      const query: GroupQuery =
         random() < rangeRate
           ? { op: 'range', prefix: `k${int(Math.floor((keys.length - 1) / 10))}`, limit: 1 + int(6) }
           : { op: 'get', key: pickKey() };
@@ -103,7 +103,7 @@ export function simulateKvHistory(options: KvSimulationOptions): Operation<KvInp
       const revision = current.op === 'get' ? (current.entry?.revision ?? 0) : 0;
       const value = `v${i}`;
       const roll = random();
-      const command: KvCommand =
+      const command: GroupCommand =
         roll < 0.4
           ? { op: 'put', key, value }
           : roll < 0.55

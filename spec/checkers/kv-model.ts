@@ -1,10 +1,10 @@
 import type {
   CommandResult,
-  KvCommand,
+  GroupCommand,
+  GroupQuery,
   KvEntryView,
-  KvQuery,
   QueryResult,
-} from '../../actors/state-machine/commands.js';
+} from '../../protocol/group/commands.js';
 import type { Operation } from './history.js';
 import type { Model, StepResult } from './model.js';
 
@@ -38,8 +38,8 @@ import type { Model, StepResult } from './model.js';
  */
 
 export type KvInput =
-  | { readonly kind: 'write'; readonly command: KvCommand }
-  | { readonly kind: 'read'; readonly query: KvQuery };
+  | { readonly kind: 'write'; readonly command: GroupCommand }
+  | { readonly kind: 'read'; readonly query: GroupQuery };
 
 /** `CommandResult` for writes, `QueryResult` for reads. */
 export type KvOutput = CommandResult | QueryResult;
@@ -166,7 +166,7 @@ function stepGet(state: KvState, key: string, output: QueryResult): StepResult<K
 
 function stepRange(
   state: KvState,
-  query: Extract<KvQuery, { op: 'range' }>,
+  query: Extract<GroupQuery, { op: 'range' }>,
   output: QueryResult,
 ): StepResult<KvState> {
   if (output.op !== 'range') return reject(state);
@@ -320,7 +320,7 @@ export class KvSpecStore {
     return this.index;
   }
 
-  apply(command: KvCommand, index: number = this.index + 1): CommandResult {
+  apply(command: GroupCommand, index: number = this.index + 1): CommandResult {
     if (!(Number.isInteger(index) && index > this.index)) {
       throw new RangeError(`log index ${index} must exceed ${this.index}`);
     }
@@ -335,7 +335,7 @@ export class KvSpecStore {
     return { ok: true, revision: index, previous: current };
   }
 
-  query(query: KvQuery): QueryResult {
+  query(query: GroupQuery): QueryResult {
     if (query.op === 'get') return { op: 'get', entry: this.entries.get(query.key) ?? null };
     if (query.op !== 'range') throw new TypeError(`${query.op} is not modelled`);
     const matching = [...this.entries.values()]

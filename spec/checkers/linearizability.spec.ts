@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import type { CommandResult, KvCommand, KvQuery, QueryResult } from '../../actors/state-machine/commands.js';
+import type { CommandResult, GroupCommand, GroupQuery, QueryResult } from '../../protocol/group/commands.js';
 import { seededRandom, simulateKvHistory } from './generate.js';
 import { HistoryRecorder, type Operation } from './history.js';
 import { type KvInput, type KvOutput, KvSpecStore, kvModel } from './kv-model.js';
@@ -36,7 +36,7 @@ function r(clientId: string, value: number, call: number, ret: number): RegOp {
 
 function write(
   clientId: string,
-  command: KvCommand,
+  command: GroupCommand,
   call: number,
   ret: number | undefined,
   output?: CommandResult,
@@ -45,7 +45,7 @@ function write(
   return { clientId, input: { kind: 'write', command }, call, return: ret, output, status };
 }
 
-function read(clientId: string, query: KvQuery, call: number, ret: number, output: QueryResult): KvOp {
+function read(clientId: string, query: GroupQuery, call: number, ret: number, output: QueryResult): KvOp {
   return { clientId, input: { kind: 'read', query }, call, return: ret, output, status: 'ok' };
 }
 
@@ -82,8 +82,8 @@ function expectValidWitness<S, I, O>(
 }
 
 const entry = (key: string, value: string, revision: number) => ({ key, value, revision });
-const put = (key: string, value: string): KvCommand => ({ op: 'put', key, value });
-const cas = (key: string, expectedRevision: number, value: string): KvCommand => ({
+const put = (key: string, value: string): GroupCommand => ({ op: 'put', key, value });
+const cas = (key: string, expectedRevision: number, value: string): GroupCommand => ({
   op: 'cas',
   key,
   expectedRevision,
@@ -94,7 +94,7 @@ const okAt = (revision: number, previous: ReturnType<typeof entry> | null = null
   revision,
   previous,
 });
-const get = (key: string): KvQuery => ({ op: 'get', key });
+const get = (key: string): GroupQuery => ({ op: 'get', key });
 const got = (e: ReturnType<typeof entry> | null): QueryResult => ({ op: 'get', entry: e });
 
 describe('linearizability checker (Wing-Gong-Lowe)', () => {

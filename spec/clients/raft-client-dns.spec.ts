@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import type { DnsChange } from '../../actors/dns/store/changes.js';
-import { HybridClock } from '../../actors/dns/store/version.js';
 import type { RaftClient } from '../../clients/raft-client.js';
+import type { DnsChange } from '../../protocol/dns/changes.js';
+import { HybridClock } from '../../protocol/dns/version.js';
 import { RaftCluster } from '../fixtures/raft-cluster.js';
 
 const ZONE = 'example.net.';

@@ -21,10 +21,10 @@ import {
   encodeReply,
   encodeRequest,
   REQUEST_BYTES_MAX,
-} from '../../clients/wire.js';
+} from '../../protocol/client-wire.js';
+import { clientSubject, readSubject, writeSubject } from '../../protocol/subjects.js';
 import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
-import { clientSubject, readSubject, writeSubject } from '../../runtime/nats/subjects.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
 
 const GROUP = { cluster: 'c', region: 'r', group: 'g' } as const;

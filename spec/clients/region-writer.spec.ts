@@ -1,10 +1,10 @@
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
-import type { DnsNameView } from '../../actors/dns/store/dns-store.js';
-import { compareVersions, type RecordVersion } from '../../actors/dns/store/version.js';
-import { type ClusterPlan, PLAN_KEY, PLAN_VERSION, planBucket } from '../../bootstrap/plan.js';
 import { InvalidBatchError, RegionWriter, type WriterChange } from '../../clients/region-writer.js';
+import { compareVersions, type RecordVersion } from '../../protocol/dns/version.js';
+import type { DnsNameView } from '../../protocol/dns/views.js';
+import { type ClusterPlan, PLAN_KEY, PLAN_VERSION, planBucket } from '../../protocol/plan.js';
 import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';

@@ -8,11 +8,11 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import type { DnsBatch, DnsChange } from '../../actors/dns/store/changes.js';
-import { HybridClock } from '../../actors/dns/store/version.js';
-import { encodeMessage } from '../../actors/dns/wire/message.js';
-import { Name } from '../../actors/dns/wire/name.js';
 import type { RaftClient } from '../../clients/raft-client.js';
+import type { DnsBatch, DnsChange } from '../../protocol/dns/changes.js';
+import { HybridClock } from '../../protocol/dns/version.js';
+import { encodeMessage } from '../../protocol/dns/wire/message.js';
+import { Name } from '../../protocol/dns/wire/name.js';
 import {
   type DnsListenerInfo,
   pollUntil,

@@ -9,10 +9,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { expect } from 'chai';
-import type { CommandResult, KvCommand, QueryResult } from '../../actors/state-machine/commands.js';
 import { NotLeaderError, RaftClientError, UnknownOutcomeError } from '../../clients/errors.js';
 import type { RaftClient } from '../../clients/raft-client.js';
-import type { ReplicaStatus } from '../../clients/wire.js';
+import type { ReplicaStatus } from '../../protocol/client-wire.js';
+import type { CommandResult, GroupCommand, QueryResult } from '../../protocol/group/commands.js';
 import { HistoryRecorder } from '../checkers/history.js';
 import { type KvInput, type KvOutput, kvModel } from '../checkers/kv-model.js';
 import { checkLinearizable } from '../checkers/linearizability.js';
@@ -63,7 +63,7 @@ function startLoad(clients: readonly RaftClient[], durableWriter: RaftClient) {
       const key = KEYS[random(KEYS.length)]!;
       const dice = random(100);
       if (dice < 55) {
-        let command: KvCommand;
+        let command: GroupCommand;
         if (dice < 35) command = { op: 'put', key, value: `${name}.${n}` };
         else if (dice < 50)
           command = {

@@ -1,8 +1,8 @@
 import type { RaftMessage } from '../../actors/raft/peer-messages.js';
 import type { LogEntry } from '../../actors/raft/types.js';
-import { decodeSessionCommand } from '../../actors/state-machine/command-codec.js';
-import type { KvCommand } from '../../actors/state-machine/commands.js';
 import type { ReadResult, SubmitResult } from '../../actors/state-machine/protocol.js';
+import { decodeSessionCommand } from '../../protocol/group/command-codec.js';
+import type { GroupCommand } from '../../protocol/group/commands.js';
 
 /**
  * How transcripts print things. Everything here is a pure function of its input, and
@@ -129,7 +129,7 @@ export function printEntry(entry: LogEntry): string {
   return `${head} ${printCommand(decoded.value.command)}`;
 }
 
-export function printCommand(c: KvCommand): string {
+export function printCommand(c: GroupCommand): string {
   switch (c.op) {
     case 'put':
       return `put ${c.key}=${c.value}`;

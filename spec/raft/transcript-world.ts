@@ -4,8 +4,9 @@ import { ELECTION, LOG, STATE_MACHINE, STORAGE } from '../../actors/raft/actor-n
 import { decodeRaftMessage } from '../../actors/raft/codec.js';
 import type { AppendEntries } from '../../actors/raft/peer-messages.js';
 import { type RaftConfig, raftConfig } from '../../actors/raft/raft-config.js';
-import { DEFAULT_STATE_MACHINE_ACTOR, raftReplicaActors } from '../../actors/raft/replica-actors.js';
-import type { ReadMode, StateMachineMessage } from '../../actors/state-machine/protocol.js';
+import type { StateMachineMessage } from '../../actors/state-machine/protocol.js';
+import type { ReadMode } from '../../protocol/read-mode.js';
+import { DEFAULT_STATE_MACHINE_ACTOR, raftReplicaActors } from '../../runtime/composition/raft-actors.js';
 import type { MessageOf } from '../../runtime/message.js';
 import type { NetworkOwner } from '../../runtime/sim/sim-network.js';
 import { type RunResult, Simulator } from '../../runtime/sim/simulator.js';

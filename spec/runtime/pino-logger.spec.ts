@@ -119,7 +119,7 @@ describe('runtime/pino-logger', () => {
       worker.on('message', () => process.exit(0));
     `;
     const { stdout } = await promisify(execFile)(process.execPath, ['-e', mainSource], {
-      cwd: fileURLToPath(new URL('.', import.meta.url)),
+      cwd: fileURLToPath(new URL('./', import.meta.url)),
       timeout: 20_000,
     });
     const lines = stdout

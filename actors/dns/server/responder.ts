@@ -43,7 +43,7 @@
  * Knot do). The template is the untruncated (TCP-sized) answer; a smaller limit gets a
  * truncated variant encoded once per limit and kept with the entry.
  */
-import { RCODE, RR_CLASS, RR_TYPE } from '../wire/codes.js';
+import { RCODE, RR_CLASS, RR_TYPE } from '../../../protocol/dns/wire/codes.js';
 import {
   decodeMessage,
   type Edns,
@@ -52,9 +52,9 @@ import {
   HEADER_BYTES,
   MAX_MESSAGE_BYTES,
   type Message,
-} from '../wire/message.js';
-import { Name } from '../wire/name.js';
-import type { Question, ResourceRecord } from '../wire/record.js';
+} from '../../../protocol/dns/wire/message.js';
+import { Name } from '../../../protocol/dns/wire/name.js';
+import type { Question, ResourceRecord } from '../../../protocol/dns/wire/record.js';
 import { lookup } from '../zone/lookup.js';
 import type { ZoneView } from '../zone/zone-view.js';
 

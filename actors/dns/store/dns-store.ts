@@ -26,12 +26,7 @@
  * needs one version per change (writers' hybrid clocks give that): two different changes
  * to one RRset with the very same version resolve by arrival order.
  */
-import { RR_CLASS, RR_TYPE, rrTypeName } from '../wire/codes.js';
-import { Name } from '../wire/name.js';
-import { encodeRdata, type Rdata, rdataToText } from '../wire/rdata.js';
-import { LiveZone, rdataKey } from '../zone/live-zone.js';
-import type { ZoneError } from '../zone/zone.js';
-import type { RRset } from '../zone/zone-view.js';
+
 import {
   type ChangeOutcome,
   type DnsBatchResult,
@@ -39,8 +34,15 @@ import {
   type ParsedChange,
   type ParsedPrerequisite,
   validateBatchSyntax,
-} from './changes.js';
-import { compareVersions, type RecordVersion, VERSION_ZERO } from './version.js';
+} from '../../../protocol/dns/changes.js';
+import { compareVersions, type RecordVersion, VERSION_ZERO } from '../../../protocol/dns/version.js';
+import type { DnsNameView, DnsRrsetView, DnsZoneSummary } from '../../../protocol/dns/views.js';
+import { RR_CLASS, RR_TYPE, rrTypeName } from '../../../protocol/dns/wire/codes.js';
+import { Name } from '../../../protocol/dns/wire/name.js';
+import { encodeRdata, type Rdata, rdataToText } from '../../../protocol/dns/wire/rdata.js';
+import { LiveZone, rdataKey } from '../zone/live-zone.js';
+import type { ZoneError } from '../zone/zone.js';
+import type { RRset } from '../zone/zone-view.js';
 import type { ZoneDelta } from './zone-delta.js';
 
 export interface DnsStoreLimits {
@@ -93,31 +95,6 @@ export interface StoredZone {
   readonly serial: number;
   /** In ascending owner key order. */
   readonly owners: readonly StoredOwner[];
-}
-
-export interface DnsZoneSummary {
-  readonly zone: string;
-  readonly serial: number;
-  readonly rrsets: number;
-}
-
-export interface DnsRrsetView {
-  readonly name: string;
-  readonly type: string;
-  readonly ttl: number;
-  readonly rdata: readonly string[];
-  readonly version: RecordVersion;
-}
-
-export interface DnsNameView {
-  readonly zone: string;
-  readonly name: string;
-  /** In ascending type order. */
-  readonly rrsets: readonly DnsRrsetView[];
-  /** Tombstones: deleted RRsets whose version is kept. */
-  readonly deleted: ReadonlyArray<{ readonly type: string; readonly version: RecordVersion }>;
-  /** The version of the last `delete-name` here, if any. */
-  readonly nameDeleted: RecordVersion | null;
 }
 
 /** Per batch: what was touched, for validation, serials and deltas. */

@@ -16,10 +16,11 @@
  * checks the structure (throwing `ByteReadFailure`, which the snapshot decoder turns into a
  * typed error); `DnsStore.fromZones` then checks the meaning.
  */
-import { ByteReader, ByteWriter } from '../../state-machine/binary.js';
-import { type Name, parseName } from '../wire/name.js';
-import { decodeRdata, encodeRdata, type Rdata } from '../wire/rdata.js';
-import { RRSET_RDATAS_MAX } from './changes.js';
+import { ByteReader, ByteWriter } from '../../../protocol/binary.js';
+import { RRSET_RDATAS_MAX } from '../../../protocol/dns/changes.js';
+import { type RecordVersion, VERSION_WRITER_CHARS_MAX } from '../../../protocol/dns/version.js';
+import { type Name, parseName } from '../../../protocol/dns/wire/name.js';
+import { decodeRdata, encodeRdata, type Rdata } from '../../../protocol/dns/wire/rdata.js';
 import {
   DnsStore,
   type DnsStoreLimits,
@@ -27,7 +28,6 @@ import {
   type StoredOwner,
   type StoredZone,
 } from './dns-store.js';
-import { type RecordVersion, VERSION_WRITER_CHARS_MAX } from './version.js';
 
 const NAME_TEXT_BYTES_MAX = 1024;
 const RDATA_BYTES_MAX = 0xffff;

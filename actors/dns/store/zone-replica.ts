@@ -5,9 +5,9 @@
  * dump start it over. Deltas come from the store, which validated the data: a delta that
  * does not decode (which the store never sends) is skipped and counted in `rejectedDeltas`.
  */
-import { RR_CLASS } from '../wire/codes.js';
-import { type Name, parseName } from '../wire/name.js';
-import { decodeRdata, type Rdata } from '../wire/rdata.js';
+import { RR_CLASS } from '../../../protocol/dns/wire/codes.js';
+import { type Name, parseName } from '../../../protocol/dns/wire/name.js';
+import { decodeRdata, type Rdata } from '../../../protocol/dns/wire/rdata.js';
 import { LiveZone } from '../zone/live-zone.js';
 import type { ZoneView } from '../zone/zone-view.js';
 import type { ZoneDelta } from './zone-delta.js';

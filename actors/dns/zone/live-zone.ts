@@ -18,11 +18,18 @@
  * `check` reports a problem exactly when `Zone.build` over the same records would: every
  * rule involves a touched owner, the apex, or a new cut (whose subtree is then scanned).
  */
-import { RR_TYPE } from '../wire/codes.js';
-import type { Name } from '../wire/name.js';
-import { type Rdata, rdataKindOf, rdataToText, rdataType, type SoaRdata } from '../wire/rdata.js';
-import type { ResourceRecord } from '../wire/record.js';
-import { CNAME_COMPANION_TYPES, MAX_TTL, type ZoneError } from './zone.js';
+import { RR_TYPE } from '../../../protocol/dns/wire/codes.js';
+import type { Name } from '../../../protocol/dns/wire/name.js';
+import {
+  type Rdata,
+  rdataKindOf,
+  rdataToText,
+  rdataType,
+  type SoaRdata,
+} from '../../../protocol/dns/wire/rdata.js';
+import type { ResourceRecord } from '../../../protocol/dns/wire/record.js';
+import { MAX_TTL } from '../../../protocol/limits.js';
+import { CNAME_COMPANION_TYPES, type ZoneError } from './zone.js';
 import type { RRset, ZoneNode, ZoneView } from './zone-view.js';
 
 /** Types that are never zone data (as in zone.ts). */

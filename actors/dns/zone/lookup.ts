@@ -31,9 +31,9 @@
  * NS, glue and SOA keep the zone's spelling. RRsets keep the order given; rotation and
  * additional-section processing for MX/SRV/NS targets are the server's business.
  */
-import { RCODE, RR_TYPE } from '../wire/codes.js';
-import type { Name } from '../wire/name.js';
-import type { Question, ResourceRecord } from '../wire/record.js';
+import { RCODE, RR_TYPE } from '../../../protocol/dns/wire/codes.js';
+import type { Name } from '../../../protocol/dns/wire/name.js';
+import type { Question, ResourceRecord } from '../../../protocol/dns/wire/record.js';
 import type { RRset, ZoneView } from './zone-view.js';
 
 export const MAX_CNAME_CHAIN = 16;

@@ -4,9 +4,9 @@
  * (mutable, kept current RRset by RRset as committed changes apply). Lookup and the
  * answer cache work on this interface only.
  */
-import type { Name } from '../wire/name.js';
-import type { Rdata } from '../wire/rdata.js';
-import type { ResourceRecord } from '../wire/record.js';
+import type { Name } from '../../../protocol/dns/wire/name.js';
+import type { Rdata } from '../../../protocol/dns/wire/rdata.js';
+import type { ResourceRecord } from '../../../protocol/dns/wire/record.js';
 
 export interface RRset {
   readonly type: number;

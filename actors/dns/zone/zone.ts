@@ -21,13 +21,18 @@
  * which this server does not serve; no NS at a wildcard owner (RFC 4592 §4.2); no non-glue
  * data at or below a cut. Identical records are merged (RFC 2181 §5: an RRset is a set).
  */
-import { RR_CLASS, RR_TYPE } from '../wire/codes.js';
-import type { Name } from '../wire/name.js';
-import { type Rdata, rdataKindOf, rdataToText, rdataType, type SoaRdata } from '../wire/rdata.js';
-import type { ResourceRecord } from '../wire/record.js';
+import { RR_CLASS, RR_TYPE } from '../../../protocol/dns/wire/codes.js';
+import type { Name } from '../../../protocol/dns/wire/name.js';
+import {
+  type Rdata,
+  rdataKindOf,
+  rdataToText,
+  rdataType,
+  type SoaRdata,
+} from '../../../protocol/dns/wire/rdata.js';
+import type { ResourceRecord } from '../../../protocol/dns/wire/record.js';
+import { MAX_TTL } from '../../../protocol/limits.js';
 import type { RRset, ZoneNode, ZoneView } from './zone-view.js';
-
-export const MAX_TTL = 0x7fffffff;
 
 /** Types that may share an owner with a CNAME (RFC 4035 §2.5): DNSSEC, not served here. */
 export const CNAME_COMPANION_TYPES: ReadonlySet<number> = new Set([46 /* RRSIG */, 47 /* NSEC */]);

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import type { EntryKind, LogEntry } from '../../../actors/raft/types.js';
-import { encodeSessionCommand } from '../../../actors/state-machine/command-codec.js';
-import type { KvCommand, SessionCommand } from '../../../actors/state-machine/commands.js';
-import type { ApplyOutcome, KvStateMachine } from '../../../actors/state-machine/kv-state-machine.js';
+import type { ApplyOutcome, GroupStateMachine } from '../../../actors/state-machine/group-state-machine.js';
+import { encodeSessionCommand } from '../../../protocol/group/command-codec.js';
+import type { GroupCommand, SessionCommand } from '../../../protocol/group/commands.js';
 
 /** Encodes a command the test knows to be valid (a test bug if not). */
 export function encode(command: SessionCommand): Uint8Array {
@@ -32,7 +32,7 @@ export class LogFeed {
     clientId: string,
     seq: number,
     ackedSeq: number,
-    command: KvCommand,
+    command: GroupCommand,
     at: { timeMs?: number; term?: number } = {},
   ): LogEntry {
     return this.next('command', encode({ clientId, seq, ackedSeq, command }), at);
@@ -47,7 +47,7 @@ export function resultOf(outcome: ApplyOutcome) {
   return outcome.result;
 }
 
-export function applyAll(machine: KvStateMachine, entries: readonly LogEntry[]): ApplyOutcome[] {
+export function applyAll(machine: GroupStateMachine, entries: readonly LogEntry[]): ApplyOutcome[] {
   return entries.map((e) => machine.apply(e));
 }
 
@@ -162,7 +162,7 @@ export class WorkloadEncoder {
     c.acked = Math.max(c.acked, Math.floor(c.acked + (seq - 1 - c.acked) * step.ackFraction));
     const key = KEY_POOL[step.key]!;
     const nextIndex = feed.index + 1;
-    let command: KvCommand;
+    let command: GroupCommand;
     if (step.op === 'put') command = { op: 'put', key, value: step.value };
     else if (step.op === 'delete') command = { op: 'delete', key };
     else {

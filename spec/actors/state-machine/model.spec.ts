@@ -1,16 +1,16 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { LogEntry } from '../../../actors/raft/types.js';
-import { decodeSessionCommand } from '../../../actors/state-machine/command-codec.js';
-import type { CommandResult, KvEntryView } from '../../../actors/state-machine/commands.js';
-import { type ApplyOutcome, KvStateMachine } from '../../../actors/state-machine/kv-state-machine.js';
+import { type ApplyOutcome, GroupStateMachine } from '../../../actors/state-machine/group-state-machine.js';
+import { decodeSessionCommand } from '../../../protocol/group/command-codec.js';
+import type { CommandResult, KvEntryView } from '../../../protocol/group/commands.js';
 import { KEY_POOL, PREFIX_POOL, stepArb, WorkloadEncoder } from './helpers.js';
 
 /**
  * The simplest store that could be right: a Map, sorting on every range, and sessions that
  * remember every result forever. The state machine under test must agree with it whenever
  * its own bounds do not bite (they are set out of reach here; snapshot.spec.ts and
- * kv-state-machine.spec.ts cover the bounds).
+ * group-state-machine.spec.ts cover the bounds).
  */
 class ReferenceModel {
   readonly data = new Map<string, { value: string; revision: number }>();
@@ -70,8 +70,8 @@ class ReferenceModel {
 
 const RANGE_LIMIT_MAX = 3;
 
-function newMachine(): KvStateMachine {
-  return new KvStateMachine({
+function newMachine(): GroupStateMachine {
+  return new GroupStateMachine({
     maxSessions: 1_000_000,
     maxCachedResultsPerSession: 1_000_000,
     sessionTimeoutMs: Number.MAX_SAFE_INTEGER,
@@ -80,7 +80,7 @@ function newMachine(): KvStateMachine {
 }
 
 /** Every key matching `prefix`, read page by page through `startAfter`, checking each page against the model. */
-function checkRange(machine: KvStateMachine, model: ReferenceModel, prefix: string, limit: number): void {
+function checkRange(machine: GroupStateMachine, model: ReferenceModel, prefix: string, limit: number): void {
   let startAfter: string | undefined;
   const seen: KvEntryView[] = [];
   for (let pages = 0; pages < 100; pages++) {
@@ -101,7 +101,7 @@ function checkRange(machine: KvStateMachine, model: ReferenceModel, prefix: stri
   expect(seen).to.deep.equal(model.range(prefix, undefined));
 }
 
-describe('state-machine: KvStateMachine against a reference model', () => {
+describe('state-machine: GroupStateMachine against a reference model', () => {
   it('sorts keys as the model does (JavaScript string order), astral characters included', () => {
     const machine = newMachine();
     const model = new ReferenceModel();

@@ -2,35 +2,35 @@ import { crc32 } from 'node:zlib';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { LogEntry } from '../../../actors/raft/types.js';
-import type { CommandResult } from '../../../actors/state-machine/commands.js';
 import {
-  KvStateMachine,
-  type KvStateMachineOptions,
-} from '../../../actors/state-machine/kv-state-machine.js';
+  GroupStateMachine,
+  type GroupStateMachineOptions,
+} from '../../../actors/state-machine/group-state-machine.js';
 import {
   encodeSnapshot,
   SNAPSHOT_MAGIC,
   SNAPSHOT_VERSION,
   type SnapshotState,
 } from '../../../actors/state-machine/snapshot-codec.js';
+import type { CommandResult } from '../../../protocol/group/commands.js';
 import { applyAll, entriesFromSteps, LogFeed, stepArb } from './helpers.js';
 
 /** Small bounds, so that random workloads hit eviction, expiry and too-many-pending. */
-const TIGHT: KvStateMachineOptions = {
+const TIGHT: GroupStateMachineOptions = {
   maxSessions: 3,
   maxCachedResultsPerSession: 3,
   sessionTimeoutMs: 5_000,
   rangeLimitMax: 5,
 };
 
-function restored(bytes: Uint8Array, options: Partial<KvStateMachineOptions> = TIGHT): KvStateMachine {
-  const result = KvStateMachine.restore(bytes, options);
+function restored(bytes: Uint8Array, options: Partial<GroupStateMachineOptions> = TIGHT): GroupStateMachine {
+  const result = GroupStateMachine.restore(bytes, options);
   if (!result.ok) expect.fail(`restore failed: ${JSON.stringify(result.error)}`);
   return result.value;
 }
 
 function restoreError(bytes: Uint8Array) {
-  const result = KvStateMachine.restore(bytes, TIGHT);
+  const result = GroupStateMachine.restore(bytes, TIGHT);
   if (result.ok) expect.fail('restore accepted bad bytes');
   return result.error;
 }
@@ -88,7 +88,7 @@ describe('state-machine snapshots', () => {
   });
 
   it('an empty machine snapshots and restores', () => {
-    const bytes = new KvStateMachine().snapshot();
+    const bytes = new GroupStateMachine().snapshot();
     expect(new TextDecoder().decode(bytes.subarray(0, 4))).to.equal(SNAPSHOT_MAGIC);
     expect(bytes[4]).to.equal(SNAPSHOT_VERSION);
     const machine = restored(bytes);
@@ -98,11 +98,11 @@ describe('state-machine snapshots', () => {
       machine.logTimeMs,
       machine.sessionCount,
     ]).to.deep.equal([0, 0, 0, 0]);
-    expect(machine.digest()).to.equal(new KvStateMachine().digest());
+    expect(machine.digest()).to.equal(new GroupStateMachine().digest());
   });
 
   it('holds everything: restore gives the same bytes, digest, counters, data and sessions', () => {
-    const machine = new KvStateMachine(TIGHT);
+    const machine = new GroupStateMachine(TIGHT);
     applyAll(machine, busyLog());
     const bytes = machine.snapshot();
     const copy = restored(bytes);
@@ -117,8 +117,8 @@ describe('state-machine snapshots', () => {
   });
 
   it('is deterministic: the same state gives the same bytes, whichever instance holds it', () => {
-    const a = new KvStateMachine(TIGHT);
-    const b = new KvStateMachine(TIGHT);
+    const a = new GroupStateMachine(TIGHT);
+    const b = new GroupStateMachine(TIGHT);
     applyAll(a, busyLog());
     applyAll(b, busyLog());
     expect(a.snapshot()).to.deep.equal(b.snapshot());
@@ -130,7 +130,7 @@ describe('state-machine snapshots', () => {
   });
 
   it('writes cached results in seq order even when pipelined commands executed out of order', () => {
-    const machine = new KvStateMachine(TIGHT);
+    const machine = new GroupStateMachine(TIGHT);
     const feed = new LogFeed();
     applyAll(machine, [
       feed.command('c', 1, 0, { op: 'put', key: 'k', value: '1' }),
@@ -146,7 +146,7 @@ describe('state-machine snapshots', () => {
   });
 
   it('restore discards previous state: the restored machine is exactly the snapshot, nothing newer', () => {
-    const machine = new KvStateMachine(TIGHT);
+    const machine = new GroupStateMachine(TIGHT);
     const log = busyLog();
     applyAll(machine, log.slice(0, 3));
     const early = machine.snapshot();
@@ -162,7 +162,7 @@ describe('state-machine snapshots', () => {
   });
 
   it('a restored machine keeps exactly-once: cached results, acks, LRU order and expiry carry over', () => {
-    const machine = new KvStateMachine(TIGHT);
+    const machine = new GroupStateMachine(TIGHT);
     applyAll(machine, busyLog());
     const copy = restored(machine.snapshot());
     const feed = new LogFeed();
@@ -190,10 +190,10 @@ describe('state-machine snapshots', () => {
         (steps, cut) => {
           const entries = entriesFromSteps(steps);
           const split = Math.floor(entries.length * cut);
-          const whole = new KvStateMachine(TIGHT);
+          const whole = new GroupStateMachine(TIGHT);
           const expected = applyAll(whole, entries);
 
-          const first = new KvStateMachine(TIGHT);
+          const first = new GroupStateMachine(TIGHT);
           const before = applyAll(first, entries.slice(0, split));
           const bytes = first.snapshot();
           const second = restored(bytes);
@@ -307,16 +307,16 @@ describe('state-machine snapshots', () => {
     });
 
     it('every truncation of a real snapshot is an error', () => {
-      const machine = new KvStateMachine(TIGHT);
+      const machine = new GroupStateMachine(TIGHT);
       applyAll(machine, busyLog());
       const bytes = machine.snapshot();
       for (let n = 0; n < bytes.length; n++) {
-        expect(KvStateMachine.restore(bytes.subarray(0, n)).ok, `${n} bytes`).to.equal(false);
+        expect(GroupStateMachine.restore(bytes.subarray(0, n)).ok, `${n} bytes`).to.equal(false);
       }
       // And also when the checksum is recomputed over the truncated body.
       for (let n = 9; n < bytes.length - 4; n++) {
         const cut = Uint8Array.of(...bytes.subarray(0, n), 0, 0, 0, 0);
-        expect(KvStateMachine.restore(withFixedCrc(cut)).ok, `${n} bytes with crc`).to.equal(false);
+        expect(GroupStateMachine.restore(withFixedCrc(cut)).ok, `${n} bytes with crc`).to.equal(false);
       }
     });
 
@@ -326,7 +326,7 @@ describe('state-machine snapshots', () => {
           let candidate: Uint8Array = bytes;
           if (mode >= 1) candidate = Uint8Array.of(0x52, 0x4e, 0x53, 0x4d, 1, ...bytes, 0, 0, 0, 0);
           if (mode >= 2) candidate = withFixedCrc(candidate);
-          const result = KvStateMachine.restore(candidate);
+          const result = GroupStateMachine.restore(candidate);
           if (result.ok) expect(result.value.snapshot()).to.deep.equal(candidate);
         }),
         { numRuns: 3000 },
@@ -334,7 +334,7 @@ describe('state-machine snapshots', () => {
     });
 
     it('fuzz: damaged real snapshots never throw; checksum catches damage, and what passes is canonical', () => {
-      const machine = new KvStateMachine(TIGHT);
+      const machine = new GroupStateMachine(TIGHT);
       applyAll(machine, busyLog());
       const bytes = machine.snapshot();
       fc.assert(
@@ -346,7 +346,7 @@ describe('state-machine snapshots', () => {
             for (const [at, byte] of damage) candidate[5 + (at % (candidate.length - 9))] = byte;
             const changed = candidate.some((b, i) => b !== bytes[i]);
             if (fixCrc) candidate = withFixedCrc(candidate);
-            const result = KvStateMachine.restore(candidate);
+            const result = GroupStateMachine.restore(candidate);
             if (!fixCrc && changed) expect(result.ok).to.equal(false);
             if (result.ok) expect(result.value.snapshot()).to.deep.equal(candidate);
           },

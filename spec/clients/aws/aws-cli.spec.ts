@@ -4,11 +4,11 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
-import { examplePlan } from '../../../bootstrap/plan.js';
 import { PlanStore } from '../../../bootstrap/plan-store.js';
 import { loadBalancerName } from '../../../clients/aws/aws-names.js';
 import { readAwsRecord } from '../../../clients/aws/aws-plan-record.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../../../clients/cli/program.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../../../clients/cli/exit-codes.js';
+import { examplePlan } from '../../../protocol/plan.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { connectNats } from '../../../runtime/nats/nats-connection.js';
 import { type FakeAws, startFakeAws } from '../../fixtures/aws/fake-aws.js';

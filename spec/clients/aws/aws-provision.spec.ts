@@ -5,7 +5,6 @@
 import { CreateLoadBalancerCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
-import { examplePlan } from '../../../bootstrap/plan.js';
 import { PlanStore } from '../../../bootstrap/plan-store.js';
 import { liveInstances } from '../../../bootstrap/registry.js';
 import { AwsClients } from '../../../clients/aws/aws-clients.js';
@@ -20,6 +19,7 @@ import {
 } from '../../../clients/aws/aws-settings.js';
 import { awsStatus, type GroupStatus } from '../../../clients/aws/aws-status.js';
 import { teardown } from '../../../clients/aws/aws-teardown.js';
+import { examplePlan } from '../../../protocol/plan.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { connectNats } from '../../../runtime/nats/nats-connection.js';
 import { type FakeAws, startFakeAws } from '../../fixtures/aws/fake-aws.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE } from '../../../clients/cli/program.js';
+import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE } from '../../../clients/cli/exit-codes.js';
 import { RaftCluster } from '../../fixtures/raft-cluster.js';
 import { raftns } from '../../fixtures/raftns-cli.js';
 

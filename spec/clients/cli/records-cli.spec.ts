@@ -1,9 +1,9 @@
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
-import { PLAN_KEY, PLAN_VERSION, planBucket, slotKey, slotsBucket } from '../../../bootstrap/plan.js';
-import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE } from '../../../clients/cli/program.js';
+import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE } from '../../../clients/cli/exit-codes.js';
 import { RegionWriter } from '../../../clients/region-writer.js';
+import { PLAN_KEY, PLAN_VERSION, planBucket, slotKey, slotsBucket } from '../../../protocol/plan.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { connectNats } from '../../../runtime/nats/nats-connection.js';
 import { type NatsServerHandle, startNatsServer } from '../../fixtures/nats-server.js';

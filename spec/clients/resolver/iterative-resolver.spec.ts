@@ -1,10 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { expect } from 'chai';
 import { Responder } from '../../../actors/dns/server/responder.js';
-import { RR_TYPE } from '../../../actors/dns/wire/codes.js';
-import { decodeMessage, encodeMessage, type Message } from '../../../actors/dns/wire/message.js';
-import { Name } from '../../../actors/dns/wire/name.js';
-import { recordToText } from '../../../actors/dns/wire/record.js';
 import { ZoneSet } from '../../../actors/dns/zone/lookup.js';
 import { IterativeResolver, type ResolverOptions } from '../../../clients/resolver/iterative-resolver.js';
 import type { Resolution, TraceStep } from '../../../clients/resolver/resolution-trace.js';
@@ -13,6 +9,10 @@ import {
   parseServerAddress,
   SocketTransport,
 } from '../../../clients/resolver/resolver-transport.js';
+import { RR_TYPE } from '../../../protocol/dns/wire/codes.js';
+import { decodeMessage, encodeMessage, type Message } from '../../../protocol/dns/wire/message.js';
+import { Name } from '../../../protocol/dns/wire/name.js';
+import { recordToText } from '../../../protocol/dns/wire/record.js';
 import { realTimers } from '../../../runtime/clock.js';
 import { zone } from '../../actors/dns/zone/helpers.js';
 import { DEAD, Hierarchy, LAME, ORG1, ORG2, ROOT1, ROOT2, WIKIMEDIA, WIKIPEDIA } from './hierarchy.js';

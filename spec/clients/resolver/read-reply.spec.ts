@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { RCODE } from '../../../actors/dns/wire/codes.js';
-import type { Message } from '../../../actors/dns/wire/message.js';
-import { Name } from '../../../actors/dns/wire/name.js';
 import { readReply } from '../../../clients/resolver/iterative-resolver.js';
+import { RCODE } from '../../../protocol/dns/wire/codes.js';
+import type { Message } from '../../../protocol/dns/wire/message.js';
+import { Name } from '../../../protocol/dns/wire/name.js';
 import { records } from '../../actors/dns/zone/helpers.js';
 
 /** A reply with the given rcode, AA and sections (records relative to the root). */

@@ -1,5 +1,12 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
+import {
+  InvalidSubjectTokenError,
+  peerSubject,
+  raftSubject,
+  readSubject,
+  writeSubject,
+} from '../../../protocol/subjects.js';
 import type { LogFields } from '../../../runtime/log.js';
 import {
   connectNats,
@@ -8,13 +15,6 @@ import {
   trackConnection,
 } from '../../../runtime/nats/nats-connection.js';
 import { ENVELOPE_VERSION, NatsPeerTransport } from '../../../runtime/nats/nats-peer-transport.js';
-import {
-  InvalidSubjectTokenError,
-  peerSubject,
-  raftSubject,
-  readSubject,
-  writeSubject,
-} from '../../../runtime/nats/subjects.js';
 import { type LogLevel, SimLogger } from '../../../runtime/sim/sim-logger.js';
 import {
   type NatsClusterHandle,

@@ -1,13 +1,13 @@
 import type { LogMessage } from '../../../actors/log/protocol.js';
 import { raftConfig } from '../../../actors/raft/raft-config.js';
-import { DEFAULT_STATE_MACHINE_ACTOR, raftReplicaActors } from '../../../actors/raft/replica-actors.js';
-import type { KvCommand, KvQuery, QueryResult } from '../../../actors/state-machine/commands.js';
 import type {
-  ReadMode,
   ReadResult,
   StateMachineMessage,
   SubmitResult,
 } from '../../../actors/state-machine/protocol.js';
+import type { GroupCommand, GroupQuery, QueryResult } from '../../../protocol/group/commands.js';
+import type { ReadMode } from '../../../protocol/read-mode.js';
+import { DEFAULT_STATE_MACHINE_ACTOR, raftReplicaActors } from '../../../runtime/composition/raft-actors.js';
 import type { MessageOf } from '../../../runtime/message.js';
 import type { Random } from '../../../runtime/random.js';
 import type { FaultPlan } from '../../../runtime/sim/fault-plan.js';
@@ -153,7 +153,7 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
           hint !== null && ids.includes(hint) ? hint : (ids[random.intBetween(0, ids.length - 1)] as string);
       };
 
-      const submitOnce = (client: ClientState, command: KvCommand): Promise<SubmitResult | undefined> =>
+      const submitOnce = (client: ClientState, command: GroupCommand): Promise<SubmitResult | undefined> =>
         sim
           .request<Submit>(
             client.target,
@@ -166,7 +166,7 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
           )
           .catch(() => undefined);
 
-      const write = async (client: ClientState, command: KvCommand) => {
+      const write = async (client: ClientState, command: GroupCommand) => {
         const handle: OperationHandle = history.invoke(
           `c${client.id}`,
           { kind: 'write', command },
@@ -200,7 +200,7 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
         client.ackedSeq = 0;
       };
 
-      const read = async (client: ClientState, query: KvQuery, mode: ReadMode) => {
+      const read = async (client: ClientState, query: GroupQuery, mode: ReadMode) => {
         const calledMs = sim.nowMs();
         const result = await sim
           .request<Read>(

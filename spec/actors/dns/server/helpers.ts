@@ -1,13 +1,13 @@
 import { expect } from 'chai';
-import { parseRrType, RR_CLASS } from '../../../../actors/dns/wire/codes.js';
+import { ZoneSet } from '../../../../actors/dns/zone/lookup.js';
+import { parseRrType, RR_CLASS } from '../../../../protocol/dns/wire/codes.js';
 import {
   decodeMessage,
   type Edns,
   encodeMessage,
   type Message,
-} from '../../../../actors/dns/wire/message.js';
-import { Name } from '../../../../actors/dns/wire/name.js';
-import { ZoneSet } from '../../../../actors/dns/zone/lookup.js';
+} from '../../../../protocol/dns/wire/message.js';
+import { Name } from '../../../../protocol/dns/wire/name.js';
 import { zone } from '../zone/helpers.js';
 
 export interface QueryOptions {

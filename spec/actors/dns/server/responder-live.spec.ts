@@ -4,11 +4,11 @@
  */
 import { expect } from 'chai';
 import { Responder } from '../../../../actors/dns/server/responder.js';
-import type { DnsChange } from '../../../../actors/dns/store/changes.js';
 import { DnsStore } from '../../../../actors/dns/store/dns-store.js';
 import { ZoneReplica } from '../../../../actors/dns/store/zone-replica.js';
-import { RCODE } from '../../../../actors/dns/wire/codes.js';
-import { rdataToText } from '../../../../actors/dns/wire/rdata.js';
+import type { DnsChange } from '../../../../protocol/dns/changes.js';
+import { RCODE } from '../../../../protocol/dns/wire/codes.js';
+import { rdataToText } from '../../../../protocol/dns/wire/rdata.js';
 import { decodeOk, makeQuery } from './helpers.js';
 
 const ZONE = 'live.example.';

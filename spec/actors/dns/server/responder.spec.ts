@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { type DnsTransport, Responder, type ZoneFinder } from '../../../../actors/dns/server/responder.js';
-import { RCODE, RR_CLASS, RR_TYPE } from '../../../../actors/dns/wire/codes.js';
-import { decodeMessage, fullRcode, type Message } from '../../../../actors/dns/wire/message.js';
-import type { Name } from '../../../../actors/dns/wire/name.js';
-import { recordToText } from '../../../../actors/dns/wire/record.js';
 import { ZoneSet } from '../../../../actors/dns/zone/lookup.js';
 import type { ZoneView } from '../../../../actors/dns/zone/zone-view.js';
+import { RCODE, RR_CLASS, RR_TYPE } from '../../../../protocol/dns/wire/codes.js';
+import { decodeMessage, fullRcode, type Message } from '../../../../protocol/dns/wire/message.js';
+import type { Name } from '../../../../protocol/dns/wire/name.js';
+import { recordToText } from '../../../../protocol/dns/wire/record.js';
 import { zone } from '../zone/helpers.js';
 import { decodeOk, exampleZones, makeQuery } from './helpers.js';
 

@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import type { DnsBatch, DnsChange } from '../../../../actors/dns/store/changes.js';
 import { DnsStore } from '../../../../actors/dns/store/dns-store.js';
 import { decodeDnsStore, encodeDnsStore } from '../../../../actors/dns/store/store-codec.js';
-import { compareVersions, HybridClock, type RecordVersion } from '../../../../actors/dns/store/version.js';
 import { ZoneReplica } from '../../../../actors/dns/store/zone-replica.js';
-import { RR_CLASS, RR_TYPE } from '../../../../actors/dns/wire/codes.js';
-import { Name } from '../../../../actors/dns/wire/name.js';
 import type { ZoneView } from '../../../../actors/dns/zone/zone-view.js';
+import type { DnsBatch, DnsChange } from '../../../../protocol/dns/changes.js';
+import { compareVersions, HybridClock, type RecordVersion } from '../../../../protocol/dns/version.js';
+import { RR_CLASS, RR_TYPE } from '../../../../protocol/dns/wire/codes.js';
+import { Name } from '../../../../protocol/dns/wire/name.js';
 import { sameLookups } from '../zone/lookup-compare.js';
 
 const ZONE = 'example.org.';

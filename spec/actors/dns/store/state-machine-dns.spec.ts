@@ -1,14 +1,11 @@
 import { expect } from 'chai';
-import type { DnsBatch } from '../../../../actors/dns/store/changes.js';
 import { ZoneReplica } from '../../../../actors/dns/store/zone-replica.js';
-import { RR_CLASS } from '../../../../actors/dns/wire/codes.js';
-import { Name } from '../../../../actors/dns/wire/name.js';
-import {
-  decodeSessionCommand,
-  encodeSessionCommand,
-} from '../../../../actors/state-machine/command-codec.js';
-import { isDnsBatchResult } from '../../../../actors/state-machine/commands.js';
-import { KvStateMachine } from '../../../../actors/state-machine/kv-state-machine.js';
+import { GroupStateMachine } from '../../../../actors/state-machine/group-state-machine.js';
+import type { DnsBatch } from '../../../../protocol/dns/changes.js';
+import { RR_CLASS } from '../../../../protocol/dns/wire/codes.js';
+import { Name } from '../../../../protocol/dns/wire/name.js';
+import { decodeSessionCommand, encodeSessionCommand } from '../../../../protocol/group/command-codec.js';
+import { isDnsBatchResult } from '../../../../protocol/group/commands.js';
 import { LogFeed } from '../../state-machine/helpers.js';
 
 const ZONE = 'example.org.';
@@ -66,7 +63,7 @@ describe('state machine: DNS batches', () => {
   });
 
   it('executes batches exactly once, queues deltas, and keeps the store across snapshot/restore', () => {
-    const machine = new KvStateMachine();
+    const machine = new GroupStateMachine();
     const feed = new LogFeed();
     machine.apply(feed.command('c', 1, 0, { op: 'dns', batch: CREATE }));
     const outcome = machine.apply(feed.command('c', 2, 1, { op: 'dns', batch: UPSERT }));
@@ -85,7 +82,7 @@ describe('state machine: DNS batches', () => {
       op: 'dns-zones',
       zones: [{ zone: ZONE, serial: 2, rrsets: 3 }],
     });
-    const restored = KvStateMachine.restore(machine.snapshot());
+    const restored = GroupStateMachine.restore(machine.snapshot());
     if (!restored.ok) expect.fail(restored.error.message);
     expect(restored.value.digest()).to.equal(machine.digest());
     expect(restored.value.query({ op: 'dns-rrsets', zone: ZONE, name: 'www' })).to.deep.equal(

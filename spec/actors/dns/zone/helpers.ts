@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { parseRrType, RR_CLASS } from '../../../../actors/dns/wire/codes.js';
-import { Name } from '../../../../actors/dns/wire/name.js';
-import { rdataFromText } from '../../../../actors/dns/wire/rdata.js';
-import { type Question, type ResourceRecord, recordToText } from '../../../../actors/dns/wire/record.js';
 import { buildZone, type Zone } from '../../../../actors/dns/zone/zone.js';
+import { parseRrType, RR_CLASS } from '../../../../protocol/dns/wire/codes.js';
+import { Name } from '../../../../protocol/dns/wire/name.js';
+import { rdataFromText } from '../../../../protocol/dns/wire/rdata.js';
+import { type Question, type ResourceRecord, recordToText } from '../../../../protocol/dns/wire/record.js';
 
 /** One record from `owner ttl TYPE rdata` (owner relative to `origin` unless absolute). */
 export function rr(line: string, origin?: Name): ResourceRecord {

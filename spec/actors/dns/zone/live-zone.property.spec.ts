@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { RR_CLASS, RR_TYPE } from '../../../../actors/dns/wire/codes.js';
-import { Name } from '../../../../actors/dns/wire/name.js';
-import type { Rdata } from '../../../../actors/dns/wire/rdata.js';
-import type { ResourceRecord } from '../../../../actors/dns/wire/record.js';
 import { LiveZone } from '../../../../actors/dns/zone/live-zone.js';
 import { buildZone } from '../../../../actors/dns/zone/zone.js';
 import type { RRset } from '../../../../actors/dns/zone/zone-view.js';
+import { RR_CLASS, RR_TYPE } from '../../../../protocol/dns/wire/codes.js';
+import { Name } from '../../../../protocol/dns/wire/name.js';
+import type { Rdata } from '../../../../protocol/dns/wire/rdata.js';
+import type { ResourceRecord } from '../../../../protocol/dns/wire/record.js';
 import { sameLookups } from './lookup-compare.js';
 
 /**

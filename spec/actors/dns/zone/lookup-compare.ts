@@ -1,10 +1,10 @@
 /** Compares what two zones answer, question by question (test helper). */
 import { expect } from 'chai';
-import { RR_CLASS } from '../../../../actors/dns/wire/codes.js';
-import type { Name } from '../../../../actors/dns/wire/name.js';
-import { type ResourceRecord, recordToText } from '../../../../actors/dns/wire/record.js';
 import { type LookupResult, lookup } from '../../../../actors/dns/zone/lookup.js';
 import type { ZoneView } from '../../../../actors/dns/zone/zone-view.js';
+import { RR_CLASS } from '../../../../protocol/dns/wire/codes.js';
+import type { Name } from '../../../../protocol/dns/wire/name.js';
+import { type ResourceRecord, recordToText } from '../../../../protocol/dns/wire/record.js';
 
 export function describeLookup(r: LookupResult): unknown {
   if (r.kind === 'refused') return r;

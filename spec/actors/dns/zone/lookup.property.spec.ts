@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { RR_CLASS, RR_TYPE } from '../../../../actors/dns/wire/codes.js';
-import { Name } from '../../../../actors/dns/wire/name.js';
-import { type Rdata, rdataToText } from '../../../../actors/dns/wire/rdata.js';
-import type { Question, ResourceRecord } from '../../../../actors/dns/wire/record.js';
 import { type LookupResult, lookup, MAX_CNAME_CHAIN } from '../../../../actors/dns/zone/lookup.js';
 import { buildZone, type Zone } from '../../../../actors/dns/zone/zone.js';
+import { RR_CLASS, RR_TYPE } from '../../../../protocol/dns/wire/codes.js';
+import { Name } from '../../../../protocol/dns/wire/name.js';
+import { type Rdata, rdataToText } from '../../../../protocol/dns/wire/rdata.js';
+import type { Question, ResourceRecord } from '../../../../protocol/dns/wire/record.js';
 
 /**
  * `lookup` against a brute-force reference: every question answered by scanning the record

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { RCODE, RR_CLASS } from '../../../../actors/dns/wire/codes.js';
-import { Name } from '../../../../actors/dns/wire/name.js';
 import { type LookupResult, lookup, MAX_CNAME_CHAIN, ZoneSet } from '../../../../actors/dns/zone/lookup.js';
+import { RCODE, RR_CLASS } from '../../../../protocol/dns/wire/codes.js';
+import { Name } from '../../../../protocol/dns/wire/name.js';
 import { q, text, zone } from './helpers.js';
 
 const SOA = '@ 3600 SOA ns1 hostmaster 1 7200 3600 1209600 300';

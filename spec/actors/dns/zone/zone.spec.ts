@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { RR_CLASS, RR_TYPE } from '../../../../actors/dns/wire/codes.js';
-import { Name } from '../../../../actors/dns/wire/name.js';
-import type { ResourceRecord } from '../../../../actors/dns/wire/record.js';
 import { buildZone, type ZoneError } from '../../../../actors/dns/zone/zone.js';
+import { RR_CLASS, RR_TYPE } from '../../../../protocol/dns/wire/codes.js';
+import { Name } from '../../../../protocol/dns/wire/name.js';
+import type { ResourceRecord } from '../../../../protocol/dns/wire/record.js';
 import { records, rr, zone } from './helpers.js';
 
 const ORIGIN = 'example.';

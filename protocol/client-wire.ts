@@ -1,0 +1,468 @@
+/**
+ * The client wire format: what `clients/raft-client.ts` sends a group over NATS and what
+ * `runtime/client-intake.ts` answers. UTF-8 JSON, one object per NATS message, every one
+ * carrying the format version `v` (this is version 1). Field names are short because every
+ * write carries them; values are the store's own (actors/state-machine/commands.ts).
+ *
+ * Requests (`sid`/`seq`/`ack`: the client session, thesis §6.3 — every retry of a write
+ * carries the same `sid` and `seq`, so it executes at most once):
+ *
+ *   {"v":1,"op":"put","k":KEY,"val":VALUE,"sid":ID,"seq":N,"ack":M}
+ *   {"v":1,"op":"del","k":KEY,"sid":ID,"seq":N,"ack":M}
+ *   {"v":1,"op":"cas","k":KEY,"rev":REVISION,"val":VALUE,"sid":ID,"seq":N,"ack":M}
+ *   {"v":1,"op":"get","k":KEY,"mode":MODE}
+ *   {"v":1,"op":"range","pfx":PREFIX,"lim":LIMIT,"after":KEY?,"mode":MODE}
+ *   {"v":1,"op":"dns","batch":DnsBatch,"sid":ID,"seq":N,"ack":M}
+ *   {"v":1,"op":"dns-zones","mode":MODE}
+ *   {"v":1,"op":"dns-rrsets","zone":ZONE,"name":NAME,"mode":MODE}
+ *   {"v":1,"op":"status"}
+ *
+ * MODE is `linearizable`, `lease` or `bounded:<ms>` (default `linearizable`). `rev` 0 means
+ * "the key must not exist". Fields a version-1 reader does not know are ignored. A DNS
+ * batch (actors/dns/store/changes.ts) is checked here for shape and bounds only; its
+ * names, types and RDATA are checked by `validateBatchSyntax` before it is proposed.
+ *
+ * Replies (`st` says which):
+ *
+ *   {"v":1,"st":"applied","idx":N,"res":CommandResult}   the write executed (or had: a retry)
+ *   {"v":1,"st":"ok","idx":N,"res":QueryResult}          the read, served at applied index N
+ *   {"v":1,"st":"not-leader","leader":ID|null}           ask the leader (if known) instead
+ *   {"v":1,"st":"retry","why":REASON}                    not done (or outcome unknown): retry, same seq
+ *   {"v":1,"st":"rejected","why":REASON,"detail":TEXT}   refused by a session rule or as invalid
+ *   {"v":1,"st":"stale"}                                  bounded read: no recent leader contact here
+ *   {"v":1,"st":"status","status":ReplicaStatus}
+ *   {"v":1,"st":"error","code":CODE,"detail":TEXT}       the request itself is wrong (or the intake failed)
+ *
+ * Error codes: `malformed` (not JSON, not an object, a field missing or of the wrong type),
+ * `too-large` (above REQUEST_BYTES_MAX), `unsupported-version` (`v` is not 1: the reply
+ * still says `"v":1`, the version the replica speaks), `internal`.
+ *
+ * A reply never exceeds the server's max_payload: a `range` page that would is cut short and
+ * says `more` (continue with `after` = its last key).
+ */
+import { z } from 'zod';
+import {
+  BATCH_CHANGES_MAX,
+  BATCH_PREREQUISITES_MAX,
+  type DnsBatch,
+  NAME_TEXT_CHARS_MAX,
+  RDATA_TEXT_CHARS_MAX,
+  RRSET_RDATAS_MAX,
+  ZONE_NS_MAX,
+} from './dns/changes.js';
+import type { ElectionRole } from './election-role.js';
+import type { CommandResult, GroupCommand, GroupQuery, QueryResult } from './group/commands.js';
+import type { ReadMode } from './read-mode.js';
+
+export const WIRE_VERSION = 1;
+/** Largest request a replica reads: a 64 KiB value with room for JSON escaping. */
+export const REQUEST_BYTES_MAX = 256 * 1024;
+/** Bounds a field may have before the store's own (stricter, byte-based) checks run. */
+const CLIENT_ID_CHARS_MAX = 128;
+const KEY_CHARS_MAX = 1024;
+const VALUE_CHARS_MAX = 64 * 1024;
+const RANGE_LIMIT_MAX = 10_000;
+const BOUNDED_STALENESS_MS_MAX = 3_600_000;
+
+// ---------------------------------------------------------------------------------------
+// Types
+
+/** A read mode as it travels: `linearizable`, `lease` or `bounded:<ms>`. */
+export type WireReadMode = 'linearizable' | 'lease' | `bounded:${number}`;
+
+export interface WireSession {
+  readonly sid: string;
+  readonly seq: number;
+  readonly ack: number;
+}
+
+export type ClientRequest =
+  | ({ readonly v: 1; readonly op: 'put'; readonly k: string; readonly val: string } & WireSession)
+  | ({ readonly v: 1; readonly op: 'del'; readonly k: string } & WireSession)
+  | ({
+      readonly v: 1;
+      readonly op: 'cas';
+      readonly k: string;
+      readonly rev: number;
+      readonly val: string;
+    } & WireSession)
+  | { readonly v: 1; readonly op: 'get'; readonly k: string; readonly mode?: WireReadMode }
+  | {
+      readonly v: 1;
+      readonly op: 'range';
+      readonly pfx: string;
+      readonly lim: number;
+      readonly after?: string;
+      readonly mode?: WireReadMode;
+    }
+  | ({ readonly v: 1; readonly op: 'dns'; readonly batch: DnsBatch } & WireSession)
+  | { readonly v: 1; readonly op: 'dns-zones'; readonly mode?: WireReadMode }
+  | {
+      readonly v: 1;
+      readonly op: 'dns-rrsets';
+      readonly zone: string;
+      readonly name: string;
+      readonly mode?: WireReadMode;
+    }
+  | { readonly v: 1; readonly op: 'status' };
+
+export type RetryReason = 'overloaded' | 'leadership-changed' | 'timeout' | 'unavailable';
+export type RejectReason = 'invalid' | 'session-expired' | 'stale-sequence' | 'too-many-pending';
+export type WireErrorCode = 'malformed' | 'too-large' | 'unsupported-version' | 'internal';
+
+/** One replica's view of itself and its group, from `status`. */
+export interface ReplicaStatus {
+  readonly replica: string;
+  readonly group: string;
+  readonly term: number;
+  readonly role: ElectionRole;
+  readonly leaderId: string | null;
+  readonly voters: readonly string[];
+  /** The highest index this replica knows committed (null: no leader contact yet). */
+  readonly commitIndex?: number | null;
+  readonly appliedIndex: number;
+  readonly appliedTerm: number;
+  /** Snapshots this replica received from a leader and restored (InstallSnapshot) since its state machine started. */
+  readonly snapshotsInstalled: number;
+  readonly recoveredFromSnapshot: number;
+  readonly keys: number;
+  readonly sessions: number;
+  /** Whether this replica's intake listens on the group's shared write/read subjects. */
+  readonly servingLeaderSubjects: boolean;
+}
+
+export type ClientReply =
+  | { readonly v: 1; readonly st: 'applied'; readonly idx: number; readonly res: CommandResult }
+  | { readonly v: 1; readonly st: 'ok'; readonly idx: number; readonly res: QueryResult }
+  | { readonly v: 1; readonly st: 'not-leader'; readonly leader: string | null }
+  | { readonly v: 1; readonly st: 'retry'; readonly why: RetryReason }
+  | { readonly v: 1; readonly st: 'rejected'; readonly why: RejectReason; readonly detail: string }
+  | { readonly v: 1; readonly st: 'stale' }
+  | { readonly v: 1; readonly st: 'status'; readonly status: ReplicaStatus }
+  | { readonly v: 1; readonly st: 'error'; readonly code: WireErrorCode; readonly detail: string };
+
+// ---------------------------------------------------------------------------------------
+// Read modes
+
+const READ_MODE_RE = /^(?:linearizable|lease|bounded:([1-9][0-9]{0,9}))$/;
+
+export function isWireReadMode(value: unknown): value is WireReadMode {
+  if (typeof value !== 'string') return false;
+  const match = READ_MODE_RE.exec(value);
+  return match !== null && (match[1] === undefined || Number(match[1]) <= BOUNDED_STALENESS_MS_MAX);
+}
+
+export function toReadMode(mode: WireReadMode | undefined): ReadMode {
+  if (mode === undefined || mode === 'linearizable') return { kind: 'linearizable' };
+  if (mode === 'lease') return { kind: 'lease' };
+  return { kind: 'bounded', maxStaleMs: Number(mode.slice('bounded:'.length)) };
+}
+
+export function fromReadMode(mode: ReadMode): WireReadMode {
+  return mode.kind === 'bounded' ? `bounded:${mode.maxStaleMs}` : mode.kind;
+}
+
+// ---------------------------------------------------------------------------------------
+// Requests
+
+const seqSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+const session = {
+  sid: z.string().min(1).max(CLIENT_ID_CHARS_MAX),
+  seq: seqSchema,
+  ack: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+};
+const key = z.string().min(1).max(KEY_CHARS_MAX);
+const value = z.string().max(VALUE_CHARS_MAX);
+const mode = z.custom<WireReadMode>(isWireReadMode, 'expected "linearizable", "lease" or "bounded:<ms>"');
+
+const dnsName = z.string().min(1).max(NAME_TEXT_CHARS_MAX);
+const u32 = z.number().int().min(0).max(0xffffffff);
+const ttl = z.number().int().min(0).max(0x7fffffff);
+const dnsVersion = z.object({
+  hlcMs: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  counter: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  writer: z.string().max(64),
+});
+const rdataList = z.array(z.string().max(RDATA_TEXT_CHARS_MAX)).min(1).max(RRSET_RDATAS_MAX);
+const dnsChange = z.discriminatedUnion('op', [
+  z.object({
+    op: z.literal('upsert'),
+    zone: dnsName,
+    name: dnsName,
+    type: z.string().min(1).max(16),
+    ttl,
+    rdata: rdataList,
+    version: dnsVersion,
+  }),
+  z.object({
+    op: z.literal('delete-rrset'),
+    zone: dnsName,
+    name: dnsName,
+    type: z.string().min(1).max(16),
+    version: dnsVersion,
+  }),
+  z.object({ op: z.literal('delete-name'), zone: dnsName, name: dnsName, version: dnsVersion }),
+  z.object({
+    op: z.literal('create-zone'),
+    zone: dnsName,
+    soa: z.object({
+      mname: dnsName,
+      rname: dnsName,
+      refresh: u32,
+      retry: u32,
+      expire: u32,
+      minimum: u32,
+      ttl,
+      serial: u32.optional(),
+    }),
+    ns: z.array(dnsName).min(1).max(ZONE_NS_MAX),
+    nsTtl: ttl,
+  }),
+  z.object({ op: z.literal('delete-zone'), zone: dnsName }),
+]);
+const dnsPrerequisite = z.discriminatedUnion('kind', [
+  z.object({ kind: z.enum(['name-exists', 'name-absent']), zone: dnsName, name: dnsName }),
+  z.object({
+    kind: z.enum(['rrset-exists', 'rrset-absent']),
+    zone: dnsName,
+    name: dnsName,
+    type: z.string().min(1).max(16),
+  }),
+  z.object({
+    kind: z.literal('rrset-equals'),
+    zone: dnsName,
+    name: dnsName,
+    type: z.string().min(1).max(16),
+    rdata: rdataList,
+  }),
+]);
+const dnsBatch = z.object({
+  changes: z.array(dnsChange).min(1).max(BATCH_CHANGES_MAX),
+  prerequisites: z.array(dnsPrerequisite).max(BATCH_PREREQUISITES_MAX).optional(),
+});
+
+const requestSchema = z.discriminatedUnion('op', [
+  z.object({ v: z.literal(1), op: z.literal('put'), k: key, val: value, ...session }),
+  z.object({ v: z.literal(1), op: z.literal('del'), k: key, ...session }),
+  z.object({
+    v: z.literal(1),
+    op: z.literal('cas'),
+    k: key,
+    rev: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    val: value,
+    ...session,
+  }),
+  z.object({ v: z.literal(1), op: z.literal('get'), k: key, mode: mode.optional() }),
+  z.object({
+    v: z.literal(1),
+    op: z.literal('range'),
+    pfx: z.string().max(KEY_CHARS_MAX),
+    lim: z.number().int().min(1).max(RANGE_LIMIT_MAX),
+    after: key.optional(),
+    mode: mode.optional(),
+  }),
+  z.object({ v: z.literal(1), op: z.literal('dns'), batch: dnsBatch, ...session }),
+  z.object({ v: z.literal(1), op: z.literal('dns-zones'), mode: mode.optional() }),
+  z.object({
+    v: z.literal(1),
+    op: z.literal('dns-rrsets'),
+    zone: dnsName,
+    name: dnsName,
+    mode: mode.optional(),
+  }),
+  z.object({ v: z.literal(1), op: z.literal('status') }),
+]);
+
+export type DecodedRequest =
+  | { readonly ok: true; readonly request: ClientRequest }
+  | { readonly ok: false; readonly code: Exclude<WireErrorCode, 'internal'>; readonly detail: string };
+
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+const utf8Encoder = new TextEncoder();
+
+/** Decodes and validates a request; never throws. */
+export function decodeRequest(bytes: Uint8Array): DecodedRequest {
+  if (bytes.byteLength > REQUEST_BYTES_MAX) {
+    return {
+      ok: false,
+      code: 'too-large',
+      detail: `request of ${bytes.byteLength} bytes exceeds ${REQUEST_BYTES_MAX}`,
+    };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(utf8Decoder.decode(bytes));
+  } catch (error) {
+    return { ok: false, code: 'malformed', detail: `not UTF-8 JSON: ${errorMessage(error)}` };
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    return { ok: false, code: 'malformed', detail: 'expected a JSON object' };
+  }
+  const version = (json as { v?: unknown }).v;
+  if (version !== WIRE_VERSION) {
+    return {
+      ok: false,
+      code: version === undefined ? 'malformed' : 'unsupported-version',
+      detail:
+        version === undefined
+          ? `missing "v" (this replica speaks version ${WIRE_VERSION})`
+          : `version ${JSON.stringify(version)} is not supported (this replica speaks version ${WIRE_VERSION})`,
+    };
+  }
+  const parsed = requestSchema.safeParse(json);
+  if (!parsed.success) {
+    const detail = parsed.error.issues
+      .slice(0, 4)
+      .map((issue) => `${issue.path.length === 0 ? '' : `${issue.path.join('.')}: `}${issue.message}`)
+      .join('; ');
+    return { ok: false, code: 'malformed', detail };
+  }
+  return { ok: true, request: parsed.data as ClientRequest };
+}
+
+export function encodeRequest(request: ClientRequest): Uint8Array {
+  return utf8Encoder.encode(JSON.stringify(request));
+}
+
+/** The request for a write, with its session fields. */
+export function writeRequest(command: GroupCommand, sessionFields: WireSession): ClientRequest {
+  switch (command.op) {
+    case 'put':
+      return { v: 1, op: 'put', k: command.key, val: command.value, ...sessionFields };
+    case 'delete':
+      return { v: 1, op: 'del', k: command.key, ...sessionFields };
+    case 'cas':
+      return {
+        v: 1,
+        op: 'cas',
+        k: command.key,
+        rev: command.expectedRevision,
+        val: command.value,
+        ...sessionFields,
+      };
+    case 'dns':
+      return { v: 1, op: 'dns', batch: command.batch, ...sessionFields };
+  }
+}
+
+/** The request for a read. */
+export function readRequest(query: GroupQuery, readMode: WireReadMode): ClientRequest {
+  if (query.op === 'get') return { v: 1, op: 'get', k: query.key, mode: readMode };
+  if (query.op === 'dns-zones') return { v: 1, op: 'dns-zones', mode: readMode };
+  if (query.op === 'dns-rrsets')
+    return { v: 1, op: 'dns-rrsets', zone: query.zone, name: query.name, mode: readMode };
+  return {
+    v: 1,
+    op: 'range',
+    pfx: query.prefix,
+    lim: query.limit,
+    ...(query.startAfter === undefined ? {} : { after: query.startAfter }),
+    mode: readMode,
+  };
+}
+
+/** The store command a write request stands for. */
+export function commandOf(request: ClientRequest): GroupCommand | undefined {
+  switch (request.op) {
+    case 'put':
+      return { op: 'put', key: request.k, value: request.val };
+    case 'del':
+      return { op: 'delete', key: request.k };
+    case 'cas':
+      return { op: 'cas', key: request.k, expectedRevision: request.rev, value: request.val };
+    case 'dns':
+      return { op: 'dns', batch: request.batch };
+    default:
+      return undefined;
+  }
+}
+
+/** The store query a read request stands for. */
+export function queryOf(request: ClientRequest): GroupQuery | undefined {
+  switch (request.op) {
+    case 'get':
+      return { op: 'get', key: request.k };
+    case 'range':
+      return {
+        op: 'range',
+        prefix: request.pfx,
+        limit: request.lim,
+        ...(request.after === undefined ? {} : { startAfter: request.after }),
+      };
+    case 'dns-zones':
+      return { op: 'dns-zones' };
+    case 'dns-rrsets':
+      return { op: 'dns-rrsets', zone: request.zone, name: request.name };
+    default:
+      return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Replies
+
+export function encodeReply(reply: ClientReply): Uint8Array {
+  return utf8Encoder.encode(JSON.stringify(reply));
+}
+
+const REPLY_STATES = new Set([
+  'applied',
+  'ok',
+  'not-leader',
+  'retry',
+  'rejected',
+  'stale',
+  'status',
+  'error',
+]);
+
+export type DecodedReply =
+  | { readonly ok: true; readonly reply: ClientReply }
+  | { readonly ok: false; readonly detail: string };
+
+/**
+ * Decodes a reply; never throws. Checks the envelope (`v`, `st`) and the fields the
+ * client acts on; result bodies (`res`, `status`) are the replica's and taken as sent.
+ */
+export function decodeReply(bytes: Uint8Array): DecodedReply {
+  let json: unknown;
+  try {
+    json = JSON.parse(utf8Decoder.decode(bytes));
+  } catch (error) {
+    return { ok: false, detail: `reply is not UTF-8 JSON: ${errorMessage(error)}` };
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    return { ok: false, detail: 'reply is not a JSON object' };
+  }
+  const reply = json as Record<string, unknown>;
+  if (reply.v !== WIRE_VERSION) return { ok: false, detail: `reply has version ${String(reply.v)}` };
+  if (typeof reply.st !== 'string' || !REPLY_STATES.has(reply.st)) {
+    return { ok: false, detail: `reply has an unknown status ${JSON.stringify(reply.st)}` };
+  }
+  const bad = (field: string) => ({ ok: false as const, detail: `reply ${reply.st} lacks a valid ${field}` });
+  switch (reply.st) {
+    case 'applied':
+    case 'ok':
+      if (!Number.isInteger(reply.idx)) return bad('idx');
+      if (reply.res === null || typeof reply.res !== 'object') return bad('res');
+      break;
+    case 'not-leader':
+      if (reply.leader !== null && typeof reply.leader !== 'string') return bad('leader');
+      break;
+    case 'retry':
+    case 'rejected':
+      if (typeof reply.why !== 'string') return bad('why');
+      break;
+    case 'status':
+      if (reply.status === null || typeof reply.status !== 'object') return bad('status');
+      break;
+    case 'error':
+      if (typeof reply.code !== 'string') return bad('code');
+      break;
+  }
+  return { ok: true, reply: json as ClientReply };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

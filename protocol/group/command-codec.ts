@@ -1,0 +1,330 @@
+/**
+ * The wire form of a `SessionCommand`: the `data` of a `command` log entry.
+ *
+ * Format, version 1 (varints are canonical unsigned LEB128, see binary.ts; strings are a
+ * varint byte length then UTF-8):
+ *
+ *   u8      version            1
+ *   u8      op                 1 put | 2 delete | 3 cas
+ *   varint  seq                >= 1
+ *   varint  seq - ackedSeq     1 ..= seq (ackedSeq < seq, and usually seq - 1: one byte)
+ *   string  clientId           1 ..= 128 bytes
+ *   string  key                1 ..= 1024 bytes
+ *   put:    string value       0 ..= 65536 bytes
+ *   cas:    varint expectedRevision, string value
+ *
+ * except op 4 (dns), which has no key: after clientId comes
+ *   string  batch              1 ..= 262144 bytes: the JSON of `canonicalBatch(batch)`
+ *                              (actors/dns/store/changes.ts), which must pass
+ *                              `validateBatchSyntax`; any other spelling is rejected, so
+ *                              the encoding stays unique.
+ *
+ * Nothing may follow. Every valid command has exactly one encoding, so
+ * `encode(decode(bytes))` equals `bytes` whenever decoding succeeds.
+ *
+ * A new version gets a new version byte and a decoder branch; old entries stay in logs and
+ * snapshots, so version 1 must stay decodable for as long as they can exist.
+ */
+
+import { canonicalBatch, type DnsBatch, validateBatchSyntax } from '../dns/changes.js';
+import {
+  ByteReader,
+  ByteReadFailure,
+  ByteWriter,
+  blobSize,
+  isWellFormedString,
+  utf8Encode,
+} from '../binary.js';
+import type { GroupCommand, SessionCommand } from './commands.js';
+
+export const COMMAND_CODEC_VERSION = 1;
+export const MAX_CLIENT_ID_BYTES = 128;
+export const MAX_KEY_BYTES = 1024;
+export const MAX_VALUE_BYTES = 64 * 1024;
+/** The JSON of one DNS batch at most (a client request is at most 256 KiB too). */
+export const MAX_DNS_BATCH_BYTES = 256 * 1024;
+
+const OP_PUT = 1;
+const OP_DELETE = 2;
+const OP_CAS = 3;
+const OP_DNS = 4;
+
+export type Result<T, E> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: E };
+
+export type CommandField =
+  | 'clientId'
+  | 'seq'
+  | 'ackedSeq'
+  | 'command'
+  | 'op'
+  | 'key'
+  | 'value'
+  | 'expectedRevision'
+  | 'batch';
+
+/** A command that breaks a rule of its fields (type, range, byte bound). */
+export interface CommandValidationError {
+  readonly code: 'invalid-field';
+  readonly field: CommandField;
+  readonly message: string;
+}
+
+export type CommandDecodeErrorCode =
+  | 'unsupported-version'
+  | 'unknown-op'
+  | 'truncated'
+  | 'bad-varint'
+  | 'invalid-utf8'
+  | 'trailing-bytes'
+  | 'invalid-field';
+
+/** Why bytes are not a command. `offset` is where the problem starts; `field` names what was being read. */
+export interface CommandDecodeError {
+  readonly code: CommandDecodeErrorCode;
+  readonly field?: CommandField;
+  readonly offset: number;
+  readonly message: string;
+}
+
+function invalid(field: CommandField, message: string): { ok: false; error: CommandValidationError } {
+  return { ok: false, error: { code: 'invalid-field', field, message: `${field}: ${message}` } };
+}
+
+function isSafeNat(n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+}
+
+/** A string field as UTF-8 within [minBytes, maxBytes], or why not. */
+function encodeStringField(
+  input: unknown,
+  field: CommandField,
+  minBytes: number,
+  maxBytes: number,
+): Result<{ text: string; bytes: Uint8Array }, CommandValidationError> {
+  if (typeof input !== 'string') return invalid(field, 'must be a string');
+  // Each UTF-16 unit encodes to at least one byte: rejects a huge string without encoding it.
+  if (input.length > maxBytes) return invalid(field, `longer than ${maxBytes} bytes`);
+  if (!isWellFormedString(input)) return invalid(field, 'contains a lone surrogate (not valid Unicode)');
+  const bytes = utf8Encode(input);
+  if (bytes.length > maxBytes) return invalid(field, `${bytes.length} bytes exceeds the maximum ${maxBytes}`);
+  if (bytes.length < minBytes) return invalid(field, 'must not be empty');
+  return { ok: true, value: { text: input, bytes } };
+}
+
+interface PreparedCommand {
+  readonly command: SessionCommand;
+  readonly clientId: Uint8Array;
+  /** The key, or for a DNS batch its canonical JSON. */
+  readonly key: Uint8Array;
+  readonly value: Uint8Array | null;
+}
+
+/** A DNS batch's canonical JSON bytes, or why the batch is refused. */
+function encodeDnsBatch(
+  input: unknown,
+): Result<{ batch: DnsBatch; bytes: Uint8Array }, CommandValidationError> {
+  const checked = validateBatchSyntax(input);
+  if (!checked.ok) return invalid('batch', `${checked.error.code}: ${checked.error.message}`);
+  const batch = canonicalBatch(input as DnsBatch);
+  const text = JSON.stringify(batch);
+  if (!isWellFormedString(text)) return invalid('batch', 'contains a lone surrogate (not valid Unicode)');
+  const bytes = utf8Encode(text);
+  if (bytes.length > MAX_DNS_BATCH_BYTES)
+    return invalid('batch', `${bytes.length} bytes of JSON exceeds the maximum ${MAX_DNS_BATCH_BYTES}`);
+  return { ok: true, value: { batch, bytes } };
+}
+
+function prepare(input: unknown): Result<PreparedCommand, CommandValidationError> {
+  if (typeof input !== 'object' || input === null)
+    return invalid('command', 'session command must be an object');
+  const candidate = input as Record<string, unknown>;
+  const clientId = encodeStringField(candidate.clientId, 'clientId', 1, MAX_CLIENT_ID_BYTES);
+  if (!clientId.ok) return clientId;
+  const { seq, ackedSeq } = candidate;
+  if (!isSafeNat(seq) || seq < 1) return invalid('seq', 'must be an integer in 1 ..= 2^53 - 1');
+  if (!isSafeNat(ackedSeq) || ackedSeq >= seq)
+    return invalid('ackedSeq', 'must be an integer in 0 ..= seq - 1');
+  const raw = candidate.command;
+  if (typeof raw !== 'object' || raw === null) return invalid('command', 'must be an object');
+  const body = raw as Record<string, unknown>;
+  const op = body.op;
+  if (op === 'dns') {
+    const dns = encodeDnsBatch(body.batch);
+    if (!dns.ok) return dns;
+    return {
+      ok: true,
+      value: {
+        command: { clientId: clientId.value.text, seq, ackedSeq, command: { op, batch: dns.value.batch } },
+        clientId: clientId.value.bytes,
+        key: dns.value.bytes,
+        value: null,
+      },
+    };
+  }
+  if (op !== 'put' && op !== 'delete' && op !== 'cas')
+    return invalid('op', "must be 'put', 'delete', 'cas' or 'dns'");
+  const key = encodeStringField(body.key, 'key', 1, MAX_KEY_BYTES);
+  if (!key.ok) return key;
+  let command: GroupCommand;
+  let value: Uint8Array | null = null;
+  if (op === 'delete') {
+    command = { op, key: key.value.text };
+  } else {
+    const encodedValue = encodeStringField(body.value, 'value', 0, MAX_VALUE_BYTES);
+    if (!encodedValue.ok) return encodedValue;
+    value = encodedValue.value.bytes;
+    if (op === 'put') {
+      command = { op, key: key.value.text, value: encodedValue.value.text };
+    } else {
+      const expectedRevision = body.expectedRevision;
+      if (!isSafeNat(expectedRevision))
+        return invalid('expectedRevision', 'must be an integer in 0 ..= 2^53 - 1');
+      command = { op, key: key.value.text, expectedRevision, value: encodedValue.value.text };
+    }
+  }
+  return {
+    ok: true,
+    value: {
+      command: { clientId: clientId.value.text, seq, ackedSeq, command },
+      clientId: clientId.value.bytes,
+      key: key.value.bytes,
+      value,
+    },
+  };
+}
+
+/**
+ * Checks a session command before it is proposed (it accepts anything, for input that came
+ * off the wire as JSON). On success returns a fresh copy holding only the known fields.
+ * Rules: clientId 1..=128 UTF-8 bytes; seq an integer >= 1; ackedSeq an integer in
+ * 0..=seq-1; key 1..=1024 bytes; value 0..=65536 bytes; expectedRevision an integer >= 0;
+ * strings must be valid Unicode (no lone surrogates), since UTF-8 cannot carry them; a
+ * DNS batch must pass `validateBatchSyntax` (the error says which change and why).
+ */
+export function validateSessionCommand(input: unknown): Result<SessionCommand, CommandValidationError> {
+  const prepared = prepare(input);
+  return prepared.ok ? { ok: true, value: prepared.value.command } : prepared;
+}
+
+/** Encodes a command (validating it first: an out-of-bounds command is an error, never truncated). */
+export function encodeSessionCommand(input: SessionCommand): Result<Uint8Array, CommandValidationError> {
+  const prepared = prepare(input);
+  if (!prepared.ok) return prepared;
+  const { command, clientId, key, value } = prepared.value;
+  const body = command.command;
+  const writer = new ByteWriter(
+    2 + 16 + blobSize(clientId) + blobSize(key) + (value ? blobSize(value) + 8 : 0),
+  );
+  writer.u8(COMMAND_CODEC_VERSION);
+  writer.u8(
+    body.op === 'put' ? OP_PUT : body.op === 'delete' ? OP_DELETE : body.op === 'cas' ? OP_CAS : OP_DNS,
+  );
+  writer.varint(command.seq);
+  writer.varint(command.seq - command.ackedSeq);
+  writer.blob(clientId);
+  writer.blob(key);
+  if (body.op === 'cas') writer.varint(body.expectedRevision);
+  if (value) writer.blob(value);
+  return { ok: true, value: writer.finish() };
+}
+
+function decodeError(
+  code: CommandDecodeErrorCode,
+  offset: number,
+  message: string,
+  field?: CommandField,
+): { ok: false; error: CommandDecodeError } {
+  return {
+    ok: false,
+    error: field === undefined ? { code, offset, message } : { code, field, offset, message },
+  };
+}
+
+/** Decodes an entry's payload. Never throws: bad bytes give a typed error. */
+export function decodeSessionCommand(bytes: Uint8Array): Result<SessionCommand, CommandDecodeError> {
+  const reader = new ByteReader(bytes);
+  try {
+    if (bytes.length === 0) return decodeError('truncated', 0, 'empty payload');
+    const version = reader.u8('version');
+    if (version !== COMMAND_CODEC_VERSION) {
+      return decodeError('unsupported-version', 0, `unsupported command version ${version}`);
+    }
+    const op = reader.u8('op');
+    if (op !== OP_PUT && op !== OP_DELETE && op !== OP_CAS && op !== OP_DNS) {
+      return decodeError('unknown-op', 1, `unknown op ${op}`, 'op');
+    }
+    const seqAt = reader.position;
+    const seq = reader.varint('seq');
+    if (seq < 1) return decodeError('invalid-field', seqAt, 'seq must be >= 1', 'seq');
+    const deltaAt = reader.position;
+    const delta = reader.varint('ackedSeq');
+    if (delta < 1 || delta > seq) {
+      return decodeError('invalid-field', deltaAt, 'ackedSeq must be in 0 ..= seq - 1', 'ackedSeq');
+    }
+    const clientIdAt = reader.position;
+    const clientId = reader.string(MAX_CLIENT_ID_BYTES, 'clientId');
+    if (clientId.length === 0)
+      return decodeError('invalid-field', clientIdAt, 'clientId is empty', 'clientId');
+    if (op === OP_DNS) {
+      const batchAt = reader.position;
+      const text = reader.string(MAX_DNS_BATCH_BYTES, 'batch');
+      if (reader.remaining !== 0) {
+        return decodeError('trailing-bytes', reader.position, `${reader.remaining} bytes after the command`);
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        return decodeError('invalid-field', batchAt, 'batch is not JSON', 'batch');
+      }
+      const dns = encodeDnsBatch(json);
+      if (!dns.ok) return decodeError('invalid-field', batchAt, dns.error.message, 'batch');
+      if (JSON.stringify(dns.value.batch) !== text)
+        return decodeError('invalid-field', batchAt, 'batch is not in canonical form', 'batch');
+      return {
+        ok: true,
+        value: { clientId, seq, ackedSeq: seq - delta, command: { op: 'dns', batch: dns.value.batch } },
+      };
+    }
+    const keyAt = reader.position;
+    const key = reader.string(MAX_KEY_BYTES, 'key');
+    if (key.length === 0) return decodeError('invalid-field', keyAt, 'key is empty', 'key');
+    let command: GroupCommand;
+    if (op === OP_DELETE) {
+      command = { op: 'delete', key };
+    } else if (op === OP_PUT) {
+      command = { op: 'put', key, value: reader.string(MAX_VALUE_BYTES, 'value') };
+    } else {
+      const expectedRevision = reader.varint('expectedRevision');
+      command = { op: 'cas', key, expectedRevision, value: reader.string(MAX_VALUE_BYTES, 'value') };
+    }
+    if (reader.remaining !== 0) {
+      return decodeError('trailing-bytes', reader.position, `${reader.remaining} bytes after the command`);
+    }
+    return { ok: true, value: { clientId, seq, ackedSeq: seq - delta, command } };
+  } catch (e) {
+    if (!(e instanceof ByteReadFailure)) throw e;
+    const field = asField(e.what);
+    const code: CommandDecodeErrorCode =
+      e.problem === 'too-long' || e.problem === 'invalid-value' ? 'invalid-field' : e.problem;
+    return decodeError(code, e.offset, e.message, field);
+  }
+}
+
+const FIELDS: ReadonlySet<string> = new Set<CommandField>([
+  'clientId',
+  'seq',
+  'ackedSeq',
+  'command',
+  'op',
+  'key',
+  'value',
+  'expectedRevision',
+  'batch',
+]);
+
+function asField(what: string): CommandField | undefined {
+  return FIELDS.has(what) ? (what as CommandField) : undefined;
+}

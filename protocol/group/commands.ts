@@ -1,0 +1,83 @@
+/**
+ * What clients ask of a group's replicated store: key-value commands, and DNS record
+ * batches (actors/dns/store/changes.ts) on the same mechanism (sessions, one command per
+ * entry).
+ */
+import type { DnsBatch, DnsBatchResult } from '../dns/changes.js';
+import type { DnsNameView, DnsZoneSummary } from '../dns/views.js';
+
+/** A write. `cas` succeeds only if the key's revision equals `expectedRevision` (0: the key must not exist). */
+export type GroupCommand =
+  | { readonly op: 'put'; readonly key: string; readonly value: string }
+  | { readonly op: 'delete'; readonly key: string }
+  | { readonly op: 'cas'; readonly key: string; readonly expectedRevision: number; readonly value: string }
+  | { readonly op: 'dns'; readonly batch: DnsBatch };
+
+/**
+ * A read. `range` returns keys starting with `prefix`, in key order, at most `limit`
+ * (capped by the state machine's `rangeLimitMax`). `startAfter` continues a range whose
+ * previous page said `more`: pass the last key of that page.
+ */
+export type GroupQuery =
+  | { readonly op: 'get'; readonly key: string }
+  | { readonly op: 'range'; readonly prefix: string; readonly limit: number; readonly startAfter?: string }
+  | { readonly op: 'dns-zones' }
+  | { readonly op: 'dns-rrsets'; readonly zone: string; readonly name: string };
+
+/**
+ * A write as it travels through the log: the client's session id and sequence number make
+ * retries exactly-once (thesis §6.3). `seq` starts at 1 and grows by one per command;
+ * `ackedSeq` tells the state machine which results the client no longer needs.
+ */
+export interface SessionCommand {
+  readonly clientId: string;
+  readonly seq: number;
+  readonly ackedSeq: number;
+  readonly command: GroupCommand;
+}
+
+export interface KvEntryView {
+  readonly key: string;
+  readonly value: string;
+  /** The log index of the write that produced this value: a per-key revision. */
+  readonly revision: number;
+}
+
+export type CommandResult =
+  | { readonly ok: true; readonly revision: number; readonly previous: KvEntryView | null }
+  | { readonly ok: false; readonly error: 'cas-mismatch'; readonly current: KvEntryView | null }
+  /**
+   * A DNS batch (the `dns-batch` result) executed at log index `revision`: `dns` says
+   * whether it committed (`dns.ok`) or was refused with nothing applied. The command
+   * itself always executes (`ok: true`, `previous` null), so code that reads any write's
+   * result as `ok ? revision : error` needs no DNS case. It has no `op` field: `op` marks a
+   * `QueryResult`.
+   */
+  | { readonly ok: true; readonly revision: number; readonly previous: null; readonly dns: DnsBatchResult };
+
+export type DnsCommandResult = Extract<CommandResult, { readonly dns: DnsBatchResult }>;
+
+/** True for the result of a DNS batch. */
+export function isDnsBatchResult(result: CommandResult): result is DnsCommandResult {
+  return 'dns' in result;
+}
+
+export type QueryResult =
+  | { readonly op: 'get'; readonly entry: KvEntryView | null }
+  | { readonly op: 'range'; readonly entries: readonly KvEntryView[]; readonly more: boolean }
+  | { readonly op: 'dns-zones'; readonly zones: readonly DnsZoneSummary[] }
+  /** `view` null: no such zone, or the name is not in it. */
+  | { readonly op: 'dns-rrsets'; readonly view: DnsNameView | null };
+
+/** Why a session command was not applied. */
+export type SessionRejection =
+  /** The session expired (or never existed and `seq` > 1); the client must open a new session. */
+  | { readonly rejected: 'session-expired' }
+  /** `seq` is at or below what the client acknowledged: the result was discarded. */
+  | { readonly rejected: 'stale-sequence' }
+  /**
+   * The session already holds its maximum of unacknowledged results: the command was NOT
+   * executed and its `seq` is not consumed. The client acknowledges results (a higher
+   * `ackedSeq`, which is applied even on this rejection) and retries the same `seq`.
+   */
+  | { readonly rejected: 'too-many-pending' };

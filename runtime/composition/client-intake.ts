@@ -1,0 +1,417 @@
+/**
+ * Client intake: the edge of a replica (main thread) that serves client requests arriving
+ * over NATS (wire format: clients/wire.ts) by asking the state machine actor through the
+ * replica's external endpoint.
+ *
+ * Subjects (runtime/nats/subjects.ts):
+ * - every replica listens on its own `clientSubject` (`...<group>.client.<replica>`), so a
+ *   client can address one replica: a follower answers a write with `not-leader` and the
+ *   leader's id (the state machine says so), serves a linearizable read through the leader's
+ *   read index, and a bounded read from its own state;
+ * - only the replica that believes it leads listens on the group's shared `writeSubject` and
+ *   `readSubject`, so NATS routes those to the leader, and answers "no responders" at once
+ *   while no replica leads (the client backs off and retries).
+ *
+ * Leadership is learned by polling, not pushed: every `leaderPollMs` (50 ms) the intake asks
+ * the election actor for its `status` (bounded by `statusTimeoutMs`). When the answer says
+ * `leader` it subscribes to the shared subjects; when it says anything else, or no answer
+ * comes in time (the election actor is restarting, the process is overloaded), it
+ * unsubscribes. So a replica may keep the shared subjects for up to one poll interval plus
+ * one status timeout after it stopped leading, and a new leader takes them up to one poll
+ * interval after its election. Neither is a safety problem: a stale leader cannot commit a
+ * write (it answers `not-leader` or `retry`), and its reads go through ReadIndex or a lease
+ * that it no longer holds. While two replicas listen, NATS delivers a request to both and
+ * the client takes the first answer. Plain subscriptions (not a queue group) are used on
+ * purpose: with a queue group, a frozen old leader (SIGSTOP, a long GC pause) would still
+ * receive its share of the requests and time them out.
+ *
+ * Limits: a request above REQUEST_BYTES_MAX is refused (`too-large`) without being parsed;
+ * at most `maxInFlight` requests are being served at once (beyond that: `retry overloaded`);
+ * every ask to an actor has a deadline (`requestTimeoutMs`); a reply never exceeds the
+ * server's max_payload (a `range` page is cut short with `more`). A malformed request gets an
+ * `error` reply. Nothing thrown while handling a message may reach nats.js: an exception in
+ * a subscription callback ends the connection's reader (see nats-peer-transport.ts).
+ */
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { ElectionMessage, ElectionStatus } from '../../actors/election/protocol.js';
+import type { LogMessage } from '../../actors/log/protocol.js';
+import { ELECTION, LOG, STATE_MACHINE } from '../../actors/raft/actor-names.js';
+import type { StateMachineMessage, StateMachineStatus } from '../../actors/state-machine/protocol.js';
+import {
+  type ClientReply,
+  type ClientRequest,
+  commandOf,
+  decodeRequest,
+  encodeReply,
+  queryOf,
+  type ReplicaStatus,
+  toReadMode,
+} from '../../protocol/client-wire.js';
+import type { QueryResult } from '../../protocol/group/commands.js';
+import { clientSubject, readSubject, writeSubject } from '../../protocol/subjects.js';
+import { RuntimeError } from '../errors.js';
+import type { ExternalEndpoint } from '../external-endpoint.js';
+import type { Logger } from '../log.js';
+import type { MessageOf } from '../message.js';
+
+export const LEADER_POLL_MS_DEFAULT = 50;
+export const STATUS_TIMEOUT_MS_DEFAULT = 250;
+export const MAX_IN_FLIGHT_DEFAULT = 4_096;
+/** Used when the server did not say (nats-server's default max_payload). */
+const MAX_PAYLOAD_FALLBACK = 1024 * 1024;
+
+type Submit = MessageOf<StateMachineMessage, 'submit'>;
+type Read = MessageOf<StateMachineMessage, 'read'>;
+type SmStatus = MessageOf<StateMachineMessage, 'status'>;
+type ElectionStatusAsk = MessageOf<ElectionMessage, 'status'>;
+
+export interface ClientIntakeOptions {
+  /** The process's NATS connection; shared, not owned (stop leaves it open). */
+  readonly nc: NatsConnection;
+  readonly cluster: string;
+  readonly region: string;
+  readonly group: string;
+  /** This replica's id. */
+  readonly self: string;
+  readonly external: ExternalEndpoint;
+  readonly log: Logger;
+  /** Deadline of each ask to the state machine: a little above its own wait timeout. */
+  readonly requestTimeoutMs: number;
+  readonly leaderPollMs?: number;
+  readonly statusTimeoutMs?: number;
+  readonly maxInFlight?: number;
+}
+
+export interface ClientIntakeStats {
+  readonly requests: number;
+  readonly malformed: number;
+  readonly overloaded: number;
+  readonly internalErrors: number;
+  readonly replyFailures: number;
+  readonly inFlight: number;
+  readonly leading: boolean;
+  /** How many times the intake took the shared subjects (became the routed leader). */
+  readonly leaderSubscriptions: number;
+}
+
+type Via = 'direct' | 'write' | 'read';
+
+export class ClientIntake {
+  private readonly directSubscription: Subscription;
+  private shared: Subscription[] = [];
+  private pollTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
+  private readonly leaderPollMs: number;
+  private readonly statusTimeoutMs: number;
+  private readonly maxInFlight: number;
+  private readonly counters = {
+    requests: 0,
+    malformed: 0,
+    overloaded: 0,
+    internalErrors: 0,
+    replyFailures: 0,
+    leaderSubscriptions: 0,
+  };
+
+  private constructor(private readonly options: ClientIntakeOptions) {
+    this.leaderPollMs = options.leaderPollMs ?? LEADER_POLL_MS_DEFAULT;
+    this.statusTimeoutMs = options.statusTimeoutMs ?? STATUS_TIMEOUT_MS_DEFAULT;
+    this.maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT_DEFAULT;
+    const subject = clientSubject(options.cluster, options.region, options.group, options.self);
+    this.directSubscription = this.subscribe(subject, 'direct');
+  }
+
+  /** Subscribes to this replica's direct subject (confirmed by the server) and starts following leadership. */
+  static async start(options: ClientIntakeOptions): Promise<ClientIntake> {
+    const intake = new ClientIntake(options);
+    await options.nc.flush();
+    intake.schedulePoll(0);
+    options.log.info({ subject: intake.directSubscription.getSubject() }, 'client intake listening');
+    return intake;
+  }
+
+  /** Stops taking requests (unsubscribes), then waits at most `drainMs` for those being served. */
+  async stop(drainMs: number): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.pollTimer);
+    this.setLeading(false);
+    this.unsubscribe(this.directSubscription);
+    if (this.inFlight === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, drainMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  stats(): ClientIntakeStats {
+    return { ...this.counters, inFlight: this.inFlight, leading: this.shared.length > 0 };
+  }
+
+  // ------------------------------------------------------------------ leadership
+
+  private schedulePoll(delayMs: number): void {
+    if (this.stopped) return;
+    this.pollTimer = setTimeout(() => void this.poll(), delayMs);
+    this.pollTimer.unref();
+  }
+
+  private async poll(): Promise<void> {
+    let leading = false;
+    try {
+      const status = await this.options.external.request<ElectionStatusAsk>(
+        ELECTION,
+        { type: 'status' },
+        { timeoutMs: this.statusTimeoutMs },
+      );
+      leading = status.role === 'leader';
+    } catch {
+      // No answer in time: we cannot claim to lead.
+    }
+    if (this.stopped) return;
+    this.setLeading(leading);
+    this.schedulePoll(this.leaderPollMs);
+  }
+
+  private setLeading(leading: boolean): void {
+    const { cluster, region, group } = this.options;
+    if (leading && this.shared.length === 0) {
+      this.counters.leaderSubscriptions++;
+      this.shared = [
+        this.subscribe(writeSubject(cluster, region, group), 'write'),
+        this.subscribe(readSubject(cluster, region, group), 'read'),
+      ];
+      this.options.log.info({}, 'leading: serving the group write and read subjects');
+    } else if (!leading && this.shared.length > 0) {
+      for (const subscription of this.shared) this.unsubscribe(subscription);
+      this.shared = [];
+      this.options.log.info({}, 'not leading: left the group write and read subjects');
+    }
+  }
+
+  // ------------------------------------------------------------------ requests
+
+  private subscribe(subject: string, via: Via): Subscription {
+    return this.options.nc.subscribe(subject, {
+      callback: (error, msg) => {
+        // Everything is caught here: an exception must not reach nats.js.
+        try {
+          if (error !== null) {
+            this.options.log.error({ subject, err: String(error) }, 'client subscription failed');
+            return;
+          }
+          this.onMessage(msg, via);
+        } catch (thrown) {
+          this.counters.internalErrors++;
+          this.options.log.error({ subject, err: describeError(thrown) }, 'client request handler threw');
+        }
+      },
+    });
+  }
+
+  private unsubscribe(subscription: Subscription): void {
+    try {
+      if (!this.options.nc.isClosed()) subscription.unsubscribe();
+    } catch (error) {
+      this.options.log.debug({ err: String(error) }, 'unsubscribe failed');
+    }
+  }
+
+  private onMessage(msg: Msg, via: Via): void {
+    this.counters.requests++;
+    if (msg.reply === undefined || msg.reply === '') return; // a publish, not a request: nobody to answer
+    if (this.stopped) return;
+    const decoded = decodeRequest(msg.data);
+    if (!decoded.ok) {
+      this.counters.malformed++;
+      this.respond(msg, { v: 1, st: 'error', code: decoded.code, detail: decoded.detail });
+      return;
+    }
+    if (this.inFlight >= this.maxInFlight) {
+      this.counters.overloaded++;
+      this.respond(msg, { v: 1, st: 'retry', why: 'overloaded' });
+      return;
+    }
+    this.inFlight++;
+    this.serve(decoded.request)
+      .catch((error: unknown): ClientReply => {
+        this.counters.internalErrors++;
+        this.options.log.error({ via, op: decoded.request.op, err: describeError(error) }, 'serving failed');
+        return { v: 1, st: 'error', code: 'internal', detail: 'the replica failed to serve the request' };
+      })
+      .then((reply) => this.respond(msg, reply))
+      .finally(() => {
+        this.inFlight--;
+        if (this.inFlight === 0) {
+          const waiters = this.idleWaiters;
+          this.idleWaiters = [];
+          for (const waiter of waiters) waiter();
+        }
+      });
+  }
+
+  private async serve(request: ClientRequest): Promise<ClientReply> {
+    const command = commandOf(request);
+    if (command !== undefined && 'sid' in request) {
+      try {
+        const result = await this.options.external.request<Submit>(
+          STATE_MACHINE,
+          {
+            type: 'submit',
+            command: { clientId: request.sid, seq: request.seq, ackedSeq: request.ack, command },
+          },
+          { timeoutMs: this.options.requestTimeoutMs },
+        );
+        switch (result.status) {
+          case 'applied':
+            return { v: 1, st: 'applied', idx: result.index, res: result.result };
+          case 'rejected':
+            return { v: 1, st: 'rejected', why: result.reason, detail: result.detail };
+          case 'not-leader':
+            return { v: 1, st: 'not-leader', leader: result.leaderId };
+          case 'retry':
+            return { v: 1, st: 'retry', why: result.reason };
+        }
+      } catch (error) {
+        return retryFor(error);
+      }
+    }
+    const query = queryOf(request);
+    if (
+      query !== undefined &&
+      (request.op === 'get' ||
+        request.op === 'range' ||
+        request.op === 'dns-zones' ||
+        request.op === 'dns-rrsets')
+    ) {
+      try {
+        const result = await this.options.external.request<Read>(
+          STATE_MACHINE,
+          { type: 'read', query, mode: toReadMode(request.mode) },
+          { timeoutMs: this.options.requestTimeoutMs },
+        );
+        switch (result.status) {
+          case 'ok':
+            return { v: 1, st: 'ok', idx: result.index, res: result.result };
+          case 'not-leader':
+            return { v: 1, st: 'not-leader', leader: result.leaderId };
+          case 'stale':
+            return { v: 1, st: 'stale' };
+          case 'retry':
+            return { v: 1, st: 'retry', why: result.reason };
+        }
+      } catch (error) {
+        return retryFor(error);
+      }
+    }
+    try {
+      return { v: 1, st: 'status', status: await this.status() };
+    } catch (error) {
+      return retryFor(error);
+    }
+  }
+
+  private async status(): Promise<ReplicaStatus> {
+    const timeoutMs = this.statusTimeoutMs;
+    const [election, machine, contact] = await Promise.all([
+      this.options.external.request<ElectionStatusAsk>(
+        ELECTION,
+        { type: 'status' },
+        { timeoutMs },
+      ) as Promise<ElectionStatus>,
+      this.options.external.request<SmStatus>(
+        STATE_MACHINE,
+        { type: 'status' },
+        { timeoutMs },
+      ) as Promise<StateMachineStatus>,
+      this.options.external
+        .request<MessageOf<LogMessage, 'contact'>>(LOG, { type: 'contact' }, { timeoutMs })
+        .catch(() => undefined),
+    ]);
+    return {
+      replica: this.options.self,
+      group: this.options.group,
+      term: election.term,
+      role: election.role,
+      leaderId: election.leaderId,
+      voters: election.voters,
+      commitIndex: contact?.ok === true ? contact.commitIndex : null,
+      appliedIndex: machine.appliedIndex,
+      appliedTerm: machine.appliedTerm,
+      snapshotsInstalled: machine.snapshotsInstalled,
+      recoveredFromSnapshot: machine.recoveredFromSnapshot,
+      keys: machine.keys,
+      sessions: machine.sessions,
+      servingLeaderSubjects: this.shared.length > 0,
+    };
+  }
+
+  private respond(msg: Msg, reply: ClientReply): void {
+    let bytes = encodeReply(reply);
+    const maxPayload = this.options.nc.info?.max_payload ?? MAX_PAYLOAD_FALLBACK;
+    if (bytes.byteLength > maxPayload) bytes = this.shrink(reply, maxPayload);
+    try {
+      if (!msg.respond(bytes)) this.counters.replyFailures++;
+    } catch (error) {
+      this.counters.replyFailures++;
+      this.options.log.debug({ err: describeError(error) }, 'could not send a reply');
+    }
+  }
+
+  /** A reply too large for NATS: a range page is cut to fit (it says `more`); anything else becomes an error. */
+  private shrink(reply: ClientReply, maxPayload: number): Uint8Array {
+    if (reply.st === 'ok' && reply.res.op === 'range') {
+      const entries = reply.res.entries;
+      const page = (n: number) =>
+        encodeReply({
+          ...reply,
+          res: { op: 'range', entries: entries.slice(0, n), more: true } satisfies QueryResult,
+        });
+      // The largest prefix that fits; at least the first entry always fits (64 KiB values).
+      let low = 0;
+      let high = entries.length;
+      while (low < high) {
+        const middle = Math.ceil((low + high) / 2);
+        if (page(middle).byteLength <= maxPayload) low = middle;
+        else high = middle - 1;
+      }
+      return page(low);
+    }
+    this.counters.internalErrors++;
+    return encodeReply({
+      v: 1,
+      st: 'error',
+      code: 'internal',
+      detail: 'reply larger than the NATS payload limit',
+    });
+  }
+}
+
+/** An ask to an actor failed: the request may be retried (a write with the same seq). */
+function retryFor(error: unknown): ClientReply {
+  if (error instanceof RuntimeError) {
+    switch (error.code) {
+      case 'REQUEST_TIMEOUT':
+        return { v: 1, st: 'retry', why: 'timeout' };
+      case 'MAILBOX_FULL':
+      case 'TOO_MANY_REQUESTS':
+        return { v: 1, st: 'retry', why: 'overloaded' };
+      case 'PEER_UNAVAILABLE':
+      case 'ACTOR_STOPPED':
+      case 'UNKNOWN_ACTOR':
+        return { v: 1, st: 'retry', why: 'unavailable' };
+      default:
+        break;
+    }
+  }
+  throw error;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}

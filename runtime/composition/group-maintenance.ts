@@ -1,0 +1,93 @@
+/**
+ * What a bootstrapped replica does for its group while it leads it, with its own NATS
+ * connection to the cluster's KV buckets: keeps the Raft voters equal to the slot holders
+ * (membership-reconciler.ts: replacements of dead replicas join, the dead leave) and the
+ * group's zone and its parent's delegation current (delegation-reconciler.ts). When the
+ * cluster is provisioned on AWS (the `aws` record, clients/aws/aws-plan-record.ts), each
+ * group's nameservers are published with its Global Accelerator's static addresses.
+ */
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { PlanStore } from '../../bootstrap/plan-store.js';
+import { liveInstances } from '../../bootstrap/registry.js';
+import { readSlots } from '../../bootstrap/slot-claim.js';
+import { type AwsRecord, readAwsRecordFrom } from '../../clients/aws/aws-plan-record.js';
+import type { ClusterPlan } from '../../protocol/plan.js';
+import type { ExternalEndpoint } from '../external-endpoint.js';
+import type { Logger } from '../log.js';
+import { DelegationReconciler } from './delegation-reconciler.js';
+import { regionMembers } from './group-members.js';
+import { MembershipReconciler } from './membership-reconciler.js';
+
+export const DELEGATION_INTERVAL_MS = 2_000;
+export const MEMBERSHIP_INTERVAL_MS = 1_000;
+
+export interface GroupMaintenanceOptions {
+  /** The bootstrap's connection and buckets (bootstrap-process.ts); not closed here. */
+  readonly nc: NatsConnection;
+  readonly store: PlanStore;
+  readonly plan: ClusterPlan;
+  readonly region: string;
+  readonly groupId: string;
+  readonly instanceId: string;
+  readonly isLeader: () => boolean;
+  /** The replica's actors (election status, membership changes). */
+  readonly external: ExternalEndpoint;
+  readonly log: Logger;
+}
+
+export async function startGroupMaintenance(options: GroupMaintenanceOptions): Promise<() => Promise<void>> {
+  const { nc, store } = options;
+  const reconciler = new DelegationReconciler({
+    nc,
+    plan: options.plan,
+    region: options.region,
+    groupId: options.groupId,
+    instanceId: options.instanceId,
+    members: () => regionMembers(store, options.plan, options.region),
+    addressOverride: acceleratorAddresses(store, options.log),
+    isLeader: options.isLeader,
+    log: options.log.child({ component: 'delegation' }),
+    intervalMs: DELEGATION_INTERVAL_MS,
+    nowMs: () => Date.now(),
+  });
+  const membership = new MembershipReconciler({
+    external: options.external,
+    holders: async () => {
+      const [slots, live] = await Promise.all([
+        readSlots(store.slots, options.plan, options.region, options.groupId),
+        liveInstances(store),
+      ]);
+      return {
+        holders: slots.flatMap((slot) => (slot.holder === undefined ? [] : [slot.holder])),
+        live: new Set(live.map((r) => r.instanceId)),
+      };
+    },
+    log: options.log.child({ component: 'membership' }),
+    intervalMs: MEMBERSHIP_INTERVAL_MS,
+  });
+  membership.start();
+  reconciler.start();
+  return async () => {
+    await membership.stop();
+    await reconciler.stop();
+  };
+}
+
+/**
+ * Each group's accelerator addresses from the `aws` record, read again on every pass (the
+ * reconciler asks once per pass); when a read fails, the last record read is used.
+ */
+function acceleratorAddresses(
+  store: PlanStore,
+  log: Logger,
+): (groupId: string) => Promise<readonly string[] | undefined> {
+  let last: AwsRecord | undefined;
+  return async (groupId) => {
+    try {
+      last = await readAwsRecordFrom(store.plan);
+    } catch (error) {
+      log.warn({ err: String(error) }, 'cannot read the aws record; using the last one read');
+    }
+    return last?.groups[groupId]?.staticAddresses;
+  };
+}

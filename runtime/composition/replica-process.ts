@@ -1,0 +1,136 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { DnsActorMessage, DnsServerStatus } from '../../actors/dns/protocol.js';
+import { DNS } from '../../actors/raft/actor-names.js';
+import type { ActorSpec } from '../actor.js';
+import { withTimeout } from '../control-timeout.js';
+import type { Logger } from '../log.js';
+import type { MessageOf } from '../message.js';
+import { connectNats } from '../nats/nats-connection.js';
+import { EXIT_ESCALATED, EXIT_OK, installShutdownHandlers } from '../process-lifecycle.js';
+import { Replica } from '../replica.js';
+import { ClientIntake } from './client-intake.js';
+import type { ReplicaConfig } from './config.js';
+import { STATE_MACHINE_WAIT_TIMEOUT_MS } from './replica-plan.js';
+
+/** Where the DNS actor listens (the bound ports, when port 0 was asked for), for the log and the parent. */
+async function dnsListenersOf(replica: Replica, log: Logger): Promise<DnsServerStatus['listeners']> {
+  try {
+    const status = await replica.external.request<MessageOf<DnsActorMessage, 'status'>>(
+      DNS,
+      { type: 'status' },
+      { timeoutMs: CONTROL_TIMEOUT_MS },
+    );
+    return status.listeners;
+  } catch (error) {
+    log.warn({ err: error }, 'the DNS actor did not report its listeners');
+    return [];
+  }
+}
+
+/** Deadline of each control-plane call to an actor worker. */
+export const CONTROL_TIMEOUT_MS = 5_000;
+/** Bound on closing the main thread's NATS connection at shutdown. */
+const NATS_CLOSE_TIMEOUT_MS = 2_000;
+
+export interface ReplicaProcessOptions {
+  /**
+   * Serve clients over NATS (runtime/client-intake.ts) and give actors peer channels: the
+   * Raft replica of runtime/main. Off for processes whose actors need neither (fixtures).
+   */
+  readonly raft?: boolean;
+}
+
+/**
+ * Runs one replica as the whole process: connects to NATS (a Raft replica), starts its
+ * actors under supervision, starts the client intake, installs the signal handlers, and
+ * tells a parent process (if any, over IPC) that it is ready. Shutdown runs in the reverse
+ * order: intake first (no new requests), then the actors, then the NATS connection.
+ */
+export async function runReplicaProcess(
+  config: ReplicaConfig,
+  specs: readonly ActorSpec[],
+  log: Logger,
+  options: ReplicaProcessOptions = {},
+) {
+  let beginShutdown: (reason: string, exitCode: number) => void = () => undefined;
+  let nc: NatsConnection | undefined;
+  if (options.raft === true) {
+    nc = await connectNats({
+      urls: config.nats.urls,
+      ...(config.nats.credsFile === undefined ? {} : { credsFile: config.nats.credsFile }),
+      name: `raftns/${config.instanceId}/intake`,
+      log,
+    });
+  }
+  const closeNats = async () => {
+    if (nc === undefined) return;
+    await withTimeout('close NATS connection', NATS_CLOSE_TIMEOUT_MS, nc.close()).catch((error: unknown) =>
+      log.warn({ err: error }, 'closing the NATS connection failed'),
+    );
+  };
+  const replicaStarting = Replica.start(
+    {
+      replicaId: config.instanceId,
+      dataDir: config.dataDir,
+      logLevel: config.log.level,
+      logFields: { replica: config.instanceId, region: config.region, cluster: config.cluster },
+      log,
+      restartPolicy: config.supervision,
+      controlTimeoutMs: CONTROL_TIMEOUT_MS,
+      onEscalate: (reason) => beginShutdown(`escalation: ${reason}`, EXIT_ESCALATED),
+      ...(options.raft === true
+        ? {
+            peerTransport: {
+              natsUrls: config.nats.urls,
+              ...(config.nats.credsFile === undefined ? {} : { natsCredsFile: config.nats.credsFile }),
+              cluster: config.cluster,
+              region: config.region,
+              group: config.group,
+              peers: config.peers,
+            },
+          }
+        : {}),
+    },
+    specs,
+  );
+  const replica = await replicaStarting.catch(async (error: unknown) => {
+    await closeNats();
+    throw error;
+  });
+  let intake: ClientIntake | undefined;
+  if (nc !== undefined) {
+    intake = await ClientIntake.start({
+      nc,
+      cluster: config.cluster,
+      region: config.region,
+      group: config.group,
+      self: config.instanceId,
+      external: replica.external,
+      log: log.child({ component: 'client-intake', group: config.group }),
+      requestTimeoutMs: STATE_MACHINE_WAIT_TIMEOUT_MS + 1_000,
+    });
+  }
+  // Timers are unref'd, so while every actor is between a crash and its restart nothing
+  // else would keep the process alive: hold it open until shutdown.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  beginShutdown = installShutdownHandlers({
+    log,
+    // A backstop: the intake's drain, each actor's stop (bounded by drain + one control
+    // timeout) and the NATS close are bounded already.
+    deadlineMs: 2 * config.shutdown.drainTimeoutMs + 2 * CONTROL_TIMEOUT_MS + NATS_CLOSE_TIMEOUT_MS,
+    shutdown: async () => {
+      try {
+        await intake?.stop(config.shutdown.drainTimeoutMs);
+        await replica.stop(config.shutdown.drainTimeoutMs);
+      } finally {
+        await closeNats();
+        clearInterval(keepAlive);
+      }
+    },
+  });
+  if (replica.supervisor.escalated !== undefined) beginShutdown('escalation during start', EXIT_ESCALATED);
+  const dns = specs.some((spec) => spec.name === DNS) ? await dnsListenersOf(replica, log) : [];
+  log.info({ actors: specs.map((s) => s.name), dns }, 'replica ready');
+  process.send?.({ type: 'ready', pid: process.pid, dns });
+  return { replica, intake, exitOk: EXIT_OK };
+}
