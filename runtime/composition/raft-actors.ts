@@ -32,28 +32,28 @@ export function raftReplicaActors(options: RaftReplicaOptions): ActorSpec[] {
   return [
     {
       name: STORAGE,
-      module: here('../storage/storage-actor.js'),
+      module: here('../../actors/storage/storage-actor.js'),
       exportName: 'createStorageActor',
       options: {},
       mailbox: { capacityPerSender: 8_192, policy: 'reject' },
     },
     {
       name: LOG,
-      module: here('../log/log-actor.js'),
+      module: here('../../actors/log/log-actor.js'),
       exportName: 'createLogActor',
       options: log,
       mailbox: { capacityPerSender: 8_192, policy: 'reject' },
     },
     {
       name: STATE_MACHINE,
-      module: here('../state-machine/state-machine-actor.js'),
+      module: here('../../actors/state-machine/state-machine-actor.js'),
       exportName: 'createStateMachineActor',
       options: options.stateMachine,
       mailbox: { capacityPerSender: 8_192, policy: 'reject' },
     },
     {
       name: ELECTION,
-      module: here('../election/election-actor.js'),
+      module: here('../../actors/election/election-actor.js'),
       exportName: 'createElectionActor',
       options: election,
       // Peer frames beyond this are dropped (Raft tolerates loss); the log's sends likewise.
