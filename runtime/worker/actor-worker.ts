@@ -11,7 +11,7 @@
  * channel (`raft`), so a replica holds one peer connection plus the main thread's.
  */
 import { join } from 'node:path';
-import { type MessagePort, workerData } from 'node:worker_threads';
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import type { NatsConnection } from '@nats-io/transport-node';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
@@ -26,7 +26,7 @@ import { NatsPeerTransport } from '../nats/nats-peer-transport.js';
 import { createLogger } from '../pino-logger.js';
 import { osSeededRandom } from '../random.js';
 import { RocksKvStore } from '../storage/rocks-kv-store.js';
-import type { ActorControl, ActorWorkerData } from './control-api.js';
+import { type ActorControl, type ActorWorkerData, WORKER_BOOTED } from './control-api.js';
 import { listenForFrames, portFramePort } from './port-link.js';
 
 const data = workerData as ActorWorkerData;
@@ -148,3 +148,7 @@ const control: ActorControl = {
 };
 
 Comlink.expose(control, nodeEndpoint(data.controlPort));
+// The placement waits for this before its first control call: loading the actor's modules
+// is the slow part of a worker's start, and under CPU starvation it can outlast any
+// control-call deadline that suits a running worker.
+parentPort?.postMessage(WORKER_BOOTED);

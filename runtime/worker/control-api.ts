@@ -19,6 +19,9 @@ export interface ActorControl {
   stop(drainDeadlineMs: number): Promise<void>;
 }
 
+/** Posted once on the worker's parent port when its actor module is loaded and its control plane is served. */
+export const WORKER_BOOTED = 'raftns-actor-worker-booted';
+
 export interface ActorHealth {
   readonly name: string;
   readonly state: HostState;

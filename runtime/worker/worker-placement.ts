@@ -6,7 +6,13 @@ import { clockAnchorMs } from '../clock.js';
 import { withTimeout } from '../control-timeout.js';
 import { EXTERNAL_ENDPOINT, EXTERNAL_MAILBOX, type ExternalEndpoint } from '../external-endpoint.js';
 import type { Logger } from '../log.js';
-import type { ActorControl, ActorHealth, ActorWorkerData, PeerTransportConfig } from './control-api.js';
+import {
+  type ActorControl,
+  type ActorHealth,
+  type ActorWorkerData,
+  type PeerTransportConfig,
+  WORKER_BOOTED,
+} from './control-api.js';
 import { listenForFrames, portFramePort } from './port-link.js';
 
 export interface WorkerPlacementOptions {
@@ -16,6 +22,12 @@ export interface WorkerPlacementOptions {
   readonly logFields: Readonly<Record<string, string>>;
   /** Deadline of every control-plane call (link, start, health, inspect). */
   readonly controlTimeoutMs: number;
+  /**
+   * How long a new worker may take to load its actor's modules before the first control
+   * call. Longer than `controlTimeoutMs`: on a CPU-starved machine (many replicas starting
+   * at once) a boot takes seconds, and waiting is right as long as the thread is alive.
+   */
+  readonly bootTimeoutMs?: number;
   readonly log: Logger;
   /** The process's own endpoint; linked to every actor. */
   readonly external: ExternalEndpoint;
@@ -39,6 +51,8 @@ interface PlacedActor {
 }
 
 const WORKER_URL = new URL('./actor-worker.js', import.meta.url);
+/** Default bound on a worker's boot (module loading) when the options give none. */
+export const WORKER_BOOT_TIMEOUT_MS_DEFAULT = 60_000;
 
 /**
  * Places each actor in its own worker thread and links every pair of actors with a
@@ -89,11 +103,17 @@ export class WorkerPlacement {
     worker.on('error', (error) => {
       entry.crashError = error;
     });
+    const booted = workerBooted(worker, entry);
     void entry.exited.then((code) => this.exited(entry, code));
     this.placed.set(spec.name, entry);
     if (!this.startOrder.includes(spec.name)) this.startOrder.push(spec.name);
 
     try {
+      await withTimeout(
+        `${spec.name}: boot`,
+        this.options.bootTimeoutMs ?? WORKER_BOOT_TIMEOUT_MS_DEFAULT,
+        booted,
+      );
       for (const peer of this.placed.values()) {
         if (peer !== entry && peer.linked) await this.linkPair(entry, peer);
       }
@@ -204,4 +224,27 @@ export class WorkerPlacement {
       invoke(entry.control),
     );
   }
+}
+
+/**
+ * Resolves when the worker says it has loaded its actor and serves its control plane;
+ * rejects if the thread exits first.
+ */
+function workerBooted(worker: Worker, entry: PlacedActor): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: unknown) => {
+      if (message !== WORKER_BOOTED) return;
+      worker.off('message', onMessage);
+      worker.off('exit', onExit);
+      resolve();
+    };
+    const onExit = (code: number) => {
+      worker.off('message', onMessage);
+      reject(
+        entry.crashError ?? new Error(`worker of ${entry.spec.name} exited with code ${code} while booting`),
+      );
+    };
+    worker.on('message', onMessage);
+    worker.once('exit', onExit);
+  });
 }

@@ -3,7 +3,15 @@ import { ControlTimeoutError, MailboxFullError, RequestTimeoutError } from '../.
 import type { CounterMessage } from '../fixtures/actors/durable-counter.js';
 import type { FifoReport, RecorderMessage } from '../fixtures/actors/fifo-recorder.js';
 import type { ProducerMessage } from '../fixtures/actors/producer.js';
-import { counterSpec, producerSpec, recorderSpec, stubbornSpec } from '../fixtures/actors/specs.js';
+import type { SlowBootMessage } from '../fixtures/actors/slow-boot.js';
+import {
+  brokenModuleSpec,
+  counterSpec,
+  producerSpec,
+  recorderSpec,
+  slowBootSpec,
+  stubbornSpec,
+} from '../fixtures/actors/specs.js';
 import type { StubbornMessage } from '../fixtures/actors/stubborn.js';
 import { eventually, nextEvent, startTestReplica, type TestReplica } from '../fixtures/test-replica.js';
 
@@ -157,5 +165,27 @@ describe('worker placement and supervision', function () {
       }
     });
     expect(error).to.be.instanceOf(ControlTimeoutError);
+  });
+  it('waits for a worker whose modules load slower than a control call may take', async () => {
+    // 1.5 s of module loading against a 300 ms control deadline: the boot is awaited on
+    // its own bound, so the first control call finds the worker ready.
+    running = await startTestReplica([slowBootSpec('slow')], { controlTimeoutMs: 300 });
+    const answer = await running.replica.external.request(
+      'slow',
+      { type: 'echo', value: 'booted' } as SlowBootMessage,
+      { timeoutMs: 5_000 },
+    );
+    expect(answer).to.equal('booted');
+  });
+
+  it("fails the start at once, with the module's own error, when a worker dies while booting", async () => {
+    const started = Date.now();
+    const error = await startTestReplica([brokenModuleSpec('broken')], { controlTimeoutMs: 300 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(Error);
+    expect((error as Error).message).to.match(/broken-module: cannot load/);
+    expect(Date.now() - started, 'no waiting for the boot bound').to.be.lessThan(10_000);
   });
 });
