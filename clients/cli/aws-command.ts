@@ -15,13 +15,9 @@
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type Command, InvalidArgumentError } from 'commander';
-import { PlanStore } from '../../bootstrap/plan-store.js';
-import { liveInstances } from '../../bootstrap/registry.js';
+import type { PlanStore } from '../../bootstrap/plan-store.js';
 import { silentLogger } from '../../runtime/log.js';
-import { connectNats } from '../../runtime/nats/nats-connection.js';
-import { AwsClients } from '../aws/aws-clients.js';
-import { readAwsRecordFrom } from '../aws/aws-plan-record.js';
-import { formatStep, provision } from '../aws/aws-provisioner.js';
+import type { AwsClients } from '../aws/aws-clients.js';
 import {
   type AwsSettings,
   AwsSettingsError,
@@ -29,9 +25,6 @@ import {
   parseRegionMap,
   parseSubnets,
 } from '../aws/aws-settings.js';
-import { awsStatus, statusTable } from '../aws/aws-status.js';
-import { formatTeardownStep, teardown } from '../aws/aws-teardown.js';
-import { readPlan } from '../plan-reader.js';
 import { EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
 
 interface GlobalOptions {
@@ -83,7 +76,16 @@ interface Session {
   readonly clients: AwsClients;
 }
 
+/**
+ * Connects to NATS and builds the AWS clients for one command. The AWS SDK and NATS load
+ * here, not at start-up: only `raftns aws` needs the SDK.
+ */
 async function withSession<T>(g: GlobalOptions, o: AwsOptions, use: (s: Session) => Promise<T>): Promise<T> {
+  const [{ connectNats }, { AwsClients }, { PlanStore }] = await Promise.all([
+    import('../../runtime/nats/nats-connection.js'),
+    import('../aws/aws-clients.js'),
+    import('../../bootstrap/plan-store.js'),
+  ]);
   const nc = await connectNats({
     urls: g.nats.split(',').map((url) => url.trim()),
     name: 'raftns-cli/aws',
@@ -121,6 +123,7 @@ function settingsOrFail(
 /** AWS regions a teardown looks in: the plan's mapped regions and any the record names. */
 async function teardownRegions(planKv: KV, settings: AwsSettings): Promise<string[]> {
   const regions = new Set([...settings.values()].map((s) => s.awsRegion));
+  const { readAwsRecordFrom } = await import('../aws/aws-plan-record.js');
   const record = await readAwsRecordFrom(planKv).catch(() => undefined);
   for (const group of Object.values(record?.groups ?? {}))
     for (const r of Object.values(group.regions)) regions.add(r.awsRegion);
@@ -145,6 +148,10 @@ export function registerAwsCommand(program: Command): void {
     .action(async (o: AwsOptions) => {
       const g = globals();
       await withSession(g, o, async ({ nc, store, clients }) => {
+        const [{ readPlan }, { formatStep, provision }] = await Promise.all([
+          import('../plan-reader.js'),
+          import('../aws/aws-provisioner.js'),
+        ]);
         const plan = await readPlan(nc, g.cluster);
         const settings = settingsOrFail(plan.regions, o, true);
         if (settings === undefined) return;
@@ -172,6 +179,11 @@ export function registerAwsCommand(program: Command): void {
   ).action(async (o: AwsOptions) => {
     const g = globals();
     await withSession(g, o, async ({ nc, store, clients }) => {
+      const [{ readPlan }, { awsStatus, statusTable }, { liveInstances }] = await Promise.all([
+        import('../plan-reader.js'),
+        import('../aws/aws-status.js'),
+        import('../../bootstrap/registry.js'),
+      ]);
       const plan = await readPlan(nc, g.cluster);
       const settings = settingsOrFail(plan.regions, o, false);
       if (settings === undefined) return;
@@ -194,6 +206,10 @@ export function registerAwsCommand(program: Command): void {
   ).action(async (o: AwsOptions) => {
     const g = globals();
     await withSession(g, o, async ({ nc, store, clients }) => {
+      const [{ readPlan }, { formatTeardownStep, teardown }] = await Promise.all([
+        import('../plan-reader.js'),
+        import('../aws/aws-teardown.js'),
+      ]);
       const plan = await readPlan(nc, g.cluster);
       const settings = settingsOrFail(plan.regions, o, false);
       if (settings === undefined) return;

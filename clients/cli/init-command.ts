@@ -11,10 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { BootstrapError } from '../../bootstrap/errors.js';
-import { PlanStore } from '../../bootstrap/plan-store.js';
-import { examplePlan } from '../../protocol/plan.js';
 import { silentLogger } from '../../runtime/log.js';
-import { connectNats } from '../../runtime/nats/nats-connection.js';
 import { EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
 
 interface InitOptions {
@@ -67,6 +64,7 @@ export function registerInitCommand(program: Command): void {
           .split(',')
           .map((r) => r.trim())
           .filter((r) => r !== '');
+        const { examplePlan } = await import('../../protocol/plan.js');
         plan = examplePlan(globals.cluster, regions);
       }
       const planCluster =
@@ -77,6 +75,10 @@ export function registerInitCommand(program: Command): void {
         fail(`init: the plan is for cluster ${planCluster}, but --cluster says ${globals.cluster}`);
         return;
       }
+      const [{ connectNats }, { PlanStore }] = await Promise.all([
+        import('../../runtime/nats/nats-connection.js'),
+        import('../../bootstrap/plan-store.js'),
+      ]);
       const nc = await connectNats({
         urls: globals.nats.split(',').map((url) => url.trim()),
         name: 'raftns-cli/init',

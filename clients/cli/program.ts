@@ -12,7 +12,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { ReplicaStatus, WireReadMode } from '../../protocol/client-wire.js';
 import { RaftClientError } from '../errors.js';
-import { RaftClient } from '../raft-client.js';
+import type { RaftClient } from '../raft-client.js';
 import { registerAwsCommand } from './aws-command.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { registerInitCommand } from './init-command.js';
@@ -43,6 +43,7 @@ function readMode(value: string): WireReadMode {
 }
 
 async function withClient<T>(options: GlobalOptions, use: (client: RaftClient) => Promise<T>): Promise<T> {
+  const { RaftClient } = await import('../raft-client.js');
   const client = await RaftClient.connect({
     natsUrls: options.nats.split(',').map((url) => url.trim()),
     cluster: options.cluster,

@@ -17,7 +17,7 @@ import type { WireReadMode } from '../../protocol/client-wire.js';
 import { type DnsChange, validateBatchSyntax } from '../../protocol/dns/changes.js';
 import { versionToText } from '../../protocol/dns/version.js';
 import { MAX_TTL } from '../../protocol/limits.js';
-import { InvalidBatchError, RegionWriter, type WriteReport, type WriterChange } from '../region-writer.js';
+import type { RegionWriter, WriteReport, WriterChange } from '../region-writer.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE } from './exit-codes.js';
 
 // The same codes as program.ts (not imported: program.ts imports this module).
@@ -82,12 +82,19 @@ async function openWriter(
   globals: GlobalOptions,
   regions: readonly string[] | undefined,
 ): Promise<RegionWriter> {
+  // The writer (NATS, zod) loads here rather than at start-up: `raftns --help` needs none of it.
+  const { RegionWriter } = await import('../region-writer.js');
   return RegionWriter.open({
     natsUrls: globals.nats.split(',').map((url) => url.trim()),
     cluster: globals.cluster,
     deadlineMs: globals.timeout,
     ...(regions === undefined ? {} : { regions }),
   });
+}
+
+async function isInvalidBatch(error: unknown): Promise<boolean> {
+  const { InvalidBatchError } = await import('../region-writer.js');
+  return error instanceof InvalidBatchError;
 }
 
 function reportLine(outcome: WriteReport['regions'][number]): string {
@@ -132,7 +139,7 @@ async function writeAndReport(
     try {
       report = await writer.write([change]);
     } catch (error) {
-      if (error instanceof InvalidBatchError) return usage(error.message);
+      if (await isInvalidBatch(error)) return usage((error as Error).message);
       throw error;
     }
     process.stdout.write(
@@ -200,7 +207,7 @@ export function registerRecordCommands(program: Command): void {
         try {
           view = await writer.rrsets(region, name, options.mode);
         } catch (error) {
-          if (error instanceof InvalidBatchError) return usage(error.message);
+          if (await isInvalidBatch(error)) return usage((error as Error).message);
           throw error;
         }
         const wanted = type?.toUpperCase();

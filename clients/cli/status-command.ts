@@ -11,9 +11,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Command } from 'commander';
 import { silentLogger } from '../../runtime/log.js';
-import { connectNats } from '../../runtime/nats/nats-connection.js';
-import { readPlan, readSlots } from '../plan-reader.js';
-import { RaftClient } from '../raft-client.js';
 import { EXIT_FAILED } from './exit-codes.js';
 
 const STATUS_DEADLINE_MS_MAX = 2_000;
@@ -56,6 +53,8 @@ export async function clusterStatus(
   cluster: string,
   options: { readonly regions?: readonly string[]; readonly deadlineMs: number },
 ): Promise<GroupRow[]> {
+  const { readPlan, readSlots } = await import('../plan-reader.js');
+  const { RaftClient } = await import('../raft-client.js');
   const plan = await readPlan(nc, cluster);
   const regions = options.regions ?? plan.regions;
   const unknown = regions.filter((r) => !plan.regions.includes(r));
@@ -172,6 +171,7 @@ export async function runClusterStatus(
     ?.split(',')
     .map((r) => r.trim())
     .filter((r) => r.length > 0);
+  const { connectNats } = await import('../../runtime/nats/nats-connection.js');
   const nc = await connectNats({
     urls: g.nats.split(',').map((url) => url.trim()),
     name: 'raftns-cli',
