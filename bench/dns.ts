@@ -301,9 +301,18 @@ async function main(): Promise<void> {
     );
     const ceilingResult = await dnsperf(ceiling.port, queryFile, ceiling.pid, pin);
     console.log(row('node ceiling (precomputed)', ceilingResult, undefined));
+    console.log(JSON.stringify({ figure: 'dns', responder: 'node-ceiling', ...ceilingResult }));
     for (const mode of MODES) {
       const result = await dnsperf(portOf(mode), queryFile, pid, pin);
       console.log(row(`raftns ${mode}`, result, ceilingResult.qps));
+      console.log(
+        JSON.stringify({
+          figure: 'dns',
+          responder: `raftns ${mode}`,
+          ...result,
+          shareOfCeiling: Math.round((1000 * result.qps) / ceilingResult.qps) / 1000,
+        }),
+      );
     }
     await client.close();
     // Profiles are written at a graceful exit only.
