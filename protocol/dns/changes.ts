@@ -12,11 +12,12 @@
  * Every RRset change carries a `version` (version.ts): it takes effect only if newer than
  * what the store holds for that RRset (last writer wins), so changes commute.
  */
+
+import { MAX_TTL } from '../limits.js';
+import { isRecordVersion, type RecordVersion } from './version.js';
 import { parseRrType, RR_TYPE } from './wire/codes.js';
 import { type Name, parseName } from './wire/name.js';
 import { type Rdata, rdataFromText, rdataKindOf, rdataType } from './wire/rdata.js';
-import { MAX_TTL } from '../limits.js';
-import { isRecordVersion, type RecordVersion } from './version.js';
 
 export const BATCH_CHANGES_MAX = 256;
 export const BATCH_PREREQUISITES_MAX = 64;

@@ -26,7 +26,6 @@
  * snapshots, so version 1 must stay decodable for as long as they can exist.
  */
 
-import { canonicalBatch, type DnsBatch, validateBatchSyntax } from '../dns/changes.js';
 import {
   ByteReader,
   ByteReadFailure,
@@ -35,6 +34,7 @@ import {
   isWellFormedString,
   utf8Encode,
 } from '../binary.js';
+import { canonicalBatch, type DnsBatch, validateBatchSyntax } from '../dns/changes.js';
 import type { GroupCommand, SessionCommand } from './commands.js';
 
 export const COMMAND_CODEC_VERSION = 1;
