@@ -41,7 +41,8 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 export function sortCanonical(records: readonly ResourceRecord[]): ResourceRecord[] {
   const keyed = records.map((rr) => ({ rr, wire: encodeRdata(rr.rdata) }));
   keyed.sort(
-    (p, q) => compareNamesCanonical(p.rr.name, q.rr.name) || p.rr.type - q.rr.type || compareBytes(p.wire, q.wire),
+    (p, q) =>
+      compareNamesCanonical(p.rr.name, q.rr.name) || p.rr.type - q.rr.type || compareBytes(p.wire, q.wire),
   );
   return keyed.map((k) => k.rr);
 }

@@ -55,7 +55,8 @@ export function substitute(template: string, value: number): string | { readonly
       const end = template.indexOf('}', i + 2);
       if (end < 0) return { error: `'\${' without '}' in '${template}'` };
       const match = /^(-?[0-9]{1,10})(?:,([0-9]{1,3})(?:,([doxX]))?)?$/.exec(template.slice(i + 2, end));
-      if (match === null) return { error: `bad modifier '${template.slice(i, end + 1)}' (nibble bases are not supported)` };
+      if (match === null)
+        return { error: `bad modifier '${template.slice(i, end + 1)}' (nibble bases are not supported)` };
       const shifted = value + Number(match[1]);
       if (shifted < 0) return { error: `offset makes ${value} negative` };
       const format = BASES[match[3] ?? 'd'] as (n: number) => string;

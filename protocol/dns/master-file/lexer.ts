@@ -60,7 +60,12 @@ export function* logicalLines(text: string): Generator<LogicalLine> {
     let openColumn = 0;
     for (;;) {
       if (i - startAt > LOGICAL_LINE_CHARS_MAX)
-        throw new MasterFileFailure('limit', startLine, 1, `a logical line over ${LOGICAL_LINE_CHARS_MAX} characters`);
+        throw new MasterFileFailure(
+          'limit',
+          startLine,
+          1,
+          `a logical line over ${LOGICAL_LINE_CHARS_MAX} characters`,
+        );
       if (i >= length) {
         if (depth > 0) throw new MasterFileFailure('syntax', openLine, openColumn, "'(' is never closed");
         break;

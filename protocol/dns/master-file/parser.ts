@@ -89,8 +89,13 @@ function addRecord(state: State, owner: Name, tokens: readonly Token[], at: numb
       ttl = parseTtl(token.text);
       if (ttl === undefined) fail('bad-ttl', token, `TTL '${token.text}' exceeds 2^32 - 1`);
       i++;
-    } else if (!classSeen && parseRrClass(token.text) !== undefined && parseRrType(token.text) === undefined) {
-      if (parseRrClass(token.text) !== RR_CLASS.IN) fail('bad-class', token, `class ${token.text}: only IN is served`);
+    } else if (
+      !classSeen &&
+      parseRrClass(token.text) !== undefined &&
+      parseRrType(token.text) === undefined
+    ) {
+      if (parseRrClass(token.text) !== RR_CLASS.IN)
+        fail('bad-class', token, `class ${token.text}: only IN is served`);
       classSeen = true;
       i++;
     } else break;
@@ -106,7 +111,8 @@ function addRecord(state: State, owner: Name, tokens: readonly Token[], at: numb
   const rdata = rdataFromText(type, rdataText(rdataTokens), state.origin);
   if (!rdata.ok) fail('bad-rdata', first, `${rrTypeName(type)} RDATA: ${rdata.error.message}`);
   ttl ??= state.ttl ?? state.lastTtl;
-  if (ttl === undefined) fail('missing-ttl', typeToken, 'no TTL, no $TTL and no earlier record to take one from');
+  if (ttl === undefined)
+    fail('missing-ttl', typeToken, 'no TTL, no $TTL and no earlier record to take one from');
   if (state.records.length >= state.recordsMax)
     fail('limit', typeToken, `more than ${state.recordsMax} records`);
   state.lastTtl = ttl;
@@ -119,7 +125,11 @@ function directive(state: State, line: LogicalLine): void {
   const name = head.text.toUpperCase();
   const arity = (min: number, max: number) => {
     if (args.length < min || args.length > max)
-      fail('bad-directive', head, `${name} takes ${min === max ? min : `${min} to ${max}`} argument(s), got ${args.length}`);
+      fail(
+        'bad-directive',
+        head,
+        `${name} takes ${min === max ? min : `${min} to ${max}`} argument(s), got ${args.length}`,
+      );
   };
   switch (name) {
     case '$ORIGIN': {
@@ -181,10 +191,12 @@ export function parseMasterFile(text: string, options: ParseOptions): ParseResul
         continue;
       }
       if (line.ownerOmitted) {
-        if (state.owner === undefined) fail('missing-field', first, 'no owner: the first record must name one');
+        if (state.owner === undefined)
+          fail('missing-field', first, 'no owner: the first record must name one');
         addRecord(state, state.owner, line.tokens, 0, line);
       } else {
-        if (line.tokens.length < 2) fail('missing-field', first, 'a record needs a type and RDATA after the owner');
+        if (line.tokens.length < 2)
+          fail('missing-field', first, 'a record needs a type and RDATA after the owner');
         addRecord(state, nameAt(first, state.origin), line.tokens, 1, line);
       }
     }

@@ -37,7 +37,11 @@ const INFO: Readonly<Record<TsigAlgorithm, AlgorithmInfo>> = {
   'hmac-sha384': { hash: 'sha384', macOctets: 48, wireName: Name.parse('hmac-sha384.') },
   'hmac-sha224': { hash: 'sha224', macOctets: 28, wireName: Name.parse('hmac-sha224.') },
   'hmac-sha1': { hash: 'sha1', macOctets: 20, wireName: Name.parse('hmac-sha1.') },
-  'hmac-md5.sig-alg.reg.int': { hash: 'md5', macOctets: 16, wireName: Name.parse('hmac-md5.sig-alg.reg.int.') },
+  'hmac-md5.sig-alg.reg.int': {
+    hash: 'md5',
+    macOctets: 16,
+    wireName: Name.parse('hmac-md5.sig-alg.reg.int.'),
+  },
 };
 
 const BY_KEY = new Map<string, TsigAlgorithm>(TSIG_ALGORITHMS.map((a) => [INFO[a].wireName.key, a]));

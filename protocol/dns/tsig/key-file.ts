@@ -10,7 +10,7 @@
  * A file may hold several keys. Comments are `#`, `//` and C-style; names may be quoted or
  * bare. Parsing returns keys or a typed error with its line and column; it reads no file.
  */
-import { Name, parseName } from '../wire/name.js';
+import { type Name, parseName } from '../wire/name.js';
 import { parseTsigAlgorithm } from './algorithm.js';
 import { makeTsigKey, TSIG_SECRET_OCTETS_MAX, type TsigKey } from './key.js';
 
@@ -107,7 +107,11 @@ function parseTokens(tokens: readonly Token[]): TsigKey[] {
   const next = (what: string): Token => {
     const token = tokens[i++];
     if (token === undefined)
-      throw new KeyFileFailure(last?.line ?? 1, (last?.column ?? 0) + (last?.text.length ?? 0), `missing ${what}`);
+      throw new KeyFileFailure(
+        last?.line ?? 1,
+        (last?.column ?? 0) + (last?.text.length ?? 0),
+        `missing ${what}`,
+      );
     return token;
   };
   const expect = (text: string): void => {
@@ -120,7 +124,9 @@ function parseTokens(tokens: readonly Token[]): TsigKey[] {
     if (keyword.quoted || keyword.text !== 'key')
       throw new KeyFileFailure(keyword.line, keyword.column, `expected 'key', got '${keyword.text}'`);
     const nameToken = next('key name');
-    const parsed = parseName(nameToken.text === '' ? '' : nameToken.text.endsWith('.') ? nameToken.text : `${nameToken.text}.`);
+    const parsed = parseName(
+      nameToken.text === '' ? '' : nameToken.text.endsWith('.') ? nameToken.text : `${nameToken.text}.`,
+    );
     if (!parsed.ok)
       throw new KeyFileFailure(nameToken.line, nameToken.column, `bad key name: ${parsed.error.message}`);
     expect('{');
@@ -139,7 +145,11 @@ function parseTokens(tokens: readonly Token[]): TsigKey[] {
           throw new KeyFileFailure(value.line, value.column, 'the secret is not base64');
         secret = new Uint8Array(Buffer.from(value.text, 'base64'));
         if (secret.length === 0 || secret.length > TSIG_SECRET_OCTETS_MAX)
-          throw new KeyFileFailure(value.line, value.column, `secret of ${secret.length} octets (1 ..= ${TSIG_SECRET_OCTETS_MAX})`);
+          throw new KeyFileFailure(
+            value.line,
+            value.column,
+            `secret of ${secret.length} octets (1 ..= ${TSIG_SECRET_OCTETS_MAX})`,
+          );
       } else throw new KeyFileFailure(field.line, field.column, `unknown key field '${field.text}'`);
       expect(';');
     }
@@ -167,4 +177,3 @@ export function renderKeyFile(keys: readonly TsigKey[]): string {
     )
     .join('');
 }
-

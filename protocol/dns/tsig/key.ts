@@ -3,8 +3,9 @@
  * secret. The key's name is the owner of every TSIG record made with it, and a key is
  * found by that name (compared case-insensitively, RFC 4343).
  */
-import { DEFAULT_TSIG_ALGORITHM, type TsigAlgorithm } from './algorithm.js';
+
 import type { Name } from '../wire/name.js';
+import { DEFAULT_TSIG_ALGORITHM, type TsigAlgorithm } from './algorithm.js';
 
 /** Secrets longer than this are refused: HMAC hashes them down anyway, and a bound keeps key files sane. */
 export const TSIG_SECRET_OCTETS_MAX = 1024;
@@ -19,7 +20,11 @@ export interface TsigKey {
 export type TsigKeyring = ReadonlyMap<string, TsigKey>;
 
 /** A key; throws `RangeError` for an empty secret or one over `TSIG_SECRET_OCTETS_MAX`. */
-export function makeTsigKey(name: Name, secret: Uint8Array, algorithm: TsigAlgorithm = DEFAULT_TSIG_ALGORITHM): TsigKey {
+export function makeTsigKey(
+  name: Name,
+  secret: Uint8Array,
+  algorithm: TsigAlgorithm = DEFAULT_TSIG_ALGORITHM,
+): TsigKey {
   if (secret.length === 0 || secret.length > TSIG_SECRET_OCTETS_MAX)
     throw new RangeError(`TSIG secret of ${secret.length} octets (1 ..= ${TSIG_SECRET_OCTETS_MAX})`);
   return { name, algorithm, secret };

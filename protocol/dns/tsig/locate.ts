@@ -29,6 +29,10 @@ function formerr(problem: TsigFormatError['problem'], message: string): LocatedT
   return { kind: 'formerr', error: { code: 'FORMERR', problem, message } };
 }
 
+function u16At(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] as number) << 8) | (bytes[at + 1] as number);
+}
+
 /** Skips a name that the codec already accepted (so every pointer and label is valid). */
 function skipName(bytes: Uint8Array, at: number): number {
   let p = at;
@@ -48,8 +52,7 @@ function lastRecordStart(bytes: Uint8Array, questions: number, records: number):
   for (let i = 0; i < records; i++) {
     start = p;
     p = skipName(bytes, p);
-    const rdlength = ((bytes[p + 8] as number) << 8) | (bytes[p + 9] as number);
-    p += 10 + rdlength;
+    p += 10 + u16At(bytes, p + 8);
   }
   return start;
 }
@@ -70,11 +73,9 @@ export function locateTsig(bytes: Uint8Array): LocatedTsig {
     return formerr('misplaced', 'the TSIG record is not the last additional record');
   // The OPT record is not in `additionals`, yet it is a record on the wire: if it comes
   // after the TSIG, the TSIG is not last.
-  const counts = message.questions.length;
-  const recordCount = ((bytes[6] as number) << 8) + (bytes[7] as number) + ((bytes[8] as number) << 8) + (bytes[9] as number) + ((bytes[10] as number) << 8) + (bytes[11] as number);
-  const tsigStart = lastRecordStart(bytes, counts, recordCount);
-  const typeAt = skipName(bytes, tsigStart);
-  if (((bytes[typeAt] as number) << 8) + (bytes[typeAt + 1] as number) !== RR_TYPE.TSIG)
+  const recordCount = u16At(bytes, 6) + u16At(bytes, 8) + u16At(bytes, 10);
+  const tsigStart = lastRecordStart(bytes, message.questions.length, recordCount);
+  if (u16At(bytes, skipName(bytes, tsigStart)) !== RR_TYPE.TSIG)
     return formerr('misplaced', 'the OPT record follows the TSIG record');
   if (last.class !== RR_CLASS.ANY) return formerr('bad-class', `TSIG record of class ${last.class}, not ANY`);
   if (last.ttl !== 0) return formerr('bad-ttl', `TSIG record with TTL ${last.ttl}, not 0`);

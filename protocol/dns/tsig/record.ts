@@ -55,7 +55,10 @@ export function u48Bytes(seconds: number): Uint8Array {
 }
 
 function readU48(bytes: Uint8Array, at: number): number {
-  return u16(bytes, at) * 2 ** 32 + ((bytes[at + 2] as number) * 0x1000000 + ((bytes[at + 3] as number) << 16) + u16(bytes, at + 4));
+  return (
+    u16(bytes, at) * 2 ** 32 +
+    ((bytes[at + 2] as number) * 0x1000000 + ((bytes[at + 3] as number) << 16) + u16(bytes, at + 4))
+  );
 }
 
 /** The uncompressed wire form of `name`, labels as written (callers lowercase it for digests). */
@@ -128,7 +131,9 @@ function readPlainName(bytes: Uint8Array, at: number, end: number): { name: Name
 }
 
 /** Decodes TSIG RDATA; a string says what is wrong. Never throws. */
-export function decodeTsigRdata(bytes: Uint8Array): { ok: true; rdata: TsigRdata } | { ok: false; reason: string } {
+export function decodeTsigRdata(
+  bytes: Uint8Array,
+): { ok: true; rdata: TsigRdata } | { ok: false; reason: string } {
   const algorithm = readPlainName(bytes, 0, bytes.length);
   if (algorithm === undefined) return { ok: false, reason: 'the algorithm name is malformed or compressed' };
   let p = algorithm.next;

@@ -97,7 +97,11 @@ export function signRequest(
  * `verifyRequest` said. Returns `unsigned` itself for an unsigned or FORMERR request
  * (a FORMERR answer carries no TSIG: there is none to answer with).
  */
-export function signAnswer(unsigned: Uint8Array, verification: RequestVerification, nowSeconds: number): Uint8Array {
+export function signAnswer(
+  unsigned: Uint8Array,
+  verification: RequestVerification,
+  nowSeconds: number,
+): Uint8Array {
   switch (verification.kind) {
     case 'unsigned':
     case 'formerr':
@@ -130,7 +134,11 @@ export function signAnswer(unsigned: Uint8Array, verification: RequestVerificati
  * name, algorithm, Time Signed and Fudge, an empty MAC, and the error. It needs no clock
  * and no key, so a server with no keys can still say BADKEY.
  */
-export function unsignedTsigError(unsigned: Uint8Array, request: TsigRecord, error: 'BADKEY' | 'BADSIG'): Uint8Array {
+export function unsignedTsigError(
+  unsigned: Uint8Array,
+  request: TsigRecord,
+  error: 'BADKEY' | 'BADSIG',
+): Uint8Array {
   return appendTsigRecord(unsigned, {
     keyName: request.keyName,
     rdata: {

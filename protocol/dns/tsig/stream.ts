@@ -53,7 +53,13 @@ export class TsigStreamVerifier {
   /** Verifies the next message; after a failure every later message fails too. */
   verify(bytes: Uint8Array, nowSeconds: number): ResponseVerification {
     if (this.#failed) return { kind: 'rejected', error: 'BADSIG', byPeer: false };
-    const result = verifyResponse(bytes, this.key, this.#chainedMac, nowSeconds, this.#first ? 'full' : 'timers');
+    const result = verifyResponse(
+      bytes,
+      this.key,
+      this.#chainedMac,
+      nowSeconds,
+      this.#first ? 'full' : 'timers',
+    );
     if (result.kind === 'verified') {
       this.#first = false;
       this.#chainedMac = result.record.rdata.mac;

@@ -144,7 +144,11 @@ export function verifyResponse(
   const { record } = located;
   if (record.rdata.error !== 0) {
     const name = tsigErrorName(record.rdata.error);
-    return { kind: 'rejected', error: name === undefined || name === 'NOERROR' ? 'UNKNOWN' : name, byPeer: true };
+    return {
+      kind: 'rejected',
+      error: name === undefined || name === 'NOERROR' ? 'UNKNOWN' : name,
+      byPeer: true,
+    };
   }
   if (!record.keyName.equals(key.name) || algorithmFromName(record.rdata.algorithm) !== key.algorithm)
     return { kind: 'rejected', error: 'BADKEY', byPeer: false };
