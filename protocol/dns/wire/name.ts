@@ -16,10 +16,8 @@
  * Presentation format (RFC 1035 §5.1): labels separated by `.`, `\.` a literal dot, `\X`
  * the character X, `\DDD` the octet with decimal value DDD. Characters outside ASCII are
  * taken as their UTF-8 octets. Printing escapes every octet outside 0x21–0x7E as `\DDD` and
- * every other character but letters, digits and `- _ * /` with a backslash, so printing
- * then parsing gives back the same octets. That is more escaping than RFC 1035 needs (it
- * names `. \ " ( ) ; @ $`), but Knot's zone parser rejects other punctuation unescaped,
- * and a printed name should load in every server.
+ * the characters `. \ " ( ) ; @ $` with a backslash, so printing then parsing gives back the
+ * same octets.
  */
 
 export const MAX_LABEL_OCTETS = 63;
@@ -56,9 +54,8 @@ export function lowercaseAscii(s: string): string {
   return UPPER.test(s) ? s.replace(UPPER_ALL, (c) => String.fromCharCode(c.charCodeAt(0) | 0x20)) : s;
 }
 
-/** Printable characters that stand for themselves in every zone parser (Knot's is the strictest). */
-const PLAIN = new Uint8Array(0x80);
-for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_*/') PLAIN[ch.charCodeAt(0)] = 1;
+/** Characters with a meaning in master files (RFC 1035 §5.1), escaped with a backslash. */
+const SPECIAL = new Set(['.', '\\', '"', '(', ')', ';', '@', '$']);
 
 function labelToText(label: string): string {
   let text = '';
@@ -66,8 +63,8 @@ function labelToText(label: string): string {
     const c = label.charCodeAt(i);
     const ch = label[i] as string;
     if (c < 0x21 || c > 0x7e) text += '\\' + String(c).padStart(3, '0');
-    else if (PLAIN[c] === 1) text += ch;
-    else text += '\\' + ch;
+    else if (SPECIAL.has(ch)) text += '\\' + ch;
+    else text += ch;
   }
   return text;
 }
