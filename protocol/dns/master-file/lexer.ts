@@ -108,6 +108,9 @@ export function* logicalLines(text: string): Generator<LogicalLine> {
             throw new MasterFileFailure('syntax', line, column, 'unterminated quoted string');
           const d = text.charCodeAt(j);
           if (d === QUOTE) break;
+          // A quoted string stays on its line: an escaped line break would hide where it ends.
+          if (d === BACKSLASH && (j + 1 >= length || text.charCodeAt(j + 1) === LF))
+            throw new MasterFileFailure('syntax', line, column, 'unterminated quoted string');
           j += d === BACKSLASH ? 2 : 1;
         }
         tokens.push({ text: text.slice(i + 1, j), quoted: true, line, column });

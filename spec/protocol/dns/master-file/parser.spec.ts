@@ -76,6 +76,7 @@ describe('protocol/dns/master-file: parsing (RFC 1035 §5)', () => {
       ['www A 192.0.2.1', 'missing-ttl', 1, 5],
       ['  60 A 192.0.2.1', 'missing-field', 1, 3],
       ['www 60 TXT "open', 'syntax', 1, 12],
+      ['www 60 TXT "open\\\nA 192.0.2.1', 'syntax', 1, 12],
       ['www 60 SOA ( a b 1 2 3\n 4 5', 'syntax', 1, 12],
       ['www 60 A 192.0.2.1 )', 'syntax', 1, 20],
       ['www 60 TXT ( ( "x" ) )', 'syntax', 1, 14],
