@@ -5,19 +5,28 @@
  * What it answers (RFC sections are cited where each rule is enforced below):
  *   - fewer than 12 bytes, or a response (QR=1): dropped (there is no one to answer, or
  *     answering a response invites loops);
- *   - opcode other than QUERY: NOTIMP, header only (RFC 1035 §4.1.1);
- *   - QDCOUNT != 1 or any malformed message with a readable header: FORMERR, header only
- *     (RFC 1035 §4.1.1; RFC 6891 §6.1.1 for more than one OPT);
+ *   - a TSIG record (RFC 8945 §5.2): we hold no keys, so NOTAUTH with a TSIG carrying
+ *     BADKEY; a TSIG that is not the last additional record: FORMERR (signed-query.ts);
+ *   - opcode other than QUERY: NOTIMP (RFC 1035 §4.1.1);
+ *   - QDCOUNT != 1 or any malformed message with a readable header: FORMERR
+ *     (RFC 1035 §4.1.1; RFC 6891 §6.1.1 for more than one OPT). These error answers have
+ *     no question, and an OPT when the query had a readable one (RFC 6891 §6.1.1: a
+ *     responder that implements EDNS includes an OPT in its response to one);
  *   - EDNS version above 0: BADVERS with an OPT of version 0 (RFC 6891 §6.1.3);
  *   - AXFR/IXFR: NOTIMP (zone transfer is not supported yet); OPT/TSIG as QTYPE: FORMERR;
  *   - class CH: `id.server.` and `hostname.bind.` TXT (or ANY) answer the replica identity
- *     (RFC 4892 §2); everything else in CH, `version.bind.` and `version.server.` included,
- *     is REFUSED: we do not disclose the software version;
+ *     (RFC 4892 §2), `version.bind.` and `version.server.` the configured version text
+ *     (Knot's and BIND's convention); everything else in CH is REFUSED;
  *   - otherwise the served zone decides through `lookup()` (RFC 1034 §4.3.2): AA on data
  *     from the zone, CNAME chains inside the zone, referrals with AA clear, NXDOMAIN and
  *     NODATA with the SOA in authority (RFC 2308 §3), wildcards (RFC 4592); a name outside
- *     every zone is REFUSED. RA is always clear (no recursion); RD and CD are copied from
- *     the query (RFC 1035 §4.1.1, RFC 4035 §3.1.6).
+ *     every zone is REFUSED. RA is always clear (no recursion); RD is copied from the query
+ *     (RFC 1035 §4.1.1). CD is clear: it asks a validating resolver not to validate
+ *     (RFC 4035 §3.2.2), which says nothing to an authoritative server, and Knot and NSD
+ *     clear it too;
+ *   - answers get the in-zone A/AAAA of their NS, MX and SRV targets as optional
+ *     additionals (RFC 1035 §3.3.9, §4.3.2 step 6; RFC 2782; additional-addresses.ts),
+ *     dropped before they could set TC.
  *   - ANY (RFC 8482): over UDP one RRset only (§4.1, the first RRset at the name, which
  *     keeps ANY useless for amplification); over TCP the whole set (§4.3 allows a
  *     conventional answer over other transports).
@@ -29,7 +38,6 @@
  *     EDNS (RFC 6891 §6.2.5, RFC 1035 §4.2.1), `maxUdpPayload`); TCP ones 65535. The codec
  *     drops records from the end and sets TC by the `requiredAdditionals` rule (optional
  *     additionals go first and do not set TC; RFC 2181 §9).
- *   - TSIG is not verified: a signed query gets an unsigned answer (not supported yet).
  *
  * Hot path: the header, question and OPT are read in place (`parseQuery`), without
  * decoding the message; anything unusual (a compressed or odd OPT, records in answer or
@@ -38,7 +46,7 @@
  * (lowercased qname, qtype, qclass, EDNS present, DO, NSID asked, transport); each entry
  * remembers the zone object and generation it was computed from, and is recomputed when
  * `zones.find` returns another zone or the generation moved. A template is built with the
- * lowercased question; serving it copies the bytes and patches the id, RD, CD and the
+ * lowercased question; serving it copies the bytes and patches the id, RD and the
  * question name (so names compressed to the question take the asked case, as BIND and
  * Knot do). The template is the untruncated (TCP-sized) answer; a smaller limit gets a
  * truncated variant encoded once per limit and kept with the entry.
@@ -57,6 +65,8 @@ import { Name } from '../../../protocol/dns/wire/name.js';
 import type { Question, ResourceRecord } from '../../../protocol/dns/wire/record.js';
 import { lookup } from '../zone/lookup.js';
 import type { ZoneView } from '../zone/zone-view.js';
+import { targetAddresses } from './additional-addresses.js';
+import { answerSignedQuery } from './signed-query.js';
 
 export type DnsTransport = 'udp' | 'tcp';
 
@@ -79,6 +89,8 @@ export interface ResponderOptions {
   readonly maxUdpPayload?: number;
   /** The bound of the response cache (0 disables it); default 10000. */
   readonly cacheEntries?: number;
+  /** CH TXT `version.bind.`/`version.server.`: 0 ..= 255 octets; default `DEFAULT_VERSION_TEXT`. */
+  readonly version?: string;
 }
 
 export interface ResponderStats {
@@ -95,10 +107,15 @@ export const DEFAULT_CACHE_ENTRIES = 10_000;
 export const CLASSIC_UDP_PAYLOAD = 512;
 /** NSID's EDNS option code (RFC 5001 §2.3). */
 export const EDNS_OPTION_NSID = 3;
+/** The product and its version, as Knot answers `version.bind.` by default. */
+export const DEFAULT_VERSION_TEXT = 'raftns 0.1.0';
 const MAX_IDENTITY_OCTETS = 200;
+/** One TXT character-string (RFC 1035 §3.3.14). */
+const MAX_VERSION_OCTETS = 255;
 /** Truncated variants kept per cache entry (one per distinct client limit). */
 const MAX_TRUNCATED_VARIANTS = 4;
 const CHAOS_IDENTITY_NAMES: ReadonlySet<string> = new Set(['id.server.', 'hostname.bind.']);
+const CHAOS_VERSION_NAMES: ReadonlySet<string> = new Set(['version.server.', 'version.bind.']);
 
 interface ParsedEdns {
   readonly udpPayloadSize: number;
@@ -132,7 +149,7 @@ interface CacheEntry {
   readonly requiredAdditionals: number;
   /** Used since the eviction hand last passed it (the CLOCK policy's reference bit). */
   referenced: boolean;
-  /** The response at the TCP limit, id 0, RD and CD clear, lowercased question. */
+  /** The response at the TCP limit, id 0, RD clear, lowercased question. */
   readonly full: Uint8Array;
   truncated: Map<number, Uint8Array> | undefined;
 }
@@ -160,13 +177,15 @@ export class Responder {
   readonly identity: string;
   readonly maxUdpPayload: number;
   readonly cacheEntries: number;
+  readonly version: string;
   readonly #identityOctets: Uint8Array;
+  readonly #versionOctets: Uint8Array;
   readonly #cache = new Map<string, CacheEntry>();
   #hits = 0;
   #misses = 0;
   #internalErrors = 0;
 
-  /** Throws `RangeError` for an identity outside 1 ..= 200 octets or a limit out of range. */
+  /** Throws `RangeError` for an identity outside 1 ..= 200 octets, a version over 255, or a limit out of range. */
   constructor(options: ResponderOptions) {
     this.identity = options.identity;
     this.#identityOctets = utf8.encode(options.identity);
@@ -179,6 +198,10 @@ export class Responder {
     this.cacheEntries = options.cacheEntries ?? DEFAULT_CACHE_ENTRIES;
     if (!(Number.isInteger(this.cacheEntries) && this.cacheEntries >= 0))
       throw new RangeError(`cacheEntries ${this.cacheEntries}`);
+    this.version = options.version ?? DEFAULT_VERSION_TEXT;
+    this.#versionOctets = utf8.encode(this.version);
+    if (this.#versionOctets.length > MAX_VERSION_OCTETS)
+      throw new RangeError(`version of ${this.#versionOctets.length} octets (0 ..= ${MAX_VERSION_OCTETS})`);
   }
 
   stats(): ResponderStats {
@@ -198,7 +221,7 @@ export class Responder {
   errorResponse(query: Uint8Array, rcode: number): Uint8Array | null {
     if (query.length < HEADER_BYTES || ((query[2] as number) & 0x80) !== 0) return null;
     const parsed = u16(query, 4) === 1 ? (parseQuery(query) ?? parseSlowly(query)) : undefined;
-    return parsed === undefined ? headerOnly(query, rcode) : this.#special(query, parsed, rcode);
+    return parsed === undefined ? this.#errorAnswer(query, rcode) : this.#special(query, parsed, rcode);
   }
 
   /**
@@ -218,11 +241,19 @@ export class Responder {
   }
 
   #respond(query: Uint8Array, transport: DnsTransport, zones: ZoneFinder): Uint8Array {
+    const fast = u16(query, 4) === 1 ? parseQuery(query) : undefined;
+    // The fast read accepts an OPT as the only record; any other record may be a TSIG,
+    // which is checked before anything else in the message is acted on (RFC 8945 §5.2).
+    if (fast === undefined && (u16(query, 6) | u16(query, 8) | u16(query, 10)) !== 0) {
+      const signed = answerSignedQuery(query, (asked) => this.#edns(parsedEdns(asked), 0));
+      if (signed.kind === 'answer') return signed.bytes;
+      if (signed.kind === 'formerr') return this.#errorAnswer(query, RCODE.FORMERR);
+    }
     // RFC 1035 §4.1.1: opcodes we do not implement (IQUERY, STATUS, NOTIFY, UPDATE) get NOTIMP.
-    if ((((query[2] as number) >>> 3) & 0x0f) !== 0) return headerOnly(query, RCODE.NOTIMP);
+    if ((((query[2] as number) >>> 3) & 0x0f) !== 0) return this.#errorAnswer(query, RCODE.NOTIMP);
     // Exactly one question (RFC 9619 makes QDCOUNT > 1 a format error).
-    if (u16(query, 4) !== 1) return headerOnly(query, RCODE.FORMERR);
-    const parsed = parseQuery(query) ?? parseSlowly(query);
+    if (u16(query, 4) !== 1) return this.#errorAnswer(query, RCODE.FORMERR);
+    const parsed = fast ?? parseSlowly(query);
     if (parsed === undefined) return headerOnly(query, RCODE.FORMERR);
     const { edns, qtype, qclass } = parsed;
 
@@ -277,7 +308,6 @@ export class Responder {
     out[0] = query[0] as number;
     out[1] = query[1] as number;
     out[2] = (out[2] as number) | ((query[2] as number) & 0x01);
-    out[3] = (out[3] as number) | ((query[3] as number) & 0x10);
     out.set(query.subarray(HEADER_BYTES, parsed.qnameEnd), HEADER_BYTES);
     return out;
   }
@@ -296,7 +326,7 @@ export class Responder {
     }
   }
 
-  /** A cache entry: the answer to the lowercased question, id 0, RD/CD clear. */
+  /** A cache entry: the answer to the lowercased question, id 0, RD clear. */
   #build(
     query: Uint8Array,
     parsed: ParsedQuery,
@@ -317,11 +347,14 @@ export class Responder {
     let additionals: readonly ResourceRecord[] = [];
     let requiredAdditionals = 0;
     if (question.class === RR_CLASS.CH) {
-      // RFC 4892 §2: the server identity under id.server. (and BIND's hostname.bind.).
-      if (
-        CHAOS_IDENTITY_NAMES.has(question.name.key) &&
-        (question.type === RR_TYPE.TXT || question.type === RR_TYPE.ANY)
-      ) {
+      // RFC 4892 §2: the server identity under id.server. (and BIND's hostname.bind.); the
+      // version under version.bind. and version.server., as BIND and Knot answer them.
+      const text = CHAOS_IDENTITY_NAMES.has(question.name.key)
+        ? this.#identityOctets
+        : CHAOS_VERSION_NAMES.has(question.name.key)
+          ? this.#versionOctets
+          : undefined;
+      if (text !== undefined && (question.type === RR_TYPE.TXT || question.type === RR_TYPE.ANY)) {
         rcode = RCODE.NOERROR;
         aa = true;
         answers = [
@@ -330,7 +363,7 @@ export class Responder {
             type: RR_TYPE.TXT,
             class: RR_CLASS.CH,
             ttl: 0,
-            rdata: { kind: 'TXT', strings: [this.#identityOctets] },
+            rdata: { kind: 'TXT', strings: [text] },
           },
         ];
       }
@@ -346,6 +379,7 @@ export class Responder {
         // RFC 8482 §4.1: over UDP, ANY gets one RRset; §4.3: the whole set over TCP.
         if (question.type === RR_TYPE.ANY && transport === 'udp' && result.kind === 'answer')
           answers = oneRRset(answers);
+        if (result.kind === 'answer') additionals = [...additionals, ...targetAddresses(zone, answers)];
       }
     }
     const message: Message = {
@@ -394,7 +428,7 @@ export class Responder {
         rd: ((query[2] as number) & 0x01) !== 0,
         ra: false,
         ad: false,
-        cd: ((query[3] as number) & 0x10) !== 0,
+        cd: false,
         rcode: rcode & 0x0f,
       },
       questions: [{ name: askedName(query, parsed.qnameEnd), type: parsed.qtype, class: parsed.qclass }],
@@ -405,6 +439,46 @@ export class Responder {
     };
     return encodeMessage(message, { compress: true, maxBytes: CLASSIC_UDP_PAYLOAD }).bytes;
   }
+
+  /**
+   * An error answer without a question (NOTIMP, FORMERR): the header alone, plus our OPT
+   * when the query carries a readable one (RFC 6891 §6.1.1). A query whose OPT cannot be
+   * read gets the header alone, as RFC 6891 §7 allows.
+   */
+  #errorAnswer(query: Uint8Array, rcode: number): Uint8Array {
+    if (u16(query, 10) === 0) return headerOnly(query, rcode);
+    const decoded = decodeMessage(query);
+    if (!decoded.ok || decoded.message.edns === undefined) return headerOnly(query, rcode);
+    const message: Message = {
+      id: decoded.message.id,
+      flags: {
+        qr: true,
+        opcode: decoded.message.flags.opcode,
+        aa: false,
+        tc: false,
+        rd: decoded.message.flags.rd,
+        ra: false,
+        ad: false,
+        cd: false,
+        rcode: rcode & 0x0f,
+      },
+      questions: [],
+      answers: [],
+      authorities: [],
+      additionals: [],
+      edns: this.#edns(parsedEdns(decoded.message.edns), rcode >>> 4),
+    };
+    return encodeMessage(message, { compress: true, maxBytes: CLASSIC_UDP_PAYLOAD }).bytes;
+  }
+}
+
+function parsedEdns(edns: Edns): ParsedEdns {
+  return {
+    udpPayloadSize: edns.udpPayloadSize,
+    version: edns.version,
+    dnssecOk: edns.dnssecOk,
+    nsid: edns.options.some((o) => o.code === EDNS_OPTION_NSID),
+  };
 }
 
 /** The leading answers that share the first record's owner and type. */
@@ -427,7 +501,7 @@ function truncatedVariant(entry: CacheEntry, limit: number): Uint8Array {
   return bytes;
 }
 
-/** A 12-byte answer: the query's id, opcode and RD, `rcode`, no records (FORMERR, NOTIMP). */
+/** A 12-byte answer: the query's id, opcode and RD, `rcode`, no records (SERVFAIL, unreadable queries). */
 function headerOnly(query: Uint8Array, rcode: number): Uint8Array {
   const out = new Uint8Array(HEADER_BYTES);
   out[0] = query[0] as number;
@@ -512,14 +586,6 @@ function parseSlowly(b: Uint8Array): ParsedQuery | undefined {
     qnameEnd: HEADER_BYTES + question.name.wireLength,
     qtype: question.type,
     qclass: question.class,
-    edns:
-      edns === undefined
-        ? undefined
-        : {
-            udpPayloadSize: edns.udpPayloadSize,
-            version: edns.version,
-            dnssecOk: edns.dnssecOk,
-            nsid: edns.options.some((o) => o.code === EDNS_OPTION_NSID),
-          },
+    edns: edns === undefined ? undefined : parsedEdns(edns),
   };
 }

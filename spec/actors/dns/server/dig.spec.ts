@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { DnsListeners } from '../../../../actors/dns/server/dns-listeners.js';
 import { Responder } from '../../../../actors/dns/server/responder.js';
 import { silentLogger } from '../../../../runtime/log.js';
+import { zone } from '../zone/helpers.js';
 import { exampleZones } from './helpers.js';
 
 /**
@@ -19,6 +20,7 @@ interface ToolAnswer {
   readonly counts: { query: number; answer: number; authority: number; additional: number };
   readonly answers: readonly string[];
   readonly authorities: readonly string[];
+  readonly additionals: readonly string[];
   readonly nsid: string | undefined;
   readonly udpSize: number | undefined;
   readonly output: string;
@@ -51,6 +53,7 @@ function parseTool(output: string): ToolAnswer {
     },
     answers: section('ANSWER'),
     authorities: section('AUTHORITY'),
+    additionals: section('ADDITIONAL'),
     nsid,
     udpSize: udp === null ? undefined : Number(udp[1] ?? udp[2]),
     output,
@@ -64,6 +67,19 @@ describe('dns/server: dig and kdig against the listeners', function () {
 
   before(async () => {
     const zones = exampleZones();
+    zones.add(
+      zone('svc.test.', [
+        '@ 3600 SOA ns1 hostmaster 1 7200 3600 1209600 300',
+        '@ 3600 NS ns1',
+        '@ 3600 MX 10 mail',
+        '@ 3600 MX 20 mx.elsewhere.net.',
+        'ns1 3600 A 192.0.2.53',
+        'mail 300 A 192.0.2.25',
+        'mail 300 AAAA 2001:db8::25',
+        '_sip._tcp 300 SRV 0 5 5060 sip',
+        'sip 300 A 192.0.2.80',
+      ]),
+    );
     const responder = new Responder({ identity: 'replica-7' });
     listeners = await DnsListeners.start({
       addresses: ['127.0.0.1:0'],
@@ -128,8 +144,38 @@ describe('dns/server: dig and kdig against the listeners', function () {
       const id = await dig(tool, 'id.server.', 'CH', 'TXT');
       expect(id.status).to.equal('NOERROR');
       expect(id.answers).to.deep.equal(['id.server. 0 CH TXT "replica-7"']);
-      const version = await dig(tool, 'version.bind.', 'CH', 'TXT');
-      expect(version.status).to.equal('REFUSED');
+    });
+
+    it(`${tool}: CH TXT version.bind. and version.server. give the product and version`, async () => {
+      for (const name of ['version.bind.', 'version.server.']) {
+        const version = await dig(tool, name, 'CH', 'TXT');
+        expect(version.status, version.output).to.equal('NOERROR');
+        expect(version.answers).to.deep.equal([`${name} 0 CH TXT "raftns 0.1.0"`]);
+      }
+    });
+
+    it(`${tool}: CD is not copied into authoritative answers`, async () => {
+      const answer = await dig(tool, '+cdflag', 'www.example.', 'A');
+      expect(answer.status).to.equal('NOERROR');
+      expect(answer.flags, answer.output).to.not.include('cd');
+    });
+
+    it(`${tool}: NS, MX and SRV answers carry the in-zone addresses of their targets`, async () => {
+      const ns = await dig(tool, 'svc.test.', 'NS');
+      expect(ns.additionals, ns.output).to.deep.equal(['ns1.svc.test. 3600 IN A 192.0.2.53']);
+      const mx = await dig(tool, 'svc.test.', 'MX');
+      expect(mx.additionals).to.deep.equal([
+        'mail.svc.test. 300 IN A 192.0.2.25',
+        'mail.svc.test. 300 IN AAAA 2001:db8::25',
+      ]);
+      const srv = await dig(tool, '_sip._tcp.svc.test.', 'SRV');
+      expect(srv.additionals).to.deep.equal(['sip.svc.test. 300 IN A 192.0.2.80']);
+    });
+
+    it(`${tool}: a TSIG-signed query gets NOTAUTH with BADKEY (no keys are configured)`, async () => {
+      const signed = await dig(tool, '-y', 'hmac-sha256:some-key:c2VjcmV0LXNlY3JldA==', 'www.example.', 'A');
+      expect(signed.status, signed.output).to.equal(tool === 'dig' ? 'NOTAUTH' : 'BADKEY');
+      expect(signed.output).to.match(/TSIG\s+hmac-sha256\. \d+ 300 0 \d+ BADKEY 0/);
     });
 
     it(`${tool}: REFUSED outside the zones`, async () => {
@@ -148,6 +194,9 @@ describe('dns/server: dig and kdig against the listeners', function () {
     const status = await dig('dig', '+opcode=status', 'www.example.', 'A');
     expect(status.status, status.output).to.equal('NOTIMP');
     expect(status.opcode).to.equal('STATUS');
+    // RFC 6891 §6.1.1: the query had an OPT, so the error answer has one.
+    expect(status.udpSize, status.output).to.equal(1232);
+    expect((await dig('dig', '+noedns', '+opcode=status', 'www.example.', 'A')).udpSize).to.equal(undefined);
     const { stdout } = await run(
       'dig',
       ['@127.0.0.1', '-p', String(port), '+time=2', '+tries=1', 'example.', 'AXFR'],
@@ -156,6 +205,31 @@ describe('dns/server: dig and kdig against the listeners', function () {
       },
     );
     expect(stdout).to.match(/Transfer failed/);
+  });
+
+  it('dig: FORMERR with an OPT for a query without a question (+header-only)', async () => {
+    const empty = await dig('dig', '+header-only', 'www.example.', 'A');
+    expect(empty.status, empty.output).to.equal('FORMERR');
+    expect(empty.counts.query).to.equal(0);
+    expect(empty.udpSize, empty.output).to.equal(1232);
+  });
+
+  it('nsupdate: a signed UPDATE gets NOTAUTH(BADKEY), an unsigned one NOTIMP', async () => {
+    const script = `server 127.0.0.1 ${port}\nzone example.\nupdate add x.example. 60 A 192.0.2.1\nsend\n`;
+    const update = async (...args: string[]): Promise<string> =>
+      new Promise((resolve) => {
+        const child = execFile(
+          'nsupdate',
+          ['-t', '3', ...args],
+          { timeout: 20_000 },
+          (_error, stdout, stderr) => resolve(stdout + stderr),
+        );
+        child.stdin?.end(script);
+      });
+    expect(await update('-y', 'hmac-sha256:some-key:c2VjcmV0LXNlY3JldA==')).to.match(
+      /update failed: NOTAUTH\(BADKEY\)/,
+    );
+    expect(await update()).to.match(/update failed: NOTIMP/);
   });
 
   it('dig: echoes the question case (DNS 0x20; kdig prints owners lowercased)', async () => {

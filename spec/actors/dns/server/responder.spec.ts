@@ -25,10 +25,10 @@ function ask(
 }
 
 describe('dns/server/responder: authoritative answers (RFC 1034 §4.3.2)', () => {
-  it('answers with AA, RA clear, the id, RD and CD copied, the question echoed in the asked case', () => {
+  it('answers with AA, RA and CD clear, the id and RD copied, the question echoed in the asked case', () => {
     const m = ask('WwW.ExAmple.', 'A', { id: 0xbeef, rd: true, cd: true });
     expect(m.id).to.equal(0xbeef);
-    expect(m.flags).to.include({ qr: true, aa: true, tc: false, rd: true, ra: false, cd: true, rcode: 0 });
+    expect(m.flags).to.include({ qr: true, aa: true, tc: false, rd: true, ra: false, cd: false, rcode: 0 });
     expect(m.questions.map((q) => q.name.toString())).to.deep.equal(['WwW.ExAmple.']);
     expect(texts(m, 'answers')).to.deep.equal(['WwW.ExAmple. 300 IN A 192.0.2.1']);
     expect(m.edns).to.equal(undefined);
@@ -251,13 +251,23 @@ describe('dns/server/responder: size limits and TC', () => {
 });
 
 describe('dns/server/responder: CHAOS (RFC 4892)', () => {
-  it('answers id.server. and hostname.bind. TXT with the identity, refuses the rest', () => {
+  it('answers id.server. and hostname.bind. TXT with the identity, version.* with the version, refuses the rest', () => {
     for (const name of ['id.server.', 'HOSTNAME.bind.']) {
       const m = ask(name, 'TXT', { rrClass: RR_CLASS.CH });
       expect(m.flags).to.include({ aa: true, rcode: 0 });
       expect(texts(m, 'answers')).to.deep.equal([`${name} 0 CH TXT "replica-1"`]);
     }
-    for (const name of ['version.bind.', 'version.server.', 'authors.bind.', 'www.example.'])
+    for (const name of ['version.bind.', 'VERSION.server.']) {
+      const m = ask(name, 'TXT', { rrClass: RR_CLASS.CH });
+      expect(m.flags).to.include({ aa: true, rcode: 0 });
+      expect(texts(m, 'answers')).to.deep.equal([`${name} 0 CH TXT "raftns 0.1.0"`]);
+    }
+    const custom = new Responder({ identity: 'replica-1', version: 'ask the operator' });
+    expect(
+      texts(ask('version.bind.', 'TXT', { rrClass: RR_CLASS.CH }, 'udp', custom), 'answers'),
+    ).to.deep.equal(['version.bind. 0 CH TXT "ask the operator"']);
+    expect(() => new Responder({ identity: 'r', version: 'v'.repeat(256) })).to.throw(RangeError);
+    for (const name of ['authors.bind.', 'www.example.'])
       expect(ask(name, 'TXT', { rrClass: RR_CLASS.CH }).flags.rcode, name).to.equal(RCODE.REFUSED);
     expect(ask('id.server.', 'A', { rrClass: RR_CLASS.CH }).flags.rcode).to.equal(RCODE.REFUSED);
   });
