@@ -50,10 +50,15 @@ if (bootstrap !== undefined) {
   if (aws !== undefined) replicaConfig = { ...replicaConfig, aws };
 }
 try {
-  const { replica, intake } = await runReplicaProcess(replicaConfig, replicaActorSpecs(replicaConfig), log, {
-    raft: true,
-  });
-  if (bootstrap !== undefined) {
+  const { replica, leadership } = await runReplicaProcess(
+    replicaConfig,
+    replicaActorSpecs(replicaConfig),
+    log,
+    {
+      raft: true,
+    },
+  );
+  if (bootstrap !== undefined && leadership !== undefined) {
     await advertiseBoundPort(bootstrap, replica);
     // The group's leader keeps its voters equal to the slots, its zone and its parent's
     // delegation to it current.
@@ -64,7 +69,7 @@ try {
       region: config.region,
       groupId: bootstrap.claim.group,
       instanceId: config.instanceId,
-      isLeader: () => intake?.stats().leading ?? false,
+      leadership,
       external: replica.external,
       log,
     });

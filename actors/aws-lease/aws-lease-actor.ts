@@ -3,19 +3,22 @@
  * group's leader only. One per replica (when configured), on its own worker thread, so an
  * AWS call never delays Raft or DNS.
  *
- * Every `tickMs` it asks the log actor whether this replica leads (`leadership`: leading
- * term T, T's no-op committed, lease holding). The pure `LeasePolicy` decides the next
- * action; before each AWS call the actor fences it with the leadership answer taken just
- * before (same term, no newer term seen, lease left beyond `leaseMarginMs` after the
- * answer's age), and drops it otherwise. At most one call is in flight; its result is
- * ignored if the term changed meanwhile. A replica that does not lead never calls AWS.
+ * It subscribes to the log actor's leadership observations (`subscribe-leadership`,
+ * renewed every LEADERSHIP_RENEW_MS) and decides whenever one arrives, a call completes or
+ * a wait ends. The pure `LeasePolicy` decides the next action; before each AWS call the
+ * actor fences it with the latest observation, at the time of the call: this replica
+ * leads that very term with its no-op committed, no newer term seen, and at least
+ * `leaseMarginMs` left until the observed lease end by the actor clock. Otherwise the call
+ * is dropped; a short lease is looked at again when the next observation (its extension)
+ * arrives. At most one call is in flight; an observation of another term, or of no longer
+ * leading, aborts it, and its result is ignored. A replica that does not lead never calls
+ * AWS.
  *
  * The target registry (AWS) is created in `start()` by the factory the actor was built
  * with: ELBv2 in production (`createAwsLeaseActor`), a fake in tests.
  */
 import type { Actor, ActorContext, ActorFactory, MessageMeta } from '../../runtime/actor.js';
-import type { MessageOf } from '../../runtime/message.js';
-import type { LeadershipResult, LogMessage } from '../log/protocol.js';
+import { LEADERSHIP_RENEW_MS, type Leadership, type LogMessage } from '../log/protocol.js';
 import { LOG } from '../raft/actor-names.js';
 import { createElbv2TargetRegistry } from './elbv2-target-registry.js';
 import {
@@ -38,8 +41,6 @@ export interface AwsLeaseActorOptions {
   readonly targetPort: number;
   /** Describe the target group and repair drift this often while leading. */
   readonly reconcileMs: number;
-  /** How often the actor asks the log actor for leadership. */
-  readonly tickMs: number;
   /** A call is issued only with at least this much lease left. */
   readonly leaseMarginMs: number;
   readonly maxAttempts: number;
@@ -47,22 +48,21 @@ export interface AwsLeaseActorOptions {
   readonly backoffMaxMs: number;
   /** One AWS call is aborted after this. */
   readonly callTimeoutMs: number;
-  /** The log actor's leadership answer is awaited this long. */
-  readonly leadershipTimeoutMs: number;
 }
 
 export const DEFAULT_AWS_LEASE_ACTOR: Omit<
   AwsLeaseActorOptions,
   'targetGroupArn' | 'awsRegion' | 'endpoint' | 'targetAddress' | 'targetPort' | 'reconcileMs'
 > = {
-  tickMs: 100,
   leaseMarginMs: 20,
   maxAttempts: 5,
   backoffBaseMs: 100,
   backoffMaxMs: 2_000,
   callTimeoutMs: 3_000,
-  leadershipTimeoutMs: 500,
 };
+
+/** A subscription that could not be sent is tried again this soon. */
+const RESUBSCRIBE_AFTER_FAILURE_MS = 100;
 
 /** Builds the registry the actor talks to, in `start()`. */
 export type TargetRegistryFactory = (options: AwsLeaseActorOptions) => TargetRegistry;
@@ -88,16 +88,17 @@ const newCallCounters = (): CallCounters => ({
 class AwsLeaseActor implements Actor<AwsLeaseMessage> {
   private readonly policy: LeasePolicy;
   private registry: TargetRegistry | undefined;
-  private askSeq = 0;
-  private asking = false;
+  /** The log actor's latest leadership observation; undefined until the first arrives. */
+  private leadership: Leadership | undefined;
   private callSeq = 0;
   private inFlight: InFlight | undefined;
   /** When a `check` timer is already set to fire (so waits do not pile up timers). */
   private checkAtMs: number | undefined;
   private readonly counters: AwsLeaseCounters = {
-    ticks: 0,
-    leadershipAsks: 0,
-    leadershipUnanswered: 0,
+    observations: 0,
+    subscriptions: 0,
+    subscribeFailures: 0,
+    cancelled: 0,
     termsLed: 0,
     fenced: { 'not-leading': 0, 'term-changed': 0, 'stale-term': 0, 'lease-short': 0 },
     calls: { register: newCallCounters(), deregister: newCallCounters(), describe: newCallCounters() },
@@ -122,7 +123,7 @@ class AwsLeaseActor implements Actor<AwsLeaseMessage> {
 
   start(): void {
     this.registry = this.makeRegistry(this.options);
-    this.ctx.after(this.options.tickMs, { type: 'tick' });
+    this.subscribe();
     this.ctx.log.info(
       {
         targetGroupArn: this.options.targetGroupArn,
@@ -144,17 +145,15 @@ class AwsLeaseActor implements Actor<AwsLeaseMessage> {
       case 'status':
         meta.reply?.ok(this.status());
         return;
-      case 'tick':
-        this.counters.ticks++;
-        this.ctx.after(this.options.tickMs, { type: 'tick' });
-        this.check();
+      case 'leadership-observed':
+        this.onLeadership(message.leadership);
+        return;
+      case 'renew':
+        this.subscribe();
         return;
       case 'check':
         this.checkAtMs = undefined;
-        this.check();
-        return;
-      case 'leadership-answer':
-        this.onLeadership(message.seq, message.askedAtMs, message.leadership);
+        this.decide();
         return;
       case 'call-done':
         this.onCallDone(message.seq, message.outcome);
@@ -174,36 +173,18 @@ class AwsLeaseActor implements Actor<AwsLeaseMessage> {
 
   // ------------------------------------------------------------------ leadership
 
-  /** Asks the log actor for leadership, unless an ask is already out. */
-  private check(): void {
-    if (this.asking) return;
-    this.asking = true;
-    const seq = ++this.askSeq;
-    const askedAtMs = this.ctx.clock.nowMs();
-    this.counters.leadershipAsks++;
-    this.ctx
-      .request<MessageOf<LogMessage, 'leadership'>>(
-        LOG,
-        { type: 'leadership' },
-        { timeoutMs: this.options.leadershipTimeoutMs },
-      )
-      .then(
-        (leadership) => this.ctx.self({ type: 'leadership-answer', seq, askedAtMs, leadership }),
-        () => this.ctx.self({ type: 'leadership-answer', seq, askedAtMs, leadership: null }),
-      );
+  /** Subscribes (or renews) and arms the next renewal: a restarted log actor forgets its subscribers. */
+  private subscribe(): void {
+    const sent = this.ctx.send(LOG, { type: 'subscribe-leadership' } satisfies LogMessage).status === 'sent';
+    if (sent) this.counters.subscriptions++;
+    else this.counters.subscribeFailures++;
+    this.ctx.after(sent ? LEADERSHIP_RENEW_MS : RESUBSCRIBE_AFTER_FAILURE_MS, { type: 'renew' });
   }
 
-  private onLeadership(seq: number, askedAtMs: number, answer: LeadershipResult | null): void {
-    if (seq !== this.askSeq) return;
-    this.asking = false;
-    const nowMs = this.ctx.clock.nowMs();
-    if (answer === null) this.counters.leadershipUnanswered++;
-    // The lease was measured when the log actor answered, at the latest now: count the ask's age against it.
-    const leadership: LeadershipResult | null =
-      answer?.leading === true
-        ? { ...answer, leaseRemainingMs: answer.leaseRemainingMs - (nowMs - askedAtMs) }
-        : answer;
-    const transition = this.policy.observe(leadership, nowMs);
+  private onLeadership(leadership: Leadership): void {
+    this.counters.observations++;
+    this.leadership = leadership;
+    const transition = this.policy.observe(leadership, this.ctx.clock.nowMs());
     if (transition?.kind === 'started') {
       this.counters.termsLed++;
       this.ctx.log.info(
@@ -216,7 +197,19 @@ class AwsLeaseActor implements Actor<AwsLeaseMessage> {
         'aws-lease: no longer leading, hands off the target group',
       );
     }
-    if (this.inFlight !== undefined) return; // one call at a time; its completion checks again
+    // A call of a term we no longer lead: its result would be ignored anyway; free the slot.
+    const call = this.inFlight;
+    if (call !== undefined && call.term !== this.policy.leadingTerm && !call.abort.signal.aborted) {
+      this.counters.cancelled++;
+      call.abort.abort();
+    }
+    this.decide();
+  }
+
+  /** The next step by the policy, fenced by the latest observation at this very moment. */
+  private decide(): void {
+    if (this.inFlight !== undefined) return; // one call at a time; its completion decides again
+    const nowMs = this.ctx.clock.nowMs();
     const next = this.policy.next(nowMs);
     switch (next.kind) {
       case 'idle':
@@ -225,15 +218,14 @@ class AwsLeaseActor implements Actor<AwsLeaseMessage> {
         this.wakeAt(next.untilMs, nowMs);
         return;
       case 'act': {
-        const fence = this.policy.fence(leadership, next.term);
+        const fence = this.policy.fence(this.leadership, next.term, nowMs);
         if (!fence.ok) {
+          // A short lease: its extension arrives with the next observation, which decides again.
           this.counters.fenced[fence.why]++;
           this.ctx.log.debug(
             { term: next.term, action: next.action.kind, outcome: `fenced:${fence.why}` },
             'aws-lease: call dropped by the fence',
           );
-          // A short lease is usually renewed by the next heartbeat: look again soon.
-          if (fence.why === 'lease-short') this.wakeAt(nowMs + Math.ceil(this.options.tickMs / 4), nowMs);
           return;
         }
         this.issue(next.term, next.action, next.attempt, nowMs);
@@ -242,9 +234,8 @@ class AwsLeaseActor implements Actor<AwsLeaseMessage> {
     }
   }
 
-  /** Makes sure a `check` runs by `atMs` (ticks alone would be up to a tick late). */
+  /** Makes sure a `check` runs by `atMs`. */
   private wakeAt(atMs: number, nowMs: number): void {
-    if (atMs - nowMs >= this.options.tickMs) return; // a tick comes first
     if (this.checkAtMs !== undefined && this.checkAtMs <= atMs) return;
     this.checkAtMs = atMs;
     this.ctx.after(Math.max(0, atMs - nowMs), { type: 'check' });
@@ -304,7 +295,7 @@ class AwsLeaseActor implements Actor<AwsLeaseMessage> {
     if (completion.status === 'retry') counters.retried++;
     if (completion.status === 'gave-up') counters.gaveUp++;
     this.logCall(call, outcome, completion, nowMs);
-    this.check();
+    this.decide();
   }
 
   private logCall(call: InFlight, outcome: CallOutcome, completion: Completion, nowMs: number): void {

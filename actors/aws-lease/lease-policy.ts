@@ -4,16 +4,18 @@
  * No I/O, no clock, no randomness of its own (the caller passes a jitter draw), so every
  * decision is unit-tested with a fake registry and a stepped clock.
  *
- * While this replica leads term T (per the log actor: T's no-op committed, lease holding):
+ * While this replica leads term T (per the log actor's latest leadership observation: it
+ * leads T, the newest term observed, and T's no-op has committed):
  *   1. register itself (the new leader answers as soon as possible);
  *   2. describe the target group, then deregister every other target;
  *   3. every `reconcileMs`, describe again and repair drift (self missing: register;
  *      others present: deregister).
  * A replica that does not lead does nothing, and forgets its plan: whatever it knew
  * belongs to a term that may already be someone else's. It never deregisters itself;
- * the next leader does.
+ * the next leader does. Each call also needs the lease: `fence` checks, at the time of
+ * the call, that at least `leaseMarginMs` of the observed lease remain.
  */
-import type { LeadershipResult } from '../log/protocol.js';
+import { type Leadership, leadsReady } from '../log/protocol.js';
 import {
   type RegistryErrorKind,
   sameTarget,
@@ -105,7 +107,7 @@ export class LeasePolicy {
     if (!(config.reconcileMs > 0)) throw new RangeError('reconcileMs must be > 0');
   }
 
-  /** The newest term any leadership answer showed. */
+  /** The newest term any leadership observation showed. */
   get newestTerm(): number {
     return this.newest;
   }
@@ -116,20 +118,21 @@ export class LeasePolicy {
   }
 
   /**
-   * Takes in a fresh leadership answer (or `null` when the log actor did not answer: we
-   * cannot show that we lead). Returns a transition when leading started or ended.
+   * Takes in a leadership observation. Returns a transition when leading started or ended.
+   * A lease running out ends nothing: while the observation still says this replica leads
+   * the term, no other replica can have led a later one (its followers would have left the
+   * term), so the plan stays and only the fence holds calls back.
    */
-  observe(leadership: LeadershipResult | null, nowMs: number): Transition | undefined {
-    if (leadership !== null) this.newest = Math.max(this.newest, leadership.term);
+  observe(leadership: Leadership, nowMs: number): Transition | undefined {
+    this.newest = Math.max(this.newest, leadership.term);
     const plan = this.plan;
     const leadingTerm =
-      leadership?.leading === true && leadership.term >= this.newest ? leadership.term : undefined;
+      leadsReady(leadership) && leadership.term >= this.newest ? leadership.term : undefined;
     if (leadingTerm !== undefined && plan?.term === leadingTerm) return undefined;
     if (plan !== undefined) {
       this.plan = undefined;
       if (leadingTerm === undefined) {
-        const why =
-          leadership === null ? 'no-answer' : leadership.term !== plan.term ? 'term-changed' : 'not-leading';
+        const why = leadership.term !== plan.term ? 'term-changed' : 'not-leading';
         return { kind: 'ended', term: plan.term, why };
       }
     }
@@ -165,15 +168,17 @@ export class LeasePolicy {
   }
 
   /**
-   * Whether a call for `term` may be issued now, by a leadership answer taken immediately
-   * before: still leading that very term, no newer term seen, and enough lease left for
-   * the call to reach AWS before any other replica could lead.
+   * Whether a call for `term` may be issued at `nowMs`, by the latest leadership
+   * observation (undefined: none yet): still leading that very term with its no-op
+   * committed, no newer term seen, and at least `leaseMarginMs` of the observed lease left
+   * at `nowMs`, for the call to reach AWS before any other replica could lead.
    */
-  fence(leadership: LeadershipResult | null, term: number): FenceResult {
-    if (leadership === null || !leadership.leading) return { ok: false, why: 'not-leading' };
+  fence(leadership: Leadership | undefined, term: number, nowMs: number): FenceResult {
+    if (!leadsReady(leadership)) return { ok: false, why: 'not-leading' };
     if (leadership.term !== term) return { ok: false, why: 'term-changed' };
     if (term < this.newest) return { ok: false, why: 'stale-term' };
-    if (leadership.leaseRemainingMs < this.config.leaseMarginMs) return { ok: false, why: 'lease-short' };
+    if (leadership.leaseUntilMs === null || leadership.leaseUntilMs - nowMs < this.config.leaseMarginMs)
+      return { ok: false, why: 'lease-short' };
     return { ok: true };
   }
 

@@ -1,5 +1,5 @@
 import type { Ask } from '../../runtime/message.js';
-import type { LeadershipResult } from '../log/protocol.js';
+import type { LeadershipObserved } from '../log/protocol.js';
 import type { CallOutcome, FenceResult, LeaseActionKind } from './lease-policy.js';
 
 /** The actor's name in a replica (present only when the replica is configured for AWS). */
@@ -21,10 +21,14 @@ export interface CallCounters {
 export type FenceReason = Extract<FenceResult, { ok: false }>['why'];
 
 export interface AwsLeaseCounters {
-  ticks: number;
-  leadershipAsks: number;
-  /** Leadership asks the log actor did not answer in time. */
-  leadershipUnanswered: number;
+  /** Leadership observations received from the log actor. */
+  observations: number;
+  /** Subscriptions (and renewals) sent to the log actor. */
+  subscriptions: number;
+  /** Subscriptions that could not be sent (the log actor restarting, its mailbox full). */
+  subscribeFailures: number;
+  /** Calls in flight aborted because the observed term or leadership changed. */
+  cancelled: number;
   /** Terms in which this replica started acting as the target group's owner. */
   termsLed: number;
   /** Actions dropped by the fence just before they would have been issued. */
@@ -52,16 +56,12 @@ export interface AwsLeaseStatus {
 /** The AWS-lease actor's inbox. */
 export type AwsLeaseMessage =
   | ({ readonly type: 'status' } & Ask<AwsLeaseStatus>)
+  // ---- from the log actor ----
+  | LeadershipObserved
   // ---- from itself ----
-  | { readonly type: 'tick' }
-  /** Ask for leadership now (after a completed call, at the end of a backoff). */
+  /** Renew the leadership subscription. */
+  | { readonly type: 'renew' }
+  /** Decide again (at the end of a backoff, when a reconcile is due). */
   | { readonly type: 'check' }
-  | {
-      readonly type: 'leadership-answer';
-      readonly seq: number;
-      readonly askedAtMs: number;
-      /** null: the log actor did not answer. */
-      readonly leadership: LeadershipResult | null;
-    }
   | { readonly type: 'call-done'; readonly seq: number; readonly outcome: CallOutcome }
   | { readonly type: 'call-deadline'; readonly seq: number };

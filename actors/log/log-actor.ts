@@ -15,6 +15,7 @@ import { quorumMatchIndex, quorumRound } from '../raft/quorum.js';
 import type { RaftConfig } from '../raft/raft-config.js';
 import type { LogEntry, LogTail, ReplicaId, SnapshotMeta } from '../raft/types.js';
 import type { SnapshotChunk, StorageMessage } from '../storage/protocol.js';
+import { LeadershipObservers } from './leadership-observers.js';
 import { LeaseBoard } from './lease-board.js';
 import { MembershipLog } from './membership-log.js';
 import { Progress } from './progress.js';
@@ -22,7 +23,8 @@ import type {
   ApplyMessage,
   ChangeResult,
   ContactResult,
-  LeadershipResult,
+  Leadership,
+  LeadershipObserved,
   LogMessage,
   LogPosition,
   ProposeResult,
@@ -31,6 +33,7 @@ import type {
   StateMachineSnapshot,
   TransferResult,
 } from './protocol.js';
+import { LEADERSHIP_SUBSCRIPTION_TTL_MS } from './protocol.js';
 import { RaftLog } from './raft-log.js';
 
 /**
@@ -63,6 +66,8 @@ const MAX_INFLIGHT_STORAGE_WRITES = 2;
 const CATCH_UP_ROUNDS_MAX = 10;
 /** A snapshot received from a leader may not exceed this (memory bound while it arrives). */
 const MAX_SNAPSHOT_BYTES = 1 << 30;
+/** Leadership subscribers held at once (a replica has a handful: the main thread, the AWS-lease actor). */
+const MAX_LEADERSHIP_SUBSCRIBERS = 16;
 
 type PendingRead =
   | {
@@ -99,6 +104,7 @@ class LogActor implements Actor<LogMessage> {
   private turnsSinceFlush = 0;
   /** Where the read lease is published for the DNS actor (set by its `lease-board` message). */
   private leaseBoard: LeaseBoard | undefined;
+  private readonly leadershipObservers: LeadershipObservers;
   private readonly configs: MembershipLog;
   private term = 0;
   private role: 'follower' | 'leader' = 'follower';
@@ -165,6 +171,11 @@ class LogActor implements Actor<LogMessage> {
   ) {
     this.raft = options.raft;
     this.configs = new MembershipLog({ voters: [...options.raft.initialVoters] });
+    this.leadershipObservers = new LeadershipObservers({
+      maxSubscribers: MAX_LEADERSHIP_SUBSCRIBERS,
+      subscriptionTtlMs: LEADERSHIP_SUBSCRIPTION_TTL_MS,
+      leaseExtensionIntervalMs: options.raft.heartbeatTicks * options.raft.tickMs,
+    });
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -255,8 +266,9 @@ class LogActor implements Actor<LogMessage> {
       case 'contact':
         meta.reply?.ok(this.contact());
         return;
-      case 'leadership':
-        meta.reply?.ok(this.leadership());
+      case 'subscribe-leadership':
+        if (this.leadershipObservers.subscribe(meta.from, this.ctx.clock.nowMs()) === 'full')
+          this.ctx.log.warn({ subscriber: meta.from }, 'too many leadership subscribers; refused one');
         return;
       case 'lease-board':
         if (this.leaseBoard?.buffer !== message.buffer) this.leaseBoard = new LeaseBoard(message.buffer);
@@ -305,6 +317,7 @@ class LogActor implements Actor<LogMessage> {
     }
     this.sendApplies();
     this.publishLease();
+    this.publishLeadership();
   }
 
   /**
@@ -316,9 +329,26 @@ class LogActor implements Actor<LogMessage> {
     const board = this.leaseBoard;
     if (board === undefined) return;
     const leadership = this.leadership();
-    if (leadership.leading)
-      board.publish(leadership.term, this.commitIndex, this.ctx.clock.nowMs() + leadership.leaseRemainingMs);
+    if (
+      leadership.leading &&
+      leadership.readyIndex !== null &&
+      leadership.leaseUntilMs !== null &&
+      leadership.leaseUntilMs > this.ctx.clock.nowMs()
+    )
+      board.publish(leadership.term, this.commitIndex, leadership.leaseUntilMs);
     else board.publish(leadership.term, 0, 0);
+  }
+
+  /** Tells leadership subscribers (leadership-observers.ts) what changed, at the end of a burst. */
+  private publishLeadership(): void {
+    if (this.leadershipObservers.size === 0) return;
+    this.leadershipObservers.publish(
+      this.leadership(),
+      this.ctx.clock.nowMs(),
+      (name, leadership) =>
+        this.ctx.send(name, { type: 'leadership-observed', leadership } satisfies LeadershipObserved)
+          .status === 'sent',
+    );
   }
 
   inspect(): unknown {
@@ -799,22 +829,30 @@ class LogActor implements Actor<LogMessage> {
 
   /** How much longer our lease holds (thesis §6.4.1); 0 when we hold none. */
   private leaseRemainingMs(): number {
-    const now = this.ctx.clock.nowMs();
-    const leaseMs = this.raft.electionTicksMin * this.raft.tickMs - this.options.clockDriftBoundMs;
-    if (leaseMs <= 0) return 0;
-    // A new leader waits out any lease its predecessor may still hold.
-    if (now < this.leaderSinceMs + this.raft.electionTicksMax * this.raft.tickMs) return 0;
-    const sentAt = this.roundSentAtMs.get(this.quorumAckedRound());
-    return sentAt === undefined ? 0 : Math.max(0, sentAt + leaseMs - now);
+    const until = this.leaseUntilMs();
+    return until === null ? 0 : Math.max(0, until - this.ctx.clock.nowMs());
   }
 
-  private leadership(): LeadershipResult {
-    if (this.role !== 'leader' || this.commitIndex < this.termStartIndex)
-      return { leading: false, term: this.term };
-    const leaseRemainingMs = this.leaseRemainingMs();
-    return leaseRemainingMs > 0
-      ? { leading: true, term: this.term, leaseRemainingMs }
-      : { leading: false, term: this.term };
+  /** When our lease ends (it may have already), by our clock; null while we hold none. */
+  private leaseUntilMs(): number | null {
+    const leaseMs = this.raft.electionTicksMin * this.raft.tickMs - this.options.clockDriftBoundMs;
+    if (leaseMs <= 0) return null;
+    // A new leader waits out any lease its predecessor may still hold.
+    if (this.ctx.clock.nowMs() < this.leaderSinceMs + this.raft.electionTicksMax * this.raft.tickMs)
+      return null;
+    const sentAt = this.roundSentAtMs.get(this.quorumAckedRound());
+    return sentAt === undefined ? null : sentAt + leaseMs;
+  }
+
+  private leadership(): Leadership {
+    if (this.role !== 'leader') return { leading: false, term: this.term, leaderId: this.leaderId };
+    return {
+      leading: true,
+      term: this.term,
+      leaderId: this.raft.self,
+      readyIndex: this.commitIndex >= this.termStartIndex ? this.termStartIndex : null,
+      leaseUntilMs: this.leaseUntilMs(),
+    };
   }
 
   private pruneRounds(): void {

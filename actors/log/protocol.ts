@@ -51,14 +51,45 @@ export type ContactResult =
   | { readonly ok: false; readonly reason: 'no-contact' };
 
 /**
- * Whether this replica may act as the group's leader right now, for side effects outside
- * Raft (the AWS-lease actor): it leads `term`, the term's no-op has committed (its commit
- * index is current, thesis §6.4), and its lease holds — no other leader can have been
- * elected since (thesis §6.4.1). Anything else: `leading` false.
+ * What the log actor tells its leadership subscribers (hashicorp/raft's observer channel):
+ * the term and its leader as this replica knows them, and, while this replica leads:
+ * - `readyIndex`: the index of the term's no-op once it has committed, null before — from
+ *   then on the leader's commit index is current and it may serve (thesis §6.4);
+ * - `leaseUntilMs`: when its read lease ends, by the actor clock (the process-wide
+ *   monotonic clock, runtime/clock.ts), null while it holds none. Until then no other
+ *   replica can have been elected (thesis §6.4.1). The value stays after the lease ran
+ *   out: compare it with the clock at the moment of use.
  */
-export type LeadershipResult =
-  | { readonly leading: true; readonly term: number; readonly leaseRemainingMs: number }
-  | { readonly leading: false; readonly term: number };
+export type Leadership =
+  | { readonly leading: false; readonly term: number; readonly leaderId: ReplicaId | null }
+  | {
+      readonly leading: true;
+      readonly term: number;
+      readonly leaderId: ReplicaId;
+      readonly readyIndex: number | null;
+      readonly leaseUntilMs: number | null;
+    };
+
+/** The message a leadership subscriber receives: on subscribing, and whenever the observation changes. */
+export interface LeadershipObserved {
+  readonly type: 'leadership-observed';
+  readonly leadership: Leadership;
+}
+
+/**
+ * A subscription lapses unless renewed within this time: a subscriber whose log actor
+ * restarted (and forgot it) learns nothing until it subscribes again.
+ */
+export const LEADERSHIP_SUBSCRIPTION_TTL_MS = 5_000;
+/** Subscribers renew this often, each renewal answered with the current observation. */
+export const LEADERSHIP_RENEW_MS = 1_000;
+
+/** This replica leads the term and its no-op has committed (thesis §6.4): it may act as the leader. */
+export function leadsReady(
+  leadership: Leadership | undefined,
+): leadership is Extract<Leadership, { leading: true }> & { readonly readyIndex: number } {
+  return leadership?.leading === true && leadership.readyIndex !== null;
+}
 
 /** The log actor's inbox. */
 export type LogMessage =
@@ -85,7 +116,13 @@ export type LogMessage =
   | ({ readonly type: 'propose'; readonly data: Uint8Array } & Ask<ProposeResult>)
   | ({ readonly type: 'read-index'; readonly mode: ReadIndexMode } & Ask<ReadIndexResult>)
   | ({ readonly type: 'contact' } & Ask<ContactResult>)
-  | ({ readonly type: 'leadership' } & Ask<LeadershipResult>)
+  // ---- from leadership subscribers (the AWS-lease actor, the main thread's external endpoint) ----
+  /**
+   * Subscribe the sender (or renew its subscription) to `leadership-observed` messages:
+   * the current observation at once, then every change (lease extensions at most once per
+   * heartbeat interval). Expires after LEADERSHIP_SUBSCRIPTION_TTL_MS without renewal.
+   */
+  | { readonly type: 'subscribe-leadership' }
   /** Shared memory where the leader publishes its read lease (lease-board.ts), from the DNS actor. */
   | { readonly type: 'lease-board'; readonly buffer: SharedArrayBuffer }
   /** The state machine has applied everything up to `index` (sent on its start and after restores). */

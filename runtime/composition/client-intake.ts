@@ -12,15 +12,15 @@
  *   `readSubject`, so NATS routes those to the leader, and answers "no responders" at once
  *   while no replica leads (the client backs off and retries).
  *
- * Leadership is learned by polling, not pushed: every `leaderPollMs` (50 ms) the intake asks
- * the election actor for its `status` (bounded by `statusTimeoutMs`). When the answer says
- * `leader` it subscribes to the shared subjects; when it says anything else, or no answer
- * comes in time (the election actor is restarting, the process is overloaded), it
- * unsubscribes. So a replica may keep the shared subjects for up to one poll interval plus
- * one status timeout after it stopped leading, and a new leader takes them up to one poll
- * interval after its election. Neither is a safety problem: a stale leader cannot commit a
- * write (it answers `not-leader` or `retry`), and its reads go through ReadIndex or a lease
- * that it no longer holds. While two replicas listen, NATS delivers a request to both and
+ * Leadership is pushed: the intake follows the log actor's leadership observations
+ * (leadership-feed.ts). When one says this replica leads, it subscribes to the shared
+ * subjects; when one says it does not, it unsubscribes. A new leader takes them as soon as
+ * its log actor leads the term (the observation leaves at the end of that turn), and a
+ * deposed one leaves them as soon as its log actor hears of the newer term. A log actor
+ * that restarts forgets the feed's subscription until its renewal (LEADERSHIP_RENEW_MS), so
+ * a replica whose log actor restarted may keep the shared subjects that long. Neither is a
+ * safety problem: a stale leader cannot commit a write (it answers `not-leader` or
+ * `retry`), and its reads go through ReadIndex or a lease that it no longer holds. While two replicas listen, NATS delivers a request to both and
  * the client takes the first answer. Plain subscriptions (not a queue group) are used on
  * purpose: with a queue group, a frozen old leader (SIGSTOP, a long GC pause) would still
  * receive its share of the requests and time them out.
@@ -53,8 +53,8 @@ import { RuntimeError } from '../errors.js';
 import type { ExternalEndpoint } from '../external-endpoint.js';
 import type { Logger } from '../log.js';
 import type { MessageOf } from '../message.js';
+import type { LeadershipSource } from './leadership-feed.js';
 
-export const LEADER_POLL_MS_DEFAULT = 50;
 export const STATUS_TIMEOUT_MS_DEFAULT = 250;
 export const MAX_IN_FLIGHT_DEFAULT = 4_096;
 /** Used when the server did not say (nats-server's default max_payload). */
@@ -74,10 +74,11 @@ export interface ClientIntakeOptions {
   /** This replica's id. */
   readonly self: string;
   readonly external: ExternalEndpoint;
+  /** This replica's leadership observations: the shared subjects are served while they say it leads. */
+  readonly leadership: LeadershipSource;
   readonly log: Logger;
   /** Deadline of each ask to the state machine: a little above its own wait timeout. */
   readonly requestTimeoutMs: number;
-  readonly leaderPollMs?: number;
   readonly statusTimeoutMs?: number;
   readonly maxInFlight?: number;
 }
@@ -99,11 +100,10 @@ type Via = 'direct' | 'write' | 'read';
 export class ClientIntake {
   private readonly directSubscription: Subscription;
   private shared: Subscription[] = [];
-  private pollTimer: NodeJS.Timeout | undefined;
+  private stopFollowing: (() => void) | undefined;
   private stopped = false;
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
-  private readonly leaderPollMs: number;
   private readonly statusTimeoutMs: number;
   private readonly maxInFlight: number;
   private readonly counters = {
@@ -116,7 +116,6 @@ export class ClientIntake {
   };
 
   private constructor(private readonly options: ClientIntakeOptions) {
-    this.leaderPollMs = options.leaderPollMs ?? LEADER_POLL_MS_DEFAULT;
     this.statusTimeoutMs = options.statusTimeoutMs ?? STATUS_TIMEOUT_MS_DEFAULT;
     this.maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT_DEFAULT;
     const subject = clientSubject(options.cluster, options.region, options.group, options.self);
@@ -127,7 +126,9 @@ export class ClientIntake {
   static async start(options: ClientIntakeOptions): Promise<ClientIntake> {
     const intake = new ClientIntake(options);
     await options.nc.flush();
-    intake.schedulePoll(0);
+    intake.stopFollowing = options.leadership.onChange((leadership) => {
+      if (!intake.stopped) intake.setLeading(leadership.leading);
+    });
     options.log.info({ subject: intake.directSubscription.getSubject() }, 'client intake listening');
     return intake;
   }
@@ -136,7 +137,7 @@ export class ClientIntake {
   async stop(drainMs: number): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    clearTimeout(this.pollTimer);
+    this.stopFollowing?.();
     this.setLeading(false);
     this.unsubscribe(this.directSubscription);
     if (this.inFlight === 0) return;
@@ -154,29 +155,6 @@ export class ClientIntake {
   }
 
   // ------------------------------------------------------------------ leadership
-
-  private schedulePoll(delayMs: number): void {
-    if (this.stopped) return;
-    this.pollTimer = setTimeout(() => void this.poll(), delayMs);
-    this.pollTimer.unref();
-  }
-
-  private async poll(): Promise<void> {
-    let leading = false;
-    try {
-      const status = await this.options.external.request<ElectionStatusAsk>(
-        ELECTION,
-        { type: 'status' },
-        { timeoutMs: this.statusTimeoutMs },
-      );
-      leading = status.role === 'leader';
-    } catch {
-      // No answer in time: we cannot claim to lead.
-    }
-    if (this.stopped) return;
-    this.setLeading(leading);
-    this.schedulePoll(this.leaderPollMs);
-  }
 
   private setLeading(leading: boolean): void {
     const { cluster, region, group } = this.options;

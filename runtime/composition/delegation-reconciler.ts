@@ -1,6 +1,9 @@
 /**
  * Keeps a group's delegation data current (delegation-plan.ts says what it should be): run
- * by every replica, acting only while its replica leads the group. Each pass, as leader:
+ * by every replica, acting only while its replica leads the group with its term's no-op
+ * committed (its leadership observations, leadership-feed.ts). A pass runs when the
+ * replica becomes that ready leader and every `intervalMs` after, for changes outside the
+ * group (members joining or leaving, the parent's zone appearing). Each pass, as leader:
  * 1. reads the group's members (slots and registrations of this region);
  * 2. creates the group's zone if it does not exist (SOA + NS + the nameservers' addresses),
  *    otherwise brings the apex NS RRset and the nameservers' A/AAAA RRsets up to date;
@@ -13,6 +16,7 @@
  * the next tick.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
+import { leadsReady } from '../../actors/log/protocol.js';
 import { RaftClient } from '../../clients/raft-client.js';
 import type { DnsChange } from '../../protocol/dns/changes.js';
 import { HybridClock } from '../../protocol/dns/version.js';
@@ -27,6 +31,7 @@ import {
   staleNameservers,
   withAddresses,
 } from './delegation-plan.js';
+import { followReadyLeadership, type LeadershipSource } from './leadership-feed.js';
 import { PeriodicTask } from './periodic-task.js';
 
 export interface DelegationReconcilerOptions {
@@ -43,7 +48,7 @@ export interface DelegationReconcilerOptions {
    * undefined: the replicas' own. Asked once per pass.
    */
   readonly addressOverride?: (groupId: string) => Promise<readonly string[] | undefined>;
-  readonly isLeader: () => boolean;
+  readonly leadership: LeadershipSource;
   readonly log: Logger;
   readonly intervalMs: number;
   readonly nowMs: () => number;
@@ -66,6 +71,7 @@ export class DelegationReconciler {
   private readonly clock: HybridClock;
   private readonly clients = new Map<string, RaftClient>();
   private readonly task: PeriodicTask<PassOutcome>;
+  private stopFollowing: (() => void) | undefined;
 
   constructor(private readonly options: DelegationReconcilerOptions) {
     const group = options.plan.groups.find((g) => g.id === options.groupId);
@@ -89,16 +95,18 @@ export class DelegationReconciler {
 
   start(): void {
     this.task.start();
+    this.stopFollowing = followReadyLeadership(this.options.leadership, () => this.task.runSoon());
   }
 
   async stop(): Promise<void> {
+    this.stopFollowing?.();
     await this.task.stop();
     await Promise.all([...this.clients.values()].map((client) => client.close().catch(() => undefined)));
   }
 
   /** One reconcile pass (the timer runs them; tests may too). */
   async pass(): Promise<PassOutcome> {
-    if (!this.options.isLeader()) return { kind: 'not-leader' };
+    if (!leadsReady(this.options.leadership.current())) return { kind: 'not-leader' };
     const members = await this.options.members();
     const listed = members.get(this.group.id);
     const own =

@@ -16,6 +16,7 @@ import type { ExternalEndpoint } from '../external-endpoint.js';
 import type { Logger } from '../log.js';
 import { DelegationReconciler } from './delegation-reconciler.js';
 import { regionMembers } from './group-members.js';
+import type { LeadershipSource } from './leadership-feed.js';
 import { MembershipReconciler } from './membership-reconciler.js';
 
 export const DELEGATION_INTERVAL_MS = 2_000;
@@ -29,8 +30,9 @@ export interface GroupMaintenanceOptions {
   readonly region: string;
   readonly groupId: string;
   readonly instanceId: string;
-  readonly isLeader: () => boolean;
-  /** The replica's actors (election status, membership changes). */
+  /** The replica's leadership observations: passes run on becoming the ready leader, and only then act. */
+  readonly leadership: LeadershipSource;
+  /** The replica's actors (the log's configuration, membership changes). */
   readonly external: ExternalEndpoint;
   readonly log: Logger;
 }
@@ -45,13 +47,14 @@ export async function startGroupMaintenance(options: GroupMaintenanceOptions): P
     instanceId: options.instanceId,
     members: () => regionMembers(store, options.plan, options.region),
     addressOverride: acceleratorAddresses(store, options.log),
-    isLeader: options.isLeader,
+    leadership: options.leadership,
     log: options.log.child({ component: 'delegation' }),
     intervalMs: DELEGATION_INTERVAL_MS,
     nowMs: () => Date.now(),
   });
   const membership = new MembershipReconciler({
     external: options.external,
+    leadership: options.leadership,
     holders: async () => {
       const [slots, live] = await Promise.all([
         readSlots(store.slots, options.plan, options.region, options.groupId),

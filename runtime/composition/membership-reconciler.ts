@@ -5,19 +5,24 @@
  * time, adding before removing so the group never shrinks below its size while the
  * newcomer catches up (thesis §4.1, §4.2.1; the log actor refuses overlapping changes and
  * counts a new voter only once it has caught up). A holder without a live registration is
- * not added. Runs on a timer; a pass is skipped unless this replica leads.
+ * not added. A pass runs when this replica becomes the ready leader of a term (its
+ * leadership observations, leadership-feed.ts) and every `intervalMs` after, for changes
+ * outside Raft (slots, registrations); it is skipped unless the latest observation says
+ * this replica leads with its term's no-op committed (the log actor refuses changes
+ * before that, thesis §4.1).
  */
-import type { ElectionMessage } from '../../actors/election/protocol.js';
-import type { LogMessage } from '../../actors/log/protocol.js';
-import { ELECTION, LOG } from '../../actors/raft/actor-names.js';
+import { type LogMessage, leadsReady } from '../../actors/log/protocol.js';
+import { LOG } from '../../actors/raft/actor-names.js';
 import type { MembershipChange } from '../../actors/raft/membership.js';
 import type { ExternalEndpoint } from '../external-endpoint.js';
 import type { Logger } from '../log.js';
 import type { MessageOf } from '../message.js';
+import { followReadyLeadership, type LeadershipSource } from './leadership-feed.js';
 import { PeriodicTask } from './periodic-task.js';
 
 export interface MembershipReconcilerOptions {
   readonly external: ExternalEndpoint;
+  readonly leadership: LeadershipSource;
   /** The group's slot holders (instance ids) and which of them are registered and alive. */
   readonly holders: () => Promise<{
     readonly holders: readonly string[];
@@ -33,7 +38,7 @@ export type MembershipPass =
   | { readonly kind: 'changed'; readonly change: MembershipChange }
   | { readonly kind: 'refused'; readonly change: MembershipChange; readonly reason: string };
 
-const STATUS_TIMEOUT_MS = 1_000;
+const TAIL_TIMEOUT_MS = 1_000;
 /** An added voter must catch up first: allow it time. */
 const CHANGE_TIMEOUT_MS = 60_000;
 
@@ -52,6 +57,7 @@ export function nextMembershipChange(
 
 export class MembershipReconciler {
   private readonly task: PeriodicTask<MembershipPass>;
+  private stopFollowing: (() => void) | undefined;
 
   constructor(private readonly options: MembershipReconcilerOptions) {
     this.task = new PeriodicTask(
@@ -67,26 +73,25 @@ export class MembershipReconciler {
 
   start(): void {
     this.task.start();
+    this.stopFollowing = followReadyLeadership(this.options.leadership, () => this.task.runSoon());
   }
 
   stop(): Promise<void> {
+    this.stopFollowing?.();
     return this.task.stop();
   }
 
   async pass(): Promise<MembershipPass> {
-    const status = await this.options.external.request<MessageOf<ElectionMessage, 'status'>>(
-      ELECTION,
-      { type: 'status' },
-      { timeoutMs: STATUS_TIMEOUT_MS },
+    if (!leadsReady(this.options.leadership.current())) return { kind: 'not-leader' };
+    const { voters } = await this.options.external.request<MessageOf<LogMessage, 'tail'>>(
+      LOG,
+      { type: 'tail' },
+      { timeoutMs: TAIL_TIMEOUT_MS },
     );
-    if (status.role !== 'leader') return { kind: 'not-leader' };
     const { holders, live } = await this.options.holders();
-    const change = nextMembershipChange(status.voters, holders, live);
+    const change = nextMembershipChange(voters, holders, live);
     if (change === undefined) return { kind: 'in-sync' };
-    this.options.log.info(
-      { change, voters: status.voters, holders },
-      'changing the group membership to match the slots',
-    );
+    this.options.log.info({ change, voters, holders }, 'changing the group membership to match the slots');
     const result = await this.options.external.request<MessageOf<LogMessage, 'change-membership'>>(
       LOG,
       { type: 'change-membership', change },

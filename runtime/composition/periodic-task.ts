@@ -1,11 +1,14 @@
 /**
  * Runs an async pass now and then every `intervalMs` after the previous one ends (never
  * two at once), until stopped; a failed pass is reported and the next one runs as planned.
- * The timer does not keep the process alive.
+ * `runSoon` asks for a pass now (an event such as a leadership change): it replaces the
+ * waiting timer, or follows the pass in progress at once; several requests while a pass
+ * runs make one pass. The timer does not keep the process alive.
  */
 export class PeriodicTask<T> {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
+  private again = false;
   private stopped = false;
 
   constructor(
@@ -19,6 +22,13 @@ export class PeriodicTask<T> {
     this.schedule(0);
   }
 
+  /** A pass as soon as possible, without waiting out the interval. */
+  runSoon(): void {
+    if (this.stopped) return;
+    if (this.running !== undefined) this.again = true;
+    else this.schedule(0);
+  }
+
   /** Stops scheduling and waits for a pass in progress. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -28,10 +38,17 @@ export class PeriodicTask<T> {
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
+      this.timer = undefined;
       this.running = this.pass()
         .then(this.onDone, this.onError)
-        .finally(() => this.schedule(this.intervalMs));
+        .finally(() => {
+          this.running = undefined;
+          const again = this.again;
+          this.again = false;
+          this.schedule(again ? 0 : this.intervalMs);
+        });
     }, delayMs);
     this.timer.unref();
   }

@@ -10,6 +10,7 @@ import { EXIT_ESCALATED, EXIT_OK, installShutdownHandlers } from '../process-lif
 import { Replica } from '../replica.js';
 import { ClientIntake } from './client-intake.js';
 import type { ReplicaConfig } from './config.js';
+import { LeadershipFeed } from './leadership-feed.js';
 import { STATE_MACHINE_WAIT_TIMEOUT_MS } from './replica-plan.js';
 
 /** Where the DNS actor listens (the bound ports, when port 0 was asked for), for the log and the parent. */
@@ -98,7 +99,9 @@ export async function runReplicaProcess(
     throw error;
   });
   let intake: ClientIntake | undefined;
+  let leadership: LeadershipFeed | undefined;
   if (nc !== undefined) {
+    leadership = LeadershipFeed.start(replica.external, log.child({ component: 'leadership' }));
     intake = await ClientIntake.start({
       nc,
       cluster: config.cluster,
@@ -106,6 +109,7 @@ export async function runReplicaProcess(
       group: config.group,
       self: config.instanceId,
       external: replica.external,
+      leadership,
       log: log.child({ component: 'client-intake', group: config.group }),
       requestTimeoutMs: STATE_MACHINE_WAIT_TIMEOUT_MS + 1_000,
     });
@@ -121,6 +125,7 @@ export async function runReplicaProcess(
     shutdown: async () => {
       try {
         await intake?.stop(config.shutdown.drainTimeoutMs);
+        leadership?.stop();
         await replica.stop(config.shutdown.drainTimeoutMs);
       } finally {
         await closeNats();
@@ -132,5 +137,5 @@ export async function runReplicaProcess(
   const dns = specs.some((spec) => spec.name === DNS) ? await dnsListenersOf(replica, log) : [];
   log.info({ actors: specs.map((s) => s.name), dns }, 'replica ready');
   process.send?.({ type: 'ready', pid: process.pid, dns });
-  return { replica, intake, exitOk: EXIT_OK };
+  return { replica, intake, leadership, exitOk: EXIT_OK };
 }

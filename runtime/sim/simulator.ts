@@ -1,6 +1,7 @@
 import type { ActorFactory, ActorSpec, RequestOptions, SendResult } from '../actor.js';
 import type { HostState } from '../actor-host.js';
 import { PeerUnavailableError, UnknownActorError } from '../errors.js';
+import { EXTERNAL_ENDPOINT, type ExternalListener } from '../external-endpoint.js';
 import type { LogFields } from '../log.js';
 import type { Message, ReplyOf } from '../message.js';
 import { type Random, SeededRandom } from '../random.js';
@@ -299,6 +300,13 @@ export class Simulator {
     const external = this.replica(replica).external;
     if (external === undefined) return { status: 'rejected', error: new PeerUnavailableError(actor) };
     return external.send(actor, message);
+  }
+
+  /** Hands `listener` the one-way messages actors send the replica's external endpoint, until it goes down. */
+  listen(replica: string, listener: ExternalListener): () => void {
+    const external = this.replica(replica).external;
+    if (external === undefined) throw new PeerUnavailableError(EXTERNAL_ENDPOINT);
+    return external.listen(listener);
   }
 
   /** Asks `actor` from the replica's external endpoint; settles as the simulation runs. */

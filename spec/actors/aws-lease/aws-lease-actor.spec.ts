@@ -1,8 +1,10 @@
 /**
  * The AWS-lease actor in a stepped, single-threaded host: a virtual clock, its timers and
- * self-messages delivered one turn at a time, the log actor's `leadership` answers scripted
- * by the test, and an in-memory target group (FakeRegistry). Every leadership answer and
- * every registry call goes into one event log, so the fence can be checked from outside.
+ * self-messages delivered one turn at a time, a scripted log actor that publishes
+ * leadership observations the way the real one does (at once on subscribing and on every
+ * change, lease extensions once per heartbeat interval), and an in-memory target group
+ * (FakeRegistry). Every observation the actor receives and every registry call goes into
+ * one event log, so the fence can be checked from outside.
  */
 import { expect } from 'chai';
 import {
@@ -12,7 +14,7 @@ import {
 } from '../../../actors/aws-lease/aws-lease-actor.js';
 import type { AwsLeaseMessage, AwsLeaseStatus } from '../../../actors/aws-lease/protocol.js';
 import type { Target, TargetRegistry } from '../../../actors/aws-lease/target-registry.js';
-import type { LeadershipResult } from '../../../actors/log/protocol.js';
+import { LEADERSHIP_RENEW_MS, type Leadership } from '../../../actors/log/protocol.js';
 import type { Actor, ActorContext, Replier } from '../../../runtime/actor.js';
 import type { LogFields, Logger } from '../../../runtime/log.js';
 import { SeededRandom } from '../../../runtime/random.js';
@@ -21,6 +23,8 @@ import { FakeRegistry } from './fake-registry.js';
 const SELF: Target = { id: '10.0.0.1', port: 53 };
 const OTHER: Target = { id: '10.0.0.2', port: 53 };
 const THIRD: Target = { id: '10.0.0.3', port: 53 };
+/** The scripted log actor's heartbeat interval: how often it extends a lease. */
+const HEARTBEAT_MS = 50;
 
 const OPTIONS: AwsLeaseActorOptions = {
   ...DEFAULT_AWS_LEASE_ACTOR,
@@ -32,24 +36,34 @@ const OPTIONS: AwsLeaseActorOptions = {
 };
 
 type Event =
-  | { readonly kind: 'answer'; readonly atMs: number; readonly leadership: LeadershipResult | null }
+  | { readonly kind: 'observed'; readonly atMs: number; readonly leadership: Leadership }
   | { readonly kind: 'call'; readonly atMs: number; readonly op: string };
 
-const leading = (term: number, leaseRemainingMs = 100): LeadershipResult => ({
-  leading: true,
-  term,
-  leaseRemainingMs,
-});
-const following = (term: number): LeadershipResult => ({ leading: false, term });
+/** What the scripted log actor says: leading `term` with a lease of `leaseMs` from each heartbeat, or following. */
+type Script =
+  | { readonly kind: 'leading'; readonly term: number; readonly leaseMs: number }
+  | { readonly kind: 'following'; readonly term: number };
+
+const leading = (term: number, leaseMs = 100): Script => ({ kind: 'leading', term, leaseMs });
+const following = (term: number): Script => ({ kind: 'following', term });
+
+interface Timer {
+  readonly atMs: number;
+  readonly seq: number;
+  readonly fire: () => Promise<void> | void;
+}
 
 class Harness {
   now = 0;
-  /** What the log actor answers; null: it does not answer (the ask times out). */
-  leadership: LeadershipResult | null = following(1);
+  /** Subscriptions and renewals the actor sent. */
+  subscriptions = 0;
   readonly events: Event[] = [];
   readonly logs: Array<{ level: string; fields: LogFields; message: string }> = [];
   readonly registry = new FakeRegistry(() => this.now);
-  private readonly timers: Array<{ atMs: number; seq: number; message: AwsLeaseMessage }> = [];
+  private script: Script | null = following(1);
+  /** Whether the scripted log actor holds the actor's subscription (a restart forgets it). */
+  private subscribed = false;
+  private readonly timers: Timer[] = [];
   private readonly queue: AwsLeaseMessage[] = [];
   private timerSeq = 0;
   private readonly actor: Actor<AwsLeaseMessage>;
@@ -79,26 +93,21 @@ class Harness {
       log: logger(),
       openStore: () => Promise.reject(new Error('no stores here')),
       openTransport: () => Promise.reject(new Error('no transports here')),
-      send: () => ({ status: 'sent' as const }),
-      request: (to: string, message: { type: string }) => {
+      send: (to: string, message: { type: string }) => {
         expect(to).to.equal('log');
-        expect(message.type).to.equal('leadership');
-        const answer = this.leadership;
-        this.events.push({ kind: 'answer', atMs: this.now, leadership: answer });
-        return answer === null ? Promise.reject(new Error('timeout')) : Promise.resolve(answer);
+        expect(message.type).to.equal('subscribe-leadership');
+        this.subscriptions++;
+        this.subscribed = true;
+        this.publish();
+        return { status: 'sent' as const };
       },
+      request: () => expect.fail('the actor asks nothing'),
       self: (message: AwsLeaseMessage) => {
         this.queue.push(message);
         return { status: 'sent' as const };
       },
-      after: (delayMs: number, message: AwsLeaseMessage) => {
-        const timer = { atMs: this.now + delayMs, seq: this.timerSeq++, message };
-        this.timers.push(timer);
-        return () => {
-          const index = this.timers.indexOf(timer);
-          if (index >= 0) this.timers.splice(index, 1);
-        };
-      },
+      after: (delayMs: number, message: AwsLeaseMessage) =>
+        this.at(this.now + delayMs, () => this.deliver(message)),
     } as unknown as ActorContext<AwsLeaseMessage>;
     const registry = this.registry;
     const events = this.events;
@@ -118,10 +127,22 @@ class Harness {
       close: () => registry.close(),
     };
     this.actor = awsLeaseActorFactory(() => logged)(ctx, options);
+    this.heartbeat();
   }
 
   async start(): Promise<void> {
     await this.actor.start?.();
+  }
+
+  /** The log actor's view changes: subscribers hear of it at once. null: it falls silent (no more observations). */
+  set leadership(script: Script | null) {
+    this.script = script;
+    this.publish();
+  }
+
+  /** The log actor restarted: it forgot its subscribers until they renew. */
+  forgetSubscribers(): void {
+    this.subscribed = false;
   }
 
   /** Runs every turn due up to `now + ms`, in time order. */
@@ -134,13 +155,13 @@ class Harness {
       if (timer === undefined || timer.atMs > until) break;
       this.timers.shift();
       this.now = Math.max(this.now, timer.atMs);
-      await this.actor.receive(timer.message, { from: 'timer', reply: undefined });
+      await timer.fire();
     }
     this.now = until;
     await this.settle();
   }
 
-  /** Advances in ticks until `check` holds; returns the time it took. */
+  /** Advances in 10 ms steps until `check` holds; returns the time it took. */
   async until(what: string, limitMs: number, check: () => boolean): Promise<number> {
     const from = this.now;
     while (!check()) {
@@ -166,7 +187,50 @@ class Harness {
     return this.registry.calls.map((c) => `${c.op}${c.targets.map((t) => ` ${t.id}:${t.port}`).join('')}`);
   }
 
-  /** Delivers self-messages (promise continuations) until none is left. */
+  private at(atMs: number, fire: () => Promise<void> | void): () => void {
+    const timer: Timer = { atMs, seq: this.timerSeq++, fire };
+    this.timers.push(timer);
+    return () => {
+      const index = this.timers.indexOf(timer);
+      if (index >= 0) this.timers.splice(index, 1);
+    };
+  }
+
+  /** The scripted log actor's heartbeat: while leading, the lease is extended and published. */
+  private heartbeat(): void {
+    this.at(this.now + HEARTBEAT_MS, () => {
+      if (this.script?.kind === 'leading') this.publish();
+      this.heartbeat();
+    });
+  }
+
+  /** Queues the current observation for the actor, if it is subscribed and the log actor speaks. */
+  private publish(): void {
+    const script = this.script;
+    if (script === null || !this.subscribed) return;
+    const leadership: Leadership =
+      script.kind === 'leading'
+        ? {
+            leading: true,
+            term: script.term,
+            leaderId: 'r1',
+            readyIndex: 1,
+            leaseUntilMs: this.now + script.leaseMs,
+          }
+        : { leading: false, term: script.term, leaderId: 'r2' };
+    this.queue.push({ type: 'leadership-observed', leadership });
+  }
+
+  private async deliver(message: AwsLeaseMessage): Promise<void> {
+    if (message.type === 'leadership-observed')
+      this.events.push({ kind: 'observed', atMs: this.now, leadership: message.leadership });
+    await this.actor.receive(message, {
+      from: message.type === 'leadership-observed' ? 'log' : 'self',
+      reply: undefined,
+    });
+  }
+
+  /** Delivers queued messages (observations, promise continuations) until none is left. */
   private async settle(): Promise<void> {
     for (let idle = 0; idle < 3; ) {
       await new Promise((resolve) => setImmediate(resolve));
@@ -176,33 +240,32 @@ class Harness {
         continue;
       }
       idle = 0;
-      await this.actor.receive(message, { from: 'self', reply: undefined });
+      await this.deliver(message);
     }
   }
 }
 
 /**
- * The fence, checked from outside: every call is issued at the very moment (same virtual
- * time, no turn in between that asked again) of a leadership answer that says this replica
- * leads the newest term any answer showed so far, with at least the margin of lease left.
+ * The fence, checked from outside: every call is issued while the latest observation the
+ * actor received says this replica leads the newest term any observation showed, with its
+ * no-op committed, and at least the margin of lease left at the moment of the call.
  */
 function expectFencedCalls(events: readonly Event[], marginMs: number): void {
   let newest = 0;
-  let last: Extract<Event, { kind: 'answer' }> | undefined;
+  let last: Extract<Event, { kind: 'observed' }> | undefined;
   for (const event of events) {
-    if (event.kind === 'answer') {
+    if (event.kind === 'observed') {
       last = event;
-      if (event.leadership !== null) newest = Math.max(newest, event.leadership.term);
+      newest = Math.max(newest, event.leadership.term);
       continue;
     }
     const why = `${event.op} at ${event.atMs} after ${JSON.stringify(last)}`;
-    expect(last, why).to.not.equal(undefined);
-    expect(last?.atMs, why).to.equal(event.atMs);
     const leadership = last?.leadership;
     expect(leadership?.leading, why).to.equal(true);
     if (leadership?.leading !== true) return;
+    expect(leadership.readyIndex, why).to.not.equal(null);
     expect(leadership.term, why).to.equal(newest);
-    expect(leadership.leaseRemainingMs, why).to.be.at.least(marginMs);
+    expect((leadership.leaseUntilMs ?? 0) - event.atMs, why).to.be.at.least(marginMs);
   }
 }
 
@@ -217,7 +280,7 @@ describe('aws-lease: the actor in a stepped host with a fake target group', () =
     await h.advance(2_000);
     expect(h.registry.calls).to.deep.equal([]);
     const status = await h.status();
-    expect(status.counters.leadershipAsks).to.be.at.least(100);
+    expect(status.counters.subscriptions).to.be.at.least(12_000 / LEADERSHIP_RENEW_MS);
     expect(status.leadingTerm).to.equal(null);
   });
 
@@ -232,7 +295,8 @@ describe('aws-lease: the actor in a stepped host with a fake target group', () =
       1_000,
       () => h.registry.active().join() === '10.0.0.1:53',
     );
-    expect(tookMs).to.be.at.most(OPTIONS.tickMs + 10);
+    // Pushed, not polled: the calls follow the observation within the same step.
+    expect(tookMs).to.be.at.most(10);
     expect(h.calls()).to.deep.equal([
       'register 10.0.0.1:53',
       'describe',
@@ -267,7 +331,7 @@ describe('aws-lease: the actor in a stepped host with a fake target group', () =
     const tookMs = await h.until('drift repaired', OPTIONS.reconcileMs + 500, () => {
       return h.registry.active().join() === '10.0.0.1:53';
     });
-    expect(tookMs).to.be.at.most(OPTIONS.reconcileMs + OPTIONS.tickMs);
+    expect(tookMs).to.be.at.most(OPTIONS.reconcileMs + 10);
     expect(describes()).to.equal(before + 1);
     await h.advance(OPTIONS.reconcileMs * 3);
     expect(describes()).to.be.within(before + 3, before + 5);
@@ -301,6 +365,8 @@ describe('aws-lease: the actor in a stepped host with a fake target group', () =
     expect(h.calls()).to.deep.equal(['register 10.0.0.1:53']);
     const status = await h.status();
     expect(status.counters.calls.register.stale).to.equal(1);
+    expect(status.counters.cancelled).to.equal(1);
+    expect(h.registry.calls[0]?.outcome).to.equal('aborted');
     expect(status.leadingTerm).to.equal(null);
     // Leading again in a later term: starts over.
     h.leadership = leading(4);
@@ -352,12 +418,43 @@ describe('aws-lease: the actor in a stepped host with a fake target group', () =
     await h.start();
     h.registry.hold();
     h.leadership = leading(2);
-    await h.advance(OPTIONS.tickMs + OPTIONS.callTimeoutMs + 10);
+    await h.advance(OPTIONS.callTimeoutMs + 10);
     expect(h.registry.calls[0]?.outcome).to.equal('aborted');
     expect((await h.status()).counters.deadlines).to.equal(1);
     h.registry.release();
     await h.until('registered', 2_000, () => h.registry.active().length === 1);
     expect(h.registry.maxInFlight).to.equal(1);
+  });
+
+  it('fences by the clock at the call: a retry after the observed lease ran out is dropped', async () => {
+    const h = new Harness();
+    h.registry.failNext('register', 2, 'throttling');
+    await h.start();
+    h.leadership = leading(2, 100);
+    await h.advance(0);
+    // The log actor falls silent (cut off): no extension arrives; the backoffs outlast the lease.
+    h.leadership = null;
+    await h.advance(1_000);
+    expect(h.registry.calls.length).to.be.within(1, 2);
+    expect((await h.status()).counters.fenced['lease-short']).to.be.greaterThan(0);
+    expectFencedCalls(h.events, OPTIONS.leaseMarginMs);
+    // Leadership observed again (an extension in the same term): the retry goes out.
+    h.leadership = leading(2, 100);
+    await h.until('registered', 200, () => h.registry.active().length === 1);
+    expectFencedCalls(h.events, OPTIONS.leaseMarginMs);
+  });
+
+  it('renews its subscription, so a log actor that forgot it (restarted) is heard from again', async () => {
+    const h = new Harness();
+    await h.start();
+    expect(h.subscriptions).to.equal(1);
+    h.forgetSubscribers();
+    h.leadership = leading(2);
+    await h.advance(LEADERSHIP_RENEW_MS - 10);
+    expect(h.registry.calls).to.deep.equal([]);
+    const tookMs = await h.until('registered', LEADERSHIP_RENEW_MS, () => h.registry.active().length === 1);
+    expect(tookMs).to.be.at.most(20);
+    expect(h.subscriptions).to.equal(2);
   });
 
   it('random leadership changes and failures: every call fenced, one at a time, converging once a leader is stable', async () => {

@@ -2,12 +2,13 @@ import { expect } from 'chai';
 import {
   backoffMs,
   type CallOutcome,
+  type FenceResult,
   type LeaseAction,
   LeasePolicy,
   type LeasePolicyConfig,
   type Next,
 } from '../../../actors/aws-lease/lease-policy.js';
-import type { LeadershipResult } from '../../../actors/log/protocol.js';
+import type { Leadership } from '../../../actors/log/protocol.js';
 
 const SELF = { id: '10.0.0.1', port: 53 };
 const OTHER = { id: '10.0.0.2', port: 53 };
@@ -21,12 +22,18 @@ const CONFIG: LeasePolicyConfig = {
   backoffMaxMs: 1_000,
 };
 
-const leading = (term: number, leaseRemainingMs = 100): LeadershipResult => ({
+/** This replica leads `term`, its no-op committed, its lease ending at `leaseUntilMs`. */
+const leading = (
+  term: number,
+  leaseUntilMs: number | null = 100,
+): Extract<Leadership, { leading: true }> => ({
   leading: true,
   term,
-  leaseRemainingMs,
+  leaderId: 'r1',
+  readyIndex: 7,
+  leaseUntilMs,
 });
-const following = (term: number): LeadershipResult => ({ leading: false, term });
+const following = (term: number): Leadership => ({ leading: false, term, leaderId: 'r2' });
 const OK: CallOutcome = { ok: true };
 const described = (...targets: Array<{ id: string; port: number; state?: string }>): CallOutcome => ({
   ok: true,
@@ -110,15 +117,22 @@ describe('aws-lease: lease policy', () => {
   });
 
   describe('fencing', () => {
-    it('lets a call through only for the term it leads now, with lease to spare', () => {
+    it('lets a call through only for the term it leads now, with lease to spare at the time of the call', () => {
       const policy = new LeasePolicy(CONFIG);
       policy.observe(leading(4), 0);
-      expect(policy.fence(leading(4, 100), 4)).to.deep.equal({ ok: true });
-      expect(policy.fence(leading(4, 20), 4)).to.deep.equal({ ok: true });
-      expect(policy.fence(leading(4, 19), 4)).to.deep.equal({ ok: false, why: 'lease-short' });
-      expect(policy.fence(following(4), 4)).to.deep.equal({ ok: false, why: 'not-leading' });
-      expect(policy.fence(null, 4)).to.deep.equal({ ok: false, why: 'not-leading' });
-      expect(policy.fence(leading(5), 4)).to.deep.equal({ ok: false, why: 'term-changed' });
+      const cases: Array<[string, Leadership | undefined, number, FenceResult]> = [
+        ['plenty of lease', leading(4, 100), 0, { ok: true }],
+        ['exactly the margin', leading(4, 120), 100, { ok: true }],
+        ['1 ms short of the margin', leading(4, 119), 100, { ok: false, why: 'lease-short' }],
+        ['lease ended', leading(4, 100), 150, { ok: false, why: 'lease-short' }],
+        ['no lease yet', leading(4, null), 0, { ok: false, why: 'lease-short' }],
+        ['no-op not committed', { ...leading(4), readyIndex: null }, 0, { ok: false, why: 'not-leading' }],
+        ['following', following(4), 0, { ok: false, why: 'not-leading' }],
+        ['nothing observed yet', undefined, 0, { ok: false, why: 'not-leading' }],
+        ['another term', leading(5), 0, { ok: false, why: 'term-changed' }],
+      ];
+      for (const [what, leadership, nowMs, expected] of cases)
+        expect(policy.fence(leadership, 4, nowMs), what).to.deep.equal(expected);
     });
 
     it('never acts for a term older than the newest seen', () => {
@@ -127,7 +141,7 @@ describe('aws-lease: lease policy', () => {
       // A (stale) answer that we lead 8: not acted on.
       expect(policy.observe(leading(8), 10)).to.equal(undefined);
       expect(policy.next(10)).to.deep.equal({ kind: 'idle' });
-      expect(policy.fence(leading(8), 8)).to.deep.equal({ ok: false, why: 'stale-term' });
+      expect(policy.fence(leading(8), 8, 10)).to.deep.equal({ ok: false, why: 'stale-term' });
     });
 
     it('forgets its plan when leadership ends, and starts over in a new term', () => {
@@ -140,11 +154,20 @@ describe('aws-lease: lease policy', () => {
       expect(action(policy.next(60))).to.deep.equal({ kind: 'register', targets: [SELF] });
     });
 
-    it('an unanswered leadership ask ends leading', () => {
+    it("does not lead before the term's no-op committed", () => {
       const policy = new LeasePolicy(CONFIG);
-      policy.observe(leading(4), 0);
-      expect(policy.observe(null, 10)).to.deep.equal({ kind: 'ended', term: 4, why: 'no-answer' });
-      expect(policy.next(10)).to.deep.equal({ kind: 'idle' });
+      expect(policy.observe({ ...leading(4), readyIndex: null }, 0)).to.equal(undefined);
+      expect(policy.next(0)).to.deep.equal({ kind: 'idle' });
+      expect(policy.observe(leading(4), 10)).to.deep.equal({ kind: 'started', term: 4 });
+    });
+
+    it('keeps its plan through a lapsed lease in the same term; only the fence holds calls back', () => {
+      const policy = new LeasePolicy(CONFIG);
+      policy.observe(leading(4, 100), 0);
+      policy.complete(4, { kind: 'register', targets: [SELF] }, OK, 10, 0);
+      expect(policy.fence(leading(4, 100), 4, 200)).to.deep.equal({ ok: false, why: 'lease-short' });
+      expect(policy.observe(leading(4, 400), 300)).to.equal(undefined);
+      expect(action(policy.next(300))).to.deep.equal({ kind: 'describe' });
     });
 
     it('ignores the result of a call that completes after the term changed', () => {
