@@ -37,10 +37,8 @@ import {
   type ClientRequest,
   decodeReply,
   encodeRequest,
-  isWireReadMode,
   type ReplicaStatus,
   readRequest,
-  type WireReadMode,
   writeRequest,
 } from '../protocol/client-wire.js';
 import { type DnsBatch, type DnsBatchResult, validateBatchSyntax } from '../protocol/dns/changes.js';
@@ -54,6 +52,7 @@ import {
   type KvEntryView,
   type QueryResult,
 } from '../protocol/group/commands.js';
+import { isReadModeText, type ReadModeText } from '../protocol/read-mode.js';
 import { clientSubject, readSubject, writeSubject } from '../protocol/subjects.js';
 import { type Logger, silentLogger } from '../runtime/log.js';
 import { connectNats } from '../runtime/nats/nats-connection.js';
@@ -97,7 +96,7 @@ export interface RaftClientOptions {
   readonly backoffBaseMs?: number;
   readonly backoffMaxMs?: number;
   /** Default read mode: `linearizable` (default), `lease` or `bounded:<ms>`. */
-  readonly readMode?: WireReadMode;
+  readonly readMode?: ReadModeText;
   readonly maxPendingWrites?: number;
   readonly log?: Logger;
   /** The connection's name in NATS monitoring, when the client connects itself. */
@@ -112,7 +111,7 @@ export interface CallOptions {
 }
 
 export interface ReadOptions extends CallOptions {
-  readonly mode?: WireReadMode;
+  readonly mode?: ReadModeText;
 }
 
 export interface RangeOptions extends ReadOptions {
@@ -187,7 +186,7 @@ export class RaftClient {
   private readonly deadlineMs: number;
   private readonly backoffBaseMs: number;
   private readonly backoffMaxMs: number;
-  private readonly readMode: WireReadMode;
+  private readonly readMode: ReadModeText;
   private readonly maxPendingWrites: number;
   private readonly writeSubject: string;
   private readonly readSubject: string;
@@ -209,7 +208,7 @@ export class RaftClient {
       options.maxPendingWrites ?? MAX_PENDING_WRITES_DEFAULT,
     );
     const readMode = options.readMode ?? 'linearizable';
-    if (!isWireReadMode(readMode)) throw new RangeError(`invalid read mode ${String(readMode)}`);
+    if (!isReadModeText(readMode)) throw new RangeError(`invalid read mode ${String(readMode)}`);
     this.readMode = readMode;
     this.writeSubject = writeSubject(options.cluster, options.region, options.group);
     this.readSubject = readSubject(options.cluster, options.region, options.group);
@@ -298,7 +297,7 @@ export class RaftClient {
   }
 
   /** Every zone of the store with its serial and RRset count, in apex order. */
-  async dnsZones(mode?: WireReadMode, options: CallOptions = {}): Promise<readonly DnsZoneSummary[]> {
+  async dnsZones(mode?: ReadModeText, options: CallOptions = {}): Promise<readonly DnsZoneSummary[]> {
     const result = await this.read({ op: 'dns-zones' }, mode === undefined ? options : { ...options, mode });
     if (result.op !== 'dns-zones') throw new ProtocolError(`a dns-zones was answered with a ${result.op}`);
     return result.zones;
@@ -308,7 +307,7 @@ export class RaftClient {
   async dnsRrsets(
     zone: string,
     name: string,
-    mode?: WireReadMode,
+    mode?: ReadModeText,
     options: CallOptions = {},
   ): Promise<DnsNameView | null> {
     const result = await this.read(
@@ -432,7 +431,7 @@ export class RaftClient {
   async read(query: GroupQuery, options: ReadOptions = {}): Promise<QueryResult> {
     this.assertOpen();
     const mode = options.mode ?? this.readMode;
-    if (!isWireReadMode(mode)) throw new RangeError(`invalid read mode ${String(mode)}`);
+    if (!isReadModeText(mode)) throw new RangeError(`invalid read mode ${String(mode)}`);
     const request = readRequest(query, mode);
     const reply = await this.call('read', request, options, (r) => (r.st === 'ok' ? r.res : undefined));
     return reply;

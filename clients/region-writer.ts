@@ -34,7 +34,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { WireReadMode } from '../protocol/client-wire.js';
 import {
   type ChangeOutcome,
   type DnsBatch,
@@ -47,6 +46,7 @@ import {
 import { HybridClock } from '../protocol/dns/version.js';
 import type { DnsNameView } from '../protocol/dns/views.js';
 import { type ClusterPlan, type GroupPlan, groupForName } from '../protocol/plan.js';
+import type { ReadModeText } from '../protocol/read-mode.js';
 import { type Logger, silentLogger } from '../runtime/log.js';
 import { connectNats } from '../runtime/nats/nats-connection.js';
 import {
@@ -355,7 +355,7 @@ export class RegionWriter {
   async rrsets(
     region: string,
     name: string,
-    mode?: WireReadMode,
+    mode?: ReadModeText,
     replica?: string,
   ): Promise<DnsNameView | null> {
     const { group, zone } = this.route(name);

@@ -17,7 +17,7 @@
  *   {"v":1,"op":"dns-rrsets","zone":ZONE,"name":NAME,"mode":MODE}
  *   {"v":1,"op":"status"}
  *
- * MODE is `linearizable`, `lease` or `bounded:<ms>` (default `linearizable`). `rev` 0 means
+ * MODE is a read mode's text (protocol/read-mode.ts; default `linearizable`). `rev` 0 means
  * "the key must not exist". Fields a version-1 reader does not know are ignored. A DNS
  * batch (actors/dns/store/changes.ts) is checked here for shape and bounds only; its
  * names, types and RDATA are checked by `validateBatchSyntax` before it is proposed.
@@ -52,7 +52,7 @@ import {
 } from './dns/changes.js';
 import type { ElectionRole } from './election-role.js';
 import type { CommandResult, GroupCommand, GroupQuery, QueryResult } from './group/commands.js';
-import type { ReadMode } from './read-mode.js';
+import { isReadModeText, READ_MODE_EXPECTED, type ReadModeText } from './read-mode.js';
 
 export const WIRE_VERSION = 1;
 /** Largest request a replica reads: a 64 KiB value with room for JSON escaping. */
@@ -62,13 +62,9 @@ const CLIENT_ID_CHARS_MAX = 128;
 const KEY_CHARS_MAX = 1024;
 const VALUE_CHARS_MAX = 64 * 1024;
 const RANGE_LIMIT_MAX = 10_000;
-const BOUNDED_STALENESS_MS_MAX = 3_600_000;
 
 // ---------------------------------------------------------------------------------------
 // Types
-
-/** A read mode as it travels: `linearizable`, `lease` or `bounded:<ms>`. */
-export type WireReadMode = 'linearizable' | 'lease' | `bounded:${number}`;
 
 export interface WireSession {
   readonly sid: string;
@@ -86,23 +82,23 @@ export type ClientRequest =
       readonly rev: number;
       readonly val: string;
     } & WireSession)
-  | { readonly v: 1; readonly op: 'get'; readonly k: string; readonly mode?: WireReadMode }
+  | { readonly v: 1; readonly op: 'get'; readonly k: string; readonly mode?: ReadModeText }
   | {
       readonly v: 1;
       readonly op: 'range';
       readonly pfx: string;
       readonly lim: number;
       readonly after?: string;
-      readonly mode?: WireReadMode;
+      readonly mode?: ReadModeText;
     }
   | ({ readonly v: 1; readonly op: 'dns'; readonly batch: DnsBatch } & WireSession)
-  | { readonly v: 1; readonly op: 'dns-zones'; readonly mode?: WireReadMode }
+  | { readonly v: 1; readonly op: 'dns-zones'; readonly mode?: ReadModeText }
   | {
       readonly v: 1;
       readonly op: 'dns-rrsets';
       readonly zone: string;
       readonly name: string;
-      readonly mode?: WireReadMode;
+      readonly mode?: ReadModeText;
     }
   | { readonly v: 1; readonly op: 'status' };
 
@@ -142,27 +138,6 @@ export type ClientReply =
   | { readonly v: 1; readonly st: 'error'; readonly code: WireErrorCode; readonly detail: string };
 
 // ---------------------------------------------------------------------------------------
-// Read modes
-
-const READ_MODE_RE = /^(?:linearizable|lease|bounded:([1-9][0-9]{0,9}))$/;
-
-export function isWireReadMode(value: unknown): value is WireReadMode {
-  if (typeof value !== 'string') return false;
-  const match = READ_MODE_RE.exec(value);
-  return match !== null && (match[1] === undefined || Number(match[1]) <= BOUNDED_STALENESS_MS_MAX);
-}
-
-export function toReadMode(mode: WireReadMode | undefined): ReadMode {
-  if (mode === undefined || mode === 'linearizable') return { kind: 'linearizable' };
-  if (mode === 'lease') return { kind: 'lease' };
-  return { kind: 'bounded', maxStaleMs: Number(mode.slice('bounded:'.length)) };
-}
-
-export function fromReadMode(mode: ReadMode): WireReadMode {
-  return mode.kind === 'bounded' ? `bounded:${mode.maxStaleMs}` : mode.kind;
-}
-
-// ---------------------------------------------------------------------------------------
 // Requests
 
 const seqSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
@@ -173,7 +148,7 @@ const session = {
 };
 const key = z.string().min(1).max(KEY_CHARS_MAX);
 const value = z.string().max(VALUE_CHARS_MAX);
-const mode = z.custom<WireReadMode>(isWireReadMode, 'expected "linearizable", "lease" or "bounded:<ms>"');
+const mode = z.custom<ReadModeText>(isReadModeText, READ_MODE_EXPECTED);
 
 const dnsName = z.string().min(1).max(NAME_TEXT_CHARS_MAX);
 const u32 = z.number().int().min(0).max(0xffffffff);
@@ -346,7 +321,7 @@ export function writeRequest(command: GroupCommand, sessionFields: WireSession):
 }
 
 /** The request for a read. */
-export function readRequest(query: GroupQuery, readMode: WireReadMode): ClientRequest {
+export function readRequest(query: GroupQuery, readMode: ReadModeText): ClientRequest {
   if (query.op === 'get') return { v: 1, op: 'get', k: query.key, mode: readMode };
   if (query.op === 'dns-zones') return { v: 1, op: 'dns-zones', mode: readMode };
   if (query.op === 'dns-rrsets')

@@ -7,6 +7,7 @@
  */
 
 import { RCODE } from '../../protocol/dns/wire/codes.js';
+import { formatReadMode } from '../../protocol/read-mode.js';
 import type { Actor, ActorContext, ActorFactory, MessageMeta } from '../../runtime/actor.js';
 import type { MessageOf } from '../../runtime/message.js';
 import { LeaseBoard } from '../log/lease-board.js';
@@ -308,7 +309,7 @@ class DnsActor implements Actor<DnsActorMessage> {
 
 function modeText(mode: DnsListenerConfig['mode'] | undefined): string {
   if (mode === undefined) return 'unknown';
-  return mode.kind === 'bounded' ? `bounded:${mode.maxStaleMs}` : mode.kind;
+  return formatReadMode(mode);
 }
 
 function sumCounters(total: Record<string, number>, listeners: DnsListeners): Record<string, number> {

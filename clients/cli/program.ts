@@ -10,7 +10,8 @@
  *   raftns status --replicas r1,r2,r3 [--json]
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import type { ReplicaStatus, WireReadMode } from '../../protocol/client-wire.js';
+import type { ReplicaStatus } from '../../protocol/client-wire.js';
+import { isReadModeText, READ_MODE_EXPECTED, type ReadModeText } from '../../protocol/read-mode.js';
 import { RaftClientError } from '../errors.js';
 import { RaftClient } from '../raft-client.js';
 import { registerAwsCommand } from './aws-command.js';
@@ -36,10 +37,9 @@ function positiveInteger(value: string): number {
   return n;
 }
 
-function readMode(value: string): WireReadMode {
-  if (value === 'linearizable' || value === 'lease' || /^bounded:[1-9][0-9]*$/.test(value))
-    return value as WireReadMode;
-  throw new InvalidArgumentError('expected linearizable, lease or bounded:<ms>');
+function readMode(value: string): ReadModeText {
+  if (!isReadModeText(value)) throw new InvalidArgumentError(READ_MODE_EXPECTED);
+  return value;
 }
 
 async function withClient<T>(options: GlobalOptions, use: (client: RaftClient) => Promise<T>): Promise<T> {
@@ -104,7 +104,7 @@ export function buildProgram(): Command {
   kv.command('get <key>')
     .description('read a value')
     .option('--mode <mode>', 'linearizable, lease or bounded:<ms>', readMode, 'linearizable')
-    .action(async (key: string, options: { mode: WireReadMode }) => {
+    .action(async (key: string, options: { mode: ReadModeText }) => {
       const entry = await withClient(globals(), (c) => c.get(key, { mode: options.mode }));
       if (entry === null) {
         process.stderr.write(`raftns: ${key}: not found\n`);

@@ -45,9 +45,9 @@ import {
   encodeReply,
   queryOf,
   type ReplicaStatus,
-  toReadMode,
 } from '../../protocol/client-wire.js';
 import type { QueryResult } from '../../protocol/group/commands.js';
+import { parseReadMode, ReadModeError } from '../../protocol/read-mode.js';
 import { clientSubject, readSubject, writeSubject } from '../../protocol/subjects.js';
 import { RuntimeError } from '../errors.js';
 import type { ExternalEndpoint } from '../external-endpoint.js';
@@ -289,10 +289,13 @@ export class ClientIntake {
         request.op === 'dns-zones' ||
         request.op === 'dns-rrsets')
     ) {
+      const mode = parseReadMode(request.mode ?? 'linearizable');
+      if (mode instanceof ReadModeError)
+        return { v: 1, st: 'error', code: 'malformed', detail: mode.message };
       try {
         const result = await this.options.external.request<Read>(
           STATE_MACHINE,
-          { type: 'read', query, mode: toReadMode(request.mode) },
+          { type: 'read', query, mode },
           { timeoutMs: this.options.requestTimeoutMs },
         );
         switch (result.status) {
