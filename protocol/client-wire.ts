@@ -50,18 +50,13 @@ import {
   RRSET_RDATAS_MAX,
   ZONE_NS_MAX,
 } from './dns/changes.js';
+import { VERSION_WRITER_CHARS_MAX } from './dns/version.js';
 import type { ElectionRole } from './election-role.js';
 import type { CommandResult, GroupCommand, GroupQuery, QueryResult } from './group/commands.js';
 import { isReadModeText, READ_MODE_EXPECTED, type ReadModeText } from './read-mode.js';
+import { CLIENT_ID_BYTES_MAX, KEY_BYTES_MAX, RANGE_KEYS_MAX, REQUEST_BYTES_MAX, TTL_SECONDS_MAX, VALUE_BYTES_MAX } from './limits.js';
 
 export const WIRE_VERSION = 1;
-/** Largest request a replica reads: a 64 KiB value with room for JSON escaping. */
-export const REQUEST_BYTES_MAX = 256 * 1024;
-/** Bounds a field may have before the store's own (stricter, byte-based) checks run. */
-const CLIENT_ID_CHARS_MAX = 128;
-const KEY_CHARS_MAX = 1024;
-const VALUE_CHARS_MAX = 64 * 1024;
-const RANGE_LIMIT_MAX = 10_000;
 
 // ---------------------------------------------------------------------------------------
 // Types
@@ -140,23 +135,25 @@ export type ClientReply =
 // ---------------------------------------------------------------------------------------
 // Requests
 
+// Fields are checked in characters here, a cheap bound that every valid value meets (a
+// character takes at least one UTF-8 byte); the store's codec then checks their bytes.
 const seqSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 const session = {
-  sid: z.string().min(1).max(CLIENT_ID_CHARS_MAX),
+  sid: z.string().min(1).max(CLIENT_ID_BYTES_MAX),
   seq: seqSchema,
   ack: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
 };
-const key = z.string().min(1).max(KEY_CHARS_MAX);
-const value = z.string().max(VALUE_CHARS_MAX);
+const key = z.string().min(1).max(KEY_BYTES_MAX);
+const value = z.string().max(VALUE_BYTES_MAX);
 const mode = z.custom<ReadModeText>(isReadModeText, READ_MODE_EXPECTED);
 
 const dnsName = z.string().min(1).max(NAME_TEXT_CHARS_MAX);
 const u32 = z.number().int().min(0).max(0xffffffff);
-const ttl = z.number().int().min(0).max(0x7fffffff);
+const ttl = z.number().int().min(0).max(TTL_SECONDS_MAX);
 const dnsVersion = z.object({
   hlcMs: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   counter: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  writer: z.string().max(64),
+  writer: z.string().max(VERSION_WRITER_CHARS_MAX),
 });
 const rdataList = z.array(z.string().max(RDATA_TEXT_CHARS_MAX)).min(1).max(RRSET_RDATAS_MAX);
 const dnsChange = z.discriminatedUnion('op', [
@@ -231,8 +228,8 @@ const requestSchema = z.discriminatedUnion('op', [
   z.object({
     v: z.literal(1),
     op: z.literal('range'),
-    pfx: z.string().max(KEY_CHARS_MAX),
-    lim: z.number().int().min(1).max(RANGE_LIMIT_MAX),
+    pfx: z.string().max(KEY_BYTES_MAX),
+    lim: z.number().int().min(1).max(RANGE_KEYS_MAX),
     after: key.optional(),
     mode: mode.optional(),
   }),

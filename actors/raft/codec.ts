@@ -31,13 +31,12 @@
  *   v1: first version.
  */
 
+import { PEER_FRAME_BYTES_MAX } from '../../protocol/limits.js';
 import type { RaftMessage, RaftMessageType } from './peer-messages.js';
 import type { EntryKind, LogEntry, SnapshotMeta } from './types.js';
 
 export const CODEC_VERSION = 1;
 
-/** Largest frame `encodeRaftMessage` produces and `decodeRaftMessage` accepts. */
-export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
 /** Most log entries one AppendEntries may carry. */
 export const MAX_ENTRIES_PER_MESSAGE = 4096;
 /** Most voters one snapshot's membership may list. */
@@ -179,7 +178,7 @@ const VOTER_BYTES_MIN = 2; // length byte + one byte of id
 // Encoding
 
 /**
- * The exact size of `m`'s frame in bytes, whatever its size (it may exceed MAX_FRAME_BYTES).
+ * The exact size of `m`'s frame in bytes, whatever its size (it may exceed PEER_FRAME_BYTES_MAX).
  * Lets a sender size its batches before encoding. Throws RangeError like `encodeRaftMessage`.
  */
 export function encodingLength(m: RaftMessage): number {
@@ -213,7 +212,7 @@ export function encodingLength(m: RaftMessage): number {
 /**
  * Encodes `m` into a new buffer of exactly its size (computed first, allocated once).
  *
- * Returns `{ ok: false }` with code 'too-large' when the frame would exceed MAX_FRAME_BYTES,
+ * Returns `{ ok: false }` with code 'too-large' when the frame would exceed PEER_FRAME_BYTES_MAX,
  * or it carries more than MAX_ENTRIES_PER_MESSAGE entries or MAX_VOTERS_PER_MESSAGE voters:
  * batch sizes depend on load, so the caller must be able to react.
  *
@@ -233,8 +232,8 @@ export function encodeRaftMessage(m: RaftMessage): EncodeResult {
       `${m.meta.membership.voters.length} voters exceed MAX_VOTERS_PER_MESSAGE (${MAX_VOTERS_PER_MESSAGE})`,
     );
   }
-  if (size > MAX_FRAME_BYTES) {
-    return tooLarge(`frame of ${size} bytes exceeds MAX_FRAME_BYTES (${MAX_FRAME_BYTES})`);
+  if (size > PEER_FRAME_BYTES_MAX) {
+    return tooLarge(`frame of ${size} bytes exceeds PEER_FRAME_BYTES_MAX (${PEER_FRAME_BYTES_MAX})`);
   }
   const layout = layoutOf(m);
   const out = new Uint8Array(size);
@@ -571,8 +570,12 @@ class Reader {
  */
 export function decodeRaftMessage(bytes: Uint8Array): DecodeResult {
   const length = bytes.byteLength;
-  if (length > MAX_FRAME_BYTES) {
-    return fail('too-large', `frame of ${length} bytes exceeds MAX_FRAME_BYTES (${MAX_FRAME_BYTES})`, 0);
+  if (length > PEER_FRAME_BYTES_MAX) {
+    return fail(
+      'too-large',
+      `frame of ${length} bytes exceeds PEER_FRAME_BYTES_MAX (${PEER_FRAME_BYTES_MAX})`,
+      0,
+    );
   }
   if (length < 1) return fail('truncated', 'empty frame', 0);
   if (bytes[0] !== CODEC_VERSION) {

@@ -31,13 +31,9 @@
 import { crc32 } from 'node:zlib';
 import { ByteReader, ByteReadFailure, ByteWriter } from '../../protocol/binary.js';
 import type { DnsBatchResult } from '../../protocol/dns/changes.js';
-import {
-  MAX_CLIENT_ID_BYTES,
-  MAX_KEY_BYTES,
-  MAX_VALUE_BYTES,
-  type Result,
-} from '../../protocol/group/command-codec.js';
+import type { Result } from '../../protocol/group/command-codec.js';
 import type { CommandResult, KvEntryView } from '../../protocol/group/commands.js';
+import { CLIENT_ID_BYTES_MAX, KEY_BYTES_MAX, VALUE_BYTES_MAX } from '../../protocol/limits.js';
 import type { StoredZone } from '../dns/store/dns-store.js';
 import { readStoredZones, writeStoredZones } from '../dns/store/store-codec.js';
 
@@ -214,7 +210,7 @@ function readState(reader: ByteReader, version: number): SnapshotState {
     if (present === 0) return null;
     if (present !== 1) reader.fail('invalid-value', what, `presence byte ${present}`, at);
     const key = readKey(reader, `${what} key`);
-    const value = reader.string(MAX_VALUE_BYTES, `${what} value`);
+    const value = reader.string(VALUE_BYTES_MAX, `${what} value`);
     return { key, value, revision: revisionAt(`${what} revision`) };
   };
 
@@ -228,7 +224,7 @@ function readState(reader: ByteReader, version: number): SnapshotState {
       reader.fail('invalid-value', 'key', 'keys are not in strictly ascending order', at);
     }
     previousKey = key;
-    const value = reader.string(MAX_VALUE_BYTES, 'value');
+    const value = reader.string(VALUE_BYTES_MAX, 'value');
     entries.push({ key, value, revision: revisionAt('revision') });
   }
 
@@ -241,7 +237,7 @@ function readState(reader: ByteReader, version: number): SnapshotState {
   let previousUsedMs = 0;
   for (let i = 0; i < sessionCount; i++) {
     const at = reader.position;
-    const clientId = reader.string(MAX_CLIENT_ID_BYTES, 'clientId');
+    const clientId = reader.string(CLIENT_ID_BYTES_MAX, 'clientId');
     if (clientId.length === 0) reader.fail('invalid-value', 'clientId', 'is empty', at);
     if (clientIds.has(clientId)) reader.fail('invalid-value', 'clientId', 'appears twice', at);
     clientIds.add(clientId);
@@ -319,7 +315,7 @@ function isDnsBatchResultShape(v: unknown): v is DnsBatchResult {
 
 function readKey(reader: ByteReader, what: string): string {
   const at = reader.position;
-  const key = reader.string(MAX_KEY_BYTES, what);
+  const key = reader.string(KEY_BYTES_MAX, what);
   if (key.length === 0) reader.fail('invalid-value', what, 'is empty', at);
   return key;
 }

@@ -15,7 +15,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { type DnsChange, validateBatchSyntax } from '../../protocol/dns/changes.js';
 import { versionToText } from '../../protocol/dns/version.js';
-import { MAX_TTL } from '../../protocol/limits.js';
+import { TTL_SECONDS_MAX } from '../../protocol/limits.js';
 import { isReadModeText, READ_MODE_EXPECTED, type ReadModeText } from '../../protocol/read-mode.js';
 import { InvalidBatchError, RegionWriter, type WriteReport, type WriterChange } from '../region-writer.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE } from './exit-codes.js';
@@ -163,8 +163,8 @@ export function registerRecordCommands(program: Command): void {
     .option('--regions <list>', 'only these regions, comma-separated (default: all in the plan)')
     .action(async (name: string, type: string, ttlText: string, rdata: string[], options: WriteOptions) => {
       const ttl = Number(ttlText);
-      if (!/^[0-9]+$/.test(ttlText) || !Number.isSafeInteger(ttl) || ttl > MAX_TTL)
-        return usage(`TTL "${ttlText}" is not an integer in 0..=${MAX_TTL}`);
+      if (!/^[0-9]+$/.test(ttlText) || !Number.isSafeInteger(ttl) || ttl > TTL_SECONDS_MAX)
+        return usage(`TTL "${ttlText}" is not an integer in 0..=${TTL_SECONDS_MAX}`);
       await writeAndReport(globals(), options, { op: 'upsert', name, type: type.toUpperCase(), ttl, rdata });
     });
 

@@ -15,8 +15,8 @@
 import { parseRrType, RR_TYPE } from './wire/codes.js';
 import { type Name, parseName } from './wire/name.js';
 import { type Rdata, rdataFromText, rdataKindOf, rdataType } from './wire/rdata.js';
-import { MAX_TTL } from '../limits.js';
 import { isRecordVersion, type RecordVersion } from './version.js';
+import { TTL_SECONDS_MAX } from '../limits.js';
 
 export const BATCH_CHANGES_MAX = 256;
 export const BATCH_PREREQUISITES_MAX = 64;
@@ -297,10 +297,10 @@ function rrType(value: unknown, at: At): number {
 
 /** RFC 2181 §8: a TTL is an unsigned 31-bit integer. */
 function ttl(value: unknown, change: number, what = 'ttl'): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_TTL)
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > TTL_SECONDS_MAX)
     fail({
       code: 'ttl-out-of-range',
-      message: `change ${change}: ${what} ${String(value)} is not in 0..=${MAX_TTL} (RFC 2181 §8)`,
+      message: `change ${change}: ${what} ${String(value)} is not in 0..=${TTL_SECONDS_MAX} (RFC 2181 §8)`,
       change,
       ttl: typeof value === 'number' ? value : -1,
     });

@@ -36,13 +36,9 @@ import {
   utf8Encode,
 } from '../binary.js';
 import type { GroupCommand, SessionCommand } from './commands.js';
+import { CLIENT_ID_BYTES_MAX, DNS_BATCH_BYTES_MAX, KEY_BYTES_MAX, VALUE_BYTES_MAX } from '../limits.js';
 
 export const COMMAND_CODEC_VERSION = 1;
-export const MAX_CLIENT_ID_BYTES = 128;
-export const MAX_KEY_BYTES = 1024;
-export const MAX_VALUE_BYTES = 64 * 1024;
-/** The JSON of one DNS batch at most (a client request is at most 256 KiB too). */
-export const MAX_DNS_BATCH_BYTES = 256 * 1024;
 
 const OP_PUT = 1;
 const OP_DELETE = 2;
@@ -131,8 +127,8 @@ function encodeDnsBatch(
   const text = JSON.stringify(batch);
   if (!isWellFormedString(text)) return invalid('batch', 'contains a lone surrogate (not valid Unicode)');
   const bytes = utf8Encode(text);
-  if (bytes.length > MAX_DNS_BATCH_BYTES)
-    return invalid('batch', `${bytes.length} bytes of JSON exceeds the maximum ${MAX_DNS_BATCH_BYTES}`);
+  if (bytes.length > DNS_BATCH_BYTES_MAX)
+    return invalid('batch', `${bytes.length} bytes of JSON exceeds the maximum ${DNS_BATCH_BYTES_MAX}`);
   return { ok: true, value: { batch, bytes } };
 }
 
@@ -140,7 +136,7 @@ function prepare(input: unknown): Result<PreparedCommand, CommandValidationError
   if (typeof input !== 'object' || input === null)
     return invalid('command', 'session command must be an object');
   const candidate = input as Record<string, unknown>;
-  const clientId = encodeStringField(candidate.clientId, 'clientId', 1, MAX_CLIENT_ID_BYTES);
+  const clientId = encodeStringField(candidate.clientId, 'clientId', 1, CLIENT_ID_BYTES_MAX);
   if (!clientId.ok) return clientId;
   const { seq, ackedSeq } = candidate;
   if (!isSafeNat(seq) || seq < 1) return invalid('seq', 'must be an integer in 1 ..= 2^53 - 1');
@@ -165,14 +161,14 @@ function prepare(input: unknown): Result<PreparedCommand, CommandValidationError
   }
   if (op !== 'put' && op !== 'delete' && op !== 'cas')
     return invalid('op', "must be 'put', 'delete', 'cas' or 'dns'");
-  const key = encodeStringField(body.key, 'key', 1, MAX_KEY_BYTES);
+  const key = encodeStringField(body.key, 'key', 1, KEY_BYTES_MAX);
   if (!key.ok) return key;
   let command: GroupCommand;
   let value: Uint8Array | null = null;
   if (op === 'delete') {
     command = { op, key: key.value.text };
   } else {
-    const encodedValue = encodeStringField(body.value, 'value', 0, MAX_VALUE_BYTES);
+    const encodedValue = encodeStringField(body.value, 'value', 0, VALUE_BYTES_MAX);
     if (!encodedValue.ok) return encodedValue;
     value = encodedValue.value.bytes;
     if (op === 'put') {
@@ -264,12 +260,12 @@ export function decodeSessionCommand(bytes: Uint8Array): Result<SessionCommand, 
       return decodeError('invalid-field', deltaAt, 'ackedSeq must be in 0 ..= seq - 1', 'ackedSeq');
     }
     const clientIdAt = reader.position;
-    const clientId = reader.string(MAX_CLIENT_ID_BYTES, 'clientId');
+    const clientId = reader.string(CLIENT_ID_BYTES_MAX, 'clientId');
     if (clientId.length === 0)
       return decodeError('invalid-field', clientIdAt, 'clientId is empty', 'clientId');
     if (op === OP_DNS) {
       const batchAt = reader.position;
-      const text = reader.string(MAX_DNS_BATCH_BYTES, 'batch');
+      const text = reader.string(DNS_BATCH_BYTES_MAX, 'batch');
       if (reader.remaining !== 0) {
         return decodeError('trailing-bytes', reader.position, `${reader.remaining} bytes after the command`);
       }
@@ -289,16 +285,16 @@ export function decodeSessionCommand(bytes: Uint8Array): Result<SessionCommand, 
       };
     }
     const keyAt = reader.position;
-    const key = reader.string(MAX_KEY_BYTES, 'key');
+    const key = reader.string(KEY_BYTES_MAX, 'key');
     if (key.length === 0) return decodeError('invalid-field', keyAt, 'key is empty', 'key');
     let command: GroupCommand;
     if (op === OP_DELETE) {
       command = { op: 'delete', key };
     } else if (op === OP_PUT) {
-      command = { op: 'put', key, value: reader.string(MAX_VALUE_BYTES, 'value') };
+      command = { op: 'put', key, value: reader.string(VALUE_BYTES_MAX, 'value') };
     } else {
       const expectedRevision = reader.varint('expectedRevision');
-      command = { op: 'cas', key, expectedRevision, value: reader.string(MAX_VALUE_BYTES, 'value') };
+      command = { op: 'cas', key, expectedRevision, value: reader.string(VALUE_BYTES_MAX, 'value') };
     }
     if (reader.remaining !== 0) {
       return decodeError('trailing-bytes', reader.position, `${reader.remaining} bytes after the command`);

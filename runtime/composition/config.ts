@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { GROUP_VOTERS_MAX, NAME_CHARS_MAX } from '../../protocol/limits.js';
 import { isReadModeText, READ_MODE_EXPECTED, type ReadModeText } from '../../protocol/read-mode.js';
 
 // ---------------------------------------------------------------------------------------
@@ -131,13 +132,11 @@ export interface LoadConfigInput {
 // ---------------------------------------------------------------------------------------
 // Validation of single values
 
-const NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
+const NAME_RE = new RegExp(`^[A-Za-z0-9_-]{1,${NAME_CHARS_MAX}}$`);
 const HOSTNAME_RE =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const NATS_URLS_MAX = 32;
 const DNS_LISTENERS_MAX = 16;
-/** Largest Raft group; more voters only slow commits down. */
-export const GROUP_REPLICAS_MAX = 15;
 
 function isNatsUrl(value: string): boolean {
   let url: URL;
@@ -180,7 +179,7 @@ export function parseDnsListener(value: string): DnsListenerSpec | undefined {
   return isReadModeText(mode) ? { ...address, mode } : undefined;
 }
 
-const nameSchema = z.string().regex(NAME_RE, 'expected 1-64 letters, digits, "-" or "_"');
+const nameSchema = z.string().regex(NAME_RE, `expected 1-${NAME_CHARS_MAX} letters, digits, "-" or "_"`);
 const pathSchema = z.string().min(1, 'expected a non-empty path');
 const natsUrlSchema = z
   .string()
@@ -196,7 +195,7 @@ const logLevelSchema = z.enum(LOG_LEVELS, `expected one of ${LOG_LEVELS.join(', 
 const peersSchema = z
   .array(nameSchema, 'expected an array of instance ids')
   .min(1, 'expected at least one instance id')
-  .max(GROUP_REPLICAS_MAX, `expected at most ${GROUP_REPLICAS_MAX} instance ids`)
+  .max(GROUP_VOTERS_MAX, `expected at most ${GROUP_VOTERS_MAX} instance ids`)
   .refine((ids) => new Set(ids).size === ids.length, 'expected distinct instance ids');
 
 function ipSchema() {

@@ -28,7 +28,7 @@ import {
   type SoaRdata,
 } from '../../../protocol/dns/wire/rdata.js';
 import type { ResourceRecord } from '../../../protocol/dns/wire/record.js';
-import { MAX_TTL } from '../../../protocol/limits.js';
+import { TTL_SECONDS_MAX } from '../../../protocol/limits.js';
 import { CNAME_COMPANION_TYPES, type ZoneError } from './zone.js';
 import type { RRset, ZoneNode, ZoneView } from './zone-view.js';
 
@@ -231,7 +231,7 @@ export class LiveZone implements ZoneView {
       }
       // RFC 2181 §8: a TTL is 0 ..= 2^31 - 1. One TTL per RRset (RFC 2181 §5.2) holds by
       // construction here: an RRset carries a single TTL.
-      if (!Number.isInteger(set.ttl) || set.ttl < 0 || set.ttl > MAX_TTL)
+      if (!Number.isInteger(set.ttl) || set.ttl < 0 || set.ttl > TTL_SECONDS_MAX)
         errors.push({ code: 'ttl-out-of-range', owner: name, type, ttl: set.ttl });
     }
     // RFC 1035 §5.2: the SOA is at the top of the zone only.

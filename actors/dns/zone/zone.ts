@@ -31,7 +31,7 @@ import {
   type SoaRdata,
 } from '../../../protocol/dns/wire/rdata.js';
 import type { ResourceRecord } from '../../../protocol/dns/wire/record.js';
-import { MAX_TTL } from '../../../protocol/limits.js';
+import { TTL_SECONDS_MAX } from '../../../protocol/limits.js';
 import type { RRset, ZoneNode, ZoneView } from './zone-view.js';
 
 /** Types that may share an owner with a CNAME (RFC 4035 §2.5): DNSSEC, not served here. */
@@ -140,7 +140,7 @@ export class Zone implements ZoneView {
         errors.push({ code: 'rdata-type-mismatch', owner: rr.name, type: rr.type });
         continue;
       }
-      if (!Number.isInteger(rr.ttl) || rr.ttl < 0 || rr.ttl > MAX_TTL) {
+      if (!Number.isInteger(rr.ttl) || rr.ttl < 0 || rr.ttl > TTL_SECONDS_MAX) {
         errors.push({ code: 'ttl-out-of-range', owner: rr.name, type: rr.type, ttl: rr.ttl });
         continue;
       }

@@ -4,12 +4,10 @@ import {
   COMMAND_CODEC_VERSION,
   decodeSessionCommand,
   encodeSessionCommand,
-  MAX_CLIENT_ID_BYTES,
-  MAX_KEY_BYTES,
-  MAX_VALUE_BYTES,
   validateSessionCommand,
 } from '../../../protocol/group/command-codec.js';
 import type { GroupCommand, SessionCommand } from '../../../protocol/group/commands.js';
+import { CLIENT_ID_BYTES_MAX, KEY_BYTES_MAX, VALUE_BYTES_MAX } from '../../../protocol/limits.js';
 import { encode } from '../../actors/state-machine/helpers.js';
 
 const put: SessionCommand = {
@@ -92,12 +90,12 @@ describe('state-machine/command-codec', () => {
 
     it('carries values at the edges: max safe integers, exact byte bounds, multi-byte text, a BOM', () => {
       roundTrips({
-        clientId: 'x'.repeat(MAX_CLIENT_ID_BYTES),
+        clientId: 'x'.repeat(CLIENT_ID_BYTES_MAX),
         seq: Number.MAX_SAFE_INTEGER,
         ackedSeq: 0,
         command: {
           op: 'cas',
-          key: '\u00e9'.repeat(MAX_KEY_BYTES / 2),
+          key: '\u00e9'.repeat(KEY_BYTES_MAX / 2),
           expectedRevision: Number.MAX_SAFE_INTEGER,
           value: 'v',
         },
@@ -106,7 +104,7 @@ describe('state-machine/command-codec', () => {
         clientId: '\u{1F600}',
         seq: Number.MAX_SAFE_INTEGER,
         ackedSeq: Number.MAX_SAFE_INTEGER - 1,
-        command: { op: 'put', key: '\uFEFFbom', value: '\uFEFF'.repeat(MAX_VALUE_BYTES / 3) + 'a' },
+        command: { op: 'put', key: '\uFEFFbom', value: '\uFEFF'.repeat(VALUE_BYTES_MAX / 3) + 'a' },
       });
     });
 
@@ -129,8 +127,8 @@ describe('state-machine/command-codec', () => {
         [null, 'command'],
         [{ ...put, clientId: '' }, 'clientId'],
         [{ ...put, clientId: 7 }, 'clientId'],
-        [{ ...put, clientId: 'x'.repeat(MAX_CLIENT_ID_BYTES + 1) }, 'clientId'],
-        [{ ...put, clientId: '\u00e9'.repeat(MAX_CLIENT_ID_BYTES / 2 + 1) }, 'clientId'],
+        [{ ...put, clientId: 'x'.repeat(CLIENT_ID_BYTES_MAX + 1) }, 'clientId'],
+        [{ ...put, clientId: '\u00e9'.repeat(CLIENT_ID_BYTES_MAX / 2 + 1) }, 'clientId'],
         [{ ...put, seq: 0 }, 'seq'],
         [{ ...put, seq: 1.5 }, 'seq'],
         [{ ...put, seq: Number.MAX_SAFE_INTEGER + 1 }, 'seq'],
@@ -139,13 +137,13 @@ describe('state-machine/command-codec', () => {
         [{ ...put, command: null }, 'command'],
         [{ ...put, command: { op: 'get', key: 'k' } }, 'op'],
         [{ ...put, command: { op: 'put', key: '', value: '' } }, 'key'],
-        [{ ...put, command: { op: 'put', key: 'k'.repeat(MAX_KEY_BYTES + 1), value: '' } }, 'key'],
+        [{ ...put, command: { op: 'put', key: 'k'.repeat(KEY_BYTES_MAX + 1), value: '' } }, 'key'],
         [
-          { ...put, command: { op: 'put', key: '\u{1F600}'.repeat(MAX_KEY_BYTES / 4 + 1), value: '' } },
+          { ...put, command: { op: 'put', key: '\u{1F600}'.repeat(KEY_BYTES_MAX / 4 + 1), value: '' } },
           'key',
         ],
         [{ ...put, command: { op: 'put', key: 'k\uD800', value: '' } }, 'key'],
-        [{ ...put, command: { op: 'put', key: 'k', value: 'v'.repeat(MAX_VALUE_BYTES + 1) } }, 'value'],
+        [{ ...put, command: { op: 'put', key: 'k', value: 'v'.repeat(VALUE_BYTES_MAX + 1) } }, 'value'],
         [{ ...put, command: { op: 'put', key: 'k', value: '\uDC00' } }, 'value'],
         [{ ...put, command: { op: 'put', key: 'k' } }, 'value'],
         [{ ...put, command: { op: 'cas', key: 'k', value: 'v', expectedRevision: -1 } }, 'expectedRevision'],
@@ -161,7 +159,7 @@ describe('state-machine/command-codec', () => {
     it('encoding an out-of-bounds command returns the same typed error instead of bytes', () => {
       const tooBig: SessionCommand = {
         ...put,
-        command: { op: 'put', key: 'k', value: 'v'.repeat(MAX_VALUE_BYTES + 1) },
+        command: { op: 'put', key: 'k', value: 'v'.repeat(VALUE_BYTES_MAX + 1) },
       };
       const result = encodeSessionCommand(tooBig);
       expect(result.ok).to.equal(false);
