@@ -12,7 +12,7 @@
  * Every RRset change carries a `version` (version.ts): it takes effect only if newer than
  * what the store holds for that RRset (last writer wins), so changes commute.
  */
-import { parseRrType, RR_TYPE } from './wire/codes.js';
+import { META_TYPES, parseRrType } from './wire/codes.js';
 import { type Name, parseName } from './wire/name.js';
 import { type Rdata, rdataFromText, rdataKindOf, rdataType } from './wire/rdata.js';
 import { isRecordVersion, type RecordVersion } from './version.js';
@@ -215,18 +215,6 @@ export type BatchSyntaxResult =
   | { readonly ok: true; readonly batch: ParsedBatch }
   | { readonly ok: false; readonly error: DnsWriteError };
 
-/** Types a client may not store: pseudo and query types (RFC 6891, RFC 8945, RFC 1035 §3.2.3). */
-const NOT_DATA_TYPES: ReadonlySet<number> = new Set([
-  0,
-  RR_TYPE.OPT,
-  RR_TYPE.TSIG,
-  RR_TYPE.IXFR,
-  RR_TYPE.AXFR,
-  RR_TYPE.ANY,
-  253 /* MAILB */,
-  254 /* MAILA */,
-]);
-
 class SyntaxFailure extends Error {
   constructor(readonly error: DnsWriteError) {
     super(error.message);
@@ -290,7 +278,7 @@ function rrType(value: unknown, at: At): number {
   const type = typeof value === 'string' ? parseRrType(value) : undefined;
   if (type === undefined)
     fail({ code: 'bad-type', message: `${where(at)}: unknown type ${JSON.stringify(value)}`, ...at });
-  if (NOT_DATA_TYPES.has(type))
+  if (META_TYPES.has(type))
     fail({ code: 'bad-type', message: `${where(at)}: ${value} is not a type of zone data`, ...at });
   return type;
 }
