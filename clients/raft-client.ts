@@ -39,18 +39,18 @@ import {
   encodeRequest,
   type ReplicaStatus,
   readRequest,
+  resultOfWire,
   writeRequest,
 } from '../protocol/client-wire.js';
 import { type DnsBatch, type DnsBatchResult, validateBatchSyntax } from '../protocol/dns/changes.js';
 import type { DnsNameView, DnsZoneSummary } from '../protocol/dns/views.js';
 import { encodeSessionCommand } from '../protocol/group/command-codec.js';
-import {
-  type CommandResult,
-  type GroupCommand,
-  type GroupQuery,
-  isDnsBatchResult,
-  type KvEntryView,
-  type QueryResult,
+import type {
+  CommandResult,
+  GroupCommand,
+  GroupQuery,
+  KvEntryView,
+  QueryResult,
 } from '../protocol/group/commands.js';
 import { isReadModeText, type ReadModeText } from '../protocol/read-mode.js';
 import { clientSubject, readSubject, writeSubject } from '../protocol/subjects.js';
@@ -245,12 +245,12 @@ export class RaftClient {
 
   /** Sets `key` to `value`. */
   async put(key: string, value: string, options?: CallOptions): Promise<WriteOutcome> {
-    return expectOk(await this.write({ op: 'put', key, value }, options));
+    return expectOk(await this.write({ kind: 'kv-put', key, value }, options));
   }
 
   /** Removes `key`; succeeds whether or not it existed (`previous` says). */
   async delete(key: string, options?: CallOptions): Promise<WriteOutcome> {
-    return expectOk(await this.write({ op: 'delete', key }, options));
+    return expectOk(await this.write({ kind: 'kv-delete', key }, options));
   }
 
   /**
@@ -258,7 +258,7 @@ export class RaftClient {
    * A mismatch is a result, not an error: `{ ok: false, error: 'cas-mismatch', current }`.
    */
   cas(key: string, expectedRevision: number, value: string, options?: CallOptions): Promise<CommandResult> {
-    return this.write({ op: 'cas', key, expectedRevision, value }, options);
+    return this.write({ kind: 'kv-cas', key, expectedRevision, value }, options);
   }
 
   /** The entry at `key`, or null. */
@@ -290,9 +290,9 @@ export class RaftClient {
   async dnsBatch(batch: DnsBatch, options?: CallOptions): Promise<DnsBatchResult> {
     const syntax = validateBatchSyntax(batch);
     if (!syntax.ok) return { ok: false, error: syntax.error };
-    const result = await this.write({ op: 'dns', batch }, options);
-    if (!isDnsBatchResult(result))
-      throw new ProtocolError('a DNS batch was answered with a key-value result');
+    const result = await this.write({ kind: 'dns-batch', batch }, options);
+    if (result.kind !== 'dns-batch')
+      throw new ProtocolError(`a DNS batch was answered with a ${result.kind} result`);
     return result.dns;
   }
 
@@ -362,7 +362,7 @@ export class RaftClient {
           const reply = answer.reply;
           switch (reply.st) {
             case 'applied':
-              return reply.res;
+              return resultOfWire(reply.res);
             case 'not-leader': {
               lastFailure = 'not-leader';
               lastWasNotLeader = true;
@@ -620,7 +620,8 @@ export class RaftClient {
 }
 
 function expectOk(result: CommandResult): WriteOutcome {
-  if (!result.ok) throw new ProtocolError(`a put or delete was answered with ${result.error}`);
+  if (result.kind !== 'kv-written')
+    throw new ProtocolError(`a put or delete was answered with a ${result.kind} result`);
   return { revision: result.revision, previous: result.previous };
 }
 

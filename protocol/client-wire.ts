@@ -24,7 +24,7 @@
  *
  * Replies (`st` says which):
  *
- *   {"v":1,"st":"applied","idx":N,"res":CommandResult}   the write executed (or had: a retry)
+ *   {"v":1,"st":"applied","idx":N,"res":WireCommandResult} the write executed (or had: a retry)
  *   {"v":1,"st":"ok","idx":N,"res":QueryResult}          the read, served at applied index N
  *   {"v":1,"st":"not-leader","leader":ID|null}           ask the leader (if known) instead
  *   {"v":1,"st":"retry","why":REASON}                    not done (or outcome unknown): retry, same seq
@@ -45,6 +45,7 @@ import {
   BATCH_CHANGES_MAX,
   BATCH_PREREQUISITES_MAX,
   type DnsBatch,
+  type DnsBatchResult,
   NAME_TEXT_CHARS_MAX,
   RDATA_TEXT_CHARS_MAX,
   RRSET_RDATAS_MAX,
@@ -52,7 +53,7 @@ import {
 } from './dns/changes.js';
 import { VERSION_WRITER_CHARS_MAX } from './dns/version.js';
 import type { ElectionRole } from './election-role.js';
-import type { CommandResult, GroupCommand, GroupQuery, QueryResult } from './group/commands.js';
+import type { CommandResult, GroupCommand, GroupQuery, KvEntryView, QueryResult } from './group/commands.js';
 import { isReadModeText, READ_MODE_EXPECTED, type ReadModeText } from './read-mode.js';
 import { CLIENT_ID_BYTES_MAX, KEY_BYTES_MAX, RANGE_KEYS_MAX, REQUEST_BYTES_MAX, TTL_SECONDS_MAX, VALUE_BYTES_MAX } from './limits.js';
 
@@ -122,8 +123,26 @@ export interface ReplicaStatus {
   readonly servingLeaderSubjects: boolean;
 }
 
+/**
+ * A write's result as version 1 of the wire spells it (the store's `CommandResult` is
+ * tagged by `kind`; this spelling predates it and stays for clients that read it):
+ *
+ *   {"ok":true,"revision":N,"previous":ENTRY|null}             kv-written
+ *   {"ok":false,"error":"cas-mismatch","current":ENTRY|null}   kv-cas-mismatch
+ *   {"ok":true,"revision":N,"previous":null,"dns":RESULT}      dns-batch
+ */
+export type WireCommandResult =
+  | { readonly ok: true; readonly revision: number; readonly previous: KvEntryView | null }
+  | { readonly ok: false; readonly error: 'cas-mismatch'; readonly current: KvEntryView | null }
+  | {
+      readonly ok: true;
+      readonly revision: number;
+      readonly previous: null;
+      readonly dns: DnsBatchResult;
+    };
+
 export type ClientReply =
-  | { readonly v: 1; readonly st: 'applied'; readonly idx: number; readonly res: CommandResult }
+  | { readonly v: 1; readonly st: 'applied'; readonly idx: number; readonly res: WireCommandResult }
   | { readonly v: 1; readonly st: 'ok'; readonly idx: number; readonly res: QueryResult }
   | { readonly v: 1; readonly st: 'not-leader'; readonly leader: string | null }
   | { readonly v: 1; readonly st: 'retry'; readonly why: RetryReason }
@@ -298,12 +317,12 @@ export function encodeRequest(request: ClientRequest): Uint8Array {
 
 /** The request for a write, with its session fields. */
 export function writeRequest(command: GroupCommand, sessionFields: WireSession): ClientRequest {
-  switch (command.op) {
-    case 'put':
+  switch (command.kind) {
+    case 'kv-put':
       return { v: 1, op: 'put', k: command.key, val: command.value, ...sessionFields };
-    case 'delete':
+    case 'kv-delete':
       return { v: 1, op: 'del', k: command.key, ...sessionFields };
-    case 'cas':
+    case 'kv-cas':
       return {
         v: 1,
         op: 'cas',
@@ -312,7 +331,7 @@ export function writeRequest(command: GroupCommand, sessionFields: WireSession):
         val: command.value,
         ...sessionFields,
       };
-    case 'dns':
+    case 'dns-batch':
       return { v: 1, op: 'dns', batch: command.batch, ...sessionFields };
   }
 }
@@ -337,13 +356,13 @@ export function readRequest(query: GroupQuery, readMode: ReadModeText): ClientRe
 export function commandOf(request: ClientRequest): GroupCommand | undefined {
   switch (request.op) {
     case 'put':
-      return { op: 'put', key: request.k, value: request.val };
+      return { kind: 'kv-put', key: request.k, value: request.val };
     case 'del':
-      return { op: 'delete', key: request.k };
+      return { kind: 'kv-delete', key: request.k };
     case 'cas':
-      return { op: 'cas', key: request.k, expectedRevision: request.rev, value: request.val };
+      return { kind: 'kv-cas', key: request.k, expectedRevision: request.rev, value: request.val };
     case 'dns':
-      return { op: 'dns', batch: request.batch };
+      return { kind: 'dns-batch', batch: request.batch };
     default:
       return undefined;
   }
@@ -372,6 +391,25 @@ export function queryOf(request: ClientRequest): GroupQuery | undefined {
 
 // ---------------------------------------------------------------------------------------
 // Replies
+
+/** A write's result as the wire spells it. */
+export function wireResult(result: CommandResult): WireCommandResult {
+  switch (result.kind) {
+    case 'kv-written':
+      return { ok: true, revision: result.revision, previous: result.previous };
+    case 'kv-cas-mismatch':
+      return { ok: false, error: 'cas-mismatch', current: result.current };
+    case 'dns-batch':
+      return { ok: true, revision: result.revision, previous: null, dns: result.dns };
+  }
+}
+
+/** The store's result a wire result stands for: only a DNS batch's carries `dns`. */
+export function resultOfWire(res: WireCommandResult): CommandResult {
+  if (!res.ok) return { kind: 'kv-cas-mismatch', current: res.current };
+  if ('dns' in res) return { kind: 'dns-batch', revision: res.revision, dns: res.dns };
+  return { kind: 'kv-written', revision: res.revision, previous: res.previous };
+}
 
 export function encodeReply(reply: ClientReply): Uint8Array {
   return utf8Encoder.encode(JSON.stringify(reply));

@@ -17,9 +17,9 @@
  *              <= logTimeMs), varint ackedSeq, varint resultCount, then per cached result
  *              in strictly ascending seq order (each > ackedSeq):
  *                varint seq, u8 tag, then
- *                  tag 0 (ok):           varint revision (1..=appliedIndex), view?
- *                  tag 1 (cas-mismatch): view?
- *                  tag 2 (dns batch):    varint revision, string JSON of the DnsBatchResult
+ *                  tag 0 (kv-written):   varint revision (1..=appliedIndex), view?
+ *                  tag 1 (kv-cas-mismatch): view?
+ *                  tag 2 (dns-batch):    varint revision, string JSON of the DnsBatchResult
  *                                        (as JSON.stringify gives it: re-encoding is exact)
  *                view? = u8 0 (null) | u8 1, string key, string value, varint revision
  *   u32 LE   CRC-32 of every byte before it
@@ -45,7 +45,7 @@ const DNS_RESULT_JSON_BYTES_MAX = 1024 * 1024;
 
 const MAGIC_BYTES = new TextEncoder().encode(SNAPSHOT_MAGIC);
 const CRC_BYTES = 4;
-const TAG_OK = 0;
+const TAG_KV_WRITTEN = 0;
 const TAG_CAS_MISMATCH = 1;
 const TAG_DNS_BATCH = 2;
 
@@ -120,17 +120,21 @@ export function encodeSnapshot(state: SnapshotState): Uint8Array {
     writer.varint(session.results.length);
     for (const [seq, result] of session.results) {
       writer.varint(seq);
-      if ('dns' in result) {
-        writer.u8(TAG_DNS_BATCH);
-        writer.varint(result.revision);
-        writer.string(JSON.stringify(result.dns));
-      } else if (result.ok) {
-        writer.u8(TAG_OK);
-        writer.varint(result.revision);
-        writeView(writer, result.previous);
-      } else {
-        writer.u8(TAG_CAS_MISMATCH);
-        writeView(writer, result.current);
+      switch (result.kind) {
+        case 'kv-written':
+          writer.u8(TAG_KV_WRITTEN);
+          writer.varint(result.revision);
+          writeView(writer, result.previous);
+          break;
+        case 'kv-cas-mismatch':
+          writer.u8(TAG_CAS_MISMATCH);
+          writeView(writer, result.current);
+          break;
+        case 'dns-batch':
+          writer.u8(TAG_DNS_BATCH);
+          writer.varint(result.revision);
+          writer.string(JSON.stringify(result.dns));
+          break;
       }
     }
   }
@@ -261,14 +265,14 @@ function readState(reader: ByteReader, version: number): SnapshotState {
       const tagAt = reader.position;
       const tag = reader.u8('result tag');
       let result: CommandResult;
-      if (tag === TAG_OK) {
+      if (tag === TAG_KV_WRITTEN) {
         const revision = revisionAt('result revision');
-        result = { ok: true, revision, previous: readView('result previous') };
+        result = { kind: 'kv-written', revision, previous: readView('result previous') };
       } else if (tag === TAG_CAS_MISMATCH) {
-        result = { ok: false, error: 'cas-mismatch', current: readView('result current') };
+        result = { kind: 'kv-cas-mismatch', current: readView('result current') };
       } else if (tag === TAG_DNS_BATCH && version >= 2) {
         const revision = revisionAt('result revision');
-        result = { ok: true, revision, previous: null, dns: readDnsResult(reader) };
+        result = { kind: 'dns-batch', revision, dns: readDnsResult(reader) };
       } else {
         return reader.fail('invalid-value', 'result tag', `unknown result tag ${tag}`, tagAt);
       }

@@ -123,8 +123,8 @@ export function buildProgram(): Command {
     .description('write only if the key is at this revision (0: only if absent)')
     .action(async (key: string, revision: string, value: string) => {
       const result = await withClient(globals(), (c) => c.cas(key, positiveInteger(revision), value));
-      print(globals(), result, result.ok ? `ok revision=${result.revision}` : 'mismatch');
-      if (!result.ok) process.exitCode = EXIT_FAILED;
+      print(globals(), result, result.kind === 'kv-written' ? `ok revision=${result.revision}` : 'mismatch');
+      if (result.kind !== 'kv-written') process.exitCode = EXIT_FAILED;
     });
   kv.command('range <prefix>')
     .description('list keys with a prefix, in key order')

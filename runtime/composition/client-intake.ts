@@ -45,6 +45,7 @@ import {
   encodeReply,
   queryOf,
   type ReplicaStatus,
+  wireResult,
 } from '../../protocol/client-wire.js';
 import type { QueryResult } from '../../protocol/group/commands.js';
 import { parseReadMode, ReadModeError } from '../../protocol/read-mode.js';
@@ -269,7 +270,7 @@ export class ClientIntake {
         );
         switch (result.status) {
           case 'applied':
-            return { v: 1, st: 'applied', idx: result.index, res: result.result };
+            return { v: 1, st: 'applied', idx: result.index, res: wireResult(result.result) };
           case 'rejected':
             return { v: 1, st: 'rejected', why: result.reason, detail: result.detail };
           case 'not-leader':
