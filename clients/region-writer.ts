@@ -1,5 +1,5 @@
 /**
- * Writing DNS changes to every region (issue 5): every region holds its own copy of the
+ * Writing DNS changes to every region: every region holds its own copy of the
  * hierarchy, one Raft group per zone of the plan, and a change must reach the group serving
  * its name in each of them.
  *
@@ -424,7 +424,7 @@ export class RegionWriter {
         return { op: 'delete-zone', zone };
       default:
         // Input from JavaScript or JSON: an op this writer does not know is refused, never
-        // guessed at (the old write_record turned one into a delete).
+        // guessed at (read as a delete, it would destroy data the caller meant to keep).
         throw new InvalidBatchError({
           code: 'malformed',
           message: `change ${i}: unknown op ${JSON.stringify((change as { op?: unknown }).op)}`,

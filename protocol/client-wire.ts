@@ -124,8 +124,9 @@ export interface ReplicaStatus {
 }
 
 /**
- * A write's result as version 1 of the wire spells it (the store's `CommandResult` is
- * tagged by `kind`; this spelling predates it and stays for clients that read it):
+ * A write's result as version 1 of the wire spells it: by `ok`, where the store's
+ * `CommandResult` is tagged by `kind`. `wireResult` and `resultOfWire` convert, so the wire
+ * format stays what version-1 clients read:
  *
  *   {"ok":true,"revision":N,"previous":ENTRY|null}             kv-written
  *   {"ok":false,"error":"cas-mismatch","current":ENTRY|null}   kv-cas-mismatch

@@ -1,6 +1,6 @@
 /**
- * The cluster plan: what `raftns init` writes into NATS KV and every replica reads at start
- * (it replaces the old design's oracle). Regions, how many replicas each nameserver group
+ * The cluster plan: what `raftns init` writes into NATS KV and every replica reads at start.
+ * Regions, how many replicas each nameserver group
  * has, and the hierarchy of groups — which group serves which zone, under which parent —
  * which every region holds a copy of.
  *

@@ -1,6 +1,6 @@
 /**
- * `raftns`: the operator's command line for a group's replicated store (the DNS and
- * hierarchy commands join with their issues). Every call has a deadline; every failure is
+ * `raftns`: the operator's command line for a group's replicated store, its DNS records and
+ * the cluster's hierarchy. Every call has a deadline; every failure is
  * a clear message on stderr and a non-zero exit.
  *
  *   raftns [--nats URLS] [--cluster C] write NAME TYPE TTL RDATA... | delete NAME [TYPE] | get NAME [TYPE]

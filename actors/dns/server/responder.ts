@@ -9,7 +9,7 @@
  *   - QDCOUNT != 1 or any malformed message with a readable header: FORMERR, header only
  *     (RFC 1035 §4.1.1; RFC 6891 §6.1.1 for more than one OPT);
  *   - EDNS version above 0: BADVERS with an OPT of version 0 (RFC 6891 §6.1.3);
- *   - AXFR/IXFR: NOTIMP (zone transfer is not supported yet); OPT/TSIG as QTYPE: FORMERR;
+ *   - AXFR/IXFR: NOTIMP (zone transfer is not supported); OPT/TSIG as QTYPE: FORMERR;
  *   - class CH: `id.server.` and `hostname.bind.` TXT (or ANY) answer the replica identity
  *     (RFC 4892 §2); everything else in CH, `version.bind.` and `version.server.` included,
  *     is REFUSED: we do not disclose the software version;
@@ -29,7 +29,7 @@
  *     EDNS (RFC 6891 §6.2.5, RFC 1035 §4.2.1), `maxUdpPayload`); TCP ones 65535. The codec
  *     drops records from the end and sets TC by the `requiredAdditionals` rule (optional
  *     additionals go first and do not set TC; RFC 2181 §9).
- *   - TSIG is not verified: a signed query gets an unsigned answer (not supported yet).
+ *   - TSIG is not verified: a signed query gets an unsigned answer.
  *
  * Hot path: the header, question and OPT are read in place (`parseQuery`), without
  * decoding the message; anything unusual (a compressed or odd OPT, records in answer or
