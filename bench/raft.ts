@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { RaftClientError } from '../clients/errors.js';
 import { RaftClient, type RaftClientOptions } from '../clients/raft-client.js';
-import type { WireReadMode } from '../protocol/client-wire.js';
+import type { ReadModeText } from '../protocol/read-mode.js';
 import { silentLogger } from '../runtime/log.js';
 import { connectNats } from '../runtime/nats/nats-connection.js';
 import { requestWithTimeout } from '../runtime/nats/nats-request.js';
@@ -193,7 +193,7 @@ async function referenceFigures(cluster: RaftCluster, nc: NatsConnection, leader
 
   // One client, one request at a time: what each read mode adds to the status round trip.
   await client.put('ref', VALUE);
-  const reads: Array<[WireReadMode, string]> = [
+  const reads: Array<[ReadModeText, string]> = [
     ['bounded:1000', 'get, bounded, leader: + state machine -> log contact ask'],
     ['lease', 'get, lease, leader: + log read-index ask, no Raft round'],
     ['linearizable', 'get, linearizable, leader: + one heartbeat round to a majority (ReadIndex)'],
@@ -261,7 +261,7 @@ async function writeFigures(cluster: RaftCluster, connections: readonly NatsConn
 async function readFigures(cluster: RaftCluster, connections: readonly NatsConnection[]) {
   const concurrency = 64;
   const ids = cluster.ids;
-  const modes: Array<{ mode: WireReadMode; spread: boolean }> = [
+  const modes: Array<{ mode: ReadModeText; spread: boolean }> = [
     { mode: 'linearizable', spread: false },
     { mode: 'lease', spread: false },
     { mode: 'bounded:1000', spread: true },

@@ -37,9 +37,9 @@ export interface SlotClaim extends SlotRef {
 
 /**
  * Called when every slot of the region is held by someone else, with the region's slots:
- * the place for replacing a dead replica (a later step: take the slot of an instance whose
- * registration expired, through a Raft membership change of its group). Answers the slot
- * taken, or undefined to fail with `no-free-slot`.
+ * the place for replacing a dead replica (slot-replacement.ts takes the slot of an instance
+ * whose registration expired; the group's leader then changes its Raft membership). Answers
+ * the slot taken, or undefined to fail with `no-free-slot`.
  */
 export type ReplacementHook = (context: {
   readonly plan: ClusterPlan;

@@ -7,6 +7,7 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { BootstrapError } from '../bootstrap/errors.js';
 import { readStoredPlan } from '../bootstrap/plan-store.js';
+import { GROUP_VOTERS_MAX, GROUPS_MAX, REGIONS_MAX } from '../protocol/limits.js';
 import { type ClusterPlan, planBucket, slotsBucket } from '../protocol/plan.js';
 
 /** The plan is missing, unreadable or invalid. */
@@ -26,7 +27,7 @@ export interface SlotClaim {
 }
 
 /** At most this many keys are listed from the slots bucket (16 regions x 256 groups x 7). */
-export const SLOT_KEYS_MAX = 16 * 256 * 7;
+export const SLOT_KEYS_MAX = REGIONS_MAX * GROUPS_MAX * GROUP_VOTERS_MAX;
 
 /** The plan at `PLAN_KEY` of `planBucket(cluster)`, validated. Fails with PlanUnavailableError. */
 export async function readPlan(nc: NatsConnection, cluster: string): Promise<ClusterPlan> {

@@ -37,23 +37,22 @@ import {
   type ClientRequest,
   decodeReply,
   encodeRequest,
-  isWireReadMode,
   type ReplicaStatus,
   readRequest,
-  type WireReadMode,
+  resultOfWire,
   writeRequest,
 } from '../protocol/client-wire.js';
 import { type DnsBatch, type DnsBatchResult, validateBatchSyntax } from '../protocol/dns/changes.js';
 import type { DnsNameView, DnsZoneSummary } from '../protocol/dns/views.js';
 import { encodeSessionCommand } from '../protocol/group/command-codec.js';
-import {
-  type CommandResult,
-  type GroupCommand,
-  type GroupQuery,
-  isDnsBatchResult,
-  type KvEntryView,
-  type QueryResult,
+import type {
+  CommandResult,
+  GroupCommand,
+  GroupQuery,
+  KvEntryView,
+  QueryResult,
 } from '../protocol/group/commands.js';
+import { isReadModeText, type ReadModeText } from '../protocol/read-mode.js';
 import { clientSubject, readSubject, writeSubject } from '../protocol/subjects.js';
 import { type Logger, silentLogger } from '../runtime/log.js';
 import { connectNats } from '../runtime/nats/nats-connection.js';
@@ -97,7 +96,7 @@ export interface RaftClientOptions {
   readonly backoffBaseMs?: number;
   readonly backoffMaxMs?: number;
   /** Default read mode: `linearizable` (default), `lease` or `bounded:<ms>`. */
-  readonly readMode?: WireReadMode;
+  readonly readMode?: ReadModeText;
   readonly maxPendingWrites?: number;
   readonly log?: Logger;
   /** The connection's name in NATS monitoring, when the client connects itself. */
@@ -112,7 +111,7 @@ export interface CallOptions {
 }
 
 export interface ReadOptions extends CallOptions {
-  readonly mode?: WireReadMode;
+  readonly mode?: ReadModeText;
 }
 
 export interface RangeOptions extends ReadOptions {
@@ -187,7 +186,7 @@ export class RaftClient {
   private readonly deadlineMs: number;
   private readonly backoffBaseMs: number;
   private readonly backoffMaxMs: number;
-  private readonly readMode: WireReadMode;
+  private readonly readMode: ReadModeText;
   private readonly maxPendingWrites: number;
   private readonly writeSubject: string;
   private readonly readSubject: string;
@@ -209,7 +208,7 @@ export class RaftClient {
       options.maxPendingWrites ?? MAX_PENDING_WRITES_DEFAULT,
     );
     const readMode = options.readMode ?? 'linearizable';
-    if (!isWireReadMode(readMode)) throw new RangeError(`invalid read mode ${String(readMode)}`);
+    if (!isReadModeText(readMode)) throw new RangeError(`invalid read mode ${String(readMode)}`);
     this.readMode = readMode;
     this.writeSubject = writeSubject(options.cluster, options.region, options.group);
     this.readSubject = readSubject(options.cluster, options.region, options.group);
@@ -246,12 +245,12 @@ export class RaftClient {
 
   /** Sets `key` to `value`. */
   async put(key: string, value: string, options?: CallOptions): Promise<WriteOutcome> {
-    return expectOk(await this.write({ op: 'put', key, value }, options));
+    return expectOk(await this.write({ kind: 'kv-put', key, value }, options));
   }
 
   /** Removes `key`; succeeds whether or not it existed (`previous` says). */
   async delete(key: string, options?: CallOptions): Promise<WriteOutcome> {
-    return expectOk(await this.write({ op: 'delete', key }, options));
+    return expectOk(await this.write({ kind: 'kv-delete', key }, options));
   }
 
   /**
@@ -259,7 +258,7 @@ export class RaftClient {
    * A mismatch is a result, not an error: `{ ok: false, error: 'cas-mismatch', current }`.
    */
   cas(key: string, expectedRevision: number, value: string, options?: CallOptions): Promise<CommandResult> {
-    return this.write({ op: 'cas', key, expectedRevision, value }, options);
+    return this.write({ kind: 'kv-cas', key, expectedRevision, value }, options);
   }
 
   /** The entry at `key`, or null. */
@@ -291,14 +290,14 @@ export class RaftClient {
   async dnsBatch(batch: DnsBatch, options?: CallOptions): Promise<DnsBatchResult> {
     const syntax = validateBatchSyntax(batch);
     if (!syntax.ok) return { ok: false, error: syntax.error };
-    const result = await this.write({ op: 'dns', batch }, options);
-    if (!isDnsBatchResult(result))
-      throw new ProtocolError('a DNS batch was answered with a key-value result');
+    const result = await this.write({ kind: 'dns-batch', batch }, options);
+    if (result.kind !== 'dns-batch')
+      throw new ProtocolError(`a DNS batch was answered with a ${result.kind} result`);
     return result.dns;
   }
 
   /** Every zone of the store with its serial and RRset count, in apex order. */
-  async dnsZones(mode?: WireReadMode, options: CallOptions = {}): Promise<readonly DnsZoneSummary[]> {
+  async dnsZones(mode?: ReadModeText, options: CallOptions = {}): Promise<readonly DnsZoneSummary[]> {
     const result = await this.read({ op: 'dns-zones' }, mode === undefined ? options : { ...options, mode });
     if (result.op !== 'dns-zones') throw new ProtocolError(`a dns-zones was answered with a ${result.op}`);
     return result.zones;
@@ -308,7 +307,7 @@ export class RaftClient {
   async dnsRrsets(
     zone: string,
     name: string,
-    mode?: WireReadMode,
+    mode?: ReadModeText,
     options: CallOptions = {},
   ): Promise<DnsNameView | null> {
     const result = await this.read(
@@ -363,7 +362,7 @@ export class RaftClient {
           const reply = answer.reply;
           switch (reply.st) {
             case 'applied':
-              return reply.res;
+              return resultOfWire(reply.res);
             case 'not-leader': {
               lastFailure = 'not-leader';
               lastWasNotLeader = true;
@@ -432,7 +431,7 @@ export class RaftClient {
   async read(query: GroupQuery, options: ReadOptions = {}): Promise<QueryResult> {
     this.assertOpen();
     const mode = options.mode ?? this.readMode;
-    if (!isWireReadMode(mode)) throw new RangeError(`invalid read mode ${String(mode)}`);
+    if (!isReadModeText(mode)) throw new RangeError(`invalid read mode ${String(mode)}`);
     const request = readRequest(query, mode);
     const reply = await this.call('read', request, options, (r) => (r.st === 'ok' ? r.res : undefined));
     return reply;
@@ -621,7 +620,8 @@ export class RaftClient {
 }
 
 function expectOk(result: CommandResult): WriteOutcome {
-  if (!result.ok) throw new ProtocolError(`a put or delete was answered with ${result.error}`);
+  if (result.kind !== 'kv-written')
+    throw new ProtocolError(`a put or delete was answered with a ${result.kind} result`);
   return { revision: result.revision, previous: result.previous };
 }
 

@@ -1,5 +1,5 @@
 /**
- * Writing DNS changes to every region (issue 5): every region holds its own copy of the
+ * Writing DNS changes to every region: every region holds its own copy of the
  * hierarchy, one Raft group per zone of the plan, and a change must reach the group serving
  * its name in each of them.
  *
@@ -34,7 +34,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { WireReadMode } from '../protocol/client-wire.js';
 import {
   type ChangeOutcome,
   type DnsBatch,
@@ -47,6 +46,7 @@ import {
 import { HybridClock } from '../protocol/dns/version.js';
 import type { DnsNameView } from '../protocol/dns/views.js';
 import { type ClusterPlan, type GroupPlan, groupForName } from '../protocol/plan.js';
+import type { ReadModeText } from '../protocol/read-mode.js';
 import { type Logger, silentLogger } from '../runtime/log.js';
 import { connectNats } from '../runtime/nats/nats-connection.js';
 import {
@@ -355,7 +355,7 @@ export class RegionWriter {
   async rrsets(
     region: string,
     name: string,
-    mode?: WireReadMode,
+    mode?: ReadModeText,
     replica?: string,
   ): Promise<DnsNameView | null> {
     const { group, zone } = this.route(name);
@@ -424,7 +424,7 @@ export class RegionWriter {
         return { op: 'delete-zone', zone };
       default:
         // Input from JavaScript or JSON: an op this writer does not know is refused, never
-        // guessed at (the old write_record turned one into a delete).
+        // guessed at (read as a delete, it would destroy data the caller meant to keep).
         throw new InvalidBatchError({
           code: 'malformed',
           message: `change ${i}: unknown op ${JSON.stringify((change as { op?: unknown }).op)}`,

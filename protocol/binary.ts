@@ -1,6 +1,7 @@
 /**
- * The byte-level vocabulary shared by the command codec and the snapshot format: unsigned
- * LEB128 varints (canonical, up to 2^53 - 1) and length-prefixed UTF-8 strings.
+ * The byte-level vocabulary of every binary format here (the group command codec, the
+ * snapshot formats, the Raft peer codec): unsigned LEB128 varints (canonical, up to
+ * 2^53 - 1) and length-prefixed UTF-8 strings.
  *
  * Canonical means each value has exactly one encoding (no overlong varints), so
  * decode → encode gives back the same bytes: replicas that hold equal state hold equal bytes.
@@ -43,13 +44,68 @@ export function utf8Encode(s: string): Uint8Array {
 
 /** Bytes a varint takes for `n` (a safe non-negative integer). */
 export function varintSize(n: number): number {
-  let size = 1;
-  let rest = n;
-  while (rest >= 0x80) {
-    rest = Math.floor(rest / 0x80);
-    size++;
+  if (n < 0x80) return 1;
+  if (n < 0x4000) return 2;
+  if (n < 0x20_0000) return 3;
+  if (n < 0x1000_0000) return 4;
+  if (n < 2 ** 35) return 5;
+  if (n < 2 ** 42) return 6;
+  if (n < 2 ** 49) return 7;
+  return 8;
+}
+
+/**
+ * Writes `n` (a safe non-negative integer) as an unsigned LEB128 varint at `pos` in `out`,
+ * which must have `varintSize(n)` bytes free there; returns the position after it.
+ */
+export function writeVarint(out: Uint8Array, pos: number, n: number): number {
+  if (n < 0x8000_0000) {
+    // Fast path: 32-bit integer arithmetic.
+    while (n >= 0x80) {
+      out[pos++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    out[pos++] = n;
+    return pos;
   }
-  return size;
+  // Bit operators truncate to 32 bits: above 2^31 the arithmetic is done in doubles.
+  while (n >= 0x80) {
+    out[pos++] = (n % 0x80) | 0x80;
+    n = Math.floor(n / 0x80);
+  }
+  out[pos++] = n;
+  return pos;
+}
+
+/** Why the bytes at an offset are not a canonical varint. */
+export type VarintProblem = 'truncated' | 'overlong' | 'above-max';
+
+export const VARINT_PROBLEM_TEXT: Readonly<Record<VarintProblem, string>> = {
+  truncated: 'truncated varint',
+  overlong: 'overlong varint (a redundant trailing zero byte)',
+  'above-max': 'varint above 2^53 - 1',
+};
+
+/**
+ * Reads the canonical varint that starts at `start` in `bytes`, ending before `end`: its
+ * value, or why there is none. A value's varint is `varintSize(value)` bytes long (a
+ * canonical encoding is unique), so the caller advances by that much. At most 8 bytes:
+ * the eighth carries bits 49..52 only.
+ */
+export function readVarint(bytes: Uint8Array, start: number, end: number): number | VarintProblem {
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < 8; i++) {
+    const at = start + i;
+    if (at >= end) return 'truncated';
+    const byte = bytes[at] as number;
+    if (i === 7 && byte > 0x0f) return 'above-max';
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) return byte === 0 && i > 0 ? 'overlong' : value;
+    scale *= 0x80;
+  }
+  // Unreachable: the eighth byte either ends the varint or is above the maximum.
+  return 'above-max';
 }
 
 /** Bytes the length-prefixed encoding of `bytes` takes. */
@@ -87,12 +143,7 @@ export class ByteWriter {
   /** Unsigned LEB128; `n` must be a safe non-negative integer. Uses arithmetic, not bit operators, above 2^31. */
   varint(n: number): void {
     this.reserve(8);
-    let rest = n;
-    while (rest >= 0x80) {
-      this.buffer[this.length++] = (rest % 0x80) | 0x80;
-      rest = Math.floor(rest / 0x80);
-    }
-    this.buffer[this.length++] = rest;
+    this.length = writeVarint(this.buffer, this.length, n);
   }
 
   raw(bytes: Uint8Array): void {
@@ -146,21 +197,11 @@ export class ByteReader {
   /** A canonical unsigned LEB128 varint no larger than `Number.MAX_SAFE_INTEGER` (at most 8 bytes). */
   varint(what: string): number {
     const start = this.offset;
-    let value = 0;
-    let scale = 1;
-    for (let i = 0; i < 8; i++) {
-      const byte = this.bytes[this.offset];
-      if (byte === undefined) this.fail('truncated', what, 'truncated varint', start);
-      this.offset++;
-      value += (byte & 0x7f) * scale;
-      if ((byte & 0x80) === 0) {
-        if (byte === 0 && i > 0) this.fail('bad-varint', what, 'overlong varint', start);
-        if (value > Number.MAX_SAFE_INTEGER) this.fail('bad-varint', what, 'varint above 2^53 - 1', start);
-        return value;
-      }
-      scale *= 0x80;
-    }
-    return this.fail('bad-varint', what, 'varint longer than 8 bytes', start);
+    const value = readVarint(this.bytes, start, this.bytes.length);
+    if (typeof value === 'string')
+      this.fail(value === 'truncated' ? 'truncated' : 'bad-varint', what, VARINT_PROBLEM_TEXT[value], start);
+    this.offset += varintSize(value);
+    return value;
   }
 
   /** `length` raw bytes, as a view into the input (callers copy if they keep them). */

@@ -17,14 +17,14 @@
  *   {"v":1,"op":"dns-rrsets","zone":ZONE,"name":NAME,"mode":MODE}
  *   {"v":1,"op":"status"}
  *
- * MODE is `linearizable`, `lease` or `bounded:<ms>` (default `linearizable`). `rev` 0 means
+ * MODE is a read mode's text (protocol/read-mode.ts; default `linearizable`). `rev` 0 means
  * "the key must not exist". Fields a version-1 reader does not know are ignored. A DNS
  * batch (actors/dns/store/changes.ts) is checked here for shape and bounds only; its
  * names, types and RDATA are checked by `validateBatchSyntax` before it is proposed.
  *
  * Replies (`st` says which):
  *
- *   {"v":1,"st":"applied","idx":N,"res":CommandResult}   the write executed (or had: a retry)
+ *   {"v":1,"st":"applied","idx":N,"res":WireCommandResult} the write executed (or had: a retry)
  *   {"v":1,"st":"ok","idx":N,"res":QueryResult}          the read, served at applied index N
  *   {"v":1,"st":"not-leader","leader":ID|null}           ask the leader (if known) instead
  *   {"v":1,"st":"retry","why":REASON}                    not done (or outcome unknown): retry, same seq
@@ -45,30 +45,29 @@ import {
   BATCH_CHANGES_MAX,
   BATCH_PREREQUISITES_MAX,
   type DnsBatch,
+  type DnsBatchResult,
   NAME_TEXT_CHARS_MAX,
   RDATA_TEXT_CHARS_MAX,
   RRSET_RDATAS_MAX,
   ZONE_NS_MAX,
 } from './dns/changes.js';
+import { VERSION_WRITER_CHARS_MAX } from './dns/version.js';
 import type { ElectionRole } from './election-role.js';
-import type { CommandResult, GroupCommand, GroupQuery, QueryResult } from './group/commands.js';
-import type { ReadMode } from './read-mode.js';
+import type { CommandResult, GroupCommand, GroupQuery, KvEntryView, QueryResult } from './group/commands.js';
+import {
+  CLIENT_ID_BYTES_MAX,
+  KEY_BYTES_MAX,
+  RANGE_KEYS_MAX,
+  REQUEST_BYTES_MAX,
+  TTL_SECONDS_MAX,
+  VALUE_BYTES_MAX,
+} from './limits.js';
+import { isReadModeText, READ_MODE_EXPECTED, type ReadModeText } from './read-mode.js';
 
 export const WIRE_VERSION = 1;
-/** Largest request a replica reads: a 64 KiB value with room for JSON escaping. */
-export const REQUEST_BYTES_MAX = 256 * 1024;
-/** Bounds a field may have before the store's own (stricter, byte-based) checks run. */
-const CLIENT_ID_CHARS_MAX = 128;
-const KEY_CHARS_MAX = 1024;
-const VALUE_CHARS_MAX = 64 * 1024;
-const RANGE_LIMIT_MAX = 10_000;
-const BOUNDED_STALENESS_MS_MAX = 3_600_000;
 
 // ---------------------------------------------------------------------------------------
 // Types
-
-/** A read mode as it travels: `linearizable`, `lease` or `bounded:<ms>`. */
-export type WireReadMode = 'linearizable' | 'lease' | `bounded:${number}`;
 
 export interface WireSession {
   readonly sid: string;
@@ -86,23 +85,23 @@ export type ClientRequest =
       readonly rev: number;
       readonly val: string;
     } & WireSession)
-  | { readonly v: 1; readonly op: 'get'; readonly k: string; readonly mode?: WireReadMode }
+  | { readonly v: 1; readonly op: 'get'; readonly k: string; readonly mode?: ReadModeText }
   | {
       readonly v: 1;
       readonly op: 'range';
       readonly pfx: string;
       readonly lim: number;
       readonly after?: string;
-      readonly mode?: WireReadMode;
+      readonly mode?: ReadModeText;
     }
   | ({ readonly v: 1; readonly op: 'dns'; readonly batch: DnsBatch } & WireSession)
-  | { readonly v: 1; readonly op: 'dns-zones'; readonly mode?: WireReadMode }
+  | { readonly v: 1; readonly op: 'dns-zones'; readonly mode?: ReadModeText }
   | {
       readonly v: 1;
       readonly op: 'dns-rrsets';
       readonly zone: string;
       readonly name: string;
-      readonly mode?: WireReadMode;
+      readonly mode?: ReadModeText;
     }
   | { readonly v: 1; readonly op: 'status' };
 
@@ -131,8 +130,27 @@ export interface ReplicaStatus {
   readonly servingLeaderSubjects: boolean;
 }
 
+/**
+ * A write's result as version 1 of the wire spells it: by `ok`, where the store's
+ * `CommandResult` is tagged by `kind`. `wireResult` and `resultOfWire` convert, so the wire
+ * format stays what version-1 clients read:
+ *
+ *   {"ok":true,"revision":N,"previous":ENTRY|null}             kv-written
+ *   {"ok":false,"error":"cas-mismatch","current":ENTRY|null}   kv-cas-mismatch
+ *   {"ok":true,"revision":N,"previous":null,"dns":RESULT}      dns-batch
+ */
+export type WireCommandResult =
+  | { readonly ok: true; readonly revision: number; readonly previous: KvEntryView | null }
+  | { readonly ok: false; readonly error: 'cas-mismatch'; readonly current: KvEntryView | null }
+  | {
+      readonly ok: true;
+      readonly revision: number;
+      readonly previous: null;
+      readonly dns: DnsBatchResult;
+    };
+
 export type ClientReply =
-  | { readonly v: 1; readonly st: 'applied'; readonly idx: number; readonly res: CommandResult }
+  | { readonly v: 1; readonly st: 'applied'; readonly idx: number; readonly res: WireCommandResult }
   | { readonly v: 1; readonly st: 'ok'; readonly idx: number; readonly res: QueryResult }
   | { readonly v: 1; readonly st: 'not-leader'; readonly leader: string | null }
   | { readonly v: 1; readonly st: 'retry'; readonly why: RetryReason }
@@ -142,46 +160,27 @@ export type ClientReply =
   | { readonly v: 1; readonly st: 'error'; readonly code: WireErrorCode; readonly detail: string };
 
 // ---------------------------------------------------------------------------------------
-// Read modes
-
-const READ_MODE_RE = /^(?:linearizable|lease|bounded:([1-9][0-9]{0,9}))$/;
-
-export function isWireReadMode(value: unknown): value is WireReadMode {
-  if (typeof value !== 'string') return false;
-  const match = READ_MODE_RE.exec(value);
-  return match !== null && (match[1] === undefined || Number(match[1]) <= BOUNDED_STALENESS_MS_MAX);
-}
-
-export function toReadMode(mode: WireReadMode | undefined): ReadMode {
-  if (mode === undefined || mode === 'linearizable') return { kind: 'linearizable' };
-  if (mode === 'lease') return { kind: 'lease' };
-  return { kind: 'bounded', maxStaleMs: Number(mode.slice('bounded:'.length)) };
-}
-
-export function fromReadMode(mode: ReadMode): WireReadMode {
-  return mode.kind === 'bounded' ? `bounded:${mode.maxStaleMs}` : mode.kind;
-}
-
-// ---------------------------------------------------------------------------------------
 // Requests
 
+// Fields are checked in characters here, a cheap bound that every valid value meets (a
+// character takes at least one UTF-8 byte); the store's codec then checks their bytes.
 const seqSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 const session = {
-  sid: z.string().min(1).max(CLIENT_ID_CHARS_MAX),
+  sid: z.string().min(1).max(CLIENT_ID_BYTES_MAX),
   seq: seqSchema,
   ack: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
 };
-const key = z.string().min(1).max(KEY_CHARS_MAX);
-const value = z.string().max(VALUE_CHARS_MAX);
-const mode = z.custom<WireReadMode>(isWireReadMode, 'expected "linearizable", "lease" or "bounded:<ms>"');
+const key = z.string().min(1).max(KEY_BYTES_MAX);
+const value = z.string().max(VALUE_BYTES_MAX);
+const mode = z.custom<ReadModeText>(isReadModeText, READ_MODE_EXPECTED);
 
 const dnsName = z.string().min(1).max(NAME_TEXT_CHARS_MAX);
 const u32 = z.number().int().min(0).max(0xffffffff);
-const ttl = z.number().int().min(0).max(0x7fffffff);
+const ttl = z.number().int().min(0).max(TTL_SECONDS_MAX);
 const dnsVersion = z.object({
   hlcMs: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   counter: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  writer: z.string().max(64),
+  writer: z.string().max(VERSION_WRITER_CHARS_MAX),
 });
 const rdataList = z.array(z.string().max(RDATA_TEXT_CHARS_MAX)).min(1).max(RRSET_RDATAS_MAX);
 const dnsChange = z.discriminatedUnion('op', [
@@ -256,8 +255,8 @@ const requestSchema = z.discriminatedUnion('op', [
   z.object({
     v: z.literal(1),
     op: z.literal('range'),
-    pfx: z.string().max(KEY_CHARS_MAX),
-    lim: z.number().int().min(1).max(RANGE_LIMIT_MAX),
+    pfx: z.string().max(KEY_BYTES_MAX),
+    lim: z.number().int().min(1).max(RANGE_KEYS_MAX),
     after: key.optional(),
     mode: mode.optional(),
   }),
@@ -326,12 +325,12 @@ export function encodeRequest(request: ClientRequest): Uint8Array {
 
 /** The request for a write, with its session fields. */
 export function writeRequest(command: GroupCommand, sessionFields: WireSession): ClientRequest {
-  switch (command.op) {
-    case 'put':
+  switch (command.kind) {
+    case 'kv-put':
       return { v: 1, op: 'put', k: command.key, val: command.value, ...sessionFields };
-    case 'delete':
+    case 'kv-delete':
       return { v: 1, op: 'del', k: command.key, ...sessionFields };
-    case 'cas':
+    case 'kv-cas':
       return {
         v: 1,
         op: 'cas',
@@ -340,13 +339,13 @@ export function writeRequest(command: GroupCommand, sessionFields: WireSession):
         val: command.value,
         ...sessionFields,
       };
-    case 'dns':
+    case 'dns-batch':
       return { v: 1, op: 'dns', batch: command.batch, ...sessionFields };
   }
 }
 
 /** The request for a read. */
-export function readRequest(query: GroupQuery, readMode: WireReadMode): ClientRequest {
+export function readRequest(query: GroupQuery, readMode: ReadModeText): ClientRequest {
   if (query.op === 'get') return { v: 1, op: 'get', k: query.key, mode: readMode };
   if (query.op === 'dns-zones') return { v: 1, op: 'dns-zones', mode: readMode };
   if (query.op === 'dns-rrsets')
@@ -365,13 +364,13 @@ export function readRequest(query: GroupQuery, readMode: WireReadMode): ClientRe
 export function commandOf(request: ClientRequest): GroupCommand | undefined {
   switch (request.op) {
     case 'put':
-      return { op: 'put', key: request.k, value: request.val };
+      return { kind: 'kv-put', key: request.k, value: request.val };
     case 'del':
-      return { op: 'delete', key: request.k };
+      return { kind: 'kv-delete', key: request.k };
     case 'cas':
-      return { op: 'cas', key: request.k, expectedRevision: request.rev, value: request.val };
+      return { kind: 'kv-cas', key: request.k, expectedRevision: request.rev, value: request.val };
     case 'dns':
-      return { op: 'dns', batch: request.batch };
+      return { kind: 'dns-batch', batch: request.batch };
     default:
       return undefined;
   }
@@ -400,6 +399,25 @@ export function queryOf(request: ClientRequest): GroupQuery | undefined {
 
 // ---------------------------------------------------------------------------------------
 // Replies
+
+/** A write's result as the wire spells it. */
+export function wireResult(result: CommandResult): WireCommandResult {
+  switch (result.kind) {
+    case 'kv-written':
+      return { ok: true, revision: result.revision, previous: result.previous };
+    case 'kv-cas-mismatch':
+      return { ok: false, error: 'cas-mismatch', current: result.current };
+    case 'dns-batch':
+      return { ok: true, revision: result.revision, previous: null, dns: result.dns };
+  }
+}
+
+/** The store's result a wire result stands for: only a DNS batch's carries `dns`. */
+export function resultOfWire(res: WireCommandResult): CommandResult {
+  if (!res.ok) return { kind: 'kv-cas-mismatch', current: res.current };
+  if ('dns' in res) return { kind: 'dns-batch', revision: res.revision, dns: res.dns };
+  return { kind: 'kv-written', revision: res.revision, previous: res.previous };
+}
 
 export function encodeReply(reply: ClientReply): Uint8Array {
   return utf8Encoder.encode(JSON.stringify(reply));

@@ -1,6 +1,6 @@
 /**
- * The cluster plan: what `raftns init` writes into NATS KV and every replica reads at start
- * (it replaces the old design's oracle). Regions, how many replicas each nameserver group
+ * The cluster plan: what `raftns init` writes into NATS KV and every replica reads at start.
+ * Regions, how many replicas each nameserver group
  * has, and the hierarchy of groups — which group serves which zone, under which parent —
  * which every region holds a copy of.
  *
@@ -9,12 +9,10 @@
  */
 import { z } from 'zod';
 import { Name } from './dns/wire/name.js';
+import { GROUP_VOTERS_MAX, GROUPS_MAX, NAME_CHARS_MAX, REGIONS_MAX } from './limits.js';
 import { subjectTokenProblem } from './subjects.js';
 
 export const PLAN_VERSION = 1;
-export const REGIONS_MAX = 16;
-export const GROUPS_MAX = 256;
-export const REPLICAS_PER_GROUP_MAX = 7;
 
 export interface GroupPlan {
   /** A NATS subject token, unique in the plan. */
@@ -41,17 +39,17 @@ export type PlanResult =
   | { readonly ok: true; readonly plan: ClusterPlan }
   | { readonly ok: false; readonly errors: readonly string[] };
 
-const tokenSchema = z
-  .string()
-  .refine((v) => subjectTokenProblem(v) === undefined && /^[A-Za-z0-9_-]{1,64}$/.test(v), {
-    message: 'expected 1-64 letters, digits, "-" or "_"',
-  });
+const NAME_RE = new RegExp(`^[A-Za-z0-9_-]{1,${NAME_CHARS_MAX}}$`);
+
+const tokenSchema = z.string().refine((v) => subjectTokenProblem(v) === undefined && NAME_RE.test(v), {
+  message: `expected 1-${NAME_CHARS_MAX} letters, digits, "-" or "_"`,
+});
 
 const planSchema = z.strictObject({
   version: z.literal(PLAN_VERSION),
   cluster: tokenSchema,
   regions: z.array(tokenSchema).min(1).max(REGIONS_MAX),
-  replicasPerGroup: z.number().int().min(1).max(REPLICAS_PER_GROUP_MAX),
+  replicasPerGroup: z.number().int().min(1).max(GROUP_VOTERS_MAX),
   groups: z
     .array(
       z.strictObject({ id: tokenSchema, zone: z.string().min(1).max(1024), parent: tokenSchema.optional() }),

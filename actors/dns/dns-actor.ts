@@ -7,6 +7,8 @@
  */
 
 import { RCODE } from '../../protocol/dns/wire/codes.js';
+import { EDNS_UDP_PAYLOAD_BYTES_DEFAULT } from '../../protocol/limits.js';
+import { formatReadMode } from '../../protocol/read-mode.js';
 import type { Actor, ActorContext, ActorFactory, MessageMeta } from '../../runtime/actor.js';
 import type { MessageOf } from '../../runtime/message.js';
 import { LeaseBoard } from '../log/lease-board.js';
@@ -36,7 +38,7 @@ export interface DnsActorOptions {
 }
 
 export const DEFAULT_DNS_ACTOR: Omit<DnsActorOptions, 'listeners' | 'identity'> = {
-  maxUdpPayload: 1232,
+  maxUdpPayload: EDNS_UDP_PAYLOAD_BYTES_DEFAULT,
   cacheEntries: 65_536,
   maxHeldQueries: 16_384,
   holdTimeoutMs: 1_000,
@@ -308,7 +310,7 @@ class DnsActor implements Actor<DnsActorMessage> {
 
 function modeText(mode: DnsListenerConfig['mode'] | undefined): string {
   if (mode === undefined) return 'unknown';
-  return mode.kind === 'bounded' ? `bounded:${mode.maxStaleMs}` : mode.kind;
+  return formatReadMode(mode);
 }
 
 function sumCounters(total: Record<string, number>, listeners: DnsListeners): Record<string, number> {

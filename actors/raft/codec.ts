@@ -31,13 +31,13 @@
  *   v1: first version.
  */
 
+import { readVarint, VARINT_PROBLEM_TEXT, varintSize, writeVarint } from '../../protocol/binary.js';
+import { PEER_FRAME_BYTES_MAX } from '../../protocol/limits.js';
 import type { RaftMessage, RaftMessageType } from './peer-messages.js';
 import type { EntryKind, LogEntry, SnapshotMeta } from './types.js';
 
 export const CODEC_VERSION = 1;
 
-/** Largest frame `encodeRaftMessage` produces and `decodeRaftMessage` accepts. */
-export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
 /** Most log entries one AppendEntries may carry. */
 export const MAX_ENTRIES_PER_MESSAGE = 4096;
 /** Most voters one snapshot's membership may list. */
@@ -179,7 +179,7 @@ const VOTER_BYTES_MIN = 2; // length byte + one byte of id
 // Encoding
 
 /**
- * The exact size of `m`'s frame in bytes, whatever its size (it may exceed MAX_FRAME_BYTES).
+ * The exact size of `m`'s frame in bytes, whatever its size (it may exceed PEER_FRAME_BYTES_MAX).
  * Lets a sender size its batches before encoding. Throws RangeError like `encodeRaftMessage`.
  */
 export function encodingLength(m: RaftMessage): number {
@@ -213,7 +213,7 @@ export function encodingLength(m: RaftMessage): number {
 /**
  * Encodes `m` into a new buffer of exactly its size (computed first, allocated once).
  *
- * Returns `{ ok: false }` with code 'too-large' when the frame would exceed MAX_FRAME_BYTES,
+ * Returns `{ ok: false }` with code 'too-large' when the frame would exceed PEER_FRAME_BYTES_MAX,
  * or it carries more than MAX_ENTRIES_PER_MESSAGE entries or MAX_VOTERS_PER_MESSAGE voters:
  * batch sizes depend on load, so the caller must be able to react.
  *
@@ -233,14 +233,14 @@ export function encodeRaftMessage(m: RaftMessage): EncodeResult {
       `${m.meta.membership.voters.length} voters exceed MAX_VOTERS_PER_MESSAGE (${MAX_VOTERS_PER_MESSAGE})`,
     );
   }
-  if (size > MAX_FRAME_BYTES) {
-    return tooLarge(`frame of ${size} bytes exceeds MAX_FRAME_BYTES (${MAX_FRAME_BYTES})`);
+  if (size > PEER_FRAME_BYTES_MAX) {
+    return tooLarge(`frame of ${size} bytes exceeds PEER_FRAME_BYTES_MAX (${PEER_FRAME_BYTES_MAX})`);
   }
   const layout = layoutOf(m);
   const out = new Uint8Array(size);
   out[0] = CODEC_VERSION;
   out[1] = layout.tag;
-  let pos = writeUint(out, 2, m.term);
+  let pos = writeVarint(out, 2, m.term);
   pos = writeString(out, pos, m.from);
   pos = writeString(out, pos, m.to);
   const record = m as unknown as Readonly<Record<string, unknown>>;
@@ -248,7 +248,7 @@ export function encodeRaftMessage(m: RaftMessage): EncodeResult {
     const value = record[name];
     switch (kind) {
       case 'uint':
-        pos = writeUint(out, pos, value as number);
+        pos = writeVarint(out, pos, value as number);
         break;
       case 'bool':
         out[pos++] = value === true ? 1 : 0;
@@ -283,17 +283,6 @@ function uintSize(value: unknown, name: string): number {
     throw new RangeError(`${name} must be a safe non-negative integer, got ${String(value)}`);
   }
   return varintSize(value);
-}
-
-function varintSize(n: number): number {
-  if (n < 0x80) return 1;
-  if (n < 0x4000) return 2;
-  if (n < 0x20_0000) return 3;
-  if (n < 0x1000_0000) return 4;
-  if (n < 2 ** 35) return 5;
-  if (n < 2 ** 42) return 6;
-  if (n < 2 ** 49) return 7;
-  return 8;
 }
 
 function checkBool(value: unknown, name: string): void {
@@ -364,24 +353,6 @@ function snapshotMetaSize(value: unknown, name: string): number {
   return size;
 }
 
-function writeUint(out: Uint8Array, pos: number, n: number): number {
-  if (n < 0x8000_0000) {
-    // Fast path: 32-bit integer arithmetic.
-    while (n >= 0x80) {
-      out[pos++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-    out[pos++] = n;
-    return pos;
-  }
-  while (n >= 0x80) {
-    out[pos++] = (n % 0x80) | 0x80;
-    n = Math.floor(n / 0x80);
-  }
-  out[pos++] = n;
-  return pos;
-}
-
 const textEncoder = new TextEncoder();
 
 /** Writes a replica id whose size `stringSize` already checked. */
@@ -402,28 +373,28 @@ function writeString(out: Uint8Array, pos: number, s: string): number {
 }
 
 function writeBytes(out: Uint8Array, pos: number, bytes: Uint8Array): number {
-  pos = writeUint(out, pos, bytes.byteLength);
+  pos = writeVarint(out, pos, bytes.byteLength);
   out.set(bytes, pos);
   return pos + bytes.byteLength;
 }
 
 function writeEntries(out: Uint8Array, pos: number, entries: readonly LogEntry[]): number {
-  pos = writeUint(out, pos, entries.length);
+  pos = writeVarint(out, pos, entries.length);
   for (const entry of entries) {
-    pos = writeUint(out, pos, entry.index);
-    pos = writeUint(out, pos, entry.term);
+    pos = writeVarint(out, pos, entry.index);
+    pos = writeVarint(out, pos, entry.term);
     out[pos++] = ENTRY_KIND_CODES[entry.kind];
-    pos = writeUint(out, pos, entry.timeMs);
+    pos = writeVarint(out, pos, entry.timeMs);
     pos = writeBytes(out, pos, entry.data);
   }
   return pos;
 }
 
 function writeSnapshotMeta(out: Uint8Array, pos: number, meta: SnapshotMeta): number {
-  pos = writeUint(out, pos, meta.lastIndex);
-  pos = writeUint(out, pos, meta.lastTerm);
-  pos = writeUint(out, pos, meta.chain);
-  pos = writeUint(out, pos, meta.membership.voters.length);
+  pos = writeVarint(out, pos, meta.lastIndex);
+  pos = writeVarint(out, pos, meta.lastTerm);
+  pos = writeVarint(out, pos, meta.chain);
+  pos = writeVarint(out, pos, meta.membership.voters.length);
   for (const voter of meta.membership.voters) pos = writeString(out, pos, voter);
   return pos;
 }
@@ -463,24 +434,15 @@ class Reader {
     return this.buf[this.pos++]!;
   }
 
-  /** An unsigned LEB128 varint of at most 8 bytes, value <= 2^53 - 1, canonical. */
+  /** A canonical unsigned LEB128 varint (protocol/binary.ts). */
   uint(what: string): number {
-    const start = this.pos;
-    let result = 0;
-    let scale = 1;
-    for (let i = 0; i < 8; i++) {
-      if (this.pos >= this.end) this.fail('truncated', `frame ends inside ${what}`);
-      const b = this.buf[this.pos++]!;
-      if (i === 7 && b > 0x0f) this.fail('bad-varint', `${what} exceeds 2^53 - 1`, start);
-      result += (b & 0x7f) * scale;
-      if (b < 0x80) {
-        if (b === 0 && i > 0) this.fail('bad-varint', `${what} has a redundant trailing zero byte`, start);
-        return result;
-      }
-      scale *= 0x80;
+    const value = readVarint(this.buf, this.pos, this.end);
+    if (typeof value === 'string') {
+      if (value === 'truncated') this.fail('truncated', `frame ends inside ${what}`, this.end);
+      this.fail('bad-varint', `${what}: ${VARINT_PROBLEM_TEXT[value]}`);
     }
-    // Unreachable: the eighth byte either ends the varint or fails above.
-    return this.fail('bad-varint', `${what} is longer than 8 bytes`, start);
+    this.pos += varintSize(value);
+    return value;
   }
 
   bool(what: string): boolean {
@@ -571,8 +533,12 @@ class Reader {
  */
 export function decodeRaftMessage(bytes: Uint8Array): DecodeResult {
   const length = bytes.byteLength;
-  if (length > MAX_FRAME_BYTES) {
-    return fail('too-large', `frame of ${length} bytes exceeds MAX_FRAME_BYTES (${MAX_FRAME_BYTES})`, 0);
+  if (length > PEER_FRAME_BYTES_MAX) {
+    return fail(
+      'too-large',
+      `frame of ${length} bytes exceeds PEER_FRAME_BYTES_MAX (${PEER_FRAME_BYTES_MAX})`,
+      0,
+    );
   }
   if (length < 1) return fail('truncated', 'empty frame', 0);
   if (bytes[0] !== CODEC_VERSION) {

@@ -281,33 +281,32 @@ export class GroupStateMachine {
   }
 
   private execute(command: GroupCommand, index: number): CommandResult {
-    switch (command.op) {
-      case 'put':
+    switch (command.kind) {
+      case 'kv-put':
         return Object.freeze({
-          ok: true,
+          kind: 'kv-written',
           revision: index,
           previous: this.data.set(command.key, command.value, index),
         });
-      case 'delete':
-        return Object.freeze({ ok: true, revision: index, previous: this.data.delete(command.key) });
-      case 'cas': {
+      case 'kv-delete':
+        return Object.freeze({
+          kind: 'kv-written',
+          revision: index,
+          previous: this.data.delete(command.key),
+        });
+      case 'kv-cas': {
         const current = this.data.get(command.key);
         if ((current?.revision ?? 0) !== command.expectedRevision) {
-          return Object.freeze({ ok: false, error: 'cas-mismatch', current });
+          return Object.freeze({ kind: 'kv-cas-mismatch', current });
         }
         return Object.freeze({
-          ok: true,
+          kind: 'kv-written',
           revision: index,
           previous: this.data.set(command.key, command.value, index),
         });
       }
-      case 'dns':
-        return Object.freeze({
-          ok: true,
-          revision: index,
-          previous: null,
-          dns: this.dns.applyBatch(command.batch),
-        });
+      case 'dns-batch':
+        return Object.freeze({ kind: 'dns-batch', revision: index, dns: this.dns.applyBatch(command.batch) });
     }
   }
 
@@ -434,9 +433,12 @@ export class GroupStateMachine {
 }
 
 function freezeResult(result: CommandResult): CommandResult {
-  if ('dns' in result) return Object.freeze({ ...result });
-  if (result.ok) {
-    return Object.freeze({ ...result, previous: result.previous && Object.freeze({ ...result.previous }) });
+  switch (result.kind) {
+    case 'kv-written':
+      return Object.freeze({ ...result, previous: result.previous && Object.freeze({ ...result.previous }) });
+    case 'kv-cas-mismatch':
+      return Object.freeze({ ...result, current: result.current && Object.freeze({ ...result.current }) });
+    case 'dns-batch':
+      return Object.freeze({ ...result });
   }
-  return Object.freeze({ ...result, current: result.current && Object.freeze({ ...result.current }) });
 }

@@ -17,9 +17,9 @@
  *              <= logTimeMs), varint ackedSeq, varint resultCount, then per cached result
  *              in strictly ascending seq order (each > ackedSeq):
  *                varint seq, u8 tag, then
- *                  tag 0 (ok):           varint revision (1..=appliedIndex), view?
- *                  tag 1 (cas-mismatch): view?
- *                  tag 2 (dns batch):    varint revision, string JSON of the DnsBatchResult
+ *                  tag 0 (kv-written):   varint revision (1..=appliedIndex), view?
+ *                  tag 1 (kv-cas-mismatch): view?
+ *                  tag 2 (dns-batch):    varint revision, string JSON of the DnsBatchResult
  *                                        (as JSON.stringify gives it: re-encoding is exact)
  *                view? = u8 0 (null) | u8 1, string key, string value, varint revision
  *   u32 LE   CRC-32 of every byte before it
@@ -31,13 +31,9 @@
 import { crc32 } from 'node:zlib';
 import { ByteReader, ByteReadFailure, ByteWriter } from '../../protocol/binary.js';
 import type { DnsBatchResult } from '../../protocol/dns/changes.js';
-import {
-  MAX_CLIENT_ID_BYTES,
-  MAX_KEY_BYTES,
-  MAX_VALUE_BYTES,
-  type Result,
-} from '../../protocol/group/command-codec.js';
+import type { Result } from '../../protocol/group/command-codec.js';
 import type { CommandResult, KvEntryView } from '../../protocol/group/commands.js';
+import { CLIENT_ID_BYTES_MAX, KEY_BYTES_MAX, VALUE_BYTES_MAX } from '../../protocol/limits.js';
 import type { StoredZone } from '../dns/store/dns-store.js';
 import { readStoredZones, writeStoredZones } from '../dns/store/store-codec.js';
 
@@ -49,7 +45,7 @@ const DNS_RESULT_JSON_BYTES_MAX = 1024 * 1024;
 
 const MAGIC_BYTES = new TextEncoder().encode(SNAPSHOT_MAGIC);
 const CRC_BYTES = 4;
-const TAG_OK = 0;
+const TAG_KV_WRITTEN = 0;
 const TAG_CAS_MISMATCH = 1;
 const TAG_DNS_BATCH = 2;
 
@@ -124,17 +120,21 @@ export function encodeSnapshot(state: SnapshotState): Uint8Array {
     writer.varint(session.results.length);
     for (const [seq, result] of session.results) {
       writer.varint(seq);
-      if ('dns' in result) {
-        writer.u8(TAG_DNS_BATCH);
-        writer.varint(result.revision);
-        writer.string(JSON.stringify(result.dns));
-      } else if (result.ok) {
-        writer.u8(TAG_OK);
-        writer.varint(result.revision);
-        writeView(writer, result.previous);
-      } else {
-        writer.u8(TAG_CAS_MISMATCH);
-        writeView(writer, result.current);
+      switch (result.kind) {
+        case 'kv-written':
+          writer.u8(TAG_KV_WRITTEN);
+          writer.varint(result.revision);
+          writeView(writer, result.previous);
+          break;
+        case 'kv-cas-mismatch':
+          writer.u8(TAG_CAS_MISMATCH);
+          writeView(writer, result.current);
+          break;
+        case 'dns-batch':
+          writer.u8(TAG_DNS_BATCH);
+          writer.varint(result.revision);
+          writer.string(JSON.stringify(result.dns));
+          break;
       }
     }
   }
@@ -214,7 +214,7 @@ function readState(reader: ByteReader, version: number): SnapshotState {
     if (present === 0) return null;
     if (present !== 1) reader.fail('invalid-value', what, `presence byte ${present}`, at);
     const key = readKey(reader, `${what} key`);
-    const value = reader.string(MAX_VALUE_BYTES, `${what} value`);
+    const value = reader.string(VALUE_BYTES_MAX, `${what} value`);
     return { key, value, revision: revisionAt(`${what} revision`) };
   };
 
@@ -228,7 +228,7 @@ function readState(reader: ByteReader, version: number): SnapshotState {
       reader.fail('invalid-value', 'key', 'keys are not in strictly ascending order', at);
     }
     previousKey = key;
-    const value = reader.string(MAX_VALUE_BYTES, 'value');
+    const value = reader.string(VALUE_BYTES_MAX, 'value');
     entries.push({ key, value, revision: revisionAt('revision') });
   }
 
@@ -241,7 +241,7 @@ function readState(reader: ByteReader, version: number): SnapshotState {
   let previousUsedMs = 0;
   for (let i = 0; i < sessionCount; i++) {
     const at = reader.position;
-    const clientId = reader.string(MAX_CLIENT_ID_BYTES, 'clientId');
+    const clientId = reader.string(CLIENT_ID_BYTES_MAX, 'clientId');
     if (clientId.length === 0) reader.fail('invalid-value', 'clientId', 'is empty', at);
     if (clientIds.has(clientId)) reader.fail('invalid-value', 'clientId', 'appears twice', at);
     clientIds.add(clientId);
@@ -265,14 +265,14 @@ function readState(reader: ByteReader, version: number): SnapshotState {
       const tagAt = reader.position;
       const tag = reader.u8('result tag');
       let result: CommandResult;
-      if (tag === TAG_OK) {
+      if (tag === TAG_KV_WRITTEN) {
         const revision = revisionAt('result revision');
-        result = { ok: true, revision, previous: readView('result previous') };
+        result = { kind: 'kv-written', revision, previous: readView('result previous') };
       } else if (tag === TAG_CAS_MISMATCH) {
-        result = { ok: false, error: 'cas-mismatch', current: readView('result current') };
+        result = { kind: 'kv-cas-mismatch', current: readView('result current') };
       } else if (tag === TAG_DNS_BATCH && version >= 2) {
         const revision = revisionAt('result revision');
-        result = { ok: true, revision, previous: null, dns: readDnsResult(reader) };
+        result = { kind: 'dns-batch', revision, dns: readDnsResult(reader) };
       } else {
         return reader.fail('invalid-value', 'result tag', `unknown result tag ${tag}`, tagAt);
       }
@@ -319,7 +319,7 @@ function isDnsBatchResultShape(v: unknown): v is DnsBatchResult {
 
 function readKey(reader: ByteReader, what: string): string {
   const at = reader.position;
-  const key = reader.string(MAX_KEY_BYTES, what);
+  const key = reader.string(KEY_BYTES_MAX, what);
   if (key.length === 0) reader.fail('invalid-value', what, 'is empty', at);
   return key;
 }

@@ -1,6 +1,6 @@
 /**
- * `raftns`: the operator's command line for a group's replicated store (the DNS and
- * hierarchy commands join with their issues). Every call has a deadline; every failure is
+ * `raftns`: the operator's command line for a group's replicated store, its DNS records and
+ * the cluster's hierarchy. Every call has a deadline; every failure is
  * a clear message on stderr and a non-zero exit.
  *
  *   raftns [--nats URLS] [--cluster C] write NAME TYPE TTL RDATA... | delete NAME [TYPE] | get NAME [TYPE]
@@ -10,7 +10,8 @@
  *   raftns status --replicas r1,r2,r3 [--json]
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import type { ReplicaStatus, WireReadMode } from '../../protocol/client-wire.js';
+import type { ReplicaStatus } from '../../protocol/client-wire.js';
+import { isReadModeText, READ_MODE_EXPECTED, type ReadModeText } from '../../protocol/read-mode.js';
 import { RaftClientError } from '../errors.js';
 import type { RaftClient } from '../raft-client.js';
 import { registerAwsCommand } from './aws-command.js';
@@ -36,10 +37,9 @@ function positiveInteger(value: string): number {
   return n;
 }
 
-function readMode(value: string): WireReadMode {
-  if (value === 'linearizable' || value === 'lease' || /^bounded:[1-9][0-9]*$/.test(value))
-    return value as WireReadMode;
-  throw new InvalidArgumentError('expected linearizable, lease or bounded:<ms>');
+function readMode(value: string): ReadModeText {
+  if (!isReadModeText(value)) throw new InvalidArgumentError(READ_MODE_EXPECTED);
+  return value;
 }
 
 async function withClient<T>(options: GlobalOptions, use: (client: RaftClient) => Promise<T>): Promise<T> {
@@ -105,7 +105,7 @@ export function buildProgram(): Command {
   kv.command('get <key>')
     .description('read a value')
     .option('--mode <mode>', 'linearizable, lease or bounded:<ms>', readMode, 'linearizable')
-    .action(async (key: string, options: { mode: WireReadMode }) => {
+    .action(async (key: string, options: { mode: ReadModeText }) => {
       const entry = await withClient(globals(), (c) => c.get(key, { mode: options.mode }));
       if (entry === null) {
         process.stderr.write(`raftns: ${key}: not found\n`);
@@ -124,8 +124,8 @@ export function buildProgram(): Command {
     .description('write only if the key is at this revision (0: only if absent)')
     .action(async (key: string, revision: string, value: string) => {
       const result = await withClient(globals(), (c) => c.cas(key, positiveInteger(revision), value));
-      print(globals(), result, result.ok ? `ok revision=${result.revision}` : 'mismatch');
-      if (!result.ok) process.exitCode = EXIT_FAILED;
+      print(globals(), result, result.kind === 'kv-written' ? `ok revision=${result.revision}` : 'mismatch');
+      if (result.kind !== 'kv-written') process.exitCode = EXIT_FAILED;
     });
   kv.command('range <prefix>')
     .description('list keys with a prefix, in key order')

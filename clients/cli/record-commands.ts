@@ -13,14 +13,12 @@
  * sent), 3 when `get` finds nothing.
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import type { WireReadMode } from '../../protocol/client-wire.js';
 import { type DnsChange, validateBatchSyntax } from '../../protocol/dns/changes.js';
 import { versionToText } from '../../protocol/dns/version.js';
-import { MAX_TTL } from '../../protocol/limits.js';
+import { TTL_SECONDS_MAX } from '../../protocol/limits.js';
+import { isReadModeText, READ_MODE_EXPECTED, type ReadModeText } from '../../protocol/read-mode.js';
 import type { RegionWriter, WriteReport, WriterChange } from '../region-writer.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE } from './exit-codes.js';
-
-// The same codes as program.ts (not imported: program.ts imports this module).
 
 interface GlobalOptions {
   readonly nats: string;
@@ -43,10 +41,9 @@ function regionList(value: string): string[] {
   return regions;
 }
 
-function readMode(value: string): WireReadMode {
-  if (value === 'linearizable' || value === 'lease' || /^bounded:[1-9][0-9]*$/.test(value))
-    return value as WireReadMode;
-  throw new InvalidArgumentError('expected linearizable, lease or bounded:<ms>');
+function readMode(value: string): ReadModeText {
+  if (!isReadModeText(value)) throw new InvalidArgumentError(READ_MODE_EXPECTED);
+  return value;
 }
 
 function usage(message: string): void {
@@ -171,8 +168,8 @@ export function registerRecordCommands(program: Command): void {
     .option('--regions <list>', 'only these regions, comma-separated (default: all in the plan)')
     .action(async (name: string, type: string, ttlText: string, rdata: string[], options: WriteOptions) => {
       const ttl = Number(ttlText);
-      if (!/^[0-9]+$/.test(ttlText) || !Number.isSafeInteger(ttl) || ttl > MAX_TTL)
-        return usage(`TTL "${ttlText}" is not an integer in 0..=${MAX_TTL}`);
+      if (!/^[0-9]+$/.test(ttlText) || !Number.isSafeInteger(ttl) || ttl > TTL_SECONDS_MAX)
+        return usage(`TTL "${ttlText}" is not an integer in 0..=${TTL_SECONDS_MAX}`);
       await writeAndReport(globals(), options, { op: 'upsert', name, type: type.toUpperCase(), ttl, rdata });
     });
 
@@ -194,7 +191,7 @@ export function registerRecordCommands(program: Command): void {
     .command('get <name> [type]')
     .description("the RRsets at NAME (of TYPE) with their versions, as one region's group holds them")
     .option('--mode <mode>', 'linearizable, lease or bounded:<ms>', readMode, 'linearizable')
-    .action(async (name: string, type: string | undefined, options: { mode: WireReadMode }) => {
+    .action(async (name: string, type: string | undefined, options: { mode: ReadModeText }) => {
       const g = globals();
       const writer = await openWriter(g, undefined);
       try {

@@ -17,10 +17,8 @@ import { createSocket } from 'node:dgram';
 import { connect, isIP } from 'node:net';
 import { decodeMessage, encodeMessage, type Message } from '../../protocol/dns/wire/message.js';
 import type { Question } from '../../protocol/dns/wire/record.js';
+import { DNS_MESSAGE_BYTES_MAX, EDNS_UDP_PAYLOAD_BYTES_DEFAULT } from '../../protocol/limits.js';
 import type { Timers } from '../../runtime/clock.js';
-
-export const EDNS_PAYLOAD_BYTES = 1232;
-const TCP_MAX_MESSAGE_BYTES = 0xffff;
 
 export type ExchangeProtocol = 'udp' | 'tcp';
 
@@ -94,7 +92,13 @@ export function buildQuery(id: number, question: Question): Message {
     answers: [],
     authorities: [],
     additionals: [],
-    edns: { udpPayloadSize: EDNS_PAYLOAD_BYTES, extendedRcode: 0, version: 0, dnssecOk: false, options: [] },
+    edns: {
+      udpPayloadSize: EDNS_UDP_PAYLOAD_BYTES_DEFAULT,
+      extendedRcode: 0,
+      version: 0,
+      dnssecOk: false,
+      options: [],
+    },
   };
 }
 
@@ -238,7 +242,7 @@ export class SocketTransport implements ResolverTransport {
       });
       socket.on('data', (chunk: Buffer) => {
         received = Buffer.concat([received, chunk]);
-        if (received.length > 2 + TCP_MAX_MESSAGE_BYTES) {
+        if (received.length > 2 + DNS_MESSAGE_BYTES_MAX) {
           finish({
             ok: false,
             failure: 'bad-response',

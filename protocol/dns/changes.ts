@@ -13,9 +13,9 @@
  * what the store holds for that RRset (last writer wins), so changes commute.
  */
 
-import { MAX_TTL } from '../limits.js';
+import { TTL_SECONDS_MAX } from '../limits.js';
 import { isRecordVersion, type RecordVersion } from './version.js';
-import { parseRrType, RR_TYPE } from './wire/codes.js';
+import { META_TYPES, parseRrType } from './wire/codes.js';
 import { type Name, parseName } from './wire/name.js';
 import { type Rdata, rdataFromText, rdataKindOf, rdataType } from './wire/rdata.js';
 
@@ -216,18 +216,6 @@ export type BatchSyntaxResult =
   | { readonly ok: true; readonly batch: ParsedBatch }
   | { readonly ok: false; readonly error: DnsWriteError };
 
-/** Types a client may not store: pseudo and query types (RFC 6891, RFC 8945, RFC 1035 §3.2.3). */
-const NOT_DATA_TYPES: ReadonlySet<number> = new Set([
-  0,
-  RR_TYPE.OPT,
-  RR_TYPE.TSIG,
-  RR_TYPE.IXFR,
-  RR_TYPE.AXFR,
-  RR_TYPE.ANY,
-  253 /* MAILB */,
-  254 /* MAILA */,
-]);
-
 class SyntaxFailure extends Error {
   constructor(readonly error: DnsWriteError) {
     super(error.message);
@@ -291,17 +279,17 @@ function rrType(value: unknown, at: At): number {
   const type = typeof value === 'string' ? parseRrType(value) : undefined;
   if (type === undefined)
     fail({ code: 'bad-type', message: `${where(at)}: unknown type ${JSON.stringify(value)}`, ...at });
-  if (NOT_DATA_TYPES.has(type))
+  if (META_TYPES.has(type))
     fail({ code: 'bad-type', message: `${where(at)}: ${value} is not a type of zone data`, ...at });
   return type;
 }
 
 /** RFC 2181 §8: a TTL is an unsigned 31-bit integer. */
 function ttl(value: unknown, change: number, what = 'ttl'): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_TTL)
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > TTL_SECONDS_MAX)
     fail({
       code: 'ttl-out-of-range',
-      message: `change ${change}: ${what} ${String(value)} is not in 0..=${MAX_TTL} (RFC 2181 §8)`,
+      message: `change ${change}: ${what} ${String(value)} is not in 0..=${TTL_SECONDS_MAX} (RFC 2181 §8)`,
       change,
       ttl: typeof value === 'number' ? value : -1,
     });

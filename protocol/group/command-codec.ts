@@ -5,15 +5,15 @@
  * varint byte length then UTF-8):
  *
  *   u8      version            1
- *   u8      op                 1 put | 2 delete | 3 cas
+ *   u8      op                 1 kv-put | 2 kv-delete | 3 kv-cas
  *   varint  seq                >= 1
  *   varint  seq - ackedSeq     1 ..= seq (ackedSeq < seq, and usually seq - 1: one byte)
  *   string  clientId           1 ..= 128 bytes
  *   string  key                1 ..= 1024 bytes
- *   put:    string value       0 ..= 65536 bytes
- *   cas:    varint expectedRevision, string value
+ *   kv-put: string value       0 ..= 65536 bytes
+ *   kv-cas: varint expectedRevision, string value
  *
- * except op 4 (dns), which has no key: after clientId comes
+ * except op 4 (dns-batch), which has no key: after clientId comes
  *   string  batch              1 ..= 262144 bytes: the JSON of `canonicalBatch(batch)`
  *                              (actors/dns/store/changes.ts), which must pass
  *                              `validateBatchSyntax`; any other spelling is rejected, so
@@ -35,19 +35,22 @@ import {
   utf8Encode,
 } from '../binary.js';
 import { canonicalBatch, type DnsBatch, validateBatchSyntax } from '../dns/changes.js';
-import type { GroupCommand, SessionCommand } from './commands.js';
+import { CLIENT_ID_BYTES_MAX, DNS_BATCH_BYTES_MAX, KEY_BYTES_MAX, VALUE_BYTES_MAX } from '../limits.js';
+import type { GroupCommand, GroupCommandKind, SessionCommand } from './commands.js';
 
 export const COMMAND_CODEC_VERSION = 1;
-export const MAX_CLIENT_ID_BYTES = 128;
-export const MAX_KEY_BYTES = 1024;
-export const MAX_VALUE_BYTES = 64 * 1024;
-/** The JSON of one DNS batch at most (a client request is at most 256 KiB too). */
-export const MAX_DNS_BATCH_BYTES = 256 * 1024;
 
 const OP_PUT = 1;
 const OP_DELETE = 2;
 const OP_CAS = 3;
 const OP_DNS = 4;
+/** The op byte of each command kind. */
+const OP_CODES: Readonly<Record<GroupCommandKind, number>> = {
+  'kv-put': OP_PUT,
+  'kv-delete': OP_DELETE,
+  'kv-cas': OP_CAS,
+  'dns-batch': OP_DNS,
+};
 
 export type Result<T, E> =
   | { readonly ok: true; readonly value: T }
@@ -58,6 +61,9 @@ export type CommandField =
   | 'seq'
   | 'ackedSeq'
   | 'command'
+  /** The command's `kind` (validation). */
+  | 'kind'
+  /** The op byte (decoding). */
   | 'op'
   | 'key'
   | 'value'
@@ -131,8 +137,8 @@ function encodeDnsBatch(
   const text = JSON.stringify(batch);
   if (!isWellFormedString(text)) return invalid('batch', 'contains a lone surrogate (not valid Unicode)');
   const bytes = utf8Encode(text);
-  if (bytes.length > MAX_DNS_BATCH_BYTES)
-    return invalid('batch', `${bytes.length} bytes of JSON exceeds the maximum ${MAX_DNS_BATCH_BYTES}`);
+  if (bytes.length > DNS_BATCH_BYTES_MAX)
+    return invalid('batch', `${bytes.length} bytes of JSON exceeds the maximum ${DNS_BATCH_BYTES_MAX}`);
   return { ok: true, value: { batch, bytes } };
 }
 
@@ -140,7 +146,7 @@ function prepare(input: unknown): Result<PreparedCommand, CommandValidationError
   if (typeof input !== 'object' || input === null)
     return invalid('command', 'session command must be an object');
   const candidate = input as Record<string, unknown>;
-  const clientId = encodeStringField(candidate.clientId, 'clientId', 1, MAX_CLIENT_ID_BYTES);
+  const clientId = encodeStringField(candidate.clientId, 'clientId', 1, CLIENT_ID_BYTES_MAX);
   if (!clientId.ok) return clientId;
   const { seq, ackedSeq } = candidate;
   if (!isSafeNat(seq) || seq < 1) return invalid('seq', 'must be an integer in 1 ..= 2^53 - 1');
@@ -149,39 +155,39 @@ function prepare(input: unknown): Result<PreparedCommand, CommandValidationError
   const raw = candidate.command;
   if (typeof raw !== 'object' || raw === null) return invalid('command', 'must be an object');
   const body = raw as Record<string, unknown>;
-  const op = body.op;
-  if (op === 'dns') {
+  const kind = body.kind;
+  if (kind === 'dns-batch') {
     const dns = encodeDnsBatch(body.batch);
     if (!dns.ok) return dns;
     return {
       ok: true,
       value: {
-        command: { clientId: clientId.value.text, seq, ackedSeq, command: { op, batch: dns.value.batch } },
+        command: { clientId: clientId.value.text, seq, ackedSeq, command: { kind, batch: dns.value.batch } },
         clientId: clientId.value.bytes,
         key: dns.value.bytes,
         value: null,
       },
     };
   }
-  if (op !== 'put' && op !== 'delete' && op !== 'cas')
-    return invalid('op', "must be 'put', 'delete', 'cas' or 'dns'");
-  const key = encodeStringField(body.key, 'key', 1, MAX_KEY_BYTES);
+  if (kind !== 'kv-put' && kind !== 'kv-delete' && kind !== 'kv-cas')
+    return invalid('kind', "must be 'kv-put', 'kv-delete', 'kv-cas' or 'dns-batch'");
+  const key = encodeStringField(body.key, 'key', 1, KEY_BYTES_MAX);
   if (!key.ok) return key;
   let command: GroupCommand;
   let value: Uint8Array | null = null;
-  if (op === 'delete') {
-    command = { op, key: key.value.text };
+  if (kind === 'kv-delete') {
+    command = { kind, key: key.value.text };
   } else {
-    const encodedValue = encodeStringField(body.value, 'value', 0, MAX_VALUE_BYTES);
+    const encodedValue = encodeStringField(body.value, 'value', 0, VALUE_BYTES_MAX);
     if (!encodedValue.ok) return encodedValue;
     value = encodedValue.value.bytes;
-    if (op === 'put') {
-      command = { op, key: key.value.text, value: encodedValue.value.text };
+    if (kind === 'kv-put') {
+      command = { kind, key: key.value.text, value: encodedValue.value.text };
     } else {
       const expectedRevision = body.expectedRevision;
       if (!isSafeNat(expectedRevision))
         return invalid('expectedRevision', 'must be an integer in 0 ..= 2^53 - 1');
-      command = { op, key: key.value.text, expectedRevision, value: encodedValue.value.text };
+      command = { kind, key: key.value.text, expectedRevision, value: encodedValue.value.text };
     }
   }
   return {
@@ -218,14 +224,12 @@ export function encodeSessionCommand(input: SessionCommand): Result<Uint8Array, 
     2 + 16 + blobSize(clientId) + blobSize(key) + (value ? blobSize(value) + 8 : 0),
   );
   writer.u8(COMMAND_CODEC_VERSION);
-  writer.u8(
-    body.op === 'put' ? OP_PUT : body.op === 'delete' ? OP_DELETE : body.op === 'cas' ? OP_CAS : OP_DNS,
-  );
+  writer.u8(OP_CODES[body.kind]);
   writer.varint(command.seq);
   writer.varint(command.seq - command.ackedSeq);
   writer.blob(clientId);
   writer.blob(key);
-  if (body.op === 'cas') writer.varint(body.expectedRevision);
+  if (body.kind === 'kv-cas') writer.varint(body.expectedRevision);
   if (value) writer.blob(value);
   return { ok: true, value: writer.finish() };
 }
@@ -264,12 +268,12 @@ export function decodeSessionCommand(bytes: Uint8Array): Result<SessionCommand, 
       return decodeError('invalid-field', deltaAt, 'ackedSeq must be in 0 ..= seq - 1', 'ackedSeq');
     }
     const clientIdAt = reader.position;
-    const clientId = reader.string(MAX_CLIENT_ID_BYTES, 'clientId');
+    const clientId = reader.string(CLIENT_ID_BYTES_MAX, 'clientId');
     if (clientId.length === 0)
       return decodeError('invalid-field', clientIdAt, 'clientId is empty', 'clientId');
     if (op === OP_DNS) {
       const batchAt = reader.position;
-      const text = reader.string(MAX_DNS_BATCH_BYTES, 'batch');
+      const text = reader.string(DNS_BATCH_BYTES_MAX, 'batch');
       if (reader.remaining !== 0) {
         return decodeError('trailing-bytes', reader.position, `${reader.remaining} bytes after the command`);
       }
@@ -285,20 +289,25 @@ export function decodeSessionCommand(bytes: Uint8Array): Result<SessionCommand, 
         return decodeError('invalid-field', batchAt, 'batch is not in canonical form', 'batch');
       return {
         ok: true,
-        value: { clientId, seq, ackedSeq: seq - delta, command: { op: 'dns', batch: dns.value.batch } },
+        value: {
+          clientId,
+          seq,
+          ackedSeq: seq - delta,
+          command: { kind: 'dns-batch', batch: dns.value.batch },
+        },
       };
     }
     const keyAt = reader.position;
-    const key = reader.string(MAX_KEY_BYTES, 'key');
+    const key = reader.string(KEY_BYTES_MAX, 'key');
     if (key.length === 0) return decodeError('invalid-field', keyAt, 'key is empty', 'key');
     let command: GroupCommand;
     if (op === OP_DELETE) {
-      command = { op: 'delete', key };
+      command = { kind: 'kv-delete', key };
     } else if (op === OP_PUT) {
-      command = { op: 'put', key, value: reader.string(MAX_VALUE_BYTES, 'value') };
+      command = { kind: 'kv-put', key, value: reader.string(VALUE_BYTES_MAX, 'value') };
     } else {
       const expectedRevision = reader.varint('expectedRevision');
-      command = { op: 'cas', key, expectedRevision, value: reader.string(MAX_VALUE_BYTES, 'value') };
+      command = { kind: 'kv-cas', key, expectedRevision, value: reader.string(VALUE_BYTES_MAX, 'value') };
     }
     if (reader.remaining !== 0) {
       return decodeError('trailing-bytes', reader.position, `${reader.remaining} bytes after the command`);

@@ -6,12 +6,19 @@
 import type { DnsBatch, DnsBatchResult } from '../dns/changes.js';
 import type { DnsNameView, DnsZoneSummary } from '../dns/views.js';
 
-/** A write. `cas` succeeds only if the key's revision equals `expectedRevision` (0: the key must not exist). */
+/** A write. `kv-cas` succeeds only if the key's revision equals `expectedRevision` (0: the key must not exist). */
 export type GroupCommand =
-  | { readonly op: 'put'; readonly key: string; readonly value: string }
-  | { readonly op: 'delete'; readonly key: string }
-  | { readonly op: 'cas'; readonly key: string; readonly expectedRevision: number; readonly value: string }
-  | { readonly op: 'dns'; readonly batch: DnsBatch };
+  | { readonly kind: 'kv-put'; readonly key: string; readonly value: string }
+  | { readonly kind: 'kv-delete'; readonly key: string }
+  | {
+      readonly kind: 'kv-cas';
+      readonly key: string;
+      readonly expectedRevision: number;
+      readonly value: string;
+    }
+  | { readonly kind: 'dns-batch'; readonly batch: DnsBatch };
+
+export type GroupCommandKind = GroupCommand['kind'];
 
 /**
  * A read. `range` returns keys starting with `prefix`, in key order, at most `limit`
@@ -43,24 +50,20 @@ export interface KvEntryView {
   readonly revision: number;
 }
 
+/**
+ * What a write did. The tag is the outcome, not the command: a cached result in a snapshot
+ * records only the outcome (actors/state-machine/snapshot-codec.ts).
+ */
 export type CommandResult =
-  | { readonly ok: true; readonly revision: number; readonly previous: KvEntryView | null }
-  | { readonly ok: false; readonly error: 'cas-mismatch'; readonly current: KvEntryView | null }
+  /** A `kv-put`, a `kv-delete` or a matching `kv-cas` executed at log index `revision`; `previous` is what it replaced. */
+  | { readonly kind: 'kv-written'; readonly revision: number; readonly previous: KvEntryView | null }
+  /** A `kv-cas` whose expected revision did not match: nothing changed; `current` is what is there. */
+  | { readonly kind: 'kv-cas-mismatch'; readonly current: KvEntryView | null }
   /**
-   * A DNS batch (the `dns-batch` result) executed at log index `revision`: `dns` says
-   * whether it committed (`dns.ok`) or was refused with nothing applied. The command
-   * itself always executes (`ok: true`, `previous` null), so code that reads any write's
-   * result as `ok ? revision : error` needs no DNS case. It has no `op` field: `op` marks a
-   * `QueryResult`.
+   * A `dns-batch` executed at log index `revision`: `dns` says whether it committed
+   * (`dns.ok`) or was refused with nothing applied.
    */
-  | { readonly ok: true; readonly revision: number; readonly previous: null; readonly dns: DnsBatchResult };
-
-export type DnsCommandResult = Extract<CommandResult, { readonly dns: DnsBatchResult }>;
-
-/** True for the result of a DNS batch. */
-export function isDnsBatchResult(result: CommandResult): result is DnsCommandResult {
-  return 'dns' in result;
-}
+  | { readonly kind: 'dns-batch'; readonly revision: number; readonly dns: DnsBatchResult };
 
 export type QueryResult =
   | { readonly op: 'get'; readonly entry: KvEntryView | null }

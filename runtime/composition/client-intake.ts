@@ -45,9 +45,10 @@ import {
   encodeReply,
   queryOf,
   type ReplicaStatus,
-  toReadMode,
+  wireResult,
 } from '../../protocol/client-wire.js';
 import type { QueryResult } from '../../protocol/group/commands.js';
+import { parseReadMode, ReadModeError } from '../../protocol/read-mode.js';
 import { clientSubject, readSubject, writeSubject } from '../../protocol/subjects.js';
 import { RuntimeError } from '../errors.js';
 import type { ExternalEndpoint } from '../external-endpoint.js';
@@ -247,7 +248,7 @@ export class ClientIntake {
         );
         switch (result.status) {
           case 'applied':
-            return { v: 1, st: 'applied', idx: result.index, res: result.result };
+            return { v: 1, st: 'applied', idx: result.index, res: wireResult(result.result) };
           case 'rejected':
             return { v: 1, st: 'rejected', why: result.reason, detail: result.detail };
           case 'not-leader':
@@ -267,10 +268,13 @@ export class ClientIntake {
         request.op === 'dns-zones' ||
         request.op === 'dns-rrsets')
     ) {
+      const mode = parseReadMode(request.mode ?? 'linearizable');
+      if (mode instanceof ReadModeError)
+        return { v: 1, st: 'error', code: 'malformed', detail: mode.message };
       try {
         const result = await this.options.external.request<Read>(
           STATE_MACHINE,
-          { type: 'read', query, mode: toReadMode(request.mode) },
+          { type: 'read', query, mode },
           { timeoutMs: this.options.requestTimeoutMs },
         );
         switch (result.status) {

@@ -17,25 +17,14 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { GROUP_VOTERS_MAX, NAME_CHARS_MAX } from '../../protocol/limits.js';
+import { isReadModeText, READ_MODE_EXPECTED, type ReadModeText } from '../../protocol/read-mode.js';
 
 // ---------------------------------------------------------------------------------------
 // The configuration
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/**
- * How this replica's DNS listeners answer (see DESIGN §4 "Reads"; a listener may override
- * it): `linearizable` by ReadIndex, `lease` (the leader answers within its lease, a
- * follower obtains a read index from the leader), or `bounded:<ms>` on any replica that
- * heard from the leader within that many milliseconds. The default is `lease`: reads
- * that include every write acknowledged before them (given the clock-drift bound the lease
- * assumes), at the cost of one message to the log actor per batch of queries on the leader.
- */
-export type ReadMode = 'linearizable' | 'lease' | `bounded:${number}`;
-
-/** Largest staleness a `bounded:<ms>` read mode may allow. */
-export const BOUNDED_STALENESS_MS_MAX = 3_600_000;
 
 export interface ReplicaConfig {
   /** Cluster name; a NATS subject token (`raftns.<cluster>.<region>...`). */
@@ -76,7 +65,13 @@ export interface ReplicaConfig {
      */
     readonly advertise?: readonly string[];
   };
-  readonly readMode: ReadMode;
+  /**
+   * How this replica's DNS listeners answer (a listener may override it; see
+   * protocol/read-mode.ts). The default is `lease`: reads that include every write
+   * acknowledged before them (given the clock-drift bound the lease assumes), at the cost
+   * of one message to the log actor per batch of queries on the leader.
+   */
+  readonly readMode: ReadModeText;
   /** Raft tunables an operator may override (actors/raft/raft-config.ts has the rest). */
   readonly raft: {
     /** One Raft tick; heartbeat (5 ticks) and election timeout (15–30 ticks) scale with it. */
@@ -137,14 +132,11 @@ export interface LoadConfigInput {
 // ---------------------------------------------------------------------------------------
 // Validation of single values
 
-const NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
-const READ_MODE_RE = /^(?:linearizable|lease|bounded:([1-9][0-9]{0,9}))$/;
+const NAME_RE = new RegExp(`^[A-Za-z0-9_-]{1,${NAME_CHARS_MAX}}$`);
 const HOSTNAME_RE =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const NATS_URLS_MAX = 32;
 const DNS_LISTENERS_MAX = 16;
-/** Largest Raft group; more voters only slow commits down. */
-export const GROUP_REPLICAS_MAX = 15;
 
 function isNatsUrl(value: string): boolean {
   let url: URL;
@@ -175,7 +167,7 @@ export function parseHostPort(value: string): { host: string; port: number } | u
 export interface DnsListenerSpec {
   readonly host: string;
   readonly port: number;
-  readonly mode?: ReadMode;
+  readonly mode?: ReadModeText;
 }
 
 export function parseDnsListener(value: string): DnsListenerSpec | undefined {
@@ -184,16 +176,10 @@ export function parseDnsListener(value: string): DnsListenerSpec | undefined {
   if (address === undefined) return undefined;
   if (at < 0) return address;
   const mode = value.slice(at + 1);
-  return isReadMode(mode) ? { ...address, mode } : undefined;
+  return isReadModeText(mode) ? { ...address, mode } : undefined;
 }
 
-function isReadMode(value: unknown): value is ReadMode {
-  if (typeof value !== 'string') return false;
-  const match = READ_MODE_RE.exec(value);
-  return match !== null && (match[1] === undefined || Number(match[1]) <= BOUNDED_STALENESS_MS_MAX);
-}
-
-const nameSchema = z.string().regex(NAME_RE, 'expected 1-64 letters, digits, "-" or "_"');
+const nameSchema = z.string().regex(NAME_RE, `expected 1-${NAME_CHARS_MAX} letters, digits, "-" or "_"`);
 const pathSchema = z.string().min(1, 'expected a non-empty path');
 const natsUrlSchema = z
   .string()
@@ -204,15 +190,12 @@ const dnsListenerSchema = z
     (v) => parseDnsListener(v) !== undefined,
     'expected host:port[@mode], such as 127.0.0.1:53, [::1]:53 or 127.0.0.1:5353@bounded:2000',
   );
-const readModeSchema = z.custom<ReadMode>(
-  isReadMode,
-  `expected "linearizable", "lease" or "bounded:<ms>" with 1 <= ms <= ${BOUNDED_STALENESS_MS_MAX}`,
-);
+const readModeSchema = z.custom<ReadModeText>(isReadModeText, READ_MODE_EXPECTED);
 const logLevelSchema = z.enum(LOG_LEVELS, `expected one of ${LOG_LEVELS.join(', ')}`);
 const peersSchema = z
   .array(nameSchema, 'expected an array of instance ids')
   .min(1, 'expected at least one instance id')
-  .max(GROUP_REPLICAS_MAX, `expected at most ${GROUP_REPLICAS_MAX} instance ids`)
+  .max(GROUP_VOTERS_MAX, `expected at most ${GROUP_VOTERS_MAX} instance ids`)
   .refine((ids) => new Set(ids).size === ids.length, 'expected distinct instance ids');
 
 function ipSchema() {

@@ -8,9 +8,9 @@ import type { DnsListenerConfig } from '../../actors/dns/protocol.js';
 import type { IdentityOptions } from '../../actors/identity/identity-actor.js';
 import { DNS } from '../../actors/raft/actor-names.js';
 import { raftConfig } from '../../actors/raft/raft-config.js';
-import type { ReadMode as StateMachineReadMode } from '../../protocol/read-mode.js';
+import { parseReadMode, ReadModeError } from '../../protocol/read-mode.js';
 import type { ActorSpec } from '../actor.js';
-import { parseDnsListener, type ReadMode, type ReplicaConfig } from './config.js';
+import { parseDnsListener, type ReplicaConfig } from './config.js';
 import { DEFAULT_STATE_MACHINE_ACTOR, raftReplicaActors } from './raft-actors.js';
 
 /**
@@ -108,12 +108,8 @@ export function dnsListeners(config: ReplicaConfig): DnsListenerConfig[] {
   return config.dns.listen.map((text) => {
     const listener = parseDnsListener(text);
     if (listener === undefined) throw new RangeError(`invalid DNS listener ${text}`); // config validated it
-    return { host: listener.host, port: listener.port, mode: readMode(listener.mode ?? config.readMode) };
+    const mode = parseReadMode(listener.mode ?? config.readMode);
+    if (mode instanceof ReadModeError) throw mode; // config validated it
+    return { host: listener.host, port: listener.port, mode };
   });
-}
-
-/** A configured read mode (`bounded:<ms>`) as the state machine's. */
-export function readMode(mode: ReadMode): StateMachineReadMode {
-  if (mode === 'linearizable' || mode === 'lease') return { kind: mode };
-  return { kind: 'bounded', maxStaleMs: Number(mode.slice('bounded:'.length)) };
 }

@@ -38,14 +38,13 @@
  */
 
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { PEER_FRAME_BYTES_MAX } from '../../protocol/limits.js';
 import { checkSubjectToken, peerSubject } from '../../protocol/subjects.js';
 import type { Logger } from '../log.js';
 import type { PeerTransport } from '../transport.js';
 import { type ConnectionTracker, trackConnection } from './nats-connection.js';
 
 export const ENVELOPE_VERSION = 1;
-/** Default bound on a frame's size, before the server's `max_payload` lowers it further. */
-export const FRAME_BYTES_MAX_DEFAULT = 4 * 1024 * 1024;
 export const PENDING_FRAMES_MAX_DEFAULT = 1024;
 export const PENDING_BYTES_MAX_DEFAULT = 8 * 1024 * 1024;
 /** How long `open` waits for the server to confirm the subscription. */
@@ -137,7 +136,7 @@ export class NatsPeerTransport implements PeerTransport {
     this.group = options.group;
     this.channel = options.channel;
     this.subject = peerSubject(this.cluster, this.region, this.group, this.self, this.channel);
-    this.frameBytesMax = positiveInt('frameBytesMax', options.frameBytesMax ?? FRAME_BYTES_MAX_DEFAULT);
+    this.frameBytesMax = positiveInt('frameBytesMax', options.frameBytesMax ?? PEER_FRAME_BYTES_MAX);
     this.pendingFramesMax = positiveInt(
       'pendingFramesMax',
       options.pendingFramesMax ?? PENDING_FRAMES_MAX_DEFAULT,

@@ -1,8 +1,8 @@
 import type { Random } from '../random.js';
-import type { KvOp, KvRange, KvStore } from '../storage/kv-store.js';
+import { SortedMap } from '../sorted-map.js';
+import { compareBytes, type KvOp, type KvRange, type KvStore } from '../storage/kv-store.js';
 import type { EventQueue } from './event-queue.js';
 import { pick, type Range, validateProbability, validateRange } from './range.js';
-import { SortedKv } from './sorted-kv.js';
 import type { VirtualClock } from './virtual-clock.js';
 
 export interface SimDiskConfig {
@@ -37,6 +37,34 @@ export interface DiskOwner {
 
 const ALWAYS_ALIVE: DiskOwner = { alive: true };
 
+/**
+ * The in-memory image of one simulated store, keys sorted by `compareBytes`. Keys and
+ * values are owned: callers copy on the way in and out.
+ */
+type StoreContents = SortedMap<Uint8Array, Uint8Array>;
+
+function apply(contents: StoreContents, ops: readonly KvOp[]): void {
+  for (const op of ops) {
+    if (op.type === 'put') contents.set(op.key, op.value);
+    else contents.delete(op.key);
+  }
+}
+
+/** Entries in [gte, lt), at most `limit`, ascending or (reverse) descending. */
+function scan(contents: StoreContents, range: KvRange): Array<readonly [Uint8Array, Uint8Array]> {
+  const start = range.gte === undefined ? 0 : contents.lowerBound(range.gte);
+  const end = range.lt === undefined ? contents.size : contents.lowerBound(range.lt);
+  const out: Array<readonly [Uint8Array, Uint8Array]> = [];
+  if (range.reverse === true) {
+    for (let i = end - 1; i >= start && out.length < range.limit; i--)
+      out.push([contents.keyAt(i), contents.valueAt(i)]);
+  } else {
+    for (let i = start; i < end && out.length < range.limit; i++)
+      out.push([contents.keyAt(i), contents.valueAt(i)]);
+  }
+  return out;
+}
+
 interface Batch {
   readonly seq: number;
   readonly ops: readonly KvOp[];
@@ -44,8 +72,8 @@ interface Batch {
 
 /** One named store: what reads see, what a crash would keep, and the writes in between. */
 interface StoreImage {
-  view: SortedKv;
-  durable: SortedKv;
+  view: StoreContents;
+  durable: StoreContents;
   /** Batches written after the last completed fsync, oldest first. */
   unsynced: Batch[];
   /** Completion time of the latest fsync scheduled: fsyncs of one store complete in order. */
@@ -123,7 +151,7 @@ export class SimDisk {
         if (state === 'closed') return Promise.reject(closedError());
         return attempt(() => {
           checkRange(range);
-          return image.view.scan(range).map(([k, v]) => [k.slice(), v.slice()] as const);
+          return scan(image.view, range).map(([k, v]) => [k.slice(), v.slice()] as const);
         });
       },
       write: (ops, options) => {
@@ -140,7 +168,7 @@ export class SimDisk {
           return Promise.reject(error);
         }
         const batch: Batch = { seq: this.nextSeq++, ops: copied };
-        image.view.apply(batch.ops);
+        apply(image.view, batch.ops);
         image.unsynced.push(batch);
         this.stats.writes++;
         if (!options.sync) return Promise.resolve();
@@ -160,7 +188,7 @@ export class SimDisk {
     for (const name of this.storeNames()) {
       const image = this.stores.get(name) as StoreImage;
       const kept = this.deps.random.intBetween(0, image.unsynced.length);
-      for (let i = 0; i < kept; i++) image.durable.apply((image.unsynced[i] as Batch).ops);
+      for (let i = 0; i < kept; i++) apply(image.durable, (image.unsynced[i] as Batch).ops);
       this.stats.batchesSurvived += kept;
       this.stats.batchesLost += image.unsynced.length - kept;
       image.unsynced = [];
@@ -197,8 +225,8 @@ export class SimDisk {
     let image = this.stores.get(name);
     if (image === undefined) {
       image = {
-        view: SortedKv.empty(),
-        durable: SortedKv.empty(),
+        view: SortedMap.empty(compareBytes),
+        durable: SortedMap.empty(compareBytes),
         unsynced: [],
         lastSyncDoneAtMs: 0,
         syncs: 0,
@@ -226,7 +254,7 @@ export class SimDisk {
         fire: () => {
           if (epoch !== this.epoch) return;
           while (image.unsynced.length > 0 && (image.unsynced[0] as Batch).seq <= seq) {
-            image.durable.apply((image.unsynced.shift() as Batch).ops);
+            apply(image.durable, (image.unsynced.shift() as Batch).ops);
           }
           image.syncs++;
           this.stats.syncs++;

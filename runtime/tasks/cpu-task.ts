@@ -1,6 +1,6 @@
 /**
  * The stateless CPU-bound tasks that run on the piscina pool, one discriminated union.
- * Later: zone-file parsing, snapshot encoding and compression, DNSSEC signing.
+ * A task belongs here when it is pure and heavy enough to be worth a thread hop.
  */
 export type CpuTask = { readonly kind: 'sha256'; readonly bytes: ArrayBuffer };
 

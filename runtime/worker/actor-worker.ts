@@ -7,7 +7,7 @@
  * Peer channels: the first `openTransport` connects this worker to NATS (connectNats: the
  * replica's URLs and credentials) and every channel it opens is a NatsPeerTransport on that
  * one connection. The worker owns the connection and closes it when the actor stops; if
- * the thread dies instead, its sockets die with it. Today only the election actor opens a
+ * the thread dies instead, its sockets die with it. Only the election actor opens a
  * channel (`raft`), so a replica holds one peer connection plus the main thread's.
  */
 import { join } from 'node:path';

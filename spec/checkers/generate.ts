@@ -105,10 +105,10 @@ export function simulateKvHistory(options: KvSimulationOptions): Operation<KvInp
       const roll = random();
       const command: GroupCommand =
         roll < 0.4
-          ? { op: 'put', key, value }
+          ? { kind: 'kv-put', key, value }
           : roll < 0.55
-            ? { op: 'delete', key }
-            : { op: 'cas', key, value, expectedRevision: random() < 0.6 ? revision : int(revision + 2) };
+            ? { kind: 'kv-delete', key }
+            : { kind: 'kv-cas', key, value, expectedRevision: random() < 0.6 ? revision : int(revision + 2) };
       input = { kind: 'write', command };
       output = p.applies ? store.apply(command, store.lastIndex + 1 + int(2)) : undefined;
     }

@@ -72,7 +72,7 @@ export function kvModel(): Model<KvState, KvInput, KvOutput> {
 
 /** The key a get/put/delete/cas touches; `undefined` for a range. */
 export function kvKeyOf(input: KvInput): string | undefined {
-  if (input.kind === 'write') return input.command.op === 'dns' ? undefined : input.command.key;
+  if (input.kind === 'write') return input.command.kind === 'dns-batch' ? undefined : input.command.key;
   return input.query.op === 'get' ? input.query.key : undefined;
 }
 
@@ -106,20 +106,20 @@ function kvStep(state: KvState, input: KvInput, output: KvOutput | undefined): S
     throw new TypeError(`read ${input.query.op} is not modelled (DNS)`);
   }
   if (output !== undefined && 'op' in output) {
-    throw new TypeError(`write ${input.command.op} has a query result as output`);
+    throw new TypeError(`write ${input.command.kind} has a query result as output`);
   }
   const command = input.command;
-  if (command.op === 'dns') throw new TypeError('DNS batches are not modelled');
+  if (command.kind === 'dns-batch') throw new TypeError('DNS batches are not modelled');
   const key = command.key;
   const current = state.get(key) ?? ABSENT;
-  switch (command.op) {
-    case 'put':
-    case 'delete': {
-      const value = command.op === 'put' ? command.value : null;
+  switch (command.kind) {
+    case 'kv-put':
+    case 'kv-delete': {
+      const value = command.kind === 'kv-put' ? command.value : null;
       if (output === undefined) {
         return accept(state, key, { value, revision: value === null ? 0 : null, floor: current.floor });
       }
-      if (!output.ok) return reject(state);
+      if (output.kind !== 'kv-written') return reject(state);
       const before = observe(current, key, output.previous);
       if (before === undefined || !(output.revision > before.floor)) return reject(state);
       return accept(state, key, {
@@ -128,7 +128,7 @@ function kvStep(state: KvState, input: KvInput, output: KvOutput | undefined): S
         floor: output.revision,
       });
     }
-    case 'cas': {
+    case 'kv-cas': {
       const expected = command.expectedRevision;
       if (output === undefined) {
         const match = casMatches(current, expected);
@@ -139,7 +139,7 @@ function kvStep(state: KvState, input: KvInput, output: KvOutput | undefined): S
           floor: match === 'maybe' ? expected : current.floor,
         });
       }
-      if (output.ok) {
+      if (output.kind === 'kv-written') {
         if (casMatches(current, expected) === 'no') return reject(state);
         const before = observe(current, key, output.previous);
         if (before === undefined || before.revision !== expected) return reject(state);
@@ -150,6 +150,7 @@ function kvStep(state: KvState, input: KvInput, output: KvOutput | undefined): S
           floor: output.revision,
         });
       }
+      if (output.kind !== 'kv-cas-mismatch') return reject(state);
       const seen = observe(current, key, output.current);
       if (seen === undefined || casMatches(seen, expected) !== 'no') return reject(state);
       return accept(state, key, seen);
@@ -266,11 +267,11 @@ export function describeKv(input: KvInput, output: KvOutput | undefined): string
   if (input.kind === 'write') {
     const c = input.command;
     call =
-      c.op === 'put'
+      c.kind === 'kv-put'
         ? `put(${JSON.stringify(c.key)}, ${JSON.stringify(c.value)})`
-        : c.op === 'delete'
+        : c.kind === 'kv-delete'
           ? `delete(${JSON.stringify(c.key)})`
-          : c.op === 'dns'
+          : c.kind === 'dns-batch'
             ? 'dns(...)'
             : `cas(${JSON.stringify(c.key)}, expect @${c.expectedRevision}, ${JSON.stringify(c.value)})`;
   } else {
@@ -289,9 +290,14 @@ export function describeKv(input: KvInput, output: KvOutput | undefined): string
     const items = output.entries.map((e) => `${JSON.stringify(e.key)}=${showEntry(e)}`).join(', ');
     return `${call} → [${items}]${output.more ? ' +more' : ''}`;
   }
-  return output.ok
-    ? `${call} → ok @${output.revision} (previous ${showEntry(output.previous)})`
-    : `${call} → cas-mismatch (current ${showEntry(output.current)})`;
+  switch (output.kind) {
+    case 'kv-written':
+      return `${call} → ok @${output.revision} (previous ${showEntry(output.previous)})`;
+    case 'kv-cas-mismatch':
+      return `${call} → cas-mismatch (current ${showEntry(output.current)})`;
+    case 'dns-batch':
+      return `${call} → dns @${output.revision}`;
+  }
 }
 
 export function describeKvState(state: KvState): string {
@@ -324,15 +330,15 @@ export class KvSpecStore {
     if (!(Number.isInteger(index) && index > this.index)) {
       throw new RangeError(`log index ${index} must exceed ${this.index}`);
     }
-    if (command.op === 'dns') throw new TypeError('DNS batches are not modelled');
+    if (command.kind === 'dns-batch') throw new TypeError('DNS batches are not modelled');
     this.index = index;
     const current = this.entries.get(command.key) ?? null;
-    if (command.op === 'cas' && (current?.revision ?? 0) !== command.expectedRevision) {
-      return { ok: false, error: 'cas-mismatch', current };
+    if (command.kind === 'kv-cas' && (current?.revision ?? 0) !== command.expectedRevision) {
+      return { kind: 'kv-cas-mismatch', current };
     }
-    if (command.op === 'delete') this.entries.delete(command.key);
+    if (command.kind === 'kv-delete') this.entries.delete(command.key);
     else this.entries.set(command.key, { key: command.key, value: command.value, revision: index });
-    return { ok: true, revision: index, previous: current };
+    return { kind: 'kv-written', revision: index, previous: current };
   }
 
   query(query: GroupQuery): QueryResult {

@@ -82,15 +82,15 @@ function expectValidWitness<S, I, O>(
 }
 
 const entry = (key: string, value: string, revision: number) => ({ key, value, revision });
-const put = (key: string, value: string): GroupCommand => ({ op: 'put', key, value });
+const put = (key: string, value: string): GroupCommand => ({ kind: 'kv-put', key, value });
 const cas = (key: string, expectedRevision: number, value: string): GroupCommand => ({
-  op: 'cas',
+  kind: 'kv-cas',
   key,
   expectedRevision,
   value,
 });
 const okAt = (revision: number, previous: ReturnType<typeof entry> | null = null): CommandResult => ({
-  ok: true,
+  kind: 'kv-written',
   revision,
   previous,
 });
@@ -175,7 +175,7 @@ describe('linearizability checker (Wing-Gong-Lowe)', () => {
       const history = [
         write('a', put('k', 'x'), 0, 1, okAt(1)),
         write('b', cas('k', 1, 'y'), 2, 6, okAt(2, entry('k', 'x', 1))),
-        write('c', cas('k', 1, 'z'), 3, 7, { ok: false, error: 'cas-mismatch', current: entry('k', 'y', 2) }),
+        write('c', cas('k', 1, 'z'), 3, 7, { kind: 'kv-cas-mismatch', current: entry('k', 'y', 2) }),
         read('d', get('k'), 8, 9, got(entry('k', 'y', 2))),
       ];
       expect(checkLinearizable(kv, history).result).to.equal('linearizable');
@@ -301,13 +301,13 @@ describe('linearizability checker (Wing-Gong-Lowe)', () => {
         kind: fc.constant('write' as const),
         command: fc.oneof(
           fc.record({
-            op: fc.constant('put' as const),
+            kind: fc.constant('kv-put' as const),
             key: fc.constantFrom('a', 'b', 'c'),
             value: fc.string(),
           }),
-          fc.record({ op: fc.constant('delete' as const), key: fc.constantFrom('a', 'b', 'c') }),
+          fc.record({ kind: fc.constant('kv-delete' as const), key: fc.constantFrom('a', 'b', 'c') }),
           fc.record({
-            op: fc.constant('cas' as const),
+            kind: fc.constant('kv-cas' as const),
             key: fc.constantFrom('a', 'b', 'c'),
             expectedRevision: fc.nat(12),
             value: fc.string(),

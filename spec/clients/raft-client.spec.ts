@@ -20,8 +20,8 @@ import {
   decodeRequest,
   encodeReply,
   encodeRequest,
-  REQUEST_BYTES_MAX,
 } from '../../protocol/client-wire.js';
+import { REQUEST_BYTES_MAX } from '../../protocol/limits.js';
 import { clientSubject, readSubject, writeSubject } from '../../protocol/subjects.js';
 import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';

@@ -1,12 +1,10 @@
 import { expect } from 'chai';
 import { planDifferences } from '../../bootstrap/plan-store.js';
+import { GROUP_VOTERS_MAX, GROUPS_MAX, REGIONS_MAX } from '../../protocol/limits.js';
 import {
   type ClusterPlan,
   examplePlan,
-  GROUPS_MAX,
   groupForName,
-  REGIONS_MAX,
-  REPLICAS_PER_GROUP_MAX,
   samePlan,
   slotKey,
   validatePlan,
@@ -61,7 +59,7 @@ describe('bootstrap/plan: validatePlan', () => {
       'plan.regions: region names must be distinct',
     ]);
     expect(problems((p) => (p.replicasPerGroup = 0))[0]).to.match(/^plan\.replicasPerGroup:/);
-    expect(problems((p) => (p.replicasPerGroup = REPLICAS_PER_GROUP_MAX + 2))[0]).to.match(
+    expect(problems((p) => (p.replicasPerGroup = GROUP_VOTERS_MAX + 2))[0]).to.match(
       /^plan\.replicasPerGroup:/,
     );
     expect(problems((p) => (p.replicasPerGroup = 1.5))[0]).to.match(/^plan\.replicasPerGroup:/);

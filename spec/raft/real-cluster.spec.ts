@@ -64,15 +64,15 @@ function startLoad(clients: readonly RaftClient[], durableWriter: RaftClient) {
       const dice = random(100);
       if (dice < 55) {
         let command: GroupCommand;
-        if (dice < 35) command = { op: 'put', key, value: `${name}.${n}` };
+        if (dice < 35) command = { kind: 'kv-put', key, value: `${name}.${n}` };
         else if (dice < 50)
           command = {
-            op: 'cas',
+            kind: 'kv-cas',
             key,
             expectedRevision: random(4) === 0 ? 0 : random(400),
             value: `${name}.x${n}`,
           };
-        else command = { op: 'delete', key };
+        else command = { kind: 'kv-delete', key };
         const handle = result.history.invoke(name, { kind: 'write', command }, now());
         try {
           const output: CommandResult = await client.write(command);
@@ -174,10 +174,9 @@ describe('a Raft group of real processes over NATS and RocksDB', function () {
     expect(second.revision).to.be.greaterThan(first.revision);
 
     expect(await client.cas('www', first.revision, 'lost')).to.deep.include({
-      ok: false,
-      error: 'cas-mismatch',
+      kind: 'kv-cas-mismatch',
     });
-    expect(await client.cas('www', second.revision, '192.0.2.3')).to.deep.include({ ok: true });
+    expect(await client.cas('www', second.revision, '192.0.2.3')).to.deep.include({ kind: 'kv-written' });
     await client.put('mail', '192.0.2.25');
     await client.delete('mail');
 

@@ -130,14 +130,14 @@ export function printEntry(entry: LogEntry): string {
 }
 
 export function printCommand(c: GroupCommand): string {
-  switch (c.op) {
-    case 'put':
+  switch (c.kind) {
+    case 'kv-put':
       return `put ${c.key}=${c.value}`;
-    case 'delete':
+    case 'kv-delete':
       return `delete ${c.key}`;
-    case 'cas':
+    case 'kv-cas':
       return `cas ${c.key}@${c.expectedRevision}=${c.value}`;
-    case 'dns':
+    case 'dns-batch':
       return `dns changes=${c.batch.changes.length}`;
   }
 }
@@ -145,7 +145,9 @@ export function printCommand(c: GroupCommand): string {
 export function printSubmit(r: SubmitResult): string {
   switch (r.status) {
     case 'applied':
-      return r.result.ok ? `applied index=${r.index}` : `applied index=${r.index} (${r.result.error})`;
+      return r.result.kind === 'kv-cas-mismatch'
+        ? `applied index=${r.index} (cas-mismatch)`
+        : `applied index=${r.index}`;
     case 'rejected':
       return `rejected ${r.reason}`;
     case 'not-leader':

@@ -391,7 +391,10 @@ export class World {
       .request<Submit>(
         replica,
         STATE_MACHINE,
-        { type: 'submit', command: { clientId, seq: 1, ackedSeq: 0, command: { op: 'put', key, value } } },
+        {
+          type: 'submit',
+          command: { clientId, seq: 1, ackedSeq: 0, command: { kind: 'kv-put', key, value } },
+        },
         { timeoutMs: REQUEST_TIMEOUT_MS },
       )
       .then(printSubmit);

@@ -13,7 +13,7 @@
  *     no question, and an OPT when the query had a readable one (RFC 6891 §6.1.1: a
  *     responder that implements EDNS includes an OPT in its response to one);
  *   - EDNS version above 0: BADVERS with an OPT of version 0 (RFC 6891 §6.1.3);
- *   - AXFR/IXFR: NOTIMP (zone transfer is not supported yet); OPT/TSIG as QTYPE: FORMERR;
+ *   - AXFR/IXFR: NOTIMP (zone transfer is not supported); OPT/TSIG as QTYPE: FORMERR;
  *   - class CH: `id.server.` and `hostname.bind.` TXT (or ANY) answer the replica identity
  *     (RFC 4892 §2), `version.bind.` and `version.server.` the configured version text
  *     (Knot's and BIND's convention); everything else in CH is REFUSED;
@@ -58,11 +58,11 @@ import {
   type EdnsOption,
   encodeMessage,
   HEADER_BYTES,
-  MAX_MESSAGE_BYTES,
   type Message,
 } from '../../../protocol/dns/wire/message.js';
 import { Name } from '../../../protocol/dns/wire/name.js';
 import type { Question, ResourceRecord } from '../../../protocol/dns/wire/record.js';
+import { DNS_MESSAGE_BYTES_MAX, EDNS_UDP_PAYLOAD_BYTES_DEFAULT } from '../../../protocol/limits.js';
 import { lookup } from '../zone/lookup.js';
 import type { ZoneView } from '../zone/zone-view.js';
 import { targetAddresses } from './additional-addresses.js';
@@ -101,7 +101,6 @@ export interface ResponderStats {
   readonly internalErrors: number;
 }
 
-export const DEFAULT_MAX_UDP_PAYLOAD = 1232;
 export const DEFAULT_CACHE_ENTRIES = 10_000;
 /** The payload a client without EDNS can take (RFC 1035 §4.2.1). */
 export const CLASSIC_UDP_PAYLOAD = 512;
@@ -192,7 +191,7 @@ export class Responder {
     const octets = this.#identityOctets.length;
     if (octets < 1 || octets > MAX_IDENTITY_OCTETS)
       throw new RangeError(`identity of ${octets} octets (1 ..= ${MAX_IDENTITY_OCTETS})`);
-    this.maxUdpPayload = options.maxUdpPayload ?? DEFAULT_MAX_UDP_PAYLOAD;
+    this.maxUdpPayload = options.maxUdpPayload ?? EDNS_UDP_PAYLOAD_BYTES_DEFAULT;
     if (!(Number.isInteger(this.maxUdpPayload) && this.maxUdpPayload >= 512 && this.maxUdpPayload <= 0xffff))
       throw new RangeError(`maxUdpPayload ${this.maxUdpPayload} (512 ..= 65535)`);
     this.cacheEntries = options.cacheEntries ?? DEFAULT_CACHE_ENTRIES;
@@ -265,7 +264,7 @@ export class Responder {
 
     const limit =
       transport === 'tcp'
-        ? MAX_MESSAGE_BYTES
+        ? DNS_MESSAGE_BYTES_MAX
         : Math.min(
             edns === undefined ? CLASSIC_UDP_PAYLOAD : Math.max(CLASSIC_UDP_PAYLOAD, edns.udpPayloadSize),
             this.maxUdpPayload,
@@ -391,7 +390,11 @@ export class Responder {
       additionals,
       ...(parsed.edns === undefined ? {} : { edns: this.#edns(parsed.edns, 0) }),
     };
-    const full = encodeMessage(message, { compress: true, maxBytes: MAX_MESSAGE_BYTES, requiredAdditionals });
+    const full = encodeMessage(message, {
+      compress: true,
+      maxBytes: DNS_MESSAGE_BYTES_MAX,
+      requiredAdditionals,
+    });
     return {
       zone,
       generation: zone?.generation ?? 0,

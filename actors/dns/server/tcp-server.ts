@@ -12,6 +12,7 @@
  * pending answers. Errors are logged and counted, never thrown.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { DNS_MESSAGE_BYTES_MAX } from '../../../protocol/limits.js';
 import { type CancelTimer, realTimers, type Timers } from '../../../runtime/clock.js';
 import { addressText, type BoundAddress, type DnsHandler, type DnsServerLogger } from './dns-handler.js';
 
@@ -20,7 +21,6 @@ export const DEFAULT_TCP_MAX_CONNECTIONS = 256;
 export const DEFAULT_TCP_MAX_IN_FLIGHT_PER_CONNECTION = 32;
 /** After a clean close (FIN) is sent, how long the peer has to close before the socket is destroyed. */
 const CLOSE_GRACE_MS = 2_000;
-const MAX_TCP_MESSAGE_BYTES = 0xffff;
 
 export interface TcpDnsServerOptions {
   /** An IP address (`127.0.0.1`, `::1`, `0.0.0.0`, `::`). */
@@ -249,7 +249,7 @@ export class TcpDnsServer {
   #answer(connection: Connection, answer: Uint8Array | null): void {
     connection.inFlight--;
     const socket = connection.socket;
-    if (answer === null || answer.length > MAX_TCP_MESSAGE_BYTES || socket.destroyed || !socket.writable) {
+    if (answer === null || answer.length > DNS_MESSAGE_BYTES_MAX || socket.destroyed || !socket.writable) {
       this.#counters.drops++;
     } else {
       const frame = Buffer.allocUnsafe(2 + answer.length);

@@ -18,7 +18,7 @@
  * `check` reports a problem exactly when `Zone.build` over the same records would: every
  * rule involves a touched owner, the apex, or a new cut (whose subtree is then scanned).
  */
-import { RR_TYPE } from '../../../protocol/dns/wire/codes.js';
+import { META_TYPES, RR_TYPE } from '../../../protocol/dns/wire/codes.js';
 import type { Name } from '../../../protocol/dns/wire/name.js';
 import {
   type Rdata,
@@ -28,21 +28,9 @@ import {
   type SoaRdata,
 } from '../../../protocol/dns/wire/rdata.js';
 import type { ResourceRecord } from '../../../protocol/dns/wire/record.js';
-import { MAX_TTL } from '../../../protocol/limits.js';
-import { CNAME_COMPANION_TYPES, type ZoneError } from './zone.js';
+import { TTL_SECONDS_MAX } from '../../../protocol/limits.js';
+import { CNAME_COMPANION_TYPES, GLUE_TYPES, type ZoneError } from './zone.js';
 import type { RRset, ZoneNode, ZoneView } from './zone-view.js';
-
-/** Types that are never zone data (as in zone.ts). */
-const META_TYPES: ReadonlySet<number> = new Set([
-  RR_TYPE.OPT,
-  RR_TYPE.TSIG,
-  RR_TYPE.IXFR,
-  RR_TYPE.AXFR,
-  RR_TYPE.ANY,
-]);
-
-/** Glue (RFC 1034 §4.2.1): the only data allowed below a cut, and beside NS at one. */
-const GLUE_TYPES: ReadonlySet<number> = new Set([RR_TYPE.A, RR_TYPE.AAAA]);
 
 interface LiveNode {
   readonly name: Name;
@@ -231,7 +219,7 @@ export class LiveZone implements ZoneView {
       }
       // RFC 2181 §8: a TTL is 0 ..= 2^31 - 1. One TTL per RRset (RFC 2181 §5.2) holds by
       // construction here: an RRset carries a single TTL.
-      if (!Number.isInteger(set.ttl) || set.ttl < 0 || set.ttl > MAX_TTL)
+      if (!Number.isInteger(set.ttl) || set.ttl < 0 || set.ttl > TTL_SECONDS_MAX)
         errors.push({ code: 'ttl-out-of-range', owner: name, type, ttl: set.ttl });
     }
     // RFC 1035 §5.2: the SOA is at the top of the zone only.

@@ -14,14 +14,14 @@
  *
  * Validation (`buildZone`) never throws on bad data: it returns every problem it found as a
  * typed `ZoneError`. Rules: the owner is inside the zone; the class is the zone's; no
- * meta-type (OPT, TSIG, IXFR, AXFR, ANY) is stored; the RDATA matches the type; TTL is an
+ * meta-type (META_TYPES: OPT, TSIG, the query types) is stored; the RDATA matches the type; TTL is an
  * integer in 0 ..= 2^31 - 1 (RFC 2181 §8); one TTL per RRset (RFC 2181 §5.2); exactly one
  * SOA record, at the apex; NS at the apex; a CNAME owner holds one CNAME and no other data
  * (RFC 1034 §3.6.2, RFC 2181 §10.1) except the DNSSEC types RRSIG and NSEC (RFC 4035 §2.5),
  * which this server does not serve; no NS at a wildcard owner (RFC 4592 §4.2); no non-glue
  * data at or below a cut. Identical records are merged (RFC 2181 §5: an RRset is a set).
  */
-import { RR_CLASS, RR_TYPE } from '../../../protocol/dns/wire/codes.js';
+import { META_TYPES, RR_CLASS, RR_TYPE } from '../../../protocol/dns/wire/codes.js';
 import type { Name } from '../../../protocol/dns/wire/name.js';
 import {
   type Rdata,
@@ -31,23 +31,14 @@ import {
   type SoaRdata,
 } from '../../../protocol/dns/wire/rdata.js';
 import type { ResourceRecord } from '../../../protocol/dns/wire/record.js';
-import { MAX_TTL } from '../../../protocol/limits.js';
+import { TTL_SECONDS_MAX } from '../../../protocol/limits.js';
 import type { RRset, ZoneNode, ZoneView } from './zone-view.js';
 
 /** Types that may share an owner with a CNAME (RFC 4035 §2.5): DNSSEC, not served here. */
 export const CNAME_COMPANION_TYPES: ReadonlySet<number> = new Set([46 /* RRSIG */, 47 /* NSEC */]);
 
-/** Types that are never zone data. */
-const META_TYPES: ReadonlySet<number> = new Set([
-  RR_TYPE.OPT,
-  RR_TYPE.TSIG,
-  RR_TYPE.IXFR,
-  RR_TYPE.AXFR,
-  RR_TYPE.ANY,
-]);
-
-/** Types allowed at a delegation point (besides NS) and below it: glue addresses. */
-const GLUE_TYPES: ReadonlySet<number> = new Set([RR_TYPE.A, RR_TYPE.AAAA]);
+/** Glue (RFC 1034 §4.2.1): the only data allowed below a cut, and beside NS at one. */
+export const GLUE_TYPES: ReadonlySet<number> = new Set([RR_TYPE.A, RR_TYPE.AAAA]);
 
 export type { RRset, ZoneNode } from './zone-view.js';
 
@@ -140,7 +131,7 @@ export class Zone implements ZoneView {
         errors.push({ code: 'rdata-type-mismatch', owner: rr.name, type: rr.type });
         continue;
       }
-      if (!Number.isInteger(rr.ttl) || rr.ttl < 0 || rr.ttl > MAX_TTL) {
+      if (!Number.isInteger(rr.ttl) || rr.ttl < 0 || rr.ttl > TTL_SECONDS_MAX) {
         errors.push({ code: 'ttl-out-of-range', owner: rr.name, type: rr.type, ttl: rr.ttl });
         continue;
       }

@@ -30,6 +30,22 @@ export const RR_TYPE = {
 } as const;
 export type RrTypeName = keyof typeof RR_TYPE;
 
+/**
+ * Types that are never zone data: the reserved type 0 (RFC 6895 §3.1), the pseudo-records
+ * OPT (RFC 6891) and TSIG (RFC 8945), and the query types IXFR, AXFR, MAILB, MAILA and ANY
+ * (RFC 1035 §3.2.3). Neither a client's change nor a loaded zone may store one.
+ */
+export const META_TYPES: ReadonlySet<number> = new Set([
+  0,
+  RR_TYPE.OPT,
+  RR_TYPE.TSIG,
+  RR_TYPE.IXFR,
+  RR_TYPE.AXFR,
+  253 /* MAILB */,
+  254 /* MAILA */,
+  RR_TYPE.ANY,
+]);
+
 /** Classes with a name here. NONE and ANY appear in UPDATE messages (RFC 2136 §2.4–2.5). */
 export const RR_CLASS = {
   IN: 1,

@@ -28,6 +28,8 @@
  * above 0, an unknown opcode) decode; answering them is the server's decision. The
  * header's Z bit and OPT's Z flags other than DO are dropped.
  */
+
+import { DNS_MESSAGE_BYTES_MAX } from '../../limits.js';
 import { RR_TYPE } from './codes.js';
 import { type DecodeError, WireEncodeError, WireFormatFailure } from './errors.js';
 import { rdataSize, rdataType, readRdata, writeRdata } from './rdata.js';
@@ -36,7 +38,6 @@ import type { Question, ResourceRecord } from './record.js';
 import { WireWriter } from './writer.js';
 
 export const HEADER_BYTES = 12;
-export const MAX_MESSAGE_BYTES = 0xffff;
 /** The smallest possible question (root name, type, class) and record (plus TTL and RDLENGTH). */
 const MIN_QUESTION_BYTES = 5;
 const MIN_RECORD_BYTES = 11;
@@ -170,9 +171,9 @@ function writeOpt(w: WireWriter, edns: Edns): void {
  * value without a wire form, or when the header, questions and OPT exceed `maxBytes`.
  */
 export function encodeMessage(m: Message, options: EncodeOptions): EncodeResult {
-  const maxBytes = options.maxBytes ?? MAX_MESSAGE_BYTES;
-  if (!(Number.isInteger(maxBytes) && maxBytes >= HEADER_BYTES && maxBytes <= MAX_MESSAGE_BYTES))
-    invalid(`maxBytes ${maxBytes} is not in ${HEADER_BYTES} ..= ${MAX_MESSAGE_BYTES}`);
+  const maxBytes = options.maxBytes ?? DNS_MESSAGE_BYTES_MAX;
+  if (!(Number.isInteger(maxBytes) && maxBytes >= HEADER_BYTES && maxBytes <= DNS_MESSAGE_BYTES_MAX))
+    invalid(`maxBytes ${maxBytes} is not in ${HEADER_BYTES} ..= ${DNS_MESSAGE_BYTES_MAX}`);
   const { flags } = m;
   if (!(Number.isInteger(flags.opcode) && flags.opcode >= 0 && flags.opcode <= 15))
     invalid(`opcode ${flags.opcode}`);

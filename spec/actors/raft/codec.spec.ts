@@ -8,12 +8,12 @@ import {
   encodeRaftMessage,
   encodingLength,
   MAX_ENTRIES_PER_MESSAGE,
-  MAX_FRAME_BYTES,
   MAX_VOTERS_PER_MESSAGE,
   MESSAGE_TAGS,
 } from '../../../actors/raft/codec.js';
 import type { AppendEntries, RaftMessage, RaftMessageType } from '../../../actors/raft/peer-messages.js';
 import type { EntryKind, LogEntry } from '../../../actors/raft/types.js';
+import { PEER_FRAME_BYTES_MAX } from '../../../protocol/limits.js';
 
 // ---------------------------------------------------------------------------------------
 // Arbitraries
@@ -402,20 +402,20 @@ describe('actors/raft/codec', () => {
   });
 
   describe('limits', () => {
-    it('decode refuses frames above MAX_FRAME_BYTES before reading them', () => {
-      const big = new Uint8Array(MAX_FRAME_BYTES + 1);
+    it('decode refuses frames above PEER_FRAME_BYTES_MAX before reading them', () => {
+      const big = new Uint8Array(PEER_FRAME_BYTES_MAX + 1);
       big[0] = CODEC_VERSION;
       expect(errorCode(decodeRaftMessage(big))).to.equal('too-large');
     });
 
-    it('encode refuses a frame above MAX_FRAME_BYTES with a typed result', () => {
+    it('encode refuses a frame above PEER_FRAME_BYTES_MAX with a typed result', () => {
       const m = appendEntries([
-        { index: 1, term: 1, kind: 'command', timeMs: 0, data: new Uint8Array(MAX_FRAME_BYTES) },
+        { index: 1, term: 1, kind: 'command', timeMs: 0, data: new Uint8Array(PEER_FRAME_BYTES_MAX) },
       ]);
       const result = encodeRaftMessage(m);
       expect(result.ok).to.equal(false);
       expect(result.ok ? undefined : result.error.code).to.equal('too-large');
-      expect(encodingLength(m)).to.be.greaterThan(MAX_FRAME_BYTES);
+      expect(encodingLength(m)).to.be.greaterThan(PEER_FRAME_BYTES_MAX);
       const chunk = encodeRaftMessage({
         type: 'install-snapshot',
         term: 1,
@@ -423,7 +423,7 @@ describe('actors/raft/codec', () => {
         to: 'b',
         meta: { lastIndex: 1, lastTerm: 1, chain: 0, membership: { voters: ['a'] } },
         offset: 0,
-        chunk: new Uint8Array(MAX_FRAME_BYTES - 64),
+        chunk: new Uint8Array(PEER_FRAME_BYTES_MAX - 64),
         done: false,
       });
       expect(chunk.ok).to.equal(true);

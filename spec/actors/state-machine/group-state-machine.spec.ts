@@ -37,14 +37,14 @@ describe('state-machine/group-state-machine', () => {
     it('put stores at revision = entry index and returns the previous entry', () => {
       const { machine, feed, run } = harness();
       machine.apply(feed.noop());
-      expect(run({ op: 'put', key: 'k', value: 'one' })).to.deep.equal({
-        ok: true,
+      expect(run({ kind: 'kv-put', key: 'k', value: 'one' })).to.deep.equal({
+        kind: 'kv-written',
         revision: 2,
         previous: null,
       });
       expect(get(machine, 'k')).to.deep.equal({ key: 'k', value: 'one', revision: 2 });
-      expect(run({ op: 'put', key: 'k', value: 'two' })).to.deep.equal({
-        ok: true,
+      expect(run({ kind: 'kv-put', key: 'k', value: 'two' })).to.deep.equal({
+        kind: 'kv-written',
         revision: 3,
         previous: { key: 'k', value: 'one', revision: 2 },
       });
@@ -54,27 +54,30 @@ describe('state-machine/group-state-machine', () => {
 
     it('delete removes the key; deleting a missing key succeeds with previous null', () => {
       const { machine, run } = harness();
-      run({ op: 'put', key: 'k', value: 'v' });
-      expect(run({ op: 'delete', key: 'k' })).to.deep.equal({
-        ok: true,
+      run({ kind: 'kv-put', key: 'k', value: 'v' });
+      expect(run({ kind: 'kv-delete', key: 'k' })).to.deep.equal({
+        kind: 'kv-written',
         revision: 2,
         previous: { key: 'k', value: 'v', revision: 1 },
       });
       expect(get(machine, 'k')).to.equal(null);
-      expect(run({ op: 'delete', key: 'k' })).to.deep.equal({ ok: true, revision: 3, previous: null });
+      expect(run({ kind: 'kv-delete', key: 'k' })).to.deep.equal({
+        kind: 'kv-written',
+        revision: 3,
+        previous: null,
+      });
       expect(machine.keyCount).to.equal(0);
     });
 
     it('cas with expectedRevision 0 creates only an absent key', () => {
       const { machine, run } = harness();
-      expect(run({ op: 'cas', key: 'k', expectedRevision: 0, value: 'first' })).to.deep.equal({
-        ok: true,
+      expect(run({ kind: 'kv-cas', key: 'k', expectedRevision: 0, value: 'first' })).to.deep.equal({
+        kind: 'kv-written',
         revision: 1,
         previous: null,
       });
-      expect(run({ op: 'cas', key: 'k', expectedRevision: 0, value: 'second' })).to.deep.equal({
-        ok: false,
-        error: 'cas-mismatch',
+      expect(run({ kind: 'kv-cas', key: 'k', expectedRevision: 0, value: 'second' })).to.deep.equal({
+        kind: 'kv-cas-mismatch',
         current: { key: 'k', value: 'first', revision: 1 },
       });
       expect(get(machine, 'k')?.value).to.equal('first');
@@ -82,44 +85,42 @@ describe('state-machine/group-state-machine', () => {
 
     it('cas succeeds on the current revision, fails on any other, and a mismatch changes nothing', () => {
       const { machine, run } = harness();
-      run({ op: 'put', key: 'k', value: 'a' }); // revision 1
-      expect(run({ op: 'cas', key: 'k', expectedRevision: 1, value: 'b' })).to.deep.equal({
-        ok: true,
+      run({ kind: 'kv-put', key: 'k', value: 'a' }); // revision 1
+      expect(run({ kind: 'kv-cas', key: 'k', expectedRevision: 1, value: 'b' })).to.deep.equal({
+        kind: 'kv-written',
         revision: 2,
         previous: { key: 'k', value: 'a', revision: 1 },
       });
       const before = machine.digest();
-      const mismatch = run({ op: 'cas', key: 'k', expectedRevision: 1, value: 'c' });
+      const mismatch = run({ kind: 'kv-cas', key: 'k', expectedRevision: 1, value: 'c' });
       expect(mismatch).to.deep.equal({
-        ok: false,
-        error: 'cas-mismatch',
+        kind: 'kv-cas-mismatch',
         current: { key: 'k', value: 'b', revision: 2 },
       });
       expect(get(machine, 'k')).to.deep.equal({ key: 'k', value: 'b', revision: 2 });
       expect(machine.digest()).to.not.equal(before); // only the applied index and the session moved
-      expect(run({ op: 'cas', key: 'missing', expectedRevision: 5, value: 'x' })).to.deep.equal({
-        ok: false,
-        error: 'cas-mismatch',
+      expect(run({ kind: 'kv-cas', key: 'missing', expectedRevision: 5, value: 'x' })).to.deep.equal({
+        kind: 'kv-cas-mismatch',
         current: null,
       });
     });
 
     it('a cas mismatch consumes its seq: retrying it returns the cached mismatch even after the key changes', () => {
       const { machine, feed } = harness();
-      machine.apply(feed.command('c', 1, 0, { op: 'put', key: 'k', value: 'a' }));
-      const casEntry = feed.command('c', 2, 1, { op: 'cas', key: 'k', expectedRevision: 0, value: 'b' });
+      machine.apply(feed.command('c', 1, 0, { kind: 'kv-put', key: 'k', value: 'a' }));
+      const casEntry = feed.command('c', 2, 1, { kind: 'kv-cas', key: 'k', expectedRevision: 0, value: 'b' });
       const first = machine.apply(casEntry);
-      machine.apply(feed.command('other', 1, 0, { op: 'put', key: 'k', value: 'z' }));
+      machine.apply(feed.command('other', 1, 0, { kind: 'kv-put', key: 'k', value: 'z' }));
       const retry = machine.apply(feed.next('command', casEntry.data));
       expect(retry.kind).to.equal('duplicate');
       expect(resultOf(retry)).to.deep.equal(resultOf(first));
-      expect(resultOf(first)).to.include({ ok: false, error: 'cas-mismatch' });
+      expect(resultOf(first)).to.include({ kind: 'kv-cas-mismatch' });
     });
 
     it('results and stored entries are frozen: a caller cannot change the store through them', () => {
       const { machine, run } = harness();
-      run({ op: 'put', key: 'k', value: 'a' });
-      const result = run({ op: 'put', key: 'k', value: 'b' });
+      run({ kind: 'kv-put', key: 'k', value: 'a' });
+      const result = run({ kind: 'kv-put', key: 'k', value: 'b' });
       expect(Object.isFrozen(result)).to.equal(true);
       expect(Object.isFrozen(get(machine, 'k'))).to.equal(true);
     });
@@ -129,7 +130,7 @@ describe('state-machine/group-state-machine', () => {
     it('returns keys with the prefix in key order, capped by limit and rangeLimitMax, with more and startAfter', () => {
       const { machine, run } = harness({ rangeLimitMax: 3 });
       for (const key of ['b/2', 'a/1', 'b/1', 'b/3', 'c', 'b/4', 'b/0', 'b'])
-        run({ op: 'put', key, value: key });
+        run({ kind: 'kv-put', key, value: key });
       const range = (prefix: string, limit: number, startAfter?: string) => {
         const result = machine.query(
           startAfter === undefined
@@ -157,7 +158,7 @@ describe('state-machine/group-state-machine', () => {
     it('applies index 1 first, then only index + 1; replays at or below appliedIndex are already-applied', () => {
       const machine = new GroupStateMachine();
       const feed = new LogFeed();
-      const e1 = feed.command('c', 1, 0, { op: 'put', key: 'k', value: 'v' });
+      const e1 = feed.command('c', 1, 0, { kind: 'kv-put', key: 'k', value: 'v' });
       const e2 = feed.noop();
       expect(machine.apply(e1).kind).to.equal('applied');
       expect(machine.apply(e2)).to.deep.equal({ kind: 'advanced', index: 2, entryKind: 'noop' });
@@ -233,7 +234,7 @@ describe('state-machine/group-state-machine', () => {
       const b = new GroupStateMachine();
       const feed = new LogFeed();
       const entries = [
-        feed.command('c', 1, 0, { op: 'put', key: 'k', value: 'v' }),
+        feed.command('c', 1, 0, { kind: 'kv-put', key: 'k', value: 'v' }),
         feed.next('command', Uint8Array.of(9, 9, 9)),
         feed.next('command', new Uint8Array(0)),
         feed.next('command', Uint8Array.of(1, 1, 2, 1, 1, 0x63, 1, 0x6b, 1, 0xff)),
@@ -254,38 +255,38 @@ describe('state-machine/group-state-machine', () => {
   describe('sessions: exactly-once (thesis §6.3)', () => {
     it('the same (clientId, seq) in a later entry returns the first result and changes nothing', () => {
       const { machine, feed } = harness();
-      const first = feed.command('c', 1, 0, { op: 'put', key: 'k', value: 'v1' });
+      const first = feed.command('c', 1, 0, { kind: 'kv-put', key: 'k', value: 'v1' });
       const original = machine.apply(first);
-      machine.apply(feed.command('other', 1, 0, { op: 'put', key: 'k', value: 'v2' }));
+      machine.apply(feed.command('other', 1, 0, { kind: 'kv-put', key: 'k', value: 'v2' }));
       const data = machine.query({ op: 'range', prefix: '', limit: 100 });
       const again = machine.apply(feed.next('command', first.data));
       expect(again).to.deep.equal({ ...original, kind: 'duplicate', index: 3 });
-      expect(resultOf(again)).to.deep.equal({ ok: true, revision: 1, previous: null });
+      expect(resultOf(again)).to.deep.equal({ kind: 'kv-written', revision: 1, previous: null });
       expect(machine.query({ op: 'range', prefix: '', limit: 100 })).to.deep.equal(data);
       expect(get(machine, 'k')).to.deep.equal({ key: 'k', value: 'v2', revision: 2 });
     });
 
     it('a retry with a different body under the same seq still returns the first result (seq identifies the command)', () => {
       const { machine, feed } = harness();
-      machine.apply(feed.command('c', 1, 0, { op: 'put', key: 'k', value: 'v1' }));
-      const retry = machine.apply(feed.command('c', 1, 0, { op: 'delete', key: 'k' }));
+      machine.apply(feed.command('c', 1, 0, { kind: 'kv-put', key: 'k', value: 'v1' }));
+      const retry = machine.apply(feed.command('c', 1, 0, { kind: 'kv-delete', key: 'k' }));
       expect(retry.kind).to.equal('duplicate');
       expect(get(machine, 'k')?.value).to.equal('v1');
     });
 
     it('pipelined commands that commit out of seq order each execute exactly once', () => {
       const { machine, feed } = harness();
-      machine.apply(feed.command('c', 1, 0, { op: 'put', key: 'a', value: '1' }));
-      expect(machine.apply(feed.command('c', 3, 1, { op: 'put', key: 'c', value: '3' })).kind).to.equal(
+      machine.apply(feed.command('c', 1, 0, { kind: 'kv-put', key: 'a', value: '1' }));
+      expect(machine.apply(feed.command('c', 3, 1, { kind: 'kv-put', key: 'c', value: '3' })).kind).to.equal(
         'applied',
       );
-      expect(machine.apply(feed.command('c', 2, 1, { op: 'put', key: 'b', value: '2' })).kind).to.equal(
+      expect(machine.apply(feed.command('c', 2, 1, { kind: 'kv-put', key: 'b', value: '2' })).kind).to.equal(
         'applied',
       );
-      expect(machine.apply(feed.command('c', 2, 1, { op: 'put', key: 'b', value: 'X' })).kind).to.equal(
+      expect(machine.apply(feed.command('c', 2, 1, { kind: 'kv-put', key: 'b', value: 'X' })).kind).to.equal(
         'duplicate',
       );
-      expect(machine.apply(feed.command('c', 3, 1, { op: 'put', key: 'c', value: 'X' })).kind).to.equal(
+      expect(machine.apply(feed.command('c', 3, 1, { kind: 'kv-put', key: 'c', value: 'X' })).kind).to.equal(
         'duplicate',
       );
       expect(get(machine, 'b')?.value).to.equal('2');
@@ -294,13 +295,13 @@ describe('state-machine/group-state-machine', () => {
 
     it('ackedSeq discards cached results, after which a retry of them is stale-sequence', () => {
       const { machine, feed } = harness();
-      const e1 = feed.command('c', 1, 0, { op: 'put', key: 'k', value: '1' });
-      const e2 = feed.command('c', 2, 0, { op: 'put', key: 'k', value: '2' });
+      const e1 = feed.command('c', 1, 0, { kind: 'kv-put', key: 'k', value: '1' });
+      const e2 = feed.command('c', 2, 0, { kind: 'kv-put', key: 'k', value: '2' });
       machine.apply(e1);
       machine.apply(e2);
       expect(machine.session('c')?.cachedSeqs).to.deep.equal([1, 2]);
       expect(machine.apply(feed.next('command', e1.data)).kind).to.equal('duplicate');
-      machine.apply(feed.command('c', 3, 2, { op: 'put', key: 'k', value: '3' }));
+      machine.apply(feed.command('c', 3, 2, { kind: 'kv-put', key: 'k', value: '3' }));
       expect(machine.session('c')).to.deep.include({ ackedSeq: 2, cachedSeqs: [3] });
       const before = machine.digest();
       expect(machine.apply(feed.next('command', e1.data))).to.deep.include({
@@ -319,16 +320,16 @@ describe('state-machine/group-state-machine', () => {
 
     it('an ack never moves back: an old retry carrying a lower ackedSeq does not revive results', () => {
       const { machine, feed } = harness();
-      machine.apply(feed.command('c', 1, 0, { op: 'put', key: 'k', value: '1' }));
-      machine.apply(feed.command('c', 2, 1, { op: 'put', key: 'k', value: '2' }));
+      machine.apply(feed.command('c', 1, 0, { kind: 'kv-put', key: 'k', value: '1' }));
+      machine.apply(feed.command('c', 2, 1, { kind: 'kv-put', key: 'k', value: '2' }));
       expect(machine.session('c')?.ackedSeq).to.equal(1);
-      machine.apply(feed.command('c', 2, 0, { op: 'put', key: 'k', value: '2' }));
+      machine.apply(feed.command('c', 2, 0, { kind: 'kv-put', key: 'k', value: '2' }));
       expect(machine.session('c')?.ackedSeq).to.equal(1);
     });
 
     it('an unknown clientId with seq > 1 is session-expired and creates nothing; seq 1 opens a session', () => {
       const { machine, feed } = harness();
-      expect(machine.apply(feed.command('c', 2, 1, { op: 'put', key: 'k', value: 'v' }))).to.deep.equal({
+      expect(machine.apply(feed.command('c', 2, 1, { kind: 'kv-put', key: 'k', value: 'v' }))).to.deep.equal({
         kind: 'rejected',
         index: 1,
         reason: 'session-expired',
@@ -337,7 +338,7 @@ describe('state-machine/group-state-machine', () => {
       });
       expect(machine.sessionCount).to.equal(0);
       expect(get(machine, 'k')).to.equal(null);
-      expect(machine.apply(feed.command('c', 1, 0, { op: 'put', key: 'k', value: 'v' })).kind).to.equal(
+      expect(machine.apply(feed.command('c', 1, 0, { kind: 'kv-put', key: 'k', value: 'v' })).kind).to.equal(
         'applied',
       );
       expect(machine.sessionCount).to.equal(1);
@@ -347,9 +348,9 @@ describe('state-machine/group-state-machine', () => {
   describe('sessions: bounds', () => {
     it('caches at most maxCachedResultsPerSession results: beyond it commands are too-many-pending, not executed', () => {
       const { machine, feed } = harness({ maxCachedResultsPerSession: 2 });
-      machine.apply(feed.command('c', 1, 0, { op: 'put', key: 'k', value: '1' }));
-      machine.apply(feed.command('c', 2, 0, { op: 'put', key: 'k', value: '2' }));
-      const blocked = feed.command('c', 3, 0, { op: 'put', key: 'k', value: '3' });
+      machine.apply(feed.command('c', 1, 0, { kind: 'kv-put', key: 'k', value: '1' }));
+      machine.apply(feed.command('c', 2, 0, { kind: 'kv-put', key: 'k', value: '2' }));
+      const blocked = feed.command('c', 3, 0, { kind: 'kv-put', key: 'k', value: '3' });
       expect(machine.apply(blocked)).to.deep.equal({
         kind: 'rejected',
         index: 3,
@@ -360,11 +361,11 @@ describe('state-machine/group-state-machine', () => {
       expect(get(machine, 'k')?.value).to.equal('2');
       expect(machine.session('c')?.cachedSeqs).to.deep.equal([1, 2]);
       // Cached results are still served while blocked.
-      expect(machine.apply(feed.command('c', 2, 0, { op: 'put', key: 'k', value: '2' })).kind).to.equal(
+      expect(machine.apply(feed.command('c', 2, 0, { kind: 'kv-put', key: 'k', value: '2' })).kind).to.equal(
         'duplicate',
       );
       // The same seq, now acknowledging 1: the ack is applied first, so it executes.
-      const unblocked = machine.apply(feed.command('c', 3, 1, { op: 'put', key: 'k', value: '3' }));
+      const unblocked = machine.apply(feed.command('c', 3, 1, { kind: 'kv-put', key: 'k', value: '3' }));
       expect(unblocked.kind).to.equal('applied');
       expect(machine.session('c')?.cachedSeqs).to.deep.equal([2, 3]);
       expect(get(machine, 'k')?.value).to.equal('3');
@@ -372,17 +373,17 @@ describe('state-machine/group-state-machine', () => {
 
     it('a too-many-pending rejection still records its ack', () => {
       const { machine, feed } = harness({ maxCachedResultsPerSession: 2 });
-      machine.apply(feed.command('c', 1, 0, { op: 'put', key: 'k', value: '1' }));
-      machine.apply(feed.command('c', 3, 1, { op: 'put', key: 'k', value: '3' })); // seq 2 is still in flight
-      machine.apply(feed.command('c', 4, 1, { op: 'put', key: 'k', value: '4' }));
+      machine.apply(feed.command('c', 1, 0, { kind: 'kv-put', key: 'k', value: '1' }));
+      machine.apply(feed.command('c', 3, 1, { kind: 'kv-put', key: 'k', value: '3' })); // seq 2 is still in flight
+      machine.apply(feed.command('c', 4, 1, { kind: 'kv-put', key: 'k', value: '4' }));
       expect(machine.session('c')).to.deep.include({ ackedSeq: 1, cachedSeqs: [3, 4] });
       // Acking 2 (given up on, never executed) frees nothing: rejected, but the ack stands.
-      expect(machine.apply(feed.command('c', 5, 2, { op: 'put', key: 'k', value: '5' }))).to.include({
+      expect(machine.apply(feed.command('c', 5, 2, { kind: 'kv-put', key: 'k', value: '5' }))).to.include({
         kind: 'rejected',
         reason: 'too-many-pending',
       });
       expect(machine.session('c')).to.deep.include({ ackedSeq: 2, cachedSeqs: [3, 4] });
-      expect(machine.apply(feed.command('c', 2, 1, { op: 'put', key: 'k', value: '2' }))).to.include({
+      expect(machine.apply(feed.command('c', 2, 1, { kind: 'kv-put', key: 'k', value: '2' }))).to.include({
         kind: 'rejected',
         reason: 'stale-sequence',
       });
@@ -392,20 +393,20 @@ describe('state-machine/group-state-machine', () => {
     it('keeps at most maxSessions sessions, evicting the least recently used', () => {
       const { machine, feed } = harness({ maxSessions: 3 });
       for (const id of ['a', 'b', 'c'])
-        machine.apply(feed.command(id, 1, 0, { op: 'put', key: id, value: id }));
-      machine.apply(feed.command('a', 2, 1, { op: 'put', key: 'a', value: 'a2' })); // a is now most recent
+        machine.apply(feed.command(id, 1, 0, { kind: 'kv-put', key: id, value: id }));
+      machine.apply(feed.command('a', 2, 1, { kind: 'kv-put', key: 'a', value: 'a2' })); // a is now most recent
       expect(machine.sessionIds()).to.deep.equal(['b', 'c', 'a']);
-      machine.apply(feed.command('d', 1, 0, { op: 'put', key: 'd', value: 'd' }));
+      machine.apply(feed.command('d', 1, 0, { kind: 'kv-put', key: 'd', value: 'd' }));
       expect(machine.sessionIds()).to.deep.equal(['c', 'a', 'd']);
       expect(machine.sessionCount).to.equal(3);
       expect(machine.session('b')).to.equal(null);
       // b's next command finds its session gone.
-      expect(machine.apply(feed.command('b', 2, 1, { op: 'put', key: 'b', value: 'b2' }))).to.include({
+      expect(machine.apply(feed.command('b', 2, 1, { kind: 'kv-put', key: 'b', value: 'b2' }))).to.include({
         kind: 'rejected',
         reason: 'session-expired',
       });
       // Any command, even a duplicate, counts as use.
-      machine.apply(feed.command('c', 1, 0, { op: 'put', key: 'c', value: 'c' }));
+      machine.apply(feed.command('c', 1, 0, { kind: 'kv-put', key: 'c', value: 'c' }));
       expect(machine.sessionIds()).to.deep.equal(['a', 'd', 'c']);
     });
 
@@ -430,14 +431,16 @@ describe('state-machine/group-state-machine', () => {
 
     it('a session unused for sessionTimeoutMs of log time expires, at whatever entry crosses the line', () => {
       const { machine, feed } = harness({ sessionTimeoutMs: timeoutMs });
-      machine.apply(feed.command('c', 1, 0, { op: 'put', key: 'k', value: '1' }, { timeMs: 100_000 }));
-      machine.apply(feed.command('live', 1, 0, { op: 'put', key: 'l', value: '1' }, { timeMs: 105_000 }));
+      machine.apply(feed.command('c', 1, 0, { kind: 'kv-put', key: 'k', value: '1' }, { timeMs: 100_000 }));
+      machine.apply(
+        feed.command('live', 1, 0, { kind: 'kv-put', key: 'l', value: '1' }, { timeMs: 105_000 }),
+      );
       machine.apply(feed.noop({ timeMs: 100_000 + timeoutMs - 1 }));
       expect(machine.session('c')).to.not.equal(null);
       machine.apply(feed.noop({ timeMs: 100_000 + timeoutMs }));
       expect(machine.session('c')).to.equal(null);
       expect(machine.session('live')).to.not.equal(null);
-      expect(machine.apply(feed.command('c', 2, 1, { op: 'put', key: 'k', value: '2' }))).to.include({
+      expect(machine.apply(feed.command('c', 2, 1, { kind: 'kv-put', key: 'k', value: '2' }))).to.include({
         kind: 'rejected',
         reason: 'session-expired',
       });
@@ -446,37 +449,39 @@ describe('state-machine/group-state-machine', () => {
 
     it('use renews a session: only time since the LAST command counts', () => {
       const { machine, feed } = harness({ sessionTimeoutMs: timeoutMs });
-      machine.apply(feed.command('c', 1, 0, { op: 'put', key: 'k', value: '1' }, { timeMs: 0 }));
-      machine.apply(feed.command('c', 2, 1, { op: 'put', key: 'k', value: '2' }, { timeMs: 9_000 }));
+      machine.apply(feed.command('c', 1, 0, { kind: 'kv-put', key: 'k', value: '1' }, { timeMs: 0 }));
+      machine.apply(feed.command('c', 2, 1, { kind: 'kv-put', key: 'k', value: '2' }, { timeMs: 9_000 }));
       machine.apply(feed.noop({ timeMs: 18_999 }));
       expect(machine.session('c')?.lastUsedMs).to.equal(9_000);
-      expect(machine.apply(feed.command('c', 3, 2, { op: 'put', key: 'k', value: '3' })).kind).to.equal(
+      expect(machine.apply(feed.command('c', 3, 2, { kind: 'kv-put', key: 'k', value: '3' })).kind).to.equal(
         'applied',
       );
     });
 
     it('expiry is evaluated before the entry’s own command: a late command finds its session gone', () => {
       const { machine, feed } = harness({ sessionTimeoutMs: timeoutMs });
-      machine.apply(feed.command('c', 1, 0, { op: 'put', key: 'k', value: '1' }, { timeMs: 0 }));
+      machine.apply(feed.command('c', 1, 0, { kind: 'kv-put', key: 'k', value: '1' }, { timeMs: 0 }));
       expect(
-        machine.apply(feed.command('c', 2, 1, { op: 'put', key: 'k', value: '2' }, { timeMs: timeoutMs })),
+        machine.apply(
+          feed.command('c', 2, 1, { kind: 'kv-put', key: 'k', value: '2' }, { timeMs: timeoutMs }),
+        ),
       ).to.include({ kind: 'rejected', reason: 'session-expired' });
     });
 
     it('does not expire by entry count: thousands of entries at one log time keep every session', () => {
       const { machine, feed } = harness({ sessionTimeoutMs: timeoutMs });
-      machine.apply(feed.command('c', 1, 0, { op: 'put', key: 'k', value: '1' }, { timeMs: 50_000 }));
+      machine.apply(feed.command('c', 1, 0, { kind: 'kv-put', key: 'k', value: '1' }, { timeMs: 50_000 }));
       for (let i = 0; i < 5_000; i++)
         machine.apply(feed.noop({ timeMs: 50_000 + (i % 2) * (timeoutMs - 1) }));
       expect(machine.session('c')).to.not.equal(null);
-      expect(machine.apply(feed.command('c', 2, 1, { op: 'put', key: 'k', value: '2' })).kind).to.equal(
+      expect(machine.apply(feed.command('c', 2, 1, { kind: 'kv-put', key: 'k', value: '2' })).kind).to.equal(
         'applied',
       );
     });
 
     it('a leader clock behind does not un-expire or delay expiry: log time never goes back', () => {
       const { machine, feed } = harness({ sessionTimeoutMs: timeoutMs });
-      machine.apply(feed.command('c', 1, 0, { op: 'put', key: 'k', value: '1' }, { timeMs: 20_000 }));
+      machine.apply(feed.command('c', 1, 0, { kind: 'kv-put', key: 'k', value: '1' }, { timeMs: 20_000 }));
       machine.apply(feed.noop({ timeMs: 30_000 })); // expires c
       machine.apply(feed.noop({ timeMs: 1_000, term: 2 })); // a new leader whose clock is behind
       expect(machine.session('c')).to.equal(null);
@@ -495,7 +500,7 @@ describe('state-machine/group-state-machine', () => {
               `c${i % 11}.${i}`,
               1,
               0,
-              { op: 'put', key: `k${i % 5}`, value: `${i}` },
+              { kind: 'kv-put', key: `k${i % 5}`, value: `${i}` },
               { timeMs: t },
             ),
           );

@@ -163,8 +163,8 @@ export class WorkloadEncoder {
     const key = KEY_POOL[step.key]!;
     const nextIndex = feed.index + 1;
     let command: GroupCommand;
-    if (step.op === 'put') command = { op: 'put', key, value: step.value };
-    else if (step.op === 'delete') command = { op: 'delete', key };
+    if (step.op === 'put') command = { kind: 'kv-put', key, value: step.value };
+    else if (step.op === 'delete') command = { kind: 'kv-delete', key };
     else {
       const expectedRevision =
         step.casBack < 0
@@ -172,7 +172,7 @@ export class WorkloadEncoder {
           : step.casBack === 0 && currentRevision
             ? currentRevision(key)
             : Math.max(0, nextIndex - 1 - step.casBack);
-      command = { op: 'cas', key, expectedRevision, value: step.value };
+      command = { kind: 'kv-cas', key, expectedRevision, value: step.value };
     }
     const sc: SessionCommand = { clientId: c.id, seq, ackedSeq: c.acked, command };
     c.sent.set(seq, sc);

@@ -31,7 +31,7 @@ class ReferenceModel {
     const decoded = decodeSessionCommand(entry.data);
     if (!decoded.ok) return { kind: 'rejected', index, reason: 'malformed', error: decoded.error };
     const { clientId, seq, ackedSeq, command } = decoded.value;
-    if (command.op === 'dns') throw new Error('the model does not cover DNS batches');
+    if (command.kind === 'dns-batch') throw new Error('the model does not cover DNS batches');
     let session = this.sessions.get(clientId);
     if (!session) {
       if (seq !== 1) return { kind: 'rejected', index, reason: 'session-expired', clientId, seq };
@@ -44,17 +44,17 @@ class ReferenceModel {
     if (first) return { kind: 'duplicate', index, clientId, seq, result: first };
     const previous = this.view(command.key);
     let result: CommandResult;
-    if (command.op === 'put') {
+    if (command.kind === 'kv-put') {
       this.data.set(command.key, { value: command.value, revision: index });
-      result = { ok: true, revision: index, previous };
-    } else if (command.op === 'delete') {
+      result = { kind: 'kv-written', revision: index, previous };
+    } else if (command.kind === 'kv-delete') {
       this.data.delete(command.key);
-      result = { ok: true, revision: index, previous };
+      result = { kind: 'kv-written', revision: index, previous };
     } else if (this.revision(command.key) === command.expectedRevision) {
       this.data.set(command.key, { value: command.value, revision: index });
-      result = { ok: true, revision: index, previous };
+      result = { kind: 'kv-written', revision: index, previous };
     } else {
-      result = { ok: false, error: 'cas-mismatch', current: previous };
+      result = { kind: 'kv-cas-mismatch', current: previous };
     }
     session.results.set(seq, result);
     return { kind: 'applied', index, clientId, seq, result };

@@ -47,13 +47,13 @@ function withFixedCrc(snapshot: Uint8Array): Uint8Array {
 function busyLog(): LogEntry[] {
   const feed = new LogFeed();
   return [
-    feed.command('a', 1, 0, { op: 'put', key: 'k1', value: 'v1' }, { timeMs: 1_000 }),
-    feed.command('b', 1, 0, { op: 'put', key: 'k2', value: '\u{1F600}' }, { timeMs: 1_500 }),
+    feed.command('a', 1, 0, { kind: 'kv-put', key: 'k1', value: 'v1' }, { timeMs: 1_000 }),
+    feed.command('b', 1, 0, { kind: 'kv-put', key: 'k2', value: '\u{1F600}' }, { timeMs: 1_500 }),
     feed.noop({ term: 2 }),
-    feed.command('a', 2, 1, { op: 'cas', key: 'k1', expectedRevision: 9, value: 'x' }),
-    feed.command('b', 2, 0, { op: 'delete', key: 'k2' }, { timeMs: 2_000 }),
-    feed.command('c', 1, 0, { op: 'cas', key: 'k3', expectedRevision: 0, value: '' }),
-    feed.command('a', 3, 1, { op: 'put', key: 'k1', value: 'v3' }, { timeMs: 2_500 }),
+    feed.command('a', 2, 1, { kind: 'kv-cas', key: 'k1', expectedRevision: 9, value: 'x' }),
+    feed.command('b', 2, 0, { kind: 'kv-delete', key: 'k2' }, { timeMs: 2_000 }),
+    feed.command('c', 1, 0, { kind: 'kv-cas', key: 'k3', expectedRevision: 0, value: '' }),
+    feed.command('a', 3, 1, { kind: 'kv-put', key: 'k1', value: 'v3' }, { timeMs: 2_500 }),
   ];
 }
 
@@ -70,13 +70,13 @@ const busyState: SnapshotState = {
       clientId: 'x',
       lastUsedMs: 100,
       ackedSeq: 1,
-      results: [[2, { ok: true, revision: 4, previous: null }]],
+      results: [[2, { kind: 'kv-written', revision: 4, previous: null }]],
     },
     {
       clientId: 'y',
       lastUsedMs: 500,
       ackedSeq: 0,
-      results: [[1, { ok: false, error: 'cas-mismatch', current: { key: 'a', value: '1', revision: 3 } }]],
+      results: [[1, { kind: 'kv-cas-mismatch', current: { key: 'a', value: '1', revision: 3 } }]],
     },
   ],
 };
@@ -133,15 +133,15 @@ describe('state-machine snapshots', () => {
     const machine = new GroupStateMachine(TIGHT);
     const feed = new LogFeed();
     applyAll(machine, [
-      feed.command('c', 1, 0, { op: 'put', key: 'k', value: '1' }),
-      feed.command('c', 3, 0, { op: 'put', key: 'k', value: '3' }),
-      feed.command('c', 2, 0, { op: 'put', key: 'k', value: '2' }),
+      feed.command('c', 1, 0, { kind: 'kv-put', key: 'k', value: '1' }),
+      feed.command('c', 3, 0, { kind: 'kv-put', key: 'k', value: '3' }),
+      feed.command('c', 2, 0, { kind: 'kv-put', key: 'k', value: '2' }),
     ]);
     const bytes = machine.snapshot();
     const copy = restored(bytes);
     expect(copy.snapshot()).to.deep.equal(bytes);
     expect(copy.session('c')?.cachedSeqs).to.deep.equal([1, 2, 3]);
-    const retry = feed.command('c', 3, 0, { op: 'put', key: 'k', value: 'x' });
+    const retry = feed.command('c', 3, 0, { kind: 'kv-put', key: 'k', value: 'x' });
     expect(copy.apply(retry)).to.deep.equal(machine.apply(retry));
   });
 
@@ -170,9 +170,9 @@ describe('state-machine snapshots', () => {
     feed.term = 2;
     feed.timeMs = 2_500;
     const more = [
-      feed.command('a', 3, 1, { op: 'put', key: 'k1', value: 'ignored' }), // duplicate
-      feed.command('a', 1, 0, { op: 'put', key: 'k1', value: 'ignored' }), // stale
-      feed.command('d', 1, 0, { op: 'put', key: 'k4', value: 'd' }, { timeMs: 3_000 }), // evicts b, the least recently used
+      feed.command('a', 3, 1, { kind: 'kv-put', key: 'k1', value: 'ignored' }), // duplicate
+      feed.command('a', 1, 0, { kind: 'kv-put', key: 'k1', value: 'ignored' }), // stale
+      feed.command('d', 1, 0, { kind: 'kv-put', key: 'k4', value: 'd' }, { timeMs: 3_000 }), // evicts b, the least recently used
       feed.noop({ timeMs: 2_500 + TIGHT.sessionTimeoutMs }), // expires c and a, not d
     ];
     const expected = applyAll(machine, more);
@@ -253,8 +253,8 @@ describe('state-machine snapshots', () => {
               {
                 ...x,
                 results: [
-                  [3, { ok: true, revision: 4, previous: null }],
-                  [2, { ok: true, revision: 4, previous: null }],
+                  [3, { kind: 'kv-written', revision: 4, previous: null }],
+                  [2, { kind: 'kv-written', revision: 4, previous: null }],
                 ],
               },
             ],
@@ -262,7 +262,10 @@ describe('state-machine snapshots', () => {
         ],
         [
           'result revision above appliedIndex',
-          { ...ok, sessions: [{ ...x, results: result({ ok: true, revision: 11, previous: null }) }] },
+          {
+            ...ok,
+            sessions: [{ ...x, results: result({ kind: 'kv-written', revision: 11, previous: null }) }],
+          },
         ],
         [
           'result view revision 0',
@@ -272,8 +275,7 @@ describe('state-machine snapshots', () => {
               {
                 ...x,
                 results: result({
-                  ok: false,
-                  error: 'cas-mismatch',
+                  kind: 'kv-cas-mismatch',
                   current: { key: 'a', value: '', revision: 0 },
                 }),
               },
@@ -291,9 +293,7 @@ describe('state-machine snapshots', () => {
     it('rejects an unknown result tag and a presence byte other than 0 or 1', () => {
       const bytes = encodeSnapshot({
         ...busyState,
-        sessions: [
-          { ...busyState.sessions[0]!, results: [[2, { ok: false, error: 'cas-mismatch', current: null }]] },
-        ],
+        sessions: [{ ...busyState.sessions[0]!, results: [[2, { kind: 'kv-cas-mismatch', current: null }]] }],
       });
       // The cached result ends the body: ..., seq 2, tag 1, presence 0, then the CRC.
       const tagAt = bytes.length - 4 - 2;

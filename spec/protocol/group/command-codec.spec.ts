@@ -1,22 +1,21 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
+import type { DnsBatch } from '../../../protocol/dns/changes.js';
 import {
   COMMAND_CODEC_VERSION,
   decodeSessionCommand,
   encodeSessionCommand,
-  MAX_CLIENT_ID_BYTES,
-  MAX_KEY_BYTES,
-  MAX_VALUE_BYTES,
   validateSessionCommand,
 } from '../../../protocol/group/command-codec.js';
 import type { GroupCommand, SessionCommand } from '../../../protocol/group/commands.js';
+import { CLIENT_ID_BYTES_MAX, KEY_BYTES_MAX, VALUE_BYTES_MAX } from '../../../protocol/limits.js';
 import { encode } from '../../actors/state-machine/helpers.js';
 
 const put: SessionCommand = {
   clientId: 'client-1',
   seq: 7,
   ackedSeq: 6,
-  command: { op: 'put', key: 'k', value: 'v' },
+  command: { kind: 'kv-put', key: 'k', value: 'v' },
 };
 
 function decoded(bytes: Uint8Array): SessionCommand {
@@ -48,10 +47,10 @@ function roundTrips(command: SessionCommand): void {
 const text = (maxLength: number, minLength = 0) => fc.string({ unit: 'binary', minLength, maxLength });
 
 const kvCommandArb: fc.Arbitrary<GroupCommand> = fc.oneof(
-  fc.record({ op: fc.constant('put' as const), key: text(200, 1), value: text(300) }),
-  fc.record({ op: fc.constant('delete' as const), key: text(200, 1) }),
+  fc.record({ kind: fc.constant('kv-put' as const), key: text(200, 1), value: text(300) }),
+  fc.record({ kind: fc.constant('kv-delete' as const), key: text(200, 1) }),
   fc.record({
-    op: fc.constant('cas' as const),
+    kind: fc.constant('kv-cas' as const),
     key: text(200, 1),
     expectedRevision: fc.oneof(fc.nat(1000), fc.maxSafeNat()),
     value: text(300),
@@ -74,14 +73,53 @@ const sessionCommandArb: fc.Arbitrary<SessionCommand> = fc
 
 describe('state-machine/command-codec', () => {
   describe('round trip', () => {
+    it('pins the bytes of each command kind (log entries on disk must keep decoding)', () => {
+      const hex = (command: SessionCommand) => {
+        const encoded = encodeSessionCommand(command);
+        if (!encoded.ok) expect.fail(JSON.stringify(encoded.error));
+        expect(decoded(encoded.value)).to.deep.equal(command);
+        return Buffer.from(encoded.value).toString('hex');
+      };
+      expect(hex(put)).to.equal('0101070108636c69656e742d31016b0176');
+      expect(
+        hex({ clientId: 'c', seq: 300, ackedSeq: 2, command: { kind: 'kv-delete', key: 'gone' } }),
+      ).to.equal('0102ac02aa02016304676f6e65');
+      expect(
+        hex({
+          clientId: 'c',
+          seq: 2,
+          ackedSeq: 1,
+          command: { kind: 'kv-cas', key: 'key', expectedRevision: 300, value: 'value' },
+        }),
+      ).to.equal('010302010163036b6579ac020576616c7565');
+      const batch: DnsBatch = {
+        changes: [
+          {
+            op: 'upsert',
+            zone: 'example.org.',
+            name: 'www',
+            type: 'A',
+            ttl: 60,
+            rdata: ['192.0.2.1'],
+            version: { hlcMs: 1, counter: 0, writer: 'w' },
+          },
+        ],
+      };
+      const json = Buffer.from(JSON.stringify(batch)).toString('hex');
+      expect(hex({ clientId: 'c', seq: 1, ackedSeq: 0, command: { kind: 'dns-batch', batch } })).to.equal(
+        `010401010163${'9901'}${json}`,
+      );
+      expect(json.length / 2).to.equal(0x99);
+    });
+
     it('put, delete and cas survive encode → decode → encode unchanged', () => {
       roundTrips(put);
-      roundTrips({ clientId: 'c', seq: 1, ackedSeq: 0, command: { op: 'delete', key: 'gone' } });
+      roundTrips({ clientId: 'c', seq: 1, ackedSeq: 0, command: { kind: 'kv-delete', key: 'gone' } });
       roundTrips({
         clientId: 'c',
         seq: 2,
         ackedSeq: 0,
-        command: { op: 'cas', key: 'k', expectedRevision: 0, value: '' },
+        command: { kind: 'kv-cas', key: 'k', expectedRevision: 0, value: '' },
       });
     });
 
@@ -92,12 +130,12 @@ describe('state-machine/command-codec', () => {
 
     it('carries values at the edges: max safe integers, exact byte bounds, multi-byte text, a BOM', () => {
       roundTrips({
-        clientId: 'x'.repeat(MAX_CLIENT_ID_BYTES),
+        clientId: 'x'.repeat(CLIENT_ID_BYTES_MAX),
         seq: Number.MAX_SAFE_INTEGER,
         ackedSeq: 0,
         command: {
-          op: 'cas',
-          key: '\u00e9'.repeat(MAX_KEY_BYTES / 2),
+          kind: 'kv-cas',
+          key: '\u00e9'.repeat(KEY_BYTES_MAX / 2),
           expectedRevision: Number.MAX_SAFE_INTEGER,
           value: 'v',
         },
@@ -106,7 +144,7 @@ describe('state-machine/command-codec', () => {
         clientId: '\u{1F600}',
         seq: Number.MAX_SAFE_INTEGER,
         ackedSeq: Number.MAX_SAFE_INTEGER - 1,
-        command: { op: 'put', key: '\uFEFFbom', value: '\uFEFF'.repeat(MAX_VALUE_BYTES / 3) + 'a' },
+        command: { kind: 'kv-put', key: '\uFEFFbom', value: '\uFEFF'.repeat(VALUE_BYTES_MAX / 3) + 'a' },
       });
     });
 
@@ -129,27 +167,31 @@ describe('state-machine/command-codec', () => {
         [null, 'command'],
         [{ ...put, clientId: '' }, 'clientId'],
         [{ ...put, clientId: 7 }, 'clientId'],
-        [{ ...put, clientId: 'x'.repeat(MAX_CLIENT_ID_BYTES + 1) }, 'clientId'],
-        [{ ...put, clientId: '\u00e9'.repeat(MAX_CLIENT_ID_BYTES / 2 + 1) }, 'clientId'],
+        [{ ...put, clientId: 'x'.repeat(CLIENT_ID_BYTES_MAX + 1) }, 'clientId'],
+        [{ ...put, clientId: '\u00e9'.repeat(CLIENT_ID_BYTES_MAX / 2 + 1) }, 'clientId'],
         [{ ...put, seq: 0 }, 'seq'],
         [{ ...put, seq: 1.5 }, 'seq'],
         [{ ...put, seq: Number.MAX_SAFE_INTEGER + 1 }, 'seq'],
         [{ ...put, ackedSeq: 7 }, 'ackedSeq'],
         [{ ...put, ackedSeq: -1 }, 'ackedSeq'],
         [{ ...put, command: null }, 'command'],
-        [{ ...put, command: { op: 'get', key: 'k' } }, 'op'],
-        [{ ...put, command: { op: 'put', key: '', value: '' } }, 'key'],
-        [{ ...put, command: { op: 'put', key: 'k'.repeat(MAX_KEY_BYTES + 1), value: '' } }, 'key'],
+        [{ ...put, command: { kind: 'kv-get', key: 'k' } }, 'kind'],
+        [{ ...put, command: { op: 'put', key: 'k', value: 'v' } }, 'kind'],
+        [{ ...put, command: { kind: 'kv-put', key: '', value: '' } }, 'key'],
+        [{ ...put, command: { kind: 'kv-put', key: 'k'.repeat(KEY_BYTES_MAX + 1), value: '' } }, 'key'],
         [
-          { ...put, command: { op: 'put', key: '\u{1F600}'.repeat(MAX_KEY_BYTES / 4 + 1), value: '' } },
+          { ...put, command: { kind: 'kv-put', key: '\u{1F600}'.repeat(KEY_BYTES_MAX / 4 + 1), value: '' } },
           'key',
         ],
-        [{ ...put, command: { op: 'put', key: 'k\uD800', value: '' } }, 'key'],
-        [{ ...put, command: { op: 'put', key: 'k', value: 'v'.repeat(MAX_VALUE_BYTES + 1) } }, 'value'],
-        [{ ...put, command: { op: 'put', key: 'k', value: '\uDC00' } }, 'value'],
-        [{ ...put, command: { op: 'put', key: 'k' } }, 'value'],
-        [{ ...put, command: { op: 'cas', key: 'k', value: 'v', expectedRevision: -1 } }, 'expectedRevision'],
-        [{ ...put, command: { op: 'cas', key: 'k', value: 'v' } }, 'expectedRevision'],
+        [{ ...put, command: { kind: 'kv-put', key: 'k\uD800', value: '' } }, 'key'],
+        [{ ...put, command: { kind: 'kv-put', key: 'k', value: 'v'.repeat(VALUE_BYTES_MAX + 1) } }, 'value'],
+        [{ ...put, command: { kind: 'kv-put', key: 'k', value: '\uDC00' } }, 'value'],
+        [{ ...put, command: { kind: 'kv-put', key: 'k' } }, 'value'],
+        [
+          { ...put, command: { kind: 'kv-cas', key: 'k', value: 'v', expectedRevision: -1 } },
+          'expectedRevision',
+        ],
+        [{ ...put, command: { kind: 'kv-cas', key: 'k', value: 'v' } }, 'expectedRevision'],
       ];
       for (const [input, field] of cases) {
         const error = validationFailure(input);
@@ -161,7 +203,7 @@ describe('state-machine/command-codec', () => {
     it('encoding an out-of-bounds command returns the same typed error instead of bytes', () => {
       const tooBig: SessionCommand = {
         ...put,
-        command: { op: 'put', key: 'k', value: 'v'.repeat(MAX_VALUE_BYTES + 1) },
+        command: { kind: 'kv-put', key: 'k', value: 'v'.repeat(VALUE_BYTES_MAX + 1) },
       };
       const result = encodeSessionCommand(tooBig);
       expect(result.ok).to.equal(false);
@@ -214,7 +256,7 @@ describe('state-machine/command-codec', () => {
     it('every strict prefix of a valid encoding is an error, never a shorter command', () => {
       const bytes = encode({
         ...put,
-        command: { op: 'cas', key: 'key', expectedRevision: 300, value: 'value' },
+        command: { kind: 'kv-cas', key: 'key', expectedRevision: 300, value: 'value' },
       });
       for (let n = 0; n < bytes.length; n++) {
         expect(decodeSessionCommand(bytes.subarray(0, n)).ok, `prefix of ${n} bytes`).to.equal(false);

@@ -6,7 +6,8 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { decodeReply, REQUEST_BYTES_MAX, WIRE_VERSION } from '../../../protocol/client-wire.js';
+import { decodeReply, WIRE_VERSION } from '../../../protocol/client-wire.js';
+import { REQUEST_BYTES_MAX } from '../../../protocol/limits.js';
 import { clientSubject, writeSubject } from '../../../protocol/subjects.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { connectNats } from '../../../runtime/nats/nats-connection.js';

@@ -280,10 +280,12 @@ describe('runtime/config', () => {
       expect(errors({ argv: [...REQUIRED, '--peers', ' , '] })).to.deep.equal([
         '--peers " , ": expected at least one instance id',
       ]);
-      const many = Array.from({ length: 16 }, (_, i) => `i-${i}`).join(',');
+      const many = Array.from({ length: 8 }, (_, i) => `i-${i}`).join(',');
       expect(errors({ argv: [...REQUIRED, '--peers', many] })).to.deep.equal([
-        `--peers "${many}": expected at most 15 instance ids`,
+        `--peers "${many}": expected at most 7 instance ids`,
       ]);
+      const seven = ['i-0abc', ...Array.from({ length: 6 }, (_, i) => `i-${i}`)].join(',');
+      expect(ok({ argv: [...REQUIRED, '--peers', seven] }).peers).to.have.length(7);
       expect(errors({ argv: [...REQUIRED, '--peers', 'i-0abc,a.b'] })).to.deep.equal([
         '--peers "i-0abc,a.b": entry 2: expected 1-64 letters, digits, "-" or "_"',
       ]);

@@ -244,15 +244,15 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
         while (sim.nowMs() < clientsStopMs) {
           const key = KEYS[random.intBetween(0, KEYS.length - 1)] as string;
           const dice = random.intBetween(0, 99);
-          if (dice < 35) await write(client, { op: 'put', key, value: `v${client.id}.${client.seq}` });
+          if (dice < 35) await write(client, { kind: 'kv-put', key, value: `v${client.id}.${client.seq}` });
           else if (dice < 50)
             await write(client, {
-              op: 'cas',
+              kind: 'kv-cas',
               key,
               expectedRevision: random.intBetween(0, 3) === 0 ? 0 : random.intBetween(1, 60),
               value: `x${client.id}.${client.seq}`,
             });
-          else if (dice < 55) await write(client, { op: 'delete', key });
+          else if (dice < 55) await write(client, { kind: 'kv-delete', key });
           else if (dice < 78) await read(client, { op: 'get', key }, { kind: 'linearizable' });
           else if (dice < 88) await read(client, { op: 'get', key }, { kind: 'lease' });
           else await read(client, { op: 'get', key }, { kind: 'bounded', maxStaleMs: MAX_STALE_MS });

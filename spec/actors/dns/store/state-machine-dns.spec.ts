@@ -5,7 +5,6 @@ import type { DnsBatch } from '../../../../protocol/dns/changes.js';
 import { RR_CLASS } from '../../../../protocol/dns/wire/codes.js';
 import { Name } from '../../../../protocol/dns/wire/name.js';
 import { decodeSessionCommand, encodeSessionCommand } from '../../../../protocol/group/command-codec.js';
-import { isDnsBatchResult } from '../../../../protocol/group/commands.js';
 import { LogFeed } from '../../state-machine/helpers.js';
 
 const ZONE = 'example.org.';
@@ -40,19 +39,22 @@ describe('state machine: DNS batches', () => {
       clientId: 'c',
       seq: 1,
       ackedSeq: 0,
-      command: { op: 'dns', batch: UPSERT },
+      command: { kind: 'dns-batch', batch: UPSERT },
     });
     if (!encoded.ok) expect.fail(encoded.error.message);
     const decoded = decodeSessionCommand(encoded.value);
     if (!decoded.ok) expect.fail(decoded.error.message);
-    expect(decoded.value.command).to.deep.equal({ op: 'dns', batch: UPSERT });
+    expect(decoded.value.command).to.deep.equal({ kind: 'dns-batch', batch: UPSERT });
     const again = encodeSessionCommand(decoded.value);
     expect(again.ok && again.value).to.deep.equal(encoded.value);
     const bad = encodeSessionCommand({
       clientId: 'c',
       seq: 1,
       ackedSeq: 0,
-      command: { op: 'dns', batch: { changes: [{ ...UPSERT.changes[0], rdata: ['nope'] } as never] } },
+      command: {
+        kind: 'dns-batch',
+        batch: { changes: [{ ...UPSERT.changes[0], rdata: ['nope'] } as never] },
+      },
     });
     expect(bad.ok).to.equal(false);
     if (!bad.ok) expect(bad.error.message).to.match(/bad-rdata: change 0: rdata 0/);
@@ -65,11 +67,12 @@ describe('state machine: DNS batches', () => {
   it('executes batches exactly once, queues deltas, and keeps the store across snapshot/restore', () => {
     const machine = new GroupStateMachine();
     const feed = new LogFeed();
-    machine.apply(feed.command('c', 1, 0, { op: 'dns', batch: CREATE }));
-    const outcome = machine.apply(feed.command('c', 2, 1, { op: 'dns', batch: UPSERT }));
-    if (outcome.kind !== 'applied' || !isDnsBatchResult(outcome.result)) expect.fail(JSON.stringify(outcome));
+    machine.apply(feed.command('c', 1, 0, { kind: 'dns-batch', batch: CREATE }));
+    const outcome = machine.apply(feed.command('c', 2, 1, { kind: 'dns-batch', batch: UPSERT }));
+    if (outcome.kind !== 'applied' || outcome.result.kind !== 'dns-batch')
+      expect.fail(JSON.stringify(outcome));
     expect(outcome.result.dns).to.deep.equal({ ok: true, serials: { [ZONE]: 2 }, outcomes: ['applied'] });
-    const retry = machine.apply(feed.command('c', 2, 1, { op: 'dns', batch: UPSERT }));
+    const retry = machine.apply(feed.command('c', 2, 1, { kind: 'dns-batch', batch: UPSERT }));
     expect(retry.kind).to.equal('duplicate');
     const replica = new ZoneReplica();
     replica.apply(machine.takeDnsDeltas());
@@ -90,7 +93,7 @@ describe('state machine: DNS batches', () => {
     );
     expect(restored.value.dumpDnsDeltas()).to.deep.equal(machine.dumpDnsDeltas());
     // The cached DNS result survives the snapshot: the retry is still a duplicate.
-    const again = restored.value.apply(feed.command('c', 2, 1, { op: 'dns', batch: UPSERT }));
+    const again = restored.value.apply(feed.command('c', 2, 1, { kind: 'dns-batch', batch: UPSERT }));
     expect(again.kind).to.equal('duplicate');
   });
 });
