@@ -9,6 +9,7 @@ import type {
   SendResult,
 } from './actor.js';
 import type { CancelTimer } from './clock.js';
+import type { DnsSocket } from './dns-sockets/dns-socket.js';
 import { Endpoint } from './endpoint.js';
 import { ActorStoppedError, PeerUnavailableError, serializeError } from './errors.js';
 import type { Frame, ReplyFrame, Transferable } from './frames.js';
@@ -38,6 +39,7 @@ export interface HostMetrics {
 /** Local sources that are not actors: they enqueue directly and the mailbox policy applies here. */
 export const TIMER_SOURCE = 'timer';
 export const SELF_SOURCE = 'self';
+export const DNS_SOCKET_SOURCE = 'dns-socket';
 
 /**
  * Runs one actor: its mailbox, its turns, its context. The same class serves both
@@ -49,6 +51,7 @@ export class ActorHost<M extends Message> extends Endpoint {
   private readonly owedCredits = new Map<string, number>();
   private readonly timers = new Set<CancelTimer>();
   private readonly transports: PeerTransport[] = [];
+  private readonly dnsSockets: DnsSocket[] = [];
   private actor: Actor<M> | undefined;
   private hostState: HostState = 'new';
   private inTurn = false;
@@ -185,7 +188,7 @@ export class ActorHost<M extends Message> extends Endpoint {
     try {
       await this.actor?.stop?.();
     } finally {
-      await Promise.allSettled(this.transports.map((t) => t.close()));
+      await Promise.allSettled([...this.transports, ...this.dnsSockets].map((t) => t.close()));
       this.hostState = 'stopped';
       this.abandonRequests((target) => new PeerUnavailableError(target));
       this.flush();
@@ -335,6 +338,7 @@ export class ActorHost<M extends Message> extends Endpoint {
     this.mailbox.clear();
     this.abandonRequests((target) => new PeerUnavailableError(target));
     for (const transport of this.transports) void transport.close().catch(() => undefined);
+    for (const socket of this.dnsSockets) void socket.close().catch(() => undefined);
     this.notifyIdle();
     this.env.onCrash(error);
   }
@@ -377,6 +381,19 @@ export class ActorHost<M extends Message> extends Endpoint {
         });
         this.transports.push(transport);
         return transport;
+      },
+      openDnsSocket: async (address, toMessage) => {
+        if (env.openDnsSocket === undefined)
+          throw new Error(`actor ${this.name}: this placement offers no DNS sockets`);
+        const socket = await env.openDnsSocket(address, (event) => {
+          this.deliverLocal(DNS_SOCKET_SOURCE, toMessage(event));
+        });
+        if (this.hostState === 'crashed' || this.hostState === 'stopped') {
+          await socket.close();
+          throw new ActorStoppedError(this.name);
+        }
+        this.dnsSockets.push(socket);
+        return socket;
       },
       send: (to, message, transfer) => this.send(to, message, transfer),
       request: <Q extends Message>(to: string, message: Q, options: RequestOptions) =>

@@ -1,4 +1,5 @@
 import type { CancelTimer, Clock, Timers } from './clock.js';
+import type { DnsSocket, DnsSocketEvent, DnsSocketOpener, ListenAddress } from './dns-sockets/dns-socket.js';
 import type { RuntimeError } from './errors.js';
 import type { Transferable } from './frames.js';
 import type { Logger } from './log.js';
@@ -64,6 +65,13 @@ export interface ActorContext<M extends Message> {
   readonly openStore: StoreOpener;
   /** Opens a peer channel whose incoming frames arrive in this actor's mailbox as `toMessage(from, bytes)`. */
   openTransport(channel: string, toMessage: (from: string, bytes: Uint8Array) => M): Promise<PeerTransport>;
+  /**
+   * Binds a DNS listening address (UDP and TCP); every datagram, connection and frame
+   * arrives in this actor's mailbox as `toMessage(event)` and is handled in a turn. The
+   * host closes the socket when the actor stops or crashes. Rejects when the placement
+   * offers no DNS sockets or the address cannot be bound.
+   */
+  openDnsSocket(address: ListenAddress, toMessage: (event: DnsSocketEvent) => M): Promise<DnsSocket>;
   /** One-way message to another actor of this replica. Never blocks; says what happened. */
   send<T extends Message>(to: ActorName, message: T, transfer?: readonly Transferable[]): SendResult;
   /** Ask another actor; resolves with its reply, rejects on timeout, overload or failure. */
@@ -104,6 +112,8 @@ export interface ActorEnvironment {
   readonly log: Logger;
   readonly openStore: StoreOpener;
   readonly openTransport: TransportOpener;
+  /** DNS listening sockets: real ones in a worker, simulated ones in the simulator; absent elsewhere. */
+  readonly openDnsSocket?: DnsSocketOpener;
   /** Runs `fn` once the current synchronous work is done (a microtask; the simulator's step end). */
   defer(fn: () => void): void;
   /** The actor threw: the placement tears it down and the supervisor decides what next. */

@@ -6,7 +6,8 @@ import { expect } from 'chai';
 /**
  * The deterministic core reads time and randomness only through what it is given
  * (TigerBeetle's "tidy" check): no wall clock, no global random source, no timers of its
- * own. The simulator runs exactly this code, so one stray `Date.now()` would make a
+ * own, no sockets, files or threads of its own (every actor, the DNS actor included, gets
+ * its I/O from its context). The simulator runs exactly this code, so one stray `Date.now()` would make a
  * failing seed unreplayable.
  */
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -30,6 +31,15 @@ const FORBIDDEN: ReadonlyArray<readonly [RegExp, string]> = [
   [/\bsetInterval\s*\(/, 'setInterval()'],
   [/\bperformance\.now\s*\(/, 'performance.now()'],
   [/\bprocess\.hrtime\b/, 'process.hrtime'],
+  // Production's clock and timers, reached around the context.
+  [/\brealTimers\b/, 'realTimers'],
+  [/\bmonotonicClock\b/, 'monotonicClock'],
+  // I/O belongs to the edge (runtime/dns-sockets, runtime/nats, runtime/storage, runtime/worker):
+  // the core reaches sockets, files and threads only through its context (types may be named).
+  [
+    /\bimport\s+(?!type\b)[^;]*?from\s+'node:(?:dgram|net|dns|http|https|tls|fs|fs\/promises|child_process|worker_threads)'/,
+    'I/O module import',
+  ],
 ];
 
 /** Drops comments so prose may name what code may not call. */
@@ -58,6 +68,11 @@ describe('tidy: the deterministic core has no ambient time, randomness or timers
       'Math.random()',
       'setTimeout()',
     ]);
+    expect(findNondeterminism("import { createSocket } from 'node:dgram';")).to.deep.equal([
+      'I/O module import',
+    ]);
+    expect(findNondeterminism("import type { Socket } from 'node:net';")).to.deep.equal([]);
+    expect(findNondeterminism('const t = realTimers.after(5, f);')).to.deep.equal(['realTimers']);
     expect(findNondeterminism('// Date.now() is banned here\n/* setInterval( */ const x = 1;')).to.deep.equal(
       [],
     );

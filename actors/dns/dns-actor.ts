@@ -1,25 +1,32 @@
 /**
- * The DNS actor: the replica's DNS front (UDP and TCP listeners, RFC 1035 §4.2, RFC 7766).
- * It answers from its own copy of the zones, which the state machine keeps current with
+ * The DNS actor: the replica's DNS front (UDP and TCP, RFC 1035 §4.2, RFC 7766). It
+ * answers from its own copy of the zones, which the state machine keeps current with
  * `zone-sync` messages as entries apply, and lets the read gate decide when each query may
- * be answered under its listener's read mode. The sockets live here, at the edge: this
- * actor never runs in the simulator.
+ * be answered under its listener's read mode.
+ *
+ * The sockets are not here: the context binds them (`openDnsSocket`; real sockets in a
+ * worker, simulated ones in the simulator) and every datagram, connection and TCP frame
+ * arrives as a `dns-socket` message, handled in a turn; answers leave through the socket
+ * port. Replies to this actor's own requests (read indexes, contacts, dumps) come back as
+ * messages too, and every timeout runs on the actor's clock, so the simulator runs this
+ * very code.
  */
 
 import { RCODE } from '../../protocol/dns/wire/codes.js';
 import { EDNS_UDP_PAYLOAD_BYTES_DEFAULT } from '../../protocol/limits.js';
 import { formatReadMode } from '../../protocol/read-mode.js';
 import type { Actor, ActorContext, ActorFactory, MessageMeta } from '../../runtime/actor.js';
+import type { DnsRemote, DnsSocket, DnsSocketEvent } from '../../runtime/dns-sockets/dns-socket.js';
 import type { MessageOf } from '../../runtime/message.js';
 import { LeaseBoard } from '../log/lease-board.js';
 import type { LogMessage } from '../log/protocol.js';
 import { LOG, STATE_MACHINE } from '../raft/actor-names.js';
 import type { StateMachineMessage } from '../state-machine/protocol.js';
 import type { DnsActorMessage, DnsListenerConfig, DnsServerStatus, ZoneSync } from './protocol.js';
-import { type Admission, type GateFailure, ReadGate } from './read-gate.js';
-import { addressText } from './server/dns-handler.js';
-import { DnsListeners, type DnsTransport } from './server/dns-listeners.js';
+import { type Admission, type GateFailure, type PositionMode, ReadGate } from './read-gate.js';
+import type { DnsTransport } from './server/responder.js';
 import { Responder } from './server/responder.js';
+import { DEFAULT_TCP_LIMITS, TcpConnections, type TcpDnsCounters } from './server/tcp-connections.js';
 import { ZoneReplica } from './store/zone-replica.js';
 
 export interface DnsActorOptions {
@@ -34,6 +41,7 @@ export interface DnsActorOptions {
   readonly holdTimeoutMs: number;
   readonly tcpIdleTimeoutMs: number;
   readonly tcpMaxConnections: number;
+  readonly tcpMaxInFlightPerConnection: number;
   readonly tickMs: number;
 }
 
@@ -42,30 +50,47 @@ export const DEFAULT_DNS_ACTOR: Omit<DnsActorOptions, 'listeners' | 'identity'> 
   cacheEntries: 65_536,
   maxHeldQueries: 16_384,
   holdTimeoutMs: 1_000,
-  tcpIdleTimeoutMs: 10_000,
-  tcpMaxConnections: 256,
+  tcpIdleTimeoutMs: DEFAULT_TCP_LIMITS.idleTimeoutMs,
+  tcpMaxConnections: DEFAULT_TCP_LIMITS.maxConnections,
+  tcpMaxInFlightPerConnection: DEFAULT_TCP_LIMITS.maxInFlightPerConnection,
   tickMs: 100,
 };
 
+/**
+ * Every request of this actor has this deadline. Its replies come back through `self`,
+ * whose queue never holds more than a handful (one round per read mode, one contact, one
+ * dump in flight), so none is ever refused.
+ */
 const ACTOR_REQUEST_TIMEOUT_MS = 2_000;
 
-interface HeldQuery {
-  readonly query: Uint8Array;
-  readonly transport: DnsTransport;
-  /** Set when the gate holds the query (it never releases one during `admit`). */
-  resolve: (answer: Uint8Array | null) => void;
+/** One bound address with its read mode. */
+interface Listener {
+  readonly index: number;
+  readonly mode: DnsListenerConfig['mode'];
+  readonly socket: DnsSocket;
+  readonly tcp: TcpConnections;
 }
 
-const unresolved = (): void => undefined;
+/** Where an answer goes. */
+type Route =
+  | { readonly transport: 'udp'; readonly remote: DnsRemote }
+  | { readonly transport: 'tcp'; readonly connection: number };
+
+interface HeldQuery {
+  readonly listener: Listener;
+  readonly route: Route;
+  readonly query: Uint8Array;
+}
 
 class DnsActor implements Actor<DnsActorMessage> {
   private readonly zones = new ZoneReplica();
   private readonly responder: Responder;
   private readonly gate: ReadGate<HeldQuery>;
-  private readonly listeners: DnsListeners[] = [];
+  private readonly listeners: Listener[] = [];
   /** The log index the copy reflects; null until the first dump arrived. */
   private copyIndex: number | null = null;
-  private dumpInFlight = false;
+  /** When the dump in flight was asked for; null when none is. */
+  private dumpAskedAtMs: number | null = null;
   private readonly counters = {
     served: 0,
     held: 0,
@@ -75,6 +100,7 @@ class DnsActor implements Actor<DnsActorMessage> {
     syncs: 0,
     leaseBoardReads: 0,
   };
+  private readonly udpCounters = { queries: 0, answers: 0, drops: 0 };
   /** Where the leader's log actor publishes its read lease (lease-board.ts). */
   private readonly leaseBoard = LeaseBoard.create();
 
@@ -90,63 +116,36 @@ class DnsActor implements Actor<DnsActorMessage> {
     this.gate = new ReadGate<HeldQuery>(
       { maxWaiting: options.maxHeldQueries, waitTimeoutMs: options.holdTimeoutMs },
       {
-        requestPosition: (mode, round) => {
-          this.ctx
-            .request<MessageOf<LogMessage, 'read-index'>>(
-              LOG,
-              { type: 'read-index', mode },
-              { timeoutMs: ACTOR_REQUEST_TIMEOUT_MS },
-            )
-            .then(
-              (result) =>
-                this.gate.onPosition(
-                  mode,
-                  round,
-                  result.ok
-                    ? { ok: true, index: result.readIndex }
-                    : { ok: false, why: result.reason === 'not-leader' ? 'not-leader' : 'overloaded' },
-                ),
-              () => this.gate.onPosition(mode, round, { ok: false, why: 'timeout' }),
-            );
-        },
-        requestContact: () => {
-          this.ctx
-            .request<MessageOf<LogMessage, 'contact'>>(
-              LOG,
-              { type: 'contact' },
-              { timeoutMs: ACTOR_REQUEST_TIMEOUT_MS },
-            )
-            .then(
-              (contact) =>
-                this.gate.onContact(
-                  contact.ok
-                    ? { ok: true, ageMs: contact.ageMs, commitIndex: contact.commitIndex }
-                    : { ok: false, why: 'stale' },
-                  this.ctx.clock.nowMs(),
-                ),
-              () => this.gate.onContact({ ok: false, why: 'timeout' }, this.ctx.clock.nowMs()),
-            );
-        },
-        release: (held) => held.resolve(this.answer(held.query, held.transport)),
-        fail: (held, why) => held.resolve(this.fail(held.query, why)),
+        requestPosition: (mode, round) => this.requestPosition(mode, round),
+        requestContact: () => this.requestContact(),
+        release: (held) =>
+          this.reply(held.listener, held.route, this.answer(held.query, held.route.transport)),
+        fail: (held, why) => this.reply(held.listener, held.route, this.fail(held.query, why)),
       },
     );
   }
 
   async start(): Promise<void> {
     this.offerLeaseBoard();
-    await this.requestDump();
-    for (const listener of this.options.listeners) {
-      const mode = listener.mode;
-      this.listeners.push(
-        await DnsListeners.start({
-          addresses: [addressText(listener.host, listener.port)],
-          handler: (query, transport) => this.query(query, transport, mode),
-          logger: this.ctx.log,
-          tcpIdleTimeoutMs: this.options.tcpIdleTimeoutMs,
-          tcpMaxConnections: this.options.tcpMaxConnections,
-        }),
-      );
+    // The first copy before the first socket: a replica that answers at all answers from data.
+    try {
+      this.resetTo(await this.askDump());
+    } catch (error) {
+      this.ctx.log.warn({ err: error }, 'zone dump from the state machine failed; retrying on the next tick');
+    }
+    for (const [index, config] of this.options.listeners.entries()) {
+      const socket = await this.ctx.openDnsSocket({ host: config.host, port: config.port }, (event) => ({
+        type: 'dns-socket',
+        listener: index,
+        event,
+      }));
+      const tcp = new TcpConnections(socket, {
+        idleTimeoutMs: this.options.tcpIdleTimeoutMs,
+        maxConnections: this.options.tcpMaxConnections,
+        maxInFlightPerConnection: this.options.tcpMaxInFlightPerConnection,
+        closeGraceMs: DEFAULT_TCP_LIMITS.closeGraceMs,
+      });
+      this.listeners.push({ index, mode: config.mode, socket, tcp });
     }
     this.ctx.after(this.options.tickMs, { type: 'tick' });
     this.ctx.log.info(
@@ -155,26 +154,47 @@ class DnsActor implements Actor<DnsActorMessage> {
     );
   }
 
-  async stop(): Promise<void> {
+  stop(): void {
+    // Held queries get their SERVFAIL while the sockets are still open (the host closes them next).
     this.gate.failAll('timeout');
-    await Promise.all(this.listeners.map((listeners) => listeners.close()));
   }
 
   receive(message: DnsActorMessage, meta: MessageMeta): void {
     switch (message.type) {
+      case 'dns-socket': {
+        const listener = this.listeners[message.listener];
+        if (listener !== undefined) this.onSocketEvent(listener, message.event);
+        return;
+      }
       case 'zone-sync':
         this.sync(message);
+        return;
+      case 'read-position':
+        this.gate.onPosition(message.mode, message.round, message.answer);
+        return;
+      case 'contact':
+        this.gate.onContact(message.answer, message.receivedAtMs);
+        return;
+      case 'zone-dump-result':
+        this.dumpAskedAtMs = null;
+        if (message.dump !== null) this.resetTo(message.dump);
+        else this.ctx.log.warn({ err: message.error }, 'zone dump from the state machine failed; retrying');
         return;
       case 'status':
         meta.reply?.ok(this.status());
         return;
-      case 'tick':
+      case 'tick': {
         this.ctx.after(this.options.tickMs, { type: 'tick' });
-        this.gate.expire(this.ctx.clock.nowMs());
-        if (this.copyIndex === null) void this.requestDump();
+        const now = this.ctx.clock.nowMs();
+        this.gate.expire(now);
+        for (const listener of this.listeners) listener.tcp.sweep(now);
+        if (this.dumpAskedAtMs !== null && now - this.dumpAskedAtMs > 2 * ACTOR_REQUEST_TIMEOUT_MS)
+          this.dumpAskedAtMs = null; // its answer was lost with a restarted state machine: ask again
+        if (this.copyIndex === null) this.requestDump();
         // Again and again: a restarted log actor has forgotten it (the log keeps the same one).
         this.offerLeaseBoard();
         return;
+      }
     }
   }
 
@@ -182,18 +202,42 @@ class DnsActor implements Actor<DnsActorMessage> {
     return this.status();
   }
 
+  // ------------------------------------------------------------------ socket events
+
+  private onSocketEvent(listener: Listener, event: DnsSocketEvent): void {
+    switch (event.kind) {
+      case 'udp-query':
+        this.udpCounters.queries++;
+        this.query(listener, { transport: 'udp', remote: event.remote }, event.query);
+        return;
+      case 'tcp-query':
+        if (listener.tcp.queryArrived(event.connection, this.ctx.clock.nowMs()))
+          this.query(listener, { transport: 'tcp', connection: event.connection }, event.query);
+        return;
+      case 'tcp-open':
+        listener.tcp.opened(event.connection, this.ctx.clock.nowMs());
+        return;
+      case 'tcp-read-end':
+        listener.tcp.readEnded(event.connection, this.ctx.clock.nowMs());
+        return;
+      case 'tcp-closed':
+        listener.tcp.closed(event.connection);
+        return;
+    }
+  }
+
   // ------------------------------------------------------------------ queries
 
-  private query(
-    query: Uint8Array,
-    transport: DnsTransport,
-    mode: DnsListenerConfig['mode'],
-  ): Uint8Array | null | Promise<Uint8Array | null> {
-    if (this.copyIndex === null) return this.fail(query, 'stale');
+  private query(listener: Listener, route: Route, query: Uint8Array): void {
+    if (this.copyIndex === null) {
+      this.reply(listener, route, this.fail(query, 'stale'));
+      return;
+    }
     // The hot path (bounded mode with a fresh contact, lease mode on the leader) answers
-    // synchronously: no promise, no message.
-    const held: HeldQuery = { query, transport, resolve: unresolved };
+    // within this turn: no request, no further message.
+    const held: HeldQuery = { listener, route, query };
     const now = this.ctx.clock.nowMs();
+    const mode = listener.mode;
     let admission: Admission | undefined;
     if (mode.kind === 'lease') {
       // Thesis §6.4.1: while the leader's lease holds, its commit index covers every
@@ -206,16 +250,76 @@ class DnsActor implements Actor<DnsActorMessage> {
     }
     switch (admission ?? this.gate.admit(mode, held, now)) {
       case 'now':
-        return this.answer(query, transport);
+        this.reply(listener, route, this.answer(query, route.transport));
+        return;
       case 'held':
         this.counters.held++;
-        return new Promise<Uint8Array | null>((resolve) => {
-          held.resolve = resolve;
-        });
+        return;
       case 'overloaded':
         this.counters.overloaded++;
-        return this.fail(query, 'overloaded');
+        this.reply(listener, route, this.fail(query, 'overloaded'));
+        return;
     }
+  }
+
+  private reply(listener: Listener, route: Route, answer: Uint8Array | null): void {
+    if (route.transport === 'tcp') {
+      listener.tcp.answered(route.connection, answer, this.ctx.clock.nowMs());
+      return;
+    }
+    if (answer === null) {
+      this.udpCounters.drops++;
+      return;
+    }
+    this.udpCounters.answers++;
+    listener.socket.sendUdp(route.remote, answer);
+  }
+
+  private requestPosition(mode: PositionMode, round: number): void {
+    this.ctx
+      .request<MessageOf<LogMessage, 'read-index'>>(
+        LOG,
+        { type: 'read-index', mode },
+        { timeoutMs: ACTOR_REQUEST_TIMEOUT_MS },
+      )
+      .then(
+        (result) =>
+          this.ctx.self({
+            type: 'read-position',
+            mode,
+            round,
+            answer: result.ok
+              ? { ok: true, index: result.readIndex }
+              : { ok: false, why: result.reason === 'not-leader' ? 'not-leader' : 'overloaded' },
+          }),
+        () => this.ctx.self({ type: 'read-position', mode, round, answer: { ok: false, why: 'timeout' } }),
+      );
+  }
+
+  private requestContact(): void {
+    this.ctx
+      .request<MessageOf<LogMessage, 'contact'>>(
+        LOG,
+        { type: 'contact' },
+        { timeoutMs: ACTOR_REQUEST_TIMEOUT_MS },
+      )
+      .then(
+        (contact) =>
+          this.ctx.self({
+            type: 'contact',
+            // The contact's age counts from its arrival, not from the turn that handles it.
+            receivedAtMs: this.ctx.clock.nowMs(),
+            answer: contact.ok
+              ? { ok: true, ageMs: contact.ageMs, commitIndex: contact.commitIndex }
+              : { ok: false, why: 'stale' },
+          }),
+        () =>
+          this.ctx.self({
+            type: 'contact',
+            receivedAtMs: this.ctx.clock.nowMs(),
+            answer: { ok: false, why: 'timeout' },
+          }),
+      );
   }
 
   private offerLeaseBoard(): void {
@@ -241,11 +345,11 @@ class DnsActor implements Actor<DnsActorMessage> {
       this.resetTo(sync);
       return;
     }
-    if (this.dumpInFlight || this.copyIndex === null) return;
+    if (this.dumpAskedAtMs !== null || this.copyIndex === null) return;
     if (sync.index <= this.copyIndex) return; // entries this copy already reflects
     if (sync.fromIndex !== this.copyIndex) {
       // A gap (a lost sync, or a restarted state machine replaying): start over from a dump.
-      void this.requestDump();
+      this.requestDump();
       return;
     }
     this.zones.apply(sync.deltas);
@@ -260,22 +364,23 @@ class DnsActor implements Actor<DnsActorMessage> {
     this.gate.onReset(sync.index);
   }
 
-  private async requestDump(): Promise<void> {
-    if (this.dumpInFlight) return;
-    this.dumpInFlight = true;
+  private askDump(): Promise<ZoneSync> {
     this.counters.dumps++;
-    try {
-      const dump = await this.ctx.request<MessageOf<StateMachineMessage, 'zone-dump'>>(
-        STATE_MACHINE,
-        { type: 'zone-dump' },
-        { timeoutMs: ACTOR_REQUEST_TIMEOUT_MS },
-      );
-      this.resetTo(dump);
-    } catch (error) {
-      this.ctx.log.warn({ err: error }, 'zone dump from the state machine failed; retrying on the next sync');
-    } finally {
-      this.dumpInFlight = false;
-    }
+    return this.ctx.request<MessageOf<StateMachineMessage, 'zone-dump'>>(
+      STATE_MACHINE,
+      { type: 'zone-dump' },
+      { timeoutMs: ACTOR_REQUEST_TIMEOUT_MS },
+    );
+  }
+
+  /** Asks for a dump unless one is in flight; it arrives as a `zone-dump-result` message. */
+  private requestDump(): void {
+    if (this.dumpAskedAtMs !== null) return;
+    this.dumpAskedAtMs = this.ctx.clock.nowMs();
+    this.askDump().then(
+      (dump) => this.ctx.self({ type: 'zone-dump-result', dump, error: null }),
+      (error: unknown) => this.ctx.self({ type: 'zone-dump-result', dump: null, error: String(error) }),
+    );
   }
 
   private responderCounters(): Record<string, number> {
@@ -288,43 +393,43 @@ class DnsActor implements Actor<DnsActorMessage> {
     };
   }
 
+  private socketCounters(): Record<string, number> {
+    const total: Record<string, number> = {};
+    const add = (prefix: string, counters: object) => {
+      for (const [name, value] of Object.entries(counters)) {
+        const key = `${prefix}.${name}`;
+        total[key] = (total[key] ?? 0) + (value as number);
+      }
+    };
+    add('udp', this.udpCounters);
+    for (const listener of this.listeners) {
+      add('tcp', listener.tcp.counters() satisfies TcpDnsCounters);
+      add('socket', listener.socket.counters());
+    }
+    return total;
+  }
+
   private status(): DnsServerStatus {
     return {
-      listeners: this.listeners.flatMap((listeners, i) =>
-        listeners.bound
-          .filter((bound) => bound.transport === 'udp') // TCP is bound to the same port
-          .map((bound) => ({
-            address: bound.host,
-            port: bound.port,
-            family: bound.host.includes(':') ? ('IPv6' as const) : ('IPv4' as const),
-            mode: modeText(this.options.listeners[i]?.mode),
-          })),
-      ),
+      listeners: this.listeners.map((listener) => {
+        const udp = listener.socket.bound[0]; // TCP is bound to the same port
+        return {
+          address: udp.host,
+          port: udp.port,
+          family: udp.host.includes(':') ? ('IPv6' as const) : ('IPv4' as const),
+          mode: modeText(listener.mode),
+        };
+      }),
       appliedIndex: this.copyIndex ?? 0,
       zones: this.zones.zoneCount,
       heldQueries: this.gate.held,
-      counters: { ...this.counters, ...this.listeners.reduce(sumCounters, {}), ...this.responderCounters() },
+      counters: { ...this.counters, ...this.socketCounters(), ...this.responderCounters() },
     };
   }
 }
 
-function modeText(mode: DnsListenerConfig['mode'] | undefined): string {
-  if (mode === undefined) return 'unknown';
+function modeText(mode: DnsListenerConfig['mode']): string {
   return formatReadMode(mode);
-}
-
-function sumCounters(total: Record<string, number>, listeners: DnsListeners): Record<string, number> {
-  const { udp, tcp } = listeners.counters();
-  for (const [prefix, counters] of [
-    ['udp', udp],
-    ['tcp', tcp],
-  ] as const) {
-    for (const [name, value] of Object.entries(counters)) {
-      const key = `${prefix}.${name}`;
-      total[key] = (total[key] ?? 0) + value;
-    }
-  }
-  return total;
 }
 
 export const createDnsActor: ActorFactory<DnsActorMessage, DnsActorOptions> = (ctx, options) =>

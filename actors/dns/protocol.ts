@@ -1,5 +1,7 @@
 import type { ReadMode } from '../../protocol/read-mode.js';
+import type { DnsSocketEvent } from '../../runtime/dns-sockets/dns-socket.js';
 import type { Ask } from '../../runtime/message.js';
+import type { ContactAnswer, PositionAnswer, PositionMode } from './read-gate.js';
 import type { ZoneDelta } from './store/zone-delta.js';
 
 /**
@@ -39,4 +41,18 @@ export interface DnsServerStatus {
 export type DnsActorMessage =
   | ({ readonly type: 'zone-sync' } & ZoneSync)
   | ({ readonly type: 'status' } & Ask<DnsServerStatus>)
+  // ---- from its sockets: the index of the listener in the options, and what happened ----
+  | { readonly type: 'dns-socket'; readonly listener: number; readonly event: DnsSocketEvent }
+  // ---- from itself: the answers to its requests, each handled in a turn ----
+  | {
+      readonly type: 'read-position';
+      readonly mode: PositionMode;
+      readonly round: number;
+      readonly answer: PositionAnswer;
+    }
+  | { readonly type: 'contact'; readonly receivedAtMs: number; readonly answer: ContactAnswer }
+  | ({ readonly type: 'zone-dump-result' } & (
+      | { readonly dump: ZoneSync; readonly error: null }
+      | { readonly dump: null; readonly error: string }
+    ))
   | { readonly type: 'tick' };

@@ -1,5 +1,6 @@
 import type { Actor, ActorEnvironment, ActorFactory, ActorSpec } from '../actor.js';
 import { ActorHost } from '../actor-host.js';
+import type { DnsSocket } from '../dns-sockets/dns-socket.js';
 import { EXTERNAL_ENDPOINT, EXTERNAL_MAILBOX, type ExternalEndpoint } from '../external-endpoint.js';
 import type { Frame, FramePort, ReplyFrame, Transferable } from '../frames.js';
 import type { Logger } from '../log.js';
@@ -9,6 +10,7 @@ import type { Placement } from '../supervisor/supervisor.js';
 import type { PeerTransport } from '../transport.js';
 import type { EventQueue } from './event-queue.js';
 import type { SimDisk } from './sim-disk.js';
+import type { SimDnsNetwork } from './sim-dns-network.js';
 import type { SimNetwork } from './sim-network.js';
 import { type VirtualClock, VirtualTimers } from './virtual-clock.js';
 
@@ -23,6 +25,8 @@ export interface SimWorld {
   readonly clock: VirtualClock;
   readonly queue: EventQueue;
   readonly network: SimNetwork;
+  /** Between DNS clients and the replicas' DNS sockets. */
+  readonly dnsNetwork: SimDnsNetwork;
   /** Copy frames between actors as `postMessage` would (structured clone, transfers detach). */
   readonly cloneFrames: boolean;
   factory(spec: ActorSpec): ActorFactory<Message, unknown>;
@@ -61,6 +65,7 @@ export class Incarnation implements PromiseOwner {
   /** Replies queued at the host, mirrored so the trace can show the one `stepReply` settles. */
   readonly replies: Array<{ readonly from: string; readonly frame: ReplyFrame }> = [];
   readonly transports: PeerTransport[] = [];
+  readonly dnsSockets: DnsSocket[] = [];
   host!: ActorHost<Message>;
 
   constructor(
@@ -127,6 +132,12 @@ export class SimPlacement implements Placement {
         const transport = world.network.open(replica, channel, incarnation);
         incarnation.transports.push(transport);
         return Promise.resolve(transport);
+      },
+      openDnsSocket: (address, onEvent) => {
+        if (!incarnation.alive) return new Promise(() => undefined);
+        const socket = world.dnsNetwork.open(replica, address, onEvent, incarnation);
+        incarnation.dnsSockets.push(socket);
+        return Promise.resolve(socket);
       },
       defer: (fn) => world.defer(fn),
       onCrash: (error) => this.exited(incarnation, asError(error)),
@@ -201,6 +212,7 @@ export class SimPlacement implements Placement {
     this.world.untrack(incarnation);
     this.placed.delete(name);
     for (const transport of incarnation.transports) void transport.close();
+    for (const socket of incarnation.dnsSockets) void socket.close();
     incarnation.replies.length = 0;
     // Peers fail their requests to it now rather than at their deadlines (settles promises).
     this.external.detachLink(name);

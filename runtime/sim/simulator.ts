@@ -10,6 +10,7 @@ import { EventQueue, type SimEventKind } from './event-queue.js';
 import { type FaultPlan, type FaultTarget, installFaultPlan } from './fault-plan.js';
 import { pick, type Range, validateRange } from './range.js';
 import { SimDisk, type SimDiskConfig } from './sim-disk.js';
+import { SimDnsNetwork, type SimDnsNetworkConfig } from './sim-dns-network.js';
 import { type LogLevel, SimLogger } from './sim-logger.js';
 import { SimNetwork, type SimNetworkConfig } from './sim-network.js';
 import type { Incarnation, PromiseOwner, SimWorld } from './sim-placement.js';
@@ -27,6 +28,8 @@ export interface SimulatorOptions {
   readonly seed: number;
   readonly replicas: readonly ReplicaSpec[];
   readonly network?: Partial<SimNetworkConfig>;
+  /** Between DNS clients and the replicas' DNS sockets (`dnsQuery`). */
+  readonly dnsNetwork?: Partial<SimDnsNetworkConfig>;
   readonly disk?: Partial<SimDiskConfig>;
   /** The supervisor's policy inside each replica; defaults to production's. */
   readonly restartPolicy?: RestartPolicyConfig;
@@ -126,6 +129,7 @@ export class Simulator {
   readonly clock = new VirtualClock();
   readonly queue = new EventQueue();
   readonly network: SimNetwork;
+  readonly dnsNetwork: SimDnsNetwork;
   readonly cloneFrames: boolean;
   readonly crashes: CrashRecord[] = [];
   readonly stats: SimulatorStats = {
@@ -176,9 +180,14 @@ export class Simulator {
     this.actorRandom = root.fork();
     this.faultRandom = root.fork();
     this.scenarioRandom = root.fork();
+    const dnsRandom = root.fork();
     this.network = new SimNetwork(
       { clock: this.clock, queue: this.queue, random: networkRandom },
       options.network,
+    );
+    this.dnsNetwork = new SimDnsNetwork(
+      { clock: this.clock, queue: this.queue, random: dnsRandom },
+      options.dnsNetwork,
     );
     this.world = this.makeWorld();
     const policy = options.restartPolicy ?? DEFAULT_RESTART_POLICY;
@@ -319,6 +328,21 @@ export class Simulator {
     const external = this.replica(replica).external;
     if (external === undefined) return Promise.reject(new PeerUnavailableError(actor));
     return external.request(actor, message, options);
+  }
+
+  /**
+   * A DNS client's query to the socket `replica`'s DNS actor bound on `port`: the answer's
+   * bytes, or null when none came back within `timeoutMs` (see `SimDnsNetwork.query`).
+   */
+  dnsQuery(
+    replica: string,
+    port: number,
+    transport: 'udp' | 'tcp',
+    query: Uint8Array,
+    timeoutMs: number,
+  ): Promise<Uint8Array | null> {
+    this.replica(replica);
+    return this.dnsNetwork.query(replica, port, transport, query, timeoutMs);
   }
 
   /** Runs `fire` as a `scenario` event `delayMs` of virtual time from now. */
@@ -582,6 +606,7 @@ export class Simulator {
       clock: this.clock,
       queue: this.queue,
       network: this.network,
+      dnsNetwork: this.dnsNetwork,
       cloneFrames: this.cloneFrames,
       factory: (spec) => {
         const factory = this.factories.get(factoryKey(spec));

@@ -19,6 +19,7 @@ import type { ActorEnvironment, ActorFactory } from '../actor.js';
 import { ActorHost } from '../actor-host.js';
 import { monotonicClock, realTimers, setClockAnchor } from '../clock.js';
 import { withTimeout } from '../control-timeout.js';
+import { openNodeDnsSocket } from '../dns-sockets/node-dns-socket.js';
 import type { MailboxConfig } from '../mailbox.js';
 import type { Message } from '../message.js';
 import { connectNats } from '../nats/nats-connection.js';
@@ -90,6 +91,7 @@ const env: ActorEnvironment = {
   log,
   openStore: async (name) => RocksKvStore.open(join(data.dataDir, name)),
   openTransport: openPeerTransport,
+  openDnsSocket: openNodeDnsSocket,
   defer: queueMicrotask,
   onCrash: (error) => {
     log.error({ err: error }, 'actor crashed');

@@ -1,6 +1,6 @@
 /**
  * The DNS responder of a replica: query bytes in, response bytes (or nothing) out. Pure:
- * no I/O, no clock; the listeners (udp-server.ts, tcp-server.ts) do the network.
+ * no I/O, no clock; the DNS actor's sockets (runtime/dns-sockets/) do the network.
  *
  * What it answers (RFC sections are cited where each rule is enforced below):
  *   - fewer than 12 bytes, or a response (QR=1): dropped (there is no one to answer, or

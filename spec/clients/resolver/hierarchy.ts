@@ -16,11 +16,11 @@
  *   127.0.53.9  a server for `other.` only: REFUSED for everything here
  *   127.0.53.10 nothing listens
  */
-import { DnsListeners } from '../../../actors/dns/server/dns-listeners.js';
+
 import { Responder } from '../../../actors/dns/server/responder.js';
 import { ZoneSet } from '../../../actors/dns/zone/lookup.js';
-import { silentLogger } from '../../../runtime/log.js';
 import { zone } from '../../actors/dns/zone/helpers.js';
+import { DnsListeners } from '../../fixtures/dns-listeners.js';
 
 export const ROOT1 = '127.0.53.1';
 export const ORG1 = '127.0.53.2';
@@ -159,7 +159,6 @@ export class Hierarchy {
         const started = await DnsListeners.start({
           addresses: [`${address}:${port}`],
           handler: (query, transport) => responder.respond(query, transport, zones),
-          logger: silentLogger,
         });
         listeners.push(started);
         port = started.bound[0]?.port as number;

@@ -1,5 +1,6 @@
 import type { Scenario } from '../scenario.js';
 import { counterScenario } from './counter.js';
+import { dnsScenario } from './dns.js';
 import { raftScenario } from './raft.js';
 
 /** Every scenario `npm run sim` can run, by name. The first is the default. */
@@ -10,6 +11,8 @@ export const SCENARIOS: readonly Scenario[] = [
   raftScenario({ name: 'raft5', replicas: 5, clients: 5, faults: true }),
   raftScenario({ name: 'raft3-calm', replicas: 3, clients: 3, faults: false }),
   raftScenario({ name: 'raft-reconfig', replicas: 5, clients: 4, faults: true, reconfigure: true }),
+  dnsScenario({ name: 'dns3', replicas: 3, writers: 2, readers: 6, faults: true }),
+  dnsScenario({ name: 'dns3-calm', replicas: 3, writers: 2, readers: 4, faults: false }),
 ];
 
 export const DEFAULT_SCENARIO = 'raft3';

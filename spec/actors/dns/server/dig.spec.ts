@@ -1,9 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { DnsListeners } from '../../../../actors/dns/server/dns-listeners.js';
 import { Responder } from '../../../../actors/dns/server/responder.js';
-import { silentLogger } from '../../../../runtime/log.js';
+import { DnsListeners } from '../../../fixtures/dns-listeners.js';
 import { zone } from '../zone/helpers.js';
 import { exampleZones } from './helpers.js';
 
@@ -84,7 +83,6 @@ describe('dns/server: dig and kdig against the listeners', function () {
     listeners = await DnsListeners.start({
       addresses: ['127.0.0.1:0'],
       handler: (query, transport) => responder.respond(query, transport, zones),
-      logger: silentLogger,
     });
     port = listeners.bound[0]?.port as number;
   });

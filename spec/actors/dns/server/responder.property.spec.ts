@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { targetAddresses } from '../../../../actors/dns/server/additional-addresses.js';
-import { DnsListeners } from '../../../../actors/dns/server/dns-listeners.js';
 import { Responder } from '../../../../actors/dns/server/responder.js';
 import { lookup, ZoneSet } from '../../../../actors/dns/zone/lookup.js';
 import { buildZone } from '../../../../actors/dns/zone/zone.js';
@@ -10,7 +9,7 @@ import { decodeMessage, HEADER_BYTES } from '../../../../protocol/dns/wire/messa
 import { Name } from '../../../../protocol/dns/wire/name.js';
 import type { Rdata } from '../../../../protocol/dns/wire/rdata.js';
 import { type ResourceRecord, recordToText } from '../../../../protocol/dns/wire/record.js';
-import { silentLogger } from '../../../../runtime/log.js';
+import { DnsListeners } from '../../../fixtures/dns-listeners.js';
 import { exampleZones, makeQuery } from './helpers.js';
 import { TcpClient, udpExchange, udpExchangeWithProbe } from './sockets.js';
 
@@ -213,7 +212,6 @@ describe('dns/server/responder: fuzz', () => {
     const listeners = await DnsListeners.start({
       addresses: ['127.0.0.1:0'],
       handler: (query, transport) => responder.respond(query, transport, zones),
-      logger: silentLogger,
     });
     const port = listeners.bound[0]?.port as number;
     try {

@@ -1,0 +1,158 @@
+/**
+ * The DNS actor's policy for the TCP connections of one socket (RFC 7766), on the actor's
+ * clock: the socket reports connections and frames, this decides.
+ *
+ * - At most `maxConnections` open; one more is destroyed at once (RFC 7766 §10).
+ * - Queries on a connection are answered as each answer is ready, possibly out of order
+ *   (§6.2.1.1); at most `maxInFlightPerConnection` pending answers, beyond which the
+ *   connection is not read (backpressure, not loss).
+ * - A connection idle for `idleTimeoutMs` (no query read, no answer written, nothing
+ *   pending) is closed (§6.2.3); so is a half-closed one once its answers are out. A
+ *   closed connection whose peer has not closed its side within `closeGraceMs` is destroyed.
+ *   Timeouts are checked by `sweep`, which the actor runs on its tick.
+ */
+import type { DnsSocket } from '../../../runtime/dns-sockets/dns-socket.js';
+
+export interface TcpConnectionLimits {
+  readonly idleTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly maxInFlightPerConnection: number;
+  readonly closeGraceMs: number;
+}
+
+export const DEFAULT_TCP_LIMITS: TcpConnectionLimits = {
+  idleTimeoutMs: 10_000,
+  maxConnections: 256,
+  maxInFlightPerConnection: 32,
+  closeGraceMs: 2_000,
+};
+
+export interface TcpDnsCounters {
+  readonly queries: number;
+  readonly answers: number;
+  /** Queries given no answer: none was made, or the connection went away first. */
+  readonly drops: number;
+  /** Open connections. */
+  readonly connections: number;
+  readonly connectionsAccepted: number;
+  /** Connections destroyed at once for the connection limit. */
+  readonly connectionsRejected: number;
+  readonly idleCloses: number;
+}
+
+interface Connection {
+  inFlight: number;
+  readEnded: boolean;
+  reading: boolean;
+  lastActiveMs: number;
+  /** When the actor closed its side; null while open. */
+  closedAtMs: number | null;
+}
+
+export class TcpConnections {
+  private readonly open = new Map<number, Connection>();
+  private readonly stats = {
+    queries: 0,
+    answers: 0,
+    drops: 0,
+    connectionsAccepted: 0,
+    connectionsRejected: 0,
+    idleCloses: 0,
+  };
+
+  constructor(
+    private readonly socket: DnsSocket,
+    private readonly limits: TcpConnectionLimits,
+  ) {}
+
+  opened(connection: number, nowMs: number): void {
+    if (this.open.size >= this.limits.maxConnections) {
+      this.stats.connectionsRejected++;
+      this.socket.destroyTcp(connection);
+      return;
+    }
+    this.stats.connectionsAccepted++;
+    this.open.set(connection, {
+      inFlight: 0,
+      readEnded: false,
+      reading: true,
+      lastActiveMs: nowMs,
+      closedAtMs: null,
+    });
+  }
+
+  /** A frame arrived: true when it is to be answered (through `answered`). */
+  queryArrived(connection: number, nowMs: number): boolean {
+    const c = this.open.get(connection);
+    this.stats.queries++;
+    if (c === undefined || c.closedAtMs !== null) {
+      this.stats.drops++;
+      return false;
+    }
+    c.inFlight++;
+    c.lastActiveMs = nowMs;
+    if (c.inFlight >= this.limits.maxInFlightPerConnection && c.reading) {
+      c.reading = false;
+      this.socket.setTcpReading(connection, false);
+    }
+    return true;
+  }
+
+  /** The answer to a query `queryArrived` accepted; null: nothing to send. */
+  answered(connection: number, answer: Uint8Array | null, nowMs: number): void {
+    const c = this.open.get(connection);
+    if (c === undefined) {
+      this.stats.drops++;
+      return;
+    }
+    c.inFlight--;
+    c.lastActiveMs = nowMs;
+    if (answer === null || c.closedAtMs !== null) this.stats.drops++;
+    else {
+      this.stats.answers++;
+      this.socket.sendTcp(connection, answer);
+    }
+    if (c.readEnded && c.inFlight === 0) this.close(connection, c, nowMs);
+    else if (!c.reading && c.inFlight < this.limits.maxInFlightPerConnection) {
+      c.reading = true;
+      this.socket.setTcpReading(connection, true);
+    }
+  }
+
+  /** The client half-closed: answer what is pending, then close. */
+  readEnded(connection: number, nowMs: number): void {
+    const c = this.open.get(connection);
+    if (c === undefined) return;
+    c.readEnded = true;
+    if (c.inFlight === 0) this.close(connection, c, nowMs);
+  }
+
+  closed(connection: number): void {
+    this.open.delete(connection);
+  }
+
+  /** Closes idle connections and destroys those whose peer ignored the close. */
+  sweep(nowMs: number): void {
+    for (const [id, c] of this.open) {
+      if (c.closedAtMs !== null) {
+        if (nowMs - c.closedAtMs >= this.limits.closeGraceMs) {
+          this.open.delete(id);
+          this.socket.destroyTcp(id);
+        }
+      } else if (c.inFlight === 0 && nowMs - c.lastActiveMs >= this.limits.idleTimeoutMs) {
+        this.stats.idleCloses++;
+        this.close(id, c, nowMs);
+      }
+    }
+  }
+
+  counters(): TcpDnsCounters {
+    return { ...this.stats, connections: this.open.size };
+  }
+
+  private close(id: number, c: Connection, nowMs: number): void {
+    if (c.closedAtMs !== null) return;
+    c.closedAtMs = nowMs;
+    this.socket.endTcp(id);
+  }
+}
