@@ -167,9 +167,9 @@ describe('worker placement and supervision', function () {
     expect(error).to.be.instanceOf(ControlTimeoutError);
   });
   it('waits for a worker whose modules load slower than a control call may take', async () => {
-    // 1.5 s of module loading against a 300 ms control deadline: the boot is awaited on
-    // its own bound, so the first control call finds the worker ready.
-    running = await startTestReplica([slowBootSpec('slow')], { controlTimeoutMs: 300 });
+    // 3 s of module loading against a 1 s control deadline: the boot is awaited on its own
+    // bound, so the first control call finds the worker ready.
+    running = await startTestReplica([slowBootSpec('slow')], { controlTimeoutMs: 1_000 });
     const answer = await running.replica.external.request(
       'slow',
       { type: 'echo', value: 'booted' } as SlowBootMessage,
