@@ -16,6 +16,7 @@ import type { RaftConfig } from '../raft/raft-config.js';
 import type { LogEntry, LogTail, ReplicaId, SnapshotMeta } from '../raft/types.js';
 import type { SnapshotChunk, StorageMessage } from '../storage/protocol.js';
 import { LeaseBoard } from './lease-board.js';
+import { type LogInspection, LogInspector } from './log-inspection.js';
 import { MembershipLog } from './membership-log.js';
 import { Progress } from './progress.js';
 import type {
@@ -96,6 +97,7 @@ interface InflightWrite {
 class LogActor implements Actor<LogMessage> {
   private readonly raft: RaftConfig;
   private readonly log = new RaftLog();
+  private readonly inspector = new LogInspector(this.log);
   private turnsSinceFlush = 0;
   /** Where the read lease is published for the DNS actor (set by its `lease-board` message). */
   private leaseBoard: LeaseBoard | undefined;
@@ -204,7 +206,6 @@ class LogActor implements Actor<LogMessage> {
       }
       from += chunk.length;
     }
-    this.log.takeModifiedFrom();
     this.persistedIndex = this.log.lastIndex;
     this.ctx.after(this.raft.tickMs, { type: 'tick' });
     // The election actor answers with `enter-term`; the state machine with `applied-index`.
@@ -321,7 +322,7 @@ class LogActor implements Actor<LogMessage> {
     else board.publish(leadership.term, 0, 0);
   }
 
-  inspect(): unknown {
+  inspect(): LogInspection {
     return {
       term: this.term,
       role: this.role,
@@ -331,10 +332,9 @@ class LogActor implements Actor<LogMessage> {
       firstIndex: this.log.firstIndex,
       lastIndex: this.log.lastIndex,
       appliedSent: this.appliedSent,
-      voters: this.configs.current.voters,
-      snapshots: this.snapshotCounters,
-      // The simulator reads the live log through this (no copy in one thread).
-      log: this.log,
+      voters: [...this.configs.current.voters],
+      snapshots: { ...this.snapshotCounters },
+      log: this.inspector.view(),
     };
   }
 
