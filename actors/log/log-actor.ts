@@ -11,10 +11,11 @@ import type {
   ReadIndexRequest,
   ReadIndexResponse,
 } from '../raft/peer-messages.js';
-import { quorumMatchIndex, quorumRound } from '../raft/quorum.js';
+import { quorumMatchIndex } from '../raft/quorum.js';
 import type { RaftConfig } from '../raft/raft-config.js';
 import type { LogEntry, LogTail, ReplicaId, SnapshotMeta } from '../raft/types.js';
 import type { SnapshotChunk, StorageMessage } from '../storage/protocol.js';
+import { ForwardedReads } from './forwarded-reads.js';
 import { LeaseBoard } from './lease-board.js';
 import { type LogInspection, LogInspector } from './log-inspection.js';
 import { MembershipLog } from './membership-log.js';
@@ -33,6 +34,8 @@ import type {
   TransferResult,
 } from './protocol.js';
 import { RaftLog } from './raft-log.js';
+import { decideLocalRead, decideRemoteRead, ReadIndexQueue } from './read-index.js';
+import { leaseTiming, ReadLease } from './read-lease.js';
 
 /**
  * The log actor: entries, replication, commitment, read indexes (paper §5.3–5.4,
@@ -64,21 +67,6 @@ const MAX_INFLIGHT_STORAGE_WRITES = 2;
 const CATCH_UP_ROUNDS_MAX = 10;
 /** A snapshot received from a leader may not exceed this (memory bound while it arrives). */
 const MAX_SNAPSHOT_BYTES = 1 << 30;
-
-type PendingRead =
-  | {
-      readonly kind: 'local';
-      readonly readIndex: number;
-      readonly round: number;
-      readonly reply: Replier | undefined;
-    }
-  | {
-      readonly kind: 'remote';
-      readonly readIndex: number;
-      readonly round: number;
-      readonly from: ReplicaId;
-      readonly requestId: number;
-    };
 
 interface PendingAck {
   readonly leader: ReplicaId;
@@ -120,20 +108,16 @@ class LogActor implements Actor<LogMessage> {
   // ---- leader state ----
   private readonly progress = new Map<ReplicaId, Progress>();
   private termStartIndex = 0;
-  private round = 0;
-  private readonly roundSentAtMs = new Map<number, number>();
+  /** Heartbeat rounds and the read lease they establish (thesis §6.4, §6.4.1). */
+  private readonly lease: ReadLease;
   private heartbeatWanted = false;
   private replicateWanted = false;
-  private leaderSinceMs = 0;
-  private pendingReads: PendingRead[] = [];
-  private readsAwaitingNoop: Array<{ readonly mode: ReadIndexMode; readonly reply: Replier | undefined }> =
-    [];
+  private readonly reads = new ReadIndexQueue<Replier | undefined>();
 
   // ---- follower state ----
   private ticksSinceHeartbeat = 0;
   private lastLeaderContactMs: number | undefined;
-  private nextReadRequestId = 1;
-  private readonly forwardedReads = new Map<number, Replier | undefined>();
+  private readonly forwardedReads: ForwardedReads<Replier | undefined>;
 
   // ---- membership changes and leadership transfer ----
   private change:
@@ -163,9 +147,11 @@ class LogActor implements Actor<LogMessage> {
 
   constructor(
     private readonly ctx: ActorContext<LogMessage>,
-    private readonly options: LogActorOptions,
+    options: LogActorOptions,
   ) {
     this.raft = options.raft;
+    this.lease = new ReadLease(leaseTiming(options.raft, options.clockDriftBoundMs));
+    this.forwardedReads = new ForwardedReads(options.raft.maxPendingReads);
     this.configs = new MembershipLog({ voters: [...options.raft.initialVoters] });
   }
 
@@ -359,16 +345,15 @@ class LogActor implements Actor<LogMessage> {
     this.heartbeatWanted = false;
     this.replicateWanted = false;
     this.pendingAcks = this.pendingAcks.filter((ack) => ack.term === this.term);
-    if (wasLeader || this.pendingReads.length > 0 || this.readsAwaitingNoop.length > 0) this.failReads();
-    for (const reply of this.forwardedReads.values()) reply?.ok(this.notLeader());
-    this.forwardedReads.clear();
+    if (wasLeader || this.reads.queuedCount > 0) this.failReads();
+    for (const reply of this.forwardedReads.takeAll()) reply?.ok(this.notLeader());
   }
 
   private becomeLeader(term: number): void {
     if (term !== this.term || this.role === 'leader') return;
     this.role = 'leader';
     this.leaderId = this.raft.self;
-    this.leaderSinceMs = this.ctx.clock.nowMs();
+    this.lease.beginLeadership(this.ctx.clock.nowMs());
     for (const peer of this.peers()) {
       this.progress.set(peer, new Progress(this.log.lastIndex + 1, this.raft.maxInflightAppends));
     }
@@ -619,9 +604,8 @@ class LogActor implements Actor<LogMessage> {
 
   private broadcast(heartbeat: boolean): void {
     if (heartbeat) {
-      this.round++;
-      this.roundSentAtMs.set(this.round, this.ctx.clock.nowMs());
-      this.pruneRounds();
+      this.lease.startRound(this.ctx.clock.nowMs());
+      this.lease.prune(this.quorumAckedRound());
     }
     this.heartbeatWanted = false;
     this.replicateWanted = false;
@@ -677,7 +661,7 @@ class LogActor implements Actor<LogMessage> {
       prevLogTerm,
       entries,
       leaderCommit: this.commitIndex,
-      round: this.round,
+      round: this.lease.round,
     });
   }
 
@@ -739,56 +723,58 @@ class LogActor implements Actor<LogMessage> {
   // ------------------------------------------------------------------ reads
 
   private readIndex(mode: ReadIndexMode, reply: Replier | undefined): void {
-    if (this.role !== 'leader') {
-      this.forwardReadIndex(reply);
-      return;
+    const decision = decideLocalRead({
+      leading: this.role === 'leader',
+      mode,
+      queued: this.reads.queuedCount,
+      maxPendingReads: this.raft.maxPendingReads,
+      commitIndex: this.commitIndex,
+      termStartIndex: this.termStartIndex,
+      leaseHeld: mode === 'lease' && this.role === 'leader' && this.leaseValid(),
+      nextRound: this.lease.round + 1,
+    });
+    switch (decision.action) {
+      case 'forward':
+        this.forwardReadIndex(reply);
+        return;
+      case 'overloaded':
+        reply?.ok({ ok: false, reason: 'overloaded' } satisfies ReadIndexResult);
+        return;
+      case 'await-noop':
+        this.reads.awaitNoop({ mode, reply });
+        return;
+      case 'answer':
+        reply?.ok({ ok: true, readIndex: decision.readIndex } satisfies ReadIndexResult);
+        return;
+      case 'confirm':
+        this.reads.add({ kind: 'local', readIndex: decision.readIndex, round: decision.round, reply });
+        this.heartbeatWanted = true;
+        return;
     }
-    if (this.pendingReads.length + this.readsAwaitingNoop.length >= this.raft.maxPendingReads) {
-      reply?.ok({ ok: false, reason: 'overloaded' } satisfies ReadIndexResult);
-      return;
-    }
-    if (this.commitIndex < this.termStartIndex) {
-      // Thesis §6.4 step 1: our commit index is only known to be current once our no-op commits.
-      this.readsAwaitingNoop.push({ mode, reply });
-      return;
-    }
-    if (mode === 'lease' && this.leaseValid()) {
-      reply?.ok({ ok: true, readIndex: this.commitIndex } satisfies ReadIndexResult);
-      return;
-    }
-    this.pendingReads.push({ kind: 'local', readIndex: this.commitIndex, round: this.round + 1, reply });
-    this.heartbeatWanted = true;
   }
 
   private releaseReadsAwaitingNoop(): void {
-    if (this.commitIndex < this.termStartIndex || this.readsAwaitingNoop.length === 0) return;
-    const waiting = this.readsAwaitingNoop;
-    this.readsAwaitingNoop = [];
-    for (const read of waiting) this.readIndex(read.mode, read.reply);
+    if (this.commitIndex < this.termStartIndex) return;
+    for (const read of this.reads.takeAwaitingNoop()) this.readIndex(read.mode, read.reply);
   }
 
   /** Thesis §6.4 steps 3–4: a read is confirmed once a majority acknowledged a round sent after it arrived. */
   private resolveReads(): void {
-    if (this.role !== 'leader' || this.pendingReads.length === 0) return;
-    const confirmed = this.quorumAckedRound();
-    const waiting: PendingRead[] = [];
-    for (const read of this.pendingReads) {
-      if (read.round > confirmed) {
-        waiting.push(read);
-        continue;
-      }
+    if (this.role !== 'leader' || this.reads.pendingCount === 0) return;
+    for (const read of this.reads.takeConfirmed(this.quorumAckedRound())) {
       if (read.kind === 'local') {
         read.reply?.ok({ ok: true, readIndex: read.readIndex } satisfies ReadIndexResult);
       } else {
         this.sendReadIndexResponse(read.from, read.requestId, true, read.readIndex);
       }
     }
-    this.pendingReads = waiting;
   }
 
   private quorumAckedRound(): number {
-    return quorumRound(this.configs.current.voters, (voter) =>
-      voter === this.raft.self ? this.round : (this.progress.get(voter)?.ackedRound ?? 0),
+    return this.lease.confirmedRound(
+      this.configs.current.voters,
+      this.raft.self,
+      (voter) => this.progress.get(voter)?.ackedRound ?? 0,
     );
   }
 
@@ -799,13 +785,7 @@ class LogActor implements Actor<LogMessage> {
 
   /** How much longer our lease holds (thesis §6.4.1); 0 when we hold none. */
   private leaseRemainingMs(): number {
-    const now = this.ctx.clock.nowMs();
-    const leaseMs = this.raft.electionTicksMin * this.raft.tickMs - this.options.clockDriftBoundMs;
-    if (leaseMs <= 0) return 0;
-    // A new leader waits out any lease its predecessor may still hold.
-    if (now < this.leaderSinceMs + this.raft.electionTicksMax * this.raft.tickMs) return 0;
-    const sentAt = this.roundSentAtMs.get(this.quorumAckedRound());
-    return sentAt === undefined ? 0 : Math.max(0, sentAt + leaseMs - now);
+    return this.lease.remainingMs(this.ctx.clock.nowMs(), this.quorumAckedRound());
   }
 
   private leadership(): LeadershipResult {
@@ -817,51 +797,54 @@ class LogActor implements Actor<LogMessage> {
       : { leading: false, term: this.term };
   }
 
-  private pruneRounds(): void {
-    const oldest = this.quorumAckedRound();
-    for (const round of this.roundSentAtMs.keys()) {
-      if (round < oldest && this.roundSentAtMs.size > 1) this.roundSentAtMs.delete(round);
-    }
-  }
-
   private failReads(): void {
-    for (const read of this.pendingReads) {
+    const { pending, awaitingNoop } = this.reads.takeAll();
+    for (const read of pending) {
       if (read.kind === 'local') read.reply?.ok(this.notLeader());
       else this.sendReadIndexResponse(read.from, read.requestId, false, 0);
     }
-    for (const read of this.readsAwaitingNoop) read.reply?.ok(this.notLeader());
-    this.pendingReads = [];
-    this.readsAwaitingNoop = [];
+    for (const read of awaitingNoop) read.reply?.ok(this.notLeader());
   }
 
   /** A follower asks the leader for a read index on its client's behalf (thesis §6.4). */
   private forwardReadIndex(reply: Replier | undefined): void {
-    if (this.leaderId === null || this.leaderId === this.raft.self) {
-      reply?.ok(this.notLeader());
-      return;
+    const decision = this.forwardedReads.forward(this.leaderId, this.raft.self, reply);
+    switch (decision.action) {
+      case 'not-leader':
+        reply?.ok(this.notLeader());
+        return;
+      case 'overloaded':
+        reply?.ok({ ok: false, reason: 'overloaded' } satisfies ReadIndexResult);
+        return;
+      case 'send':
+        this.send({
+          type: 'read-index',
+          term: this.term,
+          from: this.raft.self,
+          to: decision.to,
+          requestId: decision.requestId,
+        });
+        return;
     }
-    if (this.forwardedReads.size >= this.raft.maxPendingReads) {
-      reply?.ok({ ok: false, reason: 'overloaded' } satisfies ReadIndexResult);
-      return;
-    }
-    const requestId = this.nextReadRequestId++;
-    this.forwardedReads.set(requestId, reply);
-    this.send({ type: 'read-index', term: this.term, from: this.raft.self, to: this.leaderId, requestId });
   }
 
   private onReadIndexRequest(m: ReadIndexRequest): void {
-    if (this.role !== 'leader' || this.commitIndex < this.termStartIndex) {
+    const decision = decideRemoteRead({
+      leading: this.role === 'leader',
+      pending: this.reads.pendingCount,
+      maxPendingReads: this.raft.maxPendingReads,
+      commitIndex: this.commitIndex,
+      termStartIndex: this.termStartIndex,
+      nextRound: this.lease.round + 1,
+    });
+    if (decision.action === 'refuse') {
       this.sendReadIndexResponse(m.from, m.requestId, false, 0);
       return;
     }
-    if (this.pendingReads.length >= this.raft.maxPendingReads) {
-      this.sendReadIndexResponse(m.from, m.requestId, false, 0);
-      return;
-    }
-    this.pendingReads.push({
+    this.reads.add({
       kind: 'remote',
-      readIndex: this.commitIndex,
-      round: this.round + 1,
+      readIndex: decision.readIndex,
+      round: decision.round,
       from: m.from,
       requestId: m.requestId,
     });
@@ -881,16 +864,18 @@ class LogActor implements Actor<LogMessage> {
   }
 
   private onReadIndexResponse(m: ReadIndexResponse): void {
-    const reply = this.forwardedReads.get(m.requestId);
-    if (!this.forwardedReads.delete(m.requestId)) return;
-    reply?.ok(m.ok ? ({ ok: true, readIndex: m.readIndex } satisfies ReadIndexResult) : this.notLeader());
+    const settled = this.forwardedReads.settle(m.requestId);
+    if (settled === undefined) return;
+    settled.reply?.ok(
+      m.ok ? ({ ok: true, readIndex: m.readIndex } satisfies ReadIndexResult) : this.notLeader(),
+    );
   }
 
   /** Bounded staleness: how fresh this replica's knowledge of the leader's commit index is. */
   private contact(): ContactResult {
     const now = this.ctx.clock.nowMs();
     if (this.role === 'leader') {
-      const sentAt = this.roundSentAtMs.get(this.quorumAckedRound());
+      const sentAt = this.lease.sentAtMs(this.quorumAckedRound());
       if (sentAt === undefined || this.commitIndex < this.termStartIndex)
         return { ok: false, reason: 'no-contact' };
       return { ok: true, ageMs: now - sentAt, commitIndex: this.commitIndex };
