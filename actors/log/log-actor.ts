@@ -16,8 +16,16 @@ import type { RaftConfig } from '../raft/raft-config.js';
 import type { LogEntry, LogTail, ReplicaId, SnapshotMeta } from '../raft/types.js';
 import type { SnapshotChunk, StorageMessage } from '../storage/protocol.js';
 import { ForwardedReads } from './forwarded-reads.js';
+import { decideTransfer, LeadershipTransfer } from './leadership-transfer.js';
 import { LeaseBoard } from './lease-board.js';
 import { type LogInspection, LogInspector } from './log-inspection.js';
+import {
+  catchUpStep,
+  changeRefusal,
+  MembershipChanges,
+  removedLeaderStepsDown,
+  trackedPeerChanges,
+} from './membership-change.js';
 import { MembershipLog } from './membership-log.js';
 import { Progress } from './progress.js';
 import type {
@@ -63,8 +71,6 @@ const APPLY_BATCH_ENTRIES = 256;
 const FLUSH_EVERY_TURNS = 64;
 /** Storage writes of the log in flight at once; more entries wait for one to complete. */
 const MAX_INFLIGHT_STORAGE_WRITES = 2;
-/** Catch-up rounds for a new voter (thesis §4.2.1) before its addition is proposed anyway. */
-const CATCH_UP_ROUNDS_MAX = 10;
 /** A snapshot received from a leader may not exceed this (memory bound while it arrives). */
 const MAX_SNAPSHOT_BYTES = 1 << 30;
 
@@ -120,20 +126,8 @@ class LogActor implements Actor<LogMessage> {
   private readonly forwardedReads: ForwardedReads<Replier | undefined>;
 
   // ---- membership changes and leadership transfer ----
-  private change:
-    | {
-        readonly change: MembershipChange;
-        readonly reply: Replier | undefined;
-        phase: 'catching-up' | 'committing';
-        target: number;
-        rounds: number;
-        ticksLeft: number;
-        configIndex: number;
-      }
-    | undefined;
-  private transfer:
-    | { readonly to: ReplicaId; readonly reply: Replier | undefined; ticksLeft: number; sent: boolean }
-    | undefined;
+  private readonly changes = new MembershipChanges<Replier | undefined>();
+  private readonly transfer = new LeadershipTransfer<Replier | undefined>();
 
   // ---- snapshots (§7) ----
   private compacting = false;
@@ -378,7 +372,8 @@ class LogActor implements Actor<LogMessage> {
   private propose(data: Uint8Array): ProposeResult {
     if (this.role !== 'leader') return this.notLeader();
     // Thesis §3.10: no new entries while leadership is being handed over.
-    if (this.transfer !== undefined) return { ok: false, reason: 'not-leader', leaderId: this.transfer.to };
+    const transferTo = this.transfer.target;
+    if (transferTo !== undefined) return { ok: false, reason: 'not-leader', leaderId: transferTo };
     // Bounded: entries not yet committed, and entries not yet on our own disk.
     if (
       this.log.lastIndex - this.commitIndex >= this.raft.maxPendingProposals ||
@@ -898,33 +893,34 @@ class LogActor implements Actor<LogMessage> {
   private onMembershipChanged(): void {
     this.announceMembership();
     if (this.role !== 'leader') return;
-    const voters = this.configs.current.voters;
-    for (const voter of voters) {
-      if (voter !== this.raft.self && !this.progress.has(voter)) {
-        this.progress.set(voter, new Progress(this.log.lastIndex + 1, this.raft.maxInflightAppends));
-      }
+    const { add, remove } = trackedPeerChanges({
+      voters: this.configs.current.voters,
+      self: this.raft.self,
+      tracked: [...this.progress.keys()],
+      catchingUp: this.changes.catchingUp,
+    });
+    for (const voter of add) {
+      this.progress.set(voter, new Progress(this.log.lastIndex + 1, this.raft.maxInflightAppends));
     }
-    const catchingUp = this.change?.phase === 'catching-up' ? this.change.change.replica : undefined;
-    for (const peer of [...this.progress.keys()]) {
-      if (!voters.includes(peer) && peer !== catchingUp) this.progress.delete(peer);
-    }
+    for (const peer of remove) this.progress.delete(peer);
   }
 
   private changeMembership(change: MembershipChange, reply: Replier | undefined): void {
-    const refusal = this.membershipRefusal(change);
+    const refusal = changeRefusal({
+      change,
+      leading: this.role === 'leader',
+      leaderId: this.leaderId,
+      busy: this.changes.underWay || this.transfer.underWay,
+      commitIndex: this.commitIndex,
+      termStartIndex: this.termStartIndex,
+      latestConfigIndex: this.configs.latestIndex,
+      current: this.configs.current,
+    });
     if (refusal !== undefined) {
       reply?.ok(refusal);
       return;
     }
-    this.change = {
-      change,
-      reply,
-      phase: change.op === 'add' ? 'catching-up' : 'committing',
-      target: this.log.lastIndex,
-      rounds: 0,
-      ticksLeft: this.raft.electionTicksMax * 20,
-      configIndex: 0,
-    };
+    this.changes.begin(change, reply, this.log.lastIndex, this.raft.electionTicksMax * 20);
     if (change.op === 'add') {
       // Thesis §4.2.1: a new server catches up as a non-voter before it counts toward majorities.
       this.progress.set(change.replica, new Progress(this.log.lastIndex + 1, this.raft.maxInflightAppends));
@@ -934,63 +930,47 @@ class LogActor implements Actor<LogMessage> {
     }
   }
 
-  /** Why a change cannot start now, if it cannot. */
-  private membershipRefusal(change: MembershipChange): ChangeResult | undefined {
-    if (this.role !== 'leader') return this.notLeader();
-    if (this.change !== undefined || this.transfer !== undefined) {
-      return { ok: false, reason: 'busy', detail: 'another change or transfer is under way' };
-    }
-    // Thesis §4.1 (and its erratum): one change at a time, and only once this term's no-op committed.
-    if (this.commitIndex < this.termStartIndex) {
-      return { ok: false, reason: 'not-ready', detail: 'this leader has not committed an entry yet' };
-    }
-    if (this.configs.latestIndex > this.commitIndex) {
-      return { ok: false, reason: 'busy', detail: 'the previous configuration is not committed yet' };
-    }
-    const check = applyChange(this.configs.current, change);
-    return check.ok ? undefined : { ok: false, reason: 'invalid', detail: check.reason };
-  }
-
   private checkCatchUp(): void {
-    const change = this.change;
+    const change = this.changes.current;
     if (change?.phase !== 'catching-up') return;
-    const progress = this.progress.get(change.change.replica);
-    if (progress === undefined || progress.match < change.target) return;
-    const behind = this.log.lastIndex - progress.match;
-    if (behind > this.raft.maxEntriesPerAppend && change.rounds < CATCH_UP_ROUNDS_MAX) {
-      change.rounds++;
-      change.target = this.log.lastIndex;
-      return;
-    }
-    this.proposeConfig();
+    const step = catchUpStep({
+      match: this.progress.get(change.change.replica)?.match,
+      target: change.target,
+      rounds: change.rounds,
+      lastIndex: this.log.lastIndex,
+      maxEntriesPerAppend: this.raft.maxEntriesPerAppend,
+    });
+    if (step.action === 'next-round') this.changes.nextRound(step.target);
+    else if (step.action === 'propose') this.proposeConfig();
   }
 
   private proposeConfig(): void {
-    const change = this.change;
+    const change = this.changes.current;
     if (change === undefined) return;
     const check = applyChange(this.configs.current, change.change);
     if (!check.ok) {
-      this.change = undefined;
+      this.changes.take();
       change.reply?.ok({ ok: false, reason: 'invalid', detail: check.reason } satisfies ChangeResult);
       return;
     }
-    change.phase = 'committing';
+    // The entry's index is the one appended next; the change is committing from here on.
+    this.changes.proposed(this.log.lastIndex + 1);
     const entry = this.appendLocal('config', encodeMembership(check.next));
-    change.configIndex = entry.index;
     this.replicateWanted = true;
     this.ctx.log.info({ index: entry.index, voters: check.next.voters }, 'proposed a configuration');
   }
 
   private onLeaderCommitted(): void {
-    const change = this.change;
-    if (change?.phase === 'committing' && change.configIndex > 0 && this.commitIndex >= change.configIndex) {
-      this.change = undefined;
-      change.reply?.ok({ ok: true, index: change.configIndex } satisfies ChangeResult);
-    }
+    const committed = this.changes.takeCommitted(this.commitIndex);
+    committed?.reply?.ok({ ok: true, index: committed.configIndex } satisfies ChangeResult);
     // Thesis §4.2.2: a leader removed from the configuration steps down once that is committed.
     if (
-      !this.configs.current.voters.includes(this.raft.self) &&
-      this.commitIndex >= this.configs.latestIndex
+      removedLeaderStepsDown({
+        voters: this.configs.current.voters,
+        self: this.raft.self,
+        commitIndex: this.commitIndex,
+        latestConfigIndex: this.configs.latestIndex,
+      })
     ) {
       this.ctx.log.info({ term: this.term }, 'removed from the configuration: stepping down');
       this.ctx.send(ELECTION, { type: 'resign', term: this.term });
@@ -999,75 +979,57 @@ class LogActor implements Actor<LogMessage> {
   }
 
   private transferLeadership(to: ReplicaId, reply: Replier | undefined): void {
-    if (this.role !== 'leader') {
-      reply?.ok(this.notLeader());
+    const decision = decideTransfer({
+      to,
+      self: this.raft.self,
+      leading: this.role === 'leader',
+      leaderId: this.leaderId,
+      voters: this.configs.current.voters,
+      busy: this.transfer.underWay || this.changes.underWay,
+    });
+    if (decision.action === 'answer') {
+      reply?.ok(decision.result);
       return;
     }
-    if (to === this.raft.self) {
-      reply?.ok({ ok: true } satisfies TransferResult);
-      return;
-    }
-    if (!this.configs.current.voters.includes(to)) {
-      reply?.ok({ ok: false, reason: 'invalid', detail: `${to} is not a voter` } satisfies TransferResult);
-      return;
-    }
-    if (this.transfer !== undefined || this.change !== undefined) {
-      reply?.ok({
-        ok: false,
-        reason: 'busy',
-        detail: 'another change or transfer is under way',
-      } satisfies TransferResult);
-      return;
-    }
-    this.transfer = { to, reply, ticksLeft: this.raft.electionTicksMax, sent: false };
+    this.transfer.begin(to, reply, this.raft.electionTicksMax);
     this.replicateWanted = true;
     this.checkTransfer();
   }
 
   /** Once the target holds our whole log, tell it to campaign now (TimeoutNow). */
   private checkTransfer(): void {
-    const transfer = this.transfer;
-    if (transfer === undefined || transfer.sent) return;
-    const progress = this.progress.get(transfer.to);
-    if (progress === undefined || progress.match < this.log.lastIndex) return;
-    transfer.sent = true;
-    this.send({ type: 'timeout-now', term: this.term, from: this.raft.self, to: transfer.to });
-    transfer.reply?.ok({ ok: true } satisfies TransferResult);
+    const target = this.transfer.target;
+    if (target === undefined) return;
+    const ready = this.transfer.takeReadyToSend(this.progress.get(target)?.match, this.log.lastIndex);
+    if (ready === undefined) return;
+    this.send({ type: 'timeout-now', term: this.term, from: this.raft.self, to: ready.to });
+    ready.reply?.ok({ ok: true } satisfies TransferResult);
   }
 
   private tickMembershipWork(): void {
-    const change = this.change;
-    if (change?.phase === 'catching-up' && --change.ticksLeft <= 0) {
-      this.change = undefined;
-      this.progress.delete(change.change.replica);
-      change.reply?.ok({
+    const expired = this.changes.tick();
+    if (expired !== undefined) {
+      this.progress.delete(expired.change.replica);
+      expired.reply?.ok({
         ok: false,
         reason: 'catch-up-timeout',
-        detail: `${change.change.replica} did not catch up in time`,
+        detail: `${expired.change.replica} did not catch up in time`,
       } satisfies ChangeResult);
     }
-    const transfer = this.transfer;
-    if (transfer !== undefined && --transfer.ticksLeft <= 0) {
-      // Thesis §3.10: a transfer that does not complete within an election timeout is abandoned.
-      this.transfer = undefined;
-      if (!transfer.sent) {
-        transfer.reply?.ok({
-          ok: false,
-          reason: 'timeout',
-          detail: `${transfer.to} did not catch up in time`,
-        } satisfies TransferResult);
-      }
-    }
+    const abandoned = this.transfer.tick();
+    abandoned?.reply?.ok({
+      ok: false,
+      reason: 'timeout',
+      detail: `${abandoned.to} did not catch up in time`,
+    } satisfies TransferResult);
   }
 
   /** Leadership is gone: pending changes and transfers answer not-leader. */
   private abortMembershipWork(): void {
-    const change = this.change;
-    this.change = undefined;
+    const change = this.changes.take();
     change?.reply?.ok(this.notLeader());
-    const transfer = this.transfer;
-    this.transfer = undefined;
-    if (transfer !== undefined && !transfer.sent) transfer.reply?.ok(this.notLeader());
+    const transfer = this.transfer.abort();
+    transfer?.reply?.ok(this.notLeader());
   }
 
   // ------------------------------------------------------------------ snapshots (§7)
