@@ -44,6 +44,8 @@ import type {
 import { RaftLog } from './raft-log.js';
 import { decideLocalRead, decideRemoteRead, ReadIndexQueue } from './read-index.js';
 import { leaseTiming, ReadLease } from './read-lease.js';
+import { SnapshotAssembly } from './snapshot-assembly.js';
+import { decideChunkRead, snapshotNeeded, snapshotResponseStep } from './snapshot-sending.js';
 
 /**
  * The log actor: entries, replication, commitment, read indexes (paper §5.3–5.4,
@@ -71,8 +73,6 @@ const APPLY_BATCH_ENTRIES = 256;
 const FLUSH_EVERY_TURNS = 64;
 /** Storage writes of the log in flight at once; more entries wait for one to complete. */
 const MAX_INFLIGHT_STORAGE_WRITES = 2;
-/** A snapshot received from a leader may not exceed this (memory bound while it arrives). */
-const MAX_SNAPSHOT_BYTES = 1 << 30;
 
 interface PendingAck {
   readonly leader: ReplicaId;
@@ -135,7 +135,7 @@ class LogActor implements Actor<LogMessage> {
   private pendingRestore: { readonly meta: SnapshotMeta; readonly data: Uint8Array } | undefined;
   private readonly snapshotCounters = { taken: 0, installed: 0, chunksSent: 0 };
   /** A snapshot arriving from the leader, chunk by chunk. */
-  private incoming: { meta: SnapshotMeta; chunks: Uint8Array[]; bytes: number } | undefined;
+  private readonly incoming = new SnapshotAssembly();
   /** Set while a received snapshot is being made durable: appends wait (the leader retries). */
   private installing: { readonly leader: ReplicaId; readonly term: number } | undefined;
 
@@ -613,7 +613,7 @@ class LogActor implements Actor<LogMessage> {
   /** Sends what the follower lacks, within flow control; a heartbeat goes even when the window is full. */
   private sendAppend(peer: ReplicaId, progress: Progress, heartbeat: boolean): void {
     if (progress.snapshot !== undefined) return;
-    if (progress.next <= this.log.snapshotIndex) {
+    if (snapshotNeeded(progress.next, this.log.snapshotIndex)) {
       // The entries it needs are compacted away: send the snapshot instead (§7).
       progress.beginSnapshot(this.log.snapshotIndex);
       this.requestSnapshotChunk(peer, this.log.snapshotIndex, 0);
@@ -1097,8 +1097,9 @@ class LogActor implements Actor<LogMessage> {
   /** Leader: the next chunk of the snapshot a follower is receiving. */
   private onSnapshotChunk(peer: ReplicaId, offset: number, chunk: SnapshotChunk | null): void {
     const progress = this.role === 'leader' ? this.progress.get(peer) : undefined;
-    if (progress?.snapshot === undefined) return;
-    if (chunk === null || chunk.meta.lastIndex !== progress.snapshot.lastIndex) {
+    const decision = decideChunkRead(progress?.snapshot, chunk);
+    if (decision.action === 'ignore' || progress === undefined || chunk === null) return;
+    if (decision.action === 'restart') {
       progress.abortSnapshot(); // the next append starts over with the current snapshot
       return;
     }
@@ -1119,15 +1120,16 @@ class LogActor implements Actor<LogMessage> {
     const progress = this.role === 'leader' ? this.progress.get(m.from) : undefined;
     if (progress === undefined) return;
     progress.heard();
-    if (m.installed) {
-      progress.onSnapshotInstalled(m.lastIndex);
+    const step = snapshotResponseStep(progress.snapshot, m);
+    if (step.action === 'installed') {
+      progress.onSnapshotInstalled(step.lastIndex);
       this.maybeCommit();
       this.sendAppend(m.from, progress, false);
       return;
     }
-    if (progress.snapshot !== undefined) {
-      progress.snapshot.nextOffset = m.nextOffset;
-      this.requestSnapshotChunk(m.from, progress.snapshot.lastIndex, m.nextOffset);
+    if (step.action === 'next-chunk' && progress.snapshot !== undefined) {
+      progress.snapshot.nextOffset = step.offset;
+      this.requestSnapshotChunk(m.from, step.lastIndex, step.offset);
     }
   }
 
@@ -1148,36 +1150,25 @@ class LogActor implements Actor<LogMessage> {
         nextOffset,
         lastIndex,
       });
-    if (m.meta.lastIndex <= this.commitIndex) {
-      // We already hold everything it covers (committed entries are the same everywhere).
-      this.incoming = undefined;
-      respond(true, 0, m.meta.lastIndex);
-      return;
+    const outcome = this.incoming.receive(m, this.commitIndex);
+    switch (outcome.kind) {
+      case 'already-held':
+        respond(true, 0, m.meta.lastIndex);
+        return;
+      case 'unexpected':
+        respond(false, outcome.nextOffset, 0);
+        return;
+      case 'too-large':
+        this.ctx.log.error({ bytes: outcome.bytes }, 'snapshot larger than the limit; refusing it');
+        respond(false, 0, 0);
+        return;
+      case 'more':
+        respond(false, outcome.nextOffset, 0);
+        return;
+      case 'complete':
+        break;
     }
-    if (m.offset === 0) this.incoming = { meta: m.meta, chunks: [], bytes: 0 };
-    const incoming = this.incoming;
-    if (
-      incoming === undefined ||
-      incoming.meta.lastIndex !== m.meta.lastIndex ||
-      incoming.bytes !== m.offset
-    ) {
-      respond(false, incoming?.meta.lastIndex === m.meta.lastIndex ? incoming.bytes : 0, 0);
-      return;
-    }
-    incoming.chunks.push(m.chunk);
-    incoming.bytes += m.chunk.length;
-    if (incoming.bytes > MAX_SNAPSHOT_BYTES) {
-      this.incoming = undefined;
-      this.ctx.log.error({ bytes: incoming.bytes }, 'snapshot larger than the limit; refusing it');
-      respond(false, 0, 0);
-      return;
-    }
-    if (!m.done) {
-      respond(false, incoming.bytes, 0);
-      return;
-    }
-    this.incoming = undefined;
-    const data = concat(incoming.chunks, incoming.bytes);
+    const data = outcome.data;
     // Figure 13 (6)-(7): keep the log after the snapshot if it agrees there, else discard it all.
     const discardLog = this.log.termAt(m.meta.lastIndex) !== m.meta.lastTerm;
     this.installing = { leader: m.from, term: this.term };
@@ -1238,16 +1229,6 @@ function wellFormed(m: AppendEntries): boolean {
     term = entry.term;
   }
   return true;
-}
-
-function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
 }
 
 export const createLogActor: ActorFactory<LogMessage, LogActorOptions> = (ctx, options) =>
