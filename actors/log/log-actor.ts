@@ -1098,8 +1098,8 @@ class LogActor implements Actor<LogMessage> {
   private onSnapshotChunk(peer: ReplicaId, offset: number, chunk: SnapshotChunk | null): void {
     const progress = this.role === 'leader' ? this.progress.get(peer) : undefined;
     const decision = decideChunkRead(progress?.snapshot, chunk);
-    if (decision.action === 'ignore' || progress === undefined || chunk === null) return;
-    if (decision.action === 'restart') {
+    if (decision.action === 'ignore' || progress === undefined) return;
+    if (decision.action === 'restart' || chunk === null) {
       progress.abortSnapshot(); // the next append starts over with the current snapshot
       return;
     }
