@@ -11,12 +11,22 @@ import type {
   ReadIndexRequest,
   ReadIndexResponse,
 } from '../raft/peer-messages.js';
-import { quorumMatchIndex, quorumRound } from '../raft/quorum.js';
+import { quorumMatchIndex } from '../raft/quorum.js';
 import type { RaftConfig } from '../raft/raft-config.js';
 import type { LogEntry, LogTail, ReplicaId, SnapshotMeta } from '../raft/types.js';
 import type { SnapshotChunk, StorageMessage } from '../storage/protocol.js';
+import { ForwardedReads } from './forwarded-reads.js';
 import { LeadershipObservers } from './leadership-observers.js';
+import { decideTransfer, LeadershipTransfer } from './leadership-transfer.js';
 import { LeaseBoard } from './lease-board.js';
+import { type LogInspection, LogInspector } from './log-inspection.js';
+import {
+  catchUpStep,
+  changeRefusal,
+  MembershipChanges,
+  removedLeaderStepsDown,
+  trackedPeerChanges,
+} from './membership-change.js';
 import { MembershipLog } from './membership-log.js';
 import { Progress } from './progress.js';
 import type {
@@ -35,6 +45,10 @@ import type {
 } from './protocol.js';
 import { LEADERSHIP_SUBSCRIPTION_TTL_MS } from './protocol.js';
 import { RaftLog } from './raft-log.js';
+import { decideLocalRead, decideRemoteRead, ReadIndexQueue } from './read-index.js';
+import { leaseTiming, ReadLease } from './read-lease.js';
+import { SnapshotAssembly } from './snapshot-assembly.js';
+import { decideChunkRead, snapshotNeeded, snapshotResponseStep } from './snapshot-sending.js';
 
 /**
  * The log actor: entries, replication, commitment, read indexes (paper §5.3–5.4,
@@ -62,27 +76,8 @@ const APPLY_BATCH_ENTRIES = 256;
 const FLUSH_EVERY_TURNS = 64;
 /** Storage writes of the log in flight at once; more entries wait for one to complete. */
 const MAX_INFLIGHT_STORAGE_WRITES = 2;
-/** Catch-up rounds for a new voter (thesis §4.2.1) before its addition is proposed anyway. */
-const CATCH_UP_ROUNDS_MAX = 10;
-/** A snapshot received from a leader may not exceed this (memory bound while it arrives). */
-const MAX_SNAPSHOT_BYTES = 1 << 30;
 /** Leadership subscribers held at once (a replica has a handful: the main thread, the AWS-lease actor). */
 const MAX_LEADERSHIP_SUBSCRIBERS = 16;
-
-type PendingRead =
-  | {
-      readonly kind: 'local';
-      readonly readIndex: number;
-      readonly round: number;
-      readonly reply: Replier | undefined;
-    }
-  | {
-      readonly kind: 'remote';
-      readonly readIndex: number;
-      readonly round: number;
-      readonly from: ReplicaId;
-      readonly requestId: number;
-    };
 
 interface PendingAck {
   readonly leader: ReplicaId;
@@ -101,6 +96,7 @@ interface InflightWrite {
 class LogActor implements Actor<LogMessage> {
   private readonly raft: RaftConfig;
   private readonly log = new RaftLog();
+  private readonly inspector = new LogInspector(this.log);
   private turnsSinceFlush = 0;
   /** Where the read lease is published for the DNS actor (set by its `lease-board` message). */
   private leaseBoard: LeaseBoard | undefined;
@@ -124,36 +120,20 @@ class LogActor implements Actor<LogMessage> {
   // ---- leader state ----
   private readonly progress = new Map<ReplicaId, Progress>();
   private termStartIndex = 0;
-  private round = 0;
-  private readonly roundSentAtMs = new Map<number, number>();
+  /** Heartbeat rounds and the read lease they establish (thesis §6.4, §6.4.1). */
+  private readonly lease: ReadLease;
   private heartbeatWanted = false;
   private replicateWanted = false;
-  private leaderSinceMs = 0;
-  private pendingReads: PendingRead[] = [];
-  private readsAwaitingNoop: Array<{ readonly mode: ReadIndexMode; readonly reply: Replier | undefined }> =
-    [];
+  private readonly reads = new ReadIndexQueue<Replier | undefined>();
 
   // ---- follower state ----
   private ticksSinceHeartbeat = 0;
   private lastLeaderContactMs: number | undefined;
-  private nextReadRequestId = 1;
-  private readonly forwardedReads = new Map<number, Replier | undefined>();
+  private readonly forwardedReads: ForwardedReads<Replier | undefined>;
 
   // ---- membership changes and leadership transfer ----
-  private change:
-    | {
-        readonly change: MembershipChange;
-        readonly reply: Replier | undefined;
-        phase: 'catching-up' | 'committing';
-        target: number;
-        rounds: number;
-        ticksLeft: number;
-        configIndex: number;
-      }
-    | undefined;
-  private transfer:
-    | { readonly to: ReplicaId; readonly reply: Replier | undefined; ticksLeft: number; sent: boolean }
-    | undefined;
+  private readonly changes = new MembershipChanges<Replier | undefined>();
+  private readonly transfer = new LeadershipTransfer<Replier | undefined>();
 
   // ---- snapshots (§7) ----
   private compacting = false;
@@ -161,15 +141,17 @@ class LogActor implements Actor<LogMessage> {
   private pendingRestore: { readonly meta: SnapshotMeta; readonly data: Uint8Array } | undefined;
   private readonly snapshotCounters = { taken: 0, installed: 0, chunksSent: 0 };
   /** A snapshot arriving from the leader, chunk by chunk. */
-  private incoming: { meta: SnapshotMeta; chunks: Uint8Array[]; bytes: number } | undefined;
+  private readonly incoming = new SnapshotAssembly();
   /** Set while a received snapshot is being made durable: appends wait (the leader retries). */
   private installing: { readonly leader: ReplicaId; readonly term: number } | undefined;
 
   constructor(
     private readonly ctx: ActorContext<LogMessage>,
-    private readonly options: LogActorOptions,
+    options: LogActorOptions,
   ) {
     this.raft = options.raft;
+    this.lease = new ReadLease(leaseTiming(options.raft, options.clockDriftBoundMs));
+    this.forwardedReads = new ForwardedReads(options.raft.maxPendingReads);
     this.configs = new MembershipLog({ voters: [...options.raft.initialVoters] });
     this.leadershipObservers = new LeadershipObservers({
       maxSubscribers: MAX_LEADERSHIP_SUBSCRIBERS,
@@ -215,7 +197,6 @@ class LogActor implements Actor<LogMessage> {
       }
       from += chunk.length;
     }
-    this.log.takeModifiedFrom();
     this.persistedIndex = this.log.lastIndex;
     this.ctx.after(this.raft.tickMs, { type: 'tick' });
     // The election actor answers with `enter-term`; the state machine with `applied-index`.
@@ -351,7 +332,7 @@ class LogActor implements Actor<LogMessage> {
     );
   }
 
-  inspect(): unknown {
+  inspect(): LogInspection {
     return {
       term: this.term,
       role: this.role,
@@ -361,10 +342,9 @@ class LogActor implements Actor<LogMessage> {
       firstIndex: this.log.firstIndex,
       lastIndex: this.log.lastIndex,
       appliedSent: this.appliedSent,
-      voters: this.configs.current.voters,
-      snapshots: this.snapshotCounters,
-      // The simulator reads the live log through this (no copy in one thread).
-      log: this.log,
+      voters: [...this.configs.current.voters],
+      snapshots: { ...this.snapshotCounters },
+      log: this.inspector.view(),
     };
   }
 
@@ -389,16 +369,15 @@ class LogActor implements Actor<LogMessage> {
     this.heartbeatWanted = false;
     this.replicateWanted = false;
     this.pendingAcks = this.pendingAcks.filter((ack) => ack.term === this.term);
-    if (wasLeader || this.pendingReads.length > 0 || this.readsAwaitingNoop.length > 0) this.failReads();
-    for (const reply of this.forwardedReads.values()) reply?.ok(this.notLeader());
-    this.forwardedReads.clear();
+    if (wasLeader || this.reads.queuedCount > 0) this.failReads();
+    for (const reply of this.forwardedReads.takeAll()) reply?.ok(this.notLeader());
   }
 
   private becomeLeader(term: number): void {
     if (term !== this.term || this.role === 'leader') return;
     this.role = 'leader';
     this.leaderId = this.raft.self;
-    this.leaderSinceMs = this.ctx.clock.nowMs();
+    this.lease.beginLeadership(this.ctx.clock.nowMs());
     for (const peer of this.peers()) {
       this.progress.set(peer, new Progress(this.log.lastIndex + 1, this.raft.maxInflightAppends));
     }
@@ -423,7 +402,8 @@ class LogActor implements Actor<LogMessage> {
   private propose(data: Uint8Array): ProposeResult {
     if (this.role !== 'leader') return this.notLeader();
     // Thesis §3.10: no new entries while leadership is being handed over.
-    if (this.transfer !== undefined) return { ok: false, reason: 'not-leader', leaderId: this.transfer.to };
+    const transferTo = this.transfer.target;
+    if (transferTo !== undefined) return { ok: false, reason: 'not-leader', leaderId: transferTo };
     // Bounded: entries not yet committed, and entries not yet on our own disk.
     if (
       this.log.lastIndex - this.commitIndex >= this.raft.maxPendingProposals ||
@@ -649,9 +629,8 @@ class LogActor implements Actor<LogMessage> {
 
   private broadcast(heartbeat: boolean): void {
     if (heartbeat) {
-      this.round++;
-      this.roundSentAtMs.set(this.round, this.ctx.clock.nowMs());
-      this.pruneRounds();
+      this.lease.startRound(this.ctx.clock.nowMs());
+      this.lease.prune(this.quorumAckedRound());
     }
     this.heartbeatWanted = false;
     this.replicateWanted = false;
@@ -664,7 +643,7 @@ class LogActor implements Actor<LogMessage> {
   /** Sends what the follower lacks, within flow control; a heartbeat goes even when the window is full. */
   private sendAppend(peer: ReplicaId, progress: Progress, heartbeat: boolean): void {
     if (progress.snapshot !== undefined) return;
-    if (progress.next <= this.log.snapshotIndex) {
+    if (snapshotNeeded(progress.next, this.log.snapshotIndex)) {
       // The entries it needs are compacted away: send the snapshot instead (§7).
       progress.beginSnapshot(this.log.snapshotIndex);
       this.requestSnapshotChunk(peer, this.log.snapshotIndex, 0);
@@ -707,7 +686,7 @@ class LogActor implements Actor<LogMessage> {
       prevLogTerm,
       entries,
       leaderCommit: this.commitIndex,
-      round: this.round,
+      round: this.lease.round,
     });
   }
 
@@ -769,56 +748,58 @@ class LogActor implements Actor<LogMessage> {
   // ------------------------------------------------------------------ reads
 
   private readIndex(mode: ReadIndexMode, reply: Replier | undefined): void {
-    if (this.role !== 'leader') {
-      this.forwardReadIndex(reply);
-      return;
+    const decision = decideLocalRead({
+      leading: this.role === 'leader',
+      mode,
+      queued: this.reads.queuedCount,
+      maxPendingReads: this.raft.maxPendingReads,
+      commitIndex: this.commitIndex,
+      termStartIndex: this.termStartIndex,
+      leaseHeld: mode === 'lease' && this.role === 'leader' && this.leaseValid(),
+      nextRound: this.lease.round + 1,
+    });
+    switch (decision.action) {
+      case 'forward':
+        this.forwardReadIndex(reply);
+        return;
+      case 'overloaded':
+        reply?.ok({ ok: false, reason: 'overloaded' } satisfies ReadIndexResult);
+        return;
+      case 'await-noop':
+        this.reads.awaitNoop({ mode, reply });
+        return;
+      case 'answer':
+        reply?.ok({ ok: true, readIndex: decision.readIndex } satisfies ReadIndexResult);
+        return;
+      case 'confirm':
+        this.reads.add({ kind: 'local', readIndex: decision.readIndex, round: decision.round, reply });
+        this.heartbeatWanted = true;
+        return;
     }
-    if (this.pendingReads.length + this.readsAwaitingNoop.length >= this.raft.maxPendingReads) {
-      reply?.ok({ ok: false, reason: 'overloaded' } satisfies ReadIndexResult);
-      return;
-    }
-    if (this.commitIndex < this.termStartIndex) {
-      // Thesis §6.4 step 1: our commit index is only known to be current once our no-op commits.
-      this.readsAwaitingNoop.push({ mode, reply });
-      return;
-    }
-    if (mode === 'lease' && this.leaseValid()) {
-      reply?.ok({ ok: true, readIndex: this.commitIndex } satisfies ReadIndexResult);
-      return;
-    }
-    this.pendingReads.push({ kind: 'local', readIndex: this.commitIndex, round: this.round + 1, reply });
-    this.heartbeatWanted = true;
   }
 
   private releaseReadsAwaitingNoop(): void {
-    if (this.commitIndex < this.termStartIndex || this.readsAwaitingNoop.length === 0) return;
-    const waiting = this.readsAwaitingNoop;
-    this.readsAwaitingNoop = [];
-    for (const read of waiting) this.readIndex(read.mode, read.reply);
+    if (this.commitIndex < this.termStartIndex) return;
+    for (const read of this.reads.takeAwaitingNoop()) this.readIndex(read.mode, read.reply);
   }
 
   /** Thesis §6.4 steps 3–4: a read is confirmed once a majority acknowledged a round sent after it arrived. */
   private resolveReads(): void {
-    if (this.role !== 'leader' || this.pendingReads.length === 0) return;
-    const confirmed = this.quorumAckedRound();
-    const waiting: PendingRead[] = [];
-    for (const read of this.pendingReads) {
-      if (read.round > confirmed) {
-        waiting.push(read);
-        continue;
-      }
+    if (this.role !== 'leader' || this.reads.pendingCount === 0) return;
+    for (const read of this.reads.takeConfirmed(this.quorumAckedRound())) {
       if (read.kind === 'local') {
         read.reply?.ok({ ok: true, readIndex: read.readIndex } satisfies ReadIndexResult);
       } else {
         this.sendReadIndexResponse(read.from, read.requestId, true, read.readIndex);
       }
     }
-    this.pendingReads = waiting;
   }
 
   private quorumAckedRound(): number {
-    return quorumRound(this.configs.current.voters, (voter) =>
-      voter === this.raft.self ? this.round : (this.progress.get(voter)?.ackedRound ?? 0),
+    return this.lease.confirmedRound(
+      this.configs.current.voters,
+      this.raft.self,
+      (voter) => this.progress.get(voter)?.ackedRound ?? 0,
     );
   }
 
@@ -829,19 +810,12 @@ class LogActor implements Actor<LogMessage> {
 
   /** How much longer our lease holds (thesis §6.4.1); 0 when we hold none. */
   private leaseRemainingMs(): number {
-    const until = this.leaseUntilMs();
-    return until === null ? 0 : Math.max(0, until - this.ctx.clock.nowMs());
+    return this.lease.remainingMs(this.ctx.clock.nowMs(), this.quorumAckedRound());
   }
 
   /** When our lease ends (it may have already), by our clock; null while we hold none. */
   private leaseUntilMs(): number | null {
-    const leaseMs = this.raft.electionTicksMin * this.raft.tickMs - this.options.clockDriftBoundMs;
-    if (leaseMs <= 0) return null;
-    // A new leader waits out any lease its predecessor may still hold.
-    if (this.ctx.clock.nowMs() < this.leaderSinceMs + this.raft.electionTicksMax * this.raft.tickMs)
-      return null;
-    const sentAt = this.roundSentAtMs.get(this.quorumAckedRound());
-    return sentAt === undefined ? null : sentAt + leaseMs;
+    return this.lease.untilMs(this.ctx.clock.nowMs(), this.quorumAckedRound());
   }
 
   private leadership(): Leadership {
@@ -855,51 +829,54 @@ class LogActor implements Actor<LogMessage> {
     };
   }
 
-  private pruneRounds(): void {
-    const oldest = this.quorumAckedRound();
-    for (const round of this.roundSentAtMs.keys()) {
-      if (round < oldest && this.roundSentAtMs.size > 1) this.roundSentAtMs.delete(round);
-    }
-  }
-
   private failReads(): void {
-    for (const read of this.pendingReads) {
+    const { pending, awaitingNoop } = this.reads.takeAll();
+    for (const read of pending) {
       if (read.kind === 'local') read.reply?.ok(this.notLeader());
       else this.sendReadIndexResponse(read.from, read.requestId, false, 0);
     }
-    for (const read of this.readsAwaitingNoop) read.reply?.ok(this.notLeader());
-    this.pendingReads = [];
-    this.readsAwaitingNoop = [];
+    for (const read of awaitingNoop) read.reply?.ok(this.notLeader());
   }
 
   /** A follower asks the leader for a read index on its client's behalf (thesis §6.4). */
   private forwardReadIndex(reply: Replier | undefined): void {
-    if (this.leaderId === null || this.leaderId === this.raft.self) {
-      reply?.ok(this.notLeader());
-      return;
+    const decision = this.forwardedReads.forward(this.leaderId, this.raft.self, reply);
+    switch (decision.action) {
+      case 'not-leader':
+        reply?.ok(this.notLeader());
+        return;
+      case 'overloaded':
+        reply?.ok({ ok: false, reason: 'overloaded' } satisfies ReadIndexResult);
+        return;
+      case 'send':
+        this.send({
+          type: 'read-index',
+          term: this.term,
+          from: this.raft.self,
+          to: decision.to,
+          requestId: decision.requestId,
+        });
+        return;
     }
-    if (this.forwardedReads.size >= this.raft.maxPendingReads) {
-      reply?.ok({ ok: false, reason: 'overloaded' } satisfies ReadIndexResult);
-      return;
-    }
-    const requestId = this.nextReadRequestId++;
-    this.forwardedReads.set(requestId, reply);
-    this.send({ type: 'read-index', term: this.term, from: this.raft.self, to: this.leaderId, requestId });
   }
 
   private onReadIndexRequest(m: ReadIndexRequest): void {
-    if (this.role !== 'leader' || this.commitIndex < this.termStartIndex) {
+    const decision = decideRemoteRead({
+      leading: this.role === 'leader',
+      pending: this.reads.pendingCount,
+      maxPendingReads: this.raft.maxPendingReads,
+      commitIndex: this.commitIndex,
+      termStartIndex: this.termStartIndex,
+      nextRound: this.lease.round + 1,
+    });
+    if (decision.action === 'refuse') {
       this.sendReadIndexResponse(m.from, m.requestId, false, 0);
       return;
     }
-    if (this.pendingReads.length >= this.raft.maxPendingReads) {
-      this.sendReadIndexResponse(m.from, m.requestId, false, 0);
-      return;
-    }
-    this.pendingReads.push({
+    this.reads.add({
       kind: 'remote',
-      readIndex: this.commitIndex,
-      round: this.round + 1,
+      readIndex: decision.readIndex,
+      round: decision.round,
       from: m.from,
       requestId: m.requestId,
     });
@@ -919,16 +896,18 @@ class LogActor implements Actor<LogMessage> {
   }
 
   private onReadIndexResponse(m: ReadIndexResponse): void {
-    const reply = this.forwardedReads.get(m.requestId);
-    if (!this.forwardedReads.delete(m.requestId)) return;
-    reply?.ok(m.ok ? ({ ok: true, readIndex: m.readIndex } satisfies ReadIndexResult) : this.notLeader());
+    const settled = this.forwardedReads.settle(m.requestId);
+    if (settled === undefined) return;
+    settled.reply?.ok(
+      m.ok ? ({ ok: true, readIndex: m.readIndex } satisfies ReadIndexResult) : this.notLeader(),
+    );
   }
 
   /** Bounded staleness: how fresh this replica's knowledge of the leader's commit index is. */
   private contact(): ContactResult {
     const now = this.ctx.clock.nowMs();
     if (this.role === 'leader') {
-      const sentAt = this.roundSentAtMs.get(this.quorumAckedRound());
+      const sentAt = this.lease.sentAtMs(this.quorumAckedRound());
       if (sentAt === undefined || this.commitIndex < this.termStartIndex)
         return { ok: false, reason: 'no-contact' };
       return { ok: true, ageMs: now - sentAt, commitIndex: this.commitIndex };
@@ -951,33 +930,34 @@ class LogActor implements Actor<LogMessage> {
   private onMembershipChanged(): void {
     this.announceMembership();
     if (this.role !== 'leader') return;
-    const voters = this.configs.current.voters;
-    for (const voter of voters) {
-      if (voter !== this.raft.self && !this.progress.has(voter)) {
-        this.progress.set(voter, new Progress(this.log.lastIndex + 1, this.raft.maxInflightAppends));
-      }
+    const { add, remove } = trackedPeerChanges({
+      voters: this.configs.current.voters,
+      self: this.raft.self,
+      tracked: [...this.progress.keys()],
+      catchingUp: this.changes.catchingUp,
+    });
+    for (const voter of add) {
+      this.progress.set(voter, new Progress(this.log.lastIndex + 1, this.raft.maxInflightAppends));
     }
-    const catchingUp = this.change?.phase === 'catching-up' ? this.change.change.replica : undefined;
-    for (const peer of [...this.progress.keys()]) {
-      if (!voters.includes(peer) && peer !== catchingUp) this.progress.delete(peer);
-    }
+    for (const peer of remove) this.progress.delete(peer);
   }
 
   private changeMembership(change: MembershipChange, reply: Replier | undefined): void {
-    const refusal = this.membershipRefusal(change);
+    const refusal = changeRefusal({
+      change,
+      leading: this.role === 'leader',
+      leaderId: this.leaderId,
+      busy: this.changes.underWay || this.transfer.underWay,
+      commitIndex: this.commitIndex,
+      termStartIndex: this.termStartIndex,
+      latestConfigIndex: this.configs.latestIndex,
+      current: this.configs.current,
+    });
     if (refusal !== undefined) {
       reply?.ok(refusal);
       return;
     }
-    this.change = {
-      change,
-      reply,
-      phase: change.op === 'add' ? 'catching-up' : 'committing',
-      target: this.log.lastIndex,
-      rounds: 0,
-      ticksLeft: this.raft.electionTicksMax * 20,
-      configIndex: 0,
-    };
+    this.changes.begin(change, reply, this.log.lastIndex, this.raft.electionTicksMax * 20);
     if (change.op === 'add') {
       // Thesis §4.2.1: a new server catches up as a non-voter before it counts toward majorities.
       this.progress.set(change.replica, new Progress(this.log.lastIndex + 1, this.raft.maxInflightAppends));
@@ -987,63 +967,47 @@ class LogActor implements Actor<LogMessage> {
     }
   }
 
-  /** Why a change cannot start now, if it cannot. */
-  private membershipRefusal(change: MembershipChange): ChangeResult | undefined {
-    if (this.role !== 'leader') return this.notLeader();
-    if (this.change !== undefined || this.transfer !== undefined) {
-      return { ok: false, reason: 'busy', detail: 'another change or transfer is under way' };
-    }
-    // Thesis §4.1 (and its erratum): one change at a time, and only once this term's no-op committed.
-    if (this.commitIndex < this.termStartIndex) {
-      return { ok: false, reason: 'not-ready', detail: 'this leader has not committed an entry yet' };
-    }
-    if (this.configs.latestIndex > this.commitIndex) {
-      return { ok: false, reason: 'busy', detail: 'the previous configuration is not committed yet' };
-    }
-    const check = applyChange(this.configs.current, change);
-    return check.ok ? undefined : { ok: false, reason: 'invalid', detail: check.reason };
-  }
-
   private checkCatchUp(): void {
-    const change = this.change;
+    const change = this.changes.current;
     if (change?.phase !== 'catching-up') return;
-    const progress = this.progress.get(change.change.replica);
-    if (progress === undefined || progress.match < change.target) return;
-    const behind = this.log.lastIndex - progress.match;
-    if (behind > this.raft.maxEntriesPerAppend && change.rounds < CATCH_UP_ROUNDS_MAX) {
-      change.rounds++;
-      change.target = this.log.lastIndex;
-      return;
-    }
-    this.proposeConfig();
+    const step = catchUpStep({
+      match: this.progress.get(change.change.replica)?.match,
+      target: change.target,
+      rounds: change.rounds,
+      lastIndex: this.log.lastIndex,
+      maxEntriesPerAppend: this.raft.maxEntriesPerAppend,
+    });
+    if (step.action === 'next-round') this.changes.nextRound(step.target);
+    else if (step.action === 'propose') this.proposeConfig();
   }
 
   private proposeConfig(): void {
-    const change = this.change;
+    const change = this.changes.current;
     if (change === undefined) return;
     const check = applyChange(this.configs.current, change.change);
     if (!check.ok) {
-      this.change = undefined;
+      this.changes.take();
       change.reply?.ok({ ok: false, reason: 'invalid', detail: check.reason } satisfies ChangeResult);
       return;
     }
-    change.phase = 'committing';
+    // The entry's index is the one appended next; the change is committing from here on.
+    this.changes.proposed(this.log.lastIndex + 1);
     const entry = this.appendLocal('config', encodeMembership(check.next));
-    change.configIndex = entry.index;
     this.replicateWanted = true;
     this.ctx.log.info({ index: entry.index, voters: check.next.voters }, 'proposed a configuration');
   }
 
   private onLeaderCommitted(): void {
-    const change = this.change;
-    if (change?.phase === 'committing' && change.configIndex > 0 && this.commitIndex >= change.configIndex) {
-      this.change = undefined;
-      change.reply?.ok({ ok: true, index: change.configIndex } satisfies ChangeResult);
-    }
+    const committed = this.changes.takeCommitted(this.commitIndex);
+    committed?.reply?.ok({ ok: true, index: committed.configIndex } satisfies ChangeResult);
     // Thesis §4.2.2: a leader removed from the configuration steps down once that is committed.
     if (
-      !this.configs.current.voters.includes(this.raft.self) &&
-      this.commitIndex >= this.configs.latestIndex
+      removedLeaderStepsDown({
+        voters: this.configs.current.voters,
+        self: this.raft.self,
+        commitIndex: this.commitIndex,
+        latestConfigIndex: this.configs.latestIndex,
+      })
     ) {
       this.ctx.log.info({ term: this.term }, 'removed from the configuration: stepping down');
       this.ctx.send(ELECTION, { type: 'resign', term: this.term });
@@ -1052,75 +1016,57 @@ class LogActor implements Actor<LogMessage> {
   }
 
   private transferLeadership(to: ReplicaId, reply: Replier | undefined): void {
-    if (this.role !== 'leader') {
-      reply?.ok(this.notLeader());
+    const decision = decideTransfer({
+      to,
+      self: this.raft.self,
+      leading: this.role === 'leader',
+      leaderId: this.leaderId,
+      voters: this.configs.current.voters,
+      busy: this.transfer.underWay || this.changes.underWay,
+    });
+    if (decision.action === 'answer') {
+      reply?.ok(decision.result);
       return;
     }
-    if (to === this.raft.self) {
-      reply?.ok({ ok: true } satisfies TransferResult);
-      return;
-    }
-    if (!this.configs.current.voters.includes(to)) {
-      reply?.ok({ ok: false, reason: 'invalid', detail: `${to} is not a voter` } satisfies TransferResult);
-      return;
-    }
-    if (this.transfer !== undefined || this.change !== undefined) {
-      reply?.ok({
-        ok: false,
-        reason: 'busy',
-        detail: 'another change or transfer is under way',
-      } satisfies TransferResult);
-      return;
-    }
-    this.transfer = { to, reply, ticksLeft: this.raft.electionTicksMax, sent: false };
+    this.transfer.begin(to, reply, this.raft.electionTicksMax);
     this.replicateWanted = true;
     this.checkTransfer();
   }
 
   /** Once the target holds our whole log, tell it to campaign now (TimeoutNow). */
   private checkTransfer(): void {
-    const transfer = this.transfer;
-    if (transfer === undefined || transfer.sent) return;
-    const progress = this.progress.get(transfer.to);
-    if (progress === undefined || progress.match < this.log.lastIndex) return;
-    transfer.sent = true;
-    this.send({ type: 'timeout-now', term: this.term, from: this.raft.self, to: transfer.to });
-    transfer.reply?.ok({ ok: true } satisfies TransferResult);
+    const target = this.transfer.target;
+    if (target === undefined) return;
+    const ready = this.transfer.takeReadyToSend(this.progress.get(target)?.match, this.log.lastIndex);
+    if (ready === undefined) return;
+    this.send({ type: 'timeout-now', term: this.term, from: this.raft.self, to: ready.to });
+    ready.reply?.ok({ ok: true } satisfies TransferResult);
   }
 
   private tickMembershipWork(): void {
-    const change = this.change;
-    if (change?.phase === 'catching-up' && --change.ticksLeft <= 0) {
-      this.change = undefined;
-      this.progress.delete(change.change.replica);
-      change.reply?.ok({
+    const expired = this.changes.tick();
+    if (expired !== undefined) {
+      this.progress.delete(expired.change.replica);
+      expired.reply?.ok({
         ok: false,
         reason: 'catch-up-timeout',
-        detail: `${change.change.replica} did not catch up in time`,
+        detail: `${expired.change.replica} did not catch up in time`,
       } satisfies ChangeResult);
     }
-    const transfer = this.transfer;
-    if (transfer !== undefined && --transfer.ticksLeft <= 0) {
-      // Thesis §3.10: a transfer that does not complete within an election timeout is abandoned.
-      this.transfer = undefined;
-      if (!transfer.sent) {
-        transfer.reply?.ok({
-          ok: false,
-          reason: 'timeout',
-          detail: `${transfer.to} did not catch up in time`,
-        } satisfies TransferResult);
-      }
-    }
+    const abandoned = this.transfer.tick();
+    abandoned?.reply?.ok({
+      ok: false,
+      reason: 'timeout',
+      detail: `${abandoned.to} did not catch up in time`,
+    } satisfies TransferResult);
   }
 
   /** Leadership is gone: pending changes and transfers answer not-leader. */
   private abortMembershipWork(): void {
-    const change = this.change;
-    this.change = undefined;
+    const change = this.changes.take();
     change?.reply?.ok(this.notLeader());
-    const transfer = this.transfer;
-    this.transfer = undefined;
-    if (transfer !== undefined && !transfer.sent) transfer.reply?.ok(this.notLeader());
+    const transfer = this.transfer.abort();
+    transfer?.reply?.ok(this.notLeader());
   }
 
   // ------------------------------------------------------------------ snapshots (§7)
@@ -1188,8 +1134,9 @@ class LogActor implements Actor<LogMessage> {
   /** Leader: the next chunk of the snapshot a follower is receiving. */
   private onSnapshotChunk(peer: ReplicaId, offset: number, chunk: SnapshotChunk | null): void {
     const progress = this.role === 'leader' ? this.progress.get(peer) : undefined;
-    if (progress?.snapshot === undefined) return;
-    if (chunk === null || chunk.meta.lastIndex !== progress.snapshot.lastIndex) {
+    const decision = decideChunkRead(progress?.snapshot, chunk);
+    if (decision.action === 'ignore' || progress === undefined) return;
+    if (decision.action === 'restart' || chunk === null) {
       progress.abortSnapshot(); // the next append starts over with the current snapshot
       return;
     }
@@ -1210,15 +1157,16 @@ class LogActor implements Actor<LogMessage> {
     const progress = this.role === 'leader' ? this.progress.get(m.from) : undefined;
     if (progress === undefined) return;
     progress.heard();
-    if (m.installed) {
-      progress.onSnapshotInstalled(m.lastIndex);
+    const step = snapshotResponseStep(progress.snapshot, m);
+    if (step.action === 'installed') {
+      progress.onSnapshotInstalled(step.lastIndex);
       this.maybeCommit();
       this.sendAppend(m.from, progress, false);
       return;
     }
-    if (progress.snapshot !== undefined) {
-      progress.snapshot.nextOffset = m.nextOffset;
-      this.requestSnapshotChunk(m.from, progress.snapshot.lastIndex, m.nextOffset);
+    if (step.action === 'next-chunk' && progress.snapshot !== undefined) {
+      progress.snapshot.nextOffset = step.offset;
+      this.requestSnapshotChunk(m.from, step.lastIndex, step.offset);
     }
   }
 
@@ -1239,36 +1187,25 @@ class LogActor implements Actor<LogMessage> {
         nextOffset,
         lastIndex,
       });
-    if (m.meta.lastIndex <= this.commitIndex) {
-      // We already hold everything it covers (committed entries are the same everywhere).
-      this.incoming = undefined;
-      respond(true, 0, m.meta.lastIndex);
-      return;
+    const outcome = this.incoming.receive(m, this.commitIndex);
+    switch (outcome.kind) {
+      case 'already-held':
+        respond(true, 0, m.meta.lastIndex);
+        return;
+      case 'unexpected':
+        respond(false, outcome.nextOffset, 0);
+        return;
+      case 'too-large':
+        this.ctx.log.error({ bytes: outcome.bytes }, 'snapshot larger than the limit; refusing it');
+        respond(false, 0, 0);
+        return;
+      case 'more':
+        respond(false, outcome.nextOffset, 0);
+        return;
+      case 'complete':
+        break;
     }
-    if (m.offset === 0) this.incoming = { meta: m.meta, chunks: [], bytes: 0 };
-    const incoming = this.incoming;
-    if (
-      incoming === undefined ||
-      incoming.meta.lastIndex !== m.meta.lastIndex ||
-      incoming.bytes !== m.offset
-    ) {
-      respond(false, incoming?.meta.lastIndex === m.meta.lastIndex ? incoming.bytes : 0, 0);
-      return;
-    }
-    incoming.chunks.push(m.chunk);
-    incoming.bytes += m.chunk.length;
-    if (incoming.bytes > MAX_SNAPSHOT_BYTES) {
-      this.incoming = undefined;
-      this.ctx.log.error({ bytes: incoming.bytes }, 'snapshot larger than the limit; refusing it');
-      respond(false, 0, 0);
-      return;
-    }
-    if (!m.done) {
-      respond(false, incoming.bytes, 0);
-      return;
-    }
-    this.incoming = undefined;
-    const data = concat(incoming.chunks, incoming.bytes);
+    const data = outcome.data;
     // Figure 13 (6)-(7): keep the log after the snapshot if it agrees there, else discard it all.
     const discardLog = this.log.termAt(m.meta.lastIndex) !== m.meta.lastTerm;
     this.installing = { leader: m.from, term: this.term };
@@ -1329,16 +1266,6 @@ function wellFormed(m: AppendEntries): boolean {
     term = entry.term;
   }
   return true;
-}
-
-function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
 }
 
 export const createLogActor: ActorFactory<LogMessage, LogActorOptions> = (ctx, options) =>

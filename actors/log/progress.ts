@@ -1,3 +1,5 @@
+import type { SnapshotSending } from './snapshot-sending.js';
+
 /**
  * The leader's view of one follower (Figure 2's nextIndex and matchIndex, plus flow
  * control). `probe`: one append at a time until the follower's log matches ours;
@@ -14,7 +16,7 @@ export class Progress {
   private inflight: number[] = [];
   private ticksSinceHeard = 0;
   /** While InstallSnapshot is under way: which snapshot, and the offset the follower expects next. */
-  snapshot: { readonly lastIndex: number; nextOffset: number } | undefined;
+  snapshot: SnapshotSending | undefined;
 
   constructor(
     public next: number,

@@ -1,5 +1,5 @@
 import type { ElectionStatus } from '../../actors/election/protocol.js';
-import type { RaftLog } from '../../actors/log/raft-log.js';
+import { inspectedTermAt, type LogInspection } from '../../actors/log/log-inspection.js';
 import { ELECTION, LOG, STATE_MACHINE, STORAGE } from '../../actors/raft/actor-names.js';
 import { decodeRaftMessage } from '../../actors/raft/codec.js';
 import type { AppendEntries } from '../../actors/raft/peer-messages.js';
@@ -67,11 +67,6 @@ export interface Settings {
   preVote: boolean;
   checkQuorum: boolean;
   maxEntriesPerAppend: number;
-}
-
-interface LogInspect {
-  readonly commitIndex: number;
-  readonly log: RaftLog;
 }
 
 interface StateMachineInspect {
@@ -212,12 +207,12 @@ export class World {
   /** A heartbeat that changes nothing at its receiver: same term and leader, matching log, no new commit. */
   private routineHeartbeat(m: AppendEntries): boolean {
     const election = this.sim.inspect(m.to, ELECTION) as ElectionStatus | undefined;
-    const log = this.sim.inspect(m.to, LOG) as LogInspect | undefined;
+    const log = this.sim.inspect(m.to, LOG) as LogInspection | undefined;
     if (election === undefined || log === undefined) return true;
     return (
       election.term === m.term &&
       election.leaderId === m.from &&
-      log.log.termAt(m.prevLogIndex) === m.prevLogTerm &&
+      inspectedTermAt(log.log, m.prevLogIndex) === m.prevLogTerm &&
       Math.min(m.leaderCommit, m.prevLogIndex) <= log.commitIndex
     );
   }
@@ -238,14 +233,11 @@ export class World {
   view(id: string): ReplicaView {
     if (this.sim.replicaState(id) === 'down') return DOWN;
     const election = this.sim.inspect(id, ELECTION) as ElectionStatus | undefined;
-    const log = this.sim.inspect(id, LOG) as LogInspect | undefined;
+    const log = this.sim.inspect(id, LOG) as LogInspection | undefined;
     const machine = this.sim.inspect(id, STATE_MACHINE) as StateMachineInspect | undefined;
     const terms: number[] = [];
-    const first = log?.log.firstIndex ?? 1;
-    if (log !== undefined) {
-      for (let index = log.log.firstIndex; index <= log.log.lastIndex; index++)
-        terms.push(log.log.termAt(index) as number);
-    }
+    const first = log?.firstIndex ?? 1;
+    if (log !== undefined) for (const entry of log.log.entries) terms.push(entry.term);
     return {
       up: true,
       role: election?.role ?? '?',
@@ -471,13 +463,11 @@ export class World {
   }
 
   logOf(replica: string): string[] {
-    const log = this.sim.inspect(replica, LOG) as LogInspect | undefined;
+    const log = this.sim.inspect(replica, LOG) as LogInspection | undefined;
     if (log === undefined) return [`${replica} is down`];
-    const lines = [`commit=${log.commitIndex} last=${log.log.lastIndex}`];
-    for (let index = log.log.firstIndex; index <= log.log.lastIndex; index++) {
-      const entry = log.log.entryAt(index);
-      if (entry !== undefined) lines.push(`${index <= log.commitIndex ? '*' : ' '} ${printEntry(entry)}`);
-    }
+    const lines = [`commit=${log.commitIndex} last=${log.lastIndex}`];
+    for (const entry of log.log.entries)
+      lines.push(`${entry.index <= log.commitIndex ? '*' : ' '} ${printEntry(entry)}`);
     return lines;
   }
 

@@ -1,14 +1,12 @@
-import type { RaftLog } from '../../actors/log/raft-log.js';
+import {
+  type InspectedLog,
+  inspectedChainAt,
+  inspectedFirstIndex,
+  inspectedLastIndex,
+  inspectedTermAt,
+  type LogInspection,
+} from '../../actors/log/log-inspection.js';
 import type { Simulator } from '../../runtime/sim/simulator.js';
-
-/** What the log actor's `inspect()` shows; in the simulator `log` is the live object. */
-export interface LogView {
-  readonly term: number;
-  readonly role: 'follower' | 'leader';
-  readonly commitIndex: number;
-  readonly lastIndex: number;
-  readonly log: RaftLog;
-}
 
 interface Committed {
   readonly chain: number;
@@ -18,8 +16,9 @@ interface Committed {
 
 /**
  * Raft's safety properties (paper Figure 3), checked after every simulation step from the
- * replicas' live logs. The logs' hash chains make each check O(changes), not O(log):
- * equal chains at an index mean equal logs up to it.
+ * replicas' inspected logs. The logs' hash chains make each check O(changes), not O(log):
+ * equal chains at an index mean equal logs up to it, so only the indexes above the highest
+ * one whose chain a replica's previous view shows unchanged need checking.
  *
  * - Election Safety: at most one leader per term.
  * - Leader Append-Only: a leader never overwrites or deletes entries in its log.
@@ -33,7 +32,7 @@ export class RaftInvariants {
   private readonly chains = new Map<number, Map<number, number>>();
   private readonly committed = new Map<number, Committed>();
   private maxCommitted = 0;
-  private readonly seenLog = new Map<string, RaftLog>();
+  private readonly seenLog = new Map<string, InspectedLog>();
   private readonly commitSeen = new Map<string, number>();
   private readonly leaderMark = new Map<string, { term: number; index: number; chain: number | undefined }>();
   leadersElected = 0;
@@ -42,7 +41,7 @@ export class RaftInvariants {
 
   check(sim: Simulator): void {
     for (const replica of this.replicas) {
-      const view = sim.inspect(replica, 'log') as LogView | undefined;
+      const view = sim.inspect(replica, 'log') as LogInspection | undefined;
       if (view === undefined) {
         this.seenLog.delete(replica);
         this.leaderMark.delete(replica);
@@ -56,7 +55,7 @@ export class RaftInvariants {
     }
   }
 
-  private checkElectionSafety(replica: string, view: LogView): void {
+  private checkElectionSafety(replica: string, view: LogInspection): void {
     if (view.role !== 'leader') return;
     const leader = this.leaderOfTerm.get(view.term);
     if (leader === undefined) {
@@ -67,19 +66,16 @@ export class RaftInvariants {
     }
   }
 
-  private checkLogMatching(replica: string, log: RaftLog): void {
-    let from: number;
-    if (this.seenLog.get(replica) !== log) {
-      this.seenLog.set(replica, log);
-      log.takeModifiedFrom();
-      from = log.firstIndex;
-      this.commitSeen.set(replica, 0);
-    } else {
-      from = Math.max(log.takeModifiedFrom(), log.firstIndex);
-    }
-    for (let index = from; index <= log.lastIndex; index++) {
-      const term = log.termAt(index) as number;
-      const chain = log.chainAt(index) as number;
+  private checkLogMatching(replica: string, log: InspectedLog): void {
+    const seen = this.seenLog.get(replica);
+    const from = seen === undefined ? inspectedFirstIndex(log) : firstChangedIndex(seen, log);
+    if (seen === undefined) this.commitSeen.set(replica, 0);
+    // A changed entry at or below what was checked as committed is checked again.
+    else if (from <= (this.commitSeen.get(replica) ?? 0)) this.commitSeen.set(replica, from - 1);
+    this.seenLog.set(replica, log);
+    for (let index = from; index <= inspectedLastIndex(log); index++) {
+      const term = inspectedTermAt(log, index) as number;
+      const chain = inspectedChainAt(log, index) as number;
       let byTerm = this.chains.get(index);
       if (byTerm === undefined) {
         byTerm = new Map();
@@ -95,12 +91,12 @@ export class RaftInvariants {
     }
   }
 
-  private checkCommitted(replica: string, view: LogView): void {
+  private checkCommitted(replica: string, view: LogInspection): void {
     const log = view.log;
-    const from = Math.max((this.commitSeen.get(replica) ?? 0) + 1, log.firstIndex);
-    const to = Math.min(view.commitIndex, log.lastIndex);
+    const from = Math.max((this.commitSeen.get(replica) ?? 0) + 1, inspectedFirstIndex(log));
+    const to = Math.min(view.commitIndex, inspectedLastIndex(log));
     for (let index = from; index <= to; index++) {
-      const chain = log.chainAt(index) as number;
+      const chain = inspectedChainAt(log, index) as number;
       const known = this.committed.get(index);
       if (known === undefined) {
         this.committed.set(index, { chain, commitTerm: view.term });
@@ -112,14 +108,14 @@ export class RaftInvariants {
     if (to > (this.commitSeen.get(replica) ?? 0)) this.commitSeen.set(replica, to);
   }
 
-  private checkLeaderCompleteness(replica: string, view: LogView): void {
+  private checkLeaderCompleteness(replica: string, view: LogInspection): void {
     if (view.role !== 'leader') return;
     // The newest entry committed in an earlier term: by the chain, everything before it comes too.
     for (let index = this.maxCommitted; index >= 1; index--) {
       const committed = this.committed.get(index);
       if (committed === undefined || committed.commitTerm >= view.term) continue;
-      if (index < view.log.firstIndex) return;
-      if (view.log.chainAt(index) !== committed.chain) {
+      if (index < inspectedFirstIndex(view.log)) return;
+      if (inspectedChainAt(view.log, index) !== committed.chain) {
         throw new Error(
           `Leader Completeness: ${replica} leads term ${view.term} without entry ${index} committed in term ${committed.commitTerm}`,
         );
@@ -128,14 +124,17 @@ export class RaftInvariants {
     }
   }
 
-  private checkLeaderAppendOnly(replica: string, view: LogView): void {
+  private checkLeaderAppendOnly(replica: string, view: LogInspection): void {
     if (view.role !== 'leader') {
       this.leaderMark.delete(replica);
       return;
     }
     const mark = this.leaderMark.get(replica);
     if (mark !== undefined && mark.term === view.term) {
-      if (view.log.lastIndex < mark.index || view.log.chainAt(mark.index) !== mark.chain) {
+      if (
+        inspectedLastIndex(view.log) < mark.index ||
+        inspectedChainAt(view.log, mark.index) !== mark.chain
+      ) {
         throw new Error(
           `Leader Append-Only: ${replica}, leading term ${view.term}, changed its log at or before ${mark.index}`,
         );
@@ -143,8 +142,24 @@ export class RaftInvariants {
     }
     this.leaderMark.set(replica, {
       term: view.term,
-      index: view.log.lastIndex,
-      chain: view.log.chainAt(view.log.lastIndex),
+      index: inspectedLastIndex(view.log),
+      chain: inspectedChainAt(view.log, inspectedLastIndex(view.log)),
     });
   }
+}
+
+/**
+ * The lowest index of `now` that may differ from `before`: one above the highest index
+ * where both show the same hash chain (equal chains mean equal logs up to there).
+ */
+function firstChangedIndex(before: InspectedLog, now: InspectedLog): number {
+  const first = inspectedFirstIndex(now);
+  if (before.entries === now.entries && before.snapshotIndex === now.snapshotIndex) {
+    return inspectedLastIndex(now) + 1;
+  }
+  for (let index = Math.min(inspectedLastIndex(before), inspectedLastIndex(now)); index >= first; index--) {
+    const chain = inspectedChainAt(now, index);
+    if (chain !== undefined && chain === inspectedChainAt(before, index)) return index + 1;
+  }
+  return first;
 }

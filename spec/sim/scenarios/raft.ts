@@ -1,3 +1,4 @@
+import type { LogInspection } from '../../../actors/log/log-inspection.js';
 import type { LogMessage } from '../../../actors/log/protocol.js';
 import { raftConfig } from '../../../actors/raft/raft-config.js';
 import type {
@@ -265,9 +266,7 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
       const currentLeader = (): { id: string; voters: readonly string[] } | undefined => {
         let best: { id: string; term: number; voters: readonly string[] } | undefined;
         for (const id of ids) {
-          const view = sim.inspect(id, 'log') as
-            | { role: string; term: number; voters: readonly string[] }
-            | undefined;
+          const view = sim.inspect(id, 'log') as LogInspection | undefined;
           if (view?.role === 'leader' && (best === undefined || view.term > best.term))
             best = { id, term: view.term, voters: view.voters };
         }
@@ -344,7 +343,7 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
       }
       const snapshots = { taken: 0, installed: 0, chunksSent: 0 };
       for (const id of ids) {
-        const view = sim.inspect(id, 'log') as { snapshots: typeof snapshots } | undefined;
+        const view = sim.inspect(id, 'log') as LogInspection | undefined;
         if (view === undefined) continue;
         snapshots.taken += view.snapshots.taken;
         snapshots.installed += view.snapshots.installed;

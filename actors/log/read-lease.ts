@@ -1,0 +1,117 @@
+import { quorumRound } from '../raft/quorum.js';
+import type { ReplicaId } from '../raft/types.js';
+
+/** How long a lease lasts, and how long a new leader waits out its predecessor's (thesis §6.4.1). */
+export interface LeaseTiming {
+  /** The minimum election timeout less the clock drift bound; no lease when not positive. */
+  readonly leaseMs: number;
+  /** The maximum election timeout: no predecessor's lease outlives it from our election. */
+  readonly predecessorLeaseMs: number;
+}
+
+export function leaseTiming(
+  raft: { readonly electionTicksMin: number; readonly electionTicksMax: number; readonly tickMs: number },
+  clockDriftBoundMs: number,
+): LeaseTiming {
+  return {
+    leaseMs: raft.electionTicksMin * raft.tickMs - clockDriftBoundMs,
+    predecessorLeaseMs: raft.electionTicksMax * raft.tickMs,
+  };
+}
+
+export interface LeaseInput {
+  readonly nowMs: number;
+  readonly timing: LeaseTiming;
+  /** When this replica started leading. */
+  readonly leaderSinceMs: number;
+  /** When the newest round a majority acknowledged was sent; undefined when unknown. */
+  readonly confirmedRoundSentAtMs: number | undefined;
+}
+
+/**
+ * Thesis §6.4.1: how much longer the lease holds, 0 when none is held. It runs from the
+ * send time of the newest round a majority acknowledged: no follower that acknowledged it
+ * will vote for another candidate before its election timeout, less the drift bound.
+ */
+export function leaseRemainingMs(input: LeaseInput): number {
+  const { nowMs: now, timing } = input;
+  if (timing.leaseMs <= 0) return 0;
+  // A new leader waits out any lease its predecessor may still hold.
+  if (now < input.leaderSinceMs + timing.predecessorLeaseMs) return 0;
+  const sentAt = input.confirmedRoundSentAtMs;
+  return sentAt === undefined ? 0 : Math.max(0, sentAt + timing.leaseMs - now);
+}
+
+/**
+ * The leader's heartbeat rounds (thesis §6.4): every heartbeat broadcast starts a new
+ * round, followers acknowledge the rounds they answer, and the highest round a majority
+ * acknowledged confirms the reads that waited for it and dates the lease (§6.4.1). Send
+ * times are kept only for rounds not older than the confirmed one.
+ */
+export class ReadLease {
+  private currentRound = 0;
+  private leaderSinceMs = 0;
+  private readonly roundSentAtMs = new Map<number, number>();
+
+  constructor(private readonly timing: LeaseTiming) {}
+
+  /** The newest round sent (0 before the first). */
+  get round(): number {
+    return this.currentRound;
+  }
+
+  /** Lease start: this replica leads from `nowMs`. */
+  beginLeadership(nowMs: number): void {
+    this.leaderSinceMs = nowMs;
+  }
+
+  /** A heartbeat round goes out at `nowMs`; returns its number. */
+  startRound(nowMs: number): number {
+    this.currentRound++;
+    this.roundSentAtMs.set(this.currentRound, nowMs);
+    return this.currentRound;
+  }
+
+  /** Forgets send times of rounds older than `confirmedRound`, keeping at least one. */
+  prune(confirmedRound: number): void {
+    for (const round of this.roundSentAtMs.keys()) {
+      if (round < confirmedRound && this.roundSentAtMs.size > 1) this.roundSentAtMs.delete(round);
+    }
+  }
+
+  /** The highest round a majority of `voters` acknowledged, the leader (`self`) counting the current one. */
+  confirmedRound(
+    voters: readonly ReplicaId[],
+    self: ReplicaId,
+    ackedRoundOf: (voter: ReplicaId) => number,
+  ): number {
+    return quorumRound(voters, (voter) => (voter === self ? this.currentRound : ackedRoundOf(voter)));
+  }
+
+  /** When `round` was sent, if its send time is still kept. */
+  sentAtMs(round: number): number | undefined {
+    return this.roundSentAtMs.get(round);
+  }
+
+  /**
+   * When the lease ends by our clock (it may have ended already), given the confirmed
+   * round; null while none is held: no lease at all, still waiting out a predecessor's,
+   * or no confirmed round's send time.
+   */
+  untilMs(nowMs: number, confirmedRound: number): number | null {
+    if (this.timing.leaseMs <= 0) return null;
+    if (nowMs < this.leaderSinceMs + this.timing.predecessorLeaseMs) return null;
+    const sentAt = this.roundSentAtMs.get(confirmedRound);
+    return sentAt === undefined ? null : sentAt + this.timing.leaseMs;
+  }
+
+  /** Thesis §6.4.1: how much longer the lease holds at `nowMs`, given the confirmed round. */
+  remainingMs(nowMs: number, confirmedRound: number): number {
+    return leaseRemainingMs({
+      nowMs,
+      timing: this.timing,
+      leaderSinceMs: this.leaderSinceMs,
+      confirmedRoundSentAtMs: this.roundSentAtMs.get(confirmedRound),
+    });
+  }
+}
