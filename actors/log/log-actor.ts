@@ -123,6 +123,12 @@ class LogActor implements Actor<LogMessage> {
   private heartbeatWanted = false;
   private replicateWanted = false;
   private leaderSinceMs = 0;
+  /**
+   * Set once this term's leader sent TimeoutNow (thesis §3.10): the target then campaigns
+   * past its voters' stickiness, so no lease of this term is safe afterwards, even if the
+   * transfer is abandoned.
+   */
+  private leaseForfeited = false;
   private pendingReads: PendingRead[] = [];
   private readsAwaitingNoop: Array<{ readonly mode: ReadIndexMode; readonly reply: Replier | undefined }> =
     [];
@@ -369,6 +375,7 @@ class LogActor implements Actor<LogMessage> {
     this.role = 'leader';
     this.leaderId = this.raft.self;
     this.leaderSinceMs = this.ctx.clock.nowMs();
+    this.leaseForfeited = false;
     for (const peer of this.peers()) {
       this.progress.set(peer, new Progress(this.log.lastIndex + 1, this.raft.maxInflightAppends));
     }
@@ -546,11 +553,12 @@ class LogActor implements Actor<LogMessage> {
     // (5) Commit up to what the leader committed, within what this request proved we share.
     const committable = Math.min(m.leaderCommit, matchIndex);
     if (committable > this.commitIndex) this.commitIndex = committable;
-    // Bounded staleness: only when we hold everything the leader had committed when it sent
-    // this are we as fresh as its send time (plus the network delay) — and only once the
-    // leader has committed an entry of its own term, before which its commit index can lag
-    // behind what its predecessor committed (§5.4.2).
-    if (this.commitIndex >= m.leaderCommit && this.log.termAt(m.leaderCommit) === m.term) {
+    // Bounded staleness: we are as fresh as the send time (plus the network delay) only when
+    // we hold everything the leader had committed, and only when the leader knew then that
+    // no later leader could have acknowledged writes it does not know (`leaderCommitCurrent`:
+    // it held its lease, so it was not deposed, and its own no-op was committed, §5.4.2).
+    // A message from a deposed leader that has not noticed yet says nothing about freshness.
+    if (m.leaderCommitCurrent && this.commitIndex >= m.leaderCommit) {
       this.lastLeaderContactMs = this.ctx.clock.nowMs();
     }
     this.pendingAcks.push({ leader: m.from, term: this.term, round: m.round, matchIndex, matchTerm });
@@ -677,6 +685,7 @@ class LogActor implements Actor<LogMessage> {
       prevLogTerm,
       entries,
       leaderCommit: this.commitIndex,
+      leaderCommitCurrent: this.commitIndex >= this.termStartIndex && this.unrivalledForMs() > 0,
       round: this.round,
     });
   }
@@ -799,13 +808,22 @@ class LogActor implements Actor<LogMessage> {
 
   /** How much longer our lease holds (thesis §6.4.1); 0 when we hold none. */
   private leaseRemainingMs(): number {
-    const now = this.ctx.clock.nowMs();
+    // A new leader waits out any lease its predecessor may still hold.
+    if (this.ctx.clock.nowMs() < this.leaderSinceMs + this.raft.electionTicksMax * this.raft.tickMs) return 0;
+    return this.unrivalledForMs();
+  }
+
+  /**
+   * How much longer no leader of a later term can be elected (thesis §6.4.1): the voters
+   * that acknowledged the newest round a majority acknowledged ignore other candidates for
+   * an election timeout after hearing it, less the drift bound. 0 once we sent TimeoutNow.
+   */
+  private unrivalledForMs(): number {
+    if (this.role !== 'leader' || this.leaseForfeited) return 0;
     const leaseMs = this.raft.electionTicksMin * this.raft.tickMs - this.options.clockDriftBoundMs;
     if (leaseMs <= 0) return 0;
-    // A new leader waits out any lease its predecessor may still hold.
-    if (now < this.leaderSinceMs + this.raft.electionTicksMax * this.raft.tickMs) return 0;
     const sentAt = this.roundSentAtMs.get(this.quorumAckedRound());
-    return sentAt === undefined ? 0 : Math.max(0, sentAt + leaseMs - now);
+    return sentAt === undefined ? 0 : Math.max(0, sentAt + leaseMs - this.ctx.clock.nowMs());
   }
 
   private leadership(): LeadershipResult {
@@ -1046,6 +1064,7 @@ class LogActor implements Actor<LogMessage> {
     const progress = this.progress.get(transfer.to);
     if (progress === undefined || progress.match < this.log.lastIndex) return;
     transfer.sent = true;
+    this.leaseForfeited = true;
     this.send({ type: 'timeout-now', term: this.term, from: this.raft.self, to: transfer.to });
     transfer.reply?.ok({ ok: true } satisfies TransferResult);
   }

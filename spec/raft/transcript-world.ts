@@ -1,4 +1,5 @@
 import type { ElectionStatus } from '../../actors/election/protocol.js';
+import type { LogMessage, TransferResult } from '../../actors/log/protocol.js';
 import type { RaftLog } from '../../actors/log/raft-log.js';
 import { ELECTION, LOG, STATE_MACHINE, STORAGE } from '../../actors/raft/actor-names.js';
 import { decodeRaftMessage } from '../../actors/raft/codec.js';
@@ -396,6 +397,24 @@ export class World {
       )
       .then(printSubmit);
     return this.track(`propose ${replica} ${key}=${value}`, promise);
+  }
+
+  /** Thesis §3.10: asks `replica`'s log actor to hand leadership to `to`. */
+  transfer(replica: string, to: string): PendingRequest {
+    const promise = this.sim
+      .request<MessageOf<LogMessage, 'transfer-leadership'>>(
+        replica,
+        LOG,
+        { type: 'transfer-leadership', to },
+        { timeoutMs: REQUEST_TIMEOUT_MS },
+      )
+      .then((result: TransferResult) => {
+        if (result.ok) return 'transfer started';
+        return result.reason === 'not-leader'
+          ? 'transfer refused: not-leader'
+          : `transfer refused: ${result.reason} ${result.detail}`;
+      });
+    return this.track(`transfer ${replica} ${to}`, promise);
   }
 
   read(replica: string, key: string, mode: ReadMode): PendingRequest {
