@@ -14,7 +14,8 @@ import { type Settings, TICK_MS, UsageError, WAIT_MS_MAX, World } from './transc
  *
  * Header directives (comment lines before the first command): `# seed: N` (required),
  * `# preVote: on|off` (default on), `# checkQuorum: on|off` (default off),
- * `# maxEntriesPerAppend: N` (default 512).
+ * `# maxEntriesPerAppend: N` (default 512), `# electionTicksMax: N` (default 2^40: no
+ * election timer ever fires; a small one lets leases hold, see `transcript-world.ts`).
  *
  * Commands (replicas are r1..rN):
  *
@@ -180,10 +181,18 @@ class InvariantViolation extends Error {
 }
 
 function parseDirectives(items: readonly Item[]): Settings {
-  const settings: Settings = { seed: undefined, preVote: true, checkQuorum: false, maxEntriesPerAppend: 512 };
+  const settings: Settings = {
+    seed: undefined,
+    preVote: true,
+    checkQuorum: false,
+    maxEntriesPerAppend: 512,
+    electionTicksMax: undefined,
+  };
   for (const item of items) {
     if (item.kind === 'command') break;
-    const match = /^#\s*(seed|preVote|checkQuorum|maxEntriesPerAppend):\s*(\S+)\s*$/.exec(item.line);
+    const match = /^#\s*(seed|preVote|checkQuorum|maxEntriesPerAppend|electionTicksMax):\s*(\S+)\s*$/.exec(
+      item.line,
+    );
     if (match === null) continue;
     const [, key, value] = match as unknown as [string, string, string];
     const flag = () => {
@@ -202,6 +211,9 @@ function parseDirectives(items: readonly Item[]): Settings {
         break;
       case 'maxEntriesPerAppend':
         settings.maxEntriesPerAppend = Number.parseInt(value, 10);
+        break;
+      case 'electionTicksMax':
+        settings.electionTicksMax = Number.parseInt(value, 10);
         break;
     }
   }

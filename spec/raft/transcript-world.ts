@@ -38,7 +38,7 @@ import {
  * leader-stickiness window (thesis §4.2.3) and CheckQuorum's period: `tick 50` is how a
  * script lets followers stop believing in a silent leader. A consequence: leader leases
  * never hold (a new leader waits out the maximum timeout first), so `lease` reads take the
- * ReadIndex path.
+ * ReadIndex path, unless the header sets a small `electionTicksMax`.
  */
 
 const GROUP = 'g1';
@@ -68,6 +68,8 @@ export interface Settings {
   preVote: boolean;
   checkQuorum: boolean;
   maxEntriesPerAppend: number;
+  /** Overrides ELECTION_TICKS_MAX, so leases can hold (and timers may fire after that many ticks). */
+  electionTicksMax: number | undefined;
 }
 
 interface LogInspect {
@@ -125,7 +127,7 @@ export class World {
       tickMs: TICK_MS,
       heartbeatTicks: HEARTBEAT_TICKS,
       electionTicksMin: ELECTION_TICKS_MIN,
-      electionTicksMax: ELECTION_TICKS_MAX,
+      electionTicksMax: settings.electionTicksMax ?? ELECTION_TICKS_MAX,
       preVote: settings.preVote,
       checkQuorum: settings.checkQuorum,
       maxEntriesPerAppend: settings.maxEntriesPerAppend,
