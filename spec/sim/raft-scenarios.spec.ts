@@ -40,5 +40,17 @@ describe('Raft under deterministic simulation', function () {
     `membership changes and leadership transfer under faults (up to ${half} fresh seeds)`,
     sweep('raft-reconfig', half),
   );
+  it(
+    `5 replicas, reconfiguration and frequent long partitions (up to ${half} fresh seeds)`,
+    sweep('raft-reconfig-partitions', half),
+  );
+  it(
+    `a leader kept in a minority by a long partition serves no stale lease or bounded reads (up to ${half} fresh seeds)`,
+    sweep('raft-minority-leader', half),
+  );
+  it(
+    `5 replicas whose clocks drift at the lease's bound, with faults (up to ${half} fresh seeds)`,
+    sweep('raft5-drift', half),
+  );
   it('3 replicas without faults make steady progress (20 fresh seeds)', sweep('raft3-calm', 20));
 });

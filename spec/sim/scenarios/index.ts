@@ -6,10 +6,25 @@ import { raftScenario } from './raft.js';
 export const SCENARIOS: readonly Scenario[] = [
   counterScenario('counter', true),
   counterScenario('counter-unsafe', false),
-  raftScenario({ name: 'raft3', replicas: 3, clients: 4, faults: true }),
-  raftScenario({ name: 'raft5', replicas: 5, clients: 5, faults: true }),
-  raftScenario({ name: 'raft3-calm', replicas: 3, clients: 3, faults: false }),
-  raftScenario({ name: 'raft-reconfig', replicas: 5, clients: 4, faults: true, reconfigure: true }),
+  raftScenario({ name: 'raft3', replicas: 3, clients: 4, faults: 'mixed' }),
+  raftScenario({ name: 'raft5', replicas: 5, clients: 5, faults: 'mixed' }),
+  raftScenario({ name: 'raft3-calm', replicas: 3, clients: 3, faults: 'none' }),
+  raftScenario({ name: 'raft-reconfig', replicas: 5, clients: 4, faults: 'mixed', reconfigure: true }),
+  raftScenario({
+    name: 'raft-reconfig-partitions',
+    replicas: 5,
+    clients: 4,
+    faults: 'partitions',
+    reconfigure: true,
+  }),
+  raftScenario({
+    name: 'raft-minority-leader',
+    replicas: 5,
+    clients: 5,
+    faults: 'none',
+    minorityLeader: true,
+  }),
+  raftScenario({ name: 'raft5-drift', replicas: 5, clients: 5, faults: 'mixed', clockDrift: true }),
 ];
 
 export const DEFAULT_SCENARIO = 'raft3';
