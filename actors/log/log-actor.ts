@@ -1125,10 +1125,14 @@ class LogActor implements Actor<LogMessage> {
 
   private onSnapshotTaken(snapshot: StateMachineSnapshot | null): void {
     const chain = snapshot === null ? undefined : this.log.chainAt(snapshot.index);
+    // Only what our own disk holds is compacted: a follower may commit and apply entries a
+    // majority holds before its own write of them completes, and that write, landing after
+    // the snapshot's deletions, would leave entries below the snapshot that no restart reads.
     if (
       snapshot === null ||
       snapshot.index <= this.log.snapshotIndex ||
       snapshot.index > this.commitIndex ||
+      snapshot.index > this.persistedIndex ||
       this.log.termAt(snapshot.index) !== snapshot.term ||
       chain === undefined
     ) {

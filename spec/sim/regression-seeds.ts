@@ -10,4 +10,9 @@ export const REGRESSION_SEEDS: Readonly<Record<string, readonly number[]>> = {
     // spec/raft/transcripts/bounded-read.txt.
     76041799,
   ],
+  'raft5-drift': [
+    // A follower snapshotted entries it had committed but not yet written; the write landed
+    // after the snapshot's deletions and the replica could never start again.
+    1,
+  ],
 };

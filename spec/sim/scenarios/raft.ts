@@ -416,6 +416,10 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
             );
           }
           checkConvergedState(sim, ids);
+          // Power loss leaves a disk as a real one would: a replica must always start from it.
+          const unbootable = sim.crashes.find((crash) => crash.reason.startsWith('start failed'));
+          if (unbootable !== undefined)
+            throw new Error(`${unbootable.replica} could not start from its disk: ${unbootable.reason}`);
         });
       }
       const snapshots = { taken: 0, installed: 0, chunksSent: 0 };
