@@ -52,5 +52,9 @@ describe('Raft under deterministic simulation', function () {
     `5 replicas whose clocks drift at the lease's bound, with faults (up to ${half} fresh seeds)`,
     sweep('raft5-drift', half),
   );
+  it(
+    `a leader kept in a minority while clocks drift at the lease's bound (up to ${half} fresh seeds)`,
+    sweep('raft-minority-leader-drift', half),
+  );
   it('3 replicas without faults make steady progress (20 fresh seeds)', sweep('raft3-calm', 20));
 });

@@ -25,6 +25,14 @@ export const SCENARIOS: readonly Scenario[] = [
     minorityLeader: true,
   }),
   raftScenario({ name: 'raft5-drift', replicas: 5, clients: 5, faults: 'mixed', clockDrift: true }),
+  raftScenario({
+    name: 'raft-minority-leader-drift',
+    replicas: 5,
+    clients: 5,
+    faults: 'none',
+    minorityLeader: true,
+    clockDrift: true,
+  }),
 ];
 
 export const DEFAULT_SCENARIO = 'raft3';
