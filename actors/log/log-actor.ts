@@ -816,11 +816,14 @@ class LogActor implements Actor<LogMessage> {
   /**
    * How much longer no leader of a later term can be elected (thesis §6.4.1): the voters
    * that acknowledged the newest round a majority acknowledged ignore other candidates for
-   * an election timeout after hearing it, less the drift bound. 0 once we sent TimeoutNow.
+   * an election timeout after hearing it, less the drift bound. Their stickiness counts
+   * whole ticks from the first tick after the contact, so it is guaranteed one tick less
+   * than the timeout; left in, that tick would use up the whole drift allowance. 0 once we
+   * sent TimeoutNow.
    */
   private unrivalledForMs(): number {
     if (this.role !== 'leader' || this.leaseForfeited) return 0;
-    const leaseMs = this.raft.electionTicksMin * this.raft.tickMs - this.options.clockDriftBoundMs;
+    const leaseMs = (this.raft.electionTicksMin - 1) * this.raft.tickMs - this.options.clockDriftBoundMs;
     if (leaseMs <= 0) return 0;
     const sentAt = this.roundSentAtMs.get(this.quorumAckedRound());
     return sentAt === undefined ? 0 : Math.max(0, sentAt + leaseMs - this.ctx.clock.nowMs());
