@@ -75,6 +75,8 @@ interface ClientState {
   target: string;
   /** The highest log index this client has seen (writes' and reads' answers): its reads never go below it. */
   seenIndex: number;
+  /** A reader that stays at its replica whatever the answer (`minorityLeader`). */
+  readonly pinned: boolean;
 }
 
 /** Bounded-staleness reads in this scenario promise data at most this old (plus one network delay). */
@@ -178,7 +180,22 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
         ackedSeq: 0,
         target: ids[id % ids.length] as string,
         seenIndex: 0,
+        pinned: false,
       }));
+      // Readers that never write and never move: one whose replica ends up on the minority side
+      // of a partition knows only what that replica tells it, the case a stale read slips through.
+      const readers: ClientState[] =
+        options.minorityLeader === true
+          ? ids.map((target, k) => ({
+              id: options.clients + k,
+              sessionId: `c${options.clients + k}-s0`,
+              seq: 1,
+              ackedSeq: 0,
+              target,
+              seenIndex: 0,
+              pinned: true,
+            }))
+          : [];
       // Every acknowledged write's completion time and log index, in completion order.
       const ackedWrites: Array<{ readonly atMs: number; readonly index: number }> = [];
       const readViolations: string[] = [];
@@ -261,7 +278,7 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
           .catch((): ReadResult | undefined => undefined);
         if (result?.status !== 'ok') {
           stats.readsFailed++;
-          pickTarget(client, result?.status === 'not-leader' ? result.leaderId : null);
+          if (!client.pinned) pickTarget(client, result?.status === 'not-leader' ? result.leaderId : null);
           return;
         }
         stats.readsOk++;
@@ -311,6 +328,16 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
         }
       };
       for (const client of clients) void runClient(client);
+      const runReader = async (reader: ClientState) => {
+        await pause(random, 0, 50);
+        while (sim.nowMs() < clientsStopMs) {
+          const key = KEYS[random.intBetween(0, KEYS.length - 1)] as string;
+          if (random.chance(0.5)) await read(reader, { op: 'get', key }, { kind: 'lease' });
+          else await read(reader, { op: 'get', key }, { kind: 'bounded', maxStaleMs: MAX_STALE_MS });
+          await pause(random, 5, 30);
+        }
+      };
+      for (const reader of readers) void runReader(reader);
 
       const reconfigurations = { added: 0, removed: 0, transfers: 0, refused: 0 };
       const currentLeader = (): { id: string; voters: readonly string[] } | undefined => {
