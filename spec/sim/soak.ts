@@ -7,7 +7,8 @@
  *
  * The scenario that has had the least time so far runs next, so each gets an equal share
  * of the time whatever its speed; each walks its own consecutive seeds from the start. The
- * regression seeds run first. Exits non-zero when any seed failed.
+ * regression seeds run first. SIGINT or SIGTERM ends it early with the same summary. Exits
+ * non-zero when any seed failed.
  */
 import { performance } from 'node:perf_hooks';
 import { Command, InvalidArgumentError } from 'commander';
@@ -84,7 +85,13 @@ async function main(): Promise<number> {
   // sweepSettings draws (or reads RAFTNS_SIM_START) and prints the start.
   const start = options.start ?? sweepSettings().start;
   if (options.start !== undefined) console.log(`sim: fresh seeds from ${start} (--start to replay)`);
-  const deadline = performance.now() + options.minutes * 60_000;
+  const started = performance.now();
+  let deadline = started + options.minutes * 60_000;
+  // Interrupted: finish the seed under way, then print the summary as if the time were up.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      deadline = 0;
+    });
   const tallies: Tally[] = chosen.map((scenario) => ({
     scenario,
     next: 0,
@@ -103,7 +110,7 @@ async function main(): Promise<number> {
     await runSeed(behind, freshSeed(start, behind.next++));
   }
 
-  console.log(`soak: ${options.minutes} min from seed ${start}`);
+  console.log(`soak: ${((performance.now() - started) / 60_000).toFixed(1)} min from seed ${start}`);
   for (const t of tallies) {
     const last = t.next > 0 ? freshSeed(start, t.next - 1) : start;
     console.log(
