@@ -51,6 +51,12 @@ class ElectionActor implements Actor<ElectionMessage> {
   private electionElapsed = 0;
   private randomizedTimeout = 0;
   private ticksSinceLeaderContact = Number.MAX_SAFE_INTEGER;
+  /**
+   * Ticks since this actor started. A restarted replica may have acknowledged a leader's
+   * round just before it went down and forgotten it: it grants no vote for a minimum
+   * election timeout, so that leader's lease (thesis §6.4.1) holds across the restart.
+   */
+  private ticksSinceStart = 0;
   private votes = new Set<ReplicaId>();
   private preVotes = new Set<ReplicaId>();
   /** Peers heard from in this term since the last CheckQuorum (leader only). */
@@ -76,6 +82,8 @@ class ElectionActor implements Actor<ElectionMessage> {
       },
     );
     this.hardState = loaded.hardState;
+    // A replica that never left term 0 never acknowledged a leader: nothing to withhold for.
+    if (this.hardState.term === 0) this.ticksSinceStart = this.raft.electionTicksMin;
     if (loaded.membership !== null) this.setVoters(loaded.membership.voters);
     this.transport = await this.ctx.openTransport('raft', (from, bytes) => ({
       type: 'peer-frame',
@@ -158,6 +166,7 @@ class ElectionActor implements Actor<ElectionMessage> {
 
   private async onTick(): Promise<void> {
     this.electionElapsed++;
+    if (this.ticksSinceStart < this.raft.electionTicksMin) this.ticksSinceStart++;
     if (this.ticksSinceLeaderContact < Number.MAX_SAFE_INTEGER) this.ticksSinceLeaderContact++;
     if (this.role === 'leader') {
       if (this.raft.checkQuorum && this.electionElapsed >= this.raft.electionTicksMin) {
@@ -185,6 +194,11 @@ class ElectionActor implements Actor<ElectionMessage> {
   private leaderIsLive(): boolean {
     if (this.role === 'leader') return true;
     return this.leaderId !== null && this.ticksSinceLeaderContact < this.raft.electionTicksMin;
+  }
+
+  /** Votes (and pre-votes) other than for a leadership transfer are withheld while this holds. */
+  private withholdsVote(): boolean {
+    return this.leaderIsLive() || this.ticksSinceStart < this.raft.electionTicksMin;
   }
 
   // ------------------------------------------------------------------ campaigning
@@ -292,7 +306,7 @@ class ElectionActor implements Actor<ElectionMessage> {
       return;
     }
     if (m.term > this.hardState.term) {
-      if (m.type === 'request-vote' && !m.transfer && this.leaderIsLive()) return; // thesis §4.2.3
+      if (m.type === 'request-vote' && !m.transfer && this.withholdsVote()) return; // thesis §4.2.3
       const leader =
         m.type === 'append-entries' || m.type === 'install-snapshot' || m.type === 'timeout-now'
           ? m.from
@@ -350,7 +364,7 @@ class ElectionActor implements Actor<ElectionMessage> {
   }
 
   private async onPreVote(m: PreVote): Promise<void> {
-    let granted = m.term > this.hardState.term && !this.leaderIsLive();
+    let granted = m.term > this.hardState.term && !this.withholdsVote();
     if (granted) {
       const tail = await this.askTail();
       granted =
@@ -377,7 +391,7 @@ class ElectionActor implements Actor<ElectionMessage> {
       });
     const { votedFor } = this.hardState;
     if (votedFor !== null && votedFor !== m.from) return deny();
-    if (!m.transfer && this.leaderId !== null && this.leaderIsLive()) return deny();
+    if (!m.transfer && this.withholdsVote()) return deny();
     const tail = await this.askTail();
     if (tail === undefined || !isUpToDate({ lastIndex: m.lastLogIndex, lastTerm: m.lastLogTerm }, tail))
       return deny();

@@ -556,11 +556,12 @@ class LogActor implements Actor<LogMessage> {
     // (5) Commit up to what the leader committed, within what this request proved we share.
     const committable = Math.min(m.leaderCommit, matchIndex);
     if (committable > this.commitIndex) this.commitIndex = committable;
-    // Bounded staleness: only when we hold everything the leader had committed when it sent
-    // this are we as fresh as its send time (plus the network delay) — and only once the
-    // leader has committed an entry of its own term, before which its commit index can lag
-    // behind what its predecessor committed (§5.4.2).
-    if (this.commitIndex >= m.leaderCommit && this.log.termAt(m.leaderCommit) === m.term) {
+    // Bounded staleness: we are as fresh as the send time (plus the network delay) only when
+    // we hold everything the leader had committed, and only when the leader knew then that
+    // no later leader could have acknowledged writes it does not know (`leaderCommitCurrent`:
+    // it held its lease, so it was not deposed, and its own no-op was committed, §5.4.2).
+    // A message from a deposed leader that has not noticed yet says nothing about freshness.
+    if (m.leaderCommitCurrent && this.commitIndex >= m.leaderCommit) {
       this.lastLeaderContactMs = this.ctx.clock.nowMs();
     }
     this.pendingAcks.push({ leader: m.from, term: this.term, round: m.round, matchIndex, matchTerm });
@@ -686,6 +687,7 @@ class LogActor implements Actor<LogMessage> {
       prevLogTerm,
       entries,
       leaderCommit: this.commitIndex,
+      leaderCommitCurrent: this.commitIndex >= this.termStartIndex && this.unrivalledForMs() > 0,
       round: this.lease.round,
     });
   }
@@ -811,6 +813,12 @@ class LogActor implements Actor<LogMessage> {
   /** How much longer our lease holds (thesis §6.4.1); 0 when we hold none. */
   private leaseRemainingMs(): number {
     return this.lease.remainingMs(this.ctx.clock.nowMs(), this.quorumAckedRound());
+  }
+
+  /** How much longer no leader of a later term can be elected (read-lease.ts); 0 unless leading. */
+  private unrivalledForMs(): number {
+    if (this.role !== 'leader') return 0;
+    return this.lease.unrivalledForMs(this.ctx.clock.nowMs(), this.quorumAckedRound());
   }
 
   /** When our lease ends (it may have already), by our clock; null while we hold none. */
@@ -1039,6 +1047,7 @@ class LogActor implements Actor<LogMessage> {
     if (target === undefined) return;
     const ready = this.transfer.takeReadyToSend(this.progress.get(target)?.match, this.log.lastIndex);
     if (ready === undefined) return;
+    this.lease.forfeit();
     this.send({ type: 'timeout-now', term: this.term, from: this.raft.self, to: ready.to });
     ready.reply?.ok({ ok: true } satisfies TransferResult);
   }
@@ -1090,10 +1099,14 @@ class LogActor implements Actor<LogMessage> {
 
   private onSnapshotTaken(snapshot: StateMachineSnapshot | null): void {
     const chain = snapshot === null ? undefined : this.log.chainAt(snapshot.index);
+    // Only what our own disk holds is compacted: a follower may commit and apply entries a
+    // majority holds before its own write of them completes, and that write, landing after
+    // the snapshot's deletions, would leave entries below the snapshot that no restart reads.
     if (
       snapshot === null ||
       snapshot.index <= this.log.snapshotIndex ||
       snapshot.index > this.commitIndex ||
+      snapshot.index > this.persistedIndex ||
       this.log.termAt(snapshot.index) !== snapshot.term ||
       chain === undefined
     ) {

@@ -3,7 +3,12 @@ import type { ReplicaId } from '../raft/types.js';
 
 /** How long a lease lasts, and how long a new leader waits out its predecessor's (thesis §6.4.1). */
 export interface LeaseTiming {
-  /** The minimum election timeout less the clock drift bound; no lease when not positive. */
+  /**
+   * One tick less than the minimum election timeout, less the clock drift bound; no lease
+   * when not positive. Voters' stickiness counts whole ticks from the first tick after the
+   * contact, so it is guaranteed only one tick less than the timeout; left in, that tick
+   * would use up the whole drift allowance.
+   */
   readonly leaseMs: number;
   /** The maximum election timeout: no predecessor's lease outlives it from our election. */
   readonly predecessorLeaseMs: number;
@@ -14,7 +19,7 @@ export function leaseTiming(
   clockDriftBoundMs: number,
 ): LeaseTiming {
   return {
-    leaseMs: raft.electionTicksMin * raft.tickMs - clockDriftBoundMs,
+    leaseMs: (raft.electionTicksMin - 1) * raft.tickMs - clockDriftBoundMs,
     predecessorLeaseMs: raft.electionTicksMax * raft.tickMs,
   };
 }
@@ -51,6 +56,12 @@ export function leaseRemainingMs(input: LeaseInput): number {
 export class ReadLease {
   private currentRound = 0;
   private leaderSinceMs = 0;
+  /**
+   * Set once this term's leader sent TimeoutNow (thesis §3.10): the target then campaigns
+   * past its voters' stickiness, so no lease of this term is safe afterwards, even if the
+   * transfer is abandoned.
+   */
+  private forfeited = false;
   private readonly roundSentAtMs = new Map<number, number>();
 
   constructor(private readonly timing: LeaseTiming) {}
@@ -63,6 +74,24 @@ export class ReadLease {
   /** Lease start: this replica leads from `nowMs`. */
   beginLeadership(nowMs: number): void {
     this.leaderSinceMs = nowMs;
+    this.forfeited = false;
+  }
+
+  /** TimeoutNow went out: no lease for the rest of this term. */
+  forfeit(): void {
+    this.forfeited = true;
+  }
+
+  /**
+   * How much longer no leader of a later term can be elected (thesis §6.4.1): the voters
+   * that acknowledged the confirmed round ignore other candidates for `leaseMs` after
+   * hearing it. Unlike `remainingMs`, it does not wait out a predecessor's lease: it says
+   * whether this leader's own messages still come from the newest term. 0 once forfeited.
+   */
+  unrivalledForMs(nowMs: number, confirmedRound: number): number {
+    if (this.forfeited || this.timing.leaseMs <= 0) return 0;
+    const sentAt = this.roundSentAtMs.get(confirmedRound);
+    return sentAt === undefined ? 0 : Math.max(0, sentAt + this.timing.leaseMs - nowMs);
   }
 
   /** A heartbeat round goes out at `nowMs`; returns its number. */
@@ -99,7 +128,7 @@ export class ReadLease {
    * or no confirmed round's send time.
    */
   untilMs(nowMs: number, confirmedRound: number): number | null {
-    if (this.timing.leaseMs <= 0) return null;
+    if (this.forfeited || this.timing.leaseMs <= 0) return null;
     if (nowMs < this.leaderSinceMs + this.timing.predecessorLeaseMs) return null;
     const sentAt = this.roundSentAtMs.get(confirmedRound);
     return sentAt === undefined ? null : sentAt + this.timing.leaseMs;
@@ -107,6 +136,7 @@ export class ReadLease {
 
   /** Thesis §6.4.1: how much longer the lease holds at `nowMs`, given the confirmed round. */
   remainingMs(nowMs: number, confirmedRound: number): number {
+    if (this.forfeited) return 0;
     return leaseRemainingMs({
       nowMs,
       timing: this.timing,

@@ -5,7 +5,7 @@
  * Frame layout (every multi-byte integer is an unsigned LEB128 varint, at most 8 bytes,
  * canonical: no redundant trailing zero groups, value <= 2^53 - 1):
  *
- *   offset 0   u8       CODEC_VERSION (1)
+ *   offset 0   u8       CODEC_VERSION (2)
  *   offset 1   u8       type tag (MESSAGE_TAGS below)
  *              varint   term
  *              string   from
@@ -29,6 +29,8 @@
  *
  * Migration log (a breaking change to this layout bumps CODEC_VERSION and is noted here):
  *   v1: first version.
+ *   v2: AppendEntries carries `leaderCommitCurrent` (bool, after leaderCommit), without
+ *       which a follower cannot tell a live leader's commit index from a deposed one's.
  */
 
 import { readVarint, VARINT_PROBLEM_TEXT, varintSize, writeVarint } from '../../protocol/binary.js';
@@ -36,7 +38,7 @@ import { PEER_FRAME_BYTES_MAX } from '../../protocol/limits.js';
 import type { RaftMessage, RaftMessageType } from './peer-messages.js';
 import type { EntryKind, LogEntry, SnapshotMeta } from './types.js';
 
-export const CODEC_VERSION = 1;
+export const CODEC_VERSION = 2;
 
 /** Most log entries one AppendEntries may carry. */
 export const MAX_ENTRIES_PER_MESSAGE = 4096;
@@ -132,6 +134,7 @@ const LAYOUTS: { readonly [T in RaftMessageType]: BodyLayout<MessageOf<T>> } = {
     prevLogIndex: 'uint',
     prevLogTerm: 'uint',
     leaderCommit: 'uint',
+    leaderCommitCurrent: 'bool',
     round: 'uint',
     entries: 'entries',
   },

@@ -56,6 +56,14 @@ export interface AppendEntries extends Envelope {
   readonly entries: readonly LogEntry[];
   readonly leaderCommit: number;
   /**
+   * Whether the sender held its leader lease (thesis §6.4.1, less the wait for a
+   * predecessor's lease) when it sent this: then no leader of a later term can have been
+   * elected yet, so `leaderCommit` covers every write acknowledged before the send. Only
+   * such messages make a follower's bounded-staleness reads fresh; a deposed leader that
+   * has not noticed yet sends false.
+   */
+  readonly leaderCommitCurrent: boolean;
+  /**
    * The leader's heartbeat round. Followers echo it, so the leader can tell which round a
    * majority has acknowledged: ReadIndex and leases are confirmed by rounds, not by time.
    */

@@ -12,7 +12,7 @@ import type { EventQueue } from './event-queue.js';
 import type { SimDisk } from './sim-disk.js';
 import type { SimDnsNetwork } from './sim-dns-network.js';
 import type { SimNetwork } from './sim-network.js';
-import { type VirtualClock, VirtualTimers } from './virtual-clock.js';
+import { type DriftingClock, type VirtualClock, VirtualTimers } from './virtual-clock.js';
 
 /** Something that can die and whose outstanding promises the scheduler counts while it lives. */
 export interface PromiseOwner {
@@ -23,6 +23,8 @@ export interface PromiseOwner {
 /** What the placement needs from the simulator (implemented by `Simulator`). */
 export interface SimWorld {
   readonly clock: VirtualClock;
+  /** A replica's own clock, drifting at its rate; its timers take the same rate. */
+  replicaClock(replica: string): DriftingClock;
   readonly queue: EventQueue;
   readonly network: SimNetwork;
   /** Between DNS clients and the replicas' DNS sockets. */
@@ -119,10 +121,11 @@ export class SimPlacement implements Placement {
     const world = this.world;
     const replica = this.process.replica;
     const incarnation = new Incarnation(replica, spec, world.nextIncarnationId());
+    const clock = world.replicaClock(replica);
     const env: ActorEnvironment = {
       replicaId: replica,
-      clock: world.clock,
-      timers: new VirtualTimers(world.clock, world.queue, incarnation),
+      clock,
+      timers: new VirtualTimers(world.clock, world.queue, incarnation, clock.rate),
       random: world.forkRandom(),
       log: world.logger({ replica, actor: spec.name }),
       openStore: (name) =>

@@ -61,11 +61,12 @@ export class SimReplica {
     const world = this.world;
     this.boots++;
     const owner: ProcessOwner = { alive: true, pending: 0, replica: this.id, actor: '' };
-    const timers = new VirtualTimers(world.clock, world.queue, owner);
+    const clock = world.replicaClock(this.id);
+    const timers = new VirtualTimers(world.clock, world.queue, owner, clock.rate);
     const log = world.logger({ replica: this.id });
     const env: ActorEnvironment = {
       replicaId: this.id,
-      clock: world.clock,
+      clock,
       timers,
       random: world.forkRandom(),
       log,
@@ -79,7 +80,7 @@ export class SimReplica {
     const supervisor = new Supervisor(
       placement,
       this.restartPolicy,
-      { clock: world.clock, timers, random: world.forkRandom(), log },
+      { clock, timers, random: world.forkRandom(), log },
       (reason) => this.onProcessExit(this.id, `supervisor escalated: ${reason}`),
     );
     this.process = { owner, external, placement, supervisor };

@@ -16,12 +16,14 @@ import { SimNetwork, type SimNetworkConfig } from './sim-network.js';
 import type { Incarnation, PromiseOwner, SimWorld } from './sim-placement.js';
 import { type ReplicaState, SimReplica } from './sim-replica.js';
 import { Trace } from './trace.js';
-import { VirtualClock } from './virtual-clock.js';
+import { DriftingClock, VirtualClock } from './virtual-clock.js';
 
 export interface ReplicaSpec {
   readonly id: string;
   /** The replica's actors in start order, exactly as a production placement gets them. */
   readonly actors: readonly ActorSpec[];
+  /** Its clock's milliseconds per virtual millisecond (drift); default 1. */
+  readonly clockRate?: number;
 }
 
 export interface SimulatorOptions {
@@ -127,6 +129,7 @@ const DEFER_ROUNDS_MAX = 10_000;
 export class Simulator {
   readonly seed: number;
   readonly clock = new VirtualClock();
+  private readonly replicaClocks = new Map<string, DriftingClock>();
   readonly queue = new EventQueue();
   readonly network: SimNetwork;
   readonly dnsNetwork: SimDnsNetwork;
@@ -201,6 +204,7 @@ export class Simulator {
         options.disk,
       );
       this.network.addReplica(spec.id);
+      this.replicaClocks.set(spec.id, new DriftingClock(this.clock, spec.clockRate ?? 1));
       const replica = new SimReplica(spec.id, spec.actors, disk, this.world, policy, (id, reason) =>
         // Production exits the process; "systemd" boots it again later.
         this.deferred.push(() => {
@@ -604,6 +608,11 @@ export class Simulator {
   private makeWorld(): SimWorld {
     return {
       clock: this.clock,
+      replicaClock: (replica) => {
+        const clock = this.replicaClocks.get(replica);
+        if (clock === undefined) throw new Error(`replica ${replica} has no clock`);
+        return clock;
+      },
       queue: this.queue,
       network: this.network,
       dnsNetwork: this.dnsNetwork,

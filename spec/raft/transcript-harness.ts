@@ -14,7 +14,8 @@ import { type Settings, TICK_MS, UsageError, WAIT_MS_MAX, World } from './transc
  *
  * Header directives (comment lines before the first command): `# seed: N` (required),
  * `# preVote: on|off` (default on), `# checkQuorum: on|off` (default off),
- * `# maxEntriesPerAppend: N` (default 512).
+ * `# maxEntriesPerAppend: N` (default 512), `# electionTicksMax: N` (default 2^40: no
+ * election timer ever fires; a small one lets leases hold, see `transcript-world.ts`).
  *
  * Commands (replicas are r1..rN):
  *
@@ -26,7 +27,9 @@ import { type Settings, TICK_MS, UsageError, WAIT_MS_MAX, World } from './transc
  *   until a peer message whose printed form starts with TEXT is delivered; then to the
  *   end of that virtual millisecond.
  * - `propose rX KEY=VALUE [--no-wait]`: a put submitted at rX's state machine.
- * - `read rX KEY [linearizable|lease] [--no-wait]`: a get at rX's state machine.
+ * - `read rX KEY [linearizable|lease|bounded:MS] [--no-wait]`: a get at rX's state machine
+ *   (`bounded:MS`: bounded staleness, at most MS old).
+ * - `transfer rX rY [--no-wait]`: rX (the leader) hands leadership to rY (thesis §3.10).
  * - `partition rA,rB / rC,rD,rE`, `isolate rX`, `heal`: network cuts, which add up until
  *   `heal`; each prints who can reach whom.
  * - `crash rX`: power loss of the whole replica (unsynced writes may be lost).
@@ -113,10 +116,23 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   async read(w, args, { noWait }) {
     const replica = replicaArg(w, args[0]);
     const key = args[1];
-    if (key === undefined) throw new UsageError('read rX KEY [linearizable|lease] [--no-wait]');
+    if (key === undefined) throw new UsageError('read rX KEY [linearizable|lease|bounded:MS] [--no-wait]');
     const kind = args[2] ?? 'linearizable';
-    if (kind !== 'linearizable' && kind !== 'lease') throw new UsageError(`unknown read mode ${kind}`);
-    const request = w.read(replica, key, { kind });
+    const bounded = /^bounded:(\d+)$/.exec(kind);
+    if (kind !== 'linearizable' && kind !== 'lease' && bounded === null)
+      throw new UsageError(`unknown read mode ${kind}`);
+    const request = w.read(
+      replica,
+      key,
+      bounded === null
+        ? { kind: kind as 'linearizable' | 'lease' }
+        : { kind: 'bounded', maxStaleMs: Number(bounded[1]) },
+    );
+    return noWait ? [`#${request.id} submitted`] : w.wait(request);
+  },
+
+  async transfer(w, args, { noWait }) {
+    const request = w.transfer(replicaArg(w, args[0]), replicaArg(w, args[1]));
     return noWait ? [`#${request.id} submitted`] : w.wait(request);
   },
 
@@ -165,10 +181,18 @@ class InvariantViolation extends Error {
 }
 
 function parseDirectives(items: readonly Item[]): Settings {
-  const settings: Settings = { seed: undefined, preVote: true, checkQuorum: false, maxEntriesPerAppend: 512 };
+  const settings: Settings = {
+    seed: undefined,
+    preVote: true,
+    checkQuorum: false,
+    maxEntriesPerAppend: 512,
+    electionTicksMax: undefined,
+  };
   for (const item of items) {
     if (item.kind === 'command') break;
-    const match = /^#\s*(seed|preVote|checkQuorum|maxEntriesPerAppend):\s*(\S+)\s*$/.exec(item.line);
+    const match = /^#\s*(seed|preVote|checkQuorum|maxEntriesPerAppend|electionTicksMax):\s*(\S+)\s*$/.exec(
+      item.line,
+    );
     if (match === null) continue;
     const [, key, value] = match as unknown as [string, string, string];
     const flag = () => {
@@ -187,6 +211,9 @@ function parseDirectives(items: readonly Item[]): Settings {
         break;
       case 'maxEntriesPerAppend':
         settings.maxEntriesPerAppend = Number.parseInt(value, 10);
+        break;
+      case 'electionTicksMax':
+        settings.electionTicksMax = Number.parseInt(value, 10);
         break;
     }
   }

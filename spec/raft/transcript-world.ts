@@ -1,5 +1,6 @@
 import type { ElectionStatus } from '../../actors/election/protocol.js';
 import { inspectedTermAt, type LogInspection } from '../../actors/log/log-inspection.js';
+import type { LogMessage, TransferResult } from '../../actors/log/protocol.js';
 import { ELECTION, LOG, STATE_MACHINE, STORAGE } from '../../actors/raft/actor-names.js';
 import { decodeRaftMessage } from '../../actors/raft/codec.js';
 import type { AppendEntries } from '../../actors/raft/peer-messages.js';
@@ -37,7 +38,7 @@ import {
  * leader-stickiness window (thesis §4.2.3) and CheckQuorum's period: `tick 50` is how a
  * script lets followers stop believing in a silent leader. A consequence: leader leases
  * never hold (a new leader waits out the maximum timeout first), so `lease` reads take the
- * ReadIndex path.
+ * ReadIndex path, unless the header sets a small `electionTicksMax`.
  */
 
 const GROUP = 'g1';
@@ -67,6 +68,8 @@ export interface Settings {
   preVote: boolean;
   checkQuorum: boolean;
   maxEntriesPerAppend: number;
+  /** Overrides ELECTION_TICKS_MAX, so leases can hold (and timers may fire after that many ticks). */
+  electionTicksMax: number | undefined;
 }
 
 interface StateMachineInspect {
@@ -119,7 +122,7 @@ export class World {
       tickMs: TICK_MS,
       heartbeatTicks: HEARTBEAT_TICKS,
       electionTicksMin: ELECTION_TICKS_MIN,
-      electionTicksMax: ELECTION_TICKS_MAX,
+      electionTicksMax: settings.electionTicksMax ?? ELECTION_TICKS_MAX,
       preVote: settings.preVote,
       checkQuorum: settings.checkQuorum,
       maxEntriesPerAppend: settings.maxEntriesPerAppend,
@@ -391,6 +394,24 @@ export class World {
       )
       .then(printSubmit);
     return this.track(`propose ${replica} ${key}=${value}`, promise);
+  }
+
+  /** Thesis §3.10: asks `replica`'s log actor to hand leadership to `to`. */
+  transfer(replica: string, to: string): PendingRequest {
+    const promise = this.sim
+      .request<MessageOf<LogMessage, 'transfer-leadership'>>(
+        replica,
+        LOG,
+        { type: 'transfer-leadership', to },
+        { timeoutMs: REQUEST_TIMEOUT_MS },
+      )
+      .then((result: TransferResult) => {
+        if (result.ok) return 'transfer started';
+        return result.reason === 'not-leader'
+          ? 'transfer refused: not-leader'
+          : `transfer refused: ${result.reason} ${result.detail}`;
+      });
+    return this.track(`transfer ${replica} ${to}`, promise);
   }
 
   read(replica: string, key: string, mode: ReadMode): PendingRequest {

@@ -1,50 +1,66 @@
 import { expect } from 'chai';
 import { findScenario } from './scenarios/index.js';
+import { describeFailure, describeSweep, sweepScenario, sweepSettings } from './sweep.js';
 
 /**
  * Raft under deterministic simulation: the real election, log, storage and state machine
  * actors of 3 and 5 replicas, with faults, Figure 3's invariants after every step and a
- * linearizability check of every run's client history. `npm test` runs a few hundred
- * seeds; CI runs RAFTNS_SIM_SEEDS (2,000). A failure names its seed and how to replay it.
+ * linearizability check of every run's client history. Each scenario replays its fixed
+ * regression seeds, then fresh seeds from a random start within a wall-clock budget
+ * (`sweep.ts`: RAFTNS_SIM_SEEDS, RAFTNS_SIM_BUDGET_S, RAFTNS_SIM_START). A failure names
+ * its seed and how to replay it.
  */
-const SEEDS = Number(process.env.RAFTNS_SIM_SEEDS ?? 300);
+const settings = sweepSettings();
+/** Besides the budget: the fixed seeds, one slow seed past the budget, a loaded machine. */
+const SLACK_MS = 120_000;
 
-function sweep(name: string, seeds: number, start: number) {
+function sweep(name: string, seedsMax: number) {
   return async () => {
     const scenario = findScenario(name);
     if (scenario === undefined) throw new Error(`scenario ${name} is not registered`);
-    const failures: string[] = [];
-    for (let seed = start; seed < start + seeds; seed++) {
-      const outcome = await scenario.run(seed);
-      if (!outcome.result.ok) {
-        failures.push(
-          `seed=${seed}: ${outcome.result.failure?.cause ?? outcome.result.stop}\n  replay: npm run sim -- --scenario ${name} --seed ${seed}`,
-        );
-        if (failures.length >= 3) break;
-      }
-    }
-    expect(failures, failures.join('\n')).to.deep.equal([]);
+    const result = await sweepScenario(scenario, { ...settings, seedsMax });
+    console.log(`      ${describeSweep(result)}`);
+    expect(
+      result.failures.map(describeFailure),
+      result.failures.map(describeFailure).join('\n'),
+    ).to.deep.equal([]);
   };
 }
 
 describe('Raft under deterministic simulation', function () {
-  // About 80 ms a seed for 3 replicas and 150 ms for 5 on a loaded 2-core machine.
-  this.timeout(120_000 + SEEDS * 700);
+  this.timeout(settings.budgetMs + SLACK_MS);
+  const half = Math.ceil(settings.seedsMax / 2);
 
-  it(`3 replicas with faults: safe and linearizable over ${SEEDS} seeds`, sweep('raft3', SEEDS, 1));
   it(
-    `5 replicas with faults: safe and linearizable over ${Math.ceil(SEEDS / 2)} seeds`,
-    sweep('raft5', Math.ceil(SEEDS / 2), 1),
+    `3 replicas with faults: safe and linearizable (up to ${settings.seedsMax} fresh seeds)`,
+    sweep('raft3', settings.seedsMax),
+  );
+  it(`5 replicas with faults: safe and linearizable (up to ${half} fresh seeds)`, sweep('raft5', half));
+  it(
+    `membership changes and leadership transfer under faults (up to ${half} fresh seeds)`,
+    sweep('raft-reconfig', half),
   );
   it(
-    `membership changes and leadership transfer under faults over ${Math.ceil(SEEDS / 2)} seeds`,
-    sweep('raft-reconfig', Math.ceil(SEEDS / 2), 1),
+    `5 replicas, reconfiguration and frequent long partitions (up to ${half} fresh seeds)`,
+    sweep('raft-reconfig-partitions', half),
   );
-  it('3 replicas without faults make steady progress', sweep('raft3-calm', 20, 1));
+  it(
+    `a leader kept in a minority by a long partition serves no stale lease or bounded reads (up to ${half} fresh seeds)`,
+    sweep('raft-minority-leader', half),
+  );
+  it(
+    `5 replicas whose clocks drift at the lease's bound, with faults (up to ${half} fresh seeds)`,
+    sweep('raft5-drift', half),
+  );
+  it(
+    `a leader kept in a minority while clocks drift at the lease's bound (up to ${half} fresh seeds)`,
+    sweep('raft-minority-leader-drift', half),
+  );
+  it('3 replicas without faults make steady progress (20 fresh seeds)', sweep('raft3-calm', 20));
   // About 600 ms a seed: the DNS actors answer in every read mode next to the Raft actors.
   it(
-    `DNS answers under faults: linearizable and lease linearizable, bounded within its bound, over ${Math.ceil(SEEDS / 4)} seeds`,
-    sweep('dns3', Math.ceil(SEEDS / 4), 1),
+    `DNS answers under faults: linearizable and lease linearizable, bounded within its bound (up to ${Math.ceil(settings.seedsMax / 4)} fresh seeds)`,
+    sweep('dns3', Math.ceil(settings.seedsMax / 4)),
   );
-  it('DNS answers without faults: every read mode serves', sweep('dns3-calm', 5, 1));
+  it('DNS answers without faults: every read mode serves (5 fresh seeds)', sweep('dns3-calm', 5));
 });

@@ -77,6 +77,7 @@ const ARBITRARIES: { readonly [T in RaftMessageType]: fc.Arbitrary<Extract<RaftM
     prevLogTerm: uintArb,
     entries: fc.array(entryArb, { maxLength: 12 }),
     leaderCommit: uintArb,
+    leaderCommitCurrent: fc.boolean(),
     round: uintArb,
   }),
   'append-entries-response': fc.record({
@@ -166,6 +167,7 @@ function appendEntries(entries: LogEntry[]): AppendEntries {
     prevLogTerm: 7,
     entries,
     leaderCommit: 99_990,
+    leaderCommitCurrent: true,
     round: 4_242,
   };
 }
@@ -183,7 +185,7 @@ describe('actors/raft/codec', () => {
         lastLogIndex: 5,
         lastLogTerm: 2,
       });
-      expect([...bytes]).to.deep.equal([1, 1, 0xac, 0x02, 2, 0x72, 0x31, 2, 0x72, 0x32, 5, 2]);
+      expect([...bytes]).to.deep.equal([2, 1, 0xac, 0x02, 2, 0x72, 0x31, 2, 0x72, 0x32, 5, 2]);
     });
 
     it('pins the bytes of an AppendEntries with one entry', () => {
@@ -196,11 +198,12 @@ describe('actors/raft/codec', () => {
         prevLogTerm: 1,
         entries: [{ index: 10, term: 2, kind: 'command', timeMs: 1_000, data: Uint8Array.of(0xde, 0xad) }],
         leaderCommit: 8,
+        leaderCommitCurrent: true,
         round: 3,
       };
       expect([...encode(m)]).to.deep.equal([
-        ...[1, 5, 2, 1, 0x61, 1, 0x62], // version, tag, term, from, to
-        ...[9, 1, 8, 3], // prevLogIndex, prevLogTerm, leaderCommit, round
+        ...[2, 5, 2, 1, 0x61, 1, 0x62], // version, tag, term, from, to
+        ...[9, 1, 8, 1, 3], // prevLogIndex, prevLogTerm, leaderCommit, leaderCommitCurrent, round
         1, // entry count
         ...[10, 2, 1, 0xe8, 0x07, 2, 0xde, 0xad], // index, term, kind, timeMs, data
       ]);
@@ -218,7 +221,7 @@ describe('actors/raft/codec', () => {
         done: true,
       });
       expect([...bytes]).to.deep.equal([
-        ...[1, 7, 3, 1, 0x61, 1, 0x62],
+        ...[2, 7, 3, 1, 0x61, 1, 0x62],
         ...[20, 3, 5, 2, 1, 0x61, 1, 0x62], // meta: lastIndex, lastTerm, chain, voters
         ...[0x80, 0x01, 1, 1, 7], // offset, done, chunk
       ]);
@@ -344,7 +347,7 @@ describe('actors/raft/codec', () => {
 
     it('rejects another codec version', () => {
       const bytes = encode({ type: 'timeout-now', term: 1, from: 'a', to: 'b' });
-      for (const version of [0, 2, 255]) {
+      for (const version of [0, 1, 3, 255]) {
         bytes[0] = version;
         expect(errorCode(decodeRaftMessage(bytes))).to.equal('bad-version');
       }
@@ -395,7 +398,7 @@ describe('actors/raft/codec', () => {
           errorCode(decodeRaftMessage(frame(CODEC_VERSION, 9, 1, bad.length, bad, ascii('b')))),
         ).to.equal('bad-utf8');
       }
-      const entry = (kind: number) => frame(header('append-entries'), 0, 0, 0, 0, 1, [1, 1, kind, 0, 0]);
+      const entry = (kind: number) => frame(header('append-entries'), 0, 0, 0, 0, 0, 1, [1, 1, kind, 0, 0]);
       expect(errorCode(decodeRaftMessage(entry(2)))).to.equal('ok');
       expect(errorCode(decodeRaftMessage(entry(3)))).to.equal('invalid-field');
     });
@@ -439,7 +442,7 @@ describe('actors/raft/codec', () => {
       const count = [0x81, 0x20]; // 4097
       const entryBytes = Array.from({ length: 4097 }, () => [1, 1, 0, 0, 0]).flat();
       expect(
-        errorCode(decodeRaftMessage(frame(header('append-entries'), 0, 0, 0, 0, count, entryBytes))),
+        errorCode(decodeRaftMessage(frame(header('append-entries'), 0, 0, 0, 0, 0, count, entryBytes))),
       ).to.equal('too-large');
 
       const voters = (n: number) => Array.from({ length: n }, (_, i) => `v${i}`);
@@ -461,7 +464,7 @@ describe('actors/raft/codec', () => {
 
     it('refuses a count that cannot fit in the rest of the frame as truncated, without allocating', () => {
       // 4096 entries announced, none present.
-      const result = decodeRaftMessage(frame(header('append-entries'), 0, 0, 0, 0, [0x80, 0x20]));
+      const result = decodeRaftMessage(frame(header('append-entries'), 0, 0, 0, 0, 0, [0x80, 0x20]));
       expect(errorCode(result)).to.equal('truncated');
     });
 
@@ -494,7 +497,7 @@ describe('actors/raft/codec', () => {
         }),
       );
       const bytes = encode({ ...appendEntries(entries), prevLogIndex: 999_999, leaderCommit: 999_990 });
-      expect(bytes.byteLength).to.equal(64 * 112 + 19);
+      expect(bytes.byteLength).to.equal(64 * 112 + 20);
       expect(bytes.byteLength).to.be.below(7.25 * 1024);
     });
   });

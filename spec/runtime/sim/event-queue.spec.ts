@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { EventQueue, type SimEvent } from '../../../runtime/sim/event-queue.js';
-import { VirtualClock, VirtualTimers } from '../../../runtime/sim/virtual-clock.js';
+import { DriftingClock, VirtualClock, VirtualTimers } from '../../../runtime/sim/virtual-clock.js';
 
 function event(detail: string, fired: string[]): SimEvent {
   return { kind: 'scenario', replica: '', actor: '', detail, settles: false, fire: () => fired.push(detail) };
@@ -98,6 +98,27 @@ describe('VirtualTimers', () => {
     owner.alive = false;
     drain(queue, clock);
     expect(fired).to.have.length(3);
+  });
+
+  it("a drifting replica's clock and timers run at its rate: a fast clock's timer fires early in virtual time", () => {
+    const clock = new VirtualClock();
+    const queue = new EventQueue();
+    const fast = new DriftingClock(clock, 1.25);
+    const slow = new DriftingClock(clock, 0.8);
+    const fired: Array<[string, number, number]> = [];
+    new VirtualTimers(clock, queue, { replica: 'f', actor: 'a', alive: true }, fast.rate).after(100, () =>
+      fired.push(['fast', clock.nowMs(), fast.nowMs()]),
+    );
+    new VirtualTimers(clock, queue, { replica: 's', actor: 'a', alive: true }, slow.rate).after(100, () =>
+      fired.push(['slow', clock.nowMs(), slow.nowMs()]),
+    );
+    drain(queue, clock);
+    // Each waited 100 of its own milliseconds: 80 and 125 virtual ones.
+    expect(fired).to.deep.equal([
+      ['fast', 80, 100],
+      ['slow', 125, 100],
+    ]);
+    expect(() => new DriftingClock(clock, 3)).to.throw(RangeError);
   });
 
   it('never lets time go backwards', () => {

@@ -1,11 +1,13 @@
 import { expect } from 'chai';
 import type { ScenarioOutcome } from '../../sim/scenario.js';
 import { findScenario } from '../../sim/scenarios/index.js';
+import { describeFailure, describeSweep, freshSeed, sweepScenario, sweepSettings } from '../../sim/sweep.js';
 
-/** How many seeds the sweeps below run; raise it locally (RAFTNS_SIM_SEEDS=1000) to search harder. */
-const SEEDS = Number(process.env.RAFTNS_SIM_SEEDS ?? 300);
-/** The unsafe variant must be caught within this many seeds. */
-const UNSAFE_SEEDS_MAX = Math.max(200, SEEDS);
+/** Fixed regression seeds, then fresh seeds from a random start within a budget (`spec/sim/sweep.ts`). */
+const settings = sweepSettings();
+/** The unsafe variant must be caught within this many fresh seeds. */
+const UNSAFE_SEEDS_MAX = Math.max(200, settings.seedsMax);
+const SLACK_MS = 60_000;
 
 function scenario(name: string) {
   const found = findScenario(name);
@@ -14,26 +16,25 @@ function scenario(name: string) {
 }
 
 describe('simulation scenarios', function () {
-  // A seed takes ~15 ms on a loaded 2-core machine; CI runs 2,000 of them.
-  this.timeout(60_000 + SEEDS * 100);
-  it(`counter (fsync before ack) loses no acknowledged increment over ${SEEDS} seeds`, async () => {
-    const counter = scenario('counter');
-    const failures: string[] = [];
-    for (let seed = 1; seed <= SEEDS; seed++) {
-      const { result, summary } = await counter.run(seed);
-      if (!result.ok) failures.push(`${result.failure?.message ?? 'failed'} (${summary})`);
-    }
-    expect(failures).to.deep.equal([]);
+  // A seed takes ~15 ms on a loaded 2-core machine.
+  this.timeout(settings.budgetMs + SLACK_MS);
+  it(`counter (fsync before ack) loses no acknowledged increment (up to ${settings.seedsMax} fresh seeds)`, async () => {
+    const result = await sweepScenario(scenario('counter'), settings);
+    console.log(`      ${describeSweep(result)}`);
+    expect(result.failures.map(describeFailure)).to.deep.equal([]);
   });
 
   it('counter-unsafe (ack before fsync) is caught, and its failing seed replays identically', async () => {
     const unsafe = scenario('counter-unsafe');
     let failing: ScenarioOutcome | undefined;
-    for (let seed = 1; seed <= UNSAFE_SEEDS_MAX && failing === undefined; seed++) {
-      const outcome = await unsafe.run(seed);
+    let tried = 0;
+    for (; tried < UNSAFE_SEEDS_MAX && failing === undefined; tried++) {
+      const outcome = await unsafe.run(freshSeed(settings.start, tried));
       if (!outcome.result.ok) failing = outcome;
     }
-    if (failing === undefined) throw new Error(`no seed in 1..${UNSAFE_SEEDS_MAX} caught the unsafe counter`);
+    console.log(`      sim: counter-unsafe: caught after ${tried} fresh seeds from ${settings.start}`);
+    if (failing === undefined)
+      throw new Error(`no seed of ${UNSAFE_SEEDS_MAX} from ${settings.start} caught the unsafe counter`);
     const failure = failing.result.failure;
     expect(failure?.message).to.match(/lost an acknowledged increment/);
     expect(failure?.message).to.include(`seed=${failing.seed}`);

@@ -10,7 +10,7 @@ import type { GroupCommand, GroupQuery, QueryResult } from '../../../protocol/gr
 import type { ReadMode } from '../../../protocol/read-mode.js';
 import { DEFAULT_STATE_MACHINE_ACTOR, raftReplicaActors } from '../../../runtime/composition/raft-actors.js';
 import type { MessageOf } from '../../../runtime/message.js';
-import type { Random } from '../../../runtime/random.js';
+import { type Random, SeededRandom } from '../../../runtime/random.js';
 import type { FaultPlan } from '../../../runtime/sim/fault-plan.js';
 import { Simulator } from '../../../runtime/sim/simulator.js';
 import { HistoryRecorder, type OperationHandle } from '../../checkers/history.js';
@@ -32,13 +32,30 @@ export interface RaftScenarioOptions {
   readonly name: string;
   readonly replicas: number;
   readonly clients: number;
-  readonly faults: boolean;
+  /**
+   * `mixed`: a lossy network, partitions, power loss and actor crashes; `partitions`: the
+   * lossy network and frequent, long partitions only; `none`: a quiet network (the lossy
+   * one when `minorityLeader` is set) and no faults but the scripted ones.
+   */
+  readonly faults: 'none' | 'mixed' | 'partitions';
   /**
    * An operator adds and removes voters (thesis §4.1, one at a time, new ones catching up
    * first) and transfers leadership (§3.10) while clients run. The last replica starts
    * outside the configuration and joins when added.
    */
   readonly reconfigure?: boolean;
+  /**
+   * Once a leader holds its lease, a long partition leaves it in a minority with one
+   * follower while the majority elects another and moves on. CheckQuorum is off, so the
+   * old leader keeps its role: its lease reads and its follower's bounded reads must not
+   * serve what the majority has overwritten.
+   */
+  readonly minorityLeader?: boolean;
+  /**
+   * Each replica's clock runs fast or slow at the very bound the lease assumes: two clocks
+   * drift apart by `CLOCK_DRIFT_BOUND_MS` over the minimum election timeout.
+   */
+  readonly clockDrift?: boolean;
 }
 
 const KEYS = ['a', 'b', 'c'];
@@ -59,47 +76,80 @@ interface ClientState {
   target: string;
   /** The highest log index this client has seen (writes' and reads' answers): its reads never go below it. */
   seenIndex: number;
+  /** A reader that stays at its replica whatever the answer (`minorityLeader`). */
+  readonly pinned: boolean;
 }
 
 /** Bounded-staleness reads in this scenario promise data at most this old (plus one network delay). */
 const MAX_STALE_MS = 60;
 const NETWORK_DELAY_MAX_MS = 10;
+/** The drift the lease allows for (thesis §6.4.1): this much over the minimum election timeout. */
+const CLOCK_DRIFT_BOUND_MS = 10;
+const MINORITY_PARTITION_AT_MS = { min: 500, max: 900 };
+const MINORITY_PARTITION_MS = { min: 1_000, max: 1_500 };
+
+/**
+ * Per-replica clock rates at the drift bound: each clock runs fast or slow by half the
+ * bound's rate, so two of them drift apart by the whole bound over an election timeout.
+ */
+function clockRates(seed: number, ids: readonly string[], electionTimeoutMinMs: number): Map<string, number> {
+  const random = new SeededRandom(seed).fork();
+  const halfRate = CLOCK_DRIFT_BOUND_MS / electionTimeoutMinMs / 2;
+  return new Map(ids.map((id) => [id, random.chance(0.5) ? 1 + halfRate : 1 - halfRate]));
+}
 
 export function raftScenario(options: RaftScenarioOptions): Scenario {
   return {
     name: options.name,
-    description: `${options.replicas}-replica Raft group, ${options.clients} clients${options.faults ? ', with faults' : ''}: Figure 3 invariants every step, linearizable history`,
+    description:
+      `${options.replicas}-replica Raft group, ${options.clients} clients, faults: ${options.faults}` +
+      `${options.reconfigure === true ? ', reconfiguration' : ''}${options.minorityLeader === true ? ', a leader left in a minority' : ''}` +
+      `${options.clockDrift === true ? ', clocks drifting at the lease bound' : ''}: Figure 3 invariants every step, linearizable history`,
     async run(seed: number, runOptions: ScenarioRunOptions = {}): Promise<ScenarioOutcome> {
       const ids = Array.from({ length: options.replicas }, (_, i) => `r${i + 1}`);
       const initialVoters = options.reconfigure === true ? ids.slice(0, -1) : ids;
-      const faults: FaultPlan | undefined = options.faults
-        ? {
-            replicaCrash: {
-              everyMs: { min: 300, max: 900 },
-              downMs: { min: 20, max: 300 },
-              maxDown: Math.max(1, Math.floor((initialVoters.length - 1) / 2)),
-            },
-            actorCrash: { everyMs: { min: 400, max: 1200 } },
-            partition: { everyMs: { min: 300, max: 800 }, durationMs: { min: 50, max: 400 } },
-            untilMs: VIRTUAL_MS - 800,
-          }
-        : undefined;
+      const faults: FaultPlan | undefined =
+        options.faults === 'mixed'
+          ? {
+              replicaCrash: {
+                everyMs: { min: 300, max: 900 },
+                downMs: { min: 20, max: 300 },
+                maxDown: Math.max(1, Math.floor((initialVoters.length - 1) / 2)),
+              },
+              actorCrash: { everyMs: { min: 400, max: 1200 } },
+              partition: { everyMs: { min: 300, max: 800 }, durationMs: { min: 50, max: 400 } },
+              untilMs: VIRTUAL_MS - 800,
+            }
+          : options.faults === 'partitions'
+            ? {
+                partition: { everyMs: { min: 100, max: 300 }, durationMs: { min: 100, max: 700 } },
+                untilMs: VIRTUAL_MS - 800,
+              }
+            : undefined;
+      const lossy = options.faults !== 'none' || options.minorityLeader === true;
+      const timing = raftConfig('g1', 'r1', initialVoters);
+      const rates =
+        options.clockDrift === true
+          ? clockRates(seed, ids, timing.electionTicksMin * timing.tickMs)
+          : new Map<string, number>();
       const sim = await Simulator.create({
         seed,
         traceLinesKept: runOptions.traceLinesKept,
         replicas: ids.map((id) => ({
           id,
+          clockRate: rates.get(id) ?? 1,
           actors: raftReplicaActors({
             // Small snapshots, often, in small chunks: compaction and InstallSnapshot run in every seed.
             raft: raftConfig('g1', id, initialVoters, {
               snapshotThresholdEntries: 25,
               snapshotChunkBytes: 256,
+              checkQuorum: options.minorityLeader !== true,
             }),
-            clockDriftBoundMs: 10,
+            clockDriftBoundMs: CLOCK_DRIFT_BOUND_MS,
             stateMachine: { ...DEFAULT_STATE_MACHINE_ACTOR, waitTimeoutMs: 2_000 },
           }),
         })),
-        network: options.faults
+        network: lossy
           ? {
               dropProbability: 0.02,
               duplicateProbability: 0.02,
@@ -107,7 +157,7 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
               maxInFlightPerLink: 1024,
             }
           : { delayMs: { min: 1, max: 3 } },
-        disk: options.faults
+        disk: lossy
           ? {
               fsyncLatencyMs: { min: 1, max: 4 },
               slowFsyncProbability: 0.02,
@@ -131,7 +181,22 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
         ackedSeq: 0,
         target: ids[id % ids.length] as string,
         seenIndex: 0,
+        pinned: false,
       }));
+      // Readers that never write and never move: one whose replica ends up on the minority side
+      // of a partition knows only what that replica tells it, the case a stale read slips through.
+      const readers: ClientState[] =
+        options.minorityLeader === true
+          ? ids.map((target, k) => ({
+              id: options.clients + k,
+              sessionId: `c${options.clients + k}-s0`,
+              seq: 1,
+              ackedSeq: 0,
+              target,
+              seenIndex: 0,
+              pinned: true,
+            }))
+          : [];
       // Every acknowledged write's completion time and log index, in completion order.
       const ackedWrites: Array<{ readonly atMs: number; readonly index: number }> = [];
       const readViolations: string[] = [];
@@ -148,6 +213,7 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
         return newest;
       };
       const clientsStopMs = VIRTUAL_MS - 200;
+      const slowestRate = Math.min(1, ...rates.values());
 
       const pickTarget = (client: ClientState, hint: string | null) => {
         client.target =
@@ -213,7 +279,7 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
           .catch((): ReadResult | undefined => undefined);
         if (result?.status !== 'ok') {
           stats.readsFailed++;
-          pickTarget(client, result?.status === 'not-leader' ? result.leaderId : null);
+          if (!client.pinned) pickTarget(client, result?.status === 'not-leader' ? result.leaderId : null);
           return;
         }
         stats.readsOk++;
@@ -225,11 +291,13 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
         }
         client.seenIndex = Math.max(client.seenIndex, result.index);
         if (mode.kind === 'bounded') {
-          // The promise: every write acknowledged more than the bound (plus a network delay) before the call is visible.
-          const owed = ackedBy(calledMs - mode.maxStaleMs - NETWORK_DELAY_MAX_MS);
+          // The promise: every write acknowledged more than the bound (plus a network delay) before the call is
+          // visible; the bound is measured by the replica's clock, which may run slow by up to its drift.
+          const boundMs = mode.maxStaleMs / slowestRate + NETWORK_DELAY_MAX_MS;
+          const owed = ackedBy(calledMs - boundMs);
           if (result.index < owed) {
             readViolations.push(
-              `bounded read by c${client.id} at ${calledMs} ms served index ${result.index}, older than ${owed} acknowledged before ${calledMs - mode.maxStaleMs - NETWORK_DELAY_MAX_MS} ms`,
+              `bounded read by c${client.id} at ${calledMs} ms served index ${result.index}, older than ${owed} acknowledged before ${calledMs - boundMs} ms`,
             );
           }
           return; // bounded reads are not linearizable by design
@@ -261,6 +329,16 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
         }
       };
       for (const client of clients) void runClient(client);
+      const runReader = async (reader: ClientState) => {
+        await pause(random, 0, 50);
+        while (sim.nowMs() < clientsStopMs) {
+          const key = KEYS[random.intBetween(0, KEYS.length - 1)] as string;
+          if (random.chance(0.5)) await read(reader, { op: 'get', key }, { kind: 'lease' });
+          else await read(reader, { op: 'get', key }, { kind: 'bounded', maxStaleMs: MAX_STALE_MS });
+          await pause(random, 5, 30);
+        }
+      };
+      for (const reader of readers) void runReader(reader);
 
       const reconfigurations = { added: 0, removed: 0, transfers: 0, refused: 0 };
       const currentLeader = (): { id: string; voters: readonly string[] } | undefined => {
@@ -321,6 +399,31 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
       };
       if (options.reconfigure === true) void runOperator();
 
+      const minority = { leader: '', follower: '', atMs: 0 };
+      if (options.minorityLeader === true) {
+        sim.schedule(
+          random.intBetween(MINORITY_PARTITION_AT_MS.min, MINORITY_PARTITION_AT_MS.max),
+          'minority partition',
+          () => {
+            const leader = currentLeader();
+            if (leader === undefined) return;
+            const others = ids.filter((id) => id !== leader.id);
+            const follower = others[random.intBetween(0, others.length - 1)] as string;
+            const minoritySide = [leader.id, follower];
+            sim.partition(
+              minoritySide,
+              others.filter((id) => id !== follower),
+            );
+            Object.assign(minority, { leader: leader.id, follower, atMs: sim.nowMs() });
+            sim.schedule(
+              random.intBetween(MINORITY_PARTITION_MS.min, MINORITY_PARTITION_MS.max),
+              'heal minority',
+              () => sim.heal(),
+            );
+          },
+        );
+      }
+
       let result = await sim.run({
         maxSteps: runOptions.maxSteps ?? 2_000_000,
         maxVirtualMs: runOptions.maxVirtualMs ?? VIRTUAL_MS,
@@ -339,6 +442,10 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
             );
           }
           checkConvergedState(sim, ids);
+          // Power loss leaves a disk as a real one would: a replica must always start from it.
+          const unbootable = sim.crashes.find((crash) => crash.reason.startsWith('start failed'));
+          if (unbootable !== undefined)
+            throw new Error(`${unbootable.replica} could not start from its disk: ${unbootable.reason}`);
         });
       }
       const snapshots = { taken: 0, installed: 0, chunksSent: 0 };
@@ -351,7 +458,10 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
       }
       const summary =
         `reconfig=${JSON.stringify(reconfigurations)} snapshots=${snapshots.taken}/${snapshots.installed}/${snapshots.chunksSent} writes=${stats.writesAcked} unknown=${stats.writesUnknown} reads=${stats.readsOk} readsFailed=${stats.readsFailed} ` +
-        `leaders=${invariants.leadersElected} crashes=${sim.crashes.length} linearizability=${verdict}`;
+        `leaders=${invariants.leadersElected} crashes=${sim.crashes.length} linearizability=${verdict}` +
+        (options.minorityLeader === true
+          ? ` minority=${minority.leader === '' ? 'none' : `${minority.leader}+${minority.follower}@${minority.atMs}ms`}`
+          : '');
       return { scenario: options.name, seed, result, summary };
     },
   };

@@ -1,0 +1,18 @@
+/**
+ * Seeds that once found a bug, replayed by every sweep of their scenario before any fresh
+ * seed. A seed's trajectory changes whenever the code it runs changes, so a seed here is a
+ * smoke test, not a proof: each bug also has a transcript or unit test that pins its
+ * mechanism (named beside the seed).
+ */
+export const REGRESSION_SEEDS: Readonly<Record<string, readonly number[]>> = {
+  'raft-reconfig': [
+    // A bounded read at a follower credited a heartbeat from a leader deposed in a minority:
+    // spec/raft/transcripts/bounded-read.txt.
+    76041799,
+  ],
+  'raft5-drift': [
+    // A follower snapshotted entries it had committed but not yet written; the write landed
+    // after the snapshot's deletions and the replica could never start again.
+    1,
+  ],
+};
