@@ -89,6 +89,7 @@ class ElectionActor implements Actor<ElectionMessage> {
       type: 'peer-frame',
       from,
       bytes,
+      receivedAtMs: this.ctx.clock.nowMs(),
     }));
     this.resetElectionTimer();
     this.ctx.after(this.raft.tickMs, { type: 'tick' });
@@ -99,7 +100,7 @@ class ElectionActor implements Actor<ElectionMessage> {
   async receive(message: ElectionMessage, meta: MessageMeta): Promise<void> {
     switch (message.type) {
       case 'peer-frame':
-        await this.onFrame(message.from, message.bytes);
+        await this.onFrame(message.from, message.bytes, message.receivedAtMs);
         return;
       case 'send':
         this.sendFromLog(message.message);
@@ -265,7 +266,7 @@ class ElectionActor implements Actor<ElectionMessage> {
 
   // ------------------------------------------------------------------ incoming
 
-  private async onFrame(from: string, bytes: Uint8Array): Promise<void> {
+  private async onFrame(from: string, bytes: Uint8Array, receivedAtMs: number): Promise<void> {
     const decoded = decodeRaftMessage(bytes);
     if (!decoded.ok) {
       this.counters.framesDropped++;
@@ -286,10 +287,10 @@ class ElectionActor implements Actor<ElectionMessage> {
       this.counters.messagesDropped++;
       return;
     }
-    await this.onMessage(m);
+    await this.onMessage(m, receivedAtMs);
   }
 
-  private async onMessage(m: RaftMessage): Promise<void> {
+  private async onMessage(m: RaftMessage, receivedAtMs: number): Promise<void> {
     if (m.type === 'pre-vote') {
       await this.onPreVote(m);
       return;
@@ -338,17 +339,17 @@ class ElectionActor implements Actor<ElectionMessage> {
         }
         this.electionElapsed = 0;
         this.ticksSinceLeaderContact = 0;
-        this.forward(m);
+        this.forward(m, receivedAtMs);
         return;
       case 'append-entries-response':
       case 'install-snapshot-response':
       case 'read-index-response':
         if (this.role === 'leader') this.recentlyActive.add(m.from);
-        this.forward(m);
+        this.forward(m, receivedAtMs);
         return;
       case 'read-index':
         if (this.role === 'leader') this.recentlyActive.add(m.from);
-        this.forward(m);
+        this.forward(m, receivedAtMs);
         return;
       case 'timeout-now':
         // Thesis §3.10: the leader hands over; campaign at once, past any stickiness.
@@ -359,8 +360,8 @@ class ElectionActor implements Actor<ElectionMessage> {
     }
   }
 
-  private forward(message: RaftMessage): void {
-    this.ctx.send(LOG, { type: 'peer', message });
+  private forward(message: RaftMessage, receivedAtMs: number): void {
+    this.ctx.send(LOG, { type: 'peer', message, receivedAtMs });
   }
 
   private async onPreVote(m: PreVote): Promise<void> {

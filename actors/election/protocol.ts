@@ -17,8 +17,13 @@ export interface ElectionStatus {
 
 /** The election actor's inbox. */
 export type ElectionMessage =
-  /** A frame from a peer, as the transport delivered it. */
-  | { readonly type: 'peer-frame'; readonly from: ReplicaId; readonly bytes: Uint8Array }
+  /** A frame from a peer, as the transport delivered it, stamped with the time it arrived. */
+  | {
+      readonly type: 'peer-frame';
+      readonly from: ReplicaId;
+      readonly bytes: Uint8Array;
+      readonly receivedAtMs: number;
+    }
   /** From the log actor: send this to `message.to` if we are still in its term. */
   | { readonly type: 'send'; readonly message: RaftMessage }
   /** The log actor (re)started and needs to learn the term. */

@@ -230,7 +230,7 @@ class LogActor implements Actor<LogMessage> {
         meta.reply?.ok(this.position());
         return;
       case 'peer':
-        this.onPeer(message.message);
+        this.onPeer(message.message, message.receivedAtMs);
         return;
       case 'propose':
         meta.reply?.ok(this.propose(message.data));
@@ -478,11 +478,11 @@ class LogActor implements Actor<LogMessage> {
 
   // ------------------------------------------------------------------ peer messages
 
-  private onPeer(message: RaftMessage): void {
+  private onPeer(message: RaftMessage, receivedAtMs: number): void {
     if (message.term !== this.term) return; // the election actor moved on since it forwarded this
     switch (message.type) {
       case 'append-entries':
-        this.onAppendEntries(message);
+        this.onAppendEntries(message, receivedAtMs);
         return;
       case 'append-entries-response':
         this.onAppendEntriesResponse(message);
@@ -509,7 +509,7 @@ class LogActor implements Actor<LogMessage> {
   }
 
   /** Figure 2, AppendEntries receiver implementation. */
-  private onAppendEntries(m: AppendEntries): void {
+  private onAppendEntries(m: AppendEntries, receivedAtMs: number): void {
     if (this.role === 'leader') {
       throw new Error(`election safety: ${m.from} and ${this.raft.self} both lead term ${m.term}`);
     }
@@ -561,8 +561,9 @@ class LogActor implements Actor<LogMessage> {
     // no later leader could have acknowledged writes it does not know (`leaderCommitCurrent`:
     // it held its lease, so it was not deposed, and its own no-op was committed, §5.4.2).
     // A message from a deposed leader that has not noticed yet says nothing about freshness.
+    // The send time is bounded by the frame's arrival, not by now: it may have waited here.
     if (m.leaderCommitCurrent && this.commitIndex >= m.leaderCommit) {
-      this.lastLeaderContactMs = this.ctx.clock.nowMs();
+      this.lastLeaderContactMs = Math.max(this.lastLeaderContactMs ?? receivedAtMs, receivedAtMs);
     }
     this.pendingAcks.push({ leader: m.from, term: this.term, round: m.round, matchIndex, matchTerm });
     this.flushAcks();

@@ -106,7 +106,15 @@ export type LogMessage =
   | { readonly type: 'step-down'; readonly term: number }
   | ({ readonly type: 'tail' } & Ask<LogPosition>)
   /** A peer's message, already gated by the election actor to the current term. */
-  | { readonly type: 'peer'; readonly message: RaftMessage }
+  | {
+      readonly type: 'peer';
+      readonly message: RaftMessage;
+      /**
+       * When its frame reached the replica, by our clock: a frame may wait behind the
+       * election actor's fsyncs, and what it says is only as fresh as its arrival.
+       */
+      readonly receivedAtMs: number;
+    }
   // ---- from operators (through the replica's external endpoint) ----
   /** Thesis §4.1: one voter added (after catching up, §4.2.1) or removed; answered once committed. */
   | ({ readonly type: 'change-membership'; readonly change: MembershipChange } & Ask<ChangeResult>)

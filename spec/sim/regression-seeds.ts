@@ -10,6 +10,11 @@ export const REGRESSION_SEEDS: Readonly<Record<string, readonly number[]>> = {
     // spec/raft/transcripts/bounded-read.txt.
     76041799,
   ],
+  'raft-minority-leader-drift': [
+    // A follower credited a leader's message when its log actor got it, 65 ms after it
+    // arrived (it waited behind the election actor's slow fsync), not when it arrived.
+    209313317,
+  ],
   'raft5-drift': [
     // A follower snapshotted entries it had committed but not yet written; the write landed
     // after the snapshot's deletions and the replica could never start again.

@@ -122,7 +122,8 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
             }
           : options.faults === 'partitions'
             ? {
-                partition: { everyMs: { min: 100, max: 300 }, durationMs: { min: 100, max: 700 } },
+                // Long and frequent, yet with gaps: a group partitioned all the time proves nothing.
+                partition: { everyMs: { min: 250, max: 600 }, durationMs: { min: 100, max: 500 } },
                 untilMs: VIRTUAL_MS - 800,
               }
             : undefined;
