@@ -13,7 +13,7 @@ import type { Scenario } from './scenario.js';
  * Environment:
  * - `RAFTNS_SIM_SEEDS`: fresh seeds per scenario at most (default 300; CI sets 2,000).
  * - `RAFTNS_SIM_BUDGET_S`: wall-clock seconds of fresh seeds per scenario at most
- *   (default: 0.05 s per seed of RAFTNS_SIM_SEEDS, 15 s for npm test; CI sets 240 s).
+ *   (default: 0.05 s per seed of RAFTNS_SIM_SEEDS, 15 s for npm test; CI sets 100 s: twelve sweeps, about 20 minutes).
  * - `RAFTNS_SIM_START`: the first fresh seed (default: random, printed).
  */
 
