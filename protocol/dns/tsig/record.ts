@@ -9,7 +9,10 @@
  * Decoding never throws: bytes off the network become a value or a reason.
  */
 import { RR_CLASS, RR_TYPE } from '../wire/codes.js';
-import { MAX_LABEL_OCTETS, MAX_NAME_OCTETS, Name, NameError } from '../wire/name.js';
+import { WireFormatFailure } from '../wire/errors.js';
+import { Name } from '../wire/name.js';
+import { WireReader } from '../wire/reader.js';
+import { WireWriter } from '../wire/writer.js';
 
 /** Seconds since the epoch fit 48 bits (RFC 8945 §4.2). */
 export const TSIG_TIME_MAX = 2 ** 48 - 1;
@@ -36,41 +39,23 @@ export interface TsigRecord {
   readonly rdata: TsigRdata;
 }
 
-function u16(bytes: Uint8Array, at: number): number {
-  return ((bytes[at] as number) << 8) | (bytes[at + 1] as number);
-}
-
 /** The 48-bit big-endian form of `seconds` (Time Signed, and BADTIME's Other Data). */
 export function u48Bytes(seconds: number): Uint8Array {
-  const out = new Uint8Array(6);
-  const high = Math.floor(seconds / 2 ** 32);
-  const low = seconds % 2 ** 32;
-  out[0] = (high >>> 8) & 0xff;
-  out[1] = high & 0xff;
-  out[2] = low >>> 24;
-  out[3] = (low >>> 16) & 0xff;
-  out[4] = (low >>> 8) & 0xff;
-  out[5] = low & 0xff;
-  return out;
+  const writer = new WireWriter(6, false);
+  writeU48(writer, seconds);
+  return writer.bytes;
 }
 
-function readU48(bytes: Uint8Array, at: number): number {
-  return (
-    u16(bytes, at) * 2 ** 32 +
-    ((bytes[at + 2] as number) * 0x1000000 + ((bytes[at + 3] as number) << 16) + u16(bytes, at + 4))
-  );
+function writeU48(writer: WireWriter, seconds: number): void {
+  writer.u16(Math.floor(seconds / 2 ** 32), 'time (high 16 bits)');
+  writer.u32(seconds % 2 ** 32, 'time (low 32 bits)');
 }
 
-/** The uncompressed wire form of `name`, labels as written (callers lowercase it for digests). */
+/** The uncompressed wire form of `name`; `lowercase` folds it as RFC 8945 §4.3.3 digests need. */
 export function nameWire(name: Name, lowercase: boolean): Uint8Array {
-  const out = new Uint8Array(name.wireLength);
-  let p = 0;
-  for (const label of lowercase ? name.lowercaseLabels : name.labels) {
-    out[p++] = label.length;
-    for (let i = 0; i < label.length; i++) out[p++] = label.charCodeAt(i);
-  }
-  out[p] = 0;
-  return out;
+  const writer = new WireWriter(name.wireLength, false);
+  writer.name(lowercase ? Name.fromLabels(name.lowercaseLabels) : name, false);
+  return writer.bytes;
 }
 
 function checkField(value: number, max: number, what: string): void {
@@ -86,91 +71,55 @@ export function encodeTsigRdata(rdata: TsigRdata): Uint8Array {
   checkField(rdata.error, 0xffff, 'error');
   checkField(rdata.mac.length, 0xffff, 'MAC size');
   checkField(rdata.other.length, 0xffff, 'other length');
-  const algorithm = nameWire(rdata.algorithm, false);
-  const out = new Uint8Array(algorithm.length + 16 + rdata.mac.length + rdata.other.length);
-  out.set(algorithm, 0);
-  let p = algorithm.length;
-  out.set(u48Bytes(rdata.timeSigned), p);
-  p += 6;
-  const put16 = (value: number) => {
-    out[p++] = value >>> 8;
-    out[p++] = value & 0xff;
-  };
-  put16(rdata.fudge);
-  put16(rdata.mac.length);
-  out.set(rdata.mac, p);
-  p += rdata.mac.length;
-  put16(rdata.originalId);
-  put16(rdata.error);
-  put16(rdata.other.length);
-  out.set(rdata.other, p);
-  return out;
-}
-
-/** Reads an uncompressed name at `at` inside `bytes[..end)`; undefined when malformed. */
-function readPlainName(bytes: Uint8Array, at: number, end: number): { name: Name; next: number } | undefined {
-  const labels: Uint8Array[] = [];
-  let p = at;
-  let octets = 1;
-  for (;;) {
-    if (p >= end) return undefined;
-    const length = bytes[p] as number;
-    if (length === 0) break;
-    if (length > MAX_LABEL_OCTETS) return undefined;
-    octets += length + 1;
-    if (octets > MAX_NAME_OCTETS || p + 1 + length > end) return undefined;
-    labels.push(bytes.subarray(p + 1, p + 1 + length));
-    p += 1 + length;
-  }
-  try {
-    return { name: Name.fromLabels(labels), next: p + 1 };
-  } catch (error) {
-    if (error instanceof NameError) return undefined;
-    throw error;
-  }
+  const writer = new WireWriter(
+    rdata.algorithm.wireLength + 16 + rdata.mac.length + rdata.other.length,
+    false,
+  );
+  writer.name(rdata.algorithm, false);
+  writeU48(writer, rdata.timeSigned);
+  writer.u16(rdata.fudge, 'fudge');
+  writer.u16(rdata.mac.length, 'MAC size');
+  writer.raw(rdata.mac);
+  writer.u16(rdata.originalId, 'original id');
+  writer.u16(rdata.error, 'error');
+  writer.u16(rdata.other.length, 'other length');
+  writer.raw(rdata.other);
+  return writer.bytes;
 }
 
 /** Decodes TSIG RDATA; a string says what is wrong. Never throws. */
 export function decodeTsigRdata(
   bytes: Uint8Array,
 ): { ok: true; rdata: TsigRdata } | { ok: false; reason: string } {
-  const algorithm = readPlainName(bytes, 0, bytes.length);
-  if (algorithm === undefined) return { ok: false, reason: 'the algorithm name is malformed or compressed' };
-  let p = algorithm.next;
-  if (p + 10 > bytes.length) return { ok: false, reason: 'the RDATA ends inside the fixed fields' };
-  const timeSigned = readU48(bytes, p);
-  const fudge = u16(bytes, p + 6);
-  const macSize = u16(bytes, p + 8);
-  p += 10;
-  if (p + macSize + 6 > bytes.length) return { ok: false, reason: 'the MAC runs past the RDATA' };
-  const mac = bytes.slice(p, p + macSize);
-  p += macSize;
-  const originalId = u16(bytes, p);
-  const error = u16(bytes, p + 2);
-  const otherLength = u16(bytes, p + 4);
-  p += 6;
-  if (p + otherLength !== bytes.length)
-    return { ok: false, reason: `Other Len ${otherLength} does not end the RDATA` };
-  const other = bytes.slice(p, p + otherLength);
-  return { ok: true, rdata: { algorithm: algorithm.name, timeSigned, fudge, mac, originalId, error, other } };
+  // No pointer may land anywhere (a floor past the end): the algorithm name is uncompressed.
+  const reader = new WireReader(bytes, 0, bytes.length, Number.POSITIVE_INFINITY);
+  try {
+    const algorithm = reader.name('algorithm name');
+    const timeSigned = reader.u16('time signed') * 2 ** 32 + reader.u32('time signed');
+    const fudge = reader.u16('fudge');
+    const mac = reader.bytesCopy(reader.u16('MAC size'), 'MAC');
+    const originalId = reader.u16('original id');
+    const error = reader.u16('error');
+    const otherLength = reader.u16('other length');
+    if (reader.remaining !== otherLength)
+      return { ok: false, reason: `Other Len ${otherLength} does not end the RDATA` };
+    const other = reader.bytesCopy(otherLength, 'other data');
+    return { ok: true, rdata: { algorithm, timeSigned, fudge, mac, originalId, error, other } };
+  } catch (failure) {
+    if (failure instanceof WireFormatFailure) return { ok: false, reason: failure.message };
+    throw failure;
+  }
 }
 
 /** The whole record's uncompressed wire form, for appending to an encoded message. */
 export function encodeTsigRecord(record: TsigRecord): Uint8Array {
-  const owner = nameWire(record.keyName, false);
   const rdata = encodeTsigRdata(record.rdata);
-  const out = new Uint8Array(owner.length + 10 + rdata.length);
-  out.set(owner, 0);
-  let p = owner.length;
-  for (const [value, octets] of [
-    [RR_TYPE.TSIG, 2],
-    [RR_CLASS.ANY, 2],
-    [0, 4],
-    [rdata.length, 2],
-  ] as const) {
-    for (let i = octets - 1; i >= 0; i--) out[p + (octets - 1 - i)] = Math.floor(value / 256 ** i) & 0xff;
-    p += octets;
-  }
-  out.set(rdata, p);
-  return out;
+  const writer = new WireWriter(record.keyName.wireLength + 10 + rdata.length, false);
+  writer.name(record.keyName, false);
+  writer.u16(RR_TYPE.TSIG, 'type');
+  writer.u16(RR_CLASS.ANY, 'class');
+  writer.u32(0, 'TTL');
+  writer.u16(rdata.length, 'RDLENGTH');
+  writer.raw(rdata);
+  return writer.bytes;
 }
