@@ -8,6 +8,7 @@ import {
   type Message,
 } from '../../../../protocol/dns/wire/message.js';
 import { Name } from '../../../../protocol/dns/wire/name.js';
+import { queryFlags, queryMessage } from '../../../fixtures/dns-query.js';
 import { zone } from '../zone/helpers.js';
 
 export interface QueryOptions {
@@ -28,25 +29,12 @@ export function makeQuery(name: string, type: string | number, options: QueryOpt
     options.edns === undefined
       ? undefined
       : { udpPayloadSize: 1232, extendedRcode: 0, version: 0, dnssecOk: false, options: [], ...options.edns };
-  const message: Message = {
+  const message = queryMessage({
     id: options.id ?? 0x1234,
-    flags: {
-      qr: false,
-      opcode: options.opcode ?? 0,
-      aa: false,
-      tc: false,
-      rd: options.rd ?? false,
-      ra: false,
-      ad: false,
-      cd: options.cd ?? false,
-      rcode: 0,
-    },
+    flags: queryFlags({ opcode: options.opcode ?? 0, rd: options.rd ?? false, cd: options.cd ?? false }),
     questions: [{ name: Name.parse(name), type: t, class: options.rrClass ?? RR_CLASS.IN }],
-    answers: [],
-    authorities: [],
-    additionals: [],
     ...(edns === undefined ? {} : { edns }),
-  };
+  });
   return encodeMessage(message, { compress: false }).bytes;
 }
 

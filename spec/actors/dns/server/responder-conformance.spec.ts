@@ -4,10 +4,11 @@ import { ZoneSet } from '../../../../actors/dns/zone/lookup.js';
 import { makeTsigKey } from '../../../../protocol/dns/tsig/key.js';
 import { locateTsig } from '../../../../protocol/dns/tsig/locate.js';
 import { signRequest } from '../../../../protocol/dns/tsig/sign.js';
-import { OPCODE, RCODE, RR_CLASS, RR_TYPE } from '../../../../protocol/dns/wire/codes.js';
+import { OPCODE, RCODE } from '../../../../protocol/dns/wire/codes.js';
 import { encodeMessage, type Message } from '../../../../protocol/dns/wire/message.js';
 import { Name } from '../../../../protocol/dns/wire/name.js';
 import { recordToText } from '../../../../protocol/dns/wire/record.js';
+import { queryFlags, queryMessage } from '../../../fixtures/dns-query.js';
 import { zone } from '../zone/helpers.js';
 import { decodeOk, exampleZones, makeQuery } from './helpers.js';
 
@@ -19,26 +20,8 @@ import { decodeOk, exampleZones, makeQuery } from './helpers.js';
 const EDNS = { udpPayloadSize: 4096, extendedRcode: 0, version: 0, dnssecOk: true, options: [] };
 
 function rawQuery(overrides: Partial<Message>): Uint8Array {
-  const message: Message = {
-    id: 0x5151,
-    flags: {
-      qr: false,
-      opcode: 0,
-      aa: false,
-      tc: false,
-      rd: true,
-      ra: false,
-      ad: false,
-      cd: false,
-      rcode: 0,
-    },
-    questions: [{ name: Name.parse('www.example.'), type: RR_TYPE.A, class: RR_CLASS.IN }],
-    answers: [],
-    authorities: [],
-    additionals: [],
-    ...overrides,
-  };
-  return encodeMessage(message, { compress: true }).bytes;
+  return encodeMessage(queryMessage({ id: 0x5151, flags: baseFlags(), ...overrides }), { compress: true })
+    .bytes;
 }
 
 const responder = () => new Responder({ identity: 'replica-1' });
@@ -82,7 +65,7 @@ describe('dns/server/responder: OPT on error answers (RFC 6891 §6.1.1)', () => 
 });
 
 function baseFlags() {
-  return { qr: false, opcode: 0, aa: false, tc: false, rd: true, ra: false, ad: false, cd: false, rcode: 0 };
+  return queryFlags({ rd: true });
 }
 
 describe('dns/server/responder: additional addresses for NS, MX and SRV targets', () => {

@@ -1,9 +1,10 @@
 import type { TsigAlgorithm } from '../../../../protocol/dns/tsig/algorithm.js';
 import { makeTsigKey, type TsigKey } from '../../../../protocol/dns/tsig/key.js';
 import { RR_CLASS } from '../../../../protocol/dns/wire/codes.js';
-import { encodeMessage, type Message } from '../../../../protocol/dns/wire/message.js';
+import { encodeMessage } from '../../../../protocol/dns/wire/message.js';
 import { Name } from '../../../../protocol/dns/wire/name.js';
 import type { ResourceRecord } from '../../../../protocol/dns/wire/record.js';
+import { queryFlags, queryMessage } from '../../../fixtures/dns-query.js';
 
 export function testKey(algorithm: TsigAlgorithm = 'hmac-sha256', name = 'test.key.'): TsigKey {
   const secret = new Uint8Array(32).map((_, i) => (i * 37 + algorithm.length) & 0xff);
@@ -14,27 +15,15 @@ export function testKey(algorithm: TsigAlgorithm = 'hmac-sha256', name = 'test.k
 export function query(
   options: { id?: number; answers?: ResourceRecord[]; additionals?: ResourceRecord[]; edns?: boolean } = {},
 ): Uint8Array {
-  const message: Message = {
+  const message = queryMessage({
     id: options.id ?? 0x4242,
-    flags: {
-      qr: false,
-      opcode: 0,
-      aa: false,
-      tc: false,
-      rd: true,
-      ra: false,
-      ad: false,
-      cd: false,
-      rcode: 0,
-    },
-    questions: [{ name: Name.parse('www.example.'), type: 1, class: RR_CLASS.IN }],
+    flags: queryFlags({ rd: true }),
     answers: options.answers ?? [],
-    authorities: [],
     additionals: options.additionals ?? [],
     ...(options.edns === true
       ? { edns: { udpPayloadSize: 1232, extendedRcode: 0, version: 0, dnssecOk: false, options: [] } }
       : {}),
-  };
+  });
   return encodeMessage(message, { compress: true }).bytes;
 }
 
