@@ -19,6 +19,7 @@ import { HistoryRecorder } from '../../checkers/history.js';
 import { checkLinearizable } from '../../checkers/linearizability.js';
 import { RaftInvariants } from '../raft-invariants.js';
 import type { Scenario, ScenarioOutcome, ScenarioRunOptions } from '../scenario.js';
+import { mixedFaults } from './fault-plans.js';
 
 /**
  * DNS reads checked under simulation: each replica runs the real Raft actors and the real
@@ -121,16 +122,7 @@ export function dnsScenario(options: DnsScenarioOptions): Scenario {
     async run(seed: number, runOptions: ScenarioRunOptions = {}): Promise<ScenarioOutcome> {
       const ids = Array.from({ length: options.replicas }, (_, i) => `r${i + 1}`);
       const faults: FaultPlan | undefined = options.faults
-        ? {
-            replicaCrash: {
-              everyMs: { min: 300, max: 900 },
-              downMs: { min: 20, max: 300 },
-              maxDown: Math.max(1, Math.floor((ids.length - 1) / 2)),
-            },
-            actorCrash: { everyMs: { min: 400, max: 1200 } },
-            partition: { everyMs: { min: 300, max: 800 }, durationMs: { min: 50, max: 400 } },
-            untilMs: VIRTUAL_MS - 800,
-          }
+        ? mixedFaults(ids.length, VIRTUAL_MS - 800)
         : undefined;
       const sim = await Simulator.create({
         seed,

@@ -18,6 +18,7 @@ import { type KvInput, type KvOutput, kvModel } from '../../checkers/kv-model.js
 import { checkLinearizable } from '../../checkers/linearizability.js';
 import { RaftInvariants } from '../raft-invariants.js';
 import type { Scenario, ScenarioOutcome, ScenarioRunOptions } from '../scenario.js';
+import { mixedFaults } from './fault-plans.js';
 
 /**
  * A Raft group of 3 or 5 replicas, each the real storage, election, log and state machine
@@ -110,16 +111,7 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
       const initialVoters = options.reconfigure === true ? ids.slice(0, -1) : ids;
       const faults: FaultPlan | undefined =
         options.faults === 'mixed'
-          ? {
-              replicaCrash: {
-                everyMs: { min: 300, max: 900 },
-                downMs: { min: 20, max: 300 },
-                maxDown: Math.max(1, Math.floor((initialVoters.length - 1) / 2)),
-              },
-              actorCrash: { everyMs: { min: 400, max: 1200 } },
-              partition: { everyMs: { min: 300, max: 800 }, durationMs: { min: 50, max: 400 } },
-              untilMs: VIRTUAL_MS - 800,
-            }
+          ? mixedFaults(initialVoters.length, VIRTUAL_MS - 800)
           : options.faults === 'partitions'
             ? {
                 // Long and frequent, yet with gaps: a group partitioned all the time proves nothing.
