@@ -297,8 +297,10 @@ class LogActor implements Actor<LogMessage> {
       else if (this.replicateWanted) this.broadcast(false);
     }
     this.sendApplies();
-    this.publishLease();
-    this.publishLeadership();
+    // One observation per turn feeds both: the DNS actor's lease board and the subscribers.
+    const leadership = this.leadership();
+    this.publishLease(leadership);
+    this.publishLeadership(leadership);
   }
 
   /**
@@ -306,10 +308,9 @@ class LogActor implements Actor<LogMessage> {
    * messages leave, so no acknowledgement of a write can overtake the commit index that
    * covers it — only while leading with the term's no-op committed and the lease held.
    */
-  private publishLease(): void {
+  private publishLease(leadership: Leadership = this.leadership()): void {
     const board = this.leaseBoard;
     if (board === undefined) return;
-    const leadership = this.leadership();
     if (
       leadership.leading &&
       leadership.readyIndex !== null &&
@@ -321,10 +322,10 @@ class LogActor implements Actor<LogMessage> {
   }
 
   /** Tells leadership subscribers (leadership-observers.ts) what changed, at the end of a burst. */
-  private publishLeadership(): void {
+  private publishLeadership(leadership: Leadership): void {
     if (this.leadershipObservers.size === 0) return;
     this.leadershipObservers.publish(
-      this.leadership(),
+      leadership,
       this.ctx.clock.nowMs(),
       (name, leadership) =>
         this.ctx.send(name, { type: 'leadership-observed', leadership } satisfies LeadershipObserved)

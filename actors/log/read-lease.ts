@@ -34,17 +34,27 @@ export interface LeaseInput {
 }
 
 /**
- * Thesis §6.4.1: how much longer the lease holds, 0 when none is held. It runs from the
- * send time of the newest round a majority acknowledged: no follower that acknowledged it
- * will vote for another candidate before its election timeout, less the drift bound.
+ * When the lease a confirmed round gives ends: its send time plus `leaseMs`, since no
+ * follower that acknowledged it votes for another candidate before its election timeout
+ * (less the drift bound, thesis §6.4.1); null without a lease or a known send time.
  */
+function roundLeaseEndMs(timing: LeaseTiming, sentAtMs: number | undefined): number | null {
+  return timing.leaseMs <= 0 || sentAtMs === undefined ? null : sentAtMs + timing.leaseMs;
+}
+
+/**
+ * Thesis §6.4.1: when the lease ends by our clock (it may have ended already); null while
+ * none is held. A new leader holds none until any lease its predecessor may hold is over.
+ */
+export function leaseEndMs(input: LeaseInput): number | null {
+  if (input.nowMs < input.leaderSinceMs + input.timing.predecessorLeaseMs) return null;
+  return roundLeaseEndMs(input.timing, input.confirmedRoundSentAtMs);
+}
+
+/** Thesis §6.4.1: how much longer the lease holds, 0 when none is held. */
 export function leaseRemainingMs(input: LeaseInput): number {
-  const { nowMs: now, timing } = input;
-  if (timing.leaseMs <= 0) return 0;
-  // A new leader waits out any lease its predecessor may still hold.
-  if (now < input.leaderSinceMs + timing.predecessorLeaseMs) return 0;
-  const sentAt = input.confirmedRoundSentAtMs;
-  return sentAt === undefined ? 0 : Math.max(0, sentAt + timing.leaseMs - now);
+  const end = leaseEndMs(input);
+  return end === null ? 0 : Math.max(0, end - input.nowMs);
 }
 
 /**
@@ -89,9 +99,9 @@ export class ReadLease {
    * whether this leader's own messages still come from the newest term. 0 once forfeited.
    */
   unrivalledForMs(nowMs: number, confirmedRound: number): number {
-    if (this.forfeited || this.timing.leaseMs <= 0) return 0;
-    const sentAt = this.roundSentAtMs.get(confirmedRound);
-    return sentAt === undefined ? 0 : Math.max(0, sentAt + this.timing.leaseMs - nowMs);
+    if (this.forfeited) return 0;
+    const end = roundLeaseEndMs(this.timing, this.roundSentAtMs.get(confirmedRound));
+    return end === null ? 0 : Math.max(0, end - nowMs);
   }
 
   /** A heartbeat round goes out at `nowMs`; returns its number. */
@@ -124,24 +134,24 @@ export class ReadLease {
 
   /**
    * When the lease ends by our clock (it may have ended already), given the confirmed
-   * round; null while none is held: no lease at all, still waiting out a predecessor's,
-   * or no confirmed round's send time.
+   * round; null while none is held: no lease at all, forfeited, still waiting out a
+   * predecessor's, or no confirmed round's send time.
    */
   untilMs(nowMs: number, confirmedRound: number): number | null {
-    if (this.forfeited || this.timing.leaseMs <= 0) return null;
-    if (nowMs < this.leaderSinceMs + this.timing.predecessorLeaseMs) return null;
-    const sentAt = this.roundSentAtMs.get(confirmedRound);
-    return sentAt === undefined ? null : sentAt + this.timing.leaseMs;
+    return this.forfeited ? null : leaseEndMs(this.leaseInput(nowMs, confirmedRound));
   }
 
   /** Thesis §6.4.1: how much longer the lease holds at `nowMs`, given the confirmed round. */
   remainingMs(nowMs: number, confirmedRound: number): number {
-    if (this.forfeited) return 0;
-    return leaseRemainingMs({
+    return this.forfeited ? 0 : leaseRemainingMs(this.leaseInput(nowMs, confirmedRound));
+  }
+
+  private leaseInput(nowMs: number, confirmedRound: number): LeaseInput {
+    return {
       nowMs,
       timing: this.timing,
       leaderSinceMs: this.leaderSinceMs,
       confirmedRoundSentAtMs: this.roundSentAtMs.get(confirmedRound),
-    });
+    };
   }
 }
