@@ -80,6 +80,11 @@ export interface ReplicaConfig {
     readonly snapshotThresholdEntries: number;
   };
   readonly log: { readonly level: LogLevel };
+  /**
+   * The HTTP listener for `/metrics`, `/livez` and `/readyz` (runtime/composition/http/),
+   * as host:port (port 0 picks a free one). Absent unless set: off by default.
+   */
+  readonly http?: { readonly listen: string };
   readonly shutdown: {
     /** How long a graceful shutdown may drain in-flight work before it is cut short. */
     readonly drainTimeoutMs: number;
@@ -190,6 +195,9 @@ const dnsListenerSchema = z
     (v) => parseDnsListener(v) !== undefined,
     'expected host:port[@mode], such as 127.0.0.1:53, [::1]:53 or 127.0.0.1:5353@bounded:2000',
   );
+const hostPortSchema = z
+  .string()
+  .refine((v) => parseHostPort(v) !== undefined, 'expected host:port, such as 127.0.0.1:9153 or [::1]:9153');
 const readModeSchema = z.custom<ReadModeText>(isReadModeText, READ_MODE_EXPECTED);
 const logLevelSchema = z.enum(LOG_LEVELS, `expected one of ${LOG_LEVELS.join(', ')}`);
 const peersSchema = z
@@ -374,6 +382,14 @@ const FIELDS: readonly FieldSpec[] = [
     text: 'string',
     schema: logLevelSchema,
     fallback: 'info',
+  },
+  {
+    path: ['http', 'listen'],
+    flag: 'http',
+    env: 'RAFTNS_HTTP_LISTEN',
+    text: 'string',
+    schema: hostPortSchema,
+    optional: true,
   },
   {
     path: ['shutdown', 'drainTimeoutMs'],
@@ -746,6 +762,7 @@ const replicaConfigSchema = z.strictObject({
     snapshotThresholdEntries: z.number().int().positive(),
   }),
   log: z.strictObject({ level: logLevelSchema }),
+  http: z.strictObject({ listen: hostPortSchema }).optional(),
   shutdown: z.strictObject({ drainTimeoutMs: z.number().int().nonnegative() }),
   supervision: z.strictObject({
     maxRestarts: z.number().int().nonnegative(),
@@ -822,11 +839,12 @@ function describeSources(field: FieldSpec): string {
  * Flags: --instance-id, --data-dir, --bootstrap (no value), --group, --peers
  * (comma-separated), --nats (comma-separated), --nats-creds, --region, --cluster, --dns
  * (comma-separated), --dns-advertise (comma-separated IPs), --read-mode, --tick-ms,
- * --snapshot-threshold, --log-level, --config; each at most once.
+ * --snapshot-threshold, --log-level, --http, --config; each at most once.
  * Environment: RAFTNS_INSTANCE_ID, RAFTNS_DATA_DIR, RAFTNS_BOOTSTRAP (1/0/true/false),
  * RAFTNS_GROUP, RAFTNS_PEERS, RAFTNS_NATS_URLS, RAFTNS_NATS_CREDS, RAFTNS_REGION,
  * RAFTNS_CLUSTER, RAFTNS_DNS_LISTEN, RAFTNS_DNS_ADVERTISE,
  * RAFTNS_READ_MODE, RAFTNS_RAFT_TICK_MS, RAFTNS_RAFT_SNAPSHOT_THRESHOLD, RAFTNS_LOG_LEVEL,
+ * RAFTNS_HTTP_LISTEN,
  * RAFTNS_SHUTDOWN_DRAIN_TIMEOUT_MS, RAFTNS_SUPERVISION_{MAX_RESTARTS,WINDOW_MS,
  * BACKOFF_BASE_MS,BACKOFF_MAX_MS}, RAFTNS_AWS_{TARGET_GROUP,REGION,ENDPOINT,TARGET_ADDRESS,
  * TARGET_PORT,RECONCILE_MS}, RAFTNS_CONFIG; an empty variable counts as unset.
@@ -899,6 +917,8 @@ export function loadConfig(input: LoadConfigInput): ConfigResult {
       `dns.advertise is required in bootstrap mode when the first DNS listener (${origin.get('dns.listen')}) ` +
         `is not a specific IP address: set ${describeSources(FIELDS.find((f) => fieldKey(f) === 'dns.advertise') as FieldSpec)}`,
     );
+  // Off unless a listen address is set: the section exists only with one.
+  if ((merged.http as { listen?: unknown } | undefined)?.listen === undefined) delete merged.http;
   completeAws(merged, origin, errors);
   if (errors.length > 0) return { ok: false, errors };
 
