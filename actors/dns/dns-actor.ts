@@ -101,6 +101,12 @@ class DnsActor implements Actor<DnsActorMessage> {
     leaseBoardReads: 0,
   };
   private readonly udpCounters = { queries: 0, answers: 0, drops: 0 };
+  private readonly servfailCounters: Record<GateFailure, number> = {
+    stale: 0,
+    'not-leader': 0,
+    overloaded: 0,
+    timeout: 0,
+  };
   /** Where the leader's log actor publishes its read lease (lease-board.ts). */
   private readonly leaseBoard = LeaseBoard.create();
 
@@ -332,8 +338,8 @@ class DnsActor implements Actor<DnsActorMessage> {
   }
 
   private fail(query: Uint8Array, why: GateFailure): Uint8Array | null {
-    void why;
     this.counters.servfail++;
+    this.servfailCounters[why]++;
     return this.responder.errorResponse(query, RCODE.SERVFAIL);
   }
 
@@ -402,6 +408,7 @@ class DnsActor implements Actor<DnsActorMessage> {
       }
     };
     add('udp', this.udpCounters);
+    add('servfail', this.servfailCounters);
     for (const listener of this.listeners) {
       add('tcp', listener.tcp.counters() satisfies TcpDnsCounters);
       add('socket', listener.socket.counters());
