@@ -82,7 +82,13 @@ export interface ClientIntakeOptions {
   readonly requestTimeoutMs: number;
   readonly statusTimeoutMs?: number;
   readonly maxInFlight?: number;
+  /** Told each write's outcome and how long the state machine took to give it (metrics). */
+  readonly observeWrite?: WriteObserver;
 }
+
+/** How a client write ended: the state machine's answer, or `error` when the ask failed. */
+export type WriteOutcome = 'applied' | 'rejected' | 'not-leader' | 'retry' | 'error';
+export type WriteObserver = (outcome: WriteOutcome, seconds: number) => void;
 
 export interface ClientIntakeStats {
   readonly requests: number;
@@ -237,6 +243,9 @@ export class ClientIntake {
   private async serve(request: ClientRequest): Promise<ClientReply> {
     const command = commandOf(request);
     if (command !== undefined && 'sid' in request) {
+      const startedAt = performance.now();
+      const observe = (outcome: WriteOutcome) =>
+        this.options.observeWrite?.(outcome, (performance.now() - startedAt) / 1000);
       try {
         const result = await this.options.external.request<Submit>(
           STATE_MACHINE,
@@ -246,6 +255,7 @@ export class ClientIntake {
           },
           { timeoutMs: this.options.requestTimeoutMs },
         );
+        observe(result.status);
         switch (result.status) {
           case 'applied':
             return { v: 1, st: 'applied', idx: result.index, res: wireResult(result.result) };
@@ -257,6 +267,7 @@ export class ClientIntake {
             return { v: 1, st: 'retry', why: result.reason };
         }
       } catch (error) {
+        observe('error');
         return retryFor(error);
       }
     }

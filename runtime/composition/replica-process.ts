@@ -1,4 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+import { AWS_LEASE } from '../../actors/aws-lease/protocol.js';
 import type { DnsActorMessage, DnsServerStatus } from '../../actors/dns/protocol.js';
 import { DNS } from '../../actors/raft/actor-names.js';
 import type { ActorSpec } from '../actor.js';
@@ -9,8 +10,9 @@ import { connectNats } from '../nats/nats-connection.js';
 import { EXIT_ESCALATED, EXIT_OK, installShutdownHandlers } from '../process-lifecycle.js';
 import { Replica } from '../replica.js';
 import { ClientIntake } from './client-intake.js';
-import type { ReplicaConfig } from './config.js';
+import { parseHostPort, type ReplicaConfig } from './config.js';
 import { LeadershipFeed } from './leadership-feed.js';
+import { Observability } from './observability/observability.js';
 import { STATE_MACHINE_WAIT_TIMEOUT_MS } from './replica-plan.js';
 
 /** Where the DNS actor listens (the bound ports, when port 0 was asked for), for the log and the parent. */
@@ -100,8 +102,17 @@ export async function runReplicaProcess(
   });
   let intake: ClientIntake | undefined;
   let leadership: LeadershipFeed | undefined;
-  if (nc !== undefined) {
+  if (nc !== undefined)
     leadership = LeadershipFeed.start(replica.external, log.child({ component: 'leadership' }));
+  const observability = await startObservability(config, specs, replica, log, leadership, nc).catch(
+    async (error: unknown) => {
+      leadership?.stop();
+      await replica.stop(config.shutdown.drainTimeoutMs);
+      await closeNats();
+      throw error;
+    },
+  );
+  if (nc !== undefined && leadership !== undefined) {
     intake = await ClientIntake.start({
       nc,
       cluster: config.cluster,
@@ -112,7 +123,9 @@ export async function runReplicaProcess(
       leadership,
       log: log.child({ component: 'client-intake', group: config.group }),
       requestTimeoutMs: STATE_MACHINE_WAIT_TIMEOUT_MS + 1_000,
+      ...(observability === undefined ? {} : { observeWrite: observability.observeWrite }),
     });
+    observability?.attachIntake(intake);
   }
   // Timers are unref'd, so while every actor is between a crash and its restart nothing
   // else would keep the process alive: hold it open until shutdown.
@@ -124,6 +137,7 @@ export async function runReplicaProcess(
     deadlineMs: 2 * config.shutdown.drainTimeoutMs + 2 * CONTROL_TIMEOUT_MS + NATS_CLOSE_TIMEOUT_MS,
     shutdown: async () => {
       try {
+        await observability?.stop();
         await intake?.stop(config.shutdown.drainTimeoutMs);
         leadership?.stop();
         await replica.stop(config.shutdown.drainTimeoutMs);
@@ -135,7 +149,37 @@ export async function runReplicaProcess(
   });
   if (replica.supervisor.escalated !== undefined) beginShutdown('escalation during start', EXIT_ESCALATED);
   const dns = specs.some((spec) => spec.name === DNS) ? await dnsListenersOf(replica, log) : [];
-  log.info({ actors: specs.map((s) => s.name), dns }, 'replica ready');
-  process.send?.({ type: 'ready', pid: process.pid, dns });
-  return { replica, intake, leadership, exitOk: EXIT_OK };
+  const http = observability?.listener.address;
+  log.info({ actors: specs.map((s) => s.name), dns, http }, 'replica ready');
+  process.send?.({ type: 'ready', pid: process.pid, dns, ...(http === undefined ? {} : { http }) });
+  return { replica, intake, leadership, observability, exitOk: EXIT_OK };
+}
+
+/** The HTTP listener of `--http`, if set; it fails the start when it cannot bind. */
+async function startObservability(
+  config: ReplicaConfig,
+  specs: readonly ActorSpec[],
+  replica: Replica,
+  log: Logger,
+  leadership: LeadershipFeed | undefined,
+  nc: NatsConnection | undefined,
+): Promise<Observability | undefined> {
+  if (config.http === undefined) return undefined;
+  const listen = parseHostPort(config.http.listen);
+  if (listen === undefined) throw new Error(`--http ${config.http.listen}: expected host:port`);
+  return Observability.start({
+    listen,
+    labels: {
+      cluster: config.cluster,
+      region: config.region,
+      group: config.group,
+      replica: config.instanceId,
+    },
+    replica,
+    log: log.child({ component: 'http' }),
+    dnsListenersExpected: specs.some((spec) => spec.name === DNS) ? config.dns.listen.length : 0,
+    ...(specs.some((spec) => spec.name === AWS_LEASE) ? { awsLeaseActor: AWS_LEASE } : {}),
+    ...(leadership === undefined ? {} : { leadership }),
+    ...(nc === undefined ? {} : { nats: nc }),
+  });
 }
