@@ -32,7 +32,7 @@ function printTopology(topology: Topology): void {
       );
       for (const replica of group.replicas)
         console.log(
-          `    ${replica.instanceId.padEnd(12)} ${replica.dns.padEnd(18)} ${replica.role.padEnd(9)} ${replica.nameserver}`,
+          `    ${replica.instanceId.padEnd(12)} ${replica.dns.padEnd(18)} ${replica.role.padEnd(9)} ${replica.nameserver}${replica.http === null ? '' : `  http://${replica.http}/metrics`}`,
         );
     }
   }

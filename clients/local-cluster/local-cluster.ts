@@ -26,6 +26,8 @@ import { connectNats } from '../../runtime/nats/nats-connection.js';
 import { RaftClient } from '../raft-client.js';
 
 export const DNS_FALLBACK_PORT = 5300;
+/** Each replica's HTTP listener (`/metrics`, `/livez`, `/readyz`), on its own loopback address. */
+export const HTTP_PORT_DEFAULT = 9153;
 export const EXAMPLE_NAME = 'www.wikipedia.org.';
 export const EXAMPLE_ADDRESS = '103.102.166.224';
 const MAIN_SCRIPT = fileURLToPath(new URL('../../runtime/main.js', import.meta.url));
@@ -39,6 +41,8 @@ export interface LocalClusterOptions {
   readonly natsPort?: number;
   /** Force a DNS port (default: 53 if bindable, else 5300). */
   readonly dnsPort?: number;
+  /** The replicas' HTTP port (`--http <address>:<port>`); null turns the listeners off. Default 9153. */
+  readonly httpPort?: number | null;
   /** Replicas listen on 127.0.<subnet + region index>.<n>; default 10. */
   readonly subnet?: number;
   /** How long a registration outlives its last heartbeat (tests shorten it); default 15 s. */
@@ -53,6 +57,8 @@ export interface ReplicaTopology {
   readonly region: string;
   readonly address: string;
   readonly port: number;
+  /** The HTTP listener's host:port, or null when off. */
+  readonly http: string | null;
   readonly dataDir: string;
   readonly log: string;
   readonly pid: number | undefined;
@@ -72,6 +78,8 @@ export interface Topology {
       readonly replicas: ReadonlyArray<{
         readonly instanceId: string;
         readonly dns: string;
+        /** `/metrics`, `/livez`, `/readyz` at http://<this>/; null when off. */
+        readonly http: string | null;
         readonly role: string;
         readonly nameserver: string;
       }>;
@@ -204,6 +212,7 @@ export class LocalCluster {
           region,
           address: `127.0.${subnet + r}.${n}`,
           port: this.dnsPortValue,
+          http: this.httpAddress(`127.0.${subnet + r}.${n}`),
           dataDir: join(this.options.dir, 'data', instanceId),
           log: join(this.options.dir, 'logs', `${instanceId}.log`),
           pid: undefined,
@@ -235,6 +244,7 @@ export class LocalCluster {
       this.natsUrl,
       '--log-level',
       this.options.logLevel ?? 'info',
+      ...(replica.http === null ? [] : ['--http', replica.http]),
     ];
     const out = createWriteStream(replica.log, { flags: 'a' });
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -259,6 +269,7 @@ export class LocalCluster {
       region,
       address: `127.0.${(this.options.subnet ?? 10) + r}.${n}`,
       port: this.dnsPortValue,
+      http: this.httpAddress(`127.0.${(this.options.subnet ?? 10) + r}.${n}`),
       dataDir: join(this.options.dir, 'data', instanceId),
       log: join(this.options.dir, 'logs', `${instanceId}.log`),
       pid: undefined,
@@ -266,6 +277,11 @@ export class LocalCluster {
     this.replicas.push(replica);
     await this.spawnReplica(replica);
     return replica;
+  }
+
+  private httpAddress(address: string): string | null {
+    const port = this.options.httpPort === undefined ? HTTP_PORT_DEFAULT : this.options.httpPort;
+    return port === null ? null : `${address}:${port}`;
   }
 
   /** The instances whose registration is alive (heartbeating). */
@@ -373,6 +389,7 @@ export class LocalCluster {
           replicas.push({
             instanceId: member.instanceId,
             dns: `${member.address}:${member.port}`,
+            http: member.http,
             role: status.role,
             nameserver: nameserverName(member.instanceId, group.zone),
           });
