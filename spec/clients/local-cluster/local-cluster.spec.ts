@@ -6,6 +6,7 @@
  * (given the root group as its root hints) must agree.
  */
 import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -151,6 +152,61 @@ describe('the local hierarchy (root → org → wikipedia.org) as real processes
       ]);
     } finally {
       unbound.kill('SIGKILL');
+    }
+  });
+
+  it('a real Prometheus scraping every replica finds each group leader with one PromQL query', async function () {
+    this.timeout(90_000);
+    const targets = cluster.replicaList().map((replica) => replica.http);
+    expect(targets, 'every replica has an HTTP listener').to.not.include(null);
+    const binary = ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find(existsSync);
+    if (binary === undefined) throw new Error('prometheus is not installed: apt-get install prometheus');
+    const promDir = await mkdtemp(join(tmpdir(), 'raftns-prometheus-'));
+    const port = await freePort();
+    await writeFile(
+      join(promDir, 'prometheus.yml'),
+      [
+        'global: { scrape_interval: 1s, scrape_timeout: 1s }',
+        'scrape_configs:',
+        '  - job_name: raftns',
+        `    static_configs: [ { targets: [${targets.map((t) => `"${t}"`).join(', ')}] } ]`,
+        '',
+      ].join('\n'),
+    );
+    const prometheus = spawn(
+      binary,
+      [
+        `--config.file=${join(promDir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(promDir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let promLog = '';
+    prometheus.stderr?.on('data', (chunk: Buffer) => {
+      promLog = (promLog + chunk.toString()).slice(-4_000);
+    });
+    const query = 'max by (region, group, replica) (raftns_raft_role{role="leader"}) == 1';
+    try {
+      const leaders = await pollUntil(`each group's leader from Prometheus\n${promLog}`, 60_000, async () => {
+        const url = `http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(query)}`;
+        const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+        const answer = (await response.json()) as {
+          data: { result: Array<{ metric: Record<string, string> }> };
+        };
+        const found = answer.data.result.map(
+          (r) => `${r.metric.region}/${r.metric.group}=${r.metric.replica}`,
+        );
+        const topology = await cluster.topology();
+        const expected = topology.regions.flatMap((region) =>
+          region.groups.map((group) => `${region.region}/${group.id}=${group.leader}`),
+        );
+        return found.sort().join(' ') === expected.sort().join(' ') ? found : undefined;
+      });
+      expect(leaders).to.have.length(cluster.replicaList().length / 3);
+    } finally {
+      prometheus.kill('SIGKILL');
+      await rm(promDir, { recursive: true, force: true });
     }
   });
 
