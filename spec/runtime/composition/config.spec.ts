@@ -63,6 +63,19 @@ describe('runtime/config', () => {
       });
     });
 
+    it('leaves the HTTP listener off unless --http or RAFTNS_HTTP_LISTEN sets it', () => {
+      expect(ok({ argv: REQUIRED })).to.not.have.property('http');
+      expect(ok({ argv: [...REQUIRED, '--http', '127.0.0.1:9153'] }).http).to.deep.equal({
+        listen: '127.0.0.1:9153',
+      });
+      expect(ok({ argv: REQUIRED, env: { RAFTNS_HTTP_LISTEN: '[::1]:0' } }).http).to.deep.equal({
+        listen: '[::1]:0',
+      });
+      expect(errors({ argv: [...REQUIRED, '--http', '9153'] }).join('\n')).to.match(
+        /--http "9153": expected host:port/,
+      );
+    });
+
     it('leaves out nats.credsFile unless it is set', () => {
       expect(ok({ argv: REQUIRED }).nats).to.not.have.property('credsFile');
     });
