@@ -11,8 +11,14 @@
  * microseconds per query of the answering process (user + system time from /proc, all its
  * threads).
  *
+ * Metrics cost: every replica runs its HTTP listener (`--http`); lease-mode runs alternate
+ * between no scraper ("off") and a scraper fetching the leader's `/metrics` every
+ * SCRAPE_INTERVAL_MS ("on", far more often than Prometheus's usual 15 s), `--metrics-pairs`
+ * pairs; the medians and their difference are reported (the aim: within 3 %).
+ *
  * Options: --records N (10000), --seconds S (10), --outstanding N (200), --no-pin,
- * --seed N (query names; printed), --profile DIR (V8 CPU profiles of the replicas' threads).
+ * --seed N (query names; printed), --profile DIR (V8 CPU profiles of the replicas' threads),
+ * --metrics-pairs N (3; 0 skips the comparison).
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -41,6 +47,7 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     /** Write V8 CPU profiles of the replicas (every thread) into this directory. */
     profile: { type: 'string' },
+    'metrics-pairs': { type: 'string', default: '3' },
   },
 });
 
@@ -50,6 +57,35 @@ const OUTSTANDING = Number(values.outstanding);
 const SEED = values.seed === undefined ? randomBytes(4).readUInt32BE(0) : Number(values.seed);
 const ZONE = 'bench.example.';
 const MODES = ['lease', 'bounded:1000', 'linearizable'] as const;
+const METRICS_PAIRS = Number(values['metrics-pairs']);
+const SCRAPE_INTERVAL_MS = 1_000;
+
+/** Fetches `url` every SCRAPE_INTERVAL_MS until stopped; counts the scrapes that answered 200. */
+function startScraper(url: string): { stop(): number } {
+  let scrapes = 0;
+  const timer = setInterval(() => {
+    fetch(url, { signal: AbortSignal.timeout(SCRAPE_INTERVAL_MS) })
+      .then(async (response) => {
+        await response.text();
+        if (response.status === 200) scrapes++;
+      })
+      .catch(() => undefined);
+  }, SCRAPE_INTERVAL_MS);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return scrapes;
+    },
+  };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
 
 function canPin(): boolean {
   if (values['no-pin'] || cpus().length < 2) return false;
@@ -264,6 +300,7 @@ async function main(): Promise<void> {
     replicas: 3,
     logLevel: 'warn',
     dnsListen: () => MODES.map((mode) => `127.0.0.1:0@${mode}`),
+    extraArgs: () => ['--http', '127.0.0.1:0'],
     ...(pin ? { cpus: '0', natsCpus: '0' } : {}),
     ...(values.profile === undefined ? {} : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] }),
   });
@@ -314,6 +351,7 @@ async function main(): Promise<void> {
         }),
       );
     }
+    if (METRICS_PAIRS > 0) await compareMetricsCost(leader, portOf('lease'), queryFile, pid, pin);
     await client.close();
     // Profiles are written at a graceful exit only.
     if (values.profile !== undefined) for (const replica of cluster.replicas) await replica.kill('SIGTERM');
@@ -322,6 +360,47 @@ async function main(): Promise<void> {
     await cluster.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Lease-mode qps without and with a scraper, alternated in pairs; medians and their difference. */
+async function compareMetricsCost(
+  leader: {
+    readonly id: string;
+    readonly http: { readonly host: string; readonly port: number } | undefined;
+  },
+  port: number,
+  queryFile: string,
+  pid: number,
+  pin: boolean,
+): Promise<void> {
+  if (leader.http === undefined) throw new Error(`${leader.id} reported no HTTP listener`);
+  const url = `http://${leader.http.host}:${leader.http.port}/metrics`;
+  const off: number[] = [];
+  const on: number[] = [];
+  let scrapes = 0;
+  for (let pair = 0; pair < METRICS_PAIRS; pair++) {
+    off.push((await dnsperf(port, queryFile, pid, pin)).qps);
+    const scraper = startScraper(url);
+    on.push((await dnsperf(port, queryFile, pid, pin)).qps);
+    scrapes += scraper.stop();
+  }
+  const offMedian = median(off);
+  const onMedian = median(on);
+  const costPercent = (100 * (offMedian - onMedian)) / offMedian;
+  console.log(
+    `  metrics cost (lease): off ${offMedian.toFixed(0)} q/s, on ${onMedian.toFixed(0)} q/s (scraped every ${SCRAPE_INTERVAL_MS} ms, ${scrapes} scrapes): ${costPercent.toFixed(1)} % (medians of ${METRICS_PAIRS})`,
+  );
+  console.log(
+    JSON.stringify({
+      figure: 'dns-metrics-cost',
+      off,
+      on,
+      offMedian,
+      onMedian,
+      costPercent: Math.round(10 * costPercent) / 10,
+      scrapes,
+    }),
+  );
 }
 
 main().catch((error: unknown) => {
