@@ -48,7 +48,9 @@ export type SignedQueryAnswer =
 
 /** `bytes` up to `tsigStart`, ARCOUNT one less: the message as it was before signing. */
 export function withoutTsig(bytes: Uint8Array, tsigStart: number): Uint8Array {
-  const out = bytes.slice(0, tsigStart);
+  // A copy, never a view: `Buffer#slice` shares memory, and the request must stay intact.
+  const out = new Uint8Array(tsigStart);
+  out.set(bytes.subarray(0, tsigStart));
   const arcount = (((out[10] as number) << 8) | (out[11] as number)) - 1;
   out[10] = arcount >>> 8;
   out[11] = arcount & 0xff;
