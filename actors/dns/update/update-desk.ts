@@ -28,7 +28,13 @@ import { locateTsig } from '../../../protocol/dns/tsig/locate.js';
 import { signAnswer } from '../../../protocol/dns/tsig/sign.js';
 import { type RequestVerification, verifyRequest } from '../../../protocol/dns/tsig/verify.js';
 import { OPCODE, RCODE } from '../../../protocol/dns/wire/codes.js';
-import { decodeMessage, type Edns, encodeMessage, type Message } from '../../../protocol/dns/wire/message.js';
+import {
+  decodeMessage,
+  type Edns,
+  encodeMessage,
+  HEADER_BYTES,
+  type Message,
+} from '../../../protocol/dns/wire/message.js';
 import type { DnsUpdateCommit, DnsUpdateOutcome } from '../protocol.js';
 import { withoutTsig } from '../server/signed-query.js';
 import type { ZoneView } from '../zone/zone-view.js';
@@ -60,7 +66,8 @@ export interface UpdateDeskPorts<R> {
   admit(ticket: UpdateTicket<R>): 'now' | 'held' | 'overloaded';
   /** Hands the changes to the main thread; false when they could not be sent. */
   submit(commit: DnsUpdateCommit): boolean;
-  reply(route: R, answer: Uint8Array): void;
+  /** Every UPDATE gets exactly one call: null sends nothing (TCP still counts it answered). */
+  reply(route: R, answer: Uint8Array | null): void;
   /** Our OPT for a query's OPT (RFC 6891 §6.1.1). */
   ednsFor(asked: Edns): Edns;
   warn(fields: Readonly<Record<string, unknown>>, message: string): void;
@@ -99,12 +106,18 @@ export class UpdateDesk<R> {
   /** An UPDATE message (opcode 5) arrived. */
   receive(route: R, bytes: Uint8Array): void {
     this.counters.received++;
+    // Too short for a header, or a response: nothing to answer (RFC 1035 §4.1.1).
+    if (bytes.length < HEADER_BYTES || ((bytes[2] as number) & 0x80) !== 0) {
+      this.ports.reply(route, null);
+      return;
+    }
     const now = this.ports.nowMs();
     const nowSeconds = Math.floor(now / 1000);
     const located = locateTsig(bytes);
     if (located.kind === 'formerr') {
       const decoded = decodeMessage(bytes);
       if (decoded.ok) this.answer(route, decoded.message, RCODE.FORMERR, undefined, nowSeconds);
+      else this.ports.reply(route, formerrHeader(bytes));
       return;
     }
     if (located.kind === 'unsigned') {
@@ -278,4 +291,14 @@ export class UpdateDesk<R> {
       verification === undefined ? unsigned : signAnswer(unsigned, verification, nowSeconds),
     );
   }
+}
+
+/** FORMERR for a message that does not decode: its id and opcode, the header alone. */
+function formerrHeader(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(HEADER_BYTES);
+  out[0] = bytes[0] as number;
+  out[1] = bytes[1] as number;
+  out[2] = 0x80 | (OPCODE.UPDATE << 3);
+  out[3] = RCODE.FORMERR;
+  return out;
 }
