@@ -10,6 +10,11 @@
  * port. Replies to this actor's own requests (read indexes, contacts, dumps) come back as
  * messages too, and every timeout runs on the actor's clock, so the simulator runs this
  * very code.
+ *
+ * UPDATE messages (opcode 5) never reach the responder: the update desk
+ * (update/update-desk.ts) verifies their TSIG against the cluster's keys (`tsig-keys`),
+ * evaluates them at a linearizable read position and has the main thread commit them
+ * (`dns-update-commit` / `dns-update-committed`).
  */
 
 import { parseClusterTsigKey, type ResolvedTsigKey } from '../../protocol/dns/tsig/cluster-key.js';
