@@ -10,13 +10,21 @@
  * port. Replies to this actor's own requests (read indexes, contacts, dumps) come back as
  * messages too, and every timeout runs on the actor's clock, so the simulator runs this
  * very code.
+ *
+ * UPDATE messages (opcode 5) never reach the responder: the update desk
+ * (update/update-desk.ts) verifies their TSIG against the cluster's keys (`tsig-keys`),
+ * evaluates them at a linearizable read position and has the main thread commit them
+ * (`dns-update-commit` / `dns-update-committed`).
  */
 
-import { RCODE } from '../../protocol/dns/wire/codes.js';
+import { parseClusterTsigKey, type ResolvedTsigKey } from '../../protocol/dns/tsig/cluster-key.js';
+import type { TsigKeyring } from '../../protocol/dns/tsig/key.js';
+import { OPCODE, RCODE } from '../../protocol/dns/wire/codes.js';
 import { EDNS_UDP_PAYLOAD_BYTES_DEFAULT } from '../../protocol/limits.js';
 import { formatReadMode } from '../../protocol/read-mode.js';
 import type { Actor, ActorContext, ActorFactory, MessageMeta } from '../../runtime/actor.js';
 import type { DnsRemote, DnsSocket, DnsSocketEvent } from '../../runtime/dns-sockets/dns-socket.js';
+import { EXTERNAL_ENDPOINT } from '../../runtime/external-endpoint.js';
 import type { MessageOf } from '../../runtime/message.js';
 import { LeaseBoard } from '../log/lease-board.js';
 import type { LogMessage } from '../log/protocol.js';
@@ -28,6 +36,7 @@ import type { DnsTransport } from './server/responder.js';
 import { Responder } from './server/responder.js';
 import { DEFAULT_TCP_LIMITS, TcpConnections, type TcpDnsCounters } from './server/tcp-connections.js';
 import { ZoneReplica } from './store/zone-replica.js';
+import { UpdateDesk, type UpdateTicket } from './update/update-desk.js';
 
 export interface DnsActorOptions {
   readonly listeners: readonly DnsListenerConfig[];
@@ -76,11 +85,18 @@ type Route =
   | { readonly transport: 'udp'; readonly remote: DnsRemote }
   | { readonly transport: 'tcp'; readonly connection: number };
 
-interface HeldQuery {
+/** Where an UPDATE's answer goes. */
+interface UpdateRoute {
   readonly listener: Listener;
   readonly route: Route;
-  readonly query: Uint8Array;
 }
+
+/** What the read gate holds: a query to answer, or an UPDATE to evaluate (update-desk.ts). */
+type HeldQuery =
+  | { readonly kind: 'query'; readonly listener: Listener; readonly route: Route; readonly query: Uint8Array }
+  | { readonly kind: 'update'; readonly ticket: UpdateTicket<UpdateRoute> };
+
+const LINEARIZABLE = { kind: 'linearizable' } as const;
 
 class DnsActor implements Actor<DnsActorMessage> {
   private readonly zones = new ZoneReplica();
@@ -109,6 +125,10 @@ class DnsActor implements Actor<DnsActorMessage> {
   };
   /** Where the leader's log actor publishes its read lease (lease-board.ts). */
   private readonly leaseBoard = LeaseBoard.create();
+  /** The cluster's TSIG keys (the `tsig-keys` message), by key name. */
+  private tsigKeys: ReadonlyMap<string, ResolvedTsigKey> = new Map();
+  private keyring: TsigKeyring = new Map();
+  private readonly updates: UpdateDesk<UpdateRoute>;
 
   constructor(
     private readonly ctx: ActorContext<DnsActorMessage>,
@@ -125,10 +145,26 @@ class DnsActor implements Actor<DnsActorMessage> {
         requestPosition: (mode, round) => this.requestPosition(mode, round),
         requestContact: () => this.requestContact(),
         release: (held) =>
-          this.reply(held.listener, held.route, this.answer(held.query, held.route.transport)),
-        fail: (held, why) => this.reply(held.listener, held.route, this.fail(held.query, why)),
+          held.kind === 'update'
+            ? this.updates.evaluate(held.ticket)
+            : this.reply(held.listener, held.route, this.answer(held.query, held.route.transport)),
+        fail: (held, why) =>
+          held.kind === 'update'
+            ? this.updates.failed(held.ticket, why)
+            : this.reply(held.listener, held.route, this.fail(held.query, why)),
       },
     );
+    this.updates = new UpdateDesk<UpdateRoute>({
+      nowMs: () => this.ctx.clock.nowMs(),
+      findZone: (name, rrClass) => this.zones.find(name, rrClass),
+      keyring: () => this.keyring,
+      resolvedKey: (nameKey) => this.tsigKeys.get(nameKey),
+      admit: (ticket) => this.gate.admit(LINEARIZABLE, { kind: 'update', ticket }, this.ctx.clock.nowMs()),
+      submit: (commit) => this.ctx.send(EXTERNAL_ENDPOINT, commit).status === 'sent',
+      reply: (to, answer) => this.reply(to.listener, to.route, answer),
+      ednsFor: (asked) => this.responder.ednsFor(asked),
+      warn: (fields, text) => this.ctx.log.warn(fields, text),
+    });
   }
 
   async start(): Promise<void> {
@@ -189,10 +225,17 @@ class DnsActor implements Actor<DnsActorMessage> {
       case 'status':
         meta.reply?.ok(this.status());
         return;
+      case 'tsig-keys':
+        this.setTsigKeys(message.keys);
+        return;
+      case 'dns-update-committed':
+        this.updates.committed(message.id, message.outcome, message.message);
+        return;
       case 'tick': {
         this.ctx.after(this.options.tickMs, { type: 'tick' });
         const now = this.ctx.clock.nowMs();
         this.gate.expire(now);
+        this.updates.sweep(now);
         for (const listener of this.listeners) listener.tcp.sweep(now);
         if (this.dumpAskedAtMs !== null && now - this.dumpAskedAtMs > 2 * ACTOR_REQUEST_TIMEOUT_MS)
           this.dumpAskedAtMs = null; // its answer was lost with a restarted state machine: ask again
@@ -239,9 +282,13 @@ class DnsActor implements Actor<DnsActorMessage> {
       this.reply(listener, route, this.fail(query, 'stale'));
       return;
     }
+    if ((((query[2] as number) >>> 3) & 0x0f) === OPCODE.UPDATE) {
+      this.updates.receive({ listener, route }, query);
+      return;
+    }
     // The hot path (bounded mode with a fresh contact, lease mode on the leader) answers
     // within this turn: no request, no further message.
-    const held: HeldQuery = { listener, route, query };
+    const held: HeldQuery = { kind: 'query', listener, route, query };
     const now = this.ctx.clock.nowMs();
     const mode = listener.mode;
     let admission: Admission | undefined;
@@ -334,13 +381,28 @@ class DnsActor implements Actor<DnsActorMessage> {
 
   private answer(query: Uint8Array, transport: DnsTransport): Uint8Array | null {
     this.counters.served++;
-    return this.responder.respond(query, transport, this.zones);
+    return this.responder.respond(query, transport, this.zones, {
+      keyring: this.keyring,
+      nowSeconds: Math.floor(this.ctx.clock.nowMs() / 1000),
+    });
   }
 
   private fail(query: Uint8Array, why: GateFailure): Uint8Array | null {
     this.counters.servfail++;
     this.servfailCounters[why]++;
     return this.responder.errorResponse(query, RCODE.SERVFAIL);
+  }
+
+  /** Replaces the keys; invalid ones are logged by name only (a value may hold a secret). */
+  private setTsigKeys(keys: readonly unknown[]): void {
+    const resolved = new Map<string, ResolvedTsigKey>();
+    for (const raw of keys) {
+      const checked = parseClusterTsigKey(raw);
+      if (checked.ok) resolved.set(checked.key.key.name.key, checked.key);
+      else this.ctx.log.warn({ problem: checked.message }, 'ignored an invalid TSIG key');
+    }
+    this.tsigKeys = resolved;
+    this.keyring = new Map([...resolved].map(([name, key]) => [name, key.key]));
   }
 
   // ------------------------------------------------------------------ the copy of the zones
@@ -430,7 +492,13 @@ class DnsActor implements Actor<DnsActorMessage> {
       appliedIndex: this.copyIndex ?? 0,
       zones: this.zones.zoneCount,
       heldQueries: this.gate.held,
-      counters: { ...this.counters, ...this.socketCounters(), ...this.responderCounters() },
+      counters: {
+        ...this.counters,
+        ...this.socketCounters(),
+        ...this.responderCounters(),
+        ...Object.fromEntries(Object.entries(this.updates.counters).map(([k, v]) => [`update.${k}`, v])),
+        tsigKeys: this.tsigKeys.size,
+      },
     };
   }
 }

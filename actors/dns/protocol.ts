@@ -1,8 +1,11 @@
+import type { DnsPrerequisite } from '../../protocol/dns/changes.js';
+import type { ClusterTsigKey } from '../../protocol/dns/tsig/cluster-key.js';
 import type { ReadMode } from '../../protocol/read-mode.js';
 import type { DnsSocketEvent } from '../../runtime/dns-sockets/dns-socket.js';
 import type { Ask } from '../../runtime/message.js';
 import type { ContactAnswer, PositionAnswer, PositionMode } from './read-gate.js';
 import type { ZoneDelta } from './store/zone-delta.js';
+import type { UpdateChange } from './update/update-evaluate.js';
 
 /**
  * How the state machine keeps the DNS actor's copy of the zones current. `reset`: replace
@@ -37,6 +40,27 @@ export interface DnsServerStatus {
   readonly counters: Readonly<Record<string, number>>;
 }
 
+/**
+ * An UPDATE's changes for the replica's main thread to commit (DNS actor → the external
+ * endpoint): under `guards` in this region, then in every other region
+ * (runtime/composition/update-committer.ts).
+ */
+export interface DnsUpdateCommit {
+  readonly type: 'dns-update-commit';
+  readonly id: number;
+  readonly zone: string;
+  readonly changes: readonly UpdateChange[];
+  readonly guards: readonly DnsPrerequisite[];
+}
+
+/**
+ * How a commit ended: `committed` (home region and every other region applied it, or the
+ * others were left to repair, see docs/OPERATIONS.md), `guards-failed` (a concurrent write
+ * moved what the UPDATE read: evaluate again), `rejected` (the store refused the batch),
+ * `unavailable` (no answer by the deadline; it may have applied at home).
+ */
+export type DnsUpdateOutcome = 'committed' | 'guards-failed' | 'rejected' | 'unavailable';
+
 /** The DNS actor's inbox. */
 export type DnsActorMessage =
   | ({ readonly type: 'zone-sync' } & ZoneSync)
@@ -55,4 +79,13 @@ export type DnsActorMessage =
       | { readonly dump: ZoneSync; readonly error: null }
       | { readonly dump: null; readonly error: string }
     ))
-  | { readonly type: 'tick' };
+  | { readonly type: 'tick' }
+  // ---- from the replica's main thread ----
+  /** The cluster's TSIG keys, whole, whenever they change (and again now and then). */
+  | { readonly type: 'tsig-keys'; readonly keys: readonly ClusterTsigKey[] }
+  | {
+      readonly type: 'dns-update-committed';
+      readonly id: number;
+      readonly outcome: DnsUpdateOutcome;
+      readonly message: string;
+    };

@@ -8,6 +8,7 @@
  *   raftns [--region R] [--group G] kv put KEY VALUE | kv get KEY [--mode M] | kv delete KEY
  *   raftns kv cas KEY REVISION VALUE | kv range PREFIX [--limit N]
  *   raftns status --replicas r1,r2,r3 [--json]
+ *   raftns tsig add NAME [--algorithm A] --zone Z [--subtree N] [--type T] | tsig list | tsig remove NAME
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { ReplicaStatus } from '../../protocol/client-wire.js';
@@ -20,6 +21,7 @@ import { registerInitCommand } from './init-command.js';
 import { registerRecordCommands } from './record-commands.js';
 import { registerResolveCommand } from './resolve-command.js';
 import { registerStatusCommand, runClusterStatus } from './status-command.js';
+import { registerTsigCommand } from './tsig-command.js';
 
 interface GlobalOptions {
   readonly nats: string;
@@ -165,6 +167,7 @@ export function buildProgram(): Command {
   registerResolveCommand(program);
   registerStatusCommand(program);
   registerAwsCommand(program);
+  registerTsigCommand(program);
   return program;
 }
 

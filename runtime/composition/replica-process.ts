@@ -14,6 +14,8 @@ import { parseHostPort, type ReplicaConfig } from './config.js';
 import { LeadershipFeed } from './leadership-feed.js';
 import { Observability } from './observability/observability.js';
 import { STATE_MACHINE_WAIT_TIMEOUT_MS } from './replica-plan.js';
+import { TsigKeyFeed } from './tsig-key-feed.js';
+import { UpdateCommitter } from './update-committer.js';
 
 /** Where the DNS actor listens (the bound ports, when port 0 was asked for), for the log and the parent. */
 async function dnsListenersOf(replica: Replica, log: Logger): Promise<DnsServerStatus['listeners']> {
@@ -102,6 +104,9 @@ export async function runReplicaProcess(
   });
   let intake: ClientIntake | undefined;
   let leadership: LeadershipFeed | undefined;
+  let tsigKeys: TsigKeyFeed | undefined;
+  let updates: UpdateCommitter | undefined;
+  const servesDns = specs.some((spec) => spec.name === DNS);
   if (nc !== undefined)
     leadership = LeadershipFeed.start(replica.external, log.child({ component: 'leadership' }));
   const observability = await startObservability(config, specs, replica, log, leadership, nc).catch(
@@ -126,6 +131,24 @@ export async function runReplicaProcess(
       ...(observability === undefined ? {} : { observeWrite: observability.observeWrite }),
     });
     observability?.attachIntake(intake);
+    if (servesDns) {
+      // RFC 2136 UPDATE signed with the cluster's TSIG keys (docs/OPERATIONS.md).
+      tsigKeys = TsigKeyFeed.start({
+        nc,
+        cluster: config.cluster,
+        external: replica.external,
+        log: log.child({ component: 'tsig-keys' }),
+      });
+      updates = await UpdateCommitter.start({
+        nc,
+        cluster: config.cluster,
+        region: config.region,
+        group: config.group,
+        instanceId: config.instanceId,
+        external: replica.external,
+        log: log.child({ component: 'dns-update' }),
+      });
+    }
   }
   // Timers are unref'd, so while every actor is between a crash and its restart nothing
   // else would keep the process alive: hold it open until shutdown.
@@ -139,6 +162,8 @@ export async function runReplicaProcess(
       try {
         await observability?.stop();
         await intake?.stop(config.shutdown.drainTimeoutMs);
+        tsigKeys?.stop();
+        await updates?.stop();
         leadership?.stop();
         await replica.stop(config.shutdown.drainTimeoutMs);
       } finally {
@@ -148,7 +173,7 @@ export async function runReplicaProcess(
     },
   });
   if (replica.supervisor.escalated !== undefined) beginShutdown('escalation during start', EXIT_ESCALATED);
-  const dns = specs.some((spec) => spec.name === DNS) ? await dnsListenersOf(replica, log) : [];
+  const dns = servesDns ? await dnsListenersOf(replica, log) : [];
   const http = observability?.listener.address;
   log.info({ actors: specs.map((s) => s.name), dns, http }, 'replica ready');
   process.send?.({ type: 'ready', pid: process.pid, dns, ...(http === undefined ? {} : { http }) });

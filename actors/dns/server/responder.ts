@@ -5,8 +5,10 @@
  * What it answers (RFC sections are cited where each rule is enforced below):
  *   - fewer than 12 bytes, or a response (QR=1): dropped (there is no one to answer, or
  *     answering a response invites loops);
- *   - a TSIG record (RFC 8945 §5.2): we hold no keys, so NOTAUTH with a TSIG carrying
- *     BADKEY; a TSIG that is not the last additional record: FORMERR (signed-query.ts);
+ *   - a TSIG record (RFC 8945 §5.2), checked against the cluster's keys (signed-query.ts):
+ *     a verified query is answered as if unsigned and the answer signed; an unknown key,
+ *     a bad MAC or a skewed time get NOTAUTH with BADKEY, BADSIG or BADTIME in the TSIG;
+ *     a TSIG that is not the last additional record: FORMERR;
  *   - opcode other than QUERY: NOTIMP (RFC 1035 §4.1.1);
  *   - QDCOUNT != 1 or any malformed message with a readable header: FORMERR
  *     (RFC 1035 §4.1.1; RFC 6891 §6.1.1 for more than one OPT). These error answers have
@@ -51,6 +53,8 @@
  * Knot do). The template is the untruncated (TCP-sized) answer; a smaller limit gets a
  * truncated variant encoded once per limit and kept with the entry.
  */
+
+import { signAnswer } from '../../../protocol/dns/tsig/sign.js';
 import { RCODE, RR_CLASS, RR_TYPE } from '../../../protocol/dns/wire/codes.js';
 import {
   decodeMessage,
@@ -66,7 +70,7 @@ import { DNS_MESSAGE_BYTES_MAX, EDNS_UDP_PAYLOAD_BYTES_DEFAULT } from '../../../
 import { lookup } from '../zone/lookup.js';
 import type { ZoneView } from '../zone/zone-view.js';
 import { targetAddresses } from './additional-addresses.js';
-import { answerSignedQuery } from './signed-query.js';
+import { answerSignedQuery, NO_TSIG_KEYS, type TsigSigning } from './signed-query.js';
 
 export type DnsTransport = 'udp' | 'tcp';
 
@@ -227,26 +231,42 @@ export class Responder {
    * The response to `query` received over `transport`, or null to send nothing. Never
    * throws: an internal error is counted and answered SERVFAIL.
    */
-  respond(query: Uint8Array, transport: DnsTransport, zones: ZoneFinder): Uint8Array | null {
+  respond(
+    query: Uint8Array,
+    transport: DnsTransport,
+    zones: ZoneFinder,
+    signing: TsigSigning = NO_TSIG_KEYS,
+  ): Uint8Array | null {
     if (query.length < HEADER_BYTES) return null;
     // A response is never answered (RFC 1035 §4.1.1 QR; answering one invites loops).
     if (((query[2] as number) & 0x80) !== 0) return null;
     try {
-      return this.#respond(query, transport, zones);
+      return this.#respond(query, transport, zones, signing, 0);
     } catch {
       this.#internalErrors++;
       return headerOnly(query, RCODE.SERVFAIL);
     }
   }
 
-  #respond(query: Uint8Array, transport: DnsTransport, zones: ZoneFinder): Uint8Array {
+  /** `reserveBytes`: room left at the end of a UDP answer for the TSIG that signs it. */
+  #respond(
+    query: Uint8Array,
+    transport: DnsTransport,
+    zones: ZoneFinder,
+    signing: TsigSigning,
+    reserveBytes: number,
+  ): Uint8Array {
     const fast = u16(query, 4) === 1 ? parseQuery(query) : undefined;
     // The fast read accepts an OPT as the only record; any other record may be a TSIG,
     // which is checked before anything else in the message is acted on (RFC 8945 §5.2).
-    if (fast === undefined && (u16(query, 6) | u16(query, 8) | u16(query, 10)) !== 0) {
-      const signed = answerSignedQuery(query, (asked) => this.#edns(parsedEdns(asked), 0));
+    if (fast === undefined && reserveBytes === 0 && (u16(query, 6) | u16(query, 8) | u16(query, 10)) !== 0) {
+      const signed = answerSignedQuery(query, signing, (asked) => this.#edns(parsedEdns(asked), 0));
       if (signed.kind === 'answer') return signed.bytes;
       if (signed.kind === 'formerr') return this.#errorAnswer(query, RCODE.FORMERR);
+      if (signed.kind === 'verified') {
+        const answer = this.#respond(signed.unsigned, transport, zones, signing, signed.reserveBytes);
+        return signAnswer(answer, signed.verification, signing.nowSeconds);
+      }
     }
     // RFC 1035 §4.1.1: opcodes we do not implement (IQUERY, STATUS, NOTIFY, UPDATE) get NOTIMP.
     if ((((query[2] as number) >>> 3) & 0x0f) !== 0) return this.#errorAnswer(query, RCODE.NOTIMP);
@@ -268,7 +288,7 @@ export class Responder {
         : Math.min(
             edns === undefined ? CLASSIC_UDP_PAYLOAD : Math.max(CLASSIC_UDP_PAYLOAD, edns.udpPayloadSize),
             this.maxUdpPayload,
-          );
+          ) - reserveBytes;
     const chaos = qclass === RR_CLASS.CH;
     const ednsBits = edns === undefined ? 0 : 1 | (edns.dnssecOk ? 2 : 0) | (edns.nsid ? 4 : 0);
     KEY_SCRATCH[0] = ednsBits | (transport === 'tcp' ? 8 : 0);
@@ -405,6 +425,11 @@ export class Responder {
       full: full.bytes,
       truncated: undefined,
     };
+  }
+
+  /** Our OPT for the OPT of a message this responder did not parse (an UPDATE's). */
+  ednsFor(asked: Edns): Edns {
+    return this.#edns(parsedEdns(asked), 0);
   }
 
   /** Our OPT (RFC 6891 §6.1.2): our payload size, the client's DO bit, NSID if asked. */

@@ -62,7 +62,10 @@ export function computeMac(input: MacInput): Uint8Array {
  * and the id set to `originalId`.
  */
 export function messageAsSigned(bytes: Uint8Array, tsigStart: number, originalId: number): Uint8Array {
-  const out = bytes.slice(0, tsigStart);
+  // A copy, never a view: `Buffer#slice` (a socket's datagram) shares memory with the
+  // message, which must stay as received.
+  const out = new Uint8Array(tsigStart);
+  out.set(bytes.subarray(0, tsigStart));
   out[0] = originalId >>> 8;
   out[1] = originalId & 0xff;
   const arcount = (((out[10] as number) << 8) | (out[11] as number)) - 1;

@@ -63,6 +63,18 @@ describe('protocol/dns/tsig: the TSIG record (RFC 8945 §4.2)', () => {
 });
 
 describe('protocol/dns/tsig: signing and verifying (RFC 8945 §4.3, §5)', () => {
+  it('verifying a Buffer (a datagram as a socket delivers it) leaves it as received', () => {
+    const key = testKey();
+    const signed = signRequest(query({ id: 0x1111, edns: true }), key, 1_000).bytes;
+    // A pooled Buffer: its slices are views, so a verifier that edits a "copy" edits it.
+    const pool = Buffer.alloc(signed.length + 64);
+    const received = pool.subarray(32, 32 + signed.length);
+    received.set(signed);
+    received[0] = 0x22; // a forwarder changed the id: the MAC covers the original one
+    const before = Buffer.from(received);
+    expect(verifyRequest(received, makeKeyring([key]), 1_000).kind).to.equal('verified');
+    expect(Buffer.from(received).equals(before)).to.equal(true);
+  });
   it('every algorithm: a signed request verifies, and the answer verifies against its MAC', () => {
     for (const algorithm of TSIG_ALGORITHMS) {
       const key = testKey(algorithm);

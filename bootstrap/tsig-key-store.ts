@@ -1,0 +1,123 @@
+/**
+ * The cluster's TSIG keys (RFC 8945) with their update policies, in a NATS KV bucket next
+ * to the plan (`raftns-<cluster>-tsig`), so that every replica of every group and region
+ * sees the same keys: `raftns tsig add|list|remove` write it, and each replica watches it
+ * (runtime/composition/tsig-key-feed.ts), so a new key signs within a second, without a
+ * restart.
+ *
+ * Trust boundary: whoever may read this bucket holds every secret, and whoever may write
+ * it may grant any key any zone. The NATS credentials of the cluster are therefore the
+ * credentials of its DNS updates; give `raftns tsig` and the replicas their own NATS user
+ * where that matters. Secrets are never logged here; `list` leaves them out.
+ *
+ * Keys of the bucket are the base64url of the key's lowercased absolute name (a DNS name
+ * may hold characters a KV key may not).
+ */
+import { jetstream } from '@nats-io/jetstream';
+import { type KV, Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  CLUSTER_TSIG_KEYS_MAX,
+  type ClusterTsigKey,
+  parseClusterTsigKey,
+} from '../protocol/dns/tsig/cluster-key.js';
+import { KV_TIMEOUT_MS, PLAN_HISTORY } from './plan-store.js';
+
+export function tsigBucket(cluster: string): string {
+  return `raftns-${cluster}-tsig`;
+}
+
+function bucketKey(name: string): string {
+  const absolute = name.endsWith('.') ? name : `${name}.`;
+  return Buffer.from(absolute.toLowerCase(), 'utf8').toString('base64url');
+}
+
+export class TsigKeyExistsError extends Error {
+  constructor(readonly keyName: string) {
+    super(`a TSIG key named ${keyName} exists already (remove it first)`);
+    this.name = 'TsigKeyExistsError';
+  }
+}
+
+export class TsigKeyStore {
+  private constructor(readonly kv: KV) {}
+
+  /** Opens the bucket, creating it if it does not exist (both `raftns tsig` and replicas may be first). */
+  static async open(nc: NatsConnection, cluster: string, options: { replicas?: number } = {}) {
+    const kvm = new Kvm(jetstream(nc, { timeout: KV_TIMEOUT_MS }));
+    return new TsigKeyStore(
+      await kvm.create(tsigBucket(cluster), { history: PLAN_HISTORY, replicas: options.replicas ?? 1 }),
+    );
+  }
+
+  /** Stores a new key; fails with TsigKeyExistsError if one of that name exists, RangeError for an invalid key or a full bucket. */
+  async add(key: ClusterTsigKey): Promise<void> {
+    const checked = parseClusterTsigKey(key);
+    if (!checked.ok) throw new RangeError(`invalid TSIG key: ${checked.message}`);
+    if ((await this.list()).length >= CLUSTER_TSIG_KEYS_MAX)
+      throw new RangeError(`the cluster holds ${CLUSTER_TSIG_KEYS_MAX} TSIG keys already`);
+    try {
+      await this.kv.create(bucketKey(key.name), JSON.stringify(key));
+    } catch (error) {
+      if (String(error).includes('wrong last sequence')) throw new TsigKeyExistsError(key.name);
+      throw error;
+    }
+  }
+
+  /** True when a key of that name was there. */
+  async remove(name: string): Promise<boolean> {
+    const entry = await this.kv.get(bucketKey(name));
+    if (entry === null || entry.operation !== 'PUT') return false;
+    await this.kv.delete(bucketKey(name));
+    return true;
+  }
+
+  /** Every valid key stored (invalid values are skipped), by name. */
+  async list(): Promise<ClusterTsigKey[]> {
+    const keys: ClusterTsigKey[] = [];
+    const names = await this.kv.keys();
+    for await (const key of names) {
+      const entry = await this.kv.get(key);
+      if (entry === null || entry.operation !== 'PUT') continue;
+      const value = decode(entry.string());
+      if (value !== undefined) keys.push(value);
+    }
+    return keys.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * Calls `onKeys` with the whole set of valid keys once the stored values arrived (not at
+   * all for an empty bucket: the set starts empty) and after every later change, until the returned function is called. `onInvalid` hears of
+   * values that fail the check (by bucket key, never the value: it may hold a secret).
+   */
+  async watch(
+    onKeys: (keys: readonly ClusterTsigKey[]) => void,
+    onInvalid: (bucketKey: string, why: string) => void,
+  ): Promise<() => void> {
+    const iterator = await this.kv.watch({ key: '>' });
+    const current = new Map<string, ClusterTsigKey>();
+    void (async () => {
+      for await (const entry of iterator) {
+        if (entry.operation === 'PUT') {
+          const value = decode(entry.string());
+          if (value === undefined) onInvalid(entry.key, 'not a valid TSIG key record');
+          else if (current.size < CLUSTER_TSIG_KEYS_MAX || current.has(entry.key))
+            current.set(entry.key, value);
+          else onInvalid(entry.key, `more than ${CLUSTER_TSIG_KEYS_MAX} keys`);
+        } else current.delete(entry.key);
+        // `delta` counts the stored values still to come: the set is whole when it reaches 0.
+        if ((entry.delta ?? 0) === 0) onKeys([...current.values()]);
+      }
+    })();
+    return () => iterator.stop();
+  }
+}
+
+function decode(text: string): ClusterTsigKey | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return parseClusterTsigKey(value).ok ? (value as ClusterTsigKey) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * Commits the changes of RFC 2136 UPDATEs that the replica's DNS actor evaluated
+ * (actors/dns/update/update-desk.ts), on the replica's main thread, which holds the NATS
+ * connection the actors do not have.
+ *
+ * A `dns-update-commit` from the DNS actor becomes one versioned DNS batch:
+ *
+ *   1. home region (this replica's): the batch with the UPDATE's guards as prerequisites,
+ *      sent through the group's client, so it reaches the leader wherever the UPDATE
+ *      arrived (RFC 2136 §6: a follower forwards) and executes exactly once. The store
+ *      checks the guards atomically at apply: `prerequisite-failed` means a concurrent
+ *      write moved what the UPDATE read (`guards-failed`: the desk evaluates it again).
+ *   2. with a cluster plan (bootstrap mode), the same versioned changes without guards
+ *      to the group in every other region through the region writer, as `raftns write`
+ *      does. The reply waits for them up to `OTHER_REGIONS_DEADLINE_MS`: NOERROR only
+ *      when every region applied; otherwise SERVFAIL (`unavailable`) while the home
+ *      region keeps the change and the other regions are retried in the background
+ *      (`REPAIR_ATTEMPTS_MAX` times): the versions make the late copy converge, never
+ *      undo something newer (last writer wins per RRset).
+ *
+ * Without a plan (a group started on its own) the home region is the whole cluster.
+ * Limits: `IN_FLIGHT_MAX` commits at once (beyond: `unavailable` at once), every one
+ * with a deadline.
+ */
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { DnsActorMessage, DnsUpdateCommit, DnsUpdateOutcome } from '../../actors/dns/protocol.js';
+import { DNS } from '../../actors/raft/actor-names.js';
+import { readPlan } from '../../clients/plan-reader.js';
+import { RaftClient } from '../../clients/raft-client.js';
+import { type PreparedWrite, RegionWriter } from '../../clients/region-writer.js';
+import type { DnsChange } from '../../protocol/dns/changes.js';
+import { HybridClock } from '../../protocol/dns/version.js';
+import type { ExternalEndpoint } from '../external-endpoint.js';
+import type { Logger } from '../log.js';
+
+export const IN_FLIGHT_MAX = 256;
+export const HOME_DEADLINE_MS = 8_000;
+export const OTHER_REGIONS_DEADLINE_MS = 5_000;
+export const REPAIR_ATTEMPTS_MAX = 5;
+const REPAIR_DELAY_MS = 2_000;
+/** How long the plan is looked for at start. */
+const PLAN_READ_TIMEOUT_MS = 3_000;
+
+export interface UpdateCommitterOptions {
+  readonly nc: NatsConnection;
+  readonly cluster: string;
+  readonly region: string;
+  readonly group: string;
+  readonly instanceId: string;
+  readonly external: ExternalEndpoint;
+  readonly log: Logger;
+}
+
+interface Verdict {
+  readonly outcome: DnsUpdateOutcome;
+  readonly message: string;
+}
+
+export class UpdateCommitter {
+  private inFlight = 0;
+  private stopped = false;
+  private readonly unlisten: () => void;
+
+  private constructor(
+    private readonly options: UpdateCommitterOptions,
+    private readonly home: RaftClient,
+    private readonly clock: HybridClock,
+    private readonly writer: RegionWriter | undefined,
+  ) {
+    this.unlisten = options.external.listen((from, message) => {
+      if (from !== DNS || message.type !== 'dns-update-commit') return;
+      void this.commit(message as DnsUpdateCommit);
+    });
+  }
+
+  static async start(options: UpdateCommitterOptions): Promise<UpdateCommitter> {
+    const writerId = `update-${options.instanceId}`.slice(0, 64);
+    const clock = new HybridClock(writerId, () => Date.now());
+    const home = await RaftClient.connect({
+      nc: options.nc,
+      cluster: options.cluster,
+      region: options.region,
+      group: options.group,
+      deadlineMs: HOME_DEADLINE_MS,
+    });
+    let writer: RegionWriter | undefined;
+    try {
+      const plan = await Promise.race([
+        readPlan(options.nc, options.cluster),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('no plan in time')), PLAN_READ_TIMEOUT_MS).unref(),
+        ),
+      ]);
+      if (plan.regions.length > 1)
+        writer = await RegionWriter.open({
+          nc: options.nc,
+          cluster: options.cluster,
+          plan,
+          writerId,
+          regions: plan.regions.filter((r) => r !== options.region),
+          deadlineMs: OTHER_REGIONS_DEADLINE_MS,
+        });
+    } catch (error) {
+      options.log.info({ err: String(error) }, 'no cluster plan: UPDATEs are committed in this group only');
+    }
+    return new UpdateCommitter(options, home, clock, writer);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unlisten();
+    await this.writer?.close();
+    await this.home.close();
+  }
+
+  private async commit(commit: DnsUpdateCommit): Promise<void> {
+    let verdict: Verdict;
+    if (this.stopped || this.inFlight >= IN_FLIGHT_MAX)
+      verdict = { outcome: 'unavailable', message: 'too many UPDATEs in flight' };
+    else {
+      this.inFlight++;
+      try {
+        verdict = await this.commitEverywhere(commit);
+      } catch (error) {
+        verdict = { outcome: 'unavailable', message: String(error) };
+      } finally {
+        this.inFlight--;
+      }
+    }
+    this.options.external.send(DNS, {
+      type: 'dns-update-committed',
+      id: commit.id,
+      outcome: verdict.outcome,
+      message: verdict.message,
+    } satisfies DnsActorMessage);
+  }
+
+  private async commitEverywhere(commit: DnsUpdateCommit): Promise<Verdict> {
+    const changes: DnsChange[] = commit.changes.map((change) => ({
+      ...change,
+      zone: commit.zone,
+      version: this.clock.next(),
+    }));
+    const result = await this.home.dnsBatch({ changes, prerequisites: commit.guards });
+    if (!result.ok)
+      return result.error.code === 'prerequisite-failed'
+        ? { outcome: 'guards-failed', message: result.error.message }
+        : { outcome: 'rejected', message: `${result.error.code}: ${result.error.message}` };
+    const writer = this.writer;
+    if (writer === undefined) return { outcome: 'committed', message: 'committed' };
+    const { group } = writer.route(commit.zone);
+    const prepared: PreparedWrite = { group, zone: commit.zone, batch: { changes } };
+    const report = await writer.send(prepared);
+    if (report.complete) return { outcome: 'committed', message: 'committed in every region' };
+    void this.repair(prepared, report.missing);
+    return {
+      outcome: 'unavailable',
+      message: `committed here; regions ${report.missing.join(', ')} pending`,
+    };
+  }
+
+  /** Sends `prepared` again to the regions that missed it, a bounded number of times. */
+  private async repair(prepared: PreparedWrite, missing: readonly string[]): Promise<void> {
+    let regions = missing;
+    for (let attempt = 1; attempt <= REPAIR_ATTEMPTS_MAX && regions.length > 0 && !this.stopped; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, REPAIR_DELAY_MS).unref());
+      const writer = this.writer;
+      if (writer === undefined || this.stopped) return;
+      const report = await writer.send(prepared, { regions });
+      regions = report.missing;
+    }
+    if (regions.length > 0)
+      this.options.log.warn({ zone: prepared.zone, regions }, 'UPDATE not repaired in every region');
+  }
+}
