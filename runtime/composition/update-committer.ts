@@ -65,7 +65,8 @@ export class UpdateCommitter {
     private readonly options: UpdateCommitterOptions,
     private readonly home: RaftClient,
     private readonly clock: HybridClock,
-    private readonly writer: RegionWriter | undefined,
+    /** The writer to the other regions, once the plan is read (undefined: this region only). */
+    private readonly otherRegions: Promise<RegionWriter | undefined>,
   ) {
     this.unlisten = options.external.listen((from, message) => {
       if (from !== DNS || message.type !== 'dns-update-commit') return;
@@ -83,33 +84,44 @@ export class UpdateCommitter {
       group: options.group,
       deadlineMs: HOME_DEADLINE_MS,
     });
-    let writer: RegionWriter | undefined;
+    // The plan is looked for in the background, so a replica is ready without waiting for
+    // it; an UPDATE arriving meanwhile waits for the lookup (at most PLAN_READ_TIMEOUT_MS).
+    const otherRegions = UpdateCommitter.openOtherRegions(options, writerId);
+    return new UpdateCommitter(options, home, clock, otherRegions);
+  }
+
+  private static async openOtherRegions(
+    options: UpdateCommitterOptions,
+    writerId: string,
+  ): Promise<RegionWriter | undefined> {
     try {
+      let timer: NodeJS.Timeout | undefined;
       const plan = await Promise.race([
         readPlan(options.nc, options.cluster),
-        new Promise<never>((_, reject) =>
-          setTimeout(() => reject(new Error('no plan in time')), PLAN_READ_TIMEOUT_MS).unref(),
-        ),
-      ]);
-      if (plan.regions.length > 1)
-        writer = await RegionWriter.open({
-          nc: options.nc,
-          cluster: options.cluster,
-          plan,
-          writerId,
-          regions: plan.regions.filter((r) => r !== options.region),
-          deadlineMs: OTHER_REGIONS_DEADLINE_MS,
-        });
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no plan in time')), PLAN_READ_TIMEOUT_MS);
+          timer.unref();
+        }),
+      ]).finally(() => clearTimeout(timer));
+      if (plan.regions.length <= 1) return undefined;
+      return await RegionWriter.open({
+        nc: options.nc,
+        cluster: options.cluster,
+        plan,
+        writerId,
+        regions: plan.regions.filter((r) => r !== options.region),
+        deadlineMs: OTHER_REGIONS_DEADLINE_MS,
+      });
     } catch (error) {
       options.log.info({ err: String(error) }, 'no cluster plan: UPDATEs are committed in this group only');
+      return undefined;
     }
-    return new UpdateCommitter(options, home, clock, writer);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.unlisten();
-    await this.writer?.close();
+    await (await this.otherRegions)?.close();
     await this.home.close();
   }
 
@@ -146,7 +158,7 @@ export class UpdateCommitter {
       return result.error.code === 'prerequisite-failed'
         ? { outcome: 'guards-failed', message: result.error.message }
         : { outcome: 'rejected', message: `${result.error.code}: ${result.error.message}` };
-    const writer = this.writer;
+    const writer = await this.otherRegions;
     if (writer === undefined) return { outcome: 'committed', message: 'committed' };
     const { group } = writer.route(commit.zone);
     const prepared: PreparedWrite = { group, zone: commit.zone, batch: { changes } };
@@ -164,10 +176,15 @@ export class UpdateCommitter {
     let regions = missing;
     for (let attempt = 1; attempt <= REPAIR_ATTEMPTS_MAX && regions.length > 0 && !this.stopped; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, REPAIR_DELAY_MS).unref());
-      const writer = this.writer;
+      const writer = await this.otherRegions;
       if (writer === undefined || this.stopped) return;
-      const report = await writer.send(prepared, { regions });
-      regions = report.missing;
+      try {
+        regions = (await writer.send(prepared, { regions })).missing;
+      } catch (error) {
+        // A writer closed by stop(), or a send that failed as a whole: the next attempt
+        // (or anti-entropy between regions) repairs; nothing here may reject unhandled.
+        this.options.log.warn({ zone: prepared.zone, err: String(error) }, 'UPDATE repair attempt failed');
+      }
     }
     if (regions.length > 0)
       this.options.log.warn({ zone: prepared.zone, regions }, 'UPDATE not repaired in every region');
