@@ -47,3 +47,16 @@ export function longestGapByLabel(
   });
   return longest;
 }
+
+/** The longest stretch between two acknowledgements inside [from, to]: the noise without faults. */
+export function longestGapWithin(acks: readonly number[], from: number, to: number): number {
+  let previous: number | undefined;
+  let longest = 0;
+  for (const at of acks) {
+    if (at < from) continue;
+    if (at > to) break;
+    if (previous !== undefined) longest = Math.max(longest, at - previous);
+    previous = at;
+  }
+  return longest;
+}

@@ -3,10 +3,10 @@ import { expect } from 'chai';
 import type { Operation } from '../checkers/history.js';
 import type { KvInput, KvOutput } from '../checkers/kv-model.js';
 import { liveReplicaPids } from '../fixtures/raft-cluster.js';
-import { longestGapByLabel, writeGapMs } from './availability.js';
+import { longestGapByLabel, longestGapWithin, writeGapMs } from './availability.js';
 import { checkConvergence, checkDurableWrites, checkExits, checkHistory } from './checks.js';
 import { type ChaosReport, runChaos } from './runner.js';
-import { type FaultLabel, faultSchedule } from './schedule.js';
+import { type FaultLabel, faultLastsMs, faultSchedule } from './schedule.js';
 
 const KILL_AND_STOP: readonly FaultLabel[] = ['kill-leader', 'kill-follower', 'stop-leader', 'stop-follower'];
 /** RAFTNS_CHAOS_SEED replays a failing seed; otherwise each run explores a fresh one. */
@@ -115,7 +115,7 @@ describe('chaos: the fault schedule and the gap measure', () => {
     expect(schedule.length).to.be.greaterThan(5);
     let freeAt = 0;
     for (const fault of schedule) {
-      const lasts = fault.kind === 'stop' ? fault.frozenMs : fault.downMs;
+      const lasts = faultLastsMs(fault);
       expect(fault.atMs).to.be.at.least(freeAt);
       freeAt = fault.atMs + lasts;
       if (fault.kind === 'nats-restart') expect(fault.server).to.be.within(0, 2);
@@ -144,6 +144,8 @@ describe('chaos: the fault schedule and the gap measure', () => {
     ]);
     // Writes that never resume: the gap runs to the end of the window.
     expect(writeGapMs([10], 100, 700)).to.equal(600);
+    // Before any fault: only stretches between two acknowledgements inside the window count.
+    expect(longestGapWithin(acks, 0, 600)).to.equal(400);
   });
 });
 

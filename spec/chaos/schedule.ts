@@ -62,7 +62,7 @@ export const ALL_FAULT_LABELS: readonly FaultLabel[] = [
 ];
 
 /** Load before the first fault, so the group is measured healthy first. */
-const WARMUP_MS = 1_500;
+const WARMUP_MS = 3_000;
 /** Long enough to force an election when the leader is hit (election timeout ≤ 300 ms). */
 const DOWN_MS_MIN = 400;
 const DOWN_MS_MAX = 2_500;
@@ -121,11 +121,16 @@ function scheduled(
   }
 }
 
+/** How long the fault lasts before it is healed. */
+export function faultLastsMs(fault: ScheduledFault): number {
+  return fault.kind === 'stop' ? fault.frozenMs : fault.downMs;
+}
+
 /** The schedule as text, one fault a line, for failure reports. */
 export function describeSchedule(faults: readonly ScheduledFault[]): string {
   return faults
     .map((fault) => {
-      const lasts = fault.kind === 'stop' ? fault.frozenMs : fault.downMs;
+      const lasts = faultLastsMs(fault);
       const target = fault.kind === 'nats-restart' ? ` server n${fault.server}` : '';
       return `${fault.atMs} ms ${faultLabel(fault)}${target} for ${lasts} ms`;
     })
