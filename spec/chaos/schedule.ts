@@ -1,0 +1,138 @@
+/**
+ * The fault schedule of a chaos run, derived from its seed alone: the same seed, duration and
+ * shape give the same schedule, so a failing run names everything needed to try it again
+ * (the processes' own timing is not reproducible, the faults are).
+ *
+ * Faults come one at a time, each followed by a quiet stretch, so a 3-replica group always
+ * keeps a majority of live members and every fault's unavailability is measured on its own.
+ * Whom a fault hits is decided when it fires (the leader at that moment, or a follower);
+ * `pick` chooses among the candidates.
+ */
+import { seededRandom } from '../checkers/generate.js';
+
+export type ReplicaRole = 'leader' | 'follower';
+
+export type ScheduledFault =
+  /** SIGKILL, down for `downMs`, then started again on the same data directory. */
+  | {
+      readonly kind: 'kill';
+      readonly role: ReplicaRole;
+      readonly atMs: number;
+      readonly downMs: number;
+      readonly pick: number;
+    }
+  /** SIGSTOP, frozen for `frozenMs`, then SIGCONT. */
+  | {
+      readonly kind: 'stop';
+      readonly role: ReplicaRole;
+      readonly atMs: number;
+      readonly frozenMs: number;
+      readonly pick: number;
+    }
+  /** SIGKILL of NATS server `server` (the single one, or one of a cluster), restarted after `downMs`. */
+  | {
+      readonly kind: 'nats-restart';
+      readonly server: number;
+      readonly atMs: number;
+      readonly downMs: number;
+    };
+
+/** A fault's kind as the summary counts it: `kill-leader`, `stop-follower`, `nats-restart`, ... */
+export type FaultLabel = `${'kill' | 'stop'}-${ReplicaRole}` | 'nats-restart';
+
+export function faultLabel(fault: ScheduledFault): FaultLabel {
+  return fault.kind === 'nats-restart' ? 'nats-restart' : `${fault.kind}-${fault.role}`;
+}
+
+export interface ScheduleOptions {
+  readonly seed: number;
+  /** The span in which faults start and end, from the start of the load. */
+  readonly durationMs: number;
+  readonly natsServers: number;
+  /** Which faults may be drawn; default all. */
+  readonly labels?: readonly FaultLabel[];
+}
+
+export const ALL_FAULT_LABELS: readonly FaultLabel[] = [
+  'kill-leader',
+  'kill-follower',
+  'stop-leader',
+  'stop-follower',
+  'nats-restart',
+];
+
+/** Load before the first fault, so the group is measured healthy first. */
+const WARMUP_MS = 3_000;
+/** Long enough to force an election when the leader is hit (election timeout ≤ 300 ms). */
+const DOWN_MS_MIN = 400;
+const DOWN_MS_MAX = 2_500;
+const QUIET_MS_MIN = 1_000;
+const QUIET_MS_MAX = 2_500;
+/** A bound on the schedule whatever the duration asked for. */
+export const FAULTS_MAX = 1_000;
+
+export function faultSchedule(options: ScheduleOptions): ScheduledFault[] {
+  const labels = options.labels ?? ALL_FAULT_LABELS;
+  if (labels.length === 0) throw new RangeError('faultSchedule: no fault kinds to draw from');
+  if (options.natsServers < 1) throw new RangeError('faultSchedule: natsServers must be at least 1');
+  const random = seededRandom(options.seed);
+  const between = (min: number, max: number) => Math.round(min + random() * (max - min));
+  const faults: ScheduledFault[] = [];
+  let atMs = WARMUP_MS;
+  while (faults.length < FAULTS_MAX) {
+    const label = labels[Math.floor(random() * labels.length)]!;
+    const lastsMs = between(DOWN_MS_MIN, DOWN_MS_MAX);
+    if (atMs + lastsMs > options.durationMs) break;
+    faults.push(scheduled(label, atMs, lastsMs, random, options.natsServers));
+    atMs += lastsMs + between(QUIET_MS_MIN, QUIET_MS_MAX);
+  }
+  return faults;
+}
+
+function scheduled(
+  label: FaultLabel,
+  atMs: number,
+  lastsMs: number,
+  random: () => number,
+  natsServers: number,
+): ScheduledFault {
+  const pick = Math.floor(random() * 1_000_000);
+  switch (label) {
+    case 'kill-leader':
+    case 'kill-follower':
+      return {
+        kind: 'kill',
+        role: label === 'kill-leader' ? 'leader' : 'follower',
+        atMs,
+        downMs: lastsMs,
+        pick,
+      };
+    case 'stop-leader':
+    case 'stop-follower':
+      return {
+        kind: 'stop',
+        role: label === 'stop-leader' ? 'leader' : 'follower',
+        atMs,
+        frozenMs: lastsMs,
+        pick,
+      };
+    case 'nats-restart':
+      return { kind: 'nats-restart', server: pick % natsServers, atMs, downMs: lastsMs };
+  }
+}
+
+/** How long the fault lasts before it is healed. */
+export function faultLastsMs(fault: ScheduledFault): number {
+  return fault.kind === 'stop' ? fault.frozenMs : fault.downMs;
+}
+
+/** The schedule as text, one fault a line, for failure reports. */
+export function describeSchedule(faults: readonly ScheduledFault[]): string {
+  return faults
+    .map((fault) => {
+      const lasts = faultLastsMs(fault);
+      const target = fault.kind === 'nats-restart' ? ` server n${fault.server}` : '';
+      return `${fault.atMs} ms ${faultLabel(fault)}${target} for ${lasts} ms`;
+    })
+    .join('\n');
+}
