@@ -8,6 +8,7 @@
  *   raftns [--region R] [--group G] kv put KEY VALUE | kv get KEY [--mode M] | kv delete KEY
  *   raftns kv cas KEY REVISION VALUE | kv range PREFIX [--limit N]
  *   raftns status --replicas r1,r2,r3 [--json]
+ *   raftns zone export ZONE [--out FILE] | zone import ZONE FILE [--dry-run]
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { ReplicaStatus } from '../../protocol/client-wire.js';
@@ -20,6 +21,7 @@ import { registerInitCommand } from './init-command.js';
 import { registerRecordCommands } from './record-commands.js';
 import { registerResolveCommand } from './resolve-command.js';
 import { registerStatusCommand, runClusterStatus } from './status-command.js';
+import { registerZoneCommands } from './zone-commands.js';
 
 interface GlobalOptions {
   readonly nats: string;
@@ -165,6 +167,7 @@ export function buildProgram(): Command {
   registerResolveCommand(program);
   registerStatusCommand(program);
   registerAwsCommand(program);
+  registerZoneCommands(program);
   return program;
 }
 
