@@ -44,9 +44,11 @@ import {
 } from '../protocol/client-wire.js';
 import { type DnsBatch, type DnsBatchResult, validateBatchSyntax } from '../protocol/dns/changes.js';
 import type { DnsNameView, DnsZoneSummary } from '../protocol/dns/views.js';
+import type { DnsImport } from '../protocol/dns/zone-import.js';
 import { encodeSessionCommand } from '../protocol/group/command-codec.js';
 import type {
   CommandResult,
+  DnsZonePage,
   GroupCommand,
   GroupQuery,
   KvEntryView,
@@ -316,6 +318,31 @@ export class RaftClient {
     );
     if (result.op !== 'dns-rrsets') throw new ProtocolError(`a dns-rrsets was answered with a ${result.op}`);
     return result.view;
+  }
+
+  /**
+   * Commits a zone import whose chunks this or another client staged with `put`
+   * (protocol/dns/zone-import.ts): the zone's content becomes the staged RRsets, in one
+   * entry, or nothing changes. The store's verdict is the result, as for `dnsBatch`.
+   */
+  async dnsImport(request: DnsImport, options?: CallOptions): Promise<DnsBatchResult> {
+    const result = await this.write({ kind: 'dns-import', import: request }, options);
+    if (result.kind !== 'dns-batch')
+      throw new ProtocolError(`a DNS import was answered with a ${result.kind} result`);
+    return result.dns;
+  }
+
+  /** RRsets `offset ..` of `zone` (at most `limit`, fewer if the reply must be cut); null: no such zone. */
+  async dnsZonePage(
+    zone: string,
+    offset: number,
+    limit: number,
+    options: ReadOptions = {},
+  ): Promise<DnsZonePage | null> {
+    const result = await this.read({ op: 'dns-zone-page', zone, offset, limit }, options);
+    if (result.op !== 'dns-zone-page')
+      throw new ProtocolError(`a dns-zone-page was answered with a ${result.op}`);
+    return result.page;
   }
 
   /** Any write, exactly once; see the header for retries and errors. */

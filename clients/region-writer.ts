@@ -43,7 +43,7 @@ import {
   type SoaFields,
   validateBatchSyntax,
 } from '../protocol/dns/changes.js';
-import { HybridClock } from '../protocol/dns/version.js';
+import { HybridClock, type RecordVersion } from '../protocol/dns/version.js';
 import type { DnsNameView } from '../protocol/dns/views.js';
 import { type ClusterPlan, type GroupPlan, groupForName } from '../protocol/plan.js';
 import type { ReadModeText } from '../protocol/read-mode.js';
@@ -269,6 +269,11 @@ export class RegionWriter {
   /** The id in every version this writer stamps. */
   get writerId(): string {
     return this.clock.writer;
+  }
+
+  /** A fresh version from this writer's clock, for changes it builds elsewhere (a zone import). */
+  nextVersion(): RecordVersion {
+    return this.clock.next();
   }
 
   /** The group serving `name` and its zone; throws InvalidBatchError when no group does. */

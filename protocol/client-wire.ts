@@ -15,6 +15,8 @@
  *   {"v":1,"op":"dns","batch":DnsBatch,"sid":ID,"seq":N,"ack":M}
  *   {"v":1,"op":"dns-zones","mode":MODE}
  *   {"v":1,"op":"dns-rrsets","zone":ZONE,"name":NAME,"mode":MODE}
+ *   {"v":1,"op":"dns-import","import":DnsImport,"sid":ID,"seq":N,"ack":M}
+ *   {"v":1,"op":"dns-zone-page","zone":ZONE,"off":OFFSET,"lim":LIMIT,"mode":MODE}
  *   {"v":1,"op":"status"}
  *
  * MODE is a read mode's text (protocol/read-mode.ts; default `linearizable`). `rev` 0 means
@@ -52,6 +54,7 @@ import {
   ZONE_NS_MAX,
 } from './dns/changes.js';
 import { VERSION_WRITER_CHARS_MAX } from './dns/version.js';
+import { type DnsImport, IMPORT_CHUNKS_MAX, IMPORT_ID_CHARS_MAX } from './dns/zone-import.js';
 import type { ElectionRole } from './election-role.js';
 import type { CommandResult, GroupCommand, GroupQuery, KvEntryView, QueryResult } from './group/commands.js';
 import {
@@ -61,6 +64,7 @@ import {
   REQUEST_BYTES_MAX,
   TTL_SECONDS_MAX,
   VALUE_BYTES_MAX,
+  ZONE_PAGE_RRSETS_MAX,
 } from './limits.js';
 import { isReadModeText, READ_MODE_EXPECTED, type ReadModeText } from './read-mode.js';
 
@@ -101,6 +105,15 @@ export type ClientRequest =
       readonly op: 'dns-rrsets';
       readonly zone: string;
       readonly name: string;
+      readonly mode?: ReadModeText;
+    }
+  | ({ readonly v: 1; readonly op: 'dns-import'; readonly import: DnsImport } & WireSession)
+  | {
+      readonly v: 1;
+      readonly op: 'dns-zone-page';
+      readonly zone: string;
+      readonly off: number;
+      readonly lim: number;
       readonly mode?: ReadModeText;
     }
   | { readonly v: 1; readonly op: 'status' };
@@ -269,6 +282,25 @@ const requestSchema = z.discriminatedUnion('op', [
     name: dnsName,
     mode: mode.optional(),
   }),
+  z.object({
+    v: z.literal(1),
+    op: z.literal('dns-import'),
+    import: z.object({
+      zone: dnsName,
+      importId: z.string().min(1).max(IMPORT_ID_CHARS_MAX),
+      chunks: z.number().int().min(1).max(IMPORT_CHUNKS_MAX),
+      version: dnsVersion,
+    }),
+    ...session,
+  }),
+  z.object({
+    v: z.literal(1),
+    op: z.literal('dns-zone-page'),
+    zone: dnsName,
+    off: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    lim: z.number().int().min(1).max(ZONE_PAGE_RRSETS_MAX),
+    mode: mode.optional(),
+  }),
   z.object({ v: z.literal(1), op: z.literal('status') }),
 ]);
 
@@ -341,6 +373,8 @@ export function writeRequest(command: GroupCommand, sessionFields: WireSession):
       };
     case 'dns-batch':
       return { v: 1, op: 'dns', batch: command.batch, ...sessionFields };
+    case 'dns-import':
+      return { v: 1, op: 'dns-import', import: command.import, ...sessionFields };
   }
 }
 
@@ -350,6 +384,15 @@ export function readRequest(query: GroupQuery, readMode: ReadModeText): ClientRe
   if (query.op === 'dns-zones') return { v: 1, op: 'dns-zones', mode: readMode };
   if (query.op === 'dns-rrsets')
     return { v: 1, op: 'dns-rrsets', zone: query.zone, name: query.name, mode: readMode };
+  if (query.op === 'dns-zone-page')
+    return {
+      v: 1,
+      op: 'dns-zone-page',
+      zone: query.zone,
+      off: query.offset,
+      lim: query.limit,
+      mode: readMode,
+    };
   return {
     v: 1,
     op: 'range',
@@ -371,6 +414,8 @@ export function commandOf(request: ClientRequest): GroupCommand | undefined {
       return { kind: 'kv-cas', key: request.k, expectedRevision: request.rev, value: request.val };
     case 'dns':
       return { kind: 'dns-batch', batch: request.batch };
+    case 'dns-import':
+      return { kind: 'dns-import', import: request.import };
     default:
       return undefined;
   }
@@ -392,6 +437,8 @@ export function queryOf(request: ClientRequest): GroupQuery | undefined {
       return { op: 'dns-zones' };
     case 'dns-rrsets':
       return { op: 'dns-rrsets', zone: request.zone, name: request.name };
+    case 'dns-zone-page':
+      return { op: 'dns-zone-page', zone: request.zone, offset: request.off, limit: request.lim };
     default:
       return undefined;
   }

@@ -49,6 +49,12 @@ export const VALUE_BYTES_MAX = 64 * 1024;
 /** Bytes of one DNS batch's JSON in a log entry: a batch arrives in one client request. */
 export const DNS_BATCH_BYTES_MAX = REQUEST_BYTES_MAX;
 
+/**
+ * RRsets in one `dns-zone-page` read: a page of ordinary records stays far below NATS's
+ * default max_payload (1 MiB); the intake cuts a page of large RRsets shorter.
+ */
+export const ZONE_PAGE_RRSETS_MAX = 2_000;
+
 /** Keys in one `range` page: keeps one read's work and one reply bounded. */
 export const RANGE_KEYS_MAX = 10_000;
 

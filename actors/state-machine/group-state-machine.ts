@@ -45,9 +45,13 @@
  * - dns: applies the batch to the DNS record store (actors/dns/store/dns-store.ts),
  *   atomically; the result carries the store's verdict (`dns`), cached like any other.
  *   The deltas for the serving side queue up until `takeDnsDeltas()`.
+ * - dns-import: replaces a zone's content with the chunks staged under the import's id in
+ *   the key-value store, as one batch, and deletes the chunks (zone-import-commit.ts).
  */
 import { createHash } from 'node:crypto';
+import type { DnsBatchResult } from '../../protocol/dns/changes.js';
 import type { DnsNameView, DnsZoneSummary } from '../../protocol/dns/views.js';
+import { Name, parseName } from '../../protocol/dns/wire/name.js';
 import {
   type CommandDecodeError,
   decodeSessionCommand,
@@ -71,6 +75,8 @@ import {
   type SnapshotError,
 } from './snapshot-codec.js';
 import { SortedKv } from './sorted-kv.js';
+import { commitZoneImport } from './zone-import-commit.js';
+import { ZonePages } from './zone-pages.js';
 
 export interface GroupStateMachineOptions {
   /** Open sessions at most; opening one more evicts the least recently used. */
@@ -175,6 +181,7 @@ export class GroupStateMachine {
   readonly options: GroupStateMachineOptions;
   private data = new SortedKv();
   private dns = new DnsStore();
+  private readonly zonePages = new ZonePages();
   private sessions = new SessionTable();
   private appliedIndexValue = 0;
   private appliedTermValue = 0;
@@ -306,8 +313,25 @@ export class GroupStateMachine {
         });
       }
       case 'dns-batch':
-        return Object.freeze({ kind: 'dns-batch', revision: index, dns: this.dns.applyBatch(command.batch) });
+        return Object.freeze({
+          kind: 'dns-batch',
+          revision: index,
+          dns: this.noteDnsChanges(index, this.dns.applyBatch(command.batch)),
+        });
+      case 'dns-import':
+        return Object.freeze({
+          kind: 'dns-batch',
+          revision: index,
+          dns: this.noteDnsChanges(index, commitZoneImport(this.data, this.dns, command.import)),
+        });
     }
+  }
+
+  /** Records which zones a committed DNS write changed, for paged reads (zone-pages.ts). */
+  private noteDnsChanges(index: number, result: DnsBatchResult): DnsBatchResult {
+    if (result.ok)
+      for (const apex of Object.keys(result.serials)) this.zonePages.changed(Name.parse(apex).key, index);
+    return result;
   }
 
   /** The DNS deltas of the entries applied since the last call (drains them). */
@@ -341,6 +365,16 @@ export class GroupStateMachine {
     if (q.op === 'dns-rrsets') {
       const view: DnsNameView | null = this.dns.rrsets(q.zone, q.name);
       return { op: 'dns-rrsets', view };
+    }
+    if (q.op === 'dns-zone-page') {
+      const apex = parseName(q.zone);
+      const live = apex.ok ? this.dns.zone(apex.name) : undefined;
+      const serial = live?.soa()?.rdata.serial;
+      if (live === undefined || serial === undefined) return { op: 'dns-zone-page', page: null };
+      return {
+        op: 'dns-zone-page',
+        page: this.zonePages.page(live, serial, this.appliedIndexValue, q.offset, q.limit),
+      };
     }
     const limit = Number.isSafeInteger(q.limit)
       ? Math.min(Math.max(q.limit, 0), this.options.rangeLimitMax)
@@ -414,6 +448,7 @@ export class GroupStateMachine {
     if (!dns.ok)
       return { ok: false, error: { code: 'invalid-value', offset: 0, message: `dns store: ${dns.message}` } };
     machine.dns = dns.store;
+    machine.zonePages.restored(state.appliedIndex);
     machine.appliedIndexValue = state.appliedIndex;
     machine.appliedTermValue = state.appliedTerm;
     machine.logTimeMsValue = state.logTimeMs;

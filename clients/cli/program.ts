@@ -9,6 +9,7 @@
  *   raftns kv cas KEY REVISION VALUE | kv range PREFIX [--limit N]
  *   raftns status --replicas r1,r2,r3 [--json]
  *   raftns tsig add NAME [--algorithm A] --zone Z [--subtree N] [--type T] | tsig list | tsig remove NAME
+ *   raftns zone export ZONE [--out FILE] | zone import ZONE FILE [--dry-run]
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { ReplicaStatus } from '../../protocol/client-wire.js';
@@ -22,6 +23,7 @@ import { registerRecordCommands } from './record-commands.js';
 import { registerResolveCommand } from './resolve-command.js';
 import { registerStatusCommand, runClusterStatus } from './status-command.js';
 import { registerTsigCommand } from './tsig-command.js';
+import { registerZoneCommands } from './zone-commands.js';
 
 interface GlobalOptions {
   readonly nats: string;
@@ -168,6 +170,7 @@ export function buildProgram(): Command {
   registerStatusCommand(program);
   registerAwsCommand(program);
   registerTsigCommand(program);
+  registerZoneCommands(program);
   return program;
 }
 

@@ -477,19 +477,21 @@ function parsePrerequisite(raw: unknown, prerequisite: number): ParsedPrerequisi
 /**
  * Checks everything about a batch that needs no state: shape, counts (1..=256 changes, at
  * most 64 prerequisites), names (in their zone), types, TTLs (RFC 2181 §8), RDATA against
- * its type, versions. Accepts anything (input off the wire); never throws. On success
+ * its type, versions. `changesMax` is larger only for a zone import's commit, which
+ * reaches the store as one log entry naming staged chunks (zone-import.ts), never as a
+ * batch on the wire. Accepts anything (input off the wire); never throws. On success
  * gives the batch parsed into names, type codes and RDATA values.
  */
-export function validateBatchSyntax(input: unknown): BatchSyntaxResult {
+export function validateBatchSyntax(input: unknown, changesMax = BATCH_CHANGES_MAX): BatchSyntaxResult {
   try {
     if (!isObject(input)) fail({ code: 'malformed', message: 'a batch must be an object' });
     const { changes, prerequisites } = input;
     if (!Array.isArray(changes)) fail({ code: 'malformed', message: 'changes must be a list' });
     if (changes.length === 0) fail({ code: 'empty-batch', message: 'a batch needs at least one change' });
-    if (changes.length > BATCH_CHANGES_MAX)
+    if (changes.length > changesMax)
       fail({
         code: 'too-many-changes',
-        message: `${changes.length} changes exceed the maximum ${BATCH_CHANGES_MAX}`,
+        message: `${changes.length} changes exceed the maximum ${changesMax}`,
         count: changes.length,
       });
     if (prerequisites !== undefined && !Array.isArray(prerequisites))

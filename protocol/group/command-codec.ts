@@ -19,6 +19,10 @@
  *                              `validateBatchSyntax`; any other spelling is rejected, so
  *                              the encoding stays unique.
  *
+ * and op 5 (dns-import), which has no key either: after clientId comes
+ *   string  import             1 ..= 2048 bytes: the JSON of the import's commit
+ *                              (protocol/dns/zone-import.ts) in its one field order.
+ *
  * Nothing may follow. Every valid command has exactly one encoding, so
  * `encode(decode(bytes))` equals `bytes` whenever decoding succeeds.
  *
@@ -35,6 +39,7 @@ import {
   utf8Encode,
 } from '../binary.js';
 import { canonicalBatch, type DnsBatch, validateBatchSyntax } from '../dns/changes.js';
+import { type DnsImport, validateDnsImport } from '../dns/zone-import.js';
 import { CLIENT_ID_BYTES_MAX, DNS_BATCH_BYTES_MAX, KEY_BYTES_MAX, VALUE_BYTES_MAX } from '../limits.js';
 import type { GroupCommand, GroupCommandKind, SessionCommand } from './commands.js';
 
@@ -44,12 +49,16 @@ const OP_PUT = 1;
 const OP_DELETE = 2;
 const OP_CAS = 3;
 const OP_DNS = 4;
+const OP_DNS_IMPORT = 5;
+/** Bytes of a dns-import's JSON: a name, an id, a count and a version. */
+const DNS_IMPORT_BYTES_MAX = 2048;
 /** The op byte of each command kind. */
 const OP_CODES: Readonly<Record<GroupCommandKind, number>> = {
   'kv-put': OP_PUT,
   'kv-delete': OP_DELETE,
   'kv-cas': OP_CAS,
   'dns-batch': OP_DNS,
+  'dns-import': OP_DNS_IMPORT,
 };
 
 export type Result<T, E> =
@@ -68,7 +77,8 @@ export type CommandField =
   | 'key'
   | 'value'
   | 'expectedRevision'
-  | 'batch';
+  | 'batch'
+  | 'import';
 
 /** A command that breaks a rule of its fields (type, range, byte bound). */
 export interface CommandValidationError {
@@ -142,6 +152,20 @@ function encodeDnsBatch(
   return { ok: true, value: { batch, bytes } };
 }
 
+/** A dns-import's canonical JSON bytes, or why it is refused. */
+function encodeDnsImport(
+  input: unknown,
+): Result<{ value: DnsImport; bytes: Uint8Array }, CommandValidationError> {
+  const checked = validateDnsImport(input);
+  if (!checked.ok) return invalid('import', checked.message);
+  const text = JSON.stringify(checked.value);
+  if (!isWellFormedString(text)) return invalid('import', 'contains a lone surrogate (not valid Unicode)');
+  const bytes = utf8Encode(text);
+  if (bytes.length > DNS_IMPORT_BYTES_MAX)
+    return invalid('import', `${bytes.length} bytes of JSON exceeds the maximum ${DNS_IMPORT_BYTES_MAX}`);
+  return { ok: true, value: { value: checked.value, bytes } };
+}
+
 function prepare(input: unknown): Result<PreparedCommand, CommandValidationError> {
   if (typeof input !== 'object' || input === null)
     return invalid('command', 'session command must be an object');
@@ -169,8 +193,26 @@ function prepare(input: unknown): Result<PreparedCommand, CommandValidationError
       },
     };
   }
+  if (kind === 'dns-import') {
+    const encoded = encodeDnsImport(body.import);
+    if (!encoded.ok) return encoded;
+    return {
+      ok: true,
+      value: {
+        command: {
+          clientId: clientId.value.text,
+          seq,
+          ackedSeq,
+          command: { kind, import: encoded.value.value },
+        },
+        clientId: clientId.value.bytes,
+        key: encoded.value.bytes,
+        value: null,
+      },
+    };
+  }
   if (kind !== 'kv-put' && kind !== 'kv-delete' && kind !== 'kv-cas')
-    return invalid('kind', "must be 'kv-put', 'kv-delete', 'kv-cas' or 'dns-batch'");
+    return invalid('kind', "must be 'kv-put', 'kv-delete', 'kv-cas', 'dns-batch' or 'dns-import'");
   const key = encodeStringField(body.key, 'key', 1, KEY_BYTES_MAX);
   if (!key.ok) return key;
   let command: GroupCommand;
@@ -256,7 +298,7 @@ export function decodeSessionCommand(bytes: Uint8Array): Result<SessionCommand, 
       return decodeError('unsupported-version', 0, `unsupported command version ${version}`);
     }
     const op = reader.u8('op');
-    if (op !== OP_PUT && op !== OP_DELETE && op !== OP_CAS && op !== OP_DNS) {
+    if (op !== OP_PUT && op !== OP_DELETE && op !== OP_CAS && op !== OP_DNS && op !== OP_DNS_IMPORT) {
       return decodeError('unknown-op', 1, `unknown op ${op}`, 'op');
     }
     const seqAt = reader.position;
@@ -297,6 +339,32 @@ export function decodeSessionCommand(bytes: Uint8Array): Result<SessionCommand, 
         },
       };
     }
+    if (op === OP_DNS_IMPORT) {
+      const importAt = reader.position;
+      const text = reader.string(DNS_IMPORT_BYTES_MAX, 'import');
+      if (reader.remaining !== 0) {
+        return decodeError('trailing-bytes', reader.position, `${reader.remaining} bytes after the command`);
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        return decodeError('invalid-field', importAt, 'import is not JSON', 'import');
+      }
+      const encoded = encodeDnsImport(json);
+      if (!encoded.ok) return decodeError('invalid-field', importAt, encoded.error.message, 'import');
+      if (JSON.stringify(encoded.value.value) !== text)
+        return decodeError('invalid-field', importAt, 'import is not in canonical form', 'import');
+      return {
+        ok: true,
+        value: {
+          clientId,
+          seq,
+          ackedSeq: seq - delta,
+          command: { kind: 'dns-import', import: encoded.value.value },
+        },
+      };
+    }
     const keyAt = reader.position;
     const key = reader.string(KEY_BYTES_MAX, 'key');
     if (key.length === 0) return decodeError('invalid-field', keyAt, 'key is empty', 'key');
@@ -332,6 +400,7 @@ const FIELDS: ReadonlySet<string> = new Set<CommandField>([
   'value',
   'expectedRevision',
   'batch',
+  'import',
 ]);
 
 function asField(what: string): CommandField | undefined {

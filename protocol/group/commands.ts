@@ -5,6 +5,8 @@
  */
 import type { DnsBatch, DnsBatchResult } from '../dns/changes.js';
 import type { DnsNameView, DnsZoneSummary } from '../dns/views.js';
+import type { ZoneRrset } from '../dns/zone-content.js';
+import type { DnsImport } from '../dns/zone-import.js';
 
 /** A write. `kv-cas` succeeds only if the key's revision equals `expectedRevision` (0: the key must not exist). */
 export type GroupCommand =
@@ -16,7 +18,9 @@ export type GroupCommand =
       readonly expectedRevision: number;
       readonly value: string;
     }
-  | { readonly kind: 'dns-batch'; readonly batch: DnsBatch };
+  | { readonly kind: 'dns-batch'; readonly batch: DnsBatch }
+  /** Replaces a zone's content with the chunks staged under `import.importId` (protocol/dns/zone-import.ts). */
+  | { readonly kind: 'dns-import'; readonly import: DnsImport };
 
 export type GroupCommandKind = GroupCommand['kind'];
 
@@ -29,7 +33,29 @@ export type GroupQuery =
   | { readonly op: 'get'; readonly key: string }
   | { readonly op: 'range'; readonly prefix: string; readonly limit: number; readonly startAfter?: string }
   | { readonly op: 'dns-zones' }
-  | { readonly op: 'dns-rrsets'; readonly zone: string; readonly name: string };
+  | { readonly op: 'dns-rrsets'; readonly zone: string; readonly name: string }
+  /**
+   * RRsets `offset ..< offset + limit` of the zone in owner-key then type order. The page
+   * says the zone's `changedIndex`: pages with equal `changedIndex` come from one state.
+   */
+  | { readonly op: 'dns-zone-page'; readonly zone: string; readonly offset: number; readonly limit: number };
+
+/** One page of a zone's RRsets (see the `dns-zone-page` query). */
+export interface DnsZonePage {
+  readonly zone: string;
+  readonly serial: number;
+  /**
+   * A log index at or after the last entry that changed the zone and at or before the
+   * applied index of the read: two pages with the same value read the same zone content.
+   */
+  readonly changedIndex: number;
+  /** The applied index the page was read at. */
+  readonly appliedIndex: number;
+  /** RRsets in the zone. */
+  readonly total: number;
+  readonly offset: number;
+  readonly rrsets: readonly ZoneRrset[];
+}
 
 /**
  * A write as it travels through the log: the client's session id and sequence number make
@@ -61,7 +87,7 @@ export type CommandResult =
   | { readonly kind: 'kv-cas-mismatch'; readonly current: KvEntryView | null }
   /**
    * A `dns-batch` executed at log index `revision`: `dns` says whether it committed
-   * (`dns.ok`) or was refused with nothing applied.
+   * (`dns.ok`) or was refused with nothing applied. A `dns-import` answers the same way.
    */
   | { readonly kind: 'dns-batch'; readonly revision: number; readonly dns: DnsBatchResult };
 
@@ -70,7 +96,9 @@ export type QueryResult =
   | { readonly op: 'range'; readonly entries: readonly KvEntryView[]; readonly more: boolean }
   | { readonly op: 'dns-zones'; readonly zones: readonly DnsZoneSummary[] }
   /** `view` null: no such zone, or the name is not in it. */
-  | { readonly op: 'dns-rrsets'; readonly view: DnsNameView | null };
+  | { readonly op: 'dns-rrsets'; readonly view: DnsNameView | null }
+  /** `page` null: no such zone. */
+  | { readonly op: 'dns-zone-page'; readonly page: DnsZonePage | null };
 
 /** Why a session command was not applied. */
 export type SessionRejection =

@@ -277,7 +277,8 @@ export class ClientIntake {
       (request.op === 'get' ||
         request.op === 'range' ||
         request.op === 'dns-zones' ||
-        request.op === 'dns-rrsets')
+        request.op === 'dns-rrsets' ||
+        request.op === 'dns-zone-page')
     ) {
       const mode = parseReadMode(request.mode ?? 'linearizable');
       if (mode instanceof ReadModeError)
@@ -356,7 +357,10 @@ export class ClientIntake {
     }
   }
 
-  /** A reply too large for NATS: a range page is cut to fit (it says `more`); anything else becomes an error. */
+  /**
+   * A reply too large for NATS: a range page or a zone page is cut to fit (a range page
+   * says `more`; a zone page holds fewer RRsets than asked); anything else becomes an error.
+   */
   private shrink(reply: ClientReply, maxPayload: number): Uint8Array {
     if (reply.st === 'ok' && reply.res.op === 'range') {
       const entries = reply.res.entries;
@@ -374,6 +378,27 @@ export class ClientIntake {
         else high = middle - 1;
       }
       return page(low);
+    }
+    if (reply.st === 'ok' && reply.res.op === 'dns-zone-page' && reply.res.page !== null) {
+      const full = reply.res.page;
+      const page = (n: number) =>
+        encodeReply({
+          ...reply,
+          res: {
+            op: 'dns-zone-page',
+            page: { ...full, rrsets: full.rrsets.slice(0, n) },
+          } satisfies QueryResult,
+        });
+      // The largest prefix that fits; the reader continues at offset + its length. An
+      // RRset too large for one message alone cannot be read this way.
+      let low = 0;
+      let high = full.rrsets.length;
+      while (low < high) {
+        const middle = Math.ceil((low + high) / 2);
+        if (page(middle).byteLength <= maxPayload) low = middle;
+        else high = middle - 1;
+      }
+      if (low > 0) return page(low);
     }
     this.counters.internalErrors++;
     return encodeReply({

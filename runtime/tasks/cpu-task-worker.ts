@@ -1,10 +1,14 @@
 /** The piscina worker: runs one `CpuTask` and returns its result. */
-import { createHash } from 'node:crypto';
-import type { CpuTask } from './cpu-task.js';
+import { parseZoneFile, renderZoneFile } from '../../protocol/dns/master-file/zone-file.js';
+import type { CpuTask, CpuTaskResult } from './cpu-task.js';
 
-export default function runCpuTask(task: CpuTask): string {
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+export default function runCpuTask(task: CpuTask): CpuTaskResult<CpuTask> {
   switch (task.kind) {
-    case 'sha256':
-      return createHash('sha256').update(new Uint8Array(task.bytes)).digest('hex');
+    case 'parse-zone-file':
+      return parseZoneFile(utf8.decode(new Uint8Array(task.bytes)), task.file, task.zone);
+    case 'render-zone-file':
+      return renderZoneFile(task.zone, task.rrsets, task.comments);
   }
 }

@@ -72,7 +72,10 @@ export function kvModel(): Model<KvState, KvInput, KvOutput> {
 
 /** The key a get/put/delete/cas touches; `undefined` for a range. */
 export function kvKeyOf(input: KvInput): string | undefined {
-  if (input.kind === 'write') return input.command.kind === 'dns-batch' ? undefined : input.command.key;
+  if (input.kind === 'write')
+    return input.command.kind === 'dns-batch' || input.command.kind === 'dns-import'
+      ? undefined
+      : input.command.key;
   return input.query.op === 'get' ? input.query.key : undefined;
 }
 
@@ -109,7 +112,8 @@ function kvStep(state: KvState, input: KvInput, output: KvOutput | undefined): S
     throw new TypeError(`write ${input.command.kind} has a query result as output`);
   }
   const command = input.command;
-  if (command.kind === 'dns-batch') throw new TypeError('DNS batches are not modelled');
+  if (command.kind === 'dns-batch' || command.kind === 'dns-import')
+    throw new TypeError('DNS batches are not modelled');
   const key = command.key;
   const current = state.get(key) ?? ABSENT;
   switch (command.kind) {
@@ -271,7 +275,7 @@ export function describeKv(input: KvInput, output: KvOutput | undefined): string
         ? `put(${JSON.stringify(c.key)}, ${JSON.stringify(c.value)})`
         : c.kind === 'kv-delete'
           ? `delete(${JSON.stringify(c.key)})`
-          : c.kind === 'dns-batch'
+          : c.kind === 'dns-batch' || c.kind === 'dns-import'
             ? 'dns(...)'
             : `cas(${JSON.stringify(c.key)}, expect @${c.expectedRevision}, ${JSON.stringify(c.value)})`;
   } else {
@@ -330,7 +334,8 @@ export class KvSpecStore {
     if (!(Number.isInteger(index) && index > this.index)) {
       throw new RangeError(`log index ${index} must exceed ${this.index}`);
     }
-    if (command.kind === 'dns-batch') throw new TypeError('DNS batches are not modelled');
+    if (command.kind === 'dns-batch' || command.kind === 'dns-import')
+      throw new TypeError('DNS batches are not modelled');
     this.index = index;
     const current = this.entries.get(command.key) ?? null;
     if (command.kind === 'kv-cas' && (current?.revision ?? 0) !== command.expectedRevision) {

@@ -139,6 +139,8 @@ export function printCommand(c: GroupCommand): string {
       return `cas ${c.key}@${c.expectedRevision}=${c.value}`;
     case 'dns-batch':
       return `dns changes=${c.batch.changes.length}`;
+    case 'dns-import':
+      return `dns-import ${c.import.zone} chunks=${c.import.chunks}`;
   }
 }
 

@@ -28,6 +28,7 @@
  */
 
 import {
+  BATCH_CHANGES_MAX,
   type ChangeOutcome,
   type DnsBatchResult,
   type DnsWriteError,
@@ -128,9 +129,10 @@ export class DnsStore {
   /**
    * Applies a batch atomically and deterministically (see the header). Accepts anything
    * (the batch is checked with `validateBatchSyntax` first); never throws on bad input.
+   * `changesMax` exceeds BATCH_CHANGES_MAX only for a zone import's commit.
    */
-  applyBatch(batch: unknown): DnsBatchResult {
-    const syntax = validateBatchSyntax(batch);
+  applyBatch(batch: unknown, changesMax = BATCH_CHANGES_MAX): DnsBatchResult {
+    const syntax = validateBatchSyntax(batch, changesMax);
     if (!syntax.ok) return { ok: false, error: syntax.error };
     for (let i = 0; i < syntax.batch.prerequisites.length; i++) {
       const failure = this.#checkPrerequisite(syntax.batch.prerequisites[i] as ParsedPrerequisite, i);

@@ -31,7 +31,8 @@ class ReferenceModel {
     const decoded = decodeSessionCommand(entry.data);
     if (!decoded.ok) return { kind: 'rejected', index, reason: 'malformed', error: decoded.error };
     const { clientId, seq, ackedSeq, command } = decoded.value;
-    if (command.kind === 'dns-batch') throw new Error('the model does not cover DNS batches');
+    if (command.kind === 'dns-batch' || command.kind === 'dns-import')
+      throw new Error('the model does not cover DNS batches');
     let session = this.sessions.get(clientId);
     if (!session) {
       if (seq !== 1) return { kind: 'rejected', index, reason: 'session-expired', clientId, seq };
