@@ -13,10 +13,11 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { ReplicaStatus } from '../../protocol/client-wire.js';
-import { isReadModeText, READ_MODE_EXPECTED, type ReadModeText } from '../../protocol/read-mode.js';
+import type { ReadModeText } from '../../protocol/read-mode.js';
 import { RaftClientError } from '../errors.js';
 import type { RaftClient } from '../raft-client.js';
 import { registerAwsCommand } from './aws-command.js';
+import { readModeArgument } from './cli-arguments.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { registerInitCommand } from './init-command.js';
 import { registerRecordCommands } from './record-commands.js';
@@ -39,11 +40,6 @@ function positiveInteger(value: string): number {
   if (!Number.isInteger(n) || n < 0)
     throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
   return n;
-}
-
-function readMode(value: string): ReadModeText {
-  if (!isReadModeText(value)) throw new InvalidArgumentError(READ_MODE_EXPECTED);
-  return value;
 }
 
 async function withClient<T>(options: GlobalOptions, use: (client: RaftClient) => Promise<T>): Promise<T> {
@@ -108,7 +104,7 @@ export function buildProgram(): Command {
     });
   kv.command('get <key>')
     .description('read a value')
-    .option('--mode <mode>', 'linearizable, lease or bounded:<ms>', readMode, 'linearizable')
+    .option('--mode <mode>', 'linearizable, lease or bounded:<ms>', readModeArgument, 'linearizable')
     .action(async (key: string, options: { mode: ReadModeText }) => {
       const entry = await withClient(globals(), (c) => c.get(key, { mode: options.mode }));
       if (entry === null) {

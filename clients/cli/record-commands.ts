@@ -16,9 +16,10 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { type DnsChange, validateBatchSyntax } from '../../protocol/dns/changes.js';
 import { versionToText } from '../../protocol/dns/version.js';
 import { TTL_SECONDS_MAX } from '../../protocol/limits.js';
-import { isReadModeText, READ_MODE_EXPECTED, type ReadModeText } from '../../protocol/read-mode.js';
+import type { ReadModeText } from '../../protocol/read-mode.js';
 import type { RegionWriter, WriteReport, WriterChange } from '../region-writer.js';
-import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE } from './exit-codes.js';
+import { absoluteName, readModeArgument, usage } from './cli-arguments.js';
+import { EXIT_FAILED, EXIT_NOT_FOUND } from './exit-codes.js';
 
 interface GlobalOptions {
   readonly nats: string;
@@ -41,20 +42,6 @@ function regionList(value: string): string[] {
   return regions;
 }
 
-function readMode(value: string): ReadModeText {
-  if (!isReadModeText(value)) throw new InvalidArgumentError(READ_MODE_EXPECTED);
-  return value;
-}
-
-function usage(message: string): void {
-  process.stderr.write(`raftns: usage: ${message}\n`);
-  process.exitCode = EXIT_USAGE;
-}
-
-function absolute(name: string): string {
-  return name.endsWith('.') ? name : `${name}.`;
-}
-
 /**
  * The store's syntax check before the plan is even read: the change as it would be sent
  * in the root zone (every name is in it), with a placeholder version.
@@ -66,7 +53,7 @@ function syntaxProblem(change: WriterChange): string | undefined {
     case 'upsert':
     case 'delete-rrset':
     case 'delete-name':
-      dns = { ...change, zone: '.', name: absolute(change.name), version };
+      dns = { ...change, zone: '.', name: absoluteName(change.name), version };
       break;
     default:
       return undefined;
@@ -190,7 +177,7 @@ export function registerRecordCommands(program: Command): void {
   program
     .command('get <name> [type]')
     .description("the RRsets at NAME (of TYPE) with their versions, as one region's group holds them")
-    .option('--mode <mode>', 'linearizable, lease or bounded:<ms>', readMode, 'linearizable')
+    .option('--mode <mode>', 'linearizable, lease or bounded:<ms>', readModeArgument, 'linearizable')
     .action(async (name: string, type: string | undefined, options: { mode: ReadModeText }) => {
       const g = globals();
       const writer = await openWriter(g, undefined);
@@ -211,7 +198,7 @@ export function registerRecordCommands(program: Command): void {
         const rrsets = (view?.rrsets ?? []).filter((s) => wanted === undefined || s.type === wanted);
         if (view === null || rrsets.length === 0) {
           process.stderr.write(
-            `raftns: ${absolute(name)}${wanted === undefined ? '' : ` ${wanted}`}: not found in ${region}${view === null ? ' (no such zone)' : ''}\n`,
+            `raftns: ${absoluteName(name)}${wanted === undefined ? '' : ` ${wanted}`}: not found in ${region}${view === null ? ' (no such zone)' : ''}\n`,
           );
           process.exitCode = EXIT_NOT_FOUND;
           return;

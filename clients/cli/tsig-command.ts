@@ -12,6 +12,7 @@
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import { silentLogger } from '../../runtime/log.js';
+import { absoluteName } from './cli-arguments.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND } from './exit-codes.js';
 
 interface AddOptions {
@@ -25,10 +26,6 @@ const collect = (value: string, previous: readonly string[] | undefined): string
   ...(previous ?? []),
   value,
 ];
-
-function absolute(name: string): string {
-  return name.endsWith('.') ? name : `${name}.`;
-}
 
 async function withStore<T>(
   program: Command,
@@ -85,12 +82,12 @@ export function registerTsigCommand(program: Command): void {
         throw new InvalidArgumentError('give at least one --zone');
       const secret = randomBytes(fullMacOctets(algorithm));
       const key = {
-        name: absolute(name),
+        name: absoluteName(name),
         algorithm,
         secret: secret.toString('base64'),
         policy: {
-          zones: options.zone.map(absolute),
-          ...(options.subtree === undefined ? {} : { subtree: absolute(options.subtree) }),
+          zones: options.zone.map(absoluteName),
+          ...(options.subtree === undefined ? {} : { subtree: absoluteName(options.subtree) }),
           ...(options.type === undefined ? {} : { types: options.type.map((t) => t.toUpperCase()) }),
         },
       };
@@ -123,12 +120,12 @@ export function registerTsigCommand(program: Command): void {
     .command('remove <name>')
     .description('delete a key: replicas stop accepting it within a second')
     .action(async (name: string) => {
-      const removed = await withStore(program, (store) => store.remove(absolute(name)));
+      const removed = await withStore(program, (store) => store.remove(absoluteName(name)));
       if (!removed) {
-        process.stderr.write(`raftns: tsig remove: no key named ${absolute(name)}\n`);
+        process.stderr.write(`raftns: tsig remove: no key named ${absoluteName(name)}\n`);
         process.exitCode = EXIT_NOT_FOUND;
         return;
       }
-      process.stdout.write(`removed ${absolute(name)}\n`);
+      process.stdout.write(`removed ${absoluteName(name)}\n`);
     });
 }

@@ -17,11 +17,12 @@
  * the error names file:line:column); 3 export of a zone the region does not hold.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import type { ZoneFileResult } from '../../protocol/dns/master-file/zone-file.js';
-import { isReadModeText, READ_MODE_EXPECTED, type ReadModeText } from '../../protocol/read-mode.js';
+import type { ReadModeText } from '../../protocol/read-mode.js';
 import type { CpuPool } from '../../runtime/cpu-pool.js';
 import type { RegionWriter } from '../region-writer.js';
+import { absoluteName, readModeArgument, usage } from './cli-arguments.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE } from './exit-codes.js';
 
 interface GlobalOptions {
@@ -34,20 +35,6 @@ interface GlobalOptions {
 
 /** A parse or render of a 100k-record zone takes about a second; this bounds a stuck one. */
 const ZONE_TASK_TIMEOUT_MS = 300_000;
-
-function readMode(value: string): ReadModeText {
-  if (!isReadModeText(value)) throw new InvalidArgumentError(READ_MODE_EXPECTED);
-  return value;
-}
-
-function usage(message: string): void {
-  process.stderr.write(`raftns: usage: ${message}\n`);
-  process.exitCode = EXIT_USAGE;
-}
-
-function absolute(name: string): string {
-  return name.endsWith('.') ? name : `${name}.`;
-}
 
 async function openPool(): Promise<CpuPool> {
   const { CpuPool } = await import('../../runtime/cpu-pool.js');
@@ -79,9 +66,9 @@ async function planZone(
     usage((error as Error).message);
     return undefined;
   }
-  if (route.zone.toLowerCase() !== absolute(zone).toLowerCase()) {
+  if (route.zone.toLowerCase() !== absoluteName(zone).toLowerCase()) {
     usage(
-      `${absolute(zone)} is not a zone of the plan (it lies in ${route.zone}, served by group ${route.group.id})`,
+      `${absoluteName(zone)} is not a zone of the plan (it lies in ${route.zone}, served by group ${route.group.id})`,
     );
     return undefined;
   }
@@ -106,7 +93,7 @@ export function registerZoneCommands(program: Command): void {
     .command('export <zone>')
     .description("the zone as one region's group holds it at one applied index, as a master file")
     .option('--out <file>', 'write the file here instead of printing it')
-    .option('--mode <mode>', 'linearizable, lease or bounded:<ms>', readMode, 'linearizable')
+    .option('--mode <mode>', 'linearizable, lease or bounded:<ms>', readModeArgument, 'linearizable')
     .action(async (zoneName: string, options: { out?: string; mode: ReadModeText }) => {
       const g = globals();
       const writer = await openWriter(g, undefined);
@@ -160,7 +147,7 @@ export function registerZoneCommands(program: Command): void {
     .option('--regions <list>', 'only these regions, comma-separated (default: all in the plan)')
     .action(async (zoneName: string, file: string, options: { dryRun: boolean; regions?: string }) => {
       const g = globals();
-      const apex = absolute(zoneName);
+      const apex = absoluteName(zoneName);
       let bytes: Buffer;
       try {
         bytes = await readFile(file);

@@ -137,33 +137,50 @@ interface PreparedCommand {
   readonly value: Uint8Array | null;
 }
 
-/** A DNS batch's canonical JSON bytes, or why the batch is refused. */
-function encodeDnsBatch(
-  input: unknown,
-): Result<{ batch: DnsBatch; bytes: Uint8Array }, CommandValidationError> {
-  const checked = validateBatchSyntax(input);
-  if (!checked.ok) return invalid('batch', `${checked.error.code}: ${checked.error.message}`);
-  const batch = canonicalBatch(input as DnsBatch);
-  const text = JSON.stringify(batch);
-  if (!isWellFormedString(text)) return invalid('batch', 'contains a lone surrogate (not valid Unicode)');
-  const bytes = utf8Encode(text);
-  if (bytes.length > DNS_BATCH_BYTES_MAX)
-    return invalid('batch', `${bytes.length} bytes of JSON exceeds the maximum ${DNS_BATCH_BYTES_MAX}`);
-  return { ok: true, value: { batch, bytes } };
+/**
+ * The commands whose body is JSON (`dns-batch`, `dns-import`): the body's field, its byte
+ * limit, and its validation into the canonical value that is encoded. Encoding writes
+ * `JSON.stringify` of the canonical value; decoding accepts only those exact bytes, so
+ * every replica applies the command a client's bytes denote.
+ */
+interface JsonBody<T> {
+  readonly field: 'batch' | 'import';
+  readonly bytesMax: number;
+  readonly canonical: (input: unknown) => Result<T, string>;
 }
 
-/** A dns-import's canonical JSON bytes, or why it is refused. */
-function encodeDnsImport(
+const DNS_BATCH_BODY: JsonBody<DnsBatch> = {
+  field: 'batch',
+  bytesMax: DNS_BATCH_BYTES_MAX,
+  canonical: (input) => {
+    const checked = validateBatchSyntax(input);
+    if (!checked.ok) return { ok: false, error: `${checked.error.code}: ${checked.error.message}` };
+    return { ok: true, value: canonicalBatch(input as DnsBatch) };
+  },
+};
+
+const DNS_IMPORT_BODY: JsonBody<DnsImport> = {
+  field: 'import',
+  bytesMax: DNS_IMPORT_BYTES_MAX,
+  canonical: (input) => {
+    const checked = validateDnsImport(input);
+    return checked.ok ? { ok: true, value: checked.value } : { ok: false, error: checked.message };
+  },
+};
+
+/** A JSON body's canonical value and bytes, or why it is refused. */
+function encodeJsonBody<T>(
+  body: JsonBody<T>,
   input: unknown,
-): Result<{ value: DnsImport; bytes: Uint8Array }, CommandValidationError> {
-  const checked = validateDnsImport(input);
-  if (!checked.ok) return invalid('import', checked.message);
-  const text = JSON.stringify(checked.value);
-  if (!isWellFormedString(text)) return invalid('import', 'contains a lone surrogate (not valid Unicode)');
+): Result<{ value: T; bytes: Uint8Array }, CommandValidationError> {
+  const canonical = body.canonical(input);
+  if (!canonical.ok) return invalid(body.field, canonical.error);
+  const text = JSON.stringify(canonical.value);
+  if (!isWellFormedString(text)) return invalid(body.field, 'contains a lone surrogate (not valid Unicode)');
   const bytes = utf8Encode(text);
-  if (bytes.length > DNS_IMPORT_BYTES_MAX)
-    return invalid('import', `${bytes.length} bytes of JSON exceeds the maximum ${DNS_IMPORT_BYTES_MAX}`);
-  return { ok: true, value: { value: checked.value, bytes } };
+  if (bytes.length > body.bytesMax)
+    return invalid(body.field, `${bytes.length} bytes of JSON exceeds the maximum ${body.bytesMax}`);
+  return { ok: true, value: { value: canonical.value, bytes } };
 }
 
 function prepare(input: unknown): Result<PreparedCommand, CommandValidationError> {
@@ -181,12 +198,12 @@ function prepare(input: unknown): Result<PreparedCommand, CommandValidationError
   const body = raw as Record<string, unknown>;
   const kind = body.kind;
   if (kind === 'dns-batch') {
-    const dns = encodeDnsBatch(body.batch);
+    const dns = encodeJsonBody(DNS_BATCH_BODY, body.batch);
     if (!dns.ok) return dns;
     return {
       ok: true,
       value: {
-        command: { clientId: clientId.value.text, seq, ackedSeq, command: { kind, batch: dns.value.batch } },
+        command: { clientId: clientId.value.text, seq, ackedSeq, command: { kind, batch: dns.value.value } },
         clientId: clientId.value.bytes,
         key: dns.value.bytes,
         value: null,
@@ -194,7 +211,7 @@ function prepare(input: unknown): Result<PreparedCommand, CommandValidationError
     };
   }
   if (kind === 'dns-import') {
-    const encoded = encodeDnsImport(body.import);
+    const encoded = encodeJsonBody(DNS_IMPORT_BODY, body.import);
     if (!encoded.ok) return encoded;
     return {
       ok: true,
@@ -288,6 +305,28 @@ function decodeError(
   };
 }
 
+/** The rest of a frame as a JSON body: it must be the canonical encoding of a valid value. */
+function decodeJsonBody<T>(
+  reader: ByteReader,
+  body: JsonBody<T>,
+): { ok: true; value: T } | { ok: false; error: CommandDecodeError } {
+  const at = reader.position;
+  const text = reader.string(body.bytesMax, body.field);
+  if (reader.remaining !== 0)
+    return decodeError('trailing-bytes', reader.position, `${reader.remaining} bytes after the command`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return decodeError('invalid-field', at, `${body.field} is not JSON`, body.field);
+  }
+  const encoded = encodeJsonBody(body, json);
+  if (!encoded.ok) return decodeError('invalid-field', at, encoded.error.message, body.field);
+  if (JSON.stringify(encoded.value.value) !== text)
+    return decodeError('invalid-field', at, `${body.field} is not in canonical form`, body.field);
+  return { ok: true, value: encoded.value.value };
+}
+
 /** Decodes an entry's payload. Never throws: bad bytes give a typed error. */
 export function decodeSessionCommand(bytes: Uint8Array): Result<SessionCommand, CommandDecodeError> {
   const reader = new ByteReader(bytes);
@@ -314,56 +353,16 @@ export function decodeSessionCommand(bytes: Uint8Array): Result<SessionCommand, 
     if (clientId.length === 0)
       return decodeError('invalid-field', clientIdAt, 'clientId is empty', 'clientId');
     if (op === OP_DNS) {
-      const batchAt = reader.position;
-      const text = reader.string(DNS_BATCH_BYTES_MAX, 'batch');
-      if (reader.remaining !== 0) {
-        return decodeError('trailing-bytes', reader.position, `${reader.remaining} bytes after the command`);
-      }
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        return decodeError('invalid-field', batchAt, 'batch is not JSON', 'batch');
-      }
-      const dns = encodeDnsBatch(json);
-      if (!dns.ok) return decodeError('invalid-field', batchAt, dns.error.message, 'batch');
-      if (JSON.stringify(dns.value.batch) !== text)
-        return decodeError('invalid-field', batchAt, 'batch is not in canonical form', 'batch');
-      return {
-        ok: true,
-        value: {
-          clientId,
-          seq,
-          ackedSeq: seq - delta,
-          command: { kind: 'dns-batch', batch: dns.value.batch },
-        },
-      };
+      const batch = decodeJsonBody(reader, DNS_BATCH_BODY);
+      if (!batch.ok) return batch;
+      const command: GroupCommand = { kind: 'dns-batch', batch: batch.value };
+      return { ok: true, value: { clientId, seq, ackedSeq: seq - delta, command } };
     }
     if (op === OP_DNS_IMPORT) {
-      const importAt = reader.position;
-      const text = reader.string(DNS_IMPORT_BYTES_MAX, 'import');
-      if (reader.remaining !== 0) {
-        return decodeError('trailing-bytes', reader.position, `${reader.remaining} bytes after the command`);
-      }
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        return decodeError('invalid-field', importAt, 'import is not JSON', 'import');
-      }
-      const encoded = encodeDnsImport(json);
-      if (!encoded.ok) return decodeError('invalid-field', importAt, encoded.error.message, 'import');
-      if (JSON.stringify(encoded.value.value) !== text)
-        return decodeError('invalid-field', importAt, 'import is not in canonical form', 'import');
-      return {
-        ok: true,
-        value: {
-          clientId,
-          seq,
-          ackedSeq: seq - delta,
-          command: { kind: 'dns-import', import: encoded.value.value },
-        },
-      };
+      const imported = decodeJsonBody(reader, DNS_IMPORT_BODY);
+      if (!imported.ok) return imported;
+      const command: GroupCommand = { kind: 'dns-import', import: imported.value };
+      return { ok: true, value: { clientId, seq, ackedSeq: seq - delta, command } };
     }
     const keyAt = reader.position;
     const key = reader.string(KEY_BYTES_MAX, 'key');

@@ -1,0 +1,25 @@
+/**
+ * Argument helpers every `raftns` subcommand shares: option parsers commander calls (they
+ * throw `InvalidArgumentError`, which commander reports as a usage error), a usage failure
+ * that sets the exit code without throwing, and name completion.
+ */
+import { InvalidArgumentError } from 'commander';
+import { isReadModeText, READ_MODE_EXPECTED, type ReadModeText } from '../../protocol/read-mode.js';
+import { EXIT_USAGE } from './exit-codes.js';
+
+/** `--mode`'s parser: one of the read modes' texts. */
+export function readModeArgument(value: string): ReadModeText {
+  if (!isReadModeText(value)) throw new InvalidArgumentError(READ_MODE_EXPECTED);
+  return value;
+}
+
+/** Reports a usage problem found after parsing; the command returns and raftns exits with EXIT_USAGE. */
+export function usage(message: string): void {
+  process.stderr.write(`raftns: usage: ${message}\n`);
+  process.exitCode = EXIT_USAGE;
+}
+
+/** A name as typed, made absolute: operators leave off the final dot. */
+export function absoluteName(name: string): string {
+  return name.endsWith('.') ? name : `${name}.`;
+}
