@@ -20,9 +20,10 @@ import { parseKeyFile } from '../../protocol/dns/tsig/key-file.js';
 import { locateTsig } from '../../protocol/dns/tsig/locate.js';
 import { signRequest } from '../../protocol/dns/tsig/sign.js';
 import { HybridClock } from '../../protocol/dns/version.js';
-import { RCODE, RR_CLASS, RR_TYPE } from '../../protocol/dns/wire/codes.js';
+import { OPCODE, RCODE, RR_CLASS, RR_TYPE } from '../../protocol/dns/wire/codes.js';
 import { decodeMessage, encodeMessage, type Message } from '../../protocol/dns/wire/message.js';
 import { Name } from '../../protocol/dns/wire/name.js';
+import { queryFlags } from '../fixtures/dns-query.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
 import { type DnsListenerInfo, pollUntil, RaftCluster } from '../fixtures/raft-cluster.js';
 import { raftns } from '../fixtures/raftns-cli.js';
@@ -96,17 +97,7 @@ function udpExchange(at: DnsListenerInfo, bytes: Uint8Array, timeoutMs = 3_000):
 function updateMessage(id: number, updates: Message['authorities']): Message {
   return {
     id,
-    flags: {
-      qr: false,
-      opcode: 5,
-      aa: false,
-      tc: false,
-      rd: false,
-      ra: false,
-      ad: false,
-      cd: false,
-      rcode: 0,
-    },
+    flags: queryFlags({ opcode: OPCODE.UPDATE }),
     questions: [{ name: Name.parse(ZONE), type: RR_TYPE.SOA, class: RR_CLASS.IN }],
     answers: [],
     authorities: updates,

@@ -8,11 +8,12 @@ import { evaluateUpdate, type UpdateVerdict } from '../../../../actors/dns/updat
 import { readUpdateRequest } from '../../../../actors/dns/update/update-request.js';
 import { buildZone, type Zone } from '../../../../actors/dns/zone/zone.js';
 import { parseClusterTsigKey, type ResolvedTsigKey } from '../../../../protocol/dns/tsig/cluster-key.js';
-import { parseRrType, RCODE, RR_CLASS, RR_TYPE } from '../../../../protocol/dns/wire/codes.js';
+import { OPCODE, parseRrType, RCODE, RR_CLASS, RR_TYPE } from '../../../../protocol/dns/wire/codes.js';
 import type { Message } from '../../../../protocol/dns/wire/message.js';
 import { Name } from '../../../../protocol/dns/wire/name.js';
 import { rdataFromText } from '../../../../protocol/dns/wire/rdata.js';
 import type { ResourceRecord } from '../../../../protocol/dns/wire/record.js';
+import { queryFlags } from '../../../fixtures/dns-query.js';
 
 const APEX = Name.parse('example.org.');
 
@@ -40,17 +41,7 @@ function update(
 ): Message {
   return {
     id: 1,
-    flags: {
-      qr: false,
-      opcode: 5,
-      aa: false,
-      tc: false,
-      rd: false,
-      ra: false,
-      ad: false,
-      cd: false,
-      rcode: 0,
-    },
+    flags: queryFlags({ opcode: OPCODE.UPDATE }),
     questions: [{ name: Name.parse(zone), type: zoneType, class: RR_CLASS.IN }],
     answers: prerequisites.map(rr),
     authorities: updates.map(rr),
