@@ -13,6 +13,7 @@ import type { DnsBatch, DnsChange } from '../../protocol/dns/changes.js';
 import { HybridClock } from '../../protocol/dns/version.js';
 import { encodeMessage } from '../../protocol/dns/wire/message.js';
 import { Name } from '../../protocol/dns/wire/name.js';
+import { createZoneChange } from '../fixtures/dns-zone.js';
 import {
   type DnsListenerInfo,
   pollUntil,
@@ -149,24 +150,7 @@ describe('DNS from a 3-replica group (real processes, dig and kdig)', function (
     await cluster.waitForLeader(20_000);
     client = await cluster.client();
     await write({
-      changes: [
-        {
-          op: 'create-zone',
-          zone: ZONE,
-          soa: {
-            mname: 'ns1.example.org.',
-            rname: 'hostmaster.example.org.',
-            refresh: 3600,
-            retry: 600,
-            expire: 604800,
-            minimum: 60,
-            ttl: 3600,
-            serial: 100,
-          },
-          ns: ['ns1.example.org.'],
-          nsTtl: 3600,
-        },
-      ],
+      changes: [createZoneChange(ZONE, 100)],
     });
     await write({
       changes: [

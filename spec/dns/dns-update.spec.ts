@@ -24,6 +24,7 @@ import { OPCODE, RCODE, RR_CLASS, RR_TYPE } from '../../protocol/dns/wire/codes.
 import { decodeMessage, encodeMessage, type Message } from '../../protocol/dns/wire/message.js';
 import { Name } from '../../protocol/dns/wire/name.js';
 import { queryFlags } from '../fixtures/dns-query.js';
+import { createZoneChange } from '../fixtures/dns-zone.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
 import { type DnsListenerInfo, pollUntil, RaftCluster } from '../fixtures/raft-cluster.js';
 import { raftns } from '../fixtures/raftns-cli.js';
@@ -150,22 +151,7 @@ describe('RFC 2136 UPDATE with TSIG against a 3-replica group (nsupdate, knsupda
     client = await cluster.client();
     const created = await client.dnsBatch({
       changes: [
-        {
-          op: 'create-zone',
-          zone: ZONE,
-          soa: {
-            mname: 'ns1.example.org.',
-            rname: 'hostmaster.example.org.',
-            refresh: 3600,
-            retry: 600,
-            expire: 604800,
-            minimum: 60,
-            ttl: 3600,
-            serial: 100,
-          },
-          ns: ['ns1.example.org.'],
-          nsTtl: 3600,
-        },
+        createZoneChange(ZONE, 100),
         {
           op: 'upsert',
           zone: ZONE,
