@@ -5,7 +5,7 @@
  *   raftns zone import ZONE FILE [--dry-run] [--regions a,b] [--region R]
  *
  * Export prints (or writes to FILE) the zone of one region's group as it stood at one
- * applied index, named in the file's first comment lines (clients/zone-transfer.ts).
+ * applied index, named in the file's first comment lines (clients/zone-import-export.ts).
  * Import parses FILE (RFC 1035 §5, RFC 3597 generic RDATA; `$INCLUDE` refused), checks the
  * zone (apex SOA and NS, names inside it, limits), and replaces the zone's content in every
  * region, atomically in each; `--dry-run` prints the difference against the zone as
@@ -102,7 +102,7 @@ export function registerZoneCommands(program: Command): void {
         if (target === undefined) return;
         const region = pickRegion(program, writer, g.region);
         if (region === undefined) return;
-        const { readZone } = await import('../zone-transfer.js');
+        const { readZone } = await import('../zone-import-export.js');
         const client = await writer.client(region, target.group);
         const snapshot = await readZone(client, target.zone, { mode: options.mode, deadlineMs: g.timeout });
         if (snapshot === null) {
@@ -188,7 +188,7 @@ export function registerZoneCommands(program: Command): void {
       try {
         const target = await planZone(writer, apex);
         if (target === undefined) return;
-        const transfer = await import('../zone-transfer.js');
+        const transfer = await import('../zone-import-export.js');
         if (options.dryRun) {
           const region = pickRegion(program, writer, g.region);
           if (region === undefined) return;

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { EXIT_OK, EXIT_USAGE } from '../../../clients/cli/exit-codes.js';
 import { RegionWriter } from '../../../clients/region-writer.js';
-import { importZone, readZone } from '../../../clients/zone-transfer.js';
+import { importZone, readZone } from '../../../clients/zone-import-export.js';
 import { parseZoneFile } from '../../../protocol/dns/master-file/zone-file.js';
 import { RR_CLASS, RR_TYPE } from '../../../protocol/dns/wire/codes.js';
 import { Name } from '../../../protocol/dns/wire/name.js';

@@ -12,7 +12,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Kvm } from '@nats-io/kv';
 import { RegionWriter } from '../clients/region-writer.js';
-import { importZone, readZone } from '../clients/zone-transfer.js';
+import { importZone, readZone } from '../clients/zone-import-export.js';
 import { PLAN_KEY, PLAN_VERSION, planBucket, slotKey, slotsBucket } from '../protocol/plan.js';
 import { CpuPool } from '../runtime/cpu-pool.js';
 import { silentLogger } from '../runtime/log.js';
