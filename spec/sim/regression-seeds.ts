@@ -15,6 +15,15 @@ export const REGRESSION_SEEDS: Readonly<Record<string, readonly number[]>> = {
     // arrived (it waited behind the election actor's slow fsync), not when it arrived.
     209313317,
   ],
+  raft3: [
+    // A replica's start failed because an injected crash was restarting its storage actor;
+    // the boot check took that for an unbootable disk (the replica rebooted from it).
+    1279580640,
+  ],
+  dns3: [
+    // The heaviest fault draw seen: the liveness floor (ANSWERS_MIN) must hold under it.
+    1279580694,
+  ],
   'raft5-drift': [
     // A follower snapshotted entries it had committed but not yet written; the write landed
     // after the snapshot's deletions and the replica could never start again.
