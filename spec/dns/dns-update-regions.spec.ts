@@ -8,17 +8,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
 import { EXIT_OK } from '../../clients/cli/exit-codes.js';
-import { PLAN_KEY, PLAN_VERSION, planBucket, slotKey, slotsBucket } from '../../protocol/plan.js';
 import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
 import { createZoneChange } from '../fixtures/dns-zone.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
-import { type DnsListenerInfo, pollUntil, RaftCluster } from '../fixtures/raft-cluster.js';
+import { type DnsListenerInfo, pollUntil, type RaftCluster } from '../fixtures/raft-cluster.js';
 import { raftns } from '../fixtures/raftns-cli.js';
+import { startRegionClusters } from '../fixtures/region-clusters.js';
 
 const execFileAsync = promisify(execFile);
 const CLUSTER = 'updates';
@@ -72,29 +71,16 @@ describe('RFC 2136 UPDATE across two regions (nsupdate)', function () {
     dir = await mkdtemp(join(tmpdir(), 'raftns-update-regions-'));
     nats = await startNatsServer({ jetstream: true });
     nc = await connectNats({ urls: [nats.url], name: 'update-regions-spec', log: silentLogger });
-    const kvm = new Kvm(nc);
-    const plan = {
-      version: PLAN_VERSION,
+    for (const [name, cluster] of await startRegionClusters({
+      nats,
+      nc,
       cluster: CLUSTER,
-      regions: [...REGIONS],
-      replicasPerGroup: 1,
-      groups: [{ id: GROUP, zone: ZONE }],
-    };
-    await (await kvm.create(planBucket(CLUSTER))).put(PLAN_KEY, JSON.stringify(plan));
-    const slots = await kvm.create(slotsBucket(CLUSTER));
-    for (const r of REGIONS) {
-      const cluster = await RaftCluster.start({
-        replicas: 1,
-        cluster: CLUSTER,
-        region: r,
-        group: GROUP,
-        nats,
-      });
-      regions.set(r, cluster);
-      await slots.put(slotKey(r, GROUP, 0), 'r1');
-    }
+      regions: REGIONS,
+      group: GROUP,
+      zone: ZONE,
+    }))
+      regions.set(name, cluster);
     for (const cluster of regions.values()) {
-      await cluster.waitForLeader(30_000);
       const client = await cluster.client();
       const created = await client.dnsBatch({ changes: [createZoneChange(ZONE, 100)] });
       expect(created.ok, JSON.stringify(created)).to.equal(true);

@@ -1,14 +1,13 @@
-import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
 import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE } from '../../../clients/cli/exit-codes.js';
 import { RegionWriter } from '../../../clients/region-writer.js';
-import { PLAN_KEY, PLAN_VERSION, planBucket, slotKey, slotsBucket } from '../../../protocol/plan.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { connectNats } from '../../../runtime/nats/nats-connection.js';
 import { type NatsServerHandle, startNatsServer } from '../../fixtures/nats-server.js';
-import { RaftCluster } from '../../fixtures/raft-cluster.js';
+import type { RaftCluster } from '../../fixtures/raft-cluster.js';
 import { raftns as runRaftns } from '../../fixtures/raftns-cli.js';
+import { startRegionClusters } from '../../fixtures/region-clusters.js';
 
 const raftns = (args: readonly string[]) => runRaftns(args, { timeoutMs: 60_000 });
 
@@ -33,24 +32,15 @@ describe('raftns write/delete/get and cluster-status across two real regions', f
   before(async () => {
     nats = await startNatsServer({ jetstream: true });
     nc = await connectNats({ urls: [nats.url], name: 'records-cli-spec', log: silentLogger });
-    const kvm = new Kvm(nc);
-    const plan = {
-      version: PLAN_VERSION,
+    for (const [name, cluster] of await startRegionClusters({
+      nats,
+      nc,
       cluster: CLUSTER,
-      regions: [...REGIONS],
-      replicasPerGroup: 1,
-      groups: [{ id: GROUP, zone: ZONE }],
-    };
-    await (await kvm.create(planBucket(CLUSTER))).put(PLAN_KEY, JSON.stringify(plan));
-    const slots = await kvm.create(slotsBucket(CLUSTER));
-    for (const r of REGIONS) {
-      regions.set(
-        r,
-        await RaftCluster.start({ replicas: 1, cluster: CLUSTER, region: r, group: GROUP, nats }),
-      );
-      await slots.put(slotKey(r, GROUP, 0), 'r1');
-    }
-    await Promise.all(REGIONS.map((r) => region(r).waitForLeader(30_000)));
+      regions: REGIONS,
+      group: GROUP,
+      zone: ZONE,
+    }))
+      regions.set(name, cluster);
     const writer = await RegionWriter.open({ nc, cluster: CLUSTER, writerId: 'cli-spec' });
     try {
       const created = await writer.write([

@@ -1,7 +1,6 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
 import fc from 'fast-check';
@@ -18,12 +17,12 @@ import {
   type ZoneRrset,
   zoneContentFromRecords,
 } from '../../../protocol/dns/zone-content.js';
-import { PLAN_KEY, PLAN_VERSION, planBucket, slotKey, slotsBucket } from '../../../protocol/plan.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { connectNats } from '../../../runtime/nats/nats-connection.js';
 import { type NatsServerHandle, startNatsServer } from '../../fixtures/nats-server.js';
-import { RaftCluster } from '../../fixtures/raft-cluster.js';
+import type { RaftCluster } from '../../fixtures/raft-cluster.js';
 import { raftns as runRaftns } from '../../fixtures/raftns-cli.js';
+import { startRegionClusters } from '../../fixtures/region-clusters.js';
 import {
   checkerAvailable,
   checkZone,
@@ -115,24 +114,15 @@ describe('raftns zone import/export against two real regions', function () {
     dir = await mkdtemp(join(tmpdir(), 'raftns-zone-cli-'));
     nats = await startNatsServer({ jetstream: true });
     nc = await connectNats({ urls: [nats.url], name: 'zone-cli-spec', log: silentLogger });
-    const kvm = new Kvm(nc);
-    const plan = {
-      version: PLAN_VERSION,
+    for (const [name, cluster] of await startRegionClusters({
+      nats,
+      nc,
       cluster: CLUSTER,
-      regions: [...REGIONS],
-      replicasPerGroup: 1,
-      groups: [{ id: GROUP, zone: ZONE }],
-    };
-    await (await kvm.create(planBucket(CLUSTER))).put(PLAN_KEY, JSON.stringify(plan));
-    const slots = await kvm.create(slotsBucket(CLUSTER));
-    for (const r of REGIONS) {
-      regions.set(
-        r,
-        await RaftCluster.start({ replicas: 1, cluster: CLUSTER, region: r, group: GROUP, nats }),
-      );
-      await slots.put(slotKey(r, GROUP, 0), 'r1');
-    }
-    await Promise.all([...regions.values()].map((c) => c.waitForLeader(30_000)));
+      regions: REGIONS,
+      group: GROUP,
+      zone: ZONE,
+    }))
+      regions.set(name, cluster);
     target = ['--nats', nats.url, '--cluster', CLUSTER, '--timeout', '120000'];
   });
   after(async () => {
