@@ -11,12 +11,18 @@
  * messages too, and every timeout runs on the actor's clock, so the simulator runs this
  * very code.
  *
+ * Zone transfers (AXFR, IXFR) never reach the responder either: the transfer desk
+ * (transfer/transfer-desk.ts) checks them against the cluster's transfer rules
+ * (`transfer-acl`), holds them at the read gate like queries, freezes the zone when the gate
+ * releases them and streams it over TCP a few messages per turn (`transfer-continue`).
+ *
  * UPDATE messages (opcode 5) never reach the responder: the update desk
  * (update/update-desk.ts) verifies their TSIG against the cluster's keys (`tsig-keys`),
  * evaluates them at a linearizable read position and has the main thread commit them
  * (`dns-update-commit` / `dns-update-committed`).
  */
 
+import { TransferAcl, type TransferRule } from '../../protocol/dns/transfer-acl.js';
 import { parseClusterTsigKey, type ResolvedTsigKey } from '../../protocol/dns/tsig/cluster-key.js';
 import type { TsigKeyring } from '../../protocol/dns/tsig/key.js';
 import { OPCODE, RCODE } from '../../protocol/dns/wire/codes.js';
@@ -36,6 +42,8 @@ import type { DnsTransport } from './server/responder.js';
 import { Responder } from './server/responder.js';
 import { DEFAULT_TCP_LIMITS, TcpConnections, type TcpDnsCounters } from './server/tcp-connections.js';
 import { ZoneReplica } from './store/zone-replica.js';
+import { TransferDesk, type TransferRoute, type TransferTicket } from './transfer/transfer-desk.js';
+import { transferQueryType } from './transfer/transfer-request.js';
 import { UpdateDesk, type UpdateTicket } from './update/update-desk.js';
 
 export interface DnsActorOptions {
@@ -91,10 +99,17 @@ interface UpdateRoute {
   readonly route: Route;
 }
 
-/** What the read gate holds: a query to answer, or an UPDATE to evaluate (update-desk.ts). */
+/** Where a transfer's messages go. */
+interface TransferTarget extends TransferRoute {
+  readonly listener: Listener;
+  readonly route: Route;
+}
+
+/** What the read gate holds: a query to answer, an UPDATE to evaluate (update-desk.ts), a transfer to start. */
 type HeldQuery =
   | { readonly kind: 'query'; readonly listener: Listener; readonly route: Route; readonly query: Uint8Array }
-  | { readonly kind: 'update'; readonly ticket: UpdateTicket<UpdateRoute> };
+  | { readonly kind: 'update'; readonly ticket: UpdateTicket<UpdateRoute> }
+  | { readonly kind: 'transfer'; readonly ticket: TransferTicket<TransferTarget> };
 
 const LINEARIZABLE = { kind: 'linearizable' } as const;
 
@@ -129,6 +144,9 @@ class DnsActor implements Actor<DnsActorMessage> {
   private tsigKeys: ReadonlyMap<string, ResolvedTsigKey> = new Map();
   private keyring: TsigKeyring = new Map();
   private readonly updates: UpdateDesk<UpdateRoute>;
+  /** The cluster's zone transfer rules (the `transfer-acl` message); none: every transfer is refused. */
+  private transferAcl = new TransferAcl();
+  private readonly transfers: TransferDesk<TransferTarget>;
 
   constructor(
     private readonly ctx: ActorContext<DnsActorMessage>,
@@ -144,14 +162,16 @@ class DnsActor implements Actor<DnsActorMessage> {
       {
         requestPosition: (mode, round) => this.requestPosition(mode, round),
         requestContact: () => this.requestContact(),
-        release: (held) =>
-          held.kind === 'update'
-            ? this.updates.evaluate(held.ticket)
-            : this.reply(held.listener, held.route, this.answer(held.query, held.route.transport)),
-        fail: (held, why) =>
-          held.kind === 'update'
-            ? this.updates.failed(held.ticket, why)
-            : this.reply(held.listener, held.route, this.fail(held.query, why)),
+        release: (held) => {
+          if (held.kind === 'update') this.updates.evaluate(held.ticket);
+          else if (held.kind === 'transfer') this.transfers.release(held.ticket);
+          else this.reply(held.listener, held.route, this.answer(held.query, held.route.transport));
+        },
+        fail: (held, why) => {
+          if (held.kind === 'update') this.updates.failed(held.ticket, why);
+          else if (held.kind === 'transfer') this.transfers.failed(held.ticket);
+          else this.reply(held.listener, held.route, this.fail(held.query, why));
+        },
       },
     );
     this.updates = new UpdateDesk<UpdateRoute>({
@@ -162,6 +182,20 @@ class DnsActor implements Actor<DnsActorMessage> {
       admit: (ticket) => this.gate.admit(LINEARIZABLE, { kind: 'update', ticket }, this.ctx.clock.nowMs()),
       submit: (commit) => this.ctx.send(EXTERNAL_ENDPOINT, commit).status === 'sent',
       reply: (to, answer) => this.reply(to.listener, to.route, answer),
+      ednsFor: (asked) => this.responder.ednsFor(asked),
+      warn: (fields, text) => this.ctx.log.warn(fields, text),
+    });
+    this.transfers = new TransferDesk<TransferTarget>({
+      nowMs: () => this.ctx.clock.nowMs(),
+      keyring: () => this.keyring,
+      acl: () => this.transferAcl,
+      zoneAt: (name) => this.zones.zoneAt(name),
+      admit: (ticket) => this.admit(ticket.route.listener, { kind: 'transfer', ticket }),
+      send: (to, bytes) =>
+        to.route.transport === 'tcp' &&
+        to.listener.tcp.sentPart(to.route.connection, bytes, this.ctx.clock.nowMs()),
+      finish: (to, bytes) => this.reply(to.listener, to.route, bytes),
+      continueLater: (id) => this.ctx.self({ type: 'transfer-continue', id }),
       ednsFor: (asked) => this.responder.ednsFor(asked),
       warn: (fields, text) => this.ctx.log.warn(fields, text),
     });
@@ -199,6 +233,7 @@ class DnsActor implements Actor<DnsActorMessage> {
   stop(): void {
     // Held queries get their SERVFAIL while the sockets are still open (the host closes them next).
     this.gate.failAll('timeout');
+    this.transfers.abortAll();
   }
 
   receive(message: DnsActorMessage, meta: MessageMeta): void {
@@ -227,6 +262,12 @@ class DnsActor implements Actor<DnsActorMessage> {
         return;
       case 'tsig-keys':
         this.setTsigKeys(message.keys);
+        return;
+      case 'transfer-acl':
+        this.setTransferAcl(message.rules);
+        return;
+      case 'transfer-continue':
+        this.transfers.pump(message.id);
         return;
       case 'dns-update-committed':
         this.updates.committed(message.id, message.outcome, message.message);
@@ -264,7 +305,7 @@ class DnsActor implements Actor<DnsActorMessage> {
           this.query(listener, { transport: 'tcp', connection: event.connection }, event.query);
         return;
       case 'tcp-open':
-        listener.tcp.opened(event.connection, this.ctx.clock.nowMs());
+        listener.tcp.opened(event.connection, this.ctx.clock.nowMs(), event.remote);
         return;
       case 'tcp-read-end':
         listener.tcp.readEnded(event.connection, this.ctx.clock.nowMs());
@@ -286,9 +327,34 @@ class DnsActor implements Actor<DnsActorMessage> {
       this.updates.receive({ listener, route }, query);
       return;
     }
-    // The hot path (bounded mode with a fresh contact, lease mode on the leader) answers
-    // within this turn: no request, no further message.
-    const held: HeldQuery = { kind: 'query', listener, route, query };
+    if (transferQueryType(query) !== undefined) {
+      const remote = route.transport === 'udp' ? route.remote : listener.tcp.remoteOf(route.connection);
+      this.transfers.receive(
+        { listener, route, transport: route.transport, remoteAddress: remote?.address },
+        query,
+      );
+      return;
+    }
+    switch (this.admit(listener, { kind: 'query', listener, route, query })) {
+      case 'now':
+        this.reply(listener, route, this.answer(query, route.transport));
+        return;
+      case 'held':
+        this.counters.held++;
+        return;
+      case 'overloaded':
+        this.counters.overloaded++;
+        this.reply(listener, route, this.fail(query, 'overloaded'));
+        return;
+    }
+  }
+
+  /**
+   * Admits `held` under `listener`'s read mode; on 'now' the caller releases it. The hot
+   * path (bounded mode with a fresh contact, lease mode on the leader) releases within
+   * this turn: no request, no further message.
+   */
+  private admit(listener: Listener, held: HeldQuery): 'now' | 'held' | 'overloaded' {
     const now = this.ctx.clock.nowMs();
     const mode = listener.mode;
     let admission: Admission | undefined;
@@ -301,18 +367,7 @@ class DnsActor implements Actor<DnsActorMessage> {
         admission = this.gate.admitAt(lease.readIndex, held, now);
       }
     }
-    switch (admission ?? this.gate.admit(mode, held, now)) {
-      case 'now':
-        this.reply(listener, route, this.answer(query, route.transport));
-        return;
-      case 'held':
-        this.counters.held++;
-        return;
-      case 'overloaded':
-        this.counters.overloaded++;
-        this.reply(listener, route, this.fail(query, 'overloaded'));
-        return;
-    }
+    return admission ?? this.gate.admit(mode, held, now);
   }
 
   private reply(listener: Listener, route: Route, answer: Uint8Array | null): void {
@@ -403,6 +458,13 @@ class DnsActor implements Actor<DnsActorMessage> {
     }
     this.tsigKeys = resolved;
     this.keyring = new Map([...resolved].map(([name, key]) => [name, key.key]));
+  }
+
+  /** Replaces the transfer rules; invalid ones are logged and left out (their zones refuse). */
+  private setTransferAcl(rules: readonly TransferRule[]): void {
+    const { acl, problems } = TransferAcl.from(rules);
+    for (const problem of problems) this.ctx.log.warn({ problem }, 'ignored an invalid transfer rule');
+    this.transferAcl = acl;
   }
 
   // ------------------------------------------------------------------ the copy of the zones
@@ -497,6 +559,9 @@ class DnsActor implements Actor<DnsActorMessage> {
         ...this.socketCounters(),
         ...this.responderCounters(),
         ...Object.fromEntries(Object.entries(this.updates.counters).map(([k, v]) => [`update.${k}`, v])),
+        ...Object.fromEntries(Object.entries(this.transfers.counters).map(([k, v]) => [`transfer.${k}`, v])),
+        'transfer.active': this.transfers.active,
+        transferRules: this.transferAcl.size,
         tsigKeys: this.tsigKeys.size,
       },
     };

@@ -1,4 +1,5 @@
 import type { DnsPrerequisite } from '../../protocol/dns/changes.js';
+import type { TransferRule } from '../../protocol/dns/transfer-acl.js';
 import type { ClusterTsigKey } from '../../protocol/dns/tsig/cluster-key.js';
 import type { ReadMode } from '../../protocol/read-mode.js';
 import type { DnsSocketEvent } from '../../runtime/dns-sockets/dns-socket.js';
@@ -80,9 +81,13 @@ export type DnsActorMessage =
       | { readonly dump: null; readonly error: string }
     ))
   | { readonly type: 'tick' }
+  /** The next messages of zone transfer `id` (transfer/transfer-desk.ts). */
+  | { readonly type: 'transfer-continue'; readonly id: number }
   // ---- from the replica's main thread ----
   /** The cluster's TSIG keys, whole, whenever they change (and again now and then). */
   | { readonly type: 'tsig-keys'; readonly keys: readonly ClusterTsigKey[] }
+  /** The cluster's zone transfer rules, whole, whenever they change (and again now and then). */
+  | { readonly type: 'transfer-acl'; readonly rules: readonly TransferRule[] }
   | {
       readonly type: 'dns-update-committed';
       readonly id: number;

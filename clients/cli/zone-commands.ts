@@ -24,6 +24,7 @@ import type { CpuPool } from '../../runtime/cpu-pool.js';
 import type { RegionWriter } from '../region-writer.js';
 import { absoluteName, readModeArgument, usage } from './cli-arguments.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE } from './exit-codes.js';
+import { registerTransferCommand } from './transfer-command.js';
 
 interface GlobalOptions {
   readonly nats: string;
@@ -87,7 +88,10 @@ function pickRegion(program: Command, writer: RegionWriter, region: string): str
 
 export function registerZoneCommands(program: Command): void {
   const globals = () => program.opts<GlobalOptions>();
-  const zone = program.command('zone').description('whole zones as RFC 1035 master files');
+  const zone = program
+    .command('zone')
+    .description('whole zones as RFC 1035 master files; who may transfer them (allow-transfer)');
+  registerTransferCommand(program, zone);
 
   zone
     .command('export <zone>')

@@ -14,6 +14,7 @@ import { parseHostPort, type ReplicaConfig } from './config.js';
 import { LeadershipFeed } from './leadership-feed.js';
 import { Observability } from './observability/observability.js';
 import { STATE_MACHINE_WAIT_TIMEOUT_MS } from './replica-plan.js';
+import { TransferAclFeed } from './transfer-acl-feed.js';
 import { TsigKeyFeed } from './tsig-key-feed.js';
 import { UpdateCommitter } from './update-committer.js';
 
@@ -105,6 +106,7 @@ export async function runReplicaProcess(
   let intake: ClientIntake | undefined;
   let leadership: LeadershipFeed | undefined;
   let tsigKeys: TsigKeyFeed | undefined;
+  let transferRules: TransferAclFeed | undefined;
   let updates: UpdateCommitter | undefined;
   const servesDns = specs.some((spec) => spec.name === DNS);
   if (nc !== undefined)
@@ -139,6 +141,13 @@ export async function runReplicaProcess(
         external: replica.external,
         log: log.child({ component: 'tsig-keys' }),
       });
+      // Who may transfer which zone (AXFR/IXFR; docs/OPERATIONS.md, "Zone transfers").
+      transferRules = TransferAclFeed.start({
+        nc,
+        cluster: config.cluster,
+        external: replica.external,
+        log: log.child({ component: 'transfer-acl' }),
+      });
       updates = await UpdateCommitter.start({
         nc,
         cluster: config.cluster,
@@ -163,6 +172,7 @@ export async function runReplicaProcess(
         await observability?.stop();
         await intake?.stop(config.shutdown.drainTimeoutMs);
         tsigKeys?.stop();
+        transferRules?.stop();
         await updates?.stop();
         leadership?.stop();
         await replica.stop(config.shutdown.drainTimeoutMs);

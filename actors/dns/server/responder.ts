@@ -15,7 +15,8 @@
  *     no question, and an OPT when the query had a readable one (RFC 6891 §6.1.1: a
  *     responder that implements EDNS includes an OPT in its response to one);
  *   - EDNS version above 0: BADVERS with an OPT of version 0 (RFC 6891 §6.1.3);
- *   - AXFR/IXFR: NOTIMP (zone transfer is not supported); OPT/TSIG as QTYPE: FORMERR;
+ *   - AXFR/IXFR: never reach it from the DNS actor (transfer/transfer-desk.ts answers them);
+ *     given one, NOTIMP. OPT/TSIG as QTYPE: FORMERR;
  *   - class CH: `id.server.` and `hostname.bind.` TXT (or ANY) answer the replica identity
  *     (RFC 4892 §2), `version.bind.` and `version.server.` the configured version text
  *     (Knot's and BIND's convention); everything else in CH is REFUSED;
@@ -278,7 +279,7 @@ export class Responder {
 
     // RFC 6891 §6.1.3: an EDNS version we do not implement gets BADVERS, with OPT version 0.
     if (edns !== undefined && edns.version > 0) return this.#special(query, parsed, RCODE.BADVERS);
-    // Zone transfers are not supported yet; meta types are not questions (RFC 6895 §3.1).
+    // Zone transfers are the transfer desk's (transfer/); meta types are not questions (RFC 6895 §3.1).
     if (qtype === RR_TYPE.AXFR || qtype === RR_TYPE.IXFR) return this.#special(query, parsed, RCODE.NOTIMP);
     if (qtype === RR_TYPE.OPT || qtype === RR_TYPE.TSIG) return this.#special(query, parsed, RCODE.FORMERR);
 

@@ -11,7 +11,7 @@
  *   closed connection whose peer has not closed its side within `closeGraceMs` is destroyed.
  *   Timeouts are checked by `sweep`, which the actor runs on its tick.
  */
-import type { DnsSocket } from '../../../runtime/dns-sockets/dns-socket.js';
+import type { DnsRemote, DnsSocket } from '../../../runtime/dns-sockets/dns-socket.js';
 
 export interface TcpConnectionLimits {
   readonly idleTimeoutMs: number;
@@ -41,6 +41,7 @@ export interface TcpDnsCounters {
 }
 
 interface Connection {
+  readonly remote: DnsRemote | undefined;
   inFlight: number;
   readEnded: boolean;
   reading: boolean;
@@ -65,7 +66,7 @@ export class TcpConnections {
     private readonly limits: TcpConnectionLimits,
   ) {}
 
-  opened(connection: number, nowMs: number): void {
+  opened(connection: number, nowMs: number, remote?: DnsRemote): void {
     if (this.open.size >= this.limits.maxConnections) {
       this.stats.connectionsRejected++;
       this.socket.destroyTcp(connection);
@@ -73,6 +74,7 @@ export class TcpConnections {
     }
     this.stats.connectionsAccepted++;
     this.open.set(connection, {
+      remote,
       inFlight: 0,
       readEnded: false,
       reading: true,
@@ -117,6 +119,24 @@ export class TcpConnections {
       c.reading = true;
       this.socket.setTcpReading(connection, true);
     }
+  }
+
+  /** The client's address, while the connection is open. */
+  remoteOf(connection: number): DnsRemote | undefined {
+    return this.open.get(connection)?.remote;
+  }
+
+  /**
+   * One message of a multi-message answer (a zone transfer) that is not the last: sent
+   * without settling the query (`answered` sends the last). False when the connection is
+   * gone or closing, and the answer should stop.
+   */
+  sentPart(connection: number, part: Uint8Array, nowMs: number): boolean {
+    const c = this.open.get(connection);
+    if (c === undefined || c.closedAtMs !== null) return false;
+    c.lastActiveMs = nowMs;
+    this.socket.sendTcp(connection, part);
+    return true;
   }
 
   /** The client half-closed: answer what is pending, then close. */

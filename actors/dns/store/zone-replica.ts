@@ -57,6 +57,11 @@ export class ZoneReplica {
     return undefined;
   }
 
+  /** The zone whose apex is `apex` (a transfer names the apex, RFC 5936 §2.1). */
+  zoneAt(apex: Name): LiveZone | undefined {
+    return this.#zones.get(apex.key);
+  }
+
   /** Every zone held. */
   zones(): IterableIterator<LiveZone> {
     return this.#zones.values();

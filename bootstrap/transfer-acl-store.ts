@@ -1,0 +1,156 @@
+/**
+ * The cluster's zone transfer rules (protocol/dns/transfer-acl.ts), one per zone, in a
+ * NATS KV bucket next to the plan (`raftns-<cluster>-transfer`), so every replica of every
+ * group and region applies the same rules: `raftns zone allow-transfer` writes it, and each
+ * replica watches it (runtime/composition/transfer-acl-feed.ts), so a change applies within
+ * a second, without a restart.
+ *
+ * Trust boundary: as for the TSIG bucket, whoever may write this bucket decides who may
+ * read every zone; the cluster's NATS credentials are the credentials of these writes.
+ *
+ * Keys of the bucket are the base64url of the zone's lowercased absolute name. Edits are
+ * compare-and-swap on the entry's revision, retried a few times, so two operators editing
+ * one zone's rule at once both land.
+ */
+import { jetstream } from '@nats-io/jetstream';
+import { type KV, Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  parseTransferRule,
+  TRANSFER_RULE_ENTRIES_MAX,
+  TRANSFER_RULES_MAX,
+  type TransferRule,
+} from '../protocol/dns/transfer-acl.js';
+import { KV_TIMEOUT_MS, PLAN_HISTORY } from './plan-store.js';
+
+export function transferBucket(cluster: string): string {
+  return `raftns-${cluster}-transfer`;
+}
+
+function absolute(name: string): string {
+  return (name.endsWith('.') ? name : `${name}.`).toLowerCase();
+}
+
+function bucketKey(zone: string): string {
+  return Buffer.from(absolute(zone), 'utf8').toString('base64url');
+}
+
+/** What one edit adds to or removes from a zone's rule. */
+export interface TransferRuleEdit {
+  readonly keys: readonly string[];
+  readonly prefixes: readonly string[];
+}
+
+const EDIT_ATTEMPTS_MAX = 5;
+
+export class TransferAclStore {
+  private constructor(readonly kv: KV) {}
+
+  /** Opens the bucket, creating it if it does not exist (the CLI and replicas may be first). */
+  static async open(nc: NatsConnection, cluster: string, options: { replicas?: number } = {}) {
+    const kvm = new Kvm(jetstream(nc, { timeout: KV_TIMEOUT_MS }));
+    return new TransferAclStore(
+      await kvm.create(transferBucket(cluster), { history: PLAN_HISTORY, replicas: options.replicas ?? 1 }),
+    );
+  }
+
+  /** Adds keys and prefixes to `zone`'s rule (creating it). Throws RangeError for an invalid result. */
+  allow(zone: string, edit: TransferRuleEdit): Promise<TransferRule> {
+    return this.#edit(zone, (rule) => ({
+      zone: rule.zone,
+      keys: union(rule.keys, edit.keys.map(absolute)),
+      prefixes: union(rule.prefixes, edit.prefixes),
+    }));
+  }
+
+  /** Removes keys and prefixes from `zone`'s rule; an empty rule is deleted (the zone refuses every transfer). */
+  remove(zone: string, edit: TransferRuleEdit): Promise<TransferRule> {
+    const keys = new Set(edit.keys.map(absolute));
+    const prefixes = new Set(edit.prefixes);
+    return this.#edit(zone, (rule) => ({
+      zone: rule.zone,
+      keys: rule.keys.filter((k) => !keys.has(k)),
+      prefixes: rule.prefixes.filter((p) => !prefixes.has(p)),
+    }));
+  }
+
+  /** Every valid rule, by zone. */
+  async list(): Promise<TransferRule[]> {
+    const rules: TransferRule[] = [];
+    for await (const key of await this.kv.keys()) {
+      const entry = await this.kv.get(key);
+      if (entry === null || entry.operation !== 'PUT') continue;
+      const rule = decode(entry.string());
+      if (rule !== undefined) rules.push(rule);
+    }
+    return rules.sort((a, b) => a.zone.localeCompare(b.zone));
+  }
+
+  /**
+   * Calls `onRules` with every valid rule once the stored values arrived (not at all for
+   * an empty bucket: a replica starts with no rules) and after every later change, until the returned function is
+   * called. `onInvalid` hears of values that fail the check.
+   */
+  async watch(
+    onRules: (rules: readonly TransferRule[]) => void,
+    onInvalid: (bucketKey: string, why: string) => void,
+  ): Promise<() => void> {
+    const iterator = await this.kv.watch({ key: '>' });
+    const current = new Map<string, TransferRule>();
+    void (async () => {
+      for await (const entry of iterator) {
+        if (entry.operation === 'PUT') {
+          const value = decode(entry.string());
+          if (value === undefined) onInvalid(entry.key, 'not a valid transfer rule');
+          else if (current.size < TRANSFER_RULES_MAX || current.has(entry.key)) current.set(entry.key, value);
+          else onInvalid(entry.key, `more than ${TRANSFER_RULES_MAX} rules`);
+        } else current.delete(entry.key);
+        // `delta` counts the stored values still to come: the set is whole when it reaches 0.
+        if ((entry.delta ?? 0) === 0) onRules([...current.values()]);
+      }
+    })();
+    return () => iterator.stop();
+  }
+
+  async #edit(zone: string, change: (rule: TransferRule) => TransferRule): Promise<TransferRule> {
+    const key = bucketKey(zone);
+    for (let attempt = 1; ; attempt++) {
+      const entry = await this.kv.get(key);
+      const present = entry !== null && entry.operation === 'PUT';
+      const before = (present ? decode(entry.string()) : undefined) ?? {
+        zone: absolute(zone),
+        keys: [],
+        prefixes: [],
+      };
+      const after = change(before);
+      if (after.keys.length > TRANSFER_RULE_ENTRIES_MAX || after.prefixes.length > TRANSFER_RULE_ENTRIES_MAX)
+        throw new RangeError(
+          `a rule lists at most ${TRANSFER_RULE_ENTRIES_MAX} keys and ${TRANSFER_RULE_ENTRIES_MAX} prefixes`,
+        );
+      const checked = parseTransferRule(after);
+      if (!checked.ok) throw new RangeError(checked.message);
+      try {
+        if (after.keys.length === 0 && after.prefixes.length === 0) {
+          if (present) await this.kv.delete(key, { previousSeq: entry.revision });
+        } else if (present) await this.kv.update(key, JSON.stringify(after), entry.revision);
+        else await this.kv.create(key, JSON.stringify(after));
+        return after;
+      } catch (error) {
+        if (!String(error).includes('wrong last sequence') || attempt >= EDIT_ATTEMPTS_MAX) throw error;
+      }
+    }
+  }
+}
+
+function union(a: readonly string[], b: readonly string[]): string[] {
+  return [...new Set([...a, ...b])];
+}
+
+function decode(text: string): TransferRule | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return parseTransferRule(value).ok ? (value as TransferRule) : undefined;
+  } catch {
+    return undefined;
+  }
+}

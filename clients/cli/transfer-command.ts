@@ -1,0 +1,105 @@
+/**
+ * `raftns zone allow-transfer`: who may transfer a zone (AXFR/IXFR), stored with the cluster
+ * (bootstrap/transfer-acl-store.ts) and applied by every replica within a second.
+ *
+ *   raftns zone allow-transfer ZONE --key NAME [--key ...] [--from CIDR ...]
+ *   raftns zone allow-transfer ZONE --remove [--key NAME ...] [--from CIDR ...]
+ *   raftns zone allow-transfer --list            (every zone's rule; ZONE narrows it)
+ *
+ * A transfer is allowed when its request is signed with a listed key (a key of
+ * `raftns tsig add`) or comes from an address in a listed prefix. A zone with no rule
+ * refuses every transfer (REFUSED).
+ */
+import { type Command, InvalidArgumentError } from 'commander';
+import { silentLogger } from '../../runtime/log.js';
+import { absoluteName } from './cli-arguments.js';
+import { EXIT_USAGE } from './exit-codes.js';
+
+interface AllowOptions {
+  readonly key?: readonly string[];
+  readonly from?: readonly string[];
+  readonly remove?: boolean;
+  readonly list?: boolean;
+}
+
+const collect = (value: string, previous: readonly string[] | undefined): string[] => [
+  ...(previous ?? []),
+  value,
+];
+
+async function withStore<T>(
+  program: Command,
+  use: (store: import('../../bootstrap/transfer-acl-store.js').TransferAclStore) => Promise<T>,
+): Promise<T> {
+  const globals = program.opts<{ nats: string; cluster: string }>();
+  const [{ connectNats }, { TransferAclStore }] = await Promise.all([
+    import('../../runtime/nats/nats-connection.js'),
+    import('../../bootstrap/transfer-acl-store.js'),
+  ]);
+  const nc = await connectNats({
+    urls: globals.nats.split(',').map((url) => url.trim()),
+    name: 'raftns-cli/transfer',
+    log: silentLogger,
+  });
+  try {
+    return await use(await TransferAclStore.open(nc, globals.cluster));
+  } finally {
+    await nc.close();
+  }
+}
+
+function ruleLine(rule: { zone: string; keys: readonly string[]; prefixes: readonly string[] }): string {
+  const keys = rule.keys.map((k) => `key=${k}`);
+  const prefixes = rule.prefixes.map((p) => `from=${p}`);
+  return `${rule.zone}\t${[...keys, ...prefixes].join(' ') || '(none: refused)'}\n`;
+}
+
+/** Adds `allow-transfer` to the `zone` command (zone-commands.ts). */
+export function registerTransferCommand(program: Command, zone: Command): void {
+  zone
+    .command('allow-transfer [zone]')
+    .description('who may transfer a zone by AXFR/IXFR: TSIG keys and source prefixes (default: nobody)')
+    .option(
+      '--key <name>',
+      'a TSIG key (raftns tsig add) whose signed requests may transfer (repeatable)',
+      collect,
+    )
+    .option('--from <cidr>', 'a source prefix such as 192.0.2.0/24 or 2001:db8::/32 (repeatable)', collect)
+    .option('--remove', 'remove the given keys and prefixes instead of adding them')
+    .option('--list', "print the rules (every zone's, or ZONE's)")
+    .action(async (zoneName: string | undefined, options: AllowOptions) => {
+      const { parsePrefix } = await import('../../protocol/dns/transfer-acl.js');
+      const json = program.opts<{ json: boolean }>().json;
+      if (options.list) {
+        const rules = await withStore(program, (store) => store.list());
+        const shown =
+          zoneName === undefined
+            ? rules
+            : rules.filter((r) => r.zone === absoluteName(zoneName).toLowerCase());
+        process.stdout.write(json ? `${JSON.stringify(shown)}\n` : shown.map(ruleLine).join(''));
+        return;
+      }
+      if (zoneName === undefined) throw new InvalidArgumentError('give a zone (or --list)');
+      const keys = (options.key ?? []).map(absoluteName);
+      const prefixes = options.from ?? [];
+      for (const prefix of prefixes)
+        if (parsePrefix(prefix) === undefined)
+          throw new InvalidArgumentError(`--from ${prefix}: not an address prefix`);
+      if (keys.length === 0 && prefixes.length === 0) {
+        process.stderr.write('raftns: zone allow-transfer: give --key and/or --from (or --list)\n');
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      const edit = { keys, prefixes };
+      try {
+        const rule = await withStore(program, (store) =>
+          options.remove ? store.remove(zoneName, edit) : store.allow(zoneName, edit),
+        );
+        process.stdout.write(json ? `${JSON.stringify(rule)}\n` : ruleLine(rule));
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        process.stderr.write(`raftns: zone allow-transfer: ${error.message}\n`);
+        process.exitCode = EXIT_USAGE;
+      }
+    });
+}
