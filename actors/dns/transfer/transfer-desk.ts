@@ -39,8 +39,8 @@ import { snapshotZone } from './zone-snapshot.js';
 
 /** Transfers at once per replica, held at the gate or streaming. */
 export const TRANSFERS_MAX = 8;
-/** Messages sent per actor turn (up to 64 KiB each). */
-export const MESSAGES_PER_TURN = 8;
+/** Messages sent per actor turn (up to 64 KiB each: a few milliseconds of encoding). */
+export const MESSAGES_PER_TURN = 4;
 
 /** Where a transfer's answers go, as the DNS actor knows it. */
 export interface TransferRoute {
