@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { AWS_LEASE } from '../../actors/aws-lease/protocol.js';
 import type { DnsActorMessage, DnsServerStatus } from '../../actors/dns/protocol.js';
 import { DNS } from '../../actors/raft/actor-names.js';
+import { RaftClient } from '../../clients/raft-client.js';
 import type { ActorSpec } from '../actor.js';
 import { withTimeout } from '../control-timeout.js';
 import type { Logger } from '../log.js';
@@ -11,6 +12,9 @@ import { EXIT_ESCALATED, EXIT_OK, installShutdownHandlers } from '../process-lif
 import { Replica } from '../replica.js';
 import { ClientIntake } from './client-intake.js';
 import { parseHostPort, type ReplicaConfig } from './config.js';
+import { ApiKeyFeed } from './http/api-key-feed.js';
+import type { HttpListener } from './http/http-listener.js';
+import { PdnsApi } from './http/pdns-api.js';
 import { LeadershipFeed } from './leadership-feed.js';
 import { Observability } from './observability/observability.js';
 import { STATE_MACHINE_WAIT_TIMEOUT_MS } from './replica-plan.js';
@@ -106,17 +110,34 @@ export async function runReplicaProcess(
   let leadership: LeadershipFeed | undefined;
   let tsigKeys: TsigKeyFeed | undefined;
   let updates: UpdateCommitter | undefined;
+  let apiKeys: ApiKeyFeed | undefined;
+  let apiClient: RaftClient | undefined;
   const servesDns = specs.some((spec) => spec.name === DNS);
   if (nc !== undefined)
     leadership = LeadershipFeed.start(replica.external, log.child({ component: 'leadership' }));
-  const observability = await startObservability(config, specs, replica, log, leadership, nc).catch(
-    async (error: unknown) => {
-      leadership?.stop();
-      await replica.stop(config.shutdown.drainTimeoutMs);
-      await closeNats();
-      throw error;
-    },
-  );
+  // The PowerDNS-compatible API shares the --http listener; it needs the cluster (keys,
+  // writes), so only a Raft replica serving DNS has it.
+  let api: PdnsApi | undefined;
+  const moreRoutes =
+    nc !== undefined && servesDns
+      ? (listener: HttpListener) => {
+          api = PdnsApi.register(listener, log.child({ component: 'http-api' }));
+        }
+      : undefined;
+  const observability = await startObservability(
+    config,
+    specs,
+    replica,
+    log,
+    leadership,
+    nc,
+    moreRoutes,
+  ).catch(async (error: unknown) => {
+    leadership?.stop();
+    await replica.stop(config.shutdown.drainTimeoutMs);
+    await closeNats();
+    throw error;
+  });
   if (nc !== undefined && leadership !== undefined) {
     intake = await ClientIntake.start({
       nc,
@@ -148,6 +169,16 @@ export async function runReplicaProcess(
         external: replica.external,
         log: log.child({ component: 'dns-update' }),
       });
+      if (api !== undefined) {
+        apiKeys = ApiKeyFeed.start(nc, config.cluster, log.child({ component: 'api-keys' }));
+        apiClient = await RaftClient.connect({
+          nc,
+          cluster: config.cluster,
+          region: config.region,
+          group: config.group,
+        });
+        api.attach({ keys: apiKeys, client: apiClient, committer: updates });
+      }
     }
   }
   // Timers are unref'd, so while every actor is between a crash and its restart nothing
@@ -163,6 +194,8 @@ export async function runReplicaProcess(
         await observability?.stop();
         await intake?.stop(config.shutdown.drainTimeoutMs);
         tsigKeys?.stop();
+        apiKeys?.stop();
+        await apiClient?.close();
         await updates?.stop();
         leadership?.stop();
         await replica.stop(config.shutdown.drainTimeoutMs);
@@ -188,6 +221,7 @@ async function startObservability(
   log: Logger,
   leadership: LeadershipFeed | undefined,
   nc: NatsConnection | undefined,
+  moreRoutes: ((listener: HttpListener) => void) | undefined,
 ): Promise<Observability | undefined> {
   if (config.http === undefined) return undefined;
   const listen = parseHostPort(config.http.listen);
@@ -206,5 +240,6 @@ async function startObservability(
     ...(specs.some((spec) => spec.name === AWS_LEASE) ? { awsLeaseActor: AWS_LEASE } : {}),
     ...(leadership === undefined ? {} : { leadership }),
     ...(nc === undefined ? {} : { nats: nc }),
+    ...(moreRoutes === undefined ? {} : { moreRoutes }),
   });
 }

@@ -52,6 +52,17 @@ export const BODY_BYTES_MAX_DEFAULT = 1024 * 1024;
 const PARAM_CHARS_MAX = 1024;
 const CLOSE_TIMEOUT_MS = 2_000;
 
+/** An error a handler throws to answer `status` with `{"error": message}`. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
 export function jsonReply(status: number, value: unknown): HttpReply {
   return { status, contentType: 'application/json; charset=utf-8', body: `${JSON.stringify(value)}\n` };
 }
@@ -108,8 +119,9 @@ export class HttpListener {
         .header('cache-control', 'no-store')
         .send({ error: known ? 'Method Not Allowed' : 'Not Found' });
     });
-    app.setErrorHandler((error: FastifyError, request, reply) => {
+    app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
       reply.header('cache-control', 'no-store');
+      if (error instanceof HttpError) return reply.code(error.status).send({ error: error.message });
       if (hasZodFastifySchemaValidationErrors(error)) {
         const issues = error.validation
           .slice(0, 5)

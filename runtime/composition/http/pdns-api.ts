@@ -1,0 +1,420 @@
+/**
+ * A PowerDNS-compatible HTTP API (the subset lego's and ExternalDNS's `pdns` providers and
+ * lexicon's `powerdns` provider call) on the replica's HTTP listener, for the zones of
+ * this replica's group:
+ *
+ *   GET   /api                                        [{url: "/api/v1", version: 1}]
+ *   GET   /api/v1/servers, /api/v1/servers/localhost  the one server, `localhost`
+ *   GET   /api/v1/servers/localhost/zones             the group's zones (`?zone=`, `?limit=&cursor=`)
+ *   GET   /api/v1/servers/localhost/zones/{zone}      the zone with its rrsets; ETag: the SOA serial
+ *   PATCH /api/v1/servers/localhost/zones/{zone}      rrsets with changetype REPLACE or DELETE, 204
+ *   PUT   /api/v1/servers/localhost/zones/{zone}/notify   200 (no secondaries: replicas take the zone from Raft)
+ *   GET   /api/v1/servers/localhost/zones/{zone}/export   the zone as an RFC 1035 master file
+ *   GET   /api/v1/servers/localhost/search-data?q=&max=   names and contents matching `q` (`*` and `?` wildcards)
+ *   GET   /api/openapi.json                           the OpenAPI document of these routes
+ *
+ * Access: every /api route needs an `X-API-Key` the cluster holds (api-key-feed.ts): none
+ * or an unknown one is 401; a read-only key writing is 403; a zone-scoped key asking for
+ * another zone is 403 (and the zone list shows only its zones). Every write is logged with
+ * the key's name.
+ *
+ * A PATCH is one DNS batch (atomic, applied in order, RFC 2136 §3.4-style: all or nothing)
+ * committed like an RFC 2136 UPDATE (update-committer.ts): at the group's leader in this
+ * region, then the same versioned changes in every other region. `If-Match: "<serial>"`
+ * makes it conditional on the zone's SOA serial: the check is a prerequisite of the batch
+ * (the apex SOA must still hold the RDATA read), so a write that raced in between fails it
+ * atomically with 412 and nothing changes.
+ *
+ * Reads are linearizable (a GET after a 204 sees the PATCH). Zone creation and deletion
+ * (POST/DELETE) are not served: zones come from the cluster plan (`raftns init`), not from
+ * the API.
+ */
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { UpdateChange } from '../../../actors/dns/update/update-evaluate.js';
+import type { RaftClient } from '../../../clients/raft-client.js';
+import { readZone, ZoneChangingError } from '../../../clients/zone-import-export.js';
+import type { DnsPrerequisite } from '../../../protocol/dns/changes.js';
+import { renderZoneFile } from '../../../protocol/dns/master-file/zone-file.js';
+import { parseRrType, rrTypeName } from '../../../protocol/dns/wire/codes.js';
+import { Name } from '../../../protocol/dns/wire/name.js';
+import type { ZoneRrset } from '../../../protocol/dns/zone-content.js';
+import { type ApiKeyRecord, apiKeyCoversZone } from '../../../protocol/http/api-key.js';
+import type { Logger } from '../../log.js';
+import type { UpdateCommitter } from '../update-committer.js';
+import type { ApiKeyLookup } from './api-key-feed.js';
+import { HttpError, type HttpListener } from './http-listener.js';
+import {
+  PAGE_LIMIT_MAX,
+  type PdnsRrsetChange,
+  pdnsPatchBodySchema,
+  searchQuerySchema,
+  serverParamsSchema,
+  zoneListQuerySchema,
+  zoneParamsSchema,
+  zoneQuerySchema,
+} from './pdns-schemas.js';
+
+const SERVER_ID = 'localhost';
+const SEARCH_MAX_DEFAULT = 100;
+/** Zones a search reads at most (each read whole). */
+const SEARCH_ZONES_MAX = 64;
+/** Each read of the group's store. */
+const READ_DEADLINE_MS = 5_000;
+
+/** What the API needs once the replica's clients run. */
+export interface PdnsApiBackend {
+  readonly keys: ApiKeyLookup;
+  /** A client of this replica's group in its region: the API's reads. */
+  readonly client: RaftClient;
+  readonly committer: UpdateCommitter;
+}
+
+const ApiError = HttpError;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey?: ApiKeyRecord;
+  }
+}
+
+function absolute(name: string): string {
+  return name.endsWith('.') ? name : `${name}.`;
+}
+
+/** A zone id of a path: PowerDNS encodes `/` as `=2F`; with or without the final dot. */
+function zoneOfId(id: string): string {
+  return absolute(id.replace(/=2F/gi, '/'));
+}
+
+function zoneUrl(zone: string): string {
+  return `/api/v1/servers/${SERVER_ID}/zones/${zone}`;
+}
+
+function serverObject() {
+  return {
+    type: 'Server',
+    id: SERVER_ID,
+    url: `/api/v1/servers/${SERVER_ID}`,
+    daemon_type: 'authoritative',
+    version: 'raftns',
+    config_url: `/api/v1/servers/${SERVER_ID}/config{/config_setting}`,
+    zones_url: `/api/v1/servers/${SERVER_ID}/zones{/zone}`,
+  };
+}
+
+function zoneObject(zone: string, serial: number) {
+  return {
+    id: zone,
+    name: zone,
+    type: 'Zone',
+    url: zoneUrl(zone),
+    kind: 'Native',
+    serial,
+    edited_serial: serial,
+    notified_serial: 0,
+    masters: [] as string[],
+    dnssec: false,
+    nsec3param: '',
+    nsec3narrow: false,
+    presigned: false,
+    soa_edit: '',
+    soa_edit_api: '',
+    api_rectify: false,
+    account: '',
+  };
+}
+
+function rrsetObject(set: ZoneRrset) {
+  return {
+    name: set.name,
+    type: set.type,
+    ttl: set.ttl,
+    records: set.rdata.map((content) => ({ content, disabled: false })),
+    comments: [] as never[],
+  };
+}
+
+/** `*` any run of characters, `?` one, case-insensitive (PowerDNS's search-data). */
+function searchPattern(q: string): RegExp {
+  const body = q
+    .toLowerCase()
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
+
+function etagSerial(header: string): number | undefined {
+  const text = header.trim().replace(/^W\//, '').replace(/^"|"$/g, '');
+  return /^\d{1,10}$/.test(text) ? Number(text) : undefined;
+}
+
+export class PdnsApi {
+  private backend: PdnsApiBackend | undefined;
+
+  private constructor(private readonly log: Logger) {}
+
+  /** Adds the API's routes to `listener` (before it listens); they answer 503 until `attach`. */
+  static register(listener: HttpListener, log: Logger): PdnsApi {
+    const api = new PdnsApi(log);
+    api.routes(listener);
+    return api;
+  }
+
+  attach(backend: PdnsApiBackend): void {
+    this.backend = backend;
+  }
+
+  private ready(): PdnsApiBackend {
+    if (this.backend === undefined) throw new ApiError(503, 'the API is starting');
+    return this.backend;
+  }
+
+  private routes(listener: HttpListener): void {
+    const app = listener.app.withTypeProvider<ZodTypeProvider>();
+    // Every /api route: a known key first (no key, no access).
+    app.addHook('onRequest', async (request, reply) => {
+      if (!request.url.startsWith('/api')) return;
+      if (this.backend === undefined) return reply.code(503).send({ error: 'the API is starting' });
+      const header = request.headers['x-api-key'];
+      const key = this.backend.keys.authenticate(Array.isArray(header) ? header[0] : header);
+      if (key === undefined)
+        return reply
+          .code(401)
+          .send({ error: header === undefined ? 'X-API-Key header missing' : 'Unauthorized' });
+      request.apiKey = key;
+      return undefined;
+    });
+
+    app.get('/api', async () => [{ url: '/api/v1', version: 1 }]);
+    app.get('/api/v1', async () => [{ url: '/api/v1', version: 1 }]);
+    app.get('/api/v1/servers', async () => [serverObject()]);
+    app.get('/api/v1/servers/:server', { schema: { params: serverParamsSchema } }, async (request) => {
+      this.server(request.params.server);
+      return serverObject();
+    });
+
+    app.get(
+      '/api/v1/servers/:server/zones',
+      { schema: { params: serverParamsSchema, querystring: zoneListQuerySchema } },
+      async (request, reply) => {
+        this.server(request.params.server);
+        const { client } = this.ready();
+        const key = request.apiKey as ApiKeyRecord;
+        const only =
+          request.query.zone === undefined ? undefined : zoneOfId(request.query.zone).toLowerCase();
+        const after = request.query.cursor === undefined ? undefined : this.cursorZone(request.query.cursor);
+        const limit = request.query.limit ?? PAGE_LIMIT_MAX;
+        const zones = (await client.dnsZones('linearizable', { deadlineMs: READ_DEADLINE_MS }))
+          .filter((z) => apiKeyCoversZone(key, z.zone))
+          .filter((z) => only === undefined || z.zone.toLowerCase() === only)
+          .sort((a, b) => (a.zone.toLowerCase() < b.zone.toLowerCase() ? -1 : 1))
+          .filter((z) => after === undefined || z.zone.toLowerCase() > after);
+        const page = zones.slice(0, limit);
+        const last = page[page.length - 1];
+        if (zones.length > limit && last !== undefined) {
+          const cursor = Buffer.from(last.zone.toLowerCase(), 'utf8').toString('base64url');
+          reply.header(
+            'link',
+            `</api/v1/servers/${SERVER_ID}/zones?limit=${limit}&cursor=${cursor}>; rel="next"`,
+          );
+          reply.header('x-next-cursor', cursor);
+        }
+        return page.map((z) => zoneObject(z.zone, z.serial));
+      },
+    );
+
+    app.get(
+      '/api/v1/servers/:server/zones/:zone',
+      { schema: { params: zoneParamsSchema, querystring: zoneQuerySchema } },
+      async (request, reply) => {
+        const zone = this.zoneAccess(request.params, request.apiKey, 'read');
+        const snapshot = await this.readWhole(zone);
+        reply.header('etag', `"${snapshot.serial}"`);
+        return {
+          ...zoneObject(snapshot.zone, snapshot.serial),
+          rrsets: request.query.rrsets === 'false' ? [] : snapshot.rrsets.map(rrsetObject),
+        };
+      },
+    );
+
+    app.get(
+      '/api/v1/servers/:server/zones/:zone/export',
+      { schema: { params: zoneParamsSchema } },
+      async (request, reply) => {
+        const zone = this.zoneAccess(request.params, request.apiKey, 'read');
+        const snapshot = await this.readWhole(zone);
+        reply.header('etag', `"${snapshot.serial}"`).type('text/plain; charset=utf-8');
+        return renderZoneFile(snapshot.zone, snapshot.rrsets, [
+          `zone ${snapshot.zone} serial ${snapshot.serial} at applied index ${snapshot.appliedIndex}`,
+        ]);
+      },
+    );
+
+    app.put(
+      '/api/v1/servers/:server/zones/:zone/notify',
+      { schema: { params: zoneParamsSchema } },
+      async (request) => {
+        const zone = this.zoneAccess(request.params, request.apiKey, 'write');
+        await this.readWhole(zone);
+        return { result: 'Notification queued (no secondaries: every replica takes the zone from Raft)' };
+      },
+    );
+
+    app.patch(
+      '/api/v1/servers/:server/zones/:zone',
+      { schema: { params: zoneParamsSchema, body: pdnsPatchBodySchema } },
+      async (request, reply) => {
+        const zone = this.zoneAccess(request.params, request.apiKey, 'write');
+        const key = request.apiKey as ApiKeyRecord;
+        const { client, committer } = this.ready();
+        const changes = this.changesOf(zone, request.body.rrsets);
+        const guards: DnsPrerequisite[] = [];
+        const ifMatch = request.headers['if-match'];
+        if (ifMatch !== undefined) {
+          const wanted = etagSerial(ifMatch);
+          if (wanted === undefined) throw new ApiError(400, `If-Match ${ifMatch}: expected "<serial>"`);
+          const view = await client.dnsRrsets(zone, zone, 'linearizable', { deadlineMs: READ_DEADLINE_MS });
+          const soa = view?.rrsets.find((s) => s.type === 'SOA');
+          if (view === null || soa === undefined) throw new ApiError(404, `Could not find domain '${zone}'`);
+          const serial = Number(soa.rdata[0]?.split(/\s+/)[2]);
+          if (serial !== wanted)
+            throw new ApiError(412, `zone ${zone} is at serial ${serial}, not ${wanted}: nothing changed`);
+          guards.push({ kind: 'rrset-equals', zone, name: zone, type: 'SOA', rdata: soa.rdata });
+        }
+        const verdict = await committer.commitChanges(zone, changes, guards);
+        this.log.info(
+          { apiKey: key.name, zone, rrsets: changes.length, outcome: verdict.outcome, ip: request.ip },
+          'API write',
+        );
+        switch (verdict.outcome) {
+          case 'committed':
+            return reply.code(204).send();
+          case 'guards-failed':
+            throw new ApiError(412, `zone ${zone} changed since serial ${ifMatch}: nothing changed`);
+          case 'rejected':
+            throw new ApiError(verdict.message.startsWith('no-such-zone') ? 404 : 422, verdict.message);
+          case 'unavailable':
+            throw new ApiError(503, verdict.message);
+        }
+      },
+    );
+
+    app.get(
+      '/api/v1/servers/:server/search-data',
+      { schema: { params: serverParamsSchema, querystring: searchQuerySchema } },
+      async (request) => {
+        this.server(request.params.server);
+        const { client } = this.ready();
+        const key = request.apiKey as ApiKeyRecord;
+        const pattern = searchPattern(request.query.q);
+        const max = request.query.max ?? SEARCH_MAX_DEFAULT;
+        const kind = request.query.object_type ?? 'all';
+        const zones = (await client.dnsZones('linearizable', { deadlineMs: READ_DEADLINE_MS }))
+          .filter((z) => apiKeyCoversZone(key, z.zone))
+          .slice(0, SEARCH_ZONES_MAX);
+        const found: unknown[] = [];
+        for (const { zone } of zones) {
+          if (found.length >= max) break;
+          if ((kind === 'all' || kind === 'zone') && pattern.test(zone.toLowerCase()))
+            found.push({ name: zone, object_type: 'zone', zone_id: zone });
+          if (kind !== 'all' && kind !== 'record') continue;
+          const snapshot = await this.readWhole(zone);
+          for (const set of snapshot.rrsets)
+            for (const content of set.rdata) {
+              if (found.length >= max) break;
+              if (pattern.test(set.name.toLowerCase()) || pattern.test(content.toLowerCase()))
+                found.push({
+                  content,
+                  disabled: false,
+                  name: set.name,
+                  object_type: 'record',
+                  ttl: set.ttl,
+                  type: set.type,
+                  zone,
+                  zone_id: zone,
+                });
+            }
+        }
+        return found.slice(0, max);
+      },
+    );
+  }
+
+  private server(id: string): void {
+    if (id !== SERVER_ID) throw new ApiError(404, 'Not Found');
+  }
+
+  private cursorZone(cursor: string): string {
+    const zone = Buffer.from(cursor, 'base64url').toString('utf8');
+    if (zone.length === 0 || !zone.endsWith('.'))
+      throw new ApiError(400, 'cursor: not a cursor this API gave');
+    return zone;
+  }
+
+  /** The zone of the path, after checking the server id and the key's scope. */
+  private zoneAccess(
+    params: { readonly server: string; readonly zone: string },
+    apiKey: ApiKeyRecord | undefined,
+    access: 'read' | 'write',
+  ): string {
+    this.server(params.server);
+    const zone = zoneOfId(params.zone);
+    try {
+      Name.parse(zone);
+    } catch (error) {
+      throw new ApiError(422, `zone id ${params.zone}: ${(error as Error).message}`);
+    }
+    const key = apiKey as ApiKeyRecord;
+    if (!apiKeyCoversZone(key, zone))
+      throw new ApiError(403, `API key ${key.name} may not access zone ${zone}`);
+    if (access === 'write' && key.readOnly) throw new ApiError(403, `API key ${key.name} is read-only`);
+    return zone;
+  }
+
+  private async readWhole(zone: string) {
+    const { client } = this.ready();
+    let snapshot: Awaited<ReturnType<typeof readZone>>;
+    try {
+      snapshot = await readZone(client, zone, { mode: 'linearizable', deadlineMs: READ_DEADLINE_MS });
+    } catch (error) {
+      if (error instanceof ZoneChangingError) throw new ApiError(503, error.message);
+      throw error;
+    }
+    if (snapshot === null) throw new ApiError(404, `Could not find domain '${zone}'`);
+    return snapshot;
+  }
+
+  /** The PATCH's rrsets as store changes; 422 for what PowerDNS also refuses, with its reason. */
+  private changesOf(zone: string, rrsets: readonly PdnsRrsetChange[]): UpdateChange[] {
+    const apex = Name.parse(zone);
+    const seen = new Set<string>();
+    return rrsets.map((set) => {
+      const where = `RRset ${set.name} IN ${set.type}`;
+      if (!set.name.endsWith('.')) throw new ApiError(422, `${where}: Name is not canonical (no final dot)`);
+      let name: Name;
+      try {
+        name = Name.parse(set.name);
+      } catch (error) {
+        throw new ApiError(422, `${where}: ${(error as Error).message}`);
+      }
+      if (!name.isSubdomainOf(apex) && !name.equals(apex))
+        throw new ApiError(422, `${where}: Name is out of zone`);
+      const typeCode = parseRrType(set.type);
+      if (typeCode === undefined) throw new ApiError(422, `${where}: unknown type`);
+      const type = rrTypeName(typeCode);
+      const id = `${name.key}/${type}`;
+      if (seen.has(id)) throw new ApiError(422, `${where}: Duplicate RRset in the request`);
+      seen.add(id);
+      if ((set.comments ?? []).length > 0)
+        throw new ApiError(422, `${where}: comments are not stored by raftns`);
+      if (set.changetype === 'DELETE') return { op: 'delete-rrset', name: set.name, type };
+      const records = set.records ?? [];
+      if (records.some((r) => r.disabled === true))
+        throw new ApiError(422, `${where}: disabled records are not stored by raftns`);
+      if (records.length === 0) return { op: 'delete-rrset', name: set.name, type };
+      if (set.ttl === undefined) throw new ApiError(422, `${where}: TTL is missing`);
+      return { op: 'upsert', name: set.name, type, ttl: set.ttl, rdata: records.map((r) => r.content) };
+    });
+  }
+}
