@@ -103,6 +103,8 @@ export class HttpListener {
       http: { maxHeaderSize: HEADER_BYTES_MAX },
       return503OnClosing: true,
     });
+    // Bodies are JSON only: any other media type is a 415 before a route sees it.
+    app.removeContentTypeParser('text/plain');
     app.setValidatorCompiler(validatorCompiler);
     app.setSerializerCompiler(serializerCompiler);
     const listener = new HttpListener(app, log);
