@@ -103,8 +103,17 @@ export class HttpListener {
       http: { maxHeaderSize: HEADER_BYTES_MAX },
       return503OnClosing: true,
     });
-    // Bodies are JSON only: any other media type is a 415 before a route sees it.
-    app.removeContentTypeParser('text/plain');
+    // Bodies are JSON only: any other media type is a 415 before a route sees it. An empty
+    // JSON body is no body (lego's PUT .../notify sends one), not a parse error.
+    app.removeContentTypeParser(['text/plain', 'application/json']);
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
+      if (text === '') return done(null, undefined);
+      try {
+        done(null, JSON.parse(text as string));
+      } catch (error) {
+        done(new HttpError(400, `Invalid JSON body: ${(error as Error).message}`), undefined);
+      }
+    });
     app.setValidatorCompiler(validatorCompiler);
     app.setSerializerCompiler(serializerCompiler);
     const listener = new HttpListener(app, log);
