@@ -120,8 +120,8 @@ export async function runReplicaProcess(
   let api: PdnsApi | undefined;
   const moreRoutes =
     nc !== undefined && servesDns
-      ? (listener: HttpListener) => {
-          api = PdnsApi.register(listener, log.child({ component: 'http-api' }));
+      ? async (listener: HttpListener) => {
+          api = await PdnsApi.register(listener, log.child({ component: 'http-api' }));
         }
       : undefined;
   const observability = await startObservability(
@@ -221,7 +221,7 @@ async function startObservability(
   log: Logger,
   leadership: LeadershipFeed | undefined,
   nc: NatsConnection | undefined,
-  moreRoutes: ((listener: HttpListener) => void) | undefined,
+  moreRoutes: ((listener: HttpListener) => Promise<void>) | undefined,
 ): Promise<Observability | undefined> {
   if (config.http === undefined) return undefined;
   const listen = parseHostPort(config.http.listen);

@@ -47,6 +47,51 @@ async function dig(at: DnsListenerInfo, name: string, type: string): Promise<str
     .sort();
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a JSON Schema object of the OpenAPI document
+type JsonSchema = any;
+
+/** Problems of `value` against the subset of JSON Schema the document uses (empty: it conforms). */
+function schemaProblems(schema: JsonSchema, value: unknown, at = '$'): string[] {
+  if (schema === undefined || schema === null) return [];
+  if (schema.anyOf !== undefined || schema.oneOf !== undefined) {
+    const options = (schema.anyOf ?? schema.oneOf) as JsonSchema[];
+    return options.some((o) => schemaProblems(o, value, at).length === 0)
+      ? []
+      : [`${at}: matches no alternative`];
+  }
+  if (schema.const !== undefined && value !== schema.const) return [`${at}: not ${schema.const}`];
+  if (schema.enum !== undefined && !(schema.enum as unknown[]).includes(value)) return [`${at}: not in enum`];
+  switch (schema.type) {
+    case 'string':
+      return typeof value === 'string' ? [] : [`${at}: not a string`];
+    case 'integer':
+      return Number.isInteger(value) ? [] : [`${at}: not an integer`];
+    case 'number':
+      return typeof value === 'number' ? [] : [`${at}: not a number`];
+    case 'boolean':
+      return typeof value === 'boolean' ? [] : [`${at}: not a boolean`];
+    case 'array':
+      if (!Array.isArray(value)) return [`${at}: not an array`];
+      return value.flatMap((item, i) => schemaProblems(schema.items, item, `${at}[${i}]`));
+    case 'object': {
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        return [`${at}: not an object`];
+      const record = value as Record<string, unknown>;
+      const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
+      const problems = ((schema.required ?? []) as string[])
+        .filter((k) => !(k in record))
+        .map((k) => `${at}.${k}: missing`);
+      for (const [k, v] of Object.entries(record)) {
+        if (k in properties) problems.push(...schemaProblems(properties[k], v, `${at}.${k}`));
+        else if (schema.additionalProperties === false) problems.push(`${at}.${k}: not in the document`);
+      }
+      return problems;
+    }
+    default:
+      return [];
+  }
+}
+
 describe('PowerDNS-compatible HTTP API on two regions (fetch, dig, raftns api-key)', function () {
   this.timeout(240_000);
   let nats: NatsServerHandle;
@@ -485,5 +530,63 @@ describe('PowerDNS-compatible HTTP API on two regions (fetch, dig, raftns api-ke
     expect((scoped.json as Array<{ zone_id: string }>).every((r) => r.zone_id === 'b.example.')).to.equal(
       true,
     );
+  });
+
+  it('publishes an OpenAPI document at /api/openapi.json that the real responses conform to', async () => {
+    const doc = await api('GET', '/api/openapi.json', { key: admin() });
+    expect(doc.status).to.equal(200);
+    expect(doc.json.openapi).to.match(/^3\./);
+    expect((await api('GET', '/api/openapi.json')).status).to.equal(401);
+    const zones = '/api/v1/servers/{server}/zones';
+    const checks: Array<{ method: string; template: string; path: string; status: number; body?: unknown }> =
+      [
+        { method: 'get', template: '/api', path: '/api', status: 200 },
+        { method: 'get', template: '/api/v1/servers', path: '/api/v1/servers', status: 200 },
+        {
+          method: 'get',
+          template: '/api/v1/servers/{server}',
+          path: '/api/v1/servers/localhost',
+          status: 200,
+        },
+        { method: 'get', template: zones, path: '/api/v1/servers/localhost/zones', status: 200 },
+        { method: 'get', template: `${zones}/{zone}`, path: zonePath(), status: 200 },
+        { method: 'get', template: `${zones}/{zone}`, path: zonePath('nowhere.test.'), status: 404 },
+        { method: 'put', template: `${zones}/{zone}/notify`, path: `${zonePath()}/notify`, status: 200 },
+        {
+          method: 'get',
+          template: '/api/v1/servers/{server}/search-data',
+          path: '/api/v1/servers/localhost/search-data?q=*',
+          status: 200,
+        },
+        {
+          method: 'patch',
+          template: `${zones}/{zone}`,
+          path: zonePath(),
+          status: 422,
+          body: { rrsets: [{ name: 'x.example.net.', type: 'A', ttl: 1, changetype: 'DELETE' }] },
+        },
+      ];
+    for (const check of checks) {
+      const operation = doc.json.paths?.[check.template]?.[check.method];
+      expect(operation, `${check.method} ${check.template} in the document`).to.not.equal(undefined);
+      const answer = await api(check.method.toUpperCase(), check.path, {
+        key: admin(),
+        ...(check.body === undefined ? {} : { body: check.body }),
+      });
+      expect(answer.status, `${check.method} ${check.path}: ${answer.text.slice(0, 200)}`).to.equal(
+        check.status,
+      );
+      const documented = operation.responses?.[String(check.status)];
+      expect(documented, `${check.method} ${check.template} documents ${check.status}`).to.not.equal(
+        undefined,
+      );
+      const schema = documented.content?.['application/json']?.schema;
+      expect(schema, `${check.method} ${check.template} ${check.status} has a schema`).to.not.equal(
+        undefined,
+      );
+      expect(schemaProblems(schema, answer.json), `${check.method} ${check.path}`).to.deep.equal([]);
+    }
+    expect(doc.json.paths[`${zones}/{zone}`].patch.responses['204']).to.not.equal(undefined);
+    expect(doc.json.paths[`${zones}/{zone}`].patch.requestBody).to.not.equal(undefined);
   });
 });

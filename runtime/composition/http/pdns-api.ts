@@ -29,7 +29,9 @@
  * (POST/DELETE) are not served: zones come from the cluster plan (`raftns init`), not from
  * the API.
  */
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import fastifySwagger from '@fastify/swagger';
+import { jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { UpdateChange } from '../../../actors/dns/update/update-evaluate.js';
 import type { RaftClient } from '../../../clients/raft-client.js';
 import { readZone, ZoneChangingError } from '../../../clients/zone-import-export.js';
@@ -44,14 +46,23 @@ import type { UpdateCommitter } from '../update-committer.js';
 import type { ApiKeyLookup } from './api-key-feed.js';
 import { HttpError, type HttpListener } from './http-listener.js';
 import {
+  apiVersionsSchema,
+  errorResponses,
+  errorSchema,
+  notifySchema,
   PAGE_LIMIT_MAX,
   type PdnsRrsetChange,
   pdnsPatchBodySchema,
+  type rrsetSchema,
   searchQuerySchema,
+  searchResultSchema,
   serverParamsSchema,
+  serverSchema,
   zoneListQuerySchema,
   zoneParamsSchema,
   zoneQuerySchema,
+  zoneSchema,
+  zoneSummarySchema,
 } from './pdns-schemas.js';
 
 const SERVER_ID = 'localhost';
@@ -90,7 +101,7 @@ function zoneUrl(zone: string): string {
   return `/api/v1/servers/${SERVER_ID}/zones/${zone}`;
 }
 
-function serverObject() {
+function serverObject(): z.infer<typeof serverSchema> {
   return {
     type: 'Server',
     id: SERVER_ID,
@@ -102,7 +113,7 @@ function serverObject() {
   };
 }
 
-function zoneObject(zone: string, serial: number) {
+function zoneObject(zone: string, serial: number): z.infer<typeof zoneSummarySchema> {
   return {
     id: zone,
     name: zone,
@@ -112,7 +123,7 @@ function zoneObject(zone: string, serial: number) {
     serial,
     edited_serial: serial,
     notified_serial: 0,
-    masters: [] as string[],
+    masters: [],
     dnssec: false,
     nsec3param: '',
     nsec3narrow: false,
@@ -124,13 +135,13 @@ function zoneObject(zone: string, serial: number) {
   };
 }
 
-function rrsetObject(set: ZoneRrset) {
+function rrsetObject(set: ZoneRrset): z.infer<typeof rrsetSchema> {
   return {
     name: set.name,
     type: set.type,
     ttl: set.ttl,
     records: set.rdata.map((content) => ({ content, disabled: false })),
-    comments: [] as never[],
+    comments: [],
   };
 }
 
@@ -155,8 +166,25 @@ export class PdnsApi {
   private constructor(private readonly log: Logger) {}
 
   /** Adds the API's routes to `listener` (before it listens); they answer 503 until `attach`. */
-  static register(listener: HttpListener, log: Logger): PdnsApi {
+  static async register(listener: HttpListener, log: Logger): Promise<PdnsApi> {
     const api = new PdnsApi(log);
+    // The OpenAPI document is built from the routes' zod schemas; the plugin must see every
+    // route, so it loads before them.
+    await listener.app.register(fastifySwagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: {
+          title: 'raftns HTTP API (PowerDNS-compatible subset)',
+          version: '1',
+          description: 'Zones of this replica group; X-API-Key on every route (docs/OPERATIONS.md).',
+        },
+        components: {
+          securitySchemes: { apiKey: { type: 'apiKey', name: 'X-API-Key', in: 'header' } },
+        },
+        security: [{ apiKey: [] }],
+      },
+      transform: jsonSchemaTransform,
+    });
     api.routes(listener);
     return api;
   }
@@ -186,17 +214,33 @@ export class PdnsApi {
       return undefined;
     });
 
-    app.get('/api', async () => [{ url: '/api/v1', version: 1 }]);
-    app.get('/api/v1', async () => [{ url: '/api/v1', version: 1 }]);
-    app.get('/api/v1/servers', async () => [serverObject()]);
-    app.get('/api/v1/servers/:server', { schema: { params: serverParamsSchema } }, async (request) => {
-      this.server(request.params.server);
-      return serverObject();
-    });
+    app.get('/api/openapi.json', { schema: { hide: true } }, async () => listener.app.swagger());
+    const versions = { schema: { response: { 200: apiVersionsSchema, ...errorResponses } } };
+    app.get('/api', versions, async () => [{ url: '/api/v1', version: 1 }]);
+    app.get('/api/v1', versions, async () => [{ url: '/api/v1', version: 1 }]);
+    app.get(
+      '/api/v1/servers',
+      { schema: { response: { 200: z.array(serverSchema), ...errorResponses } } },
+      async () => [serverObject()],
+    );
+    app.get(
+      '/api/v1/servers/:server',
+      { schema: { params: serverParamsSchema, response: { 200: serverSchema, ...errorResponses } } },
+      async (request) => {
+        this.server(request.params.server);
+        return serverObject();
+      },
+    );
 
     app.get(
       '/api/v1/servers/:server/zones',
-      { schema: { params: serverParamsSchema, querystring: zoneListQuerySchema } },
+      {
+        schema: {
+          params: serverParamsSchema,
+          querystring: zoneListQuerySchema,
+          response: { 200: z.array(zoneSummarySchema), ...errorResponses },
+        },
+      },
       async (request, reply) => {
         this.server(request.params.server);
         const { client } = this.ready();
@@ -226,7 +270,13 @@ export class PdnsApi {
 
     app.get(
       '/api/v1/servers/:server/zones/:zone',
-      { schema: { params: zoneParamsSchema, querystring: zoneQuerySchema } },
+      {
+        schema: {
+          params: zoneParamsSchema,
+          querystring: zoneQuerySchema,
+          response: { 200: zoneSchema, ...errorResponses },
+        },
+      },
       async (request, reply) => {
         const zone = this.zoneAccess(request.params, request.apiKey, 'read');
         const snapshot = await this.readWhole(zone);
@@ -240,7 +290,7 @@ export class PdnsApi {
 
     app.get(
       '/api/v1/servers/:server/zones/:zone/export',
-      { schema: { params: zoneParamsSchema } },
+      { schema: { params: zoneParamsSchema, response: { 200: z.string(), ...errorResponses } } },
       async (request, reply) => {
         const zone = this.zoneAccess(request.params, request.apiKey, 'read');
         const snapshot = await this.readWhole(zone);
@@ -253,7 +303,7 @@ export class PdnsApi {
 
     app.put(
       '/api/v1/servers/:server/zones/:zone/notify',
-      { schema: { params: zoneParamsSchema } },
+      { schema: { params: zoneParamsSchema, response: { 200: notifySchema, ...errorResponses } } },
       async (request) => {
         const zone = this.zoneAccess(request.params, request.apiKey, 'write');
         await this.readWhole(zone);
@@ -263,7 +313,14 @@ export class PdnsApi {
 
     app.patch(
       '/api/v1/servers/:server/zones/:zone',
-      { schema: { params: zoneParamsSchema, body: pdnsPatchBodySchema } },
+      {
+        schema: {
+          params: zoneParamsSchema,
+          body: pdnsPatchBodySchema,
+          headers: z.looseObject({ 'if-match': z.string().max(64).optional() }),
+          response: { 204: z.null(), 412: errorSchema, 422: errorSchema, ...errorResponses },
+        },
+      },
       async (request, reply) => {
         const zone = this.zoneAccess(request.params, request.apiKey, 'write');
         const key = request.apiKey as ApiKeyRecord;
@@ -289,7 +346,7 @@ export class PdnsApi {
         );
         switch (verdict.outcome) {
           case 'committed':
-            return reply.code(204).send();
+            return reply.code(204).send(null);
           case 'guards-failed':
             throw new ApiError(412, `zone ${zone} changed since serial ${ifMatch}: nothing changed`);
           case 'rejected':
@@ -302,7 +359,13 @@ export class PdnsApi {
 
     app.get(
       '/api/v1/servers/:server/search-data',
-      { schema: { params: serverParamsSchema, querystring: searchQuerySchema } },
+      {
+        schema: {
+          params: serverParamsSchema,
+          querystring: searchQuerySchema,
+          response: { 200: searchResultSchema, ...errorResponses },
+        },
+      },
       async (request) => {
         this.server(request.params.server);
         const { client } = this.ready();
@@ -313,7 +376,7 @@ export class PdnsApi {
         const zones = (await client.dnsZones('linearizable', { deadlineMs: READ_DEADLINE_MS }))
           .filter((z) => apiKeyCoversZone(key, z.zone))
           .slice(0, SEARCH_ZONES_MAX);
-        const found: unknown[] = [];
+        const found: z.infer<typeof searchResultSchema> = [];
         for (const { zone } of zones) {
           if (found.length >= max) break;
           if ((kind === 'all' || kind === 'zone') && pattern.test(zone.toLowerCase()))

@@ -85,3 +85,86 @@ export const searchQuerySchema = z
     object_type: z.enum(['all', 'zone', 'record', 'comment']).optional(),
   })
   .strict();
+
+// ------------------------------------------------------------------ responses
+// What the API answers, also checked at serialization (a reply that does not match is a
+// 500, never a malformed answer) and published in /api/openapi.json.
+
+export const errorSchema = z.object({ error: z.string() }).strict();
+
+export const apiVersionsSchema = z.array(z.object({ url: z.string(), version: z.number().int() }).strict());
+
+export const serverSchema = z
+  .object({
+    type: z.literal('Server'),
+    id: z.string(),
+    url: z.string(),
+    daemon_type: z.literal('authoritative'),
+    version: z.string(),
+    config_url: z.string(),
+    zones_url: z.string(),
+  })
+  .strict();
+
+export const zoneSummarySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    type: z.literal('Zone'),
+    url: z.string(),
+    kind: z.literal('Native'),
+    serial: z.number().int(),
+    edited_serial: z.number().int(),
+    notified_serial: z.number().int(),
+    masters: z.array(z.string()),
+    dnssec: z.boolean(),
+    nsec3param: z.string(),
+    nsec3narrow: z.boolean(),
+    presigned: z.boolean(),
+    soa_edit: z.string(),
+    soa_edit_api: z.string(),
+    api_rectify: z.boolean(),
+    account: z.string(),
+  })
+  .strict();
+
+export const rrsetSchema = z
+  .object({
+    name: z.string(),
+    type: z.string(),
+    ttl: z.number().int(),
+    records: z.array(z.object({ content: z.string(), disabled: z.boolean() }).strict()),
+    comments: z.array(pdnsCommentSchema),
+  })
+  .strict();
+
+export const zoneSchema = zoneSummarySchema.extend({ rrsets: z.array(rrsetSchema) }).strict();
+
+export const notifySchema = z.object({ result: z.string() }).strict();
+
+export const searchResultSchema = z.array(
+  z.union([
+    z.object({ name: z.string(), object_type: z.literal('zone'), zone_id: z.string() }).strict(),
+    z
+      .object({
+        content: z.string(),
+        disabled: z.boolean(),
+        name: z.string(),
+        object_type: z.literal('record'),
+        ttl: z.number().int(),
+        type: z.string(),
+        zone: z.string(),
+        zone_id: z.string(),
+      })
+      .strict(),
+  ]),
+);
+
+/** The error statuses every /api route may answer. */
+export const errorResponses = {
+  400: errorSchema,
+  401: errorSchema,
+  403: errorSchema,
+  404: errorSchema,
+  503: errorSchema,
+} as const;

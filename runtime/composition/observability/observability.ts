@@ -41,7 +41,7 @@ export interface ObservabilityOptions {
   readonly nats?: NatsConnection;
   readonly bounds?: HealthBounds;
   /** Adds further routes (the HTTP API) before the listener binds. */
-  readonly moreRoutes?: (listener: HttpListener) => void;
+  readonly moreRoutes?: (listener: HttpListener) => Promise<void>;
 }
 
 export class Observability {
@@ -113,7 +113,7 @@ export class Observability {
       );
       return jsonReply(verdict.ok ? 200 : 503, { status: verdict.ok ? 'ok' : 'failing', ...verdict });
     });
-    options.moreRoutes?.(listener);
+    await options.moreRoutes?.(listener);
     await listener.listen(options.listen.host, options.listen.port);
     options.log.info({ http: listener.address }, 'HTTP listener serving /metrics, /livez, /readyz');
     return self;
