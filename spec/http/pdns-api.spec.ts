@@ -268,6 +268,15 @@ describe('PowerDNS-compatible HTTP API on two regions (fetch, dig, raftns api-ke
       path = `/api/v1/servers/localhost/zones?limit=1&cursor=${cursor}`;
     }
     expect(paged).to.deep.equal(names);
+    // Zone creation and deletion are not served: the zones come from the plan.
+    const post = await api('POST', '/api/v1/servers/localhost/zones', {
+      key: admin(),
+      body: { name: 'new.test.' },
+    });
+    expect(post.status).to.equal(405);
+    expect(post.json.error).to.be.a('string');
+    expect((await api('DELETE', zonePath(), { key: admin() })).status).to.equal(405);
+    expect((await api('GET', '/api/v1/servers/localhost/nothing', { key: admin() })).status).to.equal(404);
     const bad = await api('GET', '/api/v1/servers/localhost/zones?limit=0', { key: admin() });
     expect(bad.status).to.equal(400);
     expect(bad.json.error).to.be.a('string');
