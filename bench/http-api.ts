@@ -11,7 +11,8 @@
  * - `api-follower`: the same to a follower, whose committer sends the batch to the leader;
  * - `client`: RaftClient.dnsBatch over NATS, one client (session) per loop.
  *
- * HTTP requests go over keep-alive connections (an http.Agent of at most 64 sockets, the
+ * The key's rate limit is set far above what the machine does (`--rate 100000`). HTTP
+ * requests go over keep-alive connections (an http.Agent of at most 64 sockets, the
  * listener's connection bound). Figures: writes/s, latency p50/p99, errors (a status other
  * than 204, or a client error), at 1 and 64 in flight, each for `--seconds` after a
  * warm-up; `--rounds` rounds give a median per path and concurrency.
@@ -255,7 +256,17 @@ try {
   const admin = await group.client();
   const created = await admin.dnsBatch({ changes: [createZoneChange(ZONE, 1)] });
   if (!created.ok) throw new Error(`create-zone: ${JSON.stringify(created)}`);
-  const added = await raftns(['--nats', nats.url, '--cluster', group.cluster, 'api-key', 'add', 'bench']);
+  const added = await raftns([
+    '--nats',
+    nats.url,
+    '--cluster',
+    group.cluster,
+    'api-key',
+    'add',
+    'bench',
+    '--rate',
+    '100000',
+  ]);
   if (added.code !== 0) throw new Error(`raftns api-key add: ${added.stderr}`);
   const key = added.stdout.trim();
   // The replicas pick the key up from the bucket within moments; the first write of each

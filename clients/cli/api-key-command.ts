@@ -1,7 +1,7 @@
 /**
  * `raftns api-key`: the cluster's HTTP API keys (bootstrap/api-key-store.ts).
  *
- *   raftns api-key add NAME [--zones Z1,Z2] [--read-only]
+ *   raftns api-key add NAME [--zones Z1,Z2] [--read-only] [--rate N]
  *   raftns api-key list
  *   raftns api-key remove NAME
  *
@@ -41,7 +41,11 @@ export function registerApiKeyCommand(program: Command): void {
     .description('create a key and print its secret (shown this once)')
     .option('--zones <zones>', 'only these zones, comma-separated (default: every zone)')
     .option('--read-only', 'reads only: writes are refused with 403')
-    .action(async (name: string, options: { zones?: string; readOnly?: boolean }) => {
+    .option(
+      '--rate <n>',
+      'requests per second at each replica (bursts of twice as many; default 100), beyond: 429',
+    )
+    .action(async (name: string, options: { zones?: string; readOnly?: boolean; rate?: string }) => {
       const [{ newApiKey }, { ApiKeyExistsError }] = await Promise.all([
         import('../../protocol/http/api-key.js'),
         import('../../bootstrap/api-key-store.js'),
@@ -54,7 +58,11 @@ export function registerApiKeyCommand(program: Command): void {
       try {
         key = newApiKey(
           name,
-          { ...(zones === undefined ? {} : { zones }), readOnly: options.readOnly === true },
+          {
+            ...(zones === undefined ? {} : { zones }),
+            readOnly: options.readOnly === true,
+            ...(options.rate === undefined ? {} : { ratePerS: Number(options.rate) }),
+          },
           new Date(),
         );
         await withStore(program, (store) => store.add(key.record));
@@ -75,6 +83,7 @@ export function registerApiKeyCommand(program: Command): void {
         name: k.name,
         zones: k.zones ?? null,
         readOnly: k.readOnly,
+        ratePerS: k.ratePerS ?? null,
         created: k.created,
       }));
       process.stdout.write(

@@ -16,6 +16,9 @@ export const API_KEYS_MAX = 1024;
 export const API_KEY_ZONES_MAX = 64;
 export const API_KEY_SECRET_OCTETS = 32;
 const SECRET_PREFIX = 'rns_';
+/** Requests per second per key and replica unless the key says otherwise. */
+export const API_KEY_RATE_PER_S_DEFAULT = 100;
+export const API_KEY_RATE_PER_S_MAX = 100_000;
 /** Longest `X-API-Key` value looked at; longer ones are refused without hashing. */
 export const API_KEY_HEADER_CHARS_MAX = 256;
 
@@ -30,6 +33,8 @@ const apiKeyRecordSchema = z
     /** Absolute zone apexes, lowercased; absent: every zone. */
     zones: z.array(z.string().min(1).max(255).endsWith('.')).min(1).max(API_KEY_ZONES_MAX).optional(),
     readOnly: z.boolean(),
+    /** Requests per second this key may make at each replica (a burst of twice as many); absent: the default. */
+    ratePerS: z.number().int().min(1).max(API_KEY_RATE_PER_S_MAX).optional(),
     /** ISO 8601, for `raftns api-key list`. */
     created: z.string().max(64),
   })
@@ -49,7 +54,7 @@ export function hashApiKeySecret(secret: string): string {
 /** A fresh secret and the record that stores its hash. */
 export function newApiKey(
   name: string,
-  scope: { readonly zones?: readonly string[]; readonly readOnly: boolean },
+  scope: { readonly zones?: readonly string[]; readonly readOnly: boolean; readonly ratePerS?: number },
   created: Date,
 ): { readonly secret: string; readonly record: ApiKeyRecord } {
   const secret = `${SECRET_PREFIX}${randomBytes(API_KEY_SECRET_OCTETS).toString('base64url')}`;
@@ -60,11 +65,12 @@ export function newApiKey(
       ? {}
       : { zones: scope.zones.map((z) => (z.endsWith('.') ? z : `${z}.`).toLowerCase()) }),
     readOnly: scope.readOnly,
+    ...(scope.ratePerS === undefined ? {} : { ratePerS: scope.ratePerS }),
     created: created.toISOString(),
   });
   if (record === undefined)
     throw new RangeError(
-      `invalid API key: the name must match ${API_KEY_NAME} and at most ${API_KEY_ZONES_MAX} zones be given`,
+      `invalid API key: the name must match ${API_KEY_NAME}, at most ${API_KEY_ZONES_MAX} zones be given and the rate be 1..${API_KEY_RATE_PER_S_MAX}`,
     );
   return { secret, record };
 }

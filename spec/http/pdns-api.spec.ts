@@ -225,7 +225,7 @@ describe('PowerDNS-compatible HTTP API on two regions (fetch, dig, raftns api-ke
       readOnly: boolean;
       zones: string[] | null;
     }>;
-    expect(rows.map((r) => r.name)).to.deep.equal(['admin', 'reader', 'scoped']);
+    expect(rows.map((r) => r.name)).to.include.members(['admin', 'reader', 'scoped']);
     expect(rows.find((r) => r.name === 'scoped')?.zones).to.deep.equal(['b.example.']);
     expect(list.stdout).not.to.include('rns_');
     const temp = await addKey('temp');
@@ -237,6 +237,22 @@ describe('PowerDNS-compatible HTTP API on two regions (fetch, dig, raftns api-ke
     await pollUntil('the temp key refused', 10_000, async () =>
       (await api('GET', '/api', { key: temp })).status === 401 ? true : undefined,
     );
+  });
+
+  it('limits each key to its rate at each replica (429 with Retry-After), other keys unaffected', async () => {
+    const slow = await addKey('slow', '--rate', '2');
+    await pollUntil('the slow key accepted', 10_000, async () =>
+      (await api('GET', '/api', { key: slow })).status === 200 ? true : undefined,
+    );
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) statuses.push((await api('GET', '/api', { key: slow })).status);
+    // A burst of at most 2 × 2 tokens (one spent by the poll above, some refilled meanwhile).
+    expect(statuses.filter((s) => s === 200).length).to.be.within(1, 5);
+    const limited = await api('GET', '/api', { key: slow });
+    expect(limited.status).to.equal(429);
+    expect(Number(limited.headers.get('retry-after'))).to.be.at.least(1);
+    expect(limited.json.error).to.include('slow');
+    expect((await api('GET', '/api', { key: admin() })).status).to.equal(200);
   });
 
   it('serves /api, the server and the zone list with PowerDNS field names, paged with limit and cursor', async () => {

@@ -14,7 +14,7 @@
  *   GET   /api/openapi.json                           the OpenAPI document of these routes
  *
  * Access: every /api route needs an `X-API-Key` the cluster holds (api-key-feed.ts): none
- * or an unknown one is 401; a read-only key writing is 403; a zone-scoped key asking for
+ * or an unknown one is 401; beyond the key's rate at this replica 429 (with Retry-After); a read-only key writing is 403; a zone-scoped key asking for
  * another zone is 403 (and the zone list shows only its zones). Every write is logged with
  * the key's name.
  *
@@ -40,7 +40,12 @@ import { renderZoneFile } from '../../../protocol/dns/master-file/zone-file.js';
 import { parseRrType, rrTypeName } from '../../../protocol/dns/wire/codes.js';
 import { Name } from '../../../protocol/dns/wire/name.js';
 import type { ZoneRrset } from '../../../protocol/dns/zone-content.js';
-import { type ApiKeyRecord, apiKeyCoversZone } from '../../../protocol/http/api-key.js';
+import {
+  API_KEY_RATE_PER_S_DEFAULT,
+  API_KEYS_MAX,
+  type ApiKeyRecord,
+  apiKeyCoversZone,
+} from '../../../protocol/http/api-key.js';
 import type { Logger } from '../../log.js';
 import type { UpdateCommitter } from '../update-committer.js';
 import type { ApiKeyLookup } from './api-key-feed.js';
@@ -160,8 +165,31 @@ function etagSerial(header: string): number | undefined {
   return /^\d{1,10}$/.test(text) ? Number(text) : undefined;
 }
 
+/**
+ * A token bucket per key name at this replica: `ratePerS` tokens a second, at most twice
+ * that many saved up. One entry per key (API_KEYS_MAX bounds the map).
+ */
+class KeyRateLimits {
+  private readonly buckets = new Map<string, { tokens: number; atMs: number }>();
+
+  /** 0 when `key` may make a request now (one token taken), else the seconds until it may. */
+  take(key: ApiKeyRecord, nowMs: number): number {
+    const rate = key.ratePerS ?? API_KEY_RATE_PER_S_DEFAULT;
+    const capacity = 2 * rate;
+    const bucket = this.buckets.get(key.name) ?? { tokens: capacity, atMs: nowMs };
+    bucket.tokens = Math.min(capacity, bucket.tokens + ((nowMs - bucket.atMs) / 1000) * rate);
+    bucket.atMs = nowMs;
+    if (this.buckets.size >= API_KEYS_MAX && !this.buckets.has(key.name)) this.buckets.clear();
+    this.buckets.set(key.name, bucket);
+    if (bucket.tokens < 1) return (1 - bucket.tokens) / rate;
+    bucket.tokens -= 1;
+    return 0;
+  }
+}
+
 export class PdnsApi {
   private backend: PdnsApiBackend | undefined;
+  private readonly rateLimits = new KeyRateLimits();
 
   private constructor(private readonly log: Logger) {}
 
@@ -210,6 +238,14 @@ export class PdnsApi {
         return reply
           .code(401)
           .send({ error: header === undefined ? 'X-API-Key header missing' : 'Unauthorized' });
+      const waitS = this.rateLimits.take(key, performance.now());
+      if (waitS > 0)
+        return reply
+          .code(429)
+          .header('retry-after', String(Math.ceil(waitS)))
+          .send({
+            error: `API key ${key.name}: more than ${key.ratePerS ?? API_KEY_RATE_PER_S_DEFAULT} requests per second`,
+          });
       request.apiKey = key;
       return undefined;
     });
