@@ -513,6 +513,44 @@ describe('PowerDNS-compatible HTTP API on two regions (fetch, dig, raftns api-ke
     expect(await dig(dnsOf('r1'), `cas.${ZONE}`, 'A')).to.deep.equal(['192.0.2.51']);
   });
 
+  it('answers a retried PATCH with the same Idempotency-Key from the first run, and refuses the key for another request', async () => {
+    const body = (address: string) => ({
+      rrsets: [
+        {
+          name: `idem.${ZONE}`,
+          type: 'A',
+          ttl: 60,
+          changetype: 'REPLACE',
+          records: [{ content: address, disabled: false }],
+        },
+      ],
+    });
+    const serial = await serialOf();
+    const headers = { 'idempotency-key': 'op-1', 'if-match': `"${serial}"` };
+    const first = await api('PATCH', zonePath(), { key: admin(), body: body('192.0.2.70'), headers });
+    expect(first.status, first.text).to.equal(204);
+    expect(first.headers.get('idempotent-replayed')).to.equal(null);
+    const after = await serialOf();
+    expect(after).to.be.greaterThan(serial);
+    // The retry carries the old If-Match: run again it would be a 412; it is the first answer.
+    const retry = await api('PATCH', zonePath(), { key: admin(), body: body('192.0.2.70'), headers });
+    expect(retry.status, retry.text).to.equal(204);
+    expect(retry.headers.get('idempotent-replayed')).to.equal('true');
+    expect(await serialOf()).to.equal(after);
+    const other = await api('PATCH', zonePath(), { key: admin(), body: body('192.0.2.71'), headers });
+    expect(other.status).to.equal(422);
+    expect(other.json.error).to.include('Idempotency-Key');
+    expect(await serialOf()).to.equal(after);
+    expect(await dig(dnsOf('r1'), `idem.${ZONE}`, 'A')).to.deep.equal(['192.0.2.70']);
+    // Without the key, the same stale If-Match is a 412.
+    const stale = await api('PATCH', zonePath(), {
+      key: admin(),
+      body: body('192.0.2.70'),
+      headers: { 'if-match': `"${serial}"` },
+    });
+    expect(stale.status).to.equal(412);
+  });
+
   it('exports the zone as a master file and finds records with search-data', async () => {
     const patch = await api('PATCH', zonePath(), {
       key: admin(),

@@ -23,13 +23,15 @@
  * region, then the same versioned changes in every other region. `If-Match: "<serial>"`
  * makes it conditional on the zone's SOA serial: the check is a prerequisite of the batch
  * (the apex SOA must still hold the RDATA read), so a write that raced in between fails it
- * atomically with 412 and nothing changes.
+ * atomically with 412 and nothing changes. `Idempotency-Key: K` makes a retry of the same
+ * PATCH to this replica get the first answer without writing again (idempotency-cache.ts).
  *
  * Reads are linearizable (a GET after a 204 sees the PATCH). Zone creation and deletion
  * (POST/DELETE) are not served: zones come from the cluster plan (`raftns init`), not from
  * the API.
  */
 import fastifySwagger from '@fastify/swagger';
+import type { FastifyReply } from 'fastify';
 import { jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { UpdateChange } from '../../../actors/dns/update/update-evaluate.js';
@@ -50,6 +52,7 @@ import type { Logger } from '../../log.js';
 import type { UpdateCommitter } from '../update-committer.js';
 import type { ApiKeyLookup } from './api-key-feed.js';
 import { HttpError, type HttpListener } from './http-listener.js';
+import { IDEMPOTENCY_KEY_CHARS_MAX, IdempotencyCache, type StoredAnswer } from './idempotency-cache.js';
 import {
   apiVersionsSchema,
   errorResponses,
@@ -187,8 +190,14 @@ class KeyRateLimits {
   }
 }
 
+/** Sends a PATCH's answer: 204 with no body, or the status with `{"error": …}`. */
+function answer(reply: FastifyReply, stored: StoredAnswer) {
+  return reply.code(stored.status).send(stored.body);
+}
+
 export class PdnsApi {
   private backend: PdnsApiBackend | undefined;
+  private readonly idempotency = new IdempotencyCache(() => performance.now());
   private readonly rateLimits = new KeyRateLimits();
 
   private constructor(private readonly log: Logger) {}
@@ -353,43 +362,41 @@ export class PdnsApi {
         schema: {
           params: zoneParamsSchema,
           body: pdnsPatchBodySchema,
-          headers: z.looseObject({ 'if-match': z.string().max(64).optional() }),
-          response: { 204: z.null(), 412: errorSchema, 422: errorSchema, ...errorResponses },
+          headers: z.looseObject({
+            'if-match': z.string().max(64).optional(),
+            'idempotency-key': z
+              .string()
+              .min(1)
+              .max(IDEMPOTENCY_KEY_CHARS_MAX)
+              .regex(/^[\x21-\x7e]+$/)
+              .optional(),
+          }),
+          response: {
+            204: z.null(),
+            412: errorSchema,
+            422: errorSchema,
+            500: errorSchema,
+            ...errorResponses,
+          },
         },
       },
       async (request, reply) => {
         const zone = this.zoneAccess(request.params, request.apiKey, 'write');
         const key = request.apiKey as ApiKeyRecord;
-        const { client, committer } = this.ready();
-        const changes = this.changesOf(zone, request.body.rrsets);
-        const guards: DnsPrerequisite[] = [];
         const ifMatch = request.headers['if-match'];
-        if (ifMatch !== undefined) {
-          const wanted = etagSerial(ifMatch);
-          if (wanted === undefined) throw new ApiError(400, `If-Match ${ifMatch}: expected "<serial>"`);
-          const view = await client.dnsRrsets(zone, zone, 'linearizable', { deadlineMs: READ_DEADLINE_MS });
-          const soa = view?.rrsets.find((s) => s.type === 'SOA');
-          if (view === null || soa === undefined) throw new ApiError(404, `Could not find domain '${zone}'`);
-          const serial = Number(soa.rdata[0]?.split(/\s+/)[2]);
-          if (serial !== wanted)
-            throw new ApiError(412, `zone ${zone} is at serial ${serial}, not ${wanted}: nothing changed`);
-          guards.push({ kind: 'rrset-equals', zone, name: zone, type: 'SOA', rdata: soa.rdata });
-        }
-        const verdict = await committer.commitChanges(zone, changes, guards);
-        this.log.info(
-          { apiKey: key.name, zone, rrsets: changes.length, outcome: verdict.outcome, ip: request.ip },
-          'API write',
+        const idempotencyKey = request.headers['idempotency-key'];
+        const write = () => this.patch(zone, key, request.body.rrsets, ifMatch, request.ip);
+        if (idempotencyKey === undefined) return answer(reply, await write());
+        const run = await this.idempotency.once(
+          key.name,
+          idempotencyKey,
+          { zone, ifMatch, body: request.body },
+          write,
         );
-        switch (verdict.outcome) {
-          case 'committed':
-            return reply.code(204).send(null);
-          case 'guards-failed':
-            throw new ApiError(412, `zone ${zone} changed since serial ${ifMatch}: nothing changed`);
-          case 'rejected':
-            throw new ApiError(verdict.message.startsWith('no-such-zone') ? 404 : 422, verdict.message);
-          case 'unavailable':
-            throw new ApiError(503, verdict.message);
-        }
+        if (run.kind === 'mismatch')
+          throw new ApiError(422, `Idempotency-Key ${idempotencyKey} was used for another request`);
+        if (run.kind === 'replayed') reply.header('idempotent-replayed', 'true');
+        return answer(reply, run.answer);
       },
     );
 
@@ -438,6 +445,51 @@ export class PdnsApi {
         return found.slice(0, max);
       },
     );
+  }
+
+  /** One PATCH: its changes committed as one batch (`If-Match`: guarded by the SOA read). */
+  private async patch(
+    zone: string,
+    key: ApiKeyRecord,
+    rrsets: readonly PdnsRrsetChange[],
+    ifMatch: string | undefined,
+    ip: string,
+  ): Promise<StoredAnswer> {
+    try {
+      const { client, committer } = this.ready();
+      const changes = this.changesOf(zone, rrsets);
+      const guards: DnsPrerequisite[] = [];
+      if (ifMatch !== undefined) {
+        const wanted = etagSerial(ifMatch);
+        if (wanted === undefined) throw new ApiError(400, `If-Match ${ifMatch}: expected "<serial>"`);
+        const view = await client.dnsRrsets(zone, zone, 'linearizable', { deadlineMs: READ_DEADLINE_MS });
+        const soa = view?.rrsets.find((s) => s.type === 'SOA');
+        if (view === null || soa === undefined) throw new ApiError(404, `Could not find domain '${zone}'`);
+        const serial = Number(soa.rdata[0]?.split(/\s+/)[2]);
+        if (serial !== wanted)
+          throw new ApiError(412, `zone ${zone} is at serial ${serial}, not ${wanted}: nothing changed`);
+        guards.push({ kind: 'rrset-equals', zone, name: zone, type: 'SOA', rdata: soa.rdata });
+      }
+      const verdict = await committer.commitChanges(zone, changes, guards);
+      this.log.info(
+        { apiKey: key.name, zone, rrsets: changes.length, outcome: verdict.outcome, ip },
+        'API write',
+      );
+      switch (verdict.outcome) {
+        case 'committed':
+          return { status: 204, body: null };
+        case 'guards-failed':
+          throw new ApiError(412, `zone ${zone} changed since serial ${ifMatch}: nothing changed`);
+        case 'rejected':
+          throw new ApiError(verdict.message.startsWith('no-such-zone') ? 404 : 422, verdict.message);
+        case 'unavailable':
+          throw new ApiError(503, verdict.message);
+      }
+    } catch (error) {
+      if (error instanceof ApiError) return { status: error.status, body: { error: error.message } };
+      this.log.error({ err: String(error), zone }, 'API write failed');
+      return { status: 500, body: { error: 'Internal Server Error' } };
+    }
   }
 
   private server(id: string): void {
