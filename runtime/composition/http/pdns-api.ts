@@ -6,7 +6,7 @@
  *   GET   /api                                        [{url: "/api/v1", version: 1}]
  *   GET   /api/v1/servers, /api/v1/servers/localhost  the one server, `localhost`
  *   GET   /api/v1/servers/localhost/zones             the group's zones (`?zone=`, `?limit=&cursor=`)
- *   GET   /api/v1/servers/localhost/zones/{zone}      the zone with its rrsets; ETag: the SOA serial
+ *   GET   /api/v1/servers/localhost/zones/{zone}      the zone with its rrsets (`?limit=&cursor=`); ETag: the SOA serial
  *   PATCH /api/v1/servers/localhost/zones/{zone}      rrsets with changetype REPLACE or DELETE, 204
  *   PUT   /api/v1/servers/localhost/zones/{zone}/notify   200 (no secondaries: replicas take the zone from Raft)
  *   GET   /api/v1/servers/localhost/zones/{zone}/export   the zone as an RFC 1035 master file
@@ -319,11 +319,13 @@ export class PdnsApi {
         schema: {
           params: zoneParamsSchema,
           querystring: zoneQuerySchema,
-          response: { 200: zoneSchema, ...errorResponses },
+          response: { 200: zoneSchema, 409: errorSchema, ...errorResponses },
         },
       },
       async (request, reply) => {
         const zone = this.zoneAccess(request.params, request.apiKey, 'read');
+        const { limit, cursor } = request.query;
+        if (limit !== undefined || cursor !== undefined) return this.zonePage(zone, limit, cursor, reply);
         const snapshot = await this.readWhole(zone);
         reply.header('etag', `"${snapshot.serial}"`);
         return {
@@ -490,6 +492,56 @@ export class PdnsApi {
       this.log.error({ err: String(error), zone }, 'API write failed');
       return { status: 500, body: { error: 'Internal Server Error' } };
     }
+  }
+
+  /**
+   * One page of the zone's RRsets, in the store's order: the cursor names the offset and the
+   * zone's `changedIndex` of the first page, so a zone written to between pages is a 409
+   * (start again) rather than a page that skips or repeats RRsets.
+   */
+  private async zonePage(
+    zone: string,
+    limit: number | undefined,
+    cursor: string | undefined,
+    reply: FastifyReply,
+  ) {
+    const { client } = this.ready();
+    const at = cursor === undefined ? { changedIndex: undefined, offset: 0 } : this.rrsetCursor(cursor);
+    const pageLimit = limit ?? PAGE_LIMIT_MAX;
+    const page = await client.dnsZonePage(zone, at.offset, pageLimit, {
+      mode: 'linearizable',
+      deadlineMs: READ_DEADLINE_MS,
+    });
+    if (page === null) throw new ApiError(404, `Could not find domain '${zone}'`);
+    if (at.changedIndex !== undefined && page.changedIndex !== at.changedIndex)
+      throw new ApiError(
+        409,
+        `zone ${zone} changed since the first page (serial now ${page.serial}): start again`,
+      );
+    const next = at.offset + page.rrsets.length;
+    if (next < page.total && page.rrsets.length > 0) {
+      const token = Buffer.from(JSON.stringify({ c: page.changedIndex, o: next }), 'utf8').toString(
+        'base64url',
+      );
+      reply.header('link', `<${zoneUrl(page.zone)}?limit=${pageLimit}&cursor=${token}>; rel="next"`);
+      reply.header('x-next-cursor', token);
+    }
+    reply.header('etag', `"${page.serial}"`);
+    return { ...zoneObject(page.zone, page.serial), rrsets: page.rrsets.map(rrsetObject) };
+  }
+
+  private rrsetCursor(cursor: string): { changedIndex: number; offset: number } {
+    try {
+      const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+        c?: unknown;
+        o?: unknown;
+      };
+      if (Number.isSafeInteger(value.c) && Number.isSafeInteger(value.o) && (value.o as number) >= 0)
+        return { changedIndex: value.c as number, offset: value.o as number };
+    } catch {
+      // falls through to the error
+    }
+    throw new ApiError(400, 'cursor: not a cursor this API gave');
   }
 
   private server(id: string): void {

@@ -75,6 +75,8 @@ export const zoneListQuerySchema = z
 export const zoneQuerySchema = z
   .object({
     rrsets: z.enum(['true', 'false']).optional(),
+    limit: z.coerce.number().int().min(1).max(PAGE_LIMIT_MAX).optional(),
+    cursor: z.string().max(1024).optional(),
   })
   .strict();
 
