@@ -77,6 +77,14 @@ const SERVER_ID = 'localhost';
 const SEARCH_MAX_DEFAULT = 100;
 /** Zones a search reads at most (each read whole). */
 const SEARCH_ZONES_MAX = 64;
+/** RRsets a search reads at most, over all zones: zones beyond it are not searched. */
+const SEARCH_RRSETS_MAX = 100_000;
+/**
+ * The largest zone answered whole (a GET without `limit`, an export): beyond it the answer
+ * would be tens of megabytes built on the main thread (PowerDNS answers 500 there, its
+ * issue #6777); page it, or use `raftns zone export`.
+ */
+export const WHOLE_ZONE_RRSETS_MAX = 100_000;
 /** Each read of the group's store. */
 const READ_DEADLINE_MS = 5_000;
 
@@ -239,7 +247,7 @@ export class PdnsApi {
     const app = listener.app.withTypeProvider<ZodTypeProvider>();
     // Every /api route: a known key first (no key, no access).
     app.addHook('onRequest', async (request, reply) => {
-      if (!request.url.startsWith('/api')) return;
+      if (request.url !== '/api' && !/^\/api[/?]/.test(request.url)) return;
       if (this.backend === undefined) return reply.code(503).send({ error: 'the API is starting' });
       const header = request.headers['x-api-key'];
       const key = this.backend.keys.authenticate(Array.isArray(header) ? header[0] : header);
@@ -422,11 +430,14 @@ export class PdnsApi {
           .filter((z) => apiKeyCoversZone(key, z.zone))
           .slice(0, SEARCH_ZONES_MAX);
         const found: z.infer<typeof searchResultSchema> = [];
-        for (const { zone } of zones) {
+        let budget = SEARCH_RRSETS_MAX;
+        for (const { zone, rrsets } of zones) {
           if (found.length >= max) break;
           if ((kind === 'all' || kind === 'zone') && pattern.test(zone.toLowerCase()))
             found.push({ name: zone, object_type: 'zone', zone_id: zone });
           if (kind !== 'all' && kind !== 'record') continue;
+          if (rrsets > budget) break;
+          budget -= rrsets;
           const snapshot = await this.readWhole(zone);
           for (const set of snapshot.rrsets)
             for (const content of set.rdata) {
@@ -577,6 +588,16 @@ export class PdnsApi {
 
   private async readWhole(zone: string) {
     const { client } = this.ready();
+    const probe = await client.dnsZonePage(zone, 0, 1, {
+      mode: 'linearizable',
+      deadlineMs: READ_DEADLINE_MS,
+    });
+    if (probe === null) throw new ApiError(404, `Could not find domain '${zone}'`);
+    if (probe.total > WHOLE_ZONE_RRSETS_MAX)
+      throw new ApiError(
+        422,
+        `zone ${zone} holds ${probe.total} RRsets, more than ${WHOLE_ZONE_RRSETS_MAX} in one answer: page it with ?limit=&cursor= (or use raftns zone export)`,
+      );
     let snapshot: Awaited<ReturnType<typeof readZone>>;
     try {
       snapshot = await readZone(client, zone, { mode: 'linearizable', deadlineMs: READ_DEADLINE_MS });
