@@ -595,6 +595,62 @@ describe('PowerDNS-compatible HTTP API on two regions (fetch, dig, raftns api-ke
     expect((await api('GET', `${zonePath()}?limit=2&cursor=garbage`, { key: admin() })).status).to.equal(400);
   });
 
+  it('accepts the request shapes of the other PowerDNS clients: set-ptr, empty comments, DELETE with records, ids without the dot', async () => {
+    // ExternalDNS's pdns provider: REPLACE and DELETE in one PATCH, records with set-ptr.
+    const first = await api('PATCH', zonePath(), {
+      key: admin(),
+      body: {
+        rrsets: [
+          {
+            name: `ext.${ZONE}`,
+            type: 'TXT',
+            ttl: 300,
+            changetype: 'REPLACE',
+            records: [
+              {
+                content: '"heritage=external-dns,external-dns/owner=default"',
+                disabled: false,
+                'set-ptr': false,
+              },
+            ],
+            comments: [],
+          },
+          {
+            name: `ext.${ZONE}`,
+            type: 'A',
+            ttl: 300,
+            changetype: 'REPLACE',
+            records: [{ content: '192.0.2.90', disabled: false, 'set-ptr': false }],
+          },
+        ],
+      },
+    });
+    expect(first.status, first.text).to.equal(204);
+    const second = await api('PATCH', zonePath(), {
+      key: admin(),
+      body: {
+        rrsets: [
+          {
+            name: `ext.${ZONE}`,
+            type: 'A',
+            ttl: 300,
+            changetype: 'DELETE',
+            records: [{ content: '192.0.2.90', disabled: false, 'set-ptr': false }],
+          },
+        ],
+      },
+    });
+    expect(second.status, second.text).to.equal(204);
+    expect(await dig(dnsOf('r2'), `ext.${ZONE}`, 'A')).to.deep.equal([]);
+    expect(await dig(dnsOf('r2'), `ext.${ZONE}`, 'TXT')).to.deep.equal([
+      '"heritage=external-dns,external-dns/owner=default"',
+    ]);
+    // lexicon names the zone without the final dot.
+    const bare = await api('GET', zonePath(ZONE.slice(0, -1)), { key: admin() });
+    expect(bare.status).to.equal(200);
+    expect(bare.json.id).to.equal(ZONE);
+  });
+
   it('exports the zone as a master file and finds records with search-data', async () => {
     const patch = await api('PATCH', zonePath(), {
       key: admin(),
