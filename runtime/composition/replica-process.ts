@@ -2,7 +2,6 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { AWS_LEASE } from '../../actors/aws-lease/protocol.js';
 import type { DnsActorMessage, DnsServerStatus } from '../../actors/dns/protocol.js';
 import { DNS } from '../../actors/raft/actor-names.js';
-import { RaftClient } from '../../clients/raft-client.js';
 import type { ActorSpec } from '../actor.js';
 import { withTimeout } from '../control-timeout.js';
 import type { Logger } from '../log.js';
@@ -15,6 +14,7 @@ import { parseHostPort, type ReplicaConfig } from './config.js';
 import { ApiKeyFeed } from './http/api-key-feed.js';
 import type { HttpListener } from './http/http-listener.js';
 import { PdnsApi } from './http/pdns-api.js';
+import { ZoneRouter } from './http/zone-router.js';
 import { LeadershipFeed } from './leadership-feed.js';
 import { Observability } from './observability/observability.js';
 import { STATE_MACHINE_WAIT_TIMEOUT_MS } from './replica-plan.js';
@@ -111,7 +111,7 @@ export async function runReplicaProcess(
   let tsigKeys: TsigKeyFeed | undefined;
   let updates: UpdateCommitter | undefined;
   let apiKeys: ApiKeyFeed | undefined;
-  let apiClient: RaftClient | undefined;
+  let apiZones: ZoneRouter | undefined;
   const servesDns = specs.some((spec) => spec.name === DNS);
   if (nc !== undefined)
     leadership = LeadershipFeed.start(replica.external, log.child({ component: 'leadership' }));
@@ -171,13 +171,14 @@ export async function runReplicaProcess(
       });
       if (api !== undefined) {
         apiKeys = ApiKeyFeed.start(nc, config.cluster, log.child({ component: 'api-keys' }));
-        apiClient = await RaftClient.connect({
+        apiZones = await ZoneRouter.start({
           nc,
           cluster: config.cluster,
           region: config.region,
           group: config.group,
+          log: log.child({ component: 'http-api' }),
         });
-        api.attach({ keys: apiKeys, client: apiClient, committer: updates });
+        api.attach({ keys: apiKeys, zones: apiZones, committer: updates });
       }
     }
   }
@@ -195,7 +196,7 @@ export async function runReplicaProcess(
         await intake?.stop(config.shutdown.drainTimeoutMs);
         tsigKeys?.stop();
         apiKeys?.stop();
-        await apiClient?.close();
+        await apiZones?.close();
         await updates?.stop();
         leadership?.stop();
         await replica.stop(config.shutdown.drainTimeoutMs);

@@ -129,18 +129,20 @@ export class UpdateCommitter {
   /**
    * Commits `changes` to `zone` as one batch with `guards` as prerequisites, exactly as an
    * UPDATE's changes are (see the header): the HTTP API's writes (pdns-api.ts) come here
-   * too. Never throws; at most IN_FLIGHT_MAX commits of either source at once.
+   * too, with `home` the client of the group serving the zone in this region when that is
+   * not this replica's group. Never throws; at most IN_FLIGHT_MAX commits at once.
    */
   async commitChanges(
     zone: string,
     changes: readonly UpdateChange[],
     guards: readonly DnsPrerequisite[],
+    home: RaftClient = this.home,
   ): Promise<Verdict> {
     if (this.stopped || this.inFlight >= IN_FLIGHT_MAX)
       return { outcome: 'unavailable', message: 'too many writes in flight' };
     this.inFlight++;
     try {
-      return await this.commitEverywhere({ zone, changes, guards });
+      return await this.commitEverywhere({ zone, changes, guards }, home);
     } catch (error) {
       return { outcome: 'unavailable', message: String(error) };
     } finally {
@@ -160,13 +162,14 @@ export class UpdateCommitter {
 
   private async commitEverywhere(
     commit: Pick<DnsUpdateCommit, 'zone' | 'changes' | 'guards'>,
+    home: RaftClient,
   ): Promise<Verdict> {
     const changes: DnsChange[] = commit.changes.map((change) => ({
       ...change,
       zone: commit.zone,
       version: this.clock.next(),
     }));
-    const result = await this.home.dnsBatch({ changes, prerequisites: commit.guards });
+    const result = await home.dnsBatch({ changes, prerequisites: commit.guards });
     if (!result.ok)
       return result.error.code === 'prerequisite-failed'
         ? { outcome: 'guards-failed', message: result.error.message }

@@ -1,11 +1,11 @@
 /**
  * A PowerDNS-compatible HTTP API (the subset lego's and ExternalDNS's `pdns` providers and
- * lexicon's `powerdns` provider call) on the replica's HTTP listener, for the zones of
- * this replica's group:
+ * lexicon's `powerdns` provider call) on the replica's HTTP listener, for every zone of the
+ * cluster, each read and written through the group serving it (zone-router.ts):
  *
  *   GET   /api                                        [{url: "/api/v1", version: 1}]
  *   GET   /api/v1/servers, /api/v1/servers/localhost  the one server, `localhost`
- *   GET   /api/v1/servers/localhost/zones             the group's zones (`?zone=`, `?limit=&cursor=`)
+ *   GET   /api/v1/servers/localhost/zones             the zones (`?zone=`, `?limit=&cursor=`)
  *   GET   /api/v1/servers/localhost/zones/{zone}      the zone with its rrsets (`?limit=&cursor=`); ETag: the SOA serial
  *   PATCH /api/v1/servers/localhost/zones/{zone}      rrsets with changetype REPLACE or DELETE, 204
  *   PUT   /api/v1/servers/localhost/zones/{zone}/notify   200 (no secondaries: replicas take the zone from Raft)
@@ -19,8 +19,8 @@
  * the key's name.
  *
  * A PATCH is one DNS batch (atomic, applied in order, RFC 2136 §3.4-style: all or nothing)
- * committed like an RFC 2136 UPDATE (update-committer.ts): at the group's leader in this
- * region, then the same versioned changes in every other region. `If-Match: "<serial>"`
+ * committed like an RFC 2136 UPDATE (update-committer.ts): at the serving group's leader in
+ * this region, then the same versioned changes in every other region. `If-Match: "<serial>"`
  * makes it conditional on the zone's SOA serial: the check is a prerequisite of the batch
  * (the apex SOA must still hold the RDATA read), so a write that raced in between fails it
  * atomically with 412 and nothing changes. `Idempotency-Key: K` makes a retry of the same
@@ -35,7 +35,6 @@ import type { FastifyReply } from 'fastify';
 import { jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { UpdateChange } from '../../../actors/dns/update/update-evaluate.js';
-import type { RaftClient } from '../../../clients/raft-client.js';
 import { readZone, ZoneChangingError } from '../../../clients/zone-import-export.js';
 import type { DnsPrerequisite } from '../../../protocol/dns/changes.js';
 import { renderZoneFile } from '../../../protocol/dns/master-file/zone-file.js';
@@ -72,6 +71,7 @@ import {
   zoneSchema,
   zoneSummarySchema,
 } from './pdns-schemas.js';
+import type { ZoneRouter } from './zone-router.js';
 
 const SERVER_ID = 'localhost';
 const SEARCH_MAX_DEFAULT = 100;
@@ -85,14 +85,16 @@ const SEARCH_RRSETS_MAX = 100_000;
  * issue #6777); page it, or use `raftns zone export`.
  */
 export const WHOLE_ZONE_RRSETS_MAX = 100_000;
+/** Groups asked for their zones at once. */
+const LIST_GROUPS_IN_FLIGHT = 8;
 /** Each read of the group's store. */
 const READ_DEADLINE_MS = 5_000;
 
 /** What the API needs once the replica's clients run. */
 export interface PdnsApiBackend {
   readonly keys: ApiKeyLookup;
-  /** A client of this replica's group in its region: the API's reads. */
-  readonly client: RaftClient;
+  /** The client of the group serving each zone in this region: the API's reads and writes. */
+  readonly zones: ZoneRouter;
   readonly committer: UpdateCommitter;
 }
 
@@ -296,14 +298,12 @@ export class PdnsApi {
       },
       async (request, reply) => {
         this.server(request.params.server);
-        const { client } = this.ready();
         const key = request.apiKey as ApiKeyRecord;
         const only =
           request.query.zone === undefined ? undefined : zoneOfId(request.query.zone).toLowerCase();
         const after = request.query.cursor === undefined ? undefined : this.cursorZone(request.query.cursor);
         const limit = request.query.limit ?? PAGE_LIMIT_MAX;
-        const zones = (await client.dnsZones('linearizable', { deadlineMs: READ_DEADLINE_MS }))
-          .filter((z) => apiKeyCoversZone(key, z.zone))
+        const zones = (await this.listZones(key))
           .filter((z) => only === undefined || z.zone.toLowerCase() === only)
           .sort((a, b) => (a.zone.toLowerCase() < b.zone.toLowerCase() ? -1 : 1))
           .filter((z) => after === undefined || z.zone.toLowerCase() > after);
@@ -421,14 +421,11 @@ export class PdnsApi {
       },
       async (request) => {
         this.server(request.params.server);
-        const { client } = this.ready();
         const key = request.apiKey as ApiKeyRecord;
         const pattern = searchPattern(request.query.q);
         const max = request.query.max ?? SEARCH_MAX_DEFAULT;
         const kind = request.query.object_type ?? 'all';
-        const zones = (await client.dnsZones('linearizable', { deadlineMs: READ_DEADLINE_MS }))
-          .filter((z) => apiKeyCoversZone(key, z.zone))
-          .slice(0, SEARCH_ZONES_MAX);
+        const zones = (await this.listZones(key)).slice(0, SEARCH_ZONES_MAX);
         const found: z.infer<typeof searchResultSchema> = [];
         let budget = SEARCH_RRSETS_MAX;
         for (const { zone, rrsets } of zones) {
@@ -469,7 +466,8 @@ export class PdnsApi {
     ip: string,
   ): Promise<StoredAnswer> {
     try {
-      const { client, committer } = this.ready();
+      const { zones, committer } = this.ready();
+      const client = await zones.clientFor(zone);
       const changes = this.changesOf(zone, rrsets);
       const guards: DnsPrerequisite[] = [];
       if (ifMatch !== undefined) {
@@ -483,7 +481,7 @@ export class PdnsApi {
           throw new ApiError(412, `zone ${zone} is at serial ${serial}, not ${wanted}: nothing changed`);
         guards.push({ kind: 'rrset-equals', zone, name: zone, type: 'SOA', rdata: soa.rdata });
       }
-      const verdict = await committer.commitChanges(zone, changes, guards);
+      const verdict = await committer.commitChanges(zone, changes, guards, client);
       this.log.info(
         { apiKey: key.name, zone, rrsets: changes.length, outcome: verdict.outcome, ip },
         'API write',
@@ -516,7 +514,7 @@ export class PdnsApi {
     cursor: string | undefined,
     reply: FastifyReply,
   ) {
-    const { client } = this.ready();
+    const client = await this.ready().zones.clientFor(zone);
     const at = cursor === undefined ? { changedIndex: undefined, offset: 0 } : this.rrsetCursor(cursor);
     const pageLimit = limit ?? PAGE_LIMIT_MAX;
     const page = await client.dnsZonePage(zone, at.offset, pageLimit, {
@@ -555,6 +553,38 @@ export class PdnsApi {
     throw new ApiError(400, 'cursor: not a cursor this API gave');
   }
 
+  /**
+   * The zones of every group of the cluster in this region that `key` covers, each from the
+   * group serving it, in name order. A group that does not answer is left out (and logged):
+   * one group down does not hide every other zone.
+   */
+  private async listZones(
+    key: ApiKeyRecord,
+  ): Promise<Array<{ zone: string; serial: number; rrsets: number }>> {
+    const { zones } = this.ready();
+    const clients = await zones.groupClients();
+    const found = new Map<string, { zone: string; serial: number; rrsets: number }>();
+    for (let i = 0; i < clients.length; i += LIST_GROUPS_IN_FLIGHT) {
+      const batch = clients.slice(i, i + LIST_GROUPS_IN_FLIGHT);
+      const lists = await Promise.all(
+        batch.map((client) =>
+          client.dnsZones('linearizable', { deadlineMs: READ_DEADLINE_MS }).catch((error: unknown) => {
+            this.log.warn({ err: String(error) }, 'a group did not list its zones');
+            return [];
+          }),
+        ),
+      );
+      for (const [j, list] of lists.entries())
+        for (const summary of list) {
+          if (!apiKeyCoversZone(key, summary.zone)) continue;
+          // Only the group the zone is routed to speaks for it.
+          if ((await zones.clientFor(summary.zone)) !== batch[j]) continue;
+          found.set(summary.zone.toLowerCase(), summary);
+        }
+    }
+    return [...found.values()].sort((a, b) => (a.zone.toLowerCase() < b.zone.toLowerCase() ? -1 : 1));
+  }
+
   private server(id: string): void {
     if (id !== SERVER_ID) throw new ApiError(404, 'Not Found');
   }
@@ -587,7 +617,7 @@ export class PdnsApi {
   }
 
   private async readWhole(zone: string) {
-    const { client } = this.ready();
+    const client = await this.ready().zones.clientFor(zone);
     const probe = await client.dnsZonePage(zone, 0, 1, {
       mode: 'linearizable',
       deadlineMs: READ_DEADLINE_MS,
