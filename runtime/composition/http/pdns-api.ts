@@ -223,7 +223,8 @@ export class PdnsApi {
         info: {
           title: 'raftns HTTP API (PowerDNS-compatible subset)',
           version: '1',
-          description: 'Zones of this replica group; X-API-Key on every route (docs/OPERATIONS.md).',
+          description:
+            'Every zone of the cluster, through any replica; X-API-Key on every route (docs/OPERATIONS.md).',
         },
         components: {
           securitySchemes: { apiKey: { type: 'apiKey', name: 'X-API-Key', in: 'header' } },

@@ -168,5 +168,6 @@ export const errorResponses = {
   401: errorSchema,
   403: errorSchema,
   404: errorSchema,
+  429: errorSchema,
   503: errorSchema,
 } as const;
