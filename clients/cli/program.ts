@@ -10,12 +10,14 @@
  *   raftns status --replicas r1,r2,r3 [--json]
  *   raftns tsig add NAME [--algorithm A] --zone Z [--subtree N] [--type T] | tsig list | tsig remove NAME
  *   raftns zone export ZONE [--out FILE] | zone import ZONE FILE [--dry-run]
+ *   raftns api-key add NAME [--zones Z1,Z2] [--read-only] | api-key list | api-key remove NAME
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { ReplicaStatus } from '../../protocol/client-wire.js';
 import type { ReadModeText } from '../../protocol/read-mode.js';
 import { RaftClientError } from '../errors.js';
 import type { RaftClient } from '../raft-client.js';
+import { registerApiKeyCommand } from './api-key-command.js';
 import { registerAwsCommand } from './aws-command.js';
 import { readModeArgument } from './cli-arguments.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
@@ -166,6 +168,7 @@ export function buildProgram(): Command {
   registerStatusCommand(program);
   registerAwsCommand(program);
   registerTsigCommand(program);
+  registerApiKeyCommand(program);
   registerZoneCommands(program);
   return program;
 }

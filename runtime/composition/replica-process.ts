@@ -11,6 +11,10 @@ import { EXIT_ESCALATED, EXIT_OK, installShutdownHandlers } from '../process-lif
 import { Replica } from '../replica.js';
 import { ClientIntake } from './client-intake.js';
 import { parseHostPort, type ReplicaConfig } from './config.js';
+import { ApiKeyFeed } from './http/api-key-feed.js';
+import type { HttpListener } from './http/http-listener.js';
+import { PdnsApi } from './http/pdns-api.js';
+import { ZoneRouter } from './http/zone-router.js';
 import { LeadershipFeed } from './leadership-feed.js';
 import { Observability } from './observability/observability.js';
 import { STATE_MACHINE_WAIT_TIMEOUT_MS } from './replica-plan.js';
@@ -108,17 +112,34 @@ export async function runReplicaProcess(
   let tsigKeys: TsigKeyFeed | undefined;
   let transferRules: TransferAclFeed | undefined;
   let updates: UpdateCommitter | undefined;
+  let apiKeys: ApiKeyFeed | undefined;
+  let apiZones: ZoneRouter | undefined;
   const servesDns = specs.some((spec) => spec.name === DNS);
   if (nc !== undefined)
     leadership = LeadershipFeed.start(replica.external, log.child({ component: 'leadership' }));
-  const observability = await startObservability(config, specs, replica, log, leadership, nc).catch(
-    async (error: unknown) => {
-      leadership?.stop();
-      await replica.stop(config.shutdown.drainTimeoutMs);
-      await closeNats();
-      throw error;
-    },
-  );
+  // The PowerDNS-compatible API shares the --http listener; it needs the cluster (keys,
+  // writes), so only a Raft replica serving DNS has it.
+  let api: PdnsApi | undefined;
+  const moreRoutes =
+    nc !== undefined && servesDns
+      ? async (listener: HttpListener) => {
+          api = await PdnsApi.register(listener, log.child({ component: 'http-api' }));
+        }
+      : undefined;
+  const observability = await startObservability(
+    config,
+    specs,
+    replica,
+    log,
+    leadership,
+    nc,
+    moreRoutes,
+  ).catch(async (error: unknown) => {
+    leadership?.stop();
+    await replica.stop(config.shutdown.drainTimeoutMs);
+    await closeNats();
+    throw error;
+  });
   if (nc !== undefined && leadership !== undefined) {
     intake = await ClientIntake.start({
       nc,
@@ -157,6 +178,17 @@ export async function runReplicaProcess(
         external: replica.external,
         log: log.child({ component: 'dns-update' }),
       });
+      if (api !== undefined) {
+        apiKeys = ApiKeyFeed.start(nc, config.cluster, log.child({ component: 'api-keys' }));
+        apiZones = await ZoneRouter.start({
+          nc,
+          cluster: config.cluster,
+          region: config.region,
+          group: config.group,
+          log: log.child({ component: 'http-api' }),
+        });
+        api.attach({ keys: apiKeys, zones: apiZones, committer: updates });
+      }
     }
   }
   // Timers are unref'd, so while every actor is between a crash and its restart nothing
@@ -173,6 +205,8 @@ export async function runReplicaProcess(
         await intake?.stop(config.shutdown.drainTimeoutMs);
         tsigKeys?.stop();
         transferRules?.stop();
+        apiKeys?.stop();
+        await apiZones?.close();
         await updates?.stop();
         leadership?.stop();
         await replica.stop(config.shutdown.drainTimeoutMs);
@@ -198,6 +232,7 @@ async function startObservability(
   log: Logger,
   leadership: LeadershipFeed | undefined,
   nc: NatsConnection | undefined,
+  moreRoutes: ((listener: HttpListener) => Promise<void>) | undefined,
 ): Promise<Observability | undefined> {
   if (config.http === undefined) return undefined;
   const listen = parseHostPort(config.http.listen);
@@ -216,5 +251,6 @@ async function startObservability(
     ...(specs.some((spec) => spec.name === AWS_LEASE) ? { awsLeaseActor: AWS_LEASE } : {}),
     ...(leadership === undefined ? {} : { leadership }),
     ...(nc === undefined ? {} : { nats: nc }),
+    ...(moreRoutes === undefined ? {} : { moreRoutes }),
   });
 }

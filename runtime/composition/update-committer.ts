@@ -24,11 +24,12 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DnsActorMessage, DnsUpdateCommit, DnsUpdateOutcome } from '../../actors/dns/protocol.js';
+import type { UpdateChange } from '../../actors/dns/update/update-evaluate.js';
 import { DNS } from '../../actors/raft/actor-names.js';
 import { readPlan } from '../../clients/plan-reader.js';
 import { RaftClient } from '../../clients/raft-client.js';
 import { type PreparedWrite, RegionWriter } from '../../clients/region-writer.js';
-import type { DnsChange } from '../../protocol/dns/changes.js';
+import type { DnsChange, DnsPrerequisite } from '../../protocol/dns/changes.js';
 import { HybridClock } from '../../protocol/dns/version.js';
 import type { ExternalEndpoint } from '../external-endpoint.js';
 import type { Logger } from '../log.js';
@@ -51,7 +52,7 @@ export interface UpdateCommitterOptions {
   readonly log: Logger;
 }
 
-interface Verdict {
+export interface Verdict {
   readonly outcome: DnsUpdateOutcome;
   readonly message: string;
 }
@@ -125,20 +126,32 @@ export class UpdateCommitter {
     await this.home.close();
   }
 
-  private async commit(commit: DnsUpdateCommit): Promise<void> {
-    let verdict: Verdict;
+  /**
+   * Commits `changes` to `zone` as one batch with `guards` as prerequisites, exactly as an
+   * UPDATE's changes are (see the header): the HTTP API's writes (pdns-api.ts) come here
+   * too, with `home` the client of the group serving the zone in this region when that is
+   * not this replica's group. Never throws; at most IN_FLIGHT_MAX commits at once.
+   */
+  async commitChanges(
+    zone: string,
+    changes: readonly UpdateChange[],
+    guards: readonly DnsPrerequisite[],
+    home: RaftClient = this.home,
+  ): Promise<Verdict> {
     if (this.stopped || this.inFlight >= IN_FLIGHT_MAX)
-      verdict = { outcome: 'unavailable', message: 'too many UPDATEs in flight' };
-    else {
-      this.inFlight++;
-      try {
-        verdict = await this.commitEverywhere(commit);
-      } catch (error) {
-        verdict = { outcome: 'unavailable', message: String(error) };
-      } finally {
-        this.inFlight--;
-      }
+      return { outcome: 'unavailable', message: 'too many writes in flight' };
+    this.inFlight++;
+    try {
+      return await this.commitEverywhere({ zone, changes, guards }, home);
+    } catch (error) {
+      return { outcome: 'unavailable', message: String(error) };
+    } finally {
+      this.inFlight--;
     }
+  }
+
+  private async commit(commit: DnsUpdateCommit): Promise<void> {
+    const verdict = await this.commitChanges(commit.zone, commit.changes, commit.guards);
     this.options.external.send(DNS, {
       type: 'dns-update-committed',
       id: commit.id,
@@ -147,13 +160,16 @@ export class UpdateCommitter {
     } satisfies DnsActorMessage);
   }
 
-  private async commitEverywhere(commit: DnsUpdateCommit): Promise<Verdict> {
+  private async commitEverywhere(
+    commit: Pick<DnsUpdateCommit, 'zone' | 'changes' | 'guards'>,
+    home: RaftClient,
+  ): Promise<Verdict> {
     const changes: DnsChange[] = commit.changes.map((change) => ({
       ...change,
       zone: commit.zone,
       version: this.clock.next(),
     }));
-    const result = await this.home.dnsBatch({ changes, prerequisites: commit.guards });
+    const result = await home.dnsBatch({ changes, prerequisites: commit.guards });
     if (!result.ok)
       return result.error.code === 'prerequisite-failed'
         ? { outcome: 'guards-failed', message: result.error.message }

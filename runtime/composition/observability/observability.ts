@@ -40,6 +40,8 @@ export interface ObservabilityOptions {
   readonly leadership?: LeadershipSource;
   readonly nats?: NatsConnection;
   readonly bounds?: HealthBounds;
+  /** Adds further routes (the HTTP API) before the listener binds. */
+  readonly moreRoutes?: (listener: HttpListener) => Promise<void>;
 }
 
 export class Observability {
@@ -53,7 +55,7 @@ export class Observability {
 
   /** Binds the listener (fails if it cannot) and starts counting what the main thread sees. */
   static async start(options: ObservabilityOptions): Promise<Observability> {
-    const listener = await HttpListener.start(options.listen.host, options.listen.port, options.log);
+    const listener = HttpListener.create(options.log);
     const bounds = options.bounds ?? HEALTH_BOUNDS_DEFAULT;
     const self: Observability = new Observability(
       listener,
@@ -111,6 +113,8 @@ export class Observability {
       );
       return jsonReply(verdict.ok ? 200 : 503, { status: verdict.ok ? 'ok' : 'failing', ...verdict });
     });
+    await options.moreRoutes?.(listener);
+    await listener.listen(options.listen.host, options.listen.port);
     options.log.info({ http: listener.address }, 'HTTP listener serving /metrics, /livez, /readyz');
     return self;
   }

@@ -1,19 +1,35 @@
-/** The HTTP listener's route table over a real socket: routes, HEAD, 404, 405, handler failures. */
+/** The HTTP listener (fastify) over a real socket: routes, HEAD, 404, 405, 413, 431, handler failures. */
+import { connect } from 'node:net';
 import { expect } from 'chai';
 import { HttpListener, jsonReply } from '../../../../runtime/composition/http/http-listener.js';
 import { silentLogger } from '../../../../runtime/log.js';
+
+/** Sends `text` as is and returns what the server wrote until it closed. */
+function rawRequest(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(text));
+    let out = '';
+    socket.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(out));
+  });
+}
 
 describe('HTTP listener', () => {
   let listener: HttpListener;
   let base: string;
 
   before(async () => {
-    listener = await HttpListener.start('127.0.0.1', 0, silentLogger);
-    base = `http://127.0.0.1:${listener.address.port}`;
+    listener = HttpListener.create(silentLogger);
     listener.route('GET', '/hello', async (request) => jsonReply(200, { who: request.query.get('who') }));
     listener.route('GET', '/broken', async () => {
       throw new Error('boom');
     });
+    expect(() => listener.route('GET', '/hello', async () => jsonReply(200, {}))).to.throw(/already taken/);
+    await listener.listen('127.0.0.1', 0);
+    base = `http://127.0.0.1:${listener.address.port}`;
   });
 
   after(() => listener.stop());
@@ -41,7 +57,24 @@ describe('HTTP listener', () => {
     expect((await fetch(`${base}/hello`)).status).to.equal(200);
   });
 
-  it('refuses a second handler for the same route', () => {
-    expect(() => listener.route('GET', '/hello', async () => jsonReply(200, {}))).to.throw(/already taken/);
+  it('refuses a route once listening', () => {
+    expect(() => listener.route('GET', '/later', async () => jsonReply(200, {}))).to.throw(
+      /listening already/,
+    );
+  });
+  it('refuses a request body with 413 and an oversized header set, and answers errors as JSON', async () => {
+    // fetch may refuse a GET body itself; a raw request shows the listener's answer.
+    const raw = await rawRequest(
+      listener.address.port,
+      'GET /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc',
+    );
+    expect(raw).to.match(/^HTTP\/1\.1 413/);
+    const missing = await fetch(`${base}/nope`);
+    expect(await missing.json()).to.deep.equal({ error: 'Not Found' });
+    const big = await rawRequest(
+      listener.address.port,
+      `GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\nConnection: close\r\n\r\n`,
+    );
+    expect(big).to.match(/^HTTP\/1\.1 431/);
   });
 });
