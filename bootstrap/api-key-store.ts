@@ -14,6 +14,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { API_KEYS_MAX, type ApiKeyRecord, parseApiKeyRecord } from '../protocol/http/api-key.js';
+import { listRecordSet, watchRecordSet } from './kv-record-set.js';
 import { KV_TIMEOUT_MS, PLAN_HISTORY } from './plan-store.js';
 
 export function apiKeyBucket(cluster: string): string {
@@ -61,39 +62,27 @@ export class ApiKeyStore {
 
   /** Every valid key stored, by name. */
   async list(): Promise<ApiKeyRecord[]> {
-    const keys: ApiKeyRecord[] = [];
-    for await (const key of await this.kv.keys()) {
-      const entry = await this.kv.get(key);
-      if (entry === null || entry.operation !== 'PUT') continue;
-      const value = decode(entry.string());
-      if (value !== undefined) keys.push(value);
-    }
+    const keys = await listRecordSet(this.kv, decode);
     return keys.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /**
    * Calls `onKeys` with the whole set once the stored values arrived and after every later
-   * change, until the returned function is called (an empty bucket: `onKeys([])` once the
-   * watch reports it is current). `onInvalid` hears of values that fail the check.
+   * change, until the returned function is called (kv-record-set.ts; an empty bucket: not
+   * until its first change). `onInvalid` hears of values that fail the check.
    */
   async watch(
     onKeys: (keys: readonly ApiKeyRecord[]) => void,
     onInvalid: (bucketKey: string, why: string) => void,
   ): Promise<() => void> {
-    const iterator = await this.kv.watch({ key: '>' });
-    const current = new Map<string, ApiKeyRecord>();
-    void (async () => {
-      for await (const entry of iterator) {
-        if (entry.operation === 'PUT') {
-          const value = decode(entry.string());
-          if (value === undefined) onInvalid(entry.key, 'not a valid API key record');
-          else if (current.size < API_KEYS_MAX || current.has(entry.key)) current.set(entry.key, value);
-          else onInvalid(entry.key, `more than ${API_KEYS_MAX} keys`);
-        } else current.delete(entry.key);
-        if ((entry.delta ?? 0) === 0) onKeys([...current.values()]);
-      }
-    })();
-    return () => iterator.stop();
+    return watchRecordSet({
+      kv: this.kv,
+      decode,
+      recordsMax: API_KEYS_MAX,
+      recordName: 'API key record',
+      onSet: onKeys,
+      onInvalid,
+    });
   }
 }
 

@@ -2,7 +2,7 @@
  * The cluster's zone transfer rules (protocol/dns/transfer-acl.ts), one per zone, in a
  * NATS KV bucket next to the plan (`raftns-<cluster>-transfer`), so every replica of every
  * group and region applies the same rules: `raftns zone allow-transfer` writes it, and each
- * replica watches it (runtime/composition/transfer-acl-feed.ts), so a change applies within
+ * replica watches it (runtime/composition/dns-actor-feeds.ts), so a change applies within
  * a second, without a restart.
  *
  * Trust boundary: as for the TSIG bucket, whoever may write this bucket decides who may
@@ -12,6 +12,7 @@
  * compare-and-swap on the entry's revision, retried a few times, so two operators editing
  * one zone's rule at once both land.
  */
+
 import { jetstream } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -21,6 +22,7 @@ import {
   TRANSFER_RULES_MAX,
   type TransferRule,
 } from '../protocol/dns/transfer-acl.js';
+import { listRecordSet, watchRecordSet } from './kv-record-set.js';
 import { KV_TIMEOUT_MS, PLAN_HISTORY } from './plan-store.js';
 
 export function transferBucket(cluster: string): string {
@@ -76,40 +78,28 @@ export class TransferAclStore {
 
   /** Every valid rule, by zone. */
   async list(): Promise<TransferRule[]> {
-    const rules: TransferRule[] = [];
-    for await (const key of await this.kv.keys()) {
-      const entry = await this.kv.get(key);
-      if (entry === null || entry.operation !== 'PUT') continue;
-      const rule = decode(entry.string());
-      if (rule !== undefined) rules.push(rule);
-    }
+    const rules = await listRecordSet(this.kv, decode);
     return rules.sort((a, b) => a.zone.localeCompare(b.zone));
   }
 
   /**
    * Calls `onRules` with every valid rule once the stored values arrived (not at all for
-   * an empty bucket: a replica starts with no rules) and after every later change, until the returned function is
-   * called. `onInvalid` hears of values that fail the check.
+   * an empty bucket: a replica starts with no rules) and after every later change,
+   * until the returned function is called (kv-record-set.ts). `onInvalid` hears of values
+   * that fail the check.
    */
   async watch(
     onRules: (rules: readonly TransferRule[]) => void,
     onInvalid: (bucketKey: string, why: string) => void,
   ): Promise<() => void> {
-    const iterator = await this.kv.watch({ key: '>' });
-    const current = new Map<string, TransferRule>();
-    void (async () => {
-      for await (const entry of iterator) {
-        if (entry.operation === 'PUT') {
-          const value = decode(entry.string());
-          if (value === undefined) onInvalid(entry.key, 'not a valid transfer rule');
-          else if (current.size < TRANSFER_RULES_MAX || current.has(entry.key)) current.set(entry.key, value);
-          else onInvalid(entry.key, `more than ${TRANSFER_RULES_MAX} rules`);
-        } else current.delete(entry.key);
-        // `delta` counts the stored values still to come: the set is whole when it reaches 0.
-        if ((entry.delta ?? 0) === 0) onRules([...current.values()]);
-      }
-    })();
-    return () => iterator.stop();
+    return watchRecordSet({
+      kv: this.kv,
+      decode,
+      recordsMax: TRANSFER_RULES_MAX,
+      recordName: 'transfer rule',
+      onSet: onRules,
+      onInvalid,
+    });
   }
 
   async #edit(zone: string, change: (rule: TransferRule) => TransferRule): Promise<TransferRule> {

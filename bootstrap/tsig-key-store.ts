@@ -2,7 +2,7 @@
  * The cluster's TSIG keys (RFC 8945) with their update policies, in a NATS KV bucket next
  * to the plan (`raftns-<cluster>-tsig`), so that every replica of every group and region
  * sees the same keys: `raftns tsig add|list|remove` write it, and each replica watches it
- * (runtime/composition/tsig-key-feed.ts), so a new key signs within a second, without a
+ * (runtime/composition/dns-actor-feeds.ts), so a new key signs within a second, without a
  * restart.
  *
  * Trust boundary: whoever may read this bucket holds every secret, and whoever may write
@@ -13,6 +13,7 @@
  * Keys of the bucket are the base64url of the key's lowercased absolute name (a DNS name
  * may hold characters a KV key may not).
  */
+
 import { jetstream } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -21,6 +22,7 @@ import {
   type ClusterTsigKey,
   parseClusterTsigKey,
 } from '../protocol/dns/tsig/cluster-key.js';
+import { listRecordSet, watchRecordSet } from './kv-record-set.js';
 import { KV_TIMEOUT_MS, PLAN_HISTORY } from './plan-store.js';
 
 export function tsigBucket(cluster: string): string {
@@ -74,42 +76,28 @@ export class TsigKeyStore {
 
   /** Every valid key stored (invalid values are skipped), by name. */
   async list(): Promise<ClusterTsigKey[]> {
-    const keys: ClusterTsigKey[] = [];
-    const names = await this.kv.keys();
-    for await (const key of names) {
-      const entry = await this.kv.get(key);
-      if (entry === null || entry.operation !== 'PUT') continue;
-      const value = decode(entry.string());
-      if (value !== undefined) keys.push(value);
-    }
+    const keys = await listRecordSet(this.kv, decode);
     return keys.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /**
    * Calls `onKeys` with the whole set of valid keys once the stored values arrived (not at
-   * all for an empty bucket: the set starts empty) and after every later change, until the returned function is called. `onInvalid` hears of
-   * values that fail the check (by bucket key, never the value: it may hold a secret).
+   * all for an empty bucket: the set starts empty) and after every later change,
+   * until the returned function is called (kv-record-set.ts). `onInvalid` hears of values
+   * that fail the check (by bucket key, never the value: it may hold a secret).
    */
   async watch(
     onKeys: (keys: readonly ClusterTsigKey[]) => void,
     onInvalid: (bucketKey: string, why: string) => void,
   ): Promise<() => void> {
-    const iterator = await this.kv.watch({ key: '>' });
-    const current = new Map<string, ClusterTsigKey>();
-    void (async () => {
-      for await (const entry of iterator) {
-        if (entry.operation === 'PUT') {
-          const value = decode(entry.string());
-          if (value === undefined) onInvalid(entry.key, 'not a valid TSIG key record');
-          else if (current.size < CLUSTER_TSIG_KEYS_MAX || current.has(entry.key))
-            current.set(entry.key, value);
-          else onInvalid(entry.key, `more than ${CLUSTER_TSIG_KEYS_MAX} keys`);
-        } else current.delete(entry.key);
-        // `delta` counts the stored values still to come: the set is whole when it reaches 0.
-        if ((entry.delta ?? 0) === 0) onKeys([...current.values()]);
-      }
-    })();
-    return () => iterator.stop();
+    return watchRecordSet({
+      kv: this.kv,
+      decode,
+      recordsMax: CLUSTER_TSIG_KEYS_MAX,
+      recordName: 'TSIG key record',
+      onSet: onKeys,
+      onInvalid,
+    });
   }
 }
 

@@ -9,8 +9,10 @@ import type { MessageOf } from '../message.js';
 import { connectNats } from '../nats/nats-connection.js';
 import { EXIT_ESCALATED, EXIT_OK, installShutdownHandlers } from '../process-lifecycle.js';
 import { Replica } from '../replica.js';
+import type { StoppableFeed } from './bucket-feed.js';
 import { ClientIntake } from './client-intake.js';
 import { parseHostPort, type ReplicaConfig } from './config.js';
+import { startTransferRuleFeed, startTsigKeyFeed } from './dns-actor-feeds.js';
 import { ApiKeyFeed } from './http/api-key-feed.js';
 import type { HttpListener } from './http/http-listener.js';
 import { PdnsApi } from './http/pdns-api.js';
@@ -18,8 +20,6 @@ import { ZoneRouter } from './http/zone-router.js';
 import { LeadershipFeed } from './leadership-feed.js';
 import { Observability } from './observability/observability.js';
 import { STATE_MACHINE_WAIT_TIMEOUT_MS } from './replica-plan.js';
-import { TransferAclFeed } from './transfer-acl-feed.js';
-import { TsigKeyFeed } from './tsig-key-feed.js';
 import { UpdateCommitter } from './update-committer.js';
 
 /** Where the DNS actor listens (the bound ports, when port 0 was asked for), for the log and the parent. */
@@ -109,8 +109,8 @@ export async function runReplicaProcess(
   });
   let intake: ClientIntake | undefined;
   let leadership: LeadershipFeed | undefined;
-  let tsigKeys: TsigKeyFeed | undefined;
-  let transferRules: TransferAclFeed | undefined;
+  let tsigKeys: StoppableFeed | undefined;
+  let transferRules: StoppableFeed | undefined;
   let updates: UpdateCommitter | undefined;
   let apiKeys: ApiKeyFeed | undefined;
   let apiZones: ZoneRouter | undefined;
@@ -156,14 +156,14 @@ export async function runReplicaProcess(
     observability?.attachIntake(intake);
     if (servesDns) {
       // RFC 2136 UPDATE signed with the cluster's TSIG keys (docs/OPERATIONS.md).
-      tsigKeys = TsigKeyFeed.start({
+      tsigKeys = startTsigKeyFeed({
         nc,
         cluster: config.cluster,
         external: replica.external,
         log: log.child({ component: 'tsig-keys' }),
       });
       // Who may transfer which zone (AXFR/IXFR; docs/OPERATIONS.md, "Zone transfers").
-      transferRules = TransferAclFeed.start({
+      transferRules = startTransferRuleFeed({
         nc,
         cluster: config.cluster,
         external: replica.external,

@@ -13,6 +13,7 @@ import {
   hashApiKeySecret,
 } from '../../../protocol/http/api-key.js';
 import type { Logger } from '../../log.js';
+import { BucketFeed } from '../bucket-feed.js';
 
 export const REOPEN_MS = 2_000;
 
@@ -23,26 +24,23 @@ export interface ApiKeyLookup {
 
 export class ApiKeyFeed implements ApiKeyLookup {
   private byHash = new Map<string, ApiKeyRecord>();
-  private stopWatch: (() => void) | undefined;
-  private readonly timer: NodeJS.Timeout;
-  private opening = false;
-  private stopped = false;
+  private readonly feed: BucketFeed<ApiKeyRecord>;
 
-  private constructor(
-    private readonly nc: NatsConnection,
-    private readonly cluster: string,
-    private readonly log: Logger,
-  ) {
-    this.timer = setInterval(() => {
-      if (this.stopWatch === undefined) void this.open();
-    }, REOPEN_MS);
-    this.timer.unref();
+  private constructor(nc: NatsConnection, cluster: string, log: Logger) {
+    this.feed = BucketFeed.start({
+      open: () => ApiKeyStore.open(nc, cluster),
+      what: 'API keys',
+      names: (keys) => keys.map((key) => key.name),
+      periodMs: REOPEN_MS,
+      log,
+      onSet: (keys) => {
+        this.byHash = new Map(keys.map((key) => [key.sha256, key]));
+      },
+    });
   }
 
   static start(nc: NatsConnection, cluster: string, log: Logger): ApiKeyFeed {
-    const feed = new ApiKeyFeed(nc, cluster, log);
-    void feed.open();
-    return feed;
+    return new ApiKeyFeed(nc, cluster, log);
   }
 
   authenticate(headerValue: string | undefined): ApiKeyRecord | undefined {
@@ -56,29 +54,6 @@ export class ApiKeyFeed implements ApiKeyLookup {
   }
 
   stop(): void {
-    this.stopped = true;
-    clearInterval(this.timer);
-    this.stopWatch?.();
-  }
-
-  private async open(): Promise<void> {
-    if (this.opening || this.stopped) return;
-    this.opening = true;
-    try {
-      const store = await ApiKeyStore.open(this.nc, this.cluster);
-      const stop = await store.watch(
-        (keys) => {
-          this.byHash = new Map(keys.map((key) => [key.sha256, key]));
-          this.log.info({ keys: keys.map((k) => k.name) }, 'API keys changed');
-        },
-        (bucketKey, why) => this.log.warn({ bucketKey, why }, 'ignored an API key record'),
-      );
-      if (this.stopped) stop();
-      else this.stopWatch = stop;
-    } catch (error) {
-      this.log.debug({ err: String(error) }, 'the API key bucket is not available yet');
-    } finally {
-      this.opening = false;
-    }
+    this.feed.stop();
   }
 }
