@@ -19,7 +19,8 @@ import { locateTsig } from '../../../protocol/dns/tsig/locate.js';
 import { signAnswer } from '../../../protocol/dns/tsig/sign.js';
 import { type RequestVerification, verifyRequest } from '../../../protocol/dns/tsig/verify.js';
 import { RCODE } from '../../../protocol/dns/wire/codes.js';
-import { type Edns, encodeMessage, type Message } from '../../../protocol/dns/wire/message.js';
+import type { Edns } from '../../../protocol/dns/wire/message.js';
+import { errorAnswer } from './error-answer.js';
 
 /** The keys a replica knows and its clock, in seconds since the epoch (RFC 8945 §4.2 Time Signed). */
 export interface TsigSigning {
@@ -90,30 +91,7 @@ export function answerSignedQuery(
     };
   return {
     kind: 'answer',
-    bytes: signAnswer(notAuth(located.message, ourEdns), verification, signing.nowSeconds),
+    // RFC 8945 §5.3.2: the NOTAUTH answer to a rejected request, signed per its error.
+    bytes: signAnswer(errorAnswer(located.message, RCODE.NOTAUTH, ourEdns), verification, signing.nowSeconds),
   };
-}
-
-/** The NOTAUTH answer to a rejected request, before its TSIG (RFC 8945 §5.3.2). */
-export function notAuth(asked: Message, ourEdns: (asked: Edns) => Edns): Uint8Array {
-  const message: Message = {
-    id: asked.id,
-    flags: {
-      qr: true,
-      opcode: asked.flags.opcode,
-      aa: false,
-      tc: false,
-      rd: asked.flags.rd,
-      ra: false,
-      ad: false,
-      cd: false,
-      rcode: RCODE.NOTAUTH,
-    },
-    questions: asked.questions.slice(0, 1),
-    answers: [],
-    authorities: [],
-    additionals: [],
-    ...(asked.edns === undefined ? {} : { edns: ourEdns(asked.edns) }),
-  };
-  return encodeMessage(message, { compress: true }).bytes;
 }

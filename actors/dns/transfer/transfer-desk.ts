@@ -32,9 +32,10 @@ import { TsigStreamSigner } from '../../../protocol/dns/tsig/stream.js';
 import { RCODE } from '../../../protocol/dns/wire/codes.js';
 import type { Edns, Message } from '../../../protocol/dns/wire/message.js';
 import type { Name } from '../../../protocol/dns/wire/name.js';
+import { errorAnswer } from '../server/error-answer.js';
 import type { LiveZone } from '../zone/live-zone.js';
 import { AxfrStream, TransferTooLargeRecordError } from './axfr-stream.js';
-import { errorAnswer, readTransferRequest, type TransferRequest } from './transfer-request.js';
+import { readTransferRequest, type TransferRequest } from './transfer-request.js';
 import { snapshotZone } from './zone-snapshot.js';
 
 /** Transfers at once per replica, held at the gate or streaming. */

@@ -19,14 +19,9 @@ import type { TsigKeyring } from '../../../protocol/dns/tsig/key.js';
 import { signAnswer } from '../../../protocol/dns/tsig/sign.js';
 import type { RequestVerification } from '../../../protocol/dns/tsig/verify.js';
 import { RCODE, RR_TYPE } from '../../../protocol/dns/wire/codes.js';
-import {
-  decodeMessage,
-  type Edns,
-  encodeMessage,
-  HEADER_BYTES,
-  type Message,
-} from '../../../protocol/dns/wire/message.js';
+import { decodeMessage, type Edns, HEADER_BYTES } from '../../../protocol/dns/wire/message.js';
 import type { Question } from '../../../protocol/dns/wire/record.js';
+import { errorAnswer } from '../server/error-answer.js';
 import { answerSignedQuery, tsigRecordBytesMax } from '../server/signed-query.js';
 
 export type TransferType = 'AXFR' | 'IXFR';
@@ -135,30 +130,6 @@ export function readTransferRequest(query: Uint8Array, options: ReadOptions): Tr
       reserveBytes: verification === undefined ? 0 : tsigRecordBytesMax(verification),
     },
   };
-}
-
-/** An answer with `rcode` that echoes the question (and carries our OPT when asked with one). */
-export function errorAnswer(asked: Message, rcode: number, ourEdns: (asked: Edns) => Edns): Uint8Array {
-  const message: Message = {
-    id: asked.id,
-    flags: {
-      qr: true,
-      opcode: asked.flags.opcode,
-      aa: false,
-      tc: false,
-      rd: asked.flags.rd,
-      ra: false,
-      ad: false,
-      cd: false,
-      rcode: rcode & 0x0f,
-    },
-    questions: asked.questions.slice(0, 1),
-    answers: [],
-    authorities: [],
-    additionals: [],
-    ...(asked.edns === undefined ? {} : { edns: { ...ourEdns(asked.edns), extendedRcode: rcode >>> 4 } }),
-  };
-  return encodeMessage(message, { compress: true }).bytes;
 }
 
 /** A 12-byte answer: the query's id, opcode and RD, `rcode`, no records. */
