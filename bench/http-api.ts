@@ -22,19 +22,27 @@
  *
  *   npm run bench:api [-- --seconds 3 --rounds 3 --no-pin]
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { RaftClient } from '../clients/raft-client.js';
-import { HybridClock } from '../protocol/dns/version.js';
 import { silentLogger } from '../runtime/log.js';
 import { connectNats } from '../runtime/nats/nats-connection.js';
 import { createZoneChange } from '../spec/fixtures/dns-zone.js';
 import { startNatsServer } from '../spec/fixtures/nats-server.js';
 import { pollUntil, RaftCluster } from '../spec/fixtures/raft-cluster.js';
 import { raftns } from '../spec/fixtures/raftns-cli.js';
+import {
+  canPin,
+  clientLoops,
+  closedLoops,
+  emit,
+  type LoopResult,
+  median,
+  percentile,
+  round,
+} from './write-loops.js';
 
 const { values } = parseArgs({
   options: {
@@ -48,6 +56,7 @@ const MEASURE_MS = Number(values.seconds) * 1000;
 const ROUNDS = Number(values.rounds);
 const CONCURRENCIES = String(values.concurrency).split(',').map(Number);
 const WARMUP_MS = 1_000;
+const WINDOW = { warmupMs: WARMUP_MS, measureMs: MEASURE_MS };
 const HTTP_TIMEOUT_MS = 20_000;
 const CLIENT_REQUEST_TIMEOUT_MS = 2_000;
 const CLIENT_DEADLINE_MS = 20_000;
@@ -56,65 +65,6 @@ const ZONE = 'bench.example.';
 
 type Path = 'api-leader' | 'api-follower' | 'client';
 const PATHS: readonly Path[] = ['api-leader', 'api-follower', 'client'];
-
-interface LoopResult {
-  readonly writes: number;
-  readonly errors: number;
-  readonly lost: number;
-  readonly latenciesMs: number[];
-}
-
-/** One write by loop `worker`, its `n`th: resolves 'ok', 'error' (answered, not written) or 'lost'. */
-type WriteOnce = (worker: number, n: number) => Promise<'ok' | 'error' | 'lost'>;
-
-const now = () => performance.now();
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-function round(value: number, digits = 2): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
-}
-
-function median(xs: readonly number[]): number {
-  return percentile(
-    [...xs].sort((a, b) => a - b),
-    50,
-  );
-}
-
-function emit(figure: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(figure)}\n`);
-}
-
-function canPin(): boolean {
-  if (values['no-pin'] || cpus().length < 2) return false;
-  return spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
-}
-
-/** `concurrency` closed loops of `write` for WARMUP_MS + MEASURE_MS; only the measured window counts. */
-async function closedLoops(concurrency: number, write: WriteOnce): Promise<LoopResult> {
-  const measureFrom = now() + WARMUP_MS;
-  const stopAt = measureFrom + MEASURE_MS;
-  const latenciesMs: number[] = [];
-  let errors = 0;
-  let lost = 0;
-  const loop = async (worker: number) => {
-    for (let n = 0; now() < stopAt; n++) {
-      const begin = now();
-      const outcome = await write(worker, n);
-      if (begin < measureFrom) continue;
-      if (outcome === 'ok') latenciesMs.push(now() - begin);
-      else if (outcome === 'error') errors++;
-      else lost++;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, (_, worker) => loop(worker)));
-  return { writes: latenciesMs.length, errors, lost, latenciesMs };
-}
 
 /** One HTTP request over `agent`; resolves with the status (0: no answer in time). */
 function httpCall(
@@ -148,7 +98,7 @@ async function apiLoops(
 ): Promise<LoopResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   try {
-    return await closedLoops(concurrency, async (worker, n) => {
+    return await closedLoops(concurrency, WINDOW, async (worker, n) => {
       const body = JSON.stringify({
         rrsets: [
           {
@@ -179,56 +129,7 @@ async function apiLoops(
   }
 }
 
-/** The same writes through RaftClient.dnsBatch, one client per loop over shared connections. */
-async function clientLoops(
-  cluster: RaftCluster,
-  connections: readonly NatsConnection[],
-  concurrency: number,
-  tag: string,
-): Promise<LoopResult> {
-  const clients = await Promise.all(
-    Array.from({ length: concurrency }, (_, i) =>
-      RaftClient.connect({
-        nc: connections[i % connections.length] as NatsConnection,
-        cluster: cluster.cluster,
-        region: cluster.region,
-        group: cluster.group,
-        requestTimeoutMs: CLIENT_REQUEST_TIMEOUT_MS,
-        deadlineMs: CLIENT_DEADLINE_MS,
-      }),
-    ),
-  );
-  const clock = new HybridClock(`bench-${tag}`, () => Date.now());
-  try {
-    return await closedLoops(concurrency, async (worker, n) => {
-      try {
-        const result = await (clients[worker] as RaftClient).dnsBatch({
-          changes: [
-            {
-              op: 'upsert',
-              zone: ZONE,
-              name: `c${worker}`,
-              type: 'TXT',
-              ttl: 60,
-              rdata: [`${tag}-${n}`],
-              version: clock.next(),
-            },
-          ],
-        });
-        return result.ok ? 'ok' : 'error';
-      } catch {
-        return 'error';
-      }
-    });
-  } finally {
-    await Promise.all(clients.map((client) => client.close()));
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-// Main
-
-const pin = canPin();
+const pin = canPin(values['no-pin'] === true);
 if (pin) execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
 const nats = await startNatsServer({ jetstream: true });
 const connections: NatsConnection[] = [];
@@ -319,7 +220,16 @@ try {
         const tag = `r${roundNo}`;
         const result =
           path === 'client'
-            ? await clientLoops(group, connections, concurrency, tag)
+            ? await clientLoops({
+                cluster: group,
+                connections,
+                concurrency,
+                window: WINDOW,
+                zone: ZONE,
+                tag,
+                requestTimeoutMs: CLIENT_REQUEST_TIMEOUT_MS,
+                deadlineMs: CLIENT_DEADLINE_MS,
+              })
             : await apiLoops(path === 'api-leader' ? leaderAt : followerAt, key, concurrency, tag);
         const sorted = [...result.latenciesMs].sort((a, b) => a - b);
         const figure = {
