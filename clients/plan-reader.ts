@@ -9,6 +9,7 @@ import { BootstrapError } from '../bootstrap/errors.js';
 import { readStoredPlan } from '../bootstrap/plan-store.js';
 import { GROUP_VOTERS_MAX, GROUPS_MAX, REGIONS_MAX } from '../protocol/limits.js';
 import { type ClusterPlan, planBucket, slotsBucket } from '../protocol/plan.js';
+import { withTimeout } from '../runtime/control-timeout.js';
 
 /** The plan is missing, unreadable or invalid. */
 export class PlanUnavailableError extends Error {
@@ -28,6 +29,14 @@ export interface SlotClaim {
 
 /** At most this many keys are listed from the slots bucket (16 regions x 256 groups x 7). */
 export const SLOT_KEYS_MAX = REGIONS_MAX * GROUPS_MAX * GROUP_VOTERS_MAX;
+
+/** How long a replica's service looks for the plan at start before serving its own group alone. */
+export const PLAN_READ_TIMEOUT_MS = 3_000;
+
+/** `readPlan`, bounded: fails with ControlTimeoutError after `timeoutMs`. */
+export function readPlanWithin(nc: NatsConnection, cluster: string, timeoutMs: number): Promise<ClusterPlan> {
+  return withTimeout('read the cluster plan', timeoutMs, readPlan(nc, cluster));
+}
 
 /** The plan at `PLAN_KEY` of `planBucket(cluster)`, validated. Fails with PlanUnavailableError. */
 export async function readPlan(nc: NatsConnection, cluster: string): Promise<ClusterPlan> {

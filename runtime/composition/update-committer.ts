@@ -26,7 +26,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { DnsActorMessage, DnsUpdateCommit, DnsUpdateOutcome } from '../../actors/dns/protocol.js';
 import type { UpdateChange } from '../../actors/dns/update/update-evaluate.js';
 import { DNS } from '../../actors/raft/actor-names.js';
-import { readPlan } from '../../clients/plan-reader.js';
+import { PLAN_READ_TIMEOUT_MS, readPlanWithin } from '../../clients/plan-reader.js';
 import { RaftClient } from '../../clients/raft-client.js';
 import { type PreparedWrite, RegionWriter } from '../../clients/region-writer.js';
 import type { DnsChange, DnsPrerequisite } from '../../protocol/dns/changes.js';
@@ -39,8 +39,6 @@ export const HOME_DEADLINE_MS = 8_000;
 export const OTHER_REGIONS_DEADLINE_MS = 5_000;
 export const REPAIR_ATTEMPTS_MAX = 5;
 const REPAIR_DELAY_MS = 2_000;
-/** How long the plan is looked for at start. */
-const PLAN_READ_TIMEOUT_MS = 3_000;
 
 export interface UpdateCommitterOptions {
   readonly nc: NatsConnection;
@@ -96,14 +94,7 @@ export class UpdateCommitter {
     writerId: string,
   ): Promise<RegionWriter | undefined> {
     try {
-      let timer: NodeJS.Timeout | undefined;
-      const plan = await Promise.race([
-        readPlan(options.nc, options.cluster),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('no plan in time')), PLAN_READ_TIMEOUT_MS);
-          timer.unref();
-        }),
-      ]).finally(() => clearTimeout(timer));
+      const plan = await readPlanWithin(options.nc, options.cluster, PLAN_READ_TIMEOUT_MS);
       if (plan.regions.length <= 1) return undefined;
       return await RegionWriter.open({
         nc: options.nc,

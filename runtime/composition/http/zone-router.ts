@@ -9,12 +9,11 @@
  * meanwhile wait for it); without one, the API serves the replica's own group.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import { readPlan } from '../../../clients/plan-reader.js';
+import { PLAN_READ_TIMEOUT_MS, readPlanWithin } from '../../../clients/plan-reader.js';
 import { RaftClient } from '../../../clients/raft-client.js';
 import { type ClusterPlan, groupForName } from '../../../protocol/plan.js';
 import type { Logger } from '../../log.js';
 
-const PLAN_READ_TIMEOUT_MS = 3_000;
 /** Groups a zone list or a search asks at most. */
 export const GROUPS_LISTED_MAX = 256;
 
@@ -47,20 +46,11 @@ export class ZoneRouter {
   }
 
   private static async readPlanInTime(options: ZoneRouterOptions): Promise<ClusterPlan | undefined> {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([
-        readPlan(options.nc, options.cluster),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('no plan in time')), PLAN_READ_TIMEOUT_MS);
-          timer.unref();
-        }),
-      ]);
+      return await readPlanWithin(options.nc, options.cluster, PLAN_READ_TIMEOUT_MS);
     } catch (error) {
       options.log.info({ err: String(error) }, 'no cluster plan: the API serves this group only');
       return undefined;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
