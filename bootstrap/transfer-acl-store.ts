@@ -22,6 +22,7 @@ import {
   TRANSFER_RULES_MAX,
   type TransferRule,
 } from '../protocol/dns/transfer-acl.js';
+import { withFinalDot } from '../protocol/dns/wire/name.js';
 import { listRecordSet, watchRecordSet } from './kv-record-set.js';
 import { KV_TIMEOUT_MS, PLAN_HISTORY } from './plan-store.js';
 
@@ -29,12 +30,13 @@ export function transferBucket(cluster: string): string {
   return `raftns-${cluster}-transfer`;
 }
 
-function absolute(name: string): string {
-  return (name.endsWith('.') ? name : `${name}.`).toLowerCase();
+/** Zones and key names as stored: absolute, lowercased (names compare case-insensitively). */
+function storedName(name: string): string {
+  return withFinalDot(name).toLowerCase();
 }
 
 function bucketKey(zone: string): string {
-  return Buffer.from(absolute(zone), 'utf8').toString('base64url');
+  return Buffer.from(storedName(zone), 'utf8').toString('base64url');
 }
 
 /** What one edit adds to or removes from a zone's rule. */
@@ -60,14 +62,14 @@ export class TransferAclStore {
   allow(zone: string, edit: TransferRuleEdit): Promise<TransferRule> {
     return this.#edit(zone, (rule) => ({
       zone: rule.zone,
-      keys: union(rule.keys, edit.keys.map(absolute)),
+      keys: union(rule.keys, edit.keys.map(storedName)),
       prefixes: union(rule.prefixes, edit.prefixes),
     }));
   }
 
   /** Removes keys and prefixes from `zone`'s rule; an empty rule is deleted (the zone refuses every transfer). */
   remove(zone: string, edit: TransferRuleEdit): Promise<TransferRule> {
-    const keys = new Set(edit.keys.map(absolute));
+    const keys = new Set(edit.keys.map(storedName));
     const prefixes = new Set(edit.prefixes);
     return this.#edit(zone, (rule) => ({
       zone: rule.zone,
@@ -108,7 +110,7 @@ export class TransferAclStore {
       const entry = await this.kv.get(key);
       const present = entry !== null && entry.operation === 'PUT';
       const before = (present ? decode(entry.string()) : undefined) ?? {
-        zone: absolute(zone),
+        zone: storedName(zone),
         keys: [],
         prefixes: [],
       };

@@ -22,6 +22,7 @@ import {
   type ClusterTsigKey,
   parseClusterTsigKey,
 } from '../protocol/dns/tsig/cluster-key.js';
+import { withFinalDot } from '../protocol/dns/wire/name.js';
 import { listRecordSet, watchRecordSet } from './kv-record-set.js';
 import { KV_TIMEOUT_MS, PLAN_HISTORY } from './plan-store.js';
 
@@ -30,8 +31,7 @@ export function tsigBucket(cluster: string): string {
 }
 
 function bucketKey(name: string): string {
-  const absolute = name.endsWith('.') ? name : `${name}.`;
-  return Buffer.from(absolute.toLowerCase(), 'utf8').toString('base64url');
+  return Buffer.from(withFinalDot(name).toLowerCase(), 'utf8').toString('base64url');
 }
 
 export class TsigKeyExistsError extends Error {

@@ -32,6 +32,7 @@
  * `inFlightPerRegionMax` writes per region are outstanding at once (later ones wait, within
  * their deadline); every write has a deadline.
  */
+
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
@@ -45,6 +46,7 @@ import {
 } from '../protocol/dns/changes.js';
 import { HybridClock, type RecordVersion } from '../protocol/dns/version.js';
 import type { DnsNameView } from '../protocol/dns/views.js';
+import { withFinalDot } from '../protocol/dns/wire/name.js';
 import { type ClusterPlan, type GroupPlan, groupForName } from '../protocol/plan.js';
 import type { ReadModeText } from '../protocol/read-mode.js';
 import { type Logger, silentLogger } from '../runtime/log.js';
@@ -280,7 +282,7 @@ export class RegionWriter {
   route(name: string): { readonly group: GroupPlan; readonly zone: string } {
     let group: GroupPlan | undefined;
     try {
-      group = groupForName(this.plan, absolute(name));
+      group = groupForName(this.plan, withFinalDot(name));
     } catch (error) {
       throw new InvalidBatchError({
         code: 'bad-name',
@@ -365,7 +367,7 @@ export class RegionWriter {
   ): Promise<DnsNameView | null> {
     const { group, zone } = this.route(name);
     const client = await this.client(region, group.id);
-    return client.dnsRrsets(zone, absolute(name), mode, {
+    return client.dnsRrsets(zone, withFinalDot(name), mode, {
       deadlineMs: this.deadlineMs,
       ...(replica === undefined ? {} : { replica }),
     });
@@ -407,7 +409,7 @@ export class RegionWriter {
         return {
           op: 'upsert',
           zone,
-          name: absolute(change.name),
+          name: withFinalDot(change.name),
           type: change.type,
           ttl: change.ttl,
           rdata: [...change.rdata],
@@ -417,12 +419,12 @@ export class RegionWriter {
         return {
           op: 'delete-rrset',
           zone,
-          name: absolute(change.name),
+          name: withFinalDot(change.name),
           type: change.type,
           version: this.clock.next(),
         };
       case 'delete-name':
-        return { op: 'delete-name', zone, name: absolute(change.name), version: this.clock.next() };
+        return { op: 'delete-name', zone, name: withFinalDot(change.name), version: this.clock.next() };
       case 'create-zone':
         return { op: 'create-zone', zone, soa: change.soa, ns: [...change.ns], nsTtl: change.nsTtl };
       case 'delete-zone':
@@ -564,12 +566,8 @@ function keyName(change: WriterChange, i: number): string {
   }
 }
 
-function absolute(name: string): string {
-  return name.endsWith('.') ? name : `${name}.`;
-}
-
 function sameName(a: string, b: string): boolean {
-  return absolute(a).toLowerCase() === absolute(b).toLowerCase();
+  return withFinalDot(a).toLowerCase() === withFinalDot(b).toLowerCase();
 }
 
 function positiveInt(name: string, value: number): number {

@@ -18,8 +18,3 @@ export function usage(message: string): void {
   process.stderr.write(`raftns: usage: ${message}\n`);
   process.exitCode = EXIT_USAGE;
 }
-
-/** A name as typed, made absolute: operators leave off the final dot. */
-export function absoluteName(name: string): string {
-  return name.endsWith('.') ? name : `${name}.`;
-}

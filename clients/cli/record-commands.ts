@@ -12,13 +12,15 @@
  * 2 for usage errors (checked with the store's validateBatchSyntax before anything is
  * sent), 3 when `get` finds nothing.
  */
+
 import { type Command, InvalidArgumentError } from 'commander';
 import { type DnsChange, validateBatchSyntax } from '../../protocol/dns/changes.js';
 import { versionToText } from '../../protocol/dns/version.js';
+import { withFinalDot } from '../../protocol/dns/wire/name.js';
 import { TTL_SECONDS_MAX } from '../../protocol/limits.js';
 import type { ReadModeText } from '../../protocol/read-mode.js';
 import type { RegionWriter, WriteReport, WriterChange } from '../region-writer.js';
-import { absoluteName, readModeArgument, usage } from './cli-arguments.js';
+import { readModeArgument, usage } from './cli-arguments.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND } from './exit-codes.js';
 
 interface GlobalOptions {
@@ -53,7 +55,7 @@ function syntaxProblem(change: WriterChange): string | undefined {
     case 'upsert':
     case 'delete-rrset':
     case 'delete-name':
-      dns = { ...change, zone: '.', name: absoluteName(change.name), version };
+      dns = { ...change, zone: '.', name: withFinalDot(change.name), version };
       break;
     default:
       return undefined;
@@ -198,7 +200,7 @@ export function registerRecordCommands(program: Command): void {
         const rrsets = (view?.rrsets ?? []).filter((s) => wanted === undefined || s.type === wanted);
         if (view === null || rrsets.length === 0) {
           process.stderr.write(
-            `raftns: ${absoluteName(name)}${wanted === undefined ? '' : ` ${wanted}`}: not found in ${region}${view === null ? ' (no such zone)' : ''}\n`,
+            `raftns: ${withFinalDot(name)}${wanted === undefined ? '' : ` ${wanted}`}: not found in ${region}${view === null ? ' (no such zone)' : ''}\n`,
           );
           process.exitCode = EXIT_NOT_FOUND;
           return;

@@ -10,9 +10,10 @@
  * `raftns tsig add`) or comes from an address in a listed prefix. A zone with no rule
  * refuses every transfer (REFUSED).
  */
+
 import { type Command, InvalidArgumentError } from 'commander';
+import { withFinalDot } from '../../protocol/dns/wire/name.js';
 import { silentLogger } from '../../runtime/log.js';
-import { absoluteName } from './cli-arguments.js';
 import { EXIT_USAGE } from './exit-codes.js';
 
 interface AllowOptions {
@@ -75,12 +76,12 @@ export function registerTransferCommand(program: Command, zone: Command): void {
         const shown =
           zoneName === undefined
             ? rules
-            : rules.filter((r) => r.zone === absoluteName(zoneName).toLowerCase());
+            : rules.filter((r) => r.zone === withFinalDot(zoneName).toLowerCase());
         process.stdout.write(json ? `${JSON.stringify(shown)}\n` : shown.map(ruleLine).join(''));
         return;
       }
       if (zoneName === undefined) throw new InvalidArgumentError('give a zone (or --list)');
-      const keys = (options.key ?? []).map(absoluteName);
+      const keys = (options.key ?? []).map(withFinalDot);
       const prefixes = options.from ?? [];
       for (const prefix of prefixes)
         if (parsePrefix(prefix) === undefined)

@@ -10,9 +10,10 @@
  * and named read. That is the only time the secret is printed; `list` shows names,
  * algorithms and policies only.
  */
+
 import { type Command, InvalidArgumentError } from 'commander';
+import { withFinalDot } from '../../protocol/dns/wire/name.js';
 import { silentLogger } from '../../runtime/log.js';
-import { absoluteName } from './cli-arguments.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND } from './exit-codes.js';
 
 interface AddOptions {
@@ -82,12 +83,12 @@ export function registerTsigCommand(program: Command): void {
         throw new InvalidArgumentError('give at least one --zone');
       const secret = randomBytes(fullMacOctets(algorithm));
       const key = {
-        name: absoluteName(name),
+        name: withFinalDot(name),
         algorithm,
         secret: secret.toString('base64'),
         policy: {
-          zones: options.zone.map(absoluteName),
-          ...(options.subtree === undefined ? {} : { subtree: absoluteName(options.subtree) }),
+          zones: options.zone.map(withFinalDot),
+          ...(options.subtree === undefined ? {} : { subtree: withFinalDot(options.subtree) }),
           ...(options.type === undefined ? {} : { types: options.type.map((t) => t.toUpperCase()) }),
         },
       };
@@ -120,12 +121,12 @@ export function registerTsigCommand(program: Command): void {
     .command('remove <name>')
     .description('delete a key: replicas stop accepting it within a second')
     .action(async (name: string) => {
-      const removed = await withStore(program, (store) => store.remove(absoluteName(name)));
+      const removed = await withStore(program, (store) => store.remove(withFinalDot(name)));
       if (!removed) {
-        process.stderr.write(`raftns: tsig remove: no key named ${absoluteName(name)}\n`);
+        process.stderr.write(`raftns: tsig remove: no key named ${withFinalDot(name)}\n`);
         process.exitCode = EXIT_NOT_FOUND;
         return;
       }
-      process.stdout.write(`removed ${absoluteName(name)}\n`);
+      process.stdout.write(`removed ${withFinalDot(name)}\n`);
     });
 }

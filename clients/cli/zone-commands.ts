@@ -16,13 +16,15 @@
  * failure; 2 usage or a file that does not parse or is not a valid zone (nothing sent,
  * the error names file:line:column); 3 export of a zone the region does not hold.
  */
+
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { ZoneFileResult } from '../../protocol/dns/master-file/zone-file.js';
+import { withFinalDot } from '../../protocol/dns/wire/name.js';
 import type { ReadModeText } from '../../protocol/read-mode.js';
 import type { CpuPool } from '../../runtime/cpu-pool.js';
 import type { RegionWriter } from '../region-writer.js';
-import { absoluteName, readModeArgument, usage } from './cli-arguments.js';
+import { readModeArgument, usage } from './cli-arguments.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE } from './exit-codes.js';
 import { registerTransferCommand } from './transfer-command.js';
 
@@ -67,9 +69,9 @@ async function planZone(
     usage((error as Error).message);
     return undefined;
   }
-  if (route.zone.toLowerCase() !== absoluteName(zone).toLowerCase()) {
+  if (route.zone.toLowerCase() !== withFinalDot(zone).toLowerCase()) {
     usage(
-      `${absoluteName(zone)} is not a zone of the plan (it lies in ${route.zone}, served by group ${route.group.id})`,
+      `${withFinalDot(zone)} is not a zone of the plan (it lies in ${route.zone}, served by group ${route.group.id})`,
     );
     return undefined;
   }
@@ -151,7 +153,7 @@ export function registerZoneCommands(program: Command): void {
     .option('--regions <list>', 'only these regions, comma-separated (default: all in the plan)')
     .action(async (zoneName: string, file: string, options: { dryRun: boolean; regions?: string }) => {
       const g = globals();
-      const apex = absoluteName(zoneName);
+      const apex = withFinalDot(zoneName);
       let bytes: Buffer;
       try {
         bytes = await readFile(file);

@@ -11,7 +11,7 @@
  * question the DNS actor asks.
  */
 import { parseIpv4, parseIpv6 } from './wire/address.js';
-import { type Name, parseName } from './wire/name.js';
+import { type Name, parseStoredName } from './wire/name.js';
 
 /** Rules one cluster holds at most (one per zone): every replica keeps them in memory. */
 export const TRANSFER_RULES_MAX = 4096;
@@ -77,17 +77,11 @@ export function prefixContains(prefix: AddressPrefix, octets: Uint8Array): boole
   return true;
 }
 
-function absolute(text: unknown, what: string): Name | string {
-  if (typeof text !== 'string' || text.length === 0 || text.length > 1024) return `${what} must be a name`;
-  const parsed = parseName(text.endsWith('.') ? text : `${text}.`);
-  return parsed.ok ? parsed.name : `${what} ${JSON.stringify(text)}: ${parsed.error.message}`;
-}
-
 /** Checks a stored rule (anything read from the bucket); never throws. */
 export function parseTransferRule(value: unknown): ParsedRule {
   if (typeof value !== 'object' || value === null) return { ok: false, message: 'a rule must be an object' };
   const raw = value as Record<string, unknown>;
-  const zone = absolute(raw.zone, 'zone');
+  const zone = parseStoredName(raw.zone, 'zone');
   if (typeof zone === 'string') return { ok: false, message: zone };
   if (!Array.isArray(raw.keys) || !Array.isArray(raw.prefixes))
     return { ok: false, message: `zone ${zone}: keys and prefixes must be lists` };
@@ -95,7 +89,7 @@ export function parseTransferRule(value: unknown): ParsedRule {
     return { ok: false, message: `zone ${zone}: more than ${TRANSFER_RULE_ENTRIES_MAX} keys or prefixes` };
   const keys = new Set<string>();
   for (const key of raw.keys) {
-    const name = absolute(key, 'key');
+    const name = parseStoredName(key, 'key');
     if (typeof name === 'string') return { ok: false, message: `zone ${zone}: ${name}` };
     keys.add(name.key);
   }

@@ -10,7 +10,7 @@
  */
 
 import { parseRrType, RR_TYPE } from '../wire/codes.js';
-import { type Name, parseName } from '../wire/name.js';
+import { type Name, parseStoredName } from '../wire/name.js';
 import { parseTsigAlgorithm, TSIG_ALGORITHMS, type TsigAlgorithm } from './algorithm.js';
 import { makeTsigKey, TSIG_SECRET_OCTETS_MAX, type TsigKey } from './key.js';
 
@@ -51,17 +51,11 @@ export type ClusterKeyResult =
   | { readonly ok: true; readonly key: ResolvedTsigKey }
   | { readonly ok: false; readonly message: string };
 
-function absoluteName(text: unknown, what: string): Name | string {
-  if (typeof text !== 'string' || text.length === 0 || text.length > 1024) return `${what} must be a name`;
-  const parsed = parseName(text.endsWith('.') ? text : `${text}.`);
-  return parsed.ok ? parsed.name : `${what} ${JSON.stringify(text)}: ${parsed.error.message}`;
-}
-
 /** Checks a stored key (anything read from the bucket); never throws. */
 export function parseClusterTsigKey(value: unknown): ClusterKeyResult {
   if (typeof value !== 'object' || value === null) return { ok: false, message: 'a key must be an object' };
   const raw = value as Record<string, unknown>;
-  const name = absoluteName(raw.name, 'name');
+  const name = parseStoredName(raw.name, 'name');
   if (typeof name === 'string') return { ok: false, message: name };
   const algorithm = typeof raw.algorithm === 'string' ? parseTsigAlgorithm(raw.algorithm) : undefined;
   if (algorithm === undefined)
@@ -78,13 +72,13 @@ export function parseClusterTsigKey(value: unknown): ClusterKeyResult {
     return { ok: false, message: `policy.zones must list 1 ..= ${POLICY_ZONES_MAX} zones` };
   const zones: Name[] = [];
   for (const zone of policy.zones) {
-    const parsed = absoluteName(zone, 'policy zone');
+    const parsed = parseStoredName(zone, 'policy zone');
     if (typeof parsed === 'string') return { ok: false, message: parsed };
     zones.push(parsed);
   }
   let subtree: Name | undefined;
   if (policy.subtree !== undefined) {
-    const parsed = absoluteName(policy.subtree, 'policy.subtree');
+    const parsed = parseStoredName(policy.subtree, 'policy.subtree');
     if (typeof parsed === 'string') return { ok: false, message: parsed };
     subtree = parsed;
   }

@@ -263,3 +263,18 @@ export function parseName(
     throw error;
   }
 }
+
+/** A name as an operator or a tool writes it, made absolute: the final dot is often left off. */
+export function withFinalDot(text: string): string {
+  return text.endsWith('.') ? text : `${text}.`;
+}
+
+/**
+ * A name read from stored or received data (a bucket record, a request body), with or
+ * without its final dot: the name, or a message naming `what` was wrong. Never throws.
+ */
+export function parseStoredName(text: unknown, what: string): Name | string {
+  if (typeof text !== 'string' || text.length === 0 || text.length > 1024) return `${what} must be a name`;
+  const parsed = parseName(withFinalDot(text));
+  return parsed.ok ? parsed.name : `${what} ${JSON.stringify(text)}: ${parsed.error.message}`;
+}

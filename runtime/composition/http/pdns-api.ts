@@ -39,7 +39,7 @@ import { readZone, ZoneChangingError } from '../../../clients/zone-import-export
 import type { DnsPrerequisite } from '../../../protocol/dns/changes.js';
 import { renderZoneFile } from '../../../protocol/dns/master-file/zone-file.js';
 import { parseRrType, rrTypeName } from '../../../protocol/dns/wire/codes.js';
-import { Name } from '../../../protocol/dns/wire/name.js';
+import { Name, withFinalDot } from '../../../protocol/dns/wire/name.js';
 import type { ZoneRrset } from '../../../protocol/dns/zone-content.js';
 import {
   API_KEY_RATE_PER_S_DEFAULT,
@@ -106,13 +106,9 @@ declare module 'fastify' {
   }
 }
 
-function absolute(name: string): string {
-  return name.endsWith('.') ? name : `${name}.`;
-}
-
 /** A zone id of a path: PowerDNS encodes `/` as `=2F`; with or without the final dot. */
 function zoneOfId(id: string): string {
-  return absolute(id.replace(/=2F/gi, '/'));
+  return withFinalDot(id.replace(/=2F/gi, '/'));
 }
 
 function zoneUrl(zone: string): string {
