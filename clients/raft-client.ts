@@ -332,14 +332,22 @@ export class RaftClient {
     return result.dns;
   }
 
-  /** RRsets `offset ..` of `zone` (at most `limit`, fewer if the reply must be cut); null: no such zone. */
+  /**
+   * RRsets `offset ..` of `zone` (at most `limit`, fewer if the reply must be cut); null: no
+   * such zone. With `changedIndex` (a first page's), from that state while the replica still
+   * holds it: the page's own `changedIndex` says which state it shows.
+   */
   async dnsZonePage(
     zone: string,
     offset: number,
     limit: number,
-    options: ReadOptions = {},
+    options: ReadOptions & { readonly changedIndex?: number } = {},
   ): Promise<DnsZonePage | null> {
-    const result = await this.read({ op: 'dns-zone-page', zone, offset, limit }, options);
+    const { changedIndex, ...readOptions } = options;
+    const result = await this.read(
+      { op: 'dns-zone-page', zone, offset, limit, ...(changedIndex === undefined ? {} : { changedIndex }) },
+      readOptions,
+    );
     if (result.op !== 'dns-zone-page')
       throw new ProtocolError(`a dns-zone-page was answered with a ${result.op}`);
     return result.page;

@@ -57,7 +57,10 @@ export async function readZone(
     const rrsets: ZoneRrset[] = [...first.rrsets];
     let consistent = true;
     while (rrsets.length < first.total) {
-      const page = await client.dnsZonePage(zone, rrsets.length, ZONE_PAGE_RRSETS_MAX, options);
+      const page = await client.dnsZonePage(zone, rrsets.length, ZONE_PAGE_RRSETS_MAX, {
+        ...options,
+        changedIndex: first.changedIndex,
+      });
       if (page === null || page.changedIndex !== first.changedIndex || page.rrsets.length === 0) {
         consistent = false;
         break;

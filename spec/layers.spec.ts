@@ -17,7 +17,8 @@ import { expect } from 'chai';
  *   composition   assembles a replica process: `runtime/main.ts` and `runtime/composition/`
  *                 (configuration, the actors of a replica, the client intake, bootstrap
  *                 wiring, the reconcilers that keep a group's delegation and membership)
- *   tools         the `raftns` CLI and the local cluster of `npm start`
+ *   tools         the `raftns` CLI, the local cluster of `npm start`, and the ExternalDNS
+ *                 webhook sidecar (`raftns externaldns-webhook`)
  *
  * The client library sits below the composition root because a replica's reconcilers are
  * themselves clients of other groups. Actors, bootstrap and the client library are
@@ -45,7 +46,12 @@ function layerOf(file: string): Layer | undefined {
   if (file.startsWith('runtime/')) return 'runtime';
   if (file.startsWith('actors/')) return 'actors';
   if (file.startsWith('bootstrap/')) return 'bootstrap';
-  if (file.startsWith('clients/cli/') || file.startsWith('clients/local-cluster/')) return 'tools';
+  if (
+    file.startsWith('clients/cli/') ||
+    file.startsWith('clients/local-cluster/') ||
+    file.startsWith('clients/externaldns/')
+  )
+    return 'tools';
   if (file.startsWith('clients/')) return 'client';
   return undefined;
 }

@@ -34,11 +34,33 @@ export function zoneRrsets(live: LiveZone): ZoneRrset[] {
   return out;
 }
 
-/** Per-zone change indexes and one cached listing. Not replicated state: a read-side aid. */
+/** Listings kept at once (each one zone at one `changedIndex`), the least recently read dropped first. */
+export const ZONE_LISTINGS_RETAINED_MAX = 4;
+/** RRsets kept over all retained listings: a listing beyond it is built for its read and not kept. */
+export const ZONE_LISTINGS_RRSETS_MAX = 1_000_000;
+
+interface Listing {
+  readonly key: string;
+  readonly changedIndex: number;
+  /** The zone's SOA serial in this content. */
+  readonly serial: number;
+  readonly rrsets: ZoneRrset[];
+}
+
+/**
+ * Per-zone change indexes and the last few listings. Not replicated state: a read-side aid.
+ *
+ * A reader paging through a zone while it is written to names the `changedIndex` of its
+ * first page; while that listing is retained, later pages come from it, so the pages are
+ * one state of the zone however many writes land between them (RRsets never change once
+ * listed: a listing is a frozen copy). Once it is dropped, the page shows the current
+ * content and its own `changedIndex`, and the reader sees the mismatch.
+ */
 export class ZonePages {
   readonly #changedIndex = new Map<string, number>();
   #floor = 0;
-  #cached: { readonly key: string; readonly changedIndex: number; readonly rrsets: ZoneRrset[] } | undefined;
+  /** Most recently read last. */
+  #listings: Listing[] = [];
 
   /** A committed write changed the zone with this key at `index`. */
   changed(zoneKey: string, index: number): void {
@@ -49,25 +71,58 @@ export class ZonePages {
   restored(index: number): void {
     this.#changedIndex.clear();
     this.#floor = index;
-    this.#cached = undefined;
+    this.#listings = [];
   }
 
-  page(live: LiveZone, serial: number, appliedIndex: number, offset: number, limit: number): DnsZonePage {
+  /**
+   * RRsets `offset ..< offset + limit` of the zone: of the retained listing at `pinnedIndex`
+   * when there is one, else of the current content.
+   */
+  page(
+    live: LiveZone,
+    serial: number,
+    appliedIndex: number,
+    offset: number,
+    limit: number,
+    pinnedIndex?: number,
+  ): DnsZonePage {
     const key = live.apex.key;
-    const changedIndex = Math.max(this.#changedIndex.get(key) ?? 0, this.#floor);
-    if (this.#cached === undefined || this.#cached.key !== key || this.#cached.changedIndex !== changedIndex)
-      this.#cached = { key, changedIndex, rrsets: zoneRrsets(live) };
-    const all = this.#cached.rrsets;
+    const currentIndex = Math.max(this.#changedIndex.get(key) ?? 0, this.#floor);
+    const listing =
+      (pinnedIndex === undefined ? undefined : this.#retained(key, pinnedIndex)) ??
+      this.#retained(key, currentIndex) ??
+      this.#retain({ key, changedIndex: currentIndex, serial, rrsets: zoneRrsets(live) });
+    const all = listing.rrsets;
     const count = Number.isSafeInteger(limit) ? Math.min(Math.max(limit, 0), ZONE_PAGE_RRSETS_MAX) : 0;
     const start = Number.isSafeInteger(offset) ? Math.max(offset, 0) : 0;
     return {
       zone: live.apex.toString(),
-      serial,
-      changedIndex,
+      serial: listing.serial,
+      changedIndex: listing.changedIndex,
       appliedIndex,
       total: all.length,
       offset: start,
       rrsets: all.slice(start, start + count),
     };
+  }
+
+  /** The retained listing of `key` at `changedIndex`, marked as the most recently read. */
+  #retained(key: string, changedIndex: number): Listing | undefined {
+    const at = this.#listings.findIndex((l) => l.key === key && l.changedIndex === changedIndex);
+    if (at < 0) return undefined;
+    const [listing] = this.#listings.splice(at, 1);
+    if (listing !== undefined) this.#listings.push(listing);
+    return listing;
+  }
+
+  #retain(listing: Listing): Listing {
+    if (listing.rrsets.length > ZONE_LISTINGS_RRSETS_MAX) return listing;
+    this.#listings.push(listing);
+    let total = this.#listings.reduce((sum, l) => sum + l.rrsets.length, 0);
+    while (this.#listings.length > ZONE_LISTINGS_RETAINED_MAX || total > ZONE_LISTINGS_RRSETS_MAX) {
+      const dropped = this.#listings.shift();
+      total -= dropped?.rrsets.length ?? 0;
+    }
+    return listing;
   }
 }

@@ -21,6 +21,7 @@ import { registerApiKeyCommand } from './api-key-command.js';
 import { registerAwsCommand } from './aws-command.js';
 import { readModeArgument } from './cli-arguments.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import { registerExternalDnsCommand } from './externaldns-command.js';
 import { registerInitCommand } from './init-command.js';
 import { registerRecordCommands } from './record-commands.js';
 import { registerResolveCommand } from './resolve-command.js';
@@ -169,6 +170,7 @@ export function buildProgram(): Command {
   registerAwsCommand(program);
   registerTsigCommand(program);
   registerApiKeyCommand(program);
+  registerExternalDnsCommand(program);
   registerZoneCommands(program);
   return program;
 }

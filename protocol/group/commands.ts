@@ -37,8 +37,16 @@ export type GroupQuery =
   /**
    * RRsets `offset ..< offset + limit` of the zone in owner-key then type order. The page
    * says the zone's `changedIndex`: pages with equal `changedIndex` come from one state.
+   * With `changedIndex`, the page comes from that earlier state while the replica still
+   * holds its listing (the first page's index: later pages stay in its state).
    */
-  | { readonly op: 'dns-zone-page'; readonly zone: string; readonly offset: number; readonly limit: number };
+  | {
+      readonly op: 'dns-zone-page';
+      readonly zone: string;
+      readonly offset: number;
+      readonly limit: number;
+      readonly changedIndex?: number;
+    };
 
 /** One page of a zone's RRsets (see the `dns-zone-page` query). */
 export interface DnsZonePage {

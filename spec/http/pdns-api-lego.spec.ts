@@ -9,7 +9,6 @@
  * port 53, which loopback replicas on free ports do not serve) and finds the zone by an
  * SOA query at `--dns.resolvers` (r1's DNS port).
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { expect } from 'chai';
 import { EXIT_OK } from '../../clients/cli/exit-codes.js';
 import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
+import { runTool, type ToolRun } from '../fixtures/child-process.js';
 import { createZoneChange } from '../fixtures/dns-zone.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
 import { type PebbleHandle, startPebble } from '../fixtures/pebble.js';
@@ -31,31 +31,9 @@ const DOMAIN = 'www.example.org';
 const CHALLENGE = `_acme-challenge.${DOMAIN}.`;
 const LEGO_TIMEOUT_MS = 120_000;
 
-interface ToolRun {
-  readonly code: number;
-  readonly out: string;
-}
-
 /** Runs a tool; never rejects; killed after LEGO_TIMEOUT_MS. */
 function run(command: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<ToolRun> {
-  return new Promise((resolve) => {
-    const child = spawn(command, [...args], { env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const keep = (d: Buffer) => {
-      out += d.toString();
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const timer = setTimeout(() => child.kill('SIGKILL'), LEGO_TIMEOUT_MS);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      resolve({ code: -1, out: String(error) });
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, out });
-    });
-  });
+  return runTool(command, args, { ...(env === undefined ? {} : { env }), timeoutMs: LEGO_TIMEOUT_MS });
 }
 
 describe('ACME DNS-01 with lego (pdns provider) through the HTTP API, validated in the other region', function () {

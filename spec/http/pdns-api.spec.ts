@@ -551,44 +551,54 @@ describe('PowerDNS-compatible HTTP API on two regions (fetch, dig, raftns api-ke
     expect(stale.status).to.equal(412);
   });
 
-  it("pages a zone's RRsets with limit and cursor, each once, and answers 409 when the zone changed in between", async () => {
+  it("pages a zone's RRsets with limit and cursor, each once from the first page's state while writes land in between, and 409 once that state is dropped", async () => {
     const whole = await api('GET', zonePath(), { key: admin() });
     const all = (whole.json.rrsets as Array<{ name: string; type: string }>).map(
       (r) => `${r.name}/${r.type}`,
     );
     expect(all.length).to.be.greaterThan(4);
+    const names = (answer: { json: { rrsets: Array<{ name: string; type: string }> } }) =>
+      answer.json.rrsets.map((r) => `${r.name}/${r.type}`);
+    const writeA = async (label: string, address: string) => {
+      const write = await api('PATCH', zonePath(), {
+        key: admin(),
+        body: {
+          rrsets: [
+            {
+              name: `${label}.${ZONE}`,
+              type: 'A',
+              ttl: 60,
+              changetype: 'REPLACE',
+              records: [{ content: address }],
+            },
+          ],
+        },
+      });
+      expect(write.status, write.text).to.equal(204);
+    };
+    // A write lands between every two pages: the pages still show the first page's state.
     const paged: string[] = [];
     let path = `${zonePath()}?limit=2`;
     for (let page = 0; page < all.length; page++) {
       const answer = await api('GET', path, { key: admin() });
       expect(answer.status, answer.text).to.equal(200);
       expect(answer.json.rrsets.length).to.be.within(1, 2);
-      paged.push(
-        ...(answer.json.rrsets as Array<{ name: string; type: string }>).map((r) => `${r.name}/${r.type}`),
-      );
+      paged.push(...names(answer));
       const cursor = answer.headers.get('x-next-cursor');
       if (cursor === null) break;
+      await writeA(`page${page}`, `192.0.2.${80 + page}`);
       path = `${zonePath()}?limit=2&cursor=${cursor}`;
     }
     expect(paged).to.deep.equal(all);
+
+    // A cursor whose state the group no longer holds (it keeps its last 4 listings) is a 409.
     const first = await api('GET', `${zonePath()}?limit=2`, { key: admin() });
     const cursor = first.headers.get('x-next-cursor');
     expect(cursor).to.be.a('string');
-    const write = await api('PATCH', zonePath(), {
-      key: admin(),
-      body: {
-        rrsets: [
-          {
-            name: `page.${ZONE}`,
-            type: 'A',
-            ttl: 60,
-            changetype: 'REPLACE',
-            records: [{ content: '192.0.2.80' }],
-          },
-        ],
-      },
-    });
-    expect(write.status, write.text).to.equal(204);
+    for (let n = 0; n < 5; n++) {
+      await writeA(`evict${n}`, `192.0.2.${100 + n}`);
+      expect((await api('GET', `${zonePath()}?limit=2`, { key: admin() })).status).to.equal(200);
+    }
     const stale = await api('GET', `${zonePath()}?limit=2&cursor=${cursor}`, { key: admin() });
     expect(stale.status).to.equal(409);
     expect(stale.json.error).to.include('start again');

@@ -502,8 +502,9 @@ export class PdnsApi {
 
   /**
    * One page of the zone's RRsets, in the store's order: the cursor names the offset and the
-   * zone's `changedIndex` of the first page, so a zone written to between pages is a 409
-   * (start again) rather than a page that skips or repeats RRsets.
+   * zone's `changedIndex` of the first page, and every later page is read from that state
+   * (the group keeps its last few listings, zone-pages.ts), so writes between pages neither
+   * skip nor repeat an RRset. A state no longer held is a 409 (start again).
    */
   private async zonePage(
     zone: string,
@@ -517,6 +518,7 @@ export class PdnsApi {
     const page = await client.dnsZonePage(zone, at.offset, pageLimit, {
       mode: 'linearizable',
       deadlineMs: READ_DEADLINE_MS,
+      ...(at.changedIndex === undefined ? {} : { changedIndex: at.changedIndex }),
     });
     if (page === null) throw new ApiError(404, `Could not find domain '${zone}'`);
     if (at.changedIndex !== undefined && page.changedIndex !== at.changedIndex)

@@ -185,4 +185,56 @@ describe('zone import: staged chunks committed by one entry', () => {
     });
     expect(page(0).changedIndex).to.be.above(a.changedIndex);
   });
+
+  it("a page pinned to a first page's changedIndex reads that state after writes, until 4 newer listings drop it", () => {
+    const { machine, run } = machineWith();
+    const n = stage(run, 'p', [SOA, NS, { name: `a.${ZONE}`, type: 'A', ttl: 60, rdata: ['192.0.2.1'] }]);
+    run({ kind: 'dns-import', import: { zone: ZONE, importId: 'p', chunks: n, version: VERSION } });
+    const page = (offset: number, changedIndex?: number) => {
+      const q = machine.query({
+        op: 'dns-zone-page',
+        zone: ZONE,
+        offset,
+        limit: 100,
+        ...(changedIndex === undefined ? {} : { changedIndex }),
+      });
+      if (q.op !== 'dns-zone-page' || q.page === null) throw new Error('no page');
+      return q.page;
+    };
+    const upsert = (name: string, hlcMs: number) =>
+      run({
+        kind: 'dns-batch',
+        batch: {
+          changes: [
+            {
+              op: 'upsert',
+              zone: ZONE,
+              name,
+              type: 'A',
+              ttl: 1,
+              rdata: ['192.0.2.9'],
+              version: { ...VERSION, hlcMs },
+            },
+          ],
+        },
+      });
+    const first = page(0);
+    expect(first.total).to.equal(3);
+    upsert('b', 10);
+    const pinned = page(1, first.changedIndex);
+    expect(pinned.changedIndex).to.equal(first.changedIndex);
+    expect(pinned.serial).to.equal(first.serial);
+    expect(pinned.total).to.equal(3);
+    expect(pinned.rrsets.map((r) => r.name)).to.not.include(`b.${ZONE}`);
+    const current = page(0);
+    expect(current.total).to.equal(4);
+    expect(current.serial).to.be.above(first.serial);
+    for (let i = 0; i < 4; i++) {
+      upsert(`c${i}`, 20 + i);
+      page(0);
+    }
+    const dropped = page(1, first.changedIndex);
+    expect(dropped.changedIndex).to.be.above(first.changedIndex);
+    expect(dropped.total).to.equal(8);
+  });
 });
