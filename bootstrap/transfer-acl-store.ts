@@ -17,6 +17,9 @@ import { jetstream } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
+  NOTIFY_TARGETS_MAX,
+  type NotifyTarget,
+  notifyTargetId,
   parseTransferRule,
   TRANSFER_RULE_ENTRIES_MAX,
   TRANSFER_RULES_MAX,
@@ -61,18 +64,43 @@ export class TransferAclStore {
   /** Adds keys and prefixes to `zone`'s rule (creating it). Throws RangeError for an invalid result. */
   allow(zone: string, edit: TransferRuleEdit): Promise<TransferRule> {
     return this.#edit(zone, (rule) => ({
-      zone: rule.zone,
+      ...rule,
       keys: union(rule.keys, edit.keys.map(storedName)),
       prefixes: union(rule.prefixes, edit.prefixes),
     }));
   }
 
-  /** Removes keys and prefixes from `zone`'s rule; an empty rule is deleted (the zone refuses every transfer). */
+  /** Adds (or replaces, same address and port) a secondary `zone` notifies of its changes. */
+  addNotify(zone: string, target: NotifyTarget): Promise<TransferRule> {
+    const id = notifyTargetId(target.address, target.port);
+    const stored: NotifyTarget = {
+      address: target.address,
+      port: target.port,
+      ...(target.key === undefined ? {} : { key: storedName(target.key) }),
+    };
+    return this.#edit(zone, (rule) => {
+      const notify = [...(rule.notify ?? []).filter((t) => notifyTargetId(t.address, t.port) !== id), stored];
+      if (notify.length > NOTIFY_TARGETS_MAX)
+        throw new RangeError(`a zone notifies at most ${NOTIFY_TARGETS_MAX} secondaries`);
+      return { ...rule, notify };
+    });
+  }
+
+  /** Removes the secondary at `address:port` from `zone`'s notify list. */
+  removeNotify(zone: string, address: string, port: number): Promise<TransferRule> {
+    const id = notifyTargetId(address, port);
+    return this.#edit(zone, (rule) => ({
+      ...rule,
+      notify: (rule.notify ?? []).filter((t) => notifyTargetId(t.address, t.port) !== id),
+    }));
+  }
+
+  /** Removes keys and prefixes from `zone`'s rule; a rule left empty (no notify targets either) is deleted. */
   remove(zone: string, edit: TransferRuleEdit): Promise<TransferRule> {
     const keys = new Set(edit.keys.map(storedName));
     const prefixes = new Set(edit.prefixes);
     return this.#edit(zone, (rule) => ({
-      zone: rule.zone,
+      ...rule,
       keys: rule.keys.filter((k) => !keys.has(k)),
       prefixes: rule.prefixes.filter((p) => !prefixes.has(p)),
     }));
@@ -122,7 +150,7 @@ export class TransferAclStore {
       const checked = parseTransferRule(after);
       if (!checked.ok) throw new RangeError(checked.message);
       try {
-        if (after.keys.length === 0 && after.prefixes.length === 0) {
+        if (after.keys.length === 0 && after.prefixes.length === 0 && (after.notify ?? []).length === 0) {
           if (present) await this.kv.delete(key, { previousSeq: entry.revision });
         } else if (present) await this.kv.update(key, JSON.stringify(after), entry.revision);
         else await this.kv.create(key, JSON.stringify(after));

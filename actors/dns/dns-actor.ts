@@ -22,6 +22,7 @@
  * (`dns-update-commit` / `dns-update-committed`).
  */
 
+import { isResponse, notifyReply } from '../../protocol/dns/notify.js';
 import { TransferAcl, type TransferRule } from '../../protocol/dns/transfer-acl.js';
 import { parseClusterTsigKey, type ResolvedTsigKey } from '../../protocol/dns/tsig/cluster-key.js';
 import type { TsigKeyring } from '../../protocol/dns/tsig/key.js';
@@ -36,6 +37,7 @@ import { LeaseBoard } from '../log/lease-board.js';
 import type { LogMessage } from '../log/protocol.js';
 import { LOG, STATE_MACHINE } from '../raft/actor-names.js';
 import type { StateMachineMessage } from '../state-machine/protocol.js';
+import { NotifyDesk } from './notify/notify-desk.js';
 import type { DnsActorMessage, DnsListenerConfig, DnsServerStatus, ZoneSync } from './protocol.js';
 import { type Admission, type GateFailure, type PositionMode, ReadGate } from './read-gate.js';
 import type { DnsTransport } from './server/responder.js';
@@ -147,6 +149,7 @@ class DnsActor implements Actor<DnsActorMessage> {
   /** The cluster's zone transfer rules (the `transfer-acl` message); none: every transfer is refused. */
   private transferAcl = new TransferAcl();
   private readonly transfers: TransferDesk<TransferTarget>;
+  private readonly notifies: NotifyDesk;
 
   constructor(
     private readonly ctx: ActorContext<DnsActorMessage>,
@@ -197,6 +200,24 @@ class DnsActor implements Actor<DnsActorMessage> {
       finish: (to, bytes) => this.reply(to.listener, to.route, bytes),
       continueLater: (id) => this.ctx.self({ type: 'transfer-continue', id }),
       ednsFor: (asked) => this.responder.ednsFor(asked),
+      warn: (fields, text) => this.ctx.log.warn(fields, text),
+    });
+    this.notifies = new NotifyDesk({
+      nowMs: () => this.ctx.clock.nowMs(),
+      nextId: () => this.ctx.random.nextUint32() & 0xffff,
+      isLeader: () => {
+        const lease = this.leaseBoard.read();
+        return lease !== null && lease.untilMs > this.ctx.clock.nowMs();
+      },
+      zone: (apex) => {
+        const zone = this.zones.zoneAt(apex);
+        const soa = zone?.soa();
+        return zone === undefined || soa === undefined ? undefined : { apex: zone.apex, soa };
+      },
+      keyring: () => this.keyring,
+      // From the first listener's UDP socket: secondaries accept NOTIFY from the primary's address.
+      send: (target, bytes) =>
+        this.listeners[0]?.socket.sendUdp({ address: target.address, port: target.port }, bytes),
       warn: (fields, text) => this.ctx.log.warn(fields, text),
     });
   }
@@ -283,6 +304,7 @@ class DnsActor implements Actor<DnsActorMessage> {
         if (this.copyIndex === null) this.requestDump();
         // Again and again: a restarted log actor has forgotten it (the log keeps the same one).
         this.offerLeaseBoard();
+        this.notifies.pump();
         return;
       }
     }
@@ -319,6 +341,20 @@ class DnsActor implements Actor<DnsActorMessage> {
   // ------------------------------------------------------------------ queries
 
   private query(listener: Listener, route: Route, query: Uint8Array): void {
+    if (isResponse(query)) {
+      // Never answer a response (RFC 1035 §4.1.1 QR): it is an answer to our NOTIFY, or noise.
+      if (route.transport === 'udp') this.notifies.answer(route.remote.address, route.remote.port, query);
+      return;
+    }
+    if ((((query[2] as number) >>> 3) & 0x0f) === OPCODE.NOTIFY) {
+      // We are the primary of every zone we serve: a NOTIFY asks nothing of us (RFC 1996 §3.8).
+      this.reply(
+        listener,
+        route,
+        notifyReply(query, (name) => this.zones.zoneAt(name) !== undefined),
+      );
+      return;
+    }
     if (this.copyIndex === null) {
       this.reply(listener, route, this.fail(query, 'stale'));
       return;
@@ -465,6 +501,7 @@ class DnsActor implements Actor<DnsActorMessage> {
     const { acl, problems } = TransferAcl.from(rules);
     for (const problem of problems) this.ctx.log.warn({ problem }, 'ignored an invalid transfer rule');
     this.transferAcl = acl;
+    this.notifies.setTargets(acl.notifyTargets());
   }
 
   // ------------------------------------------------------------------ the copy of the zones
@@ -485,6 +522,8 @@ class DnsActor implements Actor<DnsActorMessage> {
     this.zones.apply(sync.deltas);
     this.copyIndex = sync.index;
     this.gate.onApplied(sync.index);
+    this.notifies.zonesChanged();
+    this.notifies.pump();
   }
 
   private resetTo(sync: ZoneSync): void {
@@ -492,6 +531,7 @@ class DnsActor implements Actor<DnsActorMessage> {
     this.zones.apply(sync.deltas);
     this.copyIndex = sync.index;
     this.gate.onReset(sync.index);
+    this.notifies.zonesChanged();
   }
 
   private askDump(): Promise<ZoneSync> {
@@ -561,6 +601,8 @@ class DnsActor implements Actor<DnsActorMessage> {
         ...Object.fromEntries(Object.entries(this.updates.counters).map(([k, v]) => [`update.${k}`, v])),
         ...Object.fromEntries(Object.entries(this.transfers.counters).map(([k, v]) => [`transfer.${k}`, v])),
         'transfer.active': this.transfers.active,
+        ...Object.fromEntries(Object.entries(this.notifies.counters).map(([k, v]) => [`notify.${k}`, v])),
+        'notify.outstanding': this.notifies.outstanding,
         transferRules: this.transferAcl.size,
         tsigKeys: this.tsigKeys.size,
       },

@@ -1,6 +1,7 @@
 /**
- * `raftns zone allow-transfer`: who may transfer a zone (AXFR/IXFR), stored with the cluster
- * (bootstrap/transfer-acl-store.ts) and applied by every replica within a second.
+ * A zone's transfer settings, stored with the cluster (bootstrap/transfer-acl-store.ts) and
+ * applied by every replica within a second: `raftns zone allow-transfer` (who may transfer
+ * a zone by AXFR/IXFR) and `raftns zone notify` (which secondaries hear of every change).
  *
  *   raftns zone allow-transfer ZONE --key NAME [--key ...] [--from CIDR ...]
  *   raftns zone allow-transfer ZONE --remove [--key NAME ...] [--from CIDR ...]
@@ -9,9 +10,17 @@
  * A transfer is allowed when its request is signed with a listed key (a key of
  * `raftns tsig add`) or comes from an address in a listed prefix. A zone with no rule
  * refuses every transfer (REFUSED).
+ *
+ *   raftns zone notify ZONE add ADDR[:PORT] [--key NAME]   (port 53 when absent; [v6]:port)
+ *   raftns zone notify ZONE remove ADDR[:PORT]
+ *   raftns zone notify ZONE list
+ *
+ * The leader of the zone's group in each region sends NOTIFY (RFC 1996) to every listed
+ * secondary after every committed change, signed with the key when one is given.
  */
 
 import { type Command, InvalidArgumentError } from 'commander';
+import { notifyTargetId, parseNotifyAddress, type TransferRule } from '../../protocol/dns/transfer-acl.js';
 import { withFinalDot } from '../../protocol/dns/wire/name.js';
 import { silentLogger } from '../../runtime/log.js';
 import { EXIT_USAGE } from './exit-codes.js';
@@ -53,6 +62,15 @@ function ruleLine(rule: { zone: string; keys: readonly string[]; prefixes: reado
   const keys = rule.keys.map((k) => `key=${k}`);
   const prefixes = rule.prefixes.map((p) => `from=${p}`);
   return `${rule.zone}\t${[...keys, ...prefixes].join(' ') || '(none: refused)'}\n`;
+}
+
+function notifyLines(rule: TransferRule): string {
+  return (rule.notify ?? [])
+    .map(
+      (t) =>
+        `${rule.zone}\t${notifyTargetId(t.address, t.port)}${t.key === undefined ? '' : ` key=${t.key}`}\n`,
+    )
+    .join('');
 }
 
 /** Adds `allow-transfer` to the `zone` command (zone-commands.ts). */
@@ -103,4 +121,49 @@ export function registerTransferCommand(program: Command, zone: Command): void {
         process.exitCode = EXIT_USAGE;
       }
     });
+}
+
+/** Adds `notify` to the `zone` command (zone-commands.ts). */
+export function registerNotifyCommand(program: Command, zone: Command): void {
+  zone
+    .command('notify <zone> <action> [address]')
+    .description(
+      'secondaries told of every change of a zone (RFC 1996 NOTIFY): add ADDR[:PORT], remove ADDR[:PORT], list',
+    )
+    .option('--key <name>', 'sign the NOTIFYs with this TSIG key (raftns tsig add), with add')
+    .action(
+      async (zoneName: string, action: string, address: string | undefined, options: { key?: string }) => {
+        const json = program.opts<{ json: boolean }>().json;
+        const show = (rule: TransferRule | undefined) => {
+          const empty: TransferRule = { zone: withFinalDot(zoneName).toLowerCase(), keys: [], prefixes: [] };
+          const shown = rule ?? empty;
+          process.stdout.write(json ? `${JSON.stringify(shown.notify ?? [])}\n` : notifyLines(shown));
+        };
+        if (action === 'list') {
+          const rules = await withStore(program, (store) => store.list());
+          show(rules.find((r) => r.zone === withFinalDot(zoneName).toLowerCase()));
+          return;
+        }
+        if (action !== 'add' && action !== 'remove')
+          throw new InvalidArgumentError(`action "${action}": expected add, remove or list`);
+        const target = address === undefined ? undefined : parseNotifyAddress(address);
+        if (target === undefined)
+          throw new InvalidArgumentError(`give the secondary as ADDR[:PORT] (got "${address ?? ''}")`);
+        try {
+          const rule = await withStore(program, (store) =>
+            action === 'add'
+              ? store.addNotify(zoneName, {
+                  ...target,
+                  ...(options.key === undefined ? {} : { key: withFinalDot(options.key) }),
+                })
+              : store.removeNotify(zoneName, target.address, target.port),
+          );
+          show(rule);
+        } catch (error) {
+          if (!(error instanceof RangeError)) throw error;
+          process.stderr.write(`raftns: zone notify: ${error.message}\n`);
+          process.exitCode = EXIT_USAGE;
+        }
+      },
+    );
 }

@@ -26,7 +26,7 @@ import type { CpuPool } from '../../runtime/cpu-pool.js';
 import type { RegionWriter } from '../region-writer.js';
 import { readModeArgument, usage } from './cli-arguments.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE } from './exit-codes.js';
-import { registerTransferCommand } from './transfer-command.js';
+import { registerNotifyCommand, registerTransferCommand } from './transfer-command.js';
 
 interface GlobalOptions {
   readonly nats: string;
@@ -94,6 +94,7 @@ export function registerZoneCommands(program: Command): void {
     .command('zone')
     .description('whole zones as RFC 1035 master files; who may transfer them (allow-transfer)');
   registerTransferCommand(program, zone);
+  registerNotifyCommand(program, zone);
 
   zone
     .command('export <zone>')

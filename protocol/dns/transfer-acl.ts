@@ -18,6 +18,19 @@ export const TRANSFER_RULES_MAX = 4096;
 /** Keys and prefixes one rule may list at most. */
 export const TRANSFER_RULE_ENTRIES_MAX = 64;
 
+/** A secondary told of every change of a zone (RFC 1996), and the key its NOTIFYs are signed with. */
+export interface NotifyTarget {
+  /** An IPv4 or IPv6 address. */
+  readonly address: string;
+  readonly port: number;
+  /** A TSIG key name (absolute) of the cluster's keys; absent: unsigned. */
+  readonly key?: string;
+}
+
+/** Secondaries one zone notifies at most. */
+export const NOTIFY_TARGETS_MAX = 16;
+
+/** A zone's transfer settings: who may transfer it, and whom to notify of its changes. */
 export interface TransferRule {
   /** The zone's apex, absolute. */
   readonly zone: string;
@@ -25,6 +38,35 @@ export interface TransferRule {
   readonly keys: readonly string[];
   /** Source prefixes (`192.0.2.0/24`, `2001:db8::/32`, or one address) that may transfer it. */
   readonly prefixes: readonly string[];
+  /** Secondaries to NOTIFY after every committed change (absent: none). */
+  readonly notify?: readonly NotifyTarget[];
+}
+
+/** A notify target as the DNS actor uses it. */
+export interface ParsedNotifyTarget {
+  readonly address: string;
+  readonly port: number;
+  /** The key's name key (lowercased absolute), when signed. */
+  readonly keyName: string | undefined;
+  /** `address:port` (`[v6]:port`): the target's identity. */
+  readonly id: string;
+}
+
+export function notifyTargetId(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** `ADDR`, `ADDR:PORT` or `[V6]:PORT` (port 53 when absent); undefined when invalid. */
+export function parseNotifyAddress(text: string): { address: string; port: number } | undefined {
+  const bracketed = /^\[([0-9a-fA-F:.]+)\](?::([0-9]{1,5}))?$/.exec(text);
+  const plain = /^([0-9.]+)(?::([0-9]{1,5}))?$/.exec(text);
+  const v6 = /^[0-9a-fA-F:]*:[0-9a-fA-F:.]*$/.test(text) ? [text, text, undefined] : null;
+  const match = bracketed ?? plain ?? v6;
+  if (match === null) return undefined;
+  const address = match[1] as string;
+  const port = match[2] === undefined ? 53 : Number(match[2]);
+  if (addressOctets(address) === undefined || !(port >= 1 && port <= 65_535)) return undefined;
+  return { address, port };
 }
 
 /** An address prefix in octets: IPv4 (4 octets) or IPv6 (16). */
@@ -39,6 +81,7 @@ export type ParsedRule =
       readonly zone: Name;
       readonly keys: ReadonlySet<string>;
       readonly prefixes: readonly AddressPrefix[];
+      readonly notify: readonly ParsedNotifyTarget[];
     }
   | { readonly ok: false; readonly message: string };
 
@@ -100,7 +143,31 @@ export function parseTransferRule(value: unknown): ParsedRule {
       return { ok: false, message: `zone ${zone}: bad prefix ${JSON.stringify(text)}` };
     prefixes.push(prefix);
   }
-  return { ok: true, zone, keys, prefixes };
+  const notify: ParsedNotifyTarget[] = [];
+  if (raw.notify !== undefined) {
+    if (!Array.isArray(raw.notify)) return { ok: false, message: `zone ${zone}: notify must be a list` };
+    if (raw.notify.length > NOTIFY_TARGETS_MAX)
+      return { ok: false, message: `zone ${zone}: more than ${NOTIFY_TARGETS_MAX} notify targets` };
+    for (const entry of raw.notify as unknown[]) {
+      const target = entry as Partial<Record<keyof NotifyTarget, unknown>> | null;
+      const address = typeof target?.address === 'string' ? target.address : '';
+      const port = target?.port;
+      if (
+        addressOctets(address) === undefined ||
+        !Number.isInteger(port) ||
+        !((port as number) >= 1 && (port as number) <= 65_535)
+      )
+        return { ok: false, message: `zone ${zone}: bad notify target ${JSON.stringify(entry)}` };
+      let keyName: string | undefined;
+      if (target?.key !== undefined) {
+        const name = parseStoredName(target.key, 'notify key');
+        if (typeof name === 'string') return { ok: false, message: `zone ${zone}: ${name}` };
+        keyName = name.key;
+      }
+      notify.push({ address, port: port as number, keyName, id: notifyTargetId(address, port as number) });
+    }
+  }
+  return { ok: true, zone, keys, prefixes, notify };
 }
 
 /** The rules as a replica holds them, by zone. */
@@ -128,6 +195,11 @@ export class TransferAcl {
    * True when `zone` may be transferred by a request verified with `keyName` (a name key,
    * lowercased absolute; undefined for an unsigned request) from `address`.
    */
+  /** Every zone with secondaries to notify, and them. */
+  *notifyTargets(): IterableIterator<readonly [Name, readonly ParsedNotifyTarget[]]> {
+    for (const rule of this.#rules.values()) if (rule.notify.length > 0) yield [rule.zone, rule.notify];
+  }
+
   allows(zone: Name, keyName: string | undefined, address: string | undefined): boolean {
     const rule = this.#rules.get(zone.key);
     if (rule === undefined) return false;

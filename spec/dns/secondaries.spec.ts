@@ -1,0 +1,286 @@
+/**
+ * raftns as the hidden primary of real secondaries: Knot (`knotd`) and NSD (`nsd`), each
+ * configured with the three replicas' linearizable listeners as its primaries and a TSIG key
+ * for transfers and NOTIFY. Each takes the zone by a signed transfer, then a write through
+ * raftns reaches it by NOTIFY (sent by the group's leader, `raftns zone notify`) and a new
+ * transfer, and the secondary answers the new data; the time from the write's
+ * acknowledgement to the secondary's answer is printed. A secondary stopped during many
+ * writes and restarted catches up.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { expect } from 'chai';
+import type { RaftClient } from '../../clients/raft-client.js';
+import type { TsigKey } from '../../protocol/dns/tsig/key.js';
+import { parseKeyFile } from '../../protocol/dns/tsig/key-file.js';
+import { HybridClock } from '../../protocol/dns/version.js';
+import { silentLogger } from '../../runtime/log.js';
+import { connectNats } from '../../runtime/nats/nats-connection.js';
+import { runTool } from '../fixtures/child-process.js';
+import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
+import { type DnsListenerInfo, pollUntil, type RaftCluster } from '../fixtures/raft-cluster.js';
+import { raftns } from '../fixtures/raftns-cli.js';
+import { kdig, startTransferCluster } from '../fixtures/zone-transfer.js';
+
+const ZONE = 'example.org.';
+const CLUSTER = 'secondaries';
+
+/** A free TCP port on 127.0.0.1 (the secondary binds UDP and TCP on it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface Secondary {
+  readonly name: string;
+  readonly port: number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  log(): string;
+}
+
+function daemon(command: string, args: readonly string[]) {
+  let child: ChildProcess | undefined;
+  let output = '';
+  return {
+    start() {
+      child = spawn(command, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const keep = (d: Buffer) => {
+        output = (output + d.toString()).slice(-20_000);
+      };
+      child.stdout?.on('data', keep);
+      child.stderr?.on('data', keep);
+    },
+    async stop() {
+      const running = child;
+      if (running === undefined || running.exitCode !== null) return;
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      running.kill('SIGTERM');
+      const timer = setTimeout(() => running.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+    log: () => output,
+  };
+}
+
+async function knot(dir: string, secret: string, primaries: readonly DnsListenerInfo[]): Promise<Secondary> {
+  const port = await freePort();
+  const base = join(dir, 'knot');
+  await mkdir(join(base, 'run'), { recursive: true });
+  await mkdir(join(base, 'db'), { recursive: true });
+  await mkdir(join(base, 'zones'), { recursive: true });
+  const conf = [
+    'server:',
+    `    rundir: "${base}/run"`,
+    `    listen: 127.0.0.1@${port}`,
+    'log:',
+    '  - target: stderr',
+    '    any: info',
+    'database:',
+    `    storage: "${base}/db"`,
+    'key:',
+    '  - id: xfr',
+    '    algorithm: hmac-sha256',
+    `    secret: ${secret}`,
+    'remote:',
+    ...primaries.flatMap((p, i) => [
+      `  - id: raftns${i}`,
+      `    address: ${p.address}@${p.port}`,
+      '    key: xfr',
+    ]),
+    'acl:',
+    '  - id: notify_from_raftns',
+    '    address: 127.0.0.1',
+    '    key: xfr',
+    '    action: notify',
+    'template:',
+    '  - id: default',
+    `    storage: "${base}/zones"`,
+    'zone:',
+    `  - domain: ${ZONE}`,
+    `    master: [${primaries.map((_, i) => `raftns${i}`).join(', ')}]`,
+    '    acl: notify_from_raftns',
+    '',
+  ].join('\n');
+  const file = join(base, 'knot.conf');
+  await writeFile(file, conf);
+  const check = await runTool('knotc', ['-c', file, 'conf-check'], { timeoutMs: 20_000 });
+  expect(check.code, `${check.out}\n${conf}`).to.equal(0);
+  const d = daemon('knotd', ['-c', file]);
+  return { name: 'knot', port, start: async () => d.start(), stop: d.stop, log: d.log };
+}
+
+async function nsd(dir: string, secret: string, primaries: readonly DnsListenerInfo[]): Promise<Secondary> {
+  const port = await freePort();
+  const base = join(dir, 'nsd');
+  await mkdir(base, { recursive: true });
+  const conf = [
+    'server:',
+    `    ip-address: 127.0.0.1@${port}`,
+    `    zonesdir: "${base}"`,
+    '    database: ""',
+    `    pidfile: "${base}/nsd.pid"`,
+    `    xfrdfile: "${base}/xfrd.state"`,
+    `    xfrdir: "${base}"`,
+    `    zonelistfile: "${base}/zone.list"`,
+    '    username: ""',
+    '    verbosity: 2',
+    'remote-control:',
+    '    control-enable: no',
+    'key:',
+    '    name: xfr',
+    '    algorithm: hmac-sha256',
+    `    secret: "${secret}"`,
+    'zone:',
+    `    name: ${ZONE}`,
+    '    zonefile: example.org.zone',
+    ...primaries.map((p) => `    request-xfr: ${p.address}@${p.port} xfr`),
+    '    allow-notify: 127.0.0.1 xfr',
+    '',
+  ].join('\n');
+  const file = join(base, 'nsd.conf');
+  await writeFile(file, conf);
+  const check = await runTool('nsd-checkconf', [file], { timeoutMs: 20_000 });
+  expect(check.code, `${check.out}\n${conf}`).to.equal(0);
+  const d = daemon('nsd', ['-d', '-c', file]);
+  return { name: 'nsd', port, start: async () => d.start(), stop: d.stop, log: d.log };
+}
+
+describe('Knot and NSD as secondaries of a raftns group (TSIG transfers, NOTIFY)', function () {
+  this.timeout(300_000);
+  let nats: NatsServerHandle;
+  let nc: NatsConnection;
+  let cluster: RaftCluster;
+  let client: RaftClient;
+  let dir: string;
+  let secret = '';
+  const secondaries: Secondary[] = [];
+  const clock = new HybridClock('secondaries-spec', () => Date.now());
+  const cli = (...args: string[]) =>
+    raftns(['--nats', nats.url, '--cluster', CLUSTER, '--timeout', '60000', ...args], { timeoutMs: 120_000 });
+
+  const write = async (name: string, address: string) => {
+    const written = await client.dnsBatch({
+      changes: [
+        { op: 'upsert', zone: ZONE, name, type: 'A', ttl: 60, rdata: [address], version: clock.next() },
+      ],
+    });
+    expect(written.ok, JSON.stringify(written)).to.equal(true);
+  };
+  const answers = async (secondary: Secondary, name: string): Promise<string> => {
+    const run = await kdig({ address: '127.0.0.1', port: secondary.port, mode: 'lease' } as DnsListenerInfo, [
+      '+short',
+      '+norec',
+      `${name}.${ZONE}`,
+      'A',
+    ]);
+    return run.out.trim();
+  };
+
+  before(async () => {
+    nats = await startNatsServer({ jetstream: true });
+    nc = await connectNats({ urls: [nats.url], name: 'secondaries-spec', log: silentLogger });
+    cluster = await startTransferCluster({ nats, nc, cluster: CLUSTER, zone: ZONE });
+    client = await cluster.client();
+    dir = await mkdtemp(join(tmpdir(), 'raftns-secondaries-'));
+    const zoneFile = join(dir, 'zone.db');
+    await writeFile(
+      zoneFile,
+      [
+        '$TTL 300',
+        '@ IN SOA ns1 hostmaster 1 3600 600 604800 60',
+        '  NS ns1',
+        'ns1 A 192.0.2.53',
+        'www A 192.0.2.80',
+        '',
+      ].join('\n'),
+    );
+    const imported = await cli('zone', 'import', ZONE, zoneFile);
+    expect(imported.code, imported.stderr).to.equal(0);
+    const added = await cli('tsig', 'add', 'xfr.', '--zone', ZONE);
+    expect(added.code, added.stderr).to.equal(0);
+    const parsed = parseKeyFile(added.stdout);
+    if (!parsed.ok) throw new Error(parsed.error.message);
+    secret = Buffer.from((parsed.keys[0] as TsigKey).secret).toString('base64');
+    const allowed = await cli('zone', 'allow-transfer', ZONE, '--key', 'xfr.');
+    expect(allowed.code, allowed.stderr).to.equal(0);
+    // The linearizable listeners: a secondary's SOA check and transfer see every acknowledged write.
+    const primaries = cluster.replicas.map((r) => r.dns[1] as DnsListenerInfo);
+    secondaries.push(await knot(dir, secret, primaries), await nsd(dir, secret, primaries));
+    for (const secondary of secondaries) {
+      const listed = await cli('zone', 'notify', ZONE, 'add', `127.0.0.1:${secondary.port}`, '--key', 'xfr.');
+      expect(listed.code, listed.stderr).to.equal(0);
+    }
+    const list = await cli('zone', 'notify', ZONE, 'list');
+    for (const secondary of secondaries)
+      expect(list.stdout).to.include(`127.0.0.1:${secondary.port} key=xfr.`);
+    for (const secondary of secondaries) await secondary.start();
+  });
+
+  after(async () => {
+    for (const secondary of secondaries) await secondary.stop();
+    await client?.close();
+    await cluster?.stop();
+    await nc?.close();
+    await nats?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('each secondary takes the zone by a signed transfer', async () => {
+    for (const secondary of secondaries)
+      await pollUntil(`${secondary.name} serves the zone\n${secondary.log()}`, 60_000, async () =>
+        (await answers(secondary, 'www')) === '192.0.2.80' ? true : undefined,
+      );
+  });
+
+  it('a write reaches every secondary by NOTIFY and a new transfer, timed from its acknowledgement', async () => {
+    const delays: Record<string, number[]> = {};
+    for (let round = 0; round < 5; round++) {
+      const address = `198.51.100.${round + 1}`;
+      await write('fresh', address);
+      const acknowledgedMs = Date.now();
+      await Promise.all(
+        secondaries.map(async (secondary) => {
+          // Within 10 s: far below the zone's SOA refresh (3600 s), so only NOTIFY explains it.
+          await pollUntil(
+            `${secondary.name} answers ${address}\n${secondary.log().slice(-3000)}`,
+            10_000,
+            async () => ((await answers(secondary, 'fresh')) === address ? true : undefined),
+          );
+          const list = delays[secondary.name] ?? [];
+          list.push(Date.now() - acknowledgedMs);
+          delays[secondary.name] = list;
+        }),
+      );
+    }
+    for (const [name, list] of Object.entries(delays)) {
+      const sorted = [...list].sort((a, b) => a - b);
+      console.log(
+        `      ${name}: write acknowledged → answered in ${sorted.map((ms) => `${ms} ms`).join(', ')}`,
+      );
+    }
+  });
+
+  it('a secondary stopped during many writes catches up after its restart', async () => {
+    const [stopped] = secondaries;
+    if (stopped === undefined) throw new Error('no secondary');
+    await stopped.stop();
+    for (let i = 0; i < 50; i++) await write(`burst${i}`, `203.0.113.${i + 1}`);
+    await stopped.start();
+    await pollUntil(`${stopped.name} catches up\n${stopped.log().slice(-3000)}`, 60_000, async () =>
+      (await answers(stopped, 'burst49')) === '203.0.113.50' ? true : undefined,
+    );
+    expect(await answers(stopped, 'burst0')).to.equal('203.0.113.1');
+  });
+});
