@@ -332,14 +332,21 @@ export class RaftClient {
     return result.dns;
   }
 
-  /** RRsets `offset ..` of `zone` (at most `limit`, fewer if the reply must be cut); null: no such zone. */
+  /**
+   * RRsets `offset ..` of `zone` (at most `limit`, fewer if the reply must be cut); null: no
+   * such zone. `asOf` (a first page's `changedIndex`) asks for that content (see the query).
+   */
   async dnsZonePage(
     zone: string,
     offset: number,
     limit: number,
-    options: ReadOptions = {},
+    options: ReadOptions & { readonly asOf?: number } = {},
   ): Promise<DnsZonePage | null> {
-    const result = await this.read({ op: 'dns-zone-page', zone, offset, limit }, options);
+    const { asOf, ...read } = options;
+    const result = await this.read(
+      { op: 'dns-zone-page', zone, offset, limit, ...(asOf === undefined ? {} : { asOf }) },
+      read,
+    );
     if (result.op !== 'dns-zone-page')
       throw new ProtocolError(`a dns-zone-page was answered with a ${result.op}`);
     return result.page;

@@ -16,7 +16,7 @@
  *   {"v":1,"op":"dns-zones","mode":MODE}
  *   {"v":1,"op":"dns-rrsets","zone":ZONE,"name":NAME,"mode":MODE}
  *   {"v":1,"op":"dns-import","import":DnsImport,"sid":ID,"seq":N,"ack":M}
- *   {"v":1,"op":"dns-zone-page","zone":ZONE,"off":OFFSET,"lim":LIMIT,"mode":MODE}
+ *   {"v":1,"op":"dns-zone-page","zone":ZONE,"off":OFFSET,"lim":LIMIT,"at":CHANGED_INDEX?,"mode":MODE}
  *   {"v":1,"op":"status"}
  *
  * MODE is a read mode's text (protocol/read-mode.ts; default `linearizable`). `rev` 0 means
@@ -114,6 +114,8 @@ export type ClientRequest =
       readonly zone: string;
       readonly off: number;
       readonly lim: number;
+      /** The `asOf` of the query. */
+      readonly at?: number;
       readonly mode?: ReadModeText;
     }
   | { readonly v: 1; readonly op: 'status' };
@@ -299,6 +301,7 @@ const requestSchema = z.discriminatedUnion('op', [
     zone: dnsName,
     off: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
     lim: z.number().int().min(1).max(ZONE_PAGE_RRSETS_MAX),
+    at: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     mode: mode.optional(),
   }),
   z.object({ v: z.literal(1), op: z.literal('status') }),
@@ -391,6 +394,7 @@ export function readRequest(query: GroupQuery, readMode: ReadModeText): ClientRe
       zone: query.zone,
       off: query.offset,
       lim: query.limit,
+      ...(query.asOf === undefined ? {} : { at: query.asOf }),
       mode: readMode,
     };
   return {
@@ -438,7 +442,13 @@ export function queryOf(request: ClientRequest): GroupQuery | undefined {
     case 'dns-rrsets':
       return { op: 'dns-rrsets', zone: request.zone, name: request.name };
     case 'dns-zone-page':
-      return { op: 'dns-zone-page', zone: request.zone, offset: request.off, limit: request.lim };
+      return {
+        op: 'dns-zone-page',
+        zone: request.zone,
+        offset: request.off,
+        limit: request.lim,
+        ...(request.at === undefined ? {} : { asOf: request.at }),
+      };
     default:
       return undefined;
   }

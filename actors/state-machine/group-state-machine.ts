@@ -373,7 +373,7 @@ export class GroupStateMachine {
       if (live === undefined || serial === undefined) return { op: 'dns-zone-page', page: null };
       return {
         op: 'dns-zone-page',
-        page: this.zonePages.page(live, serial, this.appliedIndexValue, q.offset, q.limit),
+        page: this.zonePages.page(live, serial, this.appliedIndexValue, q.offset, q.limit, q.asOf),
       };
     }
     const limit = Number.isSafeInteger(q.limit)

@@ -34,11 +34,27 @@ export function zoneRrsets(live: LiveZone): ZoneRrset[] {
   return out;
 }
 
-/** Per-zone change indexes and one cached listing. Not replicated state: a read-side aid. */
+/** A zone's RRsets as they stood from `changedIndex` on, and its serial then. */
+interface Listing {
+  readonly key: string;
+  readonly zone: string;
+  readonly changedIndex: number;
+  readonly serial: number;
+  readonly rrsets: ZoneRrset[];
+}
+
+/**
+ * Per-zone change indexes and at most two listings: the current content's (`cached`), and
+ * the one the latest read in pages started on (`pinned`), kept after the zone changes so
+ * that read's later pages (`asOf` its `changedIndex`) still show one content. A later
+ * paged read takes the pinned slot; its earlier reader then sees another `changedIndex`
+ * and starts again. Not replicated state: a read-side aid.
+ */
 export class ZonePages {
   readonly #changedIndex = new Map<string, number>();
   #floor = 0;
-  #cached: { readonly key: string; readonly changedIndex: number; readonly rrsets: ZoneRrset[] } | undefined;
+  #cached: Listing | undefined;
+  #pinned: Listing | undefined;
 
   /** A committed write changed the zone with this key at `index`. */
   changed(zoneKey: string, index: number): void {
@@ -50,24 +66,42 @@ export class ZonePages {
     this.#changedIndex.clear();
     this.#floor = index;
     this.#cached = undefined;
+    this.#pinned = undefined;
   }
 
-  page(live: LiveZone, serial: number, appliedIndex: number, offset: number, limit: number): DnsZonePage {
+  page(
+    live: LiveZone,
+    serial: number,
+    appliedIndex: number,
+    offset: number,
+    limit: number,
+    asOf?: number,
+  ): DnsZonePage {
     const key = live.apex.key;
     const changedIndex = Math.max(this.#changedIndex.get(key) ?? 0, this.#floor);
-    if (this.#cached === undefined || this.#cached.key !== key || this.#cached.changedIndex !== changedIndex)
-      this.#cached = { key, changedIndex, rrsets: zoneRrsets(live) };
-    const all = this.#cached.rrsets;
     const count = Number.isSafeInteger(limit) ? Math.min(Math.max(limit, 0), ZONE_PAGE_RRSETS_MAX) : 0;
     const start = Number.isSafeInteger(offset) ? Math.max(offset, 0) : 0;
-    return {
-      zone: live.apex.toString(),
-      serial,
-      changedIndex,
-      appliedIndex,
-      total: all.length,
-      offset: start,
-      rrsets: all.slice(start, start + count),
-    };
+    if (asOf !== undefined && asOf !== changedIndex) {
+      const held = [this.#pinned, this.#cached].find((l) => l?.key === key && l.changedIndex === asOf);
+      if (held !== undefined) return slice(held, appliedIndex, start, count);
+    }
+    if (this.#cached === undefined || this.#cached.key !== key || this.#cached.changedIndex !== changedIndex)
+      this.#cached = { key, zone: live.apex.toString(), changedIndex, serial, rrsets: zoneRrsets(live) };
+    const listing = this.#cached;
+    // The first page of a read that needs more: keep its listing for the pages to come.
+    if (start === 0 && count < listing.rrsets.length) this.#pinned = listing;
+    return slice(listing, appliedIndex, start, count);
   }
+}
+
+function slice(listing: Listing, appliedIndex: number, start: number, count: number): DnsZonePage {
+  return {
+    zone: listing.zone,
+    serial: listing.serial,
+    changedIndex: listing.changedIndex,
+    appliedIndex,
+    total: listing.rrsets.length,
+    offset: start,
+    rrsets: listing.rrsets.slice(start, start + count),
+  };
 }

@@ -37,8 +37,17 @@ export type GroupQuery =
   /**
    * RRsets `offset ..< offset + limit` of the zone in owner-key then type order. The page
    * says the zone's `changedIndex`: pages with equal `changedIndex` come from one state.
+   * `asOf`, the `changedIndex` of a read's first page, asks for that content even if the
+   * zone changed since: the replica serves it while it still holds its listing (the page
+   * then says `asOf`), else the current content (another `changedIndex`: read again).
    */
-  | { readonly op: 'dns-zone-page'; readonly zone: string; readonly offset: number; readonly limit: number };
+  | {
+      readonly op: 'dns-zone-page';
+      readonly zone: string;
+      readonly offset: number;
+      readonly limit: number;
+      readonly asOf?: number;
+    };
 
 /** One page of a zone's RRsets (see the `dns-zone-page` query). */
 export interface DnsZonePage {

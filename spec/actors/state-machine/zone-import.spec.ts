@@ -185,4 +185,62 @@ describe('zone import: staged chunks committed by one entry', () => {
     });
     expect(page(0).changedIndex).to.be.above(a.changedIndex);
   });
+  it('a read in pages keeps its content (asOf) while the zone changes, until another paged read starts', () => {
+    const { machine, run } = machineWith();
+    const names = ['a', 'b', 'c'].map((l) => ({
+      name: `${l}.${ZONE}`,
+      type: 'A',
+      ttl: 60,
+      rdata: ['192.0.2.1'],
+    }));
+    const n = stage(run, 'q', [SOA, NS, ...names]);
+    run({ kind: 'dns-import', import: { zone: ZONE, importId: 'q', chunks: n, version: VERSION } });
+    const page = (offset: number, asOf?: number) => {
+      const q = machine.query({
+        op: 'dns-zone-page',
+        zone: ZONE,
+        offset,
+        limit: 2,
+        ...(asOf === undefined ? {} : { asOf }),
+      });
+      if (q.op !== 'dns-zone-page' || q.page === null) throw new Error('no page');
+      return q.page;
+    };
+    const write = (hlcMs: number, label: string) =>
+      run({
+        kind: 'dns-batch',
+        batch: {
+          changes: [
+            {
+              op: 'delete-rrset',
+              zone: ZONE,
+              name: `${label}.${ZONE}`,
+              type: 'A',
+              version: { ...VERSION, hlcMs },
+            },
+          ],
+        },
+      });
+    const first = page(0);
+    expect(first.total).to.equal(5);
+    write(10, 'c');
+    const second = page(2, first.changedIndex);
+    const third = page(4, first.changedIndex);
+    expect(second.changedIndex).to.equal(first.changedIndex);
+    expect(second.serial).to.equal(first.serial);
+    expect([...first.rrsets, ...second.rrsets, ...third.rrsets].map((r) => r.name)).to.include(
+      'c.example.org.',
+    );
+    expect(third.rrsets).to.have.length(1);
+    // A new read in pages shows the current content and takes the pinned slot: the older
+    // content is gone, and its reader would start again.
+    const current = page(0);
+    expect(current.changedIndex).to.be.above(first.changedIndex);
+    expect(current.total).to.equal(4);
+    expect(page(2, first.changedIndex).changedIndex).to.equal(current.changedIndex);
+    // The new read keeps its content while the zone changes again.
+    write(11, 'b');
+    expect(page(2, current.changedIndex).changedIndex).to.equal(current.changedIndex);
+    expect(page(2, first.changedIndex).changedIndex).to.be.above(current.changedIndex);
+  });
 });
