@@ -366,6 +366,21 @@ describe('raftns backup and restore against real clusters', function () {
     expect(run.stderr).to.contain(
       `${DATA_FILE}: zone example.org.: no group of the plan serves example.org.`,
     );
+    const notZone = await raftns([
+      ...dst.target,
+      'backup',
+      '--out',
+      join(dir, 'not-a-zone'),
+      '--zone',
+      'www.example.org',
+    ]);
+    expect(notZone.code).to.equal(EXIT_USAGE);
+    expect(notZone.stderr).to.contain('www.example.org. is not a zone of the plan (it lies in example.org.)');
+    const summary = await raftns([...dst.target, 'backup', '--out', join(dir, 'summary'), '--region', 'r2']);
+    expect(summary.code, summary.stderr).to.equal(EXIT_OK);
+    expect(summary.stdout).to.match(
+      /^g1 example\.org\.: applied index \d+, serial \d+, \d+ RRsets, \d+ records, \d+ bytes in g1\.zone-0\.jsonl\nbackup of backups region r2: 1 groups, 1 zones, \d+ records, \d+ bytes in .*summary\n$/,
+    );
     const again = await raftns([...dst.target, 'backup', '--out', join(dir, 'good')]);
     expect(again.code).to.equal(EXIT_USAGE);
     expect(again.stderr).to.contain('already holds a backup');
