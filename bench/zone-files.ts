@@ -2,15 +2,21 @@
  * Zone files in and out: parse and render throughput of a generated zone on the CPU pool
  * (with the main thread's event-loop delay meanwhile, which the pool keeps low), then the
  * time to import (stage + one commit entry) and export (paged, one state) that zone
- * through a local group of one region (one replica, over NATS). Prints one JSON line per
+ * through a local group of one region (one replica, over NATS), and to back the group up
+ * (`raftns backup`: read, encode, checksum, fsync), check a backup (`raftns restore`'s
+ * checks, before it writes) and restore it over a changed zone. Prints one JSON line per
  * figure; `--records` sets the zone size, `--runs` the repetitions (medians reported).
  *
  *   npm run bench:zones [-- --records 100000 --runs 3]
  */
-import { cpus } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Kvm } from '@nats-io/kv';
+import { restoreBackup, verifyBackup } from '../clients/backup/restore-backup.js';
+import { takeBackup } from '../clients/backup/take-backup.js';
 import { RegionWriter } from '../clients/region-writer.js';
 import { importZone, readZone } from '../clients/zone-import-export.js';
 import { PLAN_KEY, PLAN_VERSION, planBucket, slotKey, slotsBucket } from '../protocol/plan.js';
@@ -147,6 +153,37 @@ try {
   }
   figure('import through a group (stage + one commit entry)', imports, { rrsets: rrsets.length, chunks });
   figure('export read from a group (paged, one state)', exports, { rrsets: rrsets.length });
+
+  const backups = [];
+  const checks = [];
+  const restores = [];
+  let bytes = 0;
+  const dir = await mkdtemp(join(tmpdir(), 'bench-backup-'));
+  try {
+    for (let i = 0; i < runs; i++) {
+      const out = join(dir, `b${i}`);
+      const backup = await timed(() => takeBackup(writer, out, { region: 'r1', createdAt: new Date() }));
+      bytes = backup.value.bytes;
+      backups.push(backup);
+      const checked = await timed(() => verifyBackup(out));
+      checks.push(checked);
+      // Over a changed zone (every TTL moved), so the restore rewrites every RRset.
+      const changed = rrsets.map((r) => (r.type === 'SOA' ? r : { ...r, ttl: r.ttl + 2 }));
+      const imported = await importZone(writer, ZONE, changed, { deadlineMs: DEADLINE_MS });
+      if (!imported.complete) throw new Error(JSON.stringify(imported.regions));
+      const restored = await timed(() => restoreBackup(writer, checked.value, { deadlineMs: DEADLINE_MS }));
+      if (!restored.value.every((r) => r.complete)) throw new Error(JSON.stringify(restored.value));
+      restores.push(restored);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  figure('backup of the group (one index, encode, checksums, fsync)', backups, {
+    rrsets: rrsets.length,
+    bytes,
+  });
+  figure('backup checked before a restore (sizes, checksums, every line)', checks, { bytes });
+  figure('restore over a changed zone (every RRset rewritten)', restores, { rrsets: rrsets.length });
 } finally {
   await writer.close();
   await cluster.stop();

@@ -2,10 +2,11 @@
  * Whole zones in and out of a cluster.
  *
  * Export (`readZone`): the zone's RRsets read in pages (`dns-zone-page`) from one region's
- * group. Every page says the zone's `changedIndex`; if a page shows another value than the
- * first, the zone changed in between and the read starts again, so the result is the zone
- * as it stood at one applied index (the first page's), whatever its size. It gives up after
- * READ_ATTEMPTS_MAX restarts (a zone written to faster than it can be read).
+ * group. Every page after the first asks for the first page's content (its `changedIndex`),
+ * which the replica keeps listed while writes continue (actors/state-machine/zone-pages.ts);
+ * a page that shows another `changedIndex` (the listing was dropped, or another replica
+ * answered) starts the read again, so the result is the zone as it stood at one applied
+ * index (the first page's), whatever its size. It gives up after READ_ATTEMPTS_MAX restarts.
  *
  * Import (`importZone`): the content goes to the zone's group in every region, each
  * independently and concurrently: stage it in chunks of at most VALUE_BYTES_MAX under a
@@ -35,6 +36,8 @@ export interface ZoneSnapshot {
   readonly serial: number;
   /** The applied index of the group the content was read at. */
   readonly appliedIndex: number;
+  /** The zone's content is the one it had at every index from this one to `appliedIndex` (DnsZonePage). */
+  readonly changedIndex: number;
   readonly rrsets: readonly ZoneRrset[];
 }
 
@@ -68,7 +71,13 @@ export async function readZone(
       rrsets.push(...page.rrsets);
     }
     if (consistent)
-      return { zone: first.zone, serial: first.serial, appliedIndex: first.appliedIndex, rrsets };
+      return {
+        zone: first.zone,
+        serial: first.serial,
+        appliedIndex: first.appliedIndex,
+        changedIndex: first.changedIndex,
+        rrsets,
+      };
   }
   throw new ZoneChangingError(zone);
 }

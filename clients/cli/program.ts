@@ -10,6 +10,7 @@
  *   raftns status --replicas r1,r2,r3 [--json]
  *   raftns tsig add NAME [--algorithm A] --zone Z [--subtree N] [--type T] | tsig list | tsig remove NAME
  *   raftns zone export ZONE [--out FILE] | zone import ZONE FILE [--dry-run]
+ *   raftns backup --out DIR [--zone Z] | restore DIR [--zone Z] [--dry-run]
  *   raftns api-key add NAME [--zones Z1,Z2] [--read-only] | api-key list | api-key remove NAME
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
@@ -19,6 +20,7 @@ import { RaftClientError } from '../errors.js';
 import type { RaftClient } from '../raft-client.js';
 import { registerApiKeyCommand } from './api-key-command.js';
 import { registerAwsCommand } from './aws-command.js';
+import { registerBackupCommands } from './backup-commands.js';
 import { readModeArgument } from './cli-arguments.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { registerExternalDnsCommand } from './externaldns-command.js';
@@ -172,6 +174,7 @@ export function buildProgram(): Command {
   registerApiKeyCommand(program);
   registerExternalDnsCommand(program);
   registerZoneCommands(program);
+  registerBackupCommands(program);
   return program;
 }
 

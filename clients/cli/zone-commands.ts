@@ -28,7 +28,7 @@ import { readModeArgument, usage } from './cli-arguments.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE } from './exit-codes.js';
 import { registerNotifyCommand, registerTransferCommand } from './transfer-command.js';
 
-interface GlobalOptions {
+export interface GlobalOptions {
   readonly nats: string;
   readonly cluster: string;
   readonly region: string;
@@ -44,7 +44,7 @@ async function openPool(): Promise<CpuPool> {
   return new CpuPool({ maxThreads: 1, maxQueue: 2 });
 }
 
-async function openWriter(
+export async function openWriter(
   globals: GlobalOptions,
   regions: readonly string[] | undefined,
 ): Promise<RegionWriter> {
@@ -79,7 +79,7 @@ async function planZone(
 }
 
 /** The global --region, unless left at its default: then the plan's first region. */
-function pickRegion(program: Command, writer: RegionWriter, region: string): string | undefined {
+export function pickRegion(program: Command, writer: RegionWriter, region: string): string | undefined {
   const picked = program.getOptionValueSource('region') === 'default' ? writer.plan.regions[0] : region;
   if (picked === undefined || !writer.plan.regions.includes(picked)) {
     usage(`${picked} is not a region of the plan (${writer.plan.regions.join(', ')})`);
