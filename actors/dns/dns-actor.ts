@@ -38,6 +38,7 @@ import { LOG, STATE_MACHINE } from '../raft/actor-names.js';
 import type { StateMachineMessage } from '../state-machine/protocol.js';
 import type { DnsActorMessage, DnsListenerConfig, DnsServerStatus, ZoneSync } from './protocol.js';
 import { type Admission, type GateFailure, type PositionMode, ReadGate } from './read-gate.js';
+import { DnsTraffic } from './server/dns-traffic.js';
 import type { DnsTransport } from './server/responder.js';
 import { Responder } from './server/responder.js';
 import { DEFAULT_TCP_LIMITS, TcpConnections, type TcpDnsCounters } from './server/tcp-connections.js';
@@ -132,6 +133,7 @@ class DnsActor implements Actor<DnsActorMessage> {
     leaseBoardReads: 0,
   };
   private readonly udpCounters = { queries: 0, answers: 0, drops: 0 };
+  private readonly traffic = new DnsTraffic();
   private readonly servfailCounters: Record<GateFailure, number> = {
     stale: 0,
     'not-leader': 0,
@@ -319,6 +321,7 @@ class DnsActor implements Actor<DnsActorMessage> {
   // ------------------------------------------------------------------ queries
 
   private query(listener: Listener, route: Route, query: Uint8Array): void {
+    this.traffic.queryArrived(query);
     if (this.copyIndex === null) {
       this.reply(listener, route, this.fail(query, 'stale'));
       return;
@@ -371,6 +374,7 @@ class DnsActor implements Actor<DnsActorMessage> {
   }
 
   private reply(listener: Listener, route: Route, answer: Uint8Array | null): void {
+    if (answer !== null) this.traffic.answered(answer, route.transport);
     if (route.transport === 'tcp') {
       listener.tcp.answered(route.connection, answer, this.ctx.clock.nowMs());
       return;
@@ -554,6 +558,7 @@ class DnsActor implements Actor<DnsActorMessage> {
       appliedIndex: this.copyIndex ?? 0,
       zones: this.zones.zoneCount,
       heldQueries: this.gate.held,
+      traffic: this.traffic.reading(),
       counters: {
         ...this.counters,
         ...this.socketCounters(),
