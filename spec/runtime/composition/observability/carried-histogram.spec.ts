@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
 import { DnsTraffic, QUERY_TYPE_LABELS, RCODE_LABELS } from '../../../../actors/dns/server/dns-traffic.js';
+import { RCODE } from '../../../../protocol/dns/wire/codes.js';
 import { BucketCounts, powersOfTwo } from '../../../../runtime/bucket-counts.js';
 import {
   ActorHistogramMetric,
@@ -117,6 +118,11 @@ describe('DNS traffic counts', () => {
     expect(counts[slot(QUERY_TYPE_LABELS, 'HTTPS')]).to.equal(1);
     expect(counts[slot(QUERY_TYPE_LABELS, 'other')]).to.equal(2);
     expect(counts.reduce((a, b) => a + b, 0)).to.equal(6);
+  });
+
+  it('labels rcode slot n with the name of rcode n', () => {
+    for (const [code, name] of RCODE_LABELS.entries())
+      if (name !== 'other') expect(RCODE[name], name).to.equal(code);
   });
 
   it('counts answers by rcode and their sizes by transport', () => {
