@@ -96,6 +96,20 @@ export class Endpoint {
     return this.pending.size;
   }
 
+  /**
+   * Credits over every link: `inUse` messages sent and not yet consumed by their receiver,
+   * `available` more that the receivers' mailboxes would take now.
+   */
+  credits(): { readonly inUse: number; readonly available: number } {
+    let inUse = 0;
+    let available = 0;
+    for (const link of this.links.values()) {
+      inUse += link.messagesInFlight;
+      available += Math.max(0, link.peerMailbox.capacityPerSender - link.messagesInFlight);
+    }
+    return { inUse, available };
+  }
+
   send<T extends Message>(to: string, message: T, transfer?: readonly Transferable[]): SendResult {
     const link = this.usableLink(to);
     if (!(link instanceof OutboundLink)) return this.refuse(link);

@@ -20,6 +20,7 @@ const DETERMINISTIC_FILES = [
   'runtime/outbound-link.ts',
   'runtime/mailbox.ts',
   'runtime/frames.ts',
+  'runtime/bucket-counts.ts',
   'runtime/supervisor/restart-policy.ts',
 ];
 

@@ -40,6 +40,7 @@ import type { StateMachineMessage } from '../state-machine/protocol.js';
 import { NotifyDesk } from './notify/notify-desk.js';
 import type { DnsActorMessage, DnsListenerConfig, DnsServerStatus, ZoneSync } from './protocol.js';
 import { type Admission, type GateFailure, type PositionMode, ReadGate } from './read-gate.js';
+import { DnsTraffic } from './server/dns-traffic.js';
 import type { DnsTransport } from './server/responder.js';
 import { Responder } from './server/responder.js';
 import { DEFAULT_TCP_LIMITS, TcpConnections, type TcpDnsCounters } from './server/tcp-connections.js';
@@ -134,6 +135,7 @@ class DnsActor implements Actor<DnsActorMessage> {
     leaseBoardReads: 0,
   };
   private readonly udpCounters = { queries: 0, answers: 0, drops: 0 };
+  private readonly traffic = new DnsTraffic();
   private readonly servfailCounters: Record<GateFailure, number> = {
     stale: 0,
     'not-leader': 0,
@@ -346,6 +348,7 @@ class DnsActor implements Actor<DnsActorMessage> {
       if (route.transport === 'udp') this.notifies.answer(route.remote.address, route.remote.port, query);
       return;
     }
+    this.traffic.queryArrived(query);
     if ((((query[2] as number) >>> 3) & 0x0f) === OPCODE.NOTIFY) {
       // We are the primary of every zone we serve: a NOTIFY asks nothing of us (RFC 1996 §3.8).
       this.reply(
@@ -407,6 +410,7 @@ class DnsActor implements Actor<DnsActorMessage> {
   }
 
   private reply(listener: Listener, route: Route, answer: Uint8Array | null): void {
+    if (answer !== null) this.traffic.answered(answer, route.transport);
     if (route.transport === 'tcp') {
       listener.tcp.answered(route.connection, answer, this.ctx.clock.nowMs());
       return;
@@ -594,6 +598,7 @@ class DnsActor implements Actor<DnsActorMessage> {
       appliedIndex: this.copyIndex ?? 0,
       zones: this.zones.zoneCount,
       heldQueries: this.gate.held,
+      traffic: this.traffic.reading(),
       counters: {
         ...this.counters,
         ...this.socketCounters(),

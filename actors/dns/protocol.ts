@@ -5,6 +5,7 @@ import type { ReadMode } from '../../protocol/read-mode.js';
 import type { DnsSocketEvent } from '../../runtime/dns-sockets/dns-socket.js';
 import type { Ask } from '../../runtime/message.js';
 import type { ContactAnswer, PositionAnswer, PositionMode } from './read-gate.js';
+import type { DnsTrafficReading } from './server/dns-traffic.js';
 import type { ZoneDelta } from './store/zone-delta.js';
 import type { UpdateChange } from './update/update-evaluate.js';
 
@@ -38,6 +39,8 @@ export interface DnsServerStatus {
   readonly appliedIndex: number;
   readonly zones: number;
   readonly heldQueries: number;
+  /** Queries by type, answers by rcode and size (server/dns-traffic.ts). */
+  readonly traffic: DnsTrafficReading;
   readonly counters: Readonly<Record<string, number>>;
 }
 

@@ -5,6 +5,7 @@ import type {
   SessionCommand,
 } from '../../protocol/group/commands.js';
 import type { ReadMode } from '../../protocol/read-mode.js';
+import type { BucketReading } from '../../runtime/bucket-counts.js';
 import type { Ask } from '../../runtime/message.js';
 import type { ZoneSync } from '../dns/protocol.js';
 import type { ApplyMessage } from '../log/protocol.js';
@@ -43,7 +44,26 @@ export interface StateMachineStatus {
   readonly sessions: number;
   readonly waitingWrites: number;
   readonly waitingReads: number;
+  /** Snapshots taken here (serialised for compaction), by size and time taken. */
+  readonly snapshotsTaken: SnapshotWork;
+  /** Snapshots received from a leader, by size and time to restore. */
+  readonly snapshotsRestored: SnapshotWork;
 }
+
+export interface SnapshotWork {
+  readonly bytes: BucketReading;
+  readonly seconds: BucketReading;
+}
+
+/** Snapshot sizes: 1 KiB to 1 GiB in powers of four. */
+export const SNAPSHOT_BYTES_BUCKETS = [
+  1024, 4096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 16_777_216, 67_108_864, 268_435_456,
+  1_073_741_824,
+];
+/** Time to serialise or restore a snapshot: a millisecond to half a minute. */
+export const SNAPSHOT_SECONDS_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
 
 /** The state machine actor's inbox. */
 export type StateMachineMessage =

@@ -2,9 +2,10 @@ import { encodeSessionCommand } from '../../protocol/group/command-codec.js';
 import type { GroupQuery, SessionCommand } from '../../protocol/group/commands.js';
 import type { ReadMode } from '../../protocol/read-mode.js';
 import type { Actor, ActorContext, ActorFactory, MessageMeta, Replier } from '../../runtime/actor.js';
+import { BucketCounts } from '../../runtime/bucket-counts.js';
 import type { MessageOf } from '../../runtime/message.js';
 import type { ZoneSync } from '../dns/protocol.js';
-import type { LogMessage } from '../log/protocol.js';
+import type { LogMessage, StateMachineSnapshot } from '../log/protocol.js';
 import { LOG, STORAGE } from '../raft/actor-names.js';
 import type { LogEntry, SnapshotMeta } from '../raft/types.js';
 import type { StorageMessage } from '../storage/protocol.js';
@@ -13,7 +14,15 @@ import {
   GroupStateMachine,
   type GroupStateMachineOptions,
 } from './group-state-machine.js';
-import type { ReadResult, StateMachineMessage, StateMachineStatus, SubmitResult } from './protocol.js';
+import {
+  type ReadResult,
+  SNAPSHOT_BYTES_BUCKETS,
+  SNAPSHOT_SECONDS_BUCKETS,
+  type SnapshotWork,
+  type StateMachineMessage,
+  type StateMachineStatus,
+  type SubmitResult,
+} from './protocol.js';
 
 /**
  * The state machine actor: applies committed entries in order, exactly once (sessions,
@@ -34,6 +43,21 @@ export interface StateMachineActorOptions {
 }
 
 const LOG_TIMEOUT_MS = 5_000;
+
+/** Sizes and durations of one kind of snapshot work (taking, restoring). */
+class SnapshotTally {
+  private readonly bytes = new BucketCounts(SNAPSHOT_BYTES_BUCKETS);
+  private readonly seconds = new BucketCounts(SNAPSHOT_SECONDS_BUCKETS);
+
+  record(bytes: number, elapsedMs: number): void {
+    this.bytes.observe(bytes);
+    this.seconds.observe(elapsedMs / 1000);
+  }
+
+  reading(): SnapshotWork {
+    return { bytes: this.bytes.reading(), seconds: this.seconds.reading() };
+  }
+}
 
 interface WriteWaiter {
   readonly reply: Replier | undefined;
@@ -57,6 +81,8 @@ class StateMachineActor implements Actor<StateMachineMessage> {
   private readonly reads = new Map<number, ReadWaiter>();
   private nextReadId = 1;
   private snapshotsInstalled = 0;
+  private readonly snapshotsTaken = new SnapshotTally();
+  private readonly snapshotsRestored = new SnapshotTally();
   private recoveredFromSnapshot = 0;
   /** The index the zone sink's copy is at, as far as we know; null: send it a full dump next. */
   private zoneSinkIndex: number | null = null;
@@ -98,19 +124,13 @@ class StateMachineActor implements Actor<StateMachineMessage> {
         this.ctx.send(LOG, { type: 'applied-index', index: this.machine.appliedIndex });
         return;
       case 'take-snapshot':
-        meta.reply?.ok(
-          this.machine.appliedIndex === 0
-            ? null
-            : {
-                index: this.machine.appliedIndex,
-                term: this.machine.appliedTerm,
-                data: this.machine.snapshot(),
-              },
-        );
+        meta.reply?.ok(this.machine.appliedIndex === 0 ? null : this.takeSnapshot());
         return;
       case 'restore':
         if (message.meta.lastIndex > this.machine.appliedIndex) {
+          const startedMs = this.ctx.clock.nowMs();
           this.restore(message.meta, message.data);
+          this.snapshotsRestored.record(message.data.length, this.ctx.clock.nowMs() - startedMs);
           this.snapshotsInstalled++;
         }
         return;
@@ -144,7 +164,16 @@ class StateMachineActor implements Actor<StateMachineMessage> {
       sessions: this.machine.sessionCount,
       waitingWrites: this.writes.size,
       waitingReads: this.reads.size,
+      snapshotsTaken: this.snapshotsTaken.reading(),
+      snapshotsRestored: this.snapshotsRestored.reading(),
     };
+  }
+
+  private takeSnapshot(): StateMachineSnapshot {
+    const startedMs = this.ctx.clock.nowMs();
+    const data = this.machine.snapshot();
+    this.snapshotsTaken.record(data.length, this.ctx.clock.nowMs() - startedMs);
+    return { index: this.machine.appliedIndex, term: this.machine.appliedTerm, data };
   }
 
   inspect(): unknown {

@@ -1,3 +1,4 @@
+import type { BucketReading } from '../../runtime/bucket-counts.js';
 import type { Ask } from '../../runtime/message.js';
 import type { HardState, LogEntry, LogTail, Membership, SnapshotMeta } from '../raft/types.js';
 
@@ -52,7 +53,33 @@ export type StorageMessage =
       readonly lastIndex: number;
       readonly offset: number;
       readonly maxBytes: number;
-    } & Ask<SnapshotChunk | null>);
+    } & Ask<SnapshotChunk | null>)
+  | ({ readonly type: 'status' } & Ask<StorageStatus>);
+
+/** Synced batches: from a quarter of a fast fsync to a second (a disk in trouble). */
+export const BATCH_SECONDS_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+];
+/** Bytes of a synced batch (keys and values): 64 B to 16 MiB in powers of four. */
+export const BATCH_BYTES_BUCKETS = [
+  64, 256, 1024, 4096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 16_777_216,
+];
+
+/**
+ * What the storage actor counts since it started (status ask; the main thread turns these
+ * into metrics). Each synced batch is one group commit: one fsync for every write in it.
+ */
+export interface StorageStatus {
+  /** From handing a batch to the store to the store reporting it durable. */
+  readonly batchSeconds: BucketReading;
+  readonly batchBytes: BucketReading;
+  /** Log entries written per synced batch. */
+  readonly batchEntries: BucketReading;
+  /** Entries per `append` (what the log actor appends at once: on a follower, one AppendEntries). */
+  readonly appendEntries: BucketReading;
+  /** Writes waiting for the batch in flight. */
+  readonly pendingWrites: number;
+}
 
 export interface StoredSnapshot {
   readonly meta: SnapshotMeta;

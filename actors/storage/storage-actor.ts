@@ -1,4 +1,5 @@
 import type { Actor, ActorContext, ActorFactory, MessageMeta, Replier } from '../../runtime/actor.js';
+import { BucketCounts, powersOfTwo } from '../../runtime/bucket-counts.js';
 import { type KvOp, type KvStore, utf8 } from '../../runtime/storage/kv-store.js';
 import {
   decodeStoredEntry,
@@ -8,7 +9,14 @@ import {
   indexKey,
 } from '../raft/entry-codec.js';
 import type { HardState, LogEntry, Membership, SnapshotMeta } from '../raft/types.js';
-import type { LoadedRaftState, StorageMessage, StoredSnapshot } from './protocol.js';
+import {
+  BATCH_BYTES_BUCKETS,
+  BATCH_SECONDS_BUCKETS,
+  type LoadedRaftState,
+  type StorageMessage,
+  type StorageStatus,
+  type StoredSnapshot,
+} from './protocol.js';
 
 /**
  * The only actor that touches the replica's Raft state on disk: hard state, log,
@@ -24,6 +32,7 @@ const ENTRY_PREFIX = 0x65; // 'e'
 /** Bounds one group-commit batch; more waits for the next fsync. */
 const MAX_OPS_PER_BATCH = 16_384;
 const MAX_ENTRIES_PER_READ = 4_096;
+const ENTRIES_BUCKETS = powersOfTwo(MAX_OPS_PER_BATCH);
 
 type Update =
   | {
@@ -50,12 +59,20 @@ type Update =
       readonly reply: Replier | undefined;
       readonly tail: LogEntry | undefined;
       readonly lastIndex: number;
+      readonly entries: number;
     };
 
 export type StorageActorMessage = StorageMessage | { readonly type: 'write-failed'; readonly error: string };
 
 function json(value: unknown): Uint8Array {
   return utf8(JSON.stringify(value));
+}
+
+/** Bytes a batch hands the store: every key and value. */
+function opsBytes(ops: readonly KvOp[]): number {
+  let bytes = 0;
+  for (const op of ops) bytes += op.key.length + (op.type === 'put' ? op.value.length : 0);
+  return bytes;
 }
 
 function parse<T>(bytes: Uint8Array | undefined): T | undefined {
@@ -71,6 +88,10 @@ class StorageActor implements Actor<StorageActorMessage> {
   private snapshotData: Uint8Array | undefined;
   private pending: Update[] = [];
   private writing = false;
+  private readonly batchSeconds = new BucketCounts(BATCH_SECONDS_BUCKETS);
+  private readonly batchBytes = new BucketCounts(BATCH_BYTES_BUCKETS);
+  private readonly batchEntries = new BucketCounts(ENTRIES_BUCKETS);
+  private readonly appendEntries = new BucketCounts(ENTRIES_BUCKETS);
 
   constructor(private readonly ctx: ActorContext<StorageActorMessage>) {}
 
@@ -143,6 +164,9 @@ class StorageActor implements Actor<StorageActorMessage> {
         });
         return;
       }
+      case 'status':
+        meta.reply?.ok(this.status());
+        return;
       case 'write-failed':
         // The disk refused a write: nothing after it can be trusted. Crash; the supervisor restarts us.
         throw new Error(`storage write failed: ${message.error}`);
@@ -155,6 +179,16 @@ class StorageActor implements Actor<StorageActorMessage> {
 
   inspect(): unknown {
     return { storedLastIndex: this.storedLastIndex, pending: this.pending.length, writing: this.writing };
+  }
+
+  private status(): StorageStatus {
+    return {
+      batchSeconds: this.batchSeconds.reading(),
+      batchBytes: this.batchBytes.reading(),
+      batchEntries: this.batchEntries.reading(),
+      appendEntries: this.appendEntries.reading(),
+      pendingWrites: this.pending.length,
+    };
   }
 
   private appendUpdate(entries: readonly LogEntry[], lastIndex: number, reply: Replier | undefined): Update {
@@ -176,7 +210,8 @@ class StorageActor implements Actor<StorageActorMessage> {
       ops.push({ type: 'del', key: indexKey(ENTRY_PREFIX, index) });
     }
     this.storedLastIndex = lastIndex;
-    return { kind: 'append', ops, reply, tail: last, lastIndex };
+    this.appendEntries.observe(entries.length);
+    return { kind: 'append', ops, reply, tail: last, lastIndex, entries: entries.length };
   }
 
   private snapshotUpdate(
@@ -223,18 +258,24 @@ class StorageActor implements Actor<StorageActorMessage> {
     if (store === undefined) throw new Error('storage used before start');
     const batch: Update[] = [];
     const ops: KvOp[] = [];
+    let entries = 0;
     while (this.pending.length > 0) {
       const next = this.pending[0] as Update;
       if (batch.length > 0 && ops.length + next.ops.length > MAX_OPS_PER_BATCH) break;
       this.pending.shift();
       batch.push(next);
       ops.push(...next.ops);
+      if (next.kind === 'append') entries += next.entries;
     }
     if (batch.length === 0) return;
     this.writing = true;
+    this.batchBytes.observe(opsBytes(ops));
+    this.batchEntries.observe(entries);
+    const startedMs = this.ctx.clock.nowMs();
     store.write(ops, { sync: true }).then(
       () => {
         this.writing = false;
+        this.batchSeconds.observe((this.ctx.clock.nowMs() - startedMs) / 1000);
         for (const update of batch) this.complete(update);
         if (this.pending.length > 0) this.flush();
       },

@@ -28,6 +28,7 @@ import {
   type Status,
 } from '@nats-io/transport-node';
 import type { Logger } from '../log.js';
+import { failureReason } from './nats-request.js';
 
 export interface ConnectNatsOptions {
   /** Client URLs of the NATS cluster (nats:// or tls://), at least one. */
@@ -141,20 +142,43 @@ export interface ConnectionTracker {
   readonly connected: boolean;
   readonly disconnects: number;
   readonly reconnects: number;
+  /** Requests on this connection that failed (JetStream KV calls included), by kind. */
+  readonly requestFailures: Readonly<Record<RequestFailureKind, number>>;
 }
+
+/** `closed` connections and everything unexpected (permissions, payload size) count as `other`. */
+export type RequestFailureKind = 'timeout' | 'no-responders' | 'other';
 
 class Tracker implements ConnectionTracker {
   connected = true;
   disconnects = 0;
   reconnects = 0;
+  readonly requestFailures: Record<RequestFailureKind, number> = { timeout: 0, 'no-responders': 0, other: 0 };
   log: Logger | undefined;
 
   constructor(readonly nc: NatsConnection) {
+    this.countRequestFailures();
     this.watch().catch((error: unknown) => {
       // nats.js ends status iterators without an error on close; this is a safety net.
       this.connected = false;
       this.log?.error({ err: String(error) }, 'NATS status stream failed');
     });
+  }
+
+  /**
+   * Every request on the connection, whoever makes it (`requestWithTimeout`, the JetStream
+   * and KV clients, which call `nc.request` inside), passes through here: wrapping the
+   * connection's own method is the one place that sees them all.
+   */
+  private countRequestFailures(): void {
+    const nc = this.nc;
+    const request = nc.request.bind(nc);
+    nc.request = (subject, payload, options) =>
+      request(subject, payload, options).catch((error: unknown) => {
+        const reason = failureReason(nc, error);
+        this.requestFailures[reason === 'timeout' || reason === 'no-responders' ? reason : 'other']++;
+        throw error;
+      });
   }
 
   private async watch(): Promise<void> {

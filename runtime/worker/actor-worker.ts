@@ -131,12 +131,17 @@ const control: ActorControl = {
     host.detachLink(peer);
   },
   start: () => host.start(),
-  health: () => ({
-    name: spec.name,
-    state: host.state,
-    queued: host.queued,
-    requestsInFlight: host.requestsInFlight,
-  }),
+  health: () => {
+    const credits = host.credits();
+    return {
+      name: spec.name,
+      state: host.state,
+      queued: host.queued,
+      requestsInFlight: host.requestsInFlight,
+      creditsInUse: credits.inUse,
+      creditsAvailable: credits.available,
+    };
+  },
   inspect: () => host.inspect(),
   async stop(drainDeadlineMs: number) {
     try {

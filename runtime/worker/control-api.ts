@@ -25,8 +25,13 @@ export const WORKER_BOOTED = 'raftns-actor-worker-booted';
 export interface ActorHealth {
   readonly name: string;
   readonly state: HostState;
+  /** Messages waiting in the actor's mailbox. */
   readonly queued: number;
   readonly requestsInFlight: number;
+  /** Messages the actor sent that its receivers have not consumed yet (credits held). */
+  readonly creditsInUse: number;
+  /** Further messages the receivers' mailboxes would take now, summed over its links. */
+  readonly creditsAvailable: number;
 }
 
 /** What the main thread hands a new actor worker. Everything is structured-cloneable. */

@@ -127,10 +127,12 @@ export class WorkerPlacement {
     }
   }
 
+  /** The health of every placed actor that answered within the control deadline (a restarting one may not). */
   async health(): Promise<ActorHealth[]> {
-    return Promise.all(
+    const answers = await Promise.allSettled(
       [...this.placed.values()].map((entry) => this.call(entry, 'health', (c) => c.health())),
     );
+    return answers.flatMap((answer) => (answer.status === 'fulfilled' ? [answer.value] : []));
   }
 
   async inspect(name: string): Promise<unknown> {

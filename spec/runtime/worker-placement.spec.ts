@@ -166,6 +166,32 @@ describe('worker placement and supervision', function () {
     });
     expect(error).to.be.instanceOf(ControlTimeoutError);
   });
+  it('reports each answering worker’s mailbox and credits, and leaves out one whose thread is stuck', async () => {
+    running = await startTestReplica([stubbornSpec('stubborn'), producerSpec('p')], {
+      controlTimeoutMs: 300,
+    });
+    const { external, placement } = running.replica;
+    const healthOf = async (name: string) => (await placement.health()).find((h) => h.name === name);
+    const idle = await healthOf('p');
+    expect(idle).to.include({ queued: 0, creditsInUse: 0 });
+    expect(idle?.creditsAvailable).to.be.greaterThan(0);
+    external.send('stubborn', { type: 'spin', ms: 2_000 });
+    // The stuck actor consumes nothing: the producer's ten messages hold ten credits.
+    await external.request('p', { type: 'produce', to: 'stubborn', count: 10 } as ProducerMessage, {
+      timeoutMs: 5_000,
+    });
+    const stuck = await placement.health();
+    expect(stuck.map((h) => h.name)).to.deep.equal(['p']);
+    expect(stuck[0]).to.include({ creditsInUse: 10, creditsAvailable: (idle?.creditsAvailable ?? 0) - 10 });
+    const drained = await eventually('the stubborn actor consumed them', 10_000, async () => {
+      const health = await placement.health();
+      return health.length === 2 && health.every((h) => h.creditsInUse === 0 && h.queued === 0)
+        ? health
+        : undefined;
+    });
+    expect(drained.find((h) => h.name === 'p')?.creditsAvailable).to.equal(idle?.creditsAvailable);
+  });
+
   it('waits for a worker whose modules load slower than a control call may take', async () => {
     // 3 s of module loading against a 1 s control deadline: the boot is awaited on its own
     // bound, so the first control call finds the worker ready.

@@ -19,7 +19,12 @@ import type { TsigKeyring } from '../../../protocol/dns/tsig/key.js';
 import { signAnswer } from '../../../protocol/dns/tsig/sign.js';
 import type { RequestVerification } from '../../../protocol/dns/tsig/verify.js';
 import { RCODE, RR_TYPE } from '../../../protocol/dns/wire/codes.js';
-import { decodeMessage, type Edns, HEADER_BYTES } from '../../../protocol/dns/wire/message.js';
+import {
+  decodeMessage,
+  type Edns,
+  firstQuestionType,
+  HEADER_BYTES,
+} from '../../../protocol/dns/wire/message.js';
 import type { Question } from '../../../protocol/dns/wire/record.js';
 import { errorAnswer } from '../server/error-answer.js';
 import { answerSignedQuery, tsigRecordBytesMax } from '../server/signed-query.js';
@@ -48,24 +53,13 @@ export type TransferReading =
   /** An error answer to send as it is (already signed when the request was). */
   | { readonly kind: 'answer'; readonly bytes: Uint8Array };
 
-const u16 = (b: Uint8Array, at: number): number => ((b[at] as number) << 8) | (b[at + 1] as number);
-
 /**
  * AXFR or IXFR when `query` is a QUERY (opcode 0, QR clear) whose first question asks for
  * one; undefined otherwise (and for anything unreadable: the responder judges that).
  */
 export function transferQueryType(query: Uint8Array): TransferType | undefined {
-  if (query.length < HEADER_BYTES + 5 || ((query[2] as number) & 0xf8) !== 0 || u16(query, 4) === 0)
-    return undefined;
-  let p = HEADER_BYTES;
-  for (let labels = 0; labels < 128; labels++) {
-    const length = query[p] as number | undefined;
-    if (length === undefined || length > 63) return undefined;
-    p += 1 + length;
-    if (length === 0) break;
-  }
-  if (p + 4 > query.length) return undefined;
-  const qtype = u16(query, p);
+  if (((query[2] as number) & 0xf8) !== 0) return undefined;
+  const qtype = firstQuestionType(query);
   return qtype === RR_TYPE.AXFR ? 'AXFR' : qtype === RR_TYPE.IXFR ? 'IXFR' : undefined;
 }
 

@@ -355,6 +355,30 @@ export function decodeMessage(bytes: Uint8Array): DecodeResult {
   }
 }
 
+/** Most labels a question name may have (255 octets hold at most 127 labels and the root). */
+const QUESTION_LABELS_MAX = 128;
+
+/**
+ * The type of the first question of `bytes` (a query, or an answer echoing it), or
+ * undefined when there is none or it is unreadable (a compressed or truncated name).
+ * Allocates nothing: the DNS hot path counts every query's type with it. Never throws.
+ */
+export function firstQuestionType(bytes: Uint8Array): number | undefined {
+  if (bytes.length < HEADER_BYTES + 5 || (((bytes[4] as number) << 8) | (bytes[5] as number)) === 0)
+    return undefined;
+  let p = HEADER_BYTES;
+  for (let labels = 0; labels < QUESTION_LABELS_MAX; labels++) {
+    const length = bytes[p] as number | undefined;
+    if (length === undefined || length > 63) return undefined;
+    p += 1 + length;
+    if (length === 0) {
+      if (p + 4 > bytes.length) return undefined;
+      return ((bytes[p] as number) << 8) | (bytes[p + 1] as number);
+    }
+  }
+  return undefined;
+}
+
 export interface QueryPeek {
   readonly id: number;
   readonly flags: MessageFlags;

@@ -66,6 +66,7 @@ export class Observability {
     );
     const probe = new ReplicaProbe({
       external: options.replica.external,
+      health: () => options.replica.placement.health(),
       clock: monotonicClock,
       askTimeoutMs: ASK_TIMEOUT_MS,
       maxAgeMs: LOOK_MAX_AGE_MS,

@@ -13,16 +13,23 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AwsLeaseCounters } from '../../../actors/aws-lease/protocol.js';
 import type { DnsServerStatus } from '../../../actors/dns/protocol.js';
+import { QUERY_TYPE_LABELS, RCODE_LABELS } from '../../../actors/dns/server/dns-traffic.js';
+import type { StateMachineStatus } from '../../../actors/state-machine/protocol.js';
+import type { StorageStatus } from '../../../actors/storage/protocol.js';
 import type { ElectionRole } from '../../../protocol/election-role.js';
-import type { ConnectionTracker } from '../../nats/nats-connection.js';
+import type { ConnectionTracker, RequestFailureKind } from '../../nats/nats-connection.js';
+import type { ActorHealth } from '../../worker/control-api.js';
 import type { ClientIntakeStats, WriteOutcome } from '../client-intake.js';
 import { CarriedCounters } from './carried-counter.js';
+import { ActorHistogramMetric } from './carried-histogram.js';
 import type { ReplicaLook } from './replica-probe.js';
 
 const ROLES: readonly ElectionRole[] = ['follower', 'pre-candidate', 'candidate', 'leader'];
 
 /** Client writes: from a millisecond (one fsync on a leader) to the request deadline. */
 const WRITE_SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+const NATS_REQUEST_FAILURES: readonly RequestFailureKind[] = ['timeout', 'no-responders', 'other'];
 
 const MISNAMED_DEFAULT_METRICS = [
   'nodejs_active_handles_total',
@@ -95,6 +102,36 @@ export class ReplicaMetrics {
   private readonly snapshotsInstalled = this.counter(
     'raftns_raft_snapshots_installed_total',
     'Snapshots received from a leader and restored (InstallSnapshot, §7).',
+  );
+  private readonly appendEntries = this.histogram(
+    'raftns_raft_append_batch_entries',
+    'Log entries per append to storage (on a follower, one AppendEntries batch).',
+  );
+  private readonly snapshotBytes = this.histogram(
+    'raftns_raft_snapshot_size_bytes',
+    'Sizes of state machine snapshots, by operation: take (serialised for compaction) or install (received from a leader).',
+  );
+  private readonly snapshotSeconds = this.histogram(
+    'raftns_raft_snapshot_duration_seconds',
+    'Time the state machine took to serialise (take) or restore (install) a snapshot.',
+  );
+
+  // ---- storage
+  private readonly batchSeconds = this.histogram(
+    'raftns_storage_batch_duration_seconds',
+    'From handing a synced batch (one group commit) to RocksDB to it being durable.',
+  );
+  private readonly batchBytes = this.histogram(
+    'raftns_storage_batch_size_bytes',
+    'Bytes (keys and values) per synced batch.',
+  );
+  private readonly batchEntries = this.histogram(
+    'raftns_storage_batch_entries',
+    'Log entries per synced batch.',
+  );
+  private readonly pendingWrites = this.gauge(
+    'raftns_storage_pending_writes',
+    'Writes waiting for the synced batch in flight.',
   );
 
   // ---- state machine
@@ -169,6 +206,20 @@ export class ReplicaMetrics {
     'DNS answers the socket could not hand to the kernel, or too large for a TCP frame.',
     ['kind'],
   );
+  private readonly dnsQueryTypes = this.counter(
+    'raftns_dns_queries_by_type_total',
+    'DNS queries by the type of their question (common types; the rest as other).',
+    ['type'],
+  );
+  private readonly dnsRcodes = this.counter(
+    'raftns_dns_answers_by_rcode_total',
+    "DNS answers by the header's rcode.",
+    ['rcode'],
+  );
+  private readonly dnsResponseBytes = this.histogram(
+    'raftns_dns_response_size_bytes',
+    'Sizes of DNS answers, by transport.',
+  );
   private readonly dnsZoneSyncs = this.counter(
     'raftns_dns_zone_syncs_total',
     'Zone updates from the state machine to the DNS copy, by kind.',
@@ -186,6 +237,26 @@ export class ReplicaMetrics {
     'Actors restarted by the supervisor after a crash.',
     ['actor'],
   );
+  private readonly mailboxMessages = this.gauge(
+    'raftns_actor_mailbox_messages',
+    "Messages waiting in the actor's mailbox.",
+    ['actor'],
+  );
+  private readonly creditsInUse = this.gauge(
+    'raftns_actor_credits_in_use',
+    'Messages the actor sent that their receivers have not consumed yet (each holds a credit).',
+    ['actor'],
+  );
+  private readonly creditsAvailable = this.gauge(
+    'raftns_actor_credits_available',
+    "More messages the receivers' mailboxes would take from the actor now, over all its links.",
+    ['actor'],
+  );
+  private readonly actorRequests = this.gauge(
+    'raftns_actor_requests_in_flight',
+    "The actor's requests to other actors awaiting their answer.",
+    ['actor'],
+  );
   private readonly escalations = this.counter(
     'raftns_actor_escalations_total',
     'Actors that exhausted their restart budget (the process then exits).',
@@ -200,6 +271,11 @@ export class ReplicaMetrics {
   private readonly natsDisconnects = this.counter(
     'raftns_nats_disconnects_total',
     'Disconnections from NATS.',
+  );
+  private readonly natsRequestErrors = this.counter(
+    'raftns_nats_request_errors_total',
+    "Failed requests on the process's NATS connection (JetStream KV included), by kind.",
+    ['kind'],
   );
   private readonly clientRequests = this.counter(
     'raftns_client_requests_total',
@@ -299,7 +375,11 @@ export class ReplicaMetrics {
       this.waiting.set({ kind: 'write' }, m.waitingWrites);
       this.waiting.set({ kind: 'read' }, m.waitingReads);
       this.carry(this.snapshotsInstalled, 'snapshotsInstalled', m.snapshotsInstalled);
+      this.updateSnapshots(m);
     }
+    this.actorUp.set({ actor: 'storage' }, look.storage.answered ? 1 : 0);
+    if (look.storage.answered) this.updateStorage(look.storage.value);
+    this.updateActors(look.actors);
     if (look.dns?.answered === true) this.updateDns(look.dns.value);
     if (look.awsLease?.answered === true) this.updateAwsLease(look.awsLease.value.counters);
     this.updateMainThread();
@@ -333,6 +413,43 @@ export class ReplicaMetrics {
     this.carry(this.dnsSendErrors, 'socket.oversizeDrops', c('socket.oversizeDrops'), { kind: 'oversize' });
     this.carry(this.dnsZoneSyncs, 'syncs', c('syncs'), { kind: 'sync' });
     this.carry(this.dnsZoneSyncs, 'dumps', c('dumps'), { kind: 'dump' });
+    const traffic = status.traffic;
+    for (const [slot, type] of QUERY_TYPE_LABELS.entries())
+      this.carry(this.dnsQueryTypes, `type.${type}`, traffic.queryTypes[slot] ?? 0, { type });
+    for (const [slot, rcode] of RCODE_LABELS.entries())
+      this.carry(this.dnsRcodes, `rcode.${rcode}`, traffic.rcodes[slot] ?? 0, { rcode });
+    this.dnsResponseBytes.advance(traffic.udpResponseBytes, { transport: 'udp' });
+    this.dnsResponseBytes.advance(traffic.tcpResponseBytes, { transport: 'tcp' });
+  }
+
+  private updateSnapshots(m: StateMachineStatus): void {
+    this.snapshotBytes.advance(m.snapshotsTaken.bytes, { operation: 'take' });
+    this.snapshotSeconds.advance(m.snapshotsTaken.seconds, { operation: 'take' });
+    this.snapshotBytes.advance(m.snapshotsRestored.bytes, { operation: 'install' });
+    this.snapshotSeconds.advance(m.snapshotsRestored.seconds, { operation: 'install' });
+  }
+
+  private updateStorage(s: StorageStatus): void {
+    this.appendEntries.advance(s.appendEntries);
+    this.batchSeconds.advance(s.batchSeconds);
+    this.batchBytes.advance(s.batchBytes);
+    this.batchEntries.advance(s.batchEntries);
+    this.pendingWrites.set(s.pendingWrites);
+  }
+
+  /** Gauges of the actors that answered; one that did not has no value rather than a stale one. */
+  private updateActors(actors: readonly ActorHealth[]): void {
+    this.mailboxMessages.reset();
+    this.creditsInUse.reset();
+    this.creditsAvailable.reset();
+    this.actorRequests.reset();
+    for (const health of actors) {
+      const actor = { actor: health.name };
+      this.mailboxMessages.set(actor, health.queued);
+      this.creditsInUse.set(actor, health.creditsInUse);
+      this.creditsAvailable.set(actor, health.creditsAvailable);
+      this.actorRequests.set(actor, health.requestsInFlight);
+    }
   }
 
   private updateAwsLease(counters: AwsLeaseCounters): void {
@@ -349,6 +466,10 @@ export class ReplicaMetrics {
       this.natsConnected.set(nats.connected ? 1 : 0);
       this.carry(this.natsReconnects, 'nats.reconnects', nats.reconnects);
       this.carry(this.natsDisconnects, 'nats.disconnects', nats.disconnects);
+      for (const kind of NATS_REQUEST_FAILURES)
+        this.carry(this.natsRequestErrors, `nats.requestFailures.${kind}`, nats.requestFailures[kind], {
+          kind,
+        });
     }
     const intake = this.sources.intake?.();
     if (intake !== undefined) {
@@ -379,6 +500,10 @@ export class ReplicaMetrics {
 
   private gauge<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) {
     return new Gauge<L>({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private histogram(name: string, help: string): ActorHistogramMetric {
+    return new ActorHistogramMetric(name, help, this.registry);
   }
 
   private counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) {

@@ -1,7 +1,8 @@
 /**
- * One look at a replica's actors: each one's status ask (election, state machine, DNS,
- * AWS lease) and the log actor's `contact`, asked at once with a deadline, from the main
- * thread through the replica's external endpoint. The actors run on worker threads; this
+ * One look at a replica's actors: each one's status ask (election, storage, state machine,
+ * DNS, AWS lease), the log actor's `contact` and every actor's health from the worker
+ * control plane (mailbox, credits), asked at once with a deadline, from the main thread
+ * through the replica's external endpoint. The actors run on worker threads; this
  * is where what they report meets in one process-wide view for `/metrics` and `/readyz`.
  *
  * Looks are shared: a look younger than `maxAgeMs`, or one in flight, is reused, so a
@@ -11,11 +12,14 @@ import type { AwsLeaseMessage, AwsLeaseStatus } from '../../../actors/aws-lease/
 import type { DnsActorMessage, DnsServerStatus } from '../../../actors/dns/protocol.js';
 import type { ElectionMessage, ElectionStatus } from '../../../actors/election/protocol.js';
 import type { ContactResult, LogMessage } from '../../../actors/log/protocol.js';
-import { DNS, ELECTION, LOG, STATE_MACHINE } from '../../../actors/raft/actor-names.js';
+import { DNS, ELECTION, LOG, STATE_MACHINE, STORAGE } from '../../../actors/raft/actor-names.js';
 import type { StateMachineMessage, StateMachineStatus } from '../../../actors/state-machine/protocol.js';
+import type { StorageMessage, StorageStatus } from '../../../actors/storage/protocol.js';
 import type { Clock } from '../../clock.js';
+import { withTimeout } from '../../control-timeout.js';
 import type { ExternalEndpoint } from '../../external-endpoint.js';
 import type { Message, MessageOf } from '../../message.js';
+import type { ActorHealth } from '../../worker/control-api.js';
 
 /** An actor's answer, or why there is none (it is restarting, its mailbox is full, the deadline passed). */
 export type Answer<T> =
@@ -28,6 +32,9 @@ export interface ReplicaLook {
   readonly election: Answer<ElectionStatus>;
   readonly contact: Answer<ContactResult>;
   readonly machine: Answer<StateMachineStatus>;
+  readonly storage: Answer<StorageStatus>;
+  /** The actors whose worker answered the health call in time. */
+  readonly actors: readonly ActorHealth[];
   /** Absent when the replica runs no DNS actor. */
   readonly dns?: Answer<DnsServerStatus>;
   /** Absent when the replica runs no AWS-lease actor. */
@@ -36,6 +43,8 @@ export interface ReplicaLook {
 
 export interface ReplicaProbeOptions {
   readonly external: ExternalEndpoint;
+  /** Every placed actor's health (the worker placement's); absent: `actors` stays empty. */
+  readonly health?: () => Promise<readonly ActorHealth[]>;
   readonly clock: Clock;
   /** Deadline of each ask; an actor that misses it counts as not answering. */
   readonly askTimeoutMs: number;
@@ -67,10 +76,12 @@ export class ReplicaProbe {
 
   private async take(): Promise<ReplicaLook> {
     const { hasDns, awsLeaseActor } = this.options;
-    const [election, contact, machine, dns, awsLease] = await Promise.all([
+    const [election, contact, machine, storage, actors, dns, awsLease] = await Promise.all([
       this.ask<MessageOf<ElectionMessage, 'status'>>(ELECTION, { type: 'status' }),
       this.ask<MessageOf<LogMessage, 'contact'>>(LOG, { type: 'contact' }),
       this.ask<MessageOf<StateMachineMessage, 'status'>>(STATE_MACHINE, { type: 'status' }),
+      this.ask<MessageOf<StorageMessage, 'status'>>(STORAGE, { type: 'status' }),
+      this.actorHealth(),
       hasDns ? this.ask<MessageOf<DnsActorMessage, 'status'>>(DNS, { type: 'status' }) : undefined,
       awsLeaseActor === undefined
         ? undefined
@@ -81,11 +92,19 @@ export class ReplicaProbe {
       election: election as Answer<ElectionStatus>,
       contact: contact as Answer<ContactResult>,
       machine: machine as Answer<StateMachineStatus>,
+      storage: storage as Answer<StorageStatus>,
+      actors,
       ...(dns === undefined ? {} : { dns: dns as Answer<DnsServerStatus> }),
       ...(awsLease === undefined ? {} : { awsLease: awsLease as Answer<AwsLeaseStatus> }),
     };
     this.latest = look;
     return look;
+  }
+
+  private actorHealth(): Promise<readonly ActorHealth[]> {
+    const health = this.options.health;
+    if (health === undefined) return Promise.resolve([]);
+    return withTimeout('actor health', this.options.askTimeoutMs, health()).catch(() => []);
   }
 
   private ask<Q extends Message>(actor: string, message: Q): Promise<Answer<unknown>> {

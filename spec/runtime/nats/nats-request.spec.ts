@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
 import { silentLogger } from '../../../runtime/log.js';
-import { connectNats } from '../../../runtime/nats/nats-connection.js';
+import { connectNats, trackConnection } from '../../../runtime/nats/nats-connection.js';
 import { requestWithTimeout } from '../../../runtime/nats/nats-request.js';
 import { type NatsServerHandle, startNatsServer } from '../../fixtures/nats-server.js';
 
@@ -92,6 +92,26 @@ describe('runtime/nats/nats-request: requestWithTimeout against a real nats-serv
       reason: 'closed',
     });
     await draining;
+  });
+
+  it("counts the connection's failed requests by kind, those of other callers of nc.request too", async () => {
+    const silent = await client('silent');
+    silent.subscribe('svc.silent', { callback: () => undefined });
+    await silent.flush();
+    const requester = await client('requester');
+    const failures = trackConnection(requester).requestFailures;
+    expect(failures).to.deep.equal({ timeout: 0, 'no-responders': 0, other: 0 });
+    await requestWithTimeout(requester, 'svc.nobody', bytes('ping'), 5_000);
+    await requestWithTimeout(requester, 'svc.silent', bytes('ping'), 200);
+    // A library calling the connection directly (as the JetStream client does) is counted as well.
+    const direct = await requester.request('svc.nobody', bytes('ping'), { timeout: 2_000 }).then(
+      () => 'answered',
+      () => 'failed',
+    );
+    expect(direct).to.equal('failed');
+    await requester.close();
+    await requestWithTimeout(requester, 'svc.nobody', bytes('ping'), 1_000);
+    expect(failures).to.deep.equal({ timeout: 1, 'no-responders': 2, other: 1 });
   });
 
   it('refuses a timeout nats.js would replace by its default, and rethrows programming errors', async () => {

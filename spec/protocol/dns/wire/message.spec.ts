@@ -6,6 +6,7 @@ import {
   decodeMessage,
   type EncodeOptions,
   encodeMessage,
+  firstQuestionType,
   fullRcode,
   type Message,
   type MessageFlags,
@@ -492,6 +493,25 @@ describe('dns/wire/message', () => {
       expect(bad.error).to.include({ code: 'FORMERR', problem: 'forward-pointer', id: 0x1234 });
       const none = peekQuestion(hex('1234 0100 0000 0000 0000 0000'));
       expect(none.ok && none.peek.question).to.equal(undefined);
+    });
+  });
+
+  describe('firstQuestionType (counted for every query)', () => {
+    it('agrees with the full decoder on every encodable message (property)', () => {
+      fc.assert(
+        fc.property(messageArb, (m) => {
+          const bytes = encodeMessage(m, { compress: true }).bytes;
+          expect(firstQuestionType(bytes)).to.equal(m.questions[0]?.type);
+        }),
+      );
+    });
+
+    it('gives undefined for no question, a compressed or cut name, and a short message', () => {
+      expect(firstQuestionType(hex('1234 0100 0000 0000 0000 0000'))).to.equal(undefined);
+      expect(firstQuestionType(hex('1234 0100 0001 0000 0000 0000 c00c 0001 0001'))).to.equal(undefined);
+      expect(firstQuestionType(hex('1234 0100 0001 0000 0000 0000 0377 7777 00 00'))).to.equal(undefined);
+      expect(firstQuestionType(hex('1234'))).to.equal(undefined);
+      expect(firstQuestionType(hex('1234 0100 0001 0000 0000 0000 0377 7777 00 001c 0001'))).to.equal(28);
     });
   });
 });

@@ -3,7 +3,10 @@
  * restarts (carried-counter.ts), as tables of looks at the actors.
  */
 import { expect } from 'chai';
+import { DnsTraffic } from '../../../../actors/dns/server/dns-traffic.js';
 import type { ElectionStatus } from '../../../../actors/election/protocol.js';
+import type { SnapshotWork } from '../../../../actors/state-machine/protocol.js';
+import { BucketCounts } from '../../../../runtime/bucket-counts.js';
 import { CarriedCounter } from '../../../../runtime/composition/observability/carried-counter.js';
 import {
   type HealthBounds,
@@ -30,6 +33,11 @@ function election(overrides: Partial<ElectionStatus> = {}): ElectionStatus {
   };
 }
 
+const NO_SNAPSHOTS: SnapshotWork = {
+  bytes: new BucketCounts([1]).reading(),
+  seconds: new BucketCounts([1]).reading(),
+};
+
 function healthyLook(atMs = 10_000): ReplicaLook {
   return {
     atMs,
@@ -46,8 +54,12 @@ function healthyLook(atMs = 10_000): ReplicaLook {
         sessions: 1,
         waitingWrites: 0,
         waitingReads: 0,
+        snapshotsTaken: NO_SNAPSHOTS,
+        snapshotsRestored: NO_SNAPSHOTS,
       },
     },
+    storage: { answered: false, error: 'not asked' },
+    actors: [],
     dns: {
       answered: true,
       value: {
@@ -55,6 +67,7 @@ function healthyLook(atMs = 10_000): ReplicaLook {
         appliedIndex: 99,
         zones: 1,
         heldQueries: 0,
+        traffic: new DnsTraffic().reading(),
         counters: {},
       },
     },

@@ -1,7 +1,8 @@
 /**
  * `/metrics`, `/livez` and `/readyz` of real replica processes (`--http 127.0.0.1:0`) in a
  * three-replica group: the exposition passes `promtool check metrics` and names the
- * leader, and a replica cut off from its group (its two peers frozen with SIGSTOP, which
+ * leader; queries from dig and kdig of known types and rcodes, writes and a snapshot
+ * installed on a lagging follower move the series that count them; a replica cut off from its group (its two peers frozen with SIGSTOP, which
  * from its side is a partition) turns unready with the reason, and ready again once they
  * resume.
  */
@@ -9,6 +10,9 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import type { DnsChange } from '../../../../protocol/dns/changes.js';
+import { HybridClock } from '../../../../protocol/dns/version.js';
+import { createZoneChange } from '../../../fixtures/dns-zone.js';
 import { pollUntil, RaftCluster, type ReplicaProcess } from '../../../fixtures/raft-cluster.js';
 
 const execFileAsync = promisify(execFile);
@@ -38,6 +42,33 @@ function sample(exposition: string, name: string, labels: Record<string, string>
   return undefined;
 }
 
+/** Every sample of `name` with `labels`, summed (a counter over the label sets not given). */
+function total(exposition: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of exposition.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+/** A histogram's `le` buckets in order: cumulative, so never decreasing, and `+Inf` equals `_count`. */
+function checkHistogram(exposition: string, name: string, labels: Record<string, string> = {}): void {
+  const buckets: number[] = [];
+  for (const line of exposition.split('\n')) {
+    if (!line.startsWith(`${name}_bucket{`)) continue;
+    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    buckets.push(Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  expect(buckets.length, `${name} buckets`).to.be.greaterThan(1);
+  for (let i = 1; i < buckets.length; i++)
+    expect(buckets[i], `${name} bucket ${i}`).to.be.at.least(buckets[i - 1] as number);
+  expect(sample(exposition, `${name}_bucket`, { ...labels, le: '+Inf' })).to.equal(
+    sample(exposition, `${name}_count`, labels),
+  );
+}
+
 function promtoolCheck(exposition: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(PROMTOOL as string, ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -54,12 +85,20 @@ function promtoolCheck(exposition: string): Promise<{ code: number; output: stri
   });
 }
 
+const SNAPSHOT_THRESHOLD = 16;
+const ZONE = 'example.org.';
+
 describe('metrics and health endpoints of real replicas', function () {
   this.timeout(120_000);
   let cluster: RaftCluster;
 
   before(async () => {
-    cluster = await RaftCluster.start({ replicas: 3, extraArgs: () => ['--http', '127.0.0.1:0'] });
+    // A low snapshot threshold: a follower that misses a few writes is sent a snapshot.
+    cluster = await RaftCluster.start({
+      replicas: 3,
+      snapshotThreshold: SNAPSHOT_THRESHOLD,
+      extraArgs: () => ['--http', '127.0.0.1:0'],
+    });
     await cluster.waitForLeader(30_000);
   });
 
@@ -109,6 +148,151 @@ describe('metrics and health endpoints of real replicas', function () {
         output: '',
       });
     }
+  });
+
+  it('counts DNS queries by type and rcode, answer sizes, storage batches, appends and actor mailboxes', async () => {
+    const leader = await cluster.waitForLeader(10_000);
+    const leaderProcess = cluster.replica(leader.replica);
+    const before = (await get(leaderProcess, '/metrics')).body;
+    const client = await cluster.client();
+    const clock = new HybridClock('metrics-spec', () => Date.now());
+    const upsert = (name: string, type: string, rdata: string[]): DnsChange => ({
+      op: 'upsert',
+      zone: ZONE,
+      name,
+      type,
+      ttl: 300,
+      rdata,
+      version: clock.next(),
+    });
+    try {
+      for (const batch of [
+        [createZoneChange(ZONE, 1)],
+        [
+          upsert('www.example.org.', 'A', ['192.0.2.1']),
+          upsert('www.example.org.', 'AAAA', ['2001:db8::1']),
+          upsert('txt.example.org.', 'TXT', ['"hello"']),
+        ],
+      ]) {
+        const result = await client.dnsBatch({ changes: batch });
+        if (!result.ok) throw new Error(`write failed: ${result.error.message}`);
+      }
+    } finally {
+      await client.close();
+    }
+    const dns = leaderProcess.dns[0];
+    if (dns === undefined) throw new Error(`${leaderProcess.id} has no DNS listener`);
+    const at = {
+      dig: ['@127.0.0.1', '-p', String(dns.port), '+time=2', '+tries=1', '+norec'],
+      kdig: ['@127.0.0.1', '-p', String(dns.port), '+time=2', '+retry=0', '+norec'],
+    };
+    const queries: Array<{ tool: 'dig' | 'kdig'; args: string[]; status: string }> = [
+      { tool: 'dig', args: ['www.example.org', 'A'], status: 'NOERROR' },
+      { tool: 'dig', args: ['+tcp', 'www.example.org', 'AAAA'], status: 'NOERROR' },
+      { tool: 'kdig', args: ['txt.example.org', 'TXT'], status: 'NOERROR' },
+      { tool: 'dig', args: ['nothing.example.org', 'A'], status: 'NXDOMAIN' },
+      { tool: 'kdig', args: ['elsewhere.test', 'A'], status: 'REFUSED' },
+    ];
+    for (const query of queries) {
+      const { stdout } = await execFileAsync(query.tool, [...at[query.tool], ...query.args], {
+        timeout: 10_000,
+      });
+      expect(stdout, `${query.tool} ${query.args.join(' ')}`).to.match(new RegExp(`status: ${query.status}`));
+    }
+
+    const after = (await get(leaderProcess, '/metrics')).body;
+    const moved = (name: string, labels: Record<string, string> = {}) =>
+      total(after, name, labels) - total(before, name, labels);
+    expect(moved('raftns_dns_queries_by_type_total', { type: 'A' }), 'A queries').to.be.at.least(3);
+    expect(moved('raftns_dns_queries_by_type_total', { type: 'AAAA' }), 'AAAA queries').to.be.at.least(1);
+    expect(moved('raftns_dns_queries_by_type_total', { type: 'TXT' }), 'TXT queries').to.be.at.least(1);
+    expect(moved('raftns_dns_answers_by_rcode_total', { rcode: 'NOERROR' }), 'NOERROR').to.be.at.least(3);
+    expect(moved('raftns_dns_answers_by_rcode_total', { rcode: 'NXDOMAIN' }), 'NXDOMAIN').to.be.at.least(1);
+    expect(moved('raftns_dns_answers_by_rcode_total', { rcode: 'REFUSED' }), 'REFUSED').to.be.at.least(1);
+    expect(moved('raftns_dns_response_size_bytes_count', { transport: 'udp' }), 'UDP answers').to.be.at.least(
+      4,
+    );
+    expect(moved('raftns_dns_response_size_bytes_count', { transport: 'tcp' }), 'TCP answers').to.be.at.least(
+      1,
+    );
+    // Every answer here is a few dozen bytes: more than a 12-byte header each.
+    expect(moved('raftns_dns_response_size_bytes_sum', { transport: 'udp' })).to.be.greaterThan(4 * 12);
+    checkHistogram(after, 'raftns_dns_response_size_bytes', { transport: 'udp' });
+
+    // Two writes: two entries appended and made durable, in at least one synced batch.
+    expect(moved('raftns_raft_append_batch_entries_sum'), 'entries appended').to.be.at.least(2);
+    expect(moved('raftns_storage_batch_entries_sum'), 'entries in synced batches').to.be.at.least(2);
+    expect(moved('raftns_storage_batch_duration_seconds_count'), 'synced batches').to.be.at.least(1);
+    expect(moved('raftns_storage_batch_duration_seconds_sum'), 'time in synced batches').to.be.greaterThan(0);
+    expect(moved('raftns_storage_batch_size_bytes_sum'), 'bytes in synced batches').to.be.greaterThan(0);
+    for (const name of [
+      'raftns_raft_append_batch_entries',
+      'raftns_storage_batch_entries',
+      'raftns_storage_batch_duration_seconds',
+      'raftns_storage_batch_size_bytes',
+    ])
+      checkHistogram(after, name);
+
+    for (const actor of ['election', 'log', 'storage', 'state-machine', 'dns']) {
+      expect(sample(after, 'raftns_actor_mailbox_messages', { actor }), `${actor} mailbox`).to.be.at.least(0);
+      expect(
+        sample(after, 'raftns_actor_credits_available', { actor }),
+        `${actor} credits`,
+      ).to.be.greaterThan(0);
+      expect(
+        sample(after, 'raftns_actor_credits_in_use', { actor }),
+        `${actor} credits in use`,
+      ).to.be.at.least(0);
+    }
+    expect(sample(after, 'raftns_actor_up', { actor: 'storage' })).to.equal(1);
+    for (const kind of ['timeout', 'no-responders', 'other'])
+      expect(sample(after, 'raftns_nats_request_errors_total', { kind }), kind).to.be.at.least(0);
+  });
+
+  it('counts the snapshots a leader takes and a lagging follower installs, with sizes and durations', async () => {
+    const leader = await cluster.waitForLeader(10_000);
+    const follower = cluster.replicas.find((r) => r.id !== leader.replica) as ReplicaProcess;
+    const installedBefore = sample(
+      (await get(follower, '/metrics')).body,
+      'raftns_raft_snapshot_size_bytes_count',
+      {
+        operation: 'install',
+      },
+    );
+    await follower.kill('SIGSTOP');
+    const client = await cluster.client();
+    try {
+      // Past the threshold twice: the leader compacts beyond what the follower has.
+      for (let i = 0; i < 3 * SNAPSHOT_THRESHOLD; i++) await client.put(`snapshot-key-${i}`, 'x'.repeat(100));
+    } finally {
+      await client.close();
+      await follower.kill('SIGCONT');
+    }
+    const leaderMetrics = await pollUntil('the leader took a snapshot', 20_000, async () => {
+      const body = (await get(cluster.replica(leader.replica), '/metrics')).body;
+      return (sample(body, 'raftns_raft_snapshot_size_bytes_count', { operation: 'take' }) ?? 0) >= 1
+        ? body
+        : undefined;
+    });
+    expect(
+      sample(leaderMetrics, 'raftns_raft_snapshot_size_bytes_sum', { operation: 'take' }),
+    ).to.be.greaterThan(0);
+    checkHistogram(leaderMetrics, 'raftns_raft_snapshot_duration_seconds', { operation: 'take' });
+    // The installed snapshot holds at least the keys written before the leader's last compaction.
+    const followerMetrics = await pollUntil(`${follower.id} installed a snapshot`, 30_000, async () => {
+      const body = (await get(follower, '/metrics')).body;
+      const installed = sample(body, 'raftns_raft_snapshot_size_bytes_count', { operation: 'install' }) ?? 0;
+      return installed > (installedBefore ?? 0) ? body : undefined;
+    });
+    expect(
+      sample(followerMetrics, 'raftns_raft_snapshot_size_bytes_sum', { operation: 'install' }),
+    ).to.be.greaterThan(2 * SNAPSHOT_THRESHOLD * 100);
+    expect(
+      sample(followerMetrics, 'raftns_raft_snapshot_duration_seconds_count', { operation: 'install' }),
+    ).to.equal(sample(followerMetrics, 'raftns_raft_snapshot_size_bytes_count', { operation: 'install' }));
+    checkHistogram(followerMetrics, 'raftns_raft_snapshot_size_bytes', { operation: 'install' });
+    const checked = await promtoolCheck(followerMetrics);
+    expect(checked, checked.output).to.deep.equal({ code: 0, output: '' });
   });
 
   it('is live and ready on every replica of a healthy group', async () => {
