@@ -32,7 +32,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   section.group > h3 { font-size: 14px; margin: 0 0 6px; font-weight: 600; }
   .zone, .muted { color: var(--muted); font-weight: normal; }
   ul.replicas { list-style: none; margin: 0; padding: 0; display: grid; gap: 6px;
-    grid-template-columns: repeat(auto-fill, minmax(min(100%, 160px), 1fr)); }
+    grid-template-columns: repeat(auto-fill, minmax(min(100%, 140px), 1fr)); }
   li.replica { border: 1px solid var(--line); border-radius: 6px; padding: 6px 8px; min-width: 0; }
   li.replica[data-role="leader"] { border: 2px solid var(--leader); }
   li.replica[data-role="unreachable"] { border-color: var(--bad); opacity: 0.75; }
@@ -43,6 +43,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   dl { display: grid; grid-template-columns: auto 1fr; gap: 0 8px; margin: 4px 0 0; font-size: 12px; }
   dt { color: var(--muted); }
   dd { margin: 0; font-variant-numeric: tabular-nums; min-width: 0; }
+  @media (max-width: 480px) { body { padding: 8px; } section.region { padding: 6px; } }
 </style>
 </head>
 <body>
