@@ -6,11 +6,12 @@
  *   raftns [--nats URLS] [--cluster C] dashboard [--listen host:port]
  *
  * Prints `raftns dashboard: http://host:port/` once listening (port 0 picks a free one) and
- * serves until SIGINT or SIGTERM, then exits 0. Read-only: it needs no API key and holds none.
+ * serves until SIGINT or SIGTERM, then exits 0; a bad `--listen` exits 2 (usage), a
+ * listener that cannot bind or a NATS that cannot be reached exits 1. Read-only: it needs no API key and holds none.
  */
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import { silentLogger } from '../../runtime/log.js';
+import { usage } from './cli-arguments.js';
 
 export const DASHBOARD_LISTEN_DEFAULT = '127.0.0.1:9154';
 
@@ -30,7 +31,7 @@ export function registerDashboardCommand(program: Command): void {
 async function runDashboard(globals: GlobalOptions, listenText: string): Promise<void> {
   const { parseHostPort } = await import('../../runtime/composition/config.js');
   const listen = parseHostPort(listenText);
-  if (listen === undefined) throw new InvalidArgumentError(`--listen ${listenText}: expected host:port`);
+  if (listen === undefined) return usage(`dashboard --listen ${listenText}: expected host:port`);
   const [
     { connectNats },
     { HttpListener },

@@ -20,6 +20,7 @@ import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
 import { pollUntil, RaftCluster, type ReplicaProcess } from '../fixtures/raft-cluster.js';
+import { raftns } from '../fixtures/raftns-cli.js';
 
 const execFileAsync = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../clients/cli/raftns.js', import.meta.url));
@@ -34,15 +35,14 @@ const PHONE_WIDTH_PX = 375;
 // What runs in the page is JavaScript text (the specs compile without the DOM's types).
 /** The replica the page marks as leader, or null. */
 const SHOWN_LEADER = `document.querySelector('[data-replica][data-role="leader"]')?.getAttribute('data-replica') ?? null`;
-/** A JavaScript expression calling `fn` (source text) with `arg`. */
-const call = (fn: string, arg: unknown): string => `(${fn})(${JSON.stringify(arg)})`;
-/** The fields of replica `id`'s card, name to text. */
-const CARD_OF = `(id) => {
-  const li = document.querySelector('[data-replica="' + id + '"]');
-  const dts = [...(li?.querySelectorAll('dt') ?? [])].map((d) => d.textContent ?? '');
-  const dds = [...(li?.querySelectorAll('dd') ?? [])].map((d) => d.textContent ?? '');
-  return Object.fromEntries(dts.map((name, i) => [name, dds[i] ?? '']));
-}`;
+/** Every replica's card: its role and its fields, name to text. */
+const CARDS = `Object.fromEntries([...document.querySelectorAll('[data-replica]')].map((li) => {
+  const dts = [...li.querySelectorAll('dt')].map((d) => d.textContent ?? '');
+  const dds = [...li.querySelectorAll('dd')].map((d) => d.textContent ?? '');
+  return [li.getAttribute('data-replica'), { role: li.getAttribute('data-role'),
+    fields: Object.fromEntries(dts.map((name, i) => [name, dds[i] ?? ''])) }];
+}))`;
+type Cards = Record<string, { role: string; fields: Record<string, string> }>;
 const HIERARCHY = `(() => ({
   regions: [...document.querySelectorAll('section.region')].map((r) => r.getAttribute('data-region')),
   groups: [...document.querySelectorAll('section.region')].map((r) =>
@@ -176,7 +176,8 @@ describe('status page: a real group in headless chromium', function () {
       expect(drawn.viewport).to.contain('width=device-width');
       expect(drawn.source).to.contain(follower.id);
 
-      // Writes through the leader and DNS queries to it: its card's rates become numbers.
+      // Writes through the group and DNS queries to one replica: the rates on the cards become
+      // numbers (write latency on whichever replica leads: elections happen on a loaded machine).
       const client = await cluster.client();
       const dns = cluster.replica(leader.replica).dns[0];
       if (dns === undefined) throw new Error('the leader has no DNS listener');
@@ -196,15 +197,20 @@ describe('status page: a real group in headless chromium', function () {
         }
       })();
       try {
-        const figures = await pollUntil('the leader card to show DNS q/s and write ms', 20_000, async () => {
-          const card = await page.evaluate<Record<string, string>>(call(CARD_OF, leader.replica));
-          const qps = Number(card['DNS q/s']);
-          const writeMs = Number(card['write ms']);
-          return qps > 0 && writeMs > 0 ? { qps, writeMs, card } : undefined;
+        const figures = await pollUntil('the cards to show DNS q/s and write ms', 20_000, async () => {
+          const cards = await page.evaluate<Cards>(CARDS);
+          const qps = Number(cards[leader.replica]?.fields['DNS q/s']);
+          const leading = Object.entries(cards).find(([, card]) => card.role === 'leader');
+          const writeMs = Number(leading?.[1].fields['write ms']);
+          return qps > 0 && writeMs > 0 ? { qps, writeMs, leading, cards } : undefined;
         });
-        console.log(`      leader card: ${figures.qps} DNS q/s, ${figures.writeMs} ms per write`);
-        expect(figures.card.term).to.equal(String(leader.term));
-        expect(figures.card.leader).to.equal(leader.replica);
+        console.log(
+          `      ${leader.replica}: ${figures.qps} DNS q/s; leader ${figures.leading?.[0]}: ${figures.writeMs} ms per write`,
+        );
+        // Followers apply no client writes: no write latency on their cards.
+        for (const [id, card] of Object.entries(figures.cards))
+          if (card.role === 'follower') expect(card.fields['write ms'], id).to.equal('\u2013');
+        expect(Number(figures.leading?.[1].fields.term)).to.be.at.least(leader.term);
       } finally {
         load = false;
         await loadDone;
@@ -234,33 +240,41 @@ describe('status page: a real group in headless chromium', function () {
       await page.evaluate('window.sameDocument = true');
       const killedAt = Date.now();
       await cluster.replica(old.replica).kill('SIGKILL');
-      const [elected, shown] = await Promise.all([
-        cluster
-          .waitForLeader(15_000, (l) => l.replica !== old.replica)
-          .then((l) => ({ leader: l, at: Date.now() })),
-        page
-          .waitForFunction(
-            `((shown) => shown !== null && shown !== ${JSON.stringify(old.replica)} && shown)(${SHOWN_LEADER})`,
-            undefined,
-            {
-              timeout: 15_000,
-              polling: 20,
-            },
-          )
-          .then(async (handle) => ({ leader: (await handle.jsonValue()) as string, at: Date.now() })),
-      ]);
-      console.log(
-        `      kill → elected (fixture poll) ${elected.at - killedAt} ms, kill → shown on the page ${shown.at - killedAt} ms`,
-      );
-      expect(shown.leader).to.equal(elected.leader.replica);
-      expect(shown.at - elected.at).to.be.at.most(FAILOVER_SHOWN_MS_MAX);
-      expect(await page.evaluate('window.sameDocument')).to.equal(true);
-      await page.waitForFunction(
-        `document.querySelector('[data-replica="${old.replica}"]')?.getAttribute('data-role') === 'unreachable'`,
-        undefined,
-        { timeout: 10_000, polling: 50 },
-      );
-      expect(await shownLeader(page)).to.equal(elected.leader.replica);
+      // When the page first showed each other replica as leader (on a loaded machine one
+      // election may follow another), polled from the kill on; the leader the fixture finds
+      // by asking every replica must be shown within 2 s of the fixture finding it.
+      const firstShownAt = new Map<string, number>();
+      let watching = true;
+      const watch = pollUntil('the failover to be over', 30_000, async () => {
+        const shown = await shownLeader(page);
+        if (shown !== null && shown !== old.replica && !firstShownAt.has(shown))
+          firstShownAt.set(shown, Date.now());
+        return watching ? undefined : true;
+      });
+      try {
+        const elected = await cluster.waitForLeader(15_000, (l) => l.replica !== old.replica);
+        const electedAt = Date.now();
+        const shownAt = await pollUntil(
+          `the page to show ${elected.replica} leading`,
+          FAILOVER_SHOWN_MS_MAX + 5_000,
+          async () => firstShownAt.get(elected.replica),
+        );
+        const firstAt = Math.min(...firstShownAt.values());
+        console.log(
+          `      kill → elected (fixture poll) ${electedAt - killedAt} ms, kill → a new leader shown ${firstAt - killedAt} ms, kill → ${elected.replica} shown ${shownAt - killedAt} ms`,
+        );
+        expect(shownAt - electedAt).to.be.at.most(FAILOVER_SHOWN_MS_MAX);
+        expect(await page.evaluate('window.sameDocument')).to.equal(true);
+        await page.waitForFunction(
+          `document.querySelector('[data-replica="${old.replica}"]')?.getAttribute('data-role') === 'unreachable'`,
+          undefined,
+          { timeout: 10_000, polling: 50 },
+        );
+        expect(await shownLeader(page)).to.equal(elected.replica);
+      } finally {
+        watching = false;
+        await watch;
+      }
     } finally {
       await page.close();
     }
@@ -270,11 +284,19 @@ describe('status page: a real group in headless chromium', function () {
     const url = new URL('events', dashboardUrl);
     const streams: IncomingMessage[] = [];
     try {
-      for (let i = 0; i < SUBSCRIBERS_MAX_DEFAULT; i++) {
-        const response = await openStream(url);
-        streams.push(response);
-        expect(response.statusCode).to.equal(200);
-      }
+      // The pages of earlier tests are closed, but the listener may not have seen their
+      // streams end yet: until it has, take them down and try again.
+      await pollUntil(`${SUBSCRIBERS_MAX_DEFAULT} streams accepted`, 15_000, async () => {
+        for (let i = streams.length; i < SUBSCRIBERS_MAX_DEFAULT; i++) {
+          const response = await openStream(url);
+          if (response.statusCode !== 200) {
+            response.destroy();
+            return undefined;
+          }
+          streams.push(response);
+        }
+        return true;
+      });
       const refused = await openStream(url);
       expect(refused.statusCode).to.equal(503);
       expect(refused.headers['retry-after']).to.equal('5');
@@ -338,6 +360,16 @@ describe('status page: a real group in headless chromium', function () {
         'term',
         'writeLatencyMs',
       ]);
+  });
+
+  it('raftns dashboard refuses a bad --listen with exit 2, and stops on SIGTERM with exit 0', async () => {
+    const bad = await raftns(['--nats', nats.url, '--cluster', CLUSTER, 'dashboard', '--listen', 'nope']);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.contain('expected host:port');
+    const child = dashboard as ChildProcess;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).to.equal(0);
   });
 });
 
