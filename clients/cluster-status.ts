@@ -63,12 +63,22 @@ export async function clusterStatus(
   cluster: string,
   options: { readonly regions?: readonly string[]; readonly deadlineMs: number },
 ): Promise<GroupRow[]> {
+  const targets = await clusterTargets(nc, cluster, options.regions);
+  return Promise.all(targets.map((group) => groupStatus(nc, cluster, group, options.deadlineMs)));
+}
+
+/** What `clusterStatus` asks: every group of the plan in `regions` (default: all) with its slot claims. */
+export async function clusterTargets(
+  nc: NatsConnection,
+  cluster: string,
+  regions?: readonly string[],
+): Promise<GroupToGather[]> {
   const plan = await readPlan(nc, cluster);
-  const regions = options.regions ?? plan.regions;
-  const unknown = regions.filter((r) => !plan.regions.includes(r));
+  const wanted = regions ?? plan.regions;
+  const unknown = wanted.filter((r) => !plan.regions.includes(r));
   if (unknown.length > 0) throw new RangeError(`not regions of the plan: ${unknown.join(', ')}`);
   const claims = await readSlots(nc, cluster);
-  const groups = regions.flatMap((region) =>
+  return wanted.flatMap((region) =>
     plan.groups.map(
       (group): GroupToGather => ({
         region,
@@ -78,7 +88,6 @@ export async function clusterStatus(
       }),
     ),
   );
-  return Promise.all(groups.map((group) => groupStatus(nc, cluster, group, options.deadlineMs)));
 }
 
 /** One group's replicas asked their status at once, each within `deadlineMs` (at most STATUS_DEADLINE_MS_MAX). */

@@ -59,7 +59,7 @@ async function runDashboard(globals: GlobalOptions, listenText: string): Promise
       new StatusFeed({
         cluster: globals.cluster,
         source: 'dashboard',
-        gather: clusterGather(nc, globals.cluster),
+        gather: clusterGather(nc, globals.cluster, clock.monotonicClock),
         clock: clock.monotonicClock,
         log: silentLogger,
       }),

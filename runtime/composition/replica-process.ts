@@ -134,13 +134,17 @@ export async function runReplicaProcess(
             new StatusFeed({
               cluster: config.cluster,
               source: config.instanceId,
-              gather: replicaGather(natsForRoutes, {
-                cluster: config.cluster,
-                region: config.region,
-                group: config.group,
-                self: config.instanceId,
-                peers: config.peers,
-              }),
+              gather: replicaGather(
+                natsForRoutes,
+                {
+                  cluster: config.cluster,
+                  region: config.region,
+                  group: config.group,
+                  self: config.instanceId,
+                  peers: config.peers,
+                },
+                monotonicClock,
+              ),
               clock: monotonicClock,
               log: log.child({ component: 'status-page' }),
             }),

@@ -7,16 +7,28 @@
  *   with `--peers` alone), this replica's own group, its members taken from `--peers`.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import { clusterStatus, groupStatus } from '../../../clients/cluster-status.js';
+import { clusterTargets, type GroupToGather, groupStatus } from '../../../clients/cluster-status.js';
 import { PlanUnavailableError } from '../../../clients/plan-reader.js';
+import type { Clock } from '../../clock.js';
 import type { Gather } from './status-feed.js';
 
+/**
+ * The plan and slot claims are read again after this long: a gathering every 500 ms asks
+ * the replicas, not NATS KV, and a new claim shows within this.
+ */
+export const TARGETS_MAX_AGE_MS = 5_000;
+
 /** The whole cluster of the plan. */
-export function clusterGather(nc: NatsConnection, cluster: string): Gather {
-  return async (askDeadlineMs) => ({
-    groups: await clusterStatus(nc, cluster, { deadlineMs: askDeadlineMs }),
-    note: null,
-  });
+export function clusterGather(nc: NatsConnection, cluster: string, clock: Clock): Gather {
+  let targets: { readonly groups: readonly GroupToGather[]; readonly atMs: number } | undefined;
+  return async (askDeadlineMs) => {
+    if (targets === undefined || clock.nowMs() - targets.atMs >= TARGETS_MAX_AGE_MS)
+      targets = { groups: await clusterTargets(nc, cluster), atMs: clock.nowMs() };
+    const groups = await Promise.all(
+      targets.groups.map((group) => groupStatus(nc, cluster, group, askDeadlineMs)),
+    );
+    return { groups, note: null };
+  };
 }
 
 export interface OwnGroup {
@@ -29,8 +41,8 @@ export interface OwnGroup {
 }
 
 /** The whole cluster of the plan; without a plan, `own` group. */
-export function replicaGather(nc: NatsConnection, own: OwnGroup): Gather {
-  const whole = clusterGather(nc, own.cluster);
+export function replicaGather(nc: NatsConnection, own: OwnGroup, clock: Clock): Gather {
+  const whole = clusterGather(nc, own.cluster, clock);
   const members = own.peers.length > 0 ? own.peers : [own.self];
   return async (askDeadlineMs) => {
     try {
