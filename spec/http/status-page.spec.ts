@@ -362,6 +362,39 @@ describe('status page: a real group in headless chromium', function () {
       ]);
   });
 
+  it('a replica of a group without a plan in NATS shows its own group, from --peers, and says so', async () => {
+    const alone = await RaftCluster.start({
+      replicas: 1,
+      cluster: 'noplan',
+      region: 'solo',
+      group: 'g9',
+      nats,
+      extraArgs: () => ['--http', '127.0.0.1:0'],
+    });
+    try {
+      await alone.waitForLeader(30_000);
+      const url = new URL('status.json', pageUrl(alone.replicas[0] as ReplicaProcess));
+      const snapshot = await pollUntil('the lone group with its leader', 15_000, async () => {
+        const body = (await (await fetch(url)).json()) as {
+          cluster: string;
+          note: string | null;
+          regions: Array<{
+            region: string;
+            groups: Array<{ group: string; leader: string | null; replicas: unknown[] }>;
+          }>;
+        };
+        return body.regions[0]?.groups[0]?.leader === 'r1' ? body : undefined;
+      });
+      expect(snapshot.cluster).to.equal('noplan');
+      expect(snapshot.note).to.contain('no cluster plan');
+      expect(
+        snapshot.regions.map((r) => [r.region, r.groups.map((g) => [g.group, g.replicas.length])]),
+      ).to.deep.equal([['solo', [['g9', 1]]]]);
+    } finally {
+      await alone.stop();
+    }
+  });
+
   it('raftns dashboard refuses a bad --listen with exit 2, and stops on SIGTERM with exit 0', async () => {
     const bad = await raftns(['--nats', nats.url, '--cluster', CLUSTER, 'dashboard', '--listen', 'nope']);
     expect(bad.code).to.equal(2);
