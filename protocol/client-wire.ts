@@ -143,6 +143,15 @@ export interface ReplicaStatus {
   readonly sessions: number;
   /** Whether this replica's intake listens on the group's shared write/read subjects. */
   readonly servingLeaderSubjects: boolean;
+  /**
+   * DNS queries (UDP and TCP) its DNS actor received since that actor started; absent when
+   * the replica serves no DNS or the actor did not answer. A rate needs two readings.
+   */
+  readonly dnsQueries?: number;
+  /** Client writes this replica's intake saw applied since it started (it applies them only as leader). */
+  readonly writesApplied?: number;
+  /** Those writes' summed seconds from reaching the intake to applied: with `writesApplied`, a mean. */
+  readonly writeSecondsApplied?: number;
 }
 
 /**

@@ -5,6 +5,7 @@
  *
  *   raftns [--nats URLS] [--cluster C] write NAME TYPE TTL RDATA... | delete NAME [TYPE] | get NAME [TYPE]
  *   raftns resolve NAME [--type T] --root ADDR[:PORT] | init ... | cluster-status
+ *   raftns dashboard [--listen host:port]
  *   raftns [--region R] [--group G] kv put KEY VALUE | kv get KEY [--mode M] | kv delete KEY
  *   raftns kv cas KEY REVISION VALUE | kv range PREFIX [--limit N]
  *   raftns status --replicas r1,r2,r3 [--json]
@@ -22,6 +23,7 @@ import { registerApiKeyCommand } from './api-key-command.js';
 import { registerAwsCommand } from './aws-command.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { readModeArgument } from './cli-arguments.js';
+import { registerDashboardCommand } from './dashboard-command.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { registerExternalDnsCommand } from './externaldns-command.js';
 import { registerInitCommand } from './init-command.js';
@@ -169,6 +171,7 @@ export function buildProgram(): Command {
   registerRecordCommands(program);
   registerResolveCommand(program);
   registerStatusCommand(program);
+  registerDashboardCommand(program);
   registerAwsCommand(program);
   registerTsigCommand(program);
   registerApiKeyCommand(program);

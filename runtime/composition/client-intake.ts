@@ -33,9 +33,10 @@
  * a subscription callback ends the connection's reader (see nats-peer-transport.ts).
  */
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { DnsActorMessage } from '../../actors/dns/protocol.js';
 import type { ElectionMessage, ElectionStatus } from '../../actors/election/protocol.js';
 import type { LogMessage } from '../../actors/log/protocol.js';
-import { ELECTION, LOG, STATE_MACHINE } from '../../actors/raft/actor-names.js';
+import { DNS, ELECTION, LOG, STATE_MACHINE } from '../../actors/raft/actor-names.js';
 import type { StateMachineMessage, StateMachineStatus } from '../../actors/state-machine/protocol.js';
 import {
   type ClientReply,
@@ -84,6 +85,8 @@ export interface ClientIntakeOptions {
   readonly maxInFlight?: number;
   /** Told each write's outcome and how long the state machine took to give it (metrics). */
   readonly observeWrite?: WriteObserver;
+  /** Whether the replica runs a DNS actor, whose query count the status then carries. */
+  readonly servesDns?: boolean;
 }
 
 /** How a client write ended: the state machine's answer, or `error` when the ask failed. */
@@ -121,6 +124,8 @@ export class ClientIntake {
     replyFailures: 0,
     leaderSubscriptions: 0,
   };
+  /** Applied client writes and their summed latency, for the status (the page's write latency). */
+  private readonly applied = { writes: 0, seconds: 0 };
 
   private constructor(private readonly options: ClientIntakeOptions) {
     this.statusTimeoutMs = options.statusTimeoutMs ?? STATUS_TIMEOUT_MS_DEFAULT;
@@ -244,8 +249,14 @@ export class ClientIntake {
     const command = commandOf(request);
     if (command !== undefined && 'sid' in request) {
       const startedAt = performance.now();
-      const observe = (outcome: WriteOutcome) =>
-        this.options.observeWrite?.(outcome, (performance.now() - startedAt) / 1000);
+      const observe = (outcome: WriteOutcome) => {
+        const seconds = (performance.now() - startedAt) / 1000;
+        if (outcome === 'applied') {
+          this.applied.writes++;
+          this.applied.seconds += seconds;
+        }
+        this.options.observeWrite?.(outcome, seconds);
+      };
       try {
         const result = await this.options.external.request<Submit>(
           STATE_MACHINE,
@@ -312,7 +323,7 @@ export class ClientIntake {
 
   private async status(): Promise<ReplicaStatus> {
     const timeoutMs = this.statusTimeoutMs;
-    const [election, machine, contact] = await Promise.all([
+    const [election, machine, contact, dns] = await Promise.all([
       this.options.external.request<ElectionStatusAsk>(
         ELECTION,
         { type: 'status' },
@@ -326,6 +337,11 @@ export class ClientIntake {
       this.options.external
         .request<MessageOf<LogMessage, 'contact'>>(LOG, { type: 'contact' }, { timeoutMs })
         .catch(() => undefined),
+      this.options.servesDns === true
+        ? this.options.external
+            .request<MessageOf<DnsActorMessage, 'status'>>(DNS, { type: 'status' }, { timeoutMs })
+            .catch(() => undefined)
+        : undefined,
     ]);
     return {
       replica: this.options.self,
@@ -342,6 +358,11 @@ export class ClientIntake {
       keys: machine.keys,
       sessions: machine.sessions,
       servingLeaderSubjects: this.shared.length > 0,
+      ...(dns === undefined
+        ? {}
+        : { dnsQueries: (dns.counters['udp.queries'] ?? 0) + (dns.counters['tcp.queries'] ?? 0) }),
+      writesApplied: this.applied.writes,
+      writeSecondsApplied: this.applied.seconds,
     };
   }
 

@@ -3,6 +3,7 @@ import { AWS_LEASE } from '../../actors/aws-lease/protocol.js';
 import type { DnsActorMessage, DnsServerStatus } from '../../actors/dns/protocol.js';
 import { DNS } from '../../actors/raft/actor-names.js';
 import type { ActorSpec } from '../actor.js';
+import { monotonicClock } from '../clock.js';
 import { withTimeout } from '../control-timeout.js';
 import type { Logger } from '../log.js';
 import type { MessageOf } from '../message.js';
@@ -20,6 +21,9 @@ import { ZoneRouter } from './http/zone-router.js';
 import { LeadershipFeed } from './leadership-feed.js';
 import { Observability } from './observability/observability.js';
 import { STATE_MACHINE_WAIT_TIMEOUT_MS } from './replica-plan.js';
+import { replicaGather } from './status-page/cluster-gather.js';
+import { StatusFeed } from './status-page/status-feed.js';
+import { registerStatusPage } from './status-page/status-page-routes.js';
 import { UpdateCommitter } from './update-committer.js';
 
 /** Where the DNS actor listens (the bound ports, when port 0 was asked for), for the log and the parent. */
@@ -117,13 +121,35 @@ export async function runReplicaProcess(
   const servesDns = specs.some((spec) => spec.name === DNS);
   if (nc !== undefined)
     leadership = LeadershipFeed.start(replica.external, log.child({ component: 'leadership' }));
-  // The PowerDNS-compatible API shares the --http listener; it needs the cluster (keys,
-  // writes), so only a Raft replica serving DNS has it.
+  // The status page and the PowerDNS-compatible API share the --http listener. Both need
+  // the cluster through NATS, so only a Raft replica has them, and the API (keys, writes)
+  // only on a replica serving DNS.
   let api: PdnsApi | undefined;
+  const natsForRoutes = nc;
   const moreRoutes =
-    nc !== undefined && servesDns
+    natsForRoutes !== undefined
       ? async (listener: HttpListener) => {
-          api = await PdnsApi.register(listener, log.child({ component: 'http-api' }));
+          registerStatusPage(
+            listener,
+            new StatusFeed({
+              cluster: config.cluster,
+              source: config.instanceId,
+              gather: replicaGather(
+                natsForRoutes,
+                {
+                  cluster: config.cluster,
+                  region: config.region,
+                  group: config.group,
+                  self: config.instanceId,
+                  peers: config.peers,
+                },
+                monotonicClock,
+              ),
+              clock: monotonicClock,
+              log: log.child({ component: 'status-page' }),
+            }),
+          );
+          if (servesDns) api = await PdnsApi.register(listener, log.child({ component: 'http-api' }));
         }
       : undefined;
   const observability = await startObservability(
@@ -152,6 +178,7 @@ export async function runReplicaProcess(
       log: log.child({ component: 'client-intake', group: config.group }),
       requestTimeoutMs: STATE_MACHINE_WAIT_TIMEOUT_MS + 1_000,
       ...(observability === undefined ? {} : { observeWrite: observability.observeWrite }),
+      servesDns,
     });
     observability?.attachIntake(intake);
     if (servesDns) {
