@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { AWS_LEASE } from '../../actors/aws-lease/protocol.js';
 import type { DnsActorMessage, DnsServerStatus } from '../../actors/dns/protocol.js';
 import { DNS } from '../../actors/raft/actor-names.js';
+import { IdempotencyStore } from '../../bootstrap/idempotency-store.js';
 import type { ActorSpec } from '../actor.js';
 import { monotonicClock } from '../clock.js';
 import { withTimeout } from '../control-timeout.js';
@@ -214,7 +215,15 @@ export async function runReplicaProcess(
           group: config.group,
           log: log.child({ component: 'http-api' }),
         });
-        api.attach({ keys: apiKeys, zones: apiZones, committer: updates });
+        let idempotency: Promise<IdempotencyStore> | undefined;
+        const openIdempotency = (): Promise<IdempotencyStore> => {
+          idempotency ??= IdempotencyStore.open(nc, config.cluster).catch((error: unknown) => {
+            idempotency = undefined; // opened again by the next write that needs it
+            throw error;
+          });
+          return idempotency;
+        };
+        api.attach({ keys: apiKeys, zones: apiZones, committer: updates, idempotency: openIdempotency });
       }
     }
   }

@@ -551,6 +551,49 @@ describe('PowerDNS-compatible HTTP API on two regions (fetch, dig, raftns api-ke
     expect(stale.status).to.equal(412);
   });
 
+  it('makes Idempotency-Key exactly-once across replicas and regions: a retry to the other region, and two at once, write once', async () => {
+    const body = (address: string) => ({
+      rrsets: [
+        { name: `idem2.${ZONE}`, type: 'A', ttl: 60, changetype: 'REPLACE', records: [{ content: address }] },
+      ],
+    });
+    const serial = await serialOf();
+    const headers = { 'idempotency-key': 'cross-1', 'if-match': `"${serial}"` };
+    const first = await api('PATCH', zonePath(), { key: admin(), body: body('192.0.2.72'), headers });
+    expect(first.status, first.text).to.equal(204);
+    const after = await serialOf();
+    expect(after).to.equal(serial + 1);
+    // The retry reaches the other region's replica: it finds the shared record, writes nothing.
+    const retry = await api('PATCH', zonePath(), {
+      key: admin(),
+      body: body('192.0.2.72'),
+      headers,
+      region: 'r2',
+    });
+    expect(retry.status, retry.text).to.equal(204);
+    expect(retry.headers.get('idempotent-replayed')).to.equal('true');
+    expect(await serialOf()).to.equal(after);
+    const reused = await api('PATCH', zonePath(), {
+      key: admin(),
+      body: body('192.0.2.73'),
+      headers,
+      region: 'r2',
+    });
+    expect(reused.status).to.equal(422);
+
+    // The same request to both regions at once: one runs, the other waits for its answer.
+    const both = { 'idempotency-key': 'cross-2', 'if-match': `"${after}"` };
+    const [a, b] = await Promise.all([
+      api('PATCH', zonePath(), { key: admin(), body: body('192.0.2.74'), headers: both }),
+      api('PATCH', zonePath(), { key: admin(), body: body('192.0.2.74'), headers: both, region: 'r2' }),
+    ]);
+    expect([a.status, b.status], `${a.text} ${b.text}`).to.deep.equal([204, 204]);
+    const replayed = [a, b].filter((r) => r.headers.get('idempotent-replayed') === 'true');
+    expect(replayed).to.have.length(1);
+    expect(await serialOf()).to.equal(after + 1);
+    expect(await dig(dnsOf('r2'), `idem2.${ZONE}`, 'A')).to.deep.equal(['192.0.2.74']);
+  });
+
   it("pages a zone's RRsets with limit and cursor, each once from the first page's state while writes land in between, and 409 once that state is dropped", async () => {
     const whole = await api('GET', zonePath(), { key: admin() });
     const all = (whole.json.rrsets as Array<{ name: string; type: string }>).map(

@@ -24,7 +24,8 @@
  * makes it conditional on the zone's SOA serial: the check is a prerequisite of the batch
  * (the apex SOA must still hold the RDATA read), so a write that raced in between fails it
  * atomically with 412 and nothing changes. `Idempotency-Key: K` makes a retry of the same
- * PATCH to this replica get the first answer without writing again (idempotency-cache.ts).
+ * PATCH, to any replica of any region, get the first answer without writing again
+ * (idempotency-cache.ts, records shared through NATS KV).
  *
  * Reads are linearizable (a GET after a 204 sees the PATCH). Zone creation and deletion
  * (POST/DELETE) are not served: zones come from the cluster plan (`raftns init`), not from
@@ -35,6 +36,7 @@ import type { FastifyReply } from 'fastify';
 import { jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { UpdateChange } from '../../../actors/dns/update/update-evaluate.js';
+import type { IdempotencyStore } from '../../../bootstrap/idempotency-store.js';
 import { readZone, ZoneChangingError } from '../../../clients/zone-import-export.js';
 import type { DnsPrerequisite } from '../../../protocol/dns/changes.js';
 import { renderZoneFile } from '../../../protocol/dns/master-file/zone-file.js';
@@ -96,6 +98,8 @@ export interface PdnsApiBackend {
   /** The client of the group serving each zone in this region: the API's reads and writes. */
   readonly zones: ZoneRouter;
   readonly committer: UpdateCommitter;
+  /** The cluster's shared Idempotency-Key records (opened on first use, rejects when it cannot). */
+  readonly idempotency: () => Promise<IdempotencyStore>;
 }
 
 const ApiError = HttpError;
@@ -203,7 +207,10 @@ function answer(reply: FastifyReply, stored: StoredAnswer) {
 
 export class PdnsApi {
   private backend: PdnsApiBackend | undefined;
-  private readonly idempotency = new IdempotencyCache(() => performance.now());
+  private readonly idempotency = new IdempotencyCache(
+    () => performance.now(),
+    () => this.ready().idempotency(),
+  );
   private readonly rateLimits = new KeyRateLimits();
 
   private constructor(private readonly log: Logger) {}
