@@ -2,8 +2,8 @@
  * Rolling restarts of a 3-replica group under steady load, by SIGTERM (a planned restart:
  * the leader hands leadership off before it drains) and by SIGKILL (a crash), in the same
  * run. Load: closed write loops through RaftClient and lease-mode DNS queries over UDP at
- * a steady rate, sent to the replicas not being restarted (as a resolver's retries would
- * be). Each round restarts every replica in turn, followers first and the leader last,
+ * a steady rate, sent to the replicas not being restarted (each is taken out of the query
+ * rotation, as from a load balancer, before it is signalled). Each round restarts every replica in turn, followers first and the leader last,
  * waiting for the restarted one to catch up; rounds alternate SIGTERM and SIGKILL.
  *
  * Prints its setup, one JSON line per restart, then per method: the longest write gap of
@@ -143,7 +143,12 @@ try {
           const replica = cluster.replica(id);
           const wasLeader = id === (await cluster.waitForLeader(20_000)).replica;
           const countsBefore = { ...queries.counts };
+          // Taken out of the query rotation first, as from a load balancer: its last
+          // answers arrive before it is signalled.
           restarting = id;
+          await pollUntil(`queries at ${id} answered`, 5_000, async () =>
+            queries.pendingAt(leaseListener(replica)) === 0 ? true : undefined,
+          );
           const signalledAt = now();
           await replica.kill(method);
           await replica.start();

@@ -19,7 +19,10 @@
  * `clientId`, a `seq` per write, and `ackedSeq`, the highest seq below which every write is
  * settled). Every attempt of one write carries the same seq, so a retry of a write that did
  * execute returns its first result instead of executing again (thesis §6.3). Backoff is
- * exponential with full jitter, from `backoffBaseMs` capped at `backoffMaxMs`; each attempt
+ * exponential with full jitter, from `backoffBaseMs` capped at `backoffMaxMs`, except after
+ * a `not-leader` that names a leader: two live replicas disagree only while leadership
+ * moves (a hand-off elects its successor in about one round trip), so that retry waits at
+ * most `backoffBaseMs` whatever the attempt; each attempt
  * waits at most `requestTimeoutMs`, and the call gives up at its deadline (`deadlineMs`):
  * with `UnknownOutcomeError` if some attempt may have executed, otherwise with
  * `NotLeaderError` or `TimeoutError`. A write given up on is still settled: the next write
@@ -441,7 +444,7 @@ export class RaftClient {
         }
         if (backoff) {
           this.counters.retries++;
-          await this.backoff(attempts, deadline);
+          await this.backoff(lastWasNotLeader && lastHint !== null ? 1 : attempts, deadline);
         }
         this.assertOpen();
       }
@@ -547,7 +550,7 @@ export class RaftClient {
       }
       if (backoff) {
         this.counters.retries++;
-        await this.backoff(attempts, deadline);
+        await this.backoff(lastWasNotLeader && lastHint !== null ? 1 : attempts, deadline);
       }
       this.assertOpen();
     }

@@ -69,8 +69,8 @@ describe('planned restart: SIGTERM on the leader hands leadership off first (rea
       Array.from({ length: WRITERS }, () => cluster.client({ requestTimeoutMs: 250, deadlineMs: 10_000 })),
     );
     const writes = startWriteLoad(writers, 'planned-');
-    // Queries go to the replicas that stay up, as a resolver's retries would after the
-    // restarted one stops answering.
+    // Queries go to the replicas that stay up, as after the restarted one is taken out of
+    // a load balancer (or as a resolver's retries would).
     const queries = await startQueryLoad({
       targets: () => others.map(leaseListener),
       name: NAME,
