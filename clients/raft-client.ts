@@ -19,7 +19,10 @@
  * `clientId`, a `seq` per write, and `ackedSeq`, the highest seq below which every write is
  * settled). Every attempt of one write carries the same seq, so a retry of a write that did
  * execute returns its first result instead of executing again (thesis §6.3). Backoff is
- * exponential with full jitter, from `backoffBaseMs` capped at `backoffMaxMs`; each attempt
+ * exponential with full jitter, from `backoffBaseMs` capped at `backoffMaxMs`, and starts
+ * again from `backoffBaseMs` after a `not-leader` that names a leader: two live replicas
+ * disagree only while leadership moves (a hand-off elects its successor in about one round
+ * trip), so the new leader is tried within milliseconds of taking over; each attempt
  * waits at most `requestTimeoutMs`, and the call gives up at its deadline (`deadlineMs`):
  * with `UnknownOutcomeError` if some attempt may have executed, otherwise with
  * `NotLeaderError` or `TimeoutError`. A write given up on is still settled: the next write
@@ -371,6 +374,8 @@ export class RaftClient {
     let target: string | undefined = options.replica;
     let redirected = false;
     let attempts = 0;
+    /** Backoffs since the last `not-leader` naming a leader: the exponent of the next one. */
+    let backoffs = 0;
     try {
       for (;;) {
         const remainingMs = Math.floor(deadline - now());
@@ -449,7 +454,8 @@ export class RaftClient {
         }
         if (backoff) {
           this.counters.retries++;
-          await this.backoff(attempts, deadline);
+          if (lastWasNotLeader && lastHint !== null) backoffs = 0;
+          await this.backoff(++backoffs, deadline);
         }
         this.assertOpen();
       }
@@ -508,6 +514,8 @@ export class RaftClient {
     let lastHint: string | null = null;
     let lastWasNotLeader = false;
     let attempts = 0;
+    /** Backoffs since the last `not-leader` naming a leader: the exponent of the next one. */
+    let backoffs = 0;
     for (;;) {
       const remainingMs = Math.floor(deadline - now());
       if (remainingMs < 1) break;
@@ -555,7 +563,8 @@ export class RaftClient {
       }
       if (backoff) {
         this.counters.retries++;
-        await this.backoff(attempts, deadline);
+        if (lastWasNotLeader && lastHint !== null) backoffs = 0;
+        await this.backoff(++backoffs, deadline);
       }
       this.assertOpen();
     }

@@ -15,8 +15,11 @@ export const EXIT_SECOND_SIGNAL = 130;
 
 export interface ShutdownOptions {
   readonly log: Logger;
-  /** Stops intake, drains, flushes and closes. */
-  readonly shutdown: (reason: string) => Promise<void>;
+  /**
+   * Stops intake, drains, flushes and closes. `planned`: a signal asked for it (an operator's
+   * stop or restart), not an escalation.
+   */
+  readonly shutdown: (reason: string, planned: boolean) => Promise<void>;
   /** Past this, the process exits with EXIT_SHUTDOWN_TIMEOUT whatever is still running. */
   readonly deadlineMs: number;
   readonly exit?: (code: number) => void;
@@ -41,7 +44,7 @@ export function installShutdownHandlers(
       options.log.error({ reason, deadlineMs: options.deadlineMs }, 'shutdown deadline passed; exiting');
       exit(EXIT_SHUTDOWN_TIMEOUT);
     }, options.deadlineMs);
-    options.shutdown(reason).then(
+    options.shutdown(reason, exitCode === EXIT_OK).then(
       () => {
         clearTimeout(deadline);
         options.log.info({ reason, exitCode }, 'shutdown complete');

@@ -82,6 +82,12 @@ export const DEFAULT_DNS_ACTOR: Omit<DnsActorOptions, 'listeners' | 'identity'> 
  * dump in flight), so none is ever refused.
  */
 const ACTOR_REQUEST_TIMEOUT_MS = 2_000;
+/**
+ * A read round that found no leader is asked again after this: about one election with
+ * TimeoutNow (a leadership hand-off), so a hand-off delays held queries by little, while a
+ * group without a leader sees at most one request per mode per interval.
+ */
+const READ_RETRY_MS = 10;
 
 /** One bound address with its read mode. */
 interface Listener {
@@ -166,6 +172,7 @@ class DnsActor implements Actor<DnsActorMessage> {
       { maxWaiting: options.maxHeldQueries, waitTimeoutMs: options.holdTimeoutMs },
       {
         requestPosition: (mode, round) => this.requestPosition(mode, round),
+        retryLater: (mode) => this.ctx.after(READ_RETRY_MS, { type: 'read-retry', mode }),
         requestContact: () => this.requestContact(),
         release: (held) => {
           if (held.kind === 'update') this.updates.evaluate(held.ticket);
@@ -274,6 +281,9 @@ class DnsActor implements Actor<DnsActorMessage> {
         return;
       case 'contact':
         this.gate.onContact(message.answer, message.receivedAtMs);
+        return;
+      case 'read-retry':
+        this.gate.retryRound(message.mode);
         return;
       case 'zone-dump-result':
         this.dumpAskedAtMs = null;

@@ -79,6 +79,8 @@ export type DnsActorMessage =
       readonly answer: PositionAnswer;
     }
   | { readonly type: 'contact'; readonly receivedAtMs: number; readonly answer: ContactAnswer }
+  /** Time to retry a read round that found no leader (read-gate.ts `retryLater`). */
+  | { readonly type: 'read-retry'; readonly mode: PositionMode }
   | ({ readonly type: 'zone-dump-result' } & (
       | { readonly dump: ZoneSync; readonly error: null }
       | { readonly dump: null; readonly error: string }

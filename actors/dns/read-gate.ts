@@ -10,7 +10,10 @@
  *   while a round is in flight waits for the next round: the index in flight may predate
  *   a write acknowledged just before the query arrived, so sharing it would break
  *   linearizability. At most one round per mode is in flight, so the log actor sees one
- *   request per batch, whatever the query rate.
+ *   request per batch, whatever the query rate. A round answered `not-leader` (no leader
+ *   known: an election, a leadership hand-off) is not failed: its queries are held for a
+ *   retry the host schedules shortly after (`retryLater`), within their hold time, so a
+ *   leadership change shorter than the hold time costs latency, not SERVFAIL.
  * - `bounded:<ms>`: the replica answers on its own while it can show leader contact
  *   within the bound: a contact says "`ageMs` ago I knew the leader's commit index was
  *   C"; queries are answered once applied >= C and while now - (contact time) <= bound.
@@ -36,6 +39,8 @@ export interface ReadGateOptions {
 export interface ReadGateHooks<T> {
   /** Ask for a read index for `round`; answer through `onPosition`. */
   requestPosition(mode: PositionMode, round: number): void;
+  /** Call `retryRound(mode)` a little later (a round found no leader). */
+  retryLater(mode: PositionMode): void;
   /** Ask for the latest leader contact; answer through `onContact`. */
   requestContact(): void;
   /** A held query may now be answered. */
@@ -59,6 +64,8 @@ interface BoundedHeld<T> extends Held<T> {
 
 interface Round<T> {
   inFlight: number | null;
+  /** A retry is scheduled: no round starts before it. */
+  retryPending: boolean;
   current: Held<T>[];
   next: Held<T>[];
 }
@@ -75,8 +82,8 @@ export class ReadGate<T> {
   private applied = 0;
   private nextRound = 1;
   private readonly rounds: Record<PositionMode, Round<T>> = {
-    linearizable: { inFlight: null, current: [], next: [] },
-    lease: { inFlight: null, current: [], next: [] },
+    linearizable: { inFlight: null, retryPending: false, current: [], next: [] },
+    lease: { inFlight: null, retryPending: false, current: [], next: [] },
   };
   /** Queries with a known position, waiting for the replica to apply up to it. */
   private positioned: Positioned<T>[] = [];
@@ -148,11 +155,24 @@ export class ReadGate<T> {
     const batch = state.current;
     state.current = [];
     state.inFlight = null;
+    if (!answer.ok && answer.why === 'not-leader') {
+      // No leader known right now: ask again soon; `expire` still bounds how long they wait.
+      state.next = [...batch, ...state.next];
+      state.retryPending = true;
+      this.hooks.retryLater(mode);
+      return;
+    }
     for (const held of batch) {
       if (answer.ok) this.positioned.push({ ...held, position: answer.index });
       else this.failOne(held, answer.why);
     }
     this.releaseApplied();
+    this.startRound(mode);
+  }
+
+  /** The retry `retryLater` asked for: start the held round again. */
+  retryRound(mode: PositionMode): void {
+    this.rounds[mode].retryPending = false;
     this.startRound(mode);
   }
 
@@ -223,7 +243,7 @@ export class ReadGate<T> {
 
   private startRound(mode: PositionMode): void {
     const state = this.rounds[mode];
-    if (state.inFlight !== null || state.next.length === 0) return;
+    if (state.inFlight !== null || state.retryPending || state.next.length === 0) return;
     state.current = state.next;
     state.next = [];
     state.inFlight = this.nextRound++;

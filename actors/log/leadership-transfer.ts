@@ -38,6 +38,47 @@ export function decideTransfer(input: TransferRequestInput): TransferDecision {
   return { action: 'start' };
 }
 
+/** What the leader knows of one follower when choosing whom to hand leadership to. */
+export interface SuccessorCandidate {
+  readonly id: ReplicaId;
+  /** The highest index known to match the leader's log (Figure 2's matchIndex). */
+  readonly match: number;
+  /** Ticks since the follower last answered. */
+  readonly silentTicks: number;
+  /** An InstallSnapshot is under way to it: it is far behind. */
+  readonly installingSnapshot: boolean;
+}
+
+export interface SuccessorInput {
+  readonly self: ReplicaId;
+  readonly voters: readonly ReplicaId[];
+  readonly followers: readonly SuccessorCandidate[];
+  /** A follower silent this long or longer is not chosen (it may be down). */
+  readonly silentTicksMax: number;
+}
+
+/**
+ * Whom a leader that is about to stop hands leadership to (thesis §3.10): a voter other than
+ * itself that answered recently and is not receiving a snapshot, the most caught-up first
+ * (the shortest catch-up before TimeoutNow), then the most recently heard, then by id so the
+ * choice is deterministic. Undefined when no follower is eligible.
+ */
+export function chooseSuccessor(input: SuccessorInput): ReplicaId | undefined {
+  let best: SuccessorCandidate | undefined;
+  for (const candidate of input.followers) {
+    if (candidate.id === input.self || !input.voters.includes(candidate.id)) continue;
+    if (candidate.installingSnapshot || candidate.silentTicks >= input.silentTicksMax) continue;
+    if (best === undefined || ranksBefore(candidate, best)) best = candidate;
+  }
+  return best?.id;
+}
+
+function ranksBefore(a: SuccessorCandidate, b: SuccessorCandidate): boolean {
+  if (a.match !== b.match) return a.match > b.match;
+  if (a.silentTicks !== b.silentTicks) return a.silentTicks < b.silentTicks;
+  return a.id < b.id;
+}
+
 /** A transfer under way: its target, the caller's reply, and whether TimeoutNow went out. */
 export interface TransferInProgress<Reply> {
   readonly to: ReplicaId;

@@ -17,7 +17,7 @@ import type { LogEntry, LogTail, ReplicaId, SnapshotMeta } from '../raft/types.j
 import type { SnapshotChunk, StorageMessage } from '../storage/protocol.js';
 import { ForwardedReads } from './forwarded-reads.js';
 import { LeadershipObservers } from './leadership-observers.js';
-import { decideTransfer, LeadershipTransfer } from './leadership-transfer.js';
+import { chooseSuccessor, decideTransfer, LeadershipTransfer } from './leadership-transfer.js';
 import { LeaseBoard } from './lease-board.js';
 import { type LogInspection, LogInspector } from './log-inspection.js';
 import {
@@ -240,6 +240,9 @@ class LogActor implements Actor<LogMessage> {
         return;
       case 'transfer-leadership':
         this.transferLeadership(message.to, meta.reply);
+        return;
+      case 'hand-off-leadership':
+        this.handOffLeadership(meta.reply);
         return;
       case 'read-index':
         this.readIndex(message.mode, meta.reply);
@@ -1041,6 +1044,35 @@ class LogActor implements Actor<LogMessage> {
     this.transfer.begin(to, reply, this.raft.electionTicksMax);
     this.replicateWanted = true;
     this.checkTransfer();
+  }
+
+  /** A leader about to stop: transfer to the most caught-up follower that answers (chooseSuccessor). */
+  private handOffLeadership(reply: Replier | undefined): void {
+    if (this.role !== 'leader') {
+      reply?.ok(this.notLeader());
+      return;
+    }
+    const to = chooseSuccessor({
+      self: this.raft.self,
+      voters: this.configs.current.voters,
+      followers: [...this.progress].map(([id, progress]) => ({
+        id,
+        match: progress.match,
+        silentTicks: progress.silentTicks,
+        installingSnapshot: progress.snapshot !== undefined,
+      })),
+      silentTicksMax: this.raft.electionTicksMin,
+    });
+    if (to === undefined) {
+      reply?.ok({
+        ok: false,
+        reason: 'invalid',
+        detail: 'no voter follower is eligible',
+      } satisfies TransferResult);
+      return;
+    }
+    this.ctx.log.info({ term: this.term, to }, 'handing leadership off');
+    this.transferLeadership(to, reply);
   }
 
   /** Once the target holds our whole log, tell it to campaign now (TimeoutNow). */

@@ -15,6 +15,8 @@ export class Progress {
   /** Last index of each unacknowledged append, oldest first. */
   private inflight: number[] = [];
   private ticksSinceHeard = 0;
+  /** Ticks since the follower last answered anything; unlike ticksSinceHeard, never reset by a silence. */
+  silentTicks = 0;
   /** While InstallSnapshot is under way: which snapshot, and the offset the follower expects next. */
   snapshot: SnapshotSending | undefined;
 
@@ -80,11 +82,13 @@ export class Progress {
 
   heard(): void {
     this.ticksSinceHeard = 0;
+    this.silentTicks = 0;
   }
 
   /** Appends lost on the way never get answers: after a silence, forget them and probe from match. */
   tick(silenceTicks: number): void {
     this.ticksSinceHeard++;
+    this.silentTicks++;
     if (this.ticksSinceHeard >= silenceTicks && this.snapshot !== undefined) {
       this.abortSnapshot();
       this.ticksSinceHeard = 0;

@@ -120,6 +120,11 @@ export type LogMessage =
   | ({ readonly type: 'change-membership'; readonly change: MembershipChange } & Ask<ChangeResult>)
   /** Thesis §3.10: hand leadership to `to` once its log is up to date. */
   | ({ readonly type: 'transfer-leadership'; readonly to: ReplicaId } & Ask<TransferResult>)
+  /**
+   * The same, to the follower chooseSuccessor picks (leadership-transfer.ts): what a leader
+   * that is about to stop asks for. Answers `invalid` when no follower is eligible.
+   */
+  | ({ readonly type: 'hand-off-leadership' } & Ask<TransferResult>)
   // ---- from the state machine ----
   | ({ readonly type: 'propose'; readonly data: Uint8Array } & Ask<ProposeResult>)
   | ({ readonly type: 'read-index'; readonly mode: ReadIndexMode } & Ask<ReadIndexResult>)

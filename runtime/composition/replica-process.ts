@@ -20,6 +20,7 @@ import type { HttpListener } from './http/http-listener.js';
 import { PdnsApi } from './http/pdns-api.js';
 import { ZoneRouter } from './http/zone-router.js';
 import { LeadershipFeed } from './leadership-feed.js';
+import { HAND_OFF_TIMEOUT_MS_DEFAULT, handOffLeadership } from './leadership-hand-off.js';
 import { Observability } from './observability/observability.js';
 import { STATE_MACHINE_WAIT_TIMEOUT_MS } from './replica-plan.js';
 import { replicaGather } from './status-page/cluster-gather.js';
@@ -232,11 +233,24 @@ export async function runReplicaProcess(
   const keepAlive = setInterval(() => undefined, 1 << 30);
   beginShutdown = installShutdownHandlers({
     log,
-    // A backstop: the intake's drain, each actor's stop (bounded by drain + one control
-    // timeout) and the NATS close are bounded already.
-    deadlineMs: 2 * config.shutdown.drainTimeoutMs + 2 * CONTROL_TIMEOUT_MS + NATS_CLOSE_TIMEOUT_MS,
-    shutdown: async () => {
+    // A backstop: the hand-off, the intake's drain, each actor's stop (bounded by drain +
+    // one control timeout) and the NATS close are bounded already.
+    deadlineMs:
+      HAND_OFF_TIMEOUT_MS_DEFAULT +
+      2 * config.shutdown.drainTimeoutMs +
+      2 * CONTROL_TIMEOUT_MS +
+      NATS_CLOSE_TIMEOUT_MS,
+    shutdown: async (_reason, planned) => {
       try {
+        // A planned stop of the leader: its successor is elected before anything drains.
+        // An escalation skips it: the actors it needs may be the ones failing.
+        if (leadership !== undefined && planned)
+          await handOffLeadership({
+            external: replica.external,
+            leadership,
+            log: log.child({ component: 'hand-off' }),
+            timeoutMs: HAND_OFF_TIMEOUT_MS_DEFAULT,
+          });
         await observability?.stop();
         await intake?.stop(config.shutdown.drainTimeoutMs);
         tsigKeys?.stop();

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import {
+  chooseSuccessor,
   decideTransfer,
   LeadershipTransfer,
+  type SuccessorCandidate,
   type TransferDecision,
   type TransferRequestInput,
 } from '../../../actors/log/leadership-transfer.js';
@@ -102,6 +104,68 @@ describe('actors/log/leadership-transfer (thesis §3.10)', () => {
         if (c.sent) transfer.takeReadyToSend(10, 10);
         expect(transfer.abort() !== undefined).to.equal(c.owed);
         expect([transfer.underWay, transfer.target]).to.deep.equal([false, undefined]);
+      });
+    }
+  });
+
+  describe('whom a stopping leader hands leadership to (chooseSuccessor)', () => {
+    const follower = (
+      id: string,
+      match: number,
+      more: Partial<SuccessorCandidate> = {},
+    ): SuccessorCandidate => ({
+      id,
+      match,
+      silentTicks: 0,
+      installingSnapshot: false,
+      ...more,
+    });
+    const cases: ReadonlyArray<{
+      name: string;
+      followers: readonly SuccessorCandidate[];
+      voters?: readonly string[];
+      expected: string | undefined;
+    }> = [
+      { name: 'the most caught up', followers: [follower('b', 7), follower('c', 9)], expected: 'c' },
+      {
+        name: 'on equal match, the most recently heard',
+        followers: [follower('b', 9, { silentTicks: 3 }), follower('c', 9, { silentTicks: 1 })],
+        expected: 'c',
+      },
+      { name: 'on a full tie, by id', followers: [follower('c', 9), follower('b', 9)], expected: 'b' },
+      {
+        name: 'not one silent for an election timeout (it may be down)',
+        followers: [follower('b', 9, { silentTicks: 15 }), follower('c', 2)],
+        expected: 'c',
+      },
+      {
+        name: 'not one receiving a snapshot',
+        followers: [follower('b', 9, { installingSnapshot: true }), follower('c', 2)],
+        expected: 'c',
+      },
+      {
+        name: 'not a replica that is not a voter (catching up to join)',
+        followers: [follower('z', 9), follower('c', 2)],
+        expected: 'c',
+      },
+      { name: 'never itself', followers: [follower('a', 99), follower('b', 1)], expected: 'b' },
+      {
+        name: 'nobody when no follower is eligible',
+        followers: [follower('b', 9, { silentTicks: 40 }), follower('c', 9, { installingSnapshot: true })],
+        expected: undefined,
+      },
+      { name: 'nobody in a group of one', followers: [], voters: ['a'], expected: undefined },
+    ];
+    for (const c of cases) {
+      it(c.name, () => {
+        expect(
+          chooseSuccessor({
+            self: 'a',
+            voters: c.voters ?? ['a', 'b', 'c'],
+            followers: c.followers,
+            silentTicksMax: 15,
+          }),
+        ).to.equal(c.expected);
       });
     }
   });

@@ -373,7 +373,7 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
               )
               .catch(() => undefined);
             if (answer?.ok === true) reconfigurations.removed++;
-          } else {
+          } else if (random.intBetween(0, 1) === 0) {
             const others = leader.voters.filter((v) => v !== leader.id);
             const to = others[random.intBetween(0, others.length - 1)];
             if (to === undefined) continue;
@@ -382,6 +382,17 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
                 leader.id,
                 'log',
                 { type: 'transfer-leadership', to },
+                { timeoutMs: 1_000 },
+              )
+              .catch(() => undefined);
+            if (answer?.ok === true) reconfigurations.transfers++;
+          } else {
+            // What a stopping leader asks for: the log actor picks the successor.
+            answer = await sim
+              .request<MessageOf<LogMessage, 'hand-off-leadership'>>(
+                leader.id,
+                'log',
+                { type: 'hand-off-leadership' },
                 { timeoutMs: 1_000 },
               )
               .catch(() => undefined);

@@ -3,17 +3,19 @@ import { type GateFailure, type PositionMode, ReadGate } from '../../../../actor
 
 interface Recorder {
   readonly positions: Array<{ mode: PositionMode; round: number }>;
+  readonly retries: PositionMode[];
   contacts: number;
   readonly released: string[];
   readonly failed: Array<[string, GateFailure]>;
 }
 
 function gate(maxWaiting = 100, waitTimeoutMs = 1000): { gate: ReadGate<string>; rec: Recorder } {
-  const rec: Recorder = { positions: [], contacts: 0, released: [], failed: [] };
+  const rec: Recorder = { positions: [], retries: [], contacts: 0, released: [], failed: [] };
   const g = new ReadGate<string>(
     { maxWaiting, waitTimeoutMs },
     {
       requestPosition: (mode, round) => rec.positions.push({ mode, round }),
+      retryLater: (mode) => rec.retries.push(mode),
       requestContact: () => {
         rec.contacts++;
       },
@@ -84,10 +86,45 @@ describe('ReadGate', () => {
     ]);
     g.onPosition('lease', 2, { ok: true, index: 0 }); // not lease's round
     expect(rec.released).to.deep.equal([]);
-    g.onPosition('linearizable', 2, { ok: false, why: 'not-leader' });
-    expect(rec.failed).to.deep.equal([['r', 'not-leader']]);
+    g.onPosition('linearizable', 2, { ok: false, why: 'overloaded' });
+    expect(rec.failed).to.deep.equal([['r', 'overloaded']]);
     g.onPosition('lease', 1, { ok: true, index: 0 });
     expect(rec.released).to.deep.equal(['l']);
+  });
+
+  it('holds a round that found no leader for a retry instead of failing it', () => {
+    const { gate: g, rec } = gate(100, 1000);
+    g.admit(LEASE, 'a', 0);
+    g.onPosition('lease', 1, { ok: false, why: 'not-leader' });
+    expect(rec.failed).to.deep.equal([]);
+    expect(rec.retries).to.deep.equal(['lease']);
+    // Queries arriving before the retry wait for it: no round starts early.
+    g.admit(LEASE, 'b', 5);
+    expect(rec.positions).to.deep.equal([{ mode: 'lease', round: 1 }]);
+    g.retryRound('lease');
+    expect(rec.positions).to.deep.equal([
+      { mode: 'lease', round: 1 },
+      { mode: 'lease', round: 2 },
+    ]);
+    // The retried round was asked for after both arrived: its index serves both.
+    g.onPosition('lease', 2, { ok: true, index: 0 });
+    expect(rec.released).to.deep.equal(['a', 'b']);
+    expect(g.held).to.equal(0);
+  });
+
+  it('still fails a query held for retries once its hold time passes', () => {
+    const { gate: g, rec } = gate(100, 100);
+    g.admit(LINEARIZABLE, 'a', 0);
+    g.onPosition('linearizable', 1, { ok: false, why: 'not-leader' });
+    g.retryRound('linearizable');
+    g.onPosition('linearizable', 2, { ok: false, why: 'not-leader' });
+    expect(rec.failed).to.deep.equal([]);
+    g.expire(101);
+    expect(rec.failed).to.deep.equal([['a', 'timeout']]);
+    expect(g.held).to.equal(0);
+    // The retry that was pending finds nothing to ask for.
+    g.retryRound('linearizable');
+    expect(rec.positions.map((p) => p.round)).to.deep.equal([1, 2]);
   });
 
   it('answers bounded reads locally while the leader contact is within the bound', () => {
