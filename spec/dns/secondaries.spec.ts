@@ -7,9 +7,7 @@
  * acknowledgement to the secondary's answer is printed. A secondary stopped during many
  * writes and restarted catches up.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -20,142 +18,14 @@ import { parseKeyFile } from '../../protocol/dns/tsig/key-file.js';
 import { HybridClock } from '../../protocol/dns/version.js';
 import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
-import { runTool } from '../fixtures/child-process.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
 import { type DnsListenerInfo, pollUntil, type RaftCluster } from '../fixtures/raft-cluster.js';
 import { raftns } from '../fixtures/raftns-cli.js';
+import { knotSecondary, nsdSecondary, type Secondary } from '../fixtures/secondaries.js';
 import { kdig, startTransferCluster } from '../fixtures/zone-transfer.js';
 
 const ZONE = 'example.org.';
 const CLUSTER = 'secondaries';
-
-/** A free TCP port on 127.0.0.1 (the secondary binds UDP and TCP on it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface Secondary {
-  readonly name: string;
-  readonly port: number;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  log(): string;
-}
-
-function daemon(command: string, args: readonly string[]) {
-  let child: ChildProcess | undefined;
-  let output = '';
-  return {
-    start() {
-      child = spawn(command, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const keep = (d: Buffer) => {
-        output = (output + d.toString()).slice(-20_000);
-      };
-      child.stdout?.on('data', keep);
-      child.stderr?.on('data', keep);
-    },
-    async stop() {
-      const running = child;
-      if (running === undefined || running.exitCode !== null) return;
-      const exited = new Promise((resolve) => running.once('exit', resolve));
-      running.kill('SIGTERM');
-      const timer = setTimeout(() => running.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
-    log: () => output,
-  };
-}
-
-async function knot(dir: string, secret: string, primaries: readonly DnsListenerInfo[]): Promise<Secondary> {
-  const port = await freePort();
-  const base = join(dir, 'knot');
-  await mkdir(join(base, 'run'), { recursive: true });
-  await mkdir(join(base, 'db'), { recursive: true });
-  await mkdir(join(base, 'zones'), { recursive: true });
-  const conf = [
-    'server:',
-    `    rundir: "${base}/run"`,
-    `    listen: 127.0.0.1@${port}`,
-    'log:',
-    '  - target: stderr',
-    '    any: info',
-    'database:',
-    `    storage: "${base}/db"`,
-    'key:',
-    '  - id: xfr',
-    '    algorithm: hmac-sha256',
-    `    secret: ${secret}`,
-    'remote:',
-    ...primaries.flatMap((p, i) => [
-      `  - id: raftns${i}`,
-      `    address: ${p.address}@${p.port}`,
-      '    key: xfr',
-    ]),
-    'acl:',
-    '  - id: notify_from_raftns',
-    '    address: 127.0.0.1',
-    '    key: xfr',
-    '    action: notify',
-    'template:',
-    '  - id: default',
-    `    storage: "${base}/zones"`,
-    'zone:',
-    `  - domain: ${ZONE}`,
-    `    master: [${primaries.map((_, i) => `raftns${i}`).join(', ')}]`,
-    '    acl: notify_from_raftns',
-    '',
-  ].join('\n');
-  const file = join(base, 'knot.conf');
-  await writeFile(file, conf);
-  const check = await runTool('knotc', ['-c', file, 'conf-check'], { timeoutMs: 20_000 });
-  expect(check.code, `${check.out}\n${conf}`).to.equal(0);
-  const d = daemon('knotd', ['-c', file]);
-  return { name: 'knot', port, start: async () => d.start(), stop: d.stop, log: d.log };
-}
-
-async function nsd(dir: string, secret: string, primaries: readonly DnsListenerInfo[]): Promise<Secondary> {
-  const port = await freePort();
-  const base = join(dir, 'nsd');
-  await mkdir(base, { recursive: true });
-  const conf = [
-    'server:',
-    `    ip-address: 127.0.0.1@${port}`,
-    `    zonesdir: "${base}"`,
-    '    database: ""',
-    `    pidfile: "${base}/nsd.pid"`,
-    `    xfrdfile: "${base}/xfrd.state"`,
-    `    xfrdir: "${base}"`,
-    `    zonelistfile: "${base}/zone.list"`,
-    '    username: ""',
-    '    verbosity: 2',
-    'remote-control:',
-    '    control-enable: no',
-    'key:',
-    '    name: xfr',
-    '    algorithm: hmac-sha256',
-    `    secret: "${secret}"`,
-    'zone:',
-    `    name: ${ZONE}`,
-    '    zonefile: example.org.zone',
-    ...primaries.map((p) => `    request-xfr: ${p.address}@${p.port} xfr`),
-    '    allow-notify: 127.0.0.1 xfr',
-    '',
-  ].join('\n');
-  const file = join(base, 'nsd.conf');
-  await writeFile(file, conf);
-  const check = await runTool('nsd-checkconf', [file], { timeoutMs: 20_000 });
-  expect(check.code, `${check.out}\n${conf}`).to.equal(0);
-  const d = daemon('nsd', ['-d', '-c', file]);
-  return { name: 'nsd', port, start: async () => d.start(), stop: d.stop, log: d.log };
-}
 
 describe('Knot and NSD as secondaries of a raftns group (TSIG transfers, NOTIFY)', function () {
   this.timeout(300_000);
@@ -217,7 +87,10 @@ describe('Knot and NSD as secondaries of a raftns group (TSIG transfers, NOTIFY)
     expect(allowed.code, allowed.stderr).to.equal(0);
     // The linearizable listeners: a secondary's SOA check and transfer see every acknowledged write.
     const primaries = cluster.replicas.map((r) => r.dns[1] as DnsListenerInfo);
-    secondaries.push(await knot(dir, secret, primaries), await nsd(dir, secret, primaries));
+    secondaries.push(
+      await knotSecondary(dir, ZONE, secret, primaries),
+      await nsdSecondary(dir, ZONE, secret, primaries),
+    );
     for (const secondary of secondaries) {
       const listed = await cli('zone', 'notify', ZONE, 'add', `127.0.0.1:${secondary.port}`, '--key', 'xfr.');
       expect(listed.code, listed.stderr).to.equal(0);
