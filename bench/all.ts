@@ -30,6 +30,12 @@ const BENCHES: readonly BenchRun[] = [
   { name: 'zones', script: 'zone-files.js', args: ['--records', '100000', '--runs', '2'], timeoutS: 900 },
   { name: 'update', script: 'dns-update.js', args: ['--seconds', '2', '--rounds', '1'], timeoutS: 180 },
   { name: 'api', script: 'http-api.js', args: ['--seconds', '2', '--rounds', '1'], timeoutS: 180 },
+  {
+    name: 'axfr',
+    script: 'zone-transfer.js',
+    args: ['--records', '20000', '--runs', '1', '--writes', '20'],
+    timeoutS: 300,
+  },
   { name: 'restart', script: 'planned-restart.js', args: ['--rounds', '1'], timeoutS: 300 },
 ];
 
