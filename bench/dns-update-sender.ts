@@ -10,7 +10,7 @@ import { connect, type Socket as TcpSocket } from 'node:net';
 import type { TsigKey } from '../protocol/dns/tsig/key.js';
 import { signRequest } from '../protocol/dns/tsig/sign.js';
 import { RR_CLASS, RR_TYPE } from '../protocol/dns/wire/codes.js';
-import { encodeMessage } from '../protocol/dns/wire/message.js';
+import { encodeMessage, messageFlags } from '../protocol/dns/wire/message.js';
 import type { Name } from '../protocol/dns/wire/name.js';
 
 export type DnsTransport = 'udp' | 'tcp';
@@ -40,17 +40,7 @@ export function replaceTxtUpdate(
   const unsigned = encodeMessage(
     {
       id,
-      flags: {
-        qr: false,
-        opcode: 5,
-        aa: false,
-        tc: false,
-        rd: false,
-        ra: false,
-        ad: false,
-        cd: false,
-        rcode: 0,
-      },
+      flags: messageFlags({ opcode: 5 }),
       questions: [{ name: zone, type: RR_TYPE.SOA, class: RR_CLASS.IN }],
       answers: [],
       authorities: [

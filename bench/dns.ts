@@ -32,7 +32,7 @@ import type { RaftClient } from '../clients/raft-client.js';
 import { BATCH_CHANGES_MAX, type DnsChange } from '../protocol/dns/changes.js';
 import { HybridClock } from '../protocol/dns/version.js';
 import { RR_CLASS, RR_TYPE } from '../protocol/dns/wire/codes.js';
-import { encodeMessage } from '../protocol/dns/wire/message.js';
+import { encodeMessage, messageFlags } from '../protocol/dns/wire/message.js';
 import { Name } from '../protocol/dns/wire/name.js';
 import { RaftCluster } from '../spec/fixtures/raft-cluster.js';
 
@@ -211,17 +211,7 @@ async function captureAnswer(port: number, name: string): Promise<string> {
   const query = encodeMessage(
     {
       id: 1,
-      flags: {
-        qr: false,
-        opcode: 0,
-        aa: false,
-        tc: false,
-        rd: false,
-        ra: false,
-        ad: false,
-        cd: false,
-        rcode: 0,
-      },
+      flags: messageFlags(),
       questions: [{ name: Name.parse(name), type: RR_TYPE.A, class: RR_CLASS.IN }],
       answers: [],
       authorities: [],

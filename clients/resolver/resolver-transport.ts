@@ -15,7 +15,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { connect, isIP } from 'node:net';
-import { decodeMessage, encodeMessage, type Message } from '../../protocol/dns/wire/message.js';
+import { decodeMessage, encodeMessage, type Message, messageFlags } from '../../protocol/dns/wire/message.js';
 import type { Question } from '../../protocol/dns/wire/record.js';
 import { DNS_MESSAGE_BYTES_MAX, EDNS_UDP_PAYLOAD_BYTES_DEFAULT } from '../../protocol/limits.js';
 import type { Timers } from '../../runtime/clock.js';
@@ -77,17 +77,7 @@ export function formatServerAddress(server: ServerAddress): string {
 export function buildQuery(id: number, question: Question): Message {
   return {
     id,
-    flags: {
-      qr: false,
-      opcode: 0,
-      aa: false,
-      tc: false,
-      rd: false,
-      ra: false,
-      ad: false,
-      cd: false,
-      rcode: 0,
-    },
+    flags: messageFlags(),
     questions: [{ name: question.name, type: question.type, class: question.class }],
     answers: [],
     authorities: [],

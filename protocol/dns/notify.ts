@@ -9,7 +9,7 @@
  */
 
 import { OPCODE, RCODE, RR_CLASS, RR_TYPE } from './wire/codes.js';
-import { decodeMessage, encodeMessage } from './wire/message.js';
+import { decodeMessage, encodeMessage, messageFlags } from './wire/message.js';
 import type { Name } from './wire/name.js';
 import type { SoaRdata } from './wire/rdata.js';
 
@@ -22,17 +22,7 @@ export function encodeNotify(
   return encodeMessage(
     {
       id,
-      flags: {
-        qr: false,
-        opcode: OPCODE.NOTIFY,
-        aa: true,
-        tc: false,
-        rd: false,
-        ra: false,
-        ad: false,
-        cd: false,
-        rcode: 0,
-      },
+      flags: messageFlags({ opcode: OPCODE.NOTIFY, aa: true }),
       questions: [{ name: zone, type: RR_TYPE.SOA, class: RR_CLASS.IN }],
       answers: [{ name: zone, type: RR_TYPE.SOA, class: RR_CLASS.IN, ttl: soa.ttl, rdata: soa.rdata }],
       authorities: [],
@@ -90,17 +80,7 @@ export function notifyReply(request: Uint8Array, serves: (zone: Name) => boolean
   return encodeMessage(
     {
       id: message.id,
-      flags: {
-        qr: true,
-        opcode: OPCODE.NOTIFY,
-        aa: rcode === RCODE.NOERROR,
-        tc: false,
-        rd: false,
-        ra: false,
-        ad: false,
-        cd: false,
-        rcode,
-      },
+      flags: messageFlags({ qr: true, opcode: OPCODE.NOTIFY, aa: rcode === RCODE.NOERROR, rcode }),
       questions: question === undefined ? [] : [question],
       answers: [],
       authorities: [],

@@ -4,23 +4,13 @@
  * records, and our OPT when the request had one, carrying the rcode's upper bits
  * (RFC 6891 §6.1.3).
  */
-import { type Edns, encodeMessage, type Message } from '../../../protocol/dns/wire/message.js';
+import { type Edns, encodeMessage, type Message, messageFlags } from '../../../protocol/dns/wire/message.js';
 
 /** An answer with `rcode` that echoes the question (and carries our OPT when asked with one). */
 export function errorAnswer(asked: Message, rcode: number, ourEdns: (asked: Edns) => Edns): Uint8Array {
   const message: Message = {
     id: asked.id,
-    flags: {
-      qr: true,
-      opcode: asked.flags.opcode,
-      aa: false,
-      tc: false,
-      rd: asked.flags.rd,
-      ra: false,
-      ad: false,
-      cd: false,
-      rcode: rcode & 0x0f,
-    },
+    flags: messageFlags({ qr: true, opcode: asked.flags.opcode, rd: asked.flags.rd, rcode: rcode & 0x0f }),
     questions: asked.questions.slice(0, 1),
     answers: [],
     authorities: [],

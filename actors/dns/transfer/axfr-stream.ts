@@ -17,7 +17,7 @@
  * and keeping the prefix the codec kept (it drops whole records from the end).
  */
 import type { TsigStreamSigner } from '../../../protocol/dns/tsig/stream.js';
-import { type Edns, encodeMessage, type Message } from '../../../protocol/dns/wire/message.js';
+import { type Edns, encodeMessage, type Message, messageFlags } from '../../../protocol/dns/wire/message.js';
 import type { Question, ResourceRecord } from '../../../protocol/dns/wire/record.js';
 import { DNS_MESSAGE_BYTES_MAX } from '../../../protocol/limits.js';
 import type { ZoneSnapshot } from './zone-snapshot.js';
@@ -83,17 +83,7 @@ export class AxfrStream {
     const maxBytes = DNS_MESSAGE_BYTES_MAX - this.options.reserveBytes;
     const message: Message = {
       id: this.options.id,
-      flags: {
-        qr: true,
-        opcode: 0,
-        aa: true,
-        tc: false,
-        rd: this.options.rd,
-        ra: false,
-        ad: false,
-        cd: false,
-        rcode: 0,
-      },
+      flags: messageFlags({ qr: true, aa: true, rd: this.options.rd }),
       questions: this.#messages === 0 ? [this.options.question] : [],
       answers: candidates,
       authorities: [],

@@ -30,7 +30,7 @@ import type { TsigKeyring } from '../../../protocol/dns/tsig/key.js';
 import { signAnswer } from '../../../protocol/dns/tsig/sign.js';
 import { TsigStreamSigner } from '../../../protocol/dns/tsig/stream.js';
 import { RCODE } from '../../../protocol/dns/wire/codes.js';
-import type { Edns, Message } from '../../../protocol/dns/wire/message.js';
+import { type Edns, type Message, messageFlags } from '../../../protocol/dns/wire/message.js';
 import type { Name } from '../../../protocol/dns/wire/name.js';
 import { errorAnswer } from '../server/error-answer.js';
 import type { LiveZone } from '../zone/live-zone.js';
@@ -255,17 +255,7 @@ export class TransferDesk<R extends TransferRoute> {
   #error(request: TransferRequest, rcode: number, nowSeconds: number): Uint8Array {
     const asked: Message = {
       id: request.id,
-      flags: {
-        qr: false,
-        opcode: 0,
-        aa: false,
-        tc: false,
-        rd: request.rd,
-        ra: false,
-        ad: false,
-        cd: false,
-        rcode: 0,
-      },
+      flags: messageFlags({ rd: request.rd }),
       questions: [request.question],
       answers: [],
       authorities: [],

@@ -34,6 +34,7 @@ import {
   encodeMessage,
   HEADER_BYTES,
   type Message,
+  messageFlags,
 } from '../../../protocol/dns/wire/message.js';
 import type { DnsUpdateCommit, DnsUpdateOutcome } from '../protocol.js';
 import { withoutTsig } from '../server/signed-query.js';
@@ -268,17 +269,7 @@ export class UpdateDesk<R> {
   ): void {
     const message: Message = {
       id: asked.id,
-      flags: {
-        qr: true,
-        opcode: OPCODE.UPDATE,
-        aa: false,
-        tc: false,
-        rd: false,
-        ra: false,
-        ad: false,
-        cd: false,
-        rcode,
-      },
+      flags: messageFlags({ qr: true, opcode: OPCODE.UPDATE, rcode }),
       questions: asked.questions.slice(0, 1),
       answers: [],
       authorities: [],

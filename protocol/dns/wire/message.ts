@@ -57,6 +57,22 @@ export interface MessageFlags {
   readonly rcode: number;
 }
 
+/** Header flags: every bit clear, opcode QUERY, NOERROR, but for `overrides`. */
+export function messageFlags(overrides: Partial<MessageFlags> = {}): MessageFlags {
+  return {
+    qr: false,
+    opcode: 0,
+    aa: false,
+    tc: false,
+    rd: false,
+    ra: false,
+    ad: false,
+    cd: false,
+    rcode: 0,
+    ...overrides,
+  };
+}
+
 export interface EdnsOption {
   readonly code: number;
   readonly data: Uint8Array;
