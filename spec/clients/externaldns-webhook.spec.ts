@@ -6,17 +6,11 @@
  * cluster. Every change is checked by DNS in the OTHER region than the API the webhook
  * writes to, and every refusal by DNS showing that nothing changed.
  */
-import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
-import { EXIT_OK } from '../../clients/cli/exit-codes.js';
-import { silentLogger } from '../../runtime/log.js';
-import { connectNats } from '../../runtime/nats/nats-connection.js';
+import { type ApiCluster, startApiCluster } from '../fixtures/api-cluster.js';
 import { runTool } from '../fixtures/child-process.js';
-import { createZoneChange } from '../fixtures/dns-zone.js';
-import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
-import type { DnsListenerInfo, RaftCluster } from '../fixtures/raft-cluster.js';
-import { type RaftnsDaemon, raftns, startRaftnsDaemon } from '../fixtures/raftns-cli.js';
-import { startRegionClusters } from '../fixtures/region-clusters.js';
+import type { DnsListenerInfo } from '../fixtures/raft-cluster.js';
+import { type RaftnsDaemon, startRaftnsDaemon } from '../fixtures/raftns-cli.js';
 
 const CLUSTER = 'edns';
 const ZONE = 'example.org.';
@@ -37,9 +31,7 @@ interface WebhookEndpoint {
 
 describe('ExternalDNS webhook provider (raftns externaldns-webhook)', function () {
   this.timeout(180_000);
-  let nats: NatsServerHandle | undefined;
-  let nc: NatsConnection | undefined;
-  const regions = new Map<string, RaftCluster>();
+  let cluster: ApiCluster | undefined;
   const daemons: RaftnsDaemon[] = [];
   let webhook = '';
   let apiUrl = '';
@@ -47,39 +39,10 @@ describe('ExternalDNS webhook provider (raftns externaldns-webhook)', function (
   let otherRegionDns: DnsListenerInfo | undefined;
 
   before(async () => {
-    nats = await startNatsServer({ jetstream: true });
-    nc = await connectNats({ urls: [nats.url], name: 'externaldns-spec', log: silentLogger });
-    for (const [name, cluster] of await startRegionClusters({
-      nats,
-      nc,
-      cluster: CLUSTER,
-      regions: ['r1', 'r2'],
-      group: 'g1',
-      zone: ZONE,
-      extraArgs: () => ['--http', '127.0.0.1:0'],
-    }))
-      regions.set(name, cluster);
-    for (const cluster of regions.values()) {
-      const created = await (await cluster.client()).dnsBatch({ changes: [createZoneChange(ZONE, 1)] });
-      expect(created.ok, JSON.stringify(created)).to.equal(true);
-    }
-    const http = regions.get('r1')?.replicas[0]?.http;
-    otherRegionDns = regions.get('r2')?.replicas[0]?.dns[0];
-    if (http === undefined || otherRegionDns === undefined) throw new Error('no replicas');
-    apiUrl = `http://${http.host}:${http.port}`;
-    const added = await raftns([
-      '--nats',
-      nats.url,
-      '--cluster',
-      CLUSTER,
-      'api-key',
-      'add',
-      'externaldns',
-      '--zones',
-      ZONE,
-    ]);
-    expect(added.code, added.stderr).to.equal(EXIT_OK);
-    key = added.stdout.trim();
+    cluster = await startApiCluster({ cluster: CLUSTER, zone: ZONE, regions: ['r1', 'r2'] });
+    apiUrl = cluster.apiUrl('r1');
+    otherRegionDns = cluster.dns('r2');
+    key = await cluster.addKey('externaldns', '--zones', ZONE);
     const daemon = await startRaftnsDaemon(
       ['externaldns-webhook', '--api', apiUrl, '--listen', '127.0.0.1:0', '--log-level', 'warn'],
       READY,
@@ -91,9 +54,7 @@ describe('ExternalDNS webhook provider (raftns externaldns-webhook)', function (
 
   after(async () => {
     for (const daemon of daemons) await daemon.stop();
-    for (const cluster of regions.values()) await cluster.stop();
-    await nc?.close();
-    await nats?.stop();
+    await cluster?.stop();
   });
 
   /** A request as ExternalDNS's webhook client makes it. */

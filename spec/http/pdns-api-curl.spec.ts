@@ -3,17 +3,9 @@
  * GET and `If-Match` on PATCH (412 when stale, nothing changed), `Idempotency-Key` replays,
  * and paging by following the `Link: <…>; rel="next"` header until there is none.
  */
-import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
-import { EXIT_OK } from '../../clients/cli/exit-codes.js';
-import { silentLogger } from '../../runtime/log.js';
-import { connectNats } from '../../runtime/nats/nats-connection.js';
+import { type ApiCluster, startApiCluster } from '../fixtures/api-cluster.js';
 import { runTool } from '../fixtures/child-process.js';
-import { createZoneChange } from '../fixtures/dns-zone.js';
-import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
-import type { RaftCluster } from '../fixtures/raft-cluster.js';
-import { raftns } from '../fixtures/raftns-cli.js';
-import { startRegionClusters } from '../fixtures/region-clusters.js';
 
 const CLUSTER = 'curlapi';
 const ZONE = 'example.org.';
@@ -26,40 +18,18 @@ interface CurlAnswer {
 
 describe('HTTP API rules with curl: ETag and If-Match, Idempotency-Key, Link paging', function () {
   this.timeout(120_000);
-  let nats: NatsServerHandle | undefined;
-  let nc: NatsConnection | undefined;
-  let cluster: RaftCluster | undefined;
+  let api: ApiCluster | undefined;
   let base = '';
   let key = '';
 
   before(async () => {
-    nats = await startNatsServer({ jetstream: true });
-    nc = await connectNats({ urls: [nats.url], name: 'curl-api-spec', log: silentLogger });
-    cluster = (
-      await startRegionClusters({
-        nats,
-        nc,
-        cluster: CLUSTER,
-        regions: ['r1'],
-        group: 'g1',
-        zone: ZONE,
-        extraArgs: () => ['--http', '127.0.0.1:0'],
-      })
-    ).get('r1');
-    const http = cluster?.replicas[0]?.http;
-    if (cluster === undefined || http === undefined) throw new Error('no HTTP listener');
-    const created = await (await cluster.client()).dnsBatch({ changes: [createZoneChange(ZONE, 1)] });
-    expect(created.ok, JSON.stringify(created)).to.equal(true);
-    base = `http://${http.host}:${http.port}`;
-    const added = await raftns(['--nats', nats.url, '--cluster', CLUSTER, 'api-key', 'add', 'curl']);
-    expect(added.code, added.stderr).to.equal(EXIT_OK);
-    key = added.stdout.trim();
+    api = await startApiCluster({ cluster: CLUSTER, zone: ZONE });
+    base = api.apiUrl();
+    key = await api.addKey('curl');
   });
 
   after(async () => {
-    await cluster?.stop();
-    await nc?.close();
-    await nats?.stop();
+    await api?.stop();
   });
 
   /** `curl -i` with the key; the status line, headers (lower-cased names) and body. */

@@ -6,17 +6,10 @@
  * commit fails the spec. lexicon sends back the RRsets it read (with every field of our GET)
  * and PUTs `/notify` after each change, so both must be accepted as PowerDNS does.
  */
-import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
-import { EXIT_OK } from '../../clients/cli/exit-codes.js';
-import { silentLogger } from '../../runtime/log.js';
-import { connectNats } from '../../runtime/nats/nats-connection.js';
+import { type ApiCluster, startApiCluster } from '../fixtures/api-cluster.js';
 import { runTool, type ToolRun } from '../fixtures/child-process.js';
-import { createZoneChange } from '../fixtures/dns-zone.js';
-import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
-import type { DnsListenerInfo, RaftCluster } from '../fixtures/raft-cluster.js';
-import { raftns } from '../fixtures/raftns-cli.js';
-import { startRegionClusters } from '../fixtures/region-clusters.js';
+import type { DnsListenerInfo } from '../fixtures/raft-cluster.js';
 
 const CLUSTER = 'lexiconapi';
 const ZONE = 'example.org.';
@@ -32,51 +25,20 @@ interface LexiconRecord {
 
 describe('lexicon (powerdns provider) through the HTTP API', function () {
   this.timeout(180_000);
-  let nats: NatsServerHandle | undefined;
-  let nc: NatsConnection | undefined;
-  let cluster: RaftCluster | undefined;
+  let api: ApiCluster | undefined;
   let apiUrl = '';
   let key = '';
   let dns: DnsListenerInfo | undefined;
 
   before(async () => {
-    nats = await startNatsServer({ jetstream: true });
-    nc = await connectNats({ urls: [nats.url], name: 'lexicon-api-spec', log: silentLogger });
-    const regions = await startRegionClusters({
-      nats,
-      nc,
-      cluster: CLUSTER,
-      regions: ['r1'],
-      group: 'g1',
-      zone: ZONE,
-      extraArgs: () => ['--http', '127.0.0.1:0'],
-    });
-    cluster = regions.get('r1');
-    const replica = cluster?.replicas[0];
-    if (cluster === undefined || replica?.http === undefined) throw new Error('no replica');
-    const created = await (await cluster.client()).dnsBatch({ changes: [createZoneChange(ZONE, 1)] });
-    expect(created.ok, JSON.stringify(created)).to.equal(true);
-    apiUrl = `http://${replica.http.host}:${replica.http.port}`;
-    dns = replica.dns[0];
-    const added = await raftns([
-      '--nats',
-      nats.url,
-      '--cluster',
-      CLUSTER,
-      'api-key',
-      'add',
-      'lexicon',
-      '--zones',
-      ZONE,
-    ]);
-    expect(added.code, added.stderr).to.equal(EXIT_OK);
-    key = added.stdout.trim();
+    api = await startApiCluster({ cluster: CLUSTER, zone: ZONE });
+    apiUrl = api.apiUrl();
+    dns = api.dns();
+    key = await api.addKey('lexicon', '--zones', ZONE);
   });
 
   after(async () => {
-    await cluster?.stop();
-    await nc?.close();
-    await nats?.stop();
+    await api?.stop();
   });
 
   function lexicon(action: string, type: string, ...options: string[]): Promise<ToolRun> {

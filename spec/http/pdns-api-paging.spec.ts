@@ -7,15 +7,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
 import { EXIT_OK } from '../../clients/cli/exit-codes.js';
-import { silentLogger } from '../../runtime/log.js';
-import { connectNats } from '../../runtime/nats/nats-connection.js';
-import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
-import type { RaftCluster } from '../fixtures/raft-cluster.js';
+import { type ApiCluster, startApiCluster } from '../fixtures/api-cluster.js';
 import { raftns } from '../fixtures/raftns-cli.js';
-import { startRegionClusters } from '../fixtures/region-clusters.js';
 
 const CLUSTER = 'paging';
 const ZONE = 'example.org.';
@@ -24,35 +19,17 @@ const PAGE = 1_000;
 
 describe('HTTP API: a 100k-record zone paged while it is written to', function () {
   this.timeout(600_000);
-  let nats: NatsServerHandle | undefined;
-  let nc: NatsConnection | undefined;
-  let cluster: RaftCluster | undefined;
+  let cluster: ApiCluster | undefined;
   let dir: string | undefined;
 
   after(async () => {
     await cluster?.stop();
-    await nc?.close();
-    await nats?.stop();
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
   it('lists every RRset of the first page’s state exactly once, with writes between the pages', async () => {
-    nats = await startNatsServer({ jetstream: true });
-    nc = await connectNats({ urls: [nats.url], name: 'paging-spec', log: silentLogger });
-    cluster = (
-      await startRegionClusters({
-        nats,
-        nc,
-        cluster: CLUSTER,
-        regions: ['r1'],
-        group: 'g1',
-        zone: ZONE,
-        extraArgs: () => ['--http', '127.0.0.1:0'],
-      })
-    ).get('r1');
-    const http = cluster?.replicas[0]?.http;
-    if (http === undefined) throw new Error('no HTTP listener');
-    const api = `http://${http.host}:${http.port}/api/v1/servers/localhost/zones/${ZONE}`;
+    cluster = await startApiCluster({ cluster: CLUSTER, zone: ZONE, createZone: false });
+    const api = `${cluster.apiUrl()}/api/v1/servers/localhost/zones/${ZONE}`;
 
     dir = await mkdtemp(join(tmpdir(), 'raftns-paging-'));
     const lines = [
@@ -65,15 +42,13 @@ describe('HTTP API: a 100k-record zone paged while it is written to', function (
     const file = join(dir, 'big.zone');
     await writeFile(file, `${lines.join('\n')}\n`);
     const imported = await raftns(
-      ['--nats', nats.url, '--cluster', CLUSTER, '--timeout', '300000', 'zone', 'import', ZONE, file],
+      ['--nats', cluster.nats.url, '--cluster', CLUSTER, '--timeout', '300000', 'zone', 'import', ZONE, file],
       {
         timeoutMs: 320_000,
       },
     );
     expect(imported.code, imported.stderr).to.equal(EXIT_OK);
-    const added = await raftns(['--nats', nats.url, '--cluster', CLUSTER, 'api-key', 'add', 'pager']);
-    expect(added.code, added.stderr).to.equal(EXIT_OK);
-    const headers = { 'x-api-key': added.stdout.trim() };
+    const headers = { 'x-api-key': await cluster.addKey('pager') };
 
     const first = await fetch(`${api}?limit=${PAGE}`, { headers });
     expect(first.status).to.equal(200);
