@@ -352,7 +352,7 @@ async function main(): Promise<void> {
   }
 }
 
-/** Lease-mode qps without and with a scraper, alternated in pairs; medians and their difference. */
+/** Lease-mode qps without and with a scraper, in pairs whose order alternates; medians and their difference. */
 async function compareMetricsCost(
   leader: {
     readonly id: string;
@@ -368,11 +368,23 @@ async function compareMetricsCost(
   const off: number[] = [];
   const on: number[] = [];
   let scrapes = 0;
-  for (let pair = 0; pair < METRICS_PAIRS; pair++) {
-    off.push((await dnsperf(port, queryFile, pid, pin)).qps);
+  const measureOn = async () => {
     const scraper = startScraper(url);
     on.push((await dnsperf(port, queryFile, pid, pin)).qps);
     scrapes += scraper.stop();
+  };
+  const measureOff = async () => {
+    off.push((await dnsperf(port, queryFile, pid, pin)).qps);
+  };
+  // Each pair swaps which goes first, so a drift of the machine's load favours neither.
+  for (let pair = 0; pair < METRICS_PAIRS; pair++) {
+    if (pair % 2 === 0) {
+      await measureOff();
+      await measureOn();
+    } else {
+      await measureOn();
+      await measureOff();
+    }
   }
   const offMedian = median(off);
   const onMedian = median(on);
