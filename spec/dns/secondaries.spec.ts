@@ -1,5 +1,6 @@
 /**
- * raftns as the hidden primary of real secondaries: Knot (`knotd`) and NSD (`nsd`), each
+ * raftns as the hidden primary of real secondaries: Knot (`knotd`), NSD (`nsd`) and BIND
+ * (`named`), each
  * configured with the three replicas' linearizable listeners as its primaries and a TSIG key
  * for transfers and NOTIFY. Each takes the zone by a signed transfer, then a write through
  * raftns reaches it by NOTIFY (sent by the group's leader, `raftns zone notify`) and a new
@@ -21,13 +22,13 @@ import { connectNats } from '../../runtime/nats/nats-connection.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
 import { type DnsListenerInfo, pollUntil, type RaftCluster } from '../fixtures/raft-cluster.js';
 import { raftns } from '../fixtures/raftns-cli.js';
-import { knotSecondary, nsdSecondary, type Secondary } from '../fixtures/secondaries.js';
+import { bindSecondary, knotSecondary, nsdSecondary, type Secondary } from '../fixtures/secondaries.js';
 import { kdig, startTransferCluster } from '../fixtures/zone-transfer.js';
 
 const ZONE = 'example.org.';
 const CLUSTER = 'secondaries';
 
-describe('Knot and NSD as secondaries of a raftns group (TSIG transfers, NOTIFY)', function () {
+describe('Knot, NSD and BIND as secondaries of a raftns group (TSIG transfers, NOTIFY)', function () {
   this.timeout(300_000);
   let nats: NatsServerHandle;
   let nc: NatsConnection;
@@ -90,6 +91,7 @@ describe('Knot and NSD as secondaries of a raftns group (TSIG transfers, NOTIFY)
     secondaries.push(
       await knotSecondary(dir, ZONE, secret, primaries),
       await nsdSecondary(dir, ZONE, secret, primaries),
+      await bindSecondary(dir, ZONE, secret, primaries),
     );
     for (const secondary of secondaries) {
       const listed = await cli('zone', 'notify', ZONE, 'add', `127.0.0.1:${secondary.port}`, '--key', 'xfr.');
