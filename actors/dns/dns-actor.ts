@@ -355,7 +355,9 @@ class DnsActor implements Actor<DnsActorMessage> {
   private query(listener: Listener, route: Route, query: Uint8Array): void {
     if (isResponse(query)) {
       // Never answer a response (RFC 1035 §4.1.1 QR): it is an answer to our NOTIFY, or noise.
+      // A null answer still settles a TCP query's place in its connection (tcp-connections.ts).
       if (route.transport === 'udp') this.notifies.answer(route.remote.address, route.remote.port, query);
+      this.reply(listener, route, null);
       return;
     }
     this.traffic.queryArrived(query);
