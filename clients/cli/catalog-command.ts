@@ -1,5 +1,5 @@
 /**
- * `raftns zone catalog [--group G]`: each nameserver group's catalog zone (RFC 9432,
+ * `raftns [--group G] zone catalog`: each nameserver group's catalog zone (RFC 9432,
  * protocol/dns/catalog-zone.ts) and the zones it lists, as the plan says: what an operator
  * configures on a secondary (Knot `catalog-role: interpret`, BIND `catalog-zones`) and
  * allows with `raftns zone allow-transfer <catalog> --key ...`.
@@ -27,9 +27,10 @@ export function registerCatalogCommand(program: Command, zone: Command): void {
   zone
     .command('catalog')
     .description("each group's catalog zone (RFC 9432) and its member zones: configure secondaries with it")
-    .option('--group <id>', 'only this group')
-    .action(async (options: { group?: string }) => {
-      const globals = program.opts<GlobalOptions>();
+    .action(async () => {
+      const globals = program.opts<GlobalOptions & { group: string }>();
+      // The global --group narrows the listing when given; left at its default, every group is listed.
+      const only = program.getOptionValueSource('group') === 'default' ? undefined : globals.group;
       const [{ connectNats }, { readPlanWithin }] = await Promise.all([
         import('../../runtime/nats/nats-connection.js'),
         import('../plan-reader.js'),
@@ -42,9 +43,9 @@ export function registerCatalogCommand(program: Command, zone: Command): void {
       let listings: GroupCatalogListing[];
       try {
         const plan = await readPlanWithin(nc, globals.cluster, globals.timeout);
-        const groups = plan.groups.filter((g) => options.group === undefined || g.id === options.group);
+        const groups = plan.groups.filter((g) => only === undefined || g.id === only);
         if (groups.length === 0) {
-          usage(`${options.group} is not a group of the plan (${plan.groups.map((g) => g.id).join(', ')})`);
+          usage(`${only} is not a group of the plan (${plan.groups.map((g) => g.id).join(', ')})`);
           return;
         }
         listings = groups.map((group) => {
