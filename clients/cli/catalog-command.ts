@@ -13,7 +13,6 @@ import { catalogMemberId, catalogZoneName } from '../../protocol/dns/catalog-zon
 import { Name } from '../../protocol/dns/wire/name.js';
 import { silentLogger } from '../../runtime/log.js';
 import { usage } from './cli-arguments.js';
-import type { GlobalOptions } from './zone-commands.js';
 
 /** One group's catalog as the plan describes it. */
 export interface GroupCatalogListing {
@@ -28,7 +27,13 @@ export function registerCatalogCommand(program: Command, zone: Command): void {
     .command('catalog')
     .description("each group's catalog zone (RFC 9432) and its member zones: configure secondaries with it")
     .action(async () => {
-      const globals = program.opts<GlobalOptions & { group: string }>();
+      const globals = program.opts<{
+        nats: string;
+        cluster: string;
+        group: string;
+        timeout: number;
+        json: boolean;
+      }>();
       // The global --group narrows the listing when given; left at its default, every group is listed.
       const only = program.getOptionValueSource('group') === 'default' ? undefined : globals.group;
       const [{ connectNats }, { readPlanWithin }] = await Promise.all([
