@@ -151,7 +151,7 @@ describe('catalog zone of a raftns group (RFC 9432), consumed by a Knot secondar
     }
   });
 
-  it('refuses an unsigned AXFR of the catalog and serves a signed one that kzonecheck accepts', async () => {
+  it('refuses an unsigned AXFR of the catalog, serves a signed one that kzonecheck accepts, and IXFR SOA-only', async () => {
     const unsigned = await kdig(linearizable(0), ['-t', 'AXFR', CATALOG]);
     expect(unsigned.out).to.include('REFUSED');
     const signed = await Promise.all(
@@ -164,6 +164,13 @@ describe('catalog zone of a raftns group (RFC 9432), consumed by a Knot secondar
       expect(types, run.out).to.deep.equal(['SOA', 'NS', 'TXT', 'PTR', 'SOA']);
       expect(transfer.records[3]?.startsWith(MEMBER_OWNER), run.out).to.equal(true);
     }
+    // RFC 1995 §2: a client as new as the catalog gets its SOA alone.
+    const serial = await catalogSerial(linearizable(0));
+    const same = await kdig(linearizable(0), ['-t', `IXFR=${serial}`, ...withKey(), CATALOG]);
+    expect(
+      readTransfer(same.out, CATALOG).records.map((r) => r.split(/\s+/)[3]),
+      same.out,
+    ).to.deep.equal(['SOA']);
     const records = readTransfer((signed[0] as { out: string }).out, CATALOG).records.slice(0, -1); // the closing SOA repeats
     const file = join(dir, 'catalog.zone');
     await writeFile(file, `${records.join('\n')}\n`);
