@@ -22,6 +22,7 @@
  * (`dns-update-commit` / `dns-update-committed`).
  */
 
+import { fitsAsCatalog } from '../../protocol/dns/catalog-zone.js';
 import { isResponse, notifyReply } from '../../protocol/dns/notify.js';
 import { TransferAcl, type TransferRule } from '../../protocol/dns/transfer-acl.js';
 import { parseClusterTsigKey, type ResolvedTsigKey } from '../../protocol/dns/tsig/cluster-key.js';
@@ -178,9 +179,10 @@ class DnsActor implements Actor<DnsActorMessage> {
     private readonly options: DnsActorOptions,
   ) {
     const catalogApex = options.catalogZone === undefined ? undefined : parseName(options.catalogZone);
-    if (catalogApex?.ok === false)
+    const catalogUsable = catalogApex?.ok === true && fitsAsCatalog(catalogApex.name);
+    if (catalogApex !== undefined && !catalogUsable)
       ctx.log.warn({ catalogZone: options.catalogZone }, 'invalid catalog zone name; no catalog is served');
-    this.catalog = catalogApex?.ok === true ? new GroupCatalog(catalogApex.name) : undefined;
+    this.catalog = catalogUsable && catalogApex?.ok === true ? new GroupCatalog(catalogApex.name) : undefined;
     const zones = this.zones;
     const catalog = this.catalog;
     this.served = {

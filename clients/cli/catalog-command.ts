@@ -1,8 +1,9 @@
 /**
- * `raftns [--group G] zone catalog`: each nameserver group's catalog zone (RFC 9432,
- * protocol/dns/catalog-zone.ts) and the zones it lists, as the plan says: what an operator
- * configures on a secondary (Knot `catalog-role: interpret`, BIND `catalog-zones`) and
- * allows with `raftns zone allow-transfer <catalog> --key ...`.
+ * `raftns zone catalog [--group G]` (the global --group, before or after the command): each
+ * nameserver group's catalog zone (RFC 9432, protocol/dns/catalog-zone.ts) and the zones
+ * it lists, as the plan says: what an operator configures on a secondary (Knot
+ * `catalog-role: interpret`, BIND `catalog-zones`) and allows with
+ * `raftns zone allow-transfer <catalog> --key ...`.
  *
  * One line per group: `<catalog zone>\t<group>\t<member zones, comma-separated>`; `--json`
  * prints `[{ catalog, group, members: [{ zone, id }] }]`. Exit 2 for a group the plan

@@ -18,6 +18,7 @@
  *     member's name in lowercase presentation form, in hexadecimal (a collision needs about
  *     2^40 members; members are bounded far below that by `CATALOG_MEMBERS_MAX`).
  *   - §4 says nothing of TTLs ("catalog consumers ... ignore" them): 0 everywhere.
+ *   - A catalog name leaves room for its member owners (`CATALOG_NAME_OCTETS_MAX`).
  */
 import { createHash } from 'node:crypto';
 import { RR_CLASS } from './wire/codes.js';
@@ -40,18 +41,36 @@ export const CATALOG_SCHEMA_VERSION = '2';
 const CATALOG_SOA_TIMERS = { refresh: 60, retry: 30, expire: 2_419_200, minimum: 0 } as const;
 
 const INVALID = Name.fromLabels(['invalid']);
+/** Hex digits of a member's unique id. */
+const MEMBER_ID_DIGITS = 20;
+/**
+ * The longest catalog name (wire octets) whose member owners, `<id>.zones.<catalog>`, still
+ * fit in a name (RFC 1035 §2.3.4: 255 octets): 1 + 20 and 1 + 5 octets more.
+ */
+export const CATALOG_NAME_OCTETS_MAX = 255 - (1 + MEMBER_ID_DIGITS) - (1 + 'zones'.length);
+
+/** True when `name` can be a catalog: its member owners fit in a name. */
+export function fitsAsCatalog(name: Name): boolean {
+  return name.wireLength <= CATALOG_NAME_OCTETS_MAX;
+}
 
 /**
- * The catalog zone of `group` in `cluster`. Throws a `NameError` when the ids do not fit in
- * a name (group ids and cluster names are short tokens; the plan and config check them).
+ * The catalog zone of `group` in `cluster`. Throws a `NameError` or a `RangeError` when the
+ * ids make too long a name for a catalog (`fitsAsCatalog`).
  */
 export function catalogZoneName(cluster: string, group: string): Name {
-  return Name.fromLabels(['catalog', group, cluster, ...CATALOG_SUFFIX]);
+  const name = Name.fromLabels(['catalog', group, cluster, ...CATALOG_SUFFIX]);
+  if (!fitsAsCatalog(name))
+    throw new RangeError(`catalog name ${name} is longer than ${CATALOG_NAME_OCTETS_MAX} octets`);
+  return name;
 }
 
 /** RFC 9432 §4.3.1: the member's unique-id label (stable: a function of the name alone). */
 export function catalogMemberId(zone: Name): string {
-  return createHash('sha256').update(lowercaseAscii(zone.toString()), 'latin1').digest('hex').slice(0, 20);
+  return createHash('sha256')
+    .update(lowercaseAscii(zone.toString()), 'latin1')
+    .digest('hex')
+    .slice(0, MEMBER_ID_DIGITS);
 }
 
 /** The owner of `zone`'s PTR in the catalog `catalog` (RFC 9432 §4.3). */

@@ -89,7 +89,7 @@ describe('catalog zone of a raftns group (RFC 9432), consumed by a Knot secondar
     expect(JSON.parse(json.stdout)).to.deep.equal([
       { catalog: CATALOG, group: 'g1', members: [{ zone: ZONE, id: catalogMemberId(Name.parse(ZONE)) }] },
     ]);
-    const unknown = await cli('--group', 'nope', 'zone', 'catalog');
+    const unknown = await cli('zone', 'catalog', '--group', 'nope');
     expect(unknown.code).to.equal(2);
     expect(unknown.stderr).to.include('nope is not a group of the plan');
   });

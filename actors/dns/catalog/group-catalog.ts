@@ -18,7 +18,7 @@
  *   - a change of members moves it, so a secondary's SOA check sees it (RFC 1982: the log
  *     would need 2^31 entries between two checks to wrap past it).
  */
-import { CATALOG_MEMBERS_MAX, catalogRecords } from '../../../protocol/dns/catalog-zone.js';
+import { CATALOG_MEMBERS_MAX, catalogRecords, fitsAsCatalog } from '../../../protocol/dns/catalog-zone.js';
 import { RR_CLASS } from '../../../protocol/dns/wire/codes.js';
 import type { Name } from '../../../protocol/dns/wire/name.js';
 import type { Rdata } from '../../../protocol/dns/wire/rdata.js';
@@ -34,7 +34,9 @@ export class GroupCatalog {
   #omitted = 0;
   #members = 0;
 
+  /** Precondition: `fitsAsCatalog(apex)` (throws RangeError otherwise). */
   constructor(readonly apex: Name) {
+    if (!fitsAsCatalog(apex)) throw new RangeError(`${apex} is too long for a catalog zone`);
     this.#zone = new LiveZone(apex, RR_CLASS.IN);
   }
 

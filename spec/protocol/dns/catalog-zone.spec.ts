@@ -10,6 +10,7 @@ import {
   catalogMemberOwner,
   catalogRecords,
   catalogZoneName,
+  fitsAsCatalog,
 } from '../../../protocol/dns/catalog-zone.js';
 import { Name } from '../../../protocol/dns/wire/name.js';
 import { recordToText } from '../../../protocol/dns/wire/record.js';
@@ -20,6 +21,20 @@ describe('catalog zone records (RFC 9432)', () => {
   it('names one catalog per group under invalid. (RFC 6761 §6.4)', () => {
     expect(CATALOG.toString()).to.equal('catalog.g1.prod.raftns.invalid.');
     expect(catalogZoneName('prod', 'g2').equals(CATALOG)).to.equal(false);
+  });
+
+  it('refuses a catalog name that leaves no room for its member owners (255 octets)', () => {
+    // A group id and a cluster name are single labels: their catalog always fits.
+    const longest = catalogZoneName('c'.repeat(63), 'g'.repeat(63));
+    expect(catalogMemberOwner(longest, Name.parse('example.org.')).wireLength).to.be.at.most(255);
+    // A configured name: 228 octets fit (a member owner then has 255), 229 do not.
+    const label = (n: number) => 'x'.repeat(n);
+    const of = (octets: number) =>
+      Name.fromLabels([label(63), label(63), label(63), label(octets - 1 - 3 * 64 - 1)]);
+    expect(of(228).wireLength).to.equal(228);
+    expect(fitsAsCatalog(of(228))).to.equal(true);
+    expect(catalogMemberOwner(of(228), Name.parse('example.org.')).wireLength).to.equal(255);
+    expect(fitsAsCatalog(of(229))).to.equal(false);
   });
 
   it('gives SOA, NS invalid., version TXT "2" and one PTR per member at <id>.zones', () => {
