@@ -22,11 +22,13 @@
  * (`dns-update-commit` / `dns-update-committed`).
  */
 
+import { fitsAsCatalog } from '../../protocol/dns/catalog-zone.js';
 import { isResponse, notifyReply } from '../../protocol/dns/notify.js';
 import { TransferAcl, type TransferRule } from '../../protocol/dns/transfer-acl.js';
 import { parseClusterTsigKey, type ResolvedTsigKey } from '../../protocol/dns/tsig/cluster-key.js';
 import type { TsigKeyring } from '../../protocol/dns/tsig/key.js';
-import { OPCODE, RCODE } from '../../protocol/dns/wire/codes.js';
+import { OPCODE, RCODE, RR_CLASS } from '../../protocol/dns/wire/codes.js';
+import { type Name, parseName } from '../../protocol/dns/wire/name.js';
 import { EDNS_UDP_PAYLOAD_BYTES_DEFAULT } from '../../protocol/limits.js';
 import { formatReadMode } from '../../protocol/read-mode.js';
 import type { Actor, ActorContext, ActorFactory, MessageMeta } from '../../runtime/actor.js';
@@ -37,17 +39,19 @@ import { LeaseBoard } from '../log/lease-board.js';
 import type { LogMessage } from '../log/protocol.js';
 import { LOG, STATE_MACHINE } from '../raft/actor-names.js';
 import type { StateMachineMessage } from '../state-machine/protocol.js';
+import { GroupCatalog } from './catalog/group-catalog.js';
 import { NotifyDesk } from './notify/notify-desk.js';
 import type { DnsActorMessage, DnsListenerConfig, DnsServerStatus, ZoneSync } from './protocol.js';
 import { type Admission, type GateFailure, type PositionMode, ReadGate } from './read-gate.js';
 import { DnsTraffic } from './server/dns-traffic.js';
-import type { DnsTransport } from './server/responder.js';
+import type { DnsTransport, ZoneFinder } from './server/responder.js';
 import { Responder } from './server/responder.js';
 import { DEFAULT_TCP_LIMITS, TcpConnections, type TcpDnsCounters } from './server/tcp-connections.js';
 import { ZoneReplica } from './store/zone-replica.js';
 import { TransferDesk, type TransferRoute, type TransferTicket } from './transfer/transfer-desk.js';
 import { transferQueryType } from './transfer/transfer-request.js';
 import { UpdateDesk, type UpdateTicket } from './update/update-desk.js';
+import type { LiveZone } from './zone/live-zone.js';
 
 export interface DnsActorOptions {
   readonly listeners: readonly DnsListenerConfig[];
@@ -63,6 +67,11 @@ export interface DnsActorOptions {
   readonly tcpMaxConnections: number;
   readonly tcpMaxInFlightPerConnection: number;
   readonly tickMs: number;
+  /**
+   * The group's catalog zone (RFC 9432, catalog/group-catalog.ts), absolute; absent: none
+   * is served.
+   */
+  readonly catalogZone?: string;
 }
 
 export const DEFAULT_DNS_ACTOR: Omit<DnsActorOptions, 'listeners' | 'identity'> = {
@@ -158,11 +167,34 @@ class DnsActor implements Actor<DnsActorMessage> {
   private transferAcl = new TransferAcl();
   private readonly transfers: TransferDesk<TransferTarget>;
   private readonly notifies: NotifyDesk;
+  /** The group's catalog zone, generated from the copy; undefined when not configured. */
+  private readonly catalog: GroupCatalog | undefined;
+  /** The copy of the zones with the catalog beside them: what queries and transfers see. */
+  private readonly served: ZoneFinder;
+  /** The copy's `zoneSetGeneration` the catalog was last generated from. */
+  private catalogSeenGeneration = -1;
 
   constructor(
     private readonly ctx: ActorContext<DnsActorMessage>,
     private readonly options: DnsActorOptions,
   ) {
+    const catalogApex = options.catalogZone === undefined ? undefined : parseName(options.catalogZone);
+    const catalogUsable = catalogApex?.ok === true && fitsAsCatalog(catalogApex.name);
+    if (catalogApex !== undefined && !catalogUsable)
+      ctx.log.warn({ catalogZone: options.catalogZone }, 'invalid catalog zone name; no catalog is served');
+    this.catalog = catalogUsable && catalogApex?.ok === true ? new GroupCatalog(catalogApex.name) : undefined;
+    const zones = this.zones;
+    const catalog = this.catalog;
+    this.served = {
+      find: (name, rrClass) =>
+        catalog !== undefined && rrClass === RR_CLASS.IN && name.isSubdomainOf(catalog.apex)
+          ? catalog.zone
+          : zones.find(name, rrClass),
+      // The catalog is one object for the actor's life: only the copy's zone set moves.
+      get zoneSetGeneration() {
+        return zones.zoneSetGeneration;
+      },
+    };
     this.responder = new Responder({
       identity: options.identity,
       maxUdpPayload: options.maxUdpPayload,
@@ -201,7 +233,7 @@ class DnsActor implements Actor<DnsActorMessage> {
       nowMs: () => this.ctx.clock.nowMs(),
       keyring: () => this.keyring,
       acl: () => this.transferAcl,
-      zoneAt: (name) => this.zones.zoneAt(name),
+      zoneAt: (name) => this.zoneAt(name),
       admit: (ticket) => this.admit(ticket.route.listener, { kind: 'transfer', ticket }),
       send: (to, bytes) =>
         to.route.transport === 'tcp' &&
@@ -219,7 +251,7 @@ class DnsActor implements Actor<DnsActorMessage> {
         return lease !== null && lease.untilMs > this.ctx.clock.nowMs();
       },
       zone: (apex) => {
-        const zone = this.zones.zoneAt(apex);
+        const zone = this.zoneAt(apex);
         const soa = zone?.soa();
         return zone === undefined || soa === undefined ? undefined : { apex: zone.apex, soa };
       },
@@ -366,7 +398,7 @@ class DnsActor implements Actor<DnsActorMessage> {
       this.reply(
         listener,
         route,
-        notifyReply(query, (name) => this.zones.zoneAt(name) !== undefined),
+        notifyReply(query, (name) => this.zoneAt(name) !== undefined),
       );
       return;
     }
@@ -488,7 +520,7 @@ class DnsActor implements Actor<DnsActorMessage> {
 
   private answer(query: Uint8Array, transport: DnsTransport): Uint8Array | null {
     this.counters.served++;
-    return this.responder.respond(query, transport, this.zones, {
+    return this.responder.respond(query, transport, this.served, {
       keyring: this.keyring,
       nowSeconds: Math.floor(this.ctx.clock.nowMs() / 1000),
     });
@@ -537,6 +569,7 @@ class DnsActor implements Actor<DnsActorMessage> {
     }
     this.zones.apply(sync.deltas);
     this.copyIndex = sync.index;
+    this.refreshCatalog();
     this.gate.onApplied(sync.index);
     this.notifies.zonesChanged();
     this.notifies.pump();
@@ -546,8 +579,29 @@ class DnsActor implements Actor<DnsActorMessage> {
     this.zones.reset();
     this.zones.apply(sync.deltas);
     this.copyIndex = sync.index;
+    this.refreshCatalog();
     this.gate.onReset(sync.index);
     this.notifies.zonesChanged();
+  }
+
+  /** A served zone by its apex: the copy's, or the catalog. */
+  private zoneAt(apex: Name): LiveZone | undefined {
+    if (this.catalog !== undefined && apex.equals(this.catalog.apex)) return this.catalog.zone;
+    return this.zones.zoneAt(apex);
+  }
+
+  /** Regenerates the catalog when the copy's zone set moved (before the gate releases anything). */
+  private refreshCatalog(): void {
+    if (this.catalog === undefined || this.copyIndex === null) return;
+    if (this.zones.zoneSetGeneration === this.catalogSeenGeneration) return;
+    this.catalogSeenGeneration = this.zones.zoneSetGeneration;
+    const members = [...this.zones.zones()].map((zone) => zone.apex);
+    this.catalog.refresh(members, this.copyIndex);
+    if (this.catalog.omitted > 0)
+      this.ctx.log.warn(
+        { catalog: this.catalog.apex.toString(), omitted: this.catalog.omitted },
+        'the catalog zone leaves out zones beyond its limit',
+      );
   }
 
   private askDump(): Promise<ZoneSync> {
@@ -621,6 +675,8 @@ class DnsActor implements Actor<DnsActorMessage> {
         ...Object.fromEntries(Object.entries(this.notifies.counters).map(([k, v]) => [`notify.${k}`, v])),
         'notify.outstanding': this.notifies.outstanding,
         transferRules: this.transferAcl.size,
+        'catalog.members': this.catalog?.members ?? 0,
+        'catalog.serial': this.catalog?.serial ?? 0,
         tsigKeys: this.tsigKeys.size,
       },
     };

@@ -24,6 +24,7 @@ import { withFinalDot } from '../../protocol/dns/wire/name.js';
 import type { ReadModeText } from '../../protocol/read-mode.js';
 import type { CpuPool } from '../../runtime/cpu-pool.js';
 import type { RegionWriter } from '../region-writer.js';
+import { registerCatalogCommand } from './catalog-command.js';
 import { readModeArgument, usage } from './cli-arguments.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE } from './exit-codes.js';
 import { registerNotifyCommand, registerTransferCommand } from './transfer-command.js';
@@ -92,9 +93,12 @@ export function registerZoneCommands(program: Command): void {
   const globals = () => program.opts<GlobalOptions>();
   const zone = program
     .command('zone')
-    .description('whole zones as RFC 1035 master files; who may transfer them (allow-transfer)');
+    .description(
+      'whole zones as RFC 1035 master files; who may transfer them (allow-transfer); catalog zones',
+    );
   registerTransferCommand(program, zone);
   registerNotifyCommand(program, zone);
+  registerCatalogCommand(program, zone);
 
   zone
     .command('export <zone>')

@@ -8,6 +8,7 @@ import type { DnsListenerConfig } from '../../actors/dns/protocol.js';
 import type { IdentityOptions } from '../../actors/identity/identity-actor.js';
 import { DNS } from '../../actors/raft/actor-names.js';
 import { raftConfig } from '../../actors/raft/raft-config.js';
+import { catalogZoneName } from '../../protocol/dns/catalog-zone.js';
 import { parseReadMode, ReadModeError } from '../../protocol/read-mode.js';
 import type { ActorSpec } from '../actor.js';
 import { parseDnsListener, type ReplicaConfig } from './config.js';
@@ -57,6 +58,7 @@ export function replicaActorSpecs(config: ReplicaConfig): ActorSpec[] {
     ...DEFAULT_DNS_ACTOR,
     identity: config.instanceId,
     listeners: dnsListeners(config),
+    ...groupCatalog(config),
   };
   return [
     {
@@ -77,6 +79,15 @@ export function replicaActorSpecs(config: ReplicaConfig): ActorSpec[] {
       mailbox: { capacityPerSender: 4_096, policy: 'reject' },
     },
   ];
+}
+
+/** The group's catalog zone (RFC 9432), unless its ids make too long a name (then none is served). */
+function groupCatalog(config: ReplicaConfig): { catalogZone?: string } {
+  try {
+    return { catalogZone: catalogZoneName(config.cluster, config.group).toString() };
+  } catch {
+    return {};
+  }
 }
 
 /** The AWS-lease actor, when the replica has an AWS target group to keep pointing at the leader. */
