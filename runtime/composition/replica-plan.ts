@@ -57,6 +57,12 @@ export function replicaActorSpecs(config: ReplicaConfig): ActorSpec[] {
     ...DEFAULT_DNS_ACTOR,
     identity: config.instanceId,
     listeners: dnsListeners(config),
+    tcpMaxConnectionsPerClient: config.dns.tcpMaxConnectionsPerClient,
+    rateLimit: {
+      ...DEFAULT_DNS_ACTOR.rateLimit,
+      responsesPerSecond: config.dns.rrlResponsesPerSecond,
+      slip: config.dns.rrlSlip,
+    },
   };
   return [
     {
