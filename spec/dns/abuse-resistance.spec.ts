@@ -1,0 +1,330 @@
+/**
+ * DNS abuse resistance on a real replica process (real nats-server, `runtime/main`, real
+ * sockets on several loopback addresses): response rate limiting under a UDP flood from
+ * one address (a spoofed-source flood looks like this to the server), minimal answers to
+ * ANY (RFC 8482) through `dig`, and the per-client TCP connection limit.
+ */
+import { execFile } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { DEFAULT_RATE_LIMIT } from '../../actors/dns/server/response-rate-limit.js';
+import type { RaftClient } from '../../clients/raft-client.js';
+import type { DnsChange } from '../../protocol/dns/changes.js';
+import { HybridClock } from '../../protocol/dns/version.js';
+import { RR_CLASS, RR_TYPE } from '../../protocol/dns/wire/codes.js';
+import { encodeMessage } from '../../protocol/dns/wire/message.js';
+import { Name } from '../../protocol/dns/wire/name.js';
+import { TcpClient } from '../actors/dns/server/sockets.js';
+import { queryFlags } from '../fixtures/dns-query.js';
+import { createZoneChange } from '../fixtures/dns-zone.js';
+import {
+  type DnsListenerInfo,
+  pollUntil,
+  RaftCluster,
+  type ReplicaProcess,
+} from '../fixtures/raft-cluster.js';
+
+const execFileAsync = promisify(execFile);
+const ZONE = 'example.org.';
+const FLOOD_MS = 2_000;
+/** The flood's rate: about what one replica's DNS thread reads under load on 2 shared cores. */
+const FLOOD_QPS = 2_000;
+const FLOOD_TICK_MS = 5;
+const FLOODER = '127.0.0.2';
+/** Another /24 than the flooder's: RRL buckets are per client prefix. */
+const LEGITIMATE = '127.0.1.3';
+const LEGITIMATE_EVERY_MS = 100;
+const TCP_PER_CLIENT = 4;
+/** Between two looks at the flood's answers when waiting for the last ones. */
+const SETTLE_LOOK_MS = 300;
+
+/** A query with an OPT (payload 1232), as resolvers send them. */
+function query(name: string, type: number, id: number): Buffer {
+  return Buffer.from(
+    encodeMessage(
+      {
+        id,
+        flags: queryFlags(),
+        questions: [{ name: Name.parse(name), type, class: RR_CLASS.IN }],
+        answers: [],
+        authorities: [],
+        additionals: [],
+        edns: { udpPayloadSize: 1232, extendedRcode: 0, version: 0, dnssecOk: false, options: [] },
+      },
+      { compress: true },
+    ).bytes,
+  );
+}
+
+async function boundSocket(address: string): Promise<Socket> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, address, () => resolve());
+  });
+  return socket;
+}
+
+interface FloodResult {
+  sentBytes: number;
+  sent: number;
+  receivedBytes: number;
+  full: number;
+  slippedWithTc: number;
+  emptyWithoutTc: number;
+}
+
+/** Sends `packet` from `from` at `FLOOD_QPS` for `durationMs`, counting what comes back. */
+async function flood(
+  target: DnsListenerInfo,
+  from: string,
+  packet: Buffer,
+  durationMs: number,
+): Promise<FloodResult> {
+  const socket = await boundSocket(from);
+  const result: FloodResult = {
+    sentBytes: 0,
+    sent: 0,
+    receivedBytes: 0,
+    full: 0,
+    slippedWithTc: 0,
+    emptyWithoutTc: 0,
+  };
+  socket.on('message', (message) => {
+    result.receivedBytes += message.length;
+    const truncated = ((message[2] as number) & 0x02) !== 0;
+    if (message.readUInt16BE(6) > 0) result.full++;
+    else if (truncated) result.slippedWithTc++;
+    else result.emptyWithoutTc++;
+  });
+  const end = Date.now() + durationMs;
+  const started = Date.now();
+  while (Date.now() < end) {
+    // Paced, not as fast as the socket takes it: beyond what the replica's one DNS thread can
+    // read, the kernel drops packets of every client alike, which no rate limit can help.
+    const due = Math.floor(((Date.now() - started) * FLOOD_QPS) / 1000) - result.sent;
+    for (let i = 0; i < due; i++) {
+      socket.send(packet, target.port, target.address);
+      result.sent++;
+      result.sentBytes += packet.length;
+    }
+    await new Promise((resolve) => setTimeout(resolve, FLOOD_TICK_MS)); // the flood's pace
+  }
+  // Answers still in flight count too: wait until nothing more arrives between two looks.
+  const deadline = Date.now() + 10_000;
+  for (let seen = -1; ; ) {
+    const now = result.full + result.slippedWithTc + result.emptyWithoutTc;
+    if (now === seen || Date.now() > deadline) break;
+    seen = now;
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_LOOK_MS));
+  }
+  socket.close();
+  return result;
+}
+
+/** One query every `everyMs` from `from` for `durationMs`; how many got a full answer within 2 s. */
+async function steadyClient(
+  target: DnsListenerInfo,
+  from: string,
+  name: string,
+  type: number,
+  durationMs: number,
+) {
+  const socket = await boundSocket(from);
+  const waiting = new Map<number, () => void>();
+  socket.on('message', (message) => {
+    if (message.readUInt16BE(6) === 0) return; // not a full answer
+    waiting.get(message.readUInt16BE(0))?.();
+  });
+  const asked: Promise<boolean>[] = [];
+  const end = Date.now() + durationMs;
+  for (let id = 1; Date.now() < end; id++) {
+    asked.push(
+      new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 2_000);
+        waiting.set(id, () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+        socket.send(query(name, type, id), target.port, target.address);
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, LEGITIMATE_EVERY_MS)); // the client's pace, not a wait for a condition
+  }
+  const answered = (await Promise.all(asked)).filter(Boolean).length;
+  socket.close();
+  return { asked: asked.length, answered };
+}
+
+async function metric(replica: ReplicaProcess, line: RegExp): Promise<number> {
+  const http = replica.http;
+  if (http === undefined) throw new Error(`${replica.id} reported no HTTP listener`);
+  const body = await (await fetch(`http://${http.host}:${http.port}/metrics`)).text();
+  const found = body.split('\n').find((l) => line.test(l));
+  return found === undefined ? Number.NaN : Number(found.split(' ').at(-1));
+}
+
+describe('DNS abuse resistance on a real replica (RRL, ANY, TCP per-client limit)', function () {
+  this.timeout(120_000);
+  let cluster: RaftCluster;
+  let client: RaftClient;
+  let replica: ReplicaProcess;
+  let dns: DnsListenerInfo;
+  const clock = new HybridClock('abuse-spec', () => Date.now());
+  const upsert = (name: string, type: string, rdata: string[]): DnsChange => ({
+    op: 'upsert',
+    zone: ZONE,
+    name,
+    type,
+    ttl: 300,
+    rdata,
+    version: clock.next(),
+  });
+
+  before(async () => {
+    cluster = await RaftCluster.start({
+      replicas: 1,
+      rrlResponsesPerSecond: DEFAULT_RATE_LIMIT.responsesPerSecond,
+      extraArgs: () => ['--http', '127.0.0.1:0', '--dns-tcp-per-client', String(TCP_PER_CLIENT)],
+    });
+    await cluster.waitForLeader(20_000);
+    client = await cluster.client();
+    for (const changes of [
+      [createZoneChange(ZONE, 1)],
+      [
+        upsert('www.example.org.', 'A', ['192.0.2.1']),
+        upsert('www.example.org.', 'AAAA', ['2001:db8::1']),
+        upsert('www.example.org.', 'TXT', ['"site"']),
+        upsert(
+          'big.example.org.',
+          'TXT',
+          Array.from({ length: 10 }, (_, i) => `"${'x'.repeat(80)}${i}"`),
+        ),
+      ],
+    ]) {
+      const result = await client.dnsBatch({ changes });
+      if (!result.ok) throw new Error(`write failed: ${result.error.message}`);
+    }
+    replica = cluster.replicas[0] as ReplicaProcess;
+    const found = replica.dns.find((l) => l.family === 'IPv4');
+    if (found === undefined) throw new Error(`no IPv4 listener: ${JSON.stringify(replica.dns)}`);
+    dns = found;
+  });
+
+  after(async () => {
+    await client?.close();
+    await cluster?.stop();
+  });
+
+  it('under a UDP flood from one address, another prefix keeps ≥ 95 % of its answers and the flooder gets ≤ 1 byte per byte sent', async () => {
+    const packet = query('big.example.org.', RR_TYPE.TXT, 0x4242);
+    const [flooded, legitimate] = await Promise.all([
+      flood(dns, FLOODER, packet, FLOOD_MS),
+      steadyClient(dns, LEGITIMATE, 'big.example.org.', RR_TYPE.TXT, FLOOD_MS),
+    ]);
+    const amplification = flooded.receivedBytes / flooded.sentBytes;
+    const ratio = legitimate.answered / legitimate.asked;
+    console.log(
+      `      flood: ${flooded.sent} queries (${flooded.sentBytes} B) in ${FLOOD_MS} ms; back ${flooded.full} answers, ` +
+        `${flooded.slippedWithTc} slipped (TC), ${flooded.receivedBytes} B: amplification ${amplification.toFixed(3)}; ` +
+        `legitimate ${legitimate.answered}/${legitimate.asked} (${(100 * ratio).toFixed(1)} %)`,
+    );
+    expect(flooded.sent).to.be.above(1_000);
+    expect(ratio).to.be.at.least(0.95);
+    expect(amplification).to.be.at.most(1);
+    // Full answers: the bucket's burst plus its refill over the flood, nothing more.
+    const rate = DEFAULT_RATE_LIMIT.responsesPerSecond;
+    expect(flooded.full).to.be.at.most(rate + Math.ceil((rate * (FLOOD_MS + 2_000)) / 1000));
+    expect(flooded.slippedWithTc).to.be.above(0);
+    expect(flooded.emptyWithoutTc, 'every empty answer is a slip, with TC').to.equal(0);
+    for (const action of ['slip', 'drop'])
+      await pollUntil(`raftns_dns_rrl_limited_total{action="${action}"} above 0`, 10_000, async () =>
+        (await metric(replica, new RegExp(`^raftns_dns_rrl_limited_total\\{[^}]*action="${action}"`))) > 0
+          ? true
+          : undefined,
+      );
+  });
+
+  it('a slipped client gets the answer over TCP (dig retries on TC), which is never limited', async () => {
+    // Exhaust the flooder's bucket for www A, then ask again with dig from the same address.
+    const socket = await boundSocket(FLOODER);
+    const packet = query('www.example.org.', RR_TYPE.A, 7);
+    for (let i = 0; i < 4 * DEFAULT_RATE_LIMIT.responsesPerSecond; i++)
+      socket.send(packet, dns.port, dns.address);
+    const { stdout } = await execFileAsync(
+      'dig',
+      [
+        '-b',
+        FLOODER,
+        `@${dns.address}`,
+        '-p',
+        String(dns.port),
+        '+norec',
+        '+time=2',
+        '+tries=3',
+        'www.example.org',
+        'A',
+      ],
+      { timeout: 20_000 },
+    );
+    socket.close();
+    expect(stdout).to.match(/status: NOERROR/);
+    expect(stdout).to.match(/www\.example\.org\.\s+300\s+IN\s+A\s+192\.0\.2\.1/);
+  });
+
+  it('dig ANY gets one RRset (RFC 8482 §4.1), over UDP and over TCP', async () => {
+    for (const transport of ['+notcp', '+tcp']) {
+      const { stdout } = await execFileAsync(
+        'dig',
+        [
+          `@${dns.address}`,
+          '-p',
+          String(dns.port),
+          '+norec',
+          '+time=2',
+          '+tries=2',
+          transport,
+          'www.example.org',
+          'ANY',
+        ],
+        { timeout: 20_000 },
+      );
+      expect(stdout, stdout).to.match(/status: NOERROR/);
+      const answers = stdout
+        .slice(stdout.indexOf(';; ANSWER SECTION:'))
+        .split('\n')
+        .slice(1)
+        .filter((l) => l.startsWith('www.example.org.'));
+      expect(answers, stdout).to.have.length(1);
+    }
+  });
+
+  it(`closes a client's TCP connections beyond ${TCP_PER_CLIENT} at once, and counts them`, async () => {
+    const before = await metric(
+      replica,
+      /^raftns_dns_tcp_connections_rejected_per_client_total(\{[^}]*\})? /,
+    );
+    const kept: TcpClient[] = [];
+    for (let i = 0; i < TCP_PER_CLIENT; i++) {
+      const c = await TcpClient.connect(dns.address, dns.port, '127.0.0.4');
+      c.write(TcpClient.frame(query('www.example.org.', RR_TYPE.A, i + 1)));
+      expect((await c.read(1)).length).to.equal(1);
+      kept.push(c);
+    }
+    const extra = await TcpClient.connect(dns.address, dns.port, '127.0.0.4');
+    await extra.closedPromise;
+    const other = await TcpClient.connect(dns.address, dns.port, '127.0.0.5');
+    other.write(TcpClient.frame(query('www.example.org.', RR_TYPE.A, 99)));
+    expect((await other.read(1)).length).to.equal(1);
+    for (const c of [...kept, other]) c.close();
+    const after = await pollUntil('the metrics to show the rejected connection', 10_000, async () => {
+      const value = await metric(
+        replica,
+        /^raftns_dns_tcp_connections_rejected_per_client_total(\{[^}]*\})? /,
+      );
+      return value >= (Number.isNaN(before) ? 0 : before) + 1 ? value : undefined;
+    });
+    expect(after).to.be.at.least(1);
+  });
+});
