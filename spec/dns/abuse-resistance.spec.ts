@@ -5,18 +5,15 @@
  * ANY (RFC 8482) through `dig`, and the per-client TCP connection limit.
  */
 import { execFile } from 'node:child_process';
-import { createSocket, type Socket } from 'node:dgram';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { DEFAULT_RATE_LIMIT } from '../../actors/dns/server/response-rate-limit.js';
 import type { RaftClient } from '../../clients/raft-client.js';
 import type { DnsChange } from '../../protocol/dns/changes.js';
 import { HybridClock } from '../../protocol/dns/version.js';
-import { RR_CLASS, RR_TYPE } from '../../protocol/dns/wire/codes.js';
-import { encodeMessage } from '../../protocol/dns/wire/message.js';
-import { Name } from '../../protocol/dns/wire/name.js';
+import { RR_TYPE } from '../../protocol/dns/wire/codes.js';
 import { TcpClient } from '../actors/dns/server/sockets.js';
-import { queryFlags } from '../fixtures/dns-query.js';
+import { boundUdpSocket, ednsQuery, steadyClient } from '../fixtures/dns-clients.js';
 import { createZoneChange } from '../fixtures/dns-zone.js';
 import {
   type DnsListenerInfo,
@@ -39,33 +36,6 @@ const TCP_PER_CLIENT = 4;
 /** Between two looks at the flood's answers when waiting for the last ones. */
 const SETTLE_LOOK_MS = 300;
 
-/** A query with an OPT (payload 1232), as resolvers send them. */
-function query(name: string, type: number, id: number): Buffer {
-  return Buffer.from(
-    encodeMessage(
-      {
-        id,
-        flags: queryFlags(),
-        questions: [{ name: Name.parse(name), type, class: RR_CLASS.IN }],
-        answers: [],
-        authorities: [],
-        additionals: [],
-        edns: { udpPayloadSize: 1232, extendedRcode: 0, version: 0, dnssecOk: false, options: [] },
-      },
-      { compress: true },
-    ).bytes,
-  );
-}
-
-async function boundSocket(address: string): Promise<Socket> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(0, address, () => resolve());
-  });
-  return socket;
-}
-
 interface FloodResult {
   sentBytes: number;
   sent: number;
@@ -82,7 +52,7 @@ async function flood(
   packet: Buffer,
   durationMs: number,
 ): Promise<FloodResult> {
-  const socket = await boundSocket(from);
+  const socket = await boundUdpSocket(from);
   const result: FloodResult = {
     sentBytes: 0,
     sent: 0,
@@ -121,40 +91,6 @@ async function flood(
   }
   socket.close();
   return result;
-}
-
-/** One query every `everyMs` from `from` for `durationMs`; how many got a full answer within 2 s. */
-async function steadyClient(
-  target: DnsListenerInfo,
-  from: string,
-  name: string,
-  type: number,
-  durationMs: number,
-) {
-  const socket = await boundSocket(from);
-  const waiting = new Map<number, () => void>();
-  socket.on('message', (message) => {
-    if (message.readUInt16BE(6) === 0) return; // not a full answer
-    waiting.get(message.readUInt16BE(0))?.();
-  });
-  const asked: Promise<boolean>[] = [];
-  const end = Date.now() + durationMs;
-  for (let id = 1; Date.now() < end; id++) {
-    asked.push(
-      new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), 2_000);
-        waiting.set(id, () => {
-          clearTimeout(timer);
-          resolve(true);
-        });
-        socket.send(query(name, type, id), target.port, target.address);
-      }),
-    );
-    await new Promise((resolve) => setTimeout(resolve, LEGITIMATE_EVERY_MS)); // the client's pace, not a wait for a condition
-  }
-  const answered = (await Promise.all(asked)).filter(Boolean).length;
-  socket.close();
-  return { asked: asked.length, answered };
 }
 
 async function metric(replica: ReplicaProcess, line: RegExp): Promise<number> {
@@ -218,10 +154,17 @@ describe('DNS abuse resistance on a real replica (RRL, ANY, TCP per-client limit
   });
 
   it('under a UDP flood from one address, another prefix keeps ≥ 95 % of its answers and the flooder gets ≤ 1 byte per byte sent', async () => {
-    const packet = query('big.example.org.', RR_TYPE.TXT, 0x4242);
+    const packet = ednsQuery('big.example.org.', RR_TYPE.TXT, 0x4242);
     const [flooded, legitimate] = await Promise.all([
       flood(dns, FLOODER, packet, FLOOD_MS),
-      steadyClient(dns, LEGITIMATE, 'big.example.org.', RR_TYPE.TXT, FLOOD_MS),
+      steadyClient(dns, {
+        from: LEGITIMATE,
+        name: 'big.example.org.',
+        type: RR_TYPE.TXT,
+        everyMs: LEGITIMATE_EVERY_MS,
+        durationMs: FLOOD_MS,
+        answerTimeoutMs: 2_000,
+      }),
     ]);
     const amplification = flooded.receivedBytes / flooded.sentBytes;
     const ratio = legitimate.answered / legitimate.asked;
@@ -248,8 +191,8 @@ describe('DNS abuse resistance on a real replica (RRL, ANY, TCP per-client limit
 
   it('a slipped client gets the answer over TCP (dig retries on TC), which is never limited', async () => {
     // Exhaust the flooder's bucket for www A, then ask again with dig from the same address.
-    const socket = await boundSocket(FLOODER);
-    const packet = query('www.example.org.', RR_TYPE.A, 7);
+    const socket = await boundUdpSocket(FLOODER);
+    const packet = ednsQuery('www.example.org.', RR_TYPE.A, 7);
     for (let i = 0; i < 4 * DEFAULT_RATE_LIMIT.responsesPerSecond; i++)
       socket.send(packet, dns.port, dns.address);
     const { stdout } = await execFileAsync(
@@ -308,14 +251,14 @@ describe('DNS abuse resistance on a real replica (RRL, ANY, TCP per-client limit
     const kept: TcpClient[] = [];
     for (let i = 0; i < TCP_PER_CLIENT; i++) {
       const c = await TcpClient.connect(dns.address, dns.port, '127.0.0.4');
-      c.write(TcpClient.frame(query('www.example.org.', RR_TYPE.A, i + 1)));
+      c.write(TcpClient.frame(ednsQuery('www.example.org.', RR_TYPE.A, i + 1)));
       expect((await c.read(1)).length).to.equal(1);
       kept.push(c);
     }
     const extra = await TcpClient.connect(dns.address, dns.port, '127.0.0.4');
     await extra.closedPromise;
     const other = await TcpClient.connect(dns.address, dns.port, '127.0.0.5');
-    other.write(TcpClient.frame(query('www.example.org.', RR_TYPE.A, 99)));
+    other.write(TcpClient.frame(ednsQuery('www.example.org.', RR_TYPE.A, 99)));
     expect((await other.read(1)).length).to.equal(1);
     for (const c of [...kept, other]) c.close();
     const after = await pollUntil('the metrics to show the rejected connection', 10_000, async () => {
