@@ -19,8 +19,9 @@
  * that rate on the actor's clock; an answer takes one token or is limited. Of the limited
  * answers of a bucket every `slip`-th is sent truncated and empty (slip 0: none, 1: all),
  * the rest are dropped. The table keeps at most `tableEntries` buckets; a new bucket
- * evicts the least recently used one (an evicted bucket comes back full: the bound costs
- * some leniency under a flood of many prefixes, never memory).
+ * evicts one not used lately (CLOCK, an approximation of least recently used; an evicted
+ * bucket comes back full: the bound costs some leniency under a flood of many prefixes,
+ * never memory).
  *
  * Pure: no clock, no I/O; the caller passes the time and the answer's bytes.
  */
@@ -33,7 +34,7 @@ export interface RateLimitOptions {
   readonly responsesPerSecond: number;
   /** Every `slip`-th limited answer is sent truncated (TC=1, empty); 0: all dropped; 1: none dropped. */
   readonly slip: number;
-  /** Buckets kept at most (least recently used evicted). */
+  /** Buckets kept at most (one not used lately is evicted for a new one). */
   readonly tableEntries: number;
 }
 
@@ -73,9 +74,10 @@ interface Bucket {
   lastMs: number;
   /** Limited answers since the last slipped one. */
   limited: number;
+  /** Used since the eviction hand last passed it (CLOCK's reference bit). */
+  referenced: boolean;
 }
 
-const IPV4_PREFIX_OCTETS = 3;
 const IPV6_PREFIX_OCTETS = 7;
 const SEND: RateVerdict = { kind: 'send' };
 const DROP: RateVerdict = { kind: 'drop' };
@@ -105,15 +107,16 @@ export class ResponseRateLimit {
     const rate = this.options.responsesPerSecond;
     let bucket = this.#buckets.get(key);
     if (bucket === undefined) {
-      if (this.#buckets.size >= this.options.tableEntries) this.#evictOldest();
-      bucket = { tokens: rate, lastMs: nowMs, limited: 0 };
+      if (this.#buckets.size >= this.options.tableEntries) this.#evictOne();
+      bucket = { tokens: rate, lastMs: nowMs, limited: 0, referenced: false };
+      this.#buckets.set(key, bucket);
     } else {
-      this.#buckets.delete(key); // re-inserted below: the Map's order is the recency order
+      // A hit only sets a bit (no Map reordering per answer); eviction gives it a second chance.
+      bucket.referenced = true;
       const elapsedMs = Math.max(0, nowMs - bucket.lastMs);
       bucket.tokens = Math.min(rate, bucket.tokens + (elapsedMs * rate) / 1000);
       bucket.lastMs = nowMs;
     }
-    this.#buckets.set(key, bucket);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       bucket.limited = 0;
@@ -135,11 +138,20 @@ export class ResponseRateLimit {
     return { ...this.#stats };
   }
 
-  #evictOldest(): void {
-    for (const key of this.#buckets.keys()) {
+  /**
+   * CLOCK (second chance), as the responder's cache: from the oldest end, a bucket used
+   * since the hand last passed loses its bit and goes to the young end; the first one not
+   * used is evicted. At most one pass over the table.
+   */
+  #evictOne(): void {
+    for (const [key, bucket] of this.#buckets) {
       this.#buckets.delete(key);
-      this.#stats.evictions++;
-      return;
+      if (!bucket.referenced) {
+        this.#stats.evictions++;
+        return;
+      }
+      bucket.referenced = false;
+      this.#buckets.set(key, bucket);
     }
   }
 }
@@ -159,10 +171,13 @@ export function checkRateLimitOptions(options: RateLimitOptions): void {
 
 /** The client's prefix as text: /24 of IPv4, /56 of IPv6; undefined for an unreadable address. */
 export function clientPrefix(address: string): string | undefined {
+  // The socket's dotted quad: its /24 is the text before the last dot (the hot path).
+  const dot = address.lastIndexOf('.');
+  if (dot > 0 && !address.includes(':')) return `4${address.slice(0, dot)}`;
   const octets = addressOctets(address);
   if (octets === undefined) return undefined;
-  const kept = octets.subarray(0, octets.length === 4 ? IPV4_PREFIX_OCTETS : IPV6_PREFIX_OCTETS);
-  return String.fromCharCode(octets.length, ...kept);
+  if (octets.length === 4) return `4${octets[0]}.${octets[1]}.${octets[2]}`; // IPv4-mapped IPv6
+  return `6${Buffer.from(octets.subarray(0, IPV6_PREFIX_OCTETS)).toString('hex')}`;
 }
 
 /** Where the question's name ends in `answer`, when it has exactly one readable question. */

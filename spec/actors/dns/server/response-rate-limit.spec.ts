@@ -162,7 +162,7 @@ describe('dns/server/response-rate-limit: buckets', () => {
     ).to.deep.equal(['drop']);
   });
 
-  it('keeps at most tableEntries buckets, evicting the least recently used', () => {
+  it('keeps at most tableEntries buckets, evicting one not used lately (CLOCK, second chance)', () => {
     const rrl = limiter({ responsesPerSecond: 1, slip: 0, tableEntries: 3 });
     const www = answerTo('www.example.', 'A');
     for (const client of ['10.0.1.1', '10.0.2.1', '10.0.3.1'])
