@@ -28,7 +28,8 @@ import { TransferAcl, type TransferRule } from '../../protocol/dns/transfer-acl.
 import { parseClusterTsigKey, type ResolvedTsigKey } from '../../protocol/dns/tsig/cluster-key.js';
 import type { TsigKeyring } from '../../protocol/dns/tsig/key.js';
 import { OPCODE, RCODE, RR_CLASS } from '../../protocol/dns/wire/codes.js';
-import { type Name, parseName } from '../../protocol/dns/wire/name.js';
+import { HEADER_BYTES } from '../../protocol/dns/wire/message.js';
+import { Name, parseName } from '../../protocol/dns/wire/name.js';
 import { EDNS_UDP_PAYLOAD_BYTES_DEFAULT } from '../../protocol/limits.js';
 import { formatReadMode } from '../../protocol/read-mode.js';
 import type { Actor, ActorContext, ActorFactory, MessageMeta } from '../../runtime/actor.js';
@@ -46,6 +47,11 @@ import { type Admission, type GateFailure, type PositionMode, ReadGate } from '.
 import { DnsTraffic } from './server/dns-traffic.js';
 import type { DnsTransport, ZoneFinder } from './server/responder.js';
 import { Responder } from './server/responder.js';
+import {
+  DEFAULT_RATE_LIMIT,
+  type RateLimitOptions,
+  ResponseRateLimit,
+} from './server/response-rate-limit.js';
 import { DEFAULT_TCP_LIMITS, TcpConnections, type TcpDnsCounters } from './server/tcp-connections.js';
 import { ZoneReplica } from './store/zone-replica.js';
 import { TransferDesk, type TransferRoute, type TransferTicket } from './transfer/transfer-desk.js';
@@ -65,7 +71,10 @@ export interface DnsActorOptions {
   readonly holdTimeoutMs: number;
   readonly tcpIdleTimeoutMs: number;
   readonly tcpMaxConnections: number;
+  readonly tcpMaxConnectionsPerClient: number;
   readonly tcpMaxInFlightPerConnection: number;
+  /** Response rate limiting of UDP answers (server/response-rate-limit.ts). */
+  readonly rateLimit: RateLimitOptions;
   readonly tickMs: number;
   /**
    * The group's catalog zone (RFC 9432, catalog/group-catalog.ts), absolute; absent: none
@@ -81,7 +90,9 @@ export const DEFAULT_DNS_ACTOR: Omit<DnsActorOptions, 'listeners' | 'identity'> 
   holdTimeoutMs: 1_000,
   tcpIdleTimeoutMs: DEFAULT_TCP_LIMITS.idleTimeoutMs,
   tcpMaxConnections: DEFAULT_TCP_LIMITS.maxConnections,
+  tcpMaxConnectionsPerClient: DEFAULT_TCP_LIMITS.maxConnectionsPerClient,
   tcpMaxInFlightPerConnection: DEFAULT_TCP_LIMITS.maxInFlightPerConnection,
+  rateLimit: DEFAULT_RATE_LIMIT,
   tickMs: 100,
 };
 
@@ -151,6 +162,7 @@ class DnsActor implements Actor<DnsActorMessage> {
   };
   private readonly udpCounters = { queries: 0, answers: 0, drops: 0 };
   private readonly traffic = new DnsTraffic();
+  private readonly rateLimit: ResponseRateLimit;
   private readonly servfailCounters: Record<GateFailure, number> = {
     stale: 0,
     'not-leader': 0,
@@ -195,6 +207,7 @@ class DnsActor implements Actor<DnsActorMessage> {
         return zones.zoneSetGeneration;
       },
     };
+    this.rateLimit = new ResponseRateLimit(options.rateLimit);
     this.responder = new Responder({
       identity: options.identity,
       maxUdpPayload: options.maxUdpPayload,
@@ -280,6 +293,7 @@ class DnsActor implements Actor<DnsActorMessage> {
       const tcp = new TcpConnections(socket, {
         idleTimeoutMs: this.options.tcpIdleTimeoutMs,
         maxConnections: this.options.tcpMaxConnections,
+        maxConnectionsPerClient: this.options.tcpMaxConnectionsPerClient,
         maxInFlightPerConnection: this.options.tcpMaxInFlightPerConnection,
         closeGraceMs: DEFAULT_TCP_LIMITS.closeGraceMs,
       });
@@ -454,18 +468,46 @@ class DnsActor implements Actor<DnsActorMessage> {
   }
 
   private reply(listener: Listener, route: Route, answer: Uint8Array | null): void {
-    if (answer !== null) this.traffic.answered(answer, route.transport);
     if (route.transport === 'tcp') {
+      if (answer !== null) this.traffic.answered(answer, route.transport);
       listener.tcp.answered(route.connection, answer, this.ctx.clock.nowMs());
       return;
     }
-    if (answer === null) {
+    const sent = answer === null ? null : this.rateLimited(route.remote, answer);
+    if (sent === null) {
       this.udpCounters.drops++;
       return;
     }
+    this.traffic.answered(sent, route.transport);
     this.udpCounters.answers++;
-    listener.socket.sendUdp(route.remote, answer);
+    listener.socket.sendUdp(route.remote, sent);
   }
+
+  /**
+   * What response rate limiting lets out of a UDP answer to a query: the answer, its
+   * truncated slip, or nothing. Answers to other opcodes (NOTIFY, UPDATE) are not limited:
+   * they answer messages a client signs or a primary expects.
+   */
+  private rateLimited(remote: DnsRemote, answer: Uint8Array): Uint8Array | null {
+    if (!this.rateLimit.enabled || answer.length < HEADER_BYTES) return answer;
+    if ((((answer[2] as number) >>> 3) & 0x0f) !== OPCODE.QUERY) return answer;
+    const verdict = this.rateLimit.decide(remote.address, answer, this.ctx.clock.nowMs(), this.zoneOfAnswer);
+    if (verdict.kind === 'send') return answer;
+    return verdict.kind === 'slip' ? verdict.bytes : null;
+  }
+
+  /** The apex of the zone holding an answer's question name (for rate limiting by zone). */
+  private readonly zoneOfAnswer = (answer: Uint8Array, qnameEnd: number): string | undefined => {
+    const labels: Uint8Array[] = [];
+    for (let p = HEADER_BYTES; p < qnameEnd - 1; p += 1 + (answer[p] as number))
+      labels.push(answer.subarray(p + 1, p + 1 + (answer[p] as number)));
+    const qclass = ((answer[qnameEnd + 2] as number) << 8) | (answer[qnameEnd + 3] as number);
+    try {
+      return this.zones.find(Name.fromLabels(labels), qclass)?.apex.key;
+    } catch {
+      return undefined; // a name our own answer echoed cannot be invalid; no bucket by zone if it were
+    }
+  };
 
   private requestPosition(mode: PositionMode, round: number): void {
     this.ctx
@@ -642,6 +684,7 @@ class DnsActor implements Actor<DnsActorMessage> {
       }
     };
     add('udp', this.udpCounters);
+    add('rrl', this.rateLimit.counters());
     add('servfail', this.servfailCounters);
     for (const listener of this.listeners) {
       add('tcp', listener.tcp.counters() satisfies TcpDnsCounters);
@@ -672,6 +715,7 @@ class DnsActor implements Actor<DnsActorMessage> {
         ...Object.fromEntries(Object.entries(this.updates.counters).map(([k, v]) => [`update.${k}`, v])),
         ...Object.fromEntries(Object.entries(this.transfers.counters).map(([k, v]) => [`transfer.${k}`, v])),
         'transfer.active': this.transfers.active,
+        'rrl.entries': this.rateLimit.size,
         ...Object.fromEntries(Object.entries(this.notifies.counters).map(([k, v]) => [`notify.${k}`, v])),
         'notify.outstanding': this.notifies.outstanding,
         transferRules: this.transferAcl.size,

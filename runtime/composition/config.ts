@@ -17,6 +17,12 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import {
+  DEFAULT_RATE_LIMIT,
+  RATE_LIMIT_RESPONSES_PER_SECOND_MAX,
+  RATE_LIMIT_SLIP_MAX,
+} from '../../actors/dns/server/response-rate-limit.js';
+import { DEFAULT_TCP_LIMITS } from '../../actors/dns/server/tcp-connections.js';
 import { GROUP_VOTERS_MAX, NAME_CHARS_MAX } from '../../protocol/limits.js';
 import { isReadModeText, READ_MODE_EXPECTED, type ReadModeText } from '../../protocol/read-mode.js';
 
@@ -64,6 +70,15 @@ export interface ReplicaConfig {
      * 0.0.0.0 or ::; otherwise absent, which bootstrap mode refuses.
      */
     readonly advertise?: readonly string[];
+    /**
+     * Response rate limiting of UDP answers (actors/dns/server/response-rate-limit.ts):
+     * answers per second per client prefix and kind of answer; 0 turns it off.
+     */
+    readonly rrlResponsesPerSecond: number;
+    /** Every `rrlSlip`-th rate-limited answer is sent truncated (TC=1) instead of dropped; 0: none. */
+    readonly rrlSlip: number;
+    /** Open TCP connections one client address may hold (the listener's total is bounded too). */
+    readonly tcpMaxConnectionsPerClient: number;
   };
   /**
    * How this replica's DNS listeners answer (a listener may override it; see
@@ -350,6 +365,30 @@ const FIELDS: readonly FieldSpec[] = [
       .min(1, 'expected at least one IP address')
       .max(DNS_LISTENERS_MAX, `expected at most ${DNS_LISTENERS_MAX} addresses`),
     optional: true,
+  },
+  {
+    path: ['dns', 'rrlResponsesPerSecond'],
+    flag: 'dns-rrl-rate',
+    env: 'RAFTNS_DNS_RRL_RATE',
+    text: 'int',
+    schema: intSchema(0, RATE_LIMIT_RESPONSES_PER_SECOND_MAX),
+    fallback: DEFAULT_RATE_LIMIT.responsesPerSecond,
+  },
+  {
+    path: ['dns', 'rrlSlip'],
+    flag: 'dns-rrl-slip',
+    env: 'RAFTNS_DNS_RRL_SLIP',
+    text: 'int',
+    schema: intSchema(0, RATE_LIMIT_SLIP_MAX),
+    fallback: DEFAULT_RATE_LIMIT.slip,
+  },
+  {
+    path: ['dns', 'tcpMaxConnectionsPerClient'],
+    flag: 'dns-tcp-per-client',
+    env: 'RAFTNS_DNS_TCP_PER_CLIENT',
+    text: 'int',
+    schema: intSchema(1, DEFAULT_TCP_LIMITS.maxConnections),
+    fallback: DEFAULT_TCP_LIMITS.maxConnectionsPerClient,
   },
   {
     path: ['readMode'],
@@ -755,6 +794,9 @@ const replicaConfigSchema = z.strictObject({
   dns: z.strictObject({
     listen: z.array(dnsListenerSchema).min(1),
     advertise: z.array(ipSchema()).min(1).optional(),
+    rrlResponsesPerSecond: z.number().int().nonnegative(),
+    rrlSlip: z.number().int().nonnegative(),
+    tcpMaxConnectionsPerClient: z.number().int().positive(),
   }),
   readMode: readModeSchema,
   raft: z.strictObject({

@@ -59,6 +59,12 @@ export function replicaActorSpecs(config: ReplicaConfig): ActorSpec[] {
     identity: config.instanceId,
     listeners: dnsListeners(config),
     ...groupCatalog(config),
+    tcpMaxConnectionsPerClient: config.dns.tcpMaxConnectionsPerClient,
+    rateLimit: {
+      ...DEFAULT_DNS_ACTOR.rateLimit,
+      responsesPerSecond: config.dns.rrlResponsesPerSecond,
+      slip: config.dns.rrlSlip,
+    },
   };
   return [
     {

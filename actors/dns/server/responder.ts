@@ -30,9 +30,9 @@
  *   - answers get the in-zone A/AAAA of their NS, MX and SRV targets as optional
  *     additionals (RFC 1035 §3.3.9, §4.3.2 step 6; RFC 2782; additional-addresses.ts),
  *     dropped before they could set TC.
- *   - ANY (RFC 8482): over UDP one RRset only (§4.1, the first RRset at the name, which
- *     keeps ANY useless for amplification); over TCP the whole set (§4.3 allows a
- *     conventional answer over other transports).
+ *   - ANY (RFC 8482): one RRset only (§4.1, the first RRset at the name, which keeps ANY
+ *     useless for amplification), over TCP too: §4.3 would allow the whole set there, but
+ *     one answer whatever the transport is simpler to reason about and to cache.
  *   - The question is echoed exactly as asked (case kept: DNS 0x20).
  *   - EDNS (RFC 6891): when the query has an OPT, the response has one with our payload
  *     size and the query's DO bit (RFC 3225 §3); NSID (RFC 5001 §2.2) when asked. Unknown
@@ -316,7 +316,7 @@ export class Responder {
       entry.referenced = true;
     } else {
       this.#misses++;
-      entry = this.#build(query, parsed, transport, zone, zoneSetGeneration);
+      entry = this.#build(query, parsed, zone, zoneSetGeneration);
       if (this.cacheEntries > 0) {
         this.#cache.delete(key);
         if (this.#cache.size >= this.cacheEntries) this.#evictOne();
@@ -350,7 +350,6 @@ export class Responder {
   #build(
     query: Uint8Array,
     parsed: ParsedQuery,
-    transport: DnsTransport,
     zone: ZoneView | undefined,
     zoneSetGeneration: number | undefined,
   ): CacheEntry {
@@ -396,9 +395,8 @@ export class Responder {
         authorities = result.authorities;
         additionals = result.additionals;
         requiredAdditionals = result.requiredAdditionals;
-        // RFC 8482 §4.1: over UDP, ANY gets one RRset; §4.3: the whole set over TCP.
-        if (question.type === RR_TYPE.ANY && transport === 'udp' && result.kind === 'answer')
-          answers = oneRRset(answers);
+        // RFC 8482 §4.1: ANY gets one RRset, over every transport (§4.3 permits either over TCP).
+        if (question.type === RR_TYPE.ANY && result.kind === 'answer') answers = oneRRset(answers);
         if (result.kind === 'answer') additionals = [...additionals, ...targetAddresses(zone, answers)];
       }
     }

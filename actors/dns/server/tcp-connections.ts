@@ -2,7 +2,9 @@
  * The DNS actor's policy for the TCP connections of one socket (RFC 7766), on the actor's
  * clock: the socket reports connections and frames, this decides.
  *
- * - At most `maxConnections` open; one more is destroyed at once (RFC 7766 §10).
+ * - At most `maxConnections` open, and at most `maxConnectionsPerClient` from one client
+ *   address; one more is destroyed at once (RFC 7766 §10: a server may limit the
+ *   connections of one client, so that a single client cannot take every slot).
  * - Queries on a connection are answered as each answer is ready, possibly out of order
  *   (§6.2.1.1); at most `maxInFlightPerConnection` pending answers, beyond which the
  *   connection is not read (backpressure, not loss).
@@ -16,6 +18,8 @@ import type { DnsRemote, DnsSocket } from '../../../runtime/dns-sockets/dns-sock
 export interface TcpConnectionLimits {
   readonly idleTimeoutMs: number;
   readonly maxConnections: number;
+  /** Open connections from one client address; connections of unknown address count only in the total. */
+  readonly maxConnectionsPerClient: number;
   readonly maxInFlightPerConnection: number;
   readonly closeGraceMs: number;
 }
@@ -23,6 +27,7 @@ export interface TcpConnectionLimits {
 export const DEFAULT_TCP_LIMITS: TcpConnectionLimits = {
   idleTimeoutMs: 10_000,
   maxConnections: 256,
+  maxConnectionsPerClient: 16,
   maxInFlightPerConnection: 32,
   closeGraceMs: 2_000,
 };
@@ -35,8 +40,10 @@ export interface TcpDnsCounters {
   /** Open connections. */
   readonly connections: number;
   readonly connectionsAccepted: number;
-  /** Connections destroyed at once for the connection limit. */
+  /** Connections destroyed at once for a connection limit (the total or the client's). */
   readonly connectionsRejected: number;
+  /** Of those, the ones over the client's own limit. */
+  readonly connectionsRejectedPerClient: number;
   readonly idleCloses: number;
 }
 
@@ -52,12 +59,15 @@ interface Connection {
 
 export class TcpConnections {
   private readonly open = new Map<number, Connection>();
+  /** Open connections by client address (only addresses with at least one). */
+  private readonly perClient = new Map<string, number>();
   private readonly stats = {
     queries: 0,
     answers: 0,
     drops: 0,
     connectionsAccepted: 0,
     connectionsRejected: 0,
+    connectionsRejectedPerClient: 0,
     idleCloses: 0,
   };
 
@@ -71,6 +81,17 @@ export class TcpConnections {
       this.stats.connectionsRejected++;
       this.socket.destroyTcp(connection);
       return;
+    }
+    const address = remote?.address;
+    if (address !== undefined) {
+      const held = this.perClient.get(address) ?? 0;
+      if (held >= this.limits.maxConnectionsPerClient) {
+        this.stats.connectionsRejected++;
+        this.stats.connectionsRejectedPerClient++;
+        this.socket.destroyTcp(connection);
+        return;
+      }
+      this.perClient.set(address, held + 1);
     }
     this.stats.connectionsAccepted++;
     this.open.set(connection, {
@@ -148,7 +169,7 @@ export class TcpConnections {
   }
 
   closed(connection: number): void {
-    this.open.delete(connection);
+    this.forget(connection);
   }
 
   /** Closes idle connections and destroys those whose peer ignored the close. */
@@ -156,7 +177,7 @@ export class TcpConnections {
     for (const [id, c] of this.open) {
       if (c.closedAtMs !== null) {
         if (nowMs - c.closedAtMs >= this.limits.closeGraceMs) {
-          this.open.delete(id);
+          this.forget(id);
           this.socket.destroyTcp(id);
         }
       } else if (c.inFlight === 0 && nowMs - c.lastActiveMs >= this.limits.idleTimeoutMs) {
@@ -168,6 +189,17 @@ export class TcpConnections {
 
   counters(): TcpDnsCounters {
     return { ...this.stats, connections: this.open.size };
+  }
+
+  private forget(connection: number): void {
+    const c = this.open.get(connection);
+    if (c === undefined) return;
+    this.open.delete(connection);
+    const address = c.remote?.address;
+    if (address === undefined) return;
+    const held = (this.perClient.get(address) ?? 1) - 1;
+    if (held > 0) this.perClient.set(address, held);
+    else this.perClient.delete(address);
   }
 
   private close(id: number, c: Connection, nowMs: number): void {

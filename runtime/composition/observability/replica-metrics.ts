@@ -197,6 +197,19 @@ export class ReplicaMetrics {
     'raftns_dns_tcp_connections_rejected_total',
     'DNS TCP connections refused at the connection limit.',
   );
+  private readonly dnsTcpRejectedPerClient = this.counter(
+    'raftns_dns_tcp_connections_rejected_per_client_total',
+    "DNS TCP connections refused at one client address's own limit (also in the rejected total).",
+  );
+  private readonly dnsRateLimited = this.counter(
+    'raftns_dns_rrl_limited_total',
+    'UDP answers over the response rate limit: slipped (sent truncated, TC=1, empty) or dropped.',
+    ['action'],
+  );
+  private readonly dnsRateLimitEntries = this.gauge(
+    'raftns_dns_rrl_entries',
+    'Buckets in the response rate limiting table (client prefix and kind of answer).',
+  );
   private readonly dnsTcpIdle = this.counter(
     'raftns_dns_tcp_idle_closes_total',
     'DNS TCP connections closed for idleness (RFC 7766 §6.2.3).',
@@ -409,6 +422,14 @@ export class ReplicaMetrics {
     this.carry(this.dnsTcpAccepted, 'tcp.connectionsAccepted', c('tcp.connectionsAccepted'));
     this.carry(this.dnsTcpRejected, 'tcp.connectionsRejected', c('tcp.connectionsRejected'));
     this.carry(this.dnsTcpIdle, 'tcp.idleCloses', c('tcp.idleCloses'));
+    this.carry(
+      this.dnsTcpRejectedPerClient,
+      'tcp.connectionsRejectedPerClient',
+      c('tcp.connectionsRejectedPerClient'),
+    );
+    this.carry(this.dnsRateLimited, 'rrl.slipped', c('rrl.slipped'), { action: 'slip' });
+    this.carry(this.dnsRateLimited, 'rrl.dropped', c('rrl.dropped'), { action: 'drop' });
+    this.dnsRateLimitEntries.set(c('rrl.entries'));
     this.carry(this.dnsSendErrors, 'socket.sendErrors', c('socket.sendErrors'), { kind: 'send' });
     this.carry(this.dnsSendErrors, 'socket.oversizeDrops', c('socket.oversizeDrops'), { kind: 'oversize' });
     this.carry(this.dnsZoneSyncs, 'syncs', c('syncs'), { kind: 'sync' });

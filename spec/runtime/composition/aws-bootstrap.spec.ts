@@ -68,7 +68,16 @@ describe('bootstrap on AWS: replicas take their target group from the aws record
         },
       },
     };
-    const config = { region: REGION, dns: { listen: ['0.0.0.0:53'], advertise: ['10.0.0.7'] } };
+    const config = {
+      region: REGION,
+      dns: {
+        listen: ['0.0.0.0:53'],
+        advertise: ['10.0.0.7'],
+        rrlResponsesPerSecond: 20,
+        rrlSlip: 2,
+        tcpMaxConnectionsPerClient: 16,
+      },
+    };
     expect(awsConfigFor(record, config, 'root', undefined)).to.deep.equal({
       targetGroupArn: 'arn:tg',
       region: 'us-east-1',

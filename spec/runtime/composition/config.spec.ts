@@ -54,13 +54,38 @@ describe('runtime/config', () => {
         group: 'g1',
         peers: ['i-0abc'],
         nats: { urls: ['nats://127.0.0.1:4222'] },
-        dns: { listen: ['127.0.0.1:5300'], advertise: ['127.0.0.1'] },
+        dns: {
+          listen: ['127.0.0.1:5300'],
+          advertise: ['127.0.0.1'],
+          rrlResponsesPerSecond: 20,
+          rrlSlip: 2,
+          tcpMaxConnectionsPerClient: 16,
+        },
         readMode: 'lease',
         raft: { tickMs: 10, snapshotThresholdEntries: 8_192 },
         log: { level: 'info' },
         shutdown: { drainTimeoutMs: 5_000 },
         supervision: { maxRestarts: 5, windowMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 10_000 },
       });
+    });
+
+    it('reads the DNS abuse limits from flags and the environment, and rejects values out of range', () => {
+      const argv = [...REQUIRED, '--dns-rrl-rate', '0', '--dns-rrl-slip', '1', '--dns-tcp-per-client', '4'];
+      expect(ok({ argv }).dns).to.include({
+        rrlResponsesPerSecond: 0,
+        rrlSlip: 1,
+        tcpMaxConnectionsPerClient: 4,
+      });
+      expect(ok({ argv: REQUIRED, env: { RAFTNS_DNS_RRL_RATE: '50' } }).dns.rrlResponsesPerSecond).to.equal(
+        50,
+      );
+      expect(errors({ argv: [...REQUIRED, '--dns-rrl-slip', '11'] }).join('\n')).to.match(
+        /--dns-rrl-slip "11"/,
+      );
+      expect(errors({ argv: [...REQUIRED, '--dns-rrl-rate', '-1'] }).join('\n')).to.match(/--dns-rrl-rate/);
+      expect(errors({ argv: [...REQUIRED, '--dns-tcp-per-client', '0'] }).join('\n')).to.match(
+        /--dns-tcp-per-client "0"/,
+      );
     });
 
     it('leaves the HTTP listener off unless --http or RAFTNS_HTTP_LISTEN sets it', () => {
@@ -142,7 +167,13 @@ describe('runtime/config', () => {
         group: 'root',
         peers: ['i-a', 'i-env', 'i-c'],
         nats: { urls: ['nats://a:1', 'nats://b:2'], credsFile: '/creds' },
-        dns: { listen: ['127.0.0.2:53'], advertise: ['127.0.0.2'] },
+        dns: {
+          listen: ['127.0.0.2:53'],
+          advertise: ['127.0.0.2'],
+          rrlResponsesPerSecond: 20,
+          rrlSlip: 2,
+          tcpMaxConnectionsPerClient: 16,
+        },
         readMode: 'lease',
         raft: { tickMs: 20, snapshotThresholdEntries: 100 },
         log: { level: 'warn' },

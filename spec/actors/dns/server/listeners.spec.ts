@@ -191,6 +191,39 @@ describe('dns/server/tcp (RFC 7766)', () => {
     });
   });
 
+  it('closes the connections of one client beyond its own limit, and still accepts other clients', async () => {
+    await withServer({ tcpMaxConnectionsPerClient: 2 }, async (server) => {
+      const kept = [
+        await TcpClient.connect('127.0.0.1', server.port, '127.0.0.2'),
+        await TcpClient.connect('127.0.0.1', server.port, '127.0.0.2'),
+      ];
+      for (const [i, client] of kept.entries()) {
+        client.write(TcpClient.frame(makeQuery('www.example.', 'A', { id: i + 1 })));
+        expect(decodeOk((await client.read(1))[0] ?? null).id).to.equal(i + 1);
+      }
+      const extra = await TcpClient.connect('127.0.0.1', server.port, '127.0.0.2');
+      await extra.closedPromise;
+      expect(server.counters()).to.include({
+        connectionsRejected: 1,
+        connectionsRejectedPerClient: 1,
+        connections: 2,
+      });
+      const other = await TcpClient.connect('127.0.0.1', server.port, '127.0.0.3');
+      other.write(TcpClient.frame(makeQuery('www.example.', 'A', { id: 9 })));
+      expect(decodeOk((await other.read(1))[0] ?? null).id).to.equal(9);
+      // A closed connection gives its slot back to its client.
+      kept[0]?.close();
+      await kept[0]?.closedPromise;
+      const deadline = Date.now() + 5_000;
+      while (server.counters().connections > 2 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      const again = await TcpClient.connect('127.0.0.1', server.port, '127.0.0.2');
+      again.write(TcpClient.frame(makeQuery('www.example.', 'A', { id: 10 })));
+      expect(decodeOk((await again.read(1))[0] ?? null).id).to.equal(10);
+      for (const client of [kept[1], other, again]) client?.close();
+    });
+  });
+
   it('closes an idle connection after the timeout, and answers a half-closed client', async () => {
     await withServer({ tcpIdleTimeoutMs: 50 }, async (server) => {
       const idle = await TcpClient.connect('127.0.0.1', server.port);

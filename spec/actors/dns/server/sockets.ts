@@ -94,9 +94,10 @@ export class TcpClient {
     );
   }
 
-  static connect(host: string, port: number): Promise<TcpClient> {
+  /** `localAddress`: the client's own address (another loopback address, a second client). */
+  static connect(host: string, port: number, localAddress?: string): Promise<TcpClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
+      const socket = connect({ host, port, ...(localAddress === undefined ? {} : { localAddress }) });
       socket.once('connect', () => resolve(new TcpClient(socket)));
       socket.once('error', reject);
     });
