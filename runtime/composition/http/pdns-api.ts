@@ -8,7 +8,7 @@
  *   GET   /api/v1/servers/localhost/zones             the zones (`?zone=`, `?limit=&cursor=`)
  *   GET   /api/v1/servers/localhost/zones/{zone}      the zone with its rrsets (`?limit=&cursor=`); ETag: the SOA serial
  *   PATCH /api/v1/servers/localhost/zones/{zone}      rrsets with changetype REPLACE or DELETE, 204
- *   PUT   /api/v1/servers/localhost/zones/{zone}/notify   200 (no secondaries: replicas take the zone from Raft)
+ *   PUT   /api/v1/servers/localhost/zones/{zone}/notify   200 (NOTIFY goes out by itself after every change)
  *   GET   /api/v1/servers/localhost/zones/{zone}/export   the zone as an RFC 1035 master file
  *   GET   /api/v1/servers/localhost/search-data?q=&max=   names and contents matching `q` (`*` and `?` wildcards)
  *   GET   /api/openapi.json                           the OpenAPI document of these routes
@@ -366,7 +366,10 @@ export class PdnsApi {
       async (request) => {
         const zone = this.zoneAccess(request.params, request.apiKey, 'write');
         await this.readWhole(zone);
-        return { result: 'Notification queued (no secondaries: every replica takes the zone from Raft)' };
+        return {
+          result:
+            "Notification queued (the leader notifies the zone's secondaries after every change: raftns zone notify)",
+        };
       },
     );
 
