@@ -278,7 +278,8 @@ describe('metrics and health endpoints of real replicas', function () {
       sample(leaderMetrics, 'raftns_raft_snapshot_size_bytes_sum', { operation: 'take' }),
     ).to.be.greaterThan(0);
     checkHistogram(leaderMetrics, 'raftns_raft_snapshot_duration_seconds', { operation: 'take' });
-    // The installed snapshot holds at least the keys written before the leader's last compaction.
+    // The installed snapshot holds at least the keys of the leader's first compaction (the
+    // follower may resume before a later one is taken, and get the first).
     const followerMetrics = await pollUntil(`${follower.id} installed a snapshot`, 30_000, async () => {
       const body = (await get(follower, '/metrics')).body;
       const installed = sample(body, 'raftns_raft_snapshot_size_bytes_count', { operation: 'install' }) ?? 0;
@@ -286,7 +287,7 @@ describe('metrics and health endpoints of real replicas', function () {
     });
     expect(
       sample(followerMetrics, 'raftns_raft_snapshot_size_bytes_sum', { operation: 'install' }),
-    ).to.be.greaterThan(2 * SNAPSHOT_THRESHOLD * 100);
+    ).to.be.greaterThan(SNAPSHOT_THRESHOLD * 100);
     expect(
       sample(followerMetrics, 'raftns_raft_snapshot_duration_seconds_count', { operation: 'install' }),
     ).to.equal(sample(followerMetrics, 'raftns_raft_snapshot_size_bytes_count', { operation: 'install' }));
