@@ -13,8 +13,6 @@ import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
 import { catalogMemberId } from '../../protocol/dns/catalog-zone.js';
-import type { TsigKey } from '../../protocol/dns/tsig/key.js';
-import { parseKeyFile } from '../../protocol/dns/tsig/key-file.js';
 import { Name } from '../../protocol/dns/wire/name.js';
 import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
@@ -22,7 +20,12 @@ import { runTool } from '../fixtures/child-process.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
 import { type DnsListenerInfo, pollUntil, type RaftCluster } from '../fixtures/raft-cluster.js';
 import { raftns } from '../fixtures/raftns-cli.js';
-import { type KnotSecondary, knotCatalogSecondary } from '../fixtures/secondaries.js';
+import {
+  type KnotSecondary,
+  keyFileSecret,
+  knotCatalogSecondary,
+  SMALL_ZONE_FILE,
+} from '../fixtures/secondaries.js';
 import { kdig, readTransfer, startTransferCluster } from '../fixtures/zone-transfer.js';
 
 const ZONE = 'example.org.';
@@ -60,9 +63,7 @@ describe('catalog zone of a raftns group (RFC 9432), consumed by a Knot secondar
     dir = await mkdtemp(join(tmpdir(), 'raftns-catalog-'));
     const added = await cli('tsig', 'add', 'xfr.', '--zone', ZONE);
     expect(added.code, added.stderr).to.equal(0);
-    const parsed = parseKeyFile(added.stdout);
-    if (!parsed.ok) throw new Error(parsed.error.message);
-    secret = Buffer.from((parsed.keys[0] as TsigKey).secret).toString('base64');
+    secret = keyFileSecret(added.stdout);
     for (const zone of [ZONE, CATALOG]) {
       const allowed = await cli('zone', 'allow-transfer', zone, '--key', 'xfr.');
       expect(allowed.code, allowed.stderr).to.equal(0);
@@ -115,17 +116,7 @@ describe('catalog zone of a raftns group (RFC 9432), consumed by a Knot secondar
 
   it('a new zone reaches Knot through the catalog: NOTIFY of the catalog, then the member transferred', async () => {
     const zoneFile = join(dir, 'zone.db');
-    await writeFile(
-      zoneFile,
-      [
-        '$TTL 300',
-        '@ IN SOA ns1 hostmaster 1 3600 600 604800 60',
-        '  NS ns1',
-        'ns1 A 192.0.2.53',
-        'www A 192.0.2.80',
-        '',
-      ].join('\n'),
-    );
+    await writeFile(zoneFile, SMALL_ZONE_FILE);
     const imported = await cli('zone', 'import', ZONE, zoneFile);
     expect(imported.code, imported.stderr).to.equal(0);
     const importedMs = Date.now();

@@ -13,6 +13,7 @@ import type { DnsBatch, DnsChange } from '../../protocol/dns/changes.js';
 import { HybridClock } from '../../protocol/dns/version.js';
 import { encodeMessage } from '../../protocol/dns/wire/message.js';
 import { Name } from '../../protocol/dns/wire/name.js';
+import { queryFlags } from '../fixtures/dns-query.js';
 import { createZoneChange } from '../fixtures/dns-zone.js';
 import {
   type DnsListenerInfo,
@@ -87,17 +88,7 @@ function queryBytes(name: string, type: number, rrClass = 1): Uint8Array {
   return encodeMessage(
     {
       id: 0x1234,
-      flags: {
-        qr: false,
-        opcode: 0,
-        aa: false,
-        tc: false,
-        rd: false,
-        ra: false,
-        ad: false,
-        cd: false,
-        rcode: 0,
-      },
+      flags: queryFlags(),
       questions: [{ name: Name.parse(name), type, class: rrClass }],
       answers: [],
       authorities: [],

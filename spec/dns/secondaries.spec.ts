@@ -14,15 +14,20 @@ import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
 import type { RaftClient } from '../../clients/raft-client.js';
-import type { TsigKey } from '../../protocol/dns/tsig/key.js';
-import { parseKeyFile } from '../../protocol/dns/tsig/key-file.js';
 import { HybridClock } from '../../protocol/dns/version.js';
 import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
 import { type DnsListenerInfo, pollUntil, type RaftCluster } from '../fixtures/raft-cluster.js';
 import { raftns } from '../fixtures/raftns-cli.js';
-import { bindSecondary, knotSecondary, nsdSecondary, type Secondary } from '../fixtures/secondaries.js';
+import {
+  bindSecondary,
+  keyFileSecret,
+  knotSecondary,
+  nsdSecondary,
+  type Secondary,
+  SMALL_ZONE_FILE,
+} from '../fixtures/secondaries.js';
 import { kdig, startTransferCluster } from '../fixtures/zone-transfer.js';
 
 const ZONE = 'example.org.';
@@ -66,24 +71,12 @@ describe('Knot, NSD and BIND as secondaries of a raftns group (TSIG transfers, N
     client = await cluster.client();
     dir = await mkdtemp(join(tmpdir(), 'raftns-secondaries-'));
     const zoneFile = join(dir, 'zone.db');
-    await writeFile(
-      zoneFile,
-      [
-        '$TTL 300',
-        '@ IN SOA ns1 hostmaster 1 3600 600 604800 60',
-        '  NS ns1',
-        'ns1 A 192.0.2.53',
-        'www A 192.0.2.80',
-        '',
-      ].join('\n'),
-    );
+    await writeFile(zoneFile, SMALL_ZONE_FILE);
     const imported = await cli('zone', 'import', ZONE, zoneFile);
     expect(imported.code, imported.stderr).to.equal(0);
     const added = await cli('tsig', 'add', 'xfr.', '--zone', ZONE);
     expect(added.code, added.stderr).to.equal(0);
-    const parsed = parseKeyFile(added.stdout);
-    if (!parsed.ok) throw new Error(parsed.error.message);
-    secret = Buffer.from((parsed.keys[0] as TsigKey).secret).toString('base64');
+    secret = keyFileSecret(added.stdout);
     const allowed = await cli('zone', 'allow-transfer', ZONE, '--key', 'xfr.');
     expect(allowed.code, allowed.stderr).to.equal(0);
     // The linearizable listeners: a secondary's SOA check and transfer see every acknowledged write.
