@@ -32,6 +32,8 @@ export const NOTIFY_RETRY_FIRST_MS = 1_000;
 export const NOTIFY_RETRY_MAX_MS = 60_000;
 /** Retransmissions of one NOTIFY at most (RFC 1996 §3.6). */
 export const NOTIFY_RETRANSMISSIONS_MAX = 5;
+/** Ids drawn at most for one NOTIFY while the drawn one is outstanding already. */
+const ID_DRAWS_MAX = 8;
 
 export interface NotifyZone {
   readonly apex: Name;
@@ -81,6 +83,8 @@ export interface NotifyCounters {
 export class NotifyDesk {
   /** By `zoneKey target-id`. */
   #states = new Map<string, TargetState>();
+  /** The states with a NOTIFY outstanding, by its message id: answers and retransmissions look here, not at every state. */
+  #inFlight = new Map<number, TargetState>();
   #dirty = false;
   #wasLeader = false;
   readonly counters: NotifyCounters = {
@@ -116,7 +120,18 @@ export class NotifyDesk {
         );
       }
     this.#states = next;
+    this.#inFlight = new Map(
+      [...next.values()].flatMap((state) =>
+        state.outstanding === undefined ? [] : [[state.outstanding.id, state] as const],
+      ),
+    );
     this.#dirty = true;
+  }
+
+  #settle(state: TargetState, outstanding: Outstanding | undefined): void {
+    if (state.outstanding !== undefined) this.#inFlight.delete(state.outstanding.id);
+    state.outstanding = outstanding;
+    if (outstanding !== undefined) this.#inFlight.set(outstanding.id, state);
   }
 
   /** The copy of the zones changed: serials may have moved. */
@@ -125,9 +140,7 @@ export class NotifyDesk {
   }
 
   get outstanding(): number {
-    let n = 0;
-    for (const state of this.#states.values()) if (state.outstanding !== undefined) n++;
-    return n;
+    return this.#inFlight.size;
   }
 
   /** Sends what is due: first NOTIFYs of new serials, and retransmissions. Cheap when nothing is. */
@@ -137,43 +150,49 @@ export class NotifyDesk {
     this.#wasLeader = leader;
     if (!leader) {
       // Another replica leads (or none): it notifies. Forget what is in flight, keep what was acknowledged.
-      for (const state of this.#states.values()) state.outstanding = undefined;
+      for (const state of this.#inFlight.values()) state.outstanding = undefined;
+      this.#inFlight.clear();
       return;
     }
     const now = this.deps.nowMs();
-    const dirty = this.#dirty;
+    for (const state of [...this.#inFlight.values()]) this.#retransmitIfDue(state, now);
+    if (!this.#dirty) return;
     this.#dirty = false;
-    for (const state of this.#states.values()) {
-      if (state.outstanding !== undefined) this.#retransmitIfDue(state, now);
-      else if (dirty) this.#sendIfBehind(state, now);
-    }
+    for (const state of this.#states.values())
+      if (state.outstanding === undefined) this.#sendIfBehind(state, now);
   }
 
   /** A response (QR set) with opcode NOTIFY from `address:port`. Returns true when it answered one of ours. */
   answer(address: string, port: number, bytes: Uint8Array): boolean {
     const parsed = readNotifyAnswer(bytes);
     const from = addressOctets(address);
-    if (parsed !== undefined && from !== undefined)
-      for (const state of this.#states.values()) {
-        const sent = state.outstanding;
-        if (sent === undefined || sent.id !== parsed.id || state.zoneKey !== parsed.zoneKey) continue;
-        if (state.target.port !== port || !sameOctets(addressOctets(state.target.address), from)) continue;
-        state.outstanding = undefined;
-        state.acked = sent.serial;
-        this.counters.answered++;
-        if (parsed.rcode !== RCODE.NOERROR) {
-          this.counters.refused++;
-          this.deps.warn(
-            { zone: state.zoneKey, secondary: state.target.id, rcode: parsed.rcode },
-            'a secondary refused a NOTIFY',
-          );
-        }
-        // A change that landed while this one was out: tell it now.
-        this.#sendIfBehind(state, this.deps.nowMs());
-        return true;
-      }
-    this.counters.unmatchedAnswers++;
-    return false;
+    const state = parsed === undefined ? undefined : this.#inFlight.get(parsed.id);
+    const sent = state?.outstanding;
+    const ours =
+      parsed !== undefined &&
+      state !== undefined &&
+      sent !== undefined &&
+      from !== undefined &&
+      state.zoneKey === parsed.zoneKey &&
+      state.target.port === port &&
+      sameOctets(addressOctets(state.target.address), from);
+    if (!ours) {
+      this.counters.unmatchedAnswers++;
+      return false;
+    }
+    this.#settle(state, undefined);
+    state.acked = sent.serial;
+    this.counters.answered++;
+    if (parsed.rcode !== RCODE.NOERROR) {
+      this.counters.refused++;
+      this.deps.warn(
+        { zone: state.zoneKey, secondary: state.target.id, rcode: parsed.rcode },
+        'a secondary refused a NOTIFY',
+      );
+    }
+    // A change that landed while this one was out: tell it now.
+    this.#sendIfBehind(state, this.deps.nowMs());
+    return true;
   }
 
   #sendIfBehind(state: TargetState, now: number): void {
@@ -181,9 +200,13 @@ export class NotifyDesk {
     if (zone === undefined) return;
     const serial = zone.soa.rdata.serial;
     if (state.acked === serial || state.gaveUp === serial) return;
-    const outstanding: Outstanding = { id: this.deps.nextId(), serial, sentAtMs: now, sends: 0 };
+    let id = this.deps.nextId();
+    // Ids tell outstanding NOTIFYs apart: draw again (a few times) while one is taken.
+    for (let draws = 1; this.#inFlight.has(id) && draws < ID_DRAWS_MAX; draws++) id = this.deps.nextId();
+    if (this.#inFlight.has(id)) return; // tried again on the next pump
+    const outstanding: Outstanding = { id, serial, sentAtMs: now, sends: 0 };
     if (this.#transmit(state, zone, outstanding)) {
-      state.outstanding = outstanding;
+      this.#settle(state, outstanding);
       this.counters.sent++;
     }
   }
@@ -193,7 +216,7 @@ export class NotifyDesk {
     const delay = Math.min(NOTIFY_RETRY_FIRST_MS * 2 ** (sent.sends - 1), NOTIFY_RETRY_MAX_MS);
     if (now - sent.sentAtMs < delay) return;
     if (sent.sends > NOTIFY_RETRANSMISSIONS_MAX) {
-      state.outstanding = undefined;
+      this.#settle(state, undefined);
       state.gaveUp = sent.serial;
       this.counters.gaveUp++;
       this.deps.warn(
@@ -204,7 +227,7 @@ export class NotifyDesk {
     }
     const zone = this.deps.zone(state.apex);
     if (zone === undefined) {
-      state.outstanding = undefined;
+      this.#settle(state, undefined);
       return;
     }
     sent.serial = zone.soa.rdata.serial;
@@ -220,7 +243,7 @@ export class NotifyDesk {
       const key = this.deps.keyring().get(keyName);
       if (key === undefined) {
         state.gaveUp = sent.serial;
-        state.outstanding = undefined;
+        this.#settle(state, undefined);
         this.counters.gaveUp++;
         this.deps.warn(
           { zone: state.zoneKey, secondary: state.target.id, key: keyName },
