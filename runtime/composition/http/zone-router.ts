@@ -1,6 +1,7 @@
 /**
  * Which group's store the API reads and writes for a zone, in this replica's region: the
- * group the cluster plan routes the zone to (`groupForName`), so any replica answers for
+ * group serving the zone by the plan and the zone registry (protocol/zone-directory.ts,
+ * followed through a watch), so any replica answers for
  * every zone of the cluster; the replica's own group when there is no plan or the plan
  * names no group for it. One RaftClient per other group, opened on first use (at most one
  * per group of the plan), all on the replica's NATS connection.
@@ -9,9 +10,11 @@
  * meanwhile wait for it); without one, the API serves the replica's own group.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
+import { ZoneRegistryStore } from '../../../bootstrap/zone-registry-store.js';
 import { PLAN_READ_TIMEOUT_MS, readPlanWithin } from '../../../clients/plan-reader.js';
 import { RaftClient } from '../../../clients/raft-client.js';
-import { type ClusterPlan, groupForName } from '../../../protocol/plan.js';
+import type { ClusterPlan } from '../../../protocol/plan.js';
+import { type RegisteredZone, ZoneDirectory } from '../../../protocol/zone-directory.js';
 import type { Logger } from '../../log.js';
 
 /** Groups a zone list or a search asks at most. */
@@ -28,6 +31,9 @@ export interface ZoneRouterOptions {
 export class ZoneRouter {
   private readonly clients = new Map<string, Promise<RaftClient>>();
   private closed = false;
+  private registered: readonly RegisteredZone[] = [];
+  private directory: ZoneDirectory | undefined;
+  private stopWatchingZones: (() => void) | undefined;
 
   private constructor(
     private readonly options: ZoneRouterOptions,
@@ -42,7 +48,29 @@ export class ZoneRouter {
       region: options.region,
       group: options.group,
     });
-    return new ZoneRouter(options, home, ZoneRouter.readPlanInTime(options));
+    const router = new ZoneRouter(options, home, ZoneRouter.readPlanInTime(options));
+    try {
+      const registry = await ZoneRegistryStore.open(options.nc, options.cluster);
+      router.registered = await registry.list();
+      router.stopWatchingZones = await registry.watch(
+        (zones) => {
+          router.registered = zones;
+          router.directory = undefined;
+        },
+        (key, why) => options.log.warn({ key, why }, 'zone registry entry ignored'),
+      );
+    } catch (error) {
+      options.log.warn({ err: String(error) }, 'zone registry unreadable: the API routes by the plan alone');
+    }
+    return router;
+  }
+
+  /** The zones of the cluster, or undefined without a plan. */
+  async zones(): Promise<ZoneDirectory | undefined> {
+    const plan = await this.plan;
+    if (plan === undefined) return undefined;
+    this.directory ??= new ZoneDirectory(plan, this.registered);
+    return this.directory;
   }
 
   private static async readPlanInTime(options: ZoneRouterOptions): Promise<ClusterPlan | undefined> {
@@ -56,10 +84,9 @@ export class ZoneRouter {
 
   /** The client of the group serving `zone` in this region. */
   async clientFor(zone: string): Promise<RaftClient> {
-    const plan = await this.plan;
-    const group = plan === undefined ? undefined : groupForName(plan, zone);
-    if (group === undefined || group.id === this.options.group) return this.home;
-    return this.groupClient(group.id);
+    const group = (await this.zones())?.zoneFor(zone)?.group;
+    if (group === undefined || group === this.options.group) return this.home;
+    return this.groupClient(group);
   }
 
   /** The clients of every group to list zones from: this group's, and each of the plan's. */
@@ -75,6 +102,7 @@ export class ZoneRouter {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.stopWatchingZones?.();
     for (const client of this.clients.values()) await (await client.catch(() => undefined))?.close();
     this.clients.clear();
     await this.home.close();

@@ -1,0 +1,241 @@
+/**
+ * `raftns zone create | delete | list` on a running hierarchy of real processes (two
+ * regions, root → org → wikipedia.org, one replica per group, bootstrapped through NATS KV):
+ * a zone created at runtime in any group answers from every region's root through real
+ * referrals; resolvers querying it while it is created and deleted never get a wrong answer
+ * (only NXDOMAIN from the parent before the delegation and after it is removed, or the
+ * zone's own answers); the refusals name their reason and change nothing; two admins
+ * creating the same zone at once: exactly one wins.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { EXIT_OK, EXIT_USAGE } from '../../../clients/cli/exit-codes.js';
+import { LocalCluster } from '../../../clients/local-cluster/local-cluster.js';
+import { IterativeResolver } from '../../../clients/resolver/iterative-resolver.js';
+import type { Resolution } from '../../../clients/resolver/resolution-trace.js';
+import type { ZoneListing } from '../../../clients/zone-lifecycle.js';
+import { RR_TYPE } from '../../../protocol/dns/wire/codes.js';
+import { Name } from '../../../protocol/dns/wire/name.js';
+import { rdataToText } from '../../../protocol/dns/wire/rdata.js';
+import { raftns as runRaftns } from '../../fixtures/raftns-cli.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const REGIONS = ['region1', 'region2'] as const;
+
+describe('zones created and deleted at runtime (real processes, two regions)', function () {
+  this.timeout(240_000);
+  let dir: string;
+  let cluster: LocalCluster;
+  const raftns = (args: readonly string[]) =>
+    runRaftns(['--nats', cluster.natsUrl, '--cluster', 'local', ...args], { timeoutMs: 90_000 });
+
+  async function resolver(region: string): Promise<IterativeResolver> {
+    const roots = await cluster.rootServers(region);
+    return new IterativeResolver({
+      roots: roots.map((host) => ({ host, port: cluster.dnsPort })),
+      port: cluster.dnsPort,
+      deadlineMs: 8_000,
+    });
+  }
+
+  function describeResolution(resolution: Resolution): string {
+    const { result, trace } = resolution;
+    return `${result.kind} via ${trace.map((s) => `${s.zone} ${s.verdict}`).join(' → ')}`;
+  }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'raftns-zone-lifecycle-'));
+    cluster = new LocalCluster({
+      dir,
+      regions: REGIONS.length,
+      replicasPerGroup: 1,
+      natsPort: await freePort(),
+      dnsPort: await freePort(),
+      httpPort: null,
+      subnet: 60,
+      logLevel: 'info',
+      registrationTtlMs: 3_000,
+      // The resolvers here query from one address far above a rate limit's budget.
+      dnsRrlRate: 0,
+    });
+    await cluster.start();
+    await cluster.waitReady(150_000);
+  });
+
+  after(async () => {
+    await cluster?.stop(5_000);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates a zone in a named group: it answers from every region through the hierarchy, and takes writes', async () => {
+    const created = await raftns(['--group', 'wikipedia-org', '--json', 'zone', 'create', 'example.org']);
+    expect(created.code, created.stderr).to.equal(EXIT_OK);
+    expect(JSON.parse(created.stdout)).to.include({
+      zone: 'example.org.',
+      group: 'wikipedia-org',
+      outcome: 'created',
+    });
+
+    const written = await raftns(['write', 'www.example.org.', 'A', '60', '192.0.2.7']);
+    expect(written.code, written.stderr).to.equal(EXIT_OK);
+
+    for (const region of REGIONS) {
+      const resolution = await (await resolver(region)).resolve(Name.parse('www.example.org.'), RR_TYPE.A);
+      expect(resolution.result.kind, describeResolution(resolution)).to.equal('answer');
+      if (resolution.result.kind === 'answer')
+        expect(resolution.result.records.map((r) => rdataToText(r.rdata))).to.deep.equal(['192.0.2.7']);
+      // root refers to org., org. to example.org., which the wikipedia-org group answers.
+      expect(resolution.trace.map((s) => `${s.zone} ${s.verdict}`)).to.deep.equal([
+        '. referral',
+        'org. referral',
+        'example.org. answer',
+      ]);
+    }
+
+    const listed = await raftns(['--json', 'zone', 'list']);
+    expect(listed.code, listed.stderr).to.equal(EXIT_OK);
+    const zones = JSON.parse(listed.stdout) as ZoneListing[];
+    expect(zones.map((z) => z.zone)).to.deep.equal(['.', 'org.', 'example.org.', 'wikipedia.org.']);
+    const example = zones.find((z) => z.zone === 'example.org.');
+    expect(example).to.include({ group: 'wikipedia-org', source: 'registry', state: 'active' });
+    for (const region of example?.regions ?? []) {
+      expect(region.serial, region.region).to.be.a('number');
+      // SOA, NS and the written A.
+      expect(region.rrsets, region.region).to.equal(3);
+    }
+  });
+
+  it('is idempotent: creating the same zone again finishes at once and changes nothing', async () => {
+    const before = JSON.parse((await raftns(['--json', 'zone', 'list'])).stdout) as ZoneListing[];
+    const again = await raftns(['--group', 'wikipedia-org', '--json', 'zone', 'create', 'example.org.']);
+    expect(again.code, again.stderr).to.equal(EXIT_OK);
+    expect(JSON.parse(again.stdout)).to.include({ outcome: 'exists' });
+    const after = JSON.parse((await raftns(['--json', 'zone', 'list'])).stdout) as ZoneListing[];
+    expect(after).to.deep.equal(before);
+  });
+
+  it('refuses what cannot be a zone of the cluster, with the reason, and changes nothing', async () => {
+    const before = (await raftns(['--json', 'zone', 'list'])).stdout;
+    const cases: Array<{ args: string[]; reason: RegExp }> = [
+      { args: ['zone', 'create', 'org.'], reason: /already served by group org/ },
+      { args: ['--group', 'nope', 'zone', 'create', 'new.org.'], reason: /no group "nope"/ },
+      { args: ['zone', 'create', 'a..b'], reason: /not a domain name/ },
+      { args: ['zone', 'create', 'x.catalog.org.local.raftns.invalid.'], reason: /reserved/ },
+      { args: ['zone', 'create', 'wikipedia.org.'], reason: /already served by group wikipedia-org/ },
+      { args: ['zone', 'delete', 'org.'], reason: /zone of the plan/ },
+    ];
+    for (const { args, reason } of cases) {
+      const run = await raftns(args);
+      expect(run.code, `${args.join(' ')}: ${run.stderr}`).to.equal(EXIT_USAGE);
+      expect(run.stderr, args.join(' ')).to.match(reason);
+    }
+    // A zone below example.org., then example.org. cannot be re-made above it.
+    const sub = await raftns(['--group', 'org', 'zone', 'create', 'sub.example.org.']);
+    expect(sub.code, sub.stderr).to.equal(EXIT_OK);
+    const refused = await raftns(['zone', 'delete', 'example.org.']);
+    expect(refused.code, refused.stderr).to.equal(EXIT_USAGE);
+    expect(refused.stderr).to.match(/has zones below it \(sub\.example\.org\.\)/);
+    const listed = JSON.parse((await raftns(['--json', 'zone', 'list'])).stdout) as ZoneListing[];
+    expect(listed.map((z) => z.zone)).to.deep.equal(
+      [...(JSON.parse(before) as ZoneListing[]).map((z) => z.zone), 'sub.example.org.'].sort(sortByDepth),
+    );
+    // A zone above one the cluster serves would hide the delegation below it.
+    const deep = await raftns(['zone', 'create', 'deep.mid.org.']);
+    expect(deep.code, deep.stderr).to.equal(EXIT_OK);
+    const above = await raftns(['zone', 'create', 'mid.org.']);
+    expect(above.code, above.stderr).to.equal(EXIT_USAGE);
+    expect(above.stderr).to.match(/would contain zones the cluster already serves \(deep\.mid\.org\.\)/);
+    expect((await raftns(['zone', 'delete', 'deep.mid.org.'])).code).to.equal(EXIT_OK);
+    // The parent's data at a would-be apex is not silently hidden by a new cut.
+    const occupied = await raftns(['write', 'busy.org.', 'TXT', '60', '"in the parent"']);
+    expect(occupied.code, occupied.stderr).to.equal(EXIT_OK);
+    const blocked = await raftns(['zone', 'create', 'busy.org.']);
+    expect(blocked.code, blocked.stderr).to.equal(EXIT_USAGE);
+    expect(blocked.stderr).to.match(/org\. holds TXT at busy\.org\./);
+  });
+
+  it('deletes recursively, delegation first: resolution goes back to NXDOMAIN from the parent in every region', async () => {
+    const deleted = await raftns(['--json', 'zone', 'delete', 'example.org.', '--recursive']);
+    expect(deleted.code, deleted.stderr).to.equal(EXIT_OK);
+    expect(JSON.parse(deleted.stdout).deleted).to.deep.equal(['sub.example.org.', 'example.org.']);
+    for (const region of REGIONS) {
+      const resolution = await (await resolver(region)).resolve(Name.parse('www.example.org.'), RR_TYPE.A);
+      expect(resolution.result.kind, describeResolution(resolution)).to.equal('nxdomain');
+      expect(resolution.trace.at(-1)?.zone).to.equal('org.');
+    }
+    const listed = JSON.parse((await raftns(['--json', 'zone', 'list'])).stdout) as ZoneListing[];
+    expect(listed.map((z) => z.zone)).to.not.include('example.org.');
+    const absent = await raftns(['zone', 'delete', 'example.org.']);
+    expect(absent.code, absent.stderr).to.equal(EXIT_OK);
+    expect(absent.stdout).to.match(/absent/);
+  });
+
+  it('never answers wrongly while a zone is created and deleted under continuous resolution', async () => {
+    const resolvers = await Promise.all(REGIONS.map((region) => resolver(region)));
+    const outcomes = new Map<string, number>();
+    const wrong: string[] = [];
+    let stop = false;
+    const loops = resolvers.map(async (r, i) => {
+      while (!stop) {
+        const resolution = await r.resolve(Name.parse('live.org.'), RR_TYPE.SOA);
+        const last = resolution.trace.at(-1)?.zone;
+        const kind = `${resolution.result.kind}@${last}`;
+        outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
+        // Allowed: the parent's NXDOMAIN (before the delegation, after its removal) or the zone's own SOA.
+        if (kind !== 'nxdomain@org.' && kind !== 'answer@live.org.')
+          wrong.push(`${REGIONS[i]}: ${describeResolution(resolution)}`);
+      }
+    });
+    try {
+      for (let round = 0; round < 3; round++) {
+        const created = await raftns(['zone', 'create', 'live.org.']);
+        expect(created.code, created.stderr).to.equal(EXIT_OK);
+        const deleted = await raftns(['zone', 'delete', 'live.org.']);
+        expect(deleted.code, deleted.stderr).to.equal(EXIT_OK);
+      }
+    } finally {
+      stop = true;
+      await Promise.all(loops);
+    }
+    process.stdout.write(
+      `      resolutions during create/delete: ${JSON.stringify(Object.fromEntries(outcomes))}\n`,
+    );
+    expect(wrong, wrong.slice(0, 5).join('\n')).to.deep.equal([]);
+    expect(outcomes.get('answer@live.org.') ?? 0, 'the zone answered while it existed').to.be.greaterThan(0);
+    expect(outcomes.get('nxdomain@org.') ?? 0).to.be.greaterThan(0);
+  });
+
+  it('two admins creating the same zone in different groups at once: exactly one wins', async () => {
+    const [a, b] = await Promise.all([
+      raftns(['--group', 'org', '--json', 'zone', 'create', 'race.org.']),
+      raftns(['--group', 'wikipedia-org', '--json', 'zone', 'create', 'race.org.']),
+    ]);
+    const winners = [a, b].filter((run) => run.code === EXIT_OK);
+    expect(winners, `${a.stderr}\n${b.stderr}`).to.have.length(1);
+    const loser = a.code === EXIT_OK ? b : a;
+    expect(loser.code).to.equal(EXIT_USAGE);
+    expect(loser.stderr).to.match(/race\.org\. (is already served by group|was registered meanwhile)/);
+    const winner = JSON.parse(winners[0]?.stdout ?? '{}') as { group: string };
+    const listed = JSON.parse((await raftns(['--json', 'zone', 'list'])).stdout) as ZoneListing[];
+    expect(listed.find((z) => z.zone === 'race.org.')?.group).to.equal(winner.group);
+  });
+});
+
+function sortByDepth(a: string, b: string): number {
+  const depth = (z: string) => (z === '.' ? 0 : z.split('.').length - 1);
+  return depth(a) - depth(b) || a.localeCompare(b);
+}
