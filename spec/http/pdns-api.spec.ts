@@ -284,14 +284,17 @@ describe('PowerDNS-compatible HTTP API on two regions (fetch, dig, raftns api-ke
       path = `/api/v1/servers/localhost/zones?limit=1&cursor=${cursor}`;
     }
     expect(paged).to.deep.equal(names);
-    // Zone creation and deletion are not served: the zones come from the plan.
+    // Creating a zone that exists is a conflict; the plan's zones are not deleted through the
+    // API (zone-lifecycle.spec.ts creates and deletes zones on a bootstrapped hierarchy).
     const post = await api('POST', '/api/v1/servers/localhost/zones', {
       key: admin(),
-      body: { name: 'new.test.' },
+      body: { name: ZONE, kind: 'Native', nameservers: [] },
     });
-    expect(post.status).to.equal(405);
-    expect(post.json.error).to.be.a('string');
-    expect((await api('DELETE', zonePath(), { key: admin() })).status).to.equal(405);
+    expect(post.status, post.text).to.equal(409);
+    expect(post.json.error).to.match(/already exists/);
+    const remove = await api('DELETE', zonePath(), { key: admin() });
+    expect(remove.status, remove.text).to.equal(422);
+    expect(remove.json.error).to.match(/zone of the plan/);
     expect((await api('GET', '/api/v1/servers/localhost/nothing', { key: admin() })).status).to.equal(404);
     const bad = await api('GET', '/api/v1/servers/localhost/zones?limit=0', { key: admin() });
     expect(bad.status).to.equal(400);

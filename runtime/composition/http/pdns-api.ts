@@ -6,6 +6,8 @@
  *   GET   /api                                        [{url: "/api/v1", version: 1}]
  *   GET   /api/v1/servers, /api/v1/servers/localhost  the one server, `localhost`
  *   GET   /api/v1/servers/localhost/zones             the zones (`?zone=`, `?limit=&cursor=`)
+ *   POST  /api/v1/servers/localhost/zones             create a zone in every region (201, the zone)
+ *   DELETE /api/v1/servers/localhost/zones/{zone}     delete a zone in every region (204)
  *   GET   /api/v1/servers/localhost/zones/{zone}      the zone with its rrsets (`?limit=&cursor=`); ETag: the SOA serial
  *   PATCH /api/v1/servers/localhost/zones/{zone}      rrsets with changetype REPLACE or DELETE, 204
  *   PUT   /api/v1/servers/localhost/zones/{zone}/notify   200 (NOTIFY goes out by itself after every change)
@@ -27,9 +29,11 @@
  * PATCH, to any replica of any region, get the first answer without writing again
  * (idempotency-cache.ts, records shared through NATS KV).
  *
- * Reads are linearizable (a GET after a 204 sees the PATCH). Zone creation and deletion
- * (POST/DELETE) are not served: zones come from the cluster plan (`raftns init`), not from
- * the API.
+ * Reads are linearizable (a GET after a 204 sees the PATCH). Zone creation and deletion go
+ * through the zone registry exactly like `raftns zone create|delete`
+ * (clients/zone-lifecycle.ts): the answer comes once every region serves the zone and its
+ * parent delegates to it (POST), or once no region serves it any more (DELETE). Zones of
+ * the plan cannot be deleted here (422).
  */
 import fastifySwagger from '@fastify/swagger';
 import type { FastifyReply } from 'fastify';
@@ -38,6 +42,7 @@ import { z } from 'zod';
 import type { UpdateChange } from '../../../actors/dns/update/update-evaluate.js';
 import type { IdempotencyStore } from '../../../bootstrap/idempotency-store.js';
 import { readZone, ZoneChangingError } from '../../../clients/zone-import-export.js';
+import { ZoneLifecycleError } from '../../../clients/zone-lifecycle.js';
 import type { DnsPrerequisite } from '../../../protocol/dns/changes.js';
 import { renderZoneFile } from '../../../protocol/dns/master-file/zone-file.js';
 import { parseRrType, rrTypeName } from '../../../protocol/dns/wire/codes.js';
@@ -61,12 +66,15 @@ import {
   notifySchema,
   PAGE_LIMIT_MAX,
   type PdnsRrsetChange,
+  type pdnsZoneCreateBodySchema as PdnsZoneCreateBodySchema,
   pdnsPatchBodySchema,
+  pdnsZoneCreateBodySchema,
   type rrsetSchema,
   searchQuerySchema,
   searchResultSchema,
   serverParamsSchema,
   serverSchema,
+  zoneCreateQuerySchema,
   zoneListQuerySchema,
   zoneParamsSchema,
   zoneQuerySchema,
@@ -103,6 +111,17 @@ export interface PdnsApiBackend {
 }
 
 const ApiError = HttpError;
+
+/** The conditional and exactly-once headers of every write. */
+const writeHeadersSchema = z.looseObject({
+  'if-match': z.string().max(64).optional(),
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(IDEMPOTENCY_KEY_CHARS_MAX)
+    .regex(/^[\x21-\x7e]+$/)
+    .optional(),
+});
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -200,7 +219,12 @@ class KeyRateLimits {
   }
 }
 
-/** Sends a PATCH's answer: 204 with no body, or the status with `{"error": …}`. */
+function errorText(stored: StoredAnswer): string {
+  const body = stored.body as { error?: unknown } | null;
+  return typeof body?.error === 'string' ? body.error : `status ${stored.status}`;
+}
+
+/** Sends a write's answer: 204 with no body, 201 with the created object, or the status with `{"error": …}`. */
 function answer(reply: FastifyReply, stored: StoredAnswer) {
   return reply.code(stored.status).send(stored.body);
 }
@@ -379,15 +403,7 @@ export class PdnsApi {
         schema: {
           params: zoneParamsSchema,
           body: pdnsPatchBodySchema,
-          headers: z.looseObject({
-            'if-match': z.string().max(64).optional(),
-            'idempotency-key': z
-              .string()
-              .min(1)
-              .max(IDEMPOTENCY_KEY_CHARS_MAX)
-              .regex(/^[\x21-\x7e]+$/)
-              .optional(),
-          }),
+          headers: writeHeadersSchema,
           response: {
             204: z.null(),
             412: errorSchema,
@@ -410,6 +426,89 @@ export class PdnsApi {
           { zone, ifMatch, body: request.body },
           write,
         );
+        if (run.kind === 'mismatch')
+          throw new ApiError(422, `Idempotency-Key ${idempotencyKey} was used for another request`);
+        if (run.kind === 'replayed') reply.header('idempotent-replayed', 'true');
+        return answer(reply, run.answer);
+      },
+    );
+
+    app.post(
+      '/api/v1/servers/:server/zones',
+      {
+        schema: {
+          params: serverParamsSchema,
+          querystring: zoneCreateQuerySchema,
+          body: pdnsZoneCreateBodySchema,
+          headers: writeHeadersSchema,
+          response: {
+            201: zoneSchema,
+            409: errorSchema,
+            422: errorSchema,
+            500: errorSchema,
+            ...errorResponses,
+          },
+        },
+      },
+      async (request, reply) => {
+        const zone = this.zoneAccess(
+          { server: request.params.server, zone: request.body.name },
+          request.apiKey,
+          'write',
+        );
+        const key = request.apiKey as ApiKeyRecord;
+        const create = () => this.createZone(zone, key, request.body, request.ip);
+        const idempotencyKey = request.headers['idempotency-key'];
+        let stored: StoredAnswer;
+        if (idempotencyKey === undefined) stored = await create();
+        else {
+          const run = await this.idempotency.once(
+            key.name,
+            idempotencyKey,
+            { create: zone, body: request.body },
+            create,
+          );
+          if (run.kind === 'mismatch')
+            throw new ApiError(422, `Idempotency-Key ${idempotencyKey} was used for another request`);
+          if (run.kind === 'replayed') reply.header('idempotent-replayed', 'true');
+          stored = run.answer;
+        }
+        if (stored.status !== 201) return answer(reply, stored);
+        const snapshot = await this.readWhole(zone);
+        return reply
+          .code(201)
+          .header('location', zoneUrl(zone))
+          .header('etag', `"${snapshot.serial}"`)
+          .send({
+            ...zoneObject(snapshot.zone, snapshot.serial),
+            rrsets: request.query.rrsets === 'false' ? [] : snapshot.rrsets.map(rrsetObject),
+          });
+      },
+    );
+
+    app.delete(
+      '/api/v1/servers/:server/zones/:zone',
+      {
+        schema: {
+          params: zoneParamsSchema,
+          headers: writeHeadersSchema,
+          response: {
+            204: z.null(),
+            412: errorSchema,
+            422: errorSchema,
+            500: errorSchema,
+            ...errorResponses,
+          },
+        },
+      },
+      async (request, reply) => {
+        const zone = this.zoneAccess(request.params, request.apiKey, 'write');
+        const key = request.apiKey as ApiKeyRecord;
+        const ifMatch = request.headers['if-match'];
+        const remove = () => this.deleteZone(zone, key, ifMatch, request.ip);
+        const idempotencyKey = request.headers['idempotency-key'];
+        if (idempotencyKey === undefined) return answer(reply, await remove());
+        const run = await this.idempotency.once(key.name, idempotencyKey, { delete: zone, ifMatch }, remove);
         if (run.kind === 'mismatch')
           throw new ApiError(422, `Idempotency-Key ${idempotencyKey} was used for another request`);
         if (run.kind === 'replayed') reply.header('idempotent-replayed', 'true');
@@ -462,6 +561,88 @@ export class PdnsApi {
         return found.slice(0, max);
       },
     );
+  }
+
+  /**
+   * POST …/zones: the zone in every region, then its initial RRsets. A 201 carries no body
+   * here: the route answers with the zone as it is when the answer is sent (a replayed
+   * Idempotency-Key included).
+   */
+  private async createZone(
+    zone: string,
+    key: ApiKeyRecord,
+    body: z.infer<typeof PdnsZoneCreateBodySchema>,
+    ip: string,
+  ): Promise<StoredAnswer> {
+    try {
+      const { zones } = this.ready();
+      const lifecycle = await zones.lifecycle();
+      if (lifecycle === undefined)
+        throw new ApiError(503, 'no cluster plan or zone registry: zones cannot be created');
+      if ((await lifecycle.directory()).get(zone) !== undefined)
+        throw new ApiError(409, `Conflict: Domain '${zone}' already exists`);
+      const created = await lifecycle.create(zone, body.raftns_group);
+      await zones.refresh();
+      this.log.info({ apiKey: key.name, zone, group: created.group, ip }, 'API zone created');
+      if (body.rrsets !== undefined && body.rrsets.length > 0) {
+        const written = await this.patch(
+          zone,
+          key,
+          body.rrsets.map((r) => ({ ...r, changetype: 'REPLACE' as const })),
+          undefined,
+          ip,
+        );
+        if (written.status !== 204)
+          return {
+            status: written.status,
+            body: { error: `zone ${zone} was created; its rrsets were not written: ${errorText(written)}` },
+          };
+      }
+      return { status: 201, body: null };
+    } catch (error) {
+      return this.lifecycleFailure(error, zone);
+    }
+  }
+
+  /** DELETE …/zones/{zone}: the delegation, then the zone, in every region; 204. */
+  private async deleteZone(
+    zone: string,
+    key: ApiKeyRecord,
+    ifMatch: string | undefined,
+    ip: string,
+  ): Promise<StoredAnswer> {
+    try {
+      const { zones } = this.ready();
+      const lifecycle = await zones.lifecycle();
+      if (lifecycle === undefined)
+        throw new ApiError(503, 'no cluster plan or zone registry: zones cannot be deleted');
+      const served = (await lifecycle.directory()).get(zone);
+      if (served === undefined) throw new ApiError(404, `Could not find domain '${zone}'`);
+      if (ifMatch !== undefined) {
+        const wanted = etagSerial(ifMatch);
+        if (wanted === undefined) throw new ApiError(400, `If-Match ${ifMatch}: expected "<serial>"`);
+        const { serial } = await this.readWhole(zone);
+        if (serial !== wanted)
+          throw new ApiError(412, `zone ${zone} is at serial ${serial}, not ${wanted}: nothing changed`);
+      }
+      const outcome = await lifecycle.delete(zone);
+      await zones.refresh();
+      if (outcome.deleted.length === 0) throw new ApiError(404, `Could not find domain '${zone}'`);
+      this.log.info({ apiKey: key.name, zone, ip }, 'API zone deleted');
+      return { status: 204, body: null };
+    } catch (error) {
+      return this.lifecycleFailure(error, zone);
+    }
+  }
+
+  private lifecycleFailure(error: unknown, zone: string): StoredAnswer {
+    if (error instanceof ApiError) return { status: error.status, body: { error: error.message } };
+    if (error instanceof ZoneLifecycleError) {
+      const status = error.code === 'conflict' ? 409 : error.code === 'timeout' ? 503 : 422;
+      return { status, body: { error: error.message } };
+    }
+    this.log.error({ err: String(error), zone }, 'API zone change failed');
+    return { status: 500, body: { error: 'Internal Server Error' } };
   }
 
   /** One PATCH: its changes committed as one batch (`If-Match`: guarded by the SOA read). */

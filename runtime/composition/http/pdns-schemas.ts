@@ -171,3 +171,39 @@ export const errorResponses = {
   429: errorSchema,
   503: errorSchema,
 } as const;
+
+/**
+ * POST …/zones: PowerDNS's zone creation body. A zone's apex NS are always its group's
+ * nameservers (protocol/zone-directory.ts), so `nameservers` is accepted (PowerDNS requires
+ * it) and not used; `kind` must be `Native` or `Master` (raftns is every zone's primary);
+ * `rrsets` (PowerDNS's initial content, no `changetype`) are written after creation;
+ * `raftns_group` picks the group (default: the least-loaded one).
+ */
+export const pdnsZoneCreateBodySchema = z
+  .object({
+    name: z.string().min(1).max(NAME_TEXT_CHARS_MAX),
+    kind: z.enum(['Native', 'Master', 'native', 'master', 'NATIVE', 'MASTER']).optional(),
+    nameservers: z.array(z.string().max(NAME_TEXT_CHARS_MAX)).max(64).optional(),
+    masters: z
+      .array(z.string())
+      .max(0, 'raftns is every zone\'s primary: "masters" must be empty')
+      .optional(),
+    rrsets: z
+      .array(
+        pdnsRrsetChangeSchema
+          .omit({ changetype: true })
+          .extend({ changetype: z.literal('REPLACE').optional() }),
+      )
+      .max(BATCH_CHANGES_MAX)
+      .optional(),
+    dnssec: z.literal(false).optional(),
+    account: z.string().max(256).optional(),
+    soa_edit_api: z.string().max(32).optional(),
+    api_rectify: z.boolean().optional(),
+    id: z.string().max(NAME_TEXT_CHARS_MAX).optional(),
+    type: z.literal('Zone').optional(),
+    raftns_group: z.string().min(1).max(64).optional(),
+  })
+  .strict();
+
+export const zoneCreateQuerySchema = z.object({ rrsets: z.enum(['true', 'false']).optional() }).strict();

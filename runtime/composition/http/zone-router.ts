@@ -13,12 +13,15 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { ZoneRegistryStore } from '../../../bootstrap/zone-registry-store.js';
 import { PLAN_READ_TIMEOUT_MS, readPlanWithin } from '../../../clients/plan-reader.js';
 import { RaftClient } from '../../../clients/raft-client.js';
+import { ZoneLifecycle } from '../../../clients/zone-lifecycle.js';
 import type { ClusterPlan } from '../../../protocol/plan.js';
 import { type RegisteredZone, ZoneDirectory } from '../../../protocol/zone-directory.js';
 import type { Logger } from '../../log.js';
 
 /** Groups a zone list or a search asks at most. */
 export const GROUPS_LISTED_MAX = 256;
+/** How long a zone creation or deletion through the API waits for every region. */
+export const LIFECYCLE_DEADLINE_MS = 30_000;
 
 export interface ZoneRouterOptions {
   readonly nc: NatsConnection;
@@ -34,6 +37,8 @@ export class ZoneRouter {
   private registered: readonly RegisteredZone[] = [];
   private directory: ZoneDirectory | undefined;
   private stopWatchingZones: (() => void) | undefined;
+  private registry: ZoneRegistryStore | undefined;
+  private lifecycleValue: ZoneLifecycle | undefined;
 
   private constructor(
     private readonly options: ZoneRouterOptions,
@@ -51,6 +56,7 @@ export class ZoneRouter {
     const router = new ZoneRouter(options, home, ZoneRouter.readPlanInTime(options));
     try {
       const registry = await ZoneRegistryStore.open(options.nc, options.cluster);
+      router.registry = registry;
       router.registered = await registry.list();
       router.stopWatchingZones = await registry.watch(
         (zones) => {
@@ -63,6 +69,26 @@ export class ZoneRouter {
       options.log.warn({ err: String(error) }, 'zone registry unreadable: the API routes by the plan alone');
     }
     return router;
+  }
+
+  /** Creating and deleting zones (the API's POST and DELETE); undefined without a plan or registry. */
+  async lifecycle(): Promise<ZoneLifecycle | undefined> {
+    const plan = await this.plan;
+    if (plan === undefined || this.registry === undefined) return undefined;
+    this.lifecycleValue ??= new ZoneLifecycle({
+      nc: this.options.nc,
+      plan,
+      registry: this.registry,
+      deadlineMs: LIFECYCLE_DEADLINE_MS,
+    });
+    return this.lifecycleValue;
+  }
+
+  /** Reads the registry now (after this replica created or deleted a zone), not waiting for the watch. */
+  async refresh(): Promise<void> {
+    if (this.registry === undefined) return;
+    this.registered = await this.registry.list();
+    this.directory = undefined;
   }
 
   /** The zones of the cluster, or undefined without a plan. */
@@ -103,6 +129,7 @@ export class ZoneRouter {
   async close(): Promise<void> {
     this.closed = true;
     this.stopWatchingZones?.();
+    await this.lifecycleValue?.close();
     for (const client of this.clients.values()) await (await client.catch(() => undefined))?.close();
     this.clients.clear();
     await this.home.close();

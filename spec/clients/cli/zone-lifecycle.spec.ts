@@ -5,7 +5,8 @@
  * referrals; resolvers querying it while it is created and deleted never get a wrong answer
  * (only NXDOMAIN from the parent before the delegation and after it is removed, or the
  * zone's own answers); the refusals name their reason and change nothing; two admins
- * creating the same zone at once: exactly one wins.
+ * creating the same zone at once: exactly one wins. The HTTP API's POST and DELETE of zones
+ * (PowerDNS-compatible) go through the same lifecycle.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -65,7 +66,7 @@ describe('zones created and deleted at runtime (real processes, two regions)', f
       replicasPerGroup: 1,
       natsPort: await freePort(),
       dnsPort: await freePort(),
-      httpPort: null,
+      httpPort: await freePort(),
       subnet: 60,
       logLevel: 'info',
       registrationTtlMs: 3_000,
@@ -105,6 +106,12 @@ describe('zones created and deleted at runtime (real processes, two regions)', f
         'example.org. answer',
       ]);
     }
+
+    // The group's catalog zone (RFC 9432) lists it for secondaries.
+    const catalog = await raftns(['--group', 'wikipedia-org', '--json', 'zone', 'catalog']);
+    expect(catalog.code, catalog.stderr).to.equal(EXIT_OK);
+    const members = (JSON.parse(catalog.stdout) as Array<{ members: Array<{ zone: string }> }>)[0]?.members;
+    expect(members?.map((m) => m.zone)).to.deep.equal(['example.org.', 'wikipedia.org.']);
 
     const listed = await raftns(['--json', 'zone', 'list']);
     expect(listed.code, listed.stderr).to.equal(EXIT_OK);
@@ -232,6 +239,129 @@ describe('zones created and deleted at runtime (real processes, two regions)', f
     const winner = JSON.parse(winners[0]?.stdout ?? '{}') as { group: string };
     const listed = JSON.parse((await raftns(['--json', 'zone', 'list'])).stdout) as ZoneListing[];
     expect(listed.find((z) => z.zone === 'race.org.')?.group).to.equal(winner.group);
+  });
+});
+
+describe('zones created and deleted through the HTTP API (real processes, two regions)', function () {
+  this.timeout(240_000);
+  let dir: string;
+  let cluster: LocalCluster;
+  let key: string;
+  let readOnlyKey: string;
+  const raftns = (args: readonly string[]) =>
+    runRaftns(['--nats', cluster.natsUrl, '--cluster', 'local', ...args], { timeoutMs: 90_000 });
+  const api = (path: string, init: RequestInit & { apiKey?: string } = {}) => {
+    const http = cluster.replicaList().find((r) => r.region === 'region2')?.http;
+    return fetch(`http://${http}/api/v1/servers/localhost${path}`, {
+      ...init,
+      headers: {
+        'x-api-key': init.apiKey ?? key,
+        'content-type': 'application/json',
+        ...(init.headers ?? {}),
+      },
+      signal: AbortSignal.timeout(60_000),
+    });
+  };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'raftns-zone-api-'));
+    cluster = new LocalCluster({
+      dir,
+      regions: REGIONS.length,
+      replicasPerGroup: 1,
+      natsPort: await freePort(),
+      dnsPort: await freePort(),
+      httpPort: await freePort(),
+      subnet: 62,
+      logLevel: 'info',
+      registrationTtlMs: 3_000,
+      dnsRrlRate: 0,
+    });
+    await cluster.start();
+    await cluster.waitReady(150_000);
+    const added = await raftns(['api-key', 'add', 'admin']);
+    expect(added.code, added.stderr).to.equal(EXIT_OK);
+    key = added.stdout.trim();
+    const reader = await raftns(['api-key', 'add', 'reader', '--read-only']);
+    expect(reader.code, reader.stderr).to.equal(EXIT_OK);
+    readOnlyKey = reader.stdout.trim();
+  });
+
+  after(async () => {
+    await cluster?.stop(5_000);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('POST creates the zone with its initial rrsets in every region; DELETE removes it; conflicts and conditions hold', async () => {
+    const body = {
+      name: 'api.org.',
+      kind: 'Native',
+      nameservers: ['ignored.example.'],
+      rrsets: [
+        { name: 'www.api.org.', type: 'A', ttl: 60, records: [{ content: '192.0.2.80', disabled: false }] },
+      ],
+      raftns_group: 'org',
+    };
+    const refused = await api('/zones', { method: 'POST', body: JSON.stringify(body), apiKey: readOnlyKey });
+    expect(refused.status).to.equal(403);
+    const created = await api('/zones', { method: 'POST', body: JSON.stringify(body) });
+    const zone = (await created.json()) as {
+      name: string;
+      serial: number;
+      rrsets: Array<{ name: string; type: string }>;
+    };
+    expect(created.status, JSON.stringify(zone)).to.equal(201);
+    expect(created.headers.get('location')).to.equal('/api/v1/servers/localhost/zones/api.org.');
+    expect(zone.name).to.equal('api.org.');
+    expect(zone.rrsets.map((r) => `${r.name} ${r.type}`).sort()).to.deep.equal([
+      'api.org. NS',
+      'api.org. SOA',
+      'www.api.org. A',
+    ]);
+    for (const region of REGIONS) {
+      const roots = await cluster.rootServers(region);
+      const resolver = new IterativeResolver({
+        roots: roots.map((host) => ({ host, port: cluster.dnsPort })),
+        port: cluster.dnsPort,
+      });
+      const resolution = await resolver.resolve(Name.parse('www.api.org.'), RR_TYPE.A);
+      expect(resolution.result.kind, region).to.equal('answer');
+      if (resolution.result.kind === 'answer')
+        expect(resolution.result.records.map((r) => rdataToText(r.rdata))).to.deep.equal(['192.0.2.80']);
+    }
+
+    const again = await api('/zones', { method: 'POST', body: JSON.stringify(body) });
+    expect(again.status).to.equal(409);
+    expect(((await again.json()) as { error: string }).error).to.match(/already exists/);
+    const slave = await api('/zones', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'slave.org.', kind: 'Slave' }),
+    });
+    expect(slave.status).to.equal(400);
+    const planned = await api('/zones/org.', { method: 'DELETE' });
+    expect(planned.status).to.equal(422);
+
+    const stale = await api('/zones/api.org.', {
+      method: 'DELETE',
+      headers: { 'if-match': `"${zone.serial + 5}"` },
+    });
+    expect(stale.status).to.equal(412);
+    expect((await api('/zones/api.org.')).status, 'a failed condition deletes nothing').to.equal(200);
+
+    const deleted = await api('/zones/api.org.', {
+      method: 'DELETE',
+      headers: { 'if-match': `"${zone.serial}"`, 'idempotency-key': 'delete-api-org' },
+    });
+    expect(deleted.status, await deleted.text()).to.equal(204);
+    const replayed = await api('/zones/api.org.', {
+      method: 'DELETE',
+      headers: { 'if-match': `"${zone.serial}"`, 'idempotency-key': 'delete-api-org' },
+    });
+    expect(replayed.status).to.equal(204);
+    expect(replayed.headers.get('idempotent-replayed')).to.equal('true');
+    expect((await api('/zones/api.org.', { method: 'DELETE' })).status).to.equal(404);
+    const listed = JSON.parse((await raftns(['--json', 'zone', 'list'])).stdout) as ZoneListing[];
+    expect(listed.map((z) => z.zone)).to.not.include('api.org.');
   });
 });
 
