@@ -8,7 +8,7 @@
  * creating the same zone at once: exactly one wins. The HTTP API's POST and DELETE of zones
  * (PowerDNS-compatible) go through the same lifecycle.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,8 @@ import type { ZoneListing } from '../../../clients/zone-lifecycle.js';
 import { RR_TYPE } from '../../../protocol/dns/wire/codes.js';
 import { Name } from '../../../protocol/dns/wire/name.js';
 import { rdataToText } from '../../../protocol/dns/wire/rdata.js';
+import { runTool } from '../../fixtures/child-process.js';
+import { pollUntil } from '../../fixtures/raft-cluster.js';
 import { raftns as runRaftns } from '../../fixtures/raftns-cli.js';
 
 function freePort(): Promise<number> {
@@ -224,6 +226,35 @@ describe('zones created and deleted at runtime (real processes, two regions)', f
     expect(wrong, wrong.slice(0, 5).join('\n')).to.deep.equal([]);
     expect(outcomes.get('answer@live.org.') ?? 0, 'the zone answered while it existed').to.be.greaterThan(0);
     expect(outcomes.get('nxdomain@org.') ?? 0).to.be.greaterThan(0);
+  });
+
+  it('takes RFC 2136 UPDATEs (nsupdate, TSIG) for a created zone at its group, committed in every region', async () => {
+    const created = await raftns(['--group', 'wikipedia-org', 'zone', 'create', 'upd.org.']);
+    expect(created.code, created.stderr).to.equal(EXIT_OK);
+    const key = await raftns(['tsig', 'add', 'upd-key.', '--zone', 'upd.org.']);
+    expect(key.code, key.stderr).to.equal(EXIT_OK);
+    const keyFile = join(dir, 'upd.key');
+    await writeFile(keyFile, key.stdout);
+    const topology = await cluster.topology();
+    const server = topology.regions[0]?.groups.find((g) => g.id === 'wikipedia-org')?.replicas[0]?.dns;
+    expect(server, 'the wikipedia-org replica of region1').to.be.a('string');
+    const [host, port] = (server as string).split(':');
+    const scriptFile = join(dir, 'upd.nsupdate');
+    await writeFile(
+      scriptFile,
+      `server ${host} ${port}\nzone upd.org.\nupdate add host.upd.org. 60 A 192.0.2.53\nsend\n`,
+    );
+    // The key reaches the replicas through a KV watch; until then the UPDATE is refused (BADKEY).
+    await pollUntil('the UPDATE to be accepted', 30_000, async () =>
+      (await runTool('nsupdate', ['-k', keyFile, scriptFile], { timeoutMs: 20_000 })).code === 0
+        ? true
+        : undefined,
+    );
+    for (const region of REGIONS) {
+      const resolution = await (await resolver(region)).resolve(Name.parse('host.upd.org.'), RR_TYPE.A);
+      expect(resolution.result.kind, `${region}: ${describeResolution(resolution)}`).to.equal('answer');
+    }
+    expect((await raftns(['zone', 'delete', 'upd.org.'])).code).to.equal(EXIT_OK);
   });
 
   it('two admins creating the same zone in different groups at once: exactly one wins', async () => {
