@@ -60,7 +60,7 @@ import {
   TimeoutError,
   UnknownOutcomeError,
 } from './errors.js';
-import { readPlan } from './plan-reader.js';
+import { followPlan, readPlan } from './plan-reader.js';
 import { RaftClient } from './raft-client.js';
 
 export const WRITE_DEADLINE_MS_DEFAULT = 10_000;
@@ -213,17 +213,22 @@ export class RegionWriter {
   private readonly requestTimeoutMs: number;
   private closed = false;
   private directory: ZoneDirectory;
+  private registered: readonly RegisteredZone[];
+  private currentPlan: ClusterPlan;
   private stopWatchingZones: (() => void) | undefined;
+  private stopWatchingPlan: (() => void) | undefined;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly ownsConnection: boolean,
-    readonly plan: ClusterPlan,
+    plan: ClusterPlan,
     /** The regions written to by default. */
     readonly regions: readonly string[],
     options: RegionWriterOptions,
     registered: readonly RegisteredZone[],
   ) {
+    this.currentPlan = plan;
+    this.registered = registered;
     this.directory = new ZoneDirectory(plan, registered);
     const writerId = options.writerId ?? `w-${randomBytes(9).toString('base64url')}`;
     this.clock = new HybridClock(writerId, options.nowMs ?? Date.now);
@@ -272,10 +277,23 @@ export class RegionWriter {
       const writer = new RegionWriter(nc, owns, plan, [...new Set(regions)], options, await registry.list());
       writer.stopWatchingZones = await registry.watch(
         (zones) => {
-          writer.directory = new ZoneDirectory(plan, zones);
+          writer.registered = zones;
+          writer.directory = new ZoneDirectory(writer.currentPlan, zones);
         },
         () => undefined,
       );
+      // The stored plan is followed: groups added by `raftns plan apply` are routed to (a
+      // writer given a plan with no plan bucket behind it keeps that plan).
+      writer.stopWatchingPlan = await followPlan(
+        nc,
+        plan.cluster,
+        (next) => {
+          if (next.regions.join() !== plan.regions.join()) return; // a writer's regions are fixed
+          writer.currentPlan = next;
+          writer.directory = new ZoneDirectory(next, writer.registered);
+        },
+        () => undefined,
+      ).catch(() => undefined);
       return writer;
     } catch (error) {
       if (owns) await nc.close();
@@ -291,6 +309,11 @@ export class RegionWriter {
   /** A fresh version from this writer's clock, for changes it builds elsewhere (a zone import). */
   nextVersion(): RecordVersion {
     return this.clock.next();
+  }
+
+  /** The cluster plan as this writer knows it now. */
+  get plan(): ClusterPlan {
+    return this.currentPlan;
   }
 
   /** The zones the cluster serves (the plan's and the registry's), as this writer knows them. */
@@ -425,6 +448,7 @@ export class RegionWriter {
     if (this.closed) return;
     this.closed = true;
     this.stopWatchingZones?.();
+    this.stopWatchingPlan?.();
     for (const client of this.clients.values()) await client.close();
     this.clients.clear();
     if (this.ownsConnection) await this.nc.close();

@@ -44,13 +44,23 @@ export interface GroupMaintenanceOptions {
 
 export async function startGroupMaintenance(options: GroupMaintenanceOptions): Promise<() => Promise<void>> {
   const { nc, store } = options;
+  // The plan may gain groups while the replica runs (`raftns plan apply`): what spans
+  // groups (the members of every group, registered zones in new groups) follows it.
+  let plan = options.plan;
+  const stopFollowingPlan = await store.watchPlan(
+    (next) => {
+      plan = next;
+      options.log.info({ groups: next.groups.map((g) => g.id) }, 'cluster plan changed');
+    },
+    (error) => options.log.warn({ err: String(error) }, 'a stored plan was refused; keeping the current one'),
+  );
   const reconciler = new DelegationReconciler({
     nc,
     plan: options.plan,
     region: options.region,
     groupId: options.groupId,
     instanceId: options.instanceId,
-    members: () => regionMembers(store, options.plan, options.region),
+    members: () => regionMembers(store, plan, options.region),
     addressOverride: acceleratorAddresses(store, options.log),
     leadership: options.leadership,
     log: options.log.child({ component: 'delegation' }),
@@ -75,11 +85,11 @@ export async function startGroupMaintenance(options: GroupMaintenanceOptions): P
   });
   const zones = new ZoneRegistryReconciler({
     nc,
-    plan: options.plan,
+    plan: () => plan,
     region: options.region,
     groupId: options.groupId,
     registry: await ZoneRegistryStore.open(nc, options.plan.cluster),
-    members: () => regionMembers(store, options.plan, options.region),
+    members: () => regionMembers(store, plan, options.region),
     leadership: options.leadership,
     log: options.log.child({ component: 'zones' }),
     intervalMs: ZONE_REGISTRY_INTERVAL_MS,
@@ -90,6 +100,7 @@ export async function startGroupMaintenance(options: GroupMaintenanceOptions): P
   reconciler.start();
   await zones.start();
   return async () => {
+    stopFollowingPlan();
     await membership.stop();
     await reconciler.stop();
     await zones.stop();

@@ -38,7 +38,8 @@ import { PeriodicTask } from './periodic-task.js';
 
 export interface ZoneRegistryReconcilerOptions {
   readonly nc: NatsConnection;
-  readonly plan: ClusterPlan;
+  /** The cluster plan as it is now (it may gain groups while the replica runs). */
+  readonly plan: () => ClusterPlan;
   readonly region: string;
   readonly groupId: string;
   readonly registry: ZoneRegistryStore;
@@ -107,7 +108,7 @@ export class ZoneRegistryReconciler {
       this.checked.clear();
       return { kind: 'not-leader' };
     }
-    const directory = new ZoneDirectory(this.options.plan, await this.options.registry.list());
+    const directory = new ZoneDirectory(this.options.plan(), await this.options.registry.list());
     const mine: ServedZone[] = [];
     const children: Array<{ child: ServedZone; parent: ServedZone }> = [];
     for (const zone of directory.zones()) {
@@ -252,9 +253,10 @@ export class ZoneRegistryReconciler {
     group: string,
     members: ReadonlyMap<string, readonly GroupMember[]>,
   ): string[] | undefined {
-    const plan = this.options.plan.groups.find((g) => g.id === group);
+    const current = this.options.plan();
+    const plan = current.groups.find((g) => g.id === group);
     const listed = members.get(group);
-    if (plan === undefined || listed === undefined || listed.length < this.options.plan.replicasPerGroup)
+    if (plan === undefined || listed === undefined || listed.length < current.replicasPerGroup)
       return undefined;
     return listed.map((m) => nameserverName(m.instanceId, plan.zone)).sort();
   }
@@ -280,7 +282,7 @@ export class ZoneRegistryReconciler {
     if (client === undefined) {
       client = await RaftClient.connect({
         nc: this.options.nc,
-        cluster: this.options.plan.cluster,
+        cluster: this.options.plan().cluster,
         region: this.options.region,
         group: groupId,
         deadlineMs: CALL_DEADLINE_MS,

@@ -11,7 +11,7 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ZoneRegistryStore } from '../../../bootstrap/zone-registry-store.js';
-import { PLAN_READ_TIMEOUT_MS, readPlanWithin } from '../../../clients/plan-reader.js';
+import { followPlan, PLAN_READ_TIMEOUT_MS, readPlanWithin } from '../../../clients/plan-reader.js';
 import { RaftClient } from '../../../clients/raft-client.js';
 import { ZoneLifecycle } from '../../../clients/zone-lifecycle.js';
 import type { ClusterPlan } from '../../../protocol/plan.js';
@@ -37,13 +37,14 @@ export class ZoneRouter {
   private registered: readonly RegisteredZone[] = [];
   private directory: ZoneDirectory | undefined;
   private stopWatchingZones: (() => void) | undefined;
+  private stopWatchingPlan: (() => void) | undefined;
   private registry: ZoneRegistryStore | undefined;
   private lifecycleValue: ZoneLifecycle | undefined;
 
   private constructor(
     private readonly options: ZoneRouterOptions,
     private readonly home: RaftClient,
-    private readonly plan: Promise<ClusterPlan | undefined>,
+    private plan: Promise<ClusterPlan | undefined>,
   ) {}
 
   static async start(options: ZoneRouterOptions): Promise<ZoneRouter> {
@@ -67,6 +68,22 @@ export class ZoneRouter {
       );
     } catch (error) {
       options.log.warn({ err: String(error) }, 'zone registry unreadable: the API routes by the plan alone');
+    }
+    // Groups added by `raftns plan apply` are routed to without a restart.
+    try {
+      router.stopWatchingPlan = await followPlan(
+        options.nc,
+        options.cluster,
+        (next) => {
+          router.plan = Promise.resolve(next);
+          router.directory = undefined;
+          router.lifecycleValue = undefined;
+        },
+        (error) =>
+          options.log.warn({ err: String(error) }, 'a stored plan was refused; keeping the current one'),
+      );
+    } catch (error) {
+      options.log.info({ err: String(error) }, 'the plan is not followed (no plan bucket)');
     }
     return router;
   }
@@ -129,6 +146,7 @@ export class ZoneRouter {
   async close(): Promise<void> {
     this.closed = true;
     this.stopWatchingZones?.();
+    this.stopWatchingPlan?.();
     await this.lifecycleValue?.close();
     for (const client of this.clients.values()) await (await client.catch(() => undefined))?.close();
     this.clients.clear();
