@@ -22,7 +22,7 @@ import {
   registeredZoneSchema,
   zoneKey,
 } from '../protocol/zone-directory.js';
-import { listRecordSet, watchRecordSet } from './kv-record-set.js';
+import { watchRecordSet } from './kv-record-set.js';
 import { KV_TIMEOUT_MS, PLAN_HISTORY } from './plan-store.js';
 
 export function zonesBucket(cluster: string): string {
@@ -110,9 +110,27 @@ export class ZoneRegistryStore {
     }
   }
 
-  /** Every valid entry. */
+  /**
+   * Every valid entry, read through one watch (one ordered stream of the bucket's last
+   * values) rather than a get per key: 10,000 zones list in one pass.
+   */
   async list(): Promise<RegisteredZone[]> {
-    return listRecordSet(this.kv, decode);
+    const status = await this.kv.status();
+    if (status.values === 0) return [];
+    const iterator = await this.kv.watch({ key: '>' });
+    const current = new Map<string, RegisteredZone>();
+    try {
+      for await (const entry of iterator) {
+        if (entry.operation === 'PUT') {
+          const value = decode(entry.string());
+          if (value !== undefined) current.set(entry.key, value);
+        } else current.delete(entry.key);
+        if ((entry.delta ?? 0) === 0) break;
+      }
+    } finally {
+      iterator.stop();
+    }
+    return [...current.values()];
   }
 
   /**

@@ -2,7 +2,7 @@
  * `raftns zone create | delete | list`: the zones of a running cluster beyond the plan's
  * (clients/zone-lifecycle.ts).
  *
- *   raftns zone create NAME [--group G]   the zone in group G (default: the group holding the
+ *   raftns zone create NAME... [--group G] the zones in group G (default: the group holding the
  *                                         fewest RRsets), in every region, with its SOA, its
  *                                         NS (the group's nameservers) and the delegation in
  *                                         the parent zone when the cluster serves it
@@ -83,12 +83,25 @@ export function registerZoneLifecycleCommands(program: Command, zone: Command): 
     program.getOptionValueSource('group') === 'default' ? undefined : globals().group;
 
   zone
-    .command('create <name>')
+    .command('create <names...>')
     .description(
-      'serve a new zone in every region (--group G, default the least-loaded group), delegated from its parent',
+      'serve new zones in every region (--group G, default the least-loaded group), delegated from their parents',
     )
-    .action(async (name: string) => {
+    .action(async (names: string[]) => {
       const g = globals();
+      if (names.length > 1) {
+        const many = await withLifecycle(g, (lifecycle) =>
+          failOnRefusal(() => lifecycle.createMany(names, chosenGroup())),
+        );
+        if (many === undefined) return;
+        process.stdout.write(
+          g.json
+            ? `${JSON.stringify(many)}\n`
+            : `${many.created.length} created, ${many.existing.length} existing\t${many.group}\t${many.elapsedMs} ms\n`,
+        );
+        return;
+      }
+      const name = names[0] as string;
       const outcome = await withLifecycle(g, (lifecycle) =>
         failOnRefusal(() => lifecycle.create(name, chosenGroup())),
       );

@@ -30,7 +30,7 @@ import type { DnsChange } from '../../protocol/dns/changes.js';
 import { HybridClock } from '../../protocol/dns/version.js';
 import type { DnsNameView } from '../../protocol/dns/views.js';
 import type { ClusterPlan } from '../../protocol/plan.js';
-import { type ServedZone, ZoneDirectory } from '../../protocol/zone-directory.js';
+import { type RegisteredZone, type ServedZone, ZoneDirectory } from '../../protocol/zone-directory.js';
 import type { Logger } from '../log.js';
 import { DELEGATION_TTL, type GroupMember, nameserverName } from './delegation-plan.js';
 import { followReadyLeadership, type LeadershipSource } from './leadership-feed.js';
@@ -57,6 +57,8 @@ export type ZonePassOutcome =
   | { readonly kind: 'done'; readonly changes: number; readonly pending: number };
 
 const CALL_DEADLINE_MS = 5_000;
+/** Zone creations per committed batch (each a few hundred bytes; BATCH_CHANGES_MAX bounds it). */
+const CREATIONS_PER_BATCH = 64;
 /** The SOA timers of a created zone (RFC 1035 §3.3.13; RFC 1912 §2.2 ranges). */
 const NEW_ZONE_SOA = { refresh: 3600, retry: 600, expire: 604_800, minimum: 60, ttl: 3600 } as const;
 
@@ -68,6 +70,8 @@ export class ZoneRegistryReconciler {
   private readonly checked = new Map<string, string>();
   private stopFollowing: (() => void) | undefined;
   private stopWatching: (() => void) | undefined;
+  /** The registry as the watch delivered it last (read whole at start). */
+  private registered: readonly RegisteredZone[] = [];
 
   constructor(private readonly options: ZoneRegistryReconcilerOptions) {
     this.clock = new HybridClock(`zones-${options.groupId}-${options.region}`, options.nowMs);
@@ -89,8 +93,12 @@ export class ZoneRegistryReconciler {
       this.checked.clear();
       this.task.runSoon();
     });
+    this.registered = await this.options.registry.list();
     this.stopWatching = await this.options.registry.watch(
-      () => this.task.runSoon(),
+      (zones) => {
+        this.registered = zones;
+        this.task.runSoon();
+      },
       (key, why) => this.options.log.warn({ key, why }, 'zone registry entry ignored'),
     );
   }
@@ -108,7 +116,7 @@ export class ZoneRegistryReconciler {
       this.checked.clear();
       return { kind: 'not-leader' };
     }
-    const directory = new ZoneDirectory(this.options.plan(), await this.options.registry.list());
+    const directory = new ZoneDirectory(this.options.plan(), this.registered);
     const mine: ServedZone[] = [];
     const children: Array<{ child: ServedZone; parent: ServedZone }> = [];
     for (const zone of directory.zones()) {
@@ -133,24 +141,44 @@ export class ZoneRegistryReconciler {
     };
     let changes = 0;
     let pending = 0;
+    const creations: DnsChange[] = [];
     for (const zone of mine) {
-      const outcome = await this.reconcileOwn(zone, directory, members, existing);
+      const outcome = await this.reconcileOwn(zone, directory, members, existing, creations);
       changes += outcome.changes;
       pending += outcome.pending ? 1 : 0;
     }
+    // Zones to create (and apex NS to correct) go in batches: a thousand new zones are a few
+    // Raft entries, not a thousand.
+    if (creations.length > 0) {
+      const client = await this.client(this.options.groupId);
+      for (let i = 0; i < creations.length; i += CREATIONS_PER_BATCH)
+        changes += await this.commit(client, creations.slice(i, i + CREATIONS_PER_BATCH));
+      // The children of new zones wait for them: look again at once.
+      listings.clear();
+      pending++;
+    }
+    const cuts: DnsChange[] = [];
     for (const { child, parent } of children) {
-      const outcome = await this.reconcileCut(child, parent, members, existing);
+      const outcome = await this.reconcileCut(child, parent, members, existing, cuts);
       changes += outcome.changes;
       pending += outcome.pending ? 1 : 0;
+    }
+    // Delegations likewise, in this group's zones (every cut here is in a zone this group serves).
+    if (cuts.length > 0) {
+      const client = await this.client(this.options.groupId);
+      for (let i = 0; i < cuts.length; i += CREATIONS_PER_BATCH)
+        changes += await this.commit(client, cuts.slice(i, i + CREATIONS_PER_BATCH));
     }
     return { kind: 'done', changes, pending };
   }
 
+  /** Adds the zone's creation to `creations` when it is missing (the pass commits them in batches). */
   private async reconcileOwn(
     zone: ServedZone,
     directory: ZoneDirectory,
     members: ReadonlyMap<string, readonly GroupMember[]>,
     existing: (group: string) => Promise<Set<string>>,
+    creations: DnsChange[],
   ): Promise<{ changes: number; pending: boolean }> {
     const client = await this.client(zone.group);
     const exists = (await existing(zone.group)).has(zone.zone);
@@ -170,30 +198,29 @@ export class ZoneRegistryReconciler {
     if (!exists) {
       const first = ns[0] as string;
       this.checked.set(zone.zone, fingerprint);
-      return {
-        changes: await this.commit(client, [
-          {
-            op: 'create-zone',
-            zone: zone.zone,
-            soa: { mname: first, rname: `hostmaster.${zone.zone}`, ...NEW_ZONE_SOA },
-            ns,
-            nsTtl: DELEGATION_TTL,
-          },
-        ]),
-        pending: false,
-      };
+      creations.push({
+        op: 'create-zone',
+        zone: zone.zone,
+        soa: { mname: first, rname: `hostmaster.${zone.zone}`, ...NEW_ZONE_SOA },
+        ns,
+        nsTtl: DELEGATION_TTL,
+      });
+      return { changes: 0, pending: false };
     }
     if (this.checked.get(zone.zone) === fingerprint) return { changes: 0, pending: false };
-    const changes = await this.keepNs(client, zone.zone, zone.zone, ns);
+    const change = await this.nsChange(client, zone.zone, zone.zone, ns);
+    if (change !== undefined) creations.push(change);
     this.checked.set(zone.zone, fingerprint);
-    return { changes, pending: false };
+    return { changes: 0, pending: false };
   }
 
+  /** Adds the changes the cut needs to `cuts` (the pass commits them in batches). */
   private async reconcileCut(
     child: ServedZone,
     parent: ServedZone,
     members: ReadonlyMap<string, readonly GroupMember[]>,
     existing: (group: string) => Promise<Set<string>>,
+    cuts: DnsChange[],
   ): Promise<{ changes: number; pending: boolean }> {
     const client = await this.client(parent.group);
     const key = `cut:${child.zone}`;
@@ -201,14 +228,14 @@ export class ZoneRegistryReconciler {
       this.checked.delete(key);
       const cut = await this.read(client, parent.zone, child.zone);
       if (!cut?.rrsets.some((r) => r.type === 'NS')) return { changes: 0, pending: false };
-      const change: DnsChange = {
+      cuts.push({
         op: 'delete-rrset',
         zone: parent.zone,
         name: child.zone,
         type: 'NS',
         version: this.clock.next(),
-      };
-      return { changes: await this.commit(client, [change]), pending: false };
+      });
+      return { changes: 0, pending: false };
     }
     // Nobody is sent to the child before it exists in its group in this region.
     if (!(await existing(child.group)).has(child.zone)) return { changes: 0, pending: true };
@@ -216,18 +243,19 @@ export class ZoneRegistryReconciler {
     if (ns === undefined) return { changes: 0, pending: true };
     const fingerprint = ns.join(' ');
     if (this.checked.get(key) === fingerprint) return { changes: 0, pending: false };
-    const changes = await this.keepNs(client, parent.zone, child.zone, ns);
+    const change = await this.nsChange(client, parent.zone, child.zone, ns);
+    if (change !== undefined) cuts.push(change);
     this.checked.set(key, fingerprint);
-    return { changes, pending: false };
+    return { changes: 0, pending: false };
   }
 
-  /** Makes the NS RRset at `name` in `zone` list exactly `ns`; returns the changes made. */
-  private async keepNs(
+  /** The change making the NS RRset at `name` in `zone` list exactly `ns`; undefined when it does. */
+  private async nsChange(
     client: RaftClient,
     zone: string,
     name: string,
     ns: readonly string[],
-  ): Promise<number> {
+  ): Promise<DnsChange | undefined> {
     const view = await this.read(client, zone, name);
     const have = view?.rrsets.find((r) => r.type === 'NS');
     const same =
@@ -235,8 +263,8 @@ export class ZoneRegistryReconciler {
       have.ttl === DELEGATION_TTL &&
       have.rdata.length === ns.length &&
       have.rdata.every((r) => ns.includes(r.toLowerCase()));
-    if (same) return 0;
-    const change: DnsChange = {
+    if (same) return undefined;
+    return {
       op: 'upsert',
       zone,
       name,
@@ -245,7 +273,6 @@ export class ZoneRegistryReconciler {
       rdata: [...ns],
       version: this.clock.next(),
     };
-    return this.commit(client, [change]);
   }
 
   /** The nameserver names of `group` in this region, sorted; undefined while it is short of replicas. */

@@ -271,6 +271,35 @@ describe('zones created and deleted at runtime (real processes, two regions)', f
     const listed = JSON.parse((await raftns(['--json', 'zone', 'list'])).stdout) as ZoneListing[];
     expect(listed.find((z) => z.zone === 'race.org.')?.group).to.equal(winner.group);
   });
+
+  it('creates many zones in one call (their group creates them in batches), each served from the root', async () => {
+    const names = Array.from({ length: 40 }, (_, i) => `bulk${i}.org.`);
+    const created = await raftns(['--group', 'root', '--json', 'zone', 'create', ...names]);
+    expect(created.code, created.stderr).to.equal(EXIT_OK);
+    expect(JSON.parse(created.stdout))
+      .to.include({ group: 'root' })
+      .and.have.property('created')
+      .with.length(40);
+    const listed = JSON.parse((await raftns(['--json', 'zone', 'list'])).stdout) as ZoneListing[];
+    const bulk = listed.filter((z) => z.zone.startsWith('bulk'));
+    expect(bulk).to.have.length(40);
+    expect(bulk.every((z) => z.group === 'root' && z.regions.every((r) => r.serial !== null))).to.equal(true);
+    for (const region of REGIONS) {
+      const resolution = await (await resolver(region)).resolve(Name.parse('bulk17.org.'), RR_TYPE.SOA);
+      expect(resolution.result.kind, describeResolution(resolution)).to.equal('answer');
+    }
+    const again = await raftns([
+      '--group',
+      'root',
+      '--json',
+      'zone',
+      'create',
+      ...names.slice(0, 5),
+      'bulk40.org.',
+    ]);
+    expect(again.code, again.stderr).to.equal(EXIT_OK);
+    expect(JSON.parse(again.stdout)).to.deep.include({ created: ['bulk40.org.'] });
+  });
 });
 
 describe('zones created and deleted through the HTTP API (real processes, two regions)', function () {
