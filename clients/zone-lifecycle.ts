@@ -166,7 +166,10 @@ export class ZoneLifecycle {
       try {
         zones.push(zoneKey(name));
       } catch (error) {
-        throw new ZoneLifecycleError('invalid', `${JSON.stringify(name)} is not a domain name: ${(error as Error).message}`);
+        throw new ZoneLifecycleError(
+          'invalid',
+          `${JSON.stringify(name)} is not a domain name: ${(error as Error).message}`,
+        );
       }
     }
     const unique = [...new Set(zones)];
@@ -176,7 +179,8 @@ export class ZoneLifecycle {
     const fresh: string[] = [];
     for (const zone of unique) {
       const served = directory.get(zone);
-      if (served?.source === 'registry' && served.state === 'active' && served.group === chosen) existing.push(zone);
+      if (served?.source === 'registry' && served.state === 'active' && served.group === chosen)
+        existing.push(zone);
       else {
         const problem = directory.creationProblem(zone, chosen);
         if (problem !== undefined) throw new ZoneLifecycleError('invalid', problem);
@@ -206,7 +210,9 @@ export class ZoneLifecycle {
           const parent = after.parentOf(zone);
           if (parent !== undefined) {
             const client = await this.client(region, parent.group);
-            const cut = await client.dnsRrsets(parent.zone, zone, 'linearizable', { deadlineMs: CALL_DEADLINE_MS });
+            const cut = await client.dnsRrsets(parent.zone, zone, 'linearizable', {
+              deadlineMs: CALL_DEADLINE_MS,
+            });
             if (!cut?.rrsets.some((r) => r.type === 'NS')) return false;
           }
           if (region === this.options.plan.regions.at(-1)) waiting.delete(zone);
