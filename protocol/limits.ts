@@ -90,3 +90,10 @@ export const DNS_MESSAGE_BYTES_MAX = 0xffff;
  * fragmentation (RFC 8200 §5).
  */
 export const EDNS_UDP_PAYLOAD_BYTES_DEFAULT = 1232;
+
+/**
+ * Zones one group serves at most (its store refuses more; the zone directory refuses to
+ * assign more): a group lists its zones in one reply (`dns-zones`, about 50 bytes a zone),
+ * which must stay under NATS's default max_payload of 1 MiB.
+ */
+export const GROUP_ZONES_MAX = 12_000;

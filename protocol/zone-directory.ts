@@ -19,10 +19,13 @@
  */
 import { z } from 'zod';
 import { Name } from './dns/wire/name.js';
+import { GROUP_ZONES_MAX } from './limits.js';
 import type { ClusterPlan } from './plan.js';
 
 /** Zones the registry holds at most (one NATS KV entry each). */
 export const REGISTERED_ZONES_MAX = 100_000;
+/** Zones one group serves at most (its store's bound, protocol/limits.ts). */
+export const ZONES_PER_GROUP_MAX = GROUP_ZONES_MAX;
 
 /** Catalog zones live here (protocol/dns/catalog-zone.ts); no served zone may. */
 const RESERVED_SUFFIX = Name.parse('raftns.invalid.');
@@ -62,6 +65,8 @@ export function zoneKey(zone: string): string {
 
 export class ZoneDirectory {
   readonly #byZone = new Map<string, ServedZone>();
+  #registeredCount: number | undefined;
+  #perGroup: Map<string, number> | undefined;
 
   constructor(
     readonly plan: ClusterPlan,
@@ -86,8 +91,12 @@ export class ZoneDirectory {
 
   /** Every served zone, parents before children (fewest labels first), then by name. */
   zones(): ServedZone[] {
+    const depth = new Map<string, number>();
+    for (const z of this.#byZone.values()) depth.set(z.zone, labelCount(z.zone));
     return [...this.#byZone.values()].sort(
-      (a, b) => labelCount(a.zone) - labelCount(b.zone) || a.zone.localeCompare(b.zone),
+      (a, b) =>
+        (depth.get(a.zone) ?? 0) - (depth.get(b.zone) ?? 0) ||
+        (a.zone < b.zone ? -1 : a.zone > b.zone ? 1 : 0),
     );
   }
 
@@ -138,21 +147,44 @@ export class ZoneDirectory {
       return existing.state === 'deleting'
         ? `${apex.key} is being deleted; run the delete again to finish it, then create it`
         : `${apex.key} is already served by group ${existing.group}`;
-    const inside = this.below(apex.key);
+    const inside = this.firstBelow(apex, 4);
     if (inside.length > 0)
       return `${apex.key} would contain zones the cluster already serves (${inside
         .slice(0, 3)
         .map((z) => z.zone)
+        .sort()
         .join(', ')}${inside.length > 3 ? ', …' : ''}); a zone can only be created below every zone it joins`;
     if (this.registeredCount() >= REGISTERED_ZONES_MAX)
       return `the registry holds its maximum of ${REGISTERED_ZONES_MAX} zones`;
+    if (this.zonesOf(group) >= ZONES_PER_GROUP_MAX)
+      return `group ${group} serves its maximum of ${ZONES_PER_GROUP_MAX} zones; add a group (raftns plan apply)`;
     return undefined;
   }
 
+  /** How many zones `group` serves (planned and registered). */
+  zonesOf(group: string): number {
+    if (this.#perGroup === undefined) {
+      this.#perGroup = new Map();
+      for (const z of this.#byZone.values())
+        this.#perGroup.set(z.group, (this.#perGroup.get(z.group) ?? 0) + 1);
+    }
+    return this.#perGroup.get(group) ?? 0;
+  }
+
   registeredCount(): number {
-    let n = 0;
-    for (const z of this.#byZone.values()) if (z.source === 'registry') n++;
-    return n;
+    this.#registeredCount ??= [...this.#byZone.values()].filter((z) => z.source === 'registry').length;
+    return this.#registeredCount;
+  }
+
+  /** Up to `max` served zones strictly below `apex`, in no order (cheaper than `below`). */
+  private firstBelow(apex: Name, max: number): ServedZone[] {
+    const found: ServedZone[] = [];
+    for (const zone of this.#byZone.values()) {
+      if (zone.zone === apex.key) continue;
+      if (Name.parse(zone.zone).isSubdomainOf(apex)) found.push(zone);
+      if (found.length >= max) break;
+    }
+    return found;
   }
 }
 

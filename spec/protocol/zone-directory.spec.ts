@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { examplePlan } from '../../protocol/plan.js';
-import { type RegisteredZone, ZoneDirectory } from '../../protocol/zone-directory.js';
+import { type RegisteredZone, ZONES_PER_GROUP_MAX, ZoneDirectory } from '../../protocol/zone-directory.js';
 
 const plan = examplePlan('c', ['r1']);
 const registered = (
@@ -72,5 +72,17 @@ describe('the zone directory (plan zones and registered zones)', () => {
     // Above a served zone: the new cut would hide the delegation below it.
     const chain = new ZoneDirectory(plan, [registered('a.b.org.', 'org')]);
     expect(chain.creationProblem('b.org.', 'org')).to.match(/would contain zones .*a\.b\.org\./);
+  });
+
+  it('bounds the zones of one group (its zone list is one NATS reply), and routes among many zones by label walk', () => {
+    const many = Array.from({ length: ZONES_PER_GROUP_MAX - 1 }, (_, i) => registered(`z${i}.org.`, 'org'));
+    const full = new ZoneDirectory(plan, many);
+    // `org.` itself is the group's planned zone: the group is full.
+    expect(full.zonesOf('org')).to.equal(ZONES_PER_GROUP_MAX);
+    expect(full.creationProblem('one-more.org.', 'org')).to.match(/serves its maximum/);
+    expect(full.creationProblem('one-more.org.', 'root')).to.equal(undefined);
+    expect(full.zoneFor(`www.z${ZONES_PER_GROUP_MAX - 2}.org.`)?.zone).to.equal(
+      `z${ZONES_PER_GROUP_MAX - 2}.org.`,
+    );
   });
 });
