@@ -205,6 +205,7 @@ describe('PUT of a zone: PowerDNS zone settings and the raftns transfer settings
         says: 'PATCH',
       },
       { what: 'another zone name', status: 422, body: { name: 'other.example.' }, says: 'renamed' },
+      { what: 'a name that is no name', status: 422, body: { id: 'a..b' }, says: 'renamed' },
       {
         what: 'bad prefix',
         status: 422,

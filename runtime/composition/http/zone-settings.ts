@@ -55,6 +55,14 @@ function keyName(field: string, text: string): string {
   return absolute;
 }
 
+function sameName(text: string, apex: Name): boolean {
+  try {
+    return Name.parse(withFinalDot(text)).equals(apex);
+  } catch {
+    return false;
+  }
+}
+
 /** The raftns settings of `body` for `zone` (absent parts are kept); throws ZoneSettingError. */
 export function zoneSettingsOf(zone: string, body: PdnsZonePutBody): TransferSettings {
   const apex = Name.parse(zone);
@@ -62,7 +70,7 @@ export function zoneSettingsOf(zone: string, body: PdnsZonePutBody): TransferSet
     ['id', body.id],
     ['name', body.name],
   ] as const)
-    if (value !== undefined && !Name.parse(withFinalDot(value.replace(/=2F/gi, '/'))).equals(apex))
+    if (value !== undefined && !sameName(value.replace(/=2F/gi, '/'), apex))
       refuse(`${field}: ${value} is not this zone (${zone}); a zone cannot be renamed`);
   if (
     body.url !== undefined &&
