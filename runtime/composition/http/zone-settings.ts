@@ -22,7 +22,12 @@
  */
 
 import type { TransferSettings } from '../../../bootstrap/transfer-acl-store.js';
-import { type NotifyTarget, parseNotifyAddress, parsePrefix } from '../../../protocol/dns/transfer-acl.js';
+import {
+  addressOctets,
+  type NotifyTarget,
+  parseNotifyAddress,
+  parsePrefix,
+} from '../../../protocol/dns/transfer-acl.js';
 import { Name, withFinalDot } from '../../../protocol/dns/wire/name.js';
 import type { PdnsZonePutBody } from './pdns-schemas.js';
 
@@ -124,7 +129,8 @@ export function zoneSettingsOf(zone: string, body: PdnsZonePutBody): TransferSet
       const target = parseNotifyAddress(entry.address);
       if (target === undefined)
         refuse(`raftns_also_notify: ${entry.address} is not ADDR, ADDR:PORT or [V6]:PORT`);
-      const id = `${target.address}/${target.port}`;
+      // Two spellings of one IPv6 address are one secondary.
+      const id = `${Buffer.from(addressOctets(target.address) ?? []).toString('hex')}/${target.port}`;
       if (seen.has(id)) refuse(`raftns_also_notify: ${entry.address} is listed twice`);
       seen.add(id);
       return {
