@@ -18,7 +18,7 @@
  * Aims (issue 15): large-case qps within 10 % of the small case; restart under 10 s.
  *
  * Options: --zones N (10000), --records N (100000), --seconds S (5), --replicas N (1),
- * --outstanding N (100). Needs dnsperf.
+ * --outstanding N (100), --keep (leave the logs and data directories), --log-level L (the replicas'; warn). Needs dnsperf.
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -51,6 +51,9 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     replicas: { type: 'string', default: '1' },
     outstanding: { type: 'string', default: '100' },
+    /** Keep the cluster's directory (logs, data) after the run, and print where it is. */
+    keep: { type: 'boolean', default: false },
+    'log-level': { type: 'string', default: 'warn' },
   },
 });
 const ZONES = Number(values.zones);
@@ -157,7 +160,7 @@ async function main(): Promise<void> {
     dnsPort: await freePort(),
     httpPort: null,
     subnet: 90,
-    logLevel: 'warn',
+    logLevel: values['log-level'],
     dnsRrlRate: 0,
   });
   const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -265,7 +268,8 @@ async function main(): Promise<void> {
     await lifecycle?.close();
     await client?.close().catch(() => undefined);
     await cluster.stop(5_000);
-    await rm(dir, { recursive: true, force: true });
+    if (values.keep) process.stdout.write(`kept: ${dir}\n`);
+    else await rm(dir, { recursive: true, force: true });
   }
 }
 

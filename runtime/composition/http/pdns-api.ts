@@ -10,6 +10,7 @@
  *   DELETE /api/v1/servers/localhost/zones/{zone}     delete a zone in every region (204)
  *   GET   /api/v1/servers/localhost/zones/{zone}      the zone with its rrsets (`?limit=&cursor=`); ETag: the SOA serial
  *   PATCH /api/v1/servers/localhost/zones/{zone}      rrsets with changetype REPLACE or DELETE, 204
+ *   PUT   /api/v1/servers/localhost/zones/{zone}      the zone's settings (zone-settings.ts), 204
  *   PUT   /api/v1/servers/localhost/zones/{zone}/notify   200 (NOTIFY goes out by itself after every change)
  *   GET   /api/v1/servers/localhost/zones/{zone}/export   the zone as an RFC 1035 master file
  *   GET   /api/v1/servers/localhost/search-data?q=&max=   names and contents matching `q` (`*` and `?` wildcards)
@@ -29,6 +30,13 @@
  * PATCH, to any replica of any region, get the first answer without writing again
  * (idempotency-cache.ts, records shared through NATS KV).
  *
+ * A PUT changes the zone's settings: the PowerDNS ones raftns can honour are accepted (the
+ * others are a 422 saying why, zone-settings.ts), and its own, `raftns_allow_transfer` and
+ * `raftns_also_notify`, replace the zone's transfer rule in NATS KV in one compare-and-swap
+ * (what `raftns zone allow-transfer` and `raftns zone notify` edit; every replica applies it
+ * within a second). A GET of the zone returns them. `If-Match` and `Idempotency-Key` work as
+ * for a PATCH; the ETag is the zone's serial, which a settings change does not move.
+ *
  * Reads are linearizable (a GET after a 204 sees the PATCH). Zone creation and deletion go
  * through the zone registry exactly like `raftns zone create|delete`
  * (clients/zone-lifecycle.ts): the answer comes once every region serves the zone and its
@@ -41,10 +49,12 @@ import { jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider
 import { z } from 'zod';
 import type { UpdateChange } from '../../../actors/dns/update/update-evaluate.js';
 import type { IdempotencyStore } from '../../../bootstrap/idempotency-store.js';
+import type { TransferAclStore } from '../../../bootstrap/transfer-acl-store.js';
 import { readZone, ZoneChangingError } from '../../../clients/zone-import-export.js';
 import { ZoneLifecycleError } from '../../../clients/zone-lifecycle.js';
 import type { DnsPrerequisite } from '../../../protocol/dns/changes.js';
 import { renderZoneFile } from '../../../protocol/dns/master-file/zone-file.js';
+import { notifyTargetId, type TransferRule } from '../../../protocol/dns/transfer-acl.js';
 import { parseRrType, rrTypeName } from '../../../protocol/dns/wire/codes.js';
 import { Name, withFinalDot } from '../../../protocol/dns/wire/name.js';
 import type { ZoneRrset } from '../../../protocol/dns/zone-content.js';
@@ -67,8 +77,10 @@ import {
   PAGE_LIMIT_MAX,
   type PdnsRrsetChange,
   type pdnsZoneCreateBodySchema as PdnsZoneCreateBodySchema,
+  type PdnsZonePutBody,
   pdnsPatchBodySchema,
   pdnsZoneCreateBodySchema,
+  pdnsZonePutBodySchema,
   type rrsetSchema,
   searchQuerySchema,
   searchResultSchema,
@@ -82,6 +94,7 @@ import {
   zoneSummarySchema,
 } from './pdns-schemas.js';
 import type { ZoneRouter } from './zone-router.js';
+import { ZoneSettingError, zoneSettingsOf } from './zone-settings.js';
 
 const SERVER_ID = 'localhost';
 const SEARCH_MAX_DEFAULT = 100;
@@ -108,6 +121,8 @@ export interface PdnsApiBackend {
   readonly committer: UpdateCommitter;
   /** The cluster's shared Idempotency-Key records (opened on first use, rejects when it cannot). */
   readonly idempotency: () => Promise<IdempotencyStore>;
+  /** The cluster's zone transfer rules (opened on first use, rejects when it cannot). */
+  readonly transferRules: () => Promise<TransferAclStore>;
 }
 
 const ApiError = HttpError;
@@ -169,6 +184,17 @@ function zoneObject(zone: string, serial: number): z.infer<typeof zoneSummarySch
     soa_edit_api: '',
     api_rectify: false,
     account: '',
+  };
+}
+
+/** The raftns settings of a zone as the zone object shows them. */
+function settingsObject(rule: TransferRule | undefined) {
+  return {
+    raftns_allow_transfer: { keys: [...(rule?.keys ?? [])], from: [...(rule?.prefixes ?? [])] },
+    raftns_also_notify: (rule?.notify ?? []).map((t) => ({
+      address: notifyTargetId(t.address, t.port),
+      ...(t.key === undefined ? {} : { key: t.key }),
+    })),
   };
 }
 
@@ -362,11 +388,12 @@ export class PdnsApi {
         const zone = this.zoneAccess(request.params, request.apiKey, 'read');
         const { limit, cursor } = request.query;
         if (limit !== undefined || cursor !== undefined) return this.zonePage(zone, limit, cursor, reply);
-        const snapshot = await this.readWhole(zone);
+        const [snapshot, rule] = await Promise.all([this.readWhole(zone), this.transferRule(zone)]);
         reply.header('etag', `"${snapshot.serial}"`);
         return {
           ...zoneObject(snapshot.zone, snapshot.serial),
           rrsets: request.query.rrsets === 'false' ? [] : snapshot.rrsets.map(rrsetObject),
+          ...settingsObject(rule),
         };
       },
     );
@@ -474,7 +501,7 @@ export class PdnsApi {
           stored = run.answer;
         }
         if (stored.status !== 201) return answer(reply, stored);
-        const snapshot = await this.readWhole(zone);
+        const [snapshot, rule] = await Promise.all([this.readWhole(zone), this.transferRule(zone)]);
         return reply
           .code(201)
           .header('location', zoneUrl(zone))
@@ -482,6 +509,7 @@ export class PdnsApi {
           .send({
             ...zoneObject(snapshot.zone, snapshot.serial),
             rrsets: request.query.rrsets === 'false' ? [] : snapshot.rrsets.map(rrsetObject),
+            ...settingsObject(rule),
           });
       },
     );
@@ -509,6 +537,42 @@ export class PdnsApi {
         const idempotencyKey = request.headers['idempotency-key'];
         if (idempotencyKey === undefined) return answer(reply, await remove());
         const run = await this.idempotency.once(key.name, idempotencyKey, { delete: zone, ifMatch }, remove);
+        if (run.kind === 'mismatch')
+          throw new ApiError(422, `Idempotency-Key ${idempotencyKey} was used for another request`);
+        if (run.kind === 'replayed') reply.header('idempotent-replayed', 'true');
+        return answer(reply, run.answer);
+      },
+    );
+
+    app.put(
+      '/api/v1/servers/:server/zones/:zone',
+      {
+        schema: {
+          params: zoneParamsSchema,
+          body: pdnsZonePutBodySchema,
+          headers: writeHeadersSchema,
+          response: {
+            204: z.null(),
+            412: errorSchema,
+            422: errorSchema,
+            500: errorSchema,
+            ...errorResponses,
+          },
+        },
+      },
+      async (request, reply) => {
+        const zone = this.zoneAccess(request.params, request.apiKey, 'write');
+        const key = request.apiKey as ApiKeyRecord;
+        const ifMatch = request.headers['if-match'];
+        const idempotencyKey = request.headers['idempotency-key'];
+        const write = () => this.putSettings(zone, key, request.body, ifMatch, request.ip);
+        if (idempotencyKey === undefined) return answer(reply, await write());
+        const run = await this.idempotency.once(
+          key.name,
+          idempotencyKey,
+          { method: 'PUT', zone, ifMatch, body: request.body },
+          write,
+        );
         if (run.kind === 'mismatch')
           throw new ApiError(422, `Idempotency-Key ${idempotencyKey} was used for another request`);
         if (run.kind === 'replayed') reply.header('idempotent-replayed', 'true');
@@ -645,6 +709,75 @@ export class PdnsApi {
     return { status: 500, body: { error: 'Internal Server Error' } };
   }
 
+  /**
+   * One PUT: the settings checked (422 before anything is read), the zone found and, with
+   * `If-Match`, its serial compared (412), then the transfer rule replaced in one
+   * compare-and-swap. The serial check and the rule write are two steps: a record change
+   * landing between them is not caught (the rule does not depend on the records).
+   */
+  private async putSettings(
+    zone: string,
+    key: ApiKeyRecord,
+    body: PdnsZonePutBody,
+    ifMatch: string | undefined,
+    ip: string,
+  ): Promise<StoredAnswer> {
+    try {
+      let settings: ReturnType<typeof zoneSettingsOf>;
+      try {
+        settings = zoneSettingsOf(zone, body);
+      } catch (error) {
+        if (error instanceof ZoneSettingError) throw new ApiError(422, error.message);
+        throw error;
+      }
+      const wanted = ifMatch === undefined ? undefined : etagSerial(ifMatch);
+      if (ifMatch !== undefined && wanted === undefined)
+        throw new ApiError(400, `If-Match ${ifMatch}: expected "<serial>"`);
+      const client = await this.ready().zones.clientFor(zone);
+      const view = await client.dnsRrsets(zone, zone, 'linearizable', { deadlineMs: READ_DEADLINE_MS });
+      const soa = view?.rrsets.find((s) => s.type === 'SOA');
+      if (view === null || soa === undefined) throw new ApiError(404, `Could not find domain '${zone}'`);
+      const serial = Number(soa.rdata[0]?.split(/\s+/)[2]);
+      if (wanted !== undefined && serial !== wanted)
+        throw new ApiError(412, `zone ${zone} is at serial ${serial}, not ${wanted}: nothing changed`);
+      const changes = Object.keys(settings);
+      if (changes.length > 0) {
+        const store = await this.openTransferRules();
+        try {
+          await store.replace(zone, settings);
+        } catch (error) {
+          if (error instanceof RangeError) throw new ApiError(422, error.message);
+          throw error;
+        }
+      }
+      this.log.info({ apiKey: key.name, zone, settings: changes, ip }, 'API zone settings');
+      return { status: 204, body: null };
+    } catch (error) {
+      if (error instanceof ApiError) return { status: error.status, body: { error: error.message } };
+      this.log.error({ err: String(error), zone }, 'API zone settings failed');
+      return { status: 500, body: { error: 'Internal Server Error' } };
+    }
+  }
+
+  private async openTransferRules(): Promise<TransferAclStore> {
+    try {
+      return await this.ready().transferRules();
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      throw new ApiError(503, `the zone transfer rules cannot be reached: ${String(error)}`);
+    }
+  }
+
+  /** `zone`'s transfer rule, for the zone object (503 when the rules cannot be read). */
+  private async transferRule(zone: string): Promise<TransferRule | undefined> {
+    const store = await this.openTransferRules();
+    try {
+      return await store.get(zone);
+    } catch (error) {
+      throw new ApiError(503, `the zone transfer rules cannot be read: ${String(error)}`);
+    }
+  }
+
   /** One PATCH: its changes committed as one batch (`If-Match`: guarded by the SOA read). */
   private async patch(
     zone: string,
@@ -726,7 +859,12 @@ export class PdnsApi {
       reply.header('x-next-cursor', token);
     }
     reply.header('etag', `"${page.serial}"`);
-    return { ...zoneObject(page.zone, page.serial), rrsets: page.rrsets.map(rrsetObject) };
+    const rule = await this.transferRule(zone);
+    return {
+      ...zoneObject(page.zone, page.serial),
+      rrsets: page.rrsets.map(rrsetObject),
+      ...settingsObject(rule),
+    };
   }
 
   private rrsetCursor(cursor: string): { changedIndex: number; offset: number } {
