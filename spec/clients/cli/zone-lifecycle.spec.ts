@@ -24,6 +24,7 @@ import { rdataToText } from '../../../protocol/dns/wire/rdata.js';
 import { runTool } from '../../fixtures/child-process.js';
 import { pollUntil } from '../../fixtures/raft-cluster.js';
 import { raftns as runRaftns } from '../../fixtures/raftns-cli.js';
+import { startUnbound } from '../../fixtures/unbound.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -67,7 +68,7 @@ describe('zones created and deleted at runtime (real processes, two regions)', f
       regions: REGIONS.length,
       replicasPerGroup: 1,
       natsPort: await freePort(),
-      dnsPort: await freePort(),
+      // Port 53 when this process may bind it: Unbound follows referrals to port 53 only.
       httpPort: await freePort(),
       subnet: 60,
       logLevel: 'info',
@@ -114,6 +115,21 @@ describe('zones created and deleted at runtime (real processes, two regions)', f
     expect(catalog.code, catalog.stderr).to.equal(EXIT_OK);
     const members = (JSON.parse(catalog.stdout) as Array<{ members: Array<{ zone: string }> }>)[0]?.members;
     expect(members?.map((m) => m.zone)).to.deep.equal(['example.org.', 'wikipedia.org.']);
+
+    // A standard recursive resolver follows the runtime delegation too (its NS names are
+    // out of bailiwick: the wikipedia-org group's nameservers, resolved through wikipedia.org.).
+    if (cluster.dnsPort === 53) {
+      const unbound = await startUnbound(dir, await cluster.rootServers('region2'));
+      try {
+        const answer = await pollUntil('unbound to answer www.example.org.', 30_000, async () => {
+          const lines = await unbound.addresses('www.example.org.');
+          return lines.length > 0 ? lines : undefined;
+        });
+        expect(answer, await unbound.log()).to.deep.equal(['192.0.2.7']);
+      } finally {
+        unbound.stop();
+      }
+    }
 
     const listed = await raftns(['--json', 'zone', 'list']);
     expect(listed.code, listed.stderr).to.equal(EXIT_OK);
