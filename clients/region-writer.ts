@@ -1,7 +1,7 @@
 /**
  * Writing DNS changes to every region: every region holds its own copy of the
- * hierarchy, one Raft group per zone of the plan, and a change must reach the group serving
- * its name in each of them.
+ * hierarchy (groups of the plan, each serving its planned zone and the zones created in it at
+ * runtime), and a change must reach the group serving its name in each of them.
  *
  *   const writer = await RegionWriter.open({ natsUrls, cluster: 'prod' });   // plan from KV
  *   const report = await writer.write([
@@ -361,7 +361,7 @@ export class RegionWriter {
       if ((change.op === 'create-zone' || change.op === 'delete-zone') && !sameName(change.zone, here.zone))
         throw new InvalidBatchError({
           code: 'no-group',
-          message: `change ${i}: zone ${change.zone} is not a zone of the plan (${here.zone} of group ${here.group.id} serves it)`,
+          message: `change ${i}: zone ${change.zone} is not a zone of the cluster (${here.zone} of group ${here.group.id} serves it)`,
         });
       if (route !== undefined && route.group.id !== here.group.id)
         throw new InvalidBatchError({

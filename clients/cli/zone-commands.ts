@@ -73,7 +73,7 @@ async function planZone(
   }
   if (route.zone.toLowerCase() !== withFinalDot(zone).toLowerCase()) {
     usage(
-      `${withFinalDot(zone)} is not a zone of the plan (it lies in ${route.zone}, served by group ${route.group.id})`,
+      `${withFinalDot(zone)} is not a zone of the cluster (it lies in ${route.zone}, served by group ${route.group.id})`,
     );
     return undefined;
   }
