@@ -8,13 +8,16 @@
  *   the parent (runtime/composition/delegation-reconciler.ts). A new group's zone must not
  *   be one the zone registry serves already (`registered`: it would be served twice), nor
  *   contain a served zone (its cut would hide that zone's delegation).
+ * - **more replicas per group**: every group gets new slots; new instances claim them and
+ *   join their running group (bootstrap-process.ts asks its leader for the voters), and each
+ *   leader adds them one at a time (membership-reconciler.ts), then publishes them as
+ *   nameservers once every slot is held.
  * Refused, with the reason:
  * - another cluster name or plan version;
  * - regions added, removed or reordered (a region needs a full copy of every zone first);
  * - groups removed (their zones would stop answering), or an existing group's zone or parent
  *   changed (its data and delegation are where they are), or the existing groups reordered;
- * - `replicasPerGroup` changed (growing and shrinking every group through membership changes
- *   is not done by `plan apply` yet).
+ * - fewer replicas per group (removed voters would keep serving stale answers).
  */
 import { Name } from './dns/wire/name.js';
 import type { ClusterPlan } from './plan.js';
@@ -45,9 +48,8 @@ export function planChange(
   }
   if (stored.replicasPerGroup !== given.replicasPerGroup) {
     changes.push(`~ replicasPerGroup: ${stored.replicasPerGroup} → ${given.replicasPerGroup}`);
-    problems.push(
-      'replicasPerGroup: changing the replicas of every group is not supported by plan apply yet',
-    );
+    if (given.replicasPerGroup < stored.replicasPerGroup)
+      problems.push('replicasPerGroup: groups grow through plan apply; shrinking them is not supported yet');
   }
   const givenById = new Map(given.groups.map((g) => [g.id, g]));
   const storedIds = new Set(stored.groups.map((g) => g.id));

@@ -56,7 +56,7 @@ export async function startGroupMaintenance(options: GroupMaintenanceOptions): P
   );
   const reconciler = new DelegationReconciler({
     nc,
-    plan: options.plan,
+    plan: () => plan,
     region: options.region,
     groupId: options.groupId,
     instanceId: options.instanceId,
@@ -72,7 +72,7 @@ export async function startGroupMaintenance(options: GroupMaintenanceOptions): P
     leadership: options.leadership,
     holders: async () => {
       const [slots, live] = await Promise.all([
-        readSlots(store.slots, options.plan, options.region, options.groupId),
+        readSlots(store.slots, plan, options.region, options.groupId),
         liveInstances(store),
       ]);
       return {

@@ -375,7 +375,9 @@ describe('raftns backup and restore against real clusters', function () {
       'www.example.org',
     ]);
     expect(notZone.code).to.equal(EXIT_USAGE);
-    expect(notZone.stderr).to.contain('www.example.org. is not a zone of the cluster (it lies in example.org.)');
+    expect(notZone.stderr).to.contain(
+      'www.example.org. is not a zone of the cluster (it lies in example.org.)',
+    );
     const summary = await raftns([...dst.target, 'backup', '--out', join(dir, 'summary'), '--region', 'r2']);
     expect(summary.code, summary.stderr).to.equal(EXIT_OK);
     expect(summary.stdout).to.match(

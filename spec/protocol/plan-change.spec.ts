@@ -24,6 +24,13 @@ describe('plan changes: what plan apply allows', () => {
     ]);
   });
 
+  it('allows more replicas per group', () => {
+    expect(planChange(stored, { ...stored, replicasPerGroup: 5 })).to.deep.equal({
+      changes: ['~ replicasPerGroup: 3 → 5'],
+      problems: [],
+    });
+  });
+
   it('finds nothing to change in the same plan', () => {
     expect(planChange(stored, stored)).to.deep.equal({ changes: [], problems: [] });
   });
@@ -34,7 +41,7 @@ describe('plan changes: what plan apply allows', () => {
       /wikipedia-org cannot be removed/,
     );
     expect(problems({ ...stored, regions: ['r1', 'r2', 'r3'] })).to.match(/regions/);
-    expect(problems({ ...stored, replicasPerGroup: 5 })).to.match(/replicasPerGroup/);
+    expect(problems({ ...stored, replicasPerGroup: 1 })).to.match(/shrinking/);
     expect(
       problems({
         ...stored,

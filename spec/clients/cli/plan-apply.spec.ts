@@ -13,11 +13,14 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../../../clients/cli/exit-codes.js';
 import { LocalCluster } from '../../../clients/local-cluster/local-cluster.js';
+import { RaftClient } from '../../../clients/raft-client.js';
 import { IterativeResolver } from '../../../clients/resolver/iterative-resolver.js';
 import { RR_TYPE } from '../../../protocol/dns/wire/codes.js';
 import { Name } from '../../../protocol/dns/wire/name.js';
 import { rdataToText } from '../../../protocol/dns/wire/rdata.js';
 import type { ClusterPlan } from '../../../protocol/plan.js';
+import { silentLogger } from '../../../runtime/log.js';
+import { connectNats } from '../../../runtime/nats/nats-connection.js';
 import { pollUntil } from '../../fixtures/raft-cluster.js';
 import { raftns as runRaftns } from '../../fixtures/raftns-cli.js';
 
@@ -90,10 +93,6 @@ describe('changing the plan of a running cluster (real processes)', function () 
     expect(refused.stderr)
       .to.match(/plan-unsafe/)
       .and.match(/wikipedia-org cannot be removed/);
-    const regrown = await planFile('replicas.json', { ...stored.plan, replicasPerGroup: 3 });
-    const replicas = await raftns(['plan', 'apply', regrown]);
-    expect(replicas.code).to.equal(EXIT_USAGE);
-    expect(replicas.stderr).to.match(/replicasPerGroup/);
     const above = await planFile('above.json', {
       ...stored.plan,
       groups: [...stored.plan.groups, { id: 'above', zone: 'wikipedia.org.', parent: 'org' }],
@@ -182,5 +181,100 @@ describe('changing the plan of a running cluster (real processes)', function () 
       'org. referral',
       `${zone} answer`,
     ]);
+  });
+});
+
+describe('growing every group of a running cluster from 1 to 3 replicas (real processes)', function () {
+  this.timeout(300_000);
+  let dir: string;
+  let cluster: LocalCluster;
+  const raftns = (args: readonly string[]) =>
+    runRaftns(['--nats', cluster.natsUrl, '--cluster', 'local', ...args], { timeoutMs: 90_000 });
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'raftns-plan-grow-'));
+    cluster = new LocalCluster({
+      dir,
+      replicasPerGroup: 1,
+      natsPort: await freePort(),
+      dnsPort: await freePort(),
+      httpPort: null,
+      subnet: 66,
+      logLevel: 'info',
+      registrationTtlMs: 3_000,
+      dnsRrlRate: 0,
+    });
+    await cluster.start();
+    await cluster.waitReady(150_000);
+  });
+
+  after(async () => {
+    await cluster?.stop(5_000);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('new instances join their running groups as voters, become nameservers, and a group survives losing its first replica', async () => {
+    const shown = JSON.parse((await raftns(['--json', 'plan', 'show'])).stdout) as { plan: ClusterPlan };
+    const file = join(dir, 'grown.json');
+    await writeFile(file, JSON.stringify({ ...shown.plan, replicasPerGroup: 3 }));
+    const applied = await raftns(['plan', 'apply', file]);
+    expect(applied.code, applied.stderr).to.equal(EXIT_OK);
+    expect(applied.stdout).to.match(/~ replicasPerGroup: 1 → 3/);
+    const first = new Map(
+      (await cluster.topology()).regions[0]?.groups.map((g) => [g.id, g.replicas[0]?.instanceId as string]),
+    );
+    const nc = await connectNats({ urls: [cluster.natsUrl], name: 'plan-grow-spec', log: silentLogger });
+    const clients = new Map<string, RaftClient>();
+    for (const group of ['root', 'org', 'wikipedia-org'])
+      clients.set(group, await RaftClient.connect({ nc, cluster: 'local', region: 'region1', group }));
+    for (let i = 0; i < 6; i++) await cluster.addReplica('region1');
+
+    // Every group's leader adds its two newcomers, one at a time.
+    const leaders = new Set<string>();
+    try {
+      for (const [group, client] of clients) {
+        const members = await pollUntil(`${group} to have 3 voters`, 180_000, async () => {
+          const status = await client.status(undefined, { deadlineMs: 2_000 }).catch(() => undefined);
+          return status?.voters.length === 3 ? status.voters : undefined;
+        });
+        // Every member agrees on the voters and on one leader.
+        for (const member of members) {
+          const status = await pollUntil(`${member} to know the 3 voters`, 30_000, async () => {
+            const s = await client.status(member, { deadlineMs: 2_000 }).catch(() => undefined);
+            return s?.voters.length === 3 && s.leaderId !== null ? s : undefined;
+          });
+          expect([...status.voters].sort(), `${group} at ${member}`).to.deep.equal([...members].sort());
+          expect(status.leaderId, `${group} at ${member}`).to.be.oneOf(members);
+          leaders.add(`${group}:${status.leaderId}`);
+        }
+      }
+      expect(leaders.size, [...leaders].join(' ')).to.equal(3);
+    } finally {
+      for (const client of clients.values()) await client.close();
+      await nc.close();
+    }
+    // ... and, every slot held, publishes them as the zone's nameservers (and glue in the parent).
+    const roots = await cluster.rootServers('region1');
+    const resolver = new IterativeResolver({
+      roots: roots.map((host) => ({ host, port: cluster.dnsPort })),
+      port: cluster.dnsPort,
+    });
+    await pollUntil('wikipedia.org. to list 3 nameservers', 60_000, async () => {
+      const resolution = await resolver.resolve(Name.parse('wikipedia.org.'), RR_TYPE.NS);
+      return resolution.result.kind === 'answer' && resolution.result.records.length === 3 ? true : undefined;
+    });
+
+    // The group's first replica dies: the two newcomers are a majority and keep writing.
+    await cluster.kill(first.get('wikipedia-org') as string, 'SIGKILL');
+    const written = await pollUntil('a write after the first replica died', 30_000, async () => {
+      const run = await raftns(['write', 'grown.wikipedia.org.', 'A', '60', '192.0.2.33']);
+      return run.code === EXIT_OK ? run : undefined;
+    });
+    expect(written.code).to.equal(EXIT_OK);
+    const answer = await pollUntil('the record to resolve', 30_000, async () => {
+      const resolution = await resolver.resolve(Name.parse('grown.wikipedia.org.'), RR_TYPE.A);
+      return resolution.result.kind === 'answer' ? resolution.result : undefined;
+    });
+    expect(answer.records.map((r) => rdataToText(r.rdata))).to.deep.equal(['192.0.2.33']);
   });
 });
