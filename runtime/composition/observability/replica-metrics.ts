@@ -500,6 +500,7 @@ export class ReplicaMetrics {
       this.carry(this.clientErrors, 'intake.overloaded', intake.overloaded, { kind: 'overloaded' });
       this.carry(this.clientErrors, 'intake.internalErrors', intake.internalErrors, { kind: 'internal' });
       this.carry(this.clientErrors, 'intake.replyFailures', intake.replyFailures, { kind: 'reply' });
+      this.carry(this.clientErrors, 'intake.wrongSubject', intake.wrongSubject, { kind: 'wrong-subject' });
     }
   }
 
