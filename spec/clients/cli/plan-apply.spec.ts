@@ -19,7 +19,7 @@ import { Name } from '../../../protocol/dns/wire/name.js';
 import { rdataToText } from '../../../protocol/dns/wire/rdata.js';
 import type { ClusterPlan } from '../../../protocol/plan.js';
 import { pollUntil } from '../../fixtures/raft-cluster.js';
-import { raftns as runRaftns } from '../../fixtures/raftns-cli.js';
+import { adminCredentials, raftns as runRaftns } from '../../fixtures/raftns-cli.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -39,7 +39,10 @@ describe('changing the plan of a running cluster (real processes)', function () 
   let cluster: LocalCluster;
   let stored: { plan: ClusterPlan; revision: number };
   const raftns = (args: readonly string[]) =>
-    runRaftns(['--nats', cluster.natsUrl, '--cluster', 'local', ...args], { timeoutMs: 90_000 });
+    runRaftns(
+      ['--nats', cluster.natsUrl, '--nats-creds', adminCredentials(cluster), '--cluster', 'local', ...args],
+      { timeoutMs: 90_000 },
+    );
   const planFile = async (name: string, plan: ClusterPlan) => {
     const file = join(dir, name);
     await writeFile(file, JSON.stringify(plan));
