@@ -458,6 +458,16 @@ export class LocalCluster {
     return topology;
   }
 
+  /**
+   * Asks the nats-server we started to reload its configuration (SIGHUP), e.g. after the
+   * users changed. The reload is asynchronous: callers wait for its effect.
+   */
+  reloadNats(): void {
+    if (this.nats === undefined || this.nats.exitCode !== null)
+      throw new Error('no nats-server of ours is running');
+    this.nats.kill('SIGHUP');
+  }
+
   /** Stops every replica (SIGTERM, then SIGKILL after `graceMs`) and the nats-server we started. */
   async stop(graceMs = 10_000): Promise<void> {
     await Promise.all([...this.clients.values()].map((client) => client.close().catch(() => undefined)));
