@@ -297,6 +297,10 @@ export class NatsPeerTransport implements PeerTransport {
     return Promise.resolve();
   }
 
+  nonPeerFramesDropped(): number {
+    return this.counters.dropped['unknown-sender'];
+  }
+
   stats(): NatsPeerTransportStats {
     const c = this.counters;
     return {
