@@ -16,7 +16,7 @@
  *   neither impersonate a leader nor overhear Raft traffic.
  * - `reader`: monitoring, dashboards. Reads and status requests (`…read`,
  *   `…client.<replica>`, which refuse writes: runtime/composition/client-intake.ts) and
- *   reads of every bucket.
+ *   reads of every bucket but the TSIG keys, whose secrets would let it sign UPDATEs.
  *
  * What subject permissions cannot express: a KV write is a publish on `$KV.<bucket>.<key>`,
  * so a role that may write a bucket may write any key in it (a replica may overwrite
@@ -138,7 +138,12 @@ export function natsPermissions(cluster: string, role: NatsRole): NatsPermission
     case 'reader':
       return {
         publish: {
-          allow: [`${scope}.*.*.read`, `${scope}.*.*.client.*`, ...reads],
+          allow: [
+            `${scope}.*.*.read`,
+            `${scope}.*.*.client.*`,
+            '$JS.API.INFO',
+            ...all.filter((bucket) => bucket !== buckets.tsig).flatMap(bucketReads),
+          ],
           deny: [raft, `${scope}.*.*.write`, `${scope}.*.*.client.*.write`, '$KV.>'],
         },
         subscribe: { allow: [INBOXES], deny: [`${scope}.>`] },

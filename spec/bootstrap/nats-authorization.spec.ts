@@ -22,6 +22,7 @@ import {
 import type { NatsRole } from '../../bootstrap/nats-roles.js';
 import { PlanStore } from '../../bootstrap/plan-store.js';
 import { tsigBucket } from '../../bootstrap/tsig-key-store.js';
+import { zonesBucket } from '../../bootstrap/zone-registry-store.js';
 import { EXAMPLE_ADDRESS, EXAMPLE_NAME, LocalCluster } from '../../clients/local-cluster/local-cluster.js';
 import { RaftClient } from '../../clients/raft-client.js';
 import { decodeReply, encodeRequest } from '../../protocol/client-wire.js';
@@ -175,17 +176,20 @@ describe('NATS roles on a real nats-server with the generated users and real rep
       const decoded = decodeReply(onRead.data);
       expect(decoded.ok && decoded.reply).to.deep.include({ st: 'error', code: 'wrong-subject' });
     }
-    // Buckets: the plan and the TSIG keys.
+    // Buckets: the plan and the zone registry; the TSIG keys (secrets) it may not even read.
     expect(await plan.plan.put('plan', '{}').catch((e: unknown) => e)).to.be.instanceOf(Error);
-    const tsig = await new Kvm(jetstream(nc)).open(tsigBucket(cluster.cluster));
-    expect(await tsig.put('reader-key', '{}').catch((e: unknown) => e)).to.be.instanceOf(Error);
+    const zones = await new Kvm(jetstream(nc)).open(zonesBucket(cluster.cluster));
+    expect(await zones.put('reader-zone', '{}').catch((e: unknown) => e)).to.be.instanceOf(Error);
+    const tsig = await new Kvm(jetstream(nc, { timeout: 3_000 })).open(tsigBucket(cluster.cluster));
+    expect(await tsig.get('any').catch((e: unknown) => e), 'reading a TSIG key').to.be.instanceOf(Error);
 
     expect(await adminNames(name)).to.deep.equal([]);
     const admin = await connectAs('admin');
     const adminPlan = await PlanStore.open(admin, cluster.cluster);
     expect((await adminPlan.plan.get('plan'))?.string()).to.equal(planBefore);
-    const adminTsig = await new Kvm(jetstream(admin)).open(tsigBucket(cluster.cluster));
-    expect(await adminTsig.get('reader-key')).to.equal(null);
+    const adminZones = await new Kvm(jetstream(admin)).open(zonesBucket(cluster.cluster));
+    expect(await adminZones.get('reader-zone')).to.equal(null);
+    await new Kvm(jetstream(admin)).open(tsigBucket(cluster.cluster));
   });
 
   it('a reader cannot take the leader’s write subject to answer writes in its place', async () => {
