@@ -23,6 +23,7 @@ import type { NatsRole } from '../../bootstrap/nats-roles.js';
 import { PlanStore } from '../../bootstrap/plan-store.js';
 import { tsigBucket } from '../../bootstrap/tsig-key-store.js';
 import { zonesBucket } from '../../bootstrap/zone-registry-store.js';
+import { EXIT_OK } from '../../clients/cli/exit-codes.js';
 import { EXAMPLE_ADDRESS, EXAMPLE_NAME, LocalCluster } from '../../clients/local-cluster/local-cluster.js';
 import { RaftClient } from '../../clients/raft-client.js';
 import { decodeReply, encodeRequest } from '../../protocol/client-wire.js';
@@ -32,6 +33,7 @@ import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
 import { requestWithTimeout } from '../../runtime/nats/nats-request.js';
 import { pollUntil } from '../fixtures/raft-cluster.js';
+import { raftns } from '../fixtures/raftns-cli.js';
 
 const REGION = 'region1';
 const GROUP = 'wikipedia-org';
@@ -50,13 +52,16 @@ function freePort(): Promise<number> {
 
 describe('NATS roles on a real nats-server with the generated users and real replicas', function () {
   this.timeout(240_000);
+  /** Holds the cluster's directory as `.raftns`, as `npm start` makes it in the checkout. */
+  let root: string;
   let dir: string;
   let cluster: LocalCluster;
   const connections: NatsConnection[] = [];
   const clock = new HybridClock('auth-spec', () => Date.now());
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'raftns-auth-'));
+    root = await mkdtemp(join(tmpdir(), 'raftns-auth-'));
+    dir = join(root, '.raftns');
     cluster = new LocalCluster({
       dir,
       natsPort: await freePort(),
@@ -73,7 +78,7 @@ describe('NATS roles on a real nats-server with the generated users and real rep
   after(async () => {
     await Promise.all(connections.map((nc) => nc.close().catch(() => undefined)));
     await cluster?.stop(5_000);
-    await rm(dir, { recursive: true, force: true });
+    await rm(root, { recursive: true, force: true });
   });
 
   async function connectWith(credsFile: string | undefined, name: string): Promise<NatsConnection> {
@@ -271,6 +276,28 @@ describe('NATS roles on a real nats-server with the generated users and real rep
     const jsm = await jetstreamManager(admin);
     const rogue = await jsm.streams.info(`KV_raftns-${cluster.cluster}-rogue`).catch((e: unknown) => e);
     expect(rogue).to.be.instanceOf(Error);
+  });
+
+  it('the CLI finds the admin credentials under .raftns/nats by itself; reader credentials only read', async () => {
+    const env = { ...process.env, RAFTNS_NATS_CREDS: '' };
+    const cli = (args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) =>
+      raftns(['--nats', cluster.natsUrl, '--cluster', cluster.cluster, '--timeout', '3000', ...args], {
+        env,
+        ...options,
+      });
+    const name = 'cli.wikipedia.org.';
+    const written = await cli(['write', name, 'A', '60', '192.0.2.20'], { cwd: root });
+    expect(written.code, written.stderr).to.equal(EXIT_OK);
+    // Elsewhere, without credentials: refused by the server.
+    const anonymous = await cli(['get', name], { cwd: tmpdir() });
+    expect(anonymous.code).to.not.equal(EXIT_OK);
+    const readerEnv = { ...env, RAFTNS_NATS_CREDS: cluster.credentialsFile('reader') as string };
+    const read = await cli(['get', name, 'A'], { cwd: tmpdir(), env: readerEnv });
+    expect(read.code, read.stderr).to.equal(EXIT_OK);
+    expect(read.stdout).to.match(/192\.0\.2\.20/);
+    const refused = await cli(['write', name, 'A', '60', '192.0.2.21'], { cwd: tmpdir(), env: readerEnv });
+    expect(refused.code).to.not.equal(EXIT_OK);
+    expect(await adminNames(name)).to.deep.equal(['A 192.0.2.20']);
   });
 
   it('rotates the admin credential without downtime: add the new key, move clients, remove the old', async () => {
