@@ -23,7 +23,7 @@
  * another's registration); and wildcards match whole tokens only, so the buckets are listed
  * by name.
  */
-import { planBucket, instancesBucket as registrationsBucket, slotsBucket } from '../protocol/plan.js';
+import { instancesBucket, planBucket, slotsBucket } from '../protocol/plan.js';
 import { checkSubjectToken, SUBJECT_PREFIX } from '../protocol/subjects.js';
 import { apiKeyBucket } from './api-key-store.js';
 import { idempotencyBucket } from './idempotency-store.js';
@@ -53,7 +53,7 @@ export function clusterBuckets(cluster: string) {
   return {
     plan: planBucket(cluster),
     slots: slotsBucket(cluster),
-    instances: registrationsBucket(cluster),
+    instances: instancesBucket(cluster),
     zones: zonesBucket(cluster),
     transfer: transferBucket(cluster),
     tsig: tsigBucket(cluster),
