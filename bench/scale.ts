@@ -174,7 +174,13 @@ async function main(): Promise<void> {
   try {
     await cluster.start();
     await cluster.waitReady(180_000);
-    const conn = await connectNats({ urls: [cluster.natsUrl], name: 'bench-scale', log: silentLogger });
+    const creds = cluster.credentialsFile('admin');
+    const conn = await connectNats({
+      urls: [cluster.natsUrl],
+      ...(creds === undefined ? {} : { credsFile: creds }),
+      name: 'bench-scale',
+      log: silentLogger,
+    });
     const plan = await readPlan(conn, 'local');
     client = await RaftClient.connect({ nc: conn, cluster: 'local', region: 'region1', group: GROUP });
     lifecycle = new ZoneLifecycle({

@@ -64,7 +64,8 @@ export type RejectionReason =
   | 'stale-sequence'
   | 'malformed'
   | 'too-large'
-  | 'unsupported-version';
+  | 'unsupported-version'
+  | 'wrong-subject';
 
 /** The replica refused the request for good; it did not take effect. */
 export class RejectedError extends RaftClientError {

@@ -58,7 +58,7 @@ import type {
   QueryResult,
 } from '../protocol/group/commands.js';
 import { isReadModeText, type ReadModeText } from '../protocol/read-mode.js';
-import { clientSubject, readSubject, writeSubject } from '../protocol/subjects.js';
+import { clientSubject, clientWriteSubject, readSubject, writeSubject } from '../protocol/subjects.js';
 import { type Logger, silentLogger } from '../runtime/log.js';
 import { connectNats } from '../runtime/nats/nats-connection.js';
 import { requestWithTimeout } from '../runtime/nats/nats-request.js';
@@ -582,9 +582,12 @@ export class RaftClient {
     | { readonly kind: 'reply'; readonly reply: ClientReply }
     | { readonly kind: 'failed'; readonly reason: 'timeout' | 'no-responders' | 'closed' }
   > {
+    const { cluster, region, group } = this.options;
     const subject =
       target !== undefined
-        ? clientSubject(this.options.cluster, this.options.region, this.options.group, target)
+        ? kind === 'write'
+          ? clientWriteSubject(cluster, region, group, target)
+          : clientSubject(cluster, region, group, target)
         : kind === 'write'
           ? this.writeSubject
           : this.readSubject;

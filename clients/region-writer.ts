@@ -147,6 +147,8 @@ export interface RegionWriterOptions {
   /** A connection to share; the writer does not close it. Give this or `natsUrls`. */
   readonly nc?: NatsConnection;
   readonly natsUrls?: readonly string[];
+  /** Credentials file of the connection made from `natsUrls` (runtime/nats/nats-connection.ts). */
+  readonly natsCredsFile?: string;
   readonly cluster: string;
   /** The plan; read from `planBucket(cluster)` when absent. */
   readonly plan?: ClusterPlan;
@@ -259,6 +261,7 @@ export class RegionWriter {
         urls: options.natsUrls,
         name: 'raftns-region-writer',
         log: options.log ?? silentLogger,
+        ...(options.natsCredsFile === undefined ? {} : { credsFile: options.natsCredsFile }),
       });
     }
     try {

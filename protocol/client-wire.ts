@@ -37,7 +37,8 @@
  *
  * Error codes: `malformed` (not JSON, not an object, a field missing or of the wrong type),
  * `too-large` (above REQUEST_BYTES_MAX), `unsupported-version` (`v` is not 1: the reply
- * still says `"v":1`, the version the replica speaks), `internal`.
+ * still says `"v":1`, the version the replica speaks), `wrong-subject` (a write sent on a read
+ * subject: writes go to `…write` or `…client.<replica>.write`, see subjects.ts), `internal`.
  *
  * A reply never exceeds the server's max_payload: a `range` page that would is cut short and
  * says `more` (continue with `after` = its last key).
@@ -122,7 +123,7 @@ export type ClientRequest =
 
 export type RetryReason = 'overloaded' | 'leadership-changed' | 'timeout' | 'unavailable';
 export type RejectReason = 'invalid' | 'session-expired' | 'stale-sequence' | 'too-many-pending';
-export type WireErrorCode = 'malformed' | 'too-large' | 'unsupported-version' | 'internal';
+export type WireErrorCode = 'malformed' | 'too-large' | 'unsupported-version' | 'wrong-subject' | 'internal';
 
 /** One replica's view of itself and its group, from `status`. */
 export interface ReplicaStatus {

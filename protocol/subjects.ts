@@ -7,7 +7,8 @@
  *   raftns.<cluster>.<region>.<group>.raft.<replica>.<channel>  peerSubject: where a replica's channel listens
  *   raftns.<cluster>.<region>.<group>.write                     writeSubject: client writes (the leader answers)
  *   raftns.<cluster>.<region>.<group>.read                      readSubject: client reads
- *   raftns.<cluster>.<region>.<group>.client.<replica>          clientSubject: client requests to one replica
+ *   raftns.<cluster>.<region>.<group>.client.<replica>          clientSubject: reads and status from one replica
+ *   raftns.<cluster>.<region>.<group>.client.<replica>.write    clientWriteSubject: writes to one replica
  *
  * A `PeerTransport` is opened per channel (`raft` for Raft's own messages), so a replica's
  * channel listens on `peerSubject`, for example `raftns.prod.us-east-1.root.raft.r1.raft`.
@@ -18,6 +19,10 @@
  * on its own `clientSubject`; only the replica that believes it leads listens on the
  * group's `writeSubject` and `readSubject`, so NATS routes those to the leader (and answers
  * "no responders" at once while there is none).
+ *
+ * Writes and reads travel on different subjects, and a replica refuses a write that arrives
+ * on a read subject (`wrong-subject`), so NATS permissions can let a reader ask for reads
+ * and status (`…read`, `…client.*`) without letting it write (bootstrap/nats-roles.ts).
  *
  * Every part must be a single subject token: non-empty, at most SUBJECT_TOKEN_BYTES_MAX
  * UTF-8 bytes, without `.` (the separator), `*` or `>` (wildcards), whitespace or control
@@ -115,7 +120,12 @@ export function readSubject(cluster: string, region: string, group: string): str
   return `${groupPrefix(cluster, region, group)}.read`;
 }
 
-/** `raftns.<cluster>.<region>.<group>.client.<replica>`: client requests addressed to one replica. */
+/** `raftns.<cluster>.<region>.<group>.client.<replica>`: reads and status addressed to one replica. */
 export function clientSubject(cluster: string, region: string, group: string, replica: string): string {
   return `${groupPrefix(cluster, region, group)}.client.${checkSubjectToken('replica', replica)}`;
+}
+
+/** `raftns.<cluster>.<region>.<group>.client.<replica>.write`: writes addressed to one replica. */
+export function clientWriteSubject(cluster: string, region: string, group: string, replica: string): string {
+  return `${clientSubject(cluster, region, group, replica)}.write`;
 }

@@ -10,6 +10,8 @@ export interface PeerTransport {
   send(peer: string, bytes: Uint8Array): boolean;
   /** Replaces the set of peers this transport exchanges frames with (membership changed). */
   setPeers?(peers: readonly string[]): void;
+  /** Frames dropped on arrival because their sender is not one of the peers (`setPeers`). */
+  nonPeerFramesDropped?(): number;
   /** Registers the handler for frames from peers; one handler per channel. */
   onFrame(handler: (from: string, bytes: Uint8Array) => void): void;
   close(): Promise<void>;

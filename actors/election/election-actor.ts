@@ -10,7 +10,7 @@ import { hasQuorum } from '../raft/quorum.js';
 import type { RaftConfig } from '../raft/raft-config.js';
 import { type HardState, isUpToDate, type LogTail, type ReplicaId } from '../raft/types.js';
 import type { StorageMessage } from '../storage/protocol.js';
-import type { ElectionMessage, ElectionStatus } from './protocol.js';
+import type { ElectionMessage, ElectionStatus, RaftMessageDropReason } from './protocol.js';
 
 /**
  * The election actor: the single writer of (currentTerm, votedFor), and the replica's
@@ -62,7 +62,14 @@ class ElectionActor implements Actor<ElectionMessage> {
   /** Peers heard from in this term since the last CheckQuorum (leader only). */
   private recentlyActive = new Set<ReplicaId>();
   private transport: PeerTransport | undefined;
-  private readonly counters = { framesDropped: 0, messagesDropped: 0, elections: 0, preVotes: 0 };
+  private readonly counters = { framesDropped: 0, elections: 0, preVotes: 0 };
+  private readonly messagesDropped: Record<RaftMessageDropReason, number> = {
+    'non-member': 0,
+    'non-voter': 0,
+    'forged-sender': 0,
+    misaddressed: 0,
+    unencodable: 0,
+  };
 
   constructor(
     private readonly ctx: ActorContext<ElectionMessage>,
@@ -152,6 +159,10 @@ class ElectionActor implements Actor<ElectionMessage> {
       leaderId: this.leaderId,
       voters: this.voters,
       ...this.counters,
+      messagesDropped: {
+        ...this.messagesDropped,
+        'non-member': this.messagesDropped['non-member'] + (this.transport?.nonPeerFramesDropped?.() ?? 0),
+      },
     };
   }
 
@@ -274,20 +285,27 @@ class ElectionActor implements Actor<ElectionMessage> {
       return;
     }
     const m = decoded.message;
-    // A frame must say who it is from truthfully and be for us. Only voters may ask for
-    // votes, so a removed replica cannot disrupt the group (thesis §4.2.3); a replica still
-    // catching up may answer appends.
-    const isVoteRequest = m.type === 'pre-vote' || m.type === 'request-vote';
-    if (
-      m.from !== from ||
-      m.to !== this.raft.self ||
-      !this.knownPeers.has(m.from) ||
-      (isVoteRequest && !this.voters.includes(m.from))
-    ) {
-      this.counters.messagesDropped++;
+    // A frame must say who it is from truthfully, be for us, and come from a replica of one
+    // of our configurations (NATS permissions keep strangers off the subject; this keeps a
+    // replica of another group, or a forged envelope, out of this one). Only voters may ask
+    // for votes, so a removed replica cannot disrupt the group (thesis §4.2.3); a replica
+    // still catching up may answer appends.
+    const dropped = this.dropReason(from, m);
+    if (dropped !== undefined) {
+      if (this.messagesDropped[dropped]++ === 0)
+        this.ctx.log.warn({ from, type: m.type, reason: dropped }, 'dropping a peer message');
       return;
     }
     await this.onMessage(m, receivedAtMs);
+  }
+
+  private dropReason(from: string, m: RaftMessage): RaftMessageDropReason | undefined {
+    if (m.from !== from) return 'forged-sender';
+    if (m.to !== this.raft.self) return 'misaddressed';
+    if (!this.knownPeers.has(m.from)) return 'non-member';
+    if ((m.type === 'pre-vote' || m.type === 'request-vote') && !this.voters.includes(m.from))
+      return 'non-voter';
+    return undefined;
   }
 
   private async onMessage(m: RaftMessage, receivedAtMs: number): Promise<void> {
@@ -541,7 +559,7 @@ class ElectionActor implements Actor<ElectionMessage> {
   private sendMessage(message: RaftMessage): void {
     const encoded = encodeRaftMessage(message);
     if (!encoded.ok) {
-      this.counters.messagesDropped++;
+      this.messagesDropped.unencodable++;
       this.ctx.log.warn({ type: message.type, error: encoded.error.message }, 'could not encode a message');
       return;
     }

@@ -10,10 +10,35 @@ export interface ElectionStatus {
   readonly leaderId: ReplicaId | null;
   readonly voters: readonly ReplicaId[];
   readonly framesDropped: number;
-  readonly messagesDropped: number;
+  /** Peer messages dropped, by why. */
+  readonly messagesDropped: Readonly<Record<RaftMessageDropReason, number>>;
   readonly elections: number;
   readonly preVotes: number;
 }
+
+/**
+ * Why a peer message was dropped:
+ * - `non-member`: its sender was never in any configuration this replica saw (counted here
+ *   and by the transport, which drops frames from senders that are not its peers);
+ * - `non-voter`: a vote request from a replica that is not a voter (thesis §4.2.3);
+ * - `forged-sender`: the message names another sender than its envelope;
+ * - `misaddressed`: it is for another replica;
+ * - `unencodable`: an outgoing message that could not be encoded.
+ */
+export type RaftMessageDropReason =
+  | 'non-member'
+  | 'non-voter'
+  | 'forged-sender'
+  | 'misaddressed'
+  | 'unencodable';
+
+export const RAFT_MESSAGE_DROP_REASONS: readonly RaftMessageDropReason[] = [
+  'non-member',
+  'non-voter',
+  'forged-sender',
+  'misaddressed',
+  'unencodable',
+];
 
 /** The election actor's inbox. */
 export type ElectionMessage =

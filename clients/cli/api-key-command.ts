@@ -11,6 +11,7 @@
 import type { Command } from 'commander';
 import { silentLogger } from '../../runtime/log.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND } from './exit-codes.js';
+import { natsConnectOptions } from './nats-options.js';
 
 async function withStore<T>(
   program: Command,
@@ -22,7 +23,7 @@ async function withStore<T>(
     import('../../bootstrap/api-key-store.js'),
   ]);
   const nc = await connectNats({
-    urls: globals.nats.split(',').map((url) => url.trim()),
+    ...natsConnectOptions(globals),
     name: 'raftns-cli/api-key',
     log: silentLogger,
   });

@@ -26,6 +26,7 @@ import {
   parseSubnets,
 } from '../aws/aws-settings.js';
 import { EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
+import { natsConnectOptions } from './nats-options.js';
 
 interface GlobalOptions {
   readonly nats: string;
@@ -87,7 +88,7 @@ async function withSession<T>(g: GlobalOptions, o: AwsOptions, use: (s: Session)
     import('../../bootstrap/plan-store.js'),
   ]);
   const nc = await connectNats({
-    urls: g.nats.split(',').map((url) => url.trim()),
+    ...natsConnectOptions(g),
     name: 'raftns-cli/aws',
     log: silentLogger,
   });

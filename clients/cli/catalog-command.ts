@@ -14,6 +14,7 @@ import { catalogMemberId, catalogZoneName } from '../../protocol/dns/catalog-zon
 import { Name } from '../../protocol/dns/wire/name.js';
 import { silentLogger } from '../../runtime/log.js';
 import { usage } from './cli-arguments.js';
+import { natsConnectOptions } from './nats-options.js';
 
 /** One group's catalog as the plan describes it. */
 export interface GroupCatalogListing {
@@ -45,7 +46,7 @@ export function registerCatalogCommand(program: Command, zone: Command): void {
           import('../../protocol/zone-directory.js'),
         ]);
       const nc = await connectNats({
-        urls: globals.nats.split(',').map((url) => url.trim()),
+        ...natsConnectOptions(globals),
         name: 'raftns-cli/catalog',
         log: silentLogger,
       });

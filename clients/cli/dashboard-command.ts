@@ -12,6 +12,7 @@
 import type { Command } from 'commander';
 import { silentLogger } from '../../runtime/log.js';
 import { usage } from './cli-arguments.js';
+import { natsConnectOptions } from './nats-options.js';
 
 export const DASHBOARD_LISTEN_DEFAULT = '127.0.0.1:9154';
 
@@ -48,7 +49,7 @@ async function runDashboard(globals: GlobalOptions, listenText: string): Promise
     import('../../runtime/clock.js'),
   ]);
   const nc = await connectNats({
-    urls: globals.nats.split(',').map((url) => url.trim()),
+    ...natsConnectOptions(globals),
     name: 'raftns-dashboard',
     log: silentLogger,
   });

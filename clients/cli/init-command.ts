@@ -13,6 +13,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { BootstrapError } from '../../bootstrap/errors.js';
 import { silentLogger } from '../../runtime/log.js';
 import { EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
+import { natsConnectOptions } from './nats-options.js';
 
 interface InitOptions {
   readonly plan?: string;
@@ -75,20 +76,18 @@ export function registerInitCommand(program: Command): void {
         fail(`init: the plan is for cluster ${planCluster}, but --cluster says ${globals.cluster}`);
         return;
       }
-      const [{ connectNats }, { PlanStore }] = await Promise.all([
+      const [{ connectNats }, { createClusterBuckets }] = await Promise.all([
         import('../../runtime/nats/nats-connection.js'),
-        import('../../bootstrap/plan-store.js'),
+        import('../../bootstrap/cluster-buckets.js'),
       ]);
       const nc = await connectNats({
-        urls: globals.nats.split(',').map((url) => url.trim()),
+        ...natsConnectOptions(globals),
         name: 'raftns-cli/init',
         log: silentLogger,
       });
       try {
-        const store = await PlanStore.create(nc, planCluster, { replicas: options.kvReplicas });
-        // The zone registry holds what every group serves beyond the plan: as durable as the plan.
-        const { ZoneRegistryStore } = await import('../../bootstrap/zone-registry-store.js');
-        await ZoneRegistryStore.open(nc, planCluster, { replicas: options.kvReplicas });
+        // Every bucket, as durable as the plan: replicas may not create any (bootstrap/nats-roles.ts).
+        const store = await createClusterBuckets(nc, planCluster, { replicas: options.kvReplicas });
         const { outcome, plan: stored } = await store.initPlan(plan);
         process.stdout.write(`${JSON.stringify(stored, null, 2)}\n${outcome}\n`);
       } catch (error) {

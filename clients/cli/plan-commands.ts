@@ -19,6 +19,7 @@ import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { silentLogger } from '../../runtime/log.js';
 import { EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
+import { natsConnectOptions } from './nats-options.js';
 
 interface PlanGlobals {
   readonly nats: string;
@@ -46,7 +47,7 @@ async function withStores<T>(
     import('../../bootstrap/zone-registry-store.js'),
   ]);
   const nc = await connectNats({
-    urls: globals.nats.split(',').map((url) => url.trim()),
+    ...natsConnectOptions(globals),
     name: 'raftns-cli/plan',
     log: silentLogger,
   });

@@ -3,7 +3,7 @@
  * the cluster's hierarchy. Every call has a deadline; every failure is
  * a clear message on stderr and a non-zero exit.
  *
- *   raftns [--nats URLS] [--cluster C] write NAME TYPE TTL RDATA... | delete NAME [TYPE] | get NAME [TYPE]
+ *   raftns [--nats URLS] [--nats-creds FILE] [--cluster C] write NAME TYPE TTL RDATA... | delete NAME [TYPE] | get NAME [TYPE]
  *   raftns resolve NAME [--type T] --root ADDR[:PORT] | init ... | cluster-status
  *   raftns dashboard [--listen host:port]
  *   raftns [--region R] [--group G] kv put KEY VALUE | kv get KEY [--mode M] | kv delete KEY
@@ -27,6 +27,7 @@ import { registerDashboardCommand } from './dashboard-command.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { registerExternalDnsCommand } from './externaldns-command.js';
 import { registerInitCommand } from './init-command.js';
+import { raftClientNatsOptions } from './nats-options.js';
 import { registerPlanCommands } from './plan-commands.js';
 import { registerRecordCommands } from './record-commands.js';
 import { registerResolveCommand } from './resolve-command.js';
@@ -36,6 +37,7 @@ import { registerZoneCommands } from './zone-commands.js';
 
 interface GlobalOptions {
   readonly nats: string;
+  readonly natsCreds?: string;
   readonly cluster: string;
   readonly region: string;
   readonly group: string;
@@ -53,7 +55,7 @@ function positiveInteger(value: string): number {
 async function withClient<T>(options: GlobalOptions, use: (client: RaftClient) => Promise<T>): Promise<T> {
   const { RaftClient } = await import('../raft-client.js');
   const client = await RaftClient.connect({
-    natsUrls: options.nats.split(',').map((url) => url.trim()),
+    ...raftClientNatsOptions(options),
     cluster: options.cluster,
     region: options.region,
     group: options.group,
@@ -92,6 +94,11 @@ export function buildProgram(): Command {
       '--nats <urls>',
       'NATS server URLs, comma-separated',
       process.env.RAFTNS_NATS_URLS ?? 'nats://127.0.0.1:4222',
+    )
+    .option(
+      '--nats-creds <file>',
+      'NATS credentials file (default: env RAFTNS_NATS_CREDS, else .raftns/nats/admin.creds if it exists)',
+      process.env.RAFTNS_NATS_CREDS,
     )
     .option('--cluster <name>', 'cluster name', process.env.RAFTNS_CLUSTER ?? 'local')
     .option('--region <name>', 'region name', process.env.RAFTNS_REGION ?? 'local')

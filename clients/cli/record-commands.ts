@@ -22,6 +22,7 @@ import type { ReadModeText } from '../../protocol/read-mode.js';
 import type { RegionWriter, WriteReport, WriterChange } from '../region-writer.js';
 import { readModeArgument, usage } from './cli-arguments.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND } from './exit-codes.js';
+import { raftClientNatsOptions } from './nats-options.js';
 
 interface GlobalOptions {
   readonly nats: string;
@@ -71,7 +72,7 @@ async function openWriter(
   // The writer (NATS, zod) loads here rather than at start-up: `raftns --help` needs none of it.
   const { RegionWriter } = await import('../region-writer.js');
   return RegionWriter.open({
-    natsUrls: globals.nats.split(',').map((url) => url.trim()),
+    ...raftClientNatsOptions(globals),
     cluster: globals.cluster,
     deadlineMs: globals.timeout,
     ...(regions === undefined ? {} : { regions }),

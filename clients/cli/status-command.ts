@@ -12,6 +12,7 @@ import type { Command } from 'commander';
 import { silentLogger } from '../../runtime/log.js';
 import type { GroupRow } from '../cluster-status.js';
 import { EXIT_FAILED } from './exit-codes.js';
+import { natsConnectOptions } from './nats-options.js';
 
 interface GlobalOptions {
   readonly nats: string;
@@ -86,7 +87,7 @@ export async function runClusterStatus(
     .filter((r) => r.length > 0);
   const { connectNats } = await import('../../runtime/nats/nats-connection.js');
   const nc = await connectNats({
-    urls: g.nats.split(',').map((url) => url.trim()),
+    ...natsConnectOptions(g),
     name: 'raftns-cli',
     log: silentLogger,
   });

@@ -24,6 +24,7 @@ import { notifyTargetId, parseNotifyAddress, type TransferRule } from '../../pro
 import { withFinalDot } from '../../protocol/dns/wire/name.js';
 import { silentLogger } from '../../runtime/log.js';
 import { EXIT_USAGE } from './exit-codes.js';
+import { natsConnectOptions } from './nats-options.js';
 
 interface AllowOptions {
   readonly key?: readonly string[];
@@ -47,7 +48,7 @@ async function withStore<T>(
     import('../../bootstrap/transfer-acl-store.js'),
   ]);
   const nc = await connectNats({
-    urls: globals.nats.split(',').map((url) => url.trim()),
+    ...natsConnectOptions(globals),
     name: 'raftns-cli/transfer',
     log: silentLogger,
   });

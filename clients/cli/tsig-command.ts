@@ -15,6 +15,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { withFinalDot } from '../../protocol/dns/wire/name.js';
 import { silentLogger } from '../../runtime/log.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND } from './exit-codes.js';
+import { natsConnectOptions } from './nats-options.js';
 
 interface AddOptions {
   readonly algorithm: string;
@@ -38,7 +39,7 @@ async function withStore<T>(
     import('../../bootstrap/tsig-key-store.js'),
   ]);
   const nc = await connectNats({
-    urls: globals.nats.split(',').map((url) => url.trim()),
+    ...natsConnectOptions(globals),
     name: 'raftns-cli/tsig',
     log: silentLogger,
   });

@@ -27,6 +27,7 @@ import type { RegionWriter } from '../region-writer.js';
 import { registerCatalogCommand } from './catalog-command.js';
 import { readModeArgument, usage } from './cli-arguments.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE } from './exit-codes.js';
+import { raftClientNatsOptions } from './nats-options.js';
 import { registerNotifyCommand, registerTransferCommand } from './transfer-command.js';
 import { registerZoneLifecycleCommands } from './zone-lifecycle-commands.js';
 
@@ -52,7 +53,7 @@ export async function openWriter(
 ): Promise<RegionWriter> {
   const { RegionWriter } = await import('../region-writer.js');
   return RegionWriter.open({
-    natsUrls: globals.nats.split(',').map((url) => url.trim()),
+    ...raftClientNatsOptions(globals),
     cluster: globals.cluster,
     deadlineMs: globals.timeout,
     ...(regions === undefined ? {} : { regions }),

@@ -19,6 +19,7 @@ import type { Command } from 'commander';
 import { silentLogger } from '../../runtime/log.js';
 import type { ZoneLifecycle, ZoneListing } from '../zone-lifecycle.js';
 import { EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
+import { natsConnectOptions } from './nats-options.js';
 
 interface LifecycleGlobals {
   readonly nats: string;
@@ -42,7 +43,7 @@ async function withLifecycle<T>(
     import('../zone-lifecycle.js'),
   ]);
   const nc = await connectNats({
-    urls: globals.nats.split(',').map((url) => url.trim()),
+    ...natsConnectOptions(globals),
     name: 'raftns-cli/zone',
     log: silentLogger,
   });

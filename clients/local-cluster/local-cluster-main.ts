@@ -9,7 +9,8 @@
  *   npm start [-- --regions N] [--fresh] [--dir DIR]
  *
  * `--fresh` deletes DIR (default `.raftns`) first: a plan with another number of regions is
- * refused on a cluster that already exists.
+ * refused on a cluster that already exists. NATS runs with authentication; the credentials
+ * are in DIR/nats/ (the CLI finds `.raftns/nats/admin.creds` by itself).
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -88,6 +89,11 @@ async function main(): Promise<void> {
     console.log(
       'add a zone: npx raftns --cluster local zone create example.org   (then: npx raftns --cluster local write www.example.org A 300 192.0.2.1)',
     );
+    const admin = cluster.credentialsFile('admin');
+    if (admin !== undefined)
+      console.log(
+        `NATS credentials: ${admin} (admin; the CLI uses it when run from this directory, else --nats-creds), ${cluster.credentialsFile('reader')} (read-only)`,
+      );
     console.log(`topology: ${join(values.dir, 'topology.json')}; Ctrl-C stops the cluster`);
   } catch (error) {
     say(`failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -6,16 +6,30 @@
  * The replicas claim their slots, form their groups, and the groups' leaders create their
  * zones and delegations; `seedExample` writes the write-up's record. `npm start` runs this
  * (bootstrap/local-cluster-main.ts); the hierarchy's end-to-end tests do too.
+ *
+ * Authentication is on unless `auth: false`: nats-server starts from a configuration
+ * generated in `<dir>/nats/` (`nats-server.conf` including `authorization.conf`), with one
+ * nkey user per role and its credentials file beside it (`replica.creds`, `admin.creds`,
+ * `reader.creds`, all mode 0600; bootstrap/nats-credentials.ts). Replicas get the replica
+ * credentials, this process and the CLI the admin ones (the CLI finds
+ * `.raftns/nats/admin.creds` by itself).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { PlanStore } from '../../bootstrap/plan-store.js';
+import { createClusterBuckets } from '../../bootstrap/cluster-buckets.js';
+import {
+  ensureNatsCredentials,
+  type NatsCredentials,
+  writePrivate,
+} from '../../bootstrap/nats-credentials.js';
+import type { NatsRole } from '../../bootstrap/nats-roles.js';
+import type { PlanStore } from '../../bootstrap/plan-store.js';
 import { liveInstances } from '../../bootstrap/registry.js';
 import { readSlots } from '../../bootstrap/slot-claim.js';
 import { HybridClock } from '../../protocol/dns/version.js';
@@ -43,6 +57,11 @@ export interface LocalClusterOptions {
   /** Replicas per group (default 3; tests run lighter hierarchies with 1). */
   readonly replicasPerGroup?: number;
   readonly natsPort?: number;
+  /**
+   * Start nats-server with generated nkey users and permissions (default true). Ignored
+   * when a nats-server already listens on the port: that one's configuration rules.
+   */
+  readonly auth?: boolean;
   /** Force a DNS port (default: 53 if bindable, else 5300). */
   readonly dnsPort?: number;
   /** The replicas' HTTP port (`--http <address>:<port>`); null turns the listeners off. Default 9153. */
@@ -150,6 +169,7 @@ export class LocalCluster {
   readonly plan: ClusterPlan;
   private nats: ChildProcess | undefined;
   private nc: NatsConnection | undefined;
+  private credentials: NatsCredentials | undefined;
   private store: PlanStore | undefined;
   private readonly children = new Map<string, ChildProcess>();
   private readonly replicas: ReplicaTopology[] = [];
@@ -167,6 +187,16 @@ export class LocalCluster {
 
   get natsUrl(): string {
     return `nats://127.0.0.1:${this.options.natsPort ?? 4222}`;
+  }
+
+  /** Where the NATS configuration and credentials files go. */
+  get natsDir(): string {
+    return join(this.options.dir, 'nats');
+  }
+
+  /** The credentials file of `role`, or undefined when the cluster runs without authentication. */
+  credentialsFile(role: NatsRole): string | undefined {
+    return this.credentials?.files[role];
   }
 
   get dnsPort(): number {
@@ -190,15 +220,23 @@ export class LocalCluster {
   async start(): Promise<void> {
     await mkdir(join(this.options.dir, 'logs'), { recursive: true });
     await this.startNats();
-    this.nc = await connectNats({ urls: [this.natsUrl], name: 'raftns-local-cluster', log: silentLogger });
-    this.store = await PlanStore.create(
+    const adminCreds = this.credentialsFile('admin');
+    this.nc = await connectNats({
+      urls: [this.natsUrl],
+      name: 'raftns-local-cluster',
+      log: silentLogger,
+      ...(adminCreds === undefined ? {} : { credsFile: adminCreds }),
+    });
+    // Replicas may not create buckets (bootstrap/nats-roles.ts): every one exists before them.
+    const store = await createClusterBuckets(
       this.nc,
       this.cluster,
       this.options.registrationTtlMs === undefined
         ? {}
         : { registrationTtlMs: this.options.registrationTtlMs },
     );
-    const { outcome } = await this.store.initPlan(this.plan);
+    this.store = store;
+    const { outcome } = await store.initPlan(this.plan);
     this.say(
       `cluster plan ${outcome}: ${this.plan.regions.length} region(s) × ${this.plan.groups.length} groups × ${this.plan.replicasPerGroup} replicas`,
     );
@@ -247,6 +285,7 @@ export class LocalCluster {
       replica.address,
       '--nats',
       this.natsUrl,
+      ...(this.credentials === undefined ? [] : ['--nats-creds', this.credentials.files.replica]),
       '--log-level',
       this.options.logLevel ?? 'info',
       ...(replica.http === null ? [] : ['--http', replica.http]),
@@ -419,6 +458,16 @@ export class LocalCluster {
     return topology;
   }
 
+  /**
+   * Asks the nats-server we started to reload its configuration (SIGHUP), e.g. after the
+   * users changed. The reload is asynchronous: callers wait for its effect.
+   */
+  reloadNats(): void {
+    if (this.nats === undefined || this.nats.exitCode !== null)
+      throw new Error('no nats-server of ours is running');
+    this.nats.kill('SIGHUP');
+  }
+
   /** Stops every replica (SIGTERM, then SIGKILL after `graceMs`) and the nats-server we started. */
   async stop(graceMs = 10_000): Promise<void> {
     await Promise.all([...this.clients.values()].map((client) => client.close().catch(() => undefined)));
@@ -451,6 +500,10 @@ export class LocalCluster {
 
   private async startNats(): Promise<void> {
     const port = this.options.natsPort ?? 4222;
+    await mkdir(this.natsDir, { recursive: true, mode: 0o700 });
+    await chmod(this.natsDir, 0o700);
+    // Made (or kept) even for a server already running: it may be the one a previous run started.
+    if (this.options.auth ?? true) this.credentials = await ensureNatsCredentials(this.natsDir, this.cluster);
     if (await listening(port)) {
       this.say(
         `using the nats-server already listening on 127.0.0.1:${port} (it must have JetStream enabled)`,
@@ -458,12 +511,20 @@ export class LocalCluster {
       return;
     }
     const binary = natsServerBinary(this.say);
-    const storeDir = join(this.options.dir, 'nats');
-    await mkdir(storeDir, { recursive: true });
-    this.say(`starting nats-server (JetStream) on 127.0.0.1:${port}`);
-    const nats = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    let args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', this.natsDir];
+    if (this.credentials !== undefined) {
+      // Everything in the file, nothing in flags: a reload (SIGHUP) rereads the file alone,
+      // and nats-server 2.9 turns JetStream off on a reload when only a flag enabled it.
+      const config = join(this.natsDir, 'nats-server.conf');
+      await writePrivate(config, natsServerConfig(port, resolve(this.natsDir), this.credentials));
+      args = ['-c', config];
+      this.say(
+        `starting nats-server (JetStream, nkey users; admin credentials ${this.credentials.files.admin}) on 127.0.0.1:${port}`,
+      );
+    } else {
+      this.say(`starting nats-server (JetStream, no authentication) on 127.0.0.1:${port}`);
+    }
+    const nats = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     nats.stderr?.pipe(createWriteStream(join(this.options.dir, 'logs', 'nats-server.log'), { flags: 'a' }));
     this.nats = nats;
     await pollUntil(`nats-server on 127.0.0.1:${port}`, 10_000, async () => {
@@ -471,4 +532,16 @@ export class LocalCluster {
       return (await listening(port)) ? true : undefined;
     });
   }
+}
+
+/** The local server's configuration: loopback, JetStream, and the users by include. */
+function natsServerConfig(port: number, storeDir: string, credentials: NatsCredentials): string {
+  // nats-server resolves an include relative to the including file, which sits beside it.
+  return [
+    '# Generated by raftns (clients/local-cluster/local-cluster.ts).',
+    `listen: ${JSON.stringify(`127.0.0.1:${port}`)}`,
+    `jetstream { store_dir: ${JSON.stringify(storeDir)} }`,
+    `include ${JSON.stringify(basename(credentials.authorizationFile))}`,
+    '',
+  ].join('\n');
 }

@@ -3,11 +3,15 @@
  * over NATS (wire format: clients/wire.ts) by asking the state machine actor through the
  * replica's external endpoint.
  *
- * Subjects (runtime/nats/subjects.ts):
- * - every replica listens on its own `clientSubject` (`...<group>.client.<replica>`), so a
- *   client can address one replica: a follower answers a write with `not-leader` and the
- *   leader's id (the state machine says so), serves a linearizable read through the leader's
- *   read index, and a bounded read from its own state;
+ * Subjects (protocol/subjects.ts):
+ * - every replica listens on its own `clientSubject` (`...<group>.client.<replica>`, reads
+ *   and status) and `clientWriteSubject` (`...client.<replica>.write`), so a client can
+ *   address one replica: a follower answers a write with `not-leader` and the leader's id
+ *   (the state machine says so), serves a linearizable read through the leader's read
+ *   index, and a bounded read from its own state;
+ * - a write arriving on a read subject (`...read`, `...client.<replica>`) is refused with
+ *   `wrong-subject`: NATS permissions grant read-only users those subjects alone
+ *   (bootstrap/nats-roles.ts), so the subject a request came on is what it may do;
  * - only the replica that believes it leads listens on the group's shared `writeSubject` and
  *   `readSubject`, so NATS routes those to the leader, and answers "no responders" at once
  *   while no replica leads (the client backs off and retries).
@@ -50,7 +54,7 @@ import {
 } from '../../protocol/client-wire.js';
 import type { QueryResult } from '../../protocol/group/commands.js';
 import { parseReadMode, ReadModeError } from '../../protocol/read-mode.js';
-import { clientSubject, readSubject, writeSubject } from '../../protocol/subjects.js';
+import { clientSubject, clientWriteSubject, readSubject, writeSubject } from '../../protocol/subjects.js';
 import { RuntimeError } from '../errors.js';
 import type { ExternalEndpoint } from '../external-endpoint.js';
 import type { Logger } from '../log.js';
@@ -99,16 +103,20 @@ export interface ClientIntakeStats {
   readonly overloaded: number;
   readonly internalErrors: number;
   readonly replyFailures: number;
+  /** Writes refused because they came on a read subject. */
+  readonly wrongSubject: number;
   readonly inFlight: number;
   readonly leading: boolean;
   /** How many times the intake took the shared subjects (became the routed leader). */
   readonly leaderSubscriptions: number;
 }
 
-type Via = 'direct' | 'write' | 'read';
+/** Which subject a request came on; `direct` and `read` carry reads and status only. */
+type Via = 'direct' | 'direct-write' | 'write' | 'read';
 
 export class ClientIntake {
   private readonly directSubscription: Subscription;
+  private readonly directWriteSubscription: Subscription;
   private shared: Subscription[] = [];
   private stopFollowing: (() => void) | undefined;
   private stopped = false;
@@ -122,6 +130,7 @@ export class ClientIntake {
     overloaded: 0,
     internalErrors: 0,
     replyFailures: 0,
+    wrongSubject: 0,
     leaderSubscriptions: 0,
   };
   /** Applied client writes and their summed latency, for the status (the page's write latency). */
@@ -132,6 +141,10 @@ export class ClientIntake {
     this.maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT_DEFAULT;
     const subject = clientSubject(options.cluster, options.region, options.group, options.self);
     this.directSubscription = this.subscribe(subject, 'direct');
+    this.directWriteSubscription = this.subscribe(
+      clientWriteSubject(options.cluster, options.region, options.group, options.self),
+      'direct-write',
+    );
   }
 
   /** Subscribes to this replica's direct subject (confirmed by the server) and starts following leadership. */
@@ -152,6 +165,7 @@ export class ClientIntake {
     this.stopFollowing?.();
     this.setLeading(false);
     this.unsubscribe(this.directSubscription);
+    this.unsubscribe(this.directWriteSubscription);
     if (this.inFlight === 0) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, drainMs);
@@ -220,6 +234,16 @@ export class ClientIntake {
     if (!decoded.ok) {
       this.counters.malformed++;
       this.respond(msg, { v: 1, st: 'error', code: decoded.code, detail: decoded.detail });
+      return;
+    }
+    if ((via === 'direct' || via === 'read') && commandOf(decoded.request) !== undefined) {
+      this.counters.wrongSubject++;
+      this.respond(msg, {
+        v: 1,
+        st: 'error',
+        code: 'wrong-subject',
+        detail: `a ${decoded.request.op} is a write: send it on a write subject (…write or …client.<replica>.write)`,
+      });
       return;
     }
     if (this.inFlight >= this.maxInFlight) {

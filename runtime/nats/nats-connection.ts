@@ -25,15 +25,20 @@ import {
   credsAuthenticator,
   type NatsConnection,
   type NodeConnectionOptions,
+  nkeyAuthenticator,
   type Status,
 } from '@nats-io/transport-node';
 import type { Logger } from '../log.js';
 import { failureReason } from './nats-request.js';
+import { parseCredentials } from './nkey-credentials.js';
 
 export interface ConnectNatsOptions {
   /** Client URLs of the NATS cluster (nats:// or tls://), at least one. */
   readonly urls: readonly string[];
-  /** NATS credentials file (JWT + nkey seed), read now and again on every reconnect. */
+  /**
+   * NATS credentials file: a user JWT and its nkey seed, or an nkey user's seed alone
+   * (nkey-credentials.ts); read now and again on every reconnect.
+   */
   readonly credsFile?: string;
   /** The client name servers show in their monitoring pages, e.g. `raftns/<instance>`. */
   readonly name: string;
@@ -109,28 +114,48 @@ export async function connectNats(options: ConnectNatsOptions): Promise<NatsConn
 }
 
 /**
- * Reads the credentials file now (so a missing file fails the connect with a clear error)
- * and again on every reconnect, so rotated credentials are picked up; if a re-read fails,
- * the last good credentials are used.
+ * Reads the credentials file now (so a missing or unreadable file fails the connect with a
+ * clear error) and again on every reconnect, so rotated credentials are picked up; if a
+ * re-read fails or holds something else, the last good credentials are used.
  */
 async function credsFileAuthenticator(path: string, log: Logger) {
-  let last: Uint8Array;
+  let bytes: Uint8Array;
   try {
-    last = await readFile(path);
+    bytes = await readFile(path);
   } catch (error) {
     throw new Error(`cannot read NATS credentials file ${path}: ${String(error)}`, { cause: error });
   }
-  return credsAuthenticator(() => {
-    try {
-      last = readFileSync(path);
-    } catch (error) {
-      log.warn(
-        { path, err: String(error) },
-        'cannot re-read the NATS credentials file; using the last one read',
-      );
-    }
-    return last;
+  const first = parseCredentials(bytes);
+  if (first.kind === 'invalid') throw new Error(`NATS credentials file ${path}: ${first.reason}`);
+  if (first.kind === 'jwt') {
+    let last = bytes;
+    return credsAuthenticator(() => {
+      last = reread(path, log) ?? last;
+      return last;
+    });
+  }
+  const encoder = new TextEncoder();
+  let seed = first.seed;
+  return nkeyAuthenticator(() => {
+    const again = reread(path, log);
+    const parsed = again === undefined ? undefined : parseCredentials(again);
+    if (parsed?.kind === 'nkey') seed = parsed.seed;
+    else if (parsed !== undefined)
+      log.warn({ path }, 'the NATS credentials file no longer holds an nkey seed; using the last one');
+    return encoder.encode(seed);
   });
+}
+
+function reread(path: string, log: Logger): Uint8Array | undefined {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    log.warn(
+      { path, err: String(error) },
+      'cannot re-read the NATS credentials file; using the last one read',
+    );
+    return undefined;
+  }
 }
 
 // ---------------------------------------------------------------------------------------

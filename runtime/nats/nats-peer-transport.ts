@@ -18,7 +18,9 @@
  * A prefix costs 2 + n bytes and one copy of the frame on send; a NATS header
  * (`NATS/1.0\r\nRaftns-From: r1\r\n\r\n`) would cost ~30 bytes and a header parse (string
  * splitting and a map) on every receive, so the prefix is the cheaper of the two. The
- * sender id is not authenticated: NATS permissions on `raftns.>` are the trust boundary.
+ * sender id is not authenticated by the transport: NATS permissions keep everyone but the
+ * cluster's replicas off these subjects (bootstrap/nats-roles.ts), and the transport and
+ * the election actor drop frames from senders outside the group's configurations.
  *
  * Limits and what is counted (`stats()`):
  * - `send` refuses (returns false) when the transport or the connection is closed, the
@@ -295,6 +297,10 @@ export class NatsPeerTransport implements PeerTransport {
       }
     }
     return Promise.resolve();
+  }
+
+  nonPeerFramesDropped(): number {
+    return this.counters.dropped['unknown-sender'];
   }
 
   stats(): NatsPeerTransportStats {

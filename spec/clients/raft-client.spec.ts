@@ -22,7 +22,7 @@ import {
   encodeRequest,
 } from '../../protocol/client-wire.js';
 import { REQUEST_BYTES_MAX } from '../../protocol/limits.js';
-import { clientSubject, readSubject, writeSubject } from '../../protocol/subjects.js';
+import { clientSubject, clientWriteSubject, readSubject, writeSubject } from '../../protocol/subjects.js';
 import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
@@ -84,6 +84,8 @@ describe('clients/raft-client against a real NATS server', function () {
   const write = writeSubject(GROUP.cluster, GROUP.region, GROUP.group);
   const read = readSubject(GROUP.cluster, GROUP.region, GROUP.group);
   const direct = (replica: string) => clientSubject(GROUP.cluster, GROUP.region, GROUP.group, replica);
+  const directWrite = (replica: string) =>
+    clientWriteSubject(GROUP.cluster, GROUP.region, GROUP.group, replica);
 
   before(async () => {
     nats = await startNatsServer();
@@ -163,7 +165,7 @@ describe('clients/raft-client against a real NATS server', function () {
 
   it('follows a not-leader hint to the named replica, at once', async () => {
     const group = await stub([write], () => ({ v: 1, st: 'not-leader', leader: 'r2' }));
-    const r2 = await stub([direct('r2')], () => OK_WRITE);
+    const r2 = await stub([directWrite('r2')], () => OK_WRITE);
     const c = await client();
     await c.put('k', 'v');
     expect(group.requests).to.have.length(1);
@@ -173,8 +175,8 @@ describe('clients/raft-client against a real NATS server', function () {
   });
 
   it('does not ping-pong between two replicas that name each other', async () => {
-    await stub([direct('r1')], () => ({ v: 1, st: 'not-leader', leader: 'r2' }));
-    await stub([direct('r2')], () => ({ v: 1, st: 'not-leader', leader: 'r1' }));
+    await stub([directWrite('r1')], () => ({ v: 1, st: 'not-leader', leader: 'r2' }));
+    await stub([directWrite('r2')], () => ({ v: 1, st: 'not-leader', leader: 'r1' }));
     await stub([write], () => ({ v: 1, st: 'not-leader', leader: 'r1' }));
     // Every answer is not-leader; a request timeout well above a loaded machine's delays
     // keeps a slow answer from turning into an unknown outcome.
@@ -185,7 +187,7 @@ describe('clients/raft-client against a real NATS server', function () {
   });
 
   it('fails a call pinned to a follower with NotLeaderError naming the leader', async () => {
-    await stub([direct('r3')], () => ({ v: 1, st: 'not-leader', leader: 'r1' }));
+    await stub([direct('r3'), directWrite('r3')], () => ({ v: 1, st: 'not-leader', leader: 'r1' }));
     const c = await client();
     const error = await c.put('k', 'v', { replica: 'r3' }).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(NotLeaderError);

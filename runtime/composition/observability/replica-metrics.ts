@@ -14,6 +14,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { AwsLeaseCounters } from '../../../actors/aws-lease/protocol.js';
 import type { DnsServerStatus } from '../../../actors/dns/protocol.js';
 import { QUERY_TYPE_LABELS, RCODE_LABELS } from '../../../actors/dns/server/dns-traffic.js';
+import { RAFT_MESSAGE_DROP_REASONS } from '../../../actors/election/protocol.js';
 import type { StateMachineStatus } from '../../../actors/state-machine/protocol.js';
 import type { StorageStatus } from '../../../actors/storage/protocol.js';
 import type { ElectionRole } from '../../../protocol/election-role.js';
@@ -97,7 +98,8 @@ export class ReplicaMetrics {
   );
   private readonly droppedMessages = this.counter(
     'raftns_raft_dropped_messages_total',
-    'Peer messages the election actor dropped.',
+    'Peer messages dropped, by reason (non-member: a sender outside every configuration of the group).',
+    ['reason'],
   );
   private readonly snapshotsInstalled = this.counter(
     'raftns_raft_snapshots_installed_total',
@@ -371,7 +373,8 @@ export class ReplicaMetrics {
       this.carry(this.elections, 'elections', e.elections);
       this.carry(this.preVotes, 'preVotes', e.preVotes);
       this.carry(this.droppedFrames, 'framesDropped', e.framesDropped);
-      this.carry(this.droppedMessages, 'messagesDropped', e.messagesDropped);
+      for (const reason of RAFT_MESSAGE_DROP_REASONS)
+        this.carry(this.droppedMessages, `messagesDropped.${reason}`, e.messagesDropped[reason], { reason });
     }
     if (look.contact.answered && look.contact.value.ok) {
       this.commitIndex.set(look.contact.value.commitIndex);
@@ -500,6 +503,7 @@ export class ReplicaMetrics {
       this.carry(this.clientErrors, 'intake.overloaded', intake.overloaded, { kind: 'overloaded' });
       this.carry(this.clientErrors, 'intake.internalErrors', intake.internalErrors, { kind: 'internal' });
       this.carry(this.clientErrors, 'intake.replyFailures', intake.replyFailures, { kind: 'reply' });
+      this.carry(this.clientErrors, 'intake.wrongSubject', intake.wrongSubject, { kind: 'wrong-subject' });
     }
   }
 

@@ -22,7 +22,7 @@ import type { ClusterPlan } from '../../../protocol/plan.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { connectNats } from '../../../runtime/nats/nats-connection.js';
 import { pollUntil } from '../../fixtures/raft-cluster.js';
-import { raftns as runRaftns } from '../../fixtures/raftns-cli.js';
+import { adminCredentials, raftns as runRaftns } from '../../fixtures/raftns-cli.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -42,7 +42,10 @@ describe('changing the plan of a running cluster (real processes)', function () 
   let cluster: LocalCluster;
   let stored: { plan: ClusterPlan; revision: number };
   const raftns = (args: readonly string[]) =>
-    runRaftns(['--nats', cluster.natsUrl, '--cluster', 'local', ...args], { timeoutMs: 90_000 });
+    runRaftns(
+      ['--nats', cluster.natsUrl, '--nats-creds', adminCredentials(cluster), '--cluster', 'local', ...args],
+      { timeoutMs: 90_000 },
+    );
   const planFile = async (name: string, plan: ClusterPlan) => {
     const file = join(dir, name);
     await writeFile(file, JSON.stringify(plan));
@@ -189,7 +192,10 @@ describe('growing every group of a running cluster from 1 to 3 replicas (real pr
   let dir: string;
   let cluster: LocalCluster;
   const raftns = (args: readonly string[]) =>
-    runRaftns(['--nats', cluster.natsUrl, '--cluster', 'local', ...args], { timeoutMs: 90_000 });
+    runRaftns(
+      ['--nats', cluster.natsUrl, '--nats-creds', adminCredentials(cluster), '--cluster', 'local', ...args],
+      { timeoutMs: 90_000 },
+    );
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'raftns-plan-grow-'));
@@ -223,7 +229,12 @@ describe('growing every group of a running cluster from 1 to 3 replicas (real pr
     const first = new Map(
       (await cluster.topology()).regions[0]?.groups.map((g) => [g.id, g.replicas[0]?.instanceId as string]),
     );
-    const nc = await connectNats({ urls: [cluster.natsUrl], name: 'plan-grow-spec', log: silentLogger });
+    const nc = await connectNats({
+      urls: [cluster.natsUrl],
+      credsFile: adminCredentials(cluster),
+      name: 'plan-grow-spec',
+      log: silentLogger,
+    });
     const clients = new Map<string, RaftClient>();
     for (const group of ['root', 'org', 'wikipedia-org'])
       clients.set(group, await RaftClient.connect({ nc, cluster: 'local', region: 'region1', group }));

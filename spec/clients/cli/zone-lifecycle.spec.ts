@@ -23,7 +23,7 @@ import { Name } from '../../../protocol/dns/wire/name.js';
 import { rdataToText } from '../../../protocol/dns/wire/rdata.js';
 import { runTool } from '../../fixtures/child-process.js';
 import { pollUntil } from '../../fixtures/raft-cluster.js';
-import { raftns as runRaftns } from '../../fixtures/raftns-cli.js';
+import { adminCredentials, raftns as runRaftns } from '../../fixtures/raftns-cli.js';
 import { startUnbound } from '../../fixtures/unbound.js';
 
 function freePort(): Promise<number> {
@@ -45,7 +45,10 @@ describe('zones created and deleted at runtime (real processes, two regions)', f
   let dir: string;
   let cluster: LocalCluster;
   const raftns = (args: readonly string[]) =>
-    runRaftns(['--nats', cluster.natsUrl, '--cluster', 'local', ...args], { timeoutMs: 90_000 });
+    runRaftns(
+      ['--nats', cluster.natsUrl, '--nats-creds', adminCredentials(cluster), '--cluster', 'local', ...args],
+      { timeoutMs: 90_000 },
+    );
 
   async function resolver(region: string): Promise<IterativeResolver> {
     const roots = await cluster.rootServers(region);
@@ -325,7 +328,10 @@ describe('zones created and deleted through the HTTP API (real processes, two re
   let key: string;
   let readOnlyKey: string;
   const raftns = (args: readonly string[]) =>
-    runRaftns(['--nats', cluster.natsUrl, '--cluster', 'local', ...args], { timeoutMs: 90_000 });
+    runRaftns(
+      ['--nats', cluster.natsUrl, '--nats-creds', adminCredentials(cluster), '--cluster', 'local', ...args],
+      { timeoutMs: 90_000 },
+    );
   const api = (path: string, init: RequestInit & { apiKey?: string } = {}) => {
     const http = cluster.replicaList().find((r) => r.region === 'region2')?.http;
     return fetch(`http://${http}/api/v1/servers/localhost${path}`, {

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { decodeReply, WIRE_VERSION } from '../../../protocol/client-wire.js';
 import { REQUEST_BYTES_MAX } from '../../../protocol/limits.js';
-import { clientSubject, writeSubject } from '../../../protocol/subjects.js';
+import { clientSubject, clientWriteSubject, readSubject, writeSubject } from '../../../protocol/subjects.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { connectNats } from '../../../runtime/nats/nats-connection.js';
 import { requestWithTimeout } from '../../../runtime/nats/nats-request.js';
@@ -21,14 +21,18 @@ describe('the client intake of a replica process', function () {
   let cluster: RaftCluster;
   let nc: NatsConnection;
   let direct: string;
+  let directWrite: string;
   let shared: string;
+  let sharedRead: string;
 
   before(async () => {
     cluster = await RaftCluster.start({ replicas: 1, logLevel: 'warn' });
     await cluster.waitForLeader(15_000);
     nc = await connectNats({ urls: [cluster.nats.url], name: 'intake-spec', log: silentLogger });
     direct = clientSubject(cluster.cluster, cluster.region, cluster.group, 'r1');
+    directWrite = clientWriteSubject(cluster.cluster, cluster.region, cluster.group, 'r1');
     shared = writeSubject(cluster.cluster, cluster.region, cluster.group);
+    sharedRead = readSubject(cluster.cluster, cluster.region, cluster.group);
   });
   after(async () => {
     await nc?.close();
@@ -64,7 +68,7 @@ describe('the client intake of a replica process', function () {
     await expectError('{"v":1,"op":"get","k":"a","mode":"eventually"}', 'malformed', /mode/);
     await expectError(new Uint8Array(REQUEST_BYTES_MAX + 1), 'too-large');
     // A valid request that breaks a session rule is the store's to refuse.
-    const invalid = await ask(direct, '{"v":1,"op":"put","k":"a","val":"x","sid":"s","seq":1,"ack":1}');
+    const invalid = await ask(directWrite, '{"v":1,"op":"put","k":"a","val":"x","sid":"s","seq":1,"ack":1}');
     expect(invalid).to.deep.include({ st: 'rejected', why: 'invalid' });
     // A publish without a reply subject is ignored.
     nc.publish(direct, encoder.encode('{"v":1,"op":"status"}'));
@@ -72,6 +76,18 @@ describe('the client intake of a replica process', function () {
     expect(status).to.deep.include({ v: WIRE_VERSION, st: 'status' });
     const put = await ask(shared, '{"v":1,"op":"put","k":"a","val":"x","sid":"s1","seq":1,"ack":0}');
     expect(put).to.deep.include({ st: 'applied' });
+  });
+
+  it('refuses writes on read subjects (wrong-subject), so read-only NATS users cannot write', async () => {
+    const put = '{"v":1,"op":"put","k":"read-only","val":"x","sid":"ro","seq":1,"ack":0}';
+    for (const subject of [direct, sharedRead]) {
+      const reply = await ask(subject, put);
+      expect(reply, subject).to.deep.include({ st: 'error', code: 'wrong-subject' });
+    }
+    const read = await ask(sharedRead, '{"v":1,"op":"get","k":"read-only"}');
+    expect(read).to.deep.include({ st: 'ok', res: { op: 'get', entry: null } });
+    const written = await ask(directWrite, put);
+    expect(written).to.deep.include({ st: 'applied' });
   });
 
   it('survives random bytes and random JSON on its subjects (fuzz)', async () => {

@@ -26,7 +26,7 @@ function election(overrides: Partial<ElectionStatus> = {}): ElectionStatus {
     leaderId: 'r2',
     voters: ['r1', 'r2', 'r3'],
     framesDropped: 0,
-    messagesDropped: 0,
+    messagesDropped: { 'non-member': 0, 'non-voter': 0, 'forged-sender': 0, misaddressed: 0, unencodable: 0 },
     elections: 0,
     preVotes: 0,
     ...overrides,

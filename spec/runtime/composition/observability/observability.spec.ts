@@ -10,8 +10,13 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import { encodeRaftMessage } from '../../../../actors/raft/codec.js';
 import type { DnsChange } from '../../../../protocol/dns/changes.js';
 import { HybridClock } from '../../../../protocol/dns/version.js';
+import { peerSubject } from '../../../../protocol/subjects.js';
+import { silentLogger } from '../../../../runtime/log.js';
+import { connectNats } from '../../../../runtime/nats/nats-connection.js';
+import { ENVELOPE_VERSION } from '../../../../runtime/nats/nats-peer-transport.js';
 import { createZoneChange } from '../../../fixtures/dns-zone.js';
 import { pollUntil, RaftCluster, type ReplicaProcess } from '../../../fixtures/raft-cluster.js';
 
@@ -294,6 +299,41 @@ describe('metrics and health endpoints of real replicas', function () {
     checkHistogram(followerMetrics, 'raftns_raft_snapshot_size_bytes', { operation: 'install' });
     const checked = await promtoolCheck(followerMetrics);
     expect(checked, checked.output).to.deep.equal({ code: 0, output: '' });
+  });
+
+  it('counts Raft messages from a non-member as dropped (reason non-member), and the term stays', async () => {
+    const leader = await cluster.waitForLeader(10_000);
+    const target = cluster.replica(leader.replica);
+    const before = await get(target, '/metrics');
+    const droppedBefore = sample(before.body, 'raftns_raft_dropped_messages_total', { reason: 'non-member' });
+    expect(droppedBefore).to.be.a('number');
+    // The fixture's NATS has no authentication: anyone may publish on the group's subjects.
+    const nc = await connectNats({ urls: [cluster.nats.url], name: 'non-member', log: silentLogger });
+    try {
+      const encoded = encodeRaftMessage({
+        type: 'request-vote-response',
+        term: leader.term + 100,
+        from: 'stranger',
+        to: target.id,
+        granted: false,
+      });
+      if (!encoded.ok) throw encoded.error;
+      const sender = new TextEncoder().encode('stranger');
+      const frame = Uint8Array.from([ENVELOPE_VERSION, sender.byteLength, ...sender, ...encoded.bytes]);
+      for (let i = 0; i < 3; i++)
+        nc.publish(peerSubject(cluster.cluster, cluster.region, cluster.group, target.id, 'raft'), frame);
+      await nc.flush();
+    } finally {
+      await nc.close();
+    }
+    await pollUntil('the drops in the metrics', 10_000, async () => {
+      const answer = await get(target, '/metrics');
+      const dropped =
+        sample(answer.body, 'raftns_raft_dropped_messages_total', { reason: 'non-member' }) ?? 0;
+      return dropped >= (droppedBefore ?? 0) + 3 ? true : undefined;
+    });
+    const status = await cluster.waitForLeader(10_000);
+    expect(status.term).to.equal(leader.term);
   });
 
   it('is live and ready on every replica of a healthy group', async () => {
