@@ -21,7 +21,7 @@
  *          more records than the zone: the difference sequences (ixfr-stream.ts, §4);
  *        - otherwise (too old, a serial we never had, a larger difference): the whole zone
  *          in AXFR form (§4).
- *   6. The messages (axfr-stream.ts) leave `MESSAGES_PER_TURN` at a time; the desk asks
+ *   6. The messages (axfr-stream.ts, ixfr-stream.ts) leave `MESSAGES_PER_TURN` at a time; the desk asks
  *      for another turn (`continueLater`) until the last, so one large zone does not hold
  *      the actor's turn (queries keep being answered between its messages). A connection
  *      that went away ends the transfer.
