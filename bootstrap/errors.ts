@@ -8,6 +8,10 @@ export type BootstrapErrorCode =
   | 'plan-invalid'
   /** `initPlan` with a plan other than the stored one; `details` names each difference. */
   | 'plan-different'
+  /** `applyPlan` with a change it refuses; `details` gives each reason. */
+  | 'plan-unsafe'
+  /** `applyPlan` found another revision of the plan than the one it was based on. */
+  | 'plan-conflict'
   /** The plan's cluster is not the one this process was configured with. */
   | 'cluster-mismatch'
   /** The plan did not appear before the deadline. */

@@ -29,6 +29,7 @@ import {
   slotsBucket,
   validatePlan,
 } from '../protocol/plan.js';
+import { type PlanChange, planChange } from '../protocol/plan-change.js';
 import { BootstrapError } from './errors.js';
 
 /** How long a registration lives without a heartbeat (the instances bucket's max age). */
@@ -147,7 +148,7 @@ export class PlanStore {
     if (samePlan(stored, plan)) return { outcome: 'unchanged', plan: stored };
     throw new BootstrapError(
       'plan-different',
-      `cluster ${this.cluster} already has a different plan (a plan cannot be changed by init)`,
+      `cluster ${this.cluster} already has a different plan (init writes a plan once; change it with raftns plan apply)`,
       planDifferences(stored, plan),
     );
   }
@@ -158,6 +159,80 @@ export class PlanStore {
    */
   async readPlan(): Promise<ClusterPlan | undefined> {
     return readStoredPlan(this.plan, this.cluster);
+  }
+
+  /** The stored plan and the revision of its KV entry (what `applyPlan` compares against). */
+  async readPlanRevision(): Promise<{ plan: ClusterPlan; revision: number } | undefined> {
+    const entry = await this.plan.get(PLAN_KEY);
+    if (entry === null || entry.operation !== 'PUT') return undefined;
+    const plan = await readStoredPlan(this.plan, this.cluster, entry.string());
+    return plan === undefined ? undefined : { plan, revision: entry.revision };
+  }
+
+  /**
+   * Replaces the stored plan by `input` if the change is safe (protocol/plan-change.ts,
+   * `registeredZones` being the zones created at runtime) and the stored plan is still at
+   * `basedOn` (default: the revision read now). Fails with `plan-invalid`,
+   * `cluster-mismatch`, `plan-unsafe` (every reason listed) or `plan-conflict` (another
+   * admin changed the plan first: nothing written). `dryRun` checks and writes nothing.
+   */
+  async applyPlan(
+    input: unknown,
+    registeredZones: readonly string[],
+    options: { readonly basedOn?: number; readonly dryRun?: boolean } = {},
+  ): Promise<{
+    outcome: 'applied' | 'unchanged' | 'checked';
+    change: PlanChange;
+    revision: number;
+    plan: ClusterPlan;
+  }> {
+    const result = validatePlan(input);
+    if (!result.ok) throw new BootstrapError('plan-invalid', 'the plan is invalid', result.errors);
+    const plan = result.plan;
+    if (plan.cluster !== this.cluster)
+      throw new BootstrapError(
+        'cluster-mismatch',
+        `the plan is for cluster ${plan.cluster}, not ${this.cluster}`,
+      );
+    const stored = await this.readPlanRevision();
+    if (stored === undefined)
+      throw new BootstrapError(
+        'plan-timeout',
+        `cluster ${this.cluster} has no plan yet (run \`raftns init\`)`,
+      );
+    const basedOn = options.basedOn ?? stored.revision;
+    if (basedOn !== stored.revision)
+      throw new BootstrapError(
+        'plan-conflict',
+        `the plan is at revision ${stored.revision}, not ${basedOn}: review it (raftns plan show) and apply again`,
+      );
+    const change = planChange(stored.plan, plan, registeredZones);
+    if (change.problems.length > 0)
+      throw new BootstrapError('plan-unsafe', 'the plan change is refused', change.problems);
+    if (change.changes.length === 0)
+      return { outcome: 'unchanged', change, revision: stored.revision, plan: stored.plan };
+    if (options.dryRun === true) return { outcome: 'checked', change, revision: stored.revision, plan };
+    try {
+      const revision = await this.plan.update(PLAN_KEY, JSON.stringify(plan), stored.revision);
+      return { outcome: 'applied', change, revision, plan };
+    } catch (error) {
+      if (!isWrongLastSequence(error)) throw error;
+      throw new BootstrapError(
+        'plan-conflict',
+        'another admin changed the plan meanwhile: review it (raftns plan show) and apply again',
+      );
+    }
+  }
+
+  /**
+   * Calls `onPlan` with every valid plan stored after this call (each later change), until
+   * the returned function is called; an invalid one goes to `onInvalid` and is not used.
+   */
+  watchPlan(
+    onPlan: (plan: ClusterPlan, revision: number) => void,
+    onInvalid: (error: unknown) => void,
+  ): Promise<() => void> {
+    return watchStoredPlan(this.plan, this.cluster, onPlan, onInvalid);
   }
 }
 
@@ -267,18 +342,52 @@ export function sleepUntilNextPoll(ms: number, signal?: AbortSignal): Promise<vo
  * The plan stored in a plan bucket, validated and checked to be `cluster`'s; undefined while
  * the bucket or the key does not exist. Fails with a BootstrapError on an invalid plan.
  */
-export async function readStoredPlan(planKv: KV, cluster: string): Promise<ClusterPlan | undefined> {
-  let entry: Awaited<ReturnType<KV['get']>>;
-  try {
-    entry = await planKv.get(PLAN_KEY);
-  } catch (error) {
-    if (isStreamNotFound(error)) return undefined;
-    throw error;
+/**
+ * Calls `onPlan` with every valid plan stored in `planKv` after this call, until the
+ * returned function is called; one that fails validation goes to `onInvalid`, never used.
+ */
+export async function watchStoredPlan(
+  planKv: KV,
+  cluster: string,
+  onPlan: (plan: ClusterPlan, revision: number) => void,
+  onInvalid: (error: unknown) => void,
+): Promise<() => void> {
+  const iterator = await planKv.watch({ key: PLAN_KEY, include: 'updates' });
+  void (async () => {
+    for await (const entry of iterator) {
+      if (entry.operation !== 'PUT') continue;
+      try {
+        const plan = await readStoredPlan(planKv, cluster, entry.string());
+        if (plan !== undefined) onPlan(plan, entry.revision);
+      } catch (error) {
+        onInvalid(error);
+      }
+    }
+  })();
+  return () => iterator.stop();
+}
+
+export async function readStoredPlan(
+  planKv: KV,
+  cluster: string,
+  /** The entry's value when the caller has it already. */
+  text?: string,
+): Promise<ClusterPlan | undefined> {
+  let value = text;
+  if (value === undefined) {
+    let entry: Awaited<ReturnType<KV['get']>>;
+    try {
+      entry = await planKv.get(PLAN_KEY);
+    } catch (error) {
+      if (isStreamNotFound(error)) return undefined;
+      throw error;
+    }
+    if (entry === null || entry.operation !== 'PUT') return undefined;
+    value = entry.string();
   }
-  if (entry === null || entry.operation !== 'PUT') return undefined;
   let json: unknown;
   try {
-    json = JSON.parse(entry.string());
+    json = JSON.parse(value);
   } catch (error) {
     throw new BootstrapError('plan-invalid', 'the stored plan is not JSON', [String(error)]);
   }

@@ -48,6 +48,13 @@ export interface TransferRuleEdit {
   readonly prefixes: readonly string[];
 }
 
+/** A zone's settings as a whole: each given part replaces the stored one, an absent part is kept. */
+export interface TransferSettings {
+  readonly keys?: readonly string[];
+  readonly prefixes?: readonly string[];
+  readonly notify?: readonly NotifyTarget[];
+}
+
 const EDIT_ATTEMPTS_MAX = 5;
 
 export class TransferAclStore {
@@ -104,6 +111,35 @@ export class TransferAclStore {
       keys: rule.keys.filter((k) => !keys.has(k)),
       prefixes: rule.prefixes.filter((p) => !prefixes.has(p)),
     }));
+  }
+
+  /**
+   * Replaces the parts of `zone`'s rule that `settings` gives (the HTTP API's PUT), in one
+   * compare-and-swap, so a concurrent edit of another part is never lost. Throws RangeError
+   * for an invalid result; a rule left empty is deleted.
+   */
+  replace(zone: string, settings: TransferSettings): Promise<TransferRule> {
+    return this.#edit(zone, (rule) => ({
+      ...rule,
+      ...(settings.keys === undefined ? {} : { keys: union([], settings.keys.map(storedName)) }),
+      ...(settings.prefixes === undefined ? {} : { prefixes: union([], settings.prefixes) }),
+      ...(settings.notify === undefined
+        ? {}
+        : {
+            notify: settings.notify.map((t) => ({
+              address: t.address,
+              port: t.port,
+              ...(t.key === undefined ? {} : { key: storedName(t.key) }),
+            })),
+          }),
+    }));
+  }
+
+  /** `zone`'s rule; undefined when it has none (or the stored value is invalid). */
+  async get(zone: string): Promise<TransferRule | undefined> {
+    const entry = await this.kv.get(bucketKey(zone));
+    if (entry === null || entry.operation !== 'PUT') return undefined;
+    return decode(entry.string());
   }
 
   /** Every valid rule, by zone. */

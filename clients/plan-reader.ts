@@ -6,7 +6,7 @@
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { BootstrapError } from '../bootstrap/errors.js';
-import { readStoredPlan } from '../bootstrap/plan-store.js';
+import { readStoredPlan, watchStoredPlan } from '../bootstrap/plan-store.js';
 import { GROUP_VOTERS_MAX, GROUPS_MAX, REGIONS_MAX } from '../protocol/limits.js';
 import { type ClusterPlan, planBucket, slotsBucket } from '../protocol/plan.js';
 import { withTimeout } from '../runtime/control-timeout.js';
@@ -51,6 +51,19 @@ export async function readPlan(nc: NatsConnection, cluster: string): Promise<Clu
   }
   if (plan === undefined) throw new PlanUnavailableError(`no plan in bucket ${bucket} (run raftns init)`);
   return plan;
+}
+
+/**
+ * Follows the stored plan: `onPlan` hears every valid plan stored after this call (`raftns
+ * plan apply`), until the returned function is called. Fails when the bucket cannot be opened.
+ */
+export async function followPlan(
+  nc: NatsConnection,
+  cluster: string,
+  onPlan: (plan: ClusterPlan) => void,
+  onInvalid: (error: unknown) => void,
+): Promise<() => void> {
+  return watchStoredPlan(await new Kvm(nc).open(planBucket(cluster)), cluster, onPlan, onInvalid);
 }
 
 /**

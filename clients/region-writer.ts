@@ -1,7 +1,7 @@
 /**
  * Writing DNS changes to every region: every region holds its own copy of the
- * hierarchy, one Raft group per zone of the plan, and a change must reach the group serving
- * its name in each of them.
+ * hierarchy (groups of the plan, each serving its planned zone and the zones created in it at
+ * runtime), and a change must reach the group serving its name in each of them.
  *
  *   const writer = await RegionWriter.open({ natsUrls, cluster: 'prod' });   // plan from KV
  *   const report = await writer.write([
@@ -35,6 +35,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { ZoneRegistryStore } from '../bootstrap/zone-registry-store.js';
 import {
   type ChangeOutcome,
   type DnsBatch,
@@ -47,8 +48,9 @@ import {
 import { HybridClock, type RecordVersion } from '../protocol/dns/version.js';
 import type { DnsNameView } from '../protocol/dns/views.js';
 import { withFinalDot } from '../protocol/dns/wire/name.js';
-import { type ClusterPlan, type GroupPlan, groupForName } from '../protocol/plan.js';
+import type { ClusterPlan, GroupPlan } from '../protocol/plan.js';
 import type { ReadModeText } from '../protocol/read-mode.js';
+import { type RegisteredZone, ZoneDirectory } from '../protocol/zone-directory.js';
 import { type Logger, silentLogger } from '../runtime/log.js';
 import { connectNats } from '../runtime/nats/nats-connection.js';
 import {
@@ -58,7 +60,7 @@ import {
   TimeoutError,
   UnknownOutcomeError,
 } from './errors.js';
-import { readPlan } from './plan-reader.js';
+import { followPlan, readPlan } from './plan-reader.js';
 import { RaftClient } from './raft-client.js';
 
 export const WRITE_DEADLINE_MS_DEFAULT = 10_000;
@@ -210,15 +212,24 @@ export class RegionWriter {
   private readonly deadlineMs: number;
   private readonly requestTimeoutMs: number;
   private closed = false;
+  private directory: ZoneDirectory;
+  private registered: readonly RegisteredZone[];
+  private currentPlan: ClusterPlan;
+  private stopWatchingZones: (() => void) | undefined;
+  private stopWatchingPlan: (() => void) | undefined;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly ownsConnection: boolean,
-    readonly plan: ClusterPlan,
+    plan: ClusterPlan,
     /** The regions written to by default. */
     readonly regions: readonly string[],
     options: RegionWriterOptions,
+    registered: readonly RegisteredZone[],
   ) {
+    this.currentPlan = plan;
+    this.registered = registered;
+    this.directory = new ZoneDirectory(plan, registered);
     const writerId = options.writerId ?? `w-${randomBytes(9).toString('base64url')}`;
     this.clock = new HybridClock(writerId, options.nowMs ?? Date.now);
     this.deadlineMs = positiveInt('deadlineMs', options.deadlineMs ?? WRITE_DEADLINE_MS_DEFAULT);
@@ -261,7 +272,29 @@ export class RegionWriter {
           `not regions of the plan: ${unknown.join(', ')} (plan: ${plan.regions.join(', ')})`,
         );
       if (regions.length === 0) throw new RangeError('no regions to write to');
-      return new RegionWriter(nc, owns, plan, [...new Set(regions)], options);
+      // Zones beyond the plan route by the registry: read now, and followed while open.
+      const registry = await ZoneRegistryStore.open(nc, plan.cluster);
+      const writer = new RegionWriter(nc, owns, plan, [...new Set(regions)], options, await registry.list());
+      writer.stopWatchingZones = await registry.watch(
+        (zones) => {
+          writer.registered = zones;
+          writer.directory = new ZoneDirectory(writer.currentPlan, zones);
+        },
+        () => undefined,
+      );
+      // The stored plan is followed: groups added by `raftns plan apply` are routed to (a
+      // writer given a plan with no plan bucket behind it keeps that plan).
+      writer.stopWatchingPlan = await followPlan(
+        nc,
+        plan.cluster,
+        (next) => {
+          if (next.regions.join() !== plan.regions.join()) return; // a writer's regions are fixed
+          writer.currentPlan = next;
+          writer.directory = new ZoneDirectory(next, writer.registered);
+        },
+        () => undefined,
+      ).catch(() => undefined);
+      return writer;
     } catch (error) {
       if (owns) await nc.close();
       throw error;
@@ -278,20 +311,38 @@ export class RegionWriter {
     return this.clock.next();
   }
 
-  /** The group serving `name` and its zone; throws InvalidBatchError when no group does. */
+  /** The cluster plan as this writer knows it now. */
+  get plan(): ClusterPlan {
+    return this.currentPlan;
+  }
+
+  /** The zones the cluster serves (the plan's and the registry's), as this writer knows them. */
+  get zones(): ZoneDirectory {
+    return this.directory;
+  }
+
+  /**
+   * The group serving `name` and its zone (the longest served zone containing it, from the
+   * plan or the zone registry); throws InvalidBatchError when no group does or the zone is
+   * being deleted.
+   */
   route(name: string): { readonly group: GroupPlan; readonly zone: string } {
-    let group: GroupPlan | undefined;
+    let served: ReturnType<ZoneDirectory['zoneFor']>;
     try {
-      group = groupForName(this.plan, withFinalDot(name));
+      served = this.directory.zoneFor(withFinalDot(name));
     } catch (error) {
       throw new InvalidBatchError({
         code: 'bad-name',
         message: `${JSON.stringify(name)} is not a domain name: ${(error as Error).message}`,
       });
     }
-    if (group === undefined)
-      throw new InvalidBatchError({ code: 'no-group', message: `no group of the plan serves ${name}` });
-    return { group, zone: group.zone };
+    const group = this.plan.groups.find((g) => g.id === served?.group);
+    if (served === undefined || group === undefined)
+      throw new InvalidBatchError({ code: 'no-group', message: `no group of the cluster serves ${name}` });
+    if (served.state === 'deleting')
+      throw new InvalidBatchError({ code: 'no-group', message: `zone ${served.zone} is being deleted` });
+    // A zone served since the plan keeps the plan's spelling (writes name their zone as the store does).
+    return { group, zone: served.source === 'plan' ? group.zone : served.zone };
   }
 
   /**
@@ -310,7 +361,7 @@ export class RegionWriter {
       if ((change.op === 'create-zone' || change.op === 'delete-zone') && !sameName(change.zone, here.zone))
         throw new InvalidBatchError({
           code: 'no-group',
-          message: `change ${i}: zone ${change.zone} is not a zone of the plan (${here.zone} of group ${here.group.id} serves it)`,
+          message: `change ${i}: zone ${change.zone} is not a zone of the cluster (${here.zone} of group ${here.group.id} serves it)`,
         });
       if (route !== undefined && route.group.id !== here.group.id)
         throw new InvalidBatchError({
@@ -396,6 +447,8 @@ export class RegionWriter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopWatchingZones?.();
+    this.stopWatchingPlan?.();
     for (const client of this.clients.values()) await client.close();
     this.clients.clear();
     if (this.ownsConnection) await this.nc.close();

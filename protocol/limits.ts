@@ -92,6 +92,13 @@ export const DNS_MESSAGE_BYTES_MAX = 0xffff;
 export const EDNS_UDP_PAYLOAD_BYTES_DEFAULT = 1232;
 
 /**
+ * Zones one group serves at most (its store refuses more; the zone directory refuses to
+ * assign more): a group lists its zones in one reply (`dns-zones`, about 50 bytes a zone),
+ * which must stay under NATS's default max_payload of 1 MiB.
+ */
+export const GROUP_ZONES_MAX = 12_000;
+
+/**
  * Versions of a zone's change history kept for IXFR (RFC 1995): 64 committed batches. A
  * secondary further behind than that gets the whole zone in AXFR form (RFC 1995 §4), which
  * it would need anyway after that many changes; secondaries told by NOTIFY (RFC 1996) are

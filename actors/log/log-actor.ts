@@ -1114,10 +1114,19 @@ class LogActor implements Actor<LogMessage> {
 
   // ------------------------------------------------------------------ snapshots (§7)
 
-  /** Once enough applied entries follow the last snapshot, snapshot the state machine and compact. */
+  /**
+   * Once enough applied entries (by count or by bytes) follow the last snapshot, snapshot
+   * the state machine and compact.
+   */
   private maybeCompact(): void {
     if (this.compacting || this.installing !== undefined || this.appliedSent === undefined) return;
-    if (this.appliedSent - this.log.snapshotIndex < this.raft.snapshotThresholdEntries) return;
+    const applied = this.appliedSent - this.log.snapshotIndex;
+    if (applied <= 0) return;
+    if (
+      applied < this.raft.snapshotThresholdEntries &&
+      this.log.bytesThrough(this.appliedSent) < this.raft.snapshotThresholdBytes
+    )
+      return;
     this.compacting = true;
     this.ctx
       .request<MessageOf<ApplyMessage, 'take-snapshot'>>(

@@ -6,9 +6,15 @@ import type { LogEntry, LogTail } from '../raft/types.js';
  * chains agree at i hold identical logs up to i: the simulator checks Log Matching with
  * it in O(1) per index.
  */
+/** What an entry costs beyond its data (index, term, kind, framing), for byte budgets. */
+export const ENTRY_OVERHEAD_BYTES = 32;
+
 export class RaftLog {
   private entries: LogEntry[] = [];
   private chain: number[] = [];
+  /** `cumulativeBytes[i]`: the bytes of every entry up to i since the log began (with `baseBytes`). */
+  private cumulativeBytes: number[] = [];
+  private baseBytes = 0;
   /** The index and term the first entry follows (the snapshot point; 0/0 for a new log). */
   private baseIndex = 0;
   private baseTerm = 0;
@@ -51,13 +57,23 @@ export class RaftLog {
     return this.chain[index - this.baseIndex - 1];
   }
 
+  /**
+   * The bytes of the entries after the snapshot point up to `index` (data plus a fixed
+   * per-entry overhead): what a restart would replay, and what the log holds in memory.
+   */
+  bytesThrough(index: number): number {
+    if (index <= this.baseIndex) return 0;
+    const at = this.cumulativeBytes[Math.min(index, this.lastIndex) - this.baseIndex - 1];
+    return (at ?? this.baseBytes) - this.baseBytes;
+  }
+
   /** Entries in [from, to], at most `maxCount` and about `maxBytes` (at least one). */
   slice(from: number, to: number, maxCount: number, maxBytes: number): LogEntry[] {
     const out: LogEntry[] = [];
     let bytes = 0;
     for (let index = Math.max(from, this.firstIndex); index <= Math.min(to, this.lastIndex); index++) {
       const entry = this.entryAt(index) as LogEntry;
-      bytes += entry.data.length + 32;
+      bytes += entry.data.length + ENTRY_OVERHEAD_BYTES;
       if (out.length > 0 && (out.length >= maxCount || bytes > maxBytes)) break;
       out.push(entry);
     }
@@ -72,6 +88,9 @@ export class RaftLog {
     const previous = this.chainAt(this.lastIndex) ?? 0;
     this.entries.push(entry);
     this.chain.push(chainHash(previous, entry));
+    this.cumulativeBytes.push(
+      (this.cumulativeBytes.at(-1) ?? this.baseBytes) + entry.data.length + ENTRY_OVERHEAD_BYTES,
+    );
     this.modifiedFrom = Math.min(this.modifiedFrom, entry.index);
   }
 
@@ -82,6 +101,7 @@ export class RaftLog {
     if (keep >= this.entries.length) return;
     this.entries.length = keep;
     this.chain.length = keep;
+    this.cumulativeBytes.length = keep;
     this.modifiedFrom = Math.min(this.modifiedFrom, index + 1);
   }
 
@@ -93,8 +113,10 @@ export class RaftLog {
     const drop = index - this.baseIndex;
     this.baseTerm = this.termAt(index) as number;
     this.baseChain = this.chainAt(index) as number;
+    this.baseBytes = this.cumulativeBytes[drop - 1] as number;
     this.entries = this.entries.slice(drop);
     this.chain = this.chain.slice(drop);
+    this.cumulativeBytes = this.cumulativeBytes.slice(drop);
     this.baseIndex = index;
   }
 
@@ -102,6 +124,8 @@ export class RaftLog {
   resetTo(index: number, term: number, chain: number): void {
     this.entries = [];
     this.chain = [];
+    this.cumulativeBytes = [];
+    this.baseBytes = 0;
     this.baseIndex = index;
     this.baseTerm = term;
     this.baseChain = chain;

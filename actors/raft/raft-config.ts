@@ -29,6 +29,11 @@ export interface RaftConfig {
   readonly maxPendingReads: number;
   /** Take a snapshot and compact the log once this many applied entries follow the last snapshot (§7). */
   readonly snapshotThresholdEntries: number;
+  /**
+   * ... or once the applied entries after the last snapshot hold this many bytes: what a
+   * restart replays and the log keeps in memory stays bounded whatever the entries' size.
+   */
+  readonly snapshotThresholdBytes: number;
   /** InstallSnapshot sends the snapshot in chunks of at most this many bytes. */
   readonly snapshotChunkBytes: number;
 }
@@ -47,6 +52,7 @@ export const DEFAULT_RAFT_TIMING = {
   maxPendingProposals: 8192,
   maxPendingReads: 8192,
   snapshotThresholdEntries: 8192,
+  snapshotThresholdBytes: 16 << 20,
   snapshotChunkBytes: 256 << 10,
 } as const;
 
@@ -79,6 +85,7 @@ export function validateRaftConfig(config: RaftConfig): void {
     'maxPendingProposals',
     'maxPendingReads',
     'snapshotThresholdEntries',
+    'snapshotThresholdBytes',
     'snapshotChunkBytes',
   ] as const) {
     if (!(Number.isInteger(config[key]) && config[key] >= 1))

@@ -52,7 +52,7 @@ export function registerBackupCommands(program: Command): void {
             return usage((error as Error).message);
           }
           if (served.toLowerCase() !== withFinalDot(options.zone).toLowerCase())
-            return usage(`${withFinalDot(options.zone)} is not a zone of the plan (it lies in ${served})`);
+            return usage(`${withFinalDot(options.zone)} is not a zone of the cluster (it lies in ${served})`);
         }
         let summary: Awaited<ReturnType<typeof backup.takeBackup>>;
         try {

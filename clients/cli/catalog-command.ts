@@ -1,7 +1,7 @@
 /**
  * `raftns zone catalog [--group G]` (the global --group, before or after the command): each
  * nameserver group's catalog zone (RFC 9432, protocol/dns/catalog-zone.ts) and the zones
- * it lists, as the plan says: what an operator configures on a secondary (Knot
+ * it lists, as the plan and the zone registry say: what an operator configures on a secondary (Knot
  * `catalog-role: interpret`, BIND `catalog-zones`) and allows with
  * `raftns zone allow-transfer <catalog> --key ...`.
  *
@@ -37,10 +37,13 @@ export function registerCatalogCommand(program: Command, zone: Command): void {
       }>();
       // The global --group narrows the listing when given; left at its default, every group is listed.
       const only = program.getOptionValueSource('group') === 'default' ? undefined : globals.group;
-      const [{ connectNats }, { readPlanWithin }] = await Promise.all([
-        import('../../runtime/nats/nats-connection.js'),
-        import('../plan-reader.js'),
-      ]);
+      const [{ connectNats }, { readPlanWithin }, { ZoneRegistryStore }, { ZoneDirectory }] =
+        await Promise.all([
+          import('../../runtime/nats/nats-connection.js'),
+          import('../plan-reader.js'),
+          import('../../bootstrap/zone-registry-store.js'),
+          import('../../protocol/zone-directory.js'),
+        ]);
       const nc = await connectNats({
         urls: globals.nats.split(',').map((url) => url.trim()),
         name: 'raftns-cli/catalog',
@@ -54,14 +57,21 @@ export function registerCatalogCommand(program: Command, zone: Command): void {
           usage(`${only} is not a group of the plan (${plan.groups.map((g) => g.id).join(', ')})`);
           return;
         }
-        listings = groups.map((group) => {
-          const member = Name.parse(group.zone);
-          return {
-            catalog: catalogZoneName(globals.cluster, group.id).toString(),
-            group: group.id,
-            members: [{ zone: member.toString(), id: catalogMemberId(member) }],
-          };
-        });
+        const directory = new ZoneDirectory(
+          plan,
+          await (await ZoneRegistryStore.open(nc, globals.cluster)).list(),
+        );
+        const served = directory.zones();
+        listings = groups.map((group) => ({
+          catalog: catalogZoneName(globals.cluster, group.id).toString(),
+          group: group.id,
+          members: served
+            .filter((z) => z.group === group.id && z.state === 'active')
+            .map((z) => {
+              const member = Name.parse(z.zone);
+              return { zone: member.toString(), id: catalogMemberId(member) };
+            }),
+        }));
       } finally {
         await nc.close();
       }

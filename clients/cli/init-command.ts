@@ -86,6 +86,9 @@ export function registerInitCommand(program: Command): void {
       });
       try {
         const store = await PlanStore.create(nc, planCluster, { replicas: options.kvReplicas });
+        // The zone registry holds what every group serves beyond the plan: as durable as the plan.
+        const { ZoneRegistryStore } = await import('../../bootstrap/zone-registry-store.js');
+        await ZoneRegistryStore.open(nc, planCluster, { replicas: options.kvReplicas });
         const { outcome, plan: stored } = await store.initPlan(plan);
         process.stdout.write(`${JSON.stringify(stored, null, 2)}\n${outcome}\n`);
       } catch (error) {

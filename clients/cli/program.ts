@@ -27,6 +27,7 @@ import { registerDashboardCommand } from './dashboard-command.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { registerExternalDnsCommand } from './externaldns-command.js';
 import { registerInitCommand } from './init-command.js';
+import { registerPlanCommands } from './plan-commands.js';
 import { registerRecordCommands } from './record-commands.js';
 import { registerResolveCommand } from './resolve-command.js';
 import { registerStatusCommand, runClusterStatus } from './status-command.js';
@@ -168,6 +169,7 @@ export function buildProgram(): Command {
       if (rows.some((row) => 'error' in row)) process.exitCode = EXIT_FAILED;
     });
   registerInitCommand(program);
+  registerPlanCommands(program);
   registerRecordCommands(program);
   registerResolveCommand(program);
   registerStatusCommand(program);

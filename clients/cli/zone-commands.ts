@@ -28,6 +28,7 @@ import { registerCatalogCommand } from './catalog-command.js';
 import { readModeArgument, usage } from './cli-arguments.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE } from './exit-codes.js';
 import { registerNotifyCommand, registerTransferCommand } from './transfer-command.js';
+import { registerZoneLifecycleCommands } from './zone-lifecycle-commands.js';
 
 export interface GlobalOptions {
   readonly nats: string;
@@ -72,7 +73,7 @@ async function planZone(
   }
   if (route.zone.toLowerCase() !== withFinalDot(zone).toLowerCase()) {
     usage(
-      `${withFinalDot(zone)} is not a zone of the plan (it lies in ${route.zone}, served by group ${route.group.id})`,
+      `${withFinalDot(zone)} is not a zone of the cluster (it lies in ${route.zone}, served by group ${route.group.id})`,
     );
     return undefined;
   }
@@ -94,8 +95,9 @@ export function registerZoneCommands(program: Command): void {
   const zone = program
     .command('zone')
     .description(
-      'whole zones as RFC 1035 master files; who may transfer them (allow-transfer); catalog zones',
+      'zones of the cluster (create, delete, list); whole zones as RFC 1035 master files; who may transfer them (allow-transfer); catalog zones',
     );
+  registerZoneLifecycleCommands(program, zone);
   registerTransferCommand(program, zone);
   registerNotifyCommand(program, zone);
   registerCatalogCommand(program, zone);

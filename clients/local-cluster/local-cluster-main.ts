@@ -85,6 +85,9 @@ async function main(): Promise<void> {
     console.log(
       `\ntry: dig @${root}${port} +norec ${EXAMPLE_NAME}   |   npx raftns resolve ${EXAMPLE_NAME} --root ${root}:${cluster.dnsPort} --port ${cluster.dnsPort}`,
     );
+    console.log(
+      'add a zone: npx raftns --cluster local zone create example.org   (then: npx raftns --cluster local write www.example.org A 300 192.0.2.1)',
+    );
     console.log(`topology: ${join(values.dir, 'topology.json')}; Ctrl-C stops the cluster`);
   } catch (error) {
     say(`failed: ${error instanceof Error ? error.message : String(error)}`);

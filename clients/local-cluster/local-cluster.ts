@@ -38,6 +38,10 @@ export interface LocalClusterOptions {
   readonly dir: string;
   readonly cluster?: string;
   readonly regions?: number;
+  /** `--dns-rrl-rate` of every replica (answers per second per client prefix; 0 turns RRL off); default the replica's. */
+  readonly dnsRrlRate?: number;
+  /** Replicas per group (default 3; tests run lighter hierarchies with 1). */
+  readonly replicasPerGroup?: number;
   readonly natsPort?: number;
   /** Force a DNS port (default: 53 if bindable, else 5300). */
   readonly dnsPort?: number;
@@ -156,7 +160,8 @@ export class LocalCluster {
   constructor(private readonly options: LocalClusterOptions) {
     this.cluster = options.cluster ?? 'local';
     const regions = Array.from({ length: options.regions ?? 1 }, (_, i) => `region${i + 1}`);
-    this.plan = examplePlan(this.cluster, regions);
+    const example = examplePlan(this.cluster, regions);
+    this.plan = { ...example, replicasPerGroup: options.replicasPerGroup ?? example.replicasPerGroup };
     this.say = options.say ?? (() => undefined);
   }
 
@@ -245,6 +250,7 @@ export class LocalCluster {
       '--log-level',
       this.options.logLevel ?? 'info',
       ...(replica.http === null ? [] : ['--http', replica.http]),
+      ...(this.options.dnsRrlRate === undefined ? [] : ['--dns-rrl-rate', String(this.options.dnsRrlRate)]),
     ];
     const out = createWriteStream(replica.log, { flags: 'a' });
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

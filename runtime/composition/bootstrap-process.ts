@@ -35,6 +35,55 @@ export interface BootstrapOutcome {
   close(): Promise<void>;
 }
 
+/**
+ * A replica's initial voters (used only with an empty data directory): the slot holders for
+ * a group starting for the first time; the group as it was, without this replica, for a
+ * replacement (the dead holder in its place) or a newcomer in a slot added to a running
+ * group (`running`, its leader's voters), so that it waits to be added and never campaigns
+ * with a configuration the group does not have (thesis §4.2.1).
+ */
+export function initialPeers(
+  self: string,
+  claim: Pick<SlotClaim, 'rejoined' | 'replaced'>,
+  holders: readonly string[],
+  running: readonly string[] | undefined,
+): readonly string[] {
+  const replaced = claim.replaced;
+  if (replaced !== undefined) return holders.map((holder) => (holder === self ? replaced : holder));
+  if (running !== undefined && !running.includes(self)) return running;
+  return holders;
+}
+
+/** How long a newcomer asks its group's leader for the voters before taking the group for new. */
+const RUNNING_GROUP_QUERY_MS = 2_000;
+
+/**
+ * The voters of the group's running leader, or undefined when no leader answers (a group
+ * that is starting for the first time: its holders are its voters).
+ */
+async function runningVoters(
+  nc: NatsConnection,
+  config: BootstrapConfig,
+  group: string,
+): Promise<readonly string[] | undefined> {
+  const { RaftClient } = await import('../../clients/raft-client.js');
+  const client = await RaftClient.connect({
+    nc,
+    cluster: config.cluster,
+    region: config.region,
+    group,
+    deadlineMs: RUNNING_GROUP_QUERY_MS,
+  });
+  try {
+    const status = await client.status(undefined, { deadlineMs: RUNNING_GROUP_QUERY_MS });
+    return status.role === 'leader' && status.voters.length > 0 ? status.voters : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
 export interface BootstrapOptions {
   /** Give up waiting for the plan or the group at this `Date.now()` time; default never. */
   readonly deadlineMs?: number;
@@ -108,12 +157,16 @@ export async function bootstrapReplica(
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     // A replacement joins the group as it was (the dead holder still a voter): it waits to
-    // be added by the leader instead of believing it founds a group of its own.
-    const replaced = claim.replaced;
-    const peers =
-      replaced === undefined
-        ? holders
-        : holders.map((holder) => (holder === config.instanceId ? replaced : holder));
+    // be added by the leader instead of believing it founds a group of its own. So does a
+    // newcomer in a slot the plan added to a running group (`raftns plan apply` raising
+    // replicasPerGroup): the running group's leader names its voters.
+    const running =
+      claim.rejoined || claim.replaced !== undefined
+        ? undefined
+        : await runningVoters(nc, config, claim.group);
+    const peers = initialPeers(config.instanceId, claim, holders, running);
+    if (peers === running)
+      blog.info({ group: claim.group, voters: running }, 'joining a running group: waiting to be added');
     blog.info({ group: claim.group, peers }, 'group complete');
     const held = registration;
     return {

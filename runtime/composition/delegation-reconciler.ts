@@ -36,7 +36,8 @@ import { PeriodicTask } from './periodic-task.js';
 
 export interface DelegationReconcilerOptions {
   readonly nc: NatsConnection;
-  readonly plan: ClusterPlan;
+  /** The cluster plan as it is now (its replicas per group may grow while the replica runs). */
+  readonly plan: () => ClusterPlan;
   readonly region: string;
   readonly groupId: string;
   readonly instanceId: string;
@@ -74,10 +75,10 @@ export class DelegationReconciler {
   private stopFollowing: (() => void) | undefined;
 
   constructor(private readonly options: DelegationReconcilerOptions) {
-    const group = options.plan.groups.find((g) => g.id === options.groupId);
+    const group = options.plan().groups.find((g) => g.id === options.groupId);
     if (group === undefined) throw new RangeError(`group ${options.groupId} is not in the plan`);
     this.group = group;
-    this.parent = options.plan.groups.find((g) => g.id === group.parent);
+    this.parent = options.plan().groups.find((g) => g.id === group.parent);
     this.clock = new HybridClock(`delegation-${options.instanceId}`, options.nowMs);
     this.task = new PeriodicTask(
       () => this.pass(),
@@ -115,7 +116,7 @@ export class DelegationReconciler {
         : withAddresses(listed, await this.options.addressOverride?.(this.group.id));
     if (
       own === undefined ||
-      own.length < this.options.plan.replicasPerGroup ||
+      own.length < this.options.plan().replicasPerGroup ||
       own.some((m) => m.addresses.length === 0)
     )
       return { kind: 'incomplete', group: this.group.id };
@@ -211,7 +212,7 @@ export class DelegationReconciler {
     if (client === undefined) {
       client = await RaftClient.connect({
         nc: this.options.nc,
-        cluster: this.options.plan.cluster,
+        cluster: this.options.plan().cluster,
         region: this.options.region,
         group: groupId,
         deadlineMs: CALL_DEADLINE_MS,

@@ -10,6 +10,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { PlanStore } from '../../bootstrap/plan-store.js';
 import { liveInstances } from '../../bootstrap/registry.js';
 import { readSlots } from '../../bootstrap/slot-claim.js';
+import { ZoneRegistryStore } from '../../bootstrap/zone-registry-store.js';
 import { type AwsRecord, readAwsRecordFrom } from '../../clients/aws/aws-plan-record.js';
 import type { ClusterPlan } from '../../protocol/plan.js';
 import type { ExternalEndpoint } from '../external-endpoint.js';
@@ -18,9 +19,13 @@ import { DelegationReconciler } from './delegation-reconciler.js';
 import { regionMembers } from './group-members.js';
 import type { LeadershipSource } from './leadership-feed.js';
 import { MembershipReconciler } from './membership-reconciler.js';
+import { ZoneRegistryReconciler } from './zone-registry-reconciler.js';
 
 export const DELEGATION_INTERVAL_MS = 2_000;
 export const MEMBERSHIP_INTERVAL_MS = 1_000;
+export const ZONE_REGISTRY_INTERVAL_MS = 5_000;
+/** A pass waiting on another group (a child zone not yet created) looks again this soon. */
+export const ZONE_REGISTRY_PENDING_RETRY_MS = 100;
 
 export interface GroupMaintenanceOptions {
   /** The bootstrap's connection and buckets (bootstrap-process.ts); not closed here. */
@@ -39,13 +44,23 @@ export interface GroupMaintenanceOptions {
 
 export async function startGroupMaintenance(options: GroupMaintenanceOptions): Promise<() => Promise<void>> {
   const { nc, store } = options;
+  // The plan may gain groups while the replica runs (`raftns plan apply`): what spans
+  // groups (the members of every group, registered zones in new groups) follows it.
+  let plan = options.plan;
+  const stopFollowingPlan = await store.watchPlan(
+    (next) => {
+      plan = next;
+      options.log.info({ groups: next.groups.map((g) => g.id) }, 'cluster plan changed');
+    },
+    (error) => options.log.warn({ err: String(error) }, 'a stored plan was refused; keeping the current one'),
+  );
   const reconciler = new DelegationReconciler({
     nc,
-    plan: options.plan,
+    plan: () => plan,
     region: options.region,
     groupId: options.groupId,
     instanceId: options.instanceId,
-    members: () => regionMembers(store, options.plan, options.region),
+    members: () => regionMembers(store, plan, options.region),
     addressOverride: acceleratorAddresses(store, options.log),
     leadership: options.leadership,
     log: options.log.child({ component: 'delegation' }),
@@ -57,7 +72,7 @@ export async function startGroupMaintenance(options: GroupMaintenanceOptions): P
     leadership: options.leadership,
     holders: async () => {
       const [slots, live] = await Promise.all([
-        readSlots(store.slots, options.plan, options.region, options.groupId),
+        readSlots(store.slots, plan, options.region, options.groupId),
         liveInstances(store),
       ]);
       return {
@@ -68,11 +83,27 @@ export async function startGroupMaintenance(options: GroupMaintenanceOptions): P
     log: options.log.child({ component: 'membership' }),
     intervalMs: MEMBERSHIP_INTERVAL_MS,
   });
+  const zones = new ZoneRegistryReconciler({
+    nc,
+    plan: () => plan,
+    region: options.region,
+    groupId: options.groupId,
+    registry: await ZoneRegistryStore.open(nc, options.plan.cluster),
+    members: () => regionMembers(store, plan, options.region),
+    leadership: options.leadership,
+    log: options.log.child({ component: 'zones' }),
+    intervalMs: ZONE_REGISTRY_INTERVAL_MS,
+    pendingRetryMs: ZONE_REGISTRY_PENDING_RETRY_MS,
+    nowMs: () => Date.now(),
+  });
   membership.start();
   reconciler.start();
+  await zones.start();
   return async () => {
+    stopFollowingPlan();
     await membership.stop();
     await reconciler.stop();
+    await zones.stop();
   };
 }
 

@@ -16,6 +16,8 @@ export class PeriodicTask<T> {
     private readonly intervalMs: number,
     private readonly onDone: (outcome: T) => void,
     private readonly onError: (error: unknown) => void,
+    /** A shorter wait before the next pass after this outcome (work waiting on others); undefined: the interval. */
+    private readonly retryAfter: (outcome: T) => number | undefined = () => undefined,
   ) {}
 
   start(): void {
@@ -41,13 +43,17 @@ export class PeriodicTask<T> {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      let next = this.intervalMs;
       this.running = this.pass()
-        .then(this.onDone, this.onError)
+        .then((outcome) => {
+          next = Math.min(next, this.retryAfter(outcome) ?? next);
+          this.onDone(outcome);
+        }, this.onError)
         .finally(() => {
           this.running = undefined;
           const again = this.again;
           this.again = false;
-          this.schedule(again ? 0 : this.intervalMs);
+          this.schedule(again ? 0 : next);
         });
     }, delayMs);
     this.timer.unref();

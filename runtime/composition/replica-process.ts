@@ -3,6 +3,7 @@ import { AWS_LEASE } from '../../actors/aws-lease/protocol.js';
 import type { DnsActorMessage, DnsServerStatus } from '../../actors/dns/protocol.js';
 import { DNS } from '../../actors/raft/actor-names.js';
 import { IdempotencyStore } from '../../bootstrap/idempotency-store.js';
+import { TransferAclStore } from '../../bootstrap/transfer-acl-store.js';
 import type { ActorSpec } from '../actor.js';
 import { monotonicClock } from '../clock.js';
 import { withTimeout } from '../control-timeout.js';
@@ -224,7 +225,21 @@ export async function runReplicaProcess(
           });
           return idempotency;
         };
-        api.attach({ keys: apiKeys, zones: apiZones, committer: updates, idempotency: openIdempotency });
+        let transferRuleStore: Promise<TransferAclStore> | undefined;
+        const openTransferRules = (): Promise<TransferAclStore> => {
+          transferRuleStore ??= TransferAclStore.open(nc, config.cluster).catch((error: unknown) => {
+            transferRuleStore = undefined; // opened again by the next request that needs it
+            throw error;
+          });
+          return transferRuleStore;
+        };
+        api.attach({
+          keys: apiKeys,
+          zones: apiZones,
+          committer: updates,
+          idempotency: openIdempotency,
+          transferRules: openTransferRules,
+        });
       }
     }
   }

@@ -106,6 +106,41 @@ describe('chaos: real replica processes under a seeded fault schedule', function
   });
 });
 
+describe('chaos: stalled disks and drifting clocks (strace fault injection, libfaketime)', function () {
+  this.timeout(150_000);
+  const DISK_AND_CLOCK: readonly FaultLabel[] = [
+    'slow-fsync-leader',
+    'slow-fsync-follower',
+    'drift-leader',
+    'drift-follower',
+  ];
+  let report: ChaosReport | undefined;
+
+  before(async () => {
+    report = await runChaos({
+      seed: SEED + 1,
+      seconds: SECONDS,
+      replicas: 3,
+      natsServers: 1,
+      labels: DISK_AND_CLOCK,
+      log: (line) => process.stdout.write(`      ${line}\n`),
+    });
+  });
+
+  it('passes every check with fsyncs delayed and a replica running on a clock 20 % fast or slow', () => {
+    const run = report!;
+    expect(run.violations, `seed ${SEED + 1}: ${run.recordPath ?? ''}`).to.deep.equal([]);
+    expect(run.linearizability, `seed ${SEED + 1}`).to.equal('linearizable');
+    const applied = run.faults.filter((f) => !f.target.startsWith('skipped'));
+    expect(applied.length, JSON.stringify(run.faults)).to.be.at.least(2);
+    expect(run.ops.ok, 'operations acknowledged under faults').to.be.greaterThan(200);
+  });
+
+  it('leaves no replica process behind', () => {
+    expect(liveReplicaPids()).to.deep.equal([]);
+  });
+});
+
 describe('chaos: the fault schedule and the gap measure', () => {
   it('derives the same schedule from the same seed, faults one at a time within the duration', () => {
     const options = { seed: 7, durationMs: 60_000, natsServers: 3 };

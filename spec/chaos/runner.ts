@@ -8,6 +8,8 @@
  * Everything the run starts it stops, also when it fails: the group and the NATS servers in
  * a `finally`, and the fixtures' exit hook SIGKILLs whatever an interrupted run left behind.
  */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -295,13 +297,37 @@ async function applyFault(
       exits.killed.delete(target);
       exits.unexpected.push({ replica: target, detail: `restart failed: ${String(error)}` });
     }
-  } else {
+  } else if (fault.kind === 'stop') {
     await replica.kill('SIGSTOP');
     try {
       await delayUntil(appliedAt + fault.frozenMs);
     } finally {
       await replica.kill('SIGCONT');
     }
+  } else if (fault.kind === 'slow-fsync') {
+    const pid = replica.pid;
+    if (pid === undefined) return { label, target: 'skipped: no pid', appliedAt, healedAt: now() };
+    const tracer = await slowFsync(pid, fault.fsyncDelayMs);
+    try {
+      await delayUntil(appliedAt + fault.slowMs);
+    } finally {
+      await tracer.detach();
+    }
+  } else {
+    // Drift: the same data directory, restarted with its clocks at `rate`, then with true ones.
+    exits.killed.add(target);
+    const restart = async (env: Readonly<Record<string, string>>) => {
+      await replica.kill('SIGKILL');
+      try {
+        await replica.start({ env });
+      } catch (error) {
+        exits.unexpected.push({ replica: target, detail: `restart failed: ${String(error)}` });
+      }
+    };
+    await restart(fakeClockEnv(fault.rate));
+    await delayUntil(appliedAt + fault.driftMs);
+    await restart({});
+    exits.killed.delete(target);
   }
   return { label, target, appliedAt, healedAt: now() };
 }
@@ -321,6 +347,54 @@ async function chooseReplica(
   const followers = group.replicas.filter((r) => r.running && r.id !== leader).map((r) => r.id);
   return followers[pick % followers.length] ?? { skipped: 'no running follower' };
 }
+
+const FAKETIME_LIBRARY = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
+
+/** The environment that runs a process's clocks at `rate` from its start (libfaketime, `faketime -f`). */
+function fakeClockEnv(rate: number): Readonly<Record<string, string>> {
+  if (!existsSync(FAKETIME_LIBRARY))
+    throw new Error(`${FAKETIME_LIBRARY} is missing: apt-get install faketime`);
+  return { LD_PRELOAD: FAKETIME_LIBRARY, FAKETIME: `+0 x${rate}`, FAKETIME_DONT_RESET: '1' };
+}
+
+/**
+ * Delays every fsync and fdatasync of process `pid` (all its threads) by `delayMs`, through
+ * strace's fault injection, until `detach` (SIGINT: strace detaches and the process runs on).
+ */
+async function slowFsync(pid: number, delayMs: number): Promise<{ detach(): Promise<void> }> {
+  const tracer = spawn(
+    'strace',
+    [
+      '-f',
+      '-qq',
+      '-p',
+      String(pid),
+      '-e',
+      'trace=fsync,fdatasync',
+      '-e',
+      `inject=fsync,fdatasync:delay_enter=${delayMs * 1000}`,
+      '-o',
+      '/dev/null',
+    ],
+    { stdio: 'ignore' },
+  );
+  const exited = new Promise<void>((resolve) => tracer.once('exit', () => resolve()));
+  const failed = await Promise.race([
+    exited.then(() => true),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), STRACE_ATTACH_MS)),
+  ]);
+  if (failed)
+    throw new Error(`strace could not attach to ${pid} (is strace installed, may this user ptrace?)`);
+  return {
+    detach: async () => {
+      tracer.kill('SIGINT');
+      await exited;
+    },
+  };
+}
+
+/** How long strace is given to attach before a fault counts as applied. */
+const STRACE_ATTACH_MS = 200;
 
 /** Waits for a point in the schedule (a time, not a condition: the schedule is timed). */
 function delayUntil(at: number): Promise<void> {

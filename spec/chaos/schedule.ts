@@ -29,6 +29,31 @@ export type ScheduledFault =
       readonly frozenMs: number;
       readonly pick: number;
     }
+  /**
+   * Every fsync/fdatasync of the replica's process delayed by `fsyncDelayMs` (strace
+   * fault injection, all threads) for `slowMs`: a disk that stalls.
+   */
+  | {
+      readonly kind: 'slow-fsync';
+      readonly role: ReplicaRole;
+      readonly atMs: number;
+      readonly slowMs: number;
+      readonly fsyncDelayMs: number;
+      readonly pick: number;
+    }
+  /**
+   * The replica restarted with its clocks (wall and monotonic) running at `rate` (libfaketime)
+   * for `driftMs`, then restarted with true clocks: frequency error within the bound the
+   * read lease assumes (runtime/composition/replica-plan.ts, CLOCK_DRIFT_BOUND_TICKS).
+   */
+  | {
+      readonly kind: 'drift';
+      readonly role: ReplicaRole;
+      readonly atMs: number;
+      readonly driftMs: number;
+      readonly rate: number;
+      readonly pick: number;
+    }
   /** SIGKILL of NATS server `server` (the single one, or one of a cluster), restarted after `downMs`. */
   | {
       readonly kind: 'nats-restart';
@@ -38,11 +63,16 @@ export type ScheduledFault =
     };
 
 /** A fault's kind as the summary counts it: `kill-leader`, `stop-follower`, `nats-restart`, ... */
-export type FaultLabel = `${'kill' | 'stop'}-${ReplicaRole}` | 'nats-restart';
+export type FaultLabel = `${'kill' | 'stop' | 'slow-fsync' | 'drift'}-${ReplicaRole}` | 'nats-restart';
 
 export function faultLabel(fault: ScheduledFault): FaultLabel {
   return fault.kind === 'nats-restart' ? 'nats-restart' : `${fault.kind}-${fault.role}`;
 }
+
+/** Clock rates a drift fault draws from: ±20 %, within the lease's drift bound over one lease. */
+const DRIFT_RATES = [0.8, 1.2] as const;
+const FSYNC_DELAY_MS_MIN = 20;
+const FSYNC_DELAY_MS_MAX = 200;
 
 export interface ScheduleOptions {
   readonly seed: number;
@@ -59,6 +89,10 @@ export const ALL_FAULT_LABELS: readonly FaultLabel[] = [
   'stop-leader',
   'stop-follower',
   'nats-restart',
+  'slow-fsync-leader',
+  'slow-fsync-follower',
+  'drift-leader',
+  'drift-follower',
 ];
 
 /** Load before the first fault, so the group is measured healthy first. */
@@ -118,12 +152,41 @@ function scheduled(
       };
     case 'nats-restart':
       return { kind: 'nats-restart', server: pick % natsServers, atMs, downMs: lastsMs };
+    case 'slow-fsync-leader':
+    case 'slow-fsync-follower':
+      return {
+        kind: 'slow-fsync',
+        role: label === 'slow-fsync-leader' ? 'leader' : 'follower',
+        atMs,
+        slowMs: lastsMs,
+        fsyncDelayMs: Math.round(FSYNC_DELAY_MS_MIN + random() * (FSYNC_DELAY_MS_MAX - FSYNC_DELAY_MS_MIN)),
+        pick,
+      };
+    case 'drift-leader':
+    case 'drift-follower':
+      return {
+        kind: 'drift',
+        role: label === 'drift-leader' ? 'leader' : 'follower',
+        atMs,
+        driftMs: lastsMs,
+        rate: DRIFT_RATES[pick % DRIFT_RATES.length] as number,
+        pick,
+      };
   }
 }
 
 /** How long the fault lasts before it is healed. */
 export function faultLastsMs(fault: ScheduledFault): number {
-  return fault.kind === 'stop' ? fault.frozenMs : fault.downMs;
+  switch (fault.kind) {
+    case 'stop':
+      return fault.frozenMs;
+    case 'slow-fsync':
+      return fault.slowMs;
+    case 'drift':
+      return fault.driftMs;
+    default:
+      return fault.downMs;
+  }
 }
 
 /** The schedule as text, one fault a line, for failure reports. */
@@ -131,7 +194,14 @@ export function describeSchedule(faults: readonly ScheduledFault[]): string {
   return faults
     .map((fault) => {
       const lasts = faultLastsMs(fault);
-      const target = fault.kind === 'nats-restart' ? ` server n${fault.server}` : '';
+      const target =
+        fault.kind === 'nats-restart'
+          ? ` server n${fault.server}`
+          : fault.kind === 'slow-fsync'
+            ? ` (${fault.fsyncDelayMs} ms per fsync)`
+            : fault.kind === 'drift'
+              ? ` (clock rate ${fault.rate})`
+              : '';
       return `${fault.atMs} ms ${faultLabel(fault)}${target} for ${lasts} ms`;
     })
     .join('\n');

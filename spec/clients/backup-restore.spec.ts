@@ -364,7 +364,7 @@ describe('raftns backup and restore against real clusters', function () {
     const run = await raftns(['--nats', dst.nats.url, '--cluster', other, 'restore', join(dir, 'good')]);
     expect(run.code, run.stdout + run.stderr).to.equal(EXIT_USAGE);
     expect(run.stderr).to.contain(
-      `${DATA_FILE}: zone example.org.: no group of the plan serves example.org.`,
+      `${DATA_FILE}: zone example.org.: no group of the cluster serves example.org.`,
     );
     const notZone = await raftns([
       ...dst.target,
@@ -375,7 +375,9 @@ describe('raftns backup and restore against real clusters', function () {
       'www.example.org',
     ]);
     expect(notZone.code).to.equal(EXIT_USAGE);
-    expect(notZone.stderr).to.contain('www.example.org. is not a zone of the plan (it lies in example.org.)');
+    expect(notZone.stderr).to.contain(
+      'www.example.org. is not a zone of the cluster (it lies in example.org.)',
+    );
     const summary = await raftns([...dst.target, 'backup', '--out', join(dir, 'summary'), '--region', 'r2']);
     expect(summary.code, summary.stderr).to.equal(EXIT_OK);
     expect(summary.stdout).to.match(

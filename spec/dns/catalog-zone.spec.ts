@@ -5,7 +5,8 @@
  * is created, the leader's NOTIFY for the catalog (`raftns zone notify <catalog> add`)
  * brings Knot the new catalog and Knot transfers and serves the member zone. Every replica
  * answers the catalog to queries with the serial moved, unsigned transfers are REFUSED,
- * and a signed AXFR passes `kzonecheck`.
+ * and a signed AXFR passes `kzonecheck`. A BIND secondary configured with only the catalog
+ * (`catalog-zones`) serves the member zone as well.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,7 @@ import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.
 import { type DnsListenerInfo, pollUntil, type RaftCluster } from '../fixtures/raft-cluster.js';
 import { raftns } from '../fixtures/raftns-cli.js';
 import {
+  bindCatalogSecondary,
   type KnotSecondary,
   keyFileSecret,
   knotCatalogSecondary,
@@ -34,7 +36,7 @@ const CLUSTER = 'catalogs';
 const CATALOG = `catalog.g1.${CLUSTER}.raftns.invalid.`;
 const MEMBER_OWNER = `${catalogMemberId(Name.parse(ZONE))}.zones.${CATALOG}`;
 
-describe('catalog zone of a raftns group (RFC 9432), consumed by a Knot secondary', function () {
+describe('catalog zone of a raftns group (RFC 9432), consumed by Knot and BIND secondaries', function () {
   this.timeout(240_000);
   let nats: NatsServerHandle;
   let nc: NatsConnection;
@@ -130,6 +132,26 @@ describe('catalog zone of a raftns group (RFC 9432), consumed by a Knot secondar
     );
     const soa = await kdig(knotAt(), ['+norec', ZONE, 'SOA']);
     expect(soa.out).to.match(/Flags: qr aa/i);
+  });
+
+  it('a BIND secondary configured with only the catalog serves the member zone too', async () => {
+    const bind = await bindCatalogSecondary(dir, CATALOG, secret, [0, 1, 2].map(linearizable));
+    await bind.start();
+    try {
+      const at = { address: '127.0.0.1', port: bind.port, mode: 'lease' } as DnsListenerInfo;
+      await pollUntil(
+        `bind serves ${ZONE} from the catalog\n${bind.log().slice(-3000)}`,
+        30_000,
+        async () => {
+          const run = await kdig(at, ['+short', '+norec', `www.${ZONE}`, 'A']);
+          return run.out.trim() === '192.0.2.80' ? true : undefined;
+        },
+      );
+      const soa = await kdig(at, ['+norec', ZONE, 'SOA']);
+      expect(soa.out).to.match(/Flags: qr aa/i);
+    } finally {
+      await bind.stop();
+    }
   });
 
   it('every replica answers the catalog with the member, version "2" and a serial that moved', async () => {

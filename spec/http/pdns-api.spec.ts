@@ -284,14 +284,17 @@ describe('PowerDNS-compatible HTTP API on two regions (fetch, dig, raftns api-ke
       path = `/api/v1/servers/localhost/zones?limit=1&cursor=${cursor}`;
     }
     expect(paged).to.deep.equal(names);
-    // Zone creation and deletion are not served: the zones come from the plan.
+    // Creating a zone that exists is a conflict; the plan's zones are not deleted through the
+    // API (zone-lifecycle.spec.ts creates and deletes zones on a bootstrapped hierarchy).
     const post = await api('POST', '/api/v1/servers/localhost/zones', {
       key: admin(),
-      body: { name: 'new.test.' },
+      body: { name: ZONE, kind: 'Native', nameservers: [] },
     });
-    expect(post.status).to.equal(405);
-    expect(post.json.error).to.be.a('string');
-    expect((await api('DELETE', zonePath(), { key: admin() })).status).to.equal(405);
+    expect(post.status, post.text).to.equal(409);
+    expect(post.json.error).to.match(/already exists/);
+    const remove = await api('DELETE', zonePath(), { key: admin() });
+    expect(remove.status, remove.text).to.equal(422);
+    expect(remove.json.error).to.match(/zone of the plan/);
     expect((await api('GET', '/api/v1/servers/localhost/nothing', { key: admin() })).status).to.equal(404);
     const bad = await api('GET', '/api/v1/servers/localhost/zones?limit=0', { key: admin() });
     expect(bad.status).to.equal(400);
@@ -781,6 +784,20 @@ describe('PowerDNS-compatible HTTP API on two regions (fetch, dig, raftns api-ke
           status: 422,
           body: { rrsets: [{ name: 'x.example.net.', type: 'A', ttl: 1, changetype: 'DELETE' }] },
         },
+        {
+          method: 'put',
+          template: `${zones}/{zone}`,
+          path: zonePath(),
+          status: 422,
+          body: { kind: 'Slave' },
+        },
+        {
+          method: 'put',
+          template: `${zones}/{zone}`,
+          path: zonePath('nowhere.test.'),
+          status: 404,
+          body: { kind: 'Native' },
+        },
       ];
     for (const check of checks) {
       const operation = doc.json.paths?.[check.template]?.[check.method];
@@ -804,5 +821,23 @@ describe('PowerDNS-compatible HTTP API on two regions (fetch, dig, raftns api-ke
     }
     expect(doc.json.paths[`${zones}/{zone}`].patch.responses['204']).to.not.equal(undefined);
     expect(doc.json.paths[`${zones}/{zone}`].patch.requestBody).to.not.equal(undefined);
+    // PUT: 204 with no body, a request body listing the raftns settings, and GET returns them.
+    const put = doc.json.paths[`${zones}/{zone}`].put;
+    expect(put.responses['204']).to.not.equal(undefined);
+    expect(put.responses['412']).to.not.equal(undefined);
+    const putBody = put.requestBody.content['application/json'].schema;
+    expect(putBody.properties).to.include.keys('kind', 'raftns_allow_transfer', 'raftns_also_notify');
+    const written = await api('PUT', zonePath(), {
+      key: admin(),
+      body: { raftns_also_notify: [{ address: '192.0.2.200' }] },
+    });
+    expect(written.status, written.text).to.equal(204);
+    expect(written.text).to.equal('');
+    const zone = await api('GET', zonePath(), { key: admin() });
+    const getSchema =
+      doc.json.paths[`${zones}/{zone}`].get.responses['200'].content['application/json'].schema;
+    expect(schemaProblems(getSchema, zone.json)).to.deep.equal([]);
+    expect(zone.json.raftns_also_notify).to.deep.equal([{ address: '192.0.2.200:53' }]);
+    expect(getSchema.required).to.include.members(['raftns_allow_transfer', 'raftns_also_notify']);
   });
 });

@@ -41,6 +41,7 @@ import type { DnsNameView, DnsRrsetView, DnsZoneSummary } from '../../../protoco
 import { RR_CLASS, RR_TYPE, rrTypeName } from '../../../protocol/dns/wire/codes.js';
 import { Name, parseName } from '../../../protocol/dns/wire/name.js';
 import { decodeRdata, encodeRdata, type Rdata, rdataToText } from '../../../protocol/dns/wire/rdata.js';
+import { GROUP_ZONES_MAX } from '../../../protocol/limits.js';
 import { LiveZone, rdataKey } from '../zone/live-zone.js';
 import type { ZoneError } from '../zone/zone.js';
 import type { RRset } from '../zone/zone-view.js';
@@ -56,7 +57,7 @@ export interface DnsStoreLimits {
 }
 
 export const DEFAULT_DNS_STORE_LIMITS: DnsStoreLimits = Object.freeze({
-  zonesMax: 10_000,
+  zonesMax: GROUP_ZONES_MAX,
   rrsetsPerZoneMax: 1_000_000,
   versionsPerZoneMax: 2_000_000,
 });

@@ -6,8 +6,11 @@
  *   GET   /api                                        [{url: "/api/v1", version: 1}]
  *   GET   /api/v1/servers, /api/v1/servers/localhost  the one server, `localhost`
  *   GET   /api/v1/servers/localhost/zones             the zones (`?zone=`, `?limit=&cursor=`)
+ *   POST  /api/v1/servers/localhost/zones             create a zone in every region (201, the zone)
+ *   DELETE /api/v1/servers/localhost/zones/{zone}     delete a zone in every region (204)
  *   GET   /api/v1/servers/localhost/zones/{zone}      the zone with its rrsets (`?limit=&cursor=`); ETag: the SOA serial
  *   PATCH /api/v1/servers/localhost/zones/{zone}      rrsets with changetype REPLACE or DELETE, 204
+ *   PUT   /api/v1/servers/localhost/zones/{zone}      the zone's settings (zone-settings.ts), 204
  *   PUT   /api/v1/servers/localhost/zones/{zone}/notify   200 (NOTIFY goes out by itself after every change)
  *   GET   /api/v1/servers/localhost/zones/{zone}/export   the zone as an RFC 1035 master file
  *   GET   /api/v1/servers/localhost/search-data?q=&max=   names and contents matching `q` (`*` and `?` wildcards)
@@ -27,9 +30,18 @@
  * PATCH, to any replica of any region, get the first answer without writing again
  * (idempotency-cache.ts, records shared through NATS KV).
  *
- * Reads are linearizable (a GET after a 204 sees the PATCH). Zone creation and deletion
- * (POST/DELETE) are not served: zones come from the cluster plan (`raftns init`), not from
- * the API.
+ * A PUT changes the zone's settings: the PowerDNS ones raftns can honour are accepted (the
+ * others are a 422 saying why, zone-settings.ts), and its own, `raftns_allow_transfer` and
+ * `raftns_also_notify`, replace the zone's transfer rule in NATS KV in one compare-and-swap
+ * (what `raftns zone allow-transfer` and `raftns zone notify` edit; every replica applies it
+ * within a second). A GET of the zone returns them. `If-Match` and `Idempotency-Key` work as
+ * for a PATCH; the ETag is the zone's serial, which a settings change does not move.
+ *
+ * Reads are linearizable (a GET after a 204 sees the PATCH). Zone creation and deletion go
+ * through the zone registry exactly like `raftns zone create|delete`
+ * (clients/zone-lifecycle.ts): the answer comes once every region serves the zone and its
+ * parent delegates to it (POST), or once no region serves it any more (DELETE). Zones of
+ * the plan cannot be deleted here (422).
  */
 import fastifySwagger from '@fastify/swagger';
 import type { FastifyReply } from 'fastify';
@@ -37,9 +49,12 @@ import { jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider
 import { z } from 'zod';
 import type { UpdateChange } from '../../../actors/dns/update/update-evaluate.js';
 import type { IdempotencyStore } from '../../../bootstrap/idempotency-store.js';
+import type { TransferAclStore } from '../../../bootstrap/transfer-acl-store.js';
 import { readZone, ZoneChangingError } from '../../../clients/zone-import-export.js';
+import { ZoneLifecycleError } from '../../../clients/zone-lifecycle.js';
 import type { DnsPrerequisite } from '../../../protocol/dns/changes.js';
 import { renderZoneFile } from '../../../protocol/dns/master-file/zone-file.js';
+import { notifyTargetId, type TransferRule } from '../../../protocol/dns/transfer-acl.js';
 import { parseRrType, rrTypeName } from '../../../protocol/dns/wire/codes.js';
 import { Name, withFinalDot } from '../../../protocol/dns/wire/name.js';
 import type { ZoneRrset } from '../../../protocol/dns/zone-content.js';
@@ -61,12 +76,17 @@ import {
   notifySchema,
   PAGE_LIMIT_MAX,
   type PdnsRrsetChange,
+  type pdnsZoneCreateBodySchema as PdnsZoneCreateBodySchema,
+  type PdnsZonePutBody,
   pdnsPatchBodySchema,
+  pdnsZoneCreateBodySchema,
+  pdnsZonePutBodySchema,
   type rrsetSchema,
   searchQuerySchema,
   searchResultSchema,
   serverParamsSchema,
   serverSchema,
+  zoneCreateQuerySchema,
   zoneListQuerySchema,
   zoneParamsSchema,
   zoneQuerySchema,
@@ -74,6 +94,7 @@ import {
   zoneSummarySchema,
 } from './pdns-schemas.js';
 import type { ZoneRouter } from './zone-router.js';
+import { ZoneSettingError, zoneSettingsOf } from './zone-settings.js';
 
 const SERVER_ID = 'localhost';
 const SEARCH_MAX_DEFAULT = 100;
@@ -100,9 +121,22 @@ export interface PdnsApiBackend {
   readonly committer: UpdateCommitter;
   /** The cluster's shared Idempotency-Key records (opened on first use, rejects when it cannot). */
   readonly idempotency: () => Promise<IdempotencyStore>;
+  /** The cluster's zone transfer rules (opened on first use, rejects when it cannot). */
+  readonly transferRules: () => Promise<TransferAclStore>;
 }
 
 const ApiError = HttpError;
+
+/** The conditional and exactly-once headers of every write. */
+const writeHeadersSchema = z.looseObject({
+  'if-match': z.string().max(64).optional(),
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(IDEMPOTENCY_KEY_CHARS_MAX)
+    .regex(/^[\x21-\x7e]+$/)
+    .optional(),
+});
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -153,6 +187,17 @@ function zoneObject(zone: string, serial: number): z.infer<typeof zoneSummarySch
   };
 }
 
+/** The raftns settings of a zone as the zone object shows them. */
+function settingsObject(rule: TransferRule | undefined) {
+  return {
+    raftns_allow_transfer: { keys: [...(rule?.keys ?? [])], from: [...(rule?.prefixes ?? [])] },
+    raftns_also_notify: (rule?.notify ?? []).map((t) => ({
+      address: notifyTargetId(t.address, t.port),
+      ...(t.key === undefined ? {} : { key: t.key }),
+    })),
+  };
+}
+
 function rrsetObject(set: ZoneRrset): z.infer<typeof rrsetSchema> {
   return {
     name: set.name,
@@ -200,7 +245,12 @@ class KeyRateLimits {
   }
 }
 
-/** Sends a PATCH's answer: 204 with no body, or the status with `{"error": …}`. */
+function errorText(stored: StoredAnswer): string {
+  const body = stored.body as { error?: unknown } | null;
+  return typeof body?.error === 'string' ? body.error : `status ${stored.status}`;
+}
+
+/** Sends a write's answer: 204 with no body, 201 with the created object, or the status with `{"error": …}`. */
 function answer(reply: FastifyReply, stored: StoredAnswer) {
   return reply.code(stored.status).send(stored.body);
 }
@@ -338,11 +388,12 @@ export class PdnsApi {
         const zone = this.zoneAccess(request.params, request.apiKey, 'read');
         const { limit, cursor } = request.query;
         if (limit !== undefined || cursor !== undefined) return this.zonePage(zone, limit, cursor, reply);
-        const snapshot = await this.readWhole(zone);
+        const [snapshot, rule] = await Promise.all([this.readWhole(zone), this.transferRule(zone)]);
         reply.header('etag', `"${snapshot.serial}"`);
         return {
           ...zoneObject(snapshot.zone, snapshot.serial),
           rrsets: request.query.rrsets === 'false' ? [] : snapshot.rrsets.map(rrsetObject),
+          ...settingsObject(rule),
         };
       },
     );
@@ -379,15 +430,7 @@ export class PdnsApi {
         schema: {
           params: zoneParamsSchema,
           body: pdnsPatchBodySchema,
-          headers: z.looseObject({
-            'if-match': z.string().max(64).optional(),
-            'idempotency-key': z
-              .string()
-              .min(1)
-              .max(IDEMPOTENCY_KEY_CHARS_MAX)
-              .regex(/^[\x21-\x7e]+$/)
-              .optional(),
-          }),
+          headers: writeHeadersSchema,
           response: {
             204: z.null(),
             412: errorSchema,
@@ -408,6 +451,126 @@ export class PdnsApi {
           key.name,
           idempotencyKey,
           { zone, ifMatch, body: request.body },
+          write,
+        );
+        if (run.kind === 'mismatch')
+          throw new ApiError(422, `Idempotency-Key ${idempotencyKey} was used for another request`);
+        if (run.kind === 'replayed') reply.header('idempotent-replayed', 'true');
+        return answer(reply, run.answer);
+      },
+    );
+
+    app.post(
+      '/api/v1/servers/:server/zones',
+      {
+        schema: {
+          params: serverParamsSchema,
+          querystring: zoneCreateQuerySchema,
+          body: pdnsZoneCreateBodySchema,
+          headers: writeHeadersSchema,
+          response: {
+            201: zoneSchema,
+            409: errorSchema,
+            422: errorSchema,
+            500: errorSchema,
+            ...errorResponses,
+          },
+        },
+      },
+      async (request, reply) => {
+        const zone = this.zoneAccess(
+          { server: request.params.server, zone: request.body.name },
+          request.apiKey,
+          'write',
+        );
+        const key = request.apiKey as ApiKeyRecord;
+        const create = () => this.createZone(zone, key, request.body, request.ip);
+        const idempotencyKey = request.headers['idempotency-key'];
+        let stored: StoredAnswer;
+        if (idempotencyKey === undefined) stored = await create();
+        else {
+          const run = await this.idempotency.once(
+            key.name,
+            idempotencyKey,
+            { create: zone, body: request.body },
+            create,
+          );
+          if (run.kind === 'mismatch')
+            throw new ApiError(422, `Idempotency-Key ${idempotencyKey} was used for another request`);
+          if (run.kind === 'replayed') reply.header('idempotent-replayed', 'true');
+          stored = run.answer;
+        }
+        if (stored.status !== 201) return answer(reply, stored);
+        const [snapshot, rule] = await Promise.all([this.readWhole(zone), this.transferRule(zone)]);
+        return reply
+          .code(201)
+          .header('location', zoneUrl(zone))
+          .header('etag', `"${snapshot.serial}"`)
+          .send({
+            ...zoneObject(snapshot.zone, snapshot.serial),
+            rrsets: request.query.rrsets === 'false' ? [] : snapshot.rrsets.map(rrsetObject),
+            ...settingsObject(rule),
+          });
+      },
+    );
+
+    app.delete(
+      '/api/v1/servers/:server/zones/:zone',
+      {
+        schema: {
+          params: zoneParamsSchema,
+          headers: writeHeadersSchema,
+          response: {
+            204: z.null(),
+            412: errorSchema,
+            422: errorSchema,
+            500: errorSchema,
+            ...errorResponses,
+          },
+        },
+      },
+      async (request, reply) => {
+        const zone = this.zoneAccess(request.params, request.apiKey, 'write');
+        const key = request.apiKey as ApiKeyRecord;
+        const ifMatch = request.headers['if-match'];
+        const remove = () => this.deleteZone(zone, key, ifMatch, request.ip);
+        const idempotencyKey = request.headers['idempotency-key'];
+        if (idempotencyKey === undefined) return answer(reply, await remove());
+        const run = await this.idempotency.once(key.name, idempotencyKey, { delete: zone, ifMatch }, remove);
+        if (run.kind === 'mismatch')
+          throw new ApiError(422, `Idempotency-Key ${idempotencyKey} was used for another request`);
+        if (run.kind === 'replayed') reply.header('idempotent-replayed', 'true');
+        return answer(reply, run.answer);
+      },
+    );
+
+    app.put(
+      '/api/v1/servers/:server/zones/:zone',
+      {
+        schema: {
+          params: zoneParamsSchema,
+          body: pdnsZonePutBodySchema,
+          headers: writeHeadersSchema,
+          response: {
+            204: z.null(),
+            412: errorSchema,
+            422: errorSchema,
+            500: errorSchema,
+            ...errorResponses,
+          },
+        },
+      },
+      async (request, reply) => {
+        const zone = this.zoneAccess(request.params, request.apiKey, 'write');
+        const key = request.apiKey as ApiKeyRecord;
+        const ifMatch = request.headers['if-match'];
+        const idempotencyKey = request.headers['idempotency-key'];
+        const write = () => this.putSettings(zone, key, request.body, ifMatch, request.ip);
+        if (idempotencyKey === undefined) return answer(reply, await write());
+        const run = await this.idempotency.once(
+          key.name,
+          idempotencyKey,
+          { method: 'PUT', zone, ifMatch, body: request.body },
           write,
         );
         if (run.kind === 'mismatch')
@@ -462,6 +625,157 @@ export class PdnsApi {
         return found.slice(0, max);
       },
     );
+  }
+
+  /**
+   * POST …/zones: the zone in every region, then its initial RRsets. A 201 carries no body
+   * here: the route answers with the zone as it is when the answer is sent (a replayed
+   * Idempotency-Key included).
+   */
+  private async createZone(
+    zone: string,
+    key: ApiKeyRecord,
+    body: z.infer<typeof PdnsZoneCreateBodySchema>,
+    ip: string,
+  ): Promise<StoredAnswer> {
+    try {
+      const { zones } = this.ready();
+      const lifecycle = await zones.lifecycle();
+      if (lifecycle === undefined)
+        throw new ApiError(503, 'no cluster plan or zone registry: zones cannot be created');
+      if ((await lifecycle.directory()).get(zone) !== undefined)
+        throw new ApiError(409, `Conflict: Domain '${zone}' already exists`);
+      const created = await lifecycle.create(zone, body.raftns_group);
+      await zones.refresh();
+      this.log.info({ apiKey: key.name, zone, group: created.group, ip }, 'API zone created');
+      if (body.rrsets !== undefined && body.rrsets.length > 0) {
+        const written = await this.patch(
+          zone,
+          key,
+          body.rrsets.map((r) => ({ ...r, changetype: 'REPLACE' as const })),
+          undefined,
+          ip,
+        );
+        if (written.status !== 204)
+          return {
+            status: written.status,
+            body: { error: `zone ${zone} was created; its rrsets were not written: ${errorText(written)}` },
+          };
+      }
+      return { status: 201, body: null };
+    } catch (error) {
+      return this.lifecycleFailure(error, zone);
+    }
+  }
+
+  /** DELETE …/zones/{zone}: the delegation, then the zone, in every region; 204. */
+  private async deleteZone(
+    zone: string,
+    key: ApiKeyRecord,
+    ifMatch: string | undefined,
+    ip: string,
+  ): Promise<StoredAnswer> {
+    try {
+      const { zones } = this.ready();
+      const lifecycle = await zones.lifecycle();
+      if (lifecycle === undefined)
+        throw new ApiError(503, 'no cluster plan or zone registry: zones cannot be deleted');
+      const served = (await lifecycle.directory()).get(zone);
+      if (served === undefined) throw new ApiError(404, `Could not find domain '${zone}'`);
+      if (ifMatch !== undefined) {
+        const wanted = etagSerial(ifMatch);
+        if (wanted === undefined) throw new ApiError(400, `If-Match ${ifMatch}: expected "<serial>"`);
+        const { serial } = await this.readWhole(zone);
+        if (serial !== wanted)
+          throw new ApiError(412, `zone ${zone} is at serial ${serial}, not ${wanted}: nothing changed`);
+      }
+      const outcome = await lifecycle.delete(zone);
+      await zones.refresh();
+      if (outcome.deleted.length === 0) throw new ApiError(404, `Could not find domain '${zone}'`);
+      this.log.info({ apiKey: key.name, zone, ip }, 'API zone deleted');
+      return { status: 204, body: null };
+    } catch (error) {
+      return this.lifecycleFailure(error, zone);
+    }
+  }
+
+  private lifecycleFailure(error: unknown, zone: string): StoredAnswer {
+    if (error instanceof ApiError) return { status: error.status, body: { error: error.message } };
+    if (error instanceof ZoneLifecycleError) {
+      const status = error.code === 'conflict' ? 409 : error.code === 'timeout' ? 503 : 422;
+      return { status, body: { error: error.message } };
+    }
+    this.log.error({ err: String(error), zone }, 'API zone change failed');
+    return { status: 500, body: { error: 'Internal Server Error' } };
+  }
+
+  /**
+   * One PUT: the settings checked (422 before anything is read), the zone found and, with
+   * `If-Match`, its serial compared (412), then the transfer rule replaced in one
+   * compare-and-swap. The serial check and the rule write are two steps: a record change
+   * landing between them is not caught (the rule does not depend on the records).
+   */
+  private async putSettings(
+    zone: string,
+    key: ApiKeyRecord,
+    body: PdnsZonePutBody,
+    ifMatch: string | undefined,
+    ip: string,
+  ): Promise<StoredAnswer> {
+    try {
+      let settings: ReturnType<typeof zoneSettingsOf>;
+      try {
+        settings = zoneSettingsOf(zone, body);
+      } catch (error) {
+        if (error instanceof ZoneSettingError) throw new ApiError(422, error.message);
+        throw error;
+      }
+      const wanted = ifMatch === undefined ? undefined : etagSerial(ifMatch);
+      if (ifMatch !== undefined && wanted === undefined)
+        throw new ApiError(400, `If-Match ${ifMatch}: expected "<serial>"`);
+      const client = await this.ready().zones.clientFor(zone);
+      const view = await client.dnsRrsets(zone, zone, 'linearizable', { deadlineMs: READ_DEADLINE_MS });
+      const soa = view?.rrsets.find((s) => s.type === 'SOA');
+      if (view === null || soa === undefined) throw new ApiError(404, `Could not find domain '${zone}'`);
+      const serial = Number(soa.rdata[0]?.split(/\s+/)[2]);
+      if (wanted !== undefined && serial !== wanted)
+        throw new ApiError(412, `zone ${zone} is at serial ${serial}, not ${wanted}: nothing changed`);
+      const changes = Object.keys(settings);
+      if (changes.length > 0) {
+        const store = await this.openTransferRules();
+        try {
+          await store.replace(zone, settings);
+        } catch (error) {
+          if (error instanceof RangeError) throw new ApiError(422, error.message);
+          throw error;
+        }
+      }
+      this.log.info({ apiKey: key.name, zone, settings: changes, ip }, 'API zone settings');
+      return { status: 204, body: null };
+    } catch (error) {
+      if (error instanceof ApiError) return { status: error.status, body: { error: error.message } };
+      this.log.error({ err: String(error), zone }, 'API zone settings failed');
+      return { status: 500, body: { error: 'Internal Server Error' } };
+    }
+  }
+
+  private async openTransferRules(): Promise<TransferAclStore> {
+    try {
+      return await this.ready().transferRules();
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      throw new ApiError(503, `the zone transfer rules cannot be reached: ${String(error)}`);
+    }
+  }
+
+  /** `zone`'s transfer rule, for the zone object (503 when the rules cannot be read). */
+  private async transferRule(zone: string): Promise<TransferRule | undefined> {
+    const store = await this.openTransferRules();
+    try {
+      return await store.get(zone);
+    } catch (error) {
+      throw new ApiError(503, `the zone transfer rules cannot be read: ${String(error)}`);
+    }
   }
 
   /** One PATCH: its changes committed as one batch (`If-Match`: guarded by the SOA read). */
@@ -545,7 +859,12 @@ export class PdnsApi {
       reply.header('x-next-cursor', token);
     }
     reply.header('etag', `"${page.serial}"`);
-    return { ...zoneObject(page.zone, page.serial), rrsets: page.rrsets.map(rrsetObject) };
+    const rule = await this.transferRule(zone);
+    return {
+      ...zoneObject(page.zone, page.serial),
+      rrsets: page.rrsets.map(rrsetObject),
+      ...settingsObject(rule),
+    };
   }
 
   private rrsetCursor(cursor: string): { changedIndex: number; offset: number } {

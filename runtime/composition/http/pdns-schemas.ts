@@ -12,6 +12,7 @@ import {
   RDATA_TEXT_CHARS_MAX,
   RRSET_RDATAS_MAX,
 } from '../../../protocol/dns/changes.js';
+import { NOTIFY_TARGETS_MAX, TRANSFER_RULE_ENTRIES_MAX } from '../../../protocol/dns/transfer-acl.js';
 import { TTL_SECONDS_MAX } from '../../../protocol/limits.js';
 
 /** Longest list page asked for; the default when `limit` is absent. */
@@ -57,6 +58,71 @@ export const pdnsPatchBodySchema = z
 
 export type PdnsPatchBody = z.infer<typeof pdnsPatchBodySchema>;
 export type PdnsRrsetChange = z.infer<typeof pdnsRrsetChangeSchema>;
+
+// ------------------------------------------------------------------ zone settings (PUT)
+// raftns's own zone settings, as extension fields of the zone object (prefixed `raftns_`
+// so no PowerDNS client mistakes them for its own): the records `raftns zone
+// allow-transfer` and `raftns zone notify` keep (bootstrap/transfer-acl-store.ts).
+
+/** Who may transfer the zone (AXFR/IXFR): TSIG key names and source prefixes. */
+export const allowTransferSchema = z
+  .object({
+    keys: z.array(z.string().min(1).max(NAME_TEXT_CHARS_MAX)).max(TRANSFER_RULE_ENTRIES_MAX),
+    from: z.array(z.string().min(1).max(64)).max(TRANSFER_RULE_ENTRIES_MAX),
+  })
+  .strict();
+
+/** A secondary NOTIFYed of every change: `ADDR`, `ADDR:PORT` or `[V6]:PORT`, and the TSIG key to sign with. */
+export const alsoNotifySchema = z
+  .array(
+    z
+      .object({
+        address: z.string().min(1).max(64),
+        key: z.string().min(1).max(NAME_TEXT_CHARS_MAX).optional(),
+      })
+      .strict(),
+  )
+  .max(NOTIFY_TARGETS_MAX);
+
+/**
+ * The body of `PUT …/zones/{zone}`: PowerDNS's zone settings (what they mean here is
+ * decided in pdns-api.ts, `settingsOf`), the read-only fields a GET returns (so a GET with
+ * `?rrsets=false` can be sent back), and the raftns settings. Every field is optional: an
+ * absent one keeps its value.
+ */
+export const pdnsZonePutBodySchema = z
+  .object({
+    // read-only (ignored when they match the zone)
+    id: z.string().max(1024).optional(),
+    name: z.string().max(1024).optional(),
+    type: z.literal('Zone').optional(),
+    url: z.string().max(2048).optional(),
+    serial: z.number().int().optional(),
+    edited_serial: z.number().int().optional(),
+    notified_serial: z.number().int().optional(),
+    last_check: z.number().int().optional(),
+    // PowerDNS settings
+    kind: z.string().min(1).max(32).optional(),
+    masters: z.array(z.string().max(256)).max(64).optional(),
+    account: z.string().max(256).optional(),
+    soa_edit_api: z.string().max(32).optional(),
+    soa_edit: z.string().max(32).optional(),
+    api_rectify: z.boolean().optional(),
+    dnssec: z.boolean().optional(),
+    nsec3param: z.string().max(256).optional(),
+    nsec3narrow: z.boolean().optional(),
+    presigned: z.boolean().optional(),
+    catalog: z.string().max(NAME_TEXT_CHARS_MAX).optional(),
+    master_tsig_key_ids: z.array(z.string().max(NAME_TEXT_CHARS_MAX)).max(64).optional(),
+    slave_tsig_key_ids: z.array(z.string().max(NAME_TEXT_CHARS_MAX)).max(64).optional(),
+    rrsets: z.array(z.unknown()).max(100_000).optional(),
+    // raftns settings
+    raftns_allow_transfer: allowTransferSchema.optional(),
+    raftns_also_notify: alsoNotifySchema.optional(),
+  })
+  .strict();
+
+export type PdnsZonePutBody = z.infer<typeof pdnsZonePutBodySchema>;
 
 export const serverParamsSchema = z.object({ server: z.string().max(64) }).strict();
 export const zoneParamsSchema = z
@@ -140,7 +206,13 @@ export const rrsetSchema = z
   })
   .strict();
 
-export const zoneSchema = zoneSummarySchema.extend({ rrsets: z.array(rrsetSchema) }).strict();
+export const zoneSchema = zoneSummarySchema
+  .extend({
+    rrsets: z.array(rrsetSchema),
+    raftns_allow_transfer: allowTransferSchema,
+    raftns_also_notify: alsoNotifySchema,
+  })
+  .strict();
 
 export const notifySchema = z.object({ result: z.string() }).strict();
 
@@ -171,3 +243,39 @@ export const errorResponses = {
   429: errorSchema,
   503: errorSchema,
 } as const;
+
+/**
+ * POST …/zones: PowerDNS's zone creation body. A zone's apex NS are always its group's
+ * nameservers (protocol/zone-directory.ts), so `nameservers` is accepted (PowerDNS requires
+ * it) and not used; `kind` must be `Native` or `Master` (raftns is every zone's primary);
+ * `rrsets` (PowerDNS's initial content, no `changetype`) are written after creation;
+ * `raftns_group` picks the group (default: the least-loaded one).
+ */
+export const pdnsZoneCreateBodySchema = z
+  .object({
+    name: z.string().min(1).max(NAME_TEXT_CHARS_MAX),
+    kind: z.enum(['Native', 'Master', 'native', 'master', 'NATIVE', 'MASTER']).optional(),
+    nameservers: z.array(z.string().max(NAME_TEXT_CHARS_MAX)).max(64).optional(),
+    masters: z
+      .array(z.string())
+      .max(0, 'raftns is every zone\'s primary: "masters" must be empty')
+      .optional(),
+    rrsets: z
+      .array(
+        pdnsRrsetChangeSchema
+          .omit({ changetype: true })
+          .extend({ changetype: z.literal('REPLACE').optional() }),
+      )
+      .max(BATCH_CHANGES_MAX)
+      .optional(),
+    dnssec: z.literal(false).optional(),
+    account: z.string().max(256).optional(),
+    soa_edit_api: z.string().max(32).optional(),
+    api_rectify: z.boolean().optional(),
+    id: z.string().max(NAME_TEXT_CHARS_MAX).optional(),
+    type: z.literal('Zone').optional(),
+    raftns_group: z.string().min(1).max(64).optional(),
+  })
+  .strict();
+
+export const zoneCreateQuerySchema = z.object({ rrsets: z.enum(['true', 'false']).optional() }).strict();

@@ -1,6 +1,7 @@
 /**
  * Which group's store the API reads and writes for a zone, in this replica's region: the
- * group the cluster plan routes the zone to (`groupForName`), so any replica answers for
+ * group serving the zone by the plan and the zone registry (protocol/zone-directory.ts,
+ * followed through a watch), so any replica answers for
  * every zone of the cluster; the replica's own group when there is no plan or the plan
  * names no group for it. One RaftClient per other group, opened on first use (at most one
  * per group of the plan), all on the replica's NATS connection.
@@ -9,13 +10,18 @@
  * meanwhile wait for it); without one, the API serves the replica's own group.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import { PLAN_READ_TIMEOUT_MS, readPlanWithin } from '../../../clients/plan-reader.js';
+import { ZoneRegistryStore } from '../../../bootstrap/zone-registry-store.js';
+import { followPlan, PLAN_READ_TIMEOUT_MS, readPlanWithin } from '../../../clients/plan-reader.js';
 import { RaftClient } from '../../../clients/raft-client.js';
-import { type ClusterPlan, groupForName } from '../../../protocol/plan.js';
+import { ZoneLifecycle } from '../../../clients/zone-lifecycle.js';
+import type { ClusterPlan } from '../../../protocol/plan.js';
+import { type RegisteredZone, ZoneDirectory } from '../../../protocol/zone-directory.js';
 import type { Logger } from '../../log.js';
 
 /** Groups a zone list or a search asks at most. */
 export const GROUPS_LISTED_MAX = 256;
+/** How long a zone creation or deletion through the API waits for every region. */
+export const LIFECYCLE_DEADLINE_MS = 30_000;
 
 export interface ZoneRouterOptions {
   readonly nc: NatsConnection;
@@ -28,11 +34,17 @@ export interface ZoneRouterOptions {
 export class ZoneRouter {
   private readonly clients = new Map<string, Promise<RaftClient>>();
   private closed = false;
+  private registered: readonly RegisteredZone[] = [];
+  private directory: ZoneDirectory | undefined;
+  private stopWatchingZones: (() => void) | undefined;
+  private stopWatchingPlan: (() => void) | undefined;
+  private registry: ZoneRegistryStore | undefined;
+  private lifecycleValue: ZoneLifecycle | undefined;
 
   private constructor(
     private readonly options: ZoneRouterOptions,
     private readonly home: RaftClient,
-    private readonly plan: Promise<ClusterPlan | undefined>,
+    private plan: Promise<ClusterPlan | undefined>,
   ) {}
 
   static async start(options: ZoneRouterOptions): Promise<ZoneRouter> {
@@ -42,7 +54,66 @@ export class ZoneRouter {
       region: options.region,
       group: options.group,
     });
-    return new ZoneRouter(options, home, ZoneRouter.readPlanInTime(options));
+    const router = new ZoneRouter(options, home, ZoneRouter.readPlanInTime(options));
+    try {
+      const registry = await ZoneRegistryStore.open(options.nc, options.cluster);
+      router.registry = registry;
+      router.registered = await registry.list();
+      router.stopWatchingZones = await registry.watch(
+        (zones) => {
+          router.registered = zones;
+          router.directory = undefined;
+        },
+        (key, why) => options.log.warn({ key, why }, 'zone registry entry ignored'),
+      );
+    } catch (error) {
+      options.log.warn({ err: String(error) }, 'zone registry unreadable: the API routes by the plan alone');
+    }
+    // Groups added by `raftns plan apply` are routed to without a restart.
+    try {
+      router.stopWatchingPlan = await followPlan(
+        options.nc,
+        options.cluster,
+        (next) => {
+          router.plan = Promise.resolve(next);
+          router.directory = undefined;
+          router.lifecycleValue = undefined;
+        },
+        (error) =>
+          options.log.warn({ err: String(error) }, 'a stored plan was refused; keeping the current one'),
+      );
+    } catch (error) {
+      options.log.info({ err: String(error) }, 'the plan is not followed (no plan bucket)');
+    }
+    return router;
+  }
+
+  /** Creating and deleting zones (the API's POST and DELETE); undefined without a plan or registry. */
+  async lifecycle(): Promise<ZoneLifecycle | undefined> {
+    const plan = await this.plan;
+    if (plan === undefined || this.registry === undefined) return undefined;
+    this.lifecycleValue ??= new ZoneLifecycle({
+      nc: this.options.nc,
+      plan,
+      registry: this.registry,
+      deadlineMs: LIFECYCLE_DEADLINE_MS,
+    });
+    return this.lifecycleValue;
+  }
+
+  /** Reads the registry now (after this replica created or deleted a zone), not waiting for the watch. */
+  async refresh(): Promise<void> {
+    if (this.registry === undefined) return;
+    this.registered = await this.registry.list();
+    this.directory = undefined;
+  }
+
+  /** The zones of the cluster, or undefined without a plan. */
+  async zones(): Promise<ZoneDirectory | undefined> {
+    const plan = await this.plan;
+    if (plan === undefined) return undefined;
+    this.directory ??= new ZoneDirectory(plan, this.registered);
+    return this.directory;
   }
 
   private static async readPlanInTime(options: ZoneRouterOptions): Promise<ClusterPlan | undefined> {
@@ -56,10 +127,9 @@ export class ZoneRouter {
 
   /** The client of the group serving `zone` in this region. */
   async clientFor(zone: string): Promise<RaftClient> {
-    const plan = await this.plan;
-    const group = plan === undefined ? undefined : groupForName(plan, zone);
-    if (group === undefined || group.id === this.options.group) return this.home;
-    return this.groupClient(group.id);
+    const group = (await this.zones())?.zoneFor(zone)?.group;
+    if (group === undefined || group === this.options.group) return this.home;
+    return this.groupClient(group);
   }
 
   /** The clients of every group to list zones from: this group's, and each of the plan's. */
@@ -75,6 +145,9 @@ export class ZoneRouter {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.stopWatchingZones?.();
+    this.stopWatchingPlan?.();
+    await this.lifecycleValue?.close();
     for (const client of this.clients.values()) await (await client.catch(() => undefined))?.close();
     this.clients.clear();
     await this.home.close();

@@ -7,7 +7,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { RR_TYPE } from '../../../protocol/dns/wire/codes.js';
 import { Name } from '../../../protocol/dns/wire/name.js';
 import { rdataToText } from '../../../protocol/dns/wire/rdata.js';
 import { pollUntil } from '../../fixtures/raft-cluster.js';
+import { startUnbound } from '../../fixtures/unbound.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -114,44 +115,15 @@ describe('the local hierarchy (root → org → wikipedia.org) as real processes
   it('gives the same answer through Unbound, a standard recursive resolver, with our root as its root hints', async function () {
     if (cluster.dnsPort !== 53) this.skip(); // resolvers follow glue to port 53 only
     const roots = await cluster.rootServers('region1');
-    const hints = roots
-      .map((address, i) => `.\t3600000\tNS\tr${i}.hints.\nr${i}.hints.\t3600000\tA\t${address}`)
-      .join('\n');
-    const port = await freePort();
-    await writeFile(join(dir, 'root.hints'), `${hints}\n`);
-    await writeFile(
-      join(dir, 'unbound.conf'),
-      [
-        'server:',
-        '  interface: 127.0.0.1',
-        `  port: ${port}`,
-        '  do-not-query-localhost: no',
-        '  module-config: "iterator"',
-        `  root-hints: "${join(dir, 'root.hints')}"`,
-        '  username: ""',
-        '  chroot: ""',
-        `  directory: "${dir}"`,
-        `  pidfile: "${join(dir, 'unbound.pid')}"`,
-        '  use-syslog: no',
-        `  logfile: "${join(dir, 'unbound.log')}"`,
-        '  verbosity: 1',
-        '  harden-referral-path: no',
-        '  qname-minimisation: no',
-        '  access-control: 127.0.0.0/8 allow',
-        '',
-      ].join('\n'),
-    );
-    const unbound = spawn('unbound', ['-d', '-c', join(dir, 'unbound.conf')], { stdio: 'ignore' });
+    const unbound = await startUnbound(dir, roots);
     try {
       const answer = await pollUntil('unbound to answer', 30_000, async () => {
-        const lines = await digAnswer('127.0.0.1', port, EXAMPLE_NAME).catch(() => []);
+        const lines = await unbound.addresses(EXAMPLE_NAME);
         return lines.length > 0 ? lines : undefined;
       });
-      expect(answer, await readFile(join(dir, 'unbound.log'), 'utf8').catch(() => '')).to.deep.equal([
-        EXAMPLE_ADDRESS,
-      ]);
+      expect(answer, await unbound.log()).to.deep.equal([EXAMPLE_ADDRESS]);
     } finally {
-      unbound.kill('SIGKILL');
+      unbound.stop();
     }
   });
 

@@ -8,7 +8,7 @@ export const SCENARIOS: readonly Scenario[] = [
   counterScenario('counter', true),
   counterScenario('counter-unsafe', false),
   raftScenario({ name: 'raft3', replicas: 3, clients: 4, faults: 'mixed' }),
-  raftScenario({ name: 'raft5', replicas: 5, clients: 5, faults: 'mixed' }),
+  raftScenario({ name: 'raft5', replicas: 5, clients: 5, faults: 'mixed', snapshotThresholdBytes: 600 }),
   raftScenario({ name: 'raft3-calm', replicas: 3, clients: 3, faults: 'none' }),
   raftScenario({ name: 'raft-reconfig', replicas: 5, clients: 4, faults: 'mixed', reconfigure: true }),
   raftScenario({

@@ -40,6 +40,11 @@ export interface RaftScenarioOptions {
    */
   readonly faults: 'none' | 'mixed' | 'partitions';
   /**
+   * Snapshot by bytes too: compact once the applied entries after the snapshot hold this many
+   * bytes (a few entries' worth), so the byte threshold decides compaction in this scenario.
+   */
+  readonly snapshotThresholdBytes?: number;
+  /**
    * An operator adds and removes voters (thesis §4.1, one at a time, new ones catching up
    * first) and transfers leadership (§3.10) while clients run. The last replica starts
    * outside the configuration and joins when added.
@@ -135,6 +140,9 @@ export function raftScenario(options: RaftScenarioOptions): Scenario {
             // Small snapshots, often, in small chunks: compaction and InstallSnapshot run in every seed.
             raft: raftConfig('g1', id, initialVoters, {
               snapshotThresholdEntries: 25,
+              ...(options.snapshotThresholdBytes === undefined
+                ? {}
+                : { snapshotThresholdBytes: options.snapshotThresholdBytes }),
               snapshotChunkBytes: 256,
               checkQuorum: options.minorityLeader !== true,
             }),

@@ -1,0 +1,95 @@
+/**
+ * What changing a running cluster's plan would do, and whether it is safe (`raftns plan
+ * apply`). Both plans are valid on their own (validatePlan); this compares them.
+ *
+ * Safe today:
+ * - **adding groups** (new ids, each under a group of the plan): their slots are free, new
+ *   instances claim them, and the new group's leader creates its zone and its delegation in
+ *   the parent (runtime/composition/delegation-reconciler.ts). A new group's zone must not
+ *   be one the zone registry serves already (`registered`: it would be served twice), nor
+ *   contain a served zone (its cut would hide that zone's delegation).
+ * - **more replicas per group**: every group gets new slots; new instances claim them and
+ *   join their running group (bootstrap-process.ts asks its leader for the voters), and each
+ *   leader adds them one at a time (membership-reconciler.ts), then publishes them as
+ *   nameservers once every slot is held.
+ * Refused, with the reason:
+ * - another cluster name or plan version;
+ * - regions added, removed or reordered (a region needs a full copy of every zone first);
+ * - groups removed (their zones would stop answering), or an existing group's zone or parent
+ *   changed (its data and delegation are where they are), or the existing groups reordered;
+ * - fewer replicas per group (removed voters would keep serving stale answers).
+ */
+import { Name } from './dns/wire/name.js';
+import type { ClusterPlan } from './plan.js';
+
+export interface PlanChange {
+  /** One line per difference, `+`/`-`/`~` first (empty: the same plan). */
+  readonly changes: readonly string[];
+  /** Why the change is refused (empty: it may be applied). */
+  readonly problems: readonly string[];
+}
+
+export function planChange(
+  stored: ClusterPlan,
+  given: ClusterPlan,
+  registeredZones: readonly string[] = [],
+): PlanChange {
+  const changes: string[] = [];
+  const problems: string[] = [];
+  if (stored.cluster !== given.cluster)
+    problems.push(`cluster: ${stored.cluster} cannot become ${given.cluster}`);
+  if (stored.version !== given.version)
+    problems.push(`version: ${stored.version} cannot become ${given.version}`);
+  const sameRegions =
+    stored.regions.length === given.regions.length && stored.regions.every((r, i) => given.regions[i] === r);
+  if (!sameRegions) {
+    changes.push(`~ regions: ${stored.regions.join(',')} → ${given.regions.join(',')}`);
+    problems.push('regions: adding, removing or reordering regions is not supported by plan apply yet');
+  }
+  if (stored.replicasPerGroup !== given.replicasPerGroup) {
+    changes.push(`~ replicasPerGroup: ${stored.replicasPerGroup} → ${given.replicasPerGroup}`);
+    if (given.replicasPerGroup < stored.replicasPerGroup)
+      problems.push('replicasPerGroup: groups grow through plan apply; shrinking them is not supported yet');
+  }
+  const givenById = new Map(given.groups.map((g) => [g.id, g]));
+  const storedIds = new Set(stored.groups.map((g) => g.id));
+  for (const group of stored.groups) {
+    const after = givenById.get(group.id);
+    if (after === undefined) {
+      changes.push(`- group ${group.id} (${group.zone})`);
+      problems.push(`groups: ${group.id} cannot be removed (its zone ${group.zone} would stop answering)`);
+      continue;
+    }
+    if (!Name.parse(after.zone).equals(Name.parse(group.zone))) {
+      changes.push(`~ group ${group.id}: zone ${group.zone} → ${after.zone}`);
+      problems.push(`groups.${group.id}.zone: an existing group keeps its zone`);
+    }
+    if (after.parent !== group.parent) {
+      changes.push(`~ group ${group.id}: parent ${group.parent ?? '(none)'} → ${after.parent ?? '(none)'}`);
+      problems.push(`groups.${group.id}.parent: an existing group keeps its parent`);
+    }
+  }
+  const keptOrder = given.groups.filter((g) => storedIds.has(g.id)).map((g) => g.id);
+  if (keptOrder.length === stored.groups.length && keptOrder.some((id, i) => stored.groups[i]?.id !== id))
+    problems.push('groups: the existing groups keep their order (new groups may follow or sit between them)');
+  const registered = registeredZones.map((z) => Name.parse(z));
+  const served = [...stored.groups.map((g) => Name.parse(g.zone)), ...registered];
+  for (const group of given.groups) {
+    if (storedIds.has(group.id)) continue;
+    changes.push(`+ group ${group.id} (${group.zone}, parent ${group.parent ?? '(none)'})`);
+    const apex = Name.parse(group.zone);
+    if (registered.some((z) => z.equals(apex)))
+      problems.push(
+        `groups.${group.id}.zone: ${group.zone} is a zone created at runtime already (raftns zone list); delete it first`,
+      );
+    const below = served.filter((z) => !z.equals(apex) && z.isSubdomainOf(apex));
+    if (below.length > 0)
+      problems.push(
+        `groups.${group.id}.zone: ${group.zone} would contain zones the cluster serves (${below
+          .slice(0, 3)
+          .map((z) => z.toString())
+          .join(', ')}); a new group's zone goes below every zone it joins`,
+      );
+  }
+  return { changes, problems };
+}
