@@ -4,8 +4,9 @@
  *   - AXFR of a generated zone (`--records`, default 100,000) from a one-replica raftns
  *     group and from a Knot primary serving the same zone file: seconds and MB/s on
  *     loopback, as `kdig` receives them (median of `--runs`);
- *   - IXFR of 1 and of 100 changes behind (raftns answers an IXFR it cannot serve from
- *     history with the whole zone, RFC 1995 §4; Knot from its journal);
+ *   - IXFR of 1 and of 100 changes behind (raftns from its replicated change history, which
+ *     keeps 64 versions, so 100 behind gets the whole zone in AXFR form, RFC 1995 §4; Knot
+ *     from its journal);
  *   - a write acknowledged by raftns → a Knot secondary answering it (NOTIFY, SOA check,
  *     transfer), p50 and p99 over `--writes` writes, one at a time.
  *
@@ -319,7 +320,7 @@ try {
   console.log(
     JSON.stringify({
       bench: 'axfr',
-      figure: 'write acknowledged → Knot secondary answers (NOTIFY, SOA, IXFR→AXFR)',
+      figure: 'write acknowledged → Knot secondary answers (NOTIFY, SOA, IXFR)',
       writes,
       p50Ms: Math.round(percentile(delays, 0.5)),
       p99Ms: Math.round(percentile(delays, 0.99)),

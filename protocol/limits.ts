@@ -97,3 +97,21 @@ export const EDNS_UDP_PAYLOAD_BYTES_DEFAULT = 1232;
  * which must stay under NATS's default max_payload of 1 MiB.
  */
 export const GROUP_ZONES_MAX = 12_000;
+
+/**
+ * Versions of a zone's change history kept for IXFR (RFC 1995): 64 committed batches. A
+ * secondary further behind than that gets the whole zone in AXFR form (RFC 1995 §4), which
+ * it would need anyway after that many changes; secondaries told by NOTIFY (RFC 1996) are
+ * rarely more than a few versions behind.
+ */
+export const ZONE_HISTORY_VERSIONS_MAX = 64;
+
+/**
+ * Bytes of a zone's change history (owner text, 10 octets of type/class/TTL/length and the
+ * RDATA of every removed and added record, the two SOAs of each version included): 256 KiB,
+ * the size of one client request. The history lives in every replica's state and in every
+ * snapshot, so with `zonesMax` zones it is bounded by this times the zone count; one batch
+ * whose difference alone is larger (a zone import) leaves the zone with no history, and
+ * IXFR from before it is answered in AXFR form.
+ */
+export const ZONE_HISTORY_BYTES_MAX = 256 * 1024;

@@ -247,6 +247,8 @@ class DnsActor implements Actor<DnsActorMessage> {
       keyring: () => this.keyring,
       acl: () => this.transferAcl,
       zoneAt: (name) => this.zoneAt(name),
+      // The catalog is generated each time its zone set moves: it keeps no history.
+      historyAt: (apex) => this.zones.historyAt(apex),
       admit: (ticket) => this.admit(ticket.route.listener, { kind: 'transfer', ticket }),
       send: (to, bytes) =>
         to.route.transport === 'tcp' &&

@@ -2,16 +2,17 @@
  * The bytes of a state machine snapshot: everything `apply` depends on, so that a replica
  * restored from it behaves exactly like one that applied the log.
  *
- * Format, version 2 (varints are canonical unsigned LEB128, strings a varint byte length
+ * Format, version 3 (varints are canonical unsigned LEB128, strings a varint byte length
  * then UTF-8; see binary.ts):
  *
  *   4 bytes  magic                "RNSM"
- *   u8       version              2 (1 is still read: it has no DNS part)
+ *   u8       version              3 (2 is still read: its zones have no change history;
+ *                                    1 has no DNS part)
  *   varint   appliedIndex, appliedTerm, logTimeMs
  *   varint   keyCount, then per key in strictly ascending key order:
  *              string key (1..=1024 bytes), string value (0..=65536 bytes),
  *              varint revision (1..=appliedIndex)
- *   (version 2) the DNS record store (actors/dns/store/store-codec.ts)
+ *   (version 2 on) the DNS record store (actors/dns/store/store-codec.ts)
  *   varint   sessionCount, then per session, least recently used first:
  *              string clientId (1..=128 bytes, unique), varint lastUsedMs (non-decreasing,
  *              <= logTimeMs), varint ackedSeq, varint resultCount, then per cached result
@@ -38,9 +39,9 @@ import type { StoredZone } from '../dns/store/dns-store.js';
 import { readStoredZones, writeStoredZones } from '../dns/store/store-codec.js';
 
 export const SNAPSHOT_MAGIC = 'RNSM';
-export const SNAPSHOT_VERSION = 2;
+export const SNAPSHOT_VERSION = 3;
 /** Older versions this code still restores. */
-const SNAPSHOT_VERSIONS_READ: ReadonlySet<number> = new Set([1, 2]);
+const SNAPSHOT_VERSIONS_READ: ReadonlySet<number> = new Set([1, 2, 3]);
 const DNS_RESULT_JSON_BYTES_MAX = 1024 * 1024;
 
 const MAGIC_BYTES = new TextEncoder().encode(SNAPSHOT_MAGIC);
@@ -232,7 +233,7 @@ function readState(reader: ByteReader, version: number): SnapshotState {
     entries.push({ key, value, revision: revisionAt('revision') });
   }
 
-  const dnsZones = version >= 2 ? readStoredZones(reader) : [];
+  const dnsZones = version >= 2 ? readStoredZones(reader, version >= 3) : [];
   const sessionCount = readCount(reader, 'sessionCount');
   if (sessionCount > 0 && appliedIndex === 0)
     reader.fail('invalid-value', 'sessionCount', 'sessions before any entry');

@@ -5,8 +5,10 @@
  * for transfers and NOTIFY. Each takes the zone by a signed transfer, then a write through
  * raftns reaches it by NOTIFY (sent by the group's leader, `raftns zone notify`) and a new
  * transfer, and the secondary answers the new data; the time from the write's
- * acknowledgement to the secondary's answer is printed. A secondary stopped during many
- * writes and restarted catches up.
+ * acknowledgement to the secondary's answer is printed. Changes that add, replace and
+ * delete records reach them by IXFR from the replicated history (RFC 1995; the replicas'
+ * `/metrics` count incremental and full answers). A secondary stopped during many writes
+ * and restarted catches up.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +16,7 @@ import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
 import type { RaftClient } from '../../clients/raft-client.js';
+import type { DnsChange } from '../../protocol/dns/changes.js';
 import { HybridClock } from '../../protocol/dns/version.js';
 import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
@@ -28,7 +31,7 @@ import {
   type Secondary,
   SMALL_ZONE_FILE,
 } from '../fixtures/secondaries.js';
-import { kdig, startTransferCluster } from '../fixtures/zone-transfer.js';
+import { kdig, replicaMetric, startTransferCluster } from '../fixtures/zone-transfer.js';
 
 const ZONE = 'example.org.';
 const CLUSTER = 'secondaries';
@@ -71,7 +74,10 @@ describe('Knot, NSD and BIND as secondaries of a raftns group (TSIG transfers, N
     client = await cluster.client();
     dir = await mkdtemp(join(tmpdir(), 'raftns-secondaries-'));
     const zoneFile = join(dir, 'zone.db');
-    await writeFile(zoneFile, SMALL_ZONE_FILE);
+    // A hundred hosts more: a difference of a few versions is then smaller than the zone,
+    // which IXFR needs (RFC 1995 §4: a larger difference is answered with the whole zone).
+    const hosts = Array.from({ length: 100 }, (_, i) => `host${i} A 10.0.0.${i + 1}`);
+    await writeFile(zoneFile, `${SMALL_ZONE_FILE}${hosts.join('\n')}\n`);
     const imported = await cli('zone', 'import', ZONE, zoneFile);
     expect(imported.code, imported.stderr).to.equal(0);
     const added = await cli('tsig', 'add', 'xfr.', '--zone', ZONE);
@@ -138,6 +144,63 @@ describe('Knot, NSD and BIND as secondaries of a raftns group (TSIG transfers, N
         `      ${name}: write acknowledged → answered in ${sorted.map((ms) => `${ms} ms`).join(', ')}`,
       );
     }
+  });
+
+  it('adds, replacements and deletions reach every secondary by IXFR, not by full transfers', async () => {
+    const transfers = async (answer: 'incremental' | 'full'): Promise<number> => {
+      let sum = 0;
+      for (const replica of cluster.replicas) {
+        const value = await replicaMetric(
+          replica,
+          new RegExp(`^raftns_dns_transfers_total\\{[^}]*answer="${answer}"`),
+        );
+        sum += Number.isNaN(value) ? 0 : value;
+      }
+      return sum;
+    };
+    const octets = async (): Promise<number> => {
+      let sum = 0;
+      for (const replica of cluster.replicas)
+        sum += await replicaMetric(replica, /^raftns_dns_transfer_octets_total/);
+      return sum;
+    };
+    const incrementalBefore = await transfers('incremental');
+    const fullBefore = await transfers('full');
+    const octetsBefore = await octets();
+    const batch = async (changes: DnsChange[]) => {
+      const written = await client.dnsBatch({ changes });
+      expect(written.ok, JSON.stringify(written)).to.equal(true);
+    };
+    const v = () => clock.next();
+    await batch([
+      { op: 'upsert', zone: ZONE, name: 'ixfr-x', type: 'A', ttl: 60, rdata: ['192.0.2.201'], version: v() },
+      { op: 'upsert', zone: ZONE, name: 'ixfr-y', type: 'A', ttl: 60, rdata: ['192.0.2.250'], version: v() },
+    ]);
+    await batch([
+      { op: 'upsert', zone: ZONE, name: 'ixfr-x', type: 'A', ttl: 60, rdata: ['192.0.2.202'], version: v() },
+    ]);
+    await batch([{ op: 'delete-rrset', zone: ZONE, name: 'ixfr-y', type: 'A', version: v() }]);
+    await Promise.all(
+      secondaries.map((secondary) =>
+        pollUntil(
+          `${secondary.name} has the three changes\n${secondary.log().slice(-3000)}`,
+          20_000,
+          async () =>
+            (await answers(secondary, 'ixfr-x')) === '192.0.2.202' &&
+            (await answers(secondary, 'ixfr-y')) === ''
+              ? true
+              : undefined,
+        ),
+      ),
+    );
+    // Unchanged data is still there: the differences were applied to the zone, not replacing it.
+    for (const secondary of secondaries) expect(await answers(secondary, 'www')).to.equal('192.0.2.80');
+    const incremental = (await transfers('incremental')) - incrementalBefore;
+    const full = (await transfers('full')) - fullBefore;
+    const sent = (await octets()) - octetsBefore;
+    console.log(`      ${incremental} incremental and ${full} full transfers, ${sent} octets, for 3 writes`);
+    expect(incremental).to.be.at.least(secondaries.length);
+    expect(full).to.equal(0);
   });
 
   it('a secondary stopped during many writes catches up after its restart', async () => {

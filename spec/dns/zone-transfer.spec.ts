@@ -1,5 +1,5 @@
 /**
- * Zone transfers (AXFR, RFC 5936; IXFR answered in full or with the SOA, RFC 1995) from a
+ * Zone transfers (AXFR, RFC 5936; IXFR from the replicated change history, RFC 1995) from a
  * real 3-replica group: real nats-server (JetStream, for the key and rule buckets), three
  * `runtime/main` processes each with a `lease` and a `linearizable` listener, keys made
  * with `raftns tsig add`, rules with `raftns zone allow-transfer`, and `kdig` as the
@@ -14,6 +14,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
 import { MESSAGES_PER_TURN } from '../../actors/dns/transfer/transfer-desk.js';
 import type { RaftClient } from '../../clients/raft-client.js';
+import type { DnsChange } from '../../protocol/dns/changes.js';
 import type { TsigKey } from '../../protocol/dns/tsig/key.js';
 import { parseKeyFile } from '../../protocol/dns/tsig/key-file.js';
 import { signRequest } from '../../protocol/dns/tsig/sign.js';
@@ -29,9 +30,11 @@ import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.
 import { type DnsListenerInfo, pollUntil, type RaftCluster } from '../fixtures/raft-cluster.js';
 import { raftns } from '../fixtures/raftns-cli.js';
 import {
+  ixfrSequence,
   kdig,
   readTransfer,
   recordTexts,
+  replicaMetric,
   startTransferCluster,
   tcpExchange,
   transferEnded,
@@ -291,16 +294,119 @@ describe('zone transfers from a 3-replica group (kdig AXFR/IXFR, TSIG, transfer 
     expect(decoded.message.answers.map((r) => r.type)).to.deep.equal([RR_TYPE.SOA]);
   });
 
-  it('IXFR over TCP: the current serial gets the SOA alone; an older one the whole zone in AXFR form (RFC 1995 §2, §4)', async () => {
+  it('IXFR over TCP: the current serial gets the SOA alone; a serial the history does not reach gets the whole zone in AXFR form (RFC 1995 §2, §4)', async () => {
+    await allowKey();
     const current = readTransfer((await axfr(lease(0), ...withKey())).out, ZONE).serials[0] as number;
     const same = await kdig(lease(0), ['-t', `IXFR=${current}`, ...withKey(), ZONE]);
     expect(same.code, same.out).to.equal(0);
-    expect(readTransfer(same.out, ZONE).records.filter((r) => / SOA /.test(r))).to.have.length(1);
     expect(readTransfer(same.out, ZONE).records).to.have.length(1);
-    const older = await kdig(lease(0), ['-t', `IXFR=${current - 1}`, ...withKey(), ZONE]);
+    // 200 versions back: past the 64 the history keeps (RFC 1982: still older than current).
+    const tooOld = (current + 2 ** 32 - 200) % 2 ** 32;
+    const older = await kdig(lease(0), ['-t', `IXFR=${tooOld}`, ...withKey(), ZONE]);
     expect(older.code, older.out).to.equal(0);
     const full = readTransfer(older.out, ZONE);
     expect(full.records.slice(0, -1).sort()).to.deep.equal(await exported());
+  });
+
+  it('IXFR after writes: every replica answers the exact RFC 1995 §4 difference sequence from its history, over TCP, and over UDP when it fits', async () => {
+    await allowKey();
+    const write = async (changes: DnsChange[]): Promise<number> => {
+      const result = await client.dnsBatch({ changes });
+      if (!result.ok) return expect.fail(JSON.stringify(result));
+      return result.serials[ZONE] as number;
+    };
+    const a = (rdata: string): DnsChange => ({
+      op: 'upsert',
+      zone: ZONE,
+      name: 'ixfr-a',
+      type: 'A',
+      ttl: 60,
+      rdata: [rdata],
+      version: clock.next(),
+    });
+    const s1 = await write([a('192.0.2.10')]);
+    const s0 = s1 - 1;
+    const s2 = await write([
+      a('192.0.2.11'),
+      {
+        op: 'upsert',
+        zone: ZONE,
+        name: 'ixfr-b',
+        type: 'TXT',
+        ttl: 60,
+        rdata: ['"hello"'],
+        version: clock.next(),
+      },
+    ]);
+    const s3 = await write([
+      { op: 'delete-rrset', zone: ZONE, name: 'ixfr-b', type: 'TXT', version: clock.next() },
+    ]);
+    expect([s2, s3]).to.deep.equal([s1 + 1, s1 + 2]);
+    const A10 = `ixfr-a.${ZONE} 60 IN A 192.0.2.10`;
+    const A11 = `ixfr-a.${ZONE} 60 IN A 192.0.2.11`;
+    const HELLO = `ixfr-b.${ZONE} 60 IN TXT "hello"`;
+    const expected = [
+      `SOA ${s3}`,
+      ...[`SOA ${s0}`, `SOA ${s1}`, A10],
+      ...[`SOA ${s1}`, A10, `SOA ${s2}`, A11, HELLO],
+      ...[`SOA ${s2}`, HELLO, `SOA ${s3}`],
+      `SOA ${s3}`,
+    ];
+    const lastStep = [`SOA ${s3}`, `SOA ${s2}`, HELLO, `SOA ${s3}`, `SOA ${s3}`];
+    const incrementalBefore = await Promise.all(
+      cluster.replicas.map((r) => replicaMetric(r, /^raftns_dns_transfers_total\{[^}]*answer="incremental"/)),
+    );
+    for (let i = 0; i < 3; i++) {
+      const tcp = await kdig(linearizable(i), ['-t', `IXFR=${s0}`, ...withKey(), ZONE]);
+      expect(tcp.code, tcp.out).to.equal(0);
+      expect(ixfrSequence(tcp.out, ZONE), `replica ${i}`).to.deep.equal(expected);
+      // From the middle of the history: the last step alone.
+      const last = await kdig(linearizable(i), ['-t', `IXFR=${s2}`, ...withKey(), ZONE]);
+      expect(ixfrSequence(last.out, ZONE), `replica ${i}`).to.deep.equal(lastStep);
+      const udp = await kdig(linearizable(i), ['+notcp', '-t', `IXFR=${s2}`, ...withKey(), ZONE]);
+      expect(udp.code, udp.out).to.equal(0);
+      expect(udp.out).to.match(/UDP/);
+      expect(ixfrSequence(udp.out, ZONE), `replica ${i} over UDP`).to.deep.equal(lastStep);
+    }
+    // The replicas counted them as incremental answers (3 each: two over TCP, one over UDP).
+    await pollUntil('the metrics show the incremental transfers', 10_000, async () => {
+      for (let i = 0; i < 3; i++) {
+        const now = await replicaMetric(
+          cluster.replicas[i] as (typeof cluster.replicas)[number],
+          /^raftns_dns_transfers_total\{[^}]*answer="incremental"/,
+        );
+        const before = incrementalBefore[i] ?? Number.NaN;
+        if (!(now - (Number.isNaN(before) ? 0 : before) >= 3)) return undefined;
+      }
+      return true;
+    });
+  });
+
+  it('IXFR over UDP that does not fit gets our SOA alone; the same over TCP the sequence (RFC 1995 §2)', async () => {
+    await allowKey();
+    let from = 0;
+    for (let i = 0; i < 6; i++) {
+      const result = await client.dnsBatch({
+        changes: [
+          {
+            op: 'upsert',
+            zone: ZONE,
+            name: `ixfr-big${i}`,
+            type: 'TXT',
+            ttl: 60,
+            rdata: [`"${'u'.repeat(250)}"`],
+            version: clock.next(),
+          },
+        ],
+      });
+      if (!result.ok) expect.fail(JSON.stringify(result));
+      if (i === 0) from = (result.serials[ZONE] as number) - 1;
+    }
+    const udp = await kdig(linearizable(0), ['+notcp', '+ignore', '-t', `IXFR=${from}`, ...withKey(), ZONE]);
+    expect(udp.code, udp.out).to.equal(0);
+    expect(ixfrSequence(udp.out, ZONE)).to.deep.equal([`SOA ${from + 6}`]);
+    const tcp = await kdig(linearizable(0), ['-t', `IXFR=${from}`, ...withKey(), ZONE]);
+    expect(ixfrSequence(tcp.out, ZONE).filter((r) => r.includes('ixfr-big'))).to.have.length(6);
   });
 
   it('answers malformed transfer requests with FORMERR or NOTAUTH and keeps serving', async () => {

@@ -39,13 +39,14 @@ import {
 import { compareVersions, type RecordVersion, VERSION_ZERO } from '../../../protocol/dns/version.js';
 import type { DnsNameView, DnsRrsetView, DnsZoneSummary } from '../../../protocol/dns/views.js';
 import { RR_CLASS, RR_TYPE, rrTypeName } from '../../../protocol/dns/wire/codes.js';
-import { Name } from '../../../protocol/dns/wire/name.js';
-import { encodeRdata, type Rdata, rdataToText } from '../../../protocol/dns/wire/rdata.js';
+import { Name, parseName } from '../../../protocol/dns/wire/name.js';
+import { decodeRdata, encodeRdata, type Rdata, rdataToText } from '../../../protocol/dns/wire/rdata.js';
 import { GROUP_ZONES_MAX } from '../../../protocol/limits.js';
 import { LiveZone, rdataKey } from '../zone/live-zone.js';
 import type { ZoneError } from '../zone/zone.js';
 import type { RRset } from '../zone/zone-view.js';
 import type { ZoneDelta } from './zone-delta.js';
+import { type HistoryRecord, type ZoneChange, ZoneHistory, zoneChangeBytes } from './zone-history.js';
 
 export interface DnsStoreLimits {
   readonly zonesMax: number;
@@ -76,6 +77,8 @@ interface ZoneState {
   serial: number;
   readonly owners: Map<string, OwnerVersions>;
   versionCount: number;
+  /** The changes of the last committed batches, for IXFR (zone-history.ts). */
+  readonly history: ZoneHistory;
 }
 
 /** An RRset version as stored, for snapshots: `rrset` null is a tombstone. */
@@ -97,6 +100,8 @@ export interface StoredZone {
   readonly serial: number;
   /** In ascending owner key order. */
   readonly owners: readonly StoredOwner[];
+  /** The retained change history, oldest first, its newest ending at `serial`. */
+  readonly history: readonly ZoneChange[];
 }
 
 /** Per batch: what was touched, for validation, serials and deltas. */
@@ -106,6 +111,13 @@ interface Touched {
   readonly owners: Map<string, { readonly name: Name; readonly types: Set<number> }>;
   /** The zone's state object at the start of the batch, undefined if it did not exist. */
   readonly before: ZoneState | undefined;
+  /** The apex SOA at the start of the batch (RRset objects are never mutated). */
+  readonly soaBefore: RRset | undefined;
+  /** `ownerKey type` → the RRset as it was before the batch first changed it. */
+  readonly rrsetsBefore: Map<
+    string,
+    { readonly name: Name; readonly type: number; readonly rrset: RRset | undefined }
+  >;
 }
 
 class BatchFailure extends Error {
@@ -235,7 +247,7 @@ export class DnsStore {
             .map(([type, version]) => ({ type, version, rrset: node?.rrsets.get(type) ?? null })),
         };
       });
-      return { apex: zone.apex, serial: zone.serial, owners };
+      return { apex: zone.apex, serial: zone.serial, owners, history: zone.history.changes.slice() };
     });
   }
 
@@ -266,6 +278,7 @@ export class DnsStore {
         serial: stored.serial,
         owners: new Map(),
         versionCount: 0,
+        history: new ZoneHistory(),
       };
       let previousOwner: string | undefined;
       for (const owner of stored.owners) {
@@ -309,6 +322,9 @@ export class DnsStore {
         zone.versionCount > store.limits.versionsPerZoneMax
       )
         return { ok: false, message: `zone ${stored.apex}: over its limits` };
+      const historyProblem = restoreHistory(zone, stored.history);
+      if (historyProblem !== undefined)
+        return { ok: false, message: `zone ${stored.apex}: ${historyProblem}` };
       store.#zones.set(key, zone);
     }
     return { ok: true, store };
@@ -353,7 +369,14 @@ export class DnsStore {
   #touch(touched: Map<string, Touched>, key: string): Touched {
     let t = touched.get(key);
     if (t === undefined) {
-      t = { key, owners: new Map(), before: this.#zones.get(key) };
+      const before = this.#zones.get(key);
+      t = {
+        key,
+        owners: new Map(),
+        before,
+        soaBefore: before?.live.rrset(before.apex, RR_TYPE.SOA),
+        rrsetsBefore: new Map(),
+      };
       touched.set(key, t);
     }
     return t;
@@ -385,6 +408,7 @@ export class DnsStore {
         serial: change.soa.serial,
         owners: new Map(),
         versionCount: 2,
+        history: new ZoneHistory(),
       };
       zone.live.setRRset(change.zone, { type: RR_TYPE.SOA, ttl: change.soaTtl, rdatas: [change.soa] });
       zone.live.setRRset(change.zone, { type: RR_TYPE.NS, ttl: change.nsTtl, rdatas: change.ns });
@@ -436,7 +460,7 @@ export class DnsStore {
         if (compareVersions(version, change.version) > 0) continue;
         // Subsumed by the name version: the RRset goes, and so does its version.
         this.#setTypeVersion(zone, owner, type, undefined, undo);
-        this.#setData(zone, change.name, type, undefined, undo);
+        this.#setData(zone, t, change.name, type, undefined, undo);
         ownerTouch.types.add(type);
       }
       return 'applied';
@@ -446,14 +470,14 @@ export class DnsStore {
     this.#setTypeVersion(zone, owner, change.type, change.version, undo);
     ownerTouch.types.add(change.type);
     if (change.op === 'delete-rrset') {
-      this.#setData(zone, change.name, change.type, undefined, undo);
+      this.#setData(zone, t, change.name, change.type, undefined, undo);
       return 'applied';
     }
     const rdatas =
       change.type === RR_TYPE.SOA
         ? change.rdatas.map((r) => (r.kind === 'SOA' ? { ...r, serial: zone.serial } : r))
         : change.rdatas;
-    this.#setData(zone, change.name, change.type, { type: change.type, ttl: change.ttl, rdatas }, undo);
+    this.#setData(zone, t, change.name, change.type, { type: change.type, ttl: change.ttl, rdatas }, undo);
     return 'applied';
   }
 
@@ -488,12 +512,15 @@ export class DnsStore {
 
   #setData(
     zone: ZoneState,
+    t: Touched,
     name: Name,
     type: number,
     rrset: RRset | undefined,
     undo: Array<() => void>,
   ): void {
     const previous = zone.live.rrset(name, type);
+    const beforeKey = `${name.key} ${type}`;
+    if (!t.rrsetsBefore.has(beforeKey)) t.rrsetsBefore.set(beforeKey, { name, type, rrset: previous });
     if (rrset === undefined) zone.live.deleteRRset(name, type);
     else zone.live.setRRset(name, rrset);
     undo.push(() => {
@@ -557,11 +584,74 @@ export class DnsStore {
           for (const type of [...types].sort((a, b) => a - b))
             this.#deltas.push(rrsetDelta(zone, name, type));
         }
+        this.#recordHistory(zone, t);
       }
       serials[zone.apex.toString()] = zone.serial;
       this.#dropEmptyOwners(zone, t);
     }
     return serials;
+  }
+
+  /**
+   * Appends the batch's difference to the zone's history and queues it for the serving
+   * side. A difference over the byte budget is not built in full: the history is emptied.
+   */
+  #recordHistory(zone: ZoneState, t: Touched): void {
+    const soaAfter = zone.live.rrset(zone.apex, RR_TYPE.SOA);
+    if (t.soaBefore === undefined || soaAfter === undefined) return;
+    const apex = zone.apex.toString();
+    const soaRecord = (set: RRset): HistoryRecord => ({
+      owner: apex,
+      type: RR_TYPE.SOA,
+      ttl: set.ttl,
+      rdata: encodeRdata(set.rdatas[0] as Rdata),
+    });
+    const soaFrom = soaRecord(t.soaBefore);
+    const soaTo = soaRecord(soaAfter);
+    const budget = zone.history.limits.bytesMax;
+    let bytes = zoneChangeBytes({ serialFrom: 0, serialTo: 0, soaFrom, soaTo, removed: [], added: [] });
+    const removed: HistoryRecord[] = [];
+    const added: HistoryRecord[] = [];
+    const keys = [...t.rrsetsBefore.keys()].sort();
+    for (const key of keys) {
+      const {
+        name,
+        type,
+        rrset: before,
+      } = t.rrsetsBefore.get(key) as {
+        name: Name;
+        type: number;
+        rrset: RRset | undefined;
+      };
+      if (type === RR_TYPE.SOA) continue;
+      const after = zone.live.rrset(name, type);
+      const owner = (zone.live.node(name)?.name ?? name).toString();
+      // A changed TTL replaces every record of the set (RFC 2181 §5.2: one TTL per RRset).
+      const sameTtl = before !== undefined && after !== undefined && before.ttl === after.ttl;
+      const afterKeys = new Set(sameTtl ? (after as RRset).rdatas.map(rdataKey) : []);
+      const beforeKeys = new Set(sameTtl ? (before as RRset).rdatas.map(rdataKey) : []);
+      for (const rdata of before?.rdatas ?? []) {
+        if (afterKeys.has(rdataKey(rdata))) continue;
+        const record = { owner, type, ttl: (before as RRset).ttl, rdata: encodeRdata(rdata) };
+        bytes += owner.length + 10 + record.rdata.length;
+        removed.push(record);
+      }
+      for (const rdata of after?.rdatas ?? []) {
+        if (beforeKeys.has(rdataKey(rdata))) continue;
+        const record = { owner, type, ttl: (after as RRset).ttl, rdata: encodeRdata(rdata) };
+        bytes += owner.length + 10 + record.rdata.length;
+        added.push(record);
+      }
+      if (bytes > budget) {
+        zone.history.clear();
+        this.#deltas.push({ kind: 'history', zone: apex, change: null });
+        return;
+      }
+    }
+    const serialFrom = (zone.serial + SERIAL_MODULUS - 1) % SERIAL_MODULUS;
+    const change: ZoneChange = { serialFrom, serialTo: zone.serial, soaFrom, soaTo, removed, added };
+    zone.history.append(change);
+    this.#deltas.push({ kind: 'history', zone: apex, change });
   }
 
   /** Owners left with no version at all (only possible after an undo) hold nothing: forget them. */
@@ -582,6 +672,7 @@ export class DnsStore {
     for (const node of nodes) {
       for (const type of node.rrsets.keys()) out.push(rrsetDelta(zone, node.name, type));
     }
+    for (const change of zone.history.changes) out.push({ kind: 'history', zone: apex, change });
   }
 }
 
@@ -595,6 +686,38 @@ function rrsetDelta(zone: ZoneState, name: Name, type: number): ZoneDelta {
     ttl: set?.ttl ?? 0,
     rdatas: set === undefined ? null : set.rdatas.map((r: Rdata) => encodeRdata(r)),
   };
+}
+
+/** Rebuilds `zone.history` from a snapshot's, checking it is one `#recordHistory` could have made. */
+function restoreHistory(zone: ZoneState, history: readonly ZoneChange[]): string | undefined {
+  const limits = zone.history.limits;
+  if (history.length > limits.versionsMax) return `${history.length} history versions exceed the limit`;
+  for (const change of history) {
+    if (change.serialTo !== (change.serialFrom + 1) % SERIAL_MODULUS)
+      return `history step ${change.serialFrom} → ${change.serialTo} is not one version`;
+    for (const [record, serial] of [
+      [change.soaFrom, change.serialFrom],
+      [change.soaTo, change.serialTo],
+    ] as const) {
+      if (record.type !== RR_TYPE.SOA || record.owner !== zone.apex.toString())
+        return `history step ${change.serialFrom}: an SOA not at the apex`;
+      const soa = decodeRdata(RR_TYPE.SOA, record.rdata);
+      if (!soa.ok || soa.rdata.kind !== 'SOA' || soa.rdata.serial !== serial)
+        return `history step ${change.serialFrom}: its SOA does not hold serial ${serial}`;
+    }
+    for (const record of [...change.removed, ...change.added]) {
+      const owner = parseName(record.owner);
+      if (!owner.ok || !owner.name.isSubdomainOf(zone.apex) || owner.name.toString() !== record.owner)
+        return `history step ${change.serialFrom}: owner ${record.owner} outside the zone`;
+      if (!decodeRdata(record.type, record.rdata).ok)
+        return `history step ${change.serialFrom}: bad RDATA of type ${record.type}`;
+    }
+    if (zone.history.append(change) > 0) return 'history over its limits or not contiguous';
+  }
+  const newest = history[history.length - 1];
+  if (newest !== undefined && newest.serialTo !== zone.serial) return 'history does not end at the serial';
+  if (zone.history.changes.length !== history.length) return 'history not contiguous';
+  return undefined;
 }
 
 /** A `ZoneError` as one line of text, for error messages. */

@@ -10,7 +10,12 @@
  *       varint entryCount, then per entry in strictly ascending type order:
  *         varint type (< 2^16), version, u8 0 (tombstone) | u8 1 + RRset:
  *           varint ttl, varint rdataCount (1..=512), per RDATA a blob (wire form, <= 65535)
+ *     then (snapshot version 3 on) the zone's change history (zone-history.ts):
+ *     varint changeCount (<= ZONE_HISTORY_VERSIONS_MAX), then per change, oldest first:
+ *       varint serialFrom, varint serialTo, record soaFrom, record soaTo,
+ *       varint removedCount, records, varint addedCount, records
  *   version = varint hlcMs, varint counter, string writer (<= 64 bytes)
+ *   record = string owner (presentation), varint type (< 2^16), varint ttl, blob RDATA
  *
  * Equal stores give equal bytes: orders are total and `exportZones` is canonical. Reading
  * checks the structure (throwing `ByteReadFailure`, which the snapshot decoder turns into a
@@ -21,6 +26,7 @@ import { RRSET_RDATAS_MAX } from '../../../protocol/dns/changes.js';
 import { type RecordVersion, VERSION_WRITER_CHARS_MAX } from '../../../protocol/dns/version.js';
 import { type Name, parseName } from '../../../protocol/dns/wire/name.js';
 import { decodeRdata, encodeRdata, type Rdata } from '../../../protocol/dns/wire/rdata.js';
+import { ZONE_HISTORY_BYTES_MAX, ZONE_HISTORY_VERSIONS_MAX } from '../../../protocol/limits.js';
 import {
   DnsStore,
   type DnsStoreLimits,
@@ -28,6 +34,7 @@ import {
   type StoredOwner,
   type StoredZone,
 } from './dns-store.js';
+import type { HistoryRecord, ZoneChange } from './zone-history.js';
 
 const NAME_TEXT_BYTES_MAX = 1024;
 const RDATA_BYTES_MAX = 0xffff;
@@ -58,7 +65,25 @@ export function writeStoredZones(writer: ByteWriter, zones: readonly StoredZone[
         }
       }
     }
+    writer.varint(zone.history.length);
+    for (const change of zone.history) {
+      writer.varint(change.serialFrom);
+      writer.varint(change.serialTo);
+      writeRecord(writer, change.soaFrom);
+      writeRecord(writer, change.soaTo);
+      writer.varint(change.removed.length);
+      for (const record of change.removed) writeRecord(writer, record);
+      writer.varint(change.added.length);
+      for (const record of change.added) writeRecord(writer, record);
+    }
   }
+}
+
+function writeRecord(writer: ByteWriter, record: HistoryRecord): void {
+  writer.string(record.owner);
+  writer.varint(record.type);
+  writer.varint(record.ttl);
+  writer.blob(record.rdata);
 }
 
 function writeVersion(writer: ByteWriter, v: RecordVersion): void {
@@ -67,8 +92,11 @@ function writeVersion(writer: ByteWriter, v: RecordVersion): void {
   writer.string(v.writer);
 }
 
-/** Reads what `writeStoredZones` wrote; throws `ByteReadFailure` on bad bytes. */
-export function readStoredZones(reader: ByteReader): StoredZone[] {
+/**
+ * Reads what `writeStoredZones` wrote (`withHistory` false: a version 2 snapshot, which has
+ * no history); throws `ByteReadFailure` on bad bytes.
+ */
+export function readStoredZones(reader: ByteReader, withHistory = true): StoredZone[] {
   const zones: StoredZone[] = [];
   const zoneCount = readCount(reader, 'dns zoneCount');
   for (let z = 0; z < zoneCount; z++) {
@@ -110,9 +138,56 @@ export function readStoredZones(reader: ByteReader): StoredZone[] {
       }
       owners.push({ name, nameVersion, entries });
     }
-    zones.push({ apex, serial, owners });
+    zones.push({ apex, serial, owners, history: withHistory ? readHistory(reader) : [] });
   }
   return zones;
+}
+
+function readHistory(reader: ByteReader): ZoneChange[] {
+  const countAt = reader.position;
+  const count = readCount(reader, 'dns history count');
+  if (count > ZONE_HISTORY_VERSIONS_MAX)
+    reader.fail('invalid-value', 'dns history count', `${count} versions`, countAt);
+  const history: ZoneChange[] = [];
+  for (let c = 0; c < count; c++) {
+    const serialFrom = readSerial(reader, 'dns history serialFrom');
+    const serialTo = readSerial(reader, 'dns history serialTo');
+    const soaFrom = readRecord(reader);
+    const soaTo = readRecord(reader);
+    const removed = readRecords(reader, 'dns history removed');
+    const added = readRecords(reader, 'dns history added');
+    history.push({ serialFrom, serialTo, soaFrom, soaTo, removed, added });
+  }
+  return history;
+}
+
+function readSerial(reader: ByteReader, what: string): number {
+  const at = reader.position;
+  const serial = reader.varint(what);
+  if (serial > 0xffffffff) reader.fail('invalid-value', what, `${serial} is not a 32-bit serial`, at);
+  return serial;
+}
+
+function readRecords(reader: ByteReader, what: string): HistoryRecord[] {
+  const at = reader.position;
+  const count = readCount(reader, what);
+  // Each record is at least 11 bytes of budget (zone-history.ts counts 10 + owner + RDATA).
+  if (count > ZONE_HISTORY_BYTES_MAX / 11) reader.fail('invalid-value', what, `${count} records`, at);
+  const records: HistoryRecord[] = [];
+  for (let r = 0; r < count; r++) records.push(readRecord(reader));
+  return records;
+}
+
+function readRecord(reader: ByteReader): HistoryRecord {
+  const owner = reader.string(NAME_TEXT_BYTES_MAX, 'dns history owner');
+  const typeAt = reader.position;
+  const type = reader.varint('dns history type');
+  if (type > 0xffff) reader.fail('invalid-value', 'dns history type', `${type} is not a type`, typeAt);
+  const ttlAt = reader.position;
+  const ttl = reader.varint('dns history ttl');
+  if (ttl > 0xffffffff) reader.fail('invalid-value', 'dns history ttl', `${ttl}`, ttlAt);
+  const rdata = reader.blob(RDATA_BYTES_MAX, 'dns history rdata').slice();
+  return { owner, type, ttl, rdata };
 }
 
 /** The store's bytes on their own (tests, tools): `writeStoredZones` of `exportZones`. */

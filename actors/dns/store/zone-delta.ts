@@ -10,9 +10,15 @@
  *   as `encodeRdata` gives it) with `ttl`, or is absent (`rdatas: null`). The zone's SOA
  *   appears this way too, with the new serial.
  *
+ * - `history`: the zone's change history (zone-history.ts) gained `change`, its newest
+ *   version, after the batch's `rrset` deltas; `change: null` empties it (a difference too
+ *   large to keep). A dump lists a zone's retained changes oldest first after its RRsets.
+ *
  * Each delta states a final value, so applying a batch's deltas in order, or a dump of the
- * whole store, gives the same zones.
+ * whole store, gives the same zones (and the same histories: both sides bound them alike).
  */
+import type { ZoneChange } from './zone-history.js';
+
 export type ZoneDelta =
   | { readonly kind: 'zone'; readonly zone: string; readonly present: boolean }
   | {
@@ -22,4 +28,5 @@ export type ZoneDelta =
       readonly type: number;
       readonly ttl: number;
       readonly rdatas: readonly Uint8Array[] | null;
-    };
+    }
+  | { readonly kind: 'history'; readonly zone: string; readonly change: ZoneChange | null };

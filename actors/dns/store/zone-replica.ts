@@ -11,9 +11,12 @@ import { decodeRdata, type Rdata } from '../../../protocol/dns/wire/rdata.js';
 import { LiveZone } from '../zone/live-zone.js';
 import type { ZoneView } from '../zone/zone-view.js';
 import type { ZoneDelta } from './zone-delta.js';
+import { type ZoneChange, ZoneHistory } from './zone-history.js';
 
 export class ZoneReplica {
   readonly #zones = new Map<string, LiveZone>();
+  /** Per zone (apex key), the same bounded change history the store keeps. */
+  readonly #histories = new Map<string, ZoneHistory>();
   #rejectedDeltas = 0;
   #zoneSetGeneration = 0;
 
@@ -38,6 +41,7 @@ export class ZoneReplica {
   /** Forgets every zone. */
   reset(): void {
     this.#zones.clear();
+    this.#histories.clear();
     this.#zoneSetGeneration++;
   }
 
@@ -62,6 +66,14 @@ export class ZoneReplica {
     return this.#zones.get(apex.key);
   }
 
+  /**
+   * The retained changes of the zone at `apex`, oldest first: a copy, which later deltas do
+   * not touch (a transfer holds it across turns).
+   */
+  historyAt(apex: Name): readonly ZoneChange[] {
+    return this.#histories.get(apex.key)?.changes.slice() ?? [];
+  }
+
   /** Every zone held. */
   zones(): IterableIterator<LiveZone> {
     return this.#zones.values();
@@ -72,8 +84,18 @@ export class ZoneReplica {
     if (!apex.ok) return false;
     if (delta.kind === 'zone') {
       this.#zoneSetGeneration++;
-      if (delta.present) this.#zones.set(apex.name.key, new LiveZone(apex.name, RR_CLASS.IN));
-      else this.#zones.delete(apex.name.key);
+      this.#histories.delete(apex.name.key);
+      if (delta.present) {
+        this.#zones.set(apex.name.key, new LiveZone(apex.name, RR_CLASS.IN));
+        this.#histories.set(apex.name.key, new ZoneHistory());
+      } else this.#zones.delete(apex.name.key);
+      return true;
+    }
+    if (delta.kind === 'history') {
+      const history = this.#histories.get(apex.name.key);
+      if (history === undefined) return false;
+      if (delta.change === null) history.clear();
+      else history.append(delta.change);
       return true;
     }
     const zone = this.#zones.get(apex.name.key);

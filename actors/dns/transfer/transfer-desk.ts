@@ -1,6 +1,6 @@
 /**
- * The DNS actor's zone transfers (AXFR, RFC 5936; IXFR answered in full or with the SOA
- * alone, RFC 1995 §2 and §4), from the request to the last message:
+ * The DNS actor's zone transfers (AXFR, RFC 5936; IXFR, RFC 1995), from the request to the
+ * last message:
  *
  *   1. The request is read (transfer-request.ts): TSIG checked, malformed → FORMERR,
  *      AXFR over UDP → NOTIMP (RFC 5936 §4.2).
@@ -15,13 +15,20 @@
  *      a `linearizable` listener's transfer holds every write acknowledged before it
  *      arrived. When the gate releases it, the zone is frozen at the copy's index in that
  *      turn (zone-snapshot.ts), so the transfer is one version even while writes continue.
- *   6. The messages (axfr-stream.ts) leave `MESSAGES_PER_TURN` at a time; the desk asks
+ *      An IXFR takes the zone's retained changes (zone-history.ts) in that same turn:
+ *        - the client's serial is not older than ours: our SOA alone (RFC 1995 §2);
+ *        - the history leads from the client's serial to ours, and the difference has no
+ *          more records than the zone: the difference sequences (ixfr-stream.ts, §4);
+ *        - otherwise (too old, a serial we never had, a larger difference): the whole zone
+ *          in AXFR form (§4).
+ *   6. The messages (axfr-stream.ts, ixfr-stream.ts) leave `MESSAGES_PER_TURN` at a time; the desk asks
  *      for another turn (`continueLater`) until the last, so one large zone does not hold
  *      the actor's turn (queries keep being answered between its messages). A connection
  *      that went away ends the transfer.
  *
- * Over UDP only IXFR is served, and only as one message with our SOA (RFC 1995 §2: the
- * client then retries over TCP when its serial is older).
+ * Over UDP only IXFR is served, in one message: the difference when it fits in the
+ * client's UDP payload size, our SOA alone otherwise (RFC 1995 §2: the client then retries
+ * over TCP).
  */
 
 import { serialLessThan } from '../../../protocol/dns/serial.js';
@@ -33,8 +40,10 @@ import { RCODE } from '../../../protocol/dns/wire/codes.js';
 import { type Edns, type Message, messageFlags } from '../../../protocol/dns/wire/message.js';
 import type { Name } from '../../../protocol/dns/wire/name.js';
 import { errorAnswer } from '../server/error-answer.js';
+import { changesSince, type ZoneChange } from '../store/zone-history.js';
 import type { LiveZone } from '../zone/live-zone.js';
 import { AxfrStream, TransferTooLargeRecordError } from './axfr-stream.js';
+import { IxfrStream, ixfrRecords } from './ixfr-stream.js';
 import { readTransferRequest, type TransferRequest } from './transfer-request.js';
 import { snapshotZone } from './zone-snapshot.js';
 
@@ -42,6 +51,8 @@ import { snapshotZone } from './zone-snapshot.js';
 export const TRANSFERS_MAX = 8;
 /** Messages sent per actor turn (up to 64 KiB each: a few milliseconds of encoding). */
 export const MESSAGES_PER_TURN = 4;
+/** The UDP payload a client without EDNS can take (RFC 1035 §4.2.1). */
+const CLASSIC_UDP_PAYLOAD_BYTES = 512;
 
 /** Where a transfer's answers go, as the DNS actor knows it. */
 export interface TransferRoute {
@@ -63,6 +74,8 @@ export interface TransferDeskPorts<R extends TransferRoute> {
   acl(): TransferAcl;
   /** The zone whose apex is `name`, if this replica serves it. */
   zoneAt(name: Name): LiveZone | undefined;
+  /** The retained changes of the zone at `apex`, oldest first, as of the copy `zoneAt` gives now. */
+  historyAt(apex: Name): readonly ZoneChange[];
   /** 'now': the copy may serve it at once; 'held': `release` or `failed` follows; 'overloaded': it cannot wait. */
   admit(ticket: TransferTicket<R>): 'now' | 'held' | 'overloaded';
   /** A message that is not the last; false when the connection is gone. */
@@ -85,13 +98,15 @@ export interface TransferCounters {
   completed: number;
   aborted: number;
   soaOnly: number;
+  /** IXFRs answered with difference sequences (the rest of `started` went in AXFR form). */
+  incremental: number;
   messages: number;
   octets: number;
 }
 
 interface Session<R extends TransferRoute> {
   readonly ticket: TransferTicket<R>;
-  readonly stream: AxfrStream;
+  readonly stream: AxfrStream | IxfrStream;
 }
 
 export class TransferDesk<R extends TransferRoute> {
@@ -105,6 +120,7 @@ export class TransferDesk<R extends TransferRoute> {
     completed: 0,
     aborted: 0,
     soaOnly: 0,
+    incremental: 0,
     messages: 0,
     octets: 0,
   };
@@ -172,26 +188,46 @@ export class TransferDesk<R extends TransferRoute> {
       return;
     }
     const snapshot = snapshotZone(zone);
-    // RFC 1995 §2: a client as new as we are, or any IXFR over UDP, gets our SOA alone.
-    const soaOnly =
-      request.type === 'IXFR' &&
-      (route.transport === 'udp' ||
-        (request.clientSerial !== undefined && !serialLessThan(request.clientSerial, snapshot.serial)));
+    const history = this.ports.historyAt(zone.apex);
+    const clientSerial = request.clientSerial;
+    const behind =
+      request.type === 'IXFR' && clientSerial !== undefined && serialLessThan(clientSerial, snapshot.serial);
+    // RFC 1995 §4: the difference when the history reaches the client and is not larger than the zone.
+    const path = behind ? changesSince(history, clientSerial as number, snapshot.serial) : undefined;
+    const records = path === undefined ? undefined : ixfrRecords(snapshot.soa, path, snapshot.rrClass);
     const verification = request.verification;
-    const stream = new AxfrStream(snapshot, {
+    const ourEdns = request.edns === undefined ? undefined : this.ports.ednsFor(request.edns);
+    const common = {
       id: request.id,
       rd: request.rd,
       question: request.question,
-      edns: request.edns === undefined ? undefined : this.ports.ednsFor(request.edns),
+      edns: ourEdns,
       signer:
         verification === undefined
           ? undefined
           : new TsigStreamSigner(verification.key, verification.request.rdata.mac),
       reserveBytes: request.reserveBytes,
-      soaOnly,
-    });
-    if (soaOnly) this.counters.soaOnly++;
-    else this.counters.started++;
+    };
+    let stream: AxfrStream | IxfrStream;
+    if (records !== undefined && records.length <= snapshot.recordCount + 1) {
+      const udpBytesMax =
+        route.transport === 'udp'
+          ? Math.max(
+              CLASSIC_UDP_PAYLOAD_BYTES,
+              Math.min(request.edns?.udpPayloadSize ?? 0, ourEdns?.udpPayloadSize ?? 0),
+            )
+          : undefined;
+      stream = new IxfrStream(records, { ...common, udpBytesMax });
+      this.counters.incremental++;
+      this.counters.started++;
+    } else {
+      // RFC 1995 §2: a client as new as we are, or one over UDP we cannot answer in
+      // differences, gets our SOA alone.
+      const soaOnly = request.type === 'IXFR' && (!behind || route.transport === 'udp');
+      stream = new AxfrStream(snapshot, { ...common, soaOnly });
+      if (soaOnly) this.counters.soaOnly++;
+      else this.counters.started++;
+    }
     this.#sessions.set(ticket.id, { ticket, stream });
     this.pump(ticket.id);
   }

@@ -195,6 +195,15 @@ export class ReplicaMetrics {
     'raftns_dns_tcp_connections_accepted_total',
     'DNS TCP connections accepted.',
   );
+  private readonly dnsTransfers = this.counter(
+    'raftns_dns_transfers_total',
+    'Zone transfers started, by answer: the whole zone (AXFR, or IXFR in AXFR form), IXFR difference sequences (RFC 1995 §4), or the SOA alone (§2).',
+    ['answer'],
+  );
+  private readonly dnsTransferOctets = this.counter(
+    'raftns_dns_transfer_octets_total',
+    'Octets of zone transfer messages sent (AXFR and IXFR, TSIG included).',
+  );
   private readonly dnsTcpRejected = this.counter(
     'raftns_dns_tcp_connections_rejected_total',
     'DNS TCP connections refused at the connection limit.',
@@ -435,6 +444,11 @@ export class ReplicaMetrics {
     this.dnsRateLimitEntries.set(c('rrl.entries'));
     this.carry(this.dnsSendErrors, 'socket.sendErrors', c('socket.sendErrors'), { kind: 'send' });
     this.carry(this.dnsSendErrors, 'socket.oversizeDrops', c('socket.oversizeDrops'), { kind: 'oversize' });
+    const incremental = c('transfer.incremental');
+    this.carry(this.dnsTransfers, 'transfer.full', c('transfer.started') - incremental, { answer: 'full' });
+    this.carry(this.dnsTransfers, 'transfer.incremental', incremental, { answer: 'incremental' });
+    this.carry(this.dnsTransfers, 'transfer.soaOnly', c('transfer.soaOnly'), { answer: 'soa-only' });
+    this.carry(this.dnsTransferOctets, 'transfer.octets', c('transfer.octets'));
     this.carry(this.dnsZoneSyncs, 'syncs', c('syncs'), { kind: 'sync' });
     this.carry(this.dnsZoneSyncs, 'dumps', c('dumps'), { kind: 'dump' });
     const traffic = status.traffic;
