@@ -2,7 +2,8 @@
  * `raftns aws provision`: for every group of the plan, in every region, a network load
  * balancer with a TCP_UDP listener on port 53 forwarding to a target group (TCP_UDP, port
  * 53, target type `ip`, TCP health check on 53) where the group's leader registers its
- * address; and for every group one Global Accelerator (listeners UDP 53 and TCP 53) with
+ * address, with the health check, deregistration and cross-zone settings of
+ * dns-failover-settings.ts enforced on new and existing resources; and for every group one Global Accelerator (listeners UDP 53 and TCP 53) with
  * one endpoint group per region pointing at that region's load balancer.
  *
  * Idempotent: it first finds what exists (aws-inventory.ts: by tags, names checked) and
@@ -35,6 +36,7 @@ import {
   elbInventory,
   type GaEndpointGroup,
   type GaListener,
+  healthCheckOf,
   type ManagedAccelerator,
   type ManagedLoadBalancer,
   type ManagedTargetGroup,
@@ -55,6 +57,8 @@ import {
   writeAwsRecord,
 } from './aws-plan-record.js';
 import type { AwsSettings } from './aws-settings.js';
+import { DNS_HEALTH_CHECK } from './dns-failover-settings.js';
+import { driftCount, failoverDrift, repairFailoverDrift } from './failover-settings-drift.js';
 
 export const DNS_PORT = 53;
 /** How long to wait for a new load balancer to leave `provisioning`, and how often to look. */
@@ -65,6 +69,7 @@ const GA_PROTOCOLS = ['UDP', 'TCP'] as const;
 export type ResourceKind =
   | 'load balancer'
   | 'target group'
+  | 'failover settings'
   | 'listener'
   | 'accelerator'
   | 'accelerator listener'
@@ -130,6 +135,7 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
       const ctx = { elb, inventory, cluster: plan.cluster, region, group, subnets: s.subnets, report };
       const lb = await ensureLoadBalancer(ctx);
       const tg = await ensureTargetGroup(ctx, lb);
+      await ensureFailoverSettings(ctx, lb, tg);
       const listener = await ensureElbListener(ctx, lb, tg);
       let byRegion = regionRecords.get(group.id);
       if (byRegion === undefined) {
@@ -232,8 +238,12 @@ async function ensureTargetGroup(ctx: RegionContext, lb: ManagedLoadBalancer): P
       // Targets of type ip must be in the load balancer's VPC (or reachable from it).
       ...(lb.vpcId === undefined ? {} : { VpcId: lb.vpcId }),
       HealthCheckEnabled: true,
-      HealthCheckProtocol: 'TCP',
-      HealthCheckPort: String(DNS_PORT),
+      HealthCheckProtocol: DNS_HEALTH_CHECK.protocol,
+      HealthCheckPort: DNS_HEALTH_CHECK.port,
+      HealthCheckIntervalSeconds: DNS_HEALTH_CHECK.intervalSeconds,
+      HealthCheckTimeoutSeconds: DNS_HEALTH_CHECK.timeoutSeconds,
+      HealthyThresholdCount: DNS_HEALTH_CHECK.healthyThresholdCount,
+      UnhealthyThresholdCount: DNS_HEALTH_CHECK.unhealthyThresholdCount,
       Tags: regionTags(ctx.cluster, ctx.region, ctx.group.id),
     }),
   );
@@ -241,7 +251,30 @@ async function ensureTargetGroup(ctx: RegionContext, lb: ManagedLoadBalancer): P
   if (tg?.TargetGroupArn === undefined)
     throw new AwsProvisionError(`CreateTargetGroup ${name} answered no target group`);
   ctx.report({ ...step, outcome: 'created' });
-  return { arn: tg.TargetGroupArn, name, region: ctx.region, group: ctx.group.id };
+  return {
+    arn: tg.TargetGroupArn,
+    name,
+    region: ctx.region,
+    group: ctx.group.id,
+    healthCheck: healthCheckOf(tg),
+  };
+}
+
+/** The health check, deregistration and cross-zone settings of dns-failover-settings.ts, on new and old resources alike. */
+async function ensureFailoverSettings(
+  ctx: RegionContext,
+  lb: ManagedLoadBalancer,
+  tg: ManagedTargetGroup,
+): Promise<void> {
+  const drift = await failoverDrift(ctx.elb, { targetGroupArn: tg.arn, healthCheck: tg.healthCheck }, lb.arn);
+  const name = tg.name;
+  const step = { region: ctx.region, group: ctx.group.id, kind: 'failover settings', name } as const;
+  if (driftCount(drift) === 0) {
+    ctx.report({ ...step, outcome: 'exists' });
+    return;
+  }
+  await repairFailoverDrift(ctx.elb, drift, tg.arn, lb.arn);
+  ctx.report({ ...step, outcome: 'updated' });
 }
 
 async function ensureElbListener(

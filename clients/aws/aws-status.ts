@@ -3,7 +3,8 @@
  * listener, the group's accelerator with its UDP and TCP listeners and this region's
  * endpoint groups), the health of the target group's targets (DescribeTargetHealth), and
  * which replica the load balancer routes to: a healthy target's IP mapped to the instance
- * registered with that DNS address in the region (bootstrap/registry.ts).
+ * registered with that DNS address in the region (bootstrap/registry.ts), and the failover
+ * settings that drifted from dns-failover-settings.ts.
  *
  * A (region, group) is fine when everything exists and exactly one target is healthy
  * (the group's leader). Nothing here writes.
@@ -16,6 +17,8 @@ import { acceleratorInventory, type ElbInventory, elbInventory } from './aws-inv
 import { loadBalancerName, targetGroupName } from './aws-names.js';
 import { DNS_PORT } from './aws-provisioner.js';
 import type { AwsSettings } from './aws-settings.js';
+import { formatDrift } from './dns-failover-settings.js';
+import { failoverDrift } from './failover-settings-drift.js';
 
 export interface TargetRow {
   readonly ip: string;
@@ -42,6 +45,8 @@ export interface GroupStatus {
   /** Protocols (`UDP`, `TCP`) whose accelerator listener has an endpoint group to this region's load balancer. */
   readonly endpointGroups: readonly string[];
   readonly targets: readonly TargetRow[];
+  /** Failover settings that differ from dns-failover-settings.ts (`provision` repairs them). */
+  readonly settingsDrift: readonly string[];
   /** The healthy targets: where traffic goes. */
   readonly routesTo: readonly TargetRow[];
   /** What is wrong; empty when fine. */
@@ -96,6 +101,20 @@ export async function awsStatus(options: StatusOptions): Promise<GroupStatus[]> 
           endpointGroups.push(protocol);
         else if (l !== undefined) problems.push(`endpoint group ${protocol} to ${awsRegion} missing`);
       }
+      const settingsDrift: string[] = [];
+      if (tg !== undefined && lb !== undefined) {
+        const drift = await failoverDrift(
+          elb,
+          { targetGroupArn: tg.arn, healthCheck: tg.healthCheck },
+          lb.arn,
+        );
+        settingsDrift.push(
+          ...[...drift.healthCheck, ...drift.targetGroupAttributes, ...drift.loadBalancerAttributes].map(
+            formatDrift,
+          ),
+        );
+        if (settingsDrift.length > 0) problems.push(`settings drift: ${settingsDrift.join(', ')}`);
+      }
       const targets: TargetRow[] = [];
       if (tg !== undefined) {
         const res = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.arn }));
@@ -127,6 +146,7 @@ export async function awsStatus(options: StatusOptions): Promise<GroupStatus[]> 
         acceleratorArn: accelerator?.arn ?? null,
         staticAddresses: accelerator?.staticAddresses ?? [],
         endpointGroups,
+        settingsDrift,
         targets,
         routesTo,
         problems,

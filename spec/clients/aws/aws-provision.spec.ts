@@ -2,7 +2,13 @@
  * Provisioning, status and teardown against the fake AWS (spec/fixtures/aws) and a real
  * nats-server with JetStream holding the plan and the `aws` record.
  */
-import { CreateLoadBalancerCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateLoadBalancerCommand,
+  ModifyLoadBalancerAttributesCommand,
+  ModifyTargetGroupAttributesCommand,
+  ModifyTargetGroupCommand,
+  RegisterTargetsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
 import { PlanStore } from '../../../bootstrap/plan-store.js';
@@ -19,6 +25,14 @@ import {
 } from '../../../clients/aws/aws-settings.js';
 import { awsStatus, type GroupStatus } from '../../../clients/aws/aws-status.js';
 import { teardown } from '../../../clients/aws/aws-teardown.js';
+import {
+  AWS_DEFAULT_HEALTH_CHECK,
+  AWS_DEFAULT_LOAD_BALANCER_ATTRIBUTES,
+  AWS_DEFAULT_TARGET_GROUP_ATTRIBUTES,
+  DNS_HEALTH_CHECK,
+  DNS_LOAD_BALANCER_ATTRIBUTES,
+  DNS_TARGET_GROUP_ATTRIBUTES,
+} from '../../../clients/aws/dns-failover-settings.js';
 import { examplePlan } from '../../../protocol/plan.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { connectNats } from '../../../runtime/nats/nats-connection.js';
@@ -97,8 +111,10 @@ describe('raftns aws: provision, status, teardown (fake AWS, real NATS)', functi
     expect(state.endpointGroups).to.have.length(GROUPS * 2 * REGIONS.length);
     for (const tg of state.targetGroups) {
       expect(tg).to.include({ protocol: 'TCP_UDP', port: 53, targetType: 'ip' });
-      expect(tg.healthCheck).to.include({ protocol: 'TCP', port: '53' });
+      expect(tg.healthCheck).to.include(DNS_HEALTH_CHECK);
+      expect(tg.attributes).to.deep.equal(DNS_TARGET_GROUP_ATTRIBUTES);
     }
+    for (const lb of state.loadBalancers) expect(lb.attributes).to.deep.equal(DNS_LOAD_BALANCER_ATTRIBUTES);
     for (const l of state.listeners) expect(l).to.include({ protocol: 'TCP_UDP', port: 53 });
     for (const arn of [...state.loadBalancers, ...state.targetGroups, ...state.listeners].map((x) => x.arn))
       expect(state.elbTags[arn], arn).to.deep.include({ key: 'raftns:managed', value: 'true' });
@@ -106,7 +122,10 @@ describe('raftns aws: provision, status, teardown (fake AWS, real NATS)', functi
       expect(state.gaTags[a.arn]).to.deep.include({ key: 'raftns:cluster', value: cluster });
     expect(lines).to.include('us-east/org: load balancer created');
     expect(lines).to.include('-/org: accelerator created');
-    expect(first.steps.every((s) => s.outcome === 'created')).to.equal(true);
+    // A new target group still has AWS's attributes until they are modified.
+    expect(
+      first.steps.every((s) => s.outcome === (s.kind === 'failover settings' ? 'updated' : 'created')),
+    ).to.equal(true);
 
     const record = await readAwsRecord(nc, cluster);
     expect(record).to.deep.equal(first.record);
@@ -174,6 +193,65 @@ describe('raftns aws: provision, status, teardown (fake AWS, real NATS)', functi
     expect(row(rows)?.problems).to.deep.equal(['routes to 2 targets: i-leader, 10.0.0.8']);
   });
 
+  it('enforces the failover settings on resources that have AWS defaults; status reports the drift until then', async () => {
+    await run();
+    const org = (await readAwsRecord(nc, cluster))?.groups.org?.regions['us-east'];
+    if (org === undefined) throw new Error('no us-east/org in the record');
+    const elb = clients.elbv2(org.awsRegion);
+    // What the provisioner before these settings left behind.
+    await elb.send(
+      new ModifyTargetGroupCommand({
+        TargetGroupArn: org.targetGroupArn,
+        HealthCheckPort: '53',
+        HealthCheckIntervalSeconds: AWS_DEFAULT_HEALTH_CHECK.intervalSeconds,
+        HealthCheckTimeoutSeconds: AWS_DEFAULT_HEALTH_CHECK.timeoutSeconds,
+        HealthyThresholdCount: AWS_DEFAULT_HEALTH_CHECK.healthyThresholdCount,
+        UnhealthyThresholdCount: AWS_DEFAULT_HEALTH_CHECK.unhealthyThresholdCount,
+      }),
+    );
+    const pairs = (r: Readonly<Record<string, string>>) =>
+      Object.entries(r).map(([Key, Value]) => ({ Key, Value }));
+    await elb.send(
+      new ModifyTargetGroupAttributesCommand({
+        TargetGroupArn: org.targetGroupArn,
+        Attributes: pairs(AWS_DEFAULT_TARGET_GROUP_ATTRIBUTES),
+      }),
+    );
+    await elb.send(
+      new ModifyLoadBalancerAttributesCommand({
+        LoadBalancerArn: org.loadBalancerArn,
+        Attributes: pairs(AWS_DEFAULT_LOAD_BALANCER_ATTRIBUTES),
+      }),
+    );
+    const status = async () =>
+      (await awsStatus({ clients, plan: plan(), settings, registrations: [] })).find(
+        (r) => r.group === 'org',
+      );
+    expect((await status())?.settingsDrift).to.deep.equal([
+      'HealthCheckPort 53 (want traffic-port)',
+      'HealthCheckIntervalSeconds 30 (want 5)',
+      'HealthCheckTimeoutSeconds 10 (want 2)',
+      'HealthyThresholdCount 5 (want 2)',
+      'deregistration_delay.timeout_seconds 300 (want 0)',
+      'deregistration_delay.connection_termination.enabled false (want true)',
+      'load_balancing.cross_zone.enabled false (want true)',
+    ]);
+    expect((await status())?.problems.some((p) => p.startsWith('settings drift: '))).to.equal(true);
+
+    const before = aws.requests().length;
+    const repaired = await run();
+    expect(mutations(before).map((r) => r.action)).to.deep.equal([
+      'ModifyTargetGroup',
+      'ModifyTargetGroupAttributes',
+      'ModifyLoadBalancerAttributes',
+    ]);
+    expect(repaired.changed).to.equal(1);
+    expect((await status())?.settingsDrift).to.deep.equal([]);
+    const again = aws.requests().length;
+    expect((await run()).changed).to.equal(0);
+    expect(mutations(again)).to.deep.equal([]);
+  });
+
   it('teardown leaves nothing behind, deletes the record, and a second teardown does nothing', async () => {
     await run();
     const awsRegions = [...settings.values()].map((s) => s.awsRegion);
@@ -232,7 +310,8 @@ describe('raftns aws: provision, status, teardown (fake AWS, real NATS)', functi
     aws.failNext('CreateEndpointGroup', 2, 'throttling');
     aws.failNext('DescribeTargetGroups', 1, 'throttling');
     const result = await run();
-    expect(result.changed).to.equal(REGIONS.length * GROUPS * 3 + GROUPS * (1 + 2 + 2 * REGIONS.length));
+    // Per region and group: load balancer, target group, listener and their failover settings.
+    expect(result.changed).to.equal(REGIONS.length * GROUPS * 4 + GROUPS * (1 + 2 + 2 * REGIONS.length));
     const failed = aws.requests().filter((r) => !r.ok);
     expect(failed.map((r) => `${r.action}:${r.errorCode}`).sort()).to.deep.equal(
       [
