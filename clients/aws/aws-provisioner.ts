@@ -1,8 +1,9 @@
 /**
  * `raftns aws provision`: for every group of the plan, in every region, a network load
- * balancer with a TCP_UDP listener on port 53 forwarding to a target group (TCP_UDP, port
- * 53, target type `ip`, TCP health check on 53) where the group's leader registers its
- * address, with the health check, deregistration and cross-zone settings of
+ * balancer with a TCP_UDP listener on port 53 forwarding to the DNS target group (TCP_UDP,
+ * port 53, target type `ip`, TCP health check on 53) where every replica that can serve
+ * registers itself, and one on WRITES_PORT forwarding to the writes target group where the
+ * leader alone registers, both with the health check, deregistration and cross-zone settings of
  * dns-failover-settings.ts enforced on new and existing resources; and for every group one Global Accelerator (listeners UDP 53 and TCP 53) with
  * one endpoint group per region pointing at that region's load balancer.
  *
@@ -48,6 +49,7 @@ import {
   loadBalancerName,
   regionTags,
   targetGroupName,
+  writesTargetGroupName,
 } from './aws-names.js';
 import {
   AWS_RECORD_VERSION,
@@ -61,6 +63,11 @@ import { DNS_HEALTH_CHECK } from './dns-failover-settings.js';
 import { driftCount, failoverDrift, repairFailoverDrift } from './failover-settings-drift.js';
 
 export const DNS_PORT = 53;
+/**
+ * The load balancer's port for writes (RFC 2136 UPDATE over UDP and TCP): forwarded to port
+ * 53 of the group's leader alone, so an UPDATE reaches the replica that commits it.
+ */
+export const WRITES_PORT = 8053;
 /** How long to wait for a new load balancer to leave `provisioning`, and how often to look. */
 export const LOAD_BALANCER_WAIT_MS_DEFAULT = 10 * 60_000;
 export const LOAD_BALANCER_POLL_MS_DEFAULT = 5_000;
@@ -134,9 +141,16 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
     for (const group of plan.groups) {
       const ctx = { elb, inventory, cluster: plan.cluster, region, group, subnets: s.subnets, report };
       const lb = await ensureLoadBalancer(ctx);
-      const tg = await ensureTargetGroup(ctx, lb);
+      const tg = await ensureTargetGroup(ctx, lb, targetGroupName(plan.cluster, region, group.id));
       await ensureFailoverSettings(ctx, lb, tg);
-      const listener = await ensureElbListener(ctx, lb, tg);
+      const listener = await ensureElbListener(ctx, lb, tg, DNS_PORT);
+      const writesTg = await ensureTargetGroup(
+        ctx,
+        lb,
+        writesTargetGroupName(plan.cluster, region, group.id),
+      );
+      await ensureFailoverSettings(ctx, lb, writesTg);
+      const writesListener = await ensureElbListener(ctx, lb, writesTg, WRITES_PORT);
       let byRegion = regionRecords.get(group.id);
       if (byRegion === undefined) {
         byRegion = new Map();
@@ -147,6 +161,8 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
         loadBalancerArn: lb.arn,
         targetGroupArn: tg.arn,
         listenerArn: listener.arn,
+        writesTargetGroupArn: writesTg.arn,
+        writesListenerArn: writesListener.arn,
       });
     }
   }
@@ -220,8 +236,11 @@ async function ensureLoadBalancer(ctx: RegionContext): Promise<ManagedLoadBalanc
   };
 }
 
-async function ensureTargetGroup(ctx: RegionContext, lb: ManagedLoadBalancer): Promise<ManagedTargetGroup> {
-  const name = targetGroupName(ctx.cluster, ctx.region, ctx.group.id);
+async function ensureTargetGroup(
+  ctx: RegionContext,
+  lb: ManagedLoadBalancer,
+  name: string,
+): Promise<ManagedTargetGroup> {
   const step = { region: ctx.region, group: ctx.group.id, kind: 'target group', name } as const;
   const found = ctx.inventory.targetGroups.find((tg) => tg.name === name);
   if (found !== undefined) {
@@ -281,14 +300,15 @@ async function ensureElbListener(
   ctx: RegionContext,
   lb: ManagedLoadBalancer,
   tg: ManagedTargetGroup,
+  port: number,
 ): Promise<ElbListener> {
-  const name = `${lb.name}:${DNS_PORT}`;
+  const name = `${lb.name}:${port}`;
   const step = { region: ctx.region, group: ctx.group.id, kind: 'listener', name } as const;
-  const found = ctx.inventory.listeners.find((l) => l.loadBalancerArn === lb.arn && l.port === DNS_PORT);
+  const found = ctx.inventory.listeners.find((l) => l.loadBalancerArn === lb.arn && l.port === port);
   if (found !== undefined) {
     if (!found.targetGroupArns.includes(tg.arn))
       throw new AwsProvisionError(
-        `the listener on port ${DNS_PORT} of ${lb.name} forwards elsewhere than ${tg.name}; remove it or run teardown`,
+        `the listener on port ${port} of ${lb.name} forwards elsewhere than ${tg.name}; remove it or run teardown`,
       );
     ctx.report({ ...step, outcome: 'exists' });
     return found;
@@ -297,7 +317,7 @@ async function ensureElbListener(
     new CreateElbListenerCommand({
       LoadBalancerArn: lb.arn,
       Protocol: 'TCP_UDP',
-      Port: DNS_PORT,
+      Port: port,
       DefaultActions: [{ Type: 'forward', TargetGroupArn: tg.arn }],
       Tags: regionTags(ctx.cluster, ctx.region, ctx.group.id),
     }),

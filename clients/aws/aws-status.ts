@@ -6,7 +6,8 @@
  * registered with that DNS address in the region (bootstrap/registry.ts), and the failover
  * settings that drifted from dns-failover-settings.ts.
  *
- * A (region, group) is fine when everything exists and exactly one target is healthy
+ * A (region, group) is fine when everything exists with the failover settings, at least one
+ * target of the DNS target group is healthy, and exactly one of the writes target group
  * (the group's leader). Nothing here writes.
  */
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -14,8 +15,8 @@ import type { InstanceRegistration } from '../../bootstrap/registry.js';
 import type { ClusterPlan } from '../../protocol/plan.js';
 import type { AwsClients } from './aws-clients.js';
 import { acceleratorInventory, type ElbInventory, elbInventory } from './aws-inventory.js';
-import { loadBalancerName, targetGroupName } from './aws-names.js';
-import { DNS_PORT } from './aws-provisioner.js';
+import { loadBalancerName, targetGroupName, writesTargetGroupName } from './aws-names.js';
+import { DNS_PORT, WRITES_PORT } from './aws-provisioner.js';
 import type { AwsSettings } from './aws-settings.js';
 import { formatDrift } from './dns-failover-settings.js';
 import { failoverDrift } from './failover-settings-drift.js';
@@ -47,8 +48,12 @@ export interface GroupStatus {
   readonly targets: readonly TargetRow[];
   /** Failover settings that differ from dns-failover-settings.ts (`provision` repairs them). */
   readonly settingsDrift: readonly string[];
-  /** The healthy targets: where traffic goes. */
+  /** The healthy targets of the DNS target group: where queries go (every replica that can serve). */
   readonly routesTo: readonly TargetRow[];
+  readonly writesTargetGroupArn: string | null;
+  readonly writesListenerArn: string | null;
+  /** The healthy targets of the writes target group: the leader, alone. */
+  readonly writesTo: readonly TargetRow[];
   /** What is wrong; empty when fine. */
   readonly problems: readonly string[];
 }
@@ -115,27 +120,59 @@ export async function awsStatus(options: StatusOptions): Promise<GroupStatus[]> 
         );
         if (settingsDrift.length > 0) problems.push(`settings drift: ${settingsDrift.join(', ')}`);
       }
-      const targets: TargetRow[] = [];
-      if (tg !== undefined) {
-        const res = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.arn }));
-        for (const d of res.TargetHealthDescriptions ?? []) {
+      const describe = async (arn: string): Promise<TargetRow[]> => {
+        const res = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+        return (res.TargetHealthDescriptions ?? []).flatMap((d) => {
           const ip = d.Target?.Id;
-          if (ip === undefined) continue;
+          if (ip === undefined) return [];
           const owner = options.registrations.find((r) => r.region === region && r.dnsAddresses.includes(ip));
-          targets.push({
-            ip,
-            port: d.Target?.Port,
-            state: d.TargetHealth?.State ?? 'unknown',
-            instanceId: owner?.instanceId ?? null,
-          });
-        }
-      }
+          return [
+            {
+              ip,
+              port: d.Target?.Port,
+              state: d.TargetHealth?.State ?? 'unknown',
+              instanceId: owner?.instanceId ?? null,
+            },
+          ];
+        });
+      };
+      const named = (rows: readonly TargetRow[]) => rows.map((t) => t.instanceId ?? t.ip).join(', ');
+      const targets = tg === undefined ? [] : await describe(tg.arn);
       const routesTo = targets.filter((t) => t.state === 'healthy');
       if (tg !== undefined && routesTo.length === 0) problems.push('routes to no target');
-      if (routesTo.length > 1)
-        problems.push(
-          `routes to ${routesTo.length} targets: ${routesTo.map((t) => t.instanceId ?? t.ip).join(', ')}`,
+      const writesTg = inventory.targetGroups.find(
+        (x) => x.name === writesTargetGroupName(plan.cluster, region, group.id),
+      );
+      const writesListener =
+        lb === undefined
+          ? undefined
+          : inventory.listeners.find((l) => l.loadBalancerArn === lb.arn && l.port === WRITES_PORT);
+      if (writesTg === undefined) problems.push('writes target group missing');
+      if (lb !== undefined && writesListener === undefined) problems.push('writes listener missing');
+      if (
+        writesListener !== undefined &&
+        writesTg !== undefined &&
+        !writesListener.targetGroupArns.includes(writesTg.arn)
+      )
+        problems.push('writes listener does not forward to the writes target group');
+      if (writesTg !== undefined && lb !== undefined) {
+        const drift = await failoverDrift(
+          elb,
+          { targetGroupArn: writesTg.arn, healthCheck: writesTg.healthCheck },
+          lb.arn,
         );
+        const lines = [...drift.healthCheck, ...drift.targetGroupAttributes].map(
+          (d) => `writes ${formatDrift(d)}`,
+        );
+        settingsDrift.push(...lines);
+        if (lines.length > 0) problems.push(`settings drift: ${lines.join(', ')}`);
+      }
+      const writesTo =
+        writesTg === undefined ? [] : (await describe(writesTg.arn)).filter((t) => t.state === 'healthy');
+      if (writesTg !== undefined && writesTo.length === 0) problems.push('writes route to no target');
+      // Only the leader belongs there: several mean a deposed leader is still registered.
+      if (writesTo.length > 1)
+        problems.push(`writes route to ${writesTo.length} targets: ${named(writesTo)}`);
       rows.push({
         region,
         awsRegion,
@@ -149,6 +186,9 @@ export async function awsStatus(options: StatusOptions): Promise<GroupStatus[]> 
         settingsDrift,
         targets,
         routesTo,
+        writesTargetGroupArn: writesTg?.arn ?? null,
+        writesListenerArn: writesListener?.arn ?? null,
+        writesTo,
         problems,
       });
     }
@@ -168,6 +208,7 @@ export function statusTable(rows: readonly GroupStatus[]): string {
     'accelerator',
     'endpoints',
     'routes to',
+    'writes to',
     'problems',
   ];
   const cells = rows.map((r) => [
@@ -180,6 +221,7 @@ export function statusTable(rows: readonly GroupStatus[]): string {
     r.acceleratorArn === null ? 'missing' : r.staticAddresses.join(',') || 'exists',
     r.endpointGroups.join(',') || '-',
     r.routesTo.map((t) => `${t.instanceId ?? '?'}(${t.ip})`).join(',') || '-',
+    r.writesTo.map((t) => `${t.instanceId ?? '?'}(${t.ip})`).join(',') || '-',
     r.problems.join('; ') || 'ok',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));

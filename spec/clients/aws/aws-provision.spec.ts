@@ -16,7 +16,7 @@ import { liveInstances } from '../../../bootstrap/registry.js';
 import { AwsClients } from '../../../clients/aws/aws-clients.js';
 import { loadBalancerName } from '../../../clients/aws/aws-names.js';
 import { readAwsRecord } from '../../../clients/aws/aws-plan-record.js';
-import { provision } from '../../../clients/aws/aws-provisioner.js';
+import { provision, WRITES_PORT } from '../../../clients/aws/aws-provisioner.js';
 import {
   type AwsSettings,
   awsSettings,
@@ -104,8 +104,9 @@ describe('raftns aws: provision, status, teardown (fake AWS, real NATS)', functi
     });
     const state = aws.state();
     expect(state.loadBalancers).to.have.length(REGIONS.length * GROUPS);
-    expect(state.targetGroups).to.have.length(REGIONS.length * GROUPS);
-    expect(state.listeners).to.have.length(REGIONS.length * GROUPS);
+    // Per region and group: the DNS and the writes target group, each behind its listener.
+    expect(state.targetGroups).to.have.length(REGIONS.length * GROUPS * 2);
+    expect(state.listeners).to.have.length(REGIONS.length * GROUPS * 2);
     expect(state.accelerators).to.have.length(GROUPS);
     expect(state.gaListeners).to.have.length(GROUPS * 2);
     expect(state.endpointGroups).to.have.length(GROUPS * 2 * REGIONS.length);
@@ -115,7 +116,11 @@ describe('raftns aws: provision, status, teardown (fake AWS, real NATS)', functi
       expect(tg.attributes).to.deep.equal(DNS_TARGET_GROUP_ATTRIBUTES);
     }
     for (const lb of state.loadBalancers) expect(lb.attributes).to.deep.equal(DNS_LOAD_BALANCER_ATTRIBUTES);
-    for (const l of state.listeners) expect(l).to.include({ protocol: 'TCP_UDP', port: 53 });
+    expect(state.listeners.map((l) => `${l.protocol}:${l.port}`).sort()).to.deep.equal(
+      Array.from({ length: REGIONS.length * GROUPS }, () => ['TCP_UDP:53', `TCP_UDP:${WRITES_PORT}`])
+        .flat()
+        .sort(),
+    );
     for (const arn of [...state.loadBalancers, ...state.targetGroups, ...state.listeners].map((x) => x.arn))
       expect(state.elbTags[arn], arn).to.deep.include({ key: 'raftns:managed', value: 'true' });
     for (const a of state.accelerators)
@@ -133,6 +138,11 @@ describe('raftns aws: provision, status, teardown (fake AWS, real NATS)', functi
     expect(org?.staticAddresses).to.have.length(2);
     expect(org?.regions['us-east']?.awsRegion).to.equal('us-east-1');
     expect(state.targetGroups.map((t) => t.arn)).to.include(org?.regions['us-east']?.targetGroupArn);
+    const writesListener = state.listeners.find((l) => l.arn === org?.regions['us-east']?.writesListenerArn);
+    expect(writesListener).to.include({
+      port: WRITES_PORT,
+      targetGroupArn: org?.regions['us-east']?.writesTargetGroupArn,
+    });
     const eg = state.endpointGroups.filter((g) =>
       g.endpoints.some((e) => e.endpointId === org?.regions['us-east']?.loadBalancerArn),
     );
@@ -147,7 +157,7 @@ describe('raftns aws: provision, status, teardown (fake AWS, real NATS)', functi
     expect(aws.state()).to.deep.equal(state);
   });
 
-  it('status names the replica each group routes to, and flags none or several', async () => {
+  it('status names the replicas each group routes to; writes must route to exactly one', async () => {
     await run();
     const record = await readAwsRecord(nc, cluster);
     const target = record?.groups.org?.regions['us-east'];
@@ -164,33 +174,38 @@ describe('raftns aws: provision, status, teardown (fake AWS, real NATS)', functi
       }),
     );
     const elb = clients.elbv2(target.awsRegion);
-    await elb.send(
-      new RegisterTargetsCommand({
-        TargetGroupArn: target.targetGroupArn,
-        Targets: [{ Id: '10.0.0.7', Port: 53 }],
-      }),
-    );
+    const register = (arn: string | undefined, ip: string) =>
+      elb.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: [{ Id: ip, Port: 53 }] }));
+    await register(target.targetGroupArn, '10.0.0.7');
+    await register(target.writesTargetGroupArn, '10.0.0.7');
     const status = async () =>
       awsStatus({ clients, plan: plan(), settings, registrations: await liveInstances(store) });
     const row = (rows: readonly GroupStatus[]) =>
       rows.find((r) => r.region === 'us-east' && r.group === 'org');
     let rows = await status();
     // A new target is `initial` until its first health check passes.
-    for (let i = 0; i < 10 && row(rows)?.routesTo.length !== 1; i++) rows = await status();
-    expect(row(rows)?.routesTo).to.deep.equal([
-      { ip: '10.0.0.7', port: 53, state: 'healthy', instanceId: 'i-leader' },
-    ]);
+    for (let i = 0; i < 10 && row(rows)?.writesTo.length !== 1; i++) rows = await status();
+    const leader = { ip: '10.0.0.7', port: 53, state: 'healthy', instanceId: 'i-leader' };
+    expect(row(rows)?.routesTo).to.deep.equal([leader]);
+    expect(row(rows)?.writesTo).to.deep.equal([leader]);
     expect(row(rows)?.problems).to.deep.equal([]);
     expect(row(rows)?.endpointGroups).to.deep.equal(['UDP', 'TCP']);
     expect(
-      rows.filter((r) => r !== row(rows)).every((r) => r.problems.includes('routes to no target')),
+      rows
+        .filter((r) => r !== row(rows))
+        .every(
+          (r) =>
+            r.problems.includes('routes to no target') && r.problems.includes('writes route to no target'),
+        ),
     ).to.equal(true);
 
-    await elb.send(
-      new RegisterTargetsCommand({ TargetGroupArn: target.targetGroupArn, Targets: [{ Id: '10.0.0.8' }] }),
-    );
+    // Every replica that can serve belongs in the DNS target group; only the leader in the writes one.
+    await register(target.targetGroupArn, '10.0.0.8');
     for (let i = 0; i < 10 && row(rows)?.routesTo.length !== 2; i++) rows = await status();
-    expect(row(rows)?.problems).to.deep.equal(['routes to 2 targets: i-leader, 10.0.0.8']);
+    expect(row(rows)?.problems).to.deep.equal([]);
+    await register(target.writesTargetGroupArn, '10.0.0.8');
+    for (let i = 0; i < 10 && row(rows)?.writesTo.length !== 2; i++) rows = await status();
+    expect(row(rows)?.problems).to.deep.equal(['writes route to 2 targets: i-leader, 10.0.0.8']);
   });
 
   it('enforces the failover settings on resources that have AWS defaults; status reports the drift until then', async () => {
@@ -310,8 +325,8 @@ describe('raftns aws: provision, status, teardown (fake AWS, real NATS)', functi
     aws.failNext('CreateEndpointGroup', 2, 'throttling');
     aws.failNext('DescribeTargetGroups', 1, 'throttling');
     const result = await run();
-    // Per region and group: load balancer, target group, listener and their failover settings.
-    expect(result.changed).to.equal(REGIONS.length * GROUPS * 4 + GROUPS * (1 + 2 + 2 * REGIONS.length));
+    // Per region and group: load balancer, and twice (DNS, writes) target group, listener, failover settings.
+    expect(result.changed).to.equal(REGIONS.length * GROUPS * 7 + GROUPS * (1 + 2 + 2 * REGIONS.length));
     const failed = aws.requests().filter((r) => !r.ok);
     expect(failed.map((r) => `${r.action}:${r.errorCode}`).sort()).to.deep.equal(
       [
