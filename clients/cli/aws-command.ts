@@ -175,7 +175,9 @@ export function registerAwsCommand(program: Command): void {
   awsOptions(
     aws
       .command('status')
-      .description('what exists per region and group, target health, and which replicas each group routes queries and writes to, failover settings drift'),
+      .description(
+        'what exists per region and group, target health, and which replicas each group routes queries and writes to, failover settings drift',
+      ),
   ).action(async (o: AwsOptions) => {
     const g = globals();
     await withSession(g, o, async ({ nc, store, clients }) => {
