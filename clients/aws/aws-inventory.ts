@@ -79,6 +79,9 @@ export interface GaEndpointGroup {
   readonly endpointIds: readonly string[];
   /** Endpoint health as Global Accelerator sees it, by endpoint id. */
   readonly health: ReadonlyMap<string, string>;
+  /** Endpoint weights, by endpoint id. */
+  readonly weights: ReadonlyMap<string, number>;
+  readonly trafficDialPercentage: number | undefined;
 }
 
 export interface GaListener {
@@ -365,6 +368,12 @@ async function gaEndpointGroups(
             e.EndpointId === undefined ? [] : [[e.EndpointId, e.HealthState ?? 'unknown']],
           ),
         ),
+        weights: new Map(
+          endpoints.flatMap((e) =>
+            e.EndpointId === undefined || e.Weight === undefined ? [] : [[e.EndpointId, e.Weight]],
+          ),
+        ),
+        trafficDialPercentage: g.TrafficDialPercentage,
       });
     }
     token = res.NextToken;

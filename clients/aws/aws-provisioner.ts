@@ -59,7 +59,12 @@ import {
   writeAwsRecord,
 } from './aws-plan-record.js';
 import type { AwsSettings } from './aws-settings.js';
-import { DNS_HEALTH_CHECK } from './dns-failover-settings.js';
+import {
+  DNS_HEALTH_CHECK,
+  ENDPOINT_WEIGHT,
+  endpointGroupDrift,
+  TRAFFIC_DIAL_PERCENTAGE,
+} from './dns-failover-settings.js';
 import { driftCount, failoverDrift, repairFailoverDrift } from './failover-settings-drift.js';
 
 export const DNS_PORT = 53;
@@ -437,30 +442,48 @@ async function ensureEndpointGroup(
 ): Promise<GaEndpointGroup> {
   const name = `${protocol}/${DNS_PORT}->${r.awsRegion}`;
   const step = { region, group: group.id, kind: 'endpoint group', name } as const;
-  const endpoint = { EndpointId: r.loadBalancerArn, Weight: 128 };
+  const endpoint = { EndpointId: r.loadBalancerArn, Weight: ENDPOINT_WEIGHT };
   const found = listener.endpointGroups.find((g) => g.awsRegion === r.awsRegion);
   if (found !== undefined) {
-    if (found.endpointIds.length === 1 && found.endpointIds[0] === r.loadBalancerArn) {
+    if (endpointGroupDrift(found, r.loadBalancerArn).length === 0) {
       report({ ...step, outcome: 'exists' });
       return found;
     }
-    // It points elsewhere (the load balancer was replaced): point it at this one only.
+    // It points elsewhere (the load balancer was replaced), or its weight or dial changed:
+    // point it at this one only, with full weight and dial.
     await ga.send(
-      new UpdateEndpointGroupCommand({ EndpointGroupArn: found.arn, EndpointConfigurations: [endpoint] }),
+      new UpdateEndpointGroupCommand({
+        EndpointGroupArn: found.arn,
+        EndpointConfigurations: [endpoint],
+        TrafficDialPercentage: TRAFFIC_DIAL_PERCENTAGE,
+      }),
     );
     report({ ...step, outcome: 'updated' });
-    return { ...found, endpointIds: [r.loadBalancerArn] };
+    return {
+      ...found,
+      endpointIds: [r.loadBalancerArn],
+      weights: new Map([[r.loadBalancerArn, ENDPOINT_WEIGHT]]),
+      trafficDialPercentage: TRAFFIC_DIAL_PERCENTAGE,
+    };
   }
   const res = await ga.send(
     new CreateEndpointGroupCommand({
       ListenerArn: listener.arn,
       EndpointGroupRegion: r.awsRegion,
       EndpointConfigurations: [endpoint],
+      TrafficDialPercentage: TRAFFIC_DIAL_PERCENTAGE,
     }),
   );
   const arn = res.EndpointGroup?.EndpointGroupArn;
   if (arn === undefined)
     throw new AwsProvisionError(`CreateEndpointGroup ${name} answered no endpoint group`);
   report({ ...step, outcome: 'created' });
-  return { arn, awsRegion: r.awsRegion, endpointIds: [r.loadBalancerArn], health: new Map() };
+  return {
+    arn,
+    awsRegion: r.awsRegion,
+    endpointIds: [r.loadBalancerArn],
+    health: new Map(),
+    weights: new Map([[r.loadBalancerArn, ENDPOINT_WEIGHT]]),
+    trafficDialPercentage: TRAFFIC_DIAL_PERCENTAGE,
+  };
 }

@@ -18,7 +18,7 @@ import { acceleratorInventory, type ElbInventory, elbInventory } from './aws-inv
 import { loadBalancerName, targetGroupName, writesTargetGroupName } from './aws-names.js';
 import { DNS_PORT, WRITES_PORT } from './aws-provisioner.js';
 import type { AwsSettings } from './aws-settings.js';
-import { formatDrift } from './dns-failover-settings.js';
+import { endpointGroupDrift, formatDrift } from './dns-failover-settings.js';
 import { failoverDrift } from './failover-settings-drift.js';
 
 export interface TargetRow {
@@ -95,6 +95,7 @@ export async function awsStatus(options: StatusOptions): Promise<GroupStatus[]> 
       const accelerator = accelerators.find((a) => a.group === group.id);
       if (accelerator === undefined) problems.push('accelerator missing');
       const endpointGroups: string[] = [];
+      const settingsDrift: string[] = [];
       for (const protocol of ['UDP', 'TCP']) {
         const l = accelerator?.listeners.find(
           (x) => x.protocol === protocol && x.fromPort === DNS_PORT && x.toPort === DNS_PORT,
@@ -102,11 +103,17 @@ export async function awsStatus(options: StatusOptions): Promise<GroupStatus[]> 
         if (accelerator !== undefined && l === undefined)
           problems.push(`accelerator listener ${protocol} missing`);
         const eg = l?.endpointGroups.find((g) => g.awsRegion === awsRegion);
-        if (eg !== undefined && lb !== undefined && eg.endpointIds.includes(lb.arn))
+        if (eg !== undefined && lb !== undefined && eg.endpointIds.includes(lb.arn)) {
           endpointGroups.push(protocol);
-        else if (l !== undefined) problems.push(`endpoint group ${protocol} to ${awsRegion} missing`);
+          const drift = endpointGroupDrift(eg, lb.arn).map((d) => `${protocol} endpoint ${formatDrift(d)}`);
+          settingsDrift.push(...drift);
+          if (drift.length > 0) problems.push(`settings drift: ${drift.join(', ')}`);
+          // The accelerator fails this region over to another one while it sees it so.
+          const health = eg.health.get(lb.arn);
+          if (health !== undefined && health !== 'HEALTHY')
+            problems.push(`accelerator sees the load balancer ${health.toLowerCase()} (${protocol})`);
+        } else if (l !== undefined) problems.push(`endpoint group ${protocol} to ${awsRegion} missing`);
       }
-      const settingsDrift: string[] = [];
       if (tg !== undefined && lb !== undefined) {
         const drift = await failoverDrift(
           elb,

@@ -73,6 +73,19 @@ export const AWS_DEFAULT_LOAD_BALANCER_ATTRIBUTES: Readonly<Record<string, strin
   [CROSS_ZONE]: 'false',
 };
 
+/**
+ * Global Accelerator: every region's load balancer keeps full weight and a full traffic
+ * dial. A region is drained by health, not by hand: Global Accelerator takes a load
+ * balancer endpoint's health from the load balancer's target health checks, and when an
+ * endpoint group has no healthy endpoint of weight > 0 it fails over to the nearest other
+ * region that has one (trying up to three), ignoring traffic dials; with none anywhere it
+ * fails open ("How failover works for unhealthy endpoints", Global Accelerator guide). A
+ * region whose group cannot serve has no healthy target: its replicas took themselves out
+ * after `unservingGraceMs` without a leader, or fail their checks.
+ */
+export const ENDPOINT_WEIGHT = 128;
+export const TRAFFIC_DIAL_PERCENTAGE = 100;
+
 /** One setting that differs from what it should be: `HealthCheckIntervalSeconds 30 (want 5)`. */
 export interface SettingDrift {
   readonly name: string;
@@ -115,6 +128,31 @@ export function attributeDrift(
     const a = actual.get(name);
     return a === w ? [] : [{ name, actual: a ?? '-', wanted: w }];
   });
+}
+
+/** What differs from one endpoint (`endpointId`) at ENDPOINT_WEIGHT and a full dial. */
+export function endpointGroupDrift(
+  group: {
+    readonly endpointIds: readonly string[];
+    readonly weights: ReadonlyMap<string, number>;
+    readonly trafficDialPercentage: number | undefined;
+  },
+  endpointId: string,
+): SettingDrift[] {
+  const drift: SettingDrift[] = [];
+  if (group.endpointIds.length !== 1 || group.endpointIds[0] !== endpointId)
+    drift.push({ name: 'EndpointId', actual: group.endpointIds.join(',') || '-', wanted: endpointId });
+  const weight = group.weights.get(endpointId);
+  if (weight !== undefined && weight !== ENDPOINT_WEIGHT)
+    drift.push({ name: 'Weight', actual: String(weight), wanted: String(ENDPOINT_WEIGHT) });
+  const dial = group.trafficDialPercentage;
+  if (dial !== undefined && dial !== TRAFFIC_DIAL_PERCENTAGE)
+    drift.push({
+      name: 'TrafficDialPercentage',
+      actual: String(dial),
+      wanted: String(TRAFFIC_DIAL_PERCENTAGE),
+    });
+  return drift;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   ModifyTargetGroupCommand,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { UpdateEndpointGroupCommand } from '@aws-sdk/client-global-accelerator';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
 import { PlanStore } from '../../../bootstrap/plan-store.js';
@@ -265,6 +266,38 @@ describe('raftns aws: provision, status, teardown (fake AWS, real NATS)', functi
     const again = aws.requests().length;
     expect((await run()).changed).to.equal(0);
     expect(mutations(again)).to.deep.equal([]);
+  });
+
+  it('keeps every region at full accelerator weight and dial: status reports drift, provision repairs it once', async () => {
+    const first = await run();
+    const org = first.record.groups.org;
+    const udp = aws
+      .state()
+      .endpointGroups.find(
+        (g) =>
+          g.endpoints.some((e) => e.endpointId === org?.regions['us-east']?.loadBalancerArn) &&
+          aws.state().gaListeners.find((l) => l.arn === g.listenerArn)?.protocol === 'UDP',
+      );
+    if (udp === undefined || org === undefined) throw new Error('no UDP endpoint group of org');
+    await clients.globalAccelerator().send(
+      new UpdateEndpointGroupCommand({
+        EndpointGroupArn: udp.arn,
+        EndpointConfigurations: [{ EndpointId: org.regions['us-east']?.loadBalancerArn, Weight: 0 }],
+        TrafficDialPercentage: 0,
+      }),
+    );
+    const row = async () =>
+      (await awsStatus({ clients, plan: plan(), settings, registrations: [] })).find(
+        (r) => r.group === 'org',
+      );
+    expect((await row())?.settingsDrift).to.deep.equal([
+      'UDP endpoint Weight 0 (want 128)',
+      'UDP endpoint TrafficDialPercentage 0 (want 100)',
+    ]);
+    const before = aws.requests().length;
+    expect((await run()).changed).to.equal(1);
+    expect(mutations(before).map((r) => r.action)).to.deep.equal(['UpdateEndpointGroup']);
+    expect((await row())?.settingsDrift).to.deep.equal([]);
   });
 
   it('teardown leaves nothing behind, deletes the record, and a second teardown does nothing', async () => {
