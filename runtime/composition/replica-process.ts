@@ -1,5 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { AWS_LEASE } from '../../actors/aws-lease/protocol.js';
+import { AWS_SERVING } from '../../actors/aws-serving/protocol.js';
 import type { DnsActorMessage, DnsServerStatus } from '../../actors/dns/protocol.js';
 import { DNS } from '../../actors/raft/actor-names.js';
 import { IdempotencyStore } from '../../bootstrap/idempotency-store.js';
@@ -302,6 +303,7 @@ async function startObservability(
     log: log.child({ component: 'http' }),
     dnsListenersExpected: specs.some((spec) => spec.name === DNS) ? config.dns.listen.length : 0,
     ...(specs.some((spec) => spec.name === AWS_LEASE) ? { awsLeaseActor: AWS_LEASE } : {}),
+    ...(specs.some((spec) => spec.name === AWS_SERVING) ? { awsServingActor: AWS_SERVING } : {}),
     ...(leadership === undefined ? {} : { leadership }),
     ...(nc === undefined ? {} : { nats: nc }),
     ...(moreRoutes === undefined ? {} : { moreRoutes }),
