@@ -244,6 +244,11 @@ describe('AWS failover through the load balancer: every replica in the DNS targe
     await allHealthy(10_000);
   });
 
+  // A test that failed before restarting its replica must not fail the next ones too.
+  afterEach(async () => {
+    for (const replica of group?.replicas ?? []) if (!replica.running) await replica.start();
+  });
+
   after(async () => {
     await group?.stop();
     elb?.destroy();
