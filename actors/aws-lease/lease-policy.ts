@@ -93,7 +93,11 @@ const LEAVING_STATES: ReadonlySet<string> = new Set(['draining', 'unhealthy.drai
  * share of the other half, so retries of several replicas spread out but never fire at once.
  * `failures` counts from 1; `jitter01` is uniform in [0, 1).
  */
-export function backoffMs(config: LeasePolicyConfig, failures: number, jitter01: number): number {
+export function backoffMs(
+  config: Pick<LeasePolicyConfig, 'backoffBaseMs' | 'backoffMaxMs'>,
+  failures: number,
+  jitter01: number,
+): number {
   const exponential = Math.min(config.backoffMaxMs, config.backoffBaseMs * 2 ** Math.max(0, failures - 1));
   return Math.round(exponential / 2 + (jitter01 * exponential) / 2);
 }

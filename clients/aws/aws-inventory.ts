@@ -23,6 +23,7 @@ import {
   ListTagsForResourceCommand,
 } from '@aws-sdk/client-global-accelerator';
 import { elbNamePrefix, isManagedBy, TAG_GROUP, TAG_REGION, tagMap } from './aws-names.js';
+import type { HealthCheckSettings } from './dns-failover-settings.js';
 
 /** Pages listed per call, and a bound on pages (a runaway marker cannot loop forever). */
 const ELB_PAGE_SIZE = 400;
@@ -47,6 +48,8 @@ export interface ManagedTargetGroup {
   readonly name: string;
   readonly region: string;
   readonly group: string;
+  /** As DescribeTargetGroups reported it (fields AWS left out are absent). */
+  readonly healthCheck: Partial<HealthCheckSettings>;
 }
 
 export interface ElbListener {
@@ -76,6 +79,9 @@ export interface GaEndpointGroup {
   readonly endpointIds: readonly string[];
   /** Endpoint health as Global Accelerator sees it, by endpoint id. */
   readonly health: ReadonlyMap<string, string>;
+  /** Endpoint weights, by endpoint id. */
+  readonly weights: ReadonlyMap<string, number>;
+  readonly trafficDialPercentage: number | undefined;
 }
 
 export interface GaListener {
@@ -143,11 +149,28 @@ export async function elbInventory(
       name: tg.TargetGroupName,
       region: t.get(TAG_REGION) ?? '',
       group: t.get(TAG_GROUP) ?? '',
+      healthCheck: healthCheckOf(tg),
     });
   }
   const listeners: ElbListener[] = [];
   for (const lb of loadBalancers) listeners.push(...(await elbListeners(client, lb.arn)));
   return { awsRegion, loadBalancers, targetGroups, listeners, foreignNames };
+}
+
+/** The health check settings of a described target group. */
+export function healthCheckOf(tg: TargetGroup): Partial<HealthCheckSettings> {
+  return {
+    ...(tg.HealthCheckProtocol === 'TCP' ? { protocol: 'TCP' as const } : {}),
+    ...(tg.HealthCheckPort === undefined ? {} : { port: tg.HealthCheckPort }),
+    ...(tg.HealthCheckIntervalSeconds === undefined
+      ? {}
+      : { intervalSeconds: tg.HealthCheckIntervalSeconds }),
+    ...(tg.HealthCheckTimeoutSeconds === undefined ? {} : { timeoutSeconds: tg.HealthCheckTimeoutSeconds }),
+    ...(tg.HealthyThresholdCount === undefined ? {} : { healthyThresholdCount: tg.HealthyThresholdCount }),
+    ...(tg.UnhealthyThresholdCount === undefined
+      ? {}
+      : { unhealthyThresholdCount: tg.UnhealthyThresholdCount }),
+  };
 }
 
 /** The listeners of one load balancer. */
@@ -345,6 +368,12 @@ async function gaEndpointGroups(
             e.EndpointId === undefined ? [] : [[e.EndpointId, e.HealthState ?? 'unknown']],
           ),
         ),
+        weights: new Map(
+          endpoints.flatMap((e) =>
+            e.EndpointId === undefined || e.Weight === undefined ? [] : [[e.EndpointId, e.Weight]],
+          ),
+        ),
+        trafficDialPercentage: g.TrafficDialPercentage,
       });
     }
     token = res.NextToken;

@@ -58,10 +58,17 @@ export function loadBalancerName(cluster: string, region: string, group: string)
   );
 }
 
-/** The target group (the leader's DNS address, port 53) of `group` in `region`. */
+/** The DNS target group (every replica that can serve, port 53) of `group` in `region`. */
 export function targetGroupName(cluster: string, region: string, group: string): string {
   return checkElbName(
     `${elbNamePrefix(cluster)}${clean(group, GROUP_CHARS_MAX)}-${hash('tg', cluster, region, group)}`,
+  );
+}
+
+/** The writes target group (the leader only, behind the writes listener) of `group` in `region`. */
+export function writesTargetGroupName(cluster: string, region: string, group: string): string {
+  return checkElbName(
+    `${elbNamePrefix(cluster)}${clean(group, GROUP_CHARS_MAX)}-${hash('tg-writes', cluster, region, group)}`,
   );
 }
 

@@ -1,12 +1,16 @@
 /**
  * What `raftns aws provision` stores in NATS KV for the replicas: key `aws` in the plan
- * bucket (`planBucket(cluster)`), as JSON. The AWS-lease actor of a replica reads its own
- * (region, group)'s `targetGroupArn` and `awsRegion`; group maintenance reads each group's
+ * bucket (`planBucket(cluster)`), as JSON. A replica reads its own (region, group)'s
+ * `targetGroupArn` (its AWS-serving actor registers it there while it can serve),
+ * `writesTargetGroupArn` (its AWS-lease actor registers it there while it leads) and
+ * `awsRegion`; a record without `writesTargetGroupArn` (written before it existed) has the
+ * leader alone in `targetGroupArn`; group maintenance reads each group's
  * `staticAddresses` as its nameservers' glue. `raftns aws teardown` deletes the key.
  *
  * Format version 1:
  *   { version: 1, groups: { <groupId>: { acceleratorArn, staticAddresses, dnsName,
- *       regions: { <region>: { awsRegion, loadBalancerArn, targetGroupArn, listenerArn } } } } }
+ *       regions: { <region>: { awsRegion, loadBalancerArn, targetGroupArn, listenerArn,
+ *                              writesTargetGroupArn?, writesListenerArn? } } } } }
  */
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -20,10 +24,14 @@ export interface AwsRegionRecord {
   /** The AWS region (`us-east-1`) of the raftns region. */
   readonly awsRegion: string;
   readonly loadBalancerArn: string;
-  /** Where the group's leader in this region registers its DNS address (port 53). */
+  /** The DNS target group: every replica of the group in this region that can serve (port 53). */
   readonly targetGroupArn: string;
   /** The load balancer's TCP_UDP listener on port 53. */
   readonly listenerArn: string;
+  /** The writes target group: the group's leader alone. */
+  readonly writesTargetGroupArn?: string;
+  /** The load balancer's TCP_UDP listener on the writes port (aws-provisioner.ts `WRITES_PORT`). */
+  readonly writesListenerArn?: string;
 }
 
 export interface AwsGroupRecord {
@@ -57,6 +65,8 @@ const recordSchema = z.object({
           loadBalancerArn: z.string().min(1),
           targetGroupArn: z.string().min(1),
           listenerArn: z.string().min(1),
+          writesTargetGroupArn: z.string().min(1).optional(),
+          writesListenerArn: z.string().min(1).optional(),
         }),
       ),
     }),

@@ -1,8 +1,10 @@
 /**
  * `raftns aws provision`: for every group of the plan, in every region, a network load
- * balancer with a TCP_UDP listener on port 53 forwarding to a target group (TCP_UDP, port
- * 53, target type `ip`, TCP health check on 53) where the group's leader registers its
- * address; and for every group one Global Accelerator (listeners UDP 53 and TCP 53) with
+ * balancer with a TCP_UDP listener on port 53 forwarding to the DNS target group (TCP_UDP,
+ * port 53, target type `ip`, TCP health check on 53) where every replica that can serve
+ * registers itself, and one on WRITES_PORT forwarding to the writes target group where the
+ * leader alone registers, both with the health check, deregistration and cross-zone settings of
+ * dns-failover-settings.ts enforced on new and existing resources; and for every group one Global Accelerator (listeners UDP 53 and TCP 53) with
  * one endpoint group per region pointing at that region's load balancer.
  *
  * Idempotent: it first finds what exists (aws-inventory.ts: by tags, names checked) and
@@ -35,6 +37,7 @@ import {
   elbInventory,
   type GaEndpointGroup,
   type GaListener,
+  healthCheckOf,
   type ManagedAccelerator,
   type ManagedLoadBalancer,
   type ManagedTargetGroup,
@@ -46,6 +49,7 @@ import {
   loadBalancerName,
   regionTags,
   targetGroupName,
+  writesTargetGroupName,
 } from './aws-names.js';
 import {
   AWS_RECORD_VERSION,
@@ -55,8 +59,20 @@ import {
   writeAwsRecord,
 } from './aws-plan-record.js';
 import type { AwsSettings } from './aws-settings.js';
+import {
+  DNS_HEALTH_CHECK,
+  ENDPOINT_WEIGHT,
+  endpointGroupDrift,
+  TRAFFIC_DIAL_PERCENTAGE,
+} from './dns-failover-settings.js';
+import { driftCount, failoverDrift, repairFailoverDrift } from './failover-settings-drift.js';
 
 export const DNS_PORT = 53;
+/**
+ * The load balancer's port for writes (RFC 2136 UPDATE over UDP and TCP): forwarded to port
+ * 53 of the group's leader alone, so an UPDATE reaches the replica that commits it.
+ */
+export const WRITES_PORT = 8053;
 /** How long to wait for a new load balancer to leave `provisioning`, and how often to look. */
 export const LOAD_BALANCER_WAIT_MS_DEFAULT = 10 * 60_000;
 export const LOAD_BALANCER_POLL_MS_DEFAULT = 5_000;
@@ -65,6 +81,7 @@ const GA_PROTOCOLS = ['UDP', 'TCP'] as const;
 export type ResourceKind =
   | 'load balancer'
   | 'target group'
+  | 'failover settings'
   | 'listener'
   | 'accelerator'
   | 'accelerator listener'
@@ -129,8 +146,16 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
     for (const group of plan.groups) {
       const ctx = { elb, inventory, cluster: plan.cluster, region, group, subnets: s.subnets, report };
       const lb = await ensureLoadBalancer(ctx);
-      const tg = await ensureTargetGroup(ctx, lb);
-      const listener = await ensureElbListener(ctx, lb, tg);
+      const tg = await ensureTargetGroup(ctx, lb, targetGroupName(plan.cluster, region, group.id));
+      await ensureFailoverSettings(ctx, lb, tg);
+      const listener = await ensureElbListener(ctx, lb, tg, DNS_PORT);
+      const writesTg = await ensureTargetGroup(
+        ctx,
+        lb,
+        writesTargetGroupName(plan.cluster, region, group.id),
+      );
+      await ensureFailoverSettings(ctx, lb, writesTg);
+      const writesListener = await ensureElbListener(ctx, lb, writesTg, WRITES_PORT);
       let byRegion = regionRecords.get(group.id);
       if (byRegion === undefined) {
         byRegion = new Map();
@@ -141,6 +166,8 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
         loadBalancerArn: lb.arn,
         targetGroupArn: tg.arn,
         listenerArn: listener.arn,
+        writesTargetGroupArn: writesTg.arn,
+        writesListenerArn: writesListener.arn,
       });
     }
   }
@@ -214,8 +241,11 @@ async function ensureLoadBalancer(ctx: RegionContext): Promise<ManagedLoadBalanc
   };
 }
 
-async function ensureTargetGroup(ctx: RegionContext, lb: ManagedLoadBalancer): Promise<ManagedTargetGroup> {
-  const name = targetGroupName(ctx.cluster, ctx.region, ctx.group.id);
+async function ensureTargetGroup(
+  ctx: RegionContext,
+  lb: ManagedLoadBalancer,
+  name: string,
+): Promise<ManagedTargetGroup> {
   const step = { region: ctx.region, group: ctx.group.id, kind: 'target group', name } as const;
   const found = ctx.inventory.targetGroups.find((tg) => tg.name === name);
   if (found !== undefined) {
@@ -232,8 +262,12 @@ async function ensureTargetGroup(ctx: RegionContext, lb: ManagedLoadBalancer): P
       // Targets of type ip must be in the load balancer's VPC (or reachable from it).
       ...(lb.vpcId === undefined ? {} : { VpcId: lb.vpcId }),
       HealthCheckEnabled: true,
-      HealthCheckProtocol: 'TCP',
-      HealthCheckPort: String(DNS_PORT),
+      HealthCheckProtocol: DNS_HEALTH_CHECK.protocol,
+      HealthCheckPort: DNS_HEALTH_CHECK.port,
+      HealthCheckIntervalSeconds: DNS_HEALTH_CHECK.intervalSeconds,
+      HealthCheckTimeoutSeconds: DNS_HEALTH_CHECK.timeoutSeconds,
+      HealthyThresholdCount: DNS_HEALTH_CHECK.healthyThresholdCount,
+      UnhealthyThresholdCount: DNS_HEALTH_CHECK.unhealthyThresholdCount,
       Tags: regionTags(ctx.cluster, ctx.region, ctx.group.id),
     }),
   );
@@ -241,21 +275,45 @@ async function ensureTargetGroup(ctx: RegionContext, lb: ManagedLoadBalancer): P
   if (tg?.TargetGroupArn === undefined)
     throw new AwsProvisionError(`CreateTargetGroup ${name} answered no target group`);
   ctx.report({ ...step, outcome: 'created' });
-  return { arn: tg.TargetGroupArn, name, region: ctx.region, group: ctx.group.id };
+  return {
+    arn: tg.TargetGroupArn,
+    name,
+    region: ctx.region,
+    group: ctx.group.id,
+    healthCheck: healthCheckOf(tg),
+  };
+}
+
+/** The health check, deregistration and cross-zone settings of dns-failover-settings.ts, on new and old resources alike. */
+async function ensureFailoverSettings(
+  ctx: RegionContext,
+  lb: ManagedLoadBalancer,
+  tg: ManagedTargetGroup,
+): Promise<void> {
+  const drift = await failoverDrift(ctx.elb, { targetGroupArn: tg.arn, healthCheck: tg.healthCheck }, lb.arn);
+  const name = tg.name;
+  const step = { region: ctx.region, group: ctx.group.id, kind: 'failover settings', name } as const;
+  if (driftCount(drift) === 0) {
+    ctx.report({ ...step, outcome: 'exists' });
+    return;
+  }
+  await repairFailoverDrift(ctx.elb, drift, tg.arn, lb.arn);
+  ctx.report({ ...step, outcome: 'updated' });
 }
 
 async function ensureElbListener(
   ctx: RegionContext,
   lb: ManagedLoadBalancer,
   tg: ManagedTargetGroup,
+  port: number,
 ): Promise<ElbListener> {
-  const name = `${lb.name}:${DNS_PORT}`;
+  const name = `${lb.name}:${port}`;
   const step = { region: ctx.region, group: ctx.group.id, kind: 'listener', name } as const;
-  const found = ctx.inventory.listeners.find((l) => l.loadBalancerArn === lb.arn && l.port === DNS_PORT);
+  const found = ctx.inventory.listeners.find((l) => l.loadBalancerArn === lb.arn && l.port === port);
   if (found !== undefined) {
     if (!found.targetGroupArns.includes(tg.arn))
       throw new AwsProvisionError(
-        `the listener on port ${DNS_PORT} of ${lb.name} forwards elsewhere than ${tg.name}; remove it or run teardown`,
+        `the listener on port ${port} of ${lb.name} forwards elsewhere than ${tg.name}; remove it or run teardown`,
       );
     ctx.report({ ...step, outcome: 'exists' });
     return found;
@@ -264,7 +322,7 @@ async function ensureElbListener(
     new CreateElbListenerCommand({
       LoadBalancerArn: lb.arn,
       Protocol: 'TCP_UDP',
-      Port: DNS_PORT,
+      Port: port,
       DefaultActions: [{ Type: 'forward', TargetGroupArn: tg.arn }],
       Tags: regionTags(ctx.cluster, ctx.region, ctx.group.id),
     }),
@@ -384,30 +442,48 @@ async function ensureEndpointGroup(
 ): Promise<GaEndpointGroup> {
   const name = `${protocol}/${DNS_PORT}->${r.awsRegion}`;
   const step = { region, group: group.id, kind: 'endpoint group', name } as const;
-  const endpoint = { EndpointId: r.loadBalancerArn, Weight: 128 };
+  const endpoint = { EndpointId: r.loadBalancerArn, Weight: ENDPOINT_WEIGHT };
   const found = listener.endpointGroups.find((g) => g.awsRegion === r.awsRegion);
   if (found !== undefined) {
-    if (found.endpointIds.length === 1 && found.endpointIds[0] === r.loadBalancerArn) {
+    if (endpointGroupDrift(found, r.loadBalancerArn).length === 0) {
       report({ ...step, outcome: 'exists' });
       return found;
     }
-    // It points elsewhere (the load balancer was replaced): point it at this one only.
+    // It points elsewhere (the load balancer was replaced), or its weight or dial changed:
+    // point it at this one only, with full weight and dial.
     await ga.send(
-      new UpdateEndpointGroupCommand({ EndpointGroupArn: found.arn, EndpointConfigurations: [endpoint] }),
+      new UpdateEndpointGroupCommand({
+        EndpointGroupArn: found.arn,
+        EndpointConfigurations: [endpoint],
+        TrafficDialPercentage: TRAFFIC_DIAL_PERCENTAGE,
+      }),
     );
     report({ ...step, outcome: 'updated' });
-    return { ...found, endpointIds: [r.loadBalancerArn] };
+    return {
+      ...found,
+      endpointIds: [r.loadBalancerArn],
+      weights: new Map([[r.loadBalancerArn, ENDPOINT_WEIGHT]]),
+      trafficDialPercentage: TRAFFIC_DIAL_PERCENTAGE,
+    };
   }
   const res = await ga.send(
     new CreateEndpointGroupCommand({
       ListenerArn: listener.arn,
       EndpointGroupRegion: r.awsRegion,
       EndpointConfigurations: [endpoint],
+      TrafficDialPercentage: TRAFFIC_DIAL_PERCENTAGE,
     }),
   );
   const arn = res.EndpointGroup?.EndpointGroupArn;
   if (arn === undefined)
     throw new AwsProvisionError(`CreateEndpointGroup ${name} answered no endpoint group`);
   report({ ...step, outcome: 'created' });
-  return { arn, awsRegion: r.awsRegion, endpointIds: [r.loadBalancerArn], health: new Map() };
+  return {
+    arn,
+    awsRegion: r.awsRegion,
+    endpointIds: [r.loadBalancerArn],
+    health: new Map(),
+    weights: new Map([[r.loadBalancerArn, ENDPOINT_WEIGHT]]),
+    trafficDialPercentage: TRAFFIC_DIAL_PERCENTAGE,
+  };
 }

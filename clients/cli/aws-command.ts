@@ -6,7 +6,7 @@
  *
  *   raftns [--nats URLS] [--cluster C] [--timeout MS] [--json] aws provision \
  *     [--aws-region us-east=us-east-1,eu-west=eu-west-1] --subnets 'us-east=subnet-a,subnet-b;eu-west=subnet-c'
- *   raftns aws status [--aws-region …]      exit 1 if something is missing or a group routes to 0 or 2+ targets
+ *   raftns aws status [--aws-region …]      exit 1 if something is missing or drifted, no replica serves, or writes route to 0 or 2+
  *   raftns aws teardown [--aws-region …]    removes only what is tagged raftns:managed=true for the cluster
  *
  * `--timeout` is the deadline of each AWS request (the SDK retries within `--max-attempts`).
@@ -176,7 +176,9 @@ export function registerAwsCommand(program: Command): void {
   awsOptions(
     aws
       .command('status')
-      .description('what exists per region and group, target health, and which replica each group routes to'),
+      .description(
+        'what exists per region and group, target health, and which replicas each group routes queries and writes to, failover settings drift',
+      ),
   ).action(async (o: AwsOptions) => {
     const g = globals();
     await withSession(g, o, async ({ nc, store, clients }) => {

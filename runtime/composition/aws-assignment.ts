@@ -1,7 +1,8 @@
 /**
- * On AWS, a bootstrapped replica learns its group's target group from the `aws` record that
- * `raftns aws provision` stored beside the plan (clients/aws/aws-plan-record.ts), so its
- * AWS-lease actor registers it there while it leads. Settings given explicitly (flags, env,
+ * On AWS, a bootstrapped replica learns its group's target groups from the `aws` record that
+ * `raftns aws provision` stored beside the plan (clients/aws/aws-plan-record.ts): its
+ * AWS-serving actor registers it in the DNS target group while it can serve, its AWS-lease
+ * actor in the writes target group while it leads. Settings given explicitly (flags, env,
  * file) win over the record.
  */
 
@@ -24,7 +25,10 @@ export function awsConfigFor(
   const address = config.dns.advertise?.[0];
   if (entry === undefined || address === undefined) return undefined;
   return {
-    targetGroupArn: entry.targetGroupArn,
+    // A record from before the writes target group: the leader alone in the DNS one.
+    ...(entry.writesTargetGroupArn === undefined
+      ? { targetGroupArn: entry.targetGroupArn }
+      : { targetGroupArn: entry.writesTargetGroupArn, servingTargetGroupArn: entry.targetGroupArn }),
     region: entry.awsRegion,
     ...(endpoint === undefined ? {} : { endpoint }),
     targetAddress: address,
@@ -44,8 +48,14 @@ export async function awsAssignment(
   const aws = awsConfigFor(await readAwsRecordFrom(store.plan), config, group, config.awsEndpoint);
   if (aws !== undefined)
     log.info(
-      { targetGroupArn: aws.targetGroupArn, awsRegion: aws.region },
-      'on AWS: the leader registers in its target group',
+      {
+        targetGroupArn: aws.targetGroupArn,
+        servingTargetGroupArn: aws.servingTargetGroupArn,
+        awsRegion: aws.region,
+      },
+      aws.servingTargetGroupArn === undefined
+        ? 'on AWS: the leader registers in its target group'
+        : 'on AWS: registers in the DNS target group while serving, in the writes one while leading',
     );
   return aws;
 }

@@ -124,8 +124,17 @@ export interface ReplicaConfig {
 }
 
 export interface AwsConfig {
-  /** The ELBv2 target group (target type `ip`) of the group's Network Load Balancer. */
+  /**
+   * The ELBv2 target group (target type `ip`) of the group's Network Load Balancer that
+   * holds the leader only (the AWS-lease actor): with `servingTargetGroupArn`, the one
+   * behind the writes listener; without, the one behind the DNS listener itself.
+   */
   readonly targetGroupArn: string;
+  /**
+   * The DNS target group that holds every replica able to serve, each registering itself
+   * (the AWS-serving actor, actors/aws-serving/).
+   */
+  readonly servingTargetGroupArn?: string;
   /** Defaults to the region named in the ARN. */
   readonly region: string;
   /** Another endpoint than AWS's (tests). */
@@ -480,6 +489,19 @@ const FIELDS: readonly FieldSpec[] = [
     optional: true,
   },
   {
+    path: ['aws', 'servingTargetGroupArn'],
+    flag: 'aws-serving-target-group',
+    env: 'RAFTNS_AWS_SERVING_TARGET_GROUP',
+    text: 'string',
+    schema: z
+      .string()
+      .regex(
+        TARGET_GROUP_ARN_RE,
+        'expected a target group ARN, such as arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/dns/0123456789abcdef',
+      ),
+    optional: true,
+  },
+  {
     // Defaults to the ARN's region (see loadConfig).
     path: ['aws', 'region'],
     flag: 'aws-region',
@@ -815,6 +837,7 @@ const replicaConfigSchema = z.strictObject({
   aws: z
     .strictObject({
       targetGroupArn: z.string(),
+      servingTargetGroupArn: z.string().optional(),
       region: z.string(),
       endpoint: z.string().optional(),
       targetAddress: z.string(),

@@ -3,6 +3,11 @@ import {
   DEFAULT_AWS_LEASE_ACTOR,
 } from '../../actors/aws-lease/aws-lease-actor.js';
 import { AWS_LEASE } from '../../actors/aws-lease/protocol.js';
+import {
+  type AwsServingActorOptions,
+  DEFAULT_AWS_SERVING_ACTOR,
+} from '../../actors/aws-serving/aws-serving-actor.js';
+import { AWS_SERVING } from '../../actors/aws-serving/protocol.js';
 import { DEFAULT_DNS_ACTOR, type DnsActorOptions } from '../../actors/dns/dns-actor.js';
 import type { DnsListenerConfig } from '../../actors/dns/protocol.js';
 import type { IdentityOptions } from '../../actors/identity/identity-actor.js';
@@ -96,7 +101,10 @@ function groupCatalog(config: ReplicaConfig): { catalogZone?: string } {
   }
 }
 
-/** The AWS-lease actor, when the replica has an AWS target group to keep pointing at the leader. */
+/**
+ * The AWS-lease actor, when the replica has an AWS target group to keep pointing at the
+ * leader, and the AWS-serving actor, when it also has a DNS target group of every replica.
+ */
 export function awsLeaseActors(config: ReplicaConfig): ActorSpec[] {
   const aws = config.aws;
   if (aws === undefined) return [];
@@ -109,12 +117,30 @@ export function awsLeaseActors(config: ReplicaConfig): ActorSpec[] {
     targetPort: aws.targetPort,
     reconcileMs: aws.reconcileMs,
   };
+  const lease: ActorSpec = {
+    name: AWS_LEASE,
+    module: new URL('../../actors/aws-lease/aws-lease-actor.js', import.meta.url).href,
+    exportName: 'createAwsLeaseActor',
+    options,
+    mailbox: { capacityPerSender: 64, policy: 'reject' },
+  };
+  if (aws.servingTargetGroupArn === undefined) return [lease];
+  const serving: AwsServingActorOptions = {
+    ...DEFAULT_AWS_SERVING_ACTOR,
+    targetGroupArn: aws.servingTargetGroupArn,
+    awsRegion: aws.region,
+    ...(aws.endpoint === undefined ? {} : { endpoint: aws.endpoint }),
+    targetAddress: aws.targetAddress,
+    targetPort: aws.targetPort,
+    reconcileMs: aws.reconcileMs,
+  };
   return [
+    lease,
     {
-      name: AWS_LEASE,
-      module: new URL('../../actors/aws-lease/aws-lease-actor.js', import.meta.url).href,
-      exportName: 'createAwsLeaseActor',
-      options,
+      name: AWS_SERVING,
+      module: new URL('../../actors/aws-serving/aws-serving-actor.js', import.meta.url).href,
+      exportName: 'createAwsServingActor',
+      options: serving,
       mailbox: { capacityPerSender: 64, policy: 'reject' },
     },
   ];

@@ -1,5 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { AWS_LEASE } from '../../actors/aws-lease/protocol.js';
+import { AWS_SERVING } from '../../actors/aws-serving/protocol.js';
 import type { DnsActorMessage, DnsServerStatus } from '../../actors/dns/protocol.js';
 import { DNS } from '../../actors/raft/actor-names.js';
 import { IdempotencyStore } from '../../bootstrap/idempotency-store.js';
@@ -12,6 +13,7 @@ import type { MessageOf } from '../message.js';
 import { connectNats } from '../nats/nats-connection.js';
 import { EXIT_ESCALATED, EXIT_OK, installShutdownHandlers } from '../process-lifecycle.js';
 import { Replica } from '../replica.js';
+import { AWS_LEAVE_TIMEOUT_MS, leaveServingTargetGroup } from './aws-serving-leave.js';
 import type { StoppableFeed } from './bucket-feed.js';
 import { ClientIntake } from './client-intake.js';
 import { parseHostPort, type ReplicaConfig } from './config.js';
@@ -248,15 +250,17 @@ export async function runReplicaProcess(
   const keepAlive = setInterval(() => undefined, 1 << 30);
   beginShutdown = installShutdownHandlers({
     log,
-    // A backstop: the hand-off, the intake's drain, each actor's stop (bounded by drain +
+    // A backstop: leaving the DNS target group, the hand-off, the intake's drain, each actor's stop (bounded by drain +
     // one control timeout) and the NATS close are bounded already.
     deadlineMs:
+      AWS_LEAVE_TIMEOUT_MS +
       HAND_OFF_TIMEOUT_MS_DEFAULT +
       2 * config.shutdown.drainTimeoutMs +
       2 * CONTROL_TIMEOUT_MS +
       NATS_CLOSE_TIMEOUT_MS,
     shutdown: async (_reason, planned) => {
       try {
+        await leaveServingTargetGroup(specs, replica.external, log.child({ component: 'aws-serving' }));
         // A planned stop of the leader: its successor is elected before anything drains.
         // An escalation skips it: the actors it needs may be the ones failing.
         if (leadership !== undefined && planned)
@@ -314,6 +318,7 @@ async function startObservability(
     log: log.child({ component: 'http' }),
     dnsListenersExpected: specs.some((spec) => spec.name === DNS) ? config.dns.listen.length : 0,
     ...(specs.some((spec) => spec.name === AWS_LEASE) ? { awsLeaseActor: AWS_LEASE } : {}),
+    ...(specs.some((spec) => spec.name === AWS_SERVING) ? { awsServingActor: AWS_SERVING } : {}),
     ...(leadership === undefined ? {} : { leadership }),
     ...(nc === undefined ? {} : { nats: nc }),
     ...(moreRoutes === undefined ? {} : { moreRoutes }),

@@ -100,6 +100,7 @@ export class LivenessTracker {
     ];
     if (look.dns !== undefined) answers.push(['dns', look.dns.answered]);
     if (look.awsLease !== undefined) answers.push(['aws-lease', look.awsLease.answered]);
+    if (look.awsServing !== undefined) answers.push(['aws-serving', look.awsServing.answered]);
     const reasons: string[] = [];
     if (escalation !== undefined) reasons.push(`restart budget exhausted: ${escalation}`);
     for (const [actor, answered] of answers) {

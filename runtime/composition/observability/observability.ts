@@ -37,6 +37,7 @@ export interface ObservabilityOptions {
   readonly log: Logger;
   readonly dnsListenersExpected: number;
   readonly awsLeaseActor?: string;
+  readonly awsServingActor?: string;
   readonly leadership?: LeadershipSource;
   readonly nats?: NatsConnection;
   readonly bounds?: HealthBounds;
@@ -72,6 +73,7 @@ export class Observability {
       maxAgeMs: LOOK_MAX_AGE_MS,
       hasDns: options.dnsListenersExpected > 0,
       ...(options.awsLeaseActor === undefined ? {} : { awsLeaseActor: options.awsLeaseActor }),
+      ...(options.awsServingActor === undefined ? {} : { awsServingActor: options.awsServingActor }),
     });
     const liveness = new LivenessTracker(monotonicClock.nowMs(), bounds);
     const supervisor = options.replica.supervisor;

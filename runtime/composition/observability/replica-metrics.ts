@@ -12,6 +12,7 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AwsLeaseCounters } from '../../../actors/aws-lease/protocol.js';
+import type { AwsServingStatus } from '../../../actors/aws-serving/protocol.js';
 import type { DnsServerStatus } from '../../../actors/dns/protocol.js';
 import { QUERY_TYPE_LABELS, RCODE_LABELS } from '../../../actors/dns/server/dns-traffic.js';
 import { RAFT_MESSAGE_DROP_REASONS } from '../../../actors/election/protocol.js';
@@ -329,6 +330,18 @@ export class ReplicaMetrics {
     ['action', 'outcome'],
   );
 
+  // ---- AWS serving
+  private readonly awsServingActions = this.counter(
+    'raftns_aws_serving_actions_total',
+    "Calls of the AWS-serving actor on the replica's own DNS target, by action and outcome.",
+    ['action', 'outcome'],
+  );
+  private readonly awsServingRegistered = new Gauge({
+    name: 'raftns_aws_serving_registered',
+    help: 'Whether the replica is in its DNS target group as far as it knows (1), out (0), or unknown (-1).',
+    registers: [this.registry],
+  });
+
   constructor(labels: ReplicaLabels, sources: MainThreadSources) {
     this.sources = sources;
     this.registry.setDefaultLabels({ ...labels });
@@ -372,6 +385,8 @@ export class ReplicaMetrics {
     this.actorUp.set({ actor: 'state-machine' }, look.machine.answered ? 1 : 0);
     if (look.dns !== undefined) this.actorUp.set({ actor: 'dns' }, look.dns.answered ? 1 : 0);
     if (look.awsLease !== undefined) this.actorUp.set({ actor: 'aws-lease' }, look.awsLease.answered ? 1 : 0);
+    if (look.awsServing !== undefined)
+      this.actorUp.set({ actor: 'aws-serving' }, look.awsServing.answered ? 1 : 0);
 
     if (look.election.answered) {
       const e = look.election.value;
@@ -407,6 +422,7 @@ export class ReplicaMetrics {
     this.updateActors(look.actors);
     if (look.dns?.answered === true) this.updateDns(look.dns.value);
     if (look.awsLease?.answered === true) this.updateAwsLease(look.awsLease.value.counters);
+    if (look.awsServing?.answered === true) this.updateAwsServing(look.awsServing.value);
     this.updateMainThread();
   }
 
@@ -496,6 +512,15 @@ export class ReplicaMetrics {
         this.carry(this.awsActions, `aws.${action}.${outcome}`, value, { action, outcome });
       }
     }
+  }
+
+  private updateAwsServing(status: AwsServingStatus): void {
+    for (const [action, calls] of Object.entries(status.counters.calls)) {
+      for (const [outcome, value] of Object.entries(calls)) {
+        this.carry(this.awsServingActions, `awsServing.${action}.${outcome}`, value, { action, outcome });
+      }
+    }
+    this.awsServingRegistered.set(status.registered === null ? -1 : status.registered ? 1 : 0);
   }
 
   private updateMainThread(): void {

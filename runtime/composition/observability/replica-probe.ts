@@ -9,6 +9,7 @@
  * scraper and a probe polling together cost the actors one round of asks.
  */
 import type { AwsLeaseMessage, AwsLeaseStatus } from '../../../actors/aws-lease/protocol.js';
+import type { AwsServingMessage, AwsServingStatus } from '../../../actors/aws-serving/protocol.js';
 import type { DnsActorMessage, DnsServerStatus } from '../../../actors/dns/protocol.js';
 import type { ElectionMessage, ElectionStatus } from '../../../actors/election/protocol.js';
 import type { ContactResult, LogMessage } from '../../../actors/log/protocol.js';
@@ -39,6 +40,7 @@ export interface ReplicaLook {
   readonly dns?: Answer<DnsServerStatus>;
   /** Absent when the replica runs no AWS-lease actor. */
   readonly awsLease?: Answer<AwsLeaseStatus>;
+  readonly awsServing?: Answer<AwsServingStatus>;
 }
 
 export interface ReplicaProbeOptions {
@@ -53,6 +55,7 @@ export interface ReplicaProbeOptions {
   readonly hasDns: boolean;
   /** The AWS-lease actor's name when the replica runs one. */
   readonly awsLeaseActor?: string;
+  readonly awsServingActor?: string;
 }
 
 export class ReplicaProbe {
@@ -75,8 +78,8 @@ export class ReplicaProbe {
   }
 
   private async take(): Promise<ReplicaLook> {
-    const { hasDns, awsLeaseActor } = this.options;
-    const [election, contact, machine, storage, actors, dns, awsLease] = await Promise.all([
+    const { hasDns, awsLeaseActor, awsServingActor } = this.options;
+    const [election, contact, machine, storage, actors, dns, awsLease, awsServing] = await Promise.all([
       this.ask<MessageOf<ElectionMessage, 'status'>>(ELECTION, { type: 'status' }),
       this.ask<MessageOf<LogMessage, 'contact'>>(LOG, { type: 'contact' }),
       this.ask<MessageOf<StateMachineMessage, 'status'>>(STATE_MACHINE, { type: 'status' }),
@@ -86,6 +89,9 @@ export class ReplicaProbe {
       awsLeaseActor === undefined
         ? undefined
         : this.ask<MessageOf<AwsLeaseMessage, 'status'>>(awsLeaseActor, { type: 'status' }),
+      awsServingActor === undefined
+        ? undefined
+        : this.ask<MessageOf<AwsServingMessage, 'status'>>(awsServingActor, { type: 'status' }),
     ]);
     const look: ReplicaLook = {
       atMs: this.options.clock.nowMs(),
@@ -96,6 +102,7 @@ export class ReplicaProbe {
       actors,
       ...(dns === undefined ? {} : { dns: dns as Answer<DnsServerStatus> }),
       ...(awsLease === undefined ? {} : { awsLease: awsLease as Answer<AwsLeaseStatus> }),
+      ...(awsServing === undefined ? {} : { awsServing: awsServing as Answer<AwsServingStatus> }),
     };
     this.latest = look;
     return look;

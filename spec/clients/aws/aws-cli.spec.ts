@@ -92,7 +92,9 @@ describe('raftns aws (the command, as a child process)', function () {
       'us-east/org',
       'us-east/wikipedia-org',
     ]);
-    expect(rows.every((r) => r.problems.join() === 'routes to no target')).to.equal(true);
+    expect(rows.every((r) => r.problems.join() === 'routes to no target,writes route to no target')).to.equal(
+      true,
+    );
     expect(status.stderr).to.match(/us-east\/org: routes to no target/);
   });
 

@@ -85,6 +85,27 @@ describe('bootstrap on AWS: replicas take their target group from the aws record
       targetPort: 53,
       reconcileMs: 5_000,
     });
+    // Since the writes target group: every replica serves in the DNS one, the leader alone writes.
+    const root = record.groups.root;
+    const withWrites = {
+      ...record,
+      groups: {
+        root: {
+          ...root,
+          regions: {
+            [REGION]: {
+              ...root.regions[REGION],
+              writesTargetGroupArn: 'arn:tg-writes',
+              writesListenerArn: 'arn:lw',
+            },
+          },
+        },
+      },
+    };
+    expect(awsConfigFor(withWrites, config, 'root', undefined)).to.deep.include({
+      targetGroupArn: 'arn:tg-writes',
+      servingTargetGroupArn: 'arn:tg',
+    });
     expect(awsConfigFor(record, config, 'org', undefined)).to.equal(undefined);
     expect(awsConfigFor(undefined, config, 'root', undefined)).to.equal(undefined);
   });

@@ -688,6 +688,37 @@ describe('runtime/config', () => {
       });
     });
 
+    it('with a serving target group too, an AWS-serving actor on it beside the AWS-lease actor', () => {
+      const SERVING =
+        'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/dns-all/0123456789abcdef';
+      const config = ok({
+        argv: [
+          ...REQUIRED,
+          '--dns',
+          '192.0.2.7:53',
+          '--aws-target-group',
+          ARN,
+          '--aws-serving-target-group',
+          SERVING,
+        ],
+      });
+      expect(config.aws?.servingTargetGroupArn).to.equal(SERVING);
+      const specs = awsLeaseActors(config);
+      expect(specs.map((s) => s.name)).to.deep.equal(['aws-lease', 'aws-serving']);
+      expect(specs[0]?.options).to.deep.include({ targetGroupArn: ARN });
+      expect(specs[1]?.exportName).to.equal('createAwsServingActor');
+      expect(specs[1]?.options).to.deep.include({
+        targetGroupArn: SERVING,
+        awsRegion: 'eu-west-1',
+        targetAddress: '192.0.2.7',
+        targetPort: 53,
+        unservingGraceMs: 3_000,
+      });
+      expect(
+        errors({ argv: [...REQUIRED, '--aws-target-group', ARN, '--aws-serving-target-group', 'tg-1'] })[0],
+      ).to.match(/^--aws-serving-target-group "tg-1": expected a target group ARN/);
+    });
+
     it('rejects aws values without a target group, bad ARNs, regions, endpoints and addresses', () => {
       expect(errors({ argv: [...REQUIRED, '--aws-region', 'us-east-1'] })).to.deep.equal([
         'aws.region (--aws-region) is set but aws.targetGroupArn is not: set --aws-target-group, ' +

@@ -164,6 +164,19 @@ describe('liveness', () => {
     expect(tracker.judge(healthyLook(2_002), undefined).ok).to.equal(true);
   });
 
+  it('an AWS-serving actor that stays silent fails liveness like any other', () => {
+    const tracker = new LivenessTracker(0, BOUNDS);
+    const look = (atMs: number): ReplicaLook => ({
+      ...healthyLook(atMs),
+      awsServing: { answered: false, error: 'restarting' },
+    });
+    expect(tracker.judge(look(1_000), undefined).ok).to.equal(true);
+    const failing = tracker.judge(look(1_001), undefined);
+    expect(failing.ok ? [] : failing.reasons).to.deep.equal([
+      'actor aws-serving has not answered for 1001 ms',
+    ]);
+  });
+
   it('fails once an actor exhausted its restart budget', () => {
     const verdict = new LivenessTracker(0, BOUNDS).judge(healthyLook(), 'dns crashed 6 times in 60000 ms');
     expect(verdict.ok ? [] : verdict.reasons).to.deep.equal([
