@@ -116,7 +116,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   log(
     `chaos seed=${options.seed} seconds=${options.seconds} replicas=${options.replicas} nats=${options.natsServers}` +
       ` (replay: npm run chaos -- --seed ${options.seed} --seconds ${options.seconds}` +
-      ` --replicas ${options.replicas} --nats ${options.natsServers})`,
+      ` --replicas ${options.replicas} --nats ${options.natsServers}` +
+      `${options.labels === undefined ? '' : ` --faults ${options.labels.join(',')}`})`,
   );
 
   const runStartedAt = now();
