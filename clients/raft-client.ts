@@ -61,7 +61,7 @@ import { isReadModeText, type ReadModeText } from '../protocol/read-mode.js';
 import { clientSubject, clientWriteSubject, readSubject, writeSubject } from '../protocol/subjects.js';
 import { type Logger, silentLogger } from '../runtime/log.js';
 import { connectNats } from '../runtime/nats/nats-connection.js';
-import { requestWithTimeout } from '../runtime/nats/nats-request.js';
+import { requestUntilReconnect } from '../runtime/nats/request-until-reconnect.js';
 import {
   ClientClosedError,
   NotLeaderError,
@@ -141,6 +141,8 @@ export interface RaftClientStats {
   readonly attempts: number;
   readonly redirects: number;
   readonly timeouts: number;
+  /** Attempts cut short because the connection reconnected while they waited (retried as timeouts). */
+  readonly reconnects: number;
   readonly noResponders: number;
   readonly retries: number;
   readonly sessions: number;
@@ -183,6 +185,7 @@ export class RaftClient {
     attempts: 0,
     redirects: 0,
     timeouts: 0,
+    reconnects: 0,
     noResponders: 0,
     retries: 0,
     sessions: 1,
@@ -593,13 +596,19 @@ export class RaftClient {
           : this.readSubject;
     this.counters.attempts++;
     if (this.nc.isClosed()) return { kind: 'failed', reason: 'closed' };
-    const outcome = await requestWithTimeout(
+    // A reconnect ends the wait at once: what was in flight through the lost server is gone.
+    const outcome = await requestUntilReconnect(
       this.nc,
       subject,
       encodeRequest(request),
       Math.min(this.requestTimeoutMs, remainingMs),
     );
     if (!outcome.ok) {
+      if (outcome.reason === 'reconnected') {
+        // It may have reached the replica: as unknown as a timeout.
+        this.counters.reconnects++;
+        return { kind: 'failed', reason: 'timeout' };
+      }
       if (outcome.reason === 'timeout') this.counters.timeouts++;
       else if (outcome.reason === 'no-responders') this.counters.noResponders++;
       return { kind: 'failed', reason: outcome.reason };

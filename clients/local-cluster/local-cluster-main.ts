@@ -6,7 +6,11 @@
  * prints the topology and a resolution trace from the root, writes `.raftns/topology.json`,
  * and serves until Ctrl-C, which stops everything.
  *
- *   npm start [-- --regions N] [--fresh] [--dir DIR]
+ *   npm start [-- --regions N] [--nats-cluster 3] [--fresh] [--dir DIR]
+ *
+ * `--nats-cluster 3` runs three nats-servers joined by routes (127.0.0.1:4222-4224, routes
+ * on 6222-6224) with clustered JetStream and R3 buckets, and gives every replica all three
+ * URLs: one server can be lost without a bucket or a replica's connection going with it.
  *
  * `--fresh` deletes DIR (default `.raftns`) first: a plan with another number of regions is
  * refused on a cluster that already exists. NATS runs with authentication; the credentials
@@ -45,20 +49,26 @@ async function main(): Promise<void> {
       regions: { type: 'string', default: '1' },
       fresh: { type: 'boolean', default: false },
       dir: { type: 'string', default: '.raftns' },
+      'nats-cluster': { type: 'string', default: '1' },
     },
   });
+  const natsServers = Number(values['nats-cluster']);
+  if (natsServers !== 1 && natsServers !== 3) {
+    say('--nats-cluster must be 1 or 3');
+    process.exit(2);
+  }
   const regions = Number(values.regions);
   if (!Number.isInteger(regions) || regions < 1 || regions > 9) {
     say('--regions must be an integer from 1 to 9');
     process.exit(2);
   }
   if (values.fresh) await rm(values.dir, { recursive: true, force: true });
-  const cluster = new LocalCluster({ dir: values.dir, regions, say, logLevel: 'info' });
+  const cluster = new LocalCluster({ dir: values.dir, regions, natsServers, say, logLevel: 'info' });
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    say('stopping every replica and the nats-server');
+    say('stopping every replica and the nats-server(s)');
     await cluster.stop();
     process.exit(code);
   };

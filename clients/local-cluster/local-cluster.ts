@@ -56,7 +56,15 @@ export interface LocalClusterOptions {
   readonly dnsRrlRate?: number;
   /** Replicas per group (default 3; tests run lighter hierarchies with 1). */
   readonly replicasPerGroup?: number;
+  /** The first NATS server's client port (default 4222); a cluster's others follow it (4223, 4224). */
   readonly natsPort?: number;
+  /**
+   * NATS servers: 1 (default), or a 3-server cluster with clustered JetStream, whose KV
+   * buckets are replicated on all three (R3), so losing one server loses no bucket.
+   */
+  readonly natsServers?: 1 | 3;
+  /** A cluster's first route port (default 6222); the others follow it. */
+  readonly natsRoutePort?: number;
   /**
    * Start nats-server with generated nkey users and permissions (default true). Ignored
    * when a nats-server already listens on the port: that one's configuration rules.
@@ -167,7 +175,7 @@ async function pollUntil<T>(
 export class LocalCluster {
   readonly cluster: string;
   readonly plan: ClusterPlan;
-  private nats: ChildProcess | undefined;
+  private readonly natsProcesses: (ChildProcess | undefined)[] = [];
   private nc: NatsConnection | undefined;
   private credentials: NatsCredentials | undefined;
   private store: PlanStore | undefined;
@@ -186,7 +194,22 @@ export class LocalCluster {
   }
 
   get natsUrl(): string {
-    return `nats://127.0.0.1:${this.options.natsPort ?? 4222}`;
+    return this.natsUrls[0] as string;
+  }
+
+  /** Every NATS server's client URL; replicas and clients are given all of them. */
+  get natsUrls(): string[] {
+    return this.natsPorts.map((port) => `nats://127.0.0.1:${port}`);
+  }
+
+  private get natsPorts(): number[] {
+    const first = this.options.natsPort ?? 4222;
+    return Array.from({ length: this.options.natsServers ?? 1 }, (_, i) => first + i);
+  }
+
+  private get natsRoutePorts(): number[] {
+    const first = this.options.natsRoutePort ?? 6222;
+    return Array.from({ length: this.options.natsServers ?? 1 }, (_, i) => first + i);
   }
 
   /** Where the NATS configuration and credentials files go. */
@@ -222,18 +245,21 @@ export class LocalCluster {
     await this.startNats();
     const adminCreds = this.credentialsFile('admin');
     this.nc = await connectNats({
-      urls: [this.natsUrl],
+      urls: this.natsUrls,
       name: 'raftns-local-cluster',
       log: silentLogger,
       ...(adminCreds === undefined ? {} : { credsFile: adminCreds }),
     });
     // Replicas may not create buckets (bootstrap/nats-roles.ts): every one exists before them.
-    const store = await createClusterBuckets(
-      this.nc,
-      this.cluster,
-      this.options.registrationTtlMs === undefined
-        ? {}
-        : { registrationTtlMs: this.options.registrationTtlMs },
+    // A fresh NATS cluster answers JetStream only once its meta group has elected a leader.
+    const nc = this.nc;
+    const store = await pollUntil('the KV buckets (JetStream ready)', JETSTREAM_READY_TIMEOUT_MS, () =>
+      createClusterBuckets(nc, this.cluster, {
+        replicas: this.options.natsServers ?? 1,
+        ...(this.options.registrationTtlMs === undefined
+          ? {}
+          : { registrationTtlMs: this.options.registrationTtlMs }),
+      }),
     );
     this.store = store;
     const { outcome } = await store.initPlan(this.plan);
@@ -284,7 +310,7 @@ export class LocalCluster {
       '--dns-advertise',
       replica.address,
       '--nats',
-      this.natsUrl,
+      this.natsUrls.join(','),
       ...(this.credentials === undefined ? [] : ['--nats-creds', this.credentials.files.replica]),
       '--log-level',
       this.options.logLevel ?? 'info',
@@ -445,7 +471,7 @@ export class LocalCluster {
     }
     return {
       cluster: this.cluster,
-      nats: this.natsUrl,
+      nats: this.natsUrls.join(','),
       dnsPort: this.dnsPortValue,
       plan: this.plan,
       regions,
@@ -463,9 +489,18 @@ export class LocalCluster {
    * users changed. The reload is asynchronous: callers wait for its effect.
    */
   reloadNats(): void {
-    if (this.nats === undefined || this.nats.exitCode !== null)
-      throw new Error('no nats-server of ours is running');
-    this.nats.kill('SIGHUP');
+    const running = this.natsProcesses.filter((nats) => nats !== undefined && nats.exitCode === null);
+    if (running.length === 0) throw new Error('no nats-server of ours is running');
+    for (const nats of running) nats?.kill('SIGHUP');
+  }
+
+  /** SIGKILLs NATS server `index` (from 0) if we started it and it runs; resolves once it exited (tests). */
+  async killNats(index: number): Promise<void> {
+    const nats = this.natsProcesses[index];
+    if (nats === undefined || nats.exitCode !== null || nats.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => nats.once('exit', () => resolve()));
+    nats.kill('SIGKILL');
+    await exited;
   }
 
   /** Stops every replica (SIGTERM, then SIGKILL after `graceMs`) and the nats-server we started. */
@@ -489,59 +524,109 @@ export class LocalCluster {
       ),
     );
     this.children.clear();
-    if (this.nats !== undefined && this.nats.exitCode === null) {
-      const nats = this.nats;
-      await new Promise<void>((resolve) => {
-        nats.once('exit', () => resolve());
-        nats.kill('SIGTERM');
-      });
-    }
+    await Promise.all(
+      this.natsProcesses.map(
+        (nats) =>
+          new Promise<void>((resolve) => {
+            if (nats === undefined || nats.exitCode !== null || nats.signalCode !== null) return resolve();
+            nats.once('exit', () => resolve());
+            nats.kill('SIGTERM');
+          }),
+      ),
+    );
   }
 
   private async startNats(): Promise<void> {
-    const port = this.options.natsPort ?? 4222;
+    const ports = this.natsPorts;
     await mkdir(this.natsDir, { recursive: true, mode: 0o700 });
     await chmod(this.natsDir, 0o700);
     // Made (or kept) even for a server already running: it may be the one a previous run started.
     if (this.options.auth ?? true) this.credentials = await ensureNatsCredentials(this.natsDir, this.cluster);
-    if (await listening(port)) {
+    const up = await Promise.all(ports.map(listening));
+    if (up.every(Boolean)) {
       this.say(
-        `using the nats-server already listening on 127.0.0.1:${port} (it must have JetStream enabled)`,
+        `using the nats-server(s) already listening on ${ports.map((p) => `127.0.0.1:${p}`).join(', ')} (JetStream must be enabled)`,
       );
       return;
     }
-    const binary = natsServerBinary(this.say);
-    let args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', this.natsDir];
-    if (this.credentials !== undefined) {
-      // Everything in the file, nothing in flags: a reload (SIGHUP) rereads the file alone,
-      // and nats-server 2.9 turns JetStream off on a reload when only a flag enabled it.
-      const config = join(this.natsDir, 'nats-server.conf');
-      await writePrivate(config, natsServerConfig(port, resolve(this.natsDir), this.credentials));
-      args = ['-c', config];
-      this.say(
-        `starting nats-server (JetStream, nkey users; admin credentials ${this.credentials.files.admin}) on 127.0.0.1:${port}`,
+    if (up.some(Boolean))
+      throw new Error(
+        `some NATS ports of ${ports.join(', ')} are in use and others not: stop what listens there, or choose --nats-port`,
       );
-    } else {
-      this.say(`starting nats-server (JetStream, no authentication) on 127.0.0.1:${port}`);
+    const binary = natsServerBinary(this.say);
+    const clustered = ports.length > 1;
+    const logs = createWriteStream(join(this.options.dir, 'logs', 'nats-server.log'), { flags: 'a' });
+    for (const [i, port] of ports.entries()) {
+      // Everything in a file, nothing in flags: a reload (SIGHUP) rereads the file alone,
+      // and nats-server 2.9 turns JetStream off on a reload when only a flag enabled it.
+      const config = join(this.natsDir, clustered ? `nats-server-n${i}.conf` : 'nats-server.conf');
+      const storeDir = resolve(clustered ? join(this.natsDir, `n${i}`) : this.natsDir);
+      const routes = clustered
+        ? { name: `raftns-${this.cluster}`, index: i, routePorts: this.natsRoutePorts }
+        : undefined;
+      await writePrivate(config, natsServerConfig(port, storeDir, this.credentials, routes));
+      const nats = spawn(binary, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+      nats.stderr?.pipe(logs, { end: false });
+      this.natsProcesses[i] = nats;
     }
-    const nats = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    nats.stderr?.pipe(createWriteStream(join(this.options.dir, 'logs', 'nats-server.log'), { flags: 'a' }));
-    this.nats = nats;
-    await pollUntil(`nats-server on 127.0.0.1:${port}`, 10_000, async () => {
-      if (nats.exitCode !== null) throw new Error(`nats-server exited with code ${nats.exitCode}`);
-      return (await listening(port)) ? true : undefined;
-    });
+    const auth =
+      this.credentials === undefined
+        ? 'no authentication'
+        : `nkey users; admin credentials ${this.credentials.files.admin}`;
+    this.say(
+      `starting ${clustered ? `a ${ports.length}-server NATS cluster (clustered JetStream, R${ports.length} buckets` : 'nats-server (JetStream'}, ${auth}) on ${ports.map((p) => `127.0.0.1:${p}`).join(', ')}`,
+    );
+    for (const [i, port] of ports.entries()) {
+      const nats = this.natsProcesses[i];
+      await pollUntil(`nats-server on 127.0.0.1:${port}`, 10_000, async () => {
+        if (nats?.exitCode !== null) throw new Error(`nats-server exited with code ${nats?.exitCode}`);
+        return (await listening(port)) ? true : undefined;
+      });
+    }
   }
 }
 
-/** The local server's configuration: loopback, JetStream, and the users by include. */
-function natsServerConfig(port: number, storeDir: string, credentials: NatsCredentials): string {
-  // nats-server resolves an include relative to the including file, which sits beside it.
-  return [
+/** How long a fresh NATS (cluster) may take until its JetStream creates the buckets. */
+const JETSTREAM_READY_TIMEOUT_MS = 30_000;
+
+interface NatsRoutes {
+  /** The cluster's name; JetStream clustering also needs each server's own name. */
+  readonly name: string;
+  readonly index: number;
+  readonly routePorts: readonly number[];
+}
+
+/**
+ * A local server's configuration: loopback, JetStream, the users by include, and in a
+ * cluster its name and routes to the others (clustered JetStream needs `server_name`, a
+ * cluster name and routes: https://docs.nats.io/running-a-nats-service/configuration/clustering/jetstream_clustering).
+ */
+function natsServerConfig(
+  port: number,
+  storeDir: string,
+  credentials: NatsCredentials | undefined,
+  routes: NatsRoutes | undefined,
+): string {
+  const lines = [
     '# Generated by raftns (clients/local-cluster/local-cluster.ts).',
     `listen: ${JSON.stringify(`127.0.0.1:${port}`)}`,
     `jetstream { store_dir: ${JSON.stringify(storeDir)} }`,
-    `include ${JSON.stringify(basename(credentials.authorizationFile))}`,
-    '',
-  ].join('\n');
+  ];
+  if (routes !== undefined) {
+    const own = routes.routePorts[routes.index];
+    const others = routes.routePorts.filter((_, j) => j !== routes.index).map((p) => `nats://127.0.0.1:${p}`);
+    lines.push(
+      `server_name: ${JSON.stringify(`${routes.name}-n${routes.index}`)}`,
+      'cluster {',
+      `  name: ${JSON.stringify(routes.name)}`,
+      `  listen: ${JSON.stringify(`127.0.0.1:${own}`)}`,
+      `  routes: ${JSON.stringify(others)}`,
+      '}',
+    );
+  }
+  // nats-server resolves an include relative to the including file, which sits beside it.
+  if (credentials !== undefined)
+    lines.push(`include ${JSON.stringify(basename(credentials.authorizationFile))}`);
+  lines.push('');
+  return lines.join('\n');
 }

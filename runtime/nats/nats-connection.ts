@@ -169,6 +169,11 @@ export interface ConnectionTracker {
   readonly reconnects: number;
   /** Requests on this connection that failed (JetStream KV calls included), by kind. */
   readonly requestFailures: Readonly<Record<RequestFailureKind, number>>;
+  /**
+   * Calls `listener` at every `reconnect` status from now on, until the returned function
+   * is called. Listeners are held only while registered (one per waiting request).
+   */
+  onReconnect(listener: () => void): () => void;
 }
 
 /** `closed` connections and everything unexpected (permissions, payload size) count as `other`. */
@@ -180,6 +185,15 @@ class Tracker implements ConnectionTracker {
   reconnects = 0;
   readonly requestFailures: Record<RequestFailureKind, number> = { timeout: 0, 'no-responders': 0, other: 0 };
   log: Logger | undefined;
+  private readonly reconnectListeners = new Set<() => void>();
+
+  onReconnect(listener: () => void): () => void {
+    const registered = () => listener();
+    this.reconnectListeners.add(registered);
+    return () => {
+      this.reconnectListeners.delete(registered);
+    };
+  }
 
   constructor(readonly nc: NatsConnection) {
     this.countRequestFailures();
@@ -225,6 +239,7 @@ class Tracker implements ConnectionTracker {
         this.connected = true;
         this.reconnects++;
         log?.info({ server: status.server, reconnects: this.reconnects }, 'reconnected to NATS');
+        for (const listener of [...this.reconnectListeners]) listener();
         break;
       case 'reconnecting':
         log?.debug({}, 'dialling a NATS server');

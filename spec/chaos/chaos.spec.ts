@@ -2,13 +2,21 @@ import { randomInt } from 'node:crypto';
 import { expect } from 'chai';
 import type { Operation } from '../checkers/history.js';
 import type { KvInput, KvOutput } from '../checkers/kv-model.js';
+import { leftoverOfThisProcess, networkUnavailable } from '../fixtures/chaos-network.js';
 import { liveReplicaPids } from '../fixtures/raft-cluster.js';
-import { longestGapByLabel, longestGapWithin, writeGapMs } from './availability.js';
+import { electionsByLabel, longestGapByLabel, longestGapWithin, median, writeGapMs } from './availability.js';
 import { checkConvergence, checkDurableWrites, checkExits, checkHistory } from './checks.js';
 import { type ChaosReport, runChaos } from './runner.js';
-import { type FaultLabel, faultLastsMs, faultSchedule } from './schedule.js';
+import { type FaultLabel, faultLabel, faultLastsMs, faultSchedule } from './schedule.js';
 
-const KILL_AND_STOP: readonly FaultLabel[] = ['kill-leader', 'kill-follower', 'stop-leader', 'stop-follower'];
+/** Partitions join when this machine can make network namespaces (root, ip, iptables). */
+const KILLS_STOPS_AND_PARTITIONS: readonly FaultLabel[] = [
+  'kill-leader',
+  'kill-follower',
+  'stop-leader',
+  'stop-follower',
+  ...(networkUnavailable() === undefined ? (['partition-leader', 'partition-follower'] as const) : []),
+];
 /** RAFTNS_CHAOS_SEED replays a failing seed; otherwise each run explores a fresh one. */
 const SEED =
   process.env.RAFTNS_CHAOS_SEED === undefined
@@ -18,7 +26,7 @@ const SECONDS = 20;
 
 type KvOperation = Operation<KvInput, KvOutput>;
 
-describe('chaos: real replica processes under a seeded fault schedule', function () {
+describe('chaos: real replica processes under a seeded fault schedule (kills, stops, partitions)', function () {
   this.timeout(150_000);
   let report: ChaosReport | undefined;
 
@@ -28,7 +36,7 @@ describe('chaos: real replica processes under a seeded fault schedule', function
       seconds: SECONDS,
       replicas: 3,
       natsServers: 1,
-      labels: KILL_AND_STOP,
+      labels: KILLS_STOPS_AND_PARTITIONS,
       log: (line) => process.stdout.write(`      ${line}\n`),
     });
   });
@@ -42,8 +50,9 @@ describe('chaos: real replica processes under a seeded fault schedule', function
     expect(run.durableAcked).to.be.greaterThan(50);
   });
 
-  it('leaves no replica process behind', () => {
+  it('leaves no replica process, network namespace or host link behind', async () => {
     expect(liveReplicaPids()).to.deep.equal([]);
+    if (networkUnavailable() === undefined) expect(await leftoverOfThisProcess()).to.deep.equal([]);
   });
 
   it("the linearizability check rejects the run's own history with one final read made stale", () => {
@@ -153,11 +162,16 @@ describe('chaos: the fault schedule and the gap measure', () => {
       const lasts = faultLastsMs(fault);
       expect(fault.atMs).to.be.at.least(freeAt);
       freeAt = fault.atMs + lasts;
-      if (fault.kind === 'nats-restart') expect(fault.server).to.be.within(0, 2);
+      if (fault.kind === 'nats-restart' || fault.kind === 'partition-nats')
+        expect(fault.server).to.be.within(0, 2);
     }
     expect(freeAt).to.be.at.most(options.durationMs);
     const onlyKills = faultSchedule({ ...options, labels: ['kill-leader'] });
     expect(onlyKills.every((f) => f.kind === 'kill' && f.role === 'leader')).to.equal(true);
+    const partitions = faultSchedule({ ...options, labels: ['partition-follower', 'partition-nats'] });
+    expect(new Set(partitions.map(faultLabel))).to.deep.equal(
+      new Set(['partition-follower', 'partition-nats']),
+    );
   });
 
   it('measures the longest stretch without an acknowledged write from each fault on', () => {
@@ -181,6 +195,19 @@ describe('chaos: the fault schedule and the gap measure', () => {
     expect(writeGapMs([10], 100, 700)).to.equal(600);
     // Before any fault: only stretches between two acknowledgements inside the window count.
     expect(longestGapWithin(acks, 0, 600)).to.equal(400);
+    expect(median([300, 100, 200, 900])).to.equal(200);
+    expect(median([])).to.equal(0);
+  });
+
+  it('counts a fault as causing an election when the term grew by the next fault', () => {
+    const at = { appliedAt: 0, healedAt: 1 };
+    const counts = electionsByLabel([
+      { label: 'nats-restart', target: 'nats n1', ...at, termBefore: 3, termAfter: 3 },
+      { label: 'nats-restart', target: 'nats n2', ...at, termBefore: 3, termAfter: 4 },
+      { label: 'nats-restart', target: 'nats n0', ...at, termBefore: 4 },
+      { label: 'kill-leader', target: 'skipped: no leader', ...at, termBefore: 4, termAfter: 9 },
+    ]);
+    expect([...counts]).to.deep.equal([['nats-restart', { elections: 1, of: 2 }]]);
   });
 });
 

@@ -18,9 +18,22 @@ import type { KvEntryView } from '../../protocol/group/commands.js';
 import { BOUNDED_STALENESS_MS_MAX } from '../../protocol/limits.js';
 import type { Operation } from '../checkers/history.js';
 import type { KvInput, KvOutput } from '../checkers/kv-model.js';
-import { type NatsServerHandle, startNatsCluster, startNatsServer } from '../fixtures/nats-server.js';
+import { ChaosNetwork, networkUnavailable } from '../fixtures/chaos-network.js';
+import {
+  type NatsServerHandle,
+  type ServerPlacement,
+  startNatsCluster,
+  startNatsServer,
+} from '../fixtures/nats-server.js';
 import { pollUntil, RaftCluster } from '../fixtures/raft-cluster.js';
-import { type AppliedFault, longestGapByLabel, longestGapWithin } from './availability.js';
+import {
+  type AppliedFault,
+  electionsByLabel,
+  gapsByLabel,
+  longestGapByLabel,
+  longestGapWithin,
+  median,
+} from './availability.js';
 import {
   checkConvergence,
   checkDurableWrites,
@@ -38,6 +51,7 @@ import {
   faultLabel,
   faultLastsMs,
   faultSchedule,
+  PARTITION_LABELS,
   type ScheduledFault,
 } from './schedule.js';
 import { SHARED_KEYS, startWorkload } from './workload.js';
@@ -91,7 +105,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   if (!(options.seconds > 0 && options.seconds <= SECONDS_MAX))
     throw new RangeError(`seconds must be in (0, ${SECONDS_MAX}]`);
-  const labels = options.labels ?? ALL_FAULT_LABELS;
+  const labels = withoutUnavailable(options.labels ?? ALL_FAULT_LABELS, log);
   const durationMs = options.seconds * 1_000;
   const schedule = faultSchedule({
     seed: options.seed,
@@ -102,24 +116,59 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   log(
     `chaos seed=${options.seed} seconds=${options.seconds} replicas=${options.replicas} nats=${options.natsServers}` +
       ` (replay: npm run chaos -- --seed ${options.seed} --seconds ${options.seconds}` +
-      ` --replicas ${options.replicas} --nats ${options.natsServers})`,
+      ` --replicas ${options.replicas} --nats ${options.natsServers}` +
+      `${options.labels === undefined ? '' : ` --faults ${options.labels.join(',')}`})`,
   );
 
   const runStartedAt = now();
-  const nats = await startNats(options.natsServers);
+  const replicaIds = Array.from({ length: options.replicas }, (_, i) => `r${i + 1}`);
+  const natsIds = Array.from({ length: options.natsServers }, (_, i) => `n${i}`);
+  // Partitions need every replica and NATS server in a namespace of its own.
+  const network = labels.some((label) => PARTITION_LABELS.includes(label))
+    ? await ChaosNetwork.create([...replicaIds, ...natsIds])
+    : undefined;
+  let nats: NatsServerHandle | undefined;
   let cluster: RaftCluster | undefined;
   try {
-    cluster = await RaftCluster.start({ replicas: options.replicas, nats, logLevel: 'info' });
-    return await driveAndCheck(cluster, nats, options, schedule, labels, log, runStartedAt);
+    const placement: ServerPlacement | undefined =
+      network === undefined
+        ? undefined
+        : {
+            address: (i) => network.address(`n${i}`),
+            wrap: (i, command, args) => network.wrap(`n${i}`, command, args),
+          };
+    nats = await startNats(options.natsServers, placement);
+    cluster = await RaftCluster.start({
+      replicas: options.replicas,
+      nats,
+      logLevel: 'info',
+      ...(network === undefined
+        ? {}
+        : { launch: (i, command, args) => network.wrap(replicaIds[i] ?? '', command, args) }),
+    });
+    return await driveAndCheck(cluster, nats, network, options, schedule, labels, log, runStartedAt);
   } finally {
     await cluster?.stop();
-    await nats.stop();
+    await nats?.stop();
+    await network?.remove();
   }
 }
 
-async function startNats(servers: 1 | 3): Promise<NatsServerHandle> {
-  if (servers === 1) return startNatsServer();
-  const natsCluster = await startNatsCluster({ size: servers, jetstream: false });
+/** The labels asked for, less the partition kinds when this machine cannot make namespaces. */
+function withoutUnavailable(labels: readonly FaultLabel[], log: (line: string) => void): FaultLabel[] {
+  const partitions = labels.filter((label) => PARTITION_LABELS.includes(label));
+  const unavailable = partitions.length === 0 ? undefined : networkUnavailable();
+  if (unavailable === undefined) return [...labels];
+  log(`  skipping ${partitions.join(', ')}: ${unavailable}`);
+  const rest = labels.filter((label) => !PARTITION_LABELS.includes(label));
+  if (rest.length === 0) throw new Error(`no fault kind left to run: ${unavailable}`);
+  return rest;
+}
+
+async function startNats(servers: 1 | 3, placement: ServerPlacement | undefined): Promise<NatsServerHandle> {
+  const where = placement === undefined ? {} : { placement };
+  if (servers === 1) return startNatsServer(where);
+  const natsCluster = await startNatsCluster({ size: servers, jetstream: false, ...where });
   const first = natsCluster.servers[0];
   if (first === undefined) throw new Error('a NATS cluster without servers');
   // RaftCluster hands every URL of `urls` to each process; `url`/`server` name the first.
@@ -129,6 +178,7 @@ async function startNats(servers: 1 | 3): Promise<NatsServerHandle> {
 async function driveAndCheck(
   group: RaftCluster,
   nats: NatsServerHandle,
+  network: ChaosNetwork | undefined,
   options: ChaosOptions,
   schedule: readonly ScheduledFault[],
   labels: readonly FaultLabel[],
@@ -156,7 +206,10 @@ async function driveAndCheck(
         continue;
       }
       exits.check();
-      const applied = await applyFault(group, nats, fault, exits);
+      const termBefore = await highestTerm(group);
+      const previous = faults.at(-1);
+      if (previous !== undefined) faults[faults.length - 1] = withTermAfter(previous, termBefore);
+      const applied = { ...(await applyFault(group, nats, network, fault, exits)), termBefore };
       faults.push(applied);
       log(
         `  ${((applied.appliedAt - startedAt) / 1_000).toFixed(1)} s ${applied.label} ${applied.target}` +
@@ -179,6 +232,8 @@ async function driveAndCheck(
     });
     return undefined;
   });
+  const last = faults.at(-1);
+  if (last !== undefined) faults[faults.length - 1] = withTermAfter(last, leader?.term);
   if (leader !== undefined) {
     // A final linearizable read of each shared key joins the history: an acknowledged write
     // that vanished then shows up as a read the checker cannot place.
@@ -209,6 +264,7 @@ async function driveAndCheck(
     else ops.unknown++;
   }
   const longestGapMs = longestGapByLabel(result.writeAcks, faults, endedAt);
+  const gaps = gapsByLabel(result.writeAcks, faults, endedAt);
   const baselineGapMs = longestGapWithin(result.writeAcks, startedAt, faults[0]?.appliedAt ?? endedAt);
   const summary = summaryLine(
     options,
@@ -218,7 +274,7 @@ async function driveAndCheck(
     labels,
     linearizable.verdict,
     violations,
-    longestGapMs,
+    gaps,
     { baselineGapMs, notReached, wallMs: now() - runStartedAt },
   );
   let recordPath: string | undefined;
@@ -267,10 +323,21 @@ class ExitWatch {
 async function applyFault(
   group: RaftCluster,
   nats: NatsServerHandle,
+  network: ChaosNetwork | undefined,
   fault: ScheduledFault,
   exits: ExitWatch,
 ): Promise<AppliedFault> {
   const label = faultLabel(fault);
+  const cut = (member: string, healAt: number) => {
+    if (network === undefined) throw new Error(`${label} needs the run's network namespaces`);
+    return cutFor(network, member, healAt);
+  };
+  if (fault.kind === 'partition-nats') {
+    const member = `n${fault.server}`;
+    const appliedAt = now();
+    await cut(member, appliedAt + fault.cutMs);
+    return { label, target: `nats ${member}`, appliedAt, healedAt: now() };
+  }
   if (fault.kind === 'nats-restart') {
     const server = nats.servers[fault.server];
     if (server === undefined) throw new RangeError(`no NATS server n${fault.server}`);
@@ -304,6 +371,8 @@ async function applyFault(
     } finally {
       await replica.kill('SIGCONT');
     }
+  } else if (fault.kind === 'partition') {
+    await cut(target, appliedAt + fault.cutMs);
   } else if (fault.kind === 'slow-fsync') {
     const pid = replica.pid;
     if (pid === undefined) return { label, target: 'skipped: no pid', appliedAt, healedAt: now() };
@@ -330,6 +399,28 @@ async function applyFault(
     exits.killed.delete(target);
   }
   return { label, target, appliedAt, healedAt: now() };
+}
+
+/** The highest term any answering replica reports, or undefined if none answers. */
+async function highestTerm(group: RaftCluster): Promise<number | undefined> {
+  const statuses = await group.statuses(TERM_STATUS_TIMEOUT_MS);
+  return statuses.length === 0 ? undefined : Math.max(...statuses.map((s) => s.term));
+}
+
+const TERM_STATUS_TIMEOUT_MS = 300;
+
+function withTermAfter(fault: AppliedFault, termAfter: number | undefined): AppliedFault {
+  return termAfter === undefined ? fault : { ...fault, termAfter };
+}
+
+/** Cuts `member` off the run's network until `healAt`, then heals it (also when the wait fails). */
+async function cutFor(network: ChaosNetwork, member: string, healAt: number): Promise<void> {
+  await network.cut(member);
+  try {
+    await delayUntil(healAt);
+  } finally {
+    await network.heal(member);
+  }
 }
 
 async function chooseReplica(
@@ -465,7 +556,7 @@ function summaryLine(
   labels: readonly FaultLabel[],
   verdict: ChaosReport['linearizability'],
   violations: readonly Violation[],
-  longestGapMs: ReadonlyMap<FaultLabel, number>,
+  gapsMs: ReadonlyMap<FaultLabel, readonly number[]>,
   extra: { readonly baselineGapMs: number; readonly notReached: number; readonly wallMs: number },
 ): string {
   const counts = labels.map((label) => {
@@ -473,9 +564,14 @@ function summaryLine(
     return `${label}=${applied}`;
   });
   const skipped = faults.filter((f) => f.target.startsWith('skipped')).length;
-  const gaps = labels
-    .filter((label) => longestGapMs.has(label))
-    .map((label) => `${label}=${Math.round(longestGapMs.get(label) ?? 0)}ms`);
+  const gaps = labels.flatMap((label) => {
+    const all = gapsMs.get(label);
+    if (all === undefined || all.length === 0) return [];
+    return [`${label}=${Math.round(Math.max(...all))}ms(p50 ${Math.round(median(all))})`];
+  });
+  const elections = [...electionsByLabel(faults)].map(
+    ([label, count]) => `${label}=${count.elections}/${count.of}`,
+  );
   return (
     `chaos ${violations.length === 0 ? 'PASS' : 'FAIL'} seed=${options.seed} replicas=${options.replicas}` +
     ` nats=${options.natsServers} seconds=${options.seconds}` +
@@ -484,6 +580,7 @@ function summaryLine(
     `${extra.notReached > 0 ? ` not-reached=${extra.notReached}` : ''}` +
     ` linearizability=${verdict} violations=${violations.length}` +
     ` longest-write-gap: ${gaps.length === 0 ? 'none' : gaps.join(' ')}` +
+    ` elections: ${elections.length === 0 ? 'none' : elections.join(' ')}` +
     ` (before any fault: ${Math.round(extra.baselineGapMs)}ms) wall=${(extra.wallMs / 1_000).toFixed(1)}s`
   );
 }

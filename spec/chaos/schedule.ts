@@ -60,14 +60,47 @@ export type ScheduledFault =
       readonly server: number;
       readonly atMs: number;
       readonly downMs: number;
+    }
+  /**
+   * The replica cut off from the network (iptables DROP in its own namespace, both ways) for
+   * `cutMs`, then healed: with every peer and every NATS server out of reach, it is alone.
+   */
+  | {
+      readonly kind: 'partition';
+      readonly role: ReplicaRole;
+      readonly atMs: number;
+      readonly cutMs: number;
+      readonly pick: number;
+    }
+  /**
+   * NATS server `server` cut off for `cutMs` from the other servers and from every client
+   * (its connections go silent, no reset), then healed.
+   */
+  | {
+      readonly kind: 'partition-nats';
+      readonly server: number;
+      readonly atMs: number;
+      readonly cutMs: number;
     };
 
 /** A fault's kind as the summary counts it: `kill-leader`, `stop-follower`, `nats-restart`, ... */
-export type FaultLabel = `${'kill' | 'stop' | 'slow-fsync' | 'drift'}-${ReplicaRole}` | 'nats-restart';
+export type FaultLabel =
+  | `${'kill' | 'stop' | 'slow-fsync' | 'drift' | 'partition'}-${ReplicaRole}`
+  | 'nats-restart'
+  | 'partition-nats';
 
 export function faultLabel(fault: ScheduledFault): FaultLabel {
-  return fault.kind === 'nats-restart' ? 'nats-restart' : `${fault.kind}-${fault.role}`;
+  return fault.kind === 'nats-restart' || fault.kind === 'partition-nats'
+    ? fault.kind
+    : `${fault.kind}-${fault.role}`;
 }
+
+/** Fault kinds that need network namespaces and iptables (spec/fixtures/chaos-network.ts). */
+export const PARTITION_LABELS: readonly FaultLabel[] = [
+  'partition-leader',
+  'partition-follower',
+  'partition-nats',
+];
 
 /** Clock rates a drift fault draws from: ±20 %, within the lease's drift bound over one lease. */
 const DRIFT_RATES = [0.8, 1.2] as const;
@@ -93,6 +126,7 @@ export const ALL_FAULT_LABELS: readonly FaultLabel[] = [
   'slow-fsync-follower',
   'drift-leader',
   'drift-follower',
+  ...PARTITION_LABELS,
 ];
 
 /** Load before the first fault, so the group is measured healthy first. */
@@ -162,6 +196,17 @@ function scheduled(
         fsyncDelayMs: Math.round(FSYNC_DELAY_MS_MIN + random() * (FSYNC_DELAY_MS_MAX - FSYNC_DELAY_MS_MIN)),
         pick,
       };
+    case 'partition-leader':
+    case 'partition-follower':
+      return {
+        kind: 'partition',
+        role: label === 'partition-leader' ? 'leader' : 'follower',
+        atMs,
+        cutMs: lastsMs,
+        pick,
+      };
+    case 'partition-nats':
+      return { kind: 'partition-nats', server: pick % natsServers, atMs, cutMs: lastsMs };
     case 'drift-leader':
     case 'drift-follower':
       return {
@@ -184,6 +229,9 @@ export function faultLastsMs(fault: ScheduledFault): number {
       return fault.slowMs;
     case 'drift':
       return fault.driftMs;
+    case 'partition':
+    case 'partition-nats':
+      return fault.cutMs;
     default:
       return fault.downMs;
   }
@@ -195,7 +243,7 @@ export function describeSchedule(faults: readonly ScheduledFault[]): string {
     .map((fault) => {
       const lasts = faultLastsMs(fault);
       const target =
-        fault.kind === 'nats-restart'
+        fault.kind === 'nats-restart' || fault.kind === 'partition-nats'
           ? ` server n${fault.server}`
           : fault.kind === 'slow-fsync'
             ? ` (${fault.fsyncDelayMs} ms per fsync)`
