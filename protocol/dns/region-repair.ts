@@ -77,6 +77,51 @@ export interface ZoneAgreement {
   readonly repaired: number;
 }
 
+/** Rows of agreement a status carries at most (zones of a group times other regions, bounded). */
+export const AGREEMENT_ROWS_MAX = 4096;
+const AGREEMENT_STATES = new Set(['agree', 'differ', 'absent', 'unreachable']);
+
+/**
+ * The well-formed rows of a replica's `regionAgreement` (its own word: a status is taken as
+ * sent, so anything else is dropped), at most AGREEMENT_ROWS_MAX.
+ */
+export function agreementRows(value: unknown): ZoneAgreement[] {
+  if (!Array.isArray(value)) return [];
+  const rows: ZoneAgreement[] = [];
+  for (const row of value.slice(0, AGREEMENT_ROWS_MAX)) {
+    if (typeof row !== 'object' || row === null) continue;
+    const r = row as Record<string, unknown>;
+    if (
+      typeof r.zone === 'string' &&
+      r.zone.length <= 1024 &&
+      typeof r.region === 'string' &&
+      r.region.length <= 255 &&
+      typeof r.state === 'string' &&
+      AGREEMENT_STATES.has(r.state) &&
+      Number.isSafeInteger(r.sinceMs) &&
+      Number.isSafeInteger(r.checkedMs) &&
+      Number.isSafeInteger(r.repaired)
+    )
+      rows.push({
+        zone: r.zone,
+        region: r.region,
+        state: r.state as ZoneAgreement['state'],
+        sinceMs: r.sinceMs as number,
+        checkedMs: r.checkedMs as number,
+        repaired: r.repaired as number,
+      });
+  }
+  return rows;
+}
+
+/** One zone's agreement with the other regions as one word: `agree`, or what differs since when. */
+export function agreementText(rows: readonly ZoneAgreement[]): string {
+  if (rows.length === 0) return 'not-compared';
+  const off = rows.filter((r) => r.state !== 'agree');
+  if (off.length === 0) return 'agree';
+  return off.map((r) => `${r.state}:${r.region}@${new Date(r.sinceMs).toISOString()}`).join(',');
+}
+
 /** Whether a node index is one of the tree's at `depth` (0 is the root). */
 export function isDigestNode(depth: number, node: number): boolean {
   return (

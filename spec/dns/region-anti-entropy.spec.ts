@@ -9,6 +9,7 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
+import { EXIT_OK } from '../../clients/cli/exit-codes.js';
 import type { RaftClient } from '../../clients/raft-client.js';
 import type { DnsChange } from '../../protocol/dns/changes.js';
 import type { ZoneAgreement } from '../../protocol/dns/region-repair.js';
@@ -19,6 +20,7 @@ import { connectNats } from '../../runtime/nats/nats-connection.js';
 import { createZoneChange } from '../fixtures/dns-zone.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
 import { pollUntil, type RaftCluster } from '../fixtures/raft-cluster.js';
+import { raftns } from '../fixtures/raftns-cli.js';
 import { startRegionClusters } from '../fixtures/region-clusters.js';
 
 const CLUSTER = 'antientropy';
@@ -201,6 +203,16 @@ describe(`anti-entropy between three regions on real processes (seed ${SEED})`, 
       });
       expect(found.map((r) => r.region)).to.deep.equal(REGIONS.filter((r) => r !== region));
     }
+    // The operator sees it: `raftns status` lists each zone and other region, `zone list` per region.
+    const status = await raftns(['--nats', nats.url, '--cluster', CLUSTER, 'status']);
+    expect(status.code, status.stderr).to.equal(EXIT_OK);
+    const rows = status.stdout
+      .split('\n')
+      .filter((l) => /^r\d\s+g1\s+example\.org\.\s+r\d\s+agree\s/.test(l));
+    expect(rows, status.stdout).to.have.length(6);
+    const list = await raftns(['--nats', nats.url, '--cluster', CLUSTER, 'zone', 'list']);
+    expect(list.code, list.stderr).to.equal(EXIT_OK);
+    for (const region of REGIONS) expect(list.stdout).to.match(new RegExp(`${region}=\\d+/\\d+/agree`));
   });
 
   it('concurrent writers on the same RRsets in different regions converge to the newest version everywhere', async () => {
