@@ -48,9 +48,11 @@ export interface ZoneInRegion {
   readonly error?: string;
   /**
    * What this region's leader last found comparing the zone with the other regions
-   * (anti-entropy, protocol/dns/region-repair.ts); empty when it has not compared it.
+   * (anti-entropy, protocol/dns/region-repair.ts), per other region; empty when it has not
+   * compared it. Without the time of the last comparison, so a listing changes only when a
+   * state does.
    */
-  readonly agreement: readonly ZoneAgreement[];
+  readonly agreement: readonly Pick<ZoneAgreement, 'region' | 'state' | 'sinceMs'>[];
 }
 
 export interface ZoneListing {
@@ -304,9 +306,9 @@ export class ZoneLifecycle {
       const regions: ZoneInRegion[] = [];
       for (const region of this.options.plan.regions) {
         const summary = await summaryOf(region, served.group);
-        const agreement = (await agreementOf(region, served.group)).filter(
-          (a) => a.zone.toLowerCase() === served.zone.toLowerCase(),
-        );
+        const agreement = (await agreementOf(region, served.group))
+          .filter((a) => a.zone.toLowerCase() === served.zone.toLowerCase())
+          .map((a) => ({ region: a.region, state: a.state, sinceMs: a.sinceMs }));
         if (typeof summary === 'string')
           regions.push({ region, serial: null, rrsets: null, error: summary, agreement });
         else {

@@ -115,7 +115,7 @@ export function agreementRows(value: unknown): ZoneAgreement[] {
 }
 
 /** One zone's agreement with the other regions as one word: `agree`, or what differs since when. */
-export function agreementText(rows: readonly ZoneAgreement[]): string {
+export function agreementText(rows: readonly Pick<ZoneAgreement, 'region' | 'state' | 'sinceMs'>[]): string {
   if (rows.length === 0) return 'not-compared';
   const off = rows.filter((r) => r.state !== 'agree');
   if (off.length === 0) return 'agree';
