@@ -5,18 +5,20 @@
  *
  * - `replica`: a replica process. It claims its slot at run time (bootstrap), so which
  *   group it serves is not known when credentials are made: it may use every group's
- *   subjects of its cluster (Raft peer inboxes, client subjects; its reconcilers and HTTP API
- *   are clients of other groups and regions). JetStream: reads every bucket of the cluster;
+ *   subjects of its cluster (Raft peer inboxes, client subjects, the `…sync` subjects of
+ *   anti-entropy between regions; its reconcilers and HTTP API are clients of other groups
+ *   and regions). JetStream: reads every bucket of the cluster;
  *   writes its registration (`instances`), slot claims (`slots`) and, for the HTTP API it
  *   serves, the zone registry (`zones`) and `Idempotency-Key` records (`idempotency`).
  *   It answers requests (`allow_responses`) and creates no bucket.
  * - `admin`: an operator or automation (the `raftns` CLI). Requests on every group's write,
- *   read and per-replica client subjects, never a Raft peer subject; creates, reads and
+ *   read and per-replica client subjects, never a Raft peer or `…sync` subject; creates, reads and
  *   writes every bucket of the cluster. Subscribes only to its own reply inboxes, so it can
  *   neither impersonate a leader nor overhear Raft traffic.
  * - `reader`: monitoring, dashboards. Reads and status requests (`…read`,
  *   `…client.<replica>`, which refuse writes: runtime/composition/client-intake.ts) and
- *   reads of every bucket but the TSIG keys, whose secrets would let it sign UPDATEs.
+ *   reads of every bucket but the TSIG keys, whose secrets would let it sign UPDATEs; never
+ *   a `…sync` subject.
  *
  * What subject permissions cannot express: a KV write is a publish on `$KV.<bucket>.<key>`,
  * so a role that may write a bucket may write any key in it (a replica may overwrite
@@ -103,6 +105,7 @@ export function natsPermissions(cluster: string, role: NatsRole): NatsPermission
   const all = Object.values(buckets);
   const scope = `${SUBJECT_PREFIX}.${cluster}`;
   const raft = `${scope}.*.*.raft.>`;
+  const sync = `${scope}.*.*.sync`;
   const reads = ['$JS.API.INFO', ...all.flatMap(bucketReads)];
   switch (role) {
     case 'replica':
@@ -130,7 +133,7 @@ export function natsPermissions(cluster: string, role: NatsRole): NatsPermission
             ...all.flatMap(bucketWrites),
             ...all.flatMap(bucketAdministration),
           ],
-          deny: [raft],
+          deny: [raft, sync],
         },
         subscribe: { allow: [INBOXES], deny: [`${scope}.>`] },
         allowResponses: false,
@@ -144,7 +147,7 @@ export function natsPermissions(cluster: string, role: NatsRole): NatsPermission
             '$JS.API.INFO',
             ...all.filter((bucket) => bucket !== buckets.tsig).flatMap(bucketReads),
           ],
-          deny: [raft, `${scope}.*.*.write`, `${scope}.*.*.client.*.write`, '$KV.>'],
+          deny: [raft, sync, `${scope}.*.*.write`, `${scope}.*.*.client.*.write`, '$KV.>'],
         },
         subscribe: { allow: [INBOXES], deny: [`${scope}.>`] },
         allowResponses: false,

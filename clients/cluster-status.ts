@@ -8,6 +8,7 @@
  * below reaches a table or a page.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
+import { agreementRows, type ZoneAgreement } from '../protocol/dns/region-repair.js';
 import { readPlan, readSlots } from './plan-reader.js';
 import { RaftClient } from './raft-client.js';
 
@@ -42,6 +43,8 @@ export interface GroupRow {
   /** The leader of the highest term any replica reported; null if none. */
   readonly leader: string | null;
   readonly replicas: readonly ReplicaRow[];
+  /** The leader's last comparison of each zone with each other region (anti-entropy); empty when none. */
+  readonly agreement: readonly ZoneAgreement[];
 }
 
 /** One replica to ask: slot `index` of a group, held by `instanceId`. */
@@ -135,7 +138,14 @@ export async function groupStatus(
         error,
       };
     });
-    return { region, group, zone, leader: text(leaderStatus?.replica), replicas };
+    return {
+      region,
+      group,
+      zone,
+      leader: text(leaderStatus?.replica),
+      replicas,
+      agreement: agreementRows(leaderStatus?.regionAgreement),
+    };
   } finally {
     await client.close();
   }

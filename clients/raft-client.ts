@@ -40,6 +40,7 @@ import {
   type ClientRequest,
   decodeReply,
   encodeRequest,
+  isSyncRequest,
   type ReplicaStatus,
   readRequest,
   resultOfWire,
@@ -58,7 +59,13 @@ import type {
   QueryResult,
 } from '../protocol/group/commands.js';
 import { isReadModeText, type ReadModeText } from '../protocol/read-mode.js';
-import { clientSubject, clientWriteSubject, readSubject, writeSubject } from '../protocol/subjects.js';
+import {
+  clientSubject,
+  clientWriteSubject,
+  readSubject,
+  syncSubject,
+  writeSubject,
+} from '../protocol/subjects.js';
 import { type Logger, silentLogger } from '../runtime/log.js';
 import { connectNats } from '../runtime/nats/nats-connection.js';
 import { requestUntilReconnect } from '../runtime/nats/request-until-reconnect.js';
@@ -148,7 +155,7 @@ export interface RaftClientStats {
   readonly sessions: number;
 }
 
-type Kind = 'write' | 'read';
+type Kind = 'write' | 'read' | 'sync';
 
 /** One session (thesis §6.3): seqs handed out, and which of them are settled. */
 class Session {
@@ -198,6 +205,7 @@ export class RaftClient {
   private readonly maxPendingWrites: number;
   private readonly writeSubject: string;
   private readonly readSubject: string;
+  private readonly syncSubject: string;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -220,6 +228,7 @@ export class RaftClient {
     this.readMode = readMode;
     this.writeSubject = writeSubject(options.cluster, options.region, options.group);
     this.readSubject = readSubject(options.cluster, options.region, options.group);
+    this.syncSubject = syncSubject(options.cluster, options.region, options.group);
   }
 
   /** Connects (or adopts `nc`). Rejects if no NATS server answers (see runtime/nats/nats-connection.ts). */
@@ -481,6 +490,21 @@ export class RaftClient {
     return reply;
   }
 
+  /**
+   * An anti-entropy read (`dns-digest-roots`, `dns-digest-nodes`, `dns-sync-owners`) of the
+   * group's leader, on the group's `…sync` subject (only replicas may use it).
+   */
+  async syncRead(query: GroupQuery, options: ReadOptions = {}): Promise<QueryResult> {
+    this.assertOpen();
+    const mode = options.mode ?? this.readMode;
+    if (!isReadModeText(mode)) throw new RangeError(`invalid read mode ${String(mode)}`);
+    const request = readRequest(query, mode);
+    if (!isSyncRequest(request)) throw new RangeError(`a ${query.op} is not an anti-entropy read`);
+    return this.call('sync', request, { ...options, replica: undefined }, (r) =>
+      r.st === 'ok' ? r.res : undefined,
+    );
+  }
+
   /** A replica's status (`replica`), or the leader's. */
   status(replica?: string, options: CallOptions = {}): Promise<ReplicaStatus> {
     this.assertOpen();
@@ -540,7 +564,9 @@ export class RaftClient {
             lastWasNotLeader = true;
             lastHint = reply.leader;
             if (options.replica !== undefined) throw new NotLeaderError(reply.leader, attempts);
-            const next = this.redirect(target, reply.leader, redirected);
+            // The sync subject has no per-replica form: anti-entropy waits for the new leader there.
+            const next: string | undefined =
+              kind === 'sync' ? undefined : this.redirect(target, reply.leader, redirected);
             redirected = next !== undefined && next !== target;
             backoff = !redirected;
             target = next;
@@ -593,7 +619,9 @@ export class RaftClient {
           : clientSubject(cluster, region, group, target)
         : kind === 'write'
           ? this.writeSubject
-          : this.readSubject;
+          : kind === 'sync'
+            ? this.syncSubject
+            : this.readSubject;
     this.counters.attempts++;
     if (this.nc.isClosed()) return { kind: 'failed', reason: 'closed' };
     // A reconnect ends the wait at once: what was in flight through the lost server is gone.

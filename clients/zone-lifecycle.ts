@@ -16,6 +16,7 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ZoneRegistryConflict, type ZoneRegistryStore } from '../bootstrap/zone-registry-store.js';
+import { agreementRows, type ZoneAgreement } from '../protocol/dns/region-repair.js';
 import type { DnsZoneSummary } from '../protocol/dns/views.js';
 import type { ClusterPlan } from '../protocol/plan.js';
 import { type ServedZone, ZoneDirectory, zoneKey } from '../protocol/zone-directory.js';
@@ -45,6 +46,13 @@ export interface ZoneInRegion {
   readonly serial: number | null;
   readonly rrsets: number | null;
   readonly error?: string;
+  /**
+   * What this region's leader last found comparing the zone with the other regions
+   * (anti-entropy, protocol/dns/region-repair.ts), per other region; empty when it has not
+   * compared it. Without the time of the last comparison, so a listing changes only when a
+   * state does.
+   */
+  readonly agreement: readonly Pick<ZoneAgreement, 'region' | 'state' | 'sinceMs'>[];
 }
 
 export interface ZoneListing {
@@ -271,6 +279,19 @@ export class ZoneLifecycle {
     const directory = await this.directory();
     const zones = directory.zones();
     const summaries = new Map<string, Promise<Map<string, DnsZoneSummary> | string>>();
+    const agreements = new Map<string, Promise<ZoneAgreement[]>>();
+    const agreementOf = (region: string, group: string) => {
+      const key = `${region}/${group}`;
+      let found = agreements.get(key);
+      if (found === undefined) {
+        found = this.client(region, group)
+          .then((client) => client.status(undefined, { deadlineMs: CALL_DEADLINE_MS }))
+          .then((status) => agreementRows(status.regionAgreement))
+          .catch(() => []);
+        agreements.set(key, found);
+      }
+      return found;
+    };
     const summaryOf = (region: string, group: string) => {
       const key = `${region}/${group}`;
       let found = summaries.get(key);
@@ -285,10 +306,14 @@ export class ZoneLifecycle {
       const regions: ZoneInRegion[] = [];
       for (const region of this.options.plan.regions) {
         const summary = await summaryOf(region, served.group);
-        if (typeof summary === 'string') regions.push({ region, serial: null, rrsets: null, error: summary });
+        const agreement = (await agreementOf(region, served.group))
+          .filter((a) => a.zone.toLowerCase() === served.zone.toLowerCase())
+          .map((a) => ({ region: a.region, state: a.state, sinceMs: a.sinceMs }));
+        if (typeof summary === 'string')
+          regions.push({ region, serial: null, rrsets: null, error: summary, agreement });
         else {
           const found = summary.get(served.zone);
-          regions.push({ region, serial: found?.serial ?? null, rrsets: found?.rrsets ?? null });
+          regions.push({ region, serial: found?.serial ?? null, rrsets: found?.rrsets ?? null, agreement });
         }
       }
       listings.push({

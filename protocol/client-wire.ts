@@ -18,6 +18,10 @@
  *   {"v":1,"op":"dns-import","import":DnsImport,"sid":ID,"seq":N,"ack":M}
  *   {"v":1,"op":"dns-zone-page","zone":ZONE,"off":OFFSET,"lim":LIMIT,"at":CHANGED_INDEX?,"mode":MODE}
  *   {"v":1,"op":"status"}
+ *   {"v":1,"op":"sync-roots","mode":MODE}                                  anti-entropy between regions:
+ *   {"v":1,"op":"sync-nodes","zone":ZONE,"depth":D,"nodes":[N…],"mode":MODE} only on the group's
+ *   {"v":1,"op":"sync-owners","zone":ZONE,"leaves":[L…],"after":{"leaf":L,"owner":KEY}?,"mode":MODE}
+ *                                                                          `…sync` subject (subjects.ts)
  *
  * MODE is a read mode's text (protocol/read-mode.ts; default `linearizable`). `rev` 0 means
  * "the key must not exist". Fields a version-1 reader does not know are ignored. A DNS
@@ -38,7 +42,8 @@
  * Error codes: `malformed` (not JSON, not an object, a field missing or of the wrong type),
  * `too-large` (above REQUEST_BYTES_MAX), `unsupported-version` (`v` is not 1: the reply
  * still says `"v":1`, the version the replica speaks), `wrong-subject` (a write sent on a read
- * subject: writes go to `…write` or `…client.<replica>.write`, see subjects.ts), `internal`.
+ * subject: writes go to `…write` or `…client.<replica>.write`, see subjects.ts; a `sync-…`
+ * request off the `…sync` subject, or anything else on it), `internal`.
  *
  * A reply never exceeds the server's max_payload: a `range` page that would is cut short and
  * says `more` (continue with `after` = its last key).
@@ -54,6 +59,14 @@ import {
   RRSET_RDATAS_MAX,
   ZONE_NS_MAX,
 } from './dns/changes.js';
+import {
+  DIGEST_DEPTH,
+  DIGEST_LEAVES,
+  DIGEST_NODES_PER_REQUEST_MAX,
+  SYNC_LEAVES_PER_REQUEST_MAX,
+  type SyncCursor,
+  type ZoneAgreement,
+} from './dns/region-repair.js';
 import { VERSION_WRITER_CHARS_MAX } from './dns/version.js';
 import { type DnsImport, IMPORT_CHUNKS_MAX, IMPORT_ID_CHARS_MAX } from './dns/zone-import.js';
 import type { ElectionRole } from './election-role.js';
@@ -119,7 +132,29 @@ export type ClientRequest =
       readonly at?: number;
       readonly mode?: ReadModeText;
     }
-  | { readonly v: 1; readonly op: 'status' };
+  | { readonly v: 1; readonly op: 'status' }
+  | { readonly v: 1; readonly op: 'sync-roots'; readonly mode?: ReadModeText }
+  | {
+      readonly v: 1;
+      readonly op: 'sync-nodes';
+      readonly zone: string;
+      readonly depth: number;
+      readonly nodes: readonly number[];
+      readonly mode?: ReadModeText;
+    }
+  | {
+      readonly v: 1;
+      readonly op: 'sync-owners';
+      readonly zone: string;
+      readonly leaves: readonly number[];
+      readonly after?: SyncCursor;
+      readonly mode?: ReadModeText;
+    };
+
+/** Whether a request is one of anti-entropy's, served only on the group's `…sync` subject. */
+export function isSyncRequest(request: ClientRequest): boolean {
+  return request.op === 'sync-roots' || request.op === 'sync-nodes' || request.op === 'sync-owners';
+}
 
 export type RetryReason = 'overloaded' | 'leadership-changed' | 'timeout' | 'unavailable';
 export type RejectReason = 'invalid' | 'session-expired' | 'stale-sequence' | 'too-many-pending';
@@ -153,6 +188,8 @@ export interface ReplicaStatus {
   readonly writesApplied?: number;
   /** Those writes' summed seconds from reaching the intake to applied: with `writesApplied`, a mean. */
   readonly writeSecondsApplied?: number;
+  /** On a leader comparing with other regions: per zone and region, the last result (region-repair.ts). */
+  readonly regionAgreement?: readonly ZoneAgreement[];
 }
 
 /**
@@ -315,6 +352,50 @@ const requestSchema = z.discriminatedUnion('op', [
     mode: mode.optional(),
   }),
   z.object({ v: z.literal(1), op: z.literal('status') }),
+  z.object({ v: z.literal(1), op: z.literal('sync-roots'), mode: mode.optional() }),
+  z.object({
+    v: z.literal(1),
+    op: z.literal('sync-nodes'),
+    zone: dnsName,
+    depth: z.number().int().min(0).max(DIGEST_DEPTH),
+    nodes: z
+      .array(
+        z
+          .number()
+          .int()
+          .min(0)
+          .max(DIGEST_LEAVES - 1),
+      )
+      .min(1)
+      .max(DIGEST_NODES_PER_REQUEST_MAX),
+    mode: mode.optional(),
+  }),
+  z.object({
+    v: z.literal(1),
+    op: z.literal('sync-owners'),
+    zone: dnsName,
+    leaves: z
+      .array(
+        z
+          .number()
+          .int()
+          .min(0)
+          .max(DIGEST_LEAVES - 1),
+      )
+      .min(1)
+      .max(SYNC_LEAVES_PER_REQUEST_MAX),
+    after: z
+      .object({
+        leaf: z
+          .number()
+          .int()
+          .min(0)
+          .max(DIGEST_LEAVES - 1),
+        owner: z.string().max(NAME_TEXT_CHARS_MAX),
+      })
+      .optional(),
+    mode: mode.optional(),
+  }),
 ]);
 
 export type DecodedRequest =
@@ -397,6 +478,25 @@ export function readRequest(query: GroupQuery, readMode: ReadModeText): ClientRe
   if (query.op === 'dns-zones') return { v: 1, op: 'dns-zones', mode: readMode };
   if (query.op === 'dns-rrsets')
     return { v: 1, op: 'dns-rrsets', zone: query.zone, name: query.name, mode: readMode };
+  if (query.op === 'dns-digest-roots') return { v: 1, op: 'sync-roots', mode: readMode };
+  if (query.op === 'dns-digest-nodes')
+    return {
+      v: 1,
+      op: 'sync-nodes',
+      zone: query.zone,
+      depth: query.depth,
+      nodes: query.nodes,
+      mode: readMode,
+    };
+  if (query.op === 'dns-sync-owners')
+    return {
+      v: 1,
+      op: 'sync-owners',
+      zone: query.zone,
+      leaves: query.leaves,
+      ...(query.after === undefined ? {} : { after: query.after }),
+      mode: readMode,
+    };
   if (query.op === 'dns-zone-page')
     return {
       v: 1,
@@ -451,6 +551,17 @@ export function queryOf(request: ClientRequest): GroupQuery | undefined {
       return { op: 'dns-zones' };
     case 'dns-rrsets':
       return { op: 'dns-rrsets', zone: request.zone, name: request.name };
+    case 'sync-roots':
+      return { op: 'dns-digest-roots' };
+    case 'sync-nodes':
+      return { op: 'dns-digest-nodes', zone: request.zone, depth: request.depth, nodes: request.nodes };
+    case 'sync-owners':
+      return {
+        op: 'dns-sync-owners',
+        zone: request.zone,
+        leaves: request.leaves,
+        ...(request.after === undefined ? {} : { after: request.after }),
+      };
     case 'dns-zone-page':
       return {
         op: 'dns-zone-page',

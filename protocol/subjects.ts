@@ -9,6 +9,7 @@
  *   raftns.<cluster>.<region>.<group>.read                      readSubject: client reads
  *   raftns.<cluster>.<region>.<group>.client.<replica>          clientSubject: reads and status from one replica
  *   raftns.<cluster>.<region>.<group>.client.<replica>.write    clientWriteSubject: writes to one replica
+ *   raftns.<cluster>.<region>.<group>.sync                      syncSubject: anti-entropy between regions (the leader answers; replicas only)
  *
  * A `PeerTransport` is opened per channel (`raft` for Raft's own messages), so a replica's
  * channel listens on `peerSubject`, for example `raftns.prod.us-east-1.root.raft.r1.raft`.
@@ -118,6 +119,15 @@ export function writeSubject(cluster: string, region: string, group: string): st
 /** `raftns.<cluster>.<region>.<group>.read`: client reads. */
 export function readSubject(cluster: string, region: string, group: string): string {
   return `${groupPrefix(cluster, region, group)}.read`;
+}
+
+/**
+ * `raftns.<cluster>.<region>.<group>.sync`: digest and version reads of anti-entropy between
+ * regions, asked by other regions' leaders of the same group; only the leader answers, and
+ * only replicas may use it (bootstrap/nats-roles.ts).
+ */
+export function syncSubject(cluster: string, region: string, group: string): string {
+  return `${groupPrefix(cluster, region, group)}.sync`;
 }
 
 /** `raftns.<cluster>.<region>.<group>.client.<replica>`: reads and status addressed to one replica. */

@@ -50,6 +50,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { DnsBatchResult } from '../../protocol/dns/changes.js';
+import { SYNC_REPLY_BYTES_MAX } from '../../protocol/dns/region-repair.js';
 import type { DnsNameView, DnsZoneSummary } from '../../protocol/dns/views.js';
 import { Name, parseName } from '../../protocol/dns/wire/name.js';
 import {
@@ -366,6 +367,14 @@ export class GroupStateMachine {
       const view: DnsNameView | null = this.dns.rrsets(q.zone, q.name);
       return { op: 'dns-rrsets', view };
     }
+    if (q.op === 'dns-digest-roots') return { op: 'dns-digest-roots', zones: this.dns.digestRoots() };
+    if (q.op === 'dns-digest-nodes')
+      return { op: 'dns-digest-nodes', digests: this.dns.digestNodes(q.zone, q.depth, q.nodes) };
+    if (q.op === 'dns-sync-owners')
+      return {
+        op: 'dns-sync-owners',
+        page: this.dns.syncOwners(q.zone, q.leaves, q.after, SYNC_REPLY_BYTES_MAX),
+      };
     if (q.op === 'dns-zone-page') {
       const apex = parseName(q.zone);
       const live = apex.ok ? this.dns.zone(apex.name) : undefined;

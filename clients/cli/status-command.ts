@@ -3,6 +3,8 @@
  * the slot claims in NATS KV (gathered by clients/cluster-status.ts), with what each replica
  * says of itself: role, term, leader, applied index, and its lag behind its group's leader (the
  * difference of applied indexes). `status --replicas` (program.ts) stays the one-group view.
+ * Below it, when any leader compares its zones with other regions (anti-entropy), one line
+ * per zone and other region: whether they agree, and since when they are what they are.
  *
  *   raftns cluster-status [--regions a,b] [--json]
  *
@@ -21,7 +23,7 @@ interface GlobalOptions {
   readonly json: boolean;
 }
 
-function table(groups: readonly GroupRow[]): string {
+export function table(groups: readonly GroupRow[]): string {
   const header = ['region', 'group', 'zone', 'replica', 'role', 'term', 'leader', 'commit', 'applied', 'lag'];
   const rows: string[][] = [];
   for (const g of groups) {
@@ -57,6 +59,26 @@ function table(groups: readonly GroupRow[]): string {
       );
     }
   }
+  const sections = [columns(header, rows)];
+  const agreement = groups.flatMap((g) =>
+    g.agreement.map((a) => [
+      g.region,
+      g.group,
+      a.zone,
+      a.region,
+      a.state,
+      new Date(a.sinceMs).toISOString(),
+      String(a.repaired),
+    ]),
+  );
+  if (agreement.length > 0)
+    sections.push(
+      columns(['region', 'group', 'zone', 'other-region', 'regions', 'since', 'repaired'], agreement),
+    );
+  return sections.join('\n\n');
+}
+
+function columns(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells

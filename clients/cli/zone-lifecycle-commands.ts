@@ -16,6 +16,7 @@
  * (the reason is printed).
  */
 import type { Command } from 'commander';
+import { agreementText } from '../../protocol/dns/region-repair.js';
 import { silentLogger } from '../../runtime/log.js';
 import type { ZoneLifecycle, ZoneListing } from '../zone-lifecycle.js';
 import { EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
@@ -140,14 +141,18 @@ export function registerZoneLifecycleCommands(program: Command, zone: Command): 
     });
 }
 
-/** `zone  group  source/state  region=serial/rrsets ...`, one zone per line. */
+/**
+ * `zone  group  source/state  region=serial/rrsets/agreement ...`, one zone per line; the
+ * agreement is that region's leader's last comparison with the other regions (`agree`,
+ * `differ:<region>@<since>`, …, `not-compared`).
+ */
 export function formatListings(listings: readonly ZoneListing[]): string {
   return listings
     .map((l) => {
       const regions = l.regions
         .map(
           (r) =>
-            `${r.region}=${r.error !== undefined ? 'error' : r.serial === null ? 'absent' : `${r.serial}/${r.rrsets}`}`,
+            `${r.region}=${r.error !== undefined ? 'error' : r.serial === null ? 'absent' : `${r.serial}/${r.rrsets}/${agreementText(r.agreement)}`}`,
         )
         .join(' ');
       return `${l.zone}\t${l.group}\t${l.source}/${l.state}\t${regions}\n`;

@@ -52,6 +52,26 @@ export function isRecordVersion(value: unknown): value is RecordVersion {
   );
 }
 
+/**
+ * Writers whose data each region writes for itself: the delegation reconciler's
+ * (`delegation-<instance>`: apex NS, nameserver addresses, glue) and the zone registry
+ * reconciler's (`zones-<group>-<region>`: a created zone's SOA and apex NS, the NS at its
+ * cut), and the initial SOA and NS of `create-zone` (`VERSION_ZERO`, writer ''). Each region
+ * names its own nameservers there, so anti-entropy between regions leaves these versions out
+ * (docs/ARCHITECTURE.md, "Anti-entropy between regions").
+ */
+export const DELEGATION_WRITER_PREFIX = 'delegation-';
+export const ZONE_REGISTRY_WRITER_PREFIX = 'zones-';
+
+/** True for a version written by a region for itself (see the prefixes above). */
+export function isRegionLocalVersion(v: RecordVersion): boolean {
+  return (
+    v.writer === '' ||
+    v.writer.startsWith(DELEGATION_WRITER_PREFIX) ||
+    v.writer.startsWith(ZONE_REGISTRY_WRITER_PREFIX)
+  );
+}
+
 export function versionToText(v: RecordVersion): string {
   return `${v.hlcMs}.${v.counter}@${v.writer}`;
 }

@@ -4,6 +4,7 @@
  * entry).
  */
 import type { DnsBatch, DnsBatchResult } from '../dns/changes.js';
+import type { SyncCursor, SyncOwner, ZoneRootDigest } from '../dns/region-repair.js';
 import type { DnsNameView, DnsZoneSummary } from '../dns/views.js';
 import type { ZoneRrset } from '../dns/zone-content.js';
 import type { DnsImport } from '../dns/zone-import.js';
@@ -46,6 +47,22 @@ export type GroupQuery =
       readonly offset: number;
       readonly limit: number;
       readonly changedIndex?: number;
+    }
+  /** Anti-entropy between regions (protocol/dns/region-repair.ts): every zone's root digest. */
+  | { readonly op: 'dns-digest-roots' }
+  /** The digests of `nodes` at `depth` of `zone`'s digest tree. */
+  | {
+      readonly op: 'dns-digest-nodes';
+      readonly zone: string;
+      readonly depth: number;
+      readonly nodes: readonly number[];
+    }
+  /** The compared versions of the owners in `leaves`, paged (`after`: the previous page's `next`). */
+  | {
+      readonly op: 'dns-sync-owners';
+      readonly zone: string;
+      readonly leaves: readonly number[];
+      readonly after?: SyncCursor;
     };
 
 /** One page of a zone's RRsets (see the `dns-zone-page` query). */
@@ -106,7 +123,15 @@ export type QueryResult =
   /** `view` null: no such zone, or the name is not in it. */
   | { readonly op: 'dns-rrsets'; readonly view: DnsNameView | null }
   /** `page` null: no such zone. */
-  | { readonly op: 'dns-zone-page'; readonly page: DnsZonePage | null };
+  | { readonly op: 'dns-zone-page'; readonly page: DnsZonePage | null }
+  | { readonly op: 'dns-digest-roots'; readonly zones: readonly ZoneRootDigest[] }
+  /** `digests` null: no such zone, or a node outside the tree. */
+  | { readonly op: 'dns-digest-nodes'; readonly digests: readonly string[] | null }
+  /** `page` null: no such zone, or a leaf outside the tree. */
+  | {
+      readonly op: 'dns-sync-owners';
+      readonly page: { readonly owners: readonly SyncOwner[]; readonly next: SyncCursor | null } | null;
+    };
 
 /** Why a session command was not applied. */
 export type SessionRejection =

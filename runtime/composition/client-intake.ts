@@ -48,13 +48,21 @@ import {
   commandOf,
   decodeRequest,
   encodeReply,
+  isSyncRequest,
   queryOf,
   type ReplicaStatus,
   wireResult,
 } from '../../protocol/client-wire.js';
+import type { ZoneAgreement } from '../../protocol/dns/region-repair.js';
 import type { QueryResult } from '../../protocol/group/commands.js';
 import { parseReadMode, ReadModeError } from '../../protocol/read-mode.js';
-import { clientSubject, clientWriteSubject, readSubject, writeSubject } from '../../protocol/subjects.js';
+import {
+  clientSubject,
+  clientWriteSubject,
+  readSubject,
+  syncSubject,
+  writeSubject,
+} from '../../protocol/subjects.js';
 import { RuntimeError } from '../errors.js';
 import type { ExternalEndpoint } from '../external-endpoint.js';
 import type { Logger } from '../log.js';
@@ -91,6 +99,8 @@ export interface ClientIntakeOptions {
   readonly observeWrite?: WriteObserver;
   /** Whether the replica runs a DNS actor, whose query count the status then carries. */
   readonly servesDns?: boolean;
+  /** The leader's last comparisons with other regions (region-repair.ts), for the status. */
+  readonly regionAgreement?: () => readonly ZoneAgreement[];
 }
 
 /** How a client write ended: the state machine's answer, or `error` when the ask failed. */
@@ -112,7 +122,7 @@ export interface ClientIntakeStats {
 }
 
 /** Which subject a request came on; `direct` and `read` carry reads and status only. */
-type Via = 'direct' | 'direct-write' | 'write' | 'read';
+type Via = 'direct' | 'direct-write' | 'write' | 'read' | 'sync';
 
 export class ClientIntake {
   private readonly directSubscription: Subscription;
@@ -189,6 +199,7 @@ export class ClientIntake {
       this.shared = [
         this.subscribe(writeSubject(cluster, region, group), 'write'),
         this.subscribe(readSubject(cluster, region, group), 'read'),
+        this.subscribe(syncSubject(cluster, region, group), 'sync'),
       ];
       this.options.log.info({}, 'leading: serving the group write and read subjects');
     } else if (!leading && this.shared.length > 0) {
@@ -243,6 +254,19 @@ export class ClientIntake {
         st: 'error',
         code: 'wrong-subject',
         detail: `a ${decoded.request.op} is a write: send it on a write subject (…write or …client.<replica>.write)`,
+      });
+      return;
+    }
+    if ((via === 'sync') !== isSyncRequest(decoded.request)) {
+      this.counters.wrongSubject++;
+      this.respond(msg, {
+        v: 1,
+        st: 'error',
+        code: 'wrong-subject',
+        detail:
+          via === 'sync'
+            ? `a ${decoded.request.op} does not belong on the sync subject`
+            : `a ${decoded.request.op} is anti-entropy between regions: send it on the group's …sync subject`,
       });
       return;
     }
@@ -313,9 +337,10 @@ export class ClientIntake {
         request.op === 'range' ||
         request.op === 'dns-zones' ||
         request.op === 'dns-rrsets' ||
-        request.op === 'dns-zone-page')
+        request.op === 'dns-zone-page' ||
+        isSyncRequest(request))
     ) {
-      const mode = parseReadMode(request.mode ?? 'linearizable');
+      const mode = parseReadMode(('mode' in request ? request.mode : undefined) ?? 'linearizable');
       if (mode instanceof ReadModeError)
         return { v: 1, st: 'error', code: 'malformed', detail: mode.message };
       try {
@@ -387,6 +412,9 @@ export class ClientIntake {
         : { dnsQueries: (dns.counters['udp.queries'] ?? 0) + (dns.counters['tcp.queries'] ?? 0) }),
       writesApplied: this.applied.writes,
       writeSecondsApplied: this.applied.seconds,
+      ...(this.options.regionAgreement === undefined
+        ? {}
+        : { regionAgreement: this.options.regionAgreement() }),
     };
   }
 

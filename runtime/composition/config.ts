@@ -104,6 +104,11 @@ export interface ReplicaConfig {
     /** How long a graceful shutdown may drain in-flight work before it is cut short. */
     readonly drainTimeoutMs: number;
   };
+  /** Anti-entropy between regions (runtime/composition/region-repair.ts), run by the group's leader. */
+  readonly regionRepair: {
+    /** Between the end of one comparison with every other region and the start of the next. */
+    readonly periodMs: number;
+  };
   /** Actor restart budget and backoff (see runtime/supervisor/restart-policy.ts). */
   readonly supervision: {
     readonly maxRestarts: number;
@@ -445,6 +450,14 @@ const FIELDS: readonly FieldSpec[] = [
     text: 'int',
     schema: intSchema(0, 600_000),
     fallback: 5_000,
+  },
+  {
+    path: ['regionRepair', 'periodMs'],
+    flag: 'region-repair-ms',
+    env: 'RAFTNS_REGION_REPAIR_MS',
+    text: 'int',
+    schema: intSchema(100, 600_000),
+    fallback: 2_000,
   },
   {
     path: ['supervision', 'maxRestarts'],
@@ -828,6 +841,7 @@ const replicaConfigSchema = z.strictObject({
   log: z.strictObject({ level: logLevelSchema }),
   http: z.strictObject({ listen: hostPortSchema }).optional(),
   shutdown: z.strictObject({ drainTimeoutMs: z.number().int().nonnegative() }),
+  regionRepair: z.strictObject({ periodMs: z.number().int().positive() }),
   supervision: z.strictObject({
     maxRestarts: z.number().int().nonnegative(),
     windowMs: z.number().int().positive(),

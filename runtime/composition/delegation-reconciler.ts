@@ -19,7 +19,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { leadsReady } from '../../actors/log/protocol.js';
 import { RaftClient } from '../../clients/raft-client.js';
 import type { DnsChange } from '../../protocol/dns/changes.js';
-import { HybridClock } from '../../protocol/dns/version.js';
+import { DELEGATION_WRITER_PREFIX, HybridClock } from '../../protocol/dns/version.js';
 import type { DnsNameView } from '../../protocol/dns/views.js';
 import type { ClusterPlan, GroupPlan } from '../../protocol/plan.js';
 import type { Logger } from '../log.js';
@@ -79,7 +79,7 @@ export class DelegationReconciler {
     if (group === undefined) throw new RangeError(`group ${options.groupId} is not in the plan`);
     this.group = group;
     this.parent = options.plan().groups.find((g) => g.id === group.parent);
-    this.clock = new HybridClock(`delegation-${options.instanceId}`, options.nowMs);
+    this.clock = new HybridClock(`${DELEGATION_WRITER_PREFIX}${options.instanceId}`, options.nowMs);
     this.task = new PeriodicTask(
       () => this.pass(),
       options.intervalMs,

@@ -25,6 +25,7 @@ import { ZoneRouter } from './http/zone-router.js';
 import { LeadershipFeed } from './leadership-feed.js';
 import { HAND_OFF_TIMEOUT_MS_DEFAULT, handOffLeadership } from './leadership-hand-off.js';
 import { Observability } from './observability/observability.js';
+import { RegionRepair } from './region-repair.js';
 import { STATE_MACHINE_WAIT_TIMEOUT_MS } from './replica-plan.js';
 import { replicaGather } from './status-page/cluster-gather.js';
 import { StatusFeed } from './status-page/status-feed.js';
@@ -121,6 +122,7 @@ export async function runReplicaProcess(
   let tsigKeys: StoppableFeed | undefined;
   let transferRules: StoppableFeed | undefined;
   let updates: UpdateCommitter | undefined;
+  let regionRepair: RegionRepair | undefined;
   let apiKeys: ApiKeyFeed | undefined;
   let apiZones: ZoneRouter | undefined;
   const servesDns = specs.some((spec) => spec.name === DNS);
@@ -172,6 +174,18 @@ export async function runReplicaProcess(
     throw error;
   });
   if (nc !== undefined && leadership !== undefined) {
+    // Anti-entropy between regions (docs/ARCHITECTURE.md): only with a plan of several regions, while leading.
+    regionRepair = RegionRepair.start({
+      nc,
+      cluster: config.cluster,
+      region: config.region,
+      group: config.group,
+      leadership,
+      periodMs: config.regionRepair.periodMs,
+      log: log.child({ component: 'region-repair' }),
+      nowMs: () => Date.now(),
+    });
+    const repair = regionRepair;
     intake = await ClientIntake.start({
       nc,
       cluster: config.cluster,
@@ -184,6 +198,7 @@ export async function runReplicaProcess(
       requestTimeoutMs: STATE_MACHINE_WAIT_TIMEOUT_MS + 1_000,
       ...(observability === undefined ? {} : { observeWrite: observability.observeWrite }),
       servesDns,
+      regionAgreement: () => repair.agreement(),
     });
     observability?.attachIntake(intake);
     if (servesDns) {
@@ -277,6 +292,7 @@ export async function runReplicaProcess(
         apiKeys?.stop();
         await apiZones?.close();
         await updates?.stop();
+        await regionRepair?.stop();
         leadership?.stop();
         await replica.stop(config.shutdown.drainTimeoutMs);
       } finally {

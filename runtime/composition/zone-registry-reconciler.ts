@@ -27,7 +27,7 @@ import { leadsReady } from '../../actors/log/protocol.js';
 import type { ZoneRegistryStore } from '../../bootstrap/zone-registry-store.js';
 import { RaftClient } from '../../clients/raft-client.js';
 import type { DnsChange } from '../../protocol/dns/changes.js';
-import { HybridClock } from '../../protocol/dns/version.js';
+import { HybridClock, ZONE_REGISTRY_WRITER_PREFIX } from '../../protocol/dns/version.js';
 import type { DnsNameView } from '../../protocol/dns/views.js';
 import type { ClusterPlan } from '../../protocol/plan.js';
 import { type RegisteredZone, type ServedZone, ZoneDirectory } from '../../protocol/zone-directory.js';
@@ -74,7 +74,10 @@ export class ZoneRegistryReconciler {
   private registered: readonly RegisteredZone[] = [];
 
   constructor(private readonly options: ZoneRegistryReconcilerOptions) {
-    this.clock = new HybridClock(`zones-${options.groupId}-${options.region}`, options.nowMs);
+    this.clock = new HybridClock(
+      `${ZONE_REGISTRY_WRITER_PREFIX}${options.groupId}-${options.region}`,
+      options.nowMs,
+    );
     this.task = new PeriodicTask(
       () => this.pass(),
       options.intervalMs,

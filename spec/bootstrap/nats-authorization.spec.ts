@@ -258,6 +258,31 @@ describe('NATS roles on a real nats-server with the generated users and real rep
     expect((await idempotency.get('auth-spec'))?.string()).to.equal('x');
   });
 
+  it('only replicas may use the anti-entropy subject; sync reads elsewhere are refused', async () => {
+    const replica = await clientOn(await connectAs('replica'));
+    const roots = await replica.syncRead({ op: 'dns-digest-roots' });
+    expect(roots.op === 'dns-digest-roots' && roots.zones.map((z) => z.zone)).to.include(ZONE);
+    for (const role of ['admin', 'reader'] as const) {
+      const other = await clientOn(await connectAs(role));
+      expect(
+        await other.syncRead({ op: 'dns-digest-roots' }, { deadlineMs: 1_500 }).catch((e: unknown) => e),
+        role,
+      ).to.be.instanceOf(Error);
+    }
+    // On the read subject, which an admin may use, the replica refuses an anti-entropy read.
+    const onRead = await requestWithTimeout(
+      await connectAs('admin'),
+      readSubject(cluster.cluster, REGION, GROUP),
+      encodeRequest({ v: 1, op: 'sync-roots' }),
+      3_000,
+    );
+    expect(onRead.ok).to.equal(true);
+    if (onRead.ok) {
+      const decoded = decodeReply(onRead.data);
+      expect(decoded.ok && decoded.reply).to.deep.include({ st: 'error', code: 'wrong-subject' });
+    }
+  });
+
   it('a replica credential registers itself but cannot rewrite the plan or create a bucket', async () => {
     const nc = await connectAs('replica');
     const store = await PlanStore.open(nc, cluster.cluster);

@@ -36,7 +36,20 @@ import {
   type ParsedPrerequisite,
   validateBatchSyntax,
 } from '../../../protocol/dns/changes.js';
-import { compareVersions, type RecordVersion, VERSION_ZERO } from '../../../protocol/dns/version.js';
+import {
+  DIGEST_DEPTH,
+  isDigestNode,
+  type SyncCursor,
+  type SyncEntry,
+  type SyncOwner,
+  type ZoneRootDigest,
+} from '../../../protocol/dns/region-repair.js';
+import {
+  compareVersions,
+  isRegionLocalVersion,
+  type RecordVersion,
+  VERSION_ZERO,
+} from '../../../protocol/dns/version.js';
 import type { DnsNameView, DnsRrsetView, DnsZoneSummary } from '../../../protocol/dns/views.js';
 import { RR_CLASS, RR_TYPE, rrTypeName } from '../../../protocol/dns/wire/codes.js';
 import { Name, parseName } from '../../../protocol/dns/wire/name.js';
@@ -46,6 +59,7 @@ import { LiveZone, rdataKey } from '../zone/live-zone.js';
 import type { ZoneError } from '../zone/zone.js';
 import type { RRset } from '../zone/zone-view.js';
 import type { ZoneDelta } from './zone-delta.js';
+import { ZoneDigest } from './zone-digest.js';
 import { type HistoryRecord, type ZoneChange, ZoneHistory, zoneChangeBytes } from './zone-history.js';
 
 export interface DnsStoreLimits {
@@ -79,6 +93,12 @@ interface ZoneState {
   versionCount: number;
   /** The changes of the last committed batches, for IXFR (zone-history.ts). */
   readonly history: ZoneHistory;
+  /**
+   * The digest tree for anti-entropy (zone-digest.ts), built on first use; the owners
+   * committed batches touched since are in `digestDirty`, folded in at the next use.
+   */
+  digest: ZoneDigest | undefined;
+  readonly digestDirty: Set<string>;
 }
 
 /** An RRset version as stored, for snapshots: `rrset` null is a tombstone. */
@@ -279,6 +299,8 @@ export class DnsStore {
         owners: new Map(),
         versionCount: 0,
         history: new ZoneHistory(),
+        digest: undefined,
+        digestDirty: new Set(),
       };
       let previousOwner: string | undefined;
       for (const owner of stored.owners) {
@@ -328,6 +350,108 @@ export class DnsStore {
       store.#zones.set(key, zone);
     }
     return { ok: true, store };
+  }
+
+  // ------------------------------------------------------------------ anti-entropy
+
+  /** Every zone's root digest, in apex key order (protocol/dns/region-repair.ts). */
+  digestRoots(): ZoneRootDigest[] {
+    return [...this.#zones.keys()].sort().map((key) => {
+      const zone = this.#zones.get(key) as ZoneState;
+      return { zone: zone.apex.toString(), digest: this.#digestOf(zone).node(0, 0) };
+    });
+  }
+
+  /** The digests of `nodes` at `depth` in zone `zoneText`; null if no such zone or a node is not in the tree. */
+  digestNodes(zoneText: string, depth: number, nodes: readonly number[]): string[] | null {
+    const zone = this.#zoneByText(zoneText);
+    if (zone === undefined || !nodes.every((node) => isDigestNode(depth, node))) return null;
+    const digest = this.#digestOf(zone);
+    return nodes.map((node) => digest.node(depth, node));
+  }
+
+  /**
+   * The versions regions compare of the owners in `leaves` (ascending leaf, then owner key),
+   * starting after `after`, until their JSON passes `bytesMax` (at least one owner).
+   * `next` says where to continue; null when the leaves are done. Null if no such zone or a
+   * leaf is not in the tree.
+   */
+  syncOwners(
+    zoneText: string,
+    leaves: readonly number[],
+    after: SyncCursor | undefined,
+    bytesMax: number,
+  ): { owners: SyncOwner[]; next: SyncCursor | null } | null {
+    const zone = this.#zoneByText(zoneText);
+    if (zone === undefined || !leaves.every((leaf) => isDigestNode(DIGEST_DEPTH, leaf))) return null;
+    const digest = this.#digestOf(zone);
+    const owners: SyncOwner[] = [];
+    let bytes = 0;
+    let last: SyncCursor | null = null;
+    for (const leaf of [...new Set(leaves)].sort((a, b) => a - b)) {
+      if (after !== undefined && leaf < after.leaf) continue;
+      for (const key of digest.ownersOf(leaf)) {
+        if (after !== undefined && leaf === after.leaf && key <= after.owner) continue;
+        const owner = this.#syncOwner(zone, key);
+        if (owner === undefined) continue;
+        const size = JSON.stringify(owner).length;
+        if (owners.length > 0 && bytes + size > bytesMax) return { owners, next: last };
+        owners.push(owner);
+        bytes += size;
+        last = { leaf, owner: key };
+      }
+    }
+    return { owners, next: null };
+  }
+
+  #zoneByText(zoneText: string): ZoneState | undefined {
+    const apex = parseName(zoneText);
+    return apex.ok ? this.#zones.get(apex.name.key) : undefined;
+  }
+
+  #digestOf(zone: ZoneState): ZoneDigest {
+    if (zone.digest === undefined) {
+      const digest = new ZoneDigest();
+      for (const key of zone.owners.keys()) digest.setOwner(key, this.#ownerDigestText(zone, key));
+      zone.digest = digest;
+      zone.digestDirty.clear();
+      return digest;
+    }
+    for (const key of zone.digestDirty) zone.digest.setOwner(key, this.#ownerDigestText(zone, key));
+    zone.digestDirty.clear();
+    return zone.digest;
+  }
+
+  #ownerDigestText(zone: ZoneState, key: string): string | undefined {
+    const owner = this.#syncOwner(zone, key);
+    return owner === undefined ? undefined : JSON.stringify([owner.nameVersion, owner.entries]);
+  }
+
+  /** The versions of one owner that regions compare; undefined when it has none. */
+  #syncOwner(zone: ZoneState, key: string): SyncOwner | undefined {
+    const owner = zone.owners.get(key);
+    if (owner === undefined) return undefined;
+    const node = zone.live.node(owner.name);
+    const nameVersion =
+      owner.nameVersion !== undefined && !isRegionLocalVersion(owner.nameVersion)
+        ? canonicalVersion(owner.nameVersion)
+        : null;
+    const entries: SyncEntry[] = [];
+    for (const type of [...owner.types.keys()].sort((a, b) => a - b)) {
+      const stored = owner.types.get(type) as RecordVersion;
+      if (isRegionLocalVersion(stored)) continue;
+      // Fields in one order whatever the version was decoded from: digests hash the JSON.
+      const version = canonicalVersion(stored);
+      const set = node?.rrsets.get(type);
+      if (set === undefined) {
+        entries.push({ type: rrTypeName(type), version });
+        continue;
+      }
+      const rdata = set.rdatas.map((r) => rdataToText(r.kind === 'SOA' ? { ...r, serial: 0 } : r)).sort();
+      entries.push({ type: rrTypeName(type), version, ttl: set.ttl, rdata });
+    }
+    if (nameVersion === null && entries.length === 0) return undefined;
+    return { name: (node?.name ?? owner.name).toString(), nameVersion, entries };
   }
 
   // -------------------------------------------------------------------------------------
@@ -409,6 +533,8 @@ export class DnsStore {
         owners: new Map(),
         versionCount: 2,
         history: new ZoneHistory(),
+        digest: undefined,
+        digestDirty: new Set(),
       };
       zone.live.setRRset(change.zone, { type: RR_TYPE.SOA, ttl: change.soaTtl, rdatas: [change.soa] });
       zone.live.setRRset(change.zone, { type: RR_TYPE.NS, ttl: change.nsTtl, rdatas: change.ns });
@@ -585,6 +711,7 @@ export class DnsStore {
             this.#deltas.push(rrsetDelta(zone, name, type));
         }
         this.#recordHistory(zone, t);
+        if (zone.digest !== undefined) for (const key of t.owners.keys()) zone.digestDirty.add(key);
       }
       serials[zone.apex.toString()] = zone.serial;
       this.#dropEmptyOwners(zone, t);
@@ -674,6 +801,10 @@ export class DnsStore {
     }
     for (const change of zone.history.changes) out.push({ kind: 'history', zone: apex, change });
   }
+}
+
+function canonicalVersion(v: RecordVersion): RecordVersion {
+  return { hlcMs: v.hlcMs, counter: v.counter, writer: v.writer };
 }
 
 function rrsetDelta(zone: ZoneState, name: Name, type: number): ZoneDelta {

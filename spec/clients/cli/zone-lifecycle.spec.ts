@@ -156,6 +156,25 @@ describe('zones created and deleted at runtime (real processes, two regions)', f
     expect(after).to.deep.equal(before);
   });
 
+  it('the regions agree on every zone: anti-entropy leaves each region its own nameservers', async () => {
+    // Each region's SOA, apex NS, nameserver addresses and glue name its own replicas; the
+    // leaders' comparisons leave those out, so a settled hierarchy agrees everywhere.
+    const listed = await pollUntil('every zone to agree in every region', 60_000, async () => {
+      const zones = JSON.parse((await raftns(['--json', 'zone', 'list'])).stdout) as ZoneListing[];
+      const settled = zones.every((z) =>
+        z.regions.every(
+          (r) => r.agreement.length === REGIONS.length - 1 && r.agreement.every((a) => a.state === 'agree'),
+        ),
+      );
+      return settled ? zones : undefined;
+    });
+    expect(listed.map((z) => z.zone)).to.include('example.org.');
+    // And nothing was taken from another region: each region's nameservers are its own.
+    const status = await raftns(['status']);
+    expect(status.stdout).to.match(/other-region\s+regions\s+since\s+repaired/);
+    expect(status.stdout).to.not.match(/\s(differ|absent|unreachable)\s/);
+  });
+
   it('refuses what cannot be a zone of the cluster, with the reason, and changes nothing', async () => {
     const before = (await raftns(['--json', 'zone', 'list'])).stdout;
     const cases: Array<{ args: string[]; reason: RegExp }> = [

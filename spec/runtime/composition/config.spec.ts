@@ -65,6 +65,7 @@ describe('runtime/config', () => {
         raft: { tickMs: 10, snapshotThresholdEntries: 8_192 },
         log: { level: 'info' },
         shutdown: { drainTimeoutMs: 5_000 },
+        regionRepair: { periodMs: 2_000 },
         supervision: { maxRestarts: 5, windowMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 10_000 },
       });
     });
@@ -152,6 +153,7 @@ describe('runtime/config', () => {
           RAFTNS_RAFT_SNAPSHOT_THRESHOLD: '100',
           RAFTNS_LOG_LEVEL: 'warn',
           RAFTNS_SHUTDOWN_DRAIN_TIMEOUT_MS: '750',
+          RAFTNS_REGION_REPAIR_MS: '1500',
           RAFTNS_SUPERVISION_MAX_RESTARTS: '0',
           RAFTNS_SUPERVISION_WINDOW_MS: '1000',
           RAFTNS_SUPERVISION_BACKOFF_BASE_MS: '10',
@@ -178,6 +180,7 @@ describe('runtime/config', () => {
         raft: { tickMs: 20, snapshotThresholdEntries: 100 },
         log: { level: 'warn' },
         shutdown: { drainTimeoutMs: 750 },
+        regionRepair: { periodMs: 1_500 },
         supervision: { maxRestarts: 0, windowMs: 1000, backoffBaseMs: 10, backoffMaxMs: 20 },
       });
     });

@@ -28,7 +28,7 @@ function row(replica: string, figures: Partial<ReplicaRow> = {}): ReplicaRow {
 }
 
 function groups(...replicas: ReplicaRow[]): GroupRow[] {
-  return [{ region: 'east', group: 'g1', zone: 'example.org.', leader: 'r1', replicas }];
+  return [{ region: 'east', group: 'g1', zone: 'example.org.', leader: 'r1', replicas, agreement: [] }];
 }
 
 describe('status page snapshots', () => {
@@ -36,8 +36,8 @@ describe('status page snapshots', () => {
     const builder = new SnapshotBuilder('c', 'r2');
     const gathered: GroupRow[] = [
       ...groups(row('r1', { role: 'leader' }), row('r2')),
-      { region: 'west', group: 'g1', zone: 'example.org.', leader: null, replicas: [] },
-      { region: 'east', group: 'g2', zone: 'shop.example.org.', leader: null, replicas: [] },
+      { region: 'west', group: 'g1', zone: 'example.org.', leader: null, replicas: [], agreement: [] },
+      { region: 'east', group: 'g2', zone: 'shop.example.org.', leader: null, replicas: [], agreement: [] },
     ];
     const first = builder.build(gathered, 0);
     expect(first.regions.map((r) => [r.region, r.groups.map((g) => g.group)])).to.deep.equal([

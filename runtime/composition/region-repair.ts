@@ -1,0 +1,346 @@
+/**
+ * Anti-entropy between regions (docs/ARCHITECTURE.md, "Anti-entropy between regions"): while
+ * this replica leads its group, every `periodMs` after the previous pass it compares each of
+ * the group's zones with the same group's leader in every other region of the plan, and
+ * takes what is newer there.
+ *
+ * A pass, per other region: one `dns-digest-roots` each side (a converged zone costs
+ * nothing more); for a zone whose roots differ, the digest tree is walked down to the
+ * leaves that differ (at most DIGEST_NODES_PER_REQUEST_MAX nodes a request), both sides'
+ * versions of those leaves' owners are read (paged, SYNC_REPLY_BYTES_MAX a reply, at most
+ * ROUND_BYTES_MAX a zone and pass), and the versions newer there go to this region's group
+ * as ordinary DNS batches (protocol/dns/region-repair.ts, `repairChanges`): the same
+ * last-writer-wins path as a writer's batch, no prerequisites, so a repair commutes with
+ * live writes and never undoes a newer one. The other region takes what is newer here in
+ * its own pass. Each batch is one Raft entry through this region's client (a session:
+ * exactly once).
+ *
+ * Reads go to the other region's `…sync` subject (protocol/subjects.ts), which only its
+ * leader serves and only replicas may use. Every call has a deadline; a region that does
+ * not answer is reported `unreachable` and tried again next pass.
+ *
+ * What is remembered per zone and region (`agreement()`, shown by `raftns status` and
+ * `raftns zone list`): the last state and since when; bounded by the group's zones times
+ * the plan's regions, forgotten when this replica stops leading.
+ */
+import type { NatsConnection } from '@nats-io/transport-node';
+import { followPlan, PLAN_READ_TIMEOUT_MS, readPlanWithin } from '../../clients/plan-reader.js';
+import { RaftClient } from '../../clients/raft-client.js';
+import {
+  DIGEST_DEPTH,
+  DIGEST_NODES_PER_REQUEST_MAX,
+  digestChildren,
+  repairChanges,
+  SYNC_LEAVES_PER_REQUEST_MAX,
+  type SyncCursor,
+  type SyncOwner,
+  type ZoneAgreement,
+} from '../../protocol/dns/region-repair.js';
+import type { GroupQuery, QueryResult } from '../../protocol/group/commands.js';
+import type { ClusterPlan } from '../../protocol/plan.js';
+import type { Logger } from '../log.js';
+import type { LeadershipSource } from './leadership-feed.js';
+import { PeriodicTask } from './periodic-task.js';
+
+/** Owners' JSON read from one region for one zone in one pass; the rest waits for the next pass. */
+export const ROUND_BYTES_MAX = 8 * 1024 * 1024;
+/** Each read or batch: its deadline (a region that does not answer in time is `unreachable`). */
+export const CALL_DEADLINE_MS = 3_000;
+/**
+ * Repair batches of one pass in flight at once: they touch different owners and each is a
+ * last-writer-wins step, so their order does not matter, and pipelining them through Raft
+ * takes a large repair from one commit round trip a batch to a fraction of it.
+ */
+export const REPAIR_BATCHES_IN_FLIGHT = 4;
+
+export interface RegionRepairOptions {
+  readonly nc: NatsConnection;
+  readonly cluster: string;
+  readonly region: string;
+  readonly group: string;
+  readonly leadership: LeadershipSource;
+  readonly periodMs: number;
+  readonly log: Logger;
+  /** Wall clock for the agreement times. */
+  readonly nowMs: () => number;
+}
+
+/** What one pass did, for logs and tests. */
+export interface RepairPass {
+  readonly compared: number;
+  readonly repaired: number;
+}
+
+export class RegionRepair {
+  private readonly task: PeriodicTask<RepairPass>;
+  private readonly clients = new Map<string, RaftClient>();
+  private readonly agreements = new Map<string, ZoneAgreement>();
+  private plan: ClusterPlan | undefined;
+  private stopFollowingPlan: (() => void) | undefined;
+  private stopFollowingLeadership: (() => void) | undefined;
+  private stopped = false;
+
+  private constructor(private readonly options: RegionRepairOptions) {
+    this.task = new PeriodicTask(
+      () => this.pass(),
+      options.periodMs,
+      (outcome) => {
+        if (outcome.repaired > 0) options.log.info({ ...outcome }, 'took versions newer in other regions');
+      },
+      (error) => options.log.warn({ err: String(error) }, 'anti-entropy pass failed'),
+    );
+  }
+
+  /**
+   * Starts comparing once the plan is read (in the background: a replica without a plan, or
+   * of a one-region plan, never compares) and while this replica leads.
+   */
+  static start(options: RegionRepairOptions): RegionRepair {
+    const repair = new RegionRepair(options);
+    void repair.follow();
+    return repair;
+  }
+
+  /** The last comparison per zone and other region, by zone then region. */
+  agreement(): ZoneAgreement[] {
+    return [...this.agreements.values()].sort((a, b) =>
+      a.zone === b.zone ? (a.region < b.region ? -1 : 1) : a.zone < b.zone ? -1 : 1,
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stopFollowingLeadership?.();
+    this.stopFollowingPlan?.();
+    await this.task.stop();
+    await Promise.all([...this.clients.values()].map((c) => c.close()));
+  }
+
+  private async follow(): Promise<void> {
+    try {
+      this.plan = await readPlanWithin(this.options.nc, this.options.cluster, PLAN_READ_TIMEOUT_MS);
+      const stop = await followPlan(
+        this.options.nc,
+        this.options.cluster,
+        (plan) => {
+          this.plan = plan;
+        },
+        (error) => this.options.log.warn({ err: String(error) }, 'an invalid plan was stored: ignored'),
+      );
+      if (this.stopped) {
+        stop();
+        return;
+      }
+      this.stopFollowingPlan = stop;
+    } catch (error) {
+      this.options.log.info({ err: String(error) }, 'no cluster plan: no anti-entropy between regions');
+      return;
+    }
+    if (this.stopped) return;
+    this.task.start();
+    this.stopFollowingLeadership = this.options.leadership.onChange((leadership) => {
+      if (leadership.leading) this.task.runSoon();
+      else this.agreements.clear();
+    });
+  }
+
+  private otherRegions(): string[] {
+    const plan = this.plan;
+    if (plan === undefined || !plan.groups.some((g) => g.id === this.options.group)) return [];
+    return plan.regions.filter((r) => r !== this.options.region);
+  }
+
+  private async client(region: string): Promise<RaftClient> {
+    let client = this.clients.get(region);
+    if (client === undefined) {
+      client = await RaftClient.connect({
+        nc: this.options.nc,
+        cluster: this.options.cluster,
+        region,
+        group: this.options.group,
+        deadlineMs: CALL_DEADLINE_MS,
+        requestTimeoutMs: 1_000,
+      });
+      this.clients.set(region, client);
+    }
+    return client;
+  }
+
+  /** One comparison with every other region (see the header). */
+  async pass(): Promise<RepairPass> {
+    const regions = this.otherRegions();
+    if (this.stopped || regions.length === 0 || this.options.leadership.current()?.leading !== true)
+      return { compared: 0, repaired: 0 };
+    const home = await this.client(this.options.region);
+    let compared = 0;
+    let repaired = 0;
+    for (const region of regions) {
+      if (this.stopped || this.options.leadership.current()?.leading !== true) break;
+      const localRoots = await rootsOf(home);
+      let remoteRoots: Map<string, string>;
+      try {
+        remoteRoots = await rootsOf(await this.client(region));
+      } catch (error) {
+        this.options.log.debug({ region, err: String(error) }, 'another region did not answer');
+        for (const zone of localRoots.keys()) this.record(zone, region, 'unreachable', 0);
+        continue;
+      }
+      for (const [zone, digest] of localRoots) {
+        compared++;
+        const theirs = remoteRoots.get(zone);
+        if (theirs === undefined) {
+          this.record(zone, region, 'absent', 0);
+          continue;
+        }
+        if (theirs === digest) {
+          this.record(zone, region, 'agree', 0);
+          continue;
+        }
+        let taken = 0;
+        try {
+          taken = await this.repairZone(zone, home, await this.client(region));
+        } catch (error) {
+          this.options.log.debug({ region, zone, err: String(error) }, 'repair of a zone stopped');
+        }
+        repaired += taken;
+        this.record(zone, region, 'differ', taken);
+      }
+      // Zones this region no longer holds are not compared any more.
+      for (const [key, agreement] of this.agreements)
+        if (agreement.region === region && !localRoots.has(agreement.zone)) this.agreements.delete(key);
+    }
+    return { compared, repaired };
+  }
+
+  private record(zone: string, region: string, state: ZoneAgreement['state'], repaired: number): void {
+    const key = `${zone} ${region}`;
+    const now = this.options.nowMs();
+    const previous = this.agreements.get(key);
+    this.agreements.set(key, {
+      zone,
+      region,
+      state,
+      sinceMs: previous !== undefined && previous.state === state ? previous.sinceMs : now,
+      checkedMs: now,
+      repaired: (previous?.repaired ?? 0) + repaired,
+    });
+  }
+
+  /** Walks the digest tree down to the differing leaves and takes the newer versions there. */
+  private async repairZone(zone: string, home: RaftClient, remote: RaftClient): Promise<number> {
+    let differing = [0];
+    for (let depth = 1; depth <= DIGEST_DEPTH && differing.length > 0; depth++) {
+      const nodes = differing.flatMap(digestChildren);
+      const next: number[] = [];
+      for (let i = 0; i < nodes.length; i += DIGEST_NODES_PER_REQUEST_MAX) {
+        const chunk = nodes.slice(i, i + DIGEST_NODES_PER_REQUEST_MAX);
+        const [ours, theirs] = await Promise.all([
+          digestsOf(home, zone, depth, chunk),
+          digestsOf(remote, zone, depth, chunk),
+        ]);
+        if (ours === null || theirs === null) return 0;
+        chunk.forEach((node, k) => {
+          if (ours[k] !== theirs[k]) next.push(node);
+        });
+      }
+      differing = next;
+    }
+    let taken = 0;
+    let budget = ROUND_BYTES_MAX;
+    for (let i = 0; i < differing.length && budget > 0; i += SYNC_LEAVES_PER_REQUEST_MAX) {
+      const leaves = differing.slice(i, i + SYNC_LEAVES_PER_REQUEST_MAX);
+      const theirs = await ownersOf(remote, zone, leaves, budget);
+      budget -= theirs.bytes;
+      const ours = await ownersOf(home, zone, leaves, Number.POSITIVE_INFINITY);
+      const batches = repairChanges(zone, ours.owners, theirs.owners);
+      for (let b = 0; b < batches.length; b += REPAIR_BATCHES_IN_FLIGHT) {
+        const counts = await Promise.all(
+          batches.slice(b, b + REPAIR_BATCHES_IN_FLIGHT).map((changes) => this.apply(home, zone, changes)),
+        );
+        taken += counts.reduce((sum, n) => sum + n, 0);
+      }
+    }
+    return taken;
+  }
+
+  /**
+   * Commits one repair batch. If the versions taken together break a zone rule (a CNAME
+   * newer there beside data newer here), each owner's changes go alone, and an owner that
+   * still cannot is left as it is, reported: the regions then differ until a writer settles it.
+   */
+  private async apply(
+    home: RaftClient,
+    zone: string,
+    changes: Parameters<RaftClient['dnsBatch']>[0]['changes'],
+  ): Promise<number> {
+    const result = await home.dnsBatch({ changes });
+    if (result.ok) return result.outcomes.filter((o) => o === 'applied').length;
+    if (result.error.code !== 'invalid-zone-data') {
+      this.options.log.warn({ zone, error: result.error }, 'a repair batch was refused');
+      return 0;
+    }
+    const byOwner = new Map<string, (typeof changes)[number][]>();
+    for (const change of changes) {
+      const name = 'name' in change ? change.name.toLowerCase() : '';
+      byOwner.set(name, [...(byOwner.get(name) ?? []), change]);
+    }
+    let taken = 0;
+    for (const [name, ownerChanges] of byOwner) {
+      const single = await home.dnsBatch({ changes: ownerChanges });
+      if (single.ok) taken += single.outcomes.filter((o) => o === 'applied').length;
+      else this.options.log.warn({ zone, name, error: single.error }, 'a repair of one owner was refused');
+    }
+    return taken;
+  }
+}
+
+async function syncRead<Op extends QueryResult['op']>(
+  client: RaftClient,
+  query: GroupQuery & { op: Op },
+): Promise<QueryResult & { op: Op }> {
+  // A lease read: what it misses of the last moments is compared again next pass.
+  const result = await client.syncRead(query, { deadlineMs: CALL_DEADLINE_MS, mode: 'lease' });
+  if (result.op !== query.op) throw new Error(`a ${query.op} was answered with a ${result.op}`);
+  return result as QueryResult & { op: Op };
+}
+
+async function rootsOf(client: RaftClient): Promise<Map<string, string>> {
+  const result = await syncRead(client, { op: 'dns-digest-roots' });
+  return new Map(result.zones.map((z) => [z.zone, z.digest]));
+}
+
+async function digestsOf(
+  client: RaftClient,
+  zone: string,
+  depth: number,
+  nodes: readonly number[],
+): Promise<readonly string[] | null> {
+  return (await syncRead(client, { op: 'dns-digest-nodes', zone, depth, nodes })).digests;
+}
+
+/** Every owner of `leaves`, page by page, until `bytesMax` of them are read. */
+async function ownersOf(
+  client: RaftClient,
+  zone: string,
+  leaves: readonly number[],
+  bytesMax: number,
+): Promise<{ owners: SyncOwner[]; bytes: number }> {
+  const owners: SyncOwner[] = [];
+  let bytes = 0;
+  let after: SyncCursor | undefined;
+  for (;;) {
+    const { page } = await syncRead(client, {
+      op: 'dns-sync-owners',
+      zone,
+      leaves,
+      ...(after === undefined ? {} : { after }),
+    });
+    if (page === null) return { owners, bytes };
+    for (const owner of page.owners) {
+      owners.push(owner);
+      bytes += JSON.stringify(owner).length;
+    }
+    if (page.next === null || bytes >= bytesMax) return { owners, bytes };
+    after = page.next;
+  }
+}
