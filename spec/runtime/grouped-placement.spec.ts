@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { ControlTimeoutError } from '../../runtime/errors.js';
+import type { Frame } from '../../runtime/frames.js';
+import { InThreadDelivery, InThreadLink } from '../../runtime/worker/in-thread-link.js';
 import { parseThreadPlan, threadOf } from '../../runtime/worker/thread-plan.js';
 import type { CounterMessage } from '../fixtures/actors/durable-counter.js';
 import type { RecorderMessage } from '../fixtures/actors/fifo-recorder.js';
@@ -29,6 +31,48 @@ describe('thread plan', () => {
     expect(parseThreadPlan('').ok).to.equal(false);
     expect(parseThreadPlan('Log; rm -rf').ok).to.equal(false);
     expect(parseThreadPlan('a'.repeat(2_000)).ok).to.equal(false);
+  });
+});
+
+describe('in-thread link', () => {
+  const tell = (n: number, extra: Record<string, unknown> = {}): Frame => ({
+    k: 'tell',
+    body: { type: 'seq', n, ...extra } as never,
+  });
+  const bodies = (got: Array<readonly Frame[]>) =>
+    got.flat().map((frame) => (frame.k === 'tell' ? frame.body : undefined));
+
+  it('delivers later, not inside the post, in order across links, copied as postMessage copies', async () => {
+    const delivery = new InThreadDelivery();
+    const got: Array<readonly Frame[]> = [];
+    const a = new InThreadLink(delivery, (frames) => got.push(frames));
+    const b = new InThreadLink(delivery, (frames) => got.push(frames));
+    const list = [1, 2];
+    a.post([tell(1, { list })], []);
+    b.post([tell(2)], []);
+    a.post([tell(3)], []);
+    list.push(99); // the sender reuses what it sent
+    expect(got, 'nothing delivered synchronously').to.deep.equal([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(bodies(got)).to.deep.equal([
+      { type: 'seq', n: 1, list: [1, 2] },
+      { type: 'seq', n: 2 },
+      { type: 'seq', n: 3 },
+    ]);
+  });
+
+  it('moves transferred buffers (detached in the sender) and drops what is pending once closed', async () => {
+    const delivery = new InThreadDelivery();
+    const got: Array<readonly Frame[]> = [];
+    const link = new InThreadLink(delivery, (frames) => got.push(frames));
+    const bytes = new ArrayBuffer(1024);
+    link.post([tell(1, { bytes })], [bytes]);
+    expect(bytes.byteLength, 'detached in the sender').to.equal(0);
+    link.post([tell(2)], []);
+    link.close();
+    link.post([tell(3)], []);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(got).to.deep.equal([]);
   });
 });
 
