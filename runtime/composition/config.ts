@@ -244,9 +244,12 @@ export const REPLICA_ACTOR_NAMES = [
 ] as const;
 /**
  * Which actors share a thread unless configured otherwise, chosen by measurement
- * (docs/ARCHITECTURE.md §2, "Which actors share a thread").
+ * (docs/ARCHITECTURE.md §2, "Which actors share a thread"): identity and the Raft actors
+ * on one thread (RocksDB's fsync runs on libuv's pool, not on it), the DNS actor alone
+ * (it parses untrusted input, and a query flood must not delay heartbeats), the AWS
+ * actors together (they load the AWS SDK once).
  */
-export const DEFAULT_PLACEMENT = 'one-per-thread';
+export const DEFAULT_PLACEMENT = 'identity+storage+election+log+state-machine | dns | aws-lease+aws-serving';
 const placementSchema = z.string().superRefine((text, context) => {
   const parsed = parseThreadPlan(text);
   if (!parsed.ok) {
