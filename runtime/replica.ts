@@ -6,6 +6,7 @@ import { osSeededRandom } from './random.js';
 import type { RestartPolicyConfig } from './supervisor/restart-policy.js';
 import { Supervisor } from './supervisor/supervisor.js';
 import type { PeerTransportConfig } from './worker/control-api.js';
+import type { ThreadPlan } from './worker/thread-plan.js';
 import { WorkerPlacement } from './worker/worker-placement.js';
 
 export interface ReplicaOptions {
@@ -20,6 +21,8 @@ export interface ReplicaOptions {
   readonly onEscalate: (reason: string) => void;
   /** How actors reach the group's other replicas (NATS); absent: they have no peers. */
   readonly peerTransport?: PeerTransportConfig;
+  /** Which actors share a worker thread; absent: each actor on a thread of its own. */
+  readonly threads?: ThreadPlan;
 }
 
 /**
@@ -60,6 +63,7 @@ export class Replica {
       log: options.log,
       external,
       ...(options.peerTransport === undefined ? {} : { peerTransport: options.peerTransport }),
+      ...(options.threads === undefined ? {} : { threads: options.threads }),
     });
     const supervisor = new Supervisor(
       placement,

@@ -25,6 +25,7 @@ import {
 import { DEFAULT_TCP_LIMITS } from '../../actors/dns/server/tcp-connections.js';
 import { GROUP_VOTERS_MAX, NAME_CHARS_MAX } from '../../protocol/limits.js';
 import { isReadModeText, READ_MODE_EXPECTED, type ReadModeText } from '../../protocol/read-mode.js';
+import { parseThreadPlan } from '../worker/thread-plan.js';
 
 // ---------------------------------------------------------------------------------------
 // The configuration
@@ -95,6 +96,12 @@ export interface ReplicaConfig {
     readonly snapshotThresholdEntries: number;
   };
   readonly log: { readonly level: LogLevel };
+  /**
+   * Which actors share a worker thread (runtime/worker/thread-plan.ts): groups separated
+   * by `|`, actors in a group joined by `+`; an actor not named runs alone;
+   * `one-per-thread` puts every actor alone. The default is `DEFAULT_PLACEMENT`.
+   */
+  readonly placement: string;
   /**
    * The HTTP listener for `/metrics`, `/livez` and `/readyz` (runtime/composition/http/),
    * as host:port (port 0 picks a free one). Absent unless set: off by default.
@@ -228,6 +235,40 @@ const hostPortSchema = z
   .string()
   .refine((v) => parseHostPort(v) !== undefined, 'expected host:port, such as 127.0.0.1:9153 or [::1]:9153');
 const readModeSchema = z.custom<ReadModeText>(isReadModeText, READ_MODE_EXPECTED);
+
+/** The actors a replica may run (runtime/composition/replica-plan.ts), which a placement may name. */
+export const REPLICA_ACTOR_NAMES = [
+  'identity',
+  'storage',
+  'log',
+  'state-machine',
+  'election',
+  'dns',
+  'aws-lease',
+  'aws-serving',
+] as const;
+/**
+ * Which actors share a thread unless configured otherwise, chosen by measurement
+ * (docs/ARCHITECTURE.md §2, "Which actors share a thread"): identity and the Raft actors
+ * on one thread (RocksDB's fsync runs on libuv's pool, not on it), the DNS actor alone
+ * (it parses untrusted input, and a query flood must not delay heartbeats), the AWS
+ * actors together (they load the AWS SDK once).
+ */
+export const DEFAULT_PLACEMENT = 'identity+storage+election+log+state-machine | dns | aws-lease+aws-serving';
+const placementSchema = z.string().superRefine((text, context) => {
+  const parsed = parseThreadPlan(text);
+  if (!parsed.ok) {
+    context.addIssue({
+      code: 'custom',
+      message: `expected a placement such as ${DEFAULT_PLACEMENT}: ${parsed.error}`,
+    });
+    return;
+  }
+  const known: readonly string[] = REPLICA_ACTOR_NAMES;
+  for (const name of parsed.plan.groups.flat())
+    if (!known.includes(name))
+      context.addIssue({ code: 'custom', message: `unknown actor ${name}; actors are ${known.join(', ')}` });
+});
 const logLevelSchema = z.enum(LOG_LEVELS, `expected one of ${LOG_LEVELS.join(', ')}`);
 const peersSchema = z
   .array(nameSchema, 'expected an array of instance ids')
@@ -435,6 +476,14 @@ const FIELDS: readonly FieldSpec[] = [
     text: 'string',
     schema: logLevelSchema,
     fallback: 'info',
+  },
+  {
+    path: ['placement'],
+    flag: 'placement',
+    env: 'RAFTNS_PLACEMENT',
+    text: 'string',
+    schema: placementSchema,
+    fallback: DEFAULT_PLACEMENT,
   },
   {
     path: ['http', 'listen'],
@@ -839,6 +888,7 @@ const replicaConfigSchema = z.strictObject({
     snapshotThresholdEntries: z.number().int().positive(),
   }),
   log: z.strictObject({ level: logLevelSchema }),
+  placement: placementSchema,
   http: z.strictObject({ listen: hostPortSchema }).optional(),
   shutdown: z.strictObject({ drainTimeoutMs: z.number().int().nonnegative() }),
   regionRepair: z.strictObject({ periodMs: z.number().int().positive() }),

@@ -16,6 +16,7 @@ import { raftConfig } from '../../actors/raft/raft-config.js';
 import { catalogZoneName } from '../../protocol/dns/catalog-zone.js';
 import { parseReadMode, ReadModeError } from '../../protocol/read-mode.js';
 import type { ActorSpec } from '../actor.js';
+import { parseThreadPlan, type ThreadPlan } from '../worker/thread-plan.js';
 import { parseDnsListener, type ReplicaConfig } from './config.js';
 import { DEFAULT_STATE_MACHINE_ACTOR, raftReplicaActors } from './raft-actors.js';
 
@@ -155,4 +156,11 @@ export function dnsListeners(config: ReplicaConfig): DnsListenerConfig[] {
     if (mode instanceof ReadModeError) throw mode; // config validated it
     return { host: listener.host, port: listener.port, mode };
   });
+}
+
+/** Which of the replica's actors share a worker thread (`--placement`; config validated it). */
+export function replicaThreadPlan(config: ReplicaConfig): ThreadPlan {
+  const parsed = parseThreadPlan(config.placement);
+  if (!parsed.ok) throw new RangeError(`invalid placement ${config.placement}: ${parsed.error}`);
+  return parsed.plan;
 }

@@ -26,7 +26,7 @@ import { LeadershipFeed } from './leadership-feed.js';
 import { HAND_OFF_TIMEOUT_MS_DEFAULT, handOffLeadership } from './leadership-hand-off.js';
 import { Observability } from './observability/observability.js';
 import { RegionRepair } from './region-repair.js';
-import { STATE_MACHINE_WAIT_TIMEOUT_MS } from './replica-plan.js';
+import { replicaThreadPlan, STATE_MACHINE_WAIT_TIMEOUT_MS } from './replica-plan.js';
 import { replicaGather } from './status-page/cluster-gather.js';
 import { StatusFeed } from './status-page/status-feed.js';
 import { registerStatusPage } from './status-page/status-page-routes.js';
@@ -98,6 +98,7 @@ export async function runReplicaProcess(
       restartPolicy: config.supervision,
       controlTimeoutMs: CONTROL_TIMEOUT_MS,
       onEscalate: (reason) => beginShutdown(`escalation: ${reason}`, EXIT_ESCALATED),
+      threads: replicaThreadPlan(config),
       ...(options.raft === true
         ? {
             peerTransport: {

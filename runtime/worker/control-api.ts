@@ -4,12 +4,15 @@ import type { HostState } from '../actor-host.js';
 import type { MailboxConfig } from '../mailbox.js';
 
 /**
- * The control plane of an actor worker, served over comlink. Data-plane messages never
- * use it: they go over the direct `MessagePort` links set up with `link`.
+ * The control plane of one actor in a worker thread, served over comlink on a port of its
+ * own. Data-plane messages never use it: they go over the direct links set up with `link`
+ * (a `MessagePort`, to an actor on another thread) or `linkInThread` (to one on this thread).
  */
 export interface ActorControl {
   /** Connects a direct link to `peer`; frames from it arrive on `port`. */
   link(peer: string, port: MessagePort, peerMailbox: MailboxConfig): void;
+  /** Connects a link to `peer`, hosted on this same thread, in both directions, without a port. */
+  linkInThread(peer: string): void;
   /** The peer died: drop the link and fail requests waiting on it. */
   unlink(peer: string): void;
   start(): Promise<void>;
@@ -19,7 +22,16 @@ export interface ActorControl {
   stop(drainDeadlineMs: number): Promise<void>;
 }
 
-/** Posted once on the worker's parent port when its actor module is loaded and its control plane is served. */
+/**
+ * The control plane of a worker thread as a whole: it hosts the actors placed on it, each
+ * with its own `ActorControl` served on the port handed over with it.
+ */
+export interface ThreadControl {
+  /** Loads `spec`'s module and hosts the actor (not started) on this thread. */
+  host(spec: ActorSpec, controlPort: MessagePort): Promise<void>;
+}
+
+/** Posted once on the worker's parent port when its thread control plane is served. */
 export const WORKER_BOOTED = 'raftns-actor-worker-booted';
 
 export interface ActorHealth {
@@ -34,13 +46,15 @@ export interface ActorHealth {
   readonly creditsAvailable: number;
 }
 
-/** What the main thread hands a new actor worker. Everything is structured-cloneable. */
+/** What the main thread hands a new worker thread. Everything is structured-cloneable. */
 export interface ActorWorkerData {
-  readonly spec: ActorSpec;
+  /** The thread's name: its actors joined by `+` (runtime/worker/thread-plan.ts). */
+  readonly thread: string;
   readonly replicaId: string;
   readonly dataDir: string;
   readonly logLevel: string;
   readonly logFields: Readonly<Record<string, string>>;
+  /** Where the thread serves its `ThreadControl`. */
   readonly controlPort: MessagePort;
   /** The process's clock anchor (runtime/clock.ts): every thread reads the same clock. */
   readonly clockAnchorMs: number;
@@ -49,8 +63,9 @@ export interface ActorWorkerData {
 }
 
 /**
- * The NATS side of `openTransport`: a worker whose actor opens a channel connects to
- * these servers (one connection per worker, opened on first use, closed on stop) and
+ * The NATS side of `openTransport`: a worker whose actors open a channel connects to
+ * these servers (one connection per worker, opened on first use, closed when its last
+ * actor stops) and
  * talks to the group's other replicas on their peer subjects (runtime/nats/subjects.ts).
  */
 export interface PeerTransportConfig {

@@ -11,9 +11,11 @@ import {
   type ActorHealth,
   type ActorWorkerData,
   type PeerTransportConfig,
+  type ThreadControl,
   WORKER_BOOTED,
 } from './control-api.js';
 import { listenForFrames, portFramePort } from './port-link.js';
+import { type ThreadPlan, threadOf } from './thread-plan.js';
 
 export interface WorkerPlacementOptions {
   readonly replicaId: string;
@@ -33,11 +35,29 @@ export interface WorkerPlacementOptions {
   readonly external: ExternalEndpoint;
   /** How actors reach their peers; without it `openTransport` fails. */
   readonly peerTransport?: PeerTransportConfig;
+  /** Which actors share a thread; absent: every actor on a thread of its own. */
+  readonly threads?: ThreadPlan;
+}
+
+/** A worker thread and the actors placed on it. */
+interface PlacedThread {
+  readonly name: string;
+  readonly worker: Worker;
+  readonly control: Comlink.Remote<ThreadControl>;
+  readonly controlPort: MessagePort;
+  /** Resolves when the thread serves its control plane; rejects if it exits first. */
+  readonly booted: Promise<void>;
+  /** The actors hosted on it, in the order they were placed. */
+  readonly actors: Map<string, PlacedActor>;
+  /** Terminated or exited: the next spawn of one of its actors starts a new thread. */
+  ending: boolean;
+  crashError: Error | undefined;
+  readonly exited: Promise<number>;
 }
 
 interface PlacedActor {
   readonly spec: ActorSpec;
-  readonly worker: Worker;
+  readonly thread: PlacedThread;
   readonly control: Comlink.Remote<ActorControl>;
   readonly controlPort: MessagePort;
   /** The main thread's end of the external link. */
@@ -47,7 +67,6 @@ interface PlacedActor {
   /** A stop was asked for, so its exit is expected. */
   stopping: boolean;
   crashError: Error | undefined;
-  exited: Promise<number>;
 }
 
 const WORKER_URL = new URL('./actor-worker.js', import.meta.url);
@@ -55,12 +74,16 @@ const WORKER_URL = new URL('./actor-worker.js', import.meta.url);
 export const WORKER_BOOT_TIMEOUT_MS_DEFAULT = 60_000;
 
 /**
- * Places each actor in its own worker thread and links every pair of actors with a
- * direct `MessageChannel` (FIFO per sender by construction). Reports unexpected exits
- * to `onExit`; deciding what to do about them is the supervisor's job.
+ * Places actors on worker threads, grouped as the `threads` plan says (each alone by
+ * default), and links every pair of actors: a `MessageChannel` between threads, an
+ * in-thread link within one (both FIFO per sender). Reports unexpected exits to `onExit`;
+ * deciding what to do about them is the supervisor's job. A thread that dies takes every
+ * actor on it down: each is reported as exited, and each spawn after that starts the
+ * thread again if it is gone.
  */
 export class WorkerPlacement {
   private readonly placed = new Map<string, PlacedActor>();
+  private readonly threads = new Map<string, PlacedThread>();
   private readonly startOrder: string[] = [];
   onExit: (name: string, error: Error) => void = () => undefined;
 
@@ -70,59 +93,62 @@ export class WorkerPlacement {
     return this.placed.has(name);
   }
 
+  /** The thread `name` runs on (or would run on). */
+  threadOf(name: string): string {
+    return this.options.threads === undefined ? name : threadOf(this.options.threads, name);
+  }
+
+  /** How many worker threads run now. */
+  get threadCount(): number {
+    return [...this.threads.values()].filter((thread) => !thread.ending).length;
+  }
+
   /**
-   * Starts `spec` in a new worker, links it to every linked actor and to the external
-   * endpoint, then runs its `start`. If start fails, the worker is terminated and the
-   * failure is reported through `onExit` like any crash, and rethrown.
+   * Hosts `spec` on its thread (starting the thread if it does not run), links it to
+   * every linked actor and to the external endpoint, then runs its `start`. If anything
+   * fails, the thread is terminated (with any actor already on it: they are reported
+   * through `onExit` like any crash), and the failure is rethrown.
    */
   async spawn(spec: ActorSpec): Promise<void> {
     if (this.placed.has(spec.name)) throw new Error(`actor ${spec.name} is already placed`);
+    const thread = this.threadFor(this.threadOf(spec.name));
     const { port1: controlPort, port2: remoteControlPort } = new MessageChannel();
-    const workerData: ActorWorkerData = {
-      spec,
-      replicaId: this.options.replicaId,
-      dataDir: this.options.dataDir,
-      logLevel: this.options.logLevel,
-      logFields: this.options.logFields,
-      controlPort: remoteControlPort,
-      clockAnchorMs: clockAnchorMs(),
-      ...(this.options.peerTransport === undefined ? {} : { peerTransport: this.options.peerTransport }),
-    };
-    const worker = new Worker(WORKER_URL, { workerData, transferList: [remoteControlPort], name: spec.name });
     const entry: PlacedActor = {
       spec,
-      worker,
+      thread,
       control: Comlink.wrap<ActorControl>(nodeEndpoint(controlPort)),
       controlPort,
       externalPort: undefined,
       linked: false,
       stopping: false,
       crashError: undefined,
-      exited: new Promise((resolve) => worker.once('exit', resolve)),
     };
-    worker.on('error', (error) => {
-      entry.crashError = error;
-    });
-    const booted = workerBooted(worker, entry);
-    void entry.exited.then((code) => this.exited(entry, code));
     this.placed.set(spec.name, entry);
+    thread.actors.set(spec.name, entry);
     if (!this.startOrder.includes(spec.name)) this.startOrder.push(spec.name);
 
     try {
+      const bootTimeoutMs = this.options.bootTimeoutMs ?? WORKER_BOOT_TIMEOUT_MS_DEFAULT;
+      await withTimeout(`${thread.name}: boot`, bootTimeoutMs, thread.booted);
+      // Loading the actor's modules is the slow part of hosting it: it has the boot's bound.
       await withTimeout(
-        `${spec.name}: boot`,
-        this.options.bootTimeoutMs ?? WORKER_BOOT_TIMEOUT_MS_DEFAULT,
-        booted,
+        `${spec.name}: load`,
+        bootTimeoutMs,
+        thread.control.host(spec, Comlink.transfer(remoteControlPort, [remoteControlPort])),
       );
       for (const peer of this.placed.values()) {
-        if (peer !== entry && peer.linked) await this.linkPair(entry, peer);
+        if (peer === entry || !peer.linked) continue;
+        if (peer.thread === thread)
+          await this.call(entry, `link ${peer.spec.name}`, (c) => c.linkInThread(peer.spec.name));
+        else await this.linkPair(entry, peer);
       }
       await this.linkExternal(entry);
       entry.linked = true;
       await this.call(entry, 'start', (control) => control.start());
     } catch (error) {
       entry.crashError ??= error instanceof Error ? error : new Error(String(error));
-      await entry.worker.terminate();
+      thread.crashError ??= entry.crashError;
+      await this.terminate(thread);
       throw error;
     }
   }
@@ -141,7 +167,10 @@ export class WorkerPlacement {
     return this.call(entry, 'inspect', (c) => c.inspect());
   }
 
-  /** Stops every actor in reverse start order, each draining for at most `drainDeadlineMs`. */
+  /**
+   * Stops every actor in reverse start order, each draining for at most
+   * `drainDeadlineMs`; a thread ends once its last actor has stopped.
+   */
   async stopAll(drainDeadlineMs: number): Promise<void> {
     for (const name of [...this.startOrder].reverse()) {
       const entry = this.placed.get(name);
@@ -158,40 +187,93 @@ export class WorkerPlacement {
           { actor: name, err: error },
           'actor did not stop in time; terminating its worker',
         );
+        await this.terminate(entry.thread);
       }
-      await entry.worker.terminate();
-      await entry.exited;
+      if ([...entry.thread.actors.values()].every((actor) => actor.stopping))
+        await this.terminate(entry.thread);
     }
   }
 
-  /** Ends an actor's worker abruptly, as a crash would (tests, fault injection). */
+  /** Ends an actor's thread abruptly, as a crash would, with every actor on it (tests, fault injection). */
   async kill(name: string): Promise<void> {
     const entry = this.placed.get(name);
     if (entry === undefined) return;
     entry.crashError = new Error(`actor ${name} was killed`);
-    await entry.worker.terminate();
-    await entry.exited;
+    entry.thread.crashError ??= entry.crashError;
+    await this.terminate(entry.thread);
   }
 
-  private exited(entry: PlacedActor, code: number): void {
+  /** The running thread of that name, or a new one. */
+  private threadFor(name: string): PlacedThread {
+    const running = this.threads.get(name);
+    if (running !== undefined && !running.ending) return running;
+    const { port1: controlPort, port2: remoteControlPort } = new MessageChannel();
+    const workerData: ActorWorkerData = {
+      thread: name,
+      replicaId: this.options.replicaId,
+      dataDir: this.options.dataDir,
+      logLevel: this.options.logLevel,
+      logFields: this.options.logFields,
+      controlPort: remoteControlPort,
+      clockAnchorMs: clockAnchorMs(),
+      ...(this.options.peerTransport === undefined ? {} : { peerTransport: this.options.peerTransport }),
+    };
+    const worker = new Worker(WORKER_URL, { workerData, transferList: [remoteControlPort], name });
+    const booted = workerBooted(worker, name, () => thread.crashError);
+    // A spawn awaits the boot; one that is never awaited must not be an unhandled rejection.
+    booted.catch(() => undefined);
+    const thread: PlacedThread = {
+      name,
+      worker,
+      control: Comlink.wrap<ThreadControl>(nodeEndpoint(controlPort)),
+      controlPort,
+      booted,
+      actors: new Map(),
+      ending: false,
+      crashError: undefined,
+      exited: new Promise((resolve) => worker.once('exit', resolve)),
+    };
+    worker.on('error', (error) => {
+      thread.crashError = error;
+    });
+    void thread.exited.then((code) => this.threadExited(thread, code));
+    this.threads.set(name, thread);
+    return thread;
+  }
+
+  private async terminate(thread: PlacedThread): Promise<void> {
+    thread.ending = true;
+    await thread.worker.terminate();
+    await thread.exited;
+  }
+
+  private threadExited(thread: PlacedThread, code: number): void {
+    thread.ending = true;
+    if (this.threads.get(thread.name) === thread) this.threads.delete(thread.name);
+    thread.controlPort.close();
+    for (const entry of thread.actors.values()) this.actorExited(entry, code);
+  }
+
+  private actorExited(entry: PlacedActor, code: number): void {
     const name = entry.spec.name;
     if (this.placed.get(name) !== entry) return;
     this.placed.delete(name);
     entry.controlPort.close();
     entry.externalPort?.close();
     this.options.external.detachLink(name);
-    if (!entry.linked) {
-      // never linked: peers know nothing of it
-    } else {
+    if (entry.linked) {
+      // Peers on the same thread died with it; the others drop their links to it.
       for (const peer of this.placed.values()) {
-        if (!peer.linked) continue;
+        if (!peer.linked || peer.thread === entry.thread) continue;
         void this.call(peer, `unlink ${name}`, (c) => c.unlink(name)).catch((error: unknown) =>
           this.options.log.warn({ actor: peer.spec.name, err: error }, 'unlink failed'),
         );
       }
     }
     if (entry.stopping) return;
-    this.onExit(name, entry.crashError ?? new Error(`worker of ${name} exited with code ${code}`));
+    const error =
+      entry.crashError ?? entry.thread.crashError ?? new Error(`worker of ${name} exited with code ${code}`);
+    this.onExit(name, error);
   }
 
   private async linkPair(a: PlacedActor, b: PlacedActor): Promise<void> {
@@ -229,10 +311,10 @@ export class WorkerPlacement {
 }
 
 /**
- * Resolves when the worker says it has loaded its actor and serves its control plane;
- * rejects if the thread exits first.
+ * Resolves when the worker says it serves its control plane; rejects if the thread exits
+ * first, with the thread's own error when it had one.
  */
-function workerBooted(worker: Worker, entry: PlacedActor): Promise<void> {
+function workerBooted(worker: Worker, name: string, crashError: () => Error | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const onMessage = (message: unknown) => {
       if (message !== WORKER_BOOTED) return;
@@ -242,9 +324,7 @@ function workerBooted(worker: Worker, entry: PlacedActor): Promise<void> {
     };
     const onExit = (code: number) => {
       worker.off('message', onMessage);
-      reject(
-        entry.crashError ?? new Error(`worker of ${entry.spec.name} exited with code ${code} while booting`),
-      );
+      reject(crashError() ?? new Error(`worker thread ${name} exited with code ${code} while booting`));
     };
     worker.on('message', onMessage);
     worker.once('exit', onExit);

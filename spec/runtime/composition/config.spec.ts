@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import {
   type ConfigResult,
+  DEFAULT_PLACEMENT,
   type LoadConfigInput,
   loadConfig,
   parseDnsListener,
   parseHostPort,
+  REPLICA_ACTOR_NAMES,
   type ReplicaConfig,
   regionOfArn,
 } from '../../../runtime/composition/config.js';
@@ -64,6 +66,7 @@ describe('runtime/config', () => {
         readMode: 'lease',
         raft: { tickMs: 10, snapshotThresholdEntries: 8_192 },
         log: { level: 'info' },
+        placement: DEFAULT_PLACEMENT,
         shutdown: { drainTimeoutMs: 5_000 },
         regionRepair: { periodMs: 2_000 },
         supervision: { maxRestarts: 5, windowMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 10_000 },
@@ -152,6 +155,7 @@ describe('runtime/config', () => {
           RAFTNS_RAFT_TICK_MS: '20',
           RAFTNS_RAFT_SNAPSHOT_THRESHOLD: '100',
           RAFTNS_LOG_LEVEL: 'warn',
+          RAFTNS_PLACEMENT: 'log+election',
           RAFTNS_SHUTDOWN_DRAIN_TIMEOUT_MS: '750',
           RAFTNS_REGION_REPAIR_MS: '1500',
           RAFTNS_SUPERVISION_MAX_RESTARTS: '0',
@@ -179,6 +183,7 @@ describe('runtime/config', () => {
         readMode: 'lease',
         raft: { tickMs: 20, snapshotThresholdEntries: 100 },
         log: { level: 'warn' },
+        placement: 'log+election',
         shutdown: { drainTimeoutMs: 750 },
         regionRepair: { periodMs: 1_500 },
         supervision: { maxRestarts: 0, windowMs: 1000, backoffBaseMs: 10, backoffMaxMs: 20 },
@@ -393,6 +398,26 @@ describe('runtime/config', () => {
       for (const good of ['127.0.0.1:53', '[::1]:53', 'localhost:5353', 'ns1.example.org:53', '0.0.0.0:0']) {
         expect(ok({ argv: [...REQUIRED, '--dns', good] }).dns.listen, good).to.deep.equal([good]);
       }
+    });
+
+    it('reads the actor placement from --placement or RAFTNS_PLACEMENT, and rejects unknown or repeated actors', () => {
+      const grouped = 'election+log+state-machine | identity+storage | dns';
+      expect(ok({ argv: [...REQUIRED, '--placement', grouped] }).placement).to.equal(grouped);
+      expect(ok({ argv: REQUIRED, env: { RAFTNS_PLACEMENT: 'one-per-thread' } }).placement).to.equal(
+        'one-per-thread',
+      );
+      expect(errors({ argv: [...REQUIRED, '--placement', 'log+raft'] })).to.deep.equal([
+        '--placement "log+raft": unknown actor raft; actors are identity, storage, log, state-machine, election, dns, aws-lease, aws-serving',
+      ]);
+      expect(errors({ argv: [...REQUIRED, '--placement', 'log+storage|log'] })[0]).to.match(
+        /actor log is placed twice/,
+      );
+      expect(errors({ argv: [...REQUIRED, '--placement', ''] })).to.have.length(1);
+    });
+
+    it('names only actors a placement may group', () => {
+      const names = replicaActorSpecs(ok({ argv: REQUIRED })).map((spec) => spec.name);
+      for (const name of names) expect(REPLICA_ACTOR_NAMES).to.include(name);
     });
 
     it('rejects a read mode other than linearizable, lease or bounded:<ms>', () => {
