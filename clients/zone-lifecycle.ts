@@ -99,10 +99,10 @@ export interface MoveOutcome {
   /** `already`: the zone was in `to` with no move left to finish. */
   readonly outcome: 'moved' | 'already';
   /**
-   * Per region, the longest time writes can have waited: from the freeze observed to the
-   * copy observed (each within one poll), null when the call did not see the freeze.
+   * Per region, how long writes waited: from the old group's freeze observed to the new
+   * group taking writes observed (each within one poll of the call).
    */
-  readonly freezeMs: Readonly<Record<string, number | null>>;
+  readonly freezeMs: Readonly<Record<string, number>>;
   readonly elapsedMs: number;
 }
 
@@ -333,7 +333,7 @@ export class ZoneLifecycle {
     if (stored === undefined) throw new ZoneLifecycleError('conflict', `${zone} was removed meanwhile`);
     const from =
       stored.entry.state === 'moving' ? stored.entry.group : (stored.entry.movedFrom ?? stored.entry.group);
-    const freezeMs: Record<string, number | null> = {};
+    const freezeMs: Record<string, number> = {};
     if (stored.entry.state === 'active' && stored.entry.group === to && stored.entry.movedFrom === undefined)
       return { zone, from, to, outcome: 'already', freezeMs, elapsedMs: elapsed() };
     if (stored.entry.state === 'active' && stored.entry.group !== to) {
@@ -354,6 +354,7 @@ export class ZoneLifecycle {
       const after = await this.directory();
       const parent = after.parentOf(zone);
       const frozenAt = new Map<string, number>();
+      const copied = new Set<string>();
       const switched = new Set<string>();
       await this.waitUntil(async () => {
         for (const region of this.options.plan.regions) {
@@ -368,9 +369,9 @@ export class ZoneLifecycle {
             frozenAt.set(region, this.now());
             progress('frozen', region);
           }
-          if (freezeMs[region] === undefined) {
+          if (!copied.has(region)) {
             if (!(await this.zonesOf(region, to)).has(zone)) continue;
-            freezeMs[region] = this.now() - (frozenAt.get(region) as number);
+            copied.add(region);
             progress('copied', region);
           }
           if (parent !== undefined) {
@@ -394,6 +395,7 @@ export class ZoneLifecycle {
               continue;
           }
           switched.add(region);
+          freezeMs[region] = this.now() - (frozenAt.get(region) as number);
           progress('delegated', region);
         }
         return switched.size === this.options.plan.regions.length;

@@ -46,7 +46,8 @@
  *   atomically; the result carries the store's verdict (`dns`), cached like any other.
  *   The deltas for the serving side queue up until `takeDnsDeltas()`.
  * - dns and dns-import to a zone frozen for a move (a `dns-frozen/` key, zone-freeze.ts)
- *   are refused as `zone-moving`, except a batch deleting zones, which also unfreezes them.
+ *   are refused as `zone-moving`, except changes creating or deleting it; deleting a zone
+ *   also unfreezes it.
  * - dns-import: replaces a zone's content with the chunks staged under the import's id in
  *   the key-value store, as one batch, and deletes the chunks (zone-import-commit.ts).
  */
@@ -77,7 +78,13 @@ import {
   type SnapshotError,
 } from './snapshot-codec.js';
 import { SortedKv } from './sorted-kv.js';
-import { batchZones, deletedZones, frozenZoneKey, frozenZoneRefusal } from './zone-freeze.js';
+import {
+  batchZones,
+  createdOrDeletedZones,
+  deletedZones,
+  frozenZoneKey,
+  frozenZoneRefusal,
+} from './zone-freeze.js';
 import { commitZoneImport } from './zone-import-commit.js';
 import { ZonePages } from './zone-pages.js';
 
@@ -316,11 +323,13 @@ export class GroupStateMachine {
         });
       }
       case 'dns-batch': {
-        // A write to a zone frozen for a move is refused (zone-freeze.ts); deleting it is not.
+        // A write to a zone frozen for a move is refused (zone-freeze.ts); creating or
+        // deleting it is not.
         const deleted = deletedZones(command.batch);
+        const exempt = createdOrDeletedZones(command.batch);
         const refusal = frozenZoneRefusal(
           this.data,
-          batchZones(command.batch).filter((zone) => !deleted.includes(zone as string)),
+          batchZones(command.batch).filter((zone) => !exempt.includes(zone as string)),
         );
         const dns = refusal ?? this.dns.applyBatch(command.batch);
         if (dns.ok)

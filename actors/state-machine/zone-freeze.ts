@@ -5,8 +5,11 @@
  * refuses every DNS write to the zone (a batch naming it, or an import of it) with the
  * typed, retryable `zone-moving` error, so no write can commit in the old group after the
  * freeze and a copy read at any later index holds every write the group ever acknowledged.
- * The key is an ordinary replicated key, so snapshots and restarts keep the freeze; the
- * zone's `delete-zone` removes it in the same entry. Deterministic: it reads only the
+ * The new group freezes the zone the same way before its copy arrives, until the parent
+ * delegates to it, so no write is acknowledged there while resolvers are still sent to the
+ * old group. A batch that creates or deletes the zone is not refused: the copy creates it,
+ * and the old group's `delete-zone` ends its freeze in the same entry. The key is an
+ * ordinary replicated key, so snapshots and restarts keep the freeze. Deterministic: it reads only the
  * replicated state.
  */
 import type { DnsBatchResult } from '../../protocol/dns/changes.js';
@@ -59,14 +62,23 @@ export function batchZones(batch: unknown): unknown[] {
   );
 }
 
+/** The zones a batch creates or deletes (writes a freeze lets through). */
+export function createdOrDeletedZones(batch: unknown): string[] {
+  return zonesOfOps(batch, new Set(['create-zone', 'delete-zone']));
+}
+
 /** The zones a batch deletes (their freeze ends with them). */
 export function deletedZones(batch: unknown): string[] {
+  return zonesOfOps(batch, new Set(['delete-zone']));
+}
+
+function zonesOfOps(batch: unknown, ops: ReadonlySet<string>): string[] {
   if (typeof batch !== 'object' || batch === null) return [];
   const changes = (batch as { changes?: unknown }).changes;
   if (!Array.isArray(changes)) return [];
   const out: string[] = [];
   for (const c of changes)
-    if (typeof c === 'object' && c !== null && (c as { op?: unknown }).op === 'delete-zone') {
+    if (typeof c === 'object' && c !== null && ops.has(String((c as { op?: unknown }).op))) {
       const zone = (c as { zone?: unknown }).zone;
       if (typeof zone === 'string') out.push(zone);
     }

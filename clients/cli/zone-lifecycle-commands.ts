@@ -164,7 +164,7 @@ export function registerZoneLifecycleCommands(program: Command, zone: Command): 
       );
       if (outcome === undefined) return;
       const freezes = Object.entries(outcome.freezeMs)
-        .map(([region, ms]) => `${region}=${ms === null ? '?' : `${ms} ms`}`)
+        .map(([region, ms]) => `${region}=${ms} ms`)
         .join(' ');
       process.stdout.write(
         g.json

@@ -21,9 +21,11 @@
  * no write is lost and no answer is wrong, docs/ARCHITECTURE.md "Moving a zone"):
  * - A's leader freezes it: one committed `dns-frozen/` entry after which A refuses writes
  *   to it as `zone-moving` (actors/state-machine/zone-freeze.ts);
- * - B's leader, once A is frozen in this region, copies it in one batch at one state after
- *   the freeze, versions kept (zone-move-copy.ts);
+ * - B's leader, once A is frozen in this region, freezes the zone in B too and copies it
+ *   there in one batch at one state after the freeze, versions kept (zone-move-copy.ts);
  * - the parent's leader delegates to B once B holds the copy (to A until then);
+ * - B's leader unfreezes the zone in B once the parent delegates to B in this region: from
+ *   then on writes land in B, and resolvers are sent to B;
  * - after the entry turned active in B, A's leader deletes its frozen copy once the entry's
  *   `drainUntil` passed (resolvers that cached the delegation to A, up to its TTL, still
  *   get A's answers meanwhile) and the parent no longer delegates to A.
@@ -175,7 +177,7 @@ export class ZoneRegistryReconciler {
       pending++;
     }
     for (const zone of incoming) {
-      const outcome = await this.reconcileIncoming(zone, members, existing);
+      const outcome = await this.reconcileIncoming(zone, directory, members, existing);
       changes += outcome.changes;
       pending += outcome.pending ? 1 : 0;
       // The parent's delegation follows the copy at once.
@@ -249,21 +251,45 @@ export class ZoneRegistryReconciler {
       return { changes: 0, pending: false };
     }
     if (this.checked.get(zone.zone) === fingerprint) return { changes: 0, pending: false };
+    // An active zone is never frozen in its own group (a move into it ended).
+    if ((await frozenFor(client, zone.zone, CALL_DEADLINE_MS)) !== undefined)
+      await client.delete(frozenZoneKey(zone.zone), { deadlineMs: CALL_DEADLINE_MS });
     const change = await this.nsChange(client, zone.zone, zone.zone, ns);
     if (change !== undefined) creations.push(change);
     this.checked.set(zone.zone, fingerprint);
     return { changes: 0, pending: false };
   }
 
-  /** Copies a zone moving to this group from its frozen old group, once, in one batch. */
+  /**
+   * Copies a zone moving to this group from its frozen old group, in one batch, into a zone
+   * frozen here too; unfreezes it once the parent delegates here in this region.
+   */
   private async reconcileIncoming(
     zone: ServedZone,
+    directory: ZoneDirectory,
     members: ReadonlyMap<string, readonly GroupMember[]>,
     existing: (group: string) => Promise<Set<string>>,
   ): Promise<{ changes: number; pending: boolean }> {
-    if ((await existing(this.options.groupId)).has(zone.zone)) return { changes: 0, pending: false };
     const ns = this.nameservers(this.options.groupId, members);
     if (ns === undefined) return { changes: 0, pending: true };
+    const here = await this.client(this.options.groupId);
+    if ((await existing(this.options.groupId)).has(zone.zone)) {
+      if ((await frozenFor(here, zone.zone, CALL_DEADLINE_MS)) !== undefined) {
+        const parent = directory.parentOf(zone.zone);
+        if (parent !== undefined) {
+          const cut = await this.read(await this.client(parent.group), parent.zone, zone.zone);
+          const delegated = cut?.rrsets.find((r) => r.type === 'NS')?.rdata.map((r) => r.toLowerCase()) ?? [];
+          if (delegated.length !== ns.length || !ns.every((n) => delegated.includes(n)))
+            return { changes: 0, pending: true };
+        }
+        await here.delete(frozenZoneKey(zone.zone), { deadlineMs: CALL_DEADLINE_MS });
+        this.options.log.info(
+          { zone: zone.zone, from: zone.group },
+          'moved zone takes writes in its new group',
+        );
+      }
+      return { changes: 0, pending: false };
+    }
     const from = await this.client(zone.group);
     const read = await readFrozenZone(from, zone.zone, CALL_DEADLINE_MS);
     if (read.kind !== 'ready') {
@@ -284,9 +310,11 @@ export class ZoneRegistryReconciler {
       this.options.log.warn({ zone: zone.zone }, 'zone cannot be copied in one batch');
       return { changes: 0, pending: true };
     }
-    const changes = await this.commit(await this.client(this.options.groupId), batch);
+    // Frozen before it exists: no write lands here before the parent delegates here.
+    await here.put(frozenZoneKey(zone.zone), this.options.groupId, { deadlineMs: CALL_DEADLINE_MS });
+    const changes = await this.commit(here, batch);
     this.options.log.info({ zone: zone.zone, from: zone.group, changes }, 'moving zone copied');
-    return { changes, pending: false };
+    return { changes, pending: true };
   }
 
   /**
