@@ -24,6 +24,8 @@ import { ZONE_PAGE_RRSETS_MAX } from '../../protocol/limits.js';
 import { MOVE_RRSETS_MAX } from '../../protocol/zone-directory.js';
 
 const SERIAL_MODULUS = 2 ** 32;
+/** Name reads of the copy outstanding at once (the freeze lasts while they run). */
+const NAME_READS_IN_FLIGHT = 32;
 
 export type ZoneCopy =
   | { readonly kind: 'not-frozen' }
@@ -65,12 +67,21 @@ export async function readFrozenZone(
     offset += page.rrsets.length;
     if (page.rrsets.length === 0 || offset >= page.total) break;
   }
-  const views: DnsNameView[] = [];
-  for (const name of [...names].sort()) {
-    const view = await client.dnsRrsets(zone, name, 'linearizable', { deadlineMs });
-    if (view !== null) views.push(view);
-  }
-  return { kind: 'ready', serial: serial ?? 0, names: views };
+  const sorted = [...names].sort();
+  const views: Array<DnsNameView | null> = [];
+  for (let i = 0; i < sorted.length; i += NAME_READS_IN_FLIGHT)
+    views.push(
+      ...(await Promise.all(
+        sorted
+          .slice(i, i + NAME_READS_IN_FLIGHT)
+          .map((name) => client.dnsRrsets(zone, name, 'linearizable', { deadlineMs })),
+      )),
+    );
+  return {
+    kind: 'ready',
+    serial: serial ?? 0,
+    names: views.filter((v): v is DnsNameView => v !== null),
+  };
 }
 
 /**
