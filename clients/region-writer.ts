@@ -75,7 +75,7 @@ export const REQUEST_TIMEOUT_MS_DEFAULT = 1_000;
 /** Attempts at a moving zone's new group per region and write, and their backoff. */
 export const MOVE_RETRIES_MAX = 40;
 const MOVE_BACKOFF_MS_MIN = 20;
-const MOVE_BACKOFF_MS_MAX = 500;
+const MOVE_BACKOFF_MS_MAX = 200;
 
 /** A change as a writer gives it: absolute names, no zone (the plan's), no version (the writer's). */
 export type WriterChange =
