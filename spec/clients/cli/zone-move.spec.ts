@@ -121,7 +121,8 @@ describe('a zone moved between groups under writes and resolution (real processe
     const resolvers = await Promise.all(REGIONS.map((region) => resolver(region)));
     let unbound: UnboundHandle | undefined;
     try {
-      // Seed records, and a deleted RRset whose tombstone moves with the zone.
+      // Seed records, and beside r0's A a TXT RRset written then deleted: its tombstone
+      // moves with the zone, and the A next to it stays.
       const seeds = Array.from({ length: SEEDS }, (_, i) => ({
         op: 'upsert' as const,
         name: `r${i}.${ZONE}`,
@@ -130,15 +131,22 @@ describe('a zone moved between groups under writes and resolution (real processe
         rdata: [`192.0.2.${i + 1}`],
       }));
       expect((await writer.write(seeds)).complete).to.equal(true);
-      expect((await writer.write([{ op: 'delete-rrset', name: `r0.${ZONE}`, type: 'A' }])).complete).to.equal(
-        true,
-      );
+      const r0Txt = { name: `r0.${ZONE}`, type: 'TXT' } as const;
+      expect(
+        (await writer.write([{ op: 'upsert', ...r0Txt, ttl: 60, rdata: ['"gone"'] }])).complete,
+      ).to.equal(true);
+      expect((await writer.write([{ op: 'delete-rrset', ...r0Txt }])).complete).to.equal(true);
       for (const region of REGIONS) {
         const before = await writer.rrsets(region, `r0.${ZONE}`, 'linearizable');
+        const seen = `${region} r0 before the move: ${JSON.stringify(before)}`;
         expect(
           before?.rrsets.map((r) => r.type),
-          `${region} r0 before the move: ${JSON.stringify(before)}`,
+          seen,
         ).to.deep.equal(['A']);
+        expect(
+          before?.deleted.map((d) => d.type),
+          seen,
+        ).to.deep.equal(['TXT']);
       }
       if (cluster.dnsPort === 53) unbound = await startUnbound(dir, await cluster.rootServers('region2'));
 
@@ -191,7 +199,6 @@ describe('a zone moved between groups under writes and resolution (real processe
         }
       })();
 
-      let moved: MoveOutcome | undefined;
       let moveRun: { code: number; stdout: string; stderr: string } | undefined;
       try {
         // Writes flow for a moment, then the move, then writes to the new group for a moment.
@@ -206,7 +213,7 @@ describe('a zone moved between groups under writes and resolution (real processe
         await Promise.all([writing, ...resolving, unboundLoop]);
       }
       expect(moveRun?.code, moveRun?.stderr).to.equal(EXIT_OK);
-      moved = JSON.parse(moveRun?.stdout ?? '{}') as MoveOutcome;
+      const moved = JSON.parse(moveRun?.stdout ?? '{}') as MoveOutcome;
       expect(moved).to.include({ zone: ZONE, from: 'wikipedia-org', to: 'root', outcome: 'moved' });
 
       // The freeze window: the longest time between two acknowledged writes around the move.
