@@ -20,12 +20,12 @@
  * Zones of the plan are created and removed with the plan, never here.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import { frozenZoneKey } from '../actors/state-machine/zone-freeze.js';
 import { ZoneRegistryConflict, type ZoneRegistryStore } from '../bootstrap/zone-registry-store.js';
+import { DELEGATION_TTL } from '../protocol/dns/delegation-ttl.js';
 import type { DnsZoneSummary } from '../protocol/dns/views.js';
+import { frozenZoneKey } from '../protocol/dns/zone-freeze-key.js';
 import type { ClusterPlan } from '../protocol/plan.js';
 import { MOVE_RRSETS_MAX, type ServedZone, ZoneDirectory, zoneKey } from '../protocol/zone-directory.js';
-import { DELEGATION_TTL } from '../runtime/composition/delegation-plan.js';
 import { RaftClient } from './raft-client.js';
 
 export type ZoneLifecycleErrorCode =

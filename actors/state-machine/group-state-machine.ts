@@ -55,6 +55,7 @@ import { createHash } from 'node:crypto';
 import type { DnsBatchResult } from '../../protocol/dns/changes.js';
 import type { DnsNameView, DnsZoneSummary } from '../../protocol/dns/views.js';
 import { Name, parseName } from '../../protocol/dns/wire/name.js';
+import { frozenZoneKey } from '../../protocol/dns/zone-freeze-key.js';
 import {
   type CommandDecodeError,
   decodeSessionCommand,
@@ -78,13 +79,7 @@ import {
   type SnapshotError,
 } from './snapshot-codec.js';
 import { SortedKv } from './sorted-kv.js';
-import {
-  batchZones,
-  createdOrDeletedZones,
-  deletedZones,
-  frozenZoneKey,
-  frozenZoneRefusal,
-} from './zone-freeze.js';
+import { batchZones, createdOrDeletedZones, deletedZones, frozenZoneRefusal } from './zone-freeze.js';
 import { commitZoneImport } from './zone-import-commit.js';
 import { ZonePages } from './zone-pages.js';
 

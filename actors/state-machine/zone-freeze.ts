@@ -1,7 +1,7 @@
 /**
  * Frozen zones: a zone being moved to another group (protocol/zone-directory.ts, `moving`)
- * is frozen in its old group by one committed key-value entry, `dns-frozen/<apex key>`,
- * whose value names the group it moves to. From the entry's index on, the state machine
+ * is frozen in its old group by one committed key-value entry, `dns-frozen/<apex key>`
+ * (protocol/dns/zone-freeze-key.ts), whose value names the group it moves to. From the entry's index on, the state machine
  * refuses every DNS write to the zone (a batch naming it, or an import of it) with the
  * typed, retryable `zone-moving` error, so no write can commit in the old group after the
  * freeze and a copy read at any later index holds every write the group ever acknowledged.
@@ -13,17 +13,11 @@
  * replicated state.
  */
 import type { DnsBatchResult } from '../../protocol/dns/changes.js';
-import { Name } from '../../protocol/dns/wire/name.js';
+import { FROZEN_ZONE_KEY_PREFIX, frozenZoneKey } from '../../protocol/dns/zone-freeze-key.js';
 import type { SortedKv } from './sorted-kv.js';
 
-export const FROZEN_ZONE_KEY_PREFIX = 'dns-frozen/';
 /** Characters of a frozen key's value (a group id) at most. */
 const TARGET_CHARS_MAX = 64;
-
-/** The key whose presence freezes the zone at `apex` (any spelling of the name). */
-export function frozenZoneKey(apex: string): string {
-  return `${FROZEN_ZONE_KEY_PREFIX}${Name.parse(apex.endsWith('.') ? apex : `${apex}.`).key}`;
-}
 
 /** The refusal of a write to a frozen zone, or undefined when `zones` names none. */
 export function frozenZoneRefusal(data: SortedKv, zones: Iterable<unknown>): DnsBatchResult | undefined {

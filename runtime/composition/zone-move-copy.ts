@@ -15,11 +15,11 @@
  * reappear in the copy (the writers' retries end within their deadline, long before).
  */
 
-import { frozenZoneKey } from '../../actors/state-machine/zone-freeze.js';
 import type { RaftClient } from '../../clients/raft-client.js';
 import { BATCH_CHANGES_MAX, type DnsChange } from '../../protocol/dns/changes.js';
 import type { DnsNameView } from '../../protocol/dns/views.js';
 import { Name } from '../../protocol/dns/wire/name.js';
+import { frozenZoneKey } from '../../protocol/dns/zone-freeze-key.js';
 import { ZONE_PAGE_RRSETS_MAX } from '../../protocol/limits.js';
 import { MOVE_RRSETS_MAX } from '../../protocol/zone-directory.js';
 

@@ -36,16 +36,17 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { leadsReady } from '../../actors/log/protocol.js';
-import { frozenZoneKey } from '../../actors/state-machine/zone-freeze.js';
 import type { ZoneRegistryStore } from '../../bootstrap/zone-registry-store.js';
 import { RaftClient } from '../../clients/raft-client.js';
 import type { DnsChange } from '../../protocol/dns/changes.js';
+import { DELEGATION_TTL } from '../../protocol/dns/delegation-ttl.js';
 import { HybridClock } from '../../protocol/dns/version.js';
 import type { DnsNameView } from '../../protocol/dns/views.js';
+import { frozenZoneKey } from '../../protocol/dns/zone-freeze-key.js';
 import type { ClusterPlan } from '../../protocol/plan.js';
 import { type RegisteredZone, type ServedZone, ZoneDirectory } from '../../protocol/zone-directory.js';
 import type { Logger } from '../log.js';
-import { DELEGATION_TTL, type GroupMember, nameserverName } from './delegation-plan.js';
+import { type GroupMember, nameserverName } from './delegation-plan.js';
 import { followReadyLeadership, type LeadershipSource } from './leadership-feed.js';
 import { PeriodicTask } from './periodic-task.js';
 import { copyBatch, frozenFor, readFrozenZone } from './zone-move-copy.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { GroupStateMachine } from '../../../actors/state-machine/group-state-machine.js';
-import { frozenZoneKey } from '../../../actors/state-machine/zone-freeze.js';
 import type { DnsChange } from '../../../protocol/dns/changes.js';
+import { frozenZoneKey } from '../../../protocol/dns/zone-freeze-key.js';
 import type { GroupCommand } from '../../../protocol/group/commands.js';
 import { copyBatch } from '../../../runtime/composition/zone-move-copy.js';
 import { LogFeed } from './helpers.js';
