@@ -97,6 +97,45 @@ export class ZoneRegistryStore {
     }
   }
 
+  /** Marks the entry moving to `to`, if it is still at `revision`. */
+  markMoving(stored: StoredZone, to: string): Promise<StoredZone> {
+    const { movedFrom: _from, drainUntil: _until, ...rest } = stored.entry;
+    return this.replace(stored, { ...rest, state: 'moving', to });
+  }
+
+  /**
+   * Ends a move in the registry, if the entry is still at `revision`: the zone is active in
+   * its new group, and its old group may delete its copy after `drainUntil`.
+   */
+  markMoved(stored: StoredZone, drainUntil: Date): Promise<StoredZone> {
+    const { to, ...rest } = stored.entry;
+    if (stored.entry.state !== 'moving' || to === undefined)
+      throw new ZoneRegistryConflict(`${stored.entry.zone} is not moving`, stored.entry);
+    return this.replace(stored, {
+      ...rest,
+      group: to,
+      state: 'active',
+      movedFrom: stored.entry.group,
+      drainUntil: drainUntil.toISOString(),
+    });
+  }
+
+  /** Forgets the old group of a finished move (its copy is gone), if still at `revision`. */
+  clearMovedFrom(stored: StoredZone): Promise<StoredZone> {
+    const { movedFrom: _from, drainUntil: _until, ...rest } = stored.entry;
+    return this.replace(stored, rest);
+  }
+
+  private async replace(stored: StoredZone, entry: RegisteredZone): Promise<StoredZone> {
+    try {
+      const revision = await this.kv.update(bucketKey(entry.zone), JSON.stringify(entry), stored.revision);
+      return { entry, revision };
+    } catch (error) {
+      if (!isSequenceConflict(error)) throw error;
+      throw new ZoneRegistryConflict(`${entry.zone} changed meanwhile`, (await this.get(entry.zone))?.entry);
+    }
+  }
+
   /** Removes the entry, if it is still at `revision`. */
   async remove(stored: StoredZone): Promise<void> {
     try {

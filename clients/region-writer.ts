@@ -27,6 +27,12 @@
  * same prepared write again (`send(prepared, { regions })`): its versions are unchanged, so
  * it cannot undo anything newer.
  *
+ * A zone moving to another group (protocol/zone-directory.ts) is frozen in its old group,
+ * which refuses the write as `zone-moving`, naming the new group: the writer then sends the
+ * same batch (same versions) to the new group in that region, backing off while the copy
+ * is not there yet (`no-such-zone`), at most MOVE_RETRIES_MAX times and within the write's
+ * deadline. Nothing applied in the old group, so the batch still executes once per region.
+ *
  * Limits: a batch holds at most BATCH_CHANGES_MAX changes for ONE group (the store's
  * limits, checked with `validateBatchSyntax` before anything is sent); at most
  * `inFlightPerRegionMax` writes per region are outstanding at once (later ones wait, within
@@ -66,6 +72,10 @@ import { RaftClient } from './raft-client.js';
 export const WRITE_DEADLINE_MS_DEFAULT = 10_000;
 export const IN_FLIGHT_PER_REGION_MAX_DEFAULT = 16;
 export const REQUEST_TIMEOUT_MS_DEFAULT = 1_000;
+/** Attempts at a moving zone's new group per region and write, and their backoff. */
+export const MOVE_RETRIES_MAX = 40;
+const MOVE_BACKOFF_MS_MIN = 20;
+const MOVE_BACKOFF_MS_MAX = 200;
 
 /** A change as a writer gives it: absolute names, no zone (the plan's), no version (the writer's). */
 export type WriterChange =
@@ -530,6 +540,8 @@ export class RegionWriter {
       let result: DnsBatchResult;
       try {
         result = await client.dnsBatch(prepared.batch, { deadlineMs: remainingMs });
+        if (!result.ok && result.error.code === 'zone-moving')
+          result = await this.sendToNewGroup(region, prepared, result.error.to, deadline, result);
       } catch (error) {
         return this.failed(region, error, elapsed());
       }
@@ -537,6 +549,35 @@ export class RegionWriter {
     } finally {
       slots.release();
     }
+  }
+
+  /**
+   * Sends a batch the old group refused as `zone-moving` to the group `to` of `region`,
+   * backing off while the copy is not there yet; returns the last refusal when the retries
+   * or the deadline run out.
+   */
+  private async sendToNewGroup(
+    region: string,
+    prepared: PreparedWrite,
+    to: string,
+    deadline: number,
+    refusal: DnsBatchResult,
+  ): Promise<DnsBatchResult> {
+    if (!this.plan.groups.some((g) => g.id === to)) return refusal;
+    const client = await this.client(region, to);
+    let last = refusal;
+    let backoffMs = MOVE_BACKOFF_MS_MIN;
+    for (let attempt = 0; attempt < MOVE_RETRIES_MAX; attempt++) {
+      const remainingMs = Math.floor(deadline - now());
+      if (remainingMs < 1) return last;
+      last = await client.dnsBatch(prepared.batch, { deadlineMs: remainingMs });
+      if (last.ok || (last.error.code !== 'no-such-zone' && last.error.code !== 'zone-moving')) return last;
+      const waitMs = Math.min(backoffMs, Math.floor(deadline - now()));
+      if (waitMs < 1) return last;
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      backoffMs = Math.min(backoffMs * 2, MOVE_BACKOFF_MS_MAX);
+    }
+    return last;
   }
 
   private failed(region: string, error: unknown, elapsedMs: number): RegionOutcome {

@@ -12,14 +12,21 @@
  * - delete: the entry turns `deleting`; the parent's delegation goes first, then the zone in
  *   every region; then the entry is removed. Zones below it are refused unless `recursive`
  *   (then they go first, deepest first).
+ * - move: the entry turns `moving` (to the new group); in every region the old group
+ *   freezes the zone, the new group copies it, the parent delegates to the copy; then the
+ *   entry turns active in the new group, and after the drain time (default the delegation's
+ *   NS TTL) the old group deletes its copy; the call waits for that too, then clears the
+ *   entry's record of the old group.
  * Zones of the plan are created and removed with the plan, never here.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ZoneRegistryConflict, type ZoneRegistryStore } from '../bootstrap/zone-registry-store.js';
+import { DELEGATION_TTL } from '../protocol/dns/delegation-ttl.js';
 import { agreementRows, type ZoneAgreement } from '../protocol/dns/region-repair.js';
 import type { DnsZoneSummary } from '../protocol/dns/views.js';
+import { frozenZoneKey } from '../protocol/dns/zone-freeze-key.js';
 import type { ClusterPlan } from '../protocol/plan.js';
-import { type ServedZone, ZoneDirectory, zoneKey } from '../protocol/zone-directory.js';
+import { MOVE_RRSETS_MAX, type ServedZone, ZoneDirectory, zoneKey } from '../protocol/zone-directory.js';
 import { RaftClient } from './raft-client.js';
 
 export type ZoneLifecycleErrorCode =
@@ -60,6 +67,8 @@ export interface ZoneListing {
   readonly group: string;
   readonly source: ServedZone['source'];
   readonly state: ServedZone['state'];
+  /** While moving: the group it moves to. */
+  readonly to?: string;
   readonly regions: readonly ZoneInRegion[];
 }
 
@@ -82,6 +91,36 @@ export interface DeleteOutcome {
   /** The zones removed, deepest first; empty when the zone was already absent. */
   readonly deleted: readonly string[];
   readonly elapsedMs: number;
+}
+
+/** A step of a move seen in one region (`region` absent: the registry). */
+export interface MoveProgress {
+  readonly step: 'moving' | 'frozen' | 'copied' | 'delegated' | 'moved' | 'drained' | 'done';
+  readonly region?: string;
+  readonly elapsedMs: number;
+}
+
+export interface MoveOutcome {
+  readonly zone: string;
+  readonly from: string;
+  readonly to: string;
+  /** `already`: the zone was in `to` with no move left to finish. */
+  readonly outcome: 'moved' | 'already';
+  /**
+   * Per region, how long writes waited: from the old group's freeze observed to the new
+   * group taking writes observed (each within one poll of the call).
+   */
+  readonly freezeMs: Readonly<Record<string, number>>;
+  readonly elapsedMs: number;
+}
+
+export interface MoveOptions {
+  /**
+   * How long the old group keeps serving its frozen copy after the switch; default the
+   * delegation's NS TTL, so a resolver that cached the old delegation still gets answers.
+   */
+  readonly drainMs?: number;
+  readonly onProgress?: (progress: MoveProgress) => void;
 }
 
 export interface ZoneLifecycleOptions {
@@ -251,6 +290,11 @@ export class ZoneLifecycle {
         'planned',
         `${zone} is a zone of the plan (group ${target.group}); it goes with the plan`,
       );
+    if (target.state === 'moving' || target.movedFrom !== undefined)
+      throw new ZoneLifecycleError(
+        'conflict',
+        `${zone} is moving (or its old copy is draining); run the move again to finish it, then delete it`,
+      );
     const below = directory.below(zone);
     if (below.length > 0 && options.recursive !== true)
       throw new ZoneLifecycleError(
@@ -272,6 +316,133 @@ export class ZoneLifecycle {
       deleted.push(served.zone);
     }
     return { deleted, elapsedMs: this.now() - started };
+  }
+
+  /** Moves registered `zone` to group `to` in every region (see the header); idempotent. */
+  async move(zoneName: string, to: string, options: MoveOptions = {}): Promise<MoveOutcome> {
+    const started = this.now();
+    const elapsed = () => this.now() - started;
+    const progress = (step: MoveProgress['step'], region?: string) =>
+      options.onProgress?.({ step, ...(region === undefined ? {} : { region }), elapsedMs: elapsed() });
+    let zone: string;
+    try {
+      zone = zoneKey(zoneName);
+    } catch (error) {
+      throw new ZoneLifecycleError(
+        'invalid',
+        `${JSON.stringify(zoneName)} is not a domain name: ${(error as Error).message}`,
+      );
+    }
+    const directory = await this.directory();
+    const problem = directory.moveProblem(zone, to);
+    if (problem !== undefined)
+      throw new ZoneLifecycleError(directory.get(zone)?.source === 'plan' ? 'planned' : 'invalid', problem);
+    let stored = await this.options.registry.get(zone);
+    if (stored === undefined) throw new ZoneLifecycleError('conflict', `${zone} was removed meanwhile`);
+    const from =
+      stored.entry.state === 'moving' ? stored.entry.group : (stored.entry.movedFrom ?? stored.entry.group);
+    const freezeMs: Record<string, number> = {};
+    if (stored.entry.state === 'active' && stored.entry.group === to && stored.entry.movedFrom === undefined)
+      return { zone, from, to, outcome: 'already', freezeMs, elapsedMs: elapsed() };
+    if (stored.entry.state === 'active' && stored.entry.group !== to) {
+      for (const region of this.options.plan.regions) {
+        const summary = (await this.zonesOf(region, stored.entry.group)).get(zone);
+        if (summary !== undefined && summary.rrsets > MOVE_RRSETS_MAX)
+          throw new ZoneLifecycleError(
+            'invalid',
+            `${zone} holds ${summary.rrsets} RRsets in ${region}; a move copies at most ${MOVE_RRSETS_MAX} in one batch`,
+          );
+      }
+      stored = await this.registryStep(() =>
+        this.options.registry.markMoving(stored as NonNullable<typeof stored>, to),
+      );
+    }
+    if (stored.entry.state === 'moving') {
+      progress('moving');
+      const after = await this.directory();
+      const parent = after.parentOf(zone);
+      const frozenAt = new Map<string, number>();
+      const copied = new Set<string>();
+      const switched = new Set<string>();
+      await this.waitUntil(async () => {
+        for (const region of this.options.plan.regions) {
+          if (switched.has(region)) continue;
+          if (!frozenAt.has(region)) {
+            const old = await this.client(region, from);
+            if (
+              (await old.get(frozenZoneKey(zone), { mode: 'linearizable', deadlineMs: CALL_DEADLINE_MS })) ===
+              null
+            )
+              if ((await this.zonesOf(region, to)).has(zone) === false) continue;
+            frozenAt.set(region, this.now());
+            progress('frozen', region);
+          }
+          if (!copied.has(region)) {
+            if (!(await this.zonesOf(region, to)).has(zone)) continue;
+            copied.add(region);
+            progress('copied', region);
+          }
+          if (parent !== undefined) {
+            const apex = await (await this.client(region, to)).dnsRrsets(zone, zone, 'linearizable', {
+              deadlineMs: CALL_DEADLINE_MS,
+            });
+            const cut = await (await this.client(region, parent.group)).dnsRrsets(
+              parent.zone,
+              zone,
+              'linearizable',
+              {
+                deadlineMs: CALL_DEADLINE_MS,
+              },
+            );
+            if (
+              !sameRdata(
+                apex?.rrsets.find((r) => r.type === 'NS')?.rdata,
+                cut?.rrsets.find((r) => r.type === 'NS')?.rdata,
+              )
+            )
+              continue;
+          }
+          switched.add(region);
+          freezeMs[region] = this.now() - (frozenAt.get(region) as number);
+          progress('delegated', region);
+        }
+        return switched.size === this.options.plan.regions.length;
+      }, `${zone} to be copied to group ${to} and delegated to it in every region`);
+      const drainMs = options.drainMs ?? DELEGATION_TTL * 1000;
+      stored = await this.registryStep(() =>
+        this.options.registry.markMoved(stored as NonNullable<typeof stored>, new Date(this.now() + drainMs)),
+      );
+      progress('moved');
+    }
+    if (stored.entry.movedFrom !== undefined) {
+      const old = stored.entry.movedFrom;
+      const until = Date.parse(stored.entry.drainUntil ?? '') || 0;
+      await this.waitUntil(
+        async () => {
+          for (const region of this.options.plan.regions)
+            if ((await this.zonesOf(region, old)).has(zone)) return false;
+          return true;
+        },
+        `${zone} to be deleted from group ${old} in every region (after ${new Date(until).toISOString()})`,
+        Math.max(0, until - this.now()) + this.options.deadlineMs,
+      );
+      progress('drained');
+      await this.registryStep(() =>
+        this.options.registry.clearMovedFrom(stored as NonNullable<typeof stored>),
+      );
+    }
+    progress('done');
+    return { zone, from, to, outcome: 'moved', freezeMs, elapsedMs: elapsed() };
+  }
+
+  /** A registry write; a concurrent change of the entry is a `conflict` (run the command again). */
+  private async registryStep<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (!(error instanceof ZoneRegistryConflict)) throw error;
+      throw new ZoneLifecycleError('conflict', `${error.message}; run the move again to continue`);
+    }
   }
 
   /** Every zone of the cluster with its serial and RRset count in each region. */
@@ -321,6 +492,7 @@ export class ZoneLifecycle {
         group: served.group,
         source: served.source,
         state: served.state,
+        ...(served.to === undefined ? {} : { to: served.to }),
         regions,
       });
     }
@@ -403,8 +575,12 @@ export class ZoneLifecycle {
     return new Map(zones.map((z) => [z.zone.toLowerCase(), z]));
   }
 
-  private async waitUntil(condition: () => Promise<boolean>, what: string): Promise<void> {
-    const deadline = this.now() + this.options.deadlineMs;
+  private async waitUntil(
+    condition: () => Promise<boolean>,
+    what: string,
+    deadlineMs = this.options.deadlineMs,
+  ): Promise<void> {
+    const deadline = this.now() + deadlineMs;
     let lastError: unknown;
     for (;;) {
       try {
@@ -415,7 +591,7 @@ export class ZoneLifecycle {
       if (this.now() >= deadline)
         throw new ZoneLifecycleError(
           'timeout',
-          `timed out after ${this.options.deadlineMs} ms waiting for ${what}${lastError === undefined ? '' : ` (last error: ${String(lastError)})`}; run the same command again to finish`,
+          `timed out after ${deadlineMs} ms waiting for ${what}${lastError === undefined ? '' : ` (last error: ${String(lastError)})`}; run the same command again to finish`,
         );
       await new Promise((resolve) => setTimeout(resolve, this.options.pollMs ?? POLL_MS_DEFAULT));
     }
@@ -441,4 +617,10 @@ export class ZoneLifecycle {
   private now(): number {
     return (this.options.nowMs ?? Date.now)();
   }
+}
+
+function sameRdata(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  const set = new Set(a.map((r) => r.toLowerCase()));
+  return b.every((r) => set.has(r.toLowerCase()));
 }

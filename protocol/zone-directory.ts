@@ -10,6 +10,14 @@
  * once no region holds the zone). Lookups are by label suffix through a map, so routing a
  * name costs O(labels) whatever the number of zones.
  *
+ * A zone moving to another group (moveProblem, `raftns zone move`) is `moving` with `to`:
+ * its group freezes it, the `to` group copies it, the parent's delegation switches to the
+ * copy region by region; then the entry turns `active` in the `to` group with `movedFrom`
+ * and `drainUntil`, and the old group deletes its frozen copy after that time
+ * (runtime/composition/zone-registry-reconciler.ts; docs/ARCHITECTURE.md explains why the
+ * sequence loses no write and answers nothing wrong). Routing keeps sending a moving
+ * zone's writes to its group, whose `zone-moving` refusal names the group to retry in.
+ *
  * Rules for a new zone (creationProblem): a valid name that no group serves yet, not inside
  * the reserved catalog namespace, assigned to a group of the plan, and with no served zone
  * below it. The last rule means a zone is only ever created at the bottom of the hierarchy
@@ -18,6 +26,7 @@
  * never inside a registered zone: registered zones need no glue.
  */
 import { z } from 'zod';
+import { BATCH_CHANGES_MAX } from './dns/changes.js';
 import { Name } from './dns/wire/name.js';
 import { GROUP_ZONES_MAX } from './limits.js';
 import type { ClusterPlan } from './plan.js';
@@ -27,10 +36,13 @@ export const REGISTERED_ZONES_MAX = 100_000;
 /** Zones one group serves at most (its store's bound, protocol/limits.ts). */
 export const ZONES_PER_GROUP_MAX = GROUP_ZONES_MAX;
 
+/** RRsets a zone may hold to be moved: its copy is one batch, the create-zone the rest. */
+export const MOVE_RRSETS_MAX = BATCH_CHANGES_MAX - 1;
+
 /** Catalog zones live here (protocol/dns/catalog-zone.ts); no served zone may. */
 const RESERVED_SUFFIX = Name.parse('raftns.invalid.');
 
-export type ZoneState = 'active' | 'deleting';
+export type ZoneState = 'active' | 'deleting' | 'moving';
 
 /** One registry entry, as stored. */
 export interface RegisteredZone {
@@ -40,14 +52,29 @@ export interface RegisteredZone {
   readonly state: ZoneState;
   /** When the entry was first written, ISO 8601 (informational). */
   readonly createdAt: string;
+  /** While `moving`: the group the zone moves to. */
+  readonly to?: string;
+  /** After a move: the group that still holds the frozen old copy until `drainUntil`. */
+  readonly movedFrom?: string;
+  /** After a move: when the old group may delete its copy, ISO 8601. */
+  readonly drainUntil?: string;
 }
 
-export const registeredZoneSchema = z.strictObject({
-  zone: z.string().min(1).max(1024),
-  group: z.string().min(1).max(64),
-  state: z.enum(['active', 'deleting']),
-  createdAt: z.string().max(64),
-});
+export const registeredZoneSchema = z
+  .strictObject({
+    zone: z.string().min(1).max(1024),
+    group: z.string().min(1).max(64),
+    state: z.enum(['active', 'deleting', 'moving']),
+    createdAt: z.string().max(64),
+    to: z.string().min(1).max(64).optional(),
+    movedFrom: z.string().min(1).max(64).optional(),
+    drainUntil: z.string().max(64).optional(),
+  })
+  .refine((e) => (e.state === 'moving') === (e.to !== undefined), 'a moving entry, and only it, names `to`')
+  .refine(
+    (e) => (e.movedFrom === undefined) === (e.drainUntil === undefined),
+    'movedFrom goes with drainUntil',
+  );
 
 /** A zone the cluster serves, from either source. */
 export interface ServedZone {
@@ -56,6 +83,11 @@ export interface ServedZone {
   readonly group: string;
   readonly source: 'plan' | 'registry';
   readonly state: ZoneState;
+  /** While moving: the group it moves to. */
+  readonly to?: string;
+  /** After a move, until the old copy is gone: the old group and when it may delete it. */
+  readonly movedFrom?: string;
+  readonly drainUntilMs?: number;
 }
 
 /** The canonical stored form of a zone name; throws NameError when it is not a name. */
@@ -80,7 +112,17 @@ export class ZoneDirectory {
         continue;
       }
       if (!plan.groups.some((g) => g.id === entry.group)) continue;
-      this.#byZone.set(key, { zone: key, group: entry.group, source: 'registry', state: entry.state });
+      const drainUntilMs = entry.drainUntil === undefined ? Number.NaN : Date.parse(entry.drainUntil);
+      this.#byZone.set(key, {
+        zone: key,
+        group: entry.group,
+        source: 'registry',
+        state: entry.state,
+        ...(entry.to === undefined ? {} : { to: entry.to }),
+        ...(entry.movedFrom === undefined || Number.isNaN(drainUntilMs)
+          ? {}
+          : { movedFrom: entry.movedFrom, drainUntilMs }),
+      });
     }
     // The plan wins over a registry entry for the same zone.
     for (const group of plan.groups) {
@@ -146,7 +188,9 @@ export class ZoneDirectory {
     if (existing !== undefined)
       return existing.state === 'deleting'
         ? `${apex.key} is being deleted; run the delete again to finish it, then create it`
-        : `${apex.key} is already served by group ${existing.group}`;
+        : existing.state === 'moving'
+          ? `${apex.key} is already served by group ${existing.group} (moving to ${existing.to})`
+          : `${apex.key} is already served by group ${existing.group}`;
     const inside = this.firstBelow(apex, 4);
     if (inside.length > 0)
       return `${apex.key} would contain zones the cluster already serves (${inside
@@ -161,12 +205,45 @@ export class ZoneDirectory {
     return undefined;
   }
 
-  /** How many zones `group` serves (planned and registered). */
+  /**
+   * Why `zone` cannot move to `group`; undefined when it can, or when a move to `group` is
+   * under way or finishing (running it again continues it).
+   */
+  moveProblem(zone: string, group: string): string | undefined {
+    let key: string;
+    try {
+      key = zoneKey(zone);
+    } catch (error) {
+      return `${JSON.stringify(zone)} is not a domain name: ${(error as Error).message}`;
+    }
+    const served = this.#byZone.get(key);
+    if (served === undefined) return `${key} is not a zone of the cluster`;
+    if (served.source === 'plan')
+      return `${key} is a zone of the plan (group ${served.group}); it moves with the plan`;
+    if (!this.plan.groups.some((g) => g.id === group))
+      return `no group ${JSON.stringify(group)} in the plan (groups: ${this.plan.groups.map((g) => g.id).join(', ')})`;
+    if (served.state === 'deleting') return `${key} is being deleted`;
+    if (served.state === 'moving')
+      return served.to === group
+        ? undefined
+        : `${key} is moving to group ${served.to}; finish that move first`;
+    if (served.group === group)
+      return served.movedFrom !== undefined ? undefined : `${key} is already served by group ${group}`;
+    if (served.movedFrom !== undefined)
+      return `${key} still has a copy in group ${served.movedFrom} from its last move; run that move again to finish it`;
+    if (this.zonesOf(group) >= ZONES_PER_GROUP_MAX)
+      return `group ${group} serves its maximum of ${ZONES_PER_GROUP_MAX} zones; add a group (raftns plan apply)`;
+    return undefined;
+  }
+
+  /** How many zones `group` serves (planned and registered, moving ones in both groups). */
   zonesOf(group: string): number {
     if (this.#perGroup === undefined) {
       this.#perGroup = new Map();
+      // A moving zone counts in both groups: both hold it until the move ends.
       for (const z of this.#byZone.values())
-        this.#perGroup.set(z.group, (this.#perGroup.get(z.group) ?? 0) + 1);
+        for (const g of z.to === undefined ? [z.group] : [z.group, z.to])
+          this.#perGroup.set(g, (this.#perGroup.get(g) ?? 0) + 1);
     }
     return this.#perGroup.get(group) ?? 0;
   }

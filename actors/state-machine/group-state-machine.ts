@@ -45,6 +45,9 @@
  * - dns: applies the batch to the DNS record store (actors/dns/store/dns-store.ts),
  *   atomically; the result carries the store's verdict (`dns`), cached like any other.
  *   The deltas for the serving side queue up until `takeDnsDeltas()`.
+ * - dns and dns-import to a zone frozen for a move (a `dns-frozen/` key, zone-freeze.ts)
+ *   are refused as `zone-moving`, except changes creating or deleting it; deleting a zone
+ *   also unfreezes it.
  * - dns-import: replaces a zone's content with the chunks staged under the import's id in
  *   the key-value store, as one batch, and deletes the chunks (zone-import-commit.ts).
  */
@@ -53,6 +56,7 @@ import type { DnsBatchResult } from '../../protocol/dns/changes.js';
 import { SYNC_REPLY_BYTES_MAX } from '../../protocol/dns/region-repair.js';
 import type { DnsNameView, DnsZoneSummary } from '../../protocol/dns/views.js';
 import { Name, parseName } from '../../protocol/dns/wire/name.js';
+import { frozenZoneKey } from '../../protocol/dns/zone-freeze-key.js';
 import {
   type CommandDecodeError,
   decodeSessionCommand,
@@ -76,6 +80,7 @@ import {
   type SnapshotError,
 } from './snapshot-codec.js';
 import { SortedKv } from './sorted-kv.js';
+import { batchZones, createdOrDeletedZones, deletedZones, frozenZoneRefusal } from './zone-freeze.js';
 import { commitZoneImport } from './zone-import-commit.js';
 import { ZonePages } from './zone-pages.js';
 
@@ -313,17 +318,35 @@ export class GroupStateMachine {
           previous: this.data.set(command.key, command.value, index),
         });
       }
-      case 'dns-batch':
-        return Object.freeze({
-          kind: 'dns-batch',
-          revision: index,
-          dns: this.noteDnsChanges(index, this.dns.applyBatch(command.batch)),
-        });
+      case 'dns-batch': {
+        // A write to a zone frozen for a move is refused (zone-freeze.ts); creating or
+        // deleting it is not.
+        const deleted = deletedZones(command.batch);
+        const exempt = createdOrDeletedZones(command.batch);
+        const refusal = frozenZoneRefusal(
+          this.data,
+          batchZones(command.batch).filter((zone) => !exempt.includes(zone as string)),
+        );
+        const dns = refusal ?? this.dns.applyBatch(command.batch);
+        if (dns.ok)
+          for (const zone of deleted) {
+            try {
+              this.data.delete(frozenZoneKey(zone));
+            } catch {
+              // a name the store accepted always parses; nothing to unfreeze otherwise
+            }
+          }
+        return Object.freeze({ kind: 'dns-batch', revision: index, dns: this.noteDnsChanges(index, dns) });
+      }
       case 'dns-import':
         return Object.freeze({
           kind: 'dns-batch',
           revision: index,
-          dns: this.noteDnsChanges(index, commitZoneImport(this.data, this.dns, command.import)),
+          dns: this.noteDnsChanges(
+            index,
+            frozenZoneRefusal(this.data, [command.import.zone]) ??
+              commitZoneImport(this.data, this.dns, command.import),
+          ),
         });
     }
   }

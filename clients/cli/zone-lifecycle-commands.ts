@@ -7,10 +7,15 @@
  *                                         NS (the group's nameservers) and the delegation in
  *                                         the parent zone when the cluster serves it
  *   raftns zone delete NAME [--recursive] the delegation first, then the zone, in every region
+ *   raftns zone move NAME --to G [--drain-seconds S]
+ *                                         the zone to group G in every region: frozen in its
+ *                                         group, copied to G, delegated to G, then deleted
+ *                                         from its old group S seconds later (default the
+ *                                         delegation's NS TTL); prints each step
  *   raftns zone list                      zone, group, state and per region serial and RRsets
  *
  * `--group` is the global option (before or after the command). `--json` prints the
- * outcome as JSON. Create and delete are idempotent: running one again finishes what an
+ * outcome as JSON. Create, delete and move are idempotent: running one again finishes what an
  * interrupted one started. Exit codes: 0 done; 1 a region did not finish in time (run it
  * again) or a transport failure; 2 usage, or a zone that cannot be created or deleted
  * (the reason is printed).
@@ -78,7 +83,7 @@ async function failOnRefusal<T>(run: () => Promise<T>): Promise<T | undefined> {
   }
 }
 
-/** Adds `create`, `delete` and `list` to the `zone` command (zone-commands.ts). */
+/** Adds `create`, `delete`, `move` and `list` to the `zone` command (zone-commands.ts). */
 export function registerZoneLifecycleCommands(program: Command, zone: Command): void {
   const globals = () => program.opts<LifecycleGlobals>();
   const chosenGroup = () =>
@@ -131,6 +136,45 @@ export function registerZoneLifecycleCommands(program: Command, zone: Command): 
     });
 
   zone
+    .command('move <name>')
+    .description('move a zone to another group in every region, with no lost write and no wrong answer')
+    .requiredOption('--to <group>', 'the group to move it to')
+    .option(
+      '--drain-seconds <seconds>',
+      "how long the old group keeps answering after the switch (default: the delegation's NS TTL)",
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 86_400) throw new Error('--drain-seconds: 0..=86400');
+        return n;
+      },
+    )
+    .action(async (name: string, options: { to: string; drainSeconds?: number }) => {
+      const g = globals();
+      const outcome = await withLifecycle(g, (lifecycle) =>
+        failOnRefusal(() =>
+          lifecycle.move(name, options.to, {
+            ...(options.drainSeconds === undefined ? {} : { drainMs: options.drainSeconds * 1000 }),
+            onProgress: (p) => {
+              if (!g.json)
+                process.stdout.write(
+                  `${p.step}${p.region === undefined ? '' : `\t${p.region}`}\t${p.elapsedMs} ms\n`,
+                );
+            },
+          }),
+        ),
+      );
+      if (outcome === undefined) return;
+      const freezes = Object.entries(outcome.freezeMs)
+        .map(([region, ms]) => `${region}=${ms} ms`)
+        .join(' ');
+      process.stdout.write(
+        g.json
+          ? `${JSON.stringify(outcome)}\n`
+          : `${outcome.zone}\t${outcome.from} -> ${outcome.to}\t${outcome.outcome}\tfrozen ${freezes || '-'}\t${outcome.elapsedMs} ms\n`,
+      );
+    });
+
+  zone
     .command('list')
     .description('every zone of the cluster: group, state, and per region its serial and RRsets')
     .action(async () => {
@@ -155,7 +199,8 @@ export function formatListings(listings: readonly ZoneListing[]): string {
             `${r.region}=${r.error !== undefined ? 'error' : r.serial === null ? 'absent' : `${r.serial}/${r.rrsets}/${agreementText(r.agreement)}`}`,
         )
         .join(' ');
-      return `${l.zone}\t${l.group}\t${l.source}/${l.state}\t${regions}\n`;
+      const state = l.to === undefined ? l.state : `${l.state}->${l.to}`;
+      return `${l.zone}\t${l.group}\t${l.source}/${state}\t${regions}\n`;
     })
     .join('');
 }

@@ -107,6 +107,8 @@ export type DnsWriteError =
   | { readonly code: 'too-many-prerequisites'; readonly message: string; readonly count: number }
   | { readonly code: 'no-such-zone'; readonly message: string; readonly zone: string }
   | { readonly code: 'zone-exists'; readonly message: string; readonly zone: string }
+  /** The zone is frozen while it moves to group `to` (retryable: write it there). */
+  | { readonly code: 'zone-moving'; readonly message: string; readonly zone: string; readonly to: string }
   | {
       readonly code: 'bad-name';
       readonly message: string;

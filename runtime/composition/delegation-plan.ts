@@ -14,11 +14,11 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { DnsChange } from '../../protocol/dns/changes.js';
+import { DELEGATION_TTL } from '../../protocol/dns/delegation-ttl.js';
 import type { RecordVersion } from '../../protocol/dns/version.js';
 import type { DnsNameView } from '../../protocol/dns/views.js';
 import type { GroupPlan } from '../../protocol/plan.js';
 
-export const DELEGATION_TTL = 300;
 export const ADDRESS_TTL = 300;
 
 /** One replica of a group as the registry knows it. */

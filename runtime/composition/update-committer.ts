@@ -164,7 +164,11 @@ export class UpdateCommitter {
     if (!result.ok)
       return result.error.code === 'prerequisite-failed'
         ? { outcome: 'guards-failed', message: result.error.message }
-        : { outcome: 'rejected', message: `${result.error.code}: ${result.error.message}` };
+        : result.error.code === 'zone-moving'
+          ? // Frozen for a move (zone-freeze.ts): SERVFAIL, which UPDATE clients retry
+            // (RFC 2136 §4.5) until the new group's nameservers take it.
+            { outcome: 'unavailable', message: `${result.error.code}: ${result.error.message}` }
+          : { outcome: 'rejected', message: `${result.error.code}: ${result.error.message}` };
     const writer = await this.otherRegions;
     if (writer === undefined) return { outcome: 'committed', message: 'committed' };
     const { group } = writer.route(commit.zone);

@@ -17,6 +17,18 @@
  *   nameservers (RFC 1034 §4.2.1). No glue: a registered zone never contains a nameserver
  *   name (zone-directory.ts);
  * - `deleting`: remove the NS RRset at the cut.
+ * For a zone moving from group A to group B (protocol/zone-directory.ts; the order is why
+ * no write is lost and no answer is wrong, docs/ARCHITECTURE.md "Moving a zone"):
+ * - A's leader freezes it: one committed `dns-frozen/` entry after which A refuses writes
+ *   to it as `zone-moving` (actors/state-machine/zone-freeze.ts);
+ * - B's leader, once A is frozen in this region, freezes the zone in B too and copies it
+ *   there in one batch at one state after the freeze, versions kept (zone-move-copy.ts);
+ * - the parent's leader delegates to B once B holds the copy (to A until then);
+ * - B's leader unfreezes the zone in B once the parent delegates to B in this region: from
+ *   then on writes land in B, and resolvers are sent to B;
+ * - after the entry turned active in B, A's leader deletes its frozen copy once the entry's
+ *   `drainUntil` passed (resolvers that cached the delegation to A, up to its TTL, still
+ *   get A's answers meanwhile) and the parent no longer delegates to A.
  * Reads are linearizable; versions come from a hybrid clock that observed every version it
  * read. A pass that finds nothing to change writes nothing. Zones whose NS were found
  * current for the same nameservers are not read again until those nameservers change, so
@@ -27,14 +39,17 @@ import { leadsReady } from '../../actors/log/protocol.js';
 import type { ZoneRegistryStore } from '../../bootstrap/zone-registry-store.js';
 import { RaftClient } from '../../clients/raft-client.js';
 import type { DnsChange } from '../../protocol/dns/changes.js';
+import { DELEGATION_TTL } from '../../protocol/dns/delegation-ttl.js';
 import { HybridClock, ZONE_REGISTRY_WRITER_PREFIX } from '../../protocol/dns/version.js';
 import type { DnsNameView } from '../../protocol/dns/views.js';
+import { frozenZoneKey } from '../../protocol/dns/zone-freeze-key.js';
 import type { ClusterPlan } from '../../protocol/plan.js';
 import { type RegisteredZone, type ServedZone, ZoneDirectory } from '../../protocol/zone-directory.js';
 import type { Logger } from '../log.js';
-import { DELEGATION_TTL, type GroupMember, nameserverName } from './delegation-plan.js';
+import { type GroupMember, nameserverName } from './delegation-plan.js';
 import { followReadyLeadership, type LeadershipSource } from './leadership-feed.js';
 import { PeriodicTask } from './periodic-task.js';
+import { copyBatch, frozenFor, readFrozenZone } from './zone-move-copy.js';
 
 export interface ZoneRegistryReconcilerOptions {
   readonly nc: NatsConnection;
@@ -121,14 +136,19 @@ export class ZoneRegistryReconciler {
     }
     const directory = new ZoneDirectory(this.options.plan(), this.registered);
     const mine: ServedZone[] = [];
+    const incoming: ServedZone[] = [];
+    const draining: ServedZone[] = [];
     const children: Array<{ child: ServedZone; parent: ServedZone }> = [];
     for (const zone of directory.zones()) {
       if (zone.source !== 'registry') continue;
       if (zone.group === this.options.groupId) mine.push(zone);
+      if (zone.state === 'moving' && zone.to === this.options.groupId) incoming.push(zone);
+      if (zone.movedFrom === this.options.groupId && zone.group !== this.options.groupId) draining.push(zone);
       const parent = directory.parentOf(zone.zone);
       if (parent?.group === this.options.groupId) children.push({ child: zone, parent });
     }
-    if (mine.length === 0 && children.length === 0) return { kind: 'done', changes: 0, pending: 0 };
+    if (mine.length === 0 && children.length === 0 && incoming.length === 0 && draining.length === 0)
+      return { kind: 'done', changes: 0, pending: 0 };
 
     const members = await this.options.members();
     const listings = new Map<string, Promise<Set<string>>>();
@@ -159,6 +179,18 @@ export class ZoneRegistryReconciler {
       // The children of new zones wait for them: look again at once.
       listings.clear();
       pending++;
+    }
+    for (const zone of incoming) {
+      const outcome = await this.reconcileIncoming(zone, directory, members, existing);
+      changes += outcome.changes;
+      pending += outcome.pending ? 1 : 0;
+      // The parent's delegation follows the copy at once.
+      if (outcome.changes > 0) listings.clear();
+    }
+    for (const zone of draining) {
+      const outcome = await this.reconcileDrain(zone, directory, members, existing);
+      changes += outcome.changes;
+      pending += outcome.pending ? 1 : 0;
     }
     const cuts: DnsChange[] = [];
     for (const { child, parent } of children) {
@@ -195,6 +227,18 @@ export class ZoneRegistryReconciler {
       this.checked.delete(zone.zone);
       return { changes: await this.commit(client, [{ op: 'delete-zone', zone: zone.zone }]), pending: false };
     }
+    if (zone.state === 'moving') {
+      if (!exists || this.checked.get(`freeze:${zone.zone}`) === zone.to)
+        return { changes: 0, pending: false };
+      let changes = 0;
+      if ((await frozenFor(client, zone.zone, CALL_DEADLINE_MS)) !== zone.to) {
+        await client.put(frozenZoneKey(zone.zone), zone.to as string, { deadlineMs: CALL_DEADLINE_MS });
+        this.options.log.info({ zone: zone.zone, to: zone.to }, 'zone frozen for its move');
+        changes = 1;
+      }
+      this.checked.set(`freeze:${zone.zone}`, zone.to as string);
+      return { changes, pending: false };
+    }
     const ns = this.nameservers(zone.group, members);
     if (ns === undefined) return { changes: 0, pending: true };
     const fingerprint = ns.join(' ');
@@ -211,10 +255,96 @@ export class ZoneRegistryReconciler {
       return { changes: 0, pending: false };
     }
     if (this.checked.get(zone.zone) === fingerprint) return { changes: 0, pending: false };
+    // An active zone is never frozen in its own group (a move into it ended).
+    if ((await frozenFor(client, zone.zone, CALL_DEADLINE_MS)) !== undefined)
+      await client.delete(frozenZoneKey(zone.zone), { deadlineMs: CALL_DEADLINE_MS });
     const change = await this.nsChange(client, zone.zone, zone.zone, ns);
     if (change !== undefined) creations.push(change);
     this.checked.set(zone.zone, fingerprint);
     return { changes: 0, pending: false };
+  }
+
+  /**
+   * Copies a zone moving to this group from its frozen old group, in one batch, into a zone
+   * frozen here too; unfreezes it once the parent delegates here in this region.
+   */
+  private async reconcileIncoming(
+    zone: ServedZone,
+    directory: ZoneDirectory,
+    members: ReadonlyMap<string, readonly GroupMember[]>,
+    existing: (group: string) => Promise<Set<string>>,
+  ): Promise<{ changes: number; pending: boolean }> {
+    const ns = this.nameservers(this.options.groupId, members);
+    if (ns === undefined) return { changes: 0, pending: true };
+    const here = await this.client(this.options.groupId);
+    if ((await existing(this.options.groupId)).has(zone.zone)) {
+      if ((await frozenFor(here, zone.zone, CALL_DEADLINE_MS)) !== undefined) {
+        const parent = directory.parentOf(zone.zone);
+        if (parent !== undefined) {
+          const cut = await this.read(await this.client(parent.group), parent.zone, zone.zone);
+          const delegated = cut?.rrsets.find((r) => r.type === 'NS')?.rdata.map((r) => r.toLowerCase()) ?? [];
+          if (delegated.length !== ns.length || !ns.every((n) => delegated.includes(n)))
+            return { changes: 0, pending: true };
+        }
+        await here.delete(frozenZoneKey(zone.zone), { deadlineMs: CALL_DEADLINE_MS });
+        this.options.log.info(
+          { zone: zone.zone, from: zone.group },
+          'moved zone takes writes in its new group',
+        );
+      }
+      return { changes: 0, pending: false };
+    }
+    const from = await this.client(zone.group);
+    const read = await readFrozenZone(from, zone.zone, CALL_DEADLINE_MS);
+    if (read.kind !== 'ready') {
+      if (read.kind === 'too-large')
+        this.options.log.warn(
+          { zone: zone.zone, rrsets: read.rrsets },
+          'zone too large to move in one batch',
+        );
+      return { changes: 0, pending: true };
+    }
+    for (const view of read.names) {
+      for (const rrset of view.rrsets) this.clock.observe(rrset.version);
+      for (const deleted of view.deleted) this.clock.observe(deleted.version);
+      if (view.nameDeleted !== null) this.clock.observe(view.nameDeleted);
+    }
+    const batch = copyBatch(zone.zone, read.serial, read.names, ns, DELEGATION_TTL);
+    if (batch === undefined) {
+      this.options.log.warn({ zone: zone.zone }, 'zone cannot be copied in one batch');
+      return { changes: 0, pending: true };
+    }
+    // Frozen before it exists: no write lands here before the parent delegates here.
+    await here.put(frozenZoneKey(zone.zone), this.options.groupId, { deadlineMs: CALL_DEADLINE_MS });
+    const changes = await this.commit(here, batch);
+    this.options.log.info({ zone: zone.zone, from: zone.group, changes }, 'moving zone copied');
+    return { changes, pending: true };
+  }
+
+  /**
+   * Deletes this group's frozen copy of a zone moved away, once its drain time passed and
+   * the parent delegates elsewhere in this region.
+   */
+  private async reconcileDrain(
+    zone: ServedZone,
+    directory: ZoneDirectory,
+    members: ReadonlyMap<string, readonly GroupMember[]>,
+    existing: (group: string) => Promise<Set<string>>,
+  ): Promise<{ changes: number; pending: boolean }> {
+    if (!(await existing(this.options.groupId)).has(zone.zone)) return { changes: 0, pending: false };
+    if (this.options.nowMs() < (zone.drainUntilMs ?? 0)) return { changes: 0, pending: true };
+    const parent = directory.parentOf(zone.zone);
+    const ns = this.nameservers(this.options.groupId, members);
+    if (parent !== undefined && ns !== undefined) {
+      const cut = await this.read(await this.client(parent.group), parent.zone, zone.zone);
+      const delegated = cut?.rrsets.find((r) => r.type === 'NS')?.rdata.map((r) => r.toLowerCase()) ?? [];
+      if (delegated.some((r) => ns.includes(r))) return { changes: 0, pending: true };
+    }
+    const changes = await this.commit(await this.client(this.options.groupId), [
+      { op: 'delete-zone', zone: zone.zone },
+    ]);
+    this.options.log.info({ zone: zone.zone, to: zone.group }, 'moved zone deleted from its old group');
+    return { changes, pending: false };
   }
 
   /** Adds the changes the cut needs to `cuts` (the pass commits them in batches). */
@@ -227,6 +357,8 @@ export class ZoneRegistryReconciler {
   ): Promise<{ changes: number; pending: boolean }> {
     const client = await this.client(parent.group);
     const key = `cut:${child.zone}`;
+    // A frozen parent takes no write until its move ends; its cuts are copied with it.
+    if (parent.state === 'moving') return { changes: 0, pending: true };
     if (child.state === 'deleting') {
       this.checked.delete(key);
       const cut = await this.read(client, parent.zone, child.zone);
@@ -240,16 +372,24 @@ export class ZoneRegistryReconciler {
       });
       return { changes: 0, pending: false };
     }
+    // A moving child is delegated to its new group once the whole copy is there, to its
+    // old group until then.
+    const serving =
+      child.state === 'moving' && child.to !== undefined && (await existing(child.to)).has(child.zone)
+        ? child.to
+        : child.group;
     // Nobody is sent to the child before it exists in its group in this region.
-    if (!(await existing(child.group)).has(child.zone)) return { changes: 0, pending: true };
-    const ns = this.nameservers(child.group, members);
+    if (!(await existing(serving)).has(child.zone)) return { changes: 0, pending: true };
+    const ns = this.nameservers(serving, members);
     if (ns === undefined) return { changes: 0, pending: true };
+    // Until the copy is there, look again soon: it is made by another group's leader.
+    const waitingForCopy = child.state === 'moving' && serving !== child.to;
     const fingerprint = ns.join(' ');
-    if (this.checked.get(key) === fingerprint) return { changes: 0, pending: false };
+    if (this.checked.get(key) === fingerprint) return { changes: 0, pending: waitingForCopy };
     const change = await this.nsChange(client, parent.zone, child.zone, ns);
     if (change !== undefined) cuts.push(change);
     this.checked.set(key, fingerprint);
-    return { changes: 0, pending: false };
+    return { changes: 0, pending: waitingForCopy };
   }
 
   /** The change making the NS RRset at `name` in `zone` list exactly `ns`; undefined when it does. */

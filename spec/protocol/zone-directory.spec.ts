@@ -1,6 +1,11 @@
 import { expect } from 'chai';
 import { examplePlan } from '../../protocol/plan.js';
-import { type RegisteredZone, ZONES_PER_GROUP_MAX, ZoneDirectory } from '../../protocol/zone-directory.js';
+import {
+  type RegisteredZone,
+  registeredZoneSchema,
+  ZONES_PER_GROUP_MAX,
+  ZoneDirectory,
+} from '../../protocol/zone-directory.js';
 
 const plan = examplePlan('c', ['r1']);
 const registered = (
@@ -84,5 +89,65 @@ describe('the zone directory (plan zones and registered zones)', () => {
     expect(full.zoneFor(`www.z${ZONES_PER_GROUP_MAX - 2}.org.`)?.zone).to.equal(
       `z${ZONES_PER_GROUP_MAX - 2}.org.`,
     );
+  });
+
+  it('says why a zone cannot move, and nothing when it can or when the same move is under way', () => {
+    const moving: RegisteredZone = { ...registered('m.org.', 'org', 'moving'), to: 'root' };
+    const drained: RegisteredZone = {
+      ...registered('d.org.', 'root'),
+      movedFrom: 'org',
+      drainUntil: '2026-12-06T00:05:00.000Z',
+    };
+    const moves = new ZoneDirectory(plan, [
+      registered('example.org.', 'wikipedia-org'),
+      registered('gone.org.', 'org', 'deleting'),
+      moving,
+      drained,
+    ]);
+    expect(moves.moveProblem('example.org.', 'org')).to.equal(undefined);
+    expect(moves.moveProblem('Example.ORG', 'root')).to.equal(undefined);
+    expect(moves.moveProblem('org.', 'root')).to.match(/zone of the plan/);
+    expect(moves.moveProblem('nothere.org.', 'root')).to.match(/not a zone of the cluster/);
+    expect(moves.moveProblem('www.example.org.', 'root')).to.match(/not a zone of the cluster/);
+    expect(moves.moveProblem('a..b', 'root')).to.match(/not a domain name/);
+    expect(moves.moveProblem('example.org.', 'nope')).to.match(/no group "nope"/);
+    expect(moves.moveProblem('example.org.', 'wikipedia-org')).to.match(
+      /already served by group wikipedia-org/,
+    );
+    expect(moves.moveProblem('gone.org.', 'root')).to.match(/being deleted/);
+    // Running the same move again continues it; another target waits for it to end.
+    expect(moves.moveProblem('m.org.', 'root')).to.equal(undefined);
+    expect(moves.moveProblem('m.org.', 'wikipedia-org')).to.match(/moving to group root/);
+    // A finished move whose old copy is not gone yet: the same move finishes it, no other starts.
+    expect(moves.moveProblem('d.org.', 'root')).to.equal(undefined);
+    expect(moves.moveProblem('d.org.', 'org')).to.match(/still has a copy in group org/);
+    expect(moves.get('d.org.')).to.include({
+      movedFrom: 'org',
+      drainUntilMs: Date.parse(drained.drainUntil ?? ''),
+    });
+    // A moving zone counts in both groups, and routes to its old group until it moved.
+    expect(moves.zoneFor('www.m.org.')).to.include({ group: 'org', state: 'moving', to: 'root' });
+    expect(moves.zonesOf('root')).to.equal(3);
+    // No new zone where one is moving.
+    expect(moves.creationProblem('m.org.', 'org')).to.match(/moving to root/);
+  });
+
+  it('refuses a move to a full group', () => {
+    const many = Array.from({ length: ZONES_PER_GROUP_MAX - 1 }, (_, i) => registered(`z${i}.org.`, 'org'));
+    const full = new ZoneDirectory(plan, [...many, registered('mover.org.', 'root')]);
+    expect(full.moveProblem('mover.org.', 'org')).to.match(/serves its maximum/);
+    expect(full.moveProblem('z1.org.', 'root')).to.equal(undefined);
+  });
+
+  it('reads registry entries of moves and refuses malformed ones', () => {
+    const ok = registeredZoneSchema.safeParse({ ...registered('m.org.', 'org', 'moving'), to: 'root' });
+    expect(ok.success).to.equal(true);
+    expect(registeredZoneSchema.safeParse(registered('m.org.', 'org', 'moving')).success).to.equal(false);
+    expect(registeredZoneSchema.safeParse({ ...registered('m.org.', 'org'), to: 'root' }).success).to.equal(
+      false,
+    );
+    expect(
+      registeredZoneSchema.safeParse({ ...registered('m.org.', 'org'), movedFrom: 'root' }).success,
+    ).to.equal(false);
   });
 });

@@ -198,6 +198,23 @@ describe('dns/store/dns-store: batches', () => {
     expect(view?.nameDeleted).to.deep.equal(v(3));
   });
 
+  it('delete-rrset removes and tombstones its own type only: the other RRsets at the name stay', () => {
+    // Versions are per (name, type); only delete-name carries a version for the whole name.
+    const changes: DnsChange[] = [
+      upsert('n', 'A', ['192.0.2.1'], v(1)),
+      upsert('n', 'TXT', ['"x"'], v(2)),
+      { op: 'delete-rrset', zone: ZONE, name: 'n', type: 'TXT', version: v(3) },
+    ];
+    for (const arrival of [changes.map((c) => [c]), [changes], changes.map((c) => [c]).reverse()]) {
+      const store = storeWithZone();
+      for (const batch of arrival) expect(store.applyBatch({ changes: batch }).ok).to.equal(true);
+      const view = store.rrsets(ZONE, 'n');
+      expect(view?.rrsets.map((s) => [s.type, s.rdata])).to.deep.equal([['A', ['192.0.2.1']]]);
+      expect(view?.deleted).to.deep.equal([{ type: 'TXT', version: v(3) }]);
+      expect(view?.nameDeleted).to.equal(null);
+    }
+  });
+
   it('a delete-name and an upsert with the very same version end alike in either order', () => {
     // Found by the replica property (seed 1523000140): the upsert survived its own version.
     const deleteName: DnsChange = { op: 'delete-name', zone: ZONE, name: 'c.a', version: v(16) };
