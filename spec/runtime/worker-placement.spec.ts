@@ -205,7 +205,9 @@ for (const { label, shared } of PLACEMENTS)
       const idle = await healthOf('p');
       expect(idle).to.include({ queued: 0, creditsInUse: 0 });
       expect(idle?.creditsAvailable).to.be.greaterThan(0);
-      external.send('stubborn', { type: 'spin', ms: 2_000 });
+      // 5 s of spinning: long enough that the produce request and the health asks below end
+      // before the stuck actor consumes anything, even on a loaded machine.
+      external.send('stubborn', { type: 'spin', ms: 5_000 });
       // The stuck actor consumes nothing: the producer's ten messages hold ten credits.
       await external.request('p', { type: 'produce', to: 'stubborn', count: 10 } as ProducerMessage, {
         timeoutMs: 5_000,
@@ -213,7 +215,7 @@ for (const { label, shared } of PLACEMENTS)
       const stuck = await placement.health();
       expect(stuck.map((h) => h.name)).to.deep.equal(['p']);
       expect(stuck[0]).to.include({ creditsInUse: 10, creditsAvailable: (idle?.creditsAvailable ?? 0) - 10 });
-      const drained = await eventually('the stubborn actor consumed them', 10_000, async () => {
+      const drained = await eventually('the stubborn actor consumed them', 15_000, async () => {
         const health = await placement.health();
         return health.length === 2 && health.every((h) => h.creditsInUse === 0 && h.queued === 0)
           ? health

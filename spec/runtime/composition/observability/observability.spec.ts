@@ -205,9 +205,20 @@ describe('metrics and health endpoints of real replicas', function () {
       expect(stdout, `${query.tool} ${query.args.join(' ')}`).to.match(new RegExp(`status: ${query.status}`));
     }
 
-    const after = (await get(leaderProcess, '/metrics')).body;
-    const moved = (name: string, labels: Record<string, string> = {}) =>
-      total(after, name, labels) - total(before, name, labels);
+    // A scrape takes each actor's figures from its status answer; one that misses the ask's
+    // deadline on a loaded machine shows what it last reported. Wait (bounded) for a scrape
+    // that has the DNS actor's and the storage actor's answers from after the queries.
+    const movedIn = (body: string, name: string, labels: Record<string, string> = {}) =>
+      total(body, name, labels) - total(before, name, labels);
+    const after = await pollUntil('a scrape counting the queries and the writes', 15_000, async () => {
+      const body = (await get(leaderProcess, '/metrics')).body;
+      const counted =
+        movedIn(body, 'raftns_dns_queries_by_type_total', { type: 'A' }) >= 3 &&
+        movedIn(body, 'raftns_dns_response_size_bytes_count', { transport: 'tcp' }) >= 1 &&
+        movedIn(body, 'raftns_storage_batch_entries_sum') >= 2;
+      return counted ? body : undefined;
+    }).catch(async () => (await get(leaderProcess, '/metrics')).body);
+    const moved = (name: string, labels: Record<string, string> = {}) => movedIn(after, name, labels);
     expect(moved('raftns_dns_queries_by_type_total', { type: 'A' }), 'A queries').to.be.at.least(3);
     expect(moved('raftns_dns_queries_by_type_total', { type: 'AAAA' }), 'AAAA queries').to.be.at.least(1);
     expect(moved('raftns_dns_queries_by_type_total', { type: 'TXT' }), 'TXT queries').to.be.at.least(1);
