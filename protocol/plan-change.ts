@@ -12,12 +12,18 @@
  *   join their running group (bootstrap-process.ts asks its leader for the voters), and each
  *   leader adds them one at a time (membership-reconciler.ts), then publishes them as
  *   nameservers once every slot is held.
+ * - **fewer replicas per group** (still odd and at least 1: validatePlan): the slots at the
+ *   highest indexes go (`n..old-1` of every group in every region), so the lowest-numbered
+ *   slots, the group's oldest members, stay. Each leader withdraws the holders of the
+ *   removed slots from the zone's NS and the parent's glue, then removes them from the Raft
+ *   configuration one at a time (membership-reconciler.ts; a removed leader steps down once
+ *   the change commits, thesis §4.2.2); each removed instance, seeing itself out of the
+ *   configuration, releases its slot and stops (slot-retirement.ts).
  * Refused, with the reason:
  * - another cluster name or plan version;
  * - regions added, removed or reordered (a region needs a full copy of every zone first);
  * - groups removed (their zones would stop answering), or an existing group's zone or parent
  *   changed (its data and delegation are where they are), or the existing groups reordered;
- * - fewer replicas per group (removed voters would keep serving stale answers).
  */
 import { Name } from './dns/wire/name.js';
 import type { ClusterPlan } from './plan.js';
@@ -49,7 +55,9 @@ export function planChange(
   if (stored.replicasPerGroup !== given.replicasPerGroup) {
     changes.push(`~ replicasPerGroup: ${stored.replicasPerGroup} → ${given.replicasPerGroup}`);
     if (given.replicasPerGroup < stored.replicasPerGroup)
-      problems.push('replicasPerGroup: groups grow through plan apply; shrinking them is not supported yet');
+      changes.push(
+        `- slots ${removedSlots(stored.replicasPerGroup, given.replicasPerGroup)} of every group in every region (their replicas leave their groups and stop)`,
+      );
   }
   const givenById = new Map(given.groups.map((g) => [g.id, g]));
   const storedIds = new Set(stored.groups.map((g) => g.id));
@@ -92,4 +100,11 @@ export function planChange(
       );
   }
   return { changes, problems };
+}
+
+/** The slot indexes a shrink removes, the highest ones: `3, 4` for 5 → 3. */
+function removedSlots(before: number, after: number): string {
+  const indexes: number[] = [];
+  for (let index = after; index < before; index++) indexes.push(index);
+  return indexes.join(', ');
 }

@@ -10,10 +10,14 @@ import { loadConfig, type ReplicaConfig } from './composition/config.js';
 import { startGroupMaintenance } from './composition/group-maintenance.js';
 import { replicaActorSpecs } from './composition/replica-plan.js';
 import { CONTROL_TIMEOUT_MS, runReplicaProcess } from './composition/replica-process.js';
+import { SLOT_RETIREMENT_POLL_MS, SlotRetirement } from './composition/slot-retirement.js';
 import type { MessageOf } from './message.js';
 import { createLogger } from './pino-logger.js';
 import { EXIT_CONFIG, EXIT_START_FAILED } from './process-lifecycle.js';
 import type { Replica } from './replica.js';
+
+/** How long a removed slot's holder waits for its group's leader to answer, per poll. */
+const LEADER_VIEW_DEADLINE_MS = 2_000;
 
 const loaded = loadConfig({ argv: process.argv.slice(2), env: process.env });
 if (!loaded.ok) {
@@ -50,7 +54,7 @@ if (bootstrap !== undefined) {
   if (aws !== undefined) replicaConfig = { ...replicaConfig, aws };
 }
 try {
-  const { replica, leadership } = await runReplicaProcess(
+  const { replica, leadership, stop } = await runReplicaProcess(
     replicaConfig,
     replicaActorSpecs(replicaConfig),
     log,
@@ -73,10 +77,41 @@ try {
       external: replica.external,
       log,
     });
+    // A slot the plan removed (fewer replicas per group): leave once the leader removed us.
+    await startSlotRetirement(bootstrap, stop);
   }
 } catch (error) {
   log.fatal({ err: error }, 'replica failed to start');
   process.exit(EXIT_START_FAILED);
+}
+
+async function startSlotRetirement(outcome: BootstrapOutcome, stop: (reason: string) => void): Promise<void> {
+  const { RaftClient } = await import('../clients/raft-client.js');
+  const client = await RaftClient.connect({
+    nc: outcome.nc,
+    cluster: config.cluster,
+    region: config.region,
+    group: outcome.claim.group,
+    deadlineMs: LEADER_VIEW_DEADLINE_MS,
+  });
+  const retirement = new SlotRetirement({
+    store: outcome.store,
+    plan: outcome.plan,
+    claim: outcome.claim,
+    registration: outcome.registration,
+    leaderView: async () => {
+      try {
+        const status = await client.status(undefined, { deadlineMs: LEADER_VIEW_DEADLINE_MS });
+        return status.role === 'leader' ? { leaderId: status.replica, voters: status.voters } : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    retire: (reason) => stop(`removed from group ${outcome.claim.group}: ${reason}`),
+    log: log.child({ component: 'slot-retirement' }),
+    pollMs: SLOT_RETIREMENT_POLL_MS,
+  });
+  await retirement.start();
 }
 
 /** With `--dns host:0` the port is known only once bound: the registration carries the real one. */

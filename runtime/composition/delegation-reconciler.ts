@@ -73,6 +73,8 @@ export class DelegationReconciler {
   private readonly clients = new Map<string, RaftClient>();
   private readonly task: PeriodicTask<PassOutcome>;
   private stopFollowing: (() => void) | undefined;
+  /** The instances the last complete pass of this leadership published as nameservers. */
+  private published: ReadonlySet<string> | undefined;
 
   constructor(private readonly options: DelegationReconcilerOptions) {
     const group = options.plan().groups.find((g) => g.id === options.groupId);
@@ -105,9 +107,21 @@ export class DelegationReconciler {
     await Promise.all([...this.clients.values()].map((client) => client.close().catch(() => undefined)));
   }
 
+  /**
+   * Whether the group's zone and the parent's glue, as this leader last wrote them, do not
+   * name `instanceId` (false until this leader completed a pass). The membership
+   * reconciler removes a voter only then (a shrink: membership-reconciler.ts).
+   */
+  withdrawn(instanceId: string): boolean {
+    return this.published !== undefined && !this.published.has(instanceId);
+  }
+
   /** One reconcile pass (the timer runs them; tests may too). */
   async pass(): Promise<PassOutcome> {
-    if (!leadsReady(this.options.leadership.current())) return { kind: 'not-leader' };
+    if (!leadsReady(this.options.leadership.current())) {
+      this.published = undefined;
+      return { kind: 'not-leader' };
+    }
     const members = await this.options.members();
     const listed = members.get(this.group.id);
     const own =
@@ -122,8 +136,12 @@ export class DelegationReconciler {
       return { kind: 'incomplete', group: this.group.id };
     const desired = nameserverRRsets(this.group, own);
     const ownChanges = (await this.reconcileZone(this.group, this.group.zone, desired, true)) ?? 0;
-    if (this.parent === undefined) return { kind: 'done', ownChanges, parentChanges: 0 };
+    if (this.parent === undefined) {
+      this.published = new Set(own.map((m) => m.instanceId));
+      return { kind: 'done', ownChanges, parentChanges: 0 };
+    }
     const parentChanges = await this.reconcileZone(this.parent, this.parent.zone, desired, false);
+    this.published = new Set(own.map((m) => m.instanceId));
     return { kind: 'done', ownChanges, parentChanges: parentChanges ?? 'parent-zone-missing' };
   }
 

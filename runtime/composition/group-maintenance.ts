@@ -70,6 +70,9 @@ export async function startGroupMaintenance(options: GroupMaintenanceOptions): P
   const membership = new MembershipReconciler({
     external: options.external,
     leadership: options.leadership,
+    self: options.instanceId,
+    // A shrink: a voter leaves the configuration only once the nameservers no longer name it.
+    withdrawn: (replica) => reconciler.withdrawn(replica),
     holders: async () => {
       const [slots, live] = await Promise.all([
         readSlots(store.slots, plan, options.region, options.groupId),

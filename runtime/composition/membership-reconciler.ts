@@ -10,6 +10,13 @@
  * outside Raft (slots, registrations); it is skipped unless the latest observation says
  * this replica leads with its term's no-op committed (the log actor refuses changes
  * before that, thesis §4.1).
+ *
+ * The same rule shrinks a group (`raftns plan apply` lowering `replicasPerGroup`): the
+ * holders of the removed slots are no longer holders, so they are removed one at a time.
+ * A voter is removed only once `withdrawn` says the group's nameservers (the zone's NS, the
+ * parent's glue) no longer name it: it keeps serving as a voter, with every committed
+ * write, while resolvers still learn its address. The leader removes itself last, so a
+ * shrink costs at most one election (thesis §4.2.2: it steps down once that change commits).
  */
 import { type LogMessage, leadsReady } from '../../actors/log/protocol.js';
 import { LOG } from '../../actors/raft/actor-names.js';
@@ -23,6 +30,10 @@ import { PeriodicTask } from './periodic-task.js';
 export interface MembershipReconcilerOptions {
   readonly external: ExternalEndpoint;
   readonly leadership: LeadershipSource;
+  /** This replica's instance id (removed last when it leaves). */
+  readonly self?: string;
+  /** Whether a voter that holds no slot may be removed now (default: always). */
+  readonly withdrawn?: (replica: string) => boolean;
   /** The group's slot holders (instance ids) and which of them are registered and alive. */
   readonly holders: () => Promise<{
     readonly holders: readonly string[];
@@ -42,17 +53,25 @@ const TAIL_TIMEOUT_MS = 1_000;
 /** An added voter must catch up first: allow it time. */
 const CHANGE_TIMEOUT_MS = 60_000;
 
-/** The next single-server change that moves `voters` toward `holders`, if any. */
+/**
+ * The next single-server change that moves `voters` toward `holders`, if any: additions
+ * first; then the removal of a voter holding no slot that `withdrawn` allows, `self` last.
+ */
 export function nextMembershipChange(
   voters: readonly string[],
   holders: readonly string[],
   live: ReadonlySet<string>,
+  options: { readonly self?: string; readonly withdrawn?: (replica: string) => boolean } = {},
 ): MembershipChange | undefined {
   const add = holders.find((holder) => !voters.includes(holder) && live.has(holder));
   if (add !== undefined) return { op: 'add', replica: add };
   if (holders.some((holder) => !voters.includes(holder))) return undefined; // wait for the newcomer
-  const remove = voters.find((voter) => !holders.includes(voter));
-  return remove === undefined ? undefined : { op: 'remove', replica: remove };
+  const leaving = voters.filter((voter) => !holders.includes(voter));
+  const others = leaving.filter((voter) => voter !== options.self);
+  const next = others.length > 0 ? others[0] : leaving[0];
+  if (next === undefined) return undefined;
+  if (options.withdrawn !== undefined && !options.withdrawn(next)) return undefined;
+  return { op: 'remove', replica: next };
 }
 
 export class MembershipReconciler {
@@ -89,7 +108,10 @@ export class MembershipReconciler {
       { timeoutMs: TAIL_TIMEOUT_MS },
     );
     const { holders, live } = await this.options.holders();
-    const change = nextMembershipChange(voters, holders, live);
+    const change = nextMembershipChange(voters, holders, live, {
+      ...(this.options.self === undefined ? {} : { self: this.options.self }),
+      ...(this.options.withdrawn === undefined ? {} : { withdrawn: this.options.withdrawn }),
+    });
     if (change === undefined) return { kind: 'in-sync' };
     this.options.log.info({ change, voters, holders }, 'changing the group membership to match the slots');
     const result = await this.options.external.request<MessageOf<LogMessage, 'change-membership'>>(

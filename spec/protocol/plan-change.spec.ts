@@ -31,6 +31,17 @@ describe('plan changes: what plan apply allows', () => {
     });
   });
 
+  it('allows fewer replicas per group, naming the slots that go (the highest-numbered)', () => {
+    expect(planChange({ ...stored, replicasPerGroup: 5 }, stored)).to.deep.equal({
+      changes: [
+        '~ replicasPerGroup: 5 → 3',
+        '- slots 3, 4 of every group in every region (their replicas leave their groups and stop)',
+      ],
+      problems: [],
+    });
+    expect(planChange(stored, { ...stored, replicasPerGroup: 1 }).changes[1]).to.match(/^- slots 1, 2 of/);
+  });
+
   it('finds nothing to change in the same plan', () => {
     expect(planChange(stored, stored)).to.deep.equal({ changes: [], problems: [] });
   });
@@ -41,7 +52,6 @@ describe('plan changes: what plan apply allows', () => {
       /wikipedia-org cannot be removed/,
     );
     expect(problems({ ...stored, regions: ['r1', 'r2', 'r3'] })).to.match(/regions/);
-    expect(problems({ ...stored, replicasPerGroup: 1 })).to.match(/shrinking/);
     expect(
       problems({
         ...stored,

@@ -1,0 +1,128 @@
+/**
+ * A bootstrapped replica whose slot the plan no longer has (`raftns plan apply` lowering
+ * `replicasPerGroup` drops the highest-numbered slots, protocol/plan-change.ts) leaves for
+ * good: it follows the stored plan and, once its slot is gone, asks its group's leader every
+ * `pollMs` for the voters. When a leader other than itself answers without it (the leader
+ * removed it: membership-reconciler.ts, after withdrawing it from the zone's NS and the
+ * parent's glue), it releases its slot (compare-and-set on the slot's revision, only while
+ * it holds it), deletes its registration, and asks the process to stop, which ends with
+ * exit code 0.
+ *
+ * It stops rather than idles: a removed replica no longer receives the log (the leader
+ * stops replicating to it once the change is appended, thesis §4.1), so every answer it gave
+ * would grow staler, and after the timeouts it would campaign in vain with a configuration
+ * the group left. Exit code 0 tells a supervisor that restarts failures only (systemd
+ * `Restart=on-failure`) to leave it down. Until the leader has removed it, it serves as any
+ * voter. While its slot is gone but it is still a voter it does nothing itself: only the
+ * leader changes the configuration.
+ */
+import type { PlanStore } from '../../bootstrap/plan-store.js';
+import type { Registration } from '../../bootstrap/registry.js';
+import type { SlotClaim } from '../../bootstrap/slot-claim.js';
+import type { ClusterPlan } from '../../protocol/plan.js';
+import type { Logger } from '../log.js';
+import { PeriodicTask } from './periodic-task.js';
+
+/** Why `claim`'s slot is not in `plan` any more, or undefined while it is. */
+export function slotRemoved(
+  plan: ClusterPlan,
+  claim: Pick<SlotClaim, 'group' | 'index' | 'key'>,
+): string | undefined {
+  if (claim.index >= plan.replicasPerGroup)
+    return `slot ${claim.key} is beyond the plan's ${plan.replicasPerGroup} replica(s) per group`;
+  return undefined;
+}
+
+/** What the group's leader says of its voters (`RaftClient.status` without a replica). */
+export interface LeaderView {
+  readonly leaderId: string;
+  readonly voters: readonly string[];
+}
+
+/** Whether `self` is out of its group's configuration, by the word of another replica that leads. */
+export function removedByLeader(self: string, view: LeaderView | undefined): boolean {
+  return view !== undefined && view.leaderId !== self && !view.voters.includes(self);
+}
+
+export type RetirementPass =
+  | { readonly kind: 'in-plan' }
+  | { readonly kind: 'still-a-voter'; readonly reason: string }
+  | { readonly kind: 'retired'; readonly reason: string };
+
+export interface SlotRetirementOptions {
+  readonly store: PlanStore;
+  readonly plan: ClusterPlan;
+  readonly claim: SlotClaim;
+  readonly registration: Registration;
+  /** The group's leader's view, or undefined when no leader answers in time. */
+  readonly leaderView: () => Promise<LeaderView | undefined>;
+  /** Called once, after the slot is released: stops the process (exit code 0). */
+  readonly retire: (reason: string) => void;
+  readonly log: Logger;
+  readonly pollMs: number;
+}
+
+export const SLOT_RETIREMENT_POLL_MS = 1_000;
+
+export class SlotRetirement {
+  private plan: ClusterPlan;
+  private readonly task: PeriodicTask<RetirementPass>;
+  private stopWatching: (() => void) | undefined;
+  private retired = false;
+
+  constructor(private readonly options: SlotRetirementOptions) {
+    this.plan = options.plan;
+    this.task = new PeriodicTask(
+      () => this.pass(),
+      options.pollMs,
+      (outcome) => {
+        if (outcome.kind === 'retired') {
+          options.log.info(
+            { reason: outcome.reason, slot: options.claim.key },
+            'removed from the group: stopping',
+          );
+          void this.task.stop();
+          this.stopWatching?.();
+          options.retire(outcome.reason);
+        }
+      },
+      (error) => options.log.warn({ err: String(error) }, 'slot retirement pass failed; retrying'),
+    );
+  }
+
+  async start(): Promise<void> {
+    this.stopWatching = await this.options.store.watchPlan(
+      (next) => {
+        this.plan = next;
+        if (slotRemoved(next, this.options.claim) !== undefined) this.task.runSoon();
+      },
+      () => undefined, // group-maintenance.ts logs a refused plan
+    );
+    this.task.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopWatching?.();
+    await this.task.stop();
+  }
+
+  async pass(): Promise<RetirementPass> {
+    if (this.retired) return { kind: 'in-plan' };
+    const reason = slotRemoved(this.plan, this.options.claim);
+    if (reason === undefined) return { kind: 'in-plan' };
+    const view = await this.options.leaderView();
+    if (!removedByLeader(this.options.claim.instanceId, view)) return { kind: 'still-a-voter', reason };
+    await this.releaseSlot();
+    await this.options.registration.withdraw();
+    this.retired = true;
+    return { kind: 'retired', reason };
+  }
+
+  /** Deletes the slot's key if this instance still holds it (compare-and-set on its revision). */
+  private async releaseSlot(): Promise<void> {
+    const { key, instanceId } = this.options.claim;
+    const entry = await this.options.store.slots.get(key);
+    if (entry === null || entry.operation !== 'PUT' || entry.string() !== instanceId) return;
+    await this.options.store.slots.delete(key, { previousSeq: entry.revision });
+  }
+}
