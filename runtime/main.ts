@@ -10,6 +10,7 @@ import { loadConfig, type ReplicaConfig } from './composition/config.js';
 import { startGroupMaintenance } from './composition/group-maintenance.js';
 import { replicaActorSpecs } from './composition/replica-plan.js';
 import { CONTROL_TIMEOUT_MS, runReplicaProcess } from './composition/replica-process.js';
+import { markRetired, retiredMark } from './composition/retired-marker.js';
 import { SLOT_RETIREMENT_POLL_MS, SlotRetirement } from './composition/slot-retirement.js';
 import type { MessageOf } from './message.js';
 import { createLogger } from './pino-logger.js';
@@ -34,6 +35,15 @@ const log = createLogger({
 // Bootstrap mode: the plan in NATS KV decides the group and its peers (a slot claim).
 let bootstrap: BootstrapOutcome | undefined;
 if (config.bootstrap) {
+  // A data dir left by a replica removed from its group holds a state no group counts.
+  const retired = await retiredMark(config.dataDir).catch(() => undefined);
+  if (retired !== undefined) {
+    log.fatal(
+      { dataDir: config.dataDir, retired },
+      'this data dir belongs to a replica that left its group (raftns plan apply); start with an empty data dir',
+    );
+    process.exit(EXIT_CONFIG);
+  }
   try {
     bootstrap = await bootstrapReplica(config, log);
   } catch (error) {
@@ -107,6 +117,13 @@ async function startSlotRetirement(outcome: BootstrapOutcome, stop: (reason: str
         return undefined;
       }
     },
+    markRetired: (reason) =>
+      markRetired(config.dataDir, {
+        group: outcome.claim.group,
+        slot: outcome.claim.key,
+        reason,
+        at: new Date().toISOString(),
+      }),
     retire: (reason) => stop(`removed from group ${outcome.claim.group}: ${reason}`),
     log: log.child({ component: 'slot-retirement' }),
     pollMs: SLOT_RETIREMENT_POLL_MS,

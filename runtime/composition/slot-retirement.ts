@@ -4,9 +4,9 @@
  * good: it follows the stored plan and, once its slot is gone, asks its group's leader every
  * `pollMs` for the voters. When a leader other than itself answers without it (the leader
  * removed it: membership-reconciler.ts, after withdrawing it from the zone's NS and the
- * parent's glue), it releases its slot (compare-and-set on the slot's revision, only while
- * it holds it), deletes its registration, and asks the process to stop, which ends with
- * exit code 0.
+ * parent's glue), it marks its data directory retired (retired-marker.ts), releases its
+ * slot (compare-and-set on the slot's revision, only while it holds it), deletes its
+ * registration, and asks the process to stop, which ends with exit code 0.
  *
  * It stops rather than idles: a removed replica no longer receives the log (the leader
  * stops replicating to it once the change is appended, thesis §4.1), so every answer it gave
@@ -56,6 +56,8 @@ export interface SlotRetirementOptions {
   readonly registration: Registration;
   /** The group's leader's view, or undefined when no leader answers in time. */
   readonly leaderView: () => Promise<LeaderView | undefined>;
+  /** Marks the data directory retired, before anything else (retired-marker.ts). */
+  readonly markRetired: (reason: string) => Promise<void>;
   /** Called once, after the slot is released: stops the process (exit code 0). */
   readonly retire: (reason: string) => void;
   readonly log: Logger;
@@ -112,6 +114,7 @@ export class SlotRetirement {
     if (reason === undefined) return { kind: 'in-plan' };
     const view = await this.options.leaderView();
     if (!removedByLeader(this.options.claim.instanceId, view)) return { kind: 'still-a-voter', reason };
+    await this.options.markRetired(reason);
     await this.releaseSlot();
     await this.options.registration.withdraw();
     this.retired = true;

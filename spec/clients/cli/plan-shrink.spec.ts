@@ -6,7 +6,8 @@
  * Raft configuration one at a time, release their slots, withdraw their registrations and
  * exit with code 0; the zone's NS and the parent's glue name only the replica that stays
  * (checked with dig); every acknowledged write is there afterwards, and no resolution got a
- * wrong answer. An even count is refused.
+ * wrong answer; a removed replica started again with its data dir refuses to start. An even
+ * count is refused.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -27,6 +28,7 @@ import { rdataToText } from '../../../protocol/dns/wire/rdata.js';
 import { type ClusterPlan, slotKey } from '../../../protocol/plan.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { connectNats } from '../../../runtime/nats/nats-connection.js';
+import { EXIT_CONFIG } from '../../../runtime/process-lifecycle.js';
 import { pollUntil } from '../../fixtures/raft-cluster.js';
 import { adminCredentials, raftns as runRaftns } from '../../fixtures/raftns-cli.js';
 
@@ -279,6 +281,17 @@ describe('shrinking every group of a running cluster from 3 replicas to 1 (real 
       for (const group of GROUPS)
         for (const id of (slotHolders.get(group) ?? []).slice(1) as string[])
           expect(live.has(id), `${id} withdrew its registration`).to.equal(false);
+
+      // A removed replica started again with its data dir refuses (exit 78): that Raft state
+      // belongs to a group that no longer counts it.
+      const again = cluster.replicaList().find((r) => r.instanceId === wiki[1]);
+      if (again === undefined) throw new Error(`no topology for ${wiki[1]}`);
+      await cluster.spawnReplica(again);
+      const refusedStart = await pollUntil(`${again.instanceId} to refuse its start`, 60_000, async () =>
+        cluster.exitOf(again.instanceId),
+      );
+      expect(refusedStart).to.deep.equal({ code: EXIT_CONFIG, signal: null });
+      expect((await leaderStatus('wikipedia-org'))?.voters).to.deep.equal([wiki[0]]);
 
       // The zone's NS and the parent's referral name only the replica that stays.
       const nameserver = `ns-${wiki[0]}.${ZONE}`;
