@@ -112,7 +112,9 @@ async function startSlotRetirement(outcome: BootstrapOutcome, stop: (reason: str
     leaderView: async () => {
       try {
         const status = await client.status(undefined, { deadlineMs: LEADER_VIEW_DEADLINE_MS });
-        return status.role === 'leader' ? { leaderId: status.replica, voters: status.voters } : undefined;
+        return status.role === 'leader'
+          ? { leaderId: status.replica, voters: status.voters, committed: status.votersCommitted === true }
+          : undefined;
       } catch {
         return undefined;
       }

@@ -34,6 +34,11 @@ export interface MembershipReconcilerOptions {
   readonly self?: string;
   /** Whether a voter that holds no slot may be removed now (default: always). */
   readonly withdrawn?: (replica: string) => boolean;
+  /**
+   * Called on a pass that finds the voters equal to the holders, with the voters (the
+   * place to release the slots of replicas that left).
+   */
+  readonly whenInSync?: (voters: readonly string[]) => Promise<void>;
   /** The group's slot holders (instance ids) and which of them are registered and alive. */
   readonly holders: () => Promise<{
     readonly holders: readonly string[];
@@ -55,7 +60,11 @@ const CHANGE_TIMEOUT_MS = 60_000;
 
 /**
  * The next single-server change that moves `voters` toward `holders`, if any: additions
- * first; then the removal of a voter holding no slot that `withdrawn` allows, `self` last.
+ * first; then the removal of a voter holding no slot that `withdrawn` allows: the ones not
+ * alive first (removing a live voter while a dead one stays would shrink the live majority:
+ * 3 voters with one down, a live one removed, and the remaining two must both answer), then
+ * the others, `self` last. A live voter is removed only if the live voters left are still
+ * a majority of the new configuration.
  */
 export function nextMembershipChange(
   voters: readonly string[],
@@ -67,10 +76,15 @@ export function nextMembershipChange(
   if (add !== undefined) return { op: 'add', replica: add };
   if (holders.some((holder) => !voters.includes(holder))) return undefined; // wait for the newcomer
   const leaving = voters.filter((voter) => !holders.includes(voter));
-  const others = leaving.filter((voter) => voter !== options.self);
-  const next = others.length > 0 ? others[0] : leaving[0];
+  const rank = (voter: string) => (voter === options.self ? 2 : live.has(voter) ? 1 : 0);
+  const next = [...leaving].sort((a, b) => rank(a) - rank(b))[0];
   if (next === undefined) return undefined;
   if (options.withdrawn !== undefined && !options.withdrawn(next)) return undefined;
+  if (live.has(next)) {
+    const remaining = voters.filter((voter) => voter !== next);
+    const liveLeft = remaining.filter((voter) => live.has(voter)).length;
+    if (liveLeft < Math.floor(remaining.length / 2) + 1) return undefined;
+  }
   return { op: 'remove', replica: next };
 }
 
@@ -112,7 +126,11 @@ export class MembershipReconciler {
       ...(this.options.self === undefined ? {} : { self: this.options.self }),
       ...(this.options.withdrawn === undefined ? {} : { withdrawn: this.options.withdrawn }),
     });
-    if (change === undefined) return { kind: 'in-sync' };
+    if (change === undefined) {
+      const same = voters.length === holders.length && voters.every((voter) => holders.includes(voter));
+      if (same) await this.options.whenInSync?.(voters);
+      return { kind: 'in-sync' };
+    }
     this.options.log.info({ change, voters, holders }, 'changing the group membership to match the slots');
     const result = await this.options.external.request<MessageOf<LogMessage, 'change-membership'>>(
       LOG,

@@ -8,6 +8,9 @@
  * slot (compare-and-set on the slot's revision, only while it holds it), deletes its
  * registration, and asks the process to stop, which ends with exit code 0.
  *
+ * The removal must be committed, not only appended (a leader's `votersCommitted`): a
+ * replica that left on an appended change the group then lost would leave a voter missing.
+ *
  * It stops rather than idles: a removed replica no longer receives the log (the leader
  * stops replicating to it once the change is appended, thesis §4.1), so every answer it gave
  * would grow staler, and after the timeouts it would campaign in vain with a configuration
@@ -37,11 +40,17 @@ export function slotRemoved(
 export interface LeaderView {
   readonly leaderId: string;
   readonly voters: readonly string[];
+  /** Whether the group committed that configuration (false or unknown: it may be lost yet). */
+  readonly committed: boolean;
 }
 
-/** Whether `self` is out of its group's configuration, by the word of another replica that leads. */
+/**
+ * Whether `self` is out of its group's configuration, by the word of another replica that
+ * leads, in a configuration committed: one only appended could be lost with its leader,
+ * and the group would count a voter that left.
+ */
 export function removedByLeader(self: string, view: LeaderView | undefined): boolean {
-  return view !== undefined && view.leaderId !== self && !view.voters.includes(self);
+  return view?.committed === true && view.leaderId !== self && !view.voters.includes(self);
 }
 
 export type RetirementPass =

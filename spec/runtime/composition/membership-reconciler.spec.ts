@@ -46,4 +46,28 @@ describe('bootstrap/membership-reconciler: nextMembershipChange', () => {
       nextMembershipChange(['a', 'b', 'c', 'e'], holders, five, { self: 'a', withdrawn: withdrawn(['e']) }),
     ).to.deep.equal({ op: 'remove', replica: 'e' });
   });
+
+  it('removes a voter that is down before live ones, and never a live one that would leave no live majority', () => {
+    // 3 → 1 with c (slot 2) down: c goes first; removing b first would leave {a, c}, needing c.
+    const up = new Set(['a', 'b']);
+    expect(nextMembershipChange(['a', 'b', 'c'], ['a'], up, { self: 'a' })).to.deep.equal({
+      op: 'remove',
+      replica: 'c',
+    });
+    expect(nextMembershipChange(['a', 'b'], ['a'], up, { self: 'a' })).to.deep.equal({
+      op: 'remove',
+      replica: 'b',
+    });
+    // The kept b is down: removing the live d would leave {a, b, c} with a, c live (a majority)...
+    expect(
+      nextMembershipChange(['a', 'b', 'c', 'd'], ['a', 'b', 'c'], new Set(['a', 'c', 'd'])),
+    ).to.deep.equal({
+      op: 'remove',
+      replica: 'd',
+    });
+    // ...but with c down too it would leave one live voter of three: wait.
+    expect(nextMembershipChange(['a', 'b', 'c', 'd'], ['a', 'b', 'c'], new Set(['a', 'd']))).to.equal(
+      undefined,
+    );
+  });
 });

@@ -15,9 +15,15 @@ describe('runtime/composition/slot-retirement: when a replica leaves for good', 
 
   it('leaves only on the word of another replica that leads without it', () => {
     expect(removedByLeader('d', undefined)).to.equal(false);
-    expect(removedByLeader('d', { leaderId: 'a', voters: ['a', 'b', 'c', 'd'] })).to.equal(false);
+    expect(removedByLeader('d', { leaderId: 'a', voters: ['a', 'b', 'c', 'd'], committed: true })).to.equal(
+      false,
+    );
     // A removed leader's own view is not enough: it stepped down, another leads.
-    expect(removedByLeader('d', { leaderId: 'd', voters: ['a', 'b', 'c'] })).to.equal(false);
-    expect(removedByLeader('d', { leaderId: 'a', voters: ['a', 'b', 'c'] })).to.equal(true);
+    expect(removedByLeader('d', { leaderId: 'd', voters: ['a', 'b', 'c'], committed: true })).to.equal(false);
+    // An appended removal may be lost with its leader (thesis §4.1): only a committed one counts.
+    expect(removedByLeader('d', { leaderId: 'a', voters: ['a', 'b', 'c'], committed: false })).to.equal(
+      false,
+    );
+    expect(removedByLeader('d', { leaderId: 'a', voters: ['a', 'b', 'c'], committed: true })).to.equal(true);
   });
 });
