@@ -5,7 +5,7 @@
  *   raftns plan apply FILE [--dry-run] [--based-on REV]
  *
  * `apply` prints the difference (`+ group …`, `~ …`, `- …`), checks that the change is safe
- * (protocol/plan-change.ts: today, adding groups and replicas), and writes it with a compare-and-set on
+ * (protocol/plan-change.ts: today, adding groups, more or fewer replicas per group), and writes it with a compare-and-set on
  * the revision it read (or `--based-on`, the revision an operator reviewed with `show`): of
  * two admins applying at once, exactly one wins. Running replicas and clients follow the new
  * plan without a restart; a new group's slots are claimed by new instances started with
@@ -89,7 +89,7 @@ export function registerPlanCommands(program: Command): void {
   plan
     .command('apply <file>')
     .description(
-      'change the stored plan to FILE if the change is safe (today: adding groups, more replicas per group)',
+      'change the stored plan to FILE if the change is safe (today: adding groups, more or fewer replicas per group)',
     )
     .option('--dry-run', 'print the difference and check it; write nothing')
     .option(
