@@ -104,6 +104,20 @@ async function startSlotRetirement(outcome: BootstrapOutcome, stop: (reason: str
     group: outcome.claim.group,
     deadlineMs: LEADER_VIEW_DEADLINE_MS,
   });
+  // The parent's delegation to the group's zone, for a retired group (its zone and parent
+  // are those of the plan it started with: a group keeps them).
+  const group = outcome.plan.groups.find((g) => g.id === outcome.claim.group);
+  const parent = outcome.plan.groups.find((g) => g.id === group?.parent);
+  const parentClient =
+    group === undefined || parent === undefined
+      ? undefined
+      : await RaftClient.connect({
+          nc: outcome.nc,
+          cluster: config.cluster,
+          region: config.region,
+          group: parent.id,
+          deadlineMs: LEADER_VIEW_DEADLINE_MS,
+        });
   const retirement = new SlotRetirement({
     store: outcome.store,
     plan: outcome.plan,
@@ -117,6 +131,17 @@ async function startSlotRetirement(outcome: BootstrapOutcome, stop: (reason: str
           : undefined;
       } catch {
         return undefined;
+      }
+    },
+    parentDelegates: async () => {
+      if (parentClient === undefined || group === undefined || parent === undefined) return false;
+      try {
+        const cut = await parentClient.dnsRrsets(parent.zone, group.zone, 'linearizable', {
+          deadlineMs: LEADER_VIEW_DEADLINE_MS,
+        });
+        return cut?.rrsets.some((r) => r.type === 'NS') ?? false;
+      } catch {
+        return true;
       }
     },
     markRetired: (reason) =>

@@ -110,14 +110,10 @@ export function registerPlanCommands(program: Command): void {
       const { BootstrapError } = await import('../../bootstrap/errors.js');
       try {
         const result = await withStores(g, async ({ plan: store, zones }) =>
-          store.applyPlan(
-            input,
-            (await zones.list()).map((z) => z.zone),
-            {
-              ...(options.basedOn === undefined ? {} : { basedOn: options.basedOn }),
-              ...(options.dryRun === true ? { dryRun: true } : {}),
-            },
-          ),
+          store.applyPlan(input, await zones.list(), {
+            ...(options.basedOn === undefined ? {} : { basedOn: options.basedOn }),
+            ...(options.dryRun === true ? { dryRun: true } : {}),
+          }),
         );
         if (g.json)
           process.stdout.write(

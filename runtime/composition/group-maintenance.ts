@@ -71,6 +71,7 @@ export async function startGroupMaintenance(options: GroupMaintenanceOptions): P
     external: options.external,
     leadership: options.leadership,
     self: options.instanceId,
+    inPlan: () => plan.groups.some((g) => g.id === options.groupId),
     // A shrink: a voter leaves the configuration only once the nameservers no longer name it.
     withdrawn: (replica) => reconciler.withdrawn(replica),
     // The slots a shrink removed whose replica was down and could not release them itself.

@@ -30,6 +30,8 @@ import { PeriodicTask } from './periodic-task.js';
 export interface MembershipReconcilerOptions {
   readonly external: ExternalEndpoint;
   readonly leadership: LeadershipSource;
+  /** False while the group is being retired (out of the plan): its voters stay as they are. */
+  readonly inPlan?: () => boolean;
   /** This replica's instance id (removed last when it leaves). */
   readonly self?: string;
   /** Whether a voter that holds no slot may be removed now (default: always). */
@@ -116,6 +118,7 @@ export class MembershipReconciler {
 
   async pass(): Promise<MembershipPass> {
     if (!leadsReady(this.options.leadership.current())) return { kind: 'not-leader' };
+    if (this.options.inPlan?.() === false) return { kind: 'in-sync' };
     const { voters } = await this.options.external.request<MessageOf<LogMessage, 'tail'>>(
       LOG,
       { type: 'tail' },

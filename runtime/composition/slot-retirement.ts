@@ -1,10 +1,14 @@
 /**
- * A bootstrapped replica whose slot the plan no longer has (`raftns plan apply` lowering
- * `replicasPerGroup` drops the highest-numbered slots, protocol/plan-change.ts) leaves for
- * good: it follows the stored plan and, once its slot is gone, asks its group's leader every
- * `pollMs` for the voters. When a leader other than itself answers without it (the leader
- * removed it: membership-reconciler.ts, after withdrawing it from the zone's NS and the
- * parent's glue), it marks its data directory retired (retired-marker.ts), releases its
+ * A bootstrapped replica whose place the plan no longer has leaves for good. It follows the
+ * stored plan and checks every `pollMs`:
+ * - its slot removed (`raftns plan apply` lowering `replicasPerGroup` drops the
+ *   highest-numbered slots): it asks its group's leader for the voters, and leaves when a
+ *   leader other than itself answers without it (the leader removed it:
+ *   membership-reconciler.ts, after withdrawing it from the zone's NS and the parent's glue);
+ * - its group retired (removed from the plan): it leaves once the parent's zone no longer
+ *   delegates to the group's zone (its leader removes that delegation first,
+ *   delegation-reconciler.ts); the whole group stops, no configuration change is needed.
+ * Leaving, it marks its data directory retired (retired-marker.ts), releases its
  * slot (compare-and-set on the slot's revision, only while it holds it), deletes its
  * registration, and asks the process to stop, which ends with exit code 0.
  *
@@ -26,13 +30,25 @@ import type { ClusterPlan } from '../../protocol/plan.js';
 import type { Logger } from '../log.js';
 import { PeriodicTask } from './periodic-task.js';
 
+/** Why a replica's place is gone from the plan, if it is. */
+export type Departure =
+  /** Fewer replicas per group: its slot index is beyond the new count. */
+  | { readonly kind: 'slot-removed'; readonly reason: string }
+  /** Its group left the plan (retired): every replica of the group leaves. */
+  | { readonly kind: 'group-retired'; readonly reason: string };
+
 /** Why `claim`'s slot is not in `plan` any more, or undefined while it is. */
-export function slotRemoved(
+export function departure(
   plan: ClusterPlan,
   claim: Pick<SlotClaim, 'group' | 'index' | 'key'>,
-): string | undefined {
+): Departure | undefined {
+  if (!plan.groups.some((g) => g.id === claim.group))
+    return { kind: 'group-retired', reason: `group ${claim.group} was retired from the plan` };
   if (claim.index >= plan.replicasPerGroup)
-    return `slot ${claim.key} is beyond the plan's ${plan.replicasPerGroup} replica(s) per group`;
+    return {
+      kind: 'slot-removed',
+      reason: `slot ${claim.key} is beyond the plan's ${plan.replicasPerGroup} replica(s) per group`,
+    };
   return undefined;
 }
 
@@ -56,6 +72,7 @@ export function removedByLeader(self: string, view: LeaderView | undefined): boo
 export type RetirementPass =
   | { readonly kind: 'in-plan' }
   | { readonly kind: 'still-a-voter'; readonly reason: string }
+  | { readonly kind: 'still-delegated-to'; readonly reason: string }
   | { readonly kind: 'retired'; readonly reason: string };
 
 export interface SlotRetirementOptions {
@@ -65,6 +82,13 @@ export interface SlotRetirementOptions {
   readonly registration: Registration;
   /** The group's leader's view, or undefined when no leader answers in time. */
   readonly leaderView: () => Promise<LeaderView | undefined>;
+  /**
+   * Whether the parent's zone still delegates to the group's zone (NS at the cut), read
+   * linearizably; true when it cannot be read. A retired group's replicas leave only once
+   * its leader removed the delegation (delegation-reconciler.ts): resolvers are never sent
+   * to nameservers that stopped.
+   */
+  readonly parentDelegates: () => Promise<boolean>;
   /** Marks the data directory retired, before anything else (retired-marker.ts). */
   readonly markRetired: (reason: string) => Promise<void>;
   /** Called once, after the slot is released: stops the process (exit code 0). */
@@ -105,7 +129,7 @@ export class SlotRetirement {
     this.stopWatching = await this.options.store.watchPlan(
       (next) => {
         this.plan = next;
-        if (slotRemoved(next, this.options.claim) !== undefined) this.task.runSoon();
+        if (departure(next, this.options.claim) !== undefined) this.task.runSoon();
       },
       () => undefined, // group-maintenance.ts logs a refused plan
     );
@@ -119,10 +143,13 @@ export class SlotRetirement {
 
   async pass(): Promise<RetirementPass> {
     if (this.retired) return { kind: 'in-plan' };
-    const reason = slotRemoved(this.plan, this.options.claim);
-    if (reason === undefined) return { kind: 'in-plan' };
-    const view = await this.options.leaderView();
-    if (!removedByLeader(this.options.claim.instanceId, view)) return { kind: 'still-a-voter', reason };
+    const gone = departure(this.plan, this.options.claim);
+    if (gone === undefined) return { kind: 'in-plan' };
+    const { reason } = gone;
+    if (gone.kind === 'slot-removed') {
+      const view = await this.options.leaderView();
+      if (!removedByLeader(this.options.claim.instanceId, view)) return { kind: 'still-a-voter', reason };
+    } else if (await this.options.parentDelegates()) return { kind: 'still-delegated-to', reason };
     await this.options.markRetired(reason);
     await this.releaseSlot();
     await this.options.registration.withdraw();

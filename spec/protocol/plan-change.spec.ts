@@ -48,9 +48,6 @@ describe('plan changes: what plan apply allows', () => {
 
   it('refuses removals, moves, region and replica changes, reordering, each with its reason', () => {
     const problems = (given: ClusterPlan) => planChange(stored, given).problems.join('\n');
-    expect(problems({ ...stored, groups: stored.groups.slice(0, 2) })).to.match(
-      /wikipedia-org cannot be removed/,
-    );
     expect(problems({ ...stored, regions: ['r1', 'r2', 'r3'] })).to.match(/regions/);
     expect(
       problems({
@@ -67,13 +64,46 @@ describe('plan changes: what plan apply allows', () => {
   it('refuses a new group whose zone was created at runtime, or contains a served zone', () => {
     expect(
       planChange(stored, plus({ id: 'ex', zone: 'example.org.', parent: 'org' }), [
-        'example.org.',
+        { zone: 'example.org.', group: 'org' },
       ]).problems.join(),
     ).to.match(/created at runtime/);
     expect(
       planChange(stored, plus({ id: 'ex', zone: 'example.org.', parent: 'org' }), [
-        'a.b.example.org.',
+        { zone: 'a.b.example.org.', group: 'org' },
       ]).problems.join(),
     ).to.match(/would contain zones the cluster serves \(a\.b\.example\.org\.\)/);
+  });
+
+  it('retires a group once it serves no created zone and none lies below its zone', () => {
+    const shop = { id: 'shop', zone: 'shop.org.', parent: 'org' };
+    const withShop = plus(shop);
+    const change = planChange(withShop, stored, [
+      { zone: 'example.org.', group: 'wikipedia-org' },
+      { zone: 'elsewhere.net.', group: 'root' },
+    ]);
+    expect(change).to.deep.equal({
+      changes: [
+        '- group shop: retired; its zone shop.org. goes with it (the delegation in org is removed first), its replicas stop',
+      ],
+      problems: [],
+    });
+    const problems = (zones: Parameters<typeof planChange>[2]) =>
+      planChange(withShop, stored, zones).problems.join('\n');
+    expect(problems([{ zone: 'a.example.net.', group: 'shop' }])).to.match(
+      /shop still serves zones created at runtime \(a\.example\.net\.\): move them first \(raftns zone move/,
+    );
+    expect(problems([{ zone: 'a.example.net.', group: 'root', to: 'shop' }])).to.match(/still serves/);
+    expect(problems([{ zone: 'a.example.net.', group: 'root', movedFrom: 'shop' }])).to.match(/still serves/);
+    expect(problems([{ zone: 'www.shop.org.', group: 'wikipedia-org' }])).to.match(
+      /shop's zone shop\.org\. delegates zones created at runtime \(www\.shop\.org\.\): delete them first/,
+    );
+    // The others keep their order around the gap.
+    const [root, org, wiki] = stored.groups;
+    if (root === undefined || org === undefined || wiki === undefined) throw new Error('example plan');
+    expect(planChange(plus(shop), { ...stored, groups: [root, org, wiki] }).problems).to.deep.equal([]);
+    expect(planChange(plus(shop), { ...stored, groups: [root, wiki, org] }).problems.join()).to.match(
+      /keep their order/,
+    );
+    expect(planChange(stored, { ...stored, groups: [root, org] }).problems).to.deep.equal([]);
   });
 });
