@@ -85,8 +85,8 @@ export interface SlotRetirementOptions {
   /**
    * Whether the parent's zone still delegates to the group's zone (NS at the cut), read
    * linearizably; true when it cannot be read. A retired group's replicas leave only once
-   * its leader removed the delegation (delegation-reconciler.ts): resolvers are never sent
-   * to nameservers that stopped.
+   * its leader removed the delegation (delegation-reconciler.ts): no referral the parent
+   * gives from then on names a nameserver that stopped (one cached before may, until its TTL).
    */
   readonly parentDelegates: () => Promise<boolean>;
   /** Marks the data directory retired, before anything else (retired-marker.ts). */
@@ -104,6 +104,8 @@ export class SlotRetirement {
   private readonly task: PeriodicTask<RetirementPass>;
   private stopWatching: (() => void) | undefined;
   private retired = false;
+  /** `retire` was called (once). */
+  private stopping = false;
 
   constructor(private readonly options: SlotRetirementOptions) {
     this.plan = options.plan;
@@ -111,7 +113,8 @@ export class SlotRetirement {
       () => this.pass(),
       options.pollMs,
       (outcome) => {
-        if (outcome.kind === 'retired') {
+        if (outcome.kind === 'retired' && !this.stopping) {
+          this.stopping = true;
           options.log.info(
             { reason: outcome.reason, slot: options.claim.key },
             'removed from the group: stopping',
@@ -142,7 +145,7 @@ export class SlotRetirement {
   }
 
   async pass(): Promise<RetirementPass> {
-    if (this.retired) return { kind: 'in-plan' };
+    if (this.retired) return { kind: 'retired', reason: 'already retired' };
     const gone = departure(this.plan, this.options.claim);
     if (gone === undefined) return { kind: 'in-plan' };
     const { reason } = gone;

@@ -1,6 +1,6 @@
 /**
- * `raftns plan apply` lowering `replicasPerGroup` on a running cluster of real processes:
- * every group grown from 1 to 3 replicas, wikipedia-org's leadership handed to a replica of a
+ * `raftns plan apply` lowering `replicasPerGroup` on a running cluster of real processes.
+ * 3 → 1: every group grown from 1 to 3 replicas, wikipedia-org's leadership handed to a replica of a
  * slot that goes (so its leader removes itself), then shrunk back to 1 while records are
  * written and resolved. The holders of the removed slots (the highest-numbered) leave the
  * Raft configuration one at a time, release their slots, withdraw their registrations and
@@ -8,7 +8,8 @@
  * (checked with dig); a replica that was down during the shrink is removed too and its slot
  * released by its leader; every acknowledged write is there afterwards, and no resolution got a
  * wrong answer; a removed replica started again with its data dir refuses to start. An even
- * count is refused.
+ * count is refused. 5 → 3: a cluster of 3 replicas per group grown to 5 and shrunk back,
+ * written meanwhile: slots 3 and 4 leave, the rest stay voters and nameservers.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -322,6 +323,163 @@ describe('shrinking every group of a running cluster from 3 replicas to 1 (real 
         const resolution = await resolver.resolve(Name.parse(last.name), RR_TYPE.TXT);
         expect(resolution.result.kind).to.equal('answer');
       }
+    } finally {
+      await writer.close();
+      for (const c of clients.values()) await c.close();
+      await nc.close();
+    }
+  });
+});
+
+describe('shrinking every group of a running cluster from 5 replicas to 3 (real processes)', function () {
+  this.timeout(480_000);
+  let dir: string;
+  let cluster: LocalCluster;
+  const raftns = (args: readonly string[]) =>
+    runRaftns(
+      ['--nats', cluster.natsUrl, '--nats-creds', adminCredentials(cluster), '--cluster', 'local', ...args],
+      { timeoutMs: 90_000 },
+    );
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'raftns-plan-shrink5-'));
+    cluster = new LocalCluster({
+      dir,
+      replicasPerGroup: 3,
+      natsPort: await freePort(),
+      dnsPort: await freePort(),
+      httpPort: null,
+      subnet: 72,
+      logLevel: 'info',
+      registrationTtlMs: 3_000,
+      dnsRrlRate: 0,
+    });
+    await cluster.start();
+    await cluster.waitReady(180_000);
+  });
+
+  after(async () => {
+    await cluster?.stop(5_000);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('grows to 5, then slots 3 and 4 leave: 3 voters and 3 nameservers per group, every acknowledged write kept', async () => {
+    const shown = JSON.parse((await raftns(['--json', 'plan', 'show'])).stdout) as { plan: ClusterPlan };
+    const apply = async (replicasPerGroup: number) => {
+      const file = join(dir, `replicas-${replicasPerGroup}.json`);
+      await writeFile(file, JSON.stringify({ ...shown.plan, replicasPerGroup }));
+      const applied = await raftns(['plan', 'apply', file]);
+      expect(applied.code, applied.stderr).to.equal(EXIT_OK);
+      return applied;
+    };
+    await apply(5);
+    const nc = await connectNats({
+      urls: [cluster.natsUrl],
+      credsFile: adminCredentials(cluster),
+      name: 'plan-shrink5-spec',
+      log: silentLogger,
+    });
+    const store = await PlanStore.open(nc, 'local');
+    const writer = await RegionWriter.open({
+      natsUrls: [cluster.natsUrl],
+      natsCredsFile: adminCredentials(cluster),
+      cluster: 'local',
+      deadlineMs: 10_000,
+    });
+    const clients = new Map<string, RaftClient>();
+    try {
+      for (const group of GROUPS)
+        clients.set(group, await RaftClient.connect({ nc, cluster: 'local', region: 'region1', group }));
+      for (let i = 0; i < 6; i++) await cluster.addReplica('region1');
+      const voters = async (group: string) =>
+        (
+          await clients
+            .get(group)
+            ?.status(undefined, { deadlineMs: 2_000 })
+            .catch(() => undefined)
+        )?.voters ?? [];
+      for (const group of GROUPS)
+        await pollUntil(`${group} to have 5 voters`, 240_000, async () =>
+          (await voters(group)).length === 5 ? true : undefined,
+        );
+      const slotHolder = async (group: string, index: number) => {
+        const entry = await store.slots.get(slotKey('region1', group, index));
+        return entry !== null && entry.operation === 'PUT' ? entry.string() : undefined;
+      };
+      const leaving = new Map<string, string[]>();
+      const kept = new Map<string, string[]>();
+      for (const group of GROUPS) {
+        leaving.set(group, [(await slotHolder(group, 3)) as string, (await slotHolder(group, 4)) as string]);
+        kept.set(
+          group,
+          await Promise.all([0, 1, 2].map(async (i) => (await slotHolder(group, i)) as string)),
+        );
+      }
+
+      const acked: Array<{ name: string; value: string }> = [];
+      const unacked: string[] = [];
+      let stop = false;
+      const writing = (async () => {
+        for (let n = 0; !stop; n++) {
+          const name = `f${n}.${ZONE}`;
+          const value = `"${n}"`;
+          const report = await writer.write([{ op: 'upsert', name, type: 'TXT', ttl: 60, rdata: [value] }]);
+          if (report.complete) acked.push({ name, value });
+          else unacked.push(name);
+        }
+      })();
+      try {
+        while (acked.length < 5) await new Promise((resolve) => setTimeout(resolve, 20));
+        const shrunk = await apply(3);
+        expect(shrunk.stdout).to.match(/- slots 3, 4 of every group/);
+        for (const group of GROUPS)
+          await pollUntil(`${group} to have 3 voters`, 120_000, async () =>
+            (await voters(group)).length === 3 ? true : undefined,
+          );
+        const all = [...leaving.values()].flat();
+        await pollUntil('every removed replica to exit', 60_000, async () =>
+          all.every((id) => cluster.exitOf(id) !== undefined) ? true : undefined,
+        );
+        const settled = acked.length;
+        while (acked.length < settled + 5) await new Promise((resolve) => setTimeout(resolve, 20));
+      } finally {
+        stop = true;
+        await writing;
+      }
+      for (const group of GROUPS) {
+        expect([...(await voters(group))].sort(), group).to.deep.equal([...(kept.get(group) ?? [])].sort());
+        for (const id of leaving.get(group) ?? [])
+          expect(cluster.exitOf(id), `${id}'s exit`).to.deep.equal({ code: 0, signal: null });
+        expect(await slotHolder(group, 3), `${group} slot 3`).to.equal(undefined);
+        expect(await slotHolder(group, 4), `${group} slot 4`).to.equal(undefined);
+      }
+      const wikiKept = kept.get('wikipedia-org') ?? [];
+      const server = cluster.replicaList().find((r) => r.instanceId === wikiKept[0])?.address as string;
+      await pollUntil('wikipedia.org. to name its 3 kept nameservers', 30_000, async () => {
+        const { stdout } = await run('dig', [
+          `@${server}`,
+          '-p',
+          String(cluster.dnsPort),
+          '+norec',
+          '+short',
+          ZONE,
+          'NS',
+        ]);
+        const names = stdout.trim().split('\n').filter(Boolean).sort();
+        return names.join() ===
+          wikiKept
+            .map((id) => `ns-${id}.${ZONE}`)
+            .sort()
+            .join()
+          ? true
+          : undefined;
+      });
+      expect(unacked).to.deep.equal([]);
+      for (const { name, value } of acked) {
+        const view = await writer.rrsets('region1', name, 'linearizable');
+        expect(view?.rrsets.find((r) => r.type === 'TXT')?.rdata, name).to.deep.equal([value]);
+      }
+      process.stdout.write(`      5 → 3: ${acked.length} writes acknowledged, 0 lost\n`);
     } finally {
       await writer.close();
       for (const c of clients.values()) await c.close();
