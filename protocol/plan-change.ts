@@ -35,6 +35,7 @@
  *   or the existing groups reordered;
  */
 import { Name } from './dns/wire/name.js';
+import type { ZoneRrset } from './dns/zone-content.js';
 import type { ClusterPlan } from './plan.js';
 import type { RegisteredZone } from './zone-directory.js';
 
@@ -155,4 +156,26 @@ function retirementProblems(
         .join(', ')}): delete them first (raftns zone delete), or they would lose their delegation`,
     );
   return problems;
+}
+
+/**
+ * The RRsets of a retiring group's planned zone that would go with it: everything but the
+ * apex SOA and NS and the addresses of the nameservers that NS RRset names (what the group's
+ * leader writes itself). `raftns plan apply` refuses a retirement while any is left, unless
+ * told to discard them.
+ */
+export function plannedZoneData(apex: string, rrsets: readonly ZoneRrset[]): ZoneRrset[] {
+  const top = Name.parse(apex);
+  const isApex = (name: string) => Name.parse(name).equals(top);
+  const nameservers = new Set(
+    rrsets
+      .filter((r) => r.type === 'NS' && isApex(r.name))
+      .flatMap((r) => r.rdata.map((target) => Name.parse(target).toString().toLowerCase())),
+  );
+  return rrsets.filter((r) => {
+    if (isApex(r.name) && (r.type === 'SOA' || r.type === 'NS')) return false;
+    if ((r.type === 'A' || r.type === 'AAAA') && nameservers.has(Name.parse(r.name).toString().toLowerCase()))
+      return false;
+    return true;
+  });
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { type ClusterPlan, examplePlan } from '../../protocol/plan.js';
-import { planChange } from '../../protocol/plan-change.js';
+import { planChange, plannedZoneData } from '../../protocol/plan-change.js';
 
 const stored = examplePlan('c', ['r1', 'r2']);
 const plus = (...groups: ClusterPlan['groups']): ClusterPlan => ({
@@ -105,5 +105,22 @@ describe('plan changes: what plan apply allows', () => {
       /keep their order/,
     );
     expect(planChange(stored, { ...stored, groups: [root, org] }).problems).to.deep.equal([]);
+  });
+
+  it("finds a retiring group's own data in its planned zone: all but the apex SOA, NS and the nameservers' addresses", () => {
+    const rr = (name: string, type: string, ...rdata: string[]) => ({ name, type, ttl: 60, rdata });
+    const zone = [
+      rr('shop.org.', 'SOA', 'ns-a.shop.org. hostmaster.shop.org. 1 3600 600 604800 60'),
+      rr('shop.org.', 'NS', 'ns-a.shop.org.', 'NS-B.shop.org.'),
+      rr('ns-a.shop.org.', 'A', '192.0.2.1'),
+      rr('ns-b.shop.org.', 'AAAA', '2001:db8::1'),
+    ];
+    expect(plannedZoneData('shop.org.', zone)).to.deep.equal([]);
+    const own = [
+      rr('www.shop.org.', 'A', '192.0.2.9'),
+      rr('shop.org.', 'MX', '10 mail.shop.org.'),
+      rr('ns-a.shop.org.', 'TXT', '"x"'),
+    ];
+    expect(plannedZoneData('shop.org.', [...zone, ...own])).to.deep.equal(own);
   });
 });

@@ -2,7 +2,8 @@
  * Retiring a group with `raftns plan apply` on a running hierarchy of real processes (root →
  * org → wikipedia.org, one replica per group): a group added to the plan (shop-org, serving
  * shop.org.) and a zone created in it; a plan without the group is refused while it serves
- * that zone; once the zone is moved to another group (`raftns zone move`) the plan applies:
+ * that zone, then while its planned zone holds a record of its own (unless
+ * `--discard-zone-data`); once the zone is moved to another group (`raftns zone move`) the plan applies:
  * org no longer delegates shop.org. (dig), the group's replica releases its slot and exits 0,
  * the moved zone still resolves from the root, and names in shop.org. are NXDOMAIN from org.
  */
@@ -132,7 +133,13 @@ describe('retiring a group of a running cluster (real processes)', function () {
       '1',
     ]);
     expect(moved.code, moved.stderr).to.equal(EXIT_OK);
-    const applied = await raftns(['plan', 'apply', withoutFile]);
+    // Its planned zone holds a record of its own: refused unless discarded.
+    const withData = await raftns(['plan', 'apply', withoutFile]);
+    expect(withData.code, withData.stderr).to.equal(EXIT_USAGE);
+    expect(withData.stderr).to.match(
+      /shop-org's zone shop\.org\. holds 1 RRset\(s\) of its own in region1 \(www\.shop\.org\. A\)/,
+    );
+    const applied = await raftns(['plan', 'apply', withoutFile, '--discard-zone-data']);
     expect(applied.code, applied.stderr).to.equal(EXIT_OK);
     expect(applied.stdout).to.match(/- group shop-org: retired; its zone shop\.org\. goes with it/);
 
