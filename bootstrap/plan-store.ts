@@ -29,7 +29,7 @@ import {
   slotsBucket,
   validatePlan,
 } from '../protocol/plan.js';
-import { type PlanChange, planChange } from '../protocol/plan-change.js';
+import { type PlanChange, planChange, type RegistryZoneRef } from '../protocol/plan-change.js';
 import { BootstrapError } from './errors.js';
 
 /** How long a registration lives without a heartbeat (the instances bucket's max age). */
@@ -178,7 +178,7 @@ export class PlanStore {
    */
   async applyPlan(
     input: unknown,
-    registeredZones: readonly string[],
+    registeredZones: readonly RegistryZoneRef[],
     options: { readonly basedOn?: number; readonly dryRun?: boolean } = {},
   ): Promise<{
     outcome: 'applied' | 'unchanged' | 'checked';

@@ -150,6 +150,15 @@ export class Registration {
     await this.inFlight;
   }
 
+  /**
+   * Stops heartbeating and deletes the registration (an instance leaving for good: a
+   * removed slot's holder), so no one counts it alive for the rest of a TTL.
+   */
+  async withdraw(): Promise<void> {
+    await this.stop();
+    await this.instances.delete(this.current.instanceId);
+  }
+
   private heartbeat(): void {
     // One put at a time: a slow one is not overtaken by the next (which would reorder seqs).
     void this.chain(async () => {

@@ -9,6 +9,7 @@
  * slot and rejoins it: its data dir holds that group's Raft state.
  */
 import type { KV } from '@nats-io/kv';
+import { GROUP_VOTERS_MAX } from '../protocol/limits.js';
 import { type ClusterPlan, slotKey } from '../protocol/plan.js';
 import type { Logger } from '../runtime/log.js';
 import { BootstrapError } from './errors.js';
@@ -179,4 +180,37 @@ export async function waitForGroup(
 
 function refOf(slot: SlotRef): SlotRef {
   return { region: slot.region, group: slot.group, index: slot.index, key: slot.key };
+}
+
+/**
+ * Deletes the keys of `group`'s slots in `region` beyond the plan's `replicasPerGroup`
+ * (removed by a shrink) whose holder `gone` says has left (neither a voter nor registered): a
+ * removed replica releases its own slot when it leaves (runtime/composition/slot-retirement.ts);
+ * one that was down at the time cannot, and its key would otherwise make a later growth
+ * see that slot as held by a dead replica. `gone` is asked after the slot is read: an
+ * instance registers before it claims, so a newcomer that claimed a slot of a plan grown
+ * since this replica read it is seen registered and kept. Each delete is a compare-and-set
+ * on the revision read. Answers the keys deleted.
+ */
+export async function releaseLeftSlots(
+  slots: KV,
+  plan: ClusterPlan,
+  region: string,
+  group: string,
+  gone: (holder: string) => Promise<boolean>,
+): Promise<string[]> {
+  const released: string[] = [];
+  for (let index = plan.replicasPerGroup; index < GROUP_VOTERS_MAX; index++) {
+    const key = slotKey(region, group, index);
+    const entry = await slots.get(key);
+    if (entry === null || entry.operation !== 'PUT' || !(await gone(entry.string()))) continue;
+    try {
+      await slots.delete(key, { previousSeq: entry.revision });
+      released.push(key);
+    } catch (error) {
+      // Its holder released it (or it changed) since the read: nothing to do.
+      if (!isWrongLastSequence(error)) throw error;
+    }
+  }
+  return released;
 }

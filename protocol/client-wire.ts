@@ -168,6 +168,11 @@ export interface ReplicaStatus {
   readonly role: ElectionRole;
   readonly leaderId: string | null;
   readonly voters: readonly string[];
+  /**
+   * Whether `voters` is a configuration the group committed (a leader's newest one applies
+   * once appended and may still be committing, thesis §4.1); absent when unknown.
+   */
+  readonly votersCommitted?: boolean;
   /** The highest index this replica knows committed (null: no leader contact yet). */
   readonly commitIndex?: number | null;
   readonly appliedIndex: number;

@@ -12,15 +12,35 @@
  *   join their running group (bootstrap-process.ts asks its leader for the voters), and each
  *   leader adds them one at a time (membership-reconciler.ts), then publishes them as
  *   nameservers once every slot is held.
+ * - **fewer replicas per group** (still odd and at least 1: validatePlan): the slots at the
+ *   highest indexes go (`n..old-1` of every group in every region), so the lowest-numbered
+ *   slots, the group's oldest members, stay. Each leader withdraws the holders of the
+ *   removed slots from the zone's NS and the parent's glue, then removes them from the Raft
+ *   configuration one at a time (membership-reconciler.ts; a removed leader steps down once
+ *   the change commits, thesis §4.2.2); each removed instance, seeing itself out of the
+ *   configuration, releases its slot and stops (slot-retirement.ts).
+ * - **retiring a group** (removing it from the plan): only once nothing but its planned zone
+ *   depends on it: no zone created at runtime is served by it, moving to it or draining from
+ *   it (`raftns zone move` them elsewhere first), none lies below its planned zone (it would
+ *   lose its delegation), and no group of the new plan has it as parent (validatePlan). Its
+ *   planned zone goes with it: zone move does not move zones of the plan, and only this group
+ *   can serve it. Its leader removes the delegation (NS at the cut, glue) from the parent's
+ *   zone in each region, then its replicas leave (runtime/composition/slot-retirement.ts);
+ *   names below the cut are then the parent zone's (NXDOMAIN unless written there).
+ *   The root group cannot retire (a plan has exactly one).
  * Refused, with the reason:
  * - another cluster name or plan version;
  * - regions added, removed or reordered (a region needs a full copy of every zone first);
- * - groups removed (their zones would stop answering), or an existing group's zone or parent
- *   changed (its data and delegation are where they are), or the existing groups reordered;
- * - fewer replicas per group (removed voters would keep serving stale answers).
+ * - an existing group's zone or parent changed (its data and delegation are where they are),
+ *   or the existing groups reordered;
  */
 import { Name } from './dns/wire/name.js';
+import type { ZoneRrset } from './dns/zone-content.js';
 import type { ClusterPlan } from './plan.js';
+import type { RegisteredZone } from './zone-directory.js';
+
+/** What the check needs of a zone created at runtime (zone registry). */
+export type RegistryZoneRef = Pick<RegisteredZone, 'zone' | 'group' | 'to' | 'movedFrom'>;
 
 export interface PlanChange {
   /** One line per difference, `+`/`-`/`~` first (empty: the same plan). */
@@ -32,7 +52,7 @@ export interface PlanChange {
 export function planChange(
   stored: ClusterPlan,
   given: ClusterPlan,
-  registeredZones: readonly string[] = [],
+  registeredZones: readonly RegistryZoneRef[] = [],
 ): PlanChange {
   const changes: string[] = [];
   const problems: string[] = [];
@@ -49,15 +69,19 @@ export function planChange(
   if (stored.replicasPerGroup !== given.replicasPerGroup) {
     changes.push(`~ replicasPerGroup: ${stored.replicasPerGroup} → ${given.replicasPerGroup}`);
     if (given.replicasPerGroup < stored.replicasPerGroup)
-      problems.push('replicasPerGroup: groups grow through plan apply; shrinking them is not supported yet');
+      changes.push(
+        `- slots ${removedSlots(stored.replicasPerGroup, given.replicasPerGroup)} of every group in every region (their replicas leave their groups and stop)`,
+      );
   }
   const givenById = new Map(given.groups.map((g) => [g.id, g]));
   const storedIds = new Set(stored.groups.map((g) => g.id));
   for (const group of stored.groups) {
     const after = givenById.get(group.id);
     if (after === undefined) {
-      changes.push(`- group ${group.id} (${group.zone})`);
-      problems.push(`groups: ${group.id} cannot be removed (its zone ${group.zone} would stop answering)`);
+      changes.push(
+        `- group ${group.id}: retired; its zone ${group.zone} goes with it (the delegation in ${group.parent ?? '(none)'} is removed first), its replicas stop`,
+      );
+      problems.push(...retirementProblems(group, registeredZones));
       continue;
     }
     if (!Name.parse(after.zone).equals(Name.parse(group.zone))) {
@@ -70,9 +94,10 @@ export function planChange(
     }
   }
   const keptOrder = given.groups.filter((g) => storedIds.has(g.id)).map((g) => g.id);
-  if (keptOrder.length === stored.groups.length && keptOrder.some((id, i) => stored.groups[i]?.id !== id))
+  const storedOrder = stored.groups.filter((g) => givenById.has(g.id)).map((g) => g.id);
+  if (keptOrder.some((id, i) => storedOrder[i] !== id))
     problems.push('groups: the existing groups keep their order (new groups may follow or sit between them)');
-  const registered = registeredZones.map((z) => Name.parse(z));
+  const registered = registeredZones.map((z) => Name.parse(z.zone));
   const served = [...stored.groups.map((g) => Name.parse(g.zone)), ...registered];
   for (const group of given.groups) {
     if (storedIds.has(group.id)) continue;
@@ -92,4 +117,65 @@ export function planChange(
       );
   }
   return { changes, problems };
+}
+
+/** The slot indexes a shrink removes, the highest ones: `3, 4` for 5 → 3. */
+function removedSlots(before: number, after: number): string {
+  const indexes: number[] = [];
+  for (let index = after; index < before; index++) indexes.push(index);
+  return indexes.join(', ');
+}
+
+/** Why `group` cannot leave the plan yet (empty: it may). */
+function retirementProblems(
+  group: ClusterPlan['groups'][number],
+  registered: readonly RegistryZoneRef[],
+): string[] {
+  const problems: string[] = [];
+  if (group.parent === undefined)
+    problems.push(`groups: ${group.id} serves the root zone and cannot be retired`);
+  const served = registered.filter(
+    (z) => z.group === group.id || z.to === group.id || z.movedFrom === group.id,
+  );
+  if (served.length > 0)
+    problems.push(
+      `groups: ${group.id} still serves zones created at runtime (${served
+        .slice(0, 3)
+        .map((z) => z.zone)
+        .join(
+          ', ',
+        )}${served.length > 3 ? ', …' : ''}): move them first (raftns zone move ZONE --to GROUP) and wait for the move to finish`,
+    );
+  const apex = Name.parse(group.zone);
+  const below = registered.filter((z) => z.group !== group.id && Name.parse(z.zone).isSubdomainOf(apex));
+  if (below.length > 0)
+    problems.push(
+      `groups: ${group.id}'s zone ${group.zone} delegates zones created at runtime (${below
+        .slice(0, 3)
+        .map((z) => z.zone)
+        .join(', ')}): delete them first (raftns zone delete), or they would lose their delegation`,
+    );
+  return problems;
+}
+
+/**
+ * The RRsets of a retiring group's planned zone that would go with it: everything but the
+ * apex SOA and NS and the addresses of the nameservers that NS RRset names (what the group's
+ * leader writes itself). `raftns plan apply` refuses a retirement while any is left, unless
+ * told to discard them.
+ */
+export function plannedZoneData(apex: string, rrsets: readonly ZoneRrset[]): ZoneRrset[] {
+  const top = Name.parse(apex);
+  const isApex = (name: string) => Name.parse(name).equals(top);
+  const nameservers = new Set(
+    rrsets
+      .filter((r) => r.type === 'NS' && isApex(r.name))
+      .flatMap((r) => r.rdata.map((target) => Name.parse(target).toString().toLowerCase())),
+  );
+  return rrsets.filter((r) => {
+    if (isApex(r.name) && (r.type === 'SOA' || r.type === 'NS')) return false;
+    if ((r.type === 'A' || r.type === 'AAAA') && nameservers.has(Name.parse(r.name).toString().toLowerCase()))
+      return false;
+    return true;
+  });
 }

@@ -932,7 +932,11 @@ class LogActor implements Actor<LogMessage> {
   // ------------------------------------------------------------------ membership (thesis §4) and transfer (§3.10)
 
   private position(): LogPosition {
-    return { ...this.log.tail, voters: this.configs.current.voters };
+    return {
+      ...this.log.tail,
+      voters: this.configs.current.voters,
+      votersCommitted: this.commitIndex >= this.configs.latestIndex,
+    };
   }
 
   private announceMembership(): void {

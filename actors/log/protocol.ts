@@ -14,6 +14,11 @@ export type Overloaded = { readonly ok: false; readonly reason: 'overloaded' };
 /** The log's tail and the configuration in force at it (thesis §4.1: the newest in the log). */
 export interface LogPosition extends LogTail {
   readonly voters: readonly ReplicaId[];
+  /**
+   * Whether `voters` is committed: a configuration applies once appended (thesis §4.1), so a
+   * leader's may still be committing, and could be lost with that leader.
+   */
+  readonly votersCommitted: boolean;
 }
 
 export type ChangeResult =

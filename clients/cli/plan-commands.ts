@@ -2,10 +2,12 @@
  * `raftns plan show | apply`: the cluster plan of a running cluster, and changing it.
  *
  *   raftns plan show                       the stored plan (JSON) and its revision
- *   raftns plan apply FILE [--dry-run] [--based-on REV]
+ *   raftns plan apply FILE [--dry-run] [--based-on REV] [--discard-zone-data]
  *
  * `apply` prints the difference (`+ group …`, `~ …`, `- …`), checks that the change is safe
- * (protocol/plan-change.ts: today, adding groups and replicas), and writes it with a compare-and-set on
+ * (protocol/plan-change.ts: today, adding or retiring groups, more or fewer replicas per
+ * group; a retiring group's planned zone must hold no data of its own unless
+ * `--discard-zone-data`), and writes it with a compare-and-set on
  * the revision it read (or `--based-on`, the revision an operator reviewed with `show`): of
  * two admins applying at once, exactly one wins. Running replicas and clients follow the new
  * plan without a restart; a new group's slots are claimed by new instances started with
@@ -61,6 +63,46 @@ async function withStores<T>(
   }
 }
 
+/**
+ * For each retiring group, per region, the records of its planned zone that would go with
+ * it (at most 3 named per zone), as refusal reasons.
+ */
+async function retiredZoneData(
+  program: Command,
+  retired: readonly { readonly id: string; readonly zone: string }[],
+  regions: readonly string[],
+): Promise<string[]> {
+  const [{ openWriter }, { readZone }, { plannedZoneData }] = await Promise.all([
+    import('./zone-commands.js'),
+    import('../zone-import-export.js'),
+    import('../../protocol/plan-change.js'),
+  ]);
+  const globals = program.opts<import('./zone-commands.js').GlobalOptions>();
+  const writer = await openWriter(globals, regions);
+  const problems: string[] = [];
+  try {
+    for (const group of retired)
+      for (const region of regions) {
+        const zone = await readZone(await writer.client(region, group.id), group.zone, {
+          deadlineMs: globals.timeout,
+        });
+        const data = plannedZoneData(group.zone, zone?.rrsets ?? []);
+        if (data.length > 0)
+          problems.push(
+            `groups: ${group.id}'s zone ${group.zone} holds ${data.length} RRset(s) of its own in ${region} (${data
+              .slice(0, 3)
+              .map((r) => `${r.name} ${r.type}`)
+              .join(
+                ', ',
+              )}): they go with the group; copy what you keep elsewhere, then apply with --discard-zone-data`,
+          );
+      }
+  } finally {
+    await writer.close();
+  }
+  return problems;
+}
+
 /** Adds `plan show` and `plan apply` to the `raftns` program (clients/cli/program.ts). */
 export function registerPlanCommands(program: Command): void {
   const globals = () => program.opts<PlanGlobals>();
@@ -89,7 +131,7 @@ export function registerPlanCommands(program: Command): void {
   plan
     .command('apply <file>')
     .description(
-      'change the stored plan to FILE if the change is safe (today: adding groups, more replicas per group)',
+      'change the stored plan to FILE if the change is safe (today: adding or retiring groups, more or fewer replicas per group)',
     )
     .option('--dry-run', 'print the difference and check it; write nothing')
     .option(
@@ -97,40 +139,58 @@ export function registerPlanCommands(program: Command): void {
       'apply only if the stored plan is still at this revision (raftns plan show)',
       revision,
     )
-    .action(async (file: string, options: { dryRun?: boolean; basedOn?: number }) => {
-      const g = globals();
-      let input: unknown;
-      try {
-        input = JSON.parse(await readFile(file, 'utf8'));
-      } catch (error) {
-        process.stderr.write(`raftns: plan: ${file}: ${(error as Error).message}\n`);
-        process.exitCode = EXIT_USAGE;
-        return;
-      }
-      const { BootstrapError } = await import('../../bootstrap/errors.js');
-      try {
-        const result = await withStores(g, async ({ plan: store, zones }) =>
-          store.applyPlan(
-            input,
-            (await zones.list()).map((z) => z.zone),
-            {
-              ...(options.basedOn === undefined ? {} : { basedOn: options.basedOn }),
-              ...(options.dryRun === true ? { dryRun: true } : {}),
-            },
-          ),
-        );
-        if (g.json)
-          process.stdout.write(
-            `${JSON.stringify({ outcome: result.outcome, changes: result.change.changes, revision: result.revision })}\n`,
-          );
-        else {
-          for (const line of result.change.changes) process.stdout.write(`${line}\n`);
-          process.stdout.write(`${result.outcome} (revision ${result.revision})\n`);
+    .option(
+      '--discard-zone-data',
+      'retire a group even though its planned zone holds records besides its apex and nameservers (they go with it)',
+    )
+    .action(
+      async (file: string, options: { dryRun?: boolean; basedOn?: number; discardZoneData?: boolean }) => {
+        const g = globals();
+        let input: unknown;
+        try {
+          input = JSON.parse(await readFile(file, 'utf8'));
+        } catch (error) {
+          process.stderr.write(`raftns: plan: ${file}: ${(error as Error).message}\n`);
+          process.exitCode = EXIT_USAGE;
+          return;
         }
-      } catch (error) {
-        if (!(error instanceof BootstrapError)) throw error;
-        process.stderr.write(`raftns: plan: ${error.code}: ${error.message}\n`);
-        process.exitCode = error.code === 'plan-conflict' ? EXIT_FAILED : EXIT_USAGE;
-      }
-    });
+        const { BootstrapError } = await import('../../bootstrap/errors.js');
+        try {
+          const result = await withStores(g, async ({ plan: store, zones }) => {
+            const registered = await zones.list();
+            const stored = await store.readPlanRevision();
+            // The revision checked is the one written against: a change in between conflicts.
+            const basedOn = options.basedOn ?? stored?.revision;
+            const checked = await store.applyPlan(input, registered, {
+              ...(basedOn === undefined ? {} : { basedOn }),
+              dryRun: true,
+            });
+            // A retired group's planned zone goes with it: refuse while it holds data of its
+            // own, unless told to discard it (protocol/plan-change.ts, plannedZoneData).
+            const retired = (stored?.plan.groups ?? []).filter(
+              (x) => !checked.plan.groups.some((y) => y.id === x.id),
+            );
+            if (retired.length > 0 && options.discardZoneData !== true) {
+              const problems = await retiredZoneData(program, retired, checked.plan.regions);
+              if (problems.length > 0)
+                throw new BootstrapError('plan-unsafe', 'the plan change is refused', problems);
+            }
+            if (options.dryRun === true || checked.outcome === 'unchanged') return checked;
+            return store.applyPlan(input, registered, basedOn === undefined ? {} : { basedOn });
+          });
+          if (g.json)
+            process.stdout.write(
+              `${JSON.stringify({ outcome: result.outcome, changes: result.change.changes, revision: result.revision })}\n`,
+            );
+          else {
+            for (const line of result.change.changes) process.stdout.write(`${line}\n`);
+            process.stdout.write(`${result.outcome} (revision ${result.revision})\n`);
+          }
+        } catch (error) {
+          if (!(error instanceof BootstrapError)) throw error;
+          process.stderr.write(`raftns: plan: ${error.code}: ${error.message}\n`);
+          process.exitCode = error.code === 'plan-conflict' ? EXIT_FAILED : EXIT_USAGE;
+        }
+      },
+    );
 }

@@ -365,6 +365,13 @@ export class LocalCluster {
     return this.store;
   }
 
+  /** How a replica's process ended (tests), or undefined while it runs (or was never started). */
+  exitOf(instanceId: string): { readonly code: number | null; readonly signal: string | null } | undefined {
+    const child = this.children.get(instanceId);
+    if (child === undefined || (child.exitCode === null && child.signalCode === null)) return undefined;
+    return { code: child.exitCode, signal: child.signalCode };
+  }
+
   /** Kills one replica (tests); `spawnReplica` brings it back. */
   async kill(instanceId: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.children.get(instanceId);

@@ -372,7 +372,7 @@ export class ClientIntake {
 
   private async status(): Promise<ReplicaStatus> {
     const timeoutMs = this.statusTimeoutMs;
-    const [election, machine, contact, dns] = await Promise.all([
+    const [election, machine, contact, tail, dns] = await Promise.all([
       this.options.external.request<ElectionStatusAsk>(
         ELECTION,
         { type: 'status' },
@@ -385,6 +385,9 @@ export class ClientIntake {
       ) as Promise<StateMachineStatus>,
       this.options.external
         .request<MessageOf<LogMessage, 'contact'>>(LOG, { type: 'contact' }, { timeoutMs })
+        .catch(() => undefined),
+      this.options.external
+        .request<MessageOf<LogMessage, 'tail'>>(LOG, { type: 'tail' }, { timeoutMs })
         .catch(() => undefined),
       this.options.servesDns === true
         ? this.options.external
@@ -399,6 +402,10 @@ export class ClientIntake {
       role: election.role,
       leaderId: election.leaderId,
       voters: election.voters,
+      // The log's word on the configuration the election actor names (it learns it from the log).
+      ...(tail === undefined || !sameVoters(tail.voters, election.voters)
+        ? {}
+        : { votersCommitted: tail.votersCommitted }),
       commitIndex: contact?.ok === true ? contact.commitIndex : null,
       appliedIndex: machine.appliedIndex,
       appliedTerm: machine.appliedTerm,
@@ -505,4 +512,8 @@ function retryFor(error: unknown): ClientReply {
 
 function describeError(error: unknown): string {
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+function sameVoters(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((voter) => b.includes(voter));
 }

@@ -62,7 +62,9 @@ export type PassOutcome =
       readonly kind: 'done';
       readonly ownChanges: number;
       readonly parentChanges: number | 'parent-zone-missing';
-    };
+    }
+  /** The group left the plan (`raftns plan apply`): the parent's delegation to it, removed. */
+  | { readonly kind: 'withdrawn'; readonly parentChanges: number };
 
 const CALL_DEADLINE_MS = 5_000;
 
@@ -73,6 +75,8 @@ export class DelegationReconciler {
   private readonly clients = new Map<string, RaftClient>();
   private readonly task: PeriodicTask<PassOutcome>;
   private stopFollowing: (() => void) | undefined;
+  /** The instances the last complete pass of this leadership published as nameservers. */
+  private published: ReadonlySet<string> | undefined;
 
   constructor(private readonly options: DelegationReconcilerOptions) {
     const group = options.plan().groups.find((g) => g.id === options.groupId);
@@ -84,6 +88,8 @@ export class DelegationReconciler {
       () => this.pass(),
       options.intervalMs,
       (outcome) => {
+        if (outcome.kind === 'withdrawn' && outcome.parentChanges > 0)
+          options.log.info({ ...outcome }, 'group retired: delegation removed from the parent');
         if (
           outcome.kind === 'done' &&
           (outcome.ownChanges > 0 || (typeof outcome.parentChanges === 'number' && outcome.parentChanges > 0))
@@ -105,9 +111,22 @@ export class DelegationReconciler {
     await Promise.all([...this.clients.values()].map((client) => client.close().catch(() => undefined)));
   }
 
+  /**
+   * Whether the group's zone and the parent's glue, as this leader last wrote them, do not
+   * name `instanceId` (false until this leader completed a pass). The membership
+   * reconciler removes a voter only then (a shrink: membership-reconciler.ts).
+   */
+  withdrawn(instanceId: string): boolean {
+    return this.published !== undefined && !this.published.has(instanceId);
+  }
+
   /** One reconcile pass (the timer runs them; tests may too). */
   async pass(): Promise<PassOutcome> {
-    if (!leadsReady(this.options.leadership.current())) return { kind: 'not-leader' };
+    if (!leadsReady(this.options.leadership.current())) {
+      this.published = undefined;
+      return { kind: 'not-leader' };
+    }
+    if (!this.options.plan().groups.some((g) => g.id === this.group.id)) return this.withdraw();
     const members = await this.options.members();
     const listed = members.get(this.group.id);
     const own =
@@ -122,9 +141,48 @@ export class DelegationReconciler {
       return { kind: 'incomplete', group: this.group.id };
     const desired = nameserverRRsets(this.group, own);
     const ownChanges = (await this.reconcileZone(this.group, this.group.zone, desired, true)) ?? 0;
-    if (this.parent === undefined) return { kind: 'done', ownChanges, parentChanges: 0 };
+    if (this.parent === undefined) {
+      this.published = new Set(own.map((m) => m.instanceId));
+      return { kind: 'done', ownChanges, parentChanges: 0 };
+    }
     const parentChanges = await this.reconcileZone(this.parent, this.parent.zone, desired, false);
+    this.published = new Set(own.map((m) => m.instanceId));
     return { kind: 'done', ownChanges, parentChanges: parentChanges ?? 'parent-zone-missing' };
+  }
+
+  /**
+   * The group was retired: removes the NS at the cut and the glue below it from the parent's
+   * zone (read linearizably; nothing written when they are gone already). The group's
+   * replicas leave once the parent no longer delegates to them (slot-retirement.ts).
+   */
+  private async withdraw(): Promise<PassOutcome> {
+    if (this.parent === undefined) return { kind: 'withdrawn', parentChanges: 0 };
+    const client = await this.client(this.parent.id);
+    const cut = await this.read(client, this.parent.zone, this.group.zone);
+    const ns = cut?.rrsets.find((r) => r.type === 'NS');
+    const changes: DnsChange[] = [];
+    for (const target of ns?.rdata ?? []) {
+      const glue = await this.read(client, this.parent.zone, target);
+      if (glue !== null && glue.rrsets.length > 0)
+        changes.push({
+          op: 'delete-name',
+          zone: this.parent.zone,
+          name: glue.name,
+          version: this.clock.next(),
+        });
+    }
+    if (ns !== undefined)
+      changes.push({
+        op: 'delete-rrset',
+        zone: this.parent.zone,
+        name: cut?.name ?? this.group.zone,
+        type: 'NS',
+        version: this.clock.next(),
+      });
+    return {
+      kind: 'withdrawn',
+      parentChanges: changes.length === 0 ? 0 : await this.commit(client, changes),
+    };
   }
 
   /**

@@ -9,7 +9,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { PlanStore } from '../../bootstrap/plan-store.js';
 import { liveInstances } from '../../bootstrap/registry.js';
-import { readSlots } from '../../bootstrap/slot-claim.js';
+import { readSlots, releaseLeftSlots } from '../../bootstrap/slot-claim.js';
 import { ZoneRegistryStore } from '../../bootstrap/zone-registry-store.js';
 import { type AwsRecord, readAwsRecordFrom } from '../../clients/aws/aws-plan-record.js';
 import type { ClusterPlan } from '../../protocol/plan.js';
@@ -70,6 +70,22 @@ export async function startGroupMaintenance(options: GroupMaintenanceOptions): P
   const membership = new MembershipReconciler({
     external: options.external,
     leadership: options.leadership,
+    self: options.instanceId,
+    inPlan: () => plan.groups.some((g) => g.id === options.groupId),
+    // A shrink: a voter leaves the configuration only once the nameservers no longer name it.
+    withdrawn: (replica) => reconciler.withdrawn(replica),
+    // The slots a shrink removed whose replica was down and could not release them itself.
+    whenInSync: async (voters) => {
+      const released = await releaseLeftSlots(
+        store.slots,
+        plan,
+        options.region,
+        options.groupId,
+        async (holder) => !voters.includes(holder) && !(await registered(store, holder)),
+      );
+      if (released.length > 0)
+        options.log.info({ released }, 'released the removed slots of replicas that left');
+    },
     holders: async () => {
       const [slots, live] = await Promise.all([
         readSlots(store.slots, plan, options.region, options.groupId),
@@ -105,6 +121,12 @@ export async function startGroupMaintenance(options: GroupMaintenanceOptions): P
     await reconciler.stop();
     await zones.stop();
   };
+}
+
+/** Whether `instanceId` has a registration (expired ones are gone: the bucket's TTL). */
+async function registered(store: PlanStore, instanceId: string): Promise<boolean> {
+  const entry = await store.instances.get(instanceId);
+  return entry !== null && entry.operation === 'PUT';
 }
 
 /**

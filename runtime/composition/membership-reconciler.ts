@@ -10,6 +10,13 @@
  * outside Raft (slots, registrations); it is skipped unless the latest observation says
  * this replica leads with its term's no-op committed (the log actor refuses changes
  * before that, thesis §4.1).
+ *
+ * The same rule shrinks a group (`raftns plan apply` lowering `replicasPerGroup`): the
+ * holders of the removed slots are no longer holders, so they are removed one at a time.
+ * A voter is removed only once `withdrawn` says the group's nameservers (the zone's NS, the
+ * parent's glue) no longer name it: it keeps serving as a voter, with every committed
+ * write, while resolvers still learn its address. The leader removes itself last, so a
+ * shrink costs at most one election (thesis §4.2.2: it steps down once that change commits).
  */
 import { type LogMessage, leadsReady } from '../../actors/log/protocol.js';
 import { LOG } from '../../actors/raft/actor-names.js';
@@ -23,6 +30,17 @@ import { PeriodicTask } from './periodic-task.js';
 export interface MembershipReconcilerOptions {
   readonly external: ExternalEndpoint;
   readonly leadership: LeadershipSource;
+  /** False while the group is being retired (out of the plan): its voters stay as they are. */
+  readonly inPlan?: () => boolean;
+  /** This replica's instance id (removed last when it leaves). */
+  readonly self?: string;
+  /** Whether a voter that holds no slot may be removed now (default: always). */
+  readonly withdrawn?: (replica: string) => boolean;
+  /**
+   * Called on a pass that finds the voters equal to the holders, with the voters (the
+   * place to release the slots of replicas that left).
+   */
+  readonly whenInSync?: (voters: readonly string[]) => Promise<void>;
   /** The group's slot holders (instance ids) and which of them are registered and alive. */
   readonly holders: () => Promise<{
     readonly holders: readonly string[];
@@ -42,17 +60,34 @@ const TAIL_TIMEOUT_MS = 1_000;
 /** An added voter must catch up first: allow it time. */
 const CHANGE_TIMEOUT_MS = 60_000;
 
-/** The next single-server change that moves `voters` toward `holders`, if any. */
+/**
+ * The next single-server change that moves `voters` toward `holders`, if any: additions
+ * first; then the removal of a voter holding no slot that `withdrawn` allows: the ones not
+ * alive first (removing a live voter while a dead one stays would shrink the live majority:
+ * 3 voters with one down, a live one removed, and the remaining two must both answer), then
+ * the others, `self` last. A live voter is removed only if the live voters left are still
+ * a majority of the new configuration.
+ */
 export function nextMembershipChange(
   voters: readonly string[],
   holders: readonly string[],
   live: ReadonlySet<string>,
+  options: { readonly self?: string; readonly withdrawn?: (replica: string) => boolean } = {},
 ): MembershipChange | undefined {
   const add = holders.find((holder) => !voters.includes(holder) && live.has(holder));
   if (add !== undefined) return { op: 'add', replica: add };
   if (holders.some((holder) => !voters.includes(holder))) return undefined; // wait for the newcomer
-  const remove = voters.find((voter) => !holders.includes(voter));
-  return remove === undefined ? undefined : { op: 'remove', replica: remove };
+  const leaving = voters.filter((voter) => !holders.includes(voter));
+  const rank = (voter: string) => (voter === options.self ? 2 : live.has(voter) ? 1 : 0);
+  const next = [...leaving].sort((a, b) => rank(a) - rank(b))[0];
+  if (next === undefined) return undefined;
+  if (options.withdrawn !== undefined && !options.withdrawn(next)) return undefined;
+  if (live.has(next)) {
+    const remaining = voters.filter((voter) => voter !== next);
+    const liveLeft = remaining.filter((voter) => live.has(voter)).length;
+    if (liveLeft < Math.floor(remaining.length / 2) + 1) return undefined;
+  }
+  return { op: 'remove', replica: next };
 }
 
 export class MembershipReconciler {
@@ -83,14 +118,22 @@ export class MembershipReconciler {
 
   async pass(): Promise<MembershipPass> {
     if (!leadsReady(this.options.leadership.current())) return { kind: 'not-leader' };
+    if (this.options.inPlan?.() === false) return { kind: 'in-sync' };
     const { voters } = await this.options.external.request<MessageOf<LogMessage, 'tail'>>(
       LOG,
       { type: 'tail' },
       { timeoutMs: TAIL_TIMEOUT_MS },
     );
     const { holders, live } = await this.options.holders();
-    const change = nextMembershipChange(voters, holders, live);
-    if (change === undefined) return { kind: 'in-sync' };
+    const change = nextMembershipChange(voters, holders, live, {
+      ...(this.options.self === undefined ? {} : { self: this.options.self }),
+      ...(this.options.withdrawn === undefined ? {} : { withdrawn: this.options.withdrawn }),
+    });
+    if (change === undefined) {
+      const same = voters.length === holders.length && voters.every((voter) => holders.includes(voter));
+      if (same) await this.options.whenInSync?.(voters);
+      return { kind: 'in-sync' };
+    }
     this.options.log.info({ change, voters, holders }, 'changing the group membership to match the slots');
     const result = await this.options.external.request<MessageOf<LogMessage, 'change-membership'>>(
       LOG,

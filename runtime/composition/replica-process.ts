@@ -307,7 +307,9 @@ export async function runReplicaProcess(
   const http = observability?.listener.address;
   log.info({ actors: specs.map((s) => s.name), dns, http }, 'replica ready');
   process.send?.({ type: 'ready', pid: process.pid, dns, ...(http === undefined ? {} : { http }) });
-  return { replica, intake, leadership, observability, exitOk: EXIT_OK };
+  /** A planned stop from within (a replica removed from its group: slot-retirement.ts), exit code 0. */
+  const stop = (reason: string) => beginShutdown(reason, EXIT_OK);
+  return { replica, intake, leadership, observability, exitOk: EXIT_OK, stop };
 }
 
 /** The HTTP listener of `--http`, if set; it fails the start when it cannot bind. */

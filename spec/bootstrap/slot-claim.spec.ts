@@ -5,7 +5,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
 import { BootstrapError } from '../../bootstrap/errors.js';
 import { PlanStore } from '../../bootstrap/plan-store.js';
-import { claimSlot, readSlots, waitForGroup } from '../../bootstrap/slot-claim.js';
+import { claimSlot, readSlots, releaseLeftSlots, waitForGroup } from '../../bootstrap/slot-claim.js';
 import { type ClusterPlan, examplePlan } from '../../protocol/plan.js';
 import type { LogFields, Logger } from '../../runtime/log.js';
 import { silentLogger } from '../../runtime/log.js';
@@ -208,6 +208,41 @@ describe('bootstrap/slot-claim (real nats-server, claimants as real processes)',
     );
     expect(seen).to.deep.equal(['a']);
     expect(claim.instanceId).to.equal('b');
+  });
+
+  it('after a shrink, releases the removed slots whose holder left, and only those', async () => {
+    const cluster = `s${++clusters}`;
+    const store = await PlanStore.create(nc, cluster);
+    const { plan } = await store.initPlan({
+      ...examplePlan(cluster, ['eu']),
+      replicasPerGroup: 3,
+      groups: [{ id: 'root', zone: '.' }],
+    });
+    for (const id of ['a', 'b', 'c']) await claimSlot(store.slots, plan, { instanceId: id, region: 'eu' });
+    const shrunk = { ...plan, replicasPerGroup: 1 };
+    // b is still leaving (a voter, or alive); c is gone.
+    const released = await releaseLeftSlots(
+      store.slots,
+      shrunk,
+      'eu',
+      'root',
+      async (holder) => holder === 'c',
+    );
+    expect(released).to.deep.equal(['eu.root.2']);
+    expect((await readSlots(store.slots, plan, 'eu')).map((s) => s.holder)).to.deep.equal([
+      'a',
+      'b',
+      undefined,
+    ]);
+    // Slots of the plan are never touched, whatever `gone` says.
+    expect(await releaseLeftSlots(store.slots, shrunk, 'eu', 'root', async () => true)).to.deep.equal([
+      'eu.root.1',
+    ]);
+    expect((await readSlots(store.slots, plan, 'eu')).map((s) => s.holder)).to.deep.equal([
+      'a',
+      undefined,
+      undefined,
+    ]);
   });
 
   it('waitForGroup waits for every slot of the group, logging the empty ones, and returns holders in slot order', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { type ClusterPlan, examplePlan } from '../../protocol/plan.js';
-import { planChange } from '../../protocol/plan-change.js';
+import { planChange, plannedZoneData } from '../../protocol/plan-change.js';
 
 const stored = examplePlan('c', ['r1', 'r2']);
 const plus = (...groups: ClusterPlan['groups']): ClusterPlan => ({
@@ -31,17 +31,24 @@ describe('plan changes: what plan apply allows', () => {
     });
   });
 
+  it('allows fewer replicas per group, naming the slots that go (the highest-numbered)', () => {
+    expect(planChange({ ...stored, replicasPerGroup: 5 }, stored)).to.deep.equal({
+      changes: [
+        '~ replicasPerGroup: 5 → 3',
+        '- slots 3, 4 of every group in every region (their replicas leave their groups and stop)',
+      ],
+      problems: [],
+    });
+    expect(planChange(stored, { ...stored, replicasPerGroup: 1 }).changes[1]).to.match(/^- slots 1, 2 of/);
+  });
+
   it('finds nothing to change in the same plan', () => {
     expect(planChange(stored, stored)).to.deep.equal({ changes: [], problems: [] });
   });
 
   it('refuses removals, moves, region and replica changes, reordering, each with its reason', () => {
     const problems = (given: ClusterPlan) => planChange(stored, given).problems.join('\n');
-    expect(problems({ ...stored, groups: stored.groups.slice(0, 2) })).to.match(
-      /wikipedia-org cannot be removed/,
-    );
     expect(problems({ ...stored, regions: ['r1', 'r2', 'r3'] })).to.match(/regions/);
-    expect(problems({ ...stored, replicasPerGroup: 1 })).to.match(/shrinking/);
     expect(
       problems({
         ...stored,
@@ -57,13 +64,63 @@ describe('plan changes: what plan apply allows', () => {
   it('refuses a new group whose zone was created at runtime, or contains a served zone', () => {
     expect(
       planChange(stored, plus({ id: 'ex', zone: 'example.org.', parent: 'org' }), [
-        'example.org.',
+        { zone: 'example.org.', group: 'org' },
       ]).problems.join(),
     ).to.match(/created at runtime/);
     expect(
       planChange(stored, plus({ id: 'ex', zone: 'example.org.', parent: 'org' }), [
-        'a.b.example.org.',
+        { zone: 'a.b.example.org.', group: 'org' },
       ]).problems.join(),
     ).to.match(/would contain zones the cluster serves \(a\.b\.example\.org\.\)/);
+  });
+
+  it('retires a group once it serves no created zone and none lies below its zone', () => {
+    const shop = { id: 'shop', zone: 'shop.org.', parent: 'org' };
+    const withShop = plus(shop);
+    const change = planChange(withShop, stored, [
+      { zone: 'example.org.', group: 'wikipedia-org' },
+      { zone: 'elsewhere.net.', group: 'root' },
+    ]);
+    expect(change).to.deep.equal({
+      changes: [
+        '- group shop: retired; its zone shop.org. goes with it (the delegation in org is removed first), its replicas stop',
+      ],
+      problems: [],
+    });
+    const problems = (zones: Parameters<typeof planChange>[2]) =>
+      planChange(withShop, stored, zones).problems.join('\n');
+    expect(problems([{ zone: 'a.example.net.', group: 'shop' }])).to.match(
+      /shop still serves zones created at runtime \(a\.example\.net\.\): move them first \(raftns zone move/,
+    );
+    expect(problems([{ zone: 'a.example.net.', group: 'root', to: 'shop' }])).to.match(/still serves/);
+    expect(problems([{ zone: 'a.example.net.', group: 'root', movedFrom: 'shop' }])).to.match(/still serves/);
+    expect(problems([{ zone: 'www.shop.org.', group: 'wikipedia-org' }])).to.match(
+      /shop's zone shop\.org\. delegates zones created at runtime \(www\.shop\.org\.\): delete them first/,
+    );
+    // The others keep their order around the gap.
+    const [root, org, wiki] = stored.groups;
+    if (root === undefined || org === undefined || wiki === undefined) throw new Error('example plan');
+    expect(planChange(plus(shop), { ...stored, groups: [root, org, wiki] }).problems).to.deep.equal([]);
+    expect(planChange(plus(shop), { ...stored, groups: [root, wiki, org] }).problems.join()).to.match(
+      /keep their order/,
+    );
+    expect(planChange(stored, { ...stored, groups: [root, org] }).problems).to.deep.equal([]);
+  });
+
+  it("finds a retiring group's own data in its planned zone: all but the apex SOA, NS and the nameservers' addresses", () => {
+    const rr = (name: string, type: string, ...rdata: string[]) => ({ name, type, ttl: 60, rdata });
+    const zone = [
+      rr('shop.org.', 'SOA', 'ns-a.shop.org. hostmaster.shop.org. 1 3600 600 604800 60'),
+      rr('shop.org.', 'NS', 'ns-a.shop.org.', 'NS-B.shop.org.'),
+      rr('ns-a.shop.org.', 'A', '192.0.2.1'),
+      rr('ns-b.shop.org.', 'AAAA', '2001:db8::1'),
+    ];
+    expect(plannedZoneData('shop.org.', zone)).to.deep.equal([]);
+    const own = [
+      rr('www.shop.org.', 'A', '192.0.2.9'),
+      rr('shop.org.', 'MX', '10 mail.shop.org.'),
+      rr('ns-a.shop.org.', 'TXT', '"x"'),
+    ];
+    expect(plannedZoneData('shop.org.', [...zone, ...own])).to.deep.equal(own);
   });
 });

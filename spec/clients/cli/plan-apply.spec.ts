@@ -87,15 +87,15 @@ describe('changing the plan of a running cluster (real processes)', function () 
   });
 
   it('refuses unsafe changes with every reason and writes nothing; a dry run writes nothing', async () => {
-    const removed = await planFile('removed.json', {
+    const moved = await planFile('moved.json', {
       ...stored.plan,
-      groups: stored.plan.groups.slice(0, 2),
+      groups: stored.plan.groups.map((g) => (g.id === 'wikipedia-org' ? { ...g, zone: 'wiki.org.' } : g)),
     });
-    const refused = await raftns(['plan', 'apply', removed]);
+    const refused = await raftns(['plan', 'apply', moved]);
     expect(refused.code, refused.stderr).to.equal(EXIT_USAGE);
     expect(refused.stderr)
       .to.match(/plan-unsafe/)
-      .and.match(/wikipedia-org cannot be removed/);
+      .and.match(/wikipedia-org\.zone: an existing group keeps its zone/);
     const above = await planFile('above.json', {
       ...stored.plan,
       groups: [...stored.plan.groups, { id: 'above', zone: 'wikipedia.org.', parent: 'org' }],

@@ -22,4 +22,52 @@ describe('bootstrap/membership-reconciler: nextMembershipChange', () => {
   it('never adds a holder that is not registered, and then removes nobody either', () => {
     expect(nextMembershipChange(['a', 'b', 'x'], ['a', 'b', 'e'], live)).to.equal(undefined);
   });
+
+  it('shrinks one voter at a time, the leader itself last, each only once withdrawn from the nameservers', () => {
+    const withdrawn = (gone: readonly string[]) => (replica: string) => gone.includes(replica);
+    // 5 → 3: slots 3 and 4 (held by d and e) go; e leads.
+    const voters = ['a', 'b', 'c', 'd', 'e'];
+    const holders = ['a', 'b', 'c'];
+    const five = new Set([...voters]);
+    expect(nextMembershipChange(voters, holders, five, { self: 'e', withdrawn: withdrawn([]) })).to.equal(
+      undefined,
+    );
+    expect(
+      nextMembershipChange(voters, holders, five, { self: 'e', withdrawn: withdrawn(['d', 'e']) }),
+    ).to.deep.equal({ op: 'remove', replica: 'd' });
+    expect(
+      nextMembershipChange(['a', 'b', 'c', 'e'], holders, five, {
+        self: 'e',
+        withdrawn: withdrawn(['d', 'e']),
+      }),
+    ).to.deep.equal({ op: 'remove', replica: 'e' });
+    // Another leader removes the one left.
+    expect(
+      nextMembershipChange(['a', 'b', 'c', 'e'], holders, five, { self: 'a', withdrawn: withdrawn(['e']) }),
+    ).to.deep.equal({ op: 'remove', replica: 'e' });
+  });
+
+  it('removes a voter that is down before live ones, and never a live one that would leave no live majority', () => {
+    // 3 → 1 with c (slot 2) down: c goes first; removing b first would leave {a, c}, needing c.
+    const up = new Set(['a', 'b']);
+    expect(nextMembershipChange(['a', 'b', 'c'], ['a'], up, { self: 'a' })).to.deep.equal({
+      op: 'remove',
+      replica: 'c',
+    });
+    expect(nextMembershipChange(['a', 'b'], ['a'], up, { self: 'a' })).to.deep.equal({
+      op: 'remove',
+      replica: 'b',
+    });
+    // The kept b is down: removing the live d would leave {a, b, c} with a, c live (a majority)...
+    expect(
+      nextMembershipChange(['a', 'b', 'c', 'd'], ['a', 'b', 'c'], new Set(['a', 'c', 'd'])),
+    ).to.deep.equal({
+      op: 'remove',
+      replica: 'd',
+    });
+    // ...but with c down too it would leave one live voter of three: wait.
+    expect(nextMembershipChange(['a', 'b', 'c', 'd'], ['a', 'b', 'c'], new Set(['a', 'd']))).to.equal(
+      undefined,
+    );
+  });
 });
