@@ -623,7 +623,12 @@ export function queryOf(request: ClientRequest): GroupQuery | undefined {
         ...(request.after === undefined ? {} : { after: request.after }),
       };
     case 'sync-tombstones':
-      return { op: 'dns-tombstone-scan', zone: request.zone, beforeMs: request.before, fromLeaf: request.from };
+      return {
+        op: 'dns-tombstone-scan',
+        zone: request.zone,
+        beforeMs: request.before,
+        fromLeaf: request.from,
+      };
     case 'dns-zone-page':
       return {
         op: 'dns-zone-page',

@@ -76,7 +76,17 @@ export function table(groups: readonly GroupRow[]): string {
   if (agreement.length > 0)
     sections.push(
       columns(
-        ['region', 'group', 'zone', 'other-region', 'regions', 'since', 'repaired', 'tombstones', 'collected'],
+        [
+          'region',
+          'group',
+          'zone',
+          'other-region',
+          'regions',
+          'since',
+          'repaired',
+          'tombstones',
+          'collected',
+        ],
         agreement,
       ),
     );

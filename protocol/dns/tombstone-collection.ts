@@ -14,9 +14,10 @@
  * the replicas stay equal; the state machine drops a tombstone only if it is still there
  * with the very same version (a newer write in between keeps it).
  */
-import { compareVersions, isRecordVersion, type RecordVersion } from './version.js';
-import type { SyncEntry, SyncOwner } from './region-repair.js';
+
 import { NAME_TEXT_CHARS_MAX } from './changes.js';
+import type { SyncEntry, SyncOwner } from './region-repair.js';
+import { compareVersions, isRecordVersion, type RecordVersion } from './version.js';
 
 /** Tombstones dropped by one command at most. */
 export const COLLECT_TOMBSTONES_MAX = 512;
@@ -59,7 +60,11 @@ export function validateTombstoneCollection(
   const c = input as Record<string, unknown>;
   if (typeof c.zone !== 'string' || c.zone.length === 0 || c.zone.length > NAME_TEXT_CHARS_MAX)
     return { ok: false, message: 'zone must be a name' };
-  if (!Array.isArray(c.tombstones) || c.tombstones.length === 0 || c.tombstones.length > COLLECT_TOMBSTONES_MAX)
+  if (
+    !Array.isArray(c.tombstones) ||
+    c.tombstones.length === 0 ||
+    c.tombstones.length > COLLECT_TOMBSTONES_MAX
+  )
     return { ok: false, message: `tombstones must list 1..=${COLLECT_TOMBSTONES_MAX}` };
   const tombstones: Tombstone[] = [];
   for (const t of c.tombstones as unknown[]) {
@@ -67,7 +72,10 @@ export function validateTombstoneCollection(
     const r = t as Record<string, unknown>;
     if (typeof r.name !== 'string' || r.name.length === 0 || r.name.length > NAME_TEXT_CHARS_MAX)
       return { ok: false, message: 'a tombstone name must be a name' };
-    if (r.type !== null && (typeof r.type !== 'string' || r.type.length === 0 || r.type.length > TYPE_TEXT_CHARS_MAX))
+    if (
+      r.type !== null &&
+      (typeof r.type !== 'string' || r.type.length === 0 || r.type.length > TYPE_TEXT_CHARS_MAX)
+    )
       return { ok: false, message: 'a tombstone type must be a type mnemonic or null' };
     if (!isRecordVersion(r.version)) return { ok: false, message: 'a tombstone version must be a version' };
     const v = r.version;

@@ -127,7 +127,8 @@ export class RegionRepair {
       options.periodMs,
       (outcome) => {
         if (outcome.repaired > 0) options.log.info({ ...outcome }, 'took versions newer in other regions');
-        if (outcome.collected > 0) options.log.info({ ...outcome }, 'collected tombstones every region holds');
+        if (outcome.collected > 0)
+          options.log.info({ ...outcome }, 'collected tombstones every region holds');
       },
       (error) => options.log.warn({ err: String(error) }, 'anti-entropy pass failed'),
     );
@@ -234,7 +235,8 @@ export class RegionRepair {
         continue;
       }
       const present = new Set([...localRoots.keys()].filter((zone) => remoteRoots.has(zone)));
-      answered = answered === undefined ? present : new Set([...answered].filter((zone) => present.has(zone)));
+      answered =
+        answered === undefined ? present : new Set([...answered].filter((zone) => present.has(zone)));
       for (const [zone, digest] of localRoots) {
         compared++;
         const theirs = remoteRoots.get(zone);
@@ -290,7 +292,12 @@ export class RegionRepair {
       state = { fromLeaf: 0, pending: new Map(), tombstones: 0, collected: 0 };
       this.collection.set(zone, state);
     }
-    const { scan } = await syncRead(home, { op: 'dns-tombstone-scan', zone, beforeMs, fromLeaf: state.fromLeaf });
+    const { scan } = await syncRead(home, {
+      op: 'dns-tombstone-scan',
+      zone,
+      beforeMs,
+      fromLeaf: state.fromLeaf,
+    });
     if (scan === null) return 0;
     state.fromLeaf = scan.next ?? 0;
     state.tombstones = scan.tombstones;
@@ -340,7 +347,6 @@ export class RegionRepair {
     return collected;
   }
 
-
   private record(zone: string, region: string, state: ZoneAgreement['state'], repaired: number): void {
     const key = `${zone} ${region}`;
     const now = this.options.nowMs();
@@ -353,7 +359,9 @@ export class RegionRepair {
       sinceMs: previous !== undefined && previous.state === state ? previous.sinceMs : now,
       checkedMs: now,
       repaired: (previous?.repaired ?? 0) + repaired,
-      ...(collection === undefined ? {} : { tombstones: collection.tombstones, collected: collection.collected }),
+      ...(collection === undefined
+        ? {}
+        : { tombstones: collection.tombstones, collected: collection.collected }),
     });
   }
 

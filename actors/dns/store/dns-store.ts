@@ -419,7 +419,8 @@ export class DnsStore {
    */
   tombstoneScan(zoneText: string, beforeMs: number, fromLeaf: number): TombstoneScan | null {
     const zone = this.#zoneByText(zoneText);
-    if (zone === undefined || !isDigestNode(DIGEST_DEPTH, fromLeaf) || !Number.isFinite(beforeMs)) return null;
+    if (zone === undefined || !isDigestNode(DIGEST_DEPTH, fromLeaf) || !Number.isFinite(beforeMs))
+      return null;
     const digest = this.#digestOf(zone);
     const leaves: number[] = [];
     let examined = 0;
@@ -501,7 +502,8 @@ export class DnsStore {
     const old = (v: RecordVersion): boolean => v.hlcMs < beforeMs && !isRegionLocalVersion(v);
     if (owner.nameVersion !== undefined && old(owner.nameVersion)) return true;
     const node = zone.live.node(owner.name);
-    for (const [type, version] of owner.types) if (old(version) && node?.rrsets.get(type) === undefined) return true;
+    for (const [type, version] of owner.types)
+      if (old(version) && node?.rrsets.get(type) === undefined) return true;
     return false;
   }
 
