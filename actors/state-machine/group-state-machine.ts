@@ -344,7 +344,10 @@ export class GroupStateMachine {
         return Object.freeze({
           kind: 'dns-batch',
           revision: index,
-          dns: this.dns.collectTombstones(command.collection),
+          // A zone being moved keeps its tombstones until the move is done (zone-freeze.ts).
+          dns:
+            frozenZoneRefusal(this.data, [command.collection.zone]) ??
+            this.dns.collectTombstones(command.collection),
         });
       case 'dns-import':
         return Object.freeze({
