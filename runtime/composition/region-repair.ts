@@ -326,14 +326,18 @@ export class RegionRepair {
       else if (pending.size < PENDING_TOMBSTONES_MAX)
         pending.set(key, { owner: tombstone.name.toLowerCase(), firstSeenMs: firstSeenMs ?? now });
     }
+    // Beyond this pass's commands, ready tombstones wait (still pending) for the next pass.
+    const sent = ready.slice(0, COLLECT_TOMBSTONES_MAX * COLLECT_COMMANDS_PER_PASS_MAX);
+    for (const tombstone of ready.slice(sent.length)) {
+      const key = tombstoneKey(zone, tombstone);
+      const firstSeenMs = previous.get(key)?.firstSeenMs ?? now;
+      if (pending.size < PENDING_TOMBSTONES_MAX)
+        pending.set(key, { owner: tombstone.name.toLowerCase(), firstSeenMs });
+    }
     state.pending = pending;
     let collected = 0;
-    for (
-      let i = 0;
-      i < ready.length && i < COLLECT_TOMBSTONES_MAX * COLLECT_COMMANDS_PER_PASS_MAX;
-      i += COLLECT_TOMBSTONES_MAX
-    ) {
-      const tombstones = ready.slice(i, i + COLLECT_TOMBSTONES_MAX);
+    for (let i = 0; i < sent.length; i += COLLECT_TOMBSTONES_MAX) {
+      const tombstones = sent.slice(i, i + COLLECT_TOMBSTONES_MAX);
       const result = await home.collectTombstones({ zone, tombstones }, { deadlineMs: CALL_DEADLINE_MS });
       if (!result.ok) {
         this.options.log.warn({ zone, error: result.error }, 'a tombstone collection was refused');
