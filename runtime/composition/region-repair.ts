@@ -34,7 +34,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { followPlan, PLAN_READ_TIMEOUT_MS, readPlanWithin } from '../../clients/plan-reader.js';
 import { RaftClient } from '../../clients/raft-client.js';
-import type { DnsChange } from '../../protocol/dns/changes.js';
 import {
   DIGEST_DEPTH,
   DIGEST_NODES_PER_REQUEST_MAX,
@@ -398,28 +397,7 @@ export class RegionRepair {
     }
     let taken = 0;
     let budget = ROUND_BYTES_MAX;
-    // The next leaves are read while the batches of the previous ones commit: batches of
-    // different leaves touch different owners, so neither the reads nor the order matter.
-    const inFlight = new Set<Promise<void>>();
-    let failure: { error: unknown } | undefined;
-    const launch = (changes: DnsChange[]): void => {
-      const commit: Promise<void> = this.apply(home, zone, changes).then(
-        (n) => {
-          taken += n;
-          inFlight.delete(commit);
-        },
-        (error: unknown) => {
-          failure ??= { error };
-          inFlight.delete(commit);
-        },
-      );
-      inFlight.add(commit);
-    };
-    for (
-      let i = 0;
-      i < differing.length && budget > 0 && failure === undefined;
-      i += SYNC_LEAVES_PER_REQUEST_MAX
-    ) {
+    for (let i = 0; i < differing.length && budget > 0; i += SYNC_LEAVES_PER_REQUEST_MAX) {
       const leaves = differing.slice(i, i + SYNC_LEAVES_PER_REQUEST_MAX);
       const theirs = await ownersOf(remote, zone, leaves, budget);
       budget -= theirs.bytes;
@@ -430,14 +408,13 @@ export class RegionRepair {
         theirs.owners,
         this.options.nowMs() - this.horizonMs(),
       );
-      for (const changes of batches) {
-        while (inFlight.size >= REPAIR_BATCHES_IN_FLIGHT) await Promise.race(inFlight);
-        if (failure !== undefined) break;
-        launch(changes);
+      for (let b = 0; b < batches.length; b += REPAIR_BATCHES_IN_FLIGHT) {
+        const counts = await Promise.all(
+          batches.slice(b, b + REPAIR_BATCHES_IN_FLIGHT).map((changes) => this.apply(home, zone, changes)),
+        );
+        taken += counts.reduce((sum, n) => sum + n, 0);
       }
     }
-    await Promise.all(inFlight);
-    if (failure !== undefined) throw failure.error;
     return taken;
   }
 
