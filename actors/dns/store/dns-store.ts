@@ -421,6 +421,9 @@ export class DnsStore {
     const zone = this.#zoneByText(zoneText);
     if (zone === undefined || !isDigestNode(DIGEST_DEPTH, fromLeaf) || !Number.isFinite(beforeMs))
       return null;
+    const tombstones = this.#tombstoneCount(zone);
+    // A zone without tombstones (most converged zones): no owner is examined.
+    if (tombstones === 0) return { leaves: [], next: null, tombstones };
     const digest = this.#digestOf(zone);
     const leaves: number[] = [];
     let examined = 0;
@@ -431,7 +434,7 @@ export class DnsStore {
       examined += keys.length;
       if (keys.some((key) => this.#hasOldTombstone(zone, key, beforeMs))) leaves.push(leaf);
     }
-    return { leaves, next: leaf < DIGEST_LEAVES ? leaf : null, tombstones: this.#tombstoneCount(zone) };
+    return { leaves, next: leaf < DIGEST_LEAVES ? leaf : null, tombstones };
   }
 
   /** Tombstones in zone `zoneText` (RRset and name tombstones, of any writer); null if no such zone. */
