@@ -13,7 +13,7 @@ import { EXIT_OK } from '../../clients/cli/exit-codes.js';
 import type { RaftClient } from '../../clients/raft-client.js';
 import type { DnsChange } from '../../protocol/dns/changes.js';
 import type { ZoneAgreement } from '../../protocol/dns/region-repair.js';
-import type { RecordVersion } from '../../protocol/dns/version.js';
+import { compareVersions, type RecordVersion } from '../../protocol/dns/version.js';
 import type { ZoneRrset } from '../../protocol/dns/zone-content.js';
 import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
@@ -223,16 +223,13 @@ describe(`anti-entropy between three regions on real processes (seed ${SEED})`, 
     for (let i = 0; i < 60; i++) {
       const name = names[Math.floor(rand() * names.length)] as string;
       const writer = rand() < 0.5 ? 'writer-x' : 'writer-y';
-      // Versions from two clocks that interleave; ties broken by the writer id.
-      const v: RecordVersion = { hlcMs: hlc + 1 + Math.floor(i / 2), counter: 0, writer };
+      // Versions from two clocks that interleave; ties broken by the writer id. A writer's
+      // clock never gives one version twice (its counter moves within a millisecond): two
+      // different writes with one version would leave regions apart for good.
+      const v: RecordVersion = { hlcMs: hlc + 1 + Math.floor(i / 2), counter: i % 2, writer };
       const rdata = `192.0.2.${100 + i}`;
       const best = newest.get(name);
-      if (
-        best === undefined ||
-        v.hlcMs > best.version.hlcMs ||
-        (v.hlcMs === best.version.hlcMs && writer > best.version.writer)
-      )
-        newest.set(name, { version: v, rdata });
+      if (best === undefined || compareVersions(v, best.version) > 0) newest.set(name, { version: v, rdata });
       // Each write reaches a random non-empty subset of the regions, in any order.
       const targets = REGIONS.filter(() => rand() < 0.5);
       if (targets.length === 0) targets.push(REGIONS[Math.floor(rand() * 3)] as (typeof REGIONS)[number]);
