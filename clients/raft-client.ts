@@ -47,6 +47,7 @@ import {
   writeRequest,
 } from '../protocol/client-wire.js';
 import { type DnsBatch, type DnsBatchResult, validateBatchSyntax } from '../protocol/dns/changes.js';
+import type { TombstoneCollection } from '../protocol/dns/tombstone-collection.js';
 import type { DnsNameView, DnsZoneSummary } from '../protocol/dns/views.js';
 import type { DnsImport } from '../protocol/dns/zone-import.js';
 import { encodeSessionCommand } from '../protocol/group/command-codec.js';
@@ -310,6 +311,17 @@ export class RaftClient {
     const result = await this.write({ kind: 'dns-batch', batch }, options);
     if (result.kind !== 'dns-batch')
       throw new ProtocolError(`a DNS batch was answered with a ${result.kind} result`);
+    return result.dns;
+  }
+
+  /**
+   * Drops tombstones that every region holds or needs no longer (anti-entropy's collection,
+   * protocol/dns/tombstone-collection.ts); the outcomes say which were dropped.
+   */
+  async collectTombstones(collection: TombstoneCollection, options?: CallOptions): Promise<DnsBatchResult> {
+    const result = await this.write({ kind: 'dns-collect-tombstones', collection }, options);
+    if (result.kind !== 'dns-batch')
+      throw new ProtocolError(`a tombstone collection was answered with a ${result.kind} result`);
     return result.dns;
   }
 

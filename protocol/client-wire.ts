@@ -17,10 +17,12 @@
  *   {"v":1,"op":"dns-rrsets","zone":ZONE,"name":NAME,"mode":MODE}
  *   {"v":1,"op":"dns-import","import":DnsImport,"sid":ID,"seq":N,"ack":M}
  *   {"v":1,"op":"dns-zone-page","zone":ZONE,"off":OFFSET,"lim":LIMIT,"at":CHANGED_INDEX?,"mode":MODE}
+ *   {"v":1,"op":"dns-collect","collection":TombstoneCollection,"sid":ID,"seq":N,"ack":M}
  *   {"v":1,"op":"status"}
  *   {"v":1,"op":"sync-roots","mode":MODE}                                  anti-entropy between regions:
  *   {"v":1,"op":"sync-nodes","zone":ZONE,"depth":D,"nodes":[N…],"mode":MODE} only on the group's
  *   {"v":1,"op":"sync-owners","zone":ZONE,"leaves":[L…],"after":{"leaf":L,"owner":KEY}?,"mode":MODE}
+ *   {"v":1,"op":"sync-tombstones","zone":ZONE,"before":MS,"from":LEAF,"mode":MODE}
  *                                                                          `…sync` subject (subjects.ts)
  *
  * MODE is a read mode's text (protocol/read-mode.ts; default `linearizable`). `rev` 0 means
@@ -67,6 +69,7 @@ import {
   type SyncCursor,
   type ZoneAgreement,
 } from './dns/region-repair.js';
+import { COLLECT_TOMBSTONES_MAX, type TombstoneCollection } from './dns/tombstone-collection.js';
 import { VERSION_WRITER_CHARS_MAX } from './dns/version.js';
 import { type DnsImport, IMPORT_CHUNKS_MAX, IMPORT_ID_CHARS_MAX } from './dns/zone-import.js';
 import type { ElectionRole } from './election-role.js';
@@ -149,11 +152,25 @@ export type ClientRequest =
       readonly leaves: readonly number[];
       readonly after?: SyncCursor;
       readonly mode?: ReadModeText;
-    };
+    }
+  | {
+      readonly v: 1;
+      readonly op: 'sync-tombstones';
+      readonly zone: string;
+      readonly before: number;
+      readonly from: number;
+      readonly mode?: ReadModeText;
+    }
+  | ({ readonly v: 1; readonly op: 'dns-collect'; readonly collection: TombstoneCollection } & WireSession);
 
 /** Whether a request is one of anti-entropy's, served only on the group's `…sync` subject. */
 export function isSyncRequest(request: ClientRequest): boolean {
-  return request.op === 'sync-roots' || request.op === 'sync-nodes' || request.op === 'sync-owners';
+  return (
+    request.op === 'sync-roots' ||
+    request.op === 'sync-nodes' ||
+    request.op === 'sync-owners' ||
+    request.op === 'sync-tombstones'
+  );
 }
 
 export type RetryReason = 'overloaded' | 'leadership-changed' | 'timeout' | 'unavailable';
@@ -401,6 +418,36 @@ const requestSchema = z.discriminatedUnion('op', [
       .optional(),
     mode: mode.optional(),
   }),
+  z.object({
+    v: z.literal(1),
+    op: z.literal('sync-tombstones'),
+    zone: dnsName,
+    before: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    from: z
+      .number()
+      .int()
+      .min(0)
+      .max(DIGEST_LEAVES - 1),
+    mode: mode.optional(),
+  }),
+  z.object({
+    v: z.literal(1),
+    op: z.literal('dns-collect'),
+    collection: z.object({
+      zone: dnsName,
+      tombstones: z
+        .array(
+          z.object({
+            name: dnsName,
+            type: z.string().min(1).max(16).nullable(),
+            version: dnsVersion,
+          }),
+        )
+        .min(1)
+        .max(COLLECT_TOMBSTONES_MAX),
+    }),
+    ...session,
+  }),
 ]);
 
 export type DecodedRequest =
@@ -474,6 +521,8 @@ export function writeRequest(command: GroupCommand, sessionFields: WireSession):
       return { v: 1, op: 'dns', batch: command.batch, ...sessionFields };
     case 'dns-import':
       return { v: 1, op: 'dns-import', import: command.import, ...sessionFields };
+    case 'dns-collect-tombstones':
+      return { v: 1, op: 'dns-collect', collection: command.collection, ...sessionFields };
   }
 }
 
@@ -500,6 +549,15 @@ export function readRequest(query: GroupQuery, readMode: ReadModeText): ClientRe
       zone: query.zone,
       leaves: query.leaves,
       ...(query.after === undefined ? {} : { after: query.after }),
+      mode: readMode,
+    };
+  if (query.op === 'dns-tombstone-scan')
+    return {
+      v: 1,
+      op: 'sync-tombstones',
+      zone: query.zone,
+      before: query.beforeMs,
+      from: query.fromLeaf,
       mode: readMode,
     };
   if (query.op === 'dns-zone-page')
@@ -535,6 +593,8 @@ export function commandOf(request: ClientRequest): GroupCommand | undefined {
       return { kind: 'dns-batch', batch: request.batch };
     case 'dns-import':
       return { kind: 'dns-import', import: request.import };
+    case 'dns-collect':
+      return { kind: 'dns-collect-tombstones', collection: request.collection };
     default:
       return undefined;
   }
@@ -566,6 +626,13 @@ export function queryOf(request: ClientRequest): GroupQuery | undefined {
         zone: request.zone,
         leaves: request.leaves,
         ...(request.after === undefined ? {} : { after: request.after }),
+      };
+    case 'sync-tombstones':
+      return {
+        op: 'dns-tombstone-scan',
+        zone: request.zone,
+        beforeMs: request.before,
+        fromLeaf: request.from,
       };
     case 'dns-zone-page':
       return {

@@ -50,6 +50,8 @@
  *   also unfreezes it.
  * - dns-import: replaces a zone's content with the chunks staged under the import's id in
  *   the key-value store, as one batch, and deletes the chunks (zone-import-commit.ts).
+ * - dns-collect-tombstones: drops the listed tombstones of a zone that are still there with
+ *   the same version (protocol/dns/tombstone-collection.ts); no data and no serial change.
  */
 import { createHash } from 'node:crypto';
 import type { DnsBatchResult } from '../../protocol/dns/changes.js';
@@ -338,6 +340,15 @@ export class GroupStateMachine {
           }
         return Object.freeze({ kind: 'dns-batch', revision: index, dns: this.noteDnsChanges(index, dns) });
       }
+      case 'dns-collect-tombstones':
+        return Object.freeze({
+          kind: 'dns-batch',
+          revision: index,
+          // A zone being moved keeps its tombstones until the move is done (zone-freeze.ts).
+          dns:
+            frozenZoneRefusal(this.data, [command.collection.zone]) ??
+            this.dns.collectTombstones(command.collection),
+        });
       case 'dns-import':
         return Object.freeze({
           kind: 'dns-batch',
@@ -398,6 +409,8 @@ export class GroupStateMachine {
         op: 'dns-sync-owners',
         page: this.dns.syncOwners(q.zone, q.leaves, q.after, SYNC_REPLY_BYTES_MAX),
       };
+    if (q.op === 'dns-tombstone-scan')
+      return { op: 'dns-tombstone-scan', scan: this.dns.tombstoneScan(q.zone, q.beforeMs, q.fromLeaf) };
     if (q.op === 'dns-zone-page') {
       const apex = parseName(q.zone);
       const live = apex.ok ? this.dns.zone(apex.name) : undefined;

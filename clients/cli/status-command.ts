@@ -69,11 +69,26 @@ export function table(groups: readonly GroupRow[]): string {
       a.state,
       new Date(a.sinceMs).toISOString(),
       String(a.repaired),
+      a.tombstones === undefined ? '-' : String(a.tombstones),
+      String(a.collected ?? 0),
     ]),
   );
   if (agreement.length > 0)
     sections.push(
-      columns(['region', 'group', 'zone', 'other-region', 'regions', 'since', 'repaired'], agreement),
+      columns(
+        [
+          'region',
+          'group',
+          'zone',
+          'other-region',
+          'regions',
+          'since',
+          'repaired',
+          'tombstones',
+          'collected',
+        ],
+        agreement,
+      ),
     );
   return sections.join('\n\n');
 }

@@ -75,6 +75,10 @@ export interface ZoneAgreement {
   readonly checkedMs: number;
   /** Versions this region took from the other one, since the leader started comparing. */
   readonly repaired: number;
+  /** Tombstones this region's zone held at the leader's last tombstone scan (absent before one). */
+  readonly tombstones?: number;
+  /** Tombstones this region's leader dropped in the zone since it started comparing. */
+  readonly collected?: number;
 }
 
 /** Rows of agreement a status carries at most (zones of a group times other regions, bounded). */
@@ -109,6 +113,8 @@ export function agreementRows(value: unknown): ZoneAgreement[] {
         sinceMs: r.sinceMs as number,
         checkedMs: r.checkedMs as number,
         repaired: r.repaired as number,
+        ...(Number.isSafeInteger(r.tombstones) ? { tombstones: r.tombstones as number } : {}),
+        ...(Number.isSafeInteger(r.collected) ? { collected: r.collected as number } : {}),
       });
   }
   return rows;
@@ -148,11 +154,18 @@ export function digestChildren(node: number): number[] {
  * travel unchanged, so applying them is the same last-writer-wins step as the writer's own
  * batch, commutative with any live write. In batches of at most BATCH_CHANGES_MAX changes;
  * an owner's changes never straddle two batches (a CNAME replacing an A must land whole).
+ *
+ * A tombstone older than `tombstonesBeforeMs` (its version's clock) that would change no data
+ * here — an RRset tombstone where this region holds no version of that RRset, a name
+ * tombstone where it holds no version at or below it — is not taken: this region may have
+ * collected it (protocol/dns/tombstone-collection.ts), and taking it back would undo the
+ * collection each time; holding no data there, it has nothing the tombstone must defeat.
  */
 export function repairChanges(
   zone: string,
   local: readonly SyncOwner[],
   remote: readonly SyncOwner[],
+  tombstonesBeforeMs = 0,
 ): DnsChange[][] {
   const localByKey = new Map<string, SyncOwner>();
   for (const owner of local) {
@@ -167,15 +180,25 @@ export function repairChanges(
     const ours = localByKey.get(key);
     const owner: DnsChange[] = [];
     let nameVersion = ours?.nameVersion ?? null;
-    if (theirs.nameVersion !== null && newer(theirs.nameVersion, nameVersion)) {
-      owner.push({ op: 'delete-name', zone, name: theirs.name, version: theirs.nameVersion });
-      nameVersion = theirs.nameVersion;
+    const theirName = theirs.nameVersion;
+    if (
+      theirName !== null &&
+      newer(theirName, nameVersion) &&
+      !(
+        theirName.hlcMs < tombstonesBeforeMs &&
+        !(ours?.entries ?? []).some((e) => compareVersions(e.version, theirName) <= 0)
+      )
+    ) {
+      owner.push({ op: 'delete-name', zone, name: theirs.name, version: theirName });
+      nameVersion = theirName;
     }
     for (const entry of theirs.entries) {
       const held = ours?.entries.find((e) => e.type === entry.type)?.version ?? null;
       const current = maxOf(held, nameVersion);
       if (!newer(entry.version, current)) continue;
-      if (entry.rdata === undefined || entry.ttl === undefined)
+      const tombstone = entry.rdata === undefined || entry.ttl === undefined;
+      if (tombstone && held === null && entry.version.hlcMs < tombstonesBeforeMs) continue;
+      if (tombstone)
         owner.push({ op: 'delete-rrset', zone, name: theirs.name, type: entry.type, version: entry.version });
       else
         owner.push({

@@ -23,6 +23,10 @@
  *   string  import             1 ..= 2048 bytes: the JSON of the import's commit
  *                              (protocol/dns/zone-import.ts) in its one field order.
  *
+ * and op 6 (dns-collect-tombstones), likewise: after clientId comes
+ *   string  collection         1 ..= 262144 bytes: the JSON of the collection
+ *                              (protocol/dns/tombstone-collection.ts) in its one field order.
+ *
  * Nothing may follow. Every valid command has exactly one encoding, so
  * `encode(decode(bytes))` equals `bytes` whenever decoding succeeds.
  *
@@ -39,6 +43,7 @@ import {
   utf8Encode,
 } from '../binary.js';
 import { canonicalBatch, type DnsBatch, validateBatchSyntax } from '../dns/changes.js';
+import { type TombstoneCollection, validateTombstoneCollection } from '../dns/tombstone-collection.js';
 import { type DnsImport, validateDnsImport } from '../dns/zone-import.js';
 import { CLIENT_ID_BYTES_MAX, DNS_BATCH_BYTES_MAX, KEY_BYTES_MAX, VALUE_BYTES_MAX } from '../limits.js';
 import type { GroupCommand, GroupCommandKind, SessionCommand } from './commands.js';
@@ -50,6 +55,7 @@ const OP_DELETE = 2;
 const OP_CAS = 3;
 const OP_DNS = 4;
 const OP_DNS_IMPORT = 5;
+const OP_DNS_COLLECT = 6;
 /** Bytes of a dns-import's JSON: a name, an id, a count and a version. */
 const DNS_IMPORT_BYTES_MAX = 2048;
 /** The op byte of each command kind. */
@@ -59,6 +65,7 @@ const OP_CODES: Readonly<Record<GroupCommandKind, number>> = {
   'kv-cas': OP_CAS,
   'dns-batch': OP_DNS,
   'dns-import': OP_DNS_IMPORT,
+  'dns-collect-tombstones': OP_DNS_COLLECT,
 };
 
 export type Result<T, E> =
@@ -78,7 +85,8 @@ export type CommandField =
   | 'value'
   | 'expectedRevision'
   | 'batch'
-  | 'import';
+  | 'import'
+  | 'collection';
 
 /** A command that breaks a rule of its fields (type, range, byte bound). */
 export interface CommandValidationError {
@@ -144,7 +152,7 @@ interface PreparedCommand {
  * every replica applies the command a client's bytes denote.
  */
 interface JsonBody<T> {
-  readonly field: 'batch' | 'import';
+  readonly field: 'batch' | 'import' | 'collection';
   readonly bytesMax: number;
   readonly canonical: (input: unknown) => Result<T, string>;
 }
@@ -164,6 +172,15 @@ const DNS_IMPORT_BODY: JsonBody<DnsImport> = {
   bytesMax: DNS_IMPORT_BYTES_MAX,
   canonical: (input) => {
     const checked = validateDnsImport(input);
+    return checked.ok ? { ok: true, value: checked.value } : { ok: false, error: checked.message };
+  },
+};
+
+const DNS_COLLECT_BODY: JsonBody<TombstoneCollection> = {
+  field: 'collection',
+  bytesMax: DNS_BATCH_BYTES_MAX,
+  canonical: (input) => {
+    const checked = validateTombstoneCollection(input);
     return checked.ok ? { ok: true, value: checked.value } : { ok: false, error: checked.message };
   },
 };
@@ -228,8 +245,29 @@ function prepare(input: unknown): Result<PreparedCommand, CommandValidationError
       },
     };
   }
+  if (kind === 'dns-collect-tombstones') {
+    const encoded = encodeJsonBody(DNS_COLLECT_BODY, body.collection);
+    if (!encoded.ok) return encoded;
+    return {
+      ok: true,
+      value: {
+        command: {
+          clientId: clientId.value.text,
+          seq,
+          ackedSeq,
+          command: { kind, collection: encoded.value.value },
+        },
+        clientId: clientId.value.bytes,
+        key: encoded.value.bytes,
+        value: null,
+      },
+    };
+  }
   if (kind !== 'kv-put' && kind !== 'kv-delete' && kind !== 'kv-cas')
-    return invalid('kind', "must be 'kv-put', 'kv-delete', 'kv-cas', 'dns-batch' or 'dns-import'");
+    return invalid(
+      'kind',
+      "must be 'kv-put', 'kv-delete', 'kv-cas', 'dns-batch', 'dns-import' or 'dns-collect-tombstones'",
+    );
   const key = encodeStringField(body.key, 'key', 1, KEY_BYTES_MAX);
   if (!key.ok) return key;
   let command: GroupCommand;
@@ -337,7 +375,14 @@ export function decodeSessionCommand(bytes: Uint8Array): Result<SessionCommand, 
       return decodeError('unsupported-version', 0, `unsupported command version ${version}`);
     }
     const op = reader.u8('op');
-    if (op !== OP_PUT && op !== OP_DELETE && op !== OP_CAS && op !== OP_DNS && op !== OP_DNS_IMPORT) {
+    if (
+      op !== OP_PUT &&
+      op !== OP_DELETE &&
+      op !== OP_CAS &&
+      op !== OP_DNS &&
+      op !== OP_DNS_IMPORT &&
+      op !== OP_DNS_COLLECT
+    ) {
       return decodeError('unknown-op', 1, `unknown op ${op}`, 'op');
     }
     const seqAt = reader.position;
@@ -362,6 +407,12 @@ export function decodeSessionCommand(bytes: Uint8Array): Result<SessionCommand, 
       const imported = decodeJsonBody(reader, DNS_IMPORT_BODY);
       if (!imported.ok) return imported;
       const command: GroupCommand = { kind: 'dns-import', import: imported.value };
+      return { ok: true, value: { clientId, seq, ackedSeq: seq - delta, command } };
+    }
+    if (op === OP_DNS_COLLECT) {
+      const collection = decodeJsonBody(reader, DNS_COLLECT_BODY);
+      if (!collection.ok) return collection;
+      const command: GroupCommand = { kind: 'dns-collect-tombstones', collection: collection.value };
       return { ok: true, value: { clientId, seq, ackedSeq: seq - delta, command } };
     }
     const keyAt = reader.position;
@@ -400,6 +451,7 @@ const FIELDS: ReadonlySet<string> = new Set<CommandField>([
   'expectedRevision',
   'batch',
   'import',
+  'collection',
 ]);
 
 function asField(what: string): CommandField | undefined {

@@ -5,6 +5,7 @@
  */
 import type { DnsBatch, DnsBatchResult } from '../dns/changes.js';
 import type { SyncCursor, SyncOwner, ZoneRootDigest } from '../dns/region-repair.js';
+import type { TombstoneCollection, TombstoneScan } from '../dns/tombstone-collection.js';
 import type { DnsNameView, DnsZoneSummary } from '../dns/views.js';
 import type { ZoneRrset } from '../dns/zone-content.js';
 import type { DnsImport } from '../dns/zone-import.js';
@@ -21,7 +22,13 @@ export type GroupCommand =
     }
   | { readonly kind: 'dns-batch'; readonly batch: DnsBatch }
   /** Replaces a zone's content with the chunks staged under `import.importId` (protocol/dns/zone-import.ts). */
-  | { readonly kind: 'dns-import'; readonly import: DnsImport };
+  | { readonly kind: 'dns-import'; readonly import: DnsImport }
+  /**
+   * Drops tombstones every region holds or needs no longer (protocol/dns/tombstone-collection.ts),
+   * each only if it is still there with the same version. Answered as a `dns-batch` result
+   * whose outcomes say, per tombstone, `applied` (dropped) or `superseded` (not there).
+   */
+  | { readonly kind: 'dns-collect-tombstones'; readonly collection: TombstoneCollection };
 
 export type GroupCommandKind = GroupCommand['kind'];
 
@@ -63,6 +70,16 @@ export type GroupQuery =
       readonly zone: string;
       readonly leaves: readonly number[];
       readonly after?: SyncCursor;
+    }
+  /**
+   * The leaves of `zone` holding a tombstone whose version's clock is below `beforeMs`,
+   * scanning from leaf `fromLeaf` (bounded: TOMBSTONE_SCAN_LEAVES_MAX leaves, TOMBSTONE_SCAN_OWNERS_MAX owners).
+   */
+  | {
+      readonly op: 'dns-tombstone-scan';
+      readonly zone: string;
+      readonly beforeMs: number;
+      readonly fromLeaf: number;
     };
 
 /** One page of a zone's RRsets (see the `dns-zone-page` query). */
@@ -131,7 +148,9 @@ export type QueryResult =
   | {
       readonly op: 'dns-sync-owners';
       readonly page: { readonly owners: readonly SyncOwner[]; readonly next: SyncCursor | null } | null;
-    };
+    }
+  /** `scan` null: no such zone, or a leaf outside the tree. */
+  | { readonly op: 'dns-tombstone-scan'; readonly scan: TombstoneScan | null };
 
 /** Why a session command was not applied. */
 export type SessionRejection =

@@ -115,6 +115,11 @@ export interface ReplicaConfig {
   readonly regionRepair: {
     /** Between the end of one comparison with every other region and the start of the next. */
     readonly periodMs: number;
+    /**
+     * A tombstone younger than this (by its version's clock) is never collected; the two
+     * observations that must both find every region holding it are min(this, 60 s) apart.
+     */
+    readonly tombstoneHorizonMs: number;
   };
   /** Actor restart budget and backoff (see runtime/supervisor/restart-policy.ts). */
   readonly supervision: {
@@ -509,6 +514,14 @@ const FIELDS: readonly FieldSpec[] = [
     fallback: 2_000,
   },
   {
+    path: ['regionRepair', 'tombstoneHorizonMs'],
+    flag: 'tombstone-horizon-ms',
+    env: 'RAFTNS_TOMBSTONE_HORIZON_MS',
+    text: 'int',
+    schema: intSchema(1_000, 365 * 24 * 3_600_000),
+    fallback: 3_600_000,
+  },
+  {
     path: ['supervision', 'maxRestarts'],
     env: 'RAFTNS_SUPERVISION_MAX_RESTARTS',
     text: 'int',
@@ -891,7 +904,10 @@ const replicaConfigSchema = z.strictObject({
   placement: placementSchema,
   http: z.strictObject({ listen: hostPortSchema }).optional(),
   shutdown: z.strictObject({ drainTimeoutMs: z.number().int().nonnegative() }),
-  regionRepair: z.strictObject({ periodMs: z.number().int().positive() }),
+  regionRepair: z.strictObject({
+    periodMs: z.number().int().positive(),
+    tombstoneHorizonMs: z.number().int().positive(),
+  }),
   supervision: z.strictObject({
     maxRestarts: z.number().int().nonnegative(),
     windowMs: z.number().int().positive(),

@@ -19,9 +19,17 @@
  * leader serves and only replicas may use. Every call has a deadline; a region that does
  * not answer is reported `unreachable` and tried again next pass.
  *
+ * Then tombstones are collected (protocol/dns/tombstone-collection.ts): for each zone every
+ * other region answered for, a bounded scan finds leaves holding tombstones older than
+ * `tombstoneHorizonMs`, those leaves' owners are read here and in every other region, and a
+ * tombstone that every other region holds (or has no data under) at two observations at
+ * least `settleMs` apart is dropped by one Raft command. Repairs do not take such old
+ * tombstones back where they would change no data (`repairChanges`).
+ *
  * What is remembered per zone and region (`agreement()`, shown by `raftns status` and
  * `raftns zone list`): the last state and since when; bounded by the group's zones times
- * the plan's regions, forgotten when this replica stops leading.
+ * the plan's regions, forgotten when this replica stops leading. The tombstones awaiting
+ * their second observation are bounded per zone (PENDING_TOMBSTONES_MAX) and forgotten too.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { followPlan, PLAN_READ_TIMEOUT_MS, readPlanWithin } from '../../clients/plan-reader.js';
@@ -36,6 +44,12 @@ import {
   type SyncOwner,
   type ZoneAgreement,
 } from '../../protocol/dns/region-repair.js';
+import {
+  COLLECT_TOMBSTONES_MAX,
+  collectibleTombstones,
+  type Tombstone,
+  tombstoneKey,
+} from '../../protocol/dns/tombstone-collection.js';
 import type { GroupQuery, QueryResult } from '../../protocol/group/commands.js';
 import type { ClusterPlan } from '../../protocol/plan.js';
 import type { Logger } from '../log.js';
@@ -52,6 +66,14 @@ export const CALL_DEADLINE_MS = 3_000;
  * takes a large repair from one commit round trip a batch to a fraction of it.
  */
 export const REPAIR_BATCHES_IN_FLIGHT = 4;
+/** Tombstones per zone awaiting their second observation; more wait for a later scan. */
+export const PENDING_TOMBSTONES_MAX = 8_192;
+/** Collection commands per zone and pass at most (each COLLECT_TOMBSTONES_MAX tombstones). */
+export const COLLECT_COMMANDS_PER_PASS_MAX = 4;
+/** The default age below which a tombstone is never collected (`--tombstone-horizon-ms`). */
+export const DEFAULT_TOMBSTONE_HORIZON_MS = 3_600_000;
+/** The longest settling time between a tombstone's two observations. */
+export const SETTLE_MS_MAX = 60_000;
 
 export interface RegionRepairOptions {
   readonly nc: NatsConnection;
@@ -60,6 +82,13 @@ export interface RegionRepairOptions {
   readonly group: string;
   readonly leadership: LeadershipSource;
   readonly periodMs: number;
+  /**
+   * A tombstone is collected only once its version's clock is this far behind the leader's
+   * wall clock, and only if every region held it (or no data under it) at two observations
+   * min(this, SETTLE_MS_MAX) apart. It must exceed how late a writer's batch can arrive (its
+   * deadline plus clock skew) and how long a repair batch can take from its read to its commit.
+   */
+  readonly tombstoneHorizonMs?: number;
   readonly log: Logger;
   /** Wall clock for the agreement times. */
   readonly nowMs: () => number;
@@ -69,12 +98,24 @@ export interface RegionRepairOptions {
 export interface RepairPass {
   readonly compared: number;
   readonly repaired: number;
+  /** Tombstones dropped. */
+  readonly collected: number;
 }
 
 export class RegionRepair {
   private readonly task: PeriodicTask<RepairPass>;
   private readonly clients = new Map<string, RaftClient>();
   private readonly agreements = new Map<string, ZoneAgreement>();
+  /** Per zone: where the next tombstone scan starts, and the tombstones seen collectible (key → first seen, ms). */
+  private readonly collection = new Map<
+    string,
+    {
+      fromLeaf: number;
+      pending: Map<string, { readonly owner: string; readonly firstSeenMs: number }>;
+      tombstones: number;
+      collected: number;
+    }
+  >();
   private plan: ClusterPlan | undefined;
   private stopFollowingPlan: (() => void) | undefined;
   private stopFollowingLeadership: (() => void) | undefined;
@@ -86,6 +127,8 @@ export class RegionRepair {
       options.periodMs,
       (outcome) => {
         if (outcome.repaired > 0) options.log.info({ ...outcome }, 'took versions newer in other regions');
+        if (outcome.collected > 0)
+          options.log.info({ ...outcome }, 'collected tombstones every region holds');
       },
       (error) => options.log.warn({ err: String(error) }, 'anti-entropy pass failed'),
     );
@@ -140,7 +183,10 @@ export class RegionRepair {
     this.task.start();
     this.stopFollowingLeadership = this.options.leadership.onChange((leadership) => {
       if (leadership.leading) this.task.runSoon();
-      else this.agreements.clear();
+      else {
+        this.agreements.clear();
+        this.collection.clear();
+      }
     });
   }
 
@@ -170,10 +216,12 @@ export class RegionRepair {
   async pass(): Promise<RepairPass> {
     const regions = this.otherRegions();
     if (this.stopped || regions.length === 0 || this.options.leadership.current()?.leading !== true)
-      return { compared: 0, repaired: 0 };
+      return { compared: 0, repaired: 0, collected: 0 };
     const home = await this.client(this.options.region);
     let compared = 0;
     let repaired = 0;
+    /** Zones every other region answered for in this pass: the ones whose tombstones may go. */
+    let answered: Set<string> | undefined;
     for (const region of regions) {
       if (this.stopped || this.options.leadership.current()?.leading !== true) break;
       const localRoots = await rootsOf(home);
@@ -183,8 +231,12 @@ export class RegionRepair {
       } catch (error) {
         this.options.log.debug({ region, err: String(error) }, 'another region did not answer');
         for (const zone of localRoots.keys()) this.record(zone, region, 'unreachable', 0);
+        answered = new Set();
         continue;
       }
+      const present = new Set([...localRoots.keys()].filter((zone) => remoteRoots.has(zone)));
+      answered =
+        answered === undefined ? present : new Set([...answered].filter((zone) => present.has(zone)));
       for (const [zone, digest] of localRoots) {
         compared++;
         const theirs = remoteRoots.get(zone);
@@ -209,13 +261,101 @@ export class RegionRepair {
       for (const [key, agreement] of this.agreements)
         if (agreement.region === region && !localRoots.has(agreement.zone)) this.agreements.delete(key);
     }
-    return { compared, repaired };
+    let collected = 0;
+    for (const zone of this.collection.keys()) if (answered?.has(zone) !== true) this.collection.delete(zone);
+    for (const zone of answered ?? []) {
+      if (this.stopped || this.options.leadership.current()?.leading !== true) break;
+      try {
+        collected += await this.collectZone(zone, home, regions);
+      } catch (error) {
+        this.options.log.debug({ zone, err: String(error) }, 'tombstone collection of a zone stopped');
+      }
+    }
+    return { compared, repaired, collected };
+  }
+
+  private horizonMs(): number {
+    return this.options.tombstoneHorizonMs ?? DEFAULT_TOMBSTONE_HORIZON_MS;
+  }
+
+  /**
+   * One bounded step of tombstone collection in `zone` (see the header): scan, read the
+   * scanned leaves everywhere, remember what is collectible, drop what was collectible at
+   * an observation at least the settling time ago and still is.
+   */
+  private async collectZone(zone: string, home: RaftClient, regions: readonly string[]): Promise<number> {
+    const now = this.options.nowMs();
+    const beforeMs = now - this.horizonMs();
+    const settleMs = Math.min(this.horizonMs(), SETTLE_MS_MAX);
+    let state = this.collection.get(zone);
+    if (state === undefined) {
+      state = { fromLeaf: 0, pending: new Map(), tombstones: 0, collected: 0 };
+      this.collection.set(zone, state);
+    }
+    const { scan } = await syncRead(home, {
+      op: 'dns-tombstone-scan',
+      zone,
+      beforeMs,
+      fromLeaf: state.fromLeaf,
+    });
+    if (scan === null) return 0;
+    state.fromLeaf = scan.next ?? 0;
+    state.tombstones = scan.tombstones;
+    this.noteTombstones(zone, state);
+    if (scan.leaves.length === 0 || beforeMs <= 0) return 0;
+    const ours = await ownersOf(home, zone, scan.leaves, Number.POSITIVE_INFINITY);
+    const others: SyncOwner[][] = [];
+    for (const region of regions) {
+      // Every owner of the leaves must be read: an owner missing from a cut-short read would
+      // look like one the region holds nothing for.
+      const theirs = await ownersOf(await this.client(region), zone, scan.leaves, ROUND_BYTES_MAX);
+      if (!theirs.complete) return 0;
+      others.push(theirs.owners);
+    }
+    const candidates = collectibleTombstones(ours.owners, others, beforeMs);
+    // Pending tombstones of the scanned owners are kept only if still collectible: the two
+    // observations must both find every region holding them.
+    const scanned = new Set(ours.owners.map((o) => o.name.toLowerCase()));
+    const previous = state.pending;
+    const pending = new Map([...previous].filter(([, p]) => !scanned.has(p.owner)));
+    const ready: Tombstone[] = [];
+    for (const tombstone of candidates) {
+      const key = tombstoneKey(zone, tombstone);
+      const firstSeenMs = previous.get(key)?.firstSeenMs;
+      if (firstSeenMs !== undefined && now - firstSeenMs >= settleMs) ready.push(tombstone);
+      else if (pending.size < PENDING_TOMBSTONES_MAX)
+        pending.set(key, { owner: tombstone.name.toLowerCase(), firstSeenMs: firstSeenMs ?? now });
+    }
+    // Beyond this pass's commands, ready tombstones wait (still pending) for the next pass.
+    const sent = ready.slice(0, COLLECT_TOMBSTONES_MAX * COLLECT_COMMANDS_PER_PASS_MAX);
+    for (const tombstone of ready.slice(sent.length)) {
+      const key = tombstoneKey(zone, tombstone);
+      const firstSeenMs = previous.get(key)?.firstSeenMs ?? now;
+      if (pending.size < PENDING_TOMBSTONES_MAX)
+        pending.set(key, { owner: tombstone.name.toLowerCase(), firstSeenMs });
+    }
+    state.pending = pending;
+    let collected = 0;
+    for (let i = 0; i < sent.length; i += COLLECT_TOMBSTONES_MAX) {
+      const tombstones = sent.slice(i, i + COLLECT_TOMBSTONES_MAX);
+      const result = await home.collectTombstones({ zone, tombstones }, { deadlineMs: CALL_DEADLINE_MS });
+      if (!result.ok) {
+        this.options.log.warn({ zone, error: result.error }, 'a tombstone collection was refused');
+        break;
+      }
+      collected += result.outcomes.filter((o) => o === 'applied').length;
+    }
+    state.collected += collected;
+    state.tombstones = Math.max(0, state.tombstones - collected);
+    this.noteTombstones(zone, state);
+    return collected;
   }
 
   private record(zone: string, region: string, state: ZoneAgreement['state'], repaired: number): void {
     const key = `${zone} ${region}`;
     const now = this.options.nowMs();
     const previous = this.agreements.get(key);
+    const collection = this.collection.get(zone);
     this.agreements.set(key, {
       zone,
       region,
@@ -223,7 +363,17 @@ export class RegionRepair {
       sinceMs: previous !== undefined && previous.state === state ? previous.sinceMs : now,
       checkedMs: now,
       repaired: (previous?.repaired ?? 0) + repaired,
+      ...(collection === undefined
+        ? {}
+        : { tombstones: collection.tombstones, collected: collection.collected }),
     });
+  }
+
+  /** Puts a zone's tombstone figures on its agreement rows. */
+  private noteTombstones(zone: string, figures: { tombstones: number; collected: number }): void {
+    for (const [key, row] of this.agreements)
+      if (row.zone === zone)
+        this.agreements.set(key, { ...row, tombstones: figures.tombstones, collected: figures.collected });
   }
 
   /** Walks the digest tree down to the differing leaves and takes the newer versions there. */
@@ -252,7 +402,12 @@ export class RegionRepair {
       const theirs = await ownersOf(remote, zone, leaves, budget);
       budget -= theirs.bytes;
       const ours = await ownersOf(home, zone, leaves, Number.POSITIVE_INFINITY);
-      const batches = repairChanges(zone, ours.owners, theirs.owners);
+      const batches = repairChanges(
+        zone,
+        ours.owners,
+        theirs.owners,
+        this.options.nowMs() - this.horizonMs(),
+      );
       for (let b = 0; b < batches.length; b += REPAIR_BATCHES_IN_FLIGHT) {
         const counts = await Promise.all(
           batches.slice(b, b + REPAIR_BATCHES_IN_FLIGHT).map((changes) => this.apply(home, zone, changes)),
@@ -324,7 +479,7 @@ async function ownersOf(
   zone: string,
   leaves: readonly number[],
   bytesMax: number,
-): Promise<{ owners: SyncOwner[]; bytes: number }> {
+): Promise<{ owners: SyncOwner[]; bytes: number; complete: boolean }> {
   const owners: SyncOwner[] = [];
   let bytes = 0;
   let after: SyncCursor | undefined;
@@ -335,12 +490,13 @@ async function ownersOf(
       leaves,
       ...(after === undefined ? {} : { after }),
     });
-    if (page === null) return { owners, bytes };
+    if (page === null) return { owners, bytes, complete: false };
     for (const owner of page.owners) {
       owners.push(owner);
       bytes += JSON.stringify(owner).length;
     }
-    if (page.next === null || bytes >= bytesMax) return { owners, bytes };
+    if (page.next === null) return { owners, bytes, complete: true };
+    if (bytes >= bytesMax) return { owners, bytes, complete: false };
     after = page.next;
   }
 }

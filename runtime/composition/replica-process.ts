@@ -183,6 +183,7 @@ export async function runReplicaProcess(
       group: config.group,
       leadership,
       periodMs: config.regionRepair.periodMs,
+      tombstoneHorizonMs: config.regionRepair.tombstoneHorizonMs,
       log: log.child({ component: 'region-repair' }),
       nowMs: () => Date.now(),
     });

@@ -73,7 +73,9 @@ export function kvModel(): Model<KvState, KvInput, KvOutput> {
 /** The key a get/put/delete/cas touches; `undefined` for a range. */
 export function kvKeyOf(input: KvInput): string | undefined {
   if (input.kind === 'write')
-    return input.command.kind === 'dns-batch' || input.command.kind === 'dns-import'
+    return input.command.kind === 'dns-batch' ||
+      input.command.kind === 'dns-import' ||
+      input.command.kind === 'dns-collect-tombstones'
       ? undefined
       : input.command.key;
   return input.query.op === 'get' ? input.query.key : undefined;
@@ -112,7 +114,11 @@ function kvStep(state: KvState, input: KvInput, output: KvOutput | undefined): S
     throw new TypeError(`write ${input.command.kind} has a query result as output`);
   }
   const command = input.command;
-  if (command.kind === 'dns-batch' || command.kind === 'dns-import')
+  if (
+    command.kind === 'dns-batch' ||
+    command.kind === 'dns-import' ||
+    command.kind === 'dns-collect-tombstones'
+  )
     throw new TypeError('DNS batches are not modelled');
   const key = command.key;
   const current = state.get(key) ?? ABSENT;
@@ -275,7 +281,7 @@ export function describeKv(input: KvInput, output: KvOutput | undefined): string
         ? `put(${JSON.stringify(c.key)}, ${JSON.stringify(c.value)})`
         : c.kind === 'kv-delete'
           ? `delete(${JSON.stringify(c.key)})`
-          : c.kind === 'dns-batch' || c.kind === 'dns-import'
+          : c.kind === 'dns-batch' || c.kind === 'dns-import' || c.kind === 'dns-collect-tombstones'
             ? 'dns(...)'
             : `cas(${JSON.stringify(c.key)}, expect @${c.expectedRevision}, ${JSON.stringify(c.value)})`;
   } else {
@@ -334,7 +340,11 @@ export class KvSpecStore {
     if (!(Number.isInteger(index) && index > this.index)) {
       throw new RangeError(`log index ${index} must exceed ${this.index}`);
     }
-    if (command.kind === 'dns-batch' || command.kind === 'dns-import')
+    if (
+      command.kind === 'dns-batch' ||
+      command.kind === 'dns-import' ||
+      command.kind === 'dns-collect-tombstones'
+    )
       throw new TypeError('DNS batches are not modelled');
     this.index = index;
     const current = this.entries.get(command.key) ?? null;

@@ -141,6 +141,8 @@ export function printCommand(c: GroupCommand): string {
       return `dns changes=${c.batch.changes.length}`;
     case 'dns-import':
       return `dns-import ${c.import.zone} chunks=${c.import.chunks}`;
+    case 'dns-collect-tombstones':
+      return `dns-collect-tombstones ${c.collection.zone} ${c.collection.tombstones.length}`;
   }
 }
 

@@ -38,6 +38,7 @@ import {
 } from '../../../protocol/dns/changes.js';
 import {
   DIGEST_DEPTH,
+  DIGEST_LEAVES,
   isDigestNode,
   type SyncCursor,
   type SyncEntry,
@@ -45,13 +46,19 @@ import {
   type ZoneRootDigest,
 } from '../../../protocol/dns/region-repair.js';
 import {
+  TOMBSTONE_SCAN_LEAVES_MAX,
+  TOMBSTONE_SCAN_OWNERS_MAX,
+  type TombstoneCollection,
+  type TombstoneScan,
+} from '../../../protocol/dns/tombstone-collection.js';
+import {
   compareVersions,
   isRegionLocalVersion,
   type RecordVersion,
   VERSION_ZERO,
 } from '../../../protocol/dns/version.js';
 import type { DnsNameView, DnsRrsetView, DnsZoneSummary } from '../../../protocol/dns/views.js';
-import { RR_CLASS, RR_TYPE, rrTypeName } from '../../../protocol/dns/wire/codes.js';
+import { parseRrType, RR_CLASS, RR_TYPE, rrTypeName } from '../../../protocol/dns/wire/codes.js';
 import { Name, parseName } from '../../../protocol/dns/wire/name.js';
 import { decodeRdata, encodeRdata, type Rdata, rdataToText } from '../../../protocol/dns/wire/rdata.js';
 import { GROUP_ZONES_MAX } from '../../../protocol/limits.js';
@@ -402,6 +409,110 @@ export class DnsStore {
       }
     }
     return { owners, next: null };
+  }
+
+  /**
+   * The leaves of zone `zoneText`, from `fromLeaf` on, holding a tombstone that regions
+   * compare (not region-local) whose version's clock is below `beforeMs`: at most
+   * TOMBSTONE_SCAN_LEAVES_MAX leaves and TOMBSTONE_SCAN_OWNERS_MAX owners examined, `next`
+   * saying where to go on. Null if no such zone or `fromLeaf` is not a leaf.
+   */
+  tombstoneScan(zoneText: string, beforeMs: number, fromLeaf: number): TombstoneScan | null {
+    const zone = this.#zoneByText(zoneText);
+    if (zone === undefined || !isDigestNode(DIGEST_DEPTH, fromLeaf) || !Number.isFinite(beforeMs))
+      return null;
+    const tombstones = this.#tombstoneCount(zone);
+    // A zone without tombstones (most converged zones): no owner is examined.
+    if (tombstones === 0) return { leaves: [], next: null, tombstones };
+    const digest = this.#digestOf(zone);
+    const leaves: number[] = [];
+    let examined = 0;
+    let leaf = fromLeaf;
+    for (; leaf < DIGEST_LEAVES; leaf++) {
+      if (leaves.length >= TOMBSTONE_SCAN_LEAVES_MAX || examined >= TOMBSTONE_SCAN_OWNERS_MAX) break;
+      const keys = digest.ownersOf(leaf);
+      examined += keys.length;
+      if (keys.some((key) => this.#hasOldTombstone(zone, key, beforeMs))) leaves.push(leaf);
+    }
+    return { leaves, next: leaf < DIGEST_LEAVES ? leaf : null, tombstones };
+  }
+
+  /** Tombstones in zone `zoneText` (RRset and name tombstones, of any writer); null if no such zone. */
+  tombstoneCount(zoneText: string): number | null {
+    const zone = this.#zoneByText(zoneText);
+    return zone === undefined ? null : this.#tombstoneCount(zone);
+  }
+
+  /**
+   * Drops the listed tombstones of a zone (protocol/dns/tombstone-collection.ts), each only
+   * if it is still there with the very same version and is one regions compare; the outcome
+   * per tombstone is `applied` (dropped) or `superseded` (not there, or not a tombstone).
+   * Deterministic; never throws on bad input. The zone's serial does not move: no data changes.
+   */
+  collectTombstones(collection: TombstoneCollection): DnsBatchResult {
+    const zone = this.#zoneByText(collection.zone);
+    if (zone === undefined)
+      return {
+        ok: false,
+        error: { code: 'no-such-zone', message: `no zone ${collection.zone}`, zone: collection.zone },
+      };
+    const outcomes: ChangeOutcome[] = [];
+    for (const tombstone of collection.tombstones) {
+      let name: Name;
+      try {
+        name = Name.parse(tombstone.name);
+      } catch {
+        outcomes.push('superseded');
+        continue;
+      }
+      const owner = zone.owners.get(name.key);
+      const v = tombstone.version;
+      if (owner === undefined || isRegionLocalVersion(v)) {
+        outcomes.push('superseded');
+        continue;
+      }
+      if (tombstone.type === null) {
+        if (owner.nameVersion === undefined || compareVersions(owner.nameVersion, v) !== 0) {
+          outcomes.push('superseded');
+          continue;
+        }
+        owner.nameVersion = undefined;
+      } else {
+        const type = parseRrType(tombstone.type);
+        const held = type === undefined ? undefined : owner.types.get(type);
+        if (
+          type === undefined ||
+          held === undefined ||
+          compareVersions(held, v) !== 0 ||
+          zone.live.rrset(owner.name, type) !== undefined
+        ) {
+          outcomes.push('superseded');
+          continue;
+        }
+        owner.types.delete(type);
+      }
+      zone.versionCount--;
+      outcomes.push('applied');
+      if (owner.types.size === 0 && owner.nameVersion === undefined) zone.owners.delete(name.key);
+      if (zone.digest !== undefined) zone.digestDirty.add(name.key);
+    }
+    return { ok: true, serials: {}, outcomes };
+  }
+
+  #hasOldTombstone(zone: ZoneState, key: string, beforeMs: number): boolean {
+    const owner = zone.owners.get(key);
+    if (owner === undefined) return false;
+    const old = (v: RecordVersion): boolean => v.hlcMs < beforeMs && !isRegionLocalVersion(v);
+    if (owner.nameVersion !== undefined && old(owner.nameVersion)) return true;
+    const node = zone.live.node(owner.name);
+    for (const [type, version] of owner.types)
+      if (old(version) && node?.rrsets.get(type) === undefined) return true;
+    return false;
+  }
+
+  /** Every version kept is an RRset's (each RRset has one) or a tombstone. */
+  #tombstoneCount(zone: ZoneState): number {
+    return zone.versionCount - zone.live.rrsetCount;
   }
 
   #zoneByText(zoneText: string): ZoneState | undefined {

@@ -31,7 +31,11 @@ class ReferenceModel {
     const decoded = decodeSessionCommand(entry.data);
     if (!decoded.ok) return { kind: 'rejected', index, reason: 'malformed', error: decoded.error };
     const { clientId, seq, ackedSeq, command } = decoded.value;
-    if (command.kind === 'dns-batch' || command.kind === 'dns-import')
+    if (
+      command.kind === 'dns-batch' ||
+      command.kind === 'dns-import' ||
+      command.kind === 'dns-collect-tombstones'
+    )
       throw new Error('the model does not cover DNS batches');
     let session = this.sessions.get(clientId);
     if (!session) {

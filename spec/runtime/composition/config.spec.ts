@@ -68,7 +68,7 @@ describe('runtime/config', () => {
         log: { level: 'info' },
         placement: DEFAULT_PLACEMENT,
         shutdown: { drainTimeoutMs: 5_000 },
-        regionRepair: { periodMs: 2_000 },
+        regionRepair: { periodMs: 2_000, tombstoneHorizonMs: 3_600_000 },
         supervision: { maxRestarts: 5, windowMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 10_000 },
       });
     });
@@ -185,7 +185,7 @@ describe('runtime/config', () => {
         log: { level: 'warn' },
         placement: 'log+election',
         shutdown: { drainTimeoutMs: 750 },
-        regionRepair: { periodMs: 1_500 },
+        regionRepair: { periodMs: 1_500, tombstoneHorizonMs: 3_600_000 },
         supervision: { maxRestarts: 0, windowMs: 1000, backoffBaseMs: 10, backoffMaxMs: 20 },
       });
     });

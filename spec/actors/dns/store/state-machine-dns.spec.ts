@@ -64,6 +64,70 @@ describe('state machine: DNS batches', () => {
     expect(decodeSessionCommand(respelled).ok).to.equal(false);
   });
 
+  it('a tombstone collection is one command with one encoding: replicas drop the same tombstones, keep the serial and equal digests', () => {
+    const DELETE: DnsBatch = {
+      changes: [
+        {
+          op: 'delete-rrset',
+          zone: ZONE,
+          name: 'www',
+          type: 'A',
+          version: { hlcMs: 2, counter: 0, writer: 'w' },
+        },
+      ],
+    };
+    const collection = {
+      zone: ZONE,
+      tombstones: [{ name: 'www.example.org.', type: 'A', version: { hlcMs: 2, counter: 0, writer: 'w' } }],
+    };
+    const command = { kind: 'dns-collect-tombstones' as const, collection };
+    const encoded = encodeSessionCommand({ clientId: 'c', seq: 4, ackedSeq: 3, command });
+    if (!encoded.ok) expect.fail(encoded.error.message);
+    const decoded = decodeSessionCommand(encoded.value);
+    expect(decoded.ok && decoded.value.command).to.deep.equal(command);
+    expect(
+      encodeSessionCommand({
+        clientId: 'c',
+        seq: 1,
+        ackedSeq: 0,
+        command: { kind: 'dns-collect-tombstones', collection: { zone: ZONE, tombstones: [] } },
+      }).ok,
+    ).to.equal(false);
+    const machines = [new GroupStateMachine(), new GroupStateMachine()];
+    const feeds = [new LogFeed(), new LogFeed()];
+    const results = machines.map((machine, i) => {
+      const feed = feeds[i] as LogFeed;
+      machine.apply(feed.command('c', 1, 0, { kind: 'dns-batch', batch: CREATE }));
+      machine.apply(feed.command('c', 2, 1, { kind: 'dns-batch', batch: UPSERT }));
+      machine.apply(feed.command('c', 3, 2, { kind: 'dns-batch', batch: DELETE }));
+      const scan = machine.query({ op: 'dns-tombstone-scan', zone: ZONE, beforeMs: 3, fromLeaf: 0 });
+      expect(scan.op === 'dns-tombstone-scan' && scan.scan?.tombstones).to.equal(1);
+      expect(scan.op === 'dns-tombstone-scan' && scan.scan?.leaves.length).to.equal(1);
+      const none = machine.query({ op: 'dns-tombstone-scan', zone: ZONE, beforeMs: 2, fromLeaf: 0 });
+      expect(none.op === 'dns-tombstone-scan' && none.scan?.leaves).to.deep.equal([]);
+      return machine.apply(feed.command('c', 4, 3, command));
+    });
+    for (const outcome of results) {
+      if (outcome.kind !== 'applied' || outcome.result.kind !== 'dns-batch')
+        expect.fail(JSON.stringify(outcome));
+      expect(outcome.result.dns).to.deep.equal({ ok: true, serials: {}, outcomes: ['applied'] });
+    }
+    const [one, two] = machines as [GroupStateMachine, GroupStateMachine];
+    expect(one.digest()).to.equal(two.digest());
+    expect(one.query({ op: 'dns-zones' })).to.deep.equal({
+      op: 'dns-zones',
+      zones: [{ zone: ZONE, serial: 3, rrsets: 2 }],
+    });
+    const scan = one.query({ op: 'dns-tombstone-scan', zone: ZONE, beforeMs: 3, fromLeaf: 0 });
+    expect(scan.op === 'dns-tombstone-scan' && scan.scan).to.deep.equal({
+      leaves: [],
+      next: null,
+      tombstones: 0,
+    });
+    const restored = GroupStateMachine.restore(one.snapshot());
+    expect(restored.ok && restored.value.digest()).to.equal(one.digest());
+  });
+
   it('executes batches exactly once, queues deltas, and keeps the store across snapshot/restore', () => {
     const machine = new GroupStateMachine();
     const feed = new LogFeed();
