@@ -7,6 +7,14 @@ import { InvalidArgumentError } from 'commander';
 import { isReadModeText, READ_MODE_EXPECTED, type ReadModeText } from '../../protocol/read-mode.js';
 import { EXIT_USAGE } from './exit-codes.js';
 
+/** A parser of counts and limits (`--timeout`, `--limit`, a revision). */
+export function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
+  return n;
+}
+
 /** `--mode`'s parser: one of the read modes' texts. */
 export function readModeArgument(value: string): ReadModeText {
   if (!isReadModeText(value)) throw new InvalidArgumentError(READ_MODE_EXPECTED);

@@ -13,81 +13,27 @@
  *   raftns zone export ZONE [--out FILE] | zone import ZONE FILE [--dry-run]
  *   raftns backup --out DIR [--zone Z] | restore DIR [--zone Z] [--dry-run]
  *   raftns api-key add NAME [--zones Z1,Z2] [--read-only] | api-key list | api-key remove NAME
+ *
+ * The program loads only the module of the command it runs (command-catalogue.ts), so
+ * `--help` loads commander and nothing of NATS, the DNS code or the AWS SDK.
  */
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import type { ReplicaStatus } from '../../protocol/client-wire.js';
-import type { ReadModeText } from '../../protocol/read-mode.js';
+import { Command, CommanderError, Help } from 'commander';
 import { RaftClientError } from '../errors.js';
-import type { RaftClient } from '../raft-client.js';
-import { registerApiKeyCommand } from './api-key-command.js';
-import { registerAwsCommand } from './aws-command.js';
-import { registerBackupCommands } from './backup-commands.js';
-import { readModeArgument } from './cli-arguments.js';
-import { registerDashboardCommand } from './dashboard-command.js';
-import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
-import { registerExternalDnsCommand } from './externaldns-command.js';
-import { registerInitCommand } from './init-command.js';
-import { raftClientNatsOptions } from './nats-options.js';
-import { registerPlanCommands } from './plan-commands.js';
-import { registerRecordCommands } from './record-commands.js';
-import { registerResolveCommand } from './resolve-command.js';
-import { registerStatusCommand, runClusterStatus } from './status-command.js';
-import { registerTsigCommand } from './tsig-command.js';
-import { registerZoneCommands } from './zone-commands.js';
+import { nonNegativeInteger } from './cli-arguments.js';
+import { COMMAND_CATALOGUE, commandNameOf, moduleOf } from './command-catalogue.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
-interface GlobalOptions {
-  readonly nats: string;
-  readonly natsCreds?: string;
-  readonly cluster: string;
-  readonly region: string;
-  readonly group: string;
-  readonly timeout: number;
-  readonly json: boolean;
-}
+/**
+ * Which commands' modules a program loads: `used`, the module of the command the command line
+ * runs (the others are listed in the help from the catalogue), or `all` of them.
+ */
+export type CommandLoading =
+  | { readonly kind: 'used'; readonly argv: readonly string[] }
+  | { readonly kind: 'all' };
 
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
-    throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
-  return n;
-}
-
-async function withClient<T>(options: GlobalOptions, use: (client: RaftClient) => Promise<T>): Promise<T> {
-  const { RaftClient } = await import('../raft-client.js');
-  const client = await RaftClient.connect({
-    ...raftClientNatsOptions(options),
-    cluster: options.cluster,
-    region: options.region,
-    group: options.group,
-    deadlineMs: options.timeout,
-    name: 'raftns-cli',
-  });
-  try {
-    return await use(client);
-  } finally {
-    await client.close();
-  }
-}
-
-function print(options: GlobalOptions, value: unknown, text: string): void {
-  process.stdout.write(`${options.json ? JSON.stringify(value) : text}\n`);
-}
-
-function statusTable(rows: readonly (ReplicaStatus | { replica: string; error: string })[]): string {
-  const lines = ['replica  role       term  leader   applied  keys  sessions'];
-  for (const row of rows) {
-    if ('error' in row) {
-      lines.push(`${row.replica.padEnd(8)} unreachable (${row.error})`);
-      continue;
-    }
-    lines.push(
-      `${row.replica.padEnd(8)} ${row.role.padEnd(10)} ${String(row.term).padEnd(5)} ${String(row.leaderId ?? '-').padEnd(8)} ${String(row.appliedIndex).padEnd(8)} ${String(row.keys).padEnd(5)} ${row.sessions}`,
-    );
-  }
-  return lines.join('\n');
-}
-
-export function buildProgram(): Command {
+export async function buildProgram(loading: CommandLoading): Promise<Command> {
+  // The commands listed from the catalogue, with what follows their name in the help.
+  const listedOnly = new Map<Command, string>();
   const program = new Command('raftns')
     .description('raftns: a strongly consistent DNS service built on Raft')
     .option(
@@ -103,96 +49,41 @@ export function buildProgram(): Command {
     .option('--cluster <name>', 'cluster name', process.env.RAFTNS_CLUSTER ?? 'local')
     .option('--region <name>', 'region name', process.env.RAFTNS_REGION ?? 'local')
     .option('--group <name>', 'nameserver group', process.env.RAFTNS_GROUP ?? 'g1')
-    .option('--timeout <ms>', 'deadline of the whole call, retries included', positiveInteger, 10_000)
+    .option('--timeout <ms>', 'deadline of the whole call, retries included', nonNegativeInteger, 10_000)
     .option('--json', 'print JSON', false)
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
-  const globals = () => program.opts<GlobalOptions>();
-  // The group's key-value store (the Raft layer under the DNS records), one group at a time.
-  const kv = program.command('kv').description("a group's key-value store (--region and --group pick it)");
-
-  kv.command('put <key> <value>')
-    .description('write a value (exactly once, retried until the deadline)')
-    .action(async (key: string, value: string) => {
-      const outcome = await withClient(globals(), (c) => c.put(key, value));
-      print(globals(), outcome, `ok revision=${outcome.revision}`);
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+    .configureHelp({
+      subcommandTerm(command: Command): string {
+        const usage = listedOnly.get(command);
+        if (usage === undefined) return Help.prototype.subcommandTerm.call(this, command);
+        return usage === '' ? command.name() : `${command.name()} ${usage}`;
+      },
     });
-  kv.command('get <key>')
-    .description('read a value')
-    .option('--mode <mode>', 'linearizable, lease or bounded:<ms>', readModeArgument, 'linearizable')
-    .action(async (key: string, options: { mode: ReadModeText }) => {
-      const entry = await withClient(globals(), (c) => c.get(key, { mode: options.mode }));
-      if (entry === null) {
-        process.stderr.write(`raftns: ${key}: not found\n`);
-        process.exitCode = EXIT_NOT_FOUND;
-        return;
-      }
-      print(globals(), entry, entry.value);
-    });
-  kv.command('delete <key>')
-    .description('delete a key')
-    .action(async (key: string) => {
-      const outcome = await withClient(globals(), (c) => c.delete(key));
-      print(globals(), outcome, `ok revision=${outcome.revision}`);
-    });
-  kv.command('cas <key> <revision> <value>')
-    .description('write only if the key is at this revision (0: only if absent)')
-    .action(async (key: string, revision: string, value: string) => {
-      const result = await withClient(globals(), (c) => c.cas(key, positiveInteger(revision), value));
-      print(globals(), result, result.kind === 'kv-written' ? `ok revision=${result.revision}` : 'mismatch');
-      if (result.kind !== 'kv-written') process.exitCode = EXIT_FAILED;
-    });
-  kv.command('range <prefix>')
-    .description('list keys with a prefix, in key order')
-    .option('--limit <n>', 'at most this many', positiveInteger, 100)
-    .action(async (prefix: string, options: { limit: number }) => {
-      const page = await withClient(globals(), (c) => c.range(prefix, { limit: options.limit }));
-      print(globals(), page, page.entries.map((e) => `${e.key}\t${e.value}\t${e.revision}`).join('\n'));
-    });
-  program
-    .command('status')
-    .description(
-      "each replica's role, term, leader and applied index: of one group with --replicas, else of the whole cluster (cluster-status)",
-    )
-    .option('--replicas <ids>', 'replica ids of one group (--region, --group), comma-separated')
-    .option('--regions <list>', 'without --replicas: only these regions, comma-separated')
-    .action(async (options: { replicas?: string; regions?: string }) => {
-      if (options.replicas === undefined) {
-        await runClusterStatus(program, options.regions === undefined ? {} : { regions: options.regions });
-        return;
-      }
-      const ids = options.replicas.split(',').map((id) => id.trim());
-      const rows = await withClient(globals(), (c) =>
-        Promise.all(
-          ids.map((id) =>
-            c.status(id, { deadlineMs: Math.min(globals().timeout, 2_000) }).catch((error: unknown) => ({
-              replica: id,
-              error: error instanceof Error ? error.message : String(error),
-            })),
-          ),
-        ),
-      );
-      print(globals(), rows, statusTable(rows));
-      if (rows.some((row) => 'error' in row)) process.exitCode = EXIT_FAILED;
-    });
-  registerInitCommand(program);
-  registerPlanCommands(program);
-  registerRecordCommands(program);
-  registerResolveCommand(program);
-  registerStatusCommand(program);
-  registerDashboardCommand(program);
-  registerAwsCommand(program);
-  registerTsigCommand(program);
-  registerApiKeyCommand(program);
-  registerExternalDnsCommand(program);
-  registerZoneCommands(program);
-  registerBackupCommands(program);
+  const used = loading.kind === 'used' ? moduleOf(commandNameOf(loading.argv)) : undefined;
+  for (const module of COMMAND_CATALOGUE) {
+    if (loading.kind === 'all' || module === used) {
+      (await module.load())(program);
+      continue;
+    }
+    for (const listed of module.commands) {
+      const command = program
+        .command(listed.name)
+        .description(listed.description)
+        .allowUnknownOption()
+        .allowExcessArguments()
+        .action(() => {
+          throw new Error(`raftns ${listed.name}: its module was not loaded`);
+        });
+      listedOnly.set(command, listed.usage);
+    }
+  }
   return program;
 }
 
 export async function run(argv: readonly string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync([...argv], { from: 'user' });
+    await (await buildProgram({ kind: 'used', argv })).parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
   } catch (error) {
     if (error instanceof CommanderError) {
