@@ -4,6 +4,7 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { ActorSpec } from '../actor.js';
 import { clockAnchorMs } from '../clock.js';
 import { withTimeout } from '../control-timeout.js';
+import { ControlTimeoutError } from '../errors.js';
 import { EXTERNAL_ENDPOINT, EXTERNAL_MAILBOX, type ExternalEndpoint } from '../external-endpoint.js';
 import type { Logger } from '../log.js';
 import {
@@ -22,14 +23,15 @@ export interface WorkerPlacementOptions {
   readonly dataDir: string;
   readonly logLevel: string;
   readonly logFields: Readonly<Record<string, string>>;
-  /** Deadline of every control-plane call (link, start, health, inspect). */
+  /** Deadline of each control-plane call once an actor runs (health, inspect, stop). */
   readonly controlTimeoutMs: number;
   /**
-   * How long a new worker may take to load its actor's modules before the first control
-   * call. Longer than `controlTimeoutMs`: on a CPU-starved machine (many replicas starting
-   * at once) a boot takes seconds, and waiting is right as long as the thread is alive.
+   * How long placing one actor may take, all of it: its thread's boot, loading its modules,
+   * linking it and its `start`. Longer than `controlTimeoutMs`: on a CPU-starved machine
+   * (many replicas starting at once) each step takes seconds, and waiting is right as long
+   * as the thread is alive; a thread that exits fails the placement at once.
    */
-  readonly bootTimeoutMs?: number;
+  readonly startUpTimeoutMs?: number;
   readonly log: Logger;
   /** The process's own endpoint; linked to every actor. */
   readonly external: ExternalEndpoint;
@@ -70,8 +72,8 @@ interface PlacedActor {
 }
 
 const WORKER_URL = new URL('./actor-worker.js', import.meta.url);
-/** Default bound on a worker's boot (module loading) when the options give none. */
-export const WORKER_BOOT_TIMEOUT_MS_DEFAULT = 60_000;
+/** Default bound on placing one actor (boot, load, link, start) when the options give none. */
+export const ACTOR_START_UP_TIMEOUT_MS_DEFAULT = 60_000;
 
 /**
  * Places actors on worker threads, grouped as the `threads` plan says (each alone by
@@ -127,30 +129,50 @@ export class WorkerPlacement {
     thread.actors.set(spec.name, entry);
     if (!this.startOrder.includes(spec.name)) this.startOrder.push(spec.name);
 
+    const startUpTimeoutMs = this.options.startUpTimeoutMs ?? ACTOR_START_UP_TIMEOUT_MS_DEFAULT;
+    const progress: StartUpProgress = { step: 'boot' };
     try {
-      const bootTimeoutMs = this.options.bootTimeoutMs ?? WORKER_BOOT_TIMEOUT_MS_DEFAULT;
-      await withTimeout(`${thread.name}: boot`, bootTimeoutMs, thread.booted);
-      // Loading the actor's modules is the slow part of hosting it: it has the boot's bound.
       await withTimeout(
-        `${spec.name}: load`,
-        bootTimeoutMs,
-        thread.control.host(spec, Comlink.transfer(remoteControlPort, [remoteControlPort])),
-      );
-      for (const peer of this.placed.values()) {
-        if (peer === entry || !peer.linked) continue;
-        if (peer.thread === thread)
-          await this.call(entry, `link ${peer.spec.name}`, (c) => c.linkInThread(peer.spec.name));
-        else await this.linkPair(entry, peer);
-      }
-      await this.linkExternal(entry);
-      entry.linked = true;
-      await this.call(entry, 'start', (control) => control.start());
+        `${spec.name}: start-up`,
+        startUpTimeoutMs,
+        this.startUp(entry, remoteControlPort, progress),
+      ).catch((error: unknown) => {
+        // Name the step that ran out of time, as a control call's own timeout would.
+        throw error instanceof ControlTimeoutError
+          ? new ControlTimeoutError(`${spec.name}: ${progress.step}`, startUpTimeoutMs)
+          : error;
+      });
     } catch (error) {
       entry.crashError ??= error instanceof Error ? error : new Error(String(error));
       thread.crashError ??= entry.crashError;
       await this.terminate(thread);
       throw error;
     }
+  }
+
+  /**
+   * The steps of placing an actor, each raced against the exit of the threads it waits on
+   * (comlink never rejects a call to a dead thread); the caller bounds them all together.
+   */
+  private async startUp(entry: PlacedActor, remoteControlPort: MessagePort, progress: StartUpProgress) {
+    const { thread, spec } = entry;
+    await untilExit(thread, thread.booted);
+    progress.step = 'load';
+    await untilExit(
+      thread,
+      thread.control.host(spec, Comlink.transfer(remoteControlPort, [remoteControlPort])),
+    );
+    for (const peer of this.placed.values()) {
+      if (peer === entry || !peer.linked) continue;
+      progress.step = `link ${peer.spec.name}`;
+      if (peer.thread === thread) await untilExit(thread, entry.control.linkInThread(peer.spec.name));
+      else await this.linkPair(entry, peer);
+    }
+    progress.step = 'link external';
+    await this.linkExternal(entry);
+    entry.linked = true;
+    progress.step = 'start';
+    await untilExit(thread, entry.control.start());
   }
 
   /** The health of every placed actor that answered within the control deadline (a restarting one may not). */
@@ -278,12 +300,8 @@ export class WorkerPlacement {
 
   private async linkPair(a: PlacedActor, b: PlacedActor): Promise<void> {
     const { port1, port2 } = new MessageChannel();
-    await this.call(a, `link ${b.spec.name}`, (c) =>
-      c.link(b.spec.name, Comlink.transfer(port1, [port1]), b.spec.mailbox),
-    );
-    await this.call(b, `link ${a.spec.name}`, (c) =>
-      c.link(a.spec.name, Comlink.transfer(port2, [port2]), a.spec.mailbox),
-    );
+    await untilExit(a.thread, a.control.link(b.spec.name, Comlink.transfer(port1, [port1]), b.spec.mailbox));
+    await untilExit(b.thread, b.control.link(a.spec.name, Comlink.transfer(port2, [port2]), a.spec.mailbox));
   }
 
   private async linkExternal(entry: PlacedActor): Promise<void> {
@@ -292,8 +310,9 @@ export class WorkerPlacement {
     listenForFrames(local, (frames) => this.options.external.receiveFrames(name, frames));
     entry.externalPort = local;
     this.options.external.attachLink(name, portFramePort(local), entry.spec.mailbox);
-    await this.call(entry, 'link external', (c) =>
-      c.link(EXTERNAL_ENDPOINT, Comlink.transfer(remote, [remote]), EXTERNAL_MAILBOX),
+    await untilExit(
+      entry.thread,
+      entry.control.link(EXTERNAL_ENDPOINT, Comlink.transfer(remote, [remote]), EXTERNAL_MAILBOX),
     );
   }
 
@@ -308,6 +327,19 @@ export class WorkerPlacement {
       invoke(entry.control),
     );
   }
+}
+
+/** Which step of an actor's start-up runs, for the error that says it ran out of time. */
+interface StartUpProgress {
+  step: string;
+}
+
+/** `call`'s outcome, or the thread's own error (else its exit code) if the thread exits first. */
+function untilExit<T>(thread: PlacedThread, call: Promise<T>): Promise<T> {
+  const exited = thread.exited.then((code): never => {
+    throw thread.crashError ?? new Error(`worker thread ${thread.name} exited with code ${code}`);
+  });
+  return Promise.race([call, exited]);
 }
 
 /**

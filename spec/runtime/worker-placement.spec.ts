@@ -5,12 +5,14 @@ import type { CounterMessage } from '../fixtures/actors/durable-counter.js';
 import type { FifoReport, RecorderMessage } from '../fixtures/actors/fifo-recorder.js';
 import type { ProducerMessage } from '../fixtures/actors/producer.js';
 import type { SlowBootMessage } from '../fixtures/actors/slow-boot.js';
+import type { SlowStartMessage } from '../fixtures/actors/slow-start.js';
 import {
   brokenModuleSpec,
   counterSpec,
   producerSpec,
   recorderSpec,
   slowBootSpec,
+  slowStartSpec,
   stubbornSpec,
 } from '../fixtures/actors/specs.js';
 import type { StubbornMessage } from '../fixtures/actors/stubborn.js';
@@ -234,6 +236,33 @@ for (const { label, shared } of PLACEMENTS)
         { timeoutMs: 5_000 },
       );
       expect(answer).to.equal('booted');
+    });
+
+    it('waits for an actor whose start takes longer than a control call may take', async () => {
+      // 3 s of recovery against a 1 s control deadline: the start-up is bounded as a whole
+      // (60 s by default), not by the control deadline, so the replica starts.
+      running = await startTestReplica([slowStartSpec('slow', { startSpinMs: 3_000 })], {
+        controlTimeoutMs: 1_000,
+      });
+      const answer = await running.replica.external.request(
+        'slow',
+        { type: 'echo', value: 'started' } as SlowStartMessage,
+        { timeoutMs: 5_000 },
+      );
+      expect(answer).to.equal('started');
+    });
+
+    it('fails the start at once when a worker exits during its start', async () => {
+      const started = Date.now();
+      const error = await startTestReplica([slowStartSpec('dying', { exitInStart: true })], {
+        controlTimeoutMs: 300,
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).to.be.instanceOf(Error);
+      expect((error as Error).message).to.match(/exited with code 7/);
+      expect(Date.now() - started, 'no waiting for the start-up bound').to.be.lessThan(10_000);
     });
 
     it("fails the start at once, with the module's own error, when a worker dies while booting", async () => {
