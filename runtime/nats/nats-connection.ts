@@ -11,7 +11,8 @@
  *   the cluster's other servers from the servers themselves. It waits between dials to the
  *   same server for `reconnectTimeWaitMs` plus a random jitter of up to `reconnectJitterMs`,
  *   so replicas of a restarted server do not reconnect in lockstep; a different server is
- *   dialled at once.
+ *   dialled at once, and the first dial after losing a server goes to another one
+ *   (`skipTheServerJustLost`).
  * - A server that dies without closing the socket (a partition, a frozen host) is detected
  *   by client pings: at most `pingIntervalMs * (maxPingOut + 1)`.
  * - Status changes (disconnect, reconnect, server errors, lame-duck mode, close) are logged
@@ -25,6 +26,7 @@ import {
   connect,
   type NatsConnection,
   type NodeConnectionOptions,
+  type Server,
   type Status,
 } from '@nats-io/transport-node';
 import type { Logger } from '../log.js';
@@ -93,9 +95,37 @@ export function natsConnectionOptions(
     pedantic: false,
     debug: false,
     ignoreAuthErrorAbort: false,
+    reconnectToServer: skipTheServerJustLost,
   };
   if (authenticator !== undefined) connectionOptions.authenticator = authenticator;
   return connectionOptions;
+}
+
+/**
+ * nats.js's reconnect handler: after a connection is lost, its pool rotation offers the
+ * server just lost first (its last dial is old, so no wait applies). That server is most
+ * likely still down: dialling it costs a refused connection at best, and when its host is
+ * gone (detected by unanswered pings) a whole dial deadline, `connectTimeoutMs`. So while
+ * another server has not failed a dial since, that one is dialled instead, at once; the
+ * lost server is tried again in the pool's turn.
+ *
+ * The server just lost is the one connected to most recently: nats.js resets a server's
+ * failed-dial count (`reconnects`) when a dial to it succeeds and stamps `lastConnect` at
+ * each dial.
+ */
+export function skipTheServerJustLost(pool: readonly Server[]): Server | null {
+  const offered = pool[0];
+  if (offered === undefined) return null;
+  let lost: Server | undefined;
+  for (const server of pool) {
+    if (server.didConnect && server.reconnects === 0 && server.lastConnect > (lost?.lastConnect ?? 0))
+      lost = server;
+  }
+  if (lost === undefined || lost.listen !== offered.listen) return null;
+  // Another server not dialled since the loss (a failed dial stamps it later than `lost`).
+  return (
+    pool.find((server) => server.listen !== lost.listen && server.lastConnect <= lost.lastConnect) ?? null
+  );
 }
 
 /**
