@@ -31,13 +31,23 @@ describe('runtime/nats/nkey-signer', () => {
     expect(() => nkeySigner('')).to.throw();
   });
 
-  it('signs a nonce in well under a millisecond once made (the reconnect path)', () => {
-    const signer = nkeySigner(new TextDecoder().decode(nkeys.createUser().getSeed()));
-    signer.signNonce('warm-up');
-    const started = performance.now();
-    const count = 200;
-    for (let i = 0; i < count; i++) signer.signNonce(`nonce-${i}`);
-    // ~30 µs a signature on this machine; 2 ms leaves room for a loaded host.
-    expect((performance.now() - started) / count).to.be.below(2);
+  it('signs far faster than the pure-JavaScript key derivation and signature it replaces', () => {
+    const pair = nkeys.createUser();
+    const seed = pair.getSeed();
+    const signer = nkeySigner(new TextDecoder().decode(seed));
+    const count = 20;
+    const time = (work: (i: number) => void) => {
+      const started = performance.now();
+      for (let i = 0; i < count; i++) work(i);
+      return performance.now() - started;
+    };
+    time((i) => signer.signNonce(`warm-up-${i}`));
+    time((i) => nkeys.fromSeed(seed).sign(new TextEncoder().encode(`warm-up-${i}`)));
+    const native = time((i) => signer.signNonce(`nonce-${i}`));
+    const javascript = time((i) => nkeys.fromSeed(seed).sign(new TextEncoder().encode(`nonce-${i}`)));
+    // Measured about 100 times faster here (30 µs against 3–30 ms); a relative bound holds on a loaded host.
+    expect(native * 5, `native ${native.toFixed(1)} ms, JavaScript ${javascript.toFixed(1)} ms`).to.be.below(
+      javascript,
+    );
   });
 });
