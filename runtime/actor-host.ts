@@ -373,12 +373,16 @@ export class ActorHost<M extends Message> extends Endpoint {
       random: env.random,
       log: env.log,
       openStore: env.openStore,
-      openTransport: async (channel, toMessage) => {
+      openTransport: async (channel, toMessage, reconnectMessage) => {
         const transport = await env.openTransport(channel);
         const source = `transport:${channel}`;
         transport.onFrame((from, bytes) => {
           this.deliverLocal(source, toMessage(from, bytes));
         });
+        if (reconnectMessage !== undefined)
+          transport.onReconnect?.(() => {
+            this.deliverLocal(source, reconnectMessage());
+          });
         this.transports.push(transport);
         return transport;
       },

@@ -63,8 +63,16 @@ export interface ActorContext<M extends Message> {
   readonly random: Random;
   readonly log: Logger;
   readonly openStore: StoreOpener;
-  /** Opens a peer channel whose incoming frames arrive in this actor's mailbox as `toMessage(from, bytes)`. */
-  openTransport(channel: string, toMessage: (from: string, bytes: Uint8Array) => M): Promise<PeerTransport>;
+  /**
+   * Opens a peer channel whose incoming frames arrive in this actor's mailbox as
+   * `toMessage(from, bytes)`, and, if given, each reconnect of its connection as
+   * `reconnectMessage()` (for transports that have connections).
+   */
+  openTransport(
+    channel: string,
+    toMessage: (from: string, bytes: Uint8Array) => M,
+    reconnectMessage?: () => M,
+  ): Promise<PeerTransport>;
   /**
    * Binds a DNS listening address (UDP and TCP); every datagram, connection and frame
    * arrives in this actor's mailbox as `toMessage(event)` and is handled in a turn. The

@@ -14,6 +14,12 @@ export interface PeerTransport {
   nonPeerFramesDropped?(): number;
   /** Registers the handler for frames from peers; one handler per channel. */
   onFrame(handler: (from: string, bytes: Uint8Array) => void): void;
+  /**
+   * Registers the handler called each time the transport's connection is back after a
+   * loss (sends were refused meanwhile); one handler per channel. Transports without
+   * connections (the simulator's) leave it out.
+   */
+  onReconnect?(handler: () => void): void;
   close(): Promise<void>;
 }
 

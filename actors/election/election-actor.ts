@@ -92,12 +92,16 @@ class ElectionActor implements Actor<ElectionMessage> {
     // A replica that never left term 0 never acknowledged a leader: nothing to withhold for.
     if (this.hardState.term === 0) this.ticksSinceStart = this.raft.electionTicksMin;
     if (loaded.membership !== null) this.setVoters(loaded.membership.voters);
-    this.transport = await this.ctx.openTransport('raft', (from, bytes) => ({
-      type: 'peer-frame',
-      from,
-      bytes,
-      receivedAtMs: this.ctx.clock.nowMs(),
-    }));
+    this.transport = await this.ctx.openTransport(
+      'raft',
+      (from, bytes) => ({
+        type: 'peer-frame',
+        from,
+        bytes,
+        receivedAtMs: this.ctx.clock.nowMs(),
+      }),
+      () => ({ type: 'transport-reconnected' }),
+    );
     this.resetElectionTimer();
     this.ctx.after(this.raft.tickMs, { type: 'tick' });
     // If the log actor outlived us, it may still lead a term we no longer vouch for.
@@ -120,6 +124,13 @@ class ElectionActor implements Actor<ElectionMessage> {
       case 'tick':
         this.ctx.after(this.raft.tickMs, { type: 'tick' });
         await this.onTick();
+        return;
+      case 'transport-reconnected':
+        // Our sends were refused while the connection was down, so followers may have gone
+        // a while without a heartbeat and CheckQuorum (thesis §6.2) counts no answers:
+        // heartbeat at once rather than at the next heartbeat tick, so the answers reach us
+        // and the followers' election timers reset as early as the connection allows.
+        if (this.role === 'leader') this.ctx.send(LOG, { type: 'heartbeat-now', term: this.hardState.term });
         return;
       case 'status':
         meta.reply?.ok(this.status());

@@ -58,6 +58,8 @@ export type ElectionMessage =
   /** The log committed a configuration without us while we led (thesis §4.2.2): stop leading. */
   | { readonly type: 'resign'; readonly term: number }
   | { readonly type: 'tick' }
+  /** The peer transport's connection is back after a loss (sends were refused meanwhile). */
+  | { readonly type: 'transport-reconnected' }
   /** Start an election now, as if the election timeout had fired (tests, operators). */
   | { readonly type: 'campaign' }
   | ({ readonly type: 'status' } & Ask<ElectionStatus>);

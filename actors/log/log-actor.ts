@@ -226,6 +226,13 @@ class LogActor implements Actor<LogMessage> {
       case 'step-down':
         if (message.term === this.term && this.role === 'leader') this.becomeFollower(null);
         return;
+      case 'heartbeat-now':
+        // idle() at the end of this turn sends the round; the next tick-driven one follows a full interval later.
+        if (message.term === this.term && this.role === 'leader') {
+          this.heartbeatWanted = true;
+          this.ticksSinceHeartbeat = 0;
+        }
+        return;
       case 'tail':
         meta.reply?.ok(this.position());
         return;

@@ -109,6 +109,8 @@ export type LogMessage =
   | { readonly type: 'become-leader'; readonly term: number }
   /** CheckQuorum failed: stop leading `term`, stay in it as a follower. */
   | { readonly type: 'step-down'; readonly term: number }
+  /** The transport reconnected: if leading `term`, send a heartbeat round now, not at the next heartbeat tick. */
+  | { readonly type: 'heartbeat-now'; readonly term: number }
   | ({ readonly type: 'tail' } & Ask<LogPosition>)
   /** A peer's message, already gated by the election actor to the current term. */
   | {

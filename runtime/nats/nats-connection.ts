@@ -11,7 +11,8 @@
  *   the cluster's other servers from the servers themselves. It waits between dials to the
  *   same server for `reconnectTimeWaitMs` plus a random jitter of up to `reconnectJitterMs`,
  *   so replicas of a restarted server do not reconnect in lockstep; a different server is
- *   dialled at once.
+ *   dialled at once, and the first dial after losing a server goes to another one
+ *   (`skipTheServerJustLost`).
  * - A server that dies without closing the socket (a partition, a frozen host) is detected
  *   by client pings: at most `pingIntervalMs * (maxPingOut + 1)`.
  * - Status changes (disconnect, reconnect, server errors, lame-duck mode, close) are logged
@@ -21,16 +22,17 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import {
+  type Authenticator,
   connect,
-  credsAuthenticator,
   type NatsConnection,
   type NodeConnectionOptions,
-  nkeyAuthenticator,
+  type Server,
   type Status,
 } from '@nats-io/transport-node';
 import type { Logger } from '../log.js';
 import { failureReason } from './nats-request.js';
 import { parseCredentials } from './nkey-credentials.js';
+import { type NkeySigner, nkeySigner } from './nkey-signer.js';
 
 export interface ConnectNatsOptions {
   /** Client URLs of the NATS cluster (nats:// or tls://), at least one. */
@@ -93,9 +95,37 @@ export function natsConnectionOptions(
     pedantic: false,
     debug: false,
     ignoreAuthErrorAbort: false,
+    reconnectToServer: skipTheServerJustLost,
   };
   if (authenticator !== undefined) connectionOptions.authenticator = authenticator;
   return connectionOptions;
+}
+
+/**
+ * nats.js's reconnect handler: after a connection is lost, its pool rotation offers the
+ * server just lost first (its last dial is old, so no wait applies). That server is most
+ * likely still down: dialling it costs a refused connection at best, and when its host is
+ * gone (detected by unanswered pings) a whole dial deadline, `connectTimeoutMs`. So while
+ * another server has not failed a dial since, that one is dialled instead, at once; the
+ * lost server is tried again in the pool's turn.
+ *
+ * The server just lost is the one connected to most recently: nats.js resets a server's
+ * failed-dial count (`reconnects`) when a dial to it succeeds and stamps `lastConnect` at
+ * each dial.
+ */
+export function skipTheServerJustLost(pool: readonly Server[]): Server | null {
+  const offered = pool[0];
+  if (offered === undefined) return null;
+  let lost: Server | undefined;
+  for (const server of pool) {
+    if (server.didConnect && server.reconnects === 0 && server.lastConnect > (lost?.lastConnect ?? 0))
+      lost = server;
+  }
+  if (lost === undefined || lost.listen !== offered.listen) return null;
+  // Another server not dialled since the loss (a failed dial stamps it later than `lost`).
+  return (
+    pool.find((server) => server.listen !== lost.listen && server.lastConnect <= lost.lastConnect) ?? null
+  );
 }
 
 /**
@@ -116,34 +146,72 @@ export async function connectNats(options: ConnectNatsOptions): Promise<NatsConn
 /**
  * Reads the credentials file now (so a missing or unreadable file fails the connect with a
  * clear error) and again on every reconnect, so rotated credentials are picked up; if a
- * re-read fails or holds something else, the last good credentials are used.
+ * re-read fails or holds something else, the last good credentials are used. The nonce is
+ * signed natively (nkey-signer.ts) with a key derived once per seed: a reconnect costs a
+ * small file read and tens of microseconds, never the pure-JavaScript key derivation.
  */
-async function credsFileAuthenticator(path: string, log: Logger) {
+export async function credsFileAuthenticator(path: string, log: Logger): Promise<Authenticator> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
   } catch (error) {
     throw new Error(`cannot read NATS credentials file ${path}: ${String(error)}`, { cause: error });
   }
-  const first = parseCredentials(bytes);
+  const first = credentialsOf(bytes);
   if (first.kind === 'invalid') throw new Error(`NATS credentials file ${path}: ${first.reason}`);
-  if (first.kind === 'jwt') {
-    let last = bytes;
-    return credsAuthenticator(() => {
-      last = reread(path, log) ?? last;
-      return last;
-    });
+  let good: UsableCredentials = first;
+  let signer: NkeySigner;
+  try {
+    signer = nkeySigner(first.seed);
+  } catch (error) {
+    throw new Error(`NATS credentials file ${path}: bad nkey seed: ${String(error)}`, { cause: error });
   }
-  const encoder = new TextEncoder();
-  let seed = first.seed;
-  return nkeyAuthenticator(() => {
+  return (nonce?: string) => {
     const again = reread(path, log);
-    const parsed = again === undefined ? undefined : parseCredentials(again);
-    if (parsed?.kind === 'nkey') seed = parsed.seed;
-    else if (parsed !== undefined)
-      log.warn({ path }, 'the NATS credentials file no longer holds an nkey seed; using the last one');
-    return encoder.encode(seed);
-  });
+    const current = again === undefined ? undefined : credentialsOf(again);
+    if (current?.kind === 'invalid')
+      log.warn(
+        { path, reason: current.reason },
+        'the NATS credentials file is not usable; using the last good one',
+      );
+    else if (current !== undefined) {
+      try {
+        // Key derivation is slow: only for a seed that changed (a rotation).
+        if (current.seed !== signer.seed) signer = nkeySigner(current.seed);
+        good = current;
+      } catch (error) {
+        log.warn(
+          { path, err: String(error) },
+          'the NATS credentials file holds a bad nkey seed; using the last good one',
+        );
+      }
+    }
+    const sig = nonce === undefined || nonce === '' ? '' : signer.signNonce(nonce);
+    return good.kind === 'jwt'
+      ? { jwt: good.jwt, nkey: signer.publicKey, sig }
+      : { nkey: signer.publicKey, sig };
+  };
+}
+
+type UsableCredentials =
+  | { readonly kind: 'jwt'; readonly jwt: string; readonly seed: string }
+  | { readonly kind: 'nkey'; readonly seed: string };
+
+/** NATS `.creds` armour: a user JWT block, then the seed block (nats.js's credsAuthenticator reads the same). */
+const CREDS_BLOCK = /\s*(?:(?:-{3,}[^\n]*-{3,}\n)(.+)(?:\n\s*-{3,}[^\n]*-{3,}\n))/gu;
+
+/** The JWT (if any) and seed in `bytes`, or why there are none; the seed is checked by nkeySigner. */
+function credentialsOf(
+  bytes: Uint8Array,
+): UsableCredentials | { readonly kind: 'invalid'; readonly reason: string } {
+  const parsed = parseCredentials(bytes);
+  if (parsed.kind === 'invalid') return parsed;
+  if (parsed.kind === 'nkey') return parsed;
+  const blocks = [...new TextDecoder().decode(bytes).matchAll(CREDS_BLOCK)].map((m) => m[1]?.trim() ?? '');
+  const [jwt, seed] = blocks;
+  if (jwt === undefined || seed === undefined || jwt === '' || seed === '')
+    return { kind: 'invalid', reason: 'a JWT credentials file without both a JWT and a seed block' };
+  return { kind: 'jwt', jwt, seed };
 }
 
 function reread(path: string, log: Logger): Uint8Array | undefined {

@@ -112,6 +112,7 @@ export class NatsPeerTransport implements PeerTransport {
   /** Peer id to its subject. */
   private peerSubjects = new Map<string, string>();
   private handler: ((from: string, bytes: Uint8Array) => void) | undefined;
+  private stopReconnectHandler: (() => void) | undefined;
   private pending: Array<{ readonly from: string; readonly bytes: Uint8Array }> = [];
   private pendingBytes = 0;
   private closed = false;
@@ -281,11 +282,28 @@ export class NatsPeerTransport implements PeerTransport {
     if (this.pending.length > 0) queueMicrotask(() => this.flushPending());
   }
 
+  /** Calls `handler` at every reconnect of the connection until closed (replacing any previous handler). */
+  onReconnect(handler: () => void): void {
+    if (this.closed) return;
+    this.stopReconnectHandler?.();
+    this.stopReconnectHandler = this.tracker.onReconnect(() => {
+      if (this.closed) return;
+      try {
+        handler();
+      } catch (error) {
+        // The tracker calls its listeners from nats.js's status loop: nothing may escape.
+        this.log.error({ err: String(error) }, 'reconnect handler threw');
+      }
+    });
+  }
+
   /** Stops listening (unsubscribes; there is nothing worth draining). Idempotent. */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
     this.handler = undefined;
+    this.stopReconnectHandler?.();
+    this.stopReconnectHandler = undefined;
     this.counters.dropped.closed += this.pending.length;
     this.pending = [];
     this.pendingBytes = 0;

@@ -158,10 +158,11 @@ describe('npm start --nats-cluster 3: the local hierarchy on a 3-server NATS clu
       if (after.replica !== was?.replica || after.term !== was?.term) changed++;
       terms.push(`${group} ${was?.replica}@${was?.term} -> ${after.replica}@${after.term}`);
     }
-    // A leader whose own NATS server died reconnects in 100–150 ms on an idle machine, right
-    // at the CheckQuorum window (the minimum election timeout, 150 ms), so a new term
-    // sometimes follows (1 of 5 runs on an idle machine). Reported, not asserted, until the
-    // reconnect is made reliably shorter than the window (docs/OPERATIONS.md#chaos-runs).
+    // A leader whose own NATS server died must be reconnected and answered within the
+    // CheckQuorum window (the minimum election timeout, 150 ms). With the native nkey
+    // signature and the heartbeat on reconnect that holds in most runs, but a host as loaded
+    // as a parallel CI run still delays threads past it (1 of 6 runs had a new term): reported,
+    // not asserted (docs/OPERATIONS.md#chaos-runs).
     console.log(`      groups with a new term: ${changed} of ${groups.length}`);
     console.log(`      leaders and terms: ${terms.join(', ')}`);
   });

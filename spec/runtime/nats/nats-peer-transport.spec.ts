@@ -1,4 +1,4 @@
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection, Server } from '@nats-io/transport-node';
 import { expect } from 'chai';
 import {
   InvalidSubjectTokenError,
@@ -12,6 +12,7 @@ import {
   connectNats,
   NATS_TIMING,
   natsConnectionOptions,
+  skipTheServerJustLost,
   trackConnection,
 } from '../../../runtime/nats/nats-connection.js';
 import { ENVELOPE_VERSION, NatsPeerTransport } from '../../../runtime/nats/nats-peer-transport.js';
@@ -128,6 +129,37 @@ describe('runtime/nats/nats-connection', function () {
       maxPingOut: NATS_TIMING.maxPingOut,
     });
     expect(NATS_TIMING.reconnectTimeWaitMs + NATS_TIMING.reconnectJitterMs).to.be.at.most(1_000);
+  });
+
+  it('after losing a server, dials another one first, unless every other one failed a dial since', () => {
+    const server = (port: number, fields: Partial<Server>): Server => ({
+      hostname: '127.0.0.1',
+      port,
+      listen: `127.0.0.1:${port}`,
+      src: `nats://127.0.0.1:${port}`,
+      tlsName: '',
+      reconnects: 0,
+      lastConnect: 0,
+      gossiped: false,
+      didConnect: false,
+      ...fields,
+    });
+    const lost = server(4222, { didConnect: true, lastConnect: 1_000 });
+    // nats.js offers the server just lost first (its last dial is old).
+    expect(skipTheServerJustLost([lost, server(4223, {}), server(4224, {})])?.port).to.equal(4223);
+    // A server connected to before, still the latest one connected, is skipped as well.
+    const earlier = server(4223, { didConnect: true, lastConnect: 500 });
+    expect(skipTheServerJustLost([lost, earlier, server(4224, {})])?.port).to.equal(4223);
+    // Every other server failed a dial after the loss: the default order (null) retries the lost one.
+    const failed = (port: number) => server(port, { reconnects: 1, lastConnect: 1_100 });
+    expect(skipTheServerJustLost([lost, failed(4223), failed(4224)])).to.equal(null);
+    // Another server offered first, a single server, an empty pool: the default order.
+    expect(skipTheServerJustLost([server(4223, {}), lost])).to.equal(null);
+    expect(skipTheServerJustLost([lost])).to.equal(null);
+    expect(skipTheServerJustLost([])).to.equal(null);
+    expect(natsConnectionOptions({ urls: ['nats://a:4222'], name: 'n' }).reconnectToServer).to.equal(
+      skipTheServerJustLost,
+    );
   });
 
   it('rejects at once when no server answers, instead of waiting forever', async () => {
@@ -376,12 +408,17 @@ describe('runtime/nats/nats-peer-transport: NatsPeerTransport over real nats-ser
       const { log, records } = collectingLogger();
       const [r1, r2] = (await group(server.urls, {}, ['r1', 'r2'], { log })) as [Member, Member];
       const tracker = trackConnection(r1.nc);
+      let reconnectsHeard = 0;
+      r1.transport.onReconnect(() => reconnectsHeard++);
       await server.server.kill('SIGKILL');
       await waitFor('the disconnect to be noticed', 5_000, () => !tracker.connected);
+      expect(reconnectsHeard).to.equal(0);
       expect(r1.transport.send('r2', bytes('while down'))).to.equal(false);
       expect(r1.transport.stats().refused.disconnected).to.equal(1);
       await server.server.restart();
       await waitFor('the reconnect', 10_000, () => tracker.connected);
+      // The Raft election actor heartbeats at once on this (election-actor.ts).
+      expect(reconnectsHeard).to.equal(1);
       await waitFor('frames to flow again', 10_000, () => {
         r1.transport.send('r2', bytes('after restart'));
         return r2.received.some((r) => r.text === 'after restart');
