@@ -15,7 +15,7 @@ import { quorumMatchIndex } from '../raft/quorum.js';
 import type { RaftConfig } from '../raft/raft-config.js';
 import type { LogEntry, LogTail, ReplicaId, SnapshotMeta } from '../raft/types.js';
 import type { SnapshotChunk, StorageMessage } from '../storage/protocol.js';
-import { ForwardedReads } from './forwarded-reads.js';
+import { ForwardedReads, firstRequestId } from './forwarded-reads.js';
 import { LeadershipObservers } from './leadership-observers.js';
 import { chooseSuccessor, decideTransfer, LeadershipTransfer } from './leadership-transfer.js';
 import { LeaseBoard } from './lease-board.js';
@@ -151,7 +151,9 @@ class LogActor implements Actor<LogMessage> {
   ) {
     this.raft = options.raft;
     this.lease = new ReadLease(leaseTiming(options.raft, options.clockDriftBoundMs));
-    this.forwardedReads = new ForwardedReads(options.raft.maxPendingReads);
+    // Fresh request ids per incarnation: an answer to a predecessor's ReadIndex request must
+    // not settle this incarnation's read at an older read index (thesis §6.4).
+    this.forwardedReads = new ForwardedReads(options.raft.maxPendingReads, firstRequestId(ctx.random));
     this.configs = new MembershipLog({ voters: [...options.raft.initialVoters] });
     this.leadershipObservers = new LeadershipObservers({
       maxSubscribers: MAX_LEADERSHIP_SUBSCRIBERS,

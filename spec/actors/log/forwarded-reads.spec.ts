@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { type ForwardDecision, ForwardedReads } from '../../../actors/log/forwarded-reads.js';
+import { type ForwardDecision, ForwardedReads, firstRequestId } from '../../../actors/log/forwarded-reads.js';
+import { SeededRandom } from '../../../runtime/random.js';
 
 describe('actors/log/forwarded-reads (thesis §6.4: a follower asks the leader for a read index)', () => {
   const cases: ReadonlyArray<{
@@ -25,7 +26,7 @@ describe('actors/log/forwarded-reads (thesis §6.4: a follower asks the leader f
   ];
   for (const c of cases) {
     it(`${c.name}: ${c.expected.action}`, () => {
-      const reads = new ForwardedReads<string>(2);
+      const reads = new ForwardedReads<string>(2, 1);
       for (let i = 0; i < c.waiting; i++) reads.forward('b', 'a', `earlier${i}`);
       expect(reads.forward(c.leaderId, 'a', 'this')).to.deep.equal(c.expected);
       expect(reads.size).to.equal(c.waiting + (c.expected.action === 'send' ? 1 : 0));
@@ -33,7 +34,7 @@ describe('actors/log/forwarded-reads (thesis §6.4: a follower asks the leader f
   }
 
   it('settles each request id once, and hands back the rest in order when the term ends', () => {
-    const reads = new ForwardedReads<string | undefined>(8);
+    const reads = new ForwardedReads<string | undefined>(8, 1);
     reads.forward('b', 'a', 'one');
     reads.forward('b', 'a', undefined);
     reads.forward('b', 'a', 'three');
@@ -44,5 +45,41 @@ describe('actors/log/forwarded-reads (thesis §6.4: a follower asks the leader f
     expect(reads.size).to.equal(0);
     // Request ids are never reused within the actor's life: a late answer cannot settle a newer read.
     expect(reads.forward('c', 'a', 'four')).to.deep.equal({ action: 'send', to: 'c', requestId: 4 });
+  });
+
+  // The raft-reconfig seed 2521394336: a follower's log actor asked the leader for a read
+  // index, crashed and restarted, and asked again for a read invoked after a write was
+  // acknowledged. The leader answered both at once; the answer to the predecessor's request
+  // (the commit index before the write) settled the new read under the same request id, and
+  // the read returned the value the write had replaced.
+  it("a restarted incarnation's read is never settled by an answer to its predecessor's request", () => {
+    for (let seed = 1; seed <= 1000; seed++) {
+      const random = new SeededRandom(seed); // the replica's randomness, shared by its incarnations
+      const predecessor = new ForwardedReads<string>(8, firstRequestId(random));
+      const asked: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const decision = predecessor.forward('b', 'a', `old${i}`);
+        if (decision.action === 'send') asked.push(decision.requestId);
+      }
+      const successor = new ForwardedReads<string>(8, firstRequestId(random));
+      for (let i = 0; i < 8; i++) successor.forward('b', 'a', `new${i}`);
+      for (const requestId of asked) expect(successor.settle(requestId), `seed ${seed}`).to.equal(undefined);
+      expect(successor.size).to.equal(8);
+    }
+  });
+
+  it('draws first request ids over the whole safe-integer range and wraps past its end', () => {
+    const random = new SeededRandom(7);
+    const firsts = Array.from({ length: 64 }, () => firstRequestId(random));
+    for (const id of firsts) expect(Number.isSafeInteger(id) && id >= 1).to.equal(true);
+    expect(Math.max(...firsts)).to.be.greaterThan(2 ** 48);
+    const reads = new ForwardedReads<string>(4, Number.MAX_SAFE_INTEGER);
+    expect(reads.forward('b', 'a', 'last')).to.deep.equal({
+      action: 'send',
+      to: 'b',
+      requestId: Number.MAX_SAFE_INTEGER,
+    });
+    expect(reads.forward('b', 'a', 'wrapped')).to.deep.equal({ action: 'send', to: 'b', requestId: 1 });
+    expect(() => new ForwardedReads<string>(4, 0)).to.throw(RangeError);
   });
 });
