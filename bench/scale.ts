@@ -15,7 +15,7 @@
  * - DNS queries/s of `r` (dnsperf, `--seconds`, random existing names) in both cases;
  * - restart to serving: SIGKILL of `r`, a new process on the same data directory, time
  *   until it answers a record of the last zone (RocksDB recovery, snapshot restore, replay).
- * Aims (issue 15): large-case qps within 10 % of the small case; restart under 10 s.
+ * Aims: large-case qps within 10 % of the small case; restart under 10 s.
  *
  * Options: --zones N (10000), --records N (100000), --seconds S (5), --replicas N (1),
  * --outstanding N (100), --keep (leave the logs and data directories), --log-level L (the replicas'; warn). Needs dnsperf.

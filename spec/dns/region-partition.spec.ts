@@ -17,7 +17,6 @@ import type { RaftClient } from '../../clients/raft-client.js';
 import type { DnsChange } from '../../protocol/dns/changes.js';
 import type { ZoneAgreement } from '../../protocol/dns/region-repair.js';
 import type { RecordVersion } from '../../protocol/dns/version.js';
-import type { ZoneRrset } from '../../protocol/dns/zone-content.js';
 import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
 import { ChaosNetwork, networkUnavailable } from '../fixtures/chaos-network.js';
@@ -25,6 +24,7 @@ import { createZoneChange } from '../fixtures/dns-zone.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
 import { pollUntil, type RaftCluster } from '../fixtures/raft-cluster.js';
 import { startRegionClusters } from '../fixtures/region-clusters.js';
+import { canonicalZoneExport } from '../fixtures/zone-export.js';
 
 const CLUSTER = 'partition';
 const GROUP = 'g1';
@@ -69,46 +69,8 @@ describe(`a region partitioned while the others take writes, then healed (seed $
   }
 
   /** One replica's export of the zone, SOA serial as 0, in a canonical order. */
-  async function exportOf(region: string, replica: string): Promise<string> {
-    const rrsets: ZoneRrset[] = [];
-    let changedIndex: number | undefined;
-    for (let offset = 0; ; ) {
-      const result = await client(region).read(
-        {
-          op: 'dns-zone-page',
-          zone: ZONE,
-          offset,
-          limit: 1000,
-          ...(changedIndex === undefined ? {} : { changedIndex }),
-        },
-        { replica, deadlineMs: 3_000 },
-      );
-      if (result.op !== 'dns-zone-page' || result.page === null)
-        throw new Error(`${region}/${replica}: no zone`);
-      if (changedIndex !== undefined && result.page.changedIndex !== changedIndex) {
-        rrsets.length = 0;
-        offset = 0;
-        changedIndex = undefined;
-        continue;
-      }
-      changedIndex = result.page.changedIndex;
-      rrsets.push(...result.page.rrsets);
-      offset += result.page.rrsets.length;
-      if (offset >= result.page.total || result.page.rrsets.length === 0) break;
-    }
-    return JSON.stringify(
-      rrsets
-        .map((r) => ({
-          ...r,
-          name: r.name.toLowerCase(),
-          rdata: (r.type === 'SOA'
-            ? r.rdata.map((d) => d.replace(/^(\S+ \S+) \d+ /, '$1 0 '))
-            : [...r.rdata]
-          ).sort(),
-        }))
-        .sort((a, b) => (a.name === b.name ? (a.type < b.type ? -1 : 1) : a.name < b.name ? -1 : 1)),
-    );
-  }
+  const exportOf = (region: string, replica: string): Promise<string> =>
+    canonicalZoneExport(client(region), ZONE, replica, 3_000);
 
   /** Every replica of every region: the same export. */
   async function identical(): Promise<string | undefined> {
