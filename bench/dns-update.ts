@@ -33,7 +33,8 @@ import { Name } from '../protocol/dns/wire/name.js';
 import { silentLogger } from '../runtime/log.js';
 import { connectNats } from '../runtime/nats/nats-connection.js';
 import { startNatsServer } from '../spec/fixtures/nats-server.js';
-import { type DnsListenerInfo, pollUntil, RaftCluster } from '../spec/fixtures/raft-cluster.js';
+import { pollUntil } from '../spec/fixtures/poll-until.js';
+import { type DnsListenerInfo, RaftCluster } from '../spec/fixtures/raft-cluster.js';
 import { raftns } from '../spec/fixtures/raftns-cli.js';
 import {
   type DnsTransport,

@@ -31,7 +31,8 @@ import { silentLogger } from '../runtime/log.js';
 import { connectNats } from '../runtime/nats/nats-connection.js';
 import { createZoneChange } from '../spec/fixtures/dns-zone.js';
 import { startNatsServer } from '../spec/fixtures/nats-server.js';
-import { pollUntil, RaftCluster } from '../spec/fixtures/raft-cluster.js';
+import { pollUntil } from '../spec/fixtures/poll-until.js';
+import { RaftCluster } from '../spec/fixtures/raft-cluster.js';
 import { raftns } from '../spec/fixtures/raftns-cli.js';
 import {
   canPin,

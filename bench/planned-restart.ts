@@ -21,10 +21,10 @@ import { parseArgs } from 'node:util';
 import type { RaftClient } from '../clients/raft-client.js';
 import { HybridClock } from '../protocol/dns/version.js';
 import { createZoneChange } from '../spec/fixtures/dns-zone.js';
+import { pollUntil } from '../spec/fixtures/poll-until.js';
 import {
   type DnsListenerInfo,
   longestWriteGap,
-  pollUntil,
   RaftCluster,
   type ReplicaProcess,
 } from '../spec/fixtures/raft-cluster.js';

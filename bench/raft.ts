@@ -33,7 +33,8 @@ import { silentLogger } from '../runtime/log.js';
 import { connectNats } from '../runtime/nats/nats-connection.js';
 import { requestWithTimeout } from '../runtime/nats/nats-request.js';
 import { RocksKvStore } from '../runtime/storage/rocks-kv-store.js';
-import { longestWriteGap, pollUntil, RaftCluster } from '../spec/fixtures/raft-cluster.js';
+import { pollUntil } from '../spec/fixtures/poll-until.js';
+import { longestWriteGap, RaftCluster } from '../spec/fixtures/raft-cluster.js';
 
 const { values } = parseArgs({
   options: {

@@ -14,7 +14,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { pollUntil, RaftCluster } from '../spec/fixtures/raft-cluster.js';
+import { pollUntil } from '../spec/fixtures/poll-until.js';
+import { RaftCluster } from '../spec/fixtures/raft-cluster.js';
 
 const { values } = parseArgs({
   options: {

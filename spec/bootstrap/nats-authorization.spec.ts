@@ -32,7 +32,7 @@ import { peerSubject, readSubject, writeSubject } from '../../protocol/subjects.
 import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
 import { requestWithTimeout } from '../../runtime/nats/nats-request.js';
-import { pollUntil } from '../fixtures/raft-cluster.js';
+import { pollUntil } from '../fixtures/poll-until.js';
 import { raftns } from '../fixtures/raftns-cli.js';
 
 const REGION = 'region1';

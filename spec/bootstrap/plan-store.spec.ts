@@ -7,7 +7,7 @@ import { type ClusterPlan, examplePlan, PLAN_KEY } from '../../protocol/plan.js'
 import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
-import { pollUntil } from '../fixtures/raft-cluster.js';
+import { pollUntil } from '../fixtures/poll-until.js';
 
 async function rejection(promise: Promise<unknown>): Promise<BootstrapError> {
   try {

@@ -11,7 +11,7 @@ import type { LogFields, Logger } from '../../runtime/log.js';
 import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
-import { pollUntil } from '../fixtures/raft-cluster.js';
+import { pollUntil } from '../fixtures/poll-until.js';
 
 const CLAIMANT = fileURLToPath(new URL('../fixtures/processes/claim-slot.js', import.meta.url));
 const STEP_TIMEOUT_MS = 20_000;

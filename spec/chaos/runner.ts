@@ -25,7 +25,8 @@ import {
   startNatsCluster,
   startNatsServer,
 } from '../fixtures/nats-server.js';
-import { pollUntil, RaftCluster } from '../fixtures/raft-cluster.js';
+import { pollUntil } from '../fixtures/poll-until.js';
+import { RaftCluster } from '../fixtures/raft-cluster.js';
 import {
   type AppliedFault,
   electionsByLabel,

@@ -15,12 +15,8 @@ import { RR_TYPE } from '../../protocol/dns/wire/codes.js';
 import { TcpClient } from '../actors/dns/server/sockets.js';
 import { boundUdpSocket, ednsQuery, steadyClient } from '../fixtures/dns-clients.js';
 import { createZoneChange } from '../fixtures/dns-zone.js';
-import {
-  type DnsListenerInfo,
-  pollUntil,
-  RaftCluster,
-  type ReplicaProcess,
-} from '../fixtures/raft-cluster.js';
+import { pollUntil } from '../fixtures/poll-until.js';
+import { type DnsListenerInfo, RaftCluster, type ReplicaProcess } from '../fixtures/raft-cluster.js';
 
 const execFileAsync = promisify(execFile);
 const ZONE = 'example.org.';

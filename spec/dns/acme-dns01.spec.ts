@@ -19,7 +19,8 @@ import { parseKeyFile } from '../../protocol/dns/tsig/key-file.js';
 import { HybridClock } from '../../protocol/dns/version.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
 import { type PebbleHandle, startPebble } from '../fixtures/pebble.js';
-import { type DnsListenerInfo, pollUntil, RaftCluster } from '../fixtures/raft-cluster.js';
+import { pollUntil } from '../fixtures/poll-until.js';
+import { type DnsListenerInfo, RaftCluster } from '../fixtures/raft-cluster.js';
 import { raftns } from '../fixtures/raftns-cli.js';
 
 const ZONE = 'example.org.';

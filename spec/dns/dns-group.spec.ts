@@ -15,12 +15,8 @@ import { encodeMessage } from '../../protocol/dns/wire/message.js';
 import { Name } from '../../protocol/dns/wire/name.js';
 import { queryFlags } from '../fixtures/dns-query.js';
 import { createZoneChange } from '../fixtures/dns-zone.js';
-import {
-  type DnsListenerInfo,
-  pollUntil,
-  RaftCluster,
-  type ReplicaProcess,
-} from '../fixtures/raft-cluster.js';
+import { pollUntil } from '../fixtures/poll-until.js';
+import { type DnsListenerInfo, RaftCluster, type ReplicaProcess } from '../fixtures/raft-cluster.js';
 
 const execFileAsync = promisify(execFile);
 const ZONE = 'example.org.';

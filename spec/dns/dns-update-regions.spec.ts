@@ -15,7 +15,8 @@ import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
 import { createZoneChange } from '../fixtures/dns-zone.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
-import { type DnsListenerInfo, pollUntil, type RaftCluster } from '../fixtures/raft-cluster.js';
+import { pollUntil } from '../fixtures/poll-until.js';
+import type { DnsListenerInfo, RaftCluster } from '../fixtures/raft-cluster.js';
 import { raftns } from '../fixtures/raftns-cli.js';
 import { startRegionClusters } from '../fixtures/region-clusters.js';
 

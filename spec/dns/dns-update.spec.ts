@@ -26,7 +26,8 @@ import { Name } from '../../protocol/dns/wire/name.js';
 import { queryFlags } from '../fixtures/dns-query.js';
 import { createZoneChange } from '../fixtures/dns-zone.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
-import { type DnsListenerInfo, pollUntil, RaftCluster } from '../fixtures/raft-cluster.js';
+import { pollUntil } from '../fixtures/poll-until.js';
+import { type DnsListenerInfo, RaftCluster } from '../fixtures/raft-cluster.js';
 import { raftns } from '../fixtures/raftns-cli.js';
 
 const execFileAsync = promisify(execFile);

@@ -22,7 +22,8 @@ import { connectNats } from '../../runtime/nats/nats-connection.js';
 import { ChaosNetwork, networkUnavailable } from '../fixtures/chaos-network.js';
 import { createZoneChange } from '../fixtures/dns-zone.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
-import { pollUntil, type RaftCluster } from '../fixtures/raft-cluster.js';
+import { pollUntil } from '../fixtures/poll-until.js';
+import type { RaftCluster } from '../fixtures/raft-cluster.js';
 import { startRegionClusters } from '../fixtures/region-clusters.js';
 import { canonicalZoneExport } from '../fixtures/zone-export.js';
 

@@ -10,7 +10,7 @@ import { EXIT_OK } from '../../clients/cli/exit-codes.js';
 import type { TsigKey } from '../../protocol/dns/tsig/key.js';
 import { parseKeyFile } from '../../protocol/dns/tsig/key-file.js';
 import { type ApiCluster, startApiCluster } from '../fixtures/api-cluster.js';
-import { pollUntil } from '../fixtures/raft-cluster.js';
+import { pollUntil } from '../fixtures/poll-until.js';
 import { raftns } from '../fixtures/raftns-cli.js';
 import { kdig } from '../fixtures/zone-transfer.js';
 

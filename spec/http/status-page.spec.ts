@@ -19,7 +19,8 @@ import { SUBSCRIBERS_MAX_DEFAULT } from '../../runtime/composition/status-page/s
 import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
-import { pollUntil, RaftCluster, type ReplicaProcess } from '../fixtures/raft-cluster.js';
+import { pollUntil } from '../fixtures/poll-until.js';
+import { RaftCluster, type ReplicaProcess } from '../fixtures/raft-cluster.js';
 import { raftns } from '../fixtures/raftns-cli.js';
 
 const execFileAsync = promisify(execFile);

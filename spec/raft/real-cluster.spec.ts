@@ -16,7 +16,8 @@ import type { CommandResult, GroupCommand, QueryResult } from '../../protocol/gr
 import { HistoryRecorder } from '../checkers/history.js';
 import { type KvInput, type KvOutput, kvModel } from '../checkers/kv-model.js';
 import { checkLinearizable } from '../checkers/linearizability.js';
-import { liveReplicaPids, longestWriteGap, pollUntil, RaftCluster } from '../fixtures/raft-cluster.js';
+import { pollUntil } from '../fixtures/poll-until.js';
+import { liveReplicaPids, longestWriteGap, RaftCluster } from '../fixtures/raft-cluster.js';
 
 const SNAPSHOT_THRESHOLD = 50;
 const LEADER_TIMEOUT_MS = 15_000;

@@ -8,7 +8,8 @@ import type { RecorderMessage } from '../fixtures/actors/fifo-recorder.js';
 import type { ProducerMessage } from '../fixtures/actors/producer.js';
 import { counterSpec, producerSpec, recorderSpec, stubbornSpec } from '../fixtures/actors/specs.js';
 import type { StubbornMessage } from '../fixtures/actors/stubborn.js';
-import { eventually, nextEvent, startTestReplica, type TestReplica } from '../fixtures/test-replica.js';
+import { pollUntil } from '../fixtures/poll-until.js';
+import { nextEvent, startTestReplica, type TestReplica } from '../fixtures/test-replica.js';
 
 describe('thread plan', () => {
   it('reads groups, puts unnamed actors alone, and refuses duplicates, empty names and junk', () => {
@@ -122,7 +123,7 @@ describe('grouped worker placement: several actors on one thread', function () {
         }),
       ),
     );
-    const report = await eventually('every message recorded', 20_000, async () => {
+    const report = await pollUntil('every message recorded', 20_000, async () => {
       const r = await external.request('recorder', { type: 'report' } as RecorderMessage, {
         timeoutMs: 5_000,
       });
@@ -189,7 +190,7 @@ describe('grouped worker placement: several actors on one thread', function () {
     await external.request('p', { type: 'produce', to: 'recorder', count: 5 } as ProducerMessage, {
       timeoutMs: 5_000,
     });
-    const after = await eventually('the producer reaches the restarted recorder', 10_000, async () => {
+    const after = await pollUntil('the producer reaches the restarted recorder', 10_000, async () => {
       const r = await external.request('recorder', { type: 'report' } as RecorderMessage, {
         timeoutMs: 5_000,
       });
@@ -208,7 +209,7 @@ describe('grouped worker placement: several actors on one thread', function () {
     expect((await placement.health()).map((h) => h.name)).to.have.members(['stubborn', 'p']);
     external.send('stubborn', { type: 'spin', ms: 2_000 });
     // The spin holds the thread: its neighbour cannot answer either, and no call waits past its bound.
-    const error = await eventually('a control call to time out', 1_500, async () => {
+    const error = await pollUntil('a control call to time out', 1_500, async () => {
       try {
         await placement.inspect('p');
         return undefined;
@@ -220,7 +221,7 @@ describe('grouped worker placement: several actors on one thread', function () {
     const started = Date.now();
     expect(await placement.health()).to.deep.equal([]);
     expect(Date.now() - started, 'health waits at most one control deadline').to.be.lessThan(1_500);
-    await eventually('both answer again', 10_000, async () =>
+    await pollUntil('both answer again', 10_000, async () =>
       (await placement.health()).length === 2 ? true : undefined,
     );
     expect(

@@ -16,8 +16,8 @@ import {
   stubbornSpec,
 } from '../fixtures/actors/specs.js';
 import type { StubbornMessage } from '../fixtures/actors/stubborn.js';
+import { pollUntil } from '../fixtures/poll-until.js';
 import {
-  eventually,
   nextEvent,
   startTestReplica as startOnThreads,
   type TestReplica,
@@ -99,7 +99,7 @@ for (const { label, shared } of PLACEMENTS)
           }),
         ),
       );
-      const report = await eventually('every message recorded', 20_000, async () => {
+      const report = await pollUntil('every message recorded', 20_000, async () => {
         const r = await external.request('recorder', { type: 'report' } as RecorderMessage, {
           timeoutMs: 5_000,
         });
@@ -128,11 +128,11 @@ for (const { label, shared } of PLACEMENTS)
       for (const r of rejected) expect(r.status === 'rejected' && r.error).to.be.instanceOf(MailboxFullError);
       const ask = () =>
         external.request('recorder', { type: 'report' } as RecorderMessage, { timeoutMs: 5_000 });
-      await eventually('the first four consumed', 5_000, async () =>
+      await pollUntil('the first four consumed', 5_000, async () =>
         (await ask()).received.x === 4 ? true : undefined,
       );
       expect(external.send('recorder', { type: 'seq', producer: 'x', n: 4 }).status).to.equal('sent');
-      const report: FifoReport = await eventually('the fifth consumed', 5_000, async () => {
+      const report: FifoReport = await pollUntil('the fifth consumed', 5_000, async () => {
         const r = await ask();
         return r.received.x === 5 ? r : undefined;
       });
@@ -186,7 +186,7 @@ for (const { label, shared } of PLACEMENTS)
         }),
       ).to.equal('hi');
       external.send('stubborn', { type: 'spin', ms: 3_000 });
-      const error = await eventually('a control call to time out', 2_500, async () => {
+      const error = await pollUntil('a control call to time out', 2_500, async () => {
         try {
           await placement.inspect('stubborn');
           return undefined;
@@ -217,7 +217,7 @@ for (const { label, shared } of PLACEMENTS)
       const stuck = await placement.health();
       expect(stuck.map((h) => h.name)).to.deep.equal(['p']);
       expect(stuck[0]).to.include({ creditsInUse: 10, creditsAvailable: (idle?.creditsAvailable ?? 0) - 10 });
-      const drained = await eventually('the stubborn actor consumed them', 15_000, async () => {
+      const drained = await pollUntil('the stubborn actor consumed them', 15_000, async () => {
         const health = await placement.health();
         return health.length === 2 && health.every((h) => h.creditsInUse === 0 && h.queued === 0)
           ? health

@@ -14,7 +14,8 @@ import {
 import { expect } from 'chai';
 import type { RaftClient } from '../../../clients/raft-client.js';
 import { type FakeAws, startFakeAws } from '../../fixtures/aws/fake-aws.js';
-import { pollUntil, RaftCluster } from '../../fixtures/raft-cluster.js';
+import { pollUntil } from '../../fixtures/poll-until.js';
+import { RaftCluster } from '../../fixtures/raft-cluster.js';
 
 const LEADER_TIMEOUT_MS = 15_000;
 const RECONCILE_MS = 1_000;

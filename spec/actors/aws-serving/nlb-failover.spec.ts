@@ -36,7 +36,8 @@ import { Name } from '../../../protocol/dns/wire/name.js';
 import { type FakeAws, startFakeAws } from '../../fixtures/aws/fake-aws.js';
 import { queryMessage } from '../../fixtures/dns-query.js';
 import { createZoneChange } from '../../fixtures/dns-zone.js';
-import { pollUntil, RaftCluster } from '../../fixtures/raft-cluster.js';
+import { pollUntil } from '../../fixtures/poll-until.js';
+import { RaftCluster } from '../../fixtures/raft-cluster.js';
 
 const TIME_SCALE = 10;
 const LEADER_TIMEOUT_MS = 20_000;

@@ -25,7 +25,7 @@ import { rdataToText } from '../../../protocol/dns/wire/rdata.js';
 import { type ClusterPlan, slotKey } from '../../../protocol/plan.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { connectNats } from '../../../runtime/nats/nats-connection.js';
-import { pollUntil } from '../../fixtures/raft-cluster.js';
+import { pollUntil } from '../../fixtures/poll-until.js';
 import { adminCredentials, raftns as runRaftns } from '../../fixtures/raftns-cli.js';
 
 const run = promisify(execFile);

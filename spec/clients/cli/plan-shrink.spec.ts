@@ -31,7 +31,7 @@ import { type ClusterPlan, slotKey } from '../../../protocol/plan.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { connectNats } from '../../../runtime/nats/nats-connection.js';
 import { EXIT_CONFIG } from '../../../runtime/process-lifecycle.js';
-import { pollUntil } from '../../fixtures/raft-cluster.js';
+import { pollUntil } from '../../fixtures/poll-until.js';
 import { adminCredentials, raftns as runRaftns } from '../../fixtures/raftns-cli.js';
 
 const run = promisify(execFile);

@@ -22,7 +22,7 @@ import { RR_TYPE } from '../../../protocol/dns/wire/codes.js';
 import { Name } from '../../../protocol/dns/wire/name.js';
 import { rdataToText } from '../../../protocol/dns/wire/rdata.js';
 import { runTool } from '../../fixtures/child-process.js';
-import { pollUntil } from '../../fixtures/raft-cluster.js';
+import { pollUntil } from '../../fixtures/poll-until.js';
 import { adminCredentials, raftns as runRaftns } from '../../fixtures/raftns-cli.js';
 import { startUnbound } from '../../fixtures/unbound.js';
 

@@ -14,7 +14,8 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { EXAMPLE_ADDRESS, EXAMPLE_NAME, LocalCluster } from '../../../clients/local-cluster/local-cluster.js';
 import type { ReplicaStatus } from '../../../protocol/client-wire.js';
-import { longestWriteGap, pollUntil } from '../../fixtures/raft-cluster.js';
+import { pollUntil } from '../../fixtures/poll-until.js';
+import { longestWriteGap } from '../../fixtures/raft-cluster.js';
 
 const execFileAsync = promisify(execFile);
 

@@ -18,7 +18,7 @@ import { IterativeResolver } from '../../../clients/resolver/iterative-resolver.
 import { RR_TYPE } from '../../../protocol/dns/wire/codes.js';
 import { Name } from '../../../protocol/dns/wire/name.js';
 import { rdataToText } from '../../../protocol/dns/wire/rdata.js';
-import { pollUntil } from '../../fixtures/raft-cluster.js';
+import { pollUntil } from '../../fixtures/poll-until.js';
 import { startUnbound } from '../../fixtures/unbound.js';
 
 const execFileAsync = promisify(execFile);

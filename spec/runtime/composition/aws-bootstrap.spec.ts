@@ -21,7 +21,8 @@ import { silentLogger } from '../../../runtime/log.js';
 import { connectNats } from '../../../runtime/nats/nats-connection.js';
 import { type FakeAws, startFakeAws } from '../../fixtures/aws/fake-aws.js';
 import { type NatsServerHandle, startNatsServer } from '../../fixtures/nats-server.js';
-import { pollUntil, ReplicaProcess } from '../../fixtures/raft-cluster.js';
+import { pollUntil } from '../../fixtures/poll-until.js';
+import { ReplicaProcess } from '../../fixtures/raft-cluster.js';
 
 const CLUSTER = 'awsboot';
 const REGION = 'us-east';

@@ -19,7 +19,8 @@ import { silentLogger } from '../../../runtime/log.js';
 import { connectNats } from '../../../runtime/nats/nats-connection.js';
 import { EXIT_CONFIG } from '../../../runtime/process-lifecycle.js';
 import { type NatsServerHandle, startNatsServer } from '../../fixtures/nats-server.js';
-import { pollUntil, ReplicaProcess } from '../../fixtures/raft-cluster.js';
+import { pollUntil } from '../../fixtures/poll-until.js';
+import { ReplicaProcess } from '../../fixtures/raft-cluster.js';
 
 const CLI = fileURLToPath(new URL('../../../clients/cli/raftns.js', import.meta.url));
 const MAIN = fileURLToPath(new URL('../../../runtime/main.js', import.meta.url));

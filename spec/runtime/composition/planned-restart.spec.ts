@@ -10,10 +10,10 @@ import type { RaftClient } from '../../../clients/raft-client.js';
 import { HybridClock } from '../../../protocol/dns/version.js';
 import { HAND_OFF_TIMEOUT_MS_DEFAULT } from '../../../runtime/composition/leadership-hand-off.js';
 import { createZoneChange } from '../../fixtures/dns-zone.js';
+import { pollUntil } from '../../fixtures/poll-until.js';
 import {
   type DnsListenerInfo,
   longestWriteGap,
-  pollUntil,
   RaftCluster,
   type ReplicaProcess,
 } from '../../fixtures/raft-cluster.js';

@@ -3,6 +3,7 @@ import { silentLogger } from '../../../runtime/log.js';
 import { connectNats } from '../../../runtime/nats/nats-connection.js';
 import { requestUntilReconnect } from '../../../runtime/nats/request-until-reconnect.js';
 import { type NatsClusterHandle, startNatsCluster } from '../../fixtures/nats-server.js';
+import { pollUntil } from '../../fixtures/poll-until.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 
@@ -30,10 +31,19 @@ describe('runtime/nats/request-until-reconnect: a request ends when its connecti
       });
       responder.subscribe('svc.silent', { callback: () => undefined });
       await responder.flush();
-      const answered = await requestUntilReconnect(requester, 'svc.maybe', bytes('?'), 5_000);
+      // The responder's interest reaches the first server over the cluster route some time
+      // after its own server has it; until then the first server answers "no responders".
+      const answered = await pollUntil('an answer through the route', 10_000, async () => {
+        const outcome = await requestUntilReconnect(requester, 'svc.maybe', bytes('?'), 5_000);
+        return outcome.ok ? outcome : undefined;
+      });
       expect(answered.ok).to.equal(true);
 
-      // It learned the second server from the first (cluster gossip), so it can move there.
+      // It learns the second server from the first (cluster gossip), so it can move there.
+      const secondPort = new URL(second.url).port;
+      await pollUntil('the requester to learn the second server', 10_000, async () =>
+        requester.info?.connect_urls?.some((u) => u.endsWith(`:${secondPort}`)) ? true : undefined,
+      );
       answer = false;
       const startedMs = performance.now();
       const waiting = requestUntilReconnect(requester, 'svc.silent', bytes('?'), 20_000);

@@ -18,7 +18,8 @@ import { silentLogger } from '../../../../runtime/log.js';
 import { connectNats } from '../../../../runtime/nats/nats-connection.js';
 import { ENVELOPE_VERSION } from '../../../../runtime/nats/nats-peer-transport.js';
 import { createZoneChange } from '../../../fixtures/dns-zone.js';
-import { pollUntil, RaftCluster, type ReplicaProcess } from '../../../fixtures/raft-cluster.js';
+import { pollUntil } from '../../../fixtures/poll-until.js';
+import { RaftCluster, type ReplicaProcess } from '../../../fixtures/raft-cluster.js';
 
 const execFileAsync = promisify(execFile);
 const PROMTOOL = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find(existsSync);
