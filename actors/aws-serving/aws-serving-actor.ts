@@ -9,12 +9,19 @@
  * a wait ends; at most one call is in flight, each with a deadline, retried with backoff.
  * `leave` (graceful shutdown) deregisters it and keeps it out; the answer comes once it is
  * out, or once the attempt failed (the shutdown does not wait for AWS beyond that).
+ *
+ * Whether the DNS side is ready it learns by looking (dns-readiness.ts): it asks the DNS
+ * actor for its listeners and applied index and the log actor for the commit index, every
+ * READINESS_LOOK_MS (more often while not ready, so a replica that becomes ready registers
+ * at once), one look in flight.
  */
 import type { Actor, ActorContext, ActorFactory, MessageMeta, Replier } from '../../runtime/actor.js';
 import { createElbv2TargetRegistry } from '../aws-lease/elbv2-target-registry.js';
 import { asRegistryError, type TargetRegistry, targetText } from '../aws-lease/target-registry.js';
+import type { DnsActorMessage } from '../dns/protocol.js';
 import { LEADERSHIP_RENEW_MS, type LogMessage } from '../log/protocol.js';
-import { LOG } from '../raft/actor-names.js';
+import { DNS, LOG } from '../raft/actor-names.js';
+import { dnsReadiness } from './dns-readiness.js';
 import type { AwsServingCounters, AwsServingMessage, AwsServingStatus } from './protocol.js';
 import { type ServingAction, ServingPolicy } from './serving-policy.js';
 
@@ -30,18 +37,29 @@ export interface AwsServingActorOptions {
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
   readonly callTimeoutMs: number;
+  /** DNS listeners the replica opens: it is not ready until all are (0: no DNS check). */
+  readonly dnsListeners: number;
+  /** How many committed entries the DNS copy may still have to apply while ready. */
+  readonly appliedLagMax: number;
 }
 
 export const DEFAULT_AWS_SERVING_ACTOR: Pick<
   AwsServingActorOptions,
-  'unservingGraceMs' | 'maxAttempts' | 'backoffBaseMs' | 'backoffMaxMs' | 'callTimeoutMs'
+  'unservingGraceMs' | 'maxAttempts' | 'backoffBaseMs' | 'backoffMaxMs' | 'callTimeoutMs' | 'appliedLagMax'
 > = {
   unservingGraceMs: 3_000,
   maxAttempts: 5,
   backoffBaseMs: 100,
   backoffMaxMs: 2_000,
   callTimeoutMs: 3_000,
+  appliedLagMax: 1_000,
 };
+
+/** Between looks at the DNS side while it is ready, and while it is not. */
+export const READINESS_LOOK_MS = 1_000;
+export const READINESS_LOOK_NOT_READY_MS = 100;
+/** A look that gets no answer within this counts as not ready. */
+const READINESS_LOOK_TIMEOUT_MS = 1_000;
 
 const RESUBSCRIBE_AFTER_FAILURE_MS = 100;
 /** Asks to leave kept waiting at once; more are answered with the current state. */
@@ -63,9 +81,14 @@ class AwsServingActor implements Actor<AwsServingMessage> {
   private callSeq = 0;
   private inFlight: InFlight | undefined;
   private checkAtMs: number | undefined;
+  private lookSeq = 0;
+  private lookInFlight = false;
+  private lastNotReady: string | undefined;
   private readonly leaveWaiters: Replier[] = [];
   private readonly counters: AwsServingCounters = {
     observations: 0,
+    looks: 0,
+    looksNotReady: 0,
     subscriptions: 0,
     subscribeFailures: 0,
     calls: {
@@ -94,6 +117,7 @@ class AwsServingActor implements Actor<AwsServingMessage> {
   start(): void {
     this.registry = this.makeRegistry(this.options);
     this.subscribe();
+    this.look();
     this.ctx.log.info(
       {
         targetGroupArn: this.options.targetGroupArn,
@@ -136,6 +160,12 @@ class AwsServingActor implements Actor<AwsServingMessage> {
         this.checkAtMs = undefined;
         this.decide();
         return;
+      case 'look':
+        this.look();
+        return;
+      case 'looked':
+        this.onLooked(message.seq, message.notReady);
+        return;
       case 'call-done':
         this.onCallDone(message.seq, message.outcome);
         return;
@@ -157,6 +187,40 @@ class AwsServingActor implements Actor<AwsServingMessage> {
     if (sent) this.counters.subscriptions++;
     else this.counters.subscribeFailures++;
     this.ctx.after(sent ? LEADERSHIP_RENEW_MS : RESUBSCRIBE_AFTER_FAILURE_MS, { type: 'renew' });
+  }
+
+  private look(): void {
+    if (this.lookInFlight) return;
+    this.lookInFlight = true;
+    const seq = ++this.lookSeq;
+    const options = { timeoutMs: READINESS_LOOK_TIMEOUT_MS };
+    const dns =
+      this.options.dnsListeners > 0
+        ? this.ctx.request(DNS, { type: 'status' } satisfies DnsActorMessage, options)
+        : Promise.resolve(undefined);
+    const contact = this.ctx.request(LOG, { type: 'contact' } satisfies LogMessage, options);
+    Promise.all([dns, contact]).then(
+      ([status, reached]) => {
+        const verdict = dnsReadiness(status, reached, this.options);
+        this.ctx.self({ type: 'looked', seq, notReady: verdict.ready ? null : verdict.reason });
+      },
+      (error: unknown) => this.ctx.self({ type: 'looked', seq, notReady: `no answer: ${String(error)}` }),
+    );
+  }
+
+  private onLooked(seq: number, notReady: string | null): void {
+    if (seq !== this.lookSeq) return;
+    this.lookInFlight = false;
+    this.counters.looks++;
+    if (notReady !== null) {
+      this.counters.looksNotReady++;
+      if (notReady !== this.lastNotReady)
+        this.ctx.log.info({ reason: notReady }, 'aws-serving: DNS not ready');
+    }
+    this.lastNotReady = notReady ?? undefined;
+    this.policy.readiness(notReady === null, this.ctx.clock.nowMs());
+    this.ctx.after(notReady === null ? READINESS_LOOK_MS : READINESS_LOOK_NOT_READY_MS, { type: 'look' });
+    this.decide();
   }
 
   private decide(): void {
@@ -250,6 +314,7 @@ class AwsServingActor implements Actor<AwsServingMessage> {
       targetGroupArn: this.options.targetGroupArn,
       self: this.policy.config.self,
       wanted: this.policy.wanted(this.ctx.clock.nowMs()),
+      dnsReady: this.policy.isDnsReady,
       registered: this.policy.registration ?? null,
       leaving: this.policy.isLeaving,
       counters: structuredClone(this.counters),

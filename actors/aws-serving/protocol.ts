@@ -7,6 +7,9 @@ export const AWS_SERVING = 'aws-serving';
 
 export interface AwsServingCounters {
   observations: number;
+  /** Looks at the DNS side taken, and how many found it not ready. */
+  looks: number;
+  looksNotReady: number;
   subscriptions: number;
   subscribeFailures: number;
   calls: Record<ServingAction['kind'], { issued: number; ok: number; failed: number }>;
@@ -19,6 +22,8 @@ export interface AwsServingStatus {
   readonly self: { readonly id: string; readonly port: number };
   /** Whether the replica belongs in the target group now (it can serve and is not leaving). */
   readonly wanted: boolean;
+  /** Whether the DNS side was ready at the last look (listeners open, copy caught up). */
+  readonly dnsReady: boolean;
   /** Registered as far as the actor knows; null until a call or a describe said. */
   readonly registered: boolean | null;
   readonly leaving: boolean;
@@ -40,6 +45,9 @@ export type AwsServingMessage =
   // ---- from itself ----
   | { readonly type: 'renew' }
   | { readonly type: 'check' }
+  | { readonly type: 'look' }
+  /** A look at the DNS side: null when ready, else why not. */
+  | { readonly type: 'looked'; readonly seq: number; readonly notReady: string | null }
   | {
       readonly type: 'call-done';
       readonly seq: number;

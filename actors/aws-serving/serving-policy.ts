@@ -9,10 +9,14 @@
  * target, so no fencing is needed (unlike the leader-only target group of actors/aws-lease/).
  *
  * - It can serve while the latest leadership observation names a leader of its term (itself
- *   or another replica): lease and read-index reads need one, and bounded reads need recent
- *   contact with one. An election leaves no leader for a moment; only `unservingGraceMs`
- *   without one takes the replica out, since a registration costs the load balancer's
- *   healthy threshold × interval (and AWS's registration time) to come back.
+ *   or another replica) — lease and read-index reads need one, and bounded reads need recent
+ *   contact with one — and its DNS side is ready: every DNS listener open and the DNS copy
+ *   within a bound of the commit index (the rule of `/readyz`). A target the load balancer
+ *   checks before its listeners are open fails its checks, and one registered while far
+ *   behind answers stale or slowly; both matter when every target fails and AWS fails open.
+ *   An election or a DNS actor's restart leaves the replica unable to serve for a moment;
+ *   only `unservingGraceMs` of it takes the replica out, since a registration costs the
+ *   load balancer's healthy threshold × interval (and AWS's registration time) to come back.
  * - Wanted: registered while it can serve (or within the grace), deregistered otherwise and
  *   for good once it leaves (graceful shutdown).
  * - Every `reconcileMs` it describes the target group and repairs its own registration.
@@ -55,9 +59,12 @@ export class ServingPolicy {
   /** Registered as far as we know; undefined until a call or a describe told us. */
   private registered: boolean | undefined;
   private servingSinceMs: number | undefined;
-  /** When the latest observation without a leader began; undefined while there is one. */
-  private leaderlessSinceMs: number | undefined;
+  /** Since when the replica cannot serve (no leader, or its DNS side not ready); undefined while it can. */
+  private unservingSinceMs: number | undefined;
   private observed = false;
+  private leaderKnown = false;
+  /** Whether the DNS side is ready, by the last look; false until one said so. */
+  private dnsReady = false;
   private leaving = false;
   private describedAtMs: number | undefined;
   private failures = 0;
@@ -72,11 +79,27 @@ export class ServingPolicy {
   /** Takes in a leadership observation. */
   observe(leadership: Leadership, nowMs: number): void {
     this.observed = true;
-    if (leadership.leaderId !== null) {
-      this.leaderlessSinceMs = undefined;
+    this.leaderKnown = leadership.leaderId !== null;
+    this.refresh(nowMs);
+  }
+
+  /** Takes in a look at the DNS side: listeners open and the copy caught up, or not. */
+  readiness(ready: boolean, nowMs: number): void {
+    this.dnsReady = ready;
+    this.refresh(nowMs);
+  }
+
+  /** Whether the DNS side was ready at the last look. */
+  get isDnsReady(): boolean {
+    return this.dnsReady;
+  }
+
+  private refresh(nowMs: number): void {
+    if (this.leaderKnown && this.dnsReady) {
+      this.unservingSinceMs = undefined;
       this.servingSinceMs ??= nowMs;
-    } else {
-      this.leaderlessSinceMs ??= nowMs;
+    } else if (this.servingSinceMs !== undefined) {
+      this.unservingSinceMs ??= nowMs;
     }
   }
 
@@ -106,7 +129,7 @@ export class ServingPolicy {
   wanted(nowMs: number): boolean {
     if (this.leaving || !this.observed || this.servingSinceMs === undefined) return false;
     return (
-      this.leaderlessSinceMs === undefined || nowMs - this.leaderlessSinceMs < this.config.unservingGraceMs
+      this.unservingSinceMs === undefined || nowMs - this.unservingSinceMs < this.config.unservingGraceMs
     );
   }
 
@@ -129,10 +152,10 @@ export class ServingPolicy {
     const reconcileAtMs =
       this.registered === undefined ? nowMs : (this.describedAtMs ?? nowMs) + this.config.reconcileMs;
     if (nowMs >= reconcileAtMs) return act('describe');
-    // While serving without a leader, the grace's end is the next moment to decide.
+    // While registered but unable to serve, the grace's end is the next moment to decide.
     const graceEndMs =
-      wanted && this.leaderlessSinceMs !== undefined
-        ? this.leaderlessSinceMs + this.config.unservingGraceMs
+      wanted && this.unservingSinceMs !== undefined
+        ? this.unservingSinceMs + this.config.unservingGraceMs
         : Number.POSITIVE_INFINITY;
     return { kind: 'wait', untilMs: Math.min(reconcileAtMs, graceEndMs) };
   }
@@ -175,7 +198,9 @@ export class ServingPolicy {
       registered: this.registered ?? null,
       leaving: this.leaving,
       servingSinceMs: this.servingSinceMs ?? null,
-      leaderlessSinceMs: this.leaderlessSinceMs ?? null,
+      leaderKnown: this.leaderKnown,
+      dnsReady: this.dnsReady,
+      unservingSinceMs: this.unservingSinceMs ?? null,
       describedAtMs: this.describedAtMs ?? null,
       failures: this.failures,
       notBeforeMs: this.notBeforeMs,

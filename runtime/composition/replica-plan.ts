@@ -134,6 +134,7 @@ export function awsLeaseActors(config: ReplicaConfig): ActorSpec[] {
     targetAddress: aws.targetAddress,
     targetPort: aws.targetPort,
     reconcileMs: aws.reconcileMs,
+    dnsListeners: config.dns.listen.length,
   };
   return [
     lease,

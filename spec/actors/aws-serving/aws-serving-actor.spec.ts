@@ -1,14 +1,17 @@
 /**
  * The AWS-serving actor in a stepped, single-threaded host: a virtual clock, its timers and
  * self-messages delivered one turn at a time, a scripted log actor that publishes who leads
- * (at once on subscribing and on every change), and an in-memory target group
- * (spec/actors/aws-lease/fake-registry.ts).
+ * (at once on subscribing and on every change) and answers `contact` with its commit index,
+ * a scripted DNS actor that answers `status` with its open listeners and applied index (or
+ * does not answer), and an in-memory target group (spec/actors/aws-lease/fake-registry.ts).
  */
 import { expect } from 'chai';
 import {
   type AwsServingActorOptions,
   awsServingActorFactory,
   DEFAULT_AWS_SERVING_ACTOR,
+  READINESS_LOOK_MS,
+  READINESS_LOOK_NOT_READY_MS,
 } from '../../../actors/aws-serving/aws-serving-actor.js';
 import type { AwsServingMessage, LeaveResult } from '../../../actors/aws-serving/protocol.js';
 import type { Leadership } from '../../../actors/log/protocol.js';
@@ -25,6 +28,7 @@ const OPTIONS: AwsServingActorOptions = {
   targetAddress: '10.0.0.1',
   targetPort: 53,
   reconcileMs: 2_000,
+  dnsListeners: 2,
 };
 
 interface Timer {
@@ -46,6 +50,9 @@ class Harness {
   now = 0;
   readonly registry = new FakeRegistry(() => this.now);
   private leadership: Leadership = { leading: false, term: 1, leaderId: null };
+  /** What the DNS actor reports (or `silent`: it does not answer), and the log's commit index. */
+  dns: { listeners: number; appliedIndex: number } | 'silent' = { listeners: 2, appliedIndex: 10 };
+  commitIndex = 10;
   private subscribed = false;
   private readonly timers: Timer[] = [];
   private readonly queue: AwsServingMessage[] = [];
@@ -66,7 +73,25 @@ class Harness {
         this.publish();
         return { status: 'sent' as const };
       },
-      request: () => expect.fail('the actor asks nothing'),
+      request: (to: string, message: { type: string }) => {
+        if (to === 'log' && message.type === 'contact')
+          return Promise.resolve({ ok: true, ageMs: 5, commitIndex: this.commitIndex });
+        expect(to).to.equal('dns');
+        expect(message.type).to.equal('status');
+        const dns = this.dns;
+        if (dns === 'silent') return Promise.reject(new Error('request to dns timed out'));
+        return Promise.resolve({
+          listeners: Array.from({ length: dns.listeners }, (_, i) => ({
+            address: '10.0.0.1',
+            port: 53,
+            family: i === 0 ? 'IPv4' : 'IPv6',
+            mode: 'lease',
+          })),
+          appliedIndex: dns.appliedIndex,
+          zones: 1,
+          heldQueries: 0,
+        });
+      },
       self: (message: AwsServingMessage) => {
         this.queue.push(message);
         return { status: 'sent' as const };
@@ -180,6 +205,36 @@ describe('aws-serving: the actor (stepped host, in-memory target group)', () => 
     await h.leader('r2', 3);
     expect(h.registry.active()).to.deep.equal([SELF]);
     expect(h.registry.maxInFlight).to.equal(1);
+  });
+
+  it('registers only once every DNS listener is open and the DNS copy caught up; a silent DNS actor past the grace takes it out', async () => {
+    const h = new Harness();
+    h.dns = { listeners: 1, appliedIndex: 0 };
+    await h.start();
+    await h.leader('r2');
+    await h.advance(1_000);
+    expect(h.registry.active(), 'one of two listeners open').to.deep.equal([]);
+    h.dns = { listeners: 2, appliedIndex: 0 };
+    h.commitIndex = 5_000;
+    await h.advance(1_000);
+    expect(h.registry.active(), 'the DNS copy 5,000 entries behind').to.deep.equal([]);
+    h.dns = { listeners: 2, appliedIndex: 4_500 };
+    const readyAt = h.now;
+    await h.advance(500);
+    expect(h.registry.active()).to.deep.equal([SELF]);
+    const registeredAt = Number(h.changes()[0]?.split('@')[1]);
+    expect(registeredAt - readyAt, 'registered within a look of becoming ready').to.be.at.most(
+      READINESS_LOOK_NOT_READY_MS,
+    );
+    // The DNS actor stops answering (restarting): kept for the grace, then out.
+    h.dns = 'silent';
+    await h.advance(DEFAULT_AWS_SERVING_ACTOR.unservingGraceMs - READINESS_LOOK_MS);
+    expect(h.registry.active()).to.deep.equal([SELF]);
+    await h.advance(READINESS_LOOK_MS * 2 + 100);
+    expect(h.registry.active()).to.deep.equal([]);
+    h.dns = { listeners: 2, appliedIndex: 5_000 };
+    await h.advance(READINESS_LOOK_NOT_READY_MS + 10);
+    expect(h.registry.active()).to.deep.equal([SELF]);
   });
 
   it('repairs its registration when it vanishes behind its back, at the next reconcile', async () => {

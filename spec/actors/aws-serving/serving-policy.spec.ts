@@ -32,6 +32,13 @@ const described = (state?: string): ServingOutcome => ({
   targets: state === undefined ? [] : [{ ...SELF, state }],
 });
 
+/** A policy whose DNS side is ready from the start: the tests about leaders and calls. */
+function dnsReadyPolicy(): ServingPolicy {
+  const policy = new ServingPolicy(CONFIG);
+  policy.readiness(true, 0);
+  return policy;
+}
+
 function action(next: ServingNext): ServingAction['kind'] {
   if (next.kind !== 'act') expect.fail(`expected an action, got ${JSON.stringify(next)}`);
   return next.action.kind;
@@ -49,7 +56,7 @@ describe('aws-serving: serving policy', () => {
 
   it('registers once a leader is known (a follower, or a leader before its no-op commits); then reconciles', () => {
     for (const seen of [following(3), leadingNotReady(3)]) {
-      const policy = new ServingPolicy(CONFIG);
+      const policy = dnsReadyPolicy();
       policy.observe(seen, 0);
       expect(action(policy.next(0))).to.equal('register');
       policy.complete({ kind: 'register' }, OK, 5, 0.5);
@@ -64,7 +71,7 @@ describe('aws-serving: serving policy', () => {
   });
 
   it('keeps its registration through an election shorter than the grace; leaves after a longer one, and returns', () => {
-    const policy = new ServingPolicy(CONFIG);
+    const policy = dnsReadyPolicy();
     policy.observe(following(3), 0);
     policy.complete({ kind: 'register' }, OK, 1, 0.5);
     policy.complete({ kind: 'describe' }, described('healthy'), 2, 0.5);
@@ -84,8 +91,34 @@ describe('aws-serving: serving policy', () => {
     expect(action(policy.next(8_000))).to.equal('register');
   });
 
-  it('leave: deregisters, then stays out whatever it observes', () => {
+  it('registers only once its DNS side is ready; a DNS side not ready for less than the grace costs nothing, longer takes it out', () => {
     const policy = new ServingPolicy(CONFIG);
+    policy.observe(following(3), 0);
+    policy.readiness(false, 0);
+    expect(policy.wanted(0), 'listeners not open yet').to.equal(false);
+    expect(action(policy.next(0))).to.equal('describe');
+    policy.complete({ kind: 'describe' }, described(), 5, 0.5);
+    expect(policy.next(5)).to.deep.equal({ kind: 'wait', untilMs: 5_005 });
+    policy.readiness(true, 400);
+    expect(action(policy.next(400))).to.equal('register');
+    policy.complete({ kind: 'register' }, OK, 410, 0.5);
+    // The DNS actor restarts: not ready for a moment, within the grace.
+    policy.readiness(false, 1_000);
+    expect(policy.next(1_000)).to.deep.equal({ kind: 'wait', untilMs: 4_000 });
+    policy.readiness(true, 1_500);
+    expect(policy.wanted(4_000)).to.equal(true);
+    // Not ready for longer than the grace (its copy fell far behind): out, then back.
+    policy.readiness(false, 6_000);
+    expect(policy.wanted(8_999)).to.equal(true);
+    expect(policy.wanted(9_000)).to.equal(false);
+    expect(action(policy.next(9_000))).to.equal('deregister');
+    policy.complete({ kind: 'deregister' }, OK, 9_010, 0.5);
+    policy.readiness(true, 9_500);
+    expect(action(policy.next(9_500))).to.equal('register');
+  });
+
+  it('leave: deregisters, then stays out whatever it observes', () => {
+    const policy = dnsReadyPolicy();
     policy.observe(following(3), 0);
     policy.complete({ kind: 'register' }, OK, 1, 0.5);
     policy.leave(10);
@@ -97,7 +130,7 @@ describe('aws-serving: serving policy', () => {
   });
 
   it('leave before it knows whether it is registered: looks first, deregisters only if it is', () => {
-    const policy = new ServingPolicy(CONFIG);
+    const policy = dnsReadyPolicy();
     policy.leave(0);
     expect(action(policy.next(0))).to.equal('describe');
     policy.complete({ kind: 'describe' }, described(), 5, 0.5);
@@ -106,7 +139,7 @@ describe('aws-serving: serving policy', () => {
   });
 
   it('retries retryable failures with backoff, then leaves the action to the next reconcile', () => {
-    const policy = new ServingPolicy(CONFIG);
+    const policy = dnsReadyPolicy();
     policy.observe(following(1), 0);
     const failure: ServingOutcome = { ok: false, retryable: true };
     const first = policy.complete({ kind: 'register' }, failure, 0, 0);
@@ -117,7 +150,7 @@ describe('aws-serving: serving policy', () => {
     expect(policy.complete({ kind: 'register' }, failure, 300, 0.5)).to.equal(CONFIG.reconcileMs);
     expect(policy.next(300 + CONFIG.reconcileMs)).to.deep.include({ kind: 'act', attempt: 1 });
     // A client error is not retried at once.
-    const fresh = new ServingPolicy(CONFIG);
+    const fresh = dnsReadyPolicy();
     fresh.observe(following(1), 0);
     expect(fresh.complete({ kind: 'register' }, { ok: false, retryable: false }, 0, 0.5)).to.equal(
       CONFIG.reconcileMs,
