@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
 /** Randomness is injected: the simulator seeds it, production seeds it from the OS. */
 export interface Random {
@@ -42,6 +42,22 @@ export class SeededRandom implements Random {
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 
+  /**
+   * A generator with its whole 128-bit state given, not spread from a 32-bit seed: two
+   * generators made from independent OS draws share a stream with probability 2^-128, not
+   * 2^-32. `seed` is then the first word, for logs only.
+   */
+  static fromState(state: Uint32Array): SeededRandom {
+    if (state.length !== 4) throw new RangeError('a xoshiro128 state is four 32-bit words');
+    const generator = new SeededRandom(state[0] ?? 0);
+    generator.s0 = state[0] ?? 0;
+    generator.s1 = state[1] ?? 0;
+    generator.s2 = state[2] ?? 0;
+    generator.s3 = state[3] ?? 0;
+    if ((generator.s0 | generator.s1 | generator.s2 | generator.s3) === 0) generator.s0 = 1;
+    return generator;
+  }
+
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
     const t = (this.s1 << 9) >>> 0;
@@ -78,7 +94,19 @@ function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
-/** Production randomness: a seeded generator whose seed comes from the OS. */
+/**
+ * Production randomness: a generator whose whole state comes from the OS, so two actor
+ * incarnations never share a stream (a log actor's fresh ReadIndex request ids rely on it,
+ * actors/log/forwarded-reads.ts).
+ */
 export function osSeededRandom(): SeededRandom {
-  return new SeededRandom(randomInt(0, 2 ** 32 - 1));
+  const bytes = randomBytes(16);
+  return SeededRandom.fromState(
+    Uint32Array.of(
+      bytes.readUInt32LE(0),
+      bytes.readUInt32LE(4),
+      bytes.readUInt32LE(8),
+      bytes.readUInt32LE(12),
+    ),
+  );
 }
