@@ -239,8 +239,16 @@ export class PlanStore {
 export interface WaitForPlanOptions {
   /** Give up (`plan-timeout`) at this `Date.now()` time; default never. */
   readonly deadlineMs?: number;
-  /** Called when the wait starts and then every `reportEveryMs` while there is no plan. */
-  readonly onWaiting?: (waitedMs: number) => void;
+  /**
+   * Called when the wait starts and then every `reportEveryMs` while there is no plan, or
+   * the stored one is not yet accepted (`waitingFor` says which).
+   */
+  readonly onWaiting?: (waitedMs: number, waitingFor: string) => void;
+  /**
+   * Why the stored plan is not the one to wait for yet (undefined: it is), e.g. an
+   * instance of a region that `raftns plan apply` has not added yet.
+   */
+  readonly notYet?: (plan: ClusterPlan) => string | undefined;
   readonly pollMs?: number;
   readonly reportEveryMs?: number;
   /** Stops the wait (rejects with the signal's reason). */
@@ -248,8 +256,9 @@ export interface WaitForPlanOptions {
 }
 
 /**
- * Binds the buckets and waits until a plan is stored; returns both. An invalid stored plan
- * or one for another cluster fails at once (waiting would not fix it).
+ * Binds the buckets and waits until a plan is stored (and accepted by `notYet`); returns
+ * both. An invalid stored plan or one for another cluster fails at once (waiting would not
+ * fix it).
  */
 export async function waitForPlan(
   nc: NatsConnection,
@@ -264,16 +273,17 @@ export async function waitForPlan(
   for (;;) {
     options.signal?.throwIfAborted();
     const plan = await store.readPlan();
-    if (plan !== undefined) return { store, plan };
+    const waitingFor = plan === undefined ? 'no plan (run `raftns init`)' : options.notYet?.(plan);
+    if (plan !== undefined && waitingFor === undefined) return { store, plan };
     const now = Date.now();
     if (options.deadlineMs !== undefined && now >= options.deadlineMs)
       throw new BootstrapError(
         'plan-timeout',
-        `no plan for cluster ${cluster} after ${now - started} ms (run \`raftns init\`)`,
+        `no plan for cluster ${cluster} to start with after ${now - started} ms: ${waitingFor}`,
       );
     if (reportedAt === undefined || now - reportedAt >= reportEveryMs) {
       reportedAt = now;
-      options.onWaiting?.(now - started);
+      options.onWaiting?.(now - started, waitingFor ?? '');
     }
     await sleepUntilNextPoll(pollMs, options.signal);
   }

@@ -162,8 +162,13 @@ export interface RegionWriterOptions {
   readonly cluster: string;
   /** The plan; read from `planBucket(cluster)` when absent. */
   readonly plan?: ClusterPlan;
-  /** The regions to write to (default: every region of the plan); each must be in the plan. */
+  /**
+   * The regions to write to, fixed; each must be in the plan. Default: every region of the
+   * plan but `exceptRegion`, followed as `raftns plan apply` adds regions.
+   */
   readonly regions?: readonly string[];
+  /** With `regions` absent: every region but this one (a replica writing to the others). */
+  readonly exceptRegion?: string;
   /** The versions' writer id (1..=64 chars); default a random one. */
   readonly writerId?: string;
   /** The clock's time source (default Date.now). */
@@ -229,16 +234,18 @@ export class RegionWriter {
   private currentPlan: ClusterPlan;
   private stopWatchingZones: (() => void) | undefined;
   private stopWatchingPlan: (() => void) | undefined;
+  private writeRegions: readonly string[];
+  private readonly inFlightPerRegionMax: number;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly ownsConnection: boolean,
     plan: ClusterPlan,
-    /** The regions written to by default. */
-    readonly regions: readonly string[],
-    options: RegionWriterOptions,
+    regions: readonly string[],
+    private readonly options: RegionWriterOptions,
     registered: readonly RegisteredZone[],
   ) {
+    this.writeRegions = regions;
     this.currentPlan = plan;
     this.registered = registered;
     this.directory = new ZoneDirectory(plan, registered);
@@ -249,11 +256,32 @@ export class RegionWriter {
       'requestTimeoutMs',
       options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT,
     );
-    const inFlightMax = positiveInt(
+    this.inFlightPerRegionMax = positiveInt(
       'inFlightPerRegionMax',
       options.inFlightPerRegionMax ?? IN_FLIGHT_PER_REGION_MAX_DEFAULT,
     );
-    for (const region of plan.regions) this.slots.set(region, new Slots(inFlightMax));
+    for (const region of plan.regions) this.slots.set(region, new Slots(this.inFlightPerRegionMax));
+  }
+
+  /** The regions written to by default. */
+  get regions(): readonly string[] {
+    return this.writeRegions;
+  }
+
+  /**
+   * Takes in a stored plan: groups added are routed to; regions added (the existing ones
+   * kept, in order: all plan apply allows) are written to unless the regions were fixed.
+   * Any other change of the regions is ignored: this writer keeps the plan it had.
+   */
+  private followPlan(next: ClusterPlan): void {
+    const current = this.currentPlan.regions;
+    if (next.regions.length < current.length || current.some((r, i) => next.regions[i] !== r)) return;
+    this.currentPlan = next;
+    this.directory = new ZoneDirectory(next, this.registered);
+    for (const region of next.regions)
+      if (!this.slots.has(region)) this.slots.set(region, new Slots(this.inFlightPerRegionMax));
+    if (this.options.regions === undefined)
+      this.writeRegions = next.regions.filter((r) => r !== this.options.exceptRegion);
   }
 
   /**
@@ -278,13 +306,17 @@ export class RegionWriter {
       const plan = options.plan ?? (await readPlan(nc, options.cluster));
       if (plan.cluster !== options.cluster)
         throw new RangeError(`the plan is for cluster ${plan.cluster}, not ${options.cluster}`);
-      const regions = options.regions ?? plan.regions;
+      if (options.regions !== undefined && options.exceptRegion !== undefined)
+        throw new RangeError('RegionWriter.open: give regions or exceptRegion, not both');
+      const regions = options.regions ?? plan.regions.filter((r) => r !== options.exceptRegion);
       const unknown = regions.filter((r) => !plan.regions.includes(r));
       if (unknown.length > 0)
         throw new RangeError(
           `not regions of the plan: ${unknown.join(', ')} (plan: ${plan.regions.join(', ')})`,
         );
-      if (regions.length === 0) throw new RangeError('no regions to write to');
+      // Every region but one may be none yet (a one-region plan): regions added later are.
+      if (regions.length === 0 && options.exceptRegion === undefined)
+        throw new RangeError('no regions to write to');
       // Zones beyond the plan route by the registry: read now, and followed while open.
       const registry = await ZoneRegistryStore.open(nc, plan.cluster);
       const writer = new RegionWriter(nc, owns, plan, [...new Set(regions)], options, await registry.list());
@@ -295,16 +327,12 @@ export class RegionWriter {
         },
         () => undefined,
       );
-      // The stored plan is followed: groups added by `raftns plan apply` are routed to (a
-      // writer given a plan with no plan bucket behind it keeps that plan).
+      // The stored plan is followed: groups and regions added by `raftns plan apply` are
+      // written to (a writer given a plan with no plan bucket behind it keeps that plan).
       writer.stopWatchingPlan = await followPlan(
         nc,
         plan.cluster,
-        (next) => {
-          if (next.regions.join() !== plan.regions.join()) return; // a writer's regions are fixed
-          writer.currentPlan = next;
-          writer.directory = new ZoneDirectory(next, writer.registered);
-        },
+        (next) => writer.followPlan(next),
         () => undefined,
       ).catch(() => undefined);
       return writer;

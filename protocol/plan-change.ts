@@ -28,9 +28,15 @@
  *   zone in each region, then its replicas leave (runtime/composition/slot-retirement.ts);
  *   names below the cut are then the parent zone's (NXDOMAIN unless written there).
  *   The root group cannot retire (a plan has exactly one).
+ * - **adding regions** at the end of the list: every group gets slots there; the region's
+ *   instances (waiting for the plan to name their region, bootstrap-process.ts) claim them,
+ *   each group's leader there creates its planned zone, its delegation and the zones the
+ *   registry gives it, and anti-entropy (region-repair.ts) fills every zone from the other
+ *   regions. Writers that write to every region (the region writer, UPDATEs) add it as they
+ *   follow the plan.
  * Refused, with the reason:
  * - another cluster name or plan version;
- * - regions added, removed or reordered (a region needs a full copy of every zone first);
+ * - regions removed or reordered (the regions' order names their slots and writers);
  * - an existing group's zone or parent changed (its data and delegation are where they are),
  *   or the existing groups reordered;
  */
@@ -60,11 +66,17 @@ export function planChange(
     problems.push(`cluster: ${stored.cluster} cannot become ${given.cluster}`);
   if (stored.version !== given.version)
     problems.push(`version: ${stored.version} cannot become ${given.version}`);
-  const sameRegions =
-    stored.regions.length === given.regions.length && stored.regions.every((r, i) => given.regions[i] === r);
-  if (!sameRegions) {
+  const kept = stored.regions.every((r, i) => given.regions[i] === r);
+  if (!kept) {
     changes.push(`~ regions: ${stored.regions.join(',')} → ${given.regions.join(',')}`);
-    problems.push('regions: adding, removing or reordering regions is not supported by plan apply yet');
+    problems.push(
+      'regions: the existing regions stay, in their order (new regions go at the end); removing a region is not supported by plan apply',
+    );
+  } else {
+    for (const region of given.regions.slice(stored.regions.length))
+      changes.push(
+        `+ region ${region}: every group gets ${given.replicasPerGroup} slot(s) there; its zones are filled from the other regions by anti-entropy`,
+      );
   }
   if (stored.replicasPerGroup !== given.replicasPerGroup) {
     changes.push(`~ replicasPerGroup: ${stored.replicasPerGroup} → ${given.replicasPerGroup}`);

@@ -328,10 +328,13 @@ export class LocalCluster {
 
   /**
    * A new instance in `region` (the next number, the next loopback address), started: with
-   * every slot held it takes over the slot of a replica that stopped heartbeating.
+   * every slot held it takes over the slot of a replica that stopped heartbeating. The
+   * region may be one `raftns plan apply` added to the stored plan (its addresses follow
+   * the others': the region's position in the plan picks the subnet).
    */
   async addReplica(region: string): Promise<ReplicaTopology> {
-    const r = this.plan.regions.indexOf(region);
+    const regions = (await this.startedStore().readPlan())?.regions ?? this.plan.regions;
+    const r = regions.indexOf(region);
     if (r < 0) throw new RangeError(`region ${region} is not in the plan`);
     const n = this.replicas.filter((x) => x.region === region).length + 1;
     const instanceId = `${region}-${n}`;

@@ -114,8 +114,14 @@ export async function bootstrapReplica(
     const { store, plan } = await waitForPlan(nc, config.cluster, {
       ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
-      onWaiting: (waitedMs) =>
-        blog.info({ cluster: config.cluster, waitedMs }, 'waiting for the cluster plan (raftns init)'),
+      // An instance of a region the plan does not have yet waits for `raftns plan apply`
+      // to add it, so a new region's instances may start before or after the apply.
+      notYet: (plan) =>
+        plan.regions.includes(config.region)
+          ? undefined
+          : `region ${config.region} is not in the plan yet (regions: ${plan.regions.join(', ')}; raftns plan apply adds it)`,
+      onWaiting: (waitedMs, waitingFor) =>
+        blog.info({ cluster: config.cluster, waitedMs, waitingFor }, 'waiting for the cluster plan'),
     });
     blog.info(
       {

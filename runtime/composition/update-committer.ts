@@ -12,7 +12,7 @@
  *      write moved what the UPDATE read (`guards-failed`: the desk evaluates it again).
  *   2. with a cluster plan (bootstrap mode), the same versioned changes without guards
  *      to the group in every other region through the region writer, as `raftns write`
- *      does. The reply waits for them up to `OTHER_REGIONS_DEADLINE_MS`: NOERROR only
+ *      does (regions that `raftns plan apply` adds included, as the writer follows the plan). The reply waits for them up to `OTHER_REGIONS_DEADLINE_MS`: NOERROR only
  *      when every region applied; otherwise SERVFAIL (`unavailable`) while the home
  *      region keeps the change and the other regions are retried in the background
  *      (`REPAIR_ATTEMPTS_MAX` times): the versions make the late copy converge, never
@@ -95,13 +95,13 @@ export class UpdateCommitter {
   ): Promise<RegionWriter | undefined> {
     try {
       const plan = await readPlanWithin(options.nc, options.cluster, PLAN_READ_TIMEOUT_MS);
-      if (plan.regions.length <= 1) return undefined;
+      // Every other region, followed as the plan grows (none yet in a one-region plan).
       return await RegionWriter.open({
         nc: options.nc,
         cluster: options.cluster,
         plan,
         writerId,
-        regions: plan.regions.filter((r) => r !== options.region),
+        exceptRegion: options.region,
         deadlineMs: OTHER_REGIONS_DEADLINE_MS,
       });
     } catch (error) {
@@ -170,7 +170,8 @@ export class UpdateCommitter {
             { outcome: 'unavailable', message: `${result.error.code}: ${result.error.message}` }
           : { outcome: 'rejected', message: `${result.error.code}: ${result.error.message}` };
     const writer = await this.otherRegions;
-    if (writer === undefined) return { outcome: 'committed', message: 'committed' };
+    if (writer === undefined || writer.regions.length === 0)
+      return { outcome: 'committed', message: 'committed' };
     const { group } = writer.route(commit.zone);
     const prepared: PreparedWrite = { group, zone: commit.zone, batch: { changes } };
     const report = await writer.send(prepared);

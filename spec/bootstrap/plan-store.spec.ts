@@ -134,6 +134,29 @@ describe('bootstrap/plan-store and registry (real nats-server with JetStream)', 
       expect(read.groups.map((g) => g.id)).to.deep.equal(['root', 'org', 'wikipedia-org']);
     });
 
+    it('waits while the stored plan is not yet accepted (a region not added yet), saying why, and returns the plan that is', async () => {
+      const cluster = fresh();
+      const store = await PlanStore.create(nc, cluster);
+      await store.initPlan(examplePlan(cluster, ['eu']));
+      const said: string[] = [];
+      let resolved = false;
+      const waiting = waitForPlan(nc, cluster, {
+        pollMs: 20,
+        reportEveryMs: 50,
+        notYet: (plan) => (plan.regions.includes('us') ? undefined : 'region us is not in the plan yet'),
+        onWaiting: (_, waitingFor) => said.push(waitingFor),
+      }).then((result) => {
+        resolved = true;
+        return result;
+      });
+      await pollUntil('two reports of waiting', 10_000, async () => (said.length >= 2 ? true : undefined));
+      expect(resolved).to.equal(false);
+      expect(said[0]).to.equal('region us is not in the plan yet');
+      await store.plan.put(PLAN_KEY, JSON.stringify(examplePlan(cluster, ['eu', 'us'])));
+      const { plan } = await waiting;
+      expect(plan.regions).to.deep.equal(['eu', 'us']);
+    });
+
     it('gives up at its deadline with plan-timeout', async () => {
       const error = await rejection(waitForPlan(nc, fresh(), { pollMs: 20, deadlineMs: Date.now() + 200 }));
       expect(error.code).to.equal('plan-timeout');

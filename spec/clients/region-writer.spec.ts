@@ -8,6 +8,7 @@ import { type ClusterPlan, PLAN_KEY, PLAN_VERSION, planBucket } from '../../prot
 import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
+import { pollUntil } from '../fixtures/poll-until.js';
 import { RaftCluster } from '../fixtures/raft-cluster.js';
 
 const CLUSTER = 'rw';
@@ -144,6 +145,38 @@ describe('clients/region-writer: one batch, the same versions, every region (two
     expect(again.complete).to.equal(false);
     expect(again.missing).to.deep.equal(REGIONS);
     for (const o of again.regions) expect(o.status === 'rejected' && o.error.code).to.equal('zone-exists');
+  });
+
+  it('follows regions the plan adds (unless its regions are fixed); every region but one may be none yet', async () => {
+    const cluster = 'rw-grow';
+    const kv = await new Kvm(nc).create(planBucket(cluster));
+    const plan: ClusterPlan = { ...PLAN, cluster, regions: ['r1'] };
+    await kv.put(PLAN_KEY, JSON.stringify(plan));
+    const open = async (options: { regions?: string[]; exceptRegion?: string }) => {
+      const writer = await RegionWriter.open({ nc, cluster, ...options });
+      writers.push(writer);
+      return writer;
+    };
+    const all = await open({});
+    const others = await open({ exceptRegion: 'r1' });
+    const fixed = await open({ regions: ['r1'] });
+    expect([all.regions, others.regions, fixed.regions]).to.deep.equal([['r1'], [], ['r1']]);
+    await kv.put(PLAN_KEY, JSON.stringify({ ...plan, regions: ['r1', 'r2'] }));
+    await pollUntil('the writers to follow the added region', 10_000, async () =>
+      all.regions.length === 2 && others.regions.length === 1 ? true : undefined,
+    );
+    expect([all.regions, others.regions, fixed.regions]).to.deep.equal([['r1', 'r2'], ['r2'], ['r1']]);
+    // A plan that drops or reorders regions is not followed (plan apply refuses it).
+    await kv.put(PLAN_KEY, JSON.stringify({ ...plan, regions: ['r2', 'r1'] }));
+    await kv.put(PLAN_KEY, JSON.stringify({ ...plan, regions: ['r1', 'r2', 'r3'] }));
+    await pollUntil('the writers to follow the third region', 10_000, async () =>
+      all.regions.length === 3 ? true : undefined,
+    );
+    expect(others.regions).to.deep.equal(['r2', 'r3']);
+    const both = await RegionWriter.open({ nc, cluster, regions: ['r1'], exceptRegion: 'r1' }).catch(
+      (error: unknown) => error,
+    );
+    expect(both).to.be.instanceOf(RangeError);
   });
 
   it('a write reaches both regions with identical RRsets and versions', async () => {

@@ -42,13 +42,27 @@ describe('plan changes: what plan apply allows', () => {
     expect(planChange(stored, { ...stored, replicasPerGroup: 1 }).changes[1]).to.match(/^- slots 1, 2 of/);
   });
 
+  it('allows adding regions at the end, and lists them', () => {
+    expect(planChange(stored, { ...stored, regions: ['r1', 'r2', 'r3', 'r4'] })).to.deep.equal({
+      changes: [
+        '+ region r3: every group gets 3 slot(s) there; its zones are filled from the other regions by anti-entropy',
+        '+ region r4: every group gets 3 slot(s) there; its zones are filled from the other regions by anti-entropy',
+      ],
+      problems: [],
+    });
+  });
+
   it('finds nothing to change in the same plan', () => {
     expect(planChange(stored, stored)).to.deep.equal({ changes: [], problems: [] });
   });
 
-  it('refuses removals, moves, region and replica changes, reordering, each with its reason', () => {
+  it('refuses removals, moves, regions removed or reordered, reordering groups, each with its reason', () => {
     const problems = (given: ClusterPlan) => planChange(stored, given).problems.join('\n');
-    expect(problems({ ...stored, regions: ['r1', 'r2', 'r3'] })).to.match(/regions/);
+    expect(problems({ ...stored, regions: ['r1'] })).to.match(/regions: the existing regions stay/);
+    expect(problems({ ...stored, regions: ['r2', 'r1'] })).to.match(/regions: the existing regions stay/);
+    expect(problems({ ...stored, regions: ['r3', 'r1', 'r2'] })).to.match(
+      /regions: the existing regions stay/,
+    );
     expect(
       problems({
         ...stored,
