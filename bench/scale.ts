@@ -25,7 +25,6 @@ import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -41,6 +40,7 @@ import { decodeMessage, encodeMessage, messageFlags } from '../protocol/dns/wire
 import { Name } from '../protocol/dns/wire/name.js';
 import { silentLogger } from '../runtime/log.js';
 import { connectNats } from '../runtime/nats/nats-connection.js';
+import { freePort } from '../spec/fixtures/free-port.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -66,18 +66,6 @@ const PARENT = 'wikipedia.org.';
 const SMALL_RECORDS = 10;
 /** A restart that has not served within this long is reported as failed. */
 const RESTART_DEADLINE_MS = 120_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -25,9 +25,10 @@ import { PLAN_KEY, PLAN_VERSION, planBucket, slotKey, slotsBucket } from '../pro
 import { silentLogger } from '../runtime/log.js';
 import { connectNats } from '../runtime/nats/nats-connection.js';
 import { runTool } from '../spec/fixtures/child-process.js';
+import { freePort } from '../spec/fixtures/free-port.js';
 import { startNatsServer } from '../spec/fixtures/nats-server.js';
 import { type DnsListenerInfo, RaftCluster } from '../spec/fixtures/raft-cluster.js';
-import { daemon, freePort, knotSecondary } from '../spec/fixtures/secondaries.js';
+import { daemon, knotSecondary } from '../spec/fixtures/secondaries.js';
 
 const { values } = parseArgs({
   options: {

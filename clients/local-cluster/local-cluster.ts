@@ -329,13 +329,14 @@ export class LocalCluster {
   /**
    * A new instance in `region` (the next number, the next loopback address), started: with
    * every slot held it takes over the slot of a replica that stopped heartbeating. The
-   * region may be one `raftns plan apply` added to the stored plan (its addresses follow
-   * the others': the region's position in the plan picks the subnet).
+   * region's position in the stored plan picks its subnet; a region not in the plan yet
+   * takes the next position (the one `raftns plan apply` gives a region it adds), and its
+   * instance waits for the plan to name it.
    */
   async addReplica(region: string): Promise<ReplicaTopology> {
     const regions = (await this.startedStore().readPlan())?.regions ?? this.plan.regions;
-    const r = regions.indexOf(region);
-    if (r < 0) throw new RangeError(`region ${region} is not in the plan`);
+    const known = regions.indexOf(region);
+    const r = known >= 0 ? known : regions.length;
     const n = this.replicas.filter((x) => x.region === region).length + 1;
     const instanceId = `${region}-${n}`;
     const replica: ReplicaTopology = {

@@ -5,7 +5,6 @@
  * checked by reading the data afterwards with admin credentials, never by reading logs.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -32,23 +31,13 @@ import { peerSubject, readSubject, writeSubject } from '../../protocol/subjects.
 import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
 import { requestWithTimeout } from '../../runtime/nats/nats-request.js';
+import { freePort } from '../fixtures/free-port.js';
 import { pollUntil } from '../fixtures/poll-until.js';
 import { raftns } from '../fixtures/raftns-cli.js';
 
 const REGION = 'region1';
 const GROUP = 'wikipedia-org';
 const ZONE = 'wikipedia.org.';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 describe('NATS roles on a real nats-server with the generated users and real replicas', function () {
   this.timeout(240_000);

@@ -11,7 +11,6 @@
  * what the CLI measured per region) is printed. The refusals of `zone move` change nothing.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -24,20 +23,9 @@ import type { MoveOutcome, ZoneListing } from '../../../clients/zone-lifecycle.j
 import { RR_TYPE } from '../../../protocol/dns/wire/codes.js';
 import { Name } from '../../../protocol/dns/wire/name.js';
 import { rdataToText } from '../../../protocol/dns/wire/rdata.js';
+import { freePort } from '../../fixtures/free-port.js';
 import { adminCredentials, raftns as runRaftns } from '../../fixtures/raftns-cli.js';
 import { startUnbound, type UnboundHandle } from '../../fixtures/unbound.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const REGIONS = ['region1', 'region2'] as const;
 const ZONE = 'mv.org.';

@@ -1,0 +1,230 @@
+/**
+ * `raftns plan apply` adding a region to a running cluster (real processes: root → org →
+ * wikipedia.org, one replica per group, bootstrapped through NATS KV, plus a zone created at
+ * runtime). One instance of the new region starts before the apply and waits for the plan
+ * to name its region; the others start after it. Writes go on in the first region all the
+ * while, through a writer opened before the apply. At the end every zone holds the same
+ * data in both regions (what each region writes for itself aside: SOA, NS, nameserver
+ * addresses), every name resolves from the new region's root servers, and the writer
+ * opened before the apply writes to both regions.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { EXIT_OK } from '../../../clients/cli/exit-codes.js';
+import { LocalCluster } from '../../../clients/local-cluster/local-cluster.js';
+import { RaftClient } from '../../../clients/raft-client.js';
+import { RegionWriter } from '../../../clients/region-writer.js';
+import { IterativeResolver } from '../../../clients/resolver/iterative-resolver.js';
+import { RR_TYPE } from '../../../protocol/dns/wire/codes.js';
+import { Name } from '../../../protocol/dns/wire/name.js';
+import { rdataToText } from '../../../protocol/dns/wire/rdata.js';
+import type { ClusterPlan } from '../../../protocol/plan.js';
+import { silentLogger } from '../../../runtime/log.js';
+import { connectNats } from '../../../runtime/nats/nats-connection.js';
+import { freePort } from '../../fixtures/free-port.js';
+import { pollUntil } from '../../fixtures/poll-until.js';
+import { adminCredentials, raftns as runRaftns } from '../../fixtures/raftns-cli.js';
+import { canonicalZoneExport } from '../../fixtures/zone-export.js';
+
+const ZONES = [
+  { zone: '.', group: 'root' },
+  { zone: 'org.', group: 'org' },
+  { zone: 'wikipedia.org.', group: 'wikipedia-org' },
+  { zone: 'shop.org.', group: 'org' },
+] as const;
+
+/**
+ * A zone's data without what each region writes for itself: SOA, NS RRsets (apex and cuts)
+ * and the addresses of the nameservers they name.
+ */
+function sharedData(exported: string): string {
+  const rrsets = JSON.parse(exported) as { name: string; type: string; rdata: string[] }[];
+  const nameservers = new Set(
+    rrsets.filter((r) => r.type === 'NS').flatMap((r) => r.rdata.map((t) => t.toLowerCase())),
+  );
+  return JSON.stringify(
+    rrsets.filter(
+      (r) =>
+        r.type !== 'SOA' &&
+        r.type !== 'NS' &&
+        !((r.type === 'A' || r.type === 'AAAA') && nameservers.has(r.name)),
+    ),
+  );
+}
+
+describe('adding a region to a running cluster (real processes)', function () {
+  this.timeout(300_000);
+  let dir: string;
+  let cluster: LocalCluster;
+  const raftns = (args: readonly string[]) =>
+    runRaftns(
+      ['--nats', cluster.natsUrl, '--nats-creds', adminCredentials(cluster), '--cluster', 'local', ...args],
+      { timeoutMs: 90_000 },
+    );
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'raftns-plan-region-'));
+    cluster = new LocalCluster({
+      dir,
+      replicasPerGroup: 1,
+      natsPort: await freePort(),
+      dnsPort: await freePort(),
+      httpPort: null,
+      subnet: 70,
+      logLevel: 'info',
+      registrationTtlMs: 3_000,
+      dnsRrlRate: 0,
+    });
+    await cluster.start();
+    await cluster.waitReady(150_000);
+  });
+
+  after(async () => {
+    await cluster?.stop(5_000);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('the new region is filled with every zone, resolves every name from its root, and takes new writes', async () => {
+    const created = await raftns(['zone', 'create', 'shop.org.', '--group', 'org']);
+    expect(created.code, created.stderr).to.equal(EXIT_OK);
+    const nc = await connectNats({
+      urls: [cluster.natsUrl],
+      credsFile: adminCredentials(cluster),
+      name: 'plan-region-spec',
+      log: silentLogger,
+    });
+    const writer = await RegionWriter.open({
+      nc,
+      cluster: 'local',
+      writerId: 'plan-region-spec',
+      deadlineMs: 20_000,
+    });
+    const clients: RaftClient[] = [];
+    try {
+      expect(writer.regions).to.deep.equal(['region1']);
+      const write = async (name: string, address: string) => {
+        const report = await writer.write([{ op: 'upsert', name, type: 'A', ttl: 60, rdata: [address] }]);
+        expect(report.regions[0]?.status, `${name} in region1`).to.equal('applied');
+        return report;
+      };
+      for (let i = 0; i < 20; i++) await write(`h${i}.wikipedia.org.`, `203.0.113.${i}`);
+      for (let i = 0; i < 5; i++) await write(`s${i}.shop.org.`, `198.51.100.${i}`);
+      await writer.write([{ op: 'upsert', name: 'info.org.', type: 'TXT', ttl: 60, rdata: ['"org info"'] }]);
+      await writer.write([{ op: 'delete-rrset', name: 'h0.wikipedia.org.', type: 'A' }]);
+
+      // One instance of the new region starts before the apply: it waits for the plan.
+      const early = await cluster.addReplica('region2');
+      const shown = JSON.parse((await raftns(['--json', 'plan', 'show'])).stdout) as { plan: ClusterPlan };
+      const file = join(dir, 'two-regions.json');
+      await writeFile(file, JSON.stringify({ ...shown.plan, regions: ['region1', 'region2'] }));
+      // Writes go on in region1 while the new region starts.
+      let writing = true;
+      let written = 0;
+      const steady = (async () => {
+        for (let i = 0; writing; i++) {
+          await writer.write([
+            { op: 'upsert', name: `live.wikipedia.org.`, type: 'TXT', ttl: 60, rdata: [`"${i}"`] },
+          ]);
+          written = i + 1;
+        }
+      })();
+      const applied = await raftns(['plan', 'apply', file]);
+      expect(applied.code, applied.stderr).to.equal(EXIT_OK);
+      expect(applied.stdout).to.match(/\+ region region2: every group gets 1 slot\(s\) there/);
+      const added = [early, await cluster.addReplica('region2'), await cluster.addReplica('region2')];
+      expect(cluster.exitOf(early.instanceId), 'the early instance waited, it did not exit').to.equal(
+        undefined,
+      );
+      expect(added.map((r) => r.region)).to.deep.equal(['region2', 'region2', 'region2']);
+      await pollUntil('the writer to write to both regions', 30_000, async () =>
+        writer.regions.length === 2 ? true : undefined,
+      );
+      writing = false;
+      await steady;
+      expect(written, 'writes went on during the add').to.be.greaterThan(0);
+
+      // Every zone: the same data in both regions.
+      const filledStarted = Date.now();
+      for (const { zone, group } of ZONES) {
+        const pair = await Promise.all(
+          ['region1', 'region2'].map(async (region) => {
+            const client = await RaftClient.connect({ nc, cluster: 'local', region, group });
+            clients.push(client);
+            return client;
+          }),
+        );
+        await pollUntil(`${zone} to hold the same data in both regions`, 90_000, async () => {
+          const data = await Promise.all(
+            pair.map(async (client) => {
+              const status = await client.status(undefined, { deadlineMs: 3_000 });
+              if (status.leaderId === null) return undefined;
+              return sharedData(await canonicalZoneExport(client, zone, status.leaderId, 5_000));
+            }),
+          );
+          return data[0] !== undefined && data[0] === data[1] ? true : undefined;
+        });
+      }
+      console.log(
+        `      every zone identical in both regions ${Date.now() - filledStarted} ms after the last region2 instance started; ${written} writes during the add`,
+      );
+
+      // Every name resolves from the new region's root servers.
+      const roots = await pollUntil('region2 root servers', 30_000, async () => {
+        const found = await cluster.rootServers('region2');
+        return found.length > 0 ? found : undefined;
+      });
+      const resolver = new IterativeResolver({
+        roots: roots.map((host) => ({ host, port: cluster.dnsPort })),
+        port: cluster.dnsPort,
+      });
+      const asked = new Set<string>();
+      const answer = async (name: string, type: number) => {
+        const resolution = await resolver.resolve(Name.parse(name), type);
+        for (const step of resolution.trace) asked.add(step.server.replace(/[:#]\d+$/, ''));
+        return resolution.result.kind === 'answer'
+          ? resolution.result.records.map((r) => rdataToText(r.rdata))
+          : resolution.result.kind;
+      };
+      await pollUntil('h5.wikipedia.org from region2', 60_000, async () =>
+        (await answer('h5.wikipedia.org.', RR_TYPE.A).catch(() => undefined))?.toString() === '203.0.113.5'
+          ? true
+          : undefined,
+      );
+      for (let i = 1; i < 20; i++)
+        expect(await answer(`h${i}.wikipedia.org.`, RR_TYPE.A)).to.deep.equal([`203.0.113.${i}`]);
+      for (let i = 0; i < 5; i++)
+        expect(await answer(`s${i}.shop.org.`, RR_TYPE.A)).to.deep.equal([`198.51.100.${i}`]);
+      expect(await answer('h0.wikipedia.org.', RR_TYPE.A), 'the delete holds').to.equal('nxdomain');
+      expect(await answer('info.org.', RR_TYPE.TXT)).to.deep.equal(['"org info"']);
+      expect(await answer('live.wikipedia.org.', RR_TYPE.TXT)).to.deep.equal([`"${written - 1}"`]);
+
+      const region2 = new Set(
+        cluster
+          .replicaList()
+          .filter((r) => r.region === 'region2')
+          .map((r) => r.address),
+      );
+      expect(asked.size, 'servers asked').to.be.greaterThan(0);
+      expect(
+        [...asked].filter((server) => !region2.has(server)),
+        'servers outside region2 asked',
+      ).to.deep.equal([]);
+
+      // The writer opened before the apply writes to both regions.
+      const after = await writer.write([
+        { op: 'upsert', name: 'after.shop.org.', type: 'A', ttl: 60, rdata: ['198.51.100.99'] },
+      ]);
+      expect(after.regions.map((r) => `${r.region}:${r.status}`)).to.deep.equal([
+        'region1:applied',
+        'region2:applied',
+      ]);
+      expect(await answer('after.shop.org.', RR_TYPE.A)).to.deep.equal(['198.51.100.99']);
+    } finally {
+      for (const client of clients) await client.close().catch(() => undefined);
+      await writer.close();
+      await nc.close();
+    }
+  });
+});
