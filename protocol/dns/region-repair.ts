@@ -75,6 +75,11 @@ export interface ZoneAgreement {
   readonly checkedMs: number;
   /** Versions this region took from the other one, since the leader started comparing. */
   readonly repaired: number;
+  /**
+   * The last comparison after which this region held every version the other region had
+   * when compared (equal digests, or every differing range pulled); absent until one.
+   */
+  readonly heldMs?: number;
   /** Tombstones this region's zone held at the leader's last tombstone scan (absent before one). */
   readonly tombstones?: number;
   /** Tombstones this region's leader dropped in the zone since it started comparing. */
@@ -113,6 +118,7 @@ export function agreementRows(value: unknown): ZoneAgreement[] {
         sinceMs: r.sinceMs as number,
         checkedMs: r.checkedMs as number,
         repaired: r.repaired as number,
+        ...(Number.isSafeInteger(r.heldMs) ? { heldMs: r.heldMs as number } : {}),
         ...(Number.isSafeInteger(r.tombstones) ? { tombstones: r.tombstones as number } : {}),
         ...(Number.isSafeInteger(r.collected) ? { collected: r.collected as number } : {}),
       });
@@ -238,4 +244,32 @@ function maxOf(a: RecordVersion | null, b: RecordVersion | null): RecordVersion 
   if (a === null) return b;
   if (b === null) return a;
   return compareVersions(a, b) >= 0 ? a : b;
+}
+
+/**
+ * Whether `zone` in this region is filled: it holds what the other regions held, by its
+ * leader's comparisons (`rows`, from the leader's status), so a delegation to it may be
+ * created (a region added to the plan, or a zone created in it, answers with the data the
+ * others have before any resolver is sent there). True with no other region; otherwise every
+ * other region must have been compared, and each one reached must have found the zone
+ * absent there or have been held (`heldMs`: equal, or every difference pulled) at least
+ * once; and at least one must have been reached. A region that does not answer is left
+ * out, so one region down does not hold back a delegation; all of them down does.
+ */
+export function zoneFilled(
+  zone: string,
+  rows: readonly Pick<ZoneAgreement, 'zone' | 'region' | 'state' | 'heldMs'>[],
+  otherRegions: readonly string[],
+): boolean {
+  if (otherRegions.length === 0) return true;
+  const wanted = zone.toLowerCase();
+  let reached = 0;
+  for (const region of otherRegions) {
+    const row = rows.find((r) => r.region === region && r.zone.toLowerCase() === wanted);
+    if (row === undefined) return false;
+    if (row.state === 'unreachable') continue;
+    reached++;
+    if (row.state !== 'absent' && row.state !== 'agree' && row.heldMs === undefined) return false;
+  }
+  return reached > 0;
 }

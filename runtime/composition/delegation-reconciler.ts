@@ -8,7 +8,10 @@
  * 2. creates the group's zone if it does not exist (SOA + NS + the nameservers' addresses),
  *    otherwise brings the apex NS RRset and the nameservers' A/AAAA RRsets up to date;
  * 3. does the same for the delegation in the parent group's zone (NS at the cut + glue),
- *    once the parent's zone exists.
+ *    once the parent's zone exists; a delegation not there yet is created only once the
+ *    group's zone is filled in this region (`zoneFilled`, protocol/dns/region-repair.ts:
+ *    the group's leader found it holding what the other regions hold), so a region added
+ *    to the plan sends no resolver to a zone anti-entropy has not filled yet.
  * Reads are linearizable; writes carry versions from a hybrid clock that observed every
  * version it read, so a new leader's write is never older than its predecessor's. A pass
  * that finds nothing to change writes nothing (serials move only on real changes).
@@ -19,6 +22,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { leadsReady } from '../../actors/log/protocol.js';
 import { RaftClient } from '../../clients/raft-client.js';
 import type { DnsChange } from '../../protocol/dns/changes.js';
+import { agreementRows, zoneFilled } from '../../protocol/dns/region-repair.js';
 import { DELEGATION_WRITER_PREFIX, HybridClock } from '../../protocol/dns/version.js';
 import type { DnsNameView } from '../../protocol/dns/views.js';
 import type { ClusterPlan, GroupPlan } from '../../protocol/plan.js';
@@ -61,7 +65,7 @@ export type PassOutcome =
   | {
       readonly kind: 'done';
       readonly ownChanges: number;
-      readonly parentChanges: number | 'parent-zone-missing';
+      readonly parentChanges: number | 'parent-zone-missing' | 'awaiting-fill';
     }
   /** The group left the plan (`raftns plan apply`): the parent's delegation to it, removed. */
   | { readonly kind: 'withdrawn'; readonly parentChanges: number };
@@ -145,9 +149,27 @@ export class DelegationReconciler {
       this.published = new Set(own.map((m) => m.instanceId));
       return { kind: 'done', ownChanges, parentChanges: 0 };
     }
-    const parentChanges = await this.reconcileZone(this.parent, this.parent.zone, desired, false);
     this.published = new Set(own.map((m) => m.instanceId));
+    if (!(await this.filledOrDelegated(this.parent)))
+      return { kind: 'done', ownChanges, parentChanges: 'awaiting-fill' };
+    const parentChanges = await this.reconcileZone(this.parent, this.parent.zone, desired, false);
     return { kind: 'done', ownChanges, parentChanges: parentChanges ?? 'parent-zone-missing' };
+  }
+
+  /**
+   * Whether the parent may delegate to the group's zone: it does already (kept current
+   * whatever the data), or the zone is filled in this region by its leader's comparisons
+   * with the other regions (this replica, asked through the group's status).
+   */
+  private async filledOrDelegated(parent: GroupPlan): Promise<boolean> {
+    const others = this.options.plan().regions.filter((r) => r !== this.options.region);
+    if (others.length === 0) return true;
+    const status = await (await this.client(this.group.id)).status(undefined, {
+      deadlineMs: CALL_DEADLINE_MS,
+    });
+    if (zoneFilled(this.group.zone, agreementRows(status.regionAgreement), others)) return true;
+    const cut = await this.read(await this.client(parent.id), parent.zone, this.group.zone).catch(() => null);
+    return cut?.rrsets.some((r) => r.type === 'NS') === true;
   }
 
   /**

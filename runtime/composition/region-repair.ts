@@ -245,7 +245,7 @@ export class RegionRepair {
           continue;
         }
         if (theirs === digest) {
-          this.record(zone, region, 'agree', 0);
+          this.record(zone, region, 'agree', 0, true);
           continue;
         }
         let taken = 0;
@@ -351,11 +351,19 @@ export class RegionRepair {
     return collected;
   }
 
-  private record(zone: string, region: string, state: ZoneAgreement['state'], repaired: number): void {
+  /** `held`: this comparison left this region holding every version the other one had. */
+  private record(
+    zone: string,
+    region: string,
+    state: ZoneAgreement['state'],
+    repaired: number,
+    held = false,
+  ): void {
     const key = `${zone} ${region}`;
     const now = this.options.nowMs();
     const previous = this.agreements.get(key);
     const collection = this.collection.get(zone);
+    const heldMs = held ? now : previous?.heldMs;
     this.agreements.set(key, {
       zone,
       region,
@@ -363,6 +371,7 @@ export class RegionRepair {
       sinceMs: previous !== undefined && previous.state === state ? previous.sinceMs : now,
       checkedMs: now,
       repaired: (previous?.repaired ?? 0) + repaired,
+      ...(heldMs === undefined ? {} : { heldMs }),
       ...(collection === undefined
         ? {}
         : { tombstones: collection.tombstones, collected: collection.collected }),

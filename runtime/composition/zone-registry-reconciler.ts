@@ -14,8 +14,11 @@
  * For each registered zone whose parent zone this group serves:
  * - `active`: once the child zone exists in its group in this region (the child answers
  *   before anyone is sent to it), keep the NS RRset at the cut equal to the child group's
- *   nameservers (RFC 1034 §4.2.1). No glue: a registered zone never contains a nameserver
- *   name (zone-directory.ts);
+ *   nameservers (RFC 1034 §4.2.1). A cut not there yet is added only once the child is
+ *   filled in this region (`zoneFilled`: its group's leader found it holding what the
+ *   other regions hold), so a region added to the plan sends no resolver to a zone before
+ *   anti-entropy filled it. No glue: a registered zone never contains a nameserver name
+ *   (zone-directory.ts);
  * - `deleting`: remove the NS RRset at the cut.
  * For a zone moving from group A to group B (protocol/zone-directory.ts; the order is why
  * no write is lost and no answer is wrong, docs/ARCHITECTURE.md "Moving a zone"):
@@ -40,6 +43,7 @@ import type { ZoneRegistryStore } from '../../bootstrap/zone-registry-store.js';
 import { RaftClient } from '../../clients/raft-client.js';
 import type { DnsChange } from '../../protocol/dns/changes.js';
 import { DELEGATION_TTL } from '../../protocol/dns/delegation-ttl.js';
+import { agreementRows, zoneFilled } from '../../protocol/dns/region-repair.js';
 import { HybridClock, ZONE_REGISTRY_WRITER_PREFIX } from '../../protocol/dns/version.js';
 import type { DnsNameView } from '../../protocol/dns/views.js';
 import { frozenZoneKey } from '../../protocol/dns/zone-freeze-key.js';
@@ -386,20 +390,37 @@ export class ZoneRegistryReconciler {
     const waitingForCopy = child.state === 'moving' && serving !== child.to;
     const fingerprint = ns.join(' ');
     if (this.checked.get(key) === fingerprint) return { changes: 0, pending: waitingForCopy };
-    const change = await this.nsChange(client, parent.zone, child.zone, ns);
+    const cut = await this.read(client, parent.zone, child.zone);
+    const delegated = cut?.rrsets.some((r) => r.type === 'NS') === true;
+    if (!delegated && !(await this.filled(serving, child.zone))) return { changes: 0, pending: true };
+    const change = await this.nsChange(client, parent.zone, child.zone, ns, cut);
     if (change !== undefined) cuts.push(change);
     this.checked.set(key, fingerprint);
     return { changes: 0, pending: waitingForCopy };
   }
 
-  /** The change making the NS RRset at `name` in `zone` list exactly `ns`; undefined when it does. */
+  /** Whether `zone` is filled in `group` in this region, by the group's leader's comparisons. */
+  private async filled(group: string, zone: string): Promise<boolean> {
+    const others = this.options.plan().regions.filter((r) => r !== this.options.region);
+    if (others.length === 0) return true;
+    const status = await (await this.client(group))
+      .status(undefined, { deadlineMs: CALL_DEADLINE_MS })
+      .catch(() => undefined);
+    return status !== undefined && zoneFilled(zone, agreementRows(status.regionAgreement), others);
+  }
+
+  /**
+   * The change making the NS RRset at `name` in `zone` list exactly `ns`; undefined when it
+   * does. `read` is the name as just read, if it was.
+   */
   private async nsChange(
     client: RaftClient,
     zone: string,
     name: string,
     ns: readonly string[],
+    read?: DnsNameView | null,
   ): Promise<DnsChange | undefined> {
-    const view = await this.read(client, zone, name);
+    const view = read === undefined ? await this.read(client, zone, name) : read;
     const have = view?.rrsets.find((r) => r.type === 'NS');
     const same =
       have !== undefined &&

@@ -102,6 +102,22 @@ describe('adding a region to a running cluster (real processes)', function () {
       deadlineMs: 20_000,
     });
     const clients: RaftClient[] = [];
+    /**
+     * Polls region2's org. zone until it delegates `zone` (NS at the cut), then reads the
+     * zone in region2 at once (its group's leader): what a resolver sent there would find.
+     */
+    const watchFirstDelegation = async (group: string, zone: string): Promise<string> => {
+      const org = await RaftClient.connect({ nc, cluster: 'local', region: 'region2', group: 'org' });
+      const child = await RaftClient.connect({ nc, cluster: 'local', region: 'region2', group });
+      clients.push(org, child);
+      return pollUntil(`region2's org. to delegate ${zone}`, 150_000, async () => {
+        const cut = await org.dnsRrsets('org.', zone, 'linearizable', { deadlineMs: 1_000 });
+        if (!cut?.rrsets.some((r) => r.type === 'NS')) return undefined;
+        const status = await child.status(undefined, { deadlineMs: 2_000 });
+        if (status.leaderId === null) throw new Error(`no leader of ${group} in region2`);
+        return canonicalZoneExport(child, zone, status.leaderId, 5_000);
+      });
+    };
     try {
       expect(writer.regions).to.deep.equal(['region1']);
       const write = async (name: string, address: string) => {
@@ -130,6 +146,11 @@ describe('adding a region to a running cluster (real processes)', function () {
           written = i + 1;
         }
       })();
+      // The moment org. delegates to each zone in region2, that zone already holds its data there.
+      const delegations = [
+        watchFirstDelegation('wikipedia-org', 'wikipedia.org.'),
+        watchFirstDelegation('org', 'shop.org.'),
+      ];
       const applied = await raftns(['plan', 'apply', file]);
       expect(applied.code, applied.stderr).to.equal(EXIT_OK);
       expect(applied.stdout).to.match(/\+ region region2: every group gets 1 slot\(s\) there/);
@@ -144,6 +165,19 @@ describe('adding a region to a running cluster (real processes)', function () {
       writing = false;
       await steady;
       expect(written, 'writes went on during the add').to.be.greaterThan(0);
+
+      const [wikipedia, shop] = await Promise.all(delegations);
+      for (let i = 1; i < 20; i++)
+        expect(wikipedia, `h${i} in wikipedia.org. when region2 first delegated to it`).to.include(
+          `"name":"h${i}.wikipedia.org.","type":"A"`,
+        );
+      expect(wikipedia, 'the delete held when region2 first delegated').to.not.include(
+        '"name":"h0.wikipedia.org."',
+      );
+      for (let i = 0; i < 5; i++)
+        expect(shop, `s${i} in shop.org. when region2 first delegated to it`).to.include(
+          `"name":"s${i}.shop.org.","type":"A"`,
+        );
 
       // Every zone: the same data in both regions.
       const filledStarted = Date.now();

@@ -5,6 +5,8 @@ import {
   agreementText,
   repairChanges,
   type SyncOwner,
+  type ZoneAgreement,
+  zoneFilled,
 } from '../../../protocol/dns/region-repair.js';
 import type { RecordVersion } from '../../../protocol/dns/version.js';
 
@@ -104,5 +106,35 @@ describe('protocol/dns/region-repair: what one region takes from another, and ho
     expect(agreementText([good, { ...good, region: 'r3', state: 'agree' }])).to.equal(
       'differ:r2@1970-01-01T00:00:00.000Z',
     );
+  });
+
+  it('calls a zone filled once every other region reached found it absent or held (agree, or every difference pulled)', () => {
+    const row = (region: string, state: ZoneAgreement['state'], heldMs?: number) => ({
+      zone: 'Example.ORG.',
+      region,
+      state,
+      ...(heldMs === undefined ? {} : { heldMs }),
+    });
+    const others = ['r2', 'r3'];
+    expect(zoneFilled(ZONE, [], []), 'one region').to.equal(true);
+    expect(zoneFilled(ZONE, [row('r2', 'agree')], others), 'r3 not compared yet').to.equal(false);
+    expect(zoneFilled(ZONE, [row('r2', 'agree'), row('r3', 'absent')], others)).to.equal(true);
+    expect(zoneFilled(ZONE, [row('r2', 'differ'), row('r3', 'agree')], others), 'r2 never held').to.equal(
+      false,
+    );
+    expect(zoneFilled(ZONE, [row('r2', 'differ', 7), row('r3', 'agree')], others), 'r2 held once').to.equal(
+      true,
+    );
+    expect(zoneFilled(ZONE, [row('r2', 'unreachable'), row('r3', 'agree')], others), 'r2 down').to.equal(
+      true,
+    );
+    expect(
+      zoneFilled(ZONE, [row('r2', 'unreachable'), row('r3', 'unreachable')], others),
+      'all down',
+    ).to.equal(false);
+    expect(
+      zoneFilled(ZONE, [{ ...row('r2', 'agree'), zone: 'other.org.' }, row('r3', 'agree')], others),
+      'a row of another zone',
+    ).to.equal(false);
   });
 });
