@@ -269,13 +269,15 @@ export class RegionWriter {
   }
 
   /**
-   * Takes in a stored plan: groups added are routed to; regions added (the existing ones
-   * kept, in order: all plan apply allows) are written to unless the regions were fixed.
-   * Any other change of the regions is ignored: this writer keeps the plan it had.
+   * Takes in a stored plan: groups added are routed to; regions added are written to and
+   * regions retired are not, unless the regions were fixed (a writer given regions keeps
+   * the plan it had while one of them is retired). A plan reordering the regions that stay
+   * (plan apply refuses it) is ignored too.
    */
   private followPlan(next: ClusterPlan): void {
-    const current = this.currentPlan.regions;
-    if (next.regions.length < current.length || current.some((r, i) => next.regions[i] !== r)) return;
+    const remaining = this.currentPlan.regions.filter((r) => next.regions.includes(r));
+    if (remaining.some((r, i) => next.regions[i] !== r)) return;
+    if (this.options.regions?.some((r) => !next.regions.includes(r)) === true) return;
     this.currentPlan = next;
     this.directory = new ZoneDirectory(next, this.registered);
     for (const region of next.regions)

@@ -30,13 +30,18 @@
  *   The root group cannot retire (a plan has exactly one).
  * - **adding regions** at the end of the list: every group gets slots there; the region's
  *   instances (waiting for the plan to name their region, bootstrap-process.ts) claim them,
- *   each group's leader there creates its planned zone, its delegation and the zones the
- *   registry gives it, and anti-entropy (region-repair.ts) fills every zone from the other
- *   regions. Writers that write to every region (the region writer, UPDATEs) add it as they
- *   follow the plan.
+ *   each group's leader there creates its planned zone and the zones the registry gives
+ *   it, anti-entropy (region-repair.ts) fills every zone from the other regions, and each
+ *   delegation there is created once its child is filled. Writers that write to every
+ *   region (the region writer, UPDATEs) add it as they follow the plan.
+ * - **retiring regions** (removing them; at least one stays): writers that follow the plan
+ *   stop writing there, anti-entropy stops comparing with them, and their replicas leave
+ *   (slot-retirement.ts). `raftns plan apply` also checks, unless told to discard it, that
+ *   every zone the retiring region holds was held by a remaining region (the data is not
+ *   lost); resolvers must be pointed elsewhere first (each region is its own hierarchy).
  * Refused, with the reason:
  * - another cluster name or plan version;
- * - regions removed or reordered (the regions' order names their slots and writers);
+ * - regions reordered: the remaining ones keep their order, new ones go at the end;
  * - an existing group's zone or parent changed (its data and delegation are where they are),
  *   or the existing groups reordered;
  */
@@ -66,14 +71,19 @@ export function planChange(
     problems.push(`cluster: ${stored.cluster} cannot become ${given.cluster}`);
   if (stored.version !== given.version)
     problems.push(`version: ${stored.version} cannot become ${given.version}`);
-  const kept = stored.regions.every((r, i) => given.regions[i] === r);
-  if (!kept) {
+  const remaining = stored.regions.filter((r) => given.regions.includes(r));
+  const inOrder = remaining.every((r, i) => given.regions[i] === r);
+  if (!inOrder) {
     changes.push(`~ regions: ${stored.regions.join(',')} → ${given.regions.join(',')}`);
     problems.push(
-      'regions: the existing regions stay, in their order (new regions go at the end); removing a region is not supported by plan apply',
+      'regions: the remaining regions keep their order, before the new ones (new regions go at the end)',
     );
   } else {
-    for (const region of given.regions.slice(stored.regions.length))
+    for (const region of stored.regions.filter((r) => !given.regions.includes(r)))
+      changes.push(
+        `- region ${region}: retired; its replicas leave their groups and stop (point resolvers at other regions first)`,
+      );
+    for (const region of given.regions.slice(remaining.length))
       changes.push(
         `+ region ${region}: every group gets ${given.replicasPerGroup} slot(s) there; its zones are filled from the other regions by anti-entropy`,
       );

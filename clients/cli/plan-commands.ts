@@ -2,12 +2,13 @@
  * `raftns plan show | apply`: the cluster plan of a running cluster, and changing it.
  *
  *   raftns plan show                       the stored plan (JSON) and its revision
- *   raftns plan apply FILE [--dry-run] [--based-on REV] [--discard-zone-data]
+ *   raftns plan apply FILE [--dry-run] [--based-on REV] [--discard-zone-data] [--discard-region-data]
  *
  * `apply` prints the difference (`+ group …`, `~ …`, `- …`), checks that the change is safe
- * (protocol/plan-change.ts: today, adding or retiring groups, more or fewer replicas per
+ * (protocol/plan-change.ts: adding or retiring groups and regions, more or fewer replicas per
  * group; a retiring group's planned zone must hold no data of its own unless
- * `--discard-zone-data`), and writes it with a compare-and-set on
+ * `--discard-zone-data`; every zone of a retiring region must be held by a remaining region
+ * unless `--discard-region-data`), and writes it with a compare-and-set on
  * the revision it read (or `--based-on`, the revision an operator reviewed with `show`): of
  * two admins applying at once, exactly one wins. Running replicas and clients follow the new
  * plan without a restart; a new group's slots are claimed by new instances started with
@@ -103,6 +104,89 @@ async function retiredZoneData(
   return problems;
 }
 
+/** How often the retirement check looks at the comparisons again. */
+const HELD_POLL_MS = 500;
+
+/**
+ * For each retiring region, the zones of its groups that no remaining region was found
+ * holding by a comparison made after this check began (its group's leader there found them
+ * equal, or pulled every difference: `heldMs` moved past what it was when the check began,
+ * by that leader's own clock), within the command's timeout, as refusal reasons: retiring
+ * the region would lose what only it holds. A group of the retiring region that does not
+ * answer is one too.
+ */
+async function retiredRegionData(
+  program: Command,
+  retiring: readonly string[],
+  remaining: readonly string[],
+  groups: readonly string[],
+  storedRegions: readonly string[],
+): Promise<string[]> {
+  const [{ openWriter }, { agreementRows }] = await Promise.all([
+    import('./zone-commands.js'),
+    import('../../protocol/dns/region-repair.js'),
+  ]);
+  const globals = program.opts<import('./zone-commands.js').GlobalOptions>();
+  const writer = await openWriter(globals, storedRegions);
+  const call = { deadlineMs: globals.timeout };
+  /** `heldMs` per remaining region, zone and retiring region (-1: none yet). */
+  const heldAt = async (group: string): Promise<Map<string, number>> => {
+    const held = new Map<string, number>();
+    for (const r of remaining) {
+      const rows = await writer
+        .client(r, group)
+        .then((client) => client.status(undefined, call))
+        .then((status) => agreementRows(status.regionAgreement))
+        .catch(() => []);
+      for (const row of rows) held.set(`${r} ${row.zone.toLowerCase()} ${row.region}`, row.heldMs ?? -1);
+    }
+    return held;
+  };
+  const problems: string[] = [];
+  try {
+    for (const region of retiring)
+      for (const group of groups) {
+        let zones: string[];
+        try {
+          zones = (await (await writer.client(region, group)).dnsZones('linearizable', call)).map((z) =>
+            z.zone.toLowerCase(),
+          );
+        } catch (error) {
+          problems.push(
+            `regions: ${region}'s group ${group} did not answer (${String(error)}): what it holds cannot be checked; apply with --discard-region-data if it is lost`,
+          );
+          continue;
+        }
+        const before = await heldAt(group);
+        const deadline = Date.now() + globals.timeout;
+        let unheld = zones;
+        for (;;) {
+          const now = await heldAt(group);
+          unheld = unheld.filter(
+            (zone) =>
+              !remaining.some((r) => {
+                const key = `${r} ${zone} ${region}`;
+                return (now.get(key) ?? -1) > (before.get(key) ?? -1);
+              }),
+          );
+          if (unheld.length === 0 || Date.now() >= deadline) break;
+          await new Promise((resolve) => setTimeout(resolve, HELD_POLL_MS));
+        }
+        if (unheld.length > 0)
+          problems.push(
+            `regions: no remaining region took all that ${region} holds of ${unheld
+              .slice(0, 3)
+              .join(
+                ', ',
+              )}${unheld.length > 3 ? ', …' : ''} (group ${group}) within ${globals.timeout} ms (raftns status shows the comparisons): wait for anti-entropy, or apply with --discard-region-data`,
+          );
+      }
+  } finally {
+    await writer.close();
+  }
+  return problems;
+}
+
 /** Adds `plan show` and `plan apply` to the `raftns` program (clients/cli/program.ts). */
 export function registerPlanCommands(program: Command): void {
   const globals = () => program.opts<PlanGlobals>();
@@ -131,7 +215,7 @@ export function registerPlanCommands(program: Command): void {
   plan
     .command('apply <file>')
     .description(
-      'change the stored plan to FILE if the change is safe (today: adding or retiring groups, more or fewer replicas per group)',
+      'change the stored plan to FILE if the change is safe (adding or retiring groups and regions, more or fewer replicas per group)',
     )
     .option('--dry-run', 'print the difference and check it; write nothing')
     .option(
@@ -143,8 +227,20 @@ export function registerPlanCommands(program: Command): void {
       '--discard-zone-data',
       'retire a group even though its planned zone holds records besides its apex and nameservers (they go with it)',
     )
+    .option(
+      '--discard-region-data',
+      'retire a region even though no remaining region was found holding all it holds (what only it holds is lost)',
+    )
     .action(
-      async (file: string, options: { dryRun?: boolean; basedOn?: number; discardZoneData?: boolean }) => {
+      async (
+        file: string,
+        options: {
+          dryRun?: boolean;
+          basedOn?: number;
+          discardZoneData?: boolean;
+          discardRegionData?: boolean;
+        },
+      ) => {
         const g = globals();
         let input: unknown;
         try {
@@ -172,6 +268,21 @@ export function registerPlanCommands(program: Command): void {
             );
             if (retired.length > 0 && options.discardZoneData !== true) {
               const problems = await retiredZoneData(program, retired, checked.plan.regions);
+              if (problems.length > 0)
+                throw new BootstrapError('plan-unsafe', 'the plan change is refused', problems);
+            }
+            // A retired region's replicas leave: refuse while it holds what no remaining
+            // region was found holding, unless told to discard it.
+            const storedRegions = stored?.plan.regions ?? [];
+            const retiring = storedRegions.filter((r) => !checked.plan.regions.includes(r));
+            if (retiring.length > 0 && options.discardRegionData !== true) {
+              const problems = await retiredRegionData(
+                program,
+                retiring,
+                storedRegions.filter((r) => checked.plan.regions.includes(r)),
+                (stored?.plan.groups ?? []).map((x) => x.id),
+                storedRegions,
+              );
               if (problems.length > 0)
                 throw new BootstrapError('plan-unsafe', 'the plan change is refused', problems);
             }

@@ -7,7 +7,10 @@
  *   membership-reconciler.ts, after withdrawing it from the zone's NS and the parent's glue);
  * - its group retired (removed from the plan): it leaves once the parent's zone no longer
  *   delegates to the group's zone (its leader removes that delegation first,
- *   delegation-reconciler.ts); the whole group stops, no configuration change is needed.
+ *   delegation-reconciler.ts); the whole group stops, no configuration change is needed;
+ * - its region retired (removed from the plan): it leaves at once, as does every replica of
+ *   the region (the other regions held its data: `raftns plan apply` checked; no other
+ *   region delegates to it, each region being its own hierarchy).
  * Leaving, it marks its data directory retired (retired-marker.ts), releases its
  * slot (compare-and-set on the slot's revision, only while it holds it), deletes its
  * registration, and asks the process to stop, which ends with exit code 0.
@@ -35,13 +38,17 @@ export type Departure =
   /** Fewer replicas per group: its slot index is beyond the new count. */
   | { readonly kind: 'slot-removed'; readonly reason: string }
   /** Its group left the plan (retired): every replica of the group leaves. */
-  | { readonly kind: 'group-retired'; readonly reason: string };
+  | { readonly kind: 'group-retired'; readonly reason: string }
+  /** Its region left the plan (retired): every replica of the region leaves. */
+  | { readonly kind: 'region-retired'; readonly reason: string };
 
 /** Why `claim`'s slot is not in `plan` any more, or undefined while it is. */
 export function departure(
   plan: ClusterPlan,
-  claim: Pick<SlotClaim, 'group' | 'index' | 'key'>,
+  claim: Pick<SlotClaim, 'region' | 'group' | 'index' | 'key'>,
 ): Departure | undefined {
+  if (!plan.regions.includes(claim.region))
+    return { kind: 'region-retired', reason: `region ${claim.region} was retired from the plan` };
   if (!plan.groups.some((g) => g.id === claim.group))
     return { kind: 'group-retired', reason: `group ${claim.group} was retired from the plan` };
   if (claim.index >= plan.replicasPerGroup)
@@ -152,7 +159,8 @@ export class SlotRetirement {
     if (gone.kind === 'slot-removed') {
       const view = await this.options.leaderView();
       if (!removedByLeader(this.options.claim.instanceId, view)) return { kind: 'still-a-voter', reason };
-    } else if (await this.options.parentDelegates()) return { kind: 'still-delegated-to', reason };
+    } else if (gone.kind === 'group-retired' && (await this.options.parentDelegates()))
+      return { kind: 'still-delegated-to', reason };
     await this.options.markRetired(reason);
     await this.releaseSlot();
     await this.options.registration.withdraw();

@@ -147,7 +147,7 @@ describe('clients/region-writer: one batch, the same versions, every region (two
     for (const o of again.regions) expect(o.status === 'rejected' && o.error.code).to.equal('zone-exists');
   });
 
-  it('follows regions the plan adds (unless its regions are fixed); every region but one may be none yet', async () => {
+  it('follows regions the plan adds and retires (unless its regions are fixed); every region but one may be none yet', async () => {
     const cluster = 'rw-grow';
     const kv = await new Kvm(nc).create(planBucket(cluster));
     const plan: ClusterPlan = { ...PLAN, cluster, regions: ['r1'] };
@@ -173,6 +173,13 @@ describe('clients/region-writer: one batch, the same versions, every region (two
       all.regions.length === 3 ? true : undefined,
     );
     expect(others.regions).to.deep.equal(['r2', 'r3']);
+    // A region retired is no longer written to; a writer whose fixed regions lose one keeps its plan.
+    await kv.put(PLAN_KEY, JSON.stringify({ ...plan, regions: ['r2', 'r3'] }));
+    await pollUntil('the writers to drop the retired region', 10_000, async () =>
+      all.regions.length === 2 ? true : undefined,
+    );
+    expect([all.regions, others.regions, fixed.regions]).to.deep.equal([['r2', 'r3'], ['r2', 'r3'], ['r1']]);
+    expect(fixed.plan.regions).to.deep.equal(['r1', 'r2', 'r3']);
     const both = await RegionWriter.open({ nc, cluster, regions: ['r1'], exceptRegion: 'r1' }).catch(
       (error: unknown) => error,
     );

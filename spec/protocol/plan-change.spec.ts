@@ -52,16 +52,30 @@ describe('plan changes: what plan apply allows', () => {
     });
   });
 
+  it('allows retiring regions (the others keep their order), also while adding one', () => {
+    expect(planChange(stored, { ...stored, regions: ['r2'] })).to.deep.equal({
+      changes: [
+        '- region r1: retired; its replicas leave their groups and stop (point resolvers at other regions first)',
+      ],
+      problems: [],
+    });
+    expect(planChange(stored, { ...stored, regions: ['r1', 'r3'] }).changes).to.deep.equal([
+      '- region r2: retired; its replicas leave their groups and stop (point resolvers at other regions first)',
+      '+ region r3: every group gets 3 slot(s) there; its zones are filled from the other regions by anti-entropy',
+    ]);
+  });
+
   it('finds nothing to change in the same plan', () => {
     expect(planChange(stored, stored)).to.deep.equal({ changes: [], problems: [] });
   });
 
-  it('refuses removals, moves, regions removed or reordered, reordering groups, each with its reason', () => {
+  it('refuses removals, moves, regions reordered, reordering groups, each with its reason', () => {
     const problems = (given: ClusterPlan) => planChange(stored, given).problems.join('\n');
-    expect(problems({ ...stored, regions: ['r1'] })).to.match(/regions: the existing regions stay/);
-    expect(problems({ ...stored, regions: ['r2', 'r1'] })).to.match(/regions: the existing regions stay/);
+    expect(problems({ ...stored, regions: ['r2', 'r1'] })).to.match(
+      /regions: the remaining regions keep their order/,
+    );
     expect(problems({ ...stored, regions: ['r3', 'r1', 'r2'] })).to.match(
-      /regions: the existing regions stay/,
+      /regions: the remaining regions keep their order/,
     );
     expect(
       problems({

@@ -12,7 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { EXIT_OK } from '../../../clients/cli/exit-codes.js';
+import { EXIT_OK, EXIT_USAGE } from '../../../clients/cli/exit-codes.js';
 import { LocalCluster } from '../../../clients/local-cluster/local-cluster.js';
 import { RaftClient } from '../../../clients/raft-client.js';
 import { RegionWriter } from '../../../clients/region-writer.js';
@@ -257,6 +257,105 @@ describe('adding a region to a running cluster (real processes)', function () {
       expect(await answer('after.shop.org.', RR_TYPE.A)).to.deep.equal(['198.51.100.99']);
     } finally {
       for (const client of clients) await client.close().catch(() => undefined);
+      await writer.close();
+      await nc.close();
+    }
+  });
+
+  it('retiring the first region: refused while one of its groups cannot be checked; then its replicas leave and writes go on in the other', async () => {
+    const nc = await connectNats({
+      urls: [cluster.natsUrl],
+      credsFile: adminCredentials(cluster),
+      name: 'plan-region-retire-spec',
+      log: silentLogger,
+    });
+    const writer = await RegionWriter.open({
+      nc,
+      cluster: 'local',
+      writerId: 'plan-region-retire',
+      deadlineMs: 20_000,
+    });
+    const wiki1 = await RaftClient.connect({
+      nc,
+      cluster: 'local',
+      region: 'region1',
+      group: 'wikipedia-org',
+    });
+    try {
+      expect(writer.regions).to.deep.equal(['region1', 'region2']);
+      const before = await writer.write([
+        { op: 'upsert', name: 'before-retire.wikipedia.org.', type: 'A', ttl: 60, rdata: ['203.0.113.77'] },
+      ]);
+      expect(before.complete, JSON.stringify(before.regions)).to.equal(true);
+      const shown = JSON.parse((await raftns(['--json', 'plan', 'show'])).stdout) as { plan: ClusterPlan };
+      const file = join(dir, 'region2-only.json');
+      await writeFile(file, JSON.stringify({ ...shown.plan, regions: ['region2'] }));
+      const region1 = cluster.replicaList().filter((r) => r.region === 'region1');
+
+      // One of region1's groups down: what it holds cannot be checked, so the retirement is refused.
+      const wikiHolder = (await wiki1.status(undefined, { deadlineMs: 5_000 })).leaderId;
+      const down = region1.find((r) => r.instanceId === wikiHolder);
+      if (down === undefined) throw new Error(`no region1 replica ${String(wikiHolder)}`);
+      await cluster.kill(down.instanceId);
+      const refused = await raftns(['--timeout', '3000', 'plan', 'apply', file]);
+      expect(refused.code, refused.stdout + refused.stderr).to.equal(EXIT_USAGE);
+      expect(refused.stderr)
+        .to.match(/plan-unsafe/)
+        .and.match(/region1's group wikipedia-org did not answer/);
+      const unchanged = JSON.parse((await raftns(['--json', 'plan', 'show'])).stdout) as {
+        plan: ClusterPlan;
+      };
+      expect(unchanged.plan.regions).to.deep.equal(['region1', 'region2']);
+      await cluster.spawnReplica(down);
+      await pollUntil(`${down.instanceId} to lead wikipedia-org again`, 60_000, async () => {
+        const status = await wiki1.status(undefined, { deadlineMs: 2_000 }).catch(() => undefined);
+        return status?.leaderId === down.instanceId ? true : undefined;
+      });
+
+      // A write that reached region1 alone just before: the check waits until region2 took it.
+      const onlyHere = await writer.send(
+        writer.prepare([
+          { op: 'upsert', name: 'only-region1.wikipedia.org.', type: 'A', ttl: 60, rdata: ['203.0.113.79'] },
+        ]),
+        { regions: ['region1'] },
+      );
+      expect(onlyHere.regions.map((r) => `${r.region}:${r.status}`)).to.deep.equal(['region1:applied']);
+      const applied = await raftns(['plan', 'apply', file]);
+      expect(applied.code, applied.stdout + applied.stderr).to.equal(EXIT_OK);
+      expect(applied.stdout).to.match(/- region region1: retired; its replicas leave their groups and stop/);
+      // Every replica of region1 leaves (exit code 0); writers stop writing there.
+      await pollUntil('every region1 replica to exit', 60_000, async () =>
+        region1.every((r) => cluster.exitOf(r.instanceId) !== undefined) ? true : undefined,
+      );
+      expect(region1.map((r) => cluster.exitOf(r.instanceId)?.code)).to.deep.equal(region1.map(() => 0));
+      await pollUntil('the writer to drop region1', 10_000, async () =>
+        writer.regions.join() === 'region2' ? true : undefined,
+      );
+      const after = await writer.write([
+        { op: 'upsert', name: 'after-retire.wikipedia.org.', type: 'A', ttl: 60, rdata: ['203.0.113.78'] },
+      ]);
+      expect(after.regions.map((r) => `${r.region}:${r.status}`)).to.deep.equal(['region2:applied']);
+      const roots = await cluster.rootServers('region2');
+      const resolver = new IterativeResolver({
+        roots: roots.map((host) => ({ host, port: cluster.dnsPort })),
+        port: cluster.dnsPort,
+      });
+      for (const [name, address] of [
+        ['before-retire.wikipedia.org.', '203.0.113.77'],
+        ['after-retire.wikipedia.org.', '203.0.113.78'],
+        ['only-region1.wikipedia.org.', '203.0.113.79'],
+        ['s3.shop.org.', '198.51.100.3'],
+      ] as const) {
+        const resolution = await resolver.resolve(Name.parse(name), RR_TYPE.A);
+        expect(
+          resolution.result.kind === 'answer'
+            ? resolution.result.records.map((r) => rdataToText(r.rdata))
+            : resolution.result.kind,
+          name,
+        ).to.deep.equal([address]);
+      }
+    } finally {
+      await wiki1.close();
       await writer.close();
       await nc.close();
     }

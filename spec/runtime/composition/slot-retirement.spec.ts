@@ -4,7 +4,7 @@ import { departure, removedByLeader } from '../../../runtime/composition/slot-re
 
 describe('runtime/composition/slot-retirement: when a replica leaves for good', () => {
   const plan = { ...examplePlan('c', ['r1']), replicasPerGroup: 3 };
-  const slot = (index: number) => ({ group: 'org', index, key: `r1.org.${index}` });
+  const slot = (index: number) => ({ region: 'r1', group: 'org', index, key: `r1.org.${index}` });
 
   it('finds the slots beyond replicasPerGroup removed (the highest-numbered go), and a retired group', () => {
     expect(departure(plan, slot(2))).to.equal(undefined);
@@ -16,11 +16,23 @@ describe('runtime/composition/slot-retirement: when a replica leaves for good', 
     expect(departure({ ...plan, replicasPerGroup: 1 }, slot(0))).to.equal(undefined);
     const withoutWiki = { ...plan, groups: plan.groups.filter((g) => g.id !== 'wikipedia-org') };
     expect(
-      departure(withoutWiki, { group: 'wikipedia-org', index: 0, key: 'r1.wikipedia-org.0' }),
+      departure(withoutWiki, { region: 'r1', group: 'wikipedia-org', index: 0, key: 'r1.wikipedia-org.0' }),
     ).to.deep.equal({
       kind: 'group-retired',
       reason: 'group wikipedia-org was retired from the plan',
     });
+  });
+
+  it('finds a retired region: every slot of it, whatever its group or index', () => {
+    const two = { ...examplePlan('c', ['r1', 'r2']), replicasPerGroup: 3 };
+    expect(departure(two, slot(0))).to.equal(undefined);
+    expect(departure({ ...two, regions: ['r2'] }, slot(0))).to.deep.equal({
+      kind: 'region-retired',
+      reason: 'region r1 was retired from the plan',
+    });
+    expect(departure({ ...two, regions: ['r2'], replicasPerGroup: 1 }, slot(2))?.kind).to.equal(
+      'region-retired',
+    );
   });
 
   it('leaves only on the word of another replica that leads without it', () => {
