@@ -6,12 +6,11 @@
  * on an old replica writes to it); unsafe changes are refused with their reasons; two admins
  * applying at once from the same revision: exactly one wins.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../../../clients/cli/exit-codes.js';
-import { LocalCluster } from '../../../clients/local-cluster/local-cluster.js';
+import type { LocalCluster } from '../../../clients/local-cluster/local-cluster.js';
 import { RaftClient } from '../../../clients/raft-client.js';
 import { IterativeResolver } from '../../../clients/resolver/iterative-resolver.js';
 import { RR_TYPE } from '../../../protocol/dns/wire/codes.js';
@@ -20,20 +19,17 @@ import { rdataToText } from '../../../protocol/dns/wire/rdata.js';
 import type { ClusterPlan } from '../../../protocol/plan.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { connectNats } from '../../../runtime/nats/nats-connection.js';
-import { freePort } from '../../fixtures/free-port.js';
 import { pollUntil } from '../../fixtures/poll-until.js';
-import { adminCredentials, raftns as runRaftns } from '../../fixtures/raftns-cli.js';
+import { adminCredentials } from '../../fixtures/raftns-cli.js';
+import { type SpecCluster, startSpecCluster } from '../../fixtures/spec-cluster.js';
 
 describe('changing the plan of a running cluster (real processes)', function () {
   this.timeout(240_000);
   let dir: string;
   let cluster: LocalCluster;
   let stored: { plan: ClusterPlan; revision: number };
-  const raftns = (args: readonly string[]) =>
-    runRaftns(
-      ['--nats', cluster.natsUrl, '--nats-creds', adminCredentials(cluster), '--cluster', 'local', ...args],
-      { timeoutMs: 90_000 },
-    );
+  let spec: SpecCluster;
+  const raftns = (args: readonly string[]) => spec.raftns(args);
   const planFile = async (name: string, plan: ClusterPlan) => {
     const file = join(dir, name);
     await writeFile(file, JSON.stringify(plan));
@@ -45,28 +41,15 @@ describe('changing the plan of a running cluster (real processes)', function () 
   });
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'raftns-plan-apply-'));
-    cluster = new LocalCluster({
-      dir,
-      replicasPerGroup: 1,
-      natsPort: await freePort(),
-      dnsPort: await freePort(),
-      httpPort: await freePort(),
-      subnet: 64,
-      logLevel: 'info',
-      registrationTtlMs: 3_000,
-      dnsRrlRate: 0,
-    });
-    await cluster.start();
-    await cluster.waitReady(150_000);
+    spec = await startSpecCluster({ name: 'plan-apply', subnet: 64, http: true });
+    ({ dir, cluster } = spec);
     const shown = await raftns(['--json', 'plan', 'show']);
     expect(shown.code, shown.stderr).to.equal(EXIT_OK);
     stored = JSON.parse(shown.stdout) as typeof stored;
   });
 
   after(async () => {
-    await cluster?.stop(5_000);
-    await rm(dir, { recursive: true, force: true });
+    await spec?.stop();
   });
 
   it('shows the stored plan and its revision', () => {
@@ -179,32 +162,16 @@ describe('growing every group of a running cluster from 1 to 3 replicas (real pr
   this.timeout(300_000);
   let dir: string;
   let cluster: LocalCluster;
-  const raftns = (args: readonly string[]) =>
-    runRaftns(
-      ['--nats', cluster.natsUrl, '--nats-creds', adminCredentials(cluster), '--cluster', 'local', ...args],
-      { timeoutMs: 90_000 },
-    );
+  let spec: SpecCluster;
+  const raftns = (args: readonly string[]) => spec.raftns(args);
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'raftns-plan-grow-'));
-    cluster = new LocalCluster({
-      dir,
-      replicasPerGroup: 1,
-      natsPort: await freePort(),
-      dnsPort: await freePort(),
-      httpPort: null,
-      subnet: 66,
-      logLevel: 'info',
-      registrationTtlMs: 3_000,
-      dnsRrlRate: 0,
-    });
-    await cluster.start();
-    await cluster.waitReady(150_000);
+    spec = await startSpecCluster({ name: 'plan-grow', subnet: 66 });
+    ({ dir, cluster } = spec);
   });
 
   after(async () => {
-    await cluster?.stop(5_000);
-    await rm(dir, { recursive: true, force: true });
+    await spec?.stop();
   });
 
   it('new instances join their running groups as voters, become nameservers, and a group survives losing its first replica', async () => {

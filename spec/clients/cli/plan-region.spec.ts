@@ -8,12 +8,11 @@
  * addresses), every name resolves from the new region's root servers, and the writer
  * opened before the apply writes to both regions.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { EXIT_OK, EXIT_USAGE } from '../../../clients/cli/exit-codes.js';
-import { LocalCluster } from '../../../clients/local-cluster/local-cluster.js';
+import type { LocalCluster } from '../../../clients/local-cluster/local-cluster.js';
 import { RaftClient } from '../../../clients/raft-client.js';
 import { RegionWriter } from '../../../clients/region-writer.js';
 import { IterativeResolver } from '../../../clients/resolver/iterative-resolver.js';
@@ -23,9 +22,9 @@ import { rdataToText } from '../../../protocol/dns/wire/rdata.js';
 import type { ClusterPlan } from '../../../protocol/plan.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { connectNats } from '../../../runtime/nats/nats-connection.js';
-import { freePort } from '../../fixtures/free-port.js';
 import { pollUntil } from '../../fixtures/poll-until.js';
-import { adminCredentials, raftns as runRaftns } from '../../fixtures/raftns-cli.js';
+import { adminCredentials } from '../../fixtures/raftns-cli.js';
+import { type SpecCluster, startSpecCluster } from '../../fixtures/spec-cluster.js';
 import { canonicalZoneExport } from '../../fixtures/zone-export.js';
 
 const ZONES = [
@@ -58,32 +57,16 @@ describe('adding a region to a running cluster (real processes)', function () {
   this.timeout(300_000);
   let dir: string;
   let cluster: LocalCluster;
-  const raftns = (args: readonly string[]) =>
-    runRaftns(
-      ['--nats', cluster.natsUrl, '--nats-creds', adminCredentials(cluster), '--cluster', 'local', ...args],
-      { timeoutMs: 90_000 },
-    );
+  let spec: SpecCluster;
+  const raftns = (args: readonly string[]) => spec.raftns(args);
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'raftns-plan-region-'));
-    cluster = new LocalCluster({
-      dir,
-      replicasPerGroup: 1,
-      natsPort: await freePort(),
-      dnsPort: await freePort(),
-      httpPort: null,
-      subnet: 70,
-      logLevel: 'info',
-      registrationTtlMs: 3_000,
-      dnsRrlRate: 0,
-    });
-    await cluster.start();
-    await cluster.waitReady(150_000);
+    spec = await startSpecCluster({ name: 'plan-region', subnet: 76 });
+    ({ dir, cluster } = spec);
   });
 
   after(async () => {
-    await cluster?.stop(5_000);
-    await rm(dir, { recursive: true, force: true });
+    await spec?.stop();
   });
 
   it('the new region is filled with every zone, resolves every name from its root, and takes new writes', async () => {

@@ -8,14 +8,13 @@
  * the moved zone still resolves from the root, and names in shop.org. are NXDOMAIN from org.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { PlanStore } from '../../../bootstrap/plan-store.js';
 import { EXIT_OK, EXIT_USAGE } from '../../../clients/cli/exit-codes.js';
-import { LocalCluster } from '../../../clients/local-cluster/local-cluster.js';
+import type { LocalCluster } from '../../../clients/local-cluster/local-cluster.js';
 import { RegionWriter } from '../../../clients/region-writer.js';
 import { IterativeResolver } from '../../../clients/resolver/iterative-resolver.js';
 import { RR_TYPE } from '../../../protocol/dns/wire/codes.js';
@@ -24,9 +23,9 @@ import { rdataToText } from '../../../protocol/dns/wire/rdata.js';
 import { type ClusterPlan, slotKey } from '../../../protocol/plan.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { connectNats } from '../../../runtime/nats/nats-connection.js';
-import { freePort } from '../../fixtures/free-port.js';
 import { pollUntil } from '../../fixtures/poll-until.js';
-import { adminCredentials, raftns as runRaftns } from '../../fixtures/raftns-cli.js';
+import { adminCredentials } from '../../fixtures/raftns-cli.js';
+import { type SpecCluster, startSpecCluster } from '../../fixtures/spec-cluster.js';
 
 const run = promisify(execFile);
 
@@ -34,11 +33,8 @@ describe('retiring a group of a running cluster (real processes)', function () {
   this.timeout(300_000);
   let dir: string;
   let cluster: LocalCluster;
-  const raftns = (args: readonly string[]) =>
-    runRaftns(
-      ['--nats', cluster.natsUrl, '--nats-creds', adminCredentials(cluster), '--cluster', 'local', ...args],
-      { timeoutMs: 90_000 },
-    );
+  let spec: SpecCluster;
+  const raftns = (args: readonly string[]) => spec.raftns(args);
   const planFile = async (name: string, plan: ClusterPlan) => {
     const file = join(dir, name);
     await writeFile(file, JSON.stringify(plan));
@@ -46,25 +42,12 @@ describe('retiring a group of a running cluster (real processes)', function () {
   };
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'raftns-plan-retire-'));
-    cluster = new LocalCluster({
-      dir,
-      replicasPerGroup: 1,
-      natsPort: await freePort(),
-      dnsPort: await freePort(),
-      httpPort: null,
-      subnet: 70,
-      logLevel: 'info',
-      registrationTtlMs: 3_000,
-      dnsRrlRate: 0,
-    });
-    await cluster.start();
-    await cluster.waitReady(150_000);
+    spec = await startSpecCluster({ name: 'plan-retire', subnet: 70 });
+    ({ dir, cluster } = spec);
   });
 
   after(async () => {
-    await cluster?.stop(5_000);
-    await rm(dir, { recursive: true, force: true });
+    await spec?.stop();
   });
 
   it('is refused while the group serves a created zone; after the zone moved, its delegation goes and its replica exits 0', async () => {

@@ -12,14 +12,13 @@
  * written meanwhile: slots 3 and 4 leave, the rest stay voters and nameservers.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { PlanStore } from '../../../bootstrap/plan-store.js';
 import { EXIT_OK, EXIT_USAGE } from '../../../clients/cli/exit-codes.js';
-import { LocalCluster } from '../../../clients/local-cluster/local-cluster.js';
+import type { LocalCluster } from '../../../clients/local-cluster/local-cluster.js';
 import { RaftClient } from '../../../clients/raft-client.js';
 import { RegionWriter } from '../../../clients/region-writer.js';
 import { IterativeResolver } from '../../../clients/resolver/iterative-resolver.js';
@@ -30,9 +29,9 @@ import { type ClusterPlan, slotKey } from '../../../protocol/plan.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { connectNats } from '../../../runtime/nats/nats-connection.js';
 import { EXIT_CONFIG } from '../../../runtime/process-lifecycle.js';
-import { freePort } from '../../fixtures/free-port.js';
 import { pollUntil } from '../../fixtures/poll-until.js';
-import { adminCredentials, raftns as runRaftns } from '../../fixtures/raftns-cli.js';
+import { adminCredentials } from '../../fixtures/raftns-cli.js';
+import { type SpecCluster, startSpecCluster } from '../../fixtures/spec-cluster.js';
 
 const run = promisify(execFile);
 const GROUPS = ['root', 'org', 'wikipedia-org'] as const;
@@ -42,11 +41,8 @@ describe('shrinking every group of a running cluster from 3 replicas to 1 (real 
   this.timeout(420_000);
   let dir: string;
   let cluster: LocalCluster;
-  const raftns = (args: readonly string[]) =>
-    runRaftns(
-      ['--nats', cluster.natsUrl, '--nats-creds', adminCredentials(cluster), '--cluster', 'local', ...args],
-      { timeoutMs: 90_000 },
-    );
+  let spec: SpecCluster;
+  const raftns = (args: readonly string[]) => spec.raftns(args);
   const applyReplicas = async (plan: ClusterPlan, replicasPerGroup: number, extra: string[] = []) => {
     const file = join(dir, `replicas-${replicasPerGroup}.json`);
     await writeFile(file, JSON.stringify({ ...plan, replicasPerGroup }));
@@ -81,25 +77,12 @@ describe('shrinking every group of a running cluster from 3 replicas to 1 (real 
   };
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'raftns-plan-shrink-'));
-    cluster = new LocalCluster({
-      dir,
-      replicasPerGroup: 1,
-      natsPort: await freePort(),
-      dnsPort: await freePort(),
-      httpPort: null,
-      subnet: 68,
-      logLevel: 'info',
-      registrationTtlMs: 3_000,
-      dnsRrlRate: 0,
-    });
-    await cluster.start();
-    await cluster.waitReady(150_000);
+    spec = await startSpecCluster({ name: 'plan-shrink', subnet: 68 });
+    ({ dir, cluster } = spec);
   });
 
   after(async () => {
-    await cluster?.stop(5_000);
-    await rm(dir, { recursive: true, force: true });
+    await spec?.stop();
   });
 
   it('removes the highest-numbered slots one voter at a time; their replicas leave and exit 0; writes and resolution go on', async () => {
@@ -323,32 +306,21 @@ describe('shrinking every group of a running cluster from 5 replicas to 3 (real 
   this.timeout(480_000);
   let dir: string;
   let cluster: LocalCluster;
-  const raftns = (args: readonly string[]) =>
-    runRaftns(
-      ['--nats', cluster.natsUrl, '--nats-creds', adminCredentials(cluster), '--cluster', 'local', ...args],
-      { timeoutMs: 90_000 },
-    );
+  let spec: SpecCluster;
+  const raftns = (args: readonly string[]) => spec.raftns(args);
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'raftns-plan-shrink5-'));
-    cluster = new LocalCluster({
-      dir,
-      replicasPerGroup: 3,
-      natsPort: await freePort(),
-      dnsPort: await freePort(),
-      httpPort: null,
+    spec = await startSpecCluster({
+      name: 'plan-shrink5',
       subnet: 72,
-      logLevel: 'info',
-      registrationTtlMs: 3_000,
-      dnsRrlRate: 0,
+      replicasPerGroup: 3,
+      readyTimeoutMs: 180_000,
     });
-    await cluster.start();
-    await cluster.waitReady(180_000);
+    ({ dir, cluster } = spec);
   });
 
   after(async () => {
-    await cluster?.stop(5_000);
-    await rm(dir, { recursive: true, force: true });
+    await spec?.stop();
   });
 
   it('grows to 5, then slots 3 and 4 leave: 3 voters and 3 nameservers per group, every acknowledged write kept', async () => {

@@ -8,12 +8,11 @@
  * creating the same zone at once: exactly one wins. The HTTP API's POST and DELETE of zones
  * (PowerDNS-compatible) go through the same lifecycle.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { EXIT_OK, EXIT_USAGE } from '../../../clients/cli/exit-codes.js';
-import { LocalCluster } from '../../../clients/local-cluster/local-cluster.js';
+import type { LocalCluster } from '../../../clients/local-cluster/local-cluster.js';
 import { IterativeResolver } from '../../../clients/resolver/iterative-resolver.js';
 import type { Resolution } from '../../../clients/resolver/resolution-trace.js';
 import type { ZoneListing } from '../../../clients/zone-lifecycle.js';
@@ -21,9 +20,8 @@ import { RR_TYPE } from '../../../protocol/dns/wire/codes.js';
 import { Name } from '../../../protocol/dns/wire/name.js';
 import { rdataToText } from '../../../protocol/dns/wire/rdata.js';
 import { runTool } from '../../fixtures/child-process.js';
-import { freePort } from '../../fixtures/free-port.js';
 import { pollUntil } from '../../fixtures/poll-until.js';
-import { adminCredentials, raftns as runRaftns } from '../../fixtures/raftns-cli.js';
+import { type SpecCluster, startSpecCluster } from '../../fixtures/spec-cluster.js';
 import { startUnbound } from '../../fixtures/unbound.js';
 
 const REGIONS = ['region1', 'region2'] as const;
@@ -32,11 +30,8 @@ describe('zones created and deleted at runtime (real processes, two regions)', f
   this.timeout(240_000);
   let dir: string;
   let cluster: LocalCluster;
-  const raftns = (args: readonly string[]) =>
-    runRaftns(
-      ['--nats', cluster.natsUrl, '--nats-creds', adminCredentials(cluster), '--cluster', 'local', ...args],
-      { timeoutMs: 90_000 },
-    );
+  let spec: SpecCluster;
+  const raftns = (args: readonly string[]) => spec.raftns(args);
 
   async function resolver(region: string): Promise<IterativeResolver> {
     const roots = await cluster.rootServers(region);
@@ -53,27 +48,18 @@ describe('zones created and deleted at runtime (real processes, two regions)', f
   }
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'raftns-zone-lifecycle-'));
-    cluster = new LocalCluster({
-      dir,
-      regions: REGIONS.length,
-      replicasPerGroup: 1,
-      natsPort: await freePort(),
-      // Port 53 when this process may bind it: Unbound follows referrals to port 53 only.
-      httpPort: await freePort(),
+    spec = await startSpecCluster({
+      name: 'zone-lifecycle',
       subnet: 60,
-      logLevel: 'info',
-      registrationTtlMs: 3_000,
-      // The resolvers here query from one address far above a rate limit's budget.
-      dnsRrlRate: 0,
+      regions: REGIONS.length,
+      http: true,
+      dnsPort: '53-if-possible',
     });
-    await cluster.start();
-    await cluster.waitReady(150_000);
+    ({ dir, cluster } = spec);
   });
 
   after(async () => {
-    await cluster?.stop(5_000);
-    await rm(dir, { recursive: true, force: true });
+    await spec?.stop();
   });
 
   it('creates a zone in a named group: it answers from every region through the hierarchy, and takes writes', async () => {
@@ -330,15 +316,11 @@ describe('zones created and deleted at runtime (real processes, two regions)', f
 
 describe('zones created and deleted through the HTTP API (real processes, two regions)', function () {
   this.timeout(240_000);
-  let dir: string;
   let cluster: LocalCluster;
   let key: string;
   let readOnlyKey: string;
-  const raftns = (args: readonly string[]) =>
-    runRaftns(
-      ['--nats', cluster.natsUrl, '--nats-creds', adminCredentials(cluster), '--cluster', 'local', ...args],
-      { timeoutMs: 90_000 },
-    );
+  let spec: SpecCluster;
+  const raftns = (args: readonly string[]) => spec.raftns(args);
   const api = (path: string, init: RequestInit & { apiKey?: string } = {}) => {
     const http = cluster.replicaList().find((r) => r.region === 'region2')?.http;
     return fetch(`http://${http}/api/v1/servers/localhost${path}`, {
@@ -353,21 +335,8 @@ describe('zones created and deleted through the HTTP API (real processes, two re
   };
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'raftns-zone-api-'));
-    cluster = new LocalCluster({
-      dir,
-      regions: REGIONS.length,
-      replicasPerGroup: 1,
-      natsPort: await freePort(),
-      dnsPort: await freePort(),
-      httpPort: await freePort(),
-      subnet: 62,
-      logLevel: 'info',
-      registrationTtlMs: 3_000,
-      dnsRrlRate: 0,
-    });
-    await cluster.start();
-    await cluster.waitReady(150_000);
+    spec = await startSpecCluster({ name: 'zone-api', subnet: 62, regions: REGIONS.length, http: true });
+    ({ cluster } = spec);
     const added = await raftns(['api-key', 'add', 'admin']);
     expect(added.code, added.stderr).to.equal(EXIT_OK);
     key = added.stdout.trim();
@@ -377,8 +346,7 @@ describe('zones created and deleted through the HTTP API (real processes, two re
   });
 
   after(async () => {
-    await cluster?.stop(5_000);
-    await rm(dir, { recursive: true, force: true });
+    await spec?.stop();
   });
 
   it('POST creates the zone with its initial rrsets in every region; DELETE removes it; conflicts and conditions hold', async () => {

@@ -1,21 +1,6 @@
-/**
- * `raftns zone move` on a running hierarchy of real processes (two regions, root → org →
- * wikipedia.org, one replica per group, bootstrapped through NATS KV): a registered zone
- * with records moves from the wikipedia-org group to the root group while a region writer
- * keeps writing new names to it and resolvers (our iterative resolver from each region's
- * root, and Unbound when port 53 is free) keep querying it. Afterwards every acknowledged
- * write is in the zone in every region, with its version; no resolution answered wrongly
- * (every name acknowledged before a resolution started resolves to its data, never
- * NXDOMAIN, REFUSED or other data); the zone is served by the root group and gone from the
- * wikipedia-org group. The freeze window (the longest gap between acknowledged writes, and
- * what the CLI measured per region) is printed. The refusals of `zone move` change nothing.
- */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import { EXIT_OK, EXIT_USAGE } from '../../../clients/cli/exit-codes.js';
-import { LocalCluster } from '../../../clients/local-cluster/local-cluster.js';
+import type { LocalCluster } from '../../../clients/local-cluster/local-cluster.js';
 import { RegionWriter } from '../../../clients/region-writer.js';
 import { IterativeResolver } from '../../../clients/resolver/iterative-resolver.js';
 import type { Resolution } from '../../../clients/resolver/resolution-trace.js';
@@ -23,8 +8,8 @@ import type { MoveOutcome, ZoneListing } from '../../../clients/zone-lifecycle.j
 import { RR_TYPE } from '../../../protocol/dns/wire/codes.js';
 import { Name } from '../../../protocol/dns/wire/name.js';
 import { rdataToText } from '../../../protocol/dns/wire/rdata.js';
-import { freePort } from '../../fixtures/free-port.js';
-import { adminCredentials, raftns as runRaftns } from '../../fixtures/raftns-cli.js';
+import { adminCredentials } from '../../fixtures/raftns-cli.js';
+import { type SpecCluster, startSpecCluster } from '../../fixtures/spec-cluster.js';
 import { startUnbound, type UnboundHandle } from '../../fixtures/unbound.js';
 
 const REGIONS = ['region1', 'region2'] as const;
@@ -35,11 +20,8 @@ describe('a zone moved between groups under writes and resolution (real processe
   this.timeout(240_000);
   let dir: string;
   let cluster: LocalCluster;
-  const raftns = (args: readonly string[]) =>
-    runRaftns(
-      ['--nats', cluster.natsUrl, '--nats-creds', adminCredentials(cluster), '--cluster', 'local', ...args],
-      { timeoutMs: 90_000 },
-    );
+  let spec: SpecCluster;
+  const raftns = (args: readonly string[]) => spec.raftns(args);
 
   async function resolver(region: string): Promise<IterativeResolver> {
     const roots = await cluster.rootServers(region);
@@ -56,25 +38,18 @@ describe('a zone moved between groups under writes and resolution (real processe
   }
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'raftns-zone-move-'));
-    cluster = new LocalCluster({
-      dir,
-      regions: REGIONS.length,
-      replicasPerGroup: 1,
-      natsPort: await freePort(),
-      httpPort: await freePort(),
+    spec = await startSpecCluster({
+      name: 'zone-move',
       subnet: 61,
-      logLevel: 'info',
-      registrationTtlMs: 3_000,
-      dnsRrlRate: 0,
+      regions: REGIONS.length,
+      http: true,
+      dnsPort: '53-if-possible',
     });
-    await cluster.start();
-    await cluster.waitReady(150_000);
+    ({ dir, cluster } = spec);
   });
 
   after(async () => {
-    await cluster?.stop(5_000);
-    await rm(dir, { recursive: true, force: true });
+    await spec?.stop();
   });
 
   it('refuses moves that cannot be, with the reason, and changes nothing', async () => {
