@@ -20,10 +20,7 @@ import { RR_TYPE } from '../../../protocol/dns/wire/codes.js';
 import { Name } from '../../../protocol/dns/wire/name.js';
 import { rdataToText } from '../../../protocol/dns/wire/rdata.js';
 import type { ClusterPlan } from '../../../protocol/plan.js';
-import { silentLogger } from '../../../runtime/log.js';
-import { connectNats } from '../../../runtime/nats/nats-connection.js';
 import { pollUntil } from '../../fixtures/poll-until.js';
-import { adminCredentials } from '../../fixtures/raftns-cli.js';
 import { type SpecCluster, startSpecCluster } from '../../fixtures/spec-cluster.js';
 import { canonicalZoneExport } from '../../fixtures/zone-export.js';
 
@@ -72,12 +69,7 @@ describe('adding a region to a running cluster (real processes)', function () {
   it('the new region is filled with every zone, resolves every name from its root, and takes new writes', async () => {
     const created = await raftns(['zone', 'create', 'shop.org.', '--group', 'org']);
     expect(created.code, created.stderr).to.equal(EXIT_OK);
-    const nc = await connectNats({
-      urls: [cluster.natsUrl],
-      credsFile: adminCredentials(cluster),
-      name: 'plan-region-spec',
-      log: silentLogger,
-    });
+    const nc = await spec.connectAdmin('plan-region-spec');
     const writer = await RegionWriter.open({
       nc,
       cluster: 'local',
@@ -246,12 +238,7 @@ describe('adding a region to a running cluster (real processes)', function () {
   });
 
   it('retiring the first region: refused while one of its groups cannot be checked; then its replicas leave and writes go on in the other', async () => {
-    const nc = await connectNats({
-      urls: [cluster.natsUrl],
-      credsFile: adminCredentials(cluster),
-      name: 'plan-region-retire-spec',
-      log: silentLogger,
-    });
+    const nc = await spec.connectAdmin('plan-region-retire-spec');
     const writer = await RegionWriter.open({
       nc,
       cluster: 'local',
