@@ -3,25 +3,42 @@ import type { Ask } from '../../runtime/message.js';
 import { type KvStore, utf8 } from '../../runtime/storage/kv-store.js';
 
 /**
- * Guards a data directory: the first start records which instance owns it; every later
- * start checks it is the same instance and counts the boot. Pointing a replica at another
- * instance's data would make it vote with someone else's Raft state, so that refuses to
- * start.
+ * Guards a data directory: the first start records which instance owns it and for which
+ * group; every later start checks it is the same instance of the same group and counts the
+ * boot. Pointing a replica at another instance's data, or starting it in another group
+ * (a bootstrapped instance whose slot went to someone else while it was down claims
+ * whichever slot is free), would make it vote with Raft state that is not its group's, so
+ * either refuses to start. A record written before groups were recorded takes the group
+ * of its next start.
  */
 export interface IdentityOptions {
   readonly instanceId: string;
   readonly cluster: string;
   readonly region: string;
+  readonly group: string;
 }
 
 export interface IdentityRecord {
   readonly instanceId: string;
   readonly cluster: string;
   readonly region: string;
+  /** Absent in a record written before groups were recorded. */
+  readonly group?: string;
   readonly bootCount: number;
 }
 
 export type IdentityMessage = { readonly type: 'identity' } & Ask<IdentityRecord>;
+
+export class DataDirOfOtherGroupError extends Error {
+  readonly code = 'DATA_DIR_OF_OTHER_GROUP';
+  constructor(found: IdentityRecord, expected: IdentityOptions) {
+    super(
+      `data dir holds the Raft state of group ${found.group}, not of group ${expected.group} ` +
+        `(instance ${expected.instanceId}): start this instance with an empty data dir`,
+    );
+    this.name = 'DataDirOfOtherGroupError';
+  }
+}
 
 export class DataDirOwnedByOtherInstanceError extends Error {
   readonly code = 'DATA_DIR_OWNED_BY_OTHER_INSTANCE';
@@ -42,6 +59,7 @@ export function decodeIdentity(bytes: Uint8Array): IdentityRecord {
     typeof value.instanceId !== 'string' ||
     typeof value.cluster !== 'string' ||
     typeof value.region !== 'string' ||
+    (value.group !== undefined && typeof value.group !== 'string') ||
     !Number.isInteger(value.bootCount)
   ) {
     throw new Error('identity record is corrupt');
@@ -70,6 +88,8 @@ class IdentityActor implements Actor<IdentityMessage> {
     ) {
       throw new DataDirOwnedByOtherInstanceError(previous, this.options);
     }
+    if (previous?.group !== undefined && previous.group !== this.options.group)
+      throw new DataDirOfOtherGroupError(previous, this.options);
     const record: IdentityRecord = { ...this.options, bootCount: (previous?.bootCount ?? 0) + 1 };
     await this.store.write([{ type: 'put', key: IDENTITY_KEY, value: utf8(JSON.stringify(record)) }], {
       sync: true,

@@ -46,6 +46,7 @@ export function replicaActorSpecs(config: ReplicaConfig): ActorSpec[] {
     instanceId: config.instanceId,
     cluster: config.cluster,
     region: config.region,
+    group: config.group,
   };
   const raft = raftConfig(config.group, config.instanceId, config.peers, {
     tickMs: config.raft.tickMs,

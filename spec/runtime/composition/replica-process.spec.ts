@@ -79,6 +79,19 @@ describe('the replica process', function () {
     expect(await readBootCount(dataDir)).to.equal(1);
   });
 
+  it("refuses to start in another group on a data dir that holds a group's Raft state", async () => {
+    const first = await forkUntilReady(mainScript, [...base('i-1'), '--group', 'g1'], 20_000);
+    first.child.kill('SIGTERM');
+    expect((await first.exited).code).to.equal(EXIT_OK);
+    const other = await runToExit(mainScript, [...base('i-1'), '--group', 'g2'], 20_000);
+    expect(other.code, other.stderr).to.equal(EXIT_START_FAILED);
+    expect(await readBootCount(dataDir)).to.equal(1);
+    const same = await forkUntilReady(mainScript, [...base('i-1'), '--group', 'g1'], 20_000);
+    same.child.kill('SIGTERM');
+    expect((await same.exited).code).to.equal(EXIT_OK);
+    expect(await readBootCount(dataDir)).to.equal(2);
+  });
+
   it('fails its start (exit 1) when no NATS server answers', async () => {
     const unreachable = 'nats://127.0.0.1:1';
     const run = await runToExit(
