@@ -78,12 +78,18 @@ export async function readSlots(
 export interface ClaimSlotRequest {
   readonly instanceId: string;
   readonly region: string;
+  /**
+   * Only a slot of this group: the one whose Raft state the instance's data dir holds
+   * (undefined: any group, for an empty data dir).
+   */
+  readonly group?: string;
 }
 
 /**
  * The slot of `instanceId` in `region`: the one it holds already (a restart), else the
- * first free one taken atomically. Fails with `region-unknown` for a region not in the
- * plan and `no-free-slot` when all are held by others and `replace` (if any) took none.
+ * first free one (of `group` when given) taken atomically. Fails with `region-unknown` for
+ * a region not in the plan and `no-free-slot` when all are held by others and `replace` (if
+ * any) took none.
  */
 export async function claimSlot(
   slots: KV,
@@ -97,7 +103,9 @@ export async function claimSlot(
       'region-unknown',
       `region ${region} is not in the plan (regions: ${plan.regions.join(', ')})`,
     );
-  const states = await readSlots(slots, plan, region);
+  const ofGroup = (all: SlotState[]) =>
+    request.group === undefined ? all : all.filter((slot) => slot.group === request.group);
+  const states = ofGroup(await readSlots(slots, plan, region));
   const mine = states.find((slot) => slot.holder === instanceId);
   if (mine !== undefined) return { ...refOf(mine), instanceId, rejoined: true };
   for (const slot of states) {
@@ -110,14 +118,18 @@ export async function claimSlot(
       if (!isWrongLastSequence(error)) throw error;
     }
   }
-  const after = await readSlots(slots, plan, region);
+  const after = ofGroup(await readSlots(slots, plan, region));
   const replaced = await options.replace?.({ plan, instanceId, region, slots: after });
   if (replaced !== undefined) return replaced;
   throw new BootstrapError(
     'no-free-slot',
-    `every slot of region ${region} is taken (${after.length} slots: ${after
-      .map((s) => `${s.key}=${s.holder ?? '?'}`)
-      .join(', ')}) by live replicas`,
+    request.group === undefined
+      ? `every slot of region ${region} is taken (${after.length} slots: ${after
+          .map((s) => `${s.key}=${s.holder ?? '?'}`)
+          .join(', ')}) by live replicas`
+      : `every slot of group ${request.group} in region ${region}, whose Raft state the data dir holds, is taken (${
+          after.map((s) => `${s.key}=${s.holder ?? '?'}`).join(', ') || 'the group is not in the plan'
+        }) by live replicas: start with an empty data dir to join another group`,
   );
 }
 

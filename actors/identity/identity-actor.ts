@@ -51,7 +51,7 @@ export class DataDirOwnedByOtherInstanceError extends Error {
   }
 }
 
-const IDENTITY_KEY = utf8('identity');
+export const IDENTITY_KEY = utf8('identity');
 
 export function decodeIdentity(bytes: Uint8Array): IdentityRecord {
   const value = JSON.parse(new TextDecoder().decode(bytes)) as Partial<IdentityRecord>;

@@ -21,6 +21,7 @@ import type { Logger } from '../log.js';
 import { connectNats } from '../nats/nats-connection.js';
 import type { ReplicaConfig } from './config.js';
 import { parseDnsListener } from './config.js';
+import { readDataDirIdentity } from './data-dir-identity.js';
 
 export interface BootstrapOutcome {
   readonly plan: ClusterPlan;
@@ -91,7 +92,7 @@ export interface BootstrapOptions {
 }
 
 /** What a bootstrap replica needs from its configuration (`config.bootstrap` is true). */
-export type BootstrapConfig = Pick<ReplicaConfig, 'cluster' | 'region' | 'instanceId' | 'nats' | 'dns'>;
+export type BootstrapConfig = Pick<ReplicaConfig, 'cluster' | 'region' | 'instanceId' | 'nats' | 'dns' | 'dataDir'>;
 
 /**
  * Plan, registration, slot, group: each step logged. Fails with a `BootstrapError` when
@@ -147,10 +148,16 @@ export async function bootstrapReplica(
       { dnsAddresses: registration.registration.dnsAddresses, heartbeatMs: registration.heartbeatMs },
       'registered',
     );
+    // A data dir that holds a group's Raft state claims a slot of that group only.
+    const recorded = (await readDataDirIdentity(config.dataDir))?.group;
     const claim = await claimSlot(
       store.slots,
       plan,
-      { instanceId: config.instanceId, region: config.region },
+      {
+        instanceId: config.instanceId,
+        region: config.region,
+        ...(recorded === undefined ? {} : { group: recorded }),
+      },
       { replace: replaceDeadHolder(store, blog) },
     );
     blog.info(

@@ -178,6 +178,41 @@ describe('bootstrap/slot-claim (real nats-server, claimants as real processes)',
     }
   });
 
+  it("a data dir holding a group's Raft state claims only that group's slots, and says so when they are taken", async () => {
+    const { store, plan } = await freshPlan(['eu']);
+    const org = await claimSlot(store.slots, plan, { instanceId: 'a', region: 'eu', group: 'org' });
+    expect(org.key).to.equal('eu.org.0');
+    for (const id of ['b', 'c'])
+      await claimSlot(store.slots, plan, { instanceId: id, region: 'eu', group: 'org' });
+    let seen: readonly string[] = [];
+    try {
+      await claimSlot(
+        store.slots,
+        plan,
+        { instanceId: 'd', region: 'eu', group: 'org' },
+        {
+          replace: async ({ slots }) => {
+            seen = slots.map((s) => s.key);
+            return undefined;
+          },
+        },
+      );
+      expect.fail('expected no-free-slot');
+    } catch (error) {
+      expect((error as BootstrapError).code).to.equal('no-free-slot');
+      expect((error as Error).message).to.match(
+        /every slot of group org in region eu, whose Raft state the data dir holds/,
+      );
+    }
+    expect(seen, "only the group's slots are offered for replacement").to.deep.equal([
+      'eu.org.0',
+      'eu.org.1',
+      'eu.org.2',
+    ]);
+    // Without a group, the root's free slots are still there.
+    expect((await claimSlot(store.slots, plan, { instanceId: 'd', region: 'eu' })).key).to.equal('eu.root.0');
+  });
+
   it('asks the replacement hook when every slot is taken, and uses the slot it answers', async () => {
     const cluster = `s${++clusters}`;
     const store = await PlanStore.create(nc, cluster);
