@@ -32,6 +32,7 @@ import {
   type ChangeOutcome,
   type DnsBatchResult,
   type DnsWriteError,
+  type ParsedBatch,
   type ParsedChange,
   type ParsedPrerequisite,
   validateBatchSyntax,
@@ -174,16 +175,24 @@ export class DnsStore {
   applyBatch(batch: unknown, changesMax = BATCH_CHANGES_MAX): DnsBatchResult {
     const syntax = validateBatchSyntax(batch, changesMax);
     if (!syntax.ok) return { ok: false, error: syntax.error };
-    for (let i = 0; i < syntax.batch.prerequisites.length; i++) {
-      const failure = this.#checkPrerequisite(syntax.batch.prerequisites[i] as ParsedPrerequisite, i);
+    return this.applyParsedBatch(syntax.batch);
+  }
+
+  /**
+   * `applyBatch` of a batch `validateBatchSyntax` already checked and parsed (a log entry's
+   * decoding does, protocol/group/command-codec.ts): the syntax is not checked again.
+   */
+  applyParsedBatch(batch: ParsedBatch): DnsBatchResult {
+    for (let i = 0; i < batch.prerequisites.length; i++) {
+      const failure = this.#checkPrerequisite(batch.prerequisites[i] as ParsedPrerequisite, i);
       if (failure !== undefined) return { ok: false, error: failure };
     }
     const undo: Array<() => void> = [];
     const touched = new Map<string, Touched>();
     try {
       const outcomes: ChangeOutcome[] = [];
-      for (let i = 0; i < syntax.batch.changes.length; i++) {
-        outcomes.push(this.#applyChange(syntax.batch.changes[i] as ParsedChange, i, undo, touched));
+      for (let i = 0; i < batch.changes.length; i++) {
+        outcomes.push(this.#applyChange(batch.changes[i] as ParsedChange, i, undo, touched));
       }
       this.#validate(touched);
       return { ok: true, serials: this.#commit(touched), outcomes };
