@@ -58,7 +58,7 @@ import {
 import type { GroupQuery, QueryResult } from '../../protocol/group/commands.js';
 import type { ClusterPlan } from '../../protocol/plan.js';
 import type { Logger } from '../log.js';
-import type { LeadershipSource } from './leadership-feed.js';
+import { followReadyLeadership, type LeadershipSource } from './leadership-feed.js';
 import { PeriodicTask } from './periodic-task.js';
 
 /** Owners' JSON read from one region for one zone in one pass; the rest waits for the next pass. */
@@ -204,13 +204,19 @@ export class RegionRepair {
     }
     if (this.stopped) return;
     this.task.start();
-    this.stopFollowingLeadership = this.options.leadership.onChange((leadership) => {
-      if (leadership.leading) this.task.runSoon();
-      else {
+    // A pass at once when this replica becomes the ready leader of a term; a lease extension
+    // is no reason for one (a converged zone costs one root exchange a period).
+    const stopReady = followReadyLeadership(this.options.leadership, () => this.task.runSoon());
+    const stopLost = this.options.leadership.onChange((leadership) => {
+      if (!leadership.leading) {
         this.agreements.clear();
         this.collection.clear();
       }
     });
+    this.stopFollowingLeadership = () => {
+      stopReady();
+      stopLost();
+    };
   }
 
   private otherRegions(): string[] {
