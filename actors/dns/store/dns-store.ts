@@ -22,9 +22,10 @@
  * the serving side (zone-delta.ts) are queued for `takeDeltas`.
  *
  * Because an RRset change applies iff it is the newest seen for that RRset, a set of
- * changes that each succeed leaves the same data whatever order they applied in. This
- * needs one version per change (writers' hybrid clocks give that): two different changes
- * to one RRset with the very same version resolve by arrival order.
+ * changes that each succeed leaves the same data whatever order they applied in. Newest is
+ * a total order on the writes (protocol/dns/write-order.ts): by version, and two different
+ * changes to one RRset with the very same version (a writer reusing its id after its clock
+ * stepped back) by their content, so they too resolve the same way in any order.
  */
 
 import {
@@ -62,6 +63,11 @@ import type { DnsNameView, DnsRrsetView, DnsZoneSummary } from '../../../protoco
 import { parseRrType, RR_CLASS, RR_TYPE, rrTypeName } from '../../../protocol/dns/wire/codes.js';
 import { Name, parseName } from '../../../protocol/dns/wire/name.js';
 import { decodeRdata, encodeRdata, type Rdata, rdataToText } from '../../../protocol/dns/wire/rdata.js';
+import {
+  compareRrsetWrites,
+  rrsetContentKey,
+  TOMBSTONE_CONTENT_KEY,
+} from '../../../protocol/dns/write-order.js';
 import { GROUP_ZONES_MAX } from '../../../protocol/limits.js';
 import { LiveZone, rdataKey } from '../zone/live-zone.js';
 import type { ZoneError } from '../zone/zone.js';
@@ -567,7 +573,7 @@ export class DnsStore {
         entries.push({ type: rrTypeName(type), version });
         continue;
       }
-      const rdata = set.rdatas.map((r) => rdataToText(r.kind === 'SOA' ? { ...r, serial: 0 } : r)).sort();
+      const rdata = comparedRdata(set.rdatas);
       entries.push({ type: rrTypeName(type), version, ttl: set.ttl, rdata });
     }
     if (nameVersion === null && entries.length === 0) return undefined;
@@ -711,8 +717,26 @@ export class DnsStore {
       }
       return 'applied';
     }
-    const current = owner.types.get(change.type) ?? owner.nameVersion;
-    if (current !== undefined && compareVersions(change.version, current) <= 0) return 'superseded';
+    const typeVersion = owner.types.get(change.type);
+    if (owner.nameVersion !== undefined && compareVersions(change.version, owner.nameVersion) <= 0)
+      return 'superseded';
+    if (typeVersion !== undefined) {
+      const order = compareVersions(change.version, typeVersion);
+      if (order < 0) return 'superseded';
+      // The same version with other content (protocol/dns/write-order.ts): the content decides,
+      // so every region keeps the same one of the two whatever the order they arrive in.
+      if (
+        order === 0 &&
+        compareRrsetWrites(
+          { version: change.version, content: changeContentKey(change) },
+          {
+            version: typeVersion,
+            content: storedContentKey(zone.live.node(change.name)?.rrsets.get(change.type)),
+          },
+        ) <= 0
+      )
+        return 'superseded';
+    }
     this.#setTypeVersion(zone, owner, change.type, change.version, undo);
     ownerTouch.types.add(change.type);
     if (change.op === 'delete-rrset') {
@@ -1003,4 +1027,21 @@ export function zoneErrorText(e: ZoneError): string {
     case 'rdata-type-mismatch':
       return `RDATA of ${rrTypeName(e.type)} at ${e.owner} does not match its type`;
   }
+}
+
+/** An RRset's presentation RDATA as regions compare it: sorted, without repeats, an SOA's serial 0. */
+function comparedRdata(rdatas: readonly Rdata[]): string[] {
+  return [...new Set(rdatas.map((r) => rdataToText(r.kind === 'SOA' ? { ...r, serial: 0 } : r)))].sort();
+}
+
+/** The content key of a stored RRset (undefined: none, a tombstone). */
+function storedContentKey(set: RRset | undefined): string {
+  return set === undefined ? TOMBSTONE_CONTENT_KEY : rrsetContentKey(set.ttl, comparedRdata(set.rdatas));
+}
+
+/** The content key of an upsert or `delete-rrset`. */
+function changeContentKey(change: ParsedChange & { readonly op: 'upsert' | 'delete-rrset' }): string {
+  return change.op === 'delete-rrset'
+    ? TOMBSTONE_CONTENT_KEY
+    : rrsetContentKey(change.ttl, comparedRdata(change.rdatas));
 }
