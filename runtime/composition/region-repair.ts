@@ -10,8 +10,10 @@
  * nothing more); for a zone whose roots differ, the digest tree is walked down to the
  * leaves that differ (at most DIGEST_NODES_PER_REQUEST_MAX nodes a request,
  * SYNC_READS_IN_FLIGHT requests at once), the other region's versions of those leaves'
- * owners are read and, where it holds any, this region's too (paged, SYNC_REPLY_BYTES_MAX a
- * reply, at most ROUND_BYTES_MAX a zone and pass), and the versions newer there go to this
+ * owners are read and, where it holds any, this region's too (SYNC_LEAVES_PER_REQUEST_MAX
+ * leaves a chunk, SYNC_READS_IN_FLIGHT chunks at once; paged, SYNC_REPLY_BYTES_MAX a reply;
+ * about ROUND_BYTES_MAX from the other region a zone and pass, a reply more per chunk
+ * being read when it runs out), and the versions newer there go to this
  * region's group as ordinary DNS batches (protocol/dns/region-repair.ts, `repairChanges`):
  * the same last-writer-wins path as a writer's batch, no prerequisites, so a repair commutes
  * with live writes and never undoes a newer one. The batches commit while the next leaves'
@@ -70,10 +72,19 @@ export const CALL_DEADLINE_MS = 3_000;
  * each is a last-writer-wins step, so their order does not matter, and pipelining them
  * through Raft (while the next owners are read) takes a large repair from one commit round
  * trip a batch to a fraction of it. With BATCH_CHANGES_MAX changes a batch, this bounds the
- * changes awaiting commit.
+ * changes awaiting commit; more only queue in the leader and wait longer each.
  */
-export const REPAIR_BATCHES_IN_FLIGHT = 8;
-/** Digest reads of one zone comparison in flight at once, per side. */
+export const REPAIR_BATCHES_IN_FLIGHT = 4;
+/**
+ * Each repair batch's deadline: longer than a read's, since a batch of BATCH_CHANGES_MAX
+ * changes queued behind the others in flight commits after them, and a batch that runs out
+ * of time ends the zone's repair for the pass.
+ */
+export const REPAIR_BATCH_DEADLINE_MS = 10_000;
+/**
+ * Reads of one zone comparison in flight at once: digest requests per side, and chunks of
+ * leaves whose owners are being read (each reading at most ROUND_BYTES_MAX / this).
+ */
 export const SYNC_READS_IN_FLIGHT = 4;
 /**
  * After a pass that took versions, the next starts at once rather than a period later
@@ -431,13 +442,17 @@ export class RegionRepair {
     const batches = new BatchWindow<readonly DnsChange[]>(REPAIR_BATCHES_IN_FLIGHT, (changes) =>
       this.apply(home, zone, changes),
     );
+    const chunks: number[][] = [];
+    for (let i = 0; i < differing.length; i += SYNC_LEAVES_PER_REQUEST_MAX)
+      chunks.push(differing.slice(i, i + SYNC_LEAVES_PER_REQUEST_MAX));
     let budget = ROUND_BYTES_MAX;
-    for (let i = 0; i < differing.length && budget > 0; i += SYNC_LEAVES_PER_REQUEST_MAX) {
-      const leaves = differing.slice(i, i + SYNC_LEAVES_PER_REQUEST_MAX);
-      const theirs = await ownersOf(remote, zone, leaves, budget);
+    await mapBounded(chunks, SYNC_READS_IN_FLIGHT, async (leaves) => {
+      // Read at once, the chunks share the pass's budget: each takes at most a share of it.
+      if (budget <= 0) return;
+      const theirs = await ownersOf(remote, zone, leaves, ROUND_BYTES_MAX / SYNC_READS_IN_FLIGHT);
       budget -= theirs.bytes;
       // Nothing there in these leaves (this region holds more): nothing to take.
-      if (theirs.owners.length === 0) continue;
+      if (theirs.owners.length === 0) return;
       const ours = await ownersOf(home, zone, leaves, Number.POSITIVE_INFINITY);
       for (const changes of repairChanges(
         zone,
@@ -446,7 +461,7 @@ export class RegionRepair {
         this.options.nowMs() - this.horizonMs(),
       ))
         await batches.submit(changes);
-    }
+    });
     return batches.drain();
   }
 
@@ -460,7 +475,7 @@ export class RegionRepair {
     zone: string,
     changes: Parameters<RaftClient['dnsBatch']>[0]['changes'],
   ): Promise<number> {
-    const result = await home.dnsBatch({ changes });
+    const result = await home.dnsBatch({ changes }, { deadlineMs: REPAIR_BATCH_DEADLINE_MS });
     if (result.ok) return result.outcomes.filter((o) => o === 'applied').length;
     if (result.error.code !== 'invalid-zone-data') {
       this.options.log.warn({ zone, error: result.error }, 'a repair batch was refused');
@@ -473,7 +488,7 @@ export class RegionRepair {
     }
     let taken = 0;
     for (const [name, ownerChanges] of byOwner) {
-      const single = await home.dnsBatch({ changes: ownerChanges });
+      const single = await home.dnsBatch({ changes: ownerChanges }, { deadlineMs: REPAIR_BATCH_DEADLINE_MS });
       if (single.ok) taken += single.outcomes.filter((o) => o === 'applied').length;
       else this.options.log.warn({ zone, name, error: single.error }, 'a repair of one owner was refused');
     }
@@ -533,7 +548,10 @@ async function ownersOf(
   }
 }
 
-/** `fn` over `items`, at most `limit` at once; the results in the items' order. */
+/**
+ * `fn` over `items`, at most `limit` at once; the results in the items' order. After a
+ * failure no further item is started, and the first failure is thrown.
+ */
 async function mapBounded<T, R>(
   items: readonly T[],
   limit: number,
@@ -541,10 +559,16 @@ async function mapBounded<T, R>(
 ): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (next < items.length && !failed) {
       const at = next++;
-      results[at] = await fn(items[at] as T);
+      try {
+        results[at] = await fn(items[at] as T);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));

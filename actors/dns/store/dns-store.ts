@@ -14,10 +14,11 @@
  *   (mod 2^32, RFC 1982 §3.1) in each zone it touches, once, even when each of its changes
  *   was superseded, so regions that commit the same batches reach the same serial.
  *
- * `applyBatch` (atomic): syntax (changes.ts) → prerequisites against the data (RFC 2136
- * §3.2 style: all checked before anything changes) → each change in order, an RRset change
- * taking effect only if its version is newer than both the RRset's and the name's version
- * → validation of the touched owners (`LiveZone.check`) → on any error every change is
+ * `applyBatch` (atomic): syntax (changes.ts; `applyParsedBatch` starts after it, with a batch
+ * a log entry's decoding already checked) → prerequisites against the data (RFC 2136 §3.2
+ * style: all checked before anything changes) → each change in order, an RRset change
+ * taking effect only if it is newer than the RRset's write (write-order.ts) and its version
+ * newer than the name's → validation of the touched owners (`LiveZone.check`) → on any error every change is
  * undone (an undo log) and the typed error returned; otherwise serials move and deltas for
  * the serving side (zone-delta.ts) are queued for `takeDeltas`.
  *
