@@ -11,7 +11,7 @@
  * leaves that differ (at most DIGEST_NODES_PER_REQUEST_MAX nodes a request,
  * SYNC_READS_IN_FLIGHT requests at once), the other region's versions of those leaves'
  * owners are read and, where it holds any, this region's too (SYNC_LEAVES_PER_REQUEST_MAX
- * leaves a chunk, SYNC_READS_IN_FLIGHT chunks at once; paged, SYNC_REPLY_BYTES_MAX a reply;
+ * leaves a chunk, OWNER_CHUNKS_IN_FLIGHT chunks at once; paged, SYNC_REPLY_BYTES_MAX a reply;
  * about ROUND_BYTES_MAX from the other region a zone and pass, a reply more per chunk
  * being read when it runs out), and the versions newer there go to this
  * region's group as ordinary DNS batches (protocol/dns/region-repair.ts, `repairChanges`):
@@ -81,11 +81,14 @@ export const REPAIR_BATCHES_IN_FLIGHT = 4;
  * of time ends the zone's repair for the pass.
  */
 export const REPAIR_BATCH_DEADLINE_MS = 10_000;
-/**
- * Reads of one zone comparison in flight at once: digest requests per side, and chunks of
- * leaves whose owners are being read (each reading at most ROUND_BYTES_MAX / this).
- */
+/** Digest requests of one zone comparison in flight at once, per side. */
 export const SYNC_READS_IN_FLIGHT = 4;
+/**
+ * Chunks of leaves whose owners are read at once (each at most ROUND_BYTES_MAX / this): two
+ * keep the other region's leader busy while this side reads the last reply; more only queue
+ * at its state machine, which serves reads one at a time, and run into the reads' deadline.
+ */
+export const OWNER_CHUNKS_IN_FLIGHT = 2;
 /**
  * After a pass that took versions, the next starts at once rather than a period later
  * (more may wait: the rest of a pass cut short by ROUND_BYTES_MAX, writes still arriving
@@ -418,8 +421,9 @@ export class RegionRepair {
 
   /**
    * Walks the digest tree down to the differing leaves and takes the newer versions there.
-   * Reads go SYNC_READS_IN_FLIGHT at a time; the owners of the next leaves are read while
-   * the batches of the previous ones commit, at most REPAIR_BATCHES_IN_FLIGHT at once.
+   * Digest reads go SYNC_READS_IN_FLIGHT at a time, owner reads OWNER_CHUNKS_IN_FLIGHT chunks
+   * at a time; the owners of the next leaves are read while the batches of the previous ones
+   * commit, at most REPAIR_BATCHES_IN_FLIGHT at once.
    */
   private async repairZone(zone: string, home: RaftClient, remote: RaftClient): Promise<number> {
     let differing = [0];
@@ -446,10 +450,10 @@ export class RegionRepair {
     for (let i = 0; i < differing.length; i += SYNC_LEAVES_PER_REQUEST_MAX)
       chunks.push(differing.slice(i, i + SYNC_LEAVES_PER_REQUEST_MAX));
     let budget = ROUND_BYTES_MAX;
-    await mapBounded(chunks, SYNC_READS_IN_FLIGHT, async (leaves) => {
+    const reading = mapBounded(chunks, OWNER_CHUNKS_IN_FLIGHT, async (leaves) => {
       // Read at once, the chunks share the pass's budget: each takes at most a share of it.
       if (budget <= 0) return;
-      const theirs = await ownersOf(remote, zone, leaves, ROUND_BYTES_MAX / SYNC_READS_IN_FLIGHT);
+      const theirs = await ownersOf(remote, zone, leaves, ROUND_BYTES_MAX / OWNER_CHUNKS_IN_FLIGHT);
       budget -= theirs.bytes;
       // Nothing there in these leaves (this region holds more): nothing to take.
       if (theirs.owners.length === 0) return;
@@ -462,6 +466,13 @@ export class RegionRepair {
       ))
         await batches.submit(changes);
     });
+    try {
+      await reading;
+    } catch (error) {
+      // A read that failed stops the reading; what was read still commits, and counts (a
+      // pass that took versions is followed by the next at once).
+      this.options.log.debug({ zone, err: String(error) }, 'reading the versions of a zone stopped');
+    }
     return batches.drain();
   }
 
@@ -550,7 +561,7 @@ async function ownersOf(
 
 /**
  * `fn` over `items`, at most `limit` at once; the results in the items' order. After a
- * failure no further item is started, and the first failure is thrown.
+ * failure no further item is started, and once the started ones end a failure is thrown.
  */
 async function mapBounded<T, R>(
   items: readonly T[],
@@ -571,7 +582,9 @@ async function mapBounded<T, R>(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  // Every started item ends before this does, so nothing it started outlives it.
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
   return results;
 }
 
