@@ -2,9 +2,9 @@
  * Anti-entropy between regions (docs/ARCHITECTURE.md, "Anti-entropy between regions"): while
  * this replica leads its group, every `periodMs` after the previous pass it compares each of
  * the group's zones with the same group's leader in every other region of the plan, and
- * takes what is newer there. A pass that took something is followed by the next at once
- * (at most FOLLOW_UP_PASSES_MAX in a row), so a large difference heals at the speed of the
- * passes rather than one pass a period.
+ * takes what is newer there. A pass that took a backlog (FOLLOW_UP_MIN_VERSIONS versions or
+ * more) is followed by the next at once (at most FOLLOW_UP_PASSES_MAX in a row), so a large
+ * difference heals at the speed of the passes rather than one pass a period.
  *
  * A pass, per other region: one `dns-digest-roots` each side (a converged zone costs
  * nothing more); for a zone whose roots differ, the digest tree is walked down to the
@@ -40,7 +40,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { followPlan, PLAN_READ_TIMEOUT_MS, readPlanWithin } from '../../clients/plan-reader.js';
 import { RaftClient } from '../../clients/raft-client.js';
-import type { DnsChange } from '../../protocol/dns/changes.js';
+import { BATCH_CHANGES_MAX, type DnsChange } from '../../protocol/dns/changes.js';
 import {
   DIGEST_DEPTH,
   DIGEST_NODES_PER_REQUEST_MAX,
@@ -90,12 +90,19 @@ export const SYNC_READS_IN_FLIGHT = 4;
  */
 export const OWNER_CHUNKS_IN_FLIGHT = 2;
 /**
- * After a pass that took versions, the next starts at once rather than a period later
- * (more may wait: the rest of a pass cut short by ROUND_BYTES_MAX, writes still arriving
- * there), at most this many times in a row; then the period applies again. A pass that
- * took nothing waits the period: a converged zone costs one root exchange a period.
+ * After a pass that took at least FOLLOW_UP_MIN_VERSIONS versions, the next starts at once
+ * rather than a period later (more may wait: the rest of a pass cut short by ROUND_BYTES_MAX
+ * or by a failed read, writes still arriving there), at most this many times in a row; then
+ * the period applies again. A pass that took nothing waits the period: a converged zone
+ * costs one root exchange a period.
  */
 export const FOLLOW_UP_PASSES_MAX = 64;
+/**
+ * The versions a pass must take for the next to follow at once: a backlog, not the few
+ * writes that are on their way between regions while writers write (taking those, each
+ * pass would find a few more, and passes would run back to back while writes go on).
+ */
+export const FOLLOW_UP_MIN_VERSIONS = BATCH_CHANGES_MAX;
 /** Tombstones per zone awaiting their second observation; more wait for a later scan. */
 export const PENDING_TOMBSTONES_MAX = 8_192;
 /** Collection commands per zone and pass at most (each COLLECT_TOMBSTONES_MAX tombstones). */
@@ -150,7 +157,7 @@ export class RegionRepair {
   private stopFollowingPlan: (() => void) | undefined;
   private stopFollowingLeadership: (() => void) | undefined;
   private stopped = false;
-  /** Passes in a row started at once after one that took versions (FOLLOW_UP_PASSES_MAX). */
+  /** Passes in a row started at once after one that took a backlog (FOLLOW_UP_PASSES_MAX). */
   private followUps = 0;
 
   private constructor(private readonly options: RegionRepairOptions) {
@@ -165,7 +172,9 @@ export class RegionRepair {
       (error) => options.log.warn({ err: String(error) }, 'anti-entropy pass failed'),
       (outcome) => {
         this.followUps =
-          outcome.repaired > 0 && this.followUps < FOLLOW_UP_PASSES_MAX ? this.followUps + 1 : 0;
+          outcome.repaired >= FOLLOW_UP_MIN_VERSIONS && this.followUps < FOLLOW_UP_PASSES_MAX
+            ? this.followUps + 1
+            : 0;
         return this.followUps > 0 ? 0 : undefined;
       },
     );
@@ -470,7 +479,7 @@ export class RegionRepair {
       await reading;
     } catch (error) {
       // A read that failed stops the reading; what was read still commits, and counts (a
-      // pass that took versions is followed by the next at once).
+      // pass that took a backlog is followed by the next at once).
       this.options.log.debug({ zone, err: String(error) }, 'reading the versions of a zone stopped');
     }
     return batches.drain();
