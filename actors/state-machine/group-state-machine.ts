@@ -61,12 +61,12 @@ import { Name, parseName } from '../../protocol/dns/wire/name.js';
 import { frozenZoneKey } from '../../protocol/dns/zone-freeze-key.js';
 import {
   type CommandDecodeError,
+  type DecodedGroupCommand,
   decodeSessionCommand,
   type Result,
 } from '../../protocol/group/command-codec.js';
 import type {
   CommandResult,
-  GroupCommand,
   GroupQuery,
   QueryResult,
   SessionRejection,
@@ -295,7 +295,7 @@ export class GroupStateMachine {
     return { kind: 'applied', index, clientId, seq, result };
   }
 
-  private execute(command: GroupCommand, index: number): CommandResult {
+  private execute(command: DecodedGroupCommand, index: number): CommandResult {
     switch (command.kind) {
       case 'kv-put':
         return Object.freeze({
@@ -329,7 +329,8 @@ export class GroupStateMachine {
           this.data,
           batchZones(command.batch).filter((zone) => !exempt.includes(zone as string)),
         );
-        const dns = refusal ?? this.dns.applyBatch(command.batch);
+        // Validated and parsed once, when the entry was decoded.
+        const dns = refusal ?? this.dns.applyParsedBatch(command.parsed);
         if (dns.ok)
           for (const zone of deleted) {
             try {

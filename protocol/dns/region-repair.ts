@@ -18,6 +18,7 @@
 import { BATCH_CHANGES_MAX, type DnsChange } from './changes.js';
 import { compareVersions, type RecordVersion } from './version.js';
 import { Name } from './wire/name.js';
+import { compareRrsetWrites, type RrsetWrite, rrsetContentKey } from './write-order.js';
 
 export const DIGEST_FANOUT = 16;
 /** Levels below the root: 16^3 = 4096 leaves, a few dozen owners each in a 100k-RRset zone. */
@@ -158,7 +159,9 @@ export function digestChildren(node: number): number[] {
  * and an upsert or `delete-rrset` for each RRset version newer than what this region holds
  * (`local`, the same owners listed here; an owner missing from it holds nothing). Versions
  * travel unchanged, so applying them is the same last-writer-wins step as the writer's own
- * batch, commutative with any live write. In batches of at most BATCH_CHANGES_MAX changes;
+ * batch, commutative with any live write. "Newer" for an RRset is the order of writes
+ * (write-order.ts): an RRset there with this region's version but content that wins the tie
+ * is taken too. In batches of at most BATCH_CHANGES_MAX changes;
  * an owner's changes never straddle two batches (a CNAME replacing an A must land whole).
  *
  * A tombstone older than `tombstonesBeforeMs` (its version's clock) that would change no data
@@ -199,11 +202,13 @@ export function repairChanges(
       nameVersion = theirName;
     }
     for (const entry of theirs.entries) {
-      const held = ours?.entries.find((e) => e.type === entry.type)?.version ?? null;
-      const current = maxOf(held, nameVersion);
-      if (!newer(entry.version, current)) continue;
+      const held = ours?.entries.find((e) => e.type === entry.type);
+      // Newer than this region's name tombstone, and than its write of the RRset in the
+      // order of writes (protocol/dns/write-order.ts: equal versions, the content decides).
+      if (!newer(entry.version, nameVersion)) continue;
+      if (held !== undefined && compareRrsetWrites(rrsetWrite(entry), rrsetWrite(held)) <= 0) continue;
       const tombstone = entry.rdata === undefined || entry.ttl === undefined;
-      if (tombstone && held === null && entry.version.hlcMs < tombstonesBeforeMs) continue;
+      if (tombstone && held === undefined && entry.version.hlcMs < tombstonesBeforeMs) continue;
       if (tombstone)
         owner.push({ op: 'delete-rrset', zone, name: theirs.name, type: entry.type, version: entry.version });
       else
@@ -240,10 +245,8 @@ function newer(a: RecordVersion, than: RecordVersion | null): boolean {
   return than === null || compareVersions(a, than) > 0;
 }
 
-function maxOf(a: RecordVersion | null, b: RecordVersion | null): RecordVersion | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return compareVersions(a, b) >= 0 ? a : b;
+function rrsetWrite(entry: SyncEntry): RrsetWrite {
+  return { version: entry.version, content: rrsetContentKey(entry.ttl, entry.rdata) };
 }
 
 /**

@@ -42,7 +42,7 @@ import {
   isWellFormedString,
   utf8Encode,
 } from '../binary.js';
-import { canonicalBatch, type DnsBatch, validateBatchSyntax } from '../dns/changes.js';
+import { canonicalBatch, type DnsBatch, type ParsedBatch, validateBatchSyntax } from '../dns/changes.js';
 import { type TombstoneCollection, validateTombstoneCollection } from '../dns/tombstone-collection.js';
 import { type DnsImport, validateDnsImport } from '../dns/zone-import.js';
 import { CLIENT_ID_BYTES_MAX, DNS_BATCH_BYTES_MAX, KEY_BYTES_MAX, VALUE_BYTES_MAX } from '../limits.js';
@@ -155,16 +155,25 @@ interface JsonBody<T> {
   readonly field: 'batch' | 'import' | 'collection';
   readonly bytesMax: number;
   readonly canonical: (input: unknown) => Result<T, string>;
+  /** What of the validated value is encoded (its JSON). */
+  readonly json: (value: T) => unknown;
 }
 
-const DNS_BATCH_BODY: JsonBody<DnsBatch> = {
+/** A DNS batch checked by `validateBatchSyntax`: its canonical form and what it parsed into. */
+interface ValidatedBatch {
+  readonly batch: DnsBatch;
+  readonly parsed: ParsedBatch;
+}
+
+const DNS_BATCH_BODY: JsonBody<ValidatedBatch> = {
   field: 'batch',
   bytesMax: DNS_BATCH_BYTES_MAX,
   canonical: (input) => {
     const checked = validateBatchSyntax(input);
     if (!checked.ok) return { ok: false, error: `${checked.error.code}: ${checked.error.message}` };
-    return { ok: true, value: canonicalBatch(input as DnsBatch) };
+    return { ok: true, value: { batch: canonicalBatch(input as DnsBatch), parsed: checked.batch } };
   },
+  json: (value) => value.batch,
 };
 
 const DNS_IMPORT_BODY: JsonBody<DnsImport> = {
@@ -174,6 +183,7 @@ const DNS_IMPORT_BODY: JsonBody<DnsImport> = {
     const checked = validateDnsImport(input);
     return checked.ok ? { ok: true, value: checked.value } : { ok: false, error: checked.message };
   },
+  json: (value) => value,
 };
 
 const DNS_COLLECT_BODY: JsonBody<TombstoneCollection> = {
@@ -183,7 +193,28 @@ const DNS_COLLECT_BODY: JsonBody<TombstoneCollection> = {
     const checked = validateTombstoneCollection(input);
     return checked.ok ? { ok: true, value: checked.value } : { ok: false, error: checked.message };
   },
+  json: (value) => value,
 };
+
+/**
+ * A `dns-batch` as decoded from a log entry: besides the canonical batch, the parsed form
+ * its validation at decode produced, so the store applies it without parsing it again
+ * (`DnsStore.applyParsedBatch`). Decoding is the trust boundary of a log entry.
+ */
+export interface DecodedDnsBatchCommand {
+  readonly kind: 'dns-batch';
+  readonly batch: DnsBatch;
+  readonly parsed: ParsedBatch;
+}
+
+export type DecodedGroupCommand =
+  | Exclude<GroupCommand, { readonly kind: 'dns-batch' }>
+  | DecodedDnsBatchCommand;
+
+/** A `SessionCommand` as decoded from a log entry (see `DecodedDnsBatchCommand`). */
+export interface DecodedSessionCommand extends SessionCommand {
+  readonly command: DecodedGroupCommand;
+}
 
 /** A JSON body's canonical value and bytes, or why it is refused. */
 function encodeJsonBody<T>(
@@ -192,7 +223,7 @@ function encodeJsonBody<T>(
 ): Result<{ value: T; bytes: Uint8Array }, CommandValidationError> {
   const canonical = body.canonical(input);
   if (!canonical.ok) return invalid(body.field, canonical.error);
-  const text = JSON.stringify(canonical.value);
+  const text = JSON.stringify(body.json(canonical.value));
   if (!isWellFormedString(text)) return invalid(body.field, 'contains a lone surrogate (not valid Unicode)');
   const bytes = utf8Encode(text);
   if (bytes.length > body.bytesMax)
@@ -220,7 +251,12 @@ function prepare(input: unknown): Result<PreparedCommand, CommandValidationError
     return {
       ok: true,
       value: {
-        command: { clientId: clientId.value.text, seq, ackedSeq, command: { kind, batch: dns.value.value } },
+        command: {
+          clientId: clientId.value.text,
+          seq,
+          ackedSeq,
+          command: { kind, batch: dns.value.value.batch },
+        },
         clientId: clientId.value.bytes,
         key: dns.value.bytes,
         value: null,
@@ -360,13 +396,13 @@ function decodeJsonBody<T>(
   }
   const encoded = encodeJsonBody(body, json);
   if (!encoded.ok) return decodeError('invalid-field', at, encoded.error.message, body.field);
-  if (JSON.stringify(encoded.value.value) !== text)
+  if (JSON.stringify(body.json(encoded.value.value)) !== text)
     return decodeError('invalid-field', at, `${body.field} is not in canonical form`, body.field);
   return { ok: true, value: encoded.value.value };
 }
 
 /** Decodes an entry's payload. Never throws: bad bytes give a typed error. */
-export function decodeSessionCommand(bytes: Uint8Array): Result<SessionCommand, CommandDecodeError> {
+export function decodeSessionCommand(bytes: Uint8Array): Result<DecodedSessionCommand, CommandDecodeError> {
   const reader = new ByteReader(bytes);
   try {
     if (bytes.length === 0) return decodeError('truncated', 0, 'empty payload');
@@ -400,7 +436,11 @@ export function decodeSessionCommand(bytes: Uint8Array): Result<SessionCommand, 
     if (op === OP_DNS) {
       const batch = decodeJsonBody(reader, DNS_BATCH_BODY);
       if (!batch.ok) return batch;
-      const command: GroupCommand = { kind: 'dns-batch', batch: batch.value };
+      const command: DecodedDnsBatchCommand = {
+        kind: 'dns-batch',
+        batch: batch.value.batch,
+        parsed: batch.value.parsed,
+      };
       return { ok: true, value: { clientId, seq, ackedSeq: seq - delta, command } };
     }
     if (op === OP_DNS_IMPORT) {

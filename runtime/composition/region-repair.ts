@@ -2,18 +2,24 @@
  * Anti-entropy between regions (docs/ARCHITECTURE.md, "Anti-entropy between regions"): while
  * this replica leads its group, every `periodMs` after the previous pass it compares each of
  * the group's zones with the same group's leader in every other region of the plan, and
- * takes what is newer there.
+ * takes what is newer there. A pass that took a backlog (FOLLOW_UP_MIN_VERSIONS versions or
+ * more) is followed by the next at once (at most FOLLOW_UP_PASSES_MAX in a row), so a large
+ * difference heals at the speed of the passes rather than one pass a period.
  *
  * A pass, per other region: one `dns-digest-roots` each side (a converged zone costs
  * nothing more); for a zone whose roots differ, the digest tree is walked down to the
- * leaves that differ (at most DIGEST_NODES_PER_REQUEST_MAX nodes a request), both sides'
- * versions of those leaves' owners are read (paged, SYNC_REPLY_BYTES_MAX a reply, at most
- * ROUND_BYTES_MAX a zone and pass), and the versions newer there go to this region's group
- * as ordinary DNS batches (protocol/dns/region-repair.ts, `repairChanges`): the same
- * last-writer-wins path as a writer's batch, no prerequisites, so a repair commutes with
- * live writes and never undoes a newer one. The other region takes what is newer here in
- * its own pass. Each batch is one Raft entry through this region's client (a session:
- * exactly once).
+ * leaves that differ (at most DIGEST_NODES_PER_REQUEST_MAX nodes a request,
+ * SYNC_READS_IN_FLIGHT requests at once), the other region's versions of those leaves'
+ * owners are read and, where it holds any, this region's too (SYNC_LEAVES_PER_REQUEST_MAX
+ * leaves a chunk, OWNER_CHUNKS_IN_FLIGHT chunks at once; paged, SYNC_REPLY_BYTES_MAX a reply;
+ * about ROUND_BYTES_MAX from the other region a zone and pass, a reply more per chunk
+ * being read when it runs out), and the versions newer there go to this
+ * region's group as ordinary DNS batches (protocol/dns/region-repair.ts, `repairChanges`):
+ * the same last-writer-wins path as a writer's batch, no prerequisites, so a repair commutes
+ * with live writes and never undoes a newer one. The batches commit while the next leaves'
+ * owners are read, at most REPAIR_BATCHES_IN_FLIGHT at once. The other region takes what is
+ * newer here in its own pass. Each batch is one Raft entry through this region's client (a
+ * session: exactly once).
  *
  * Reads go to the other region's `…sync` subject (protocol/subjects.ts), which only its
  * leader serves and only replicas may use. Every call has a deadline; a region that does
@@ -34,6 +40,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { followPlan, PLAN_READ_TIMEOUT_MS, readPlanWithin } from '../../clients/plan-reader.js';
 import { RaftClient } from '../../clients/raft-client.js';
+import { BATCH_CHANGES_MAX, type DnsChange } from '../../protocol/dns/changes.js';
 import {
   DIGEST_DEPTH,
   DIGEST_NODES_PER_REQUEST_MAX,
@@ -53,7 +60,7 @@ import {
 import type { GroupQuery, QueryResult } from '../../protocol/group/commands.js';
 import type { ClusterPlan } from '../../protocol/plan.js';
 import type { Logger } from '../log.js';
-import type { LeadershipSource } from './leadership-feed.js';
+import { followReadyLeadership, type LeadershipSource } from './leadership-feed.js';
 import { PeriodicTask } from './periodic-task.js';
 
 /** Owners' JSON read from one region for one zone in one pass; the rest waits for the next pass. */
@@ -61,11 +68,41 @@ export const ROUND_BYTES_MAX = 8 * 1024 * 1024;
 /** Each read or batch: its deadline (a region that does not answer in time is `unreachable`). */
 export const CALL_DEADLINE_MS = 3_000;
 /**
- * Repair batches of one pass in flight at once: they touch different owners and each is a
- * last-writer-wins step, so their order does not matter, and pipelining them through Raft
- * takes a large repair from one commit round trip a batch to a fraction of it.
+ * Repair batches of one zone comparison in flight at once: they touch different owners and
+ * each is a last-writer-wins step, so their order does not matter, and pipelining them
+ * through Raft (while the next owners are read) takes a large repair from one commit round
+ * trip a batch to a fraction of it. With BATCH_CHANGES_MAX changes a batch, this bounds the
+ * changes awaiting commit; more only queue in the leader and wait longer each.
  */
 export const REPAIR_BATCHES_IN_FLIGHT = 4;
+/**
+ * Each repair batch's deadline: longer than a read's, since a batch of BATCH_CHANGES_MAX
+ * changes queued behind the others in flight commits after them, and a batch that runs out
+ * of time ends the zone's repair for the pass.
+ */
+export const REPAIR_BATCH_DEADLINE_MS = 10_000;
+/** Digest requests of one zone comparison in flight at once, per side. */
+export const SYNC_READS_IN_FLIGHT = 4;
+/**
+ * Chunks of leaves whose owners are read at once (each at most ROUND_BYTES_MAX / this): two
+ * keep the other region's leader busy while this side reads the last reply; more only queue
+ * at its state machine, which serves reads one at a time, and run into the reads' deadline.
+ */
+export const OWNER_CHUNKS_IN_FLIGHT = 2;
+/**
+ * After a pass that took at least FOLLOW_UP_MIN_VERSIONS versions, the next starts at once
+ * rather than a period later (more may wait: the rest of a pass cut short by ROUND_BYTES_MAX
+ * or by a failed read, writes still arriving there), at most this many times in a row; then
+ * the period applies again. A pass that took nothing waits the period: a converged zone
+ * costs one root exchange a period.
+ */
+export const FOLLOW_UP_PASSES_MAX = 64;
+/**
+ * The versions a pass must take for the next to follow at once: a backlog, not the few
+ * writes that are on their way between regions while writers write (taking those, each
+ * pass would find a few more, and passes would run back to back while writes go on).
+ */
+export const FOLLOW_UP_MIN_VERSIONS = BATCH_CHANGES_MAX;
 /** Tombstones per zone awaiting their second observation; more wait for a later scan. */
 export const PENDING_TOMBSTONES_MAX = 8_192;
 /** Collection commands per zone and pass at most (each COLLECT_TOMBSTONES_MAX tombstones). */
@@ -120,6 +157,8 @@ export class RegionRepair {
   private stopFollowingPlan: (() => void) | undefined;
   private stopFollowingLeadership: (() => void) | undefined;
   private stopped = false;
+  /** Passes in a row started at once after one that took a backlog (FOLLOW_UP_PASSES_MAX). */
+  private followUps = 0;
 
   private constructor(private readonly options: RegionRepairOptions) {
     this.task = new PeriodicTask(
@@ -131,6 +170,13 @@ export class RegionRepair {
           options.log.info({ ...outcome }, 'collected tombstones every region holds');
       },
       (error) => options.log.warn({ err: String(error) }, 'anti-entropy pass failed'),
+      (outcome) => {
+        this.followUps =
+          outcome.repaired >= FOLLOW_UP_MIN_VERSIONS && this.followUps < FOLLOW_UP_PASSES_MAX
+            ? this.followUps + 1
+            : 0;
+        return this.followUps > 0 ? 0 : undefined;
+      },
     );
   }
 
@@ -181,13 +227,19 @@ export class RegionRepair {
     }
     if (this.stopped) return;
     this.task.start();
-    this.stopFollowingLeadership = this.options.leadership.onChange((leadership) => {
-      if (leadership.leading) this.task.runSoon();
-      else {
+    // A pass at once when this replica becomes the ready leader of a term; a lease extension
+    // is no reason for one (a converged zone costs one root exchange a period).
+    const stopReady = followReadyLeadership(this.options.leadership, () => this.task.runSoon());
+    const stopLost = this.options.leadership.onChange((leadership) => {
+      if (!leadership.leading) {
         this.agreements.clear();
         this.collection.clear();
       }
     });
+    this.stopFollowingLeadership = () => {
+      stopReady();
+      stopLost();
+    };
   }
 
   private otherRegions(): string[] {
@@ -385,46 +437,61 @@ export class RegionRepair {
         this.agreements.set(key, { ...row, tombstones: figures.tombstones, collected: figures.collected });
   }
 
-  /** Walks the digest tree down to the differing leaves and takes the newer versions there. */
+  /**
+   * Walks the digest tree down to the differing leaves and takes the newer versions there.
+   * Digest reads go SYNC_READS_IN_FLIGHT at a time, owner reads OWNER_CHUNKS_IN_FLIGHT chunks
+   * at a time; the owners of the next leaves are read while the batches of the previous ones
+   * commit, at most REPAIR_BATCHES_IN_FLIGHT at once.
+   */
   private async repairZone(zone: string, home: RaftClient, remote: RaftClient): Promise<number> {
     let differing = [0];
     for (let depth = 1; depth <= DIGEST_DEPTH && differing.length > 0; depth++) {
       const nodes = differing.flatMap(digestChildren);
-      const next: number[] = [];
-      for (let i = 0; i < nodes.length; i += DIGEST_NODES_PER_REQUEST_MAX) {
-        const chunk = nodes.slice(i, i + DIGEST_NODES_PER_REQUEST_MAX);
+      const chunks: number[][] = [];
+      for (let i = 0; i < nodes.length; i += DIGEST_NODES_PER_REQUEST_MAX)
+        chunks.push(nodes.slice(i, i + DIGEST_NODES_PER_REQUEST_MAX));
+      const compared = await mapBounded(chunks, SYNC_READS_IN_FLIGHT, async (chunk) => {
         const [ours, theirs] = await Promise.all([
           digestsOf(home, zone, depth, chunk),
           digestsOf(remote, zone, depth, chunk),
         ]);
-        if (ours === null || theirs === null) return 0;
-        chunk.forEach((node, k) => {
-          if (ours[k] !== theirs[k]) next.push(node);
-        });
-      }
-      differing = next;
+        if (ours === null || theirs === null) return null;
+        return chunk.filter((_, k) => ours[k] !== theirs[k]);
+      });
+      if (compared.some((c) => c === null)) return 0;
+      differing = compared.flatMap((c) => c ?? []);
     }
-    let taken = 0;
+    const batches = new BatchWindow<readonly DnsChange[]>(REPAIR_BATCHES_IN_FLIGHT, (changes) =>
+      this.apply(home, zone, changes),
+    );
+    const chunks: number[][] = [];
+    for (let i = 0; i < differing.length; i += SYNC_LEAVES_PER_REQUEST_MAX)
+      chunks.push(differing.slice(i, i + SYNC_LEAVES_PER_REQUEST_MAX));
     let budget = ROUND_BYTES_MAX;
-    for (let i = 0; i < differing.length && budget > 0; i += SYNC_LEAVES_PER_REQUEST_MAX) {
-      const leaves = differing.slice(i, i + SYNC_LEAVES_PER_REQUEST_MAX);
-      const theirs = await ownersOf(remote, zone, leaves, budget);
+    const reading = mapBounded(chunks, OWNER_CHUNKS_IN_FLIGHT, async (leaves) => {
+      // Read at once, the chunks share the pass's budget: each takes at most a share of it.
+      if (budget <= 0) return;
+      const theirs = await ownersOf(remote, zone, leaves, ROUND_BYTES_MAX / OWNER_CHUNKS_IN_FLIGHT);
       budget -= theirs.bytes;
+      // Nothing there in these leaves (this region holds more): nothing to take.
+      if (theirs.owners.length === 0) return;
       const ours = await ownersOf(home, zone, leaves, Number.POSITIVE_INFINITY);
-      const batches = repairChanges(
+      for (const changes of repairChanges(
         zone,
         ours.owners,
         theirs.owners,
         this.options.nowMs() - this.horizonMs(),
-      );
-      for (let b = 0; b < batches.length; b += REPAIR_BATCHES_IN_FLIGHT) {
-        const counts = await Promise.all(
-          batches.slice(b, b + REPAIR_BATCHES_IN_FLIGHT).map((changes) => this.apply(home, zone, changes)),
-        );
-        taken += counts.reduce((sum, n) => sum + n, 0);
-      }
+      ))
+        await batches.submit(changes);
+    });
+    try {
+      await reading;
+    } catch (error) {
+      // A read that failed stops the reading; what was read still commits, and counts (a
+      // pass that took a backlog is followed by the next at once).
+      this.options.log.debug({ zone, err: String(error) }, 'reading the versions of a zone stopped');
     }
-    return taken;
+    return batches.drain();
   }
 
   /**
@@ -437,7 +504,7 @@ export class RegionRepair {
     zone: string,
     changes: Parameters<RaftClient['dnsBatch']>[0]['changes'],
   ): Promise<number> {
-    const result = await home.dnsBatch({ changes });
+    const result = await home.dnsBatch({ changes }, { deadlineMs: REPAIR_BATCH_DEADLINE_MS });
     if (result.ok) return result.outcomes.filter((o) => o === 'applied').length;
     if (result.error.code !== 'invalid-zone-data') {
       this.options.log.warn({ zone, error: result.error }, 'a repair batch was refused');
@@ -450,7 +517,7 @@ export class RegionRepair {
     }
     let taken = 0;
     for (const [name, ownerChanges] of byOwner) {
-      const single = await home.dnsBatch({ changes: ownerChanges });
+      const single = await home.dnsBatch({ changes: ownerChanges }, { deadlineMs: REPAIR_BATCH_DEADLINE_MS });
       if (single.ok) taken += single.outcomes.filter((o) => o === 'applied').length;
       else this.options.log.warn({ zone, name, error: single.error }, 'a repair of one owner was refused');
     }
@@ -507,5 +574,72 @@ async function ownersOf(
     if (page.next === null) return { owners, bytes, complete: true };
     if (bytes >= bytesMax) return { owners, bytes, complete: false };
     after = page.next;
+  }
+}
+
+/**
+ * `fn` over `items`, at most `limit` at once; the results in the items' order. After a
+ * failure no further item is started, and once the started ones end a failure is thrown.
+ */
+async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && !failed) {
+      const at = next++;
+      try {
+        results[at] = await fn(items[at] as T);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  // Every started item ends before this does, so nothing it started outlives it.
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
+  return results;
+}
+
+/**
+ * Repair batches committing at most `limit` at once: `submit` waits for room, `drain` for
+ * all of them and gives the versions taken. The first failure stops further submissions
+ * and is thrown by `submit` or `drain` (no batch's failure goes unobserved).
+ */
+class BatchWindow<C> {
+  private readonly inFlight = new Set<Promise<void>>();
+  private taken = 0;
+  private failure: { readonly error: unknown } | undefined;
+
+  constructor(
+    private readonly limit: number,
+    private readonly commit: (changes: C) => Promise<number>,
+  ) {}
+
+  async submit(changes: C): Promise<void> {
+    while (this.inFlight.size >= this.limit) await Promise.race(this.inFlight);
+    if (this.failure !== undefined) throw this.failure.error;
+    const done: Promise<void> = this.commit(changes)
+      .then(
+        (n) => {
+          this.taken += n;
+        },
+        (error: unknown) => {
+          this.failure ??= { error };
+        },
+      )
+      .finally(() => this.inFlight.delete(done));
+    this.inFlight.add(done);
+  }
+
+  async drain(): Promise<number> {
+    await Promise.all(this.inFlight);
+    if (this.failure !== undefined) throw this.failure.error;
+    return this.taken;
   }
 }

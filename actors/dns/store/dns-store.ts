@@ -14,17 +14,19 @@
  *   (mod 2^32, RFC 1982 §3.1) in each zone it touches, once, even when each of its changes
  *   was superseded, so regions that commit the same batches reach the same serial.
  *
- * `applyBatch` (atomic): syntax (changes.ts) → prerequisites against the data (RFC 2136
- * §3.2 style: all checked before anything changes) → each change in order, an RRset change
- * taking effect only if its version is newer than both the RRset's and the name's version
- * → validation of the touched owners (`LiveZone.check`) → on any error every change is
+ * `applyBatch` (atomic): syntax (changes.ts; `applyParsedBatch` starts after it, with a batch
+ * a log entry's decoding already checked) → prerequisites against the data (RFC 2136 §3.2
+ * style: all checked before anything changes) → each change in order, an RRset change
+ * taking effect only if it is newer than the RRset's write (write-order.ts) and its version
+ * newer than the name's → validation of the touched owners (`LiveZone.check`) → on any error every change is
  * undone (an undo log) and the typed error returned; otherwise serials move and deltas for
  * the serving side (zone-delta.ts) are queued for `takeDeltas`.
  *
  * Because an RRset change applies iff it is the newest seen for that RRset, a set of
- * changes that each succeed leaves the same data whatever order they applied in. This
- * needs one version per change (writers' hybrid clocks give that): two different changes
- * to one RRset with the very same version resolve by arrival order.
+ * changes that each succeed leaves the same data whatever order they applied in. Newest is
+ * a total order on the writes (protocol/dns/write-order.ts): by version, and two different
+ * changes to one RRset with the very same version (a writer reusing its id after its clock
+ * stepped back) by their content, so they too resolve the same way in any order.
  */
 
 import {
@@ -32,6 +34,7 @@ import {
   type ChangeOutcome,
   type DnsBatchResult,
   type DnsWriteError,
+  type ParsedBatch,
   type ParsedChange,
   type ParsedPrerequisite,
   validateBatchSyntax,
@@ -61,6 +64,11 @@ import type { DnsNameView, DnsRrsetView, DnsZoneSummary } from '../../../protoco
 import { parseRrType, RR_CLASS, RR_TYPE, rrTypeName } from '../../../protocol/dns/wire/codes.js';
 import { Name, parseName } from '../../../protocol/dns/wire/name.js';
 import { decodeRdata, encodeRdata, type Rdata, rdataToText } from '../../../protocol/dns/wire/rdata.js';
+import {
+  compareRrsetWrites,
+  rrsetContentKey,
+  TOMBSTONE_CONTENT_KEY,
+} from '../../../protocol/dns/write-order.js';
 import { GROUP_ZONES_MAX } from '../../../protocol/limits.js';
 import { LiveZone, rdataKey } from '../zone/live-zone.js';
 import type { ZoneError } from '../zone/zone.js';
@@ -174,16 +182,24 @@ export class DnsStore {
   applyBatch(batch: unknown, changesMax = BATCH_CHANGES_MAX): DnsBatchResult {
     const syntax = validateBatchSyntax(batch, changesMax);
     if (!syntax.ok) return { ok: false, error: syntax.error };
-    for (let i = 0; i < syntax.batch.prerequisites.length; i++) {
-      const failure = this.#checkPrerequisite(syntax.batch.prerequisites[i] as ParsedPrerequisite, i);
+    return this.applyParsedBatch(syntax.batch);
+  }
+
+  /**
+   * `applyBatch` of a batch `validateBatchSyntax` already checked and parsed (a log entry's
+   * decoding does, protocol/group/command-codec.ts): the syntax is not checked again.
+   */
+  applyParsedBatch(batch: ParsedBatch): DnsBatchResult {
+    for (let i = 0; i < batch.prerequisites.length; i++) {
+      const failure = this.#checkPrerequisite(batch.prerequisites[i] as ParsedPrerequisite, i);
       if (failure !== undefined) return { ok: false, error: failure };
     }
     const undo: Array<() => void> = [];
     const touched = new Map<string, Touched>();
     try {
       const outcomes: ChangeOutcome[] = [];
-      for (let i = 0; i < syntax.batch.changes.length; i++) {
-        outcomes.push(this.#applyChange(syntax.batch.changes[i] as ParsedChange, i, undo, touched));
+      for (let i = 0; i < batch.changes.length; i++) {
+        outcomes.push(this.#applyChange(batch.changes[i] as ParsedChange, i, undo, touched));
       }
       this.#validate(touched);
       return { ok: true, serials: this.#commit(touched), outcomes };
@@ -558,7 +574,7 @@ export class DnsStore {
         entries.push({ type: rrTypeName(type), version });
         continue;
       }
-      const rdata = set.rdatas.map((r) => rdataToText(r.kind === 'SOA' ? { ...r, serial: 0 } : r)).sort();
+      const rdata = comparedRdata(set.rdatas);
       entries.push({ type: rrTypeName(type), version, ttl: set.ttl, rdata });
     }
     if (nameVersion === null && entries.length === 0) return undefined;
@@ -702,8 +718,26 @@ export class DnsStore {
       }
       return 'applied';
     }
-    const current = owner.types.get(change.type) ?? owner.nameVersion;
-    if (current !== undefined && compareVersions(change.version, current) <= 0) return 'superseded';
+    const typeVersion = owner.types.get(change.type);
+    if (owner.nameVersion !== undefined && compareVersions(change.version, owner.nameVersion) <= 0)
+      return 'superseded';
+    if (typeVersion !== undefined) {
+      const order = compareVersions(change.version, typeVersion);
+      if (order < 0) return 'superseded';
+      // The same version with other content (protocol/dns/write-order.ts): the content decides,
+      // so every region keeps the same one of the two whatever the order they arrive in.
+      if (
+        order === 0 &&
+        compareRrsetWrites(
+          { version: change.version, content: changeContentKey(change) },
+          {
+            version: typeVersion,
+            content: storedContentKey(zone.live.node(change.name)?.rrsets.get(change.type)),
+          },
+        ) <= 0
+      )
+        return 'superseded';
+    }
     this.#setTypeVersion(zone, owner, change.type, change.version, undo);
     ownerTouch.types.add(change.type);
     if (change.op === 'delete-rrset') {
@@ -994,4 +1028,21 @@ export function zoneErrorText(e: ZoneError): string {
     case 'rdata-type-mismatch':
       return `RDATA of ${rrTypeName(e.type)} at ${e.owner} does not match its type`;
   }
+}
+
+/** An RRset's presentation RDATA as regions compare it: sorted, without repeats, an SOA's serial 0. */
+function comparedRdata(rdatas: readonly Rdata[]): string[] {
+  return [...new Set(rdatas.map((r) => rdataToText(r.kind === 'SOA' ? { ...r, serial: 0 } : r)))].sort();
+}
+
+/** The content key of a stored RRset (undefined: none, a tombstone). */
+function storedContentKey(set: RRset | undefined): string {
+  return set === undefined ? TOMBSTONE_CONTENT_KEY : rrsetContentKey(set.ttl, comparedRdata(set.rdatas));
+}
+
+/** The content key of an upsert or `delete-rrset`. */
+function changeContentKey(change: ParsedChange & { readonly op: 'upsert' | 'delete-rrset' }): string {
+  return change.op === 'delete-rrset'
+    ? TOMBSTONE_CONTENT_KEY
+    : rrsetContentKey(change.ttl, comparedRdata(change.rdatas));
 }

@@ -85,6 +85,37 @@ describe('protocol/dns/region-repair: what one region takes from another, and ho
     expect(batches.map((b) => b.length)).to.deep.equal([255, 45]);
   });
 
+  it('takes an RRset of the same version only when its content wins the tie, so both regions settle on one', () => {
+    const owner = (entry: SyncOwner['entries'][number]): SyncOwner => ({
+      name: 'www.example.org.',
+      nameVersion: null,
+      entries: [entry],
+    });
+    const low = owner({ type: 'A', version: v(5), ttl: 60, rdata: ['192.0.2.1'] });
+    const high = owner({ type: 'A', version: v(5), ttl: 60, rdata: ['192.0.2.2'] });
+    const deleted = owner({ type: 'A', version: v(5) });
+    // The region holding the losing content takes the winner; the other takes nothing.
+    expect(repairChanges(ZONE, [low], [high])).to.deep.equal([
+      [
+        {
+          op: 'upsert',
+          zone: ZONE,
+          name: 'www.example.org.',
+          type: 'A',
+          ttl: 60,
+          rdata: ['192.0.2.2'],
+          version: v(5),
+        },
+      ],
+    ]);
+    expect(repairChanges(ZONE, [high], [low])).to.deep.equal([]);
+    // Data wins a tie against a deletion of the same version.
+    expect(repairChanges(ZONE, [deleted], [low])).to.have.length(1);
+    expect(repairChanges(ZONE, [low], [deleted])).to.deep.equal([]);
+    // The very same write: nothing.
+    expect(repairChanges(ZONE, [high], [high])).to.deep.equal([]);
+  });
+
   it('keeps only well-formed agreement rows from a status, at most the bound, and words them', () => {
     const good = {
       zone: ZONE,

@@ -18,10 +18,14 @@ const put: SessionCommand = {
   command: { kind: 'kv-put', key: 'k', value: 'v' },
 };
 
+/** The decoded command as a client writes it: a DNS batch's parsed form (checked apart) left out. */
 function decoded(bytes: Uint8Array): SessionCommand {
   const result = decodeSessionCommand(bytes);
   if (!result.ok) expect.fail(`expected a command, got ${JSON.stringify(result.error)}`);
-  return result.value;
+  const { command } = result.value;
+  if (command.kind !== 'dns-batch') return result.value;
+  expect(command.parsed.changes).to.have.length(command.batch.changes.length);
+  return { ...result.value, command: { kind: 'dns-batch', batch: command.batch } };
 }
 
 function decodeFailure(bytes: Uint8Array) {

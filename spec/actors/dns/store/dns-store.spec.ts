@@ -63,6 +63,68 @@ function errorCode(store: DnsStore, batch: unknown): string {
   return result.error.code;
 }
 
+describe('dns/store/dns-store: two writes of one RRset with the same version', () => {
+  const same = v(7, 0, 'reused-writer');
+  const pairs: ReadonlyArray<readonly [string, DnsChange, DnsChange]> = [
+    ['different RDATA', upsert('www', 'A', ['192.0.2.1'], same), upsert('www', 'A', ['192.0.2.2'], same)],
+    [
+      'different TTL',
+      upsert('www', 'A', ['192.0.2.1'], same, 60),
+      upsert('www', 'A', ['192.0.2.1'], same, 600),
+    ],
+    [
+      'data and a deletion',
+      upsert('www', 'TXT', ['"x"'], same),
+      { op: 'delete-rrset', zone: ZONE, name: 'www', type: 'TXT', version: same },
+    ],
+    [
+      'RDATA spelled differently, the same content',
+      upsert('www', 'AAAA', ['2001:db8::1'], same),
+      upsert('www', 'AAAA', ['2001:DB8:0::1'], same),
+    ],
+  ];
+  for (const [what, first, second] of pairs)
+    it(`end with the same RRset and digest whichever arrives first (${what})`, () => {
+      const stores = [
+        [first, second],
+        [second, first],
+      ].map((order) => {
+        const store = storeWithZone();
+        for (const change of order) {
+          const result = store.applyBatch({ changes: [change] });
+          expect(result.ok, JSON.stringify(result)).to.equal(true);
+        }
+        return store;
+      });
+      const [a, b] = stores as [DnsStore, DnsStore];
+      expect(a.rrsets(ZONE, 'www')).to.deep.equal(b.rrsets(ZONE, 'www'));
+      expect(a.digestRoots()).to.deep.equal(b.digestRoots());
+    });
+
+  it('the greater content wins the tie (protocol/dns/write-order.ts), data over a deletion, and a name tombstone still subsumes it', () => {
+    const store = storeWithZone();
+    const outcomes = (change: DnsChange) => {
+      const result = store.applyBatch({ changes: [change] });
+      return result.ok ? result.outcomes : result.error.code;
+    };
+    expect(outcomes(upsert('www', 'A', ['192.0.2.2'], same))).to.deep.equal(['applied']);
+    expect(outcomes(upsert('www', 'A', ['192.0.2.1'], same))).to.deep.equal(['superseded']);
+    expect(outcomes({ op: 'delete-rrset', zone: ZONE, name: 'www', type: 'A', version: same })).to.deep.equal(
+      ['superseded'],
+    );
+    // The same write again changes nothing.
+    expect(outcomes(upsert('www', 'A', ['192.0.2.2'], same))).to.deep.equal(['superseded']);
+    expect(outcomes(upsert('www', 'A', ['192.0.2.3'], same))).to.deep.equal(['applied']);
+    expect(store.rrsets(ZONE, 'www')?.rrsets.map((r) => r.rdata)).to.deep.equal([['192.0.2.3']]);
+    // A name tombstone of that version still removes it, and a tie with it still loses.
+    expect(outcomes({ op: 'delete-name', zone: ZONE, name: 'www', version: same })).to.deep.equal([
+      'applied',
+    ]);
+    expect(outcomes(upsert('www', 'A', ['192.0.2.9'], same))).to.deep.equal(['superseded']);
+    expect(store.rrsets(ZONE, 'www')?.rrsets ?? []).to.deep.equal([]);
+  });
+});
+
 describe('dns/store/dns-store: batches', () => {
   it('applies upserts, bumps the serial once per zone per batch, and reads back in presentation form', () => {
     const store = storeWithZone();

@@ -44,7 +44,11 @@ describe('state machine: DNS batches', () => {
     if (!encoded.ok) expect.fail(encoded.error.message);
     const decoded = decodeSessionCommand(encoded.value);
     if (!decoded.ok) expect.fail(decoded.error.message);
-    expect(decoded.value.command).to.deep.equal({ kind: 'dns-batch', batch: UPSERT });
+    const command = decoded.value.command;
+    if (command.kind !== 'dns-batch') expect.fail(`decoded a ${command.kind}`);
+    expect(command.batch).to.deep.equal(UPSERT);
+    // Decoding validated and parsed the batch once: the store applies this parsed form.
+    expect(command.parsed.changes.map((c) => c.op)).to.deep.equal(UPSERT.changes.map((c) => c.op));
     const again = encodeSessionCommand(decoded.value);
     expect(again.ok && again.value).to.deep.equal(encoded.value);
     const bad = encodeSessionCommand({
