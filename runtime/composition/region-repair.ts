@@ -269,6 +269,9 @@ export class RegionRepair {
     const regions = this.otherRegions();
     if (this.stopped || regions.length === 0 || this.options.leadership.current()?.leading !== true)
       return { compared: 0, repaired: 0, collected: 0 };
+    // Rows of regions the plan no longer has (retired) are not shown any more.
+    for (const [key, agreement] of this.agreements)
+      if (!regions.includes(agreement.region)) this.agreements.delete(key);
     const home = await this.client(this.options.region);
     let compared = 0;
     let repaired = 0;
@@ -301,13 +304,14 @@ export class RegionRepair {
           continue;
         }
         let taken = 0;
+        let held = false;
         try {
-          taken = await this.repairZone(zone, home, await this.client(region));
+          ({ taken, held } = await this.repairZone(zone, home, await this.client(region)));
         } catch (error) {
           this.options.log.debug({ region, zone, err: String(error) }, 'repair of a zone stopped');
         }
         repaired += taken;
-        this.record(zone, region, 'differ', taken);
+        this.record(zone, region, 'differ', taken, held);
       }
       // Zones this region no longer holds are not compared any more.
       for (const [key, agreement] of this.agreements)
@@ -441,9 +445,16 @@ export class RegionRepair {
    * Walks the digest tree down to the differing leaves and takes the newer versions there.
    * Digest reads go SYNC_READS_IN_FLIGHT at a time, owner reads OWNER_CHUNKS_IN_FLIGHT chunks
    * at a time; the owners of the next leaves are read while the batches of the previous ones
-   * commit, at most REPAIR_BATCHES_IN_FLIGHT at once.
+   * commit, at most REPAIR_BATCHES_IN_FLIGHT at once. `held`: every differing leaf was read
+   * whole and every version taken from it committed, so this region now holds all the other
+   * one had when read (filled, protocol/dns/region-repair.ts `zoneFilled`).
    */
-  private async repairZone(zone: string, home: RaftClient, remote: RaftClient): Promise<number> {
+  private async repairZone(
+    zone: string,
+    home: RaftClient,
+    remote: RaftClient,
+  ): Promise<{ taken: number; held: boolean }> {
+    let held = true;
     let differing = [0];
     for (let depth = 1; depth <= DIGEST_DEPTH && differing.length > 0; depth++) {
       const nodes = differing.flatMap(digestChildren);
@@ -458,21 +469,27 @@ export class RegionRepair {
         if (ours === null || theirs === null) return null;
         return chunk.filter((_, k) => ours[k] !== theirs[k]);
       });
-      if (compared.some((c) => c === null)) return 0;
+      if (compared.some((c) => c === null)) return { taken: 0, held: false };
       differing = compared.flatMap((c) => c ?? []);
     }
-    const batches = new BatchWindow<readonly DnsChange[]>(REPAIR_BATCHES_IN_FLIGHT, (changes) =>
-      this.apply(home, zone, changes),
-    );
+    const batches = new BatchWindow<readonly DnsChange[]>(REPAIR_BATCHES_IN_FLIGHT, async (changes) => {
+      const applied = await this.apply(home, zone, changes);
+      if (!applied.complete) held = false;
+      return applied.taken;
+    });
     const chunks: number[][] = [];
     for (let i = 0; i < differing.length; i += SYNC_LEAVES_PER_REQUEST_MAX)
       chunks.push(differing.slice(i, i + SYNC_LEAVES_PER_REQUEST_MAX));
     let budget = ROUND_BYTES_MAX;
     const reading = mapBounded(chunks, OWNER_CHUNKS_IN_FLIGHT, async (leaves) => {
       // Read at once, the chunks share the pass's budget: each takes at most a share of it.
-      if (budget <= 0) return;
+      if (budget <= 0) {
+        held = false;
+        return;
+      }
       const theirs = await ownersOf(remote, zone, leaves, ROUND_BYTES_MAX / OWNER_CHUNKS_IN_FLIGHT);
       budget -= theirs.bytes;
+      if (!theirs.complete) held = false;
       // Nothing there in these leaves (this region holds more): nothing to take.
       if (theirs.owners.length === 0) return;
       const ours = await ownersOf(home, zone, leaves, Number.POSITIVE_INFINITY);
@@ -490,8 +507,10 @@ export class RegionRepair {
       // A read that failed stops the reading; what was read still commits, and counts (a
       // pass that took a backlog is followed by the next at once).
       this.options.log.debug({ zone, err: String(error) }, 'reading the versions of a zone stopped');
+      held = false;
     }
-    return batches.drain();
+    const taken = await batches.drain();
+    return { taken, held };
   }
 
   /**
@@ -503,12 +522,12 @@ export class RegionRepair {
     home: RaftClient,
     zone: string,
     changes: Parameters<RaftClient['dnsBatch']>[0]['changes'],
-  ): Promise<number> {
+  ): Promise<{ taken: number; complete: boolean }> {
     const result = await home.dnsBatch({ changes }, { deadlineMs: REPAIR_BATCH_DEADLINE_MS });
-    if (result.ok) return result.outcomes.filter((o) => o === 'applied').length;
+    if (result.ok) return { taken: result.outcomes.filter((o) => o === 'applied').length, complete: true };
     if (result.error.code !== 'invalid-zone-data') {
       this.options.log.warn({ zone, error: result.error }, 'a repair batch was refused');
-      return 0;
+      return { taken: 0, complete: false };
     }
     const byOwner = new Map<string, (typeof changes)[number][]>();
     for (const change of changes) {
@@ -516,12 +535,16 @@ export class RegionRepair {
       byOwner.set(name, [...(byOwner.get(name) ?? []), change]);
     }
     let taken = 0;
+    let complete = true;
     for (const [name, ownerChanges] of byOwner) {
       const single = await home.dnsBatch({ changes: ownerChanges }, { deadlineMs: REPAIR_BATCH_DEADLINE_MS });
       if (single.ok) taken += single.outcomes.filter((o) => o === 'applied').length;
-      else this.options.log.warn({ zone, name, error: single.error }, 'a repair of one owner was refused');
+      else {
+        complete = false;
+        this.options.log.warn({ zone, name, error: single.error }, 'a repair of one owner was refused');
+      }
     }
-    return taken;
+    return { taken, complete };
   }
 }
 
