@@ -92,7 +92,10 @@ export interface BootstrapOptions {
 }
 
 /** What a bootstrap replica needs from its configuration (`config.bootstrap` is true). */
-export type BootstrapConfig = Pick<ReplicaConfig, 'cluster' | 'region' | 'instanceId' | 'nats' | 'dns' | 'dataDir'>;
+export type BootstrapConfig = Pick<
+  ReplicaConfig,
+  'cluster' | 'region' | 'instanceId' | 'nats' | 'dns' | 'dataDir'
+>;
 
 /**
  * Plan, registration, slot, group: each step logged. Fails with a `BootstrapError` when
