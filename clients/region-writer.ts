@@ -234,18 +234,17 @@ export class RegionWriter {
   private currentPlan: ClusterPlan;
   private stopWatchingZones: (() => void) | undefined;
   private stopWatchingPlan: (() => void) | undefined;
-  private writeRegions: readonly string[];
   private readonly inFlightPerRegionMax: number;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly ownsConnection: boolean,
     plan: ClusterPlan,
-    regions: readonly string[],
+    /** The regions given to `open` (without repeats), or undefined: the plan's, followed. */
+    private readonly fixedRegions: readonly string[] | undefined,
     private readonly options: RegionWriterOptions,
     registered: readonly RegisteredZone[],
   ) {
-    this.writeRegions = regions;
     this.currentPlan = plan;
     this.registered = registered;
     this.directory = new ZoneDirectory(plan, registered);
@@ -265,7 +264,7 @@ export class RegionWriter {
 
   /** The regions written to by default. */
   get regions(): readonly string[] {
-    return this.writeRegions;
+    return this.fixedRegions ?? this.currentPlan.regions.filter((r) => r !== this.options.exceptRegion);
   }
 
   /**
@@ -277,13 +276,11 @@ export class RegionWriter {
   private followPlan(next: ClusterPlan): void {
     const remaining = this.currentPlan.regions.filter((r) => next.regions.includes(r));
     if (remaining.some((r, i) => next.regions[i] !== r)) return;
-    if (this.options.regions?.some((r) => !next.regions.includes(r)) === true) return;
+    if (this.fixedRegions?.some((r) => !next.regions.includes(r)) === true) return;
     this.currentPlan = next;
     this.directory = new ZoneDirectory(next, this.registered);
     for (const region of next.regions)
       if (!this.slots.has(region)) this.slots.set(region, new Slots(this.inFlightPerRegionMax));
-    if (this.options.regions === undefined)
-      this.writeRegions = next.regions.filter((r) => r !== this.options.exceptRegion);
   }
 
   /**
@@ -321,7 +318,14 @@ export class RegionWriter {
         throw new RangeError('no regions to write to');
       // Zones beyond the plan route by the registry: read now, and followed while open.
       const registry = await ZoneRegistryStore.open(nc, plan.cluster);
-      const writer = new RegionWriter(nc, owns, plan, [...new Set(regions)], options, await registry.list());
+      const writer = new RegionWriter(
+        nc,
+        owns,
+        plan,
+        options.regions === undefined ? undefined : [...new Set(options.regions)],
+        options,
+        await registry.list(),
+      );
       writer.stopWatchingZones = await registry.watch(
         (zones) => {
           writer.registered = zones;

@@ -81,7 +81,6 @@ class AwsServingActor implements Actor<AwsServingMessage> {
   private callSeq = 0;
   private inFlight: InFlight | undefined;
   private checkAtMs: number | undefined;
-  private lookSeq = 0;
   private lookInFlight = false;
   private lastNotReady: string | undefined;
   private readonly leaveWaiters: Replier[] = [];
@@ -164,7 +163,7 @@ class AwsServingActor implements Actor<AwsServingMessage> {
         this.look();
         return;
       case 'looked':
-        this.onLooked(message.seq, message.notReady);
+        this.onLooked(message.notReady);
         return;
       case 'call-done':
         this.onCallDone(message.seq, message.outcome);
@@ -192,7 +191,6 @@ class AwsServingActor implements Actor<AwsServingMessage> {
   private look(): void {
     if (this.lookInFlight) return;
     this.lookInFlight = true;
-    const seq = ++this.lookSeq;
     const options = { timeoutMs: READINESS_LOOK_TIMEOUT_MS };
     const dns =
       this.options.dnsListeners > 0
@@ -202,14 +200,14 @@ class AwsServingActor implements Actor<AwsServingMessage> {
     Promise.all([dns, contact]).then(
       ([status, reached]) => {
         const verdict = dnsReadiness(status, reached, this.options);
-        this.ctx.self({ type: 'looked', seq, notReady: verdict.ready ? null : verdict.reason });
+        this.ctx.self({ type: 'looked', notReady: verdict.ready ? null : verdict.reason });
       },
-      (error: unknown) => this.ctx.self({ type: 'looked', seq, notReady: `no answer: ${String(error)}` }),
+      (error: unknown) => this.ctx.self({ type: 'looked', notReady: `no answer: ${String(error)}` }),
     );
   }
 
-  private onLooked(seq: number, notReady: string | null): void {
-    if (seq !== this.lookSeq) return;
+  /** One look in flight at a time, so its answer is the current one. */
+  private onLooked(notReady: string | null): void {
     this.lookInFlight = false;
     this.counters.looks++;
     if (notReady !== null) {

@@ -47,7 +47,7 @@ export type AwsServingMessage =
   | { readonly type: 'check' }
   | { readonly type: 'look' }
   /** A look at the DNS side: null when ready, else why not. */
-  | { readonly type: 'looked'; readonly seq: number; readonly notReady: string | null }
+  | { readonly type: 'looked'; readonly notReady: string | null }
   | {
       readonly type: 'call-done';
       readonly seq: number;

@@ -457,10 +457,7 @@ export class RegionRepair {
     let held = true;
     let differing = [0];
     for (let depth = 1; depth <= DIGEST_DEPTH && differing.length > 0; depth++) {
-      const nodes = differing.flatMap(digestChildren);
-      const chunks: number[][] = [];
-      for (let i = 0; i < nodes.length; i += DIGEST_NODES_PER_REQUEST_MAX)
-        chunks.push(nodes.slice(i, i + DIGEST_NODES_PER_REQUEST_MAX));
+      const chunks = inChunks(differing.flatMap(digestChildren), DIGEST_NODES_PER_REQUEST_MAX);
       const compared = await mapBounded(chunks, SYNC_READS_IN_FLIGHT, async (chunk) => {
         const [ours, theirs] = await Promise.all([
           digestsOf(home, zone, depth, chunk),
@@ -477,10 +474,8 @@ export class RegionRepair {
       if (!applied.complete) held = false;
       return applied.taken;
     });
-    const chunks: number[][] = [];
-    for (let i = 0; i < differing.length; i += SYNC_LEAVES_PER_REQUEST_MAX)
-      chunks.push(differing.slice(i, i + SYNC_LEAVES_PER_REQUEST_MAX));
     let budget = ROUND_BYTES_MAX;
+    const chunks = inChunks(differing, SYNC_LEAVES_PER_REQUEST_MAX);
     const reading = mapBounded(chunks, OWNER_CHUNKS_IN_FLIGHT, async (leaves) => {
       // Read at once, the chunks share the pass's budget: each takes at most a share of it.
       if (budget <= 0) {
@@ -598,6 +593,13 @@ async function ownersOf(
     if (bytes >= bytesMax) return { owners, bytes, complete: false };
     after = page.next;
   }
+}
+
+/** `items` cut into consecutive runs of at most `size`. */
+function inChunks<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
 }
 
 /**

@@ -43,7 +43,7 @@ import type { ZoneRegistryStore } from '../../bootstrap/zone-registry-store.js';
 import { RaftClient } from '../../clients/raft-client.js';
 import type { DnsChange } from '../../protocol/dns/changes.js';
 import { DELEGATION_TTL } from '../../protocol/dns/delegation-ttl.js';
-import { agreementRows, zoneFilled } from '../../protocol/dns/region-repair.js';
+import { agreementRows, type ZoneAgreement, zoneFilled } from '../../protocol/dns/region-repair.js';
 import { HybridClock, ZONE_REGISTRY_WRITER_PREFIX } from '../../protocol/dns/version.js';
 import type { DnsNameView } from '../../protocol/dns/views.js';
 import { frozenZoneKey } from '../../protocol/dns/zone-freeze-key.js';
@@ -166,6 +166,21 @@ export class ZoneRegistryReconciler {
       }
       return listing;
     };
+    // Each group's leader is asked for its comparisons with the other regions once a pass.
+    const agreements = new Map<string, Promise<readonly ZoneAgreement[]>>();
+    const filled = (group: string, zone: string): Promise<boolean> => {
+      const others = this.options.plan().regions.filter((r) => r !== this.options.region);
+      if (others.length === 0) return Promise.resolve(true);
+      let rows = agreements.get(group);
+      if (rows === undefined) {
+        rows = this.client(group)
+          .then((c) => c.status(undefined, { deadlineMs: CALL_DEADLINE_MS }))
+          .then((status) => agreementRows(status.regionAgreement))
+          .catch(() => []);
+        agreements.set(group, rows);
+      }
+      return rows.then((r) => zoneFilled(zone, r, others));
+    };
     let changes = 0;
     let pending = 0;
     const creations: DnsChange[] = [];
@@ -198,7 +213,7 @@ export class ZoneRegistryReconciler {
     }
     const cuts: DnsChange[] = [];
     for (const { child, parent } of children) {
-      const outcome = await this.reconcileCut(child, parent, members, existing, cuts);
+      const outcome = await this.reconcileCut(child, parent, members, existing, filled, cuts);
       changes += outcome.changes;
       pending += outcome.pending ? 1 : 0;
     }
@@ -357,6 +372,7 @@ export class ZoneRegistryReconciler {
     parent: ServedZone,
     members: ReadonlyMap<string, readonly GroupMember[]>,
     existing: (group: string) => Promise<Set<string>>,
+    filled: (group: string, zone: string) => Promise<boolean>,
     cuts: DnsChange[],
   ): Promise<{ changes: number; pending: boolean }> {
     const client = await this.client(parent.group);
@@ -392,21 +408,11 @@ export class ZoneRegistryReconciler {
     if (this.checked.get(key) === fingerprint) return { changes: 0, pending: waitingForCopy };
     const cut = await this.read(client, parent.zone, child.zone);
     const delegated = cut?.rrsets.some((r) => r.type === 'NS') === true;
-    if (!delegated && !(await this.filled(serving, child.zone))) return { changes: 0, pending: true };
+    if (!delegated && !(await filled(serving, child.zone))) return { changes: 0, pending: true };
     const change = await this.nsChange(client, parent.zone, child.zone, ns, cut);
     if (change !== undefined) cuts.push(change);
     this.checked.set(key, fingerprint);
     return { changes: 0, pending: waitingForCopy };
-  }
-
-  /** Whether `zone` is filled in `group` in this region, by the group's leader's comparisons. */
-  private async filled(group: string, zone: string): Promise<boolean> {
-    const others = this.options.plan().regions.filter((r) => r !== this.options.region);
-    if (others.length === 0) return true;
-    const status = await (await this.client(group))
-      .status(undefined, { deadlineMs: CALL_DEADLINE_MS })
-      .catch(() => undefined);
-    return status !== undefined && zoneFilled(zone, agreementRows(status.regionAgreement), others);
   }
 
   /**
