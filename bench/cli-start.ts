@@ -21,6 +21,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { RegionWriter } from '../clients/region-writer.js';
 import { silentLogger } from '../runtime/log.js';
 import { connectNats } from '../runtime/nats/nats-connection.js';
+import { createZoneChange } from '../spec/fixtures/dns-zone.js';
 import { type NatsServerHandle, startNatsServer } from '../spec/fixtures/nats-server.js';
 import type { RaftCluster } from '../spec/fixtures/raft-cluster.js';
 import { startRegionClusters } from '../spec/fixtures/region-clusters.js';
@@ -71,21 +72,7 @@ async function startCluster(): Promise<Cluster> {
   const writer = await RegionWriter.open({ nc, cluster: CLUSTER, writerId: 'bench-cli' });
   try {
     const report = await writer.write([
-      {
-        op: 'create-zone',
-        zone: ZONE,
-        soa: {
-          mname: 'ns1',
-          rname: 'admin',
-          refresh: 3600,
-          retry: 600,
-          expire: 86400,
-          minimum: 60,
-          ttl: 3600,
-        },
-        ns: ['ns1'],
-        nsTtl: 3600,
-      },
+      createZoneChange(ZONE),
       { op: 'upsert', name: NAME, type: 'A', ttl: 300, rdata: ['192.0.2.1'] },
     ]);
     if (!report.complete) throw new Error(`the zone was not written: ${JSON.stringify(report.regions)}`);

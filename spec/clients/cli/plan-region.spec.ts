@@ -66,16 +66,16 @@ describe('adding a region to a running cluster (real processes)', function () {
     await spec?.stop();
   });
 
+  /** An admin NATS connection and a region writer on it that follows the plan (the caller closes both). */
+  const adminWriter = async (writerId: string) => {
+    const nc = await spec.connectAdmin(writerId);
+    return { nc, writer: await RegionWriter.open({ nc, cluster: 'local', writerId, deadlineMs: 20_000 }) };
+  };
+
   it('the new region is filled with every zone, resolves every name from its root, and takes new writes', async () => {
     const created = await raftns(['zone', 'create', 'shop.org.', '--group', 'org']);
     expect(created.code, created.stderr).to.equal(EXIT_OK);
-    const nc = await spec.connectAdmin('plan-region-spec');
-    const writer = await RegionWriter.open({
-      nc,
-      cluster: 'local',
-      writerId: 'plan-region-spec',
-      deadlineMs: 20_000,
-    });
+    const { nc, writer } = await adminWriter('plan-region-spec');
     const clients: RaftClient[] = [];
     /**
      * Polls region2's org. zone until it delegates `zone` (NS at the cut), then reads the
@@ -238,13 +238,7 @@ describe('adding a region to a running cluster (real processes)', function () {
   });
 
   it('retiring the first region: refused while one of its groups cannot be checked; then its replicas leave and writes go on in the other', async () => {
-    const nc = await spec.connectAdmin('plan-region-retire-spec');
-    const writer = await RegionWriter.open({
-      nc,
-      cluster: 'local',
-      writerId: 'plan-region-retire',
-      deadlineMs: 20_000,
-    });
+    const { nc, writer } = await adminWriter('plan-region-retire');
     const wiki1 = await RaftClient.connect({
       nc,
       cluster: 'local',
