@@ -377,6 +377,7 @@ class ElectionActor implements Actor<ElectionMessage> {
         this.forward(m, receivedAtMs);
         return;
       case 'read-index':
+      case 'lease-read-index':
         if (this.role === 'leader') this.recentlyActive.add(m.from);
         this.forward(m, receivedAtMs);
         return;
@@ -464,6 +465,7 @@ class ElectionActor implements Actor<ElectionMessage> {
         });
         return;
       case 'read-index':
+      case 'lease-read-index':
         this.sendMessage({
           ...base,
           type: 'read-index-response',

@@ -1,13 +1,25 @@
 import type { Random } from '../../runtime/random.js';
 import type { ReplicaId } from '../raft/types.js';
+import type { ReadIndexMode } from './protocol.js';
 
 /** What a follower does with its state machine's read-index request (thesis §6.4). */
 export type ForwardDecision =
   /** No leader known (or this replica believes it leads, yet is not leading): answer not-leader. */
   | { readonly action: 'not-leader' }
   | { readonly action: 'overloaded' }
-  /** Send a ReadIndex request with `requestId` to the leader `to`. */
-  | { readonly action: 'send'; readonly to: ReplicaId; readonly requestId: number };
+  /**
+   * Send a request with `requestId` to the leader `to`: `lease-read-index` when `lease`
+   * (the leader may answer under its lease, thesis §6.4.1), `read-index` otherwise.
+   */
+  | { readonly action: 'send'; readonly to: ReplicaId; readonly requestId: number; readonly lease: boolean };
+
+interface WaitingRead<Reply> {
+  readonly reply: Reply;
+  readonly to: ReplicaId;
+  readonly lease: boolean;
+  /** The tick count when it was sent. */
+  readonly sentAtTick: number;
+}
 
 /** Request ids are safe integers in [1, REQUEST_ID_MAX]; the codec sends them as varints. */
 const REQUEST_ID_MAX = Number.MAX_SAFE_INTEGER;
@@ -32,20 +44,34 @@ export function firstRequestId(random: Random): number {
 
 /**
  * A follower's read-index requests forwarded to the leader, by request id, until the
- * leader answers or the term ends. At most `maxWaiting` wait at once. `Reply` is whatever
- * the caller answers the read with. Request ids count up from `firstRequestId` (drawn at
- * random per incarnation, see `firstRequestId`), wrapping within [1, 2^53).
+ * leader answers, the term ends, or `maxAgeTicks` pass (NATS may lose a message, and a
+ * leader of an earlier release drops a `lease-read-index` it cannot decode): an expired
+ * read is answered not-leader, which its asker retries. At most `maxWaiting` wait at once.
+ * `Reply` is whatever the caller answers the read with. Request ids count up from
+ * `firstRequestId` (drawn at random per incarnation, see `firstRequestId`), wrapping
+ * within [1, 2^53).
+ *
+ * A `lease` read goes as `lease-read-index` unless such a request to the same leader
+ * expired unanswered: from then until the term ends, that leader gets `read-index`,
+ * which every release answers (a round, where a lease would have done).
  */
 export class ForwardedReads<Reply> {
   private nextRequestId: number;
-  private readonly waiting = new Map<number, Reply>();
+  /** Insertion order is send order, so the oldest are first. */
+  private readonly waiting = new Map<number, WaitingRead<Reply>>();
+  private ticks = 0;
+  /** A leader that left a `lease-read-index` unanswered this term. */
+  private leaseUnansweredBy: ReplicaId | null = null;
 
   constructor(
     private readonly maxWaiting: number,
     firstRequestId: number,
+    private readonly maxAgeTicks: number,
   ) {
     if (!Number.isSafeInteger(firstRequestId) || firstRequestId < 1)
       throw new RangeError(`first request id must be a positive safe integer, got ${firstRequestId}`);
+    if (!Number.isSafeInteger(maxAgeTicks) || maxAgeTicks < 1)
+      throw new RangeError(`max age must be a positive number of ticks, got ${maxAgeTicks}`);
     this.nextRequestId = firstRequestId;
   }
 
@@ -54,27 +80,42 @@ export class ForwardedReads<Reply> {
   }
 
   /** Admits a read to forward to `leaderId`, recording `reply` under a new request id when sent. */
-  forward(leaderId: ReplicaId | null, self: ReplicaId, reply: Reply): ForwardDecision {
+  forward(leaderId: ReplicaId | null, self: ReplicaId, mode: ReadIndexMode, reply: Reply): ForwardDecision {
     if (leaderId === null || leaderId === self) return { action: 'not-leader' };
     if (this.waiting.size >= this.maxWaiting) return { action: 'overloaded' };
     const requestId = this.nextRequestId;
     this.nextRequestId = requestId >= REQUEST_ID_MAX ? 1 : requestId + 1;
-    this.waiting.set(requestId, reply);
-    return { action: 'send', to: leaderId, requestId };
+    const lease = mode === 'lease' && this.leaseUnansweredBy !== leaderId;
+    this.waiting.set(requestId, { reply, to: leaderId, lease, sentAtTick: this.ticks });
+    return { action: 'send', to: leaderId, requestId, lease };
   }
 
   /** The leader answered `requestId`: the reply to answer, or undefined when none waits under it. */
   settle(requestId: number): { readonly reply: Reply } | undefined {
-    if (!this.waiting.has(requestId)) return undefined;
-    const reply = this.waiting.get(requestId) as Reply;
+    const read = this.waiting.get(requestId);
+    if (read === undefined) return undefined;
     this.waiting.delete(requestId);
-    return { reply };
+    return { reply: read.reply };
+  }
+
+  /** One tick passed: removes and returns, oldest first, the replies of reads that expired. */
+  tick(): Reply[] {
+    this.ticks++;
+    const expired: Reply[] = [];
+    for (const [requestId, read] of this.waiting) {
+      if (this.ticks - read.sentAtTick < this.maxAgeTicks) break;
+      this.waiting.delete(requestId);
+      if (read.lease) this.leaseUnansweredBy = read.to;
+      expired.push(read.reply);
+    }
+    return expired;
   }
 
   /** The term ended: removes and returns every waiting reply, oldest first. */
   takeAll(): Reply[] {
-    const replies = [...this.waiting.values()];
+    const replies = [...this.waiting.values()].map((read) => read.reply);
     this.waiting.clear();
+    this.leaseUnansweredBy = null;
     return replies;
   }
 }

@@ -7,6 +7,7 @@ import type {
   AppendEntriesResponse,
   InstallSnapshot,
   InstallSnapshotResponse,
+  LeaseReadIndexRequest,
   RaftMessage,
   ReadIndexRequest,
   ReadIndexResponse,
@@ -76,6 +77,13 @@ const APPLY_BATCH_ENTRIES = 256;
 const FLUSH_EVERY_TURNS = 64;
 /** Storage writes of the log in flight at once; more entries wait for one to complete. */
 const MAX_INFLIGHT_STORAGE_WRITES = 2;
+/**
+ * How long a follower's forwarded read waits for the leader's answer, in maximum election
+ * timeouts: long enough for a heartbeat round under load, short enough that a lost request
+ * is retried well within the DNS actor's hold time.
+ */
+const FORWARDED_READ_MAX_AGE_ELECTION_TIMEOUTS = 2;
+
 /** Leadership subscribers held at once (a replica has a handful: the main thread, the AWS-lease actor). */
 const MAX_LEADERSHIP_SUBSCRIBERS = 16;
 
@@ -153,7 +161,11 @@ class LogActor implements Actor<LogMessage> {
     this.lease = new ReadLease(leaseTiming(options.raft, options.clockDriftBoundMs));
     // Fresh request ids per incarnation: an answer to a predecessor's ReadIndex request must
     // not settle this incarnation's read at an older read index (thesis §6.4).
-    this.forwardedReads = new ForwardedReads(options.raft.maxPendingReads, firstRequestId(ctx.random));
+    this.forwardedReads = new ForwardedReads(
+      options.raft.maxPendingReads,
+      firstRequestId(ctx.random),
+      FORWARDED_READ_MAX_AGE_ELECTION_TIMEOUTS * options.raft.electionTicksMax,
+    );
     this.configs = new MembershipLog({ voters: [...options.raft.initialVoters] });
     this.leadershipObservers = new LeadershipObservers({
       maxSubscribers: MAX_LEADERSHIP_SUBSCRIBERS,
@@ -501,7 +513,10 @@ class LogActor implements Actor<LogMessage> {
         this.onAppendEntriesResponse(message);
         return;
       case 'read-index':
-        this.onReadIndexRequest(message);
+        this.onReadIndexRequest(message, 'linearizable');
+        return;
+      case 'lease-read-index':
+        this.onReadIndexRequest(message, 'lease');
         return;
       case 'read-index-response':
         this.onReadIndexResponse(message);
@@ -721,6 +736,7 @@ class LogActor implements Actor<LogMessage> {
   }
 
   private onTick(): void {
+    for (const reply of this.forwardedReads.tick()) reply?.ok(this.notLeader());
     if (this.role === 'leader') this.tickMembershipWork();
     if (this.role === 'leader') {
       this.ticksSinceHeartbeat++;
@@ -776,7 +792,7 @@ class LogActor implements Actor<LogMessage> {
     });
     switch (decision.action) {
       case 'forward':
-        this.forwardReadIndex(reply);
+        this.forwardReadIndex(mode, reply);
         return;
       case 'overloaded':
         reply?.ok({ ok: false, reason: 'overloaded' } satisfies ReadIndexResult);
@@ -861,8 +877,8 @@ class LogActor implements Actor<LogMessage> {
   }
 
   /** A follower asks the leader for a read index on its client's behalf (thesis §6.4). */
-  private forwardReadIndex(reply: Replier | undefined): void {
-    const decision = this.forwardedReads.forward(this.leaderId, this.raft.self, reply);
+  private forwardReadIndex(mode: ReadIndexMode, reply: Replier | undefined): void {
+    const decision = this.forwardedReads.forward(this.leaderId, this.raft.self, mode, reply);
     switch (decision.action) {
       case 'not-leader':
         reply?.ok(this.notLeader());
@@ -872,7 +888,7 @@ class LogActor implements Actor<LogMessage> {
         return;
       case 'send':
         this.send({
-          type: 'read-index',
+          type: decision.lease ? 'lease-read-index' : 'read-index',
           term: this.term,
           from: this.raft.self,
           to: decision.to,
@@ -882,17 +898,22 @@ class LogActor implements Actor<LogMessage> {
     }
   }
 
-  private onReadIndexRequest(m: ReadIndexRequest): void {
+  private onReadIndexRequest(m: ReadIndexRequest | LeaseReadIndexRequest, mode: ReadIndexMode): void {
     const decision = decideRemoteRead({
       leading: this.role === 'leader',
       pending: this.reads.pendingCount,
       maxPendingReads: this.raft.maxPendingReads,
       commitIndex: this.commitIndex,
       termStartIndex: this.termStartIndex,
+      leaseHeld: mode === 'lease' && this.role === 'leader' && this.leaseValid(),
       nextRound: this.lease.round + 1,
     });
     if (decision.action === 'refuse') {
       this.sendReadIndexResponse(m.from, m.requestId, false, 0);
+      return;
+    }
+    if (decision.action === 'answer') {
+      this.sendReadIndexResponse(m.from, m.requestId, true, decision.readIndex);
       return;
     }
     this.reads.add({

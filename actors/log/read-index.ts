@@ -70,16 +70,25 @@ export interface RemoteReadInput {
   readonly maxPendingReads: number;
   readonly commitIndex: number;
   readonly termStartIndex: number;
+  /** Whether the follower asked with `lease-read-index` and the leader holds its lease now. */
+  readonly leaseHeld: boolean;
   readonly nextRound: number;
 }
 
 /** What the leader does with a follower's ReadIndex request (thesis §6.4, reads on followers). */
 export type RemoteReadDecision =
   | { readonly action: 'refuse' }
+  /**
+   * Thesis §6.4.1 for a follower's lease read: the request reached the leader after the
+   * follower's read began, and while the lease holds no other leader can have committed
+   * anything, so the commit index now covers every write acknowledged before the read.
+   */
+  | { readonly action: 'answer'; readonly readIndex: number }
   | { readonly action: 'confirm'; readonly readIndex: number; readonly round: number };
 
 export function decideRemoteRead(input: RemoteReadInput): RemoteReadDecision {
   if (!input.leading || input.commitIndex < input.termStartIndex) return { action: 'refuse' };
+  if (input.leaseHeld) return { action: 'answer', readIndex: input.commitIndex };
   if (input.pending >= input.maxPendingReads) return { action: 'refuse' };
   return { action: 'confirm', readIndex: input.commitIndex, round: input.nextRound };
 }

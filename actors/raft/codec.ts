@@ -31,6 +31,8 @@
  *   v1: first version.
  *   v2: AppendEntries carries `leaderCommitCurrent` (bool, after leaderCommit), without
  *       which a follower cannot tell a live leader's commit index from a deposed one's.
+ *   Added within v2 (a new tag; a decoder without it refuses the frame as 'unknown-type'):
+ *       12 `lease-read-index`.
  */
 
 import { readVarint, VARINT_PROBLEM_TEXT, varintSize, writeVarint } from '../../protocol/binary.js';
@@ -92,6 +94,7 @@ export const MESSAGE_TAGS: { readonly [T in RaftMessageType]: number } = {
   'timeout-now': 9,
   'read-index': 10,
   'read-index-response': 11,
+  'lease-read-index': 12,
 };
 
 /** Entry kinds on the wire. */
@@ -150,6 +153,7 @@ const LAYOUTS: { readonly [T in RaftMessageType]: BodyLayout<MessageOf<T>> } = {
   'timeout-now': {},
   'read-index': { requestId: 'uint' },
   'read-index-response': { requestId: 'uint', ok: 'bool', readIndex: 'uint' },
+  'lease-read-index': { requestId: 'uint' },
 };
 
 interface CompiledLayout {

@@ -16,6 +16,7 @@ export type RaftMessage =
   | InstallSnapshotResponse
   | TimeoutNow
   | ReadIndexRequest
+  | LeaseReadIndexRequest
   | ReadIndexResponse;
 
 interface Envelope {
@@ -113,6 +114,18 @@ export type RaftMessageType = RaftMessage['type'];
 export interface ReadIndexRequest extends Envelope {
   readonly type: 'read-index';
   /** The follower's id for this request, echoed in the response. */
+  readonly requestId: number;
+}
+
+/**
+ * A follower asks the leader for a read index it may answer under its lease (thesis
+ * §6.4.1), without a heartbeat round: for the follower's `lease`-mode reads. A leader
+ * without a lease confirms it by a round, as for `read-index`. A message of its own, not
+ * a flag on `read-index`, so a leader of a release without it drops it as an unknown type
+ * and the follower falls back to `read-index` (forwarded-reads.ts).
+ */
+export interface LeaseReadIndexRequest extends Envelope {
+  readonly type: 'lease-read-index';
   readonly requestId: number;
 }
 

@@ -116,6 +116,8 @@ export function printMessage(m: RaftMessage): string {
       return `${head} TimeoutNow term=${m.term}`;
     case 'read-index':
       return `${head} ReadIndex term=${m.term} id=${m.requestId}`;
+    case 'lease-read-index':
+      return `${head} LeaseReadIndex term=${m.term} id=${m.requestId}`;
     case 'read-index-response':
       return `${head} ReadIndexResp term=${m.term} id=${m.requestId} ${m.ok ? `ok index=${m.readIndex}` : 'refused'}`;
   }

@@ -91,6 +91,7 @@ describe('actors/log/read-index', () => {
       maxPendingReads: 2,
       commitIndex: 9,
       termStartIndex: 9,
+      leaseHeld: false,
       nextRound: 3,
     };
     const cases: ReadonlyArray<{
@@ -102,6 +103,21 @@ describe('actors/log/read-index', () => {
       { name: 'the no-op has not committed', input: { commitIndex: 8 }, expected: { action: 'refuse' } },
       { name: 'full', input: { pending: 2 }, expected: { action: 'refuse' } },
       { name: 'admitted', input: { pending: 1 }, expected: { action: 'confirm', readIndex: 9, round: 3 } },
+      {
+        name: '§6.4.1: a lease read while the lease holds is answered at once, even when rounds are full',
+        input: { leaseHeld: true, pending: 2 },
+        expected: { action: 'answer', readIndex: 9 },
+      },
+      {
+        name: '§6.4.1: a lease read waits for the no-op like any other',
+        input: { leaseHeld: true, commitIndex: 8 },
+        expected: { action: 'refuse' },
+      },
+      {
+        name: 'a lease read by a deposed leader is refused',
+        input: { leaseHeld: true, leading: false },
+        expected: { action: 'refuse' },
+      },
     ];
     for (const c of cases) {
       it(c.name, () => {

@@ -111,6 +111,7 @@ const ARBITRARIES: { readonly [T in RaftMessageType]: fc.Arbitrary<Extract<RaftM
   }),
   'timeout-now': fc.record({ type: fc.constant('timeout-now'), ...envelope }),
   'read-index': fc.record({ type: fc.constant('read-index'), ...envelope, requestId: uintArb }),
+  'lease-read-index': fc.record({ type: fc.constant('lease-read-index'), ...envelope, requestId: uintArb }),
   'read-index-response': fc.record({
     type: fc.constant('read-index-response'),
     ...envelope,
@@ -225,6 +226,13 @@ describe('actors/raft/codec', () => {
         ...[20, 3, 5, 2, 1, 0x61, 1, 0x62], // meta: lastIndex, lastTerm, chain, voters
         ...[0x80, 0x01, 1, 1, 7], // offset, done, chunk
       ]);
+    });
+
+    it('pins the bytes of a lease-read-index (a tag of its own, so read-index keeps its bytes)', () => {
+      const bytes = encode({ type: 'lease-read-index', term: 4, from: 'a', to: 'b', requestId: 300 });
+      expect([...bytes]).to.deep.equal([2, 12, 4, 1, 0x61, 1, 0x62, 0xac, 0x02]);
+      const plain = encode({ type: 'read-index', term: 4, from: 'a', to: 'b', requestId: 300 });
+      expect([...plain]).to.deep.equal([2, 10, 4, 1, 0x61, 1, 0x62, 0xac, 0x02]);
     });
 
     it('encodes the largest safe integer in 8 bytes', () => {
@@ -354,7 +362,7 @@ describe('actors/raft/codec', () => {
     });
 
     it('rejects an unknown type tag', () => {
-      for (const tag of [0, 12, 200, 255]) {
+      for (const tag of [0, 13, 200, 255]) {
         expect(errorCode(decodeRaftMessage(frame(CODEC_VERSION, tag, 1, ascii('a'), ascii('b'))))).to.equal(
           'unknown-type',
         );
