@@ -27,6 +27,7 @@ const BENCHES: readonly BenchRun[] = [
   { name: 'runtime', script: 'runtime-messaging.js', args: [], timeoutS: 180 },
   { name: 'raft', script: 'raft.js', args: ['--duration', '3', '--runs', '3'], timeoutS: 420 },
   { name: 'dns', script: 'dns.js', args: ['--seconds', '4'], timeoutS: 300 },
+  { name: 'answer', script: 'dns-answer.js', args: ['--queries', '100000'], timeoutS: 180 },
   { name: 'zones', script: 'zone-files.js', args: ['--records', '100000', '--runs', '2'], timeoutS: 900 },
   { name: 'update', script: 'dns-update.js', args: ['--seconds', '2', '--rounds', '1'], timeoutS: 180 },
   { name: 'api', script: 'http-api.js', args: ['--seconds', '2', '--rounds', '1'], timeoutS: 180 },

@@ -16,9 +16,15 @@
  * SCRAPE_INTERVAL_MS ("on", far more often than Prometheus's usual 15 s), `--metrics-pairs`
  * pairs; the medians and their difference are reported (the aim: within 3 %).
  *
+ * Latency at light load: `--light-qps` queries/s (1000) for `--light-seconds` (5), one at
+ * a time on a paced schedule from this process, to the leader's and to a follower's
+ * `lease` and `linearizable` listeners; each answer's round trip is timed here, and the
+ * average, p50 and p99 are reported (resolvers pick name servers by round-trip time).
+ *
  * Options: --records N (10000), --seconds S (10), --outstanding N (200), --no-pin,
  * --seed N (query names; printed), --profile DIR (V8 CPU profiles of the replicas' threads),
- * --metrics-pairs N (3; 0 skips the comparison).
+ * --metrics-pairs N (3; 0 skips the comparison), --light-qps N (1000; 0 skips the phase),
+ * --light-seconds S (5).
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -48,6 +54,8 @@ const { values } = parseArgs({
     /** Write V8 CPU profiles of the replicas (every thread) into this directory. */
     profile: { type: 'string' },
     'metrics-pairs': { type: 'string', default: '3' },
+    'light-qps': { type: 'string', default: '1000' },
+    'light-seconds': { type: 'string', default: '5' },
   },
 });
 
@@ -59,6 +67,11 @@ const ZONE = 'bench.example.';
 const MODES = ['lease', 'bounded:1000', 'linearizable'] as const;
 const METRICS_PAIRS = Number(values['metrics-pairs']);
 const SCRAPE_INTERVAL_MS = 1_000;
+const LIGHT_QPS = Number(values['light-qps']);
+const LIGHT_SECONDS = Number(values['light-seconds']);
+/** A light-load query unanswered this long counts as lost. */
+const LIGHT_TIMEOUT_MS = 1_000;
+const LIGHT_MODES = ['lease', 'linearizable'] as const;
 
 /** Fetches `url` every SCRAPE_INTERVAL_MS until stopped; counts the scrapes that answered 200. */
 function startScraper(url: string): { stop(): number } {
@@ -342,6 +355,33 @@ async function main(): Promise<void> {
       );
     }
     if (METRICS_PAIRS > 0) await compareMetricsCost(leader, portOf('lease'), queryFile, pid, pin);
+    if (LIGHT_QPS > 0) {
+      const followerId = cluster.replicas.find((r) => r.id !== leaderId)?.id as string;
+      const follower = cluster.replica(followerId);
+      for (const mode of LIGHT_MODES) {
+        for (const [role, replica] of [
+          ['leader', leader],
+          ['follower', follower],
+        ] as const) {
+          const listener = replica.dns.find((l) => l.mode === mode && l.family === 'IPv4');
+          if (listener === undefined) throw new Error(`no ${mode} listener on ${replica.id}`);
+          const result = await lightLatency(listener.port, names(SEED + 1, 10_000, RECORDS));
+          console.log(
+            `  light load ${LIGHT_QPS} q/s, ${mode.padEnd(12)} ${role.padEnd(8)} (${replica.id}): avg ${result.avgMs.toFixed(2)} ms  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  lost ${result.lost}/${result.sent}`,
+          );
+          console.log(
+            JSON.stringify({
+              figure: 'dns-light-latency',
+              mode,
+              role,
+              replica: replica.id,
+              qps: LIGHT_QPS,
+              ...result,
+            }),
+          );
+        }
+      }
+    }
     await client.close();
     // Profiles are written at a graceful exit only.
     if (values.profile !== undefined) for (const replica of cluster.replicas) await replica.kill('SIGTERM');
@@ -350,6 +390,81 @@ async function main(): Promise<void> {
     await cluster.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+interface LatencyResult {
+  readonly sent: number;
+  readonly lost: number;
+  readonly avgMs: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/**
+ * LIGHT_QPS queries/s for LIGHT_SECONDS on a paced schedule (each millisecond sends what is
+ * due), each answer's round trip timed by its id; queries unanswered after LIGHT_TIMEOUT_MS
+ * are lost.
+ */
+async function lightLatency(port: number, queryNames: readonly string[]): Promise<LatencyResult> {
+  const queries = queryNames.map(
+    (name) =>
+      encodeMessage(
+        {
+          id: 0,
+          flags: messageFlags(),
+          questions: [{ name: Name.parse(name), type: RR_TYPE.A, class: RR_CLASS.IN }],
+          answers: [],
+          authorities: [],
+          additionals: [],
+        },
+        { compress: true },
+      ).bytes,
+  );
+  const socket = createSocket('udp4');
+  const sentAt = new Map<number, bigint>();
+  const latencies: number[] = [];
+  socket.on('message', (message) => {
+    const at = process.hrtime.bigint();
+    const id = message.readUInt16BE(0);
+    const started = sentAt.get(id);
+    if (started === undefined) return;
+    sentAt.delete(id);
+    latencies.push(Number(at - started) / 1e6);
+  });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const total = Math.round(LIGHT_QPS * LIGHT_SECONDS);
+  const begin = process.hrtime.bigint();
+  let sent = 0;
+  let lost = 0;
+  try {
+    while (sent < total) {
+      const elapsedMs = Number(process.hrtime.bigint() - begin) / 1e6;
+      const due = Math.min(total, Math.floor((elapsedMs * LIGHT_QPS) / 1000) + 1);
+      for (; sent < due; sent++) {
+        const id = sent & 0xffff;
+        // An id still waiting from 65,536 queries ago is lost.
+        if (sentAt.delete(id)) lost++;
+        const query = Buffer.from(queries[sent % queries.length] as Uint8Array);
+        query.writeUInt16BE(id, 0);
+        sentAt.set(id, process.hrtime.bigint());
+        socket.send(query, port, '127.0.0.1');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    const deadline = Date.now() + LIGHT_TIMEOUT_MS;
+    while (sentAt.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    lost += sentAt.size;
+  } finally {
+    socket.close();
+  }
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const avgMs = sorted.reduce((sum, ms) => sum + ms, 0) / Math.max(1, sorted.length);
+  return { sent, lost, avgMs, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99) };
 }
 
 /** Lease-mode qps without and with a scraper, in pairs whose order alternates; medians and their difference. */

@@ -163,17 +163,16 @@ class ElectionActor implements Actor<ElectionMessage> {
   }
 
   private status(): ElectionStatus {
+    const messagesDropped = { ...this.messagesDropped };
+    messagesDropped['non-member'] += this.transport?.nonPeerFramesDropped?.() ?? 0;
     return {
       term: this.hardState.term,
       votedFor: this.hardState.votedFor,
       role: this.role,
       leaderId: this.leaderId,
       voters: this.voters,
+      messagesDropped,
       ...this.counters,
-      messagesDropped: {
-        ...this.messagesDropped,
-        'non-member': this.messagesDropped['non-member'] + (this.transport?.nonPeerFramesDropped?.() ?? 0),
-      },
     };
   }
 
@@ -439,12 +438,16 @@ class ElectionActor implements Actor<ElectionMessage> {
 
   /** Answers a request from an older term so its sender learns ours; stale answers are dropped. */
   private rejectStale(m: RaftMessage): void {
-    const base = { term: this.hardState.term, from: this.raft.self, to: m.from };
+    const term = this.hardState.term;
+    const from = this.raft.self;
+    const to = m.from;
     switch (m.type) {
       case 'append-entries':
         this.sendMessage({
-          ...base,
           type: 'append-entries-response',
+          term,
+          from,
+          to,
           success: false,
           matchIndex: 0,
           conflictTerm: 0,
@@ -453,12 +456,14 @@ class ElectionActor implements Actor<ElectionMessage> {
         });
         return;
       case 'request-vote':
-        this.sendMessage({ ...base, type: 'request-vote-response', granted: false });
+        this.sendMessage({ type: 'request-vote-response', term, from, to, granted: false });
         return;
       case 'install-snapshot':
         this.sendMessage({
-          ...base,
           type: 'install-snapshot-response',
+          term,
+          from,
+          to,
           nextOffset: 0,
           installed: false,
           lastIndex: 0,
@@ -467,8 +472,10 @@ class ElectionActor implements Actor<ElectionMessage> {
       case 'read-index':
       case 'lease-read-index':
         this.sendMessage({
-          ...base,
           type: 'read-index-response',
+          term,
+          from,
+          to,
           requestId: m.requestId,
           ok: false,
           readIndex: 0,

@@ -65,7 +65,7 @@ import {
   HEADER_BYTES,
   type Message,
 } from '../../../protocol/dns/wire/message.js';
-import { Name } from '../../../protocol/dns/wire/name.js';
+import { lowercaseAscii, Name } from '../../../protocol/dns/wire/name.js';
 import type { Question, ResourceRecord } from '../../../protocol/dns/wire/record.js';
 import { DNS_MESSAGE_BYTES_MAX, EDNS_UDP_PAYLOAD_BYTES_DEFAULT } from '../../../protocol/limits.js';
 import { lookup } from '../zone/lookup.js';
@@ -153,6 +153,8 @@ interface CacheEntry {
   readonly requiredAdditionals: number;
   /** Used since the eviction hand last passed it (the CLOCK policy's reference bit). */
   referenced: boolean;
+  /** Its place on the CLOCK ring (`Responder.#ring`); -1 until cached. */
+  slot: number;
   /** The response at the TCP limit, id 0, RD clear, lowercased question. */
   readonly full: Uint8Array;
   truncated: Map<number, Uint8Array> | undefined;
@@ -163,6 +165,21 @@ const u16 = (b: Uint8Array, at: number): number => ((b[at] as number) << 8) | (b
 /** Transport and EDNS shape (1), qtype (2), qclass (2), then the lowercased name. */
 const KEY_PREFIX_BYTES = 5;
 const KEY_SCRATCH = Buffer.allocUnsafe(KEY_PREFIX_BYTES + 256);
+
+/**
+ * The question name with ASCII letters folded (RFC 4343), from the query bytes (no
+ * pointers in the first name): the name a cache entry answers.
+ */
+function loweredQuestionName(query: Uint8Array, qnameEnd: number): Name {
+  const labels: string[] = [];
+  for (let p = HEADER_BYTES; p < qnameEnd - 1; ) {
+    const length = query[p] as number;
+    const octets = query.subarray(p + 1, p + 1 + length) as unknown as number[];
+    labels.push(lowercaseAscii(String.fromCharCode.apply(null, octets)));
+    p += 1 + length;
+  }
+  return Name.fromLabels(labels);
+}
 
 /** The question name as asked (case kept), from the query bytes (no pointers in the first name). */
 function askedName(query: Uint8Array, qnameEnd: number): Name {
@@ -185,6 +202,13 @@ export class Responder {
   readonly #identityOctets: Uint8Array;
   readonly #versionOctets: Uint8Array;
   readonly #cache = new Map<string, CacheEntry>();
+  /**
+   * The cached keys by slot, which the CLOCK hand sweeps. Not the map's own order: a map
+   * that has an entry deleted from its front at every miss keeps those deleted slots until
+   * it is rebuilt, and V8 walks past them again on every pass from the front.
+   */
+  readonly #ring: string[] = [];
+  #hand = 0;
   #hits = 0;
   #misses = 0;
   #internalErrors = 0;
@@ -306,8 +330,10 @@ export class Responder {
       entry.zoneSetGeneration === zoneSetGeneration &&
       (entry.zone?.generation ?? 0) === entry.generation;
     let zone = entry?.zone;
+    let questionName: Name | undefined;
     if (!current) {
-      zone = chaos ? undefined : zones.find(askedName(query, parsed.qnameEnd), qclass);
+      questionName = loweredQuestionName(query, parsed.qnameEnd);
+      zone = chaos ? undefined : zones.find(questionName, qclass);
       current = entry !== undefined && entry.zone === zone && entry.generation === (zone?.generation ?? 0);
       if (current && entry !== undefined) entry.zoneSetGeneration = zoneSetGeneration;
     }
@@ -316,12 +342,13 @@ export class Responder {
       entry.referenced = true;
     } else {
       this.#misses++;
-      entry = this.#build(query, parsed, zone, zoneSetGeneration);
-      if (this.cacheEntries > 0) {
-        this.#cache.delete(key);
-        if (this.#cache.size >= this.cacheEntries) this.#evictOne();
-        this.#cache.set(key, entry);
-      }
+      entry = this.#build(
+        questionName ?? loweredQuestionName(query, parsed.qnameEnd),
+        parsed,
+        zone,
+        zoneSetGeneration,
+      );
+      if (this.cacheEntries > 0) this.#store(key, entry);
     }
     const template = entry.full.length <= limit ? entry.full : truncatedVariant(entry, limit);
     const out = template.slice();
@@ -332,30 +359,49 @@ export class Responder {
     return out;
   }
 
+  /** Caches `entry` under `key`: in the slot of the entry it replaces, a free slot, or an evicted one. */
+  #store(key: string, entry: CacheEntry): void {
+    const replaced = this.#cache.get(key);
+    if (replaced !== undefined) entry.slot = replaced.slot;
+    else if (this.#ring.length < this.cacheEntries) {
+      entry.slot = this.#ring.length;
+      this.#ring.push(key);
+    } else {
+      entry.slot = this.#evictOne();
+      this.#ring[entry.slot] = key;
+    }
+    this.#cache.set(key, entry);
+  }
+
   /**
-   * CLOCK (second chance): from the oldest end, an entry used since the hand last passed
-   * loses its bit and goes to the young end; the first one not used is evicted. Hits only
-   * set a bit, so they never reorder the map.
+   * CLOCK (second chance): the hand moves round the ring; an entry used since it last
+   * passed loses its bit, the first one not used is evicted and its slot returned. Hits
+   * only set a bit. Ends within one turn: the hand clears every bit it passes.
    */
-  #evictOne(): void {
-    for (const [key, entry] of this.#cache) {
+  #evictOne(): number {
+    for (;;) {
+      const slot = this.#hand;
+      this.#hand = slot + 1 === this.#ring.length ? 0 : slot + 1;
+      const key = this.#ring[slot] as string;
+      const entry = this.#cache.get(key) as CacheEntry;
+      if (entry.referenced) {
+        entry.referenced = false;
+        continue;
+      }
       this.#cache.delete(key);
-      if (!entry.referenced) return;
-      entry.referenced = false;
-      this.#cache.set(key, entry);
+      return slot;
     }
   }
 
   /** A cache entry: the answer to the lowercased question, id 0, RD clear. */
   #build(
-    query: Uint8Array,
+    name: Name,
     parsed: ParsedQuery,
     zone: ZoneView | undefined,
     zoneSetGeneration: number | undefined,
   ): CacheEntry {
-    const asked = askedName(query, parsed.qnameEnd);
     const question: Question = {
-      name: Name.fromLabels(asked.lowercaseLabels),
+      name,
       type: parsed.qtype,
       class: parsed.qclass,
     };
@@ -421,6 +467,7 @@ export class Responder {
       message,
       requiredAdditionals,
       referenced: false,
+      slot: -1,
       full: full.bytes,
       truncated: undefined,
     };

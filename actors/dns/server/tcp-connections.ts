@@ -188,7 +188,7 @@ export class TcpConnections {
   }
 
   counters(): TcpDnsCounters {
-    return { ...this.stats, connections: this.open.size };
+    return { connections: this.open.size, ...this.stats };
   }
 
   private forget(connection: number): void {

@@ -112,7 +112,8 @@ export class LiveZone implements ZoneView {
   /** TTL = min(SOA TTL, SOA minimum) (RFC 2308 §5). */
   negativeSoaRecord(): ResourceRecord {
     const record = this.soaRecord();
-    return { ...record, ttl: Math.min(record.ttl, (record.rdata as SoaRdata).minimum) };
+    const ttl = Math.min(record.ttl, (record.rdata as SoaRdata).minimum);
+    return { name: record.name, type: record.type, class: record.class, ttl, rdata: record.rdata };
   }
 
   /**

@@ -114,7 +114,6 @@ export function lookup(zones: ZoneSet | readonly ZoneView[], question: Question)
   for (;;) {
     seen.add(name.key);
     const step = resolveName(zone, name, question.type);
-    const base = { zone, authorities: [], additionals: [], requiredAdditionals: 0, authoritative: true };
     switch (step.kind) {
       case 'referral': {
         const glue = referralGlue(zone, step.cut, step.ns);
@@ -131,24 +130,12 @@ export function lookup(zones: ZoneSet | readonly ZoneView[], question: Question)
         };
       }
       case 'nxdomain':
-        return {
-          ...base,
-          kind: 'nxdomain',
-          rcode: RCODE.NXDOMAIN,
-          answers,
-          authorities: [zone.negativeSoaRecord()],
-        };
+        return sections('nxdomain', zone, RCODE.NXDOMAIN, answers, [zone.negativeSoaRecord()]);
       case 'nodata':
-        return {
-          ...base,
-          kind: 'nodata',
-          rcode: RCODE.NOERROR,
-          answers,
-          authorities: [zone.negativeSoaRecord()],
-        };
+        return sections('nodata', zone, RCODE.NOERROR, answers, [zone.negativeSoaRecord()]);
       case 'data':
         for (const set of step.rrsets) answers.push(...toRecords(zone, name, set));
-        return { ...base, kind: 'answer', rcode: RCODE.NOERROR, answers };
+        return sections('answer', zone, RCODE.NOERROR, answers, []);
       case 'cname': {
         answers.push(...toRecords(zone, name, step.cname));
         const first = step.cname.rdatas[0];
@@ -159,16 +146,43 @@ export function lookup(zones: ZoneSet | readonly ZoneView[], question: Question)
         else if (seen.size >= MAX_CNAME_CHAIN) chainEnd = 'limit';
         if (chainEnd !== undefined || target === undefined)
           return {
-            ...base,
             kind: 'answer',
+            zone,
+            authoritative: true,
             rcode: RCODE.NOERROR,
             answers,
+            authorities: [],
+            additionals: [],
+            requiredAdditionals: 0,
             chainEnd: chainEnd ?? 'out-of-zone',
           };
         name = target;
       }
     }
   }
+}
+
+/**
+ * The sections of an answer, NODATA or NXDOMAIN from the zone (AA set, no additionals):
+ * a literal of one shape, where spreading a shared base costs microseconds a query.
+ */
+function sections<K extends 'answer' | 'nodata' | 'nxdomain'>(
+  kind: K,
+  zone: ZoneView,
+  rcode: number,
+  answers: readonly ResourceRecord[],
+  authorities: readonly ResourceRecord[],
+): Sections & { readonly kind: K } {
+  return {
+    kind,
+    zone,
+    authoritative: true,
+    rcode,
+    answers,
+    authorities,
+    additionals: [],
+    requiredAdditionals: 0,
+  };
 }
 
 type Step =

@@ -255,7 +255,9 @@ export class Zone implements ZoneView {
 
   /** The SOA for a negative answer: TTL = min(SOA TTL, SOA minimum) (RFC 2308 §5). */
   negativeSoaRecord(): ResourceRecord {
-    return { ...this.soaRecord(), ttl: Math.min(this.soaTtl, this.soa.minimum) };
+    const record = this.soaRecord();
+    const ttl = Math.min(this.soaTtl, this.soa.minimum);
+    return { name: record.name, type: record.type, class: record.class, ttl, rdata: record.rdata };
   }
 }
 

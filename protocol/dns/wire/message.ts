@@ -330,7 +330,7 @@ function failure(
     message: error.message,
     offset: error.offset,
   } as const;
-  return { ok: false, error: id === undefined ? base : { ...base, id } };
+  return { ok: false, error: id === undefined ? base : { id, ...base } };
 }
 
 function readCounts(bytes: Uint8Array): [number, number, number, number] {

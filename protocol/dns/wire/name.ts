@@ -57,7 +57,12 @@ export function lowercaseAscii(s: string): string {
 /** Characters with a meaning in master files (RFC 1035 §5.1), escaped with a backslash. */
 const SPECIAL = new Set(['.', '\\', '"', '(', ')', ';', '@', '$']);
 
+/** A label octet that prints escaped: outside 0x21–0x7E, or one of SPECIAL. */
+const NEEDS_ESCAPE = /[^\x21-\x7e]|[.\\"();@$]/;
+
 function labelToText(label: string): string {
+  // Most labels print as they are (letters, digits, hyphens): no per-octet walk for those.
+  if (!NEEDS_ESCAPE.test(label)) return label;
   let text = '';
   for (let i = 0; i < label.length; i++) {
     const c = label.charCodeAt(i);
@@ -207,12 +212,21 @@ export class Name {
     return true;
   }
 
-  /** The name one label up; the root has no parent. */
+  /**
+   * The name one label up; the root has no parent. What this name already computed of its
+   * lowercase labels and key carries over (a zone walk asks the parents' keys in turn).
+   */
   parent(): Name | undefined {
     if (this.labels.length === 0) return undefined;
     if (this.labels.length === 1) return Name.ROOT;
     const first = this.labels[0] as string;
-    return new Name(this.labels.slice(1), this.wireLength - first.length - 1);
+    const up = new Name(this.labels.slice(1), this.wireLength - first.length - 1);
+    const lower = this.#lowerLabels;
+    if (lower !== undefined) {
+      up.#lowerLabels = lower.slice(1);
+      if (this.#key !== undefined) up.#key = this.#key.slice(labelToText(lower[0] as string).length + 1);
+    }
+    return up;
   }
 
   /** The name with `label` (octets, or text with escapes if `parse` is wanted) prepended. */
