@@ -17,9 +17,9 @@ import { jetstream } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
+  parseRegisteredZone,
   REGISTERED_ZONES_MAX,
   type RegisteredZone,
-  registeredZoneSchema,
   zoneKey,
 } from '../protocol/zone-directory.js';
 import { watchRecordSet } from './kv-record-set.js';
@@ -198,9 +198,8 @@ function isSequenceConflict(error: unknown): boolean {
 
 function decode(text: string): RegisteredZone | undefined {
   try {
-    const parsed = registeredZoneSchema.safeParse(JSON.parse(text));
-    if (!parsed.success) return undefined;
-    return { ...parsed.data, zone: zoneKey(parsed.data.zone) };
+    const entry = parseRegisteredZone(JSON.parse(text));
+    return entry === undefined ? undefined : { ...entry, zone: zoneKey(entry.zone) };
   } catch {
     return undefined;
   }
