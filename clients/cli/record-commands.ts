@@ -19,6 +19,7 @@ import { versionToText } from '../../protocol/dns/version.js';
 import { withFinalDot } from '../../protocol/dns/wire/name.js';
 import { TTL_SECONDS_MAX } from '../../protocol/limits.js';
 import type { ReadModeText } from '../../protocol/read-mode.js';
+import type { RecordReader } from '../record-reader.js';
 import type { RegionWriter, WriteReport, WriterChange } from '../region-writer.js';
 import { readModeArgument, usage } from './cli-arguments.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND } from './exit-codes.js';
@@ -80,7 +81,7 @@ async function openWriter(
 }
 
 async function isInvalidBatch(error: unknown): Promise<boolean> {
-  const { InvalidBatchError } = await import('../region-writer.js');
+  const { InvalidBatchError } = await import('../invalid-batch-error.js');
   return error instanceof InvalidBatchError;
 }
 
@@ -183,16 +184,22 @@ export function registerRecordCommands(program: Command): void {
     .option('--mode <mode>', 'linearizable, lease or bounded:<ms>', readModeArgument, 'linearizable')
     .action(async (name: string, type: string | undefined, options: { mode: ReadModeText }) => {
       const g = globals();
-      const writer = await openWriter(g, undefined);
+      // A one-shot read: no writer (no clock, no watches), only what the read needs.
+      const { RecordReader } = await import('../record-reader.js');
+      const reader = await RecordReader.open({
+        ...raftClientNatsOptions(g),
+        cluster: g.cluster,
+        deadlineMs: g.timeout,
+      });
       try {
         // The global --region, unless left at its default: then the plan's first region.
         const region =
-          program.getOptionValueSource('region') === 'default' ? writer.plan.regions[0] : g.region;
-        if (region === undefined || !writer.plan.regions.includes(region))
-          return usage(`${region} is not a region of the plan (${writer.plan.regions.join(', ')})`);
-        let view: Awaited<ReturnType<RegionWriter['rrsets']>>;
+          program.getOptionValueSource('region') === 'default' ? reader.plan.regions[0] : g.region;
+        if (region === undefined || !reader.plan.regions.includes(region))
+          return usage(`${region} is not a region of the plan (${reader.plan.regions.join(', ')})`);
+        let view: Awaited<ReturnType<RecordReader['rrsets']>>;
         try {
-          view = await writer.rrsets(region, name, options.mode);
+          view = await reader.rrsets(region, name, options.mode);
         } catch (error) {
           if (await isInvalidBatch(error)) return usage((error as Error).message);
           throw error;
@@ -213,7 +220,7 @@ export function registerRecordCommands(program: Command): void {
           .join('\n');
         process.stdout.write(`${g.json ? JSON.stringify({ region, ...view, rrsets }) : text}\n`);
       } finally {
-        await writer.close();
+        await reader.close();
       }
     });
 }

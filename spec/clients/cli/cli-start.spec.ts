@@ -3,38 +3,61 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
 import { Command } from 'commander';
 import { COMMAND_CATALOGUE, commandNameOf } from '../../../clients/cli/command-catalogue.js';
+import { EXIT_OK } from '../../../clients/cli/exit-codes.js';
 import { buildProgram } from '../../../clients/cli/program.js';
+import { RegionWriter } from '../../../clients/region-writer.js';
+import { silentLogger } from '../../../runtime/log.js';
+import { connectNats } from '../../../runtime/nats/nats-connection.js';
+import { createZoneChange } from '../../fixtures/dns-zone.js';
+import { type NatsServerHandle, startNatsServer } from '../../fixtures/nats-server.js';
+import type { RaftCluster } from '../../fixtures/raft-cluster.js';
+import { startRegionClusters } from '../../fixtures/region-clusters.js';
 
 /**
  * The CLI starts at once because it loads only what a command needs: `--help` must not
  * load NATS, zod, pino or the AWS SDK (each costs 60–200 ms to load), and only `raftns aws`
  * loads the SDK. Checked by recording every module the process resolves. The program loads
  * only the module of the command it runs, and lists the others from the command catalogue,
- * whose help must read exactly as the modules' own.
+ * whose help must read exactly as the modules' own. `raftns get`, a one-shot read, loads
+ * neither zod nor the region writer and opens no KV watch: checked against a real
+ * one-replica cluster, whose NATS server shows every JetStream API request the CLI makes.
  */
 const CLI = fileURLToPath(new URL('../../../clients/cli/raftns.js', import.meta.url));
 const RECORDER = fileURLToPath(new URL('../../fixtures/processes/import-recorder.js', import.meta.url));
 const HEAVY = [/@aws-sdk\//, /@nats-io\//, /\/zod\//, /\/pino\//];
 
-async function modulesLoadedBy(args: readonly string[]): Promise<string[]> {
+interface RecordedRun {
+  /** Every module the process resolved, in order. */
+  readonly modules: string[];
+  readonly stdout: string;
+  readonly code: number | null;
+}
+
+async function recordedRun(args: readonly string[]): Promise<RecordedRun> {
   const dir = await mkdtemp(join(tmpdir(), 'raftns-imports-'));
   const log = join(dir, 'imports.log');
   try {
-    await new Promise<void>((resolve) => {
-      execFile(
+    const { stdout, code } = await new Promise<{ stdout: string; code: number | null }>((resolve) => {
+      const child = execFile(
         process.execPath,
         ['--import', RECORDER, CLI, ...args],
         { timeout: 30_000, env: { ...process.env, RAFTNS_IMPORT_LOG: log } },
-        () => resolve(),
+        (_error, out) => resolve({ stdout: String(out), code: child.exitCode }),
       );
     });
-    return (await readFile(log, 'utf8')).split('\n').filter((line) => line.length > 0);
+    const modules = (await readFile(log, 'utf8')).split('\n').filter((line) => line.length > 0);
+    return { modules, stdout, code };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+async function modulesLoadedBy(args: readonly string[]): Promise<string[]> {
+  return (await recordedRun(args)).modules;
 }
 
 /** The modules that define commands (the catalogue lists what they define), and the DNS code. */
@@ -125,5 +148,67 @@ describe('the command catalogue', () => {
     expect(commandNameOf(['help', 'zone'])).to.equal('zone');
     expect(commandNameOf(['--json', '--help'])).to.equal(undefined);
     expect(commandNameOf([])).to.equal(undefined);
+  });
+});
+
+describe('raftns get reads once: no writer, no zod, no KV watch', function () {
+  this.timeout(120_000);
+  const CLUSTER = 'cli-start';
+  const NAME = 'www.example.org.';
+  let nats: NatsServerHandle;
+  let nc: NatsConnection;
+  let regions: Map<string, RaftCluster>;
+
+  before(async () => {
+    nats = await startNatsServer({ jetstream: true });
+    nc = await connectNats({ urls: [nats.url], name: 'cli-start-spec', log: silentLogger });
+    regions = await startRegionClusters({
+      nats,
+      nc,
+      cluster: CLUSTER,
+      regions: ['r1'],
+      group: 'g1',
+      zone: 'example.org.',
+    });
+    const writer = await RegionWriter.open({ nc, cluster: CLUSTER, writerId: 'cli-start' });
+    try {
+      const report = await writer.write([
+        createZoneChange('example.org.'),
+        { op: 'upsert', name: NAME, type: 'A', ttl: 300, rdata: ['192.0.2.1'] },
+      ]);
+      expect(report.complete, JSON.stringify(report.regions)).to.equal(true);
+    } finally {
+      await writer.close();
+    }
+  });
+  after(async () => {
+    for (const region of regions?.values() ?? []) await region.stop();
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  it('prints the RRset having loaded neither zod nor the region writer, and watched nothing', async () => {
+    // Every JetStream API request the CLI makes reaches this subscriber too: a KV watch
+    // (of the plan, of the zone registry) would be a consumer created on a bucket's stream.
+    const requests: string[] = [];
+    const sub = nc.subscribe('$JS.API.>', {
+      callback: (_error, msg) => {
+        requests.push(msg.subject);
+      },
+    });
+    await nc.flush();
+    const run = await recordedRun(['--nats', nats.url, '--cluster', CLUSTER, 'get', NAME, 'A']);
+    await nc.flush();
+    sub.unsubscribe();
+
+    expect(run.code).to.equal(EXIT_OK);
+    expect(run.stdout).to.match(/^www\.example\.org\.\t300\tA\t192\.0\.2\.1\t\d+\.0@cli-start\n$/);
+    expect(run.modules.some((m) => m.endsWith('/clients/record-reader.js'))).to.equal(true);
+    expect(run.modules.filter((m) => /\/zod\/|\/clients\/region-writer\.js$/.test(m))).to.deep.equal([]);
+    expect(
+      requests.some((s) => s.includes(`raftns-${CLUSTER}-plan`)),
+      `the subscriber sees the CLI read the plan: ${requests.join(', ')}`,
+    ).to.equal(true);
+    expect(requests.filter((s) => s.startsWith('$JS.API.CONSUMER.'))).to.deep.equal([]);
   });
 });
