@@ -25,9 +25,8 @@
  * §4.2.1), and the nameserver names of every group (inside the group's planned zone) are
  * never inside a registered zone: registered zones need no glue.
  */
-import { BATCH_CHANGES_MAX } from './dns/changes.js';
 import { Name } from './dns/wire/name.js';
-import { GROUP_ZONES_MAX } from './limits.js';
+import { BATCH_CHANGES_MAX, GROUP_ZONES_MAX } from './limits.js';
 import type { ClusterPlan } from './plan.js';
 import { isObject, isOneOf, isString, onlyKeys, type ShapeIssues } from './shape-check.js';
 

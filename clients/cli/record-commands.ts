@@ -14,7 +14,7 @@
  */
 
 import { type Command, InvalidArgumentError } from 'commander';
-import { type DnsChange, validateBatchSyntax } from '../../protocol/dns/changes.js';
+import type { DnsChange } from '../../protocol/dns/changes.js';
 import { versionToText } from '../../protocol/dns/version.js';
 import { withFinalDot } from '../../protocol/dns/wire/name.js';
 import { TTL_SECONDS_MAX } from '../../protocol/limits.js';
@@ -48,9 +48,11 @@ function regionList(value: string): string[] {
 
 /**
  * The store's syntax check before the plan is even read: the change as it would be sent
- * in the root zone (every name is in it), with a placeholder version.
+ * in the root zone (every name is in it), with a placeholder version. The check (the DNS
+ * presentation parsers) loads here: `raftns get` needs none of it.
  */
-function syntaxProblem(change: WriterChange): string | undefined {
+async function syntaxProblem(change: WriterChange): Promise<string | undefined> {
+  const { validateBatchSyntax } = await import('../../protocol/dns/changes.js');
   const version = { hlcMs: 1, counter: 0, writer: 'check' };
   let dns: DnsChange;
   switch (change.op) {
@@ -118,7 +120,7 @@ async function writeAndReport(
   options: WriteOptions,
   change: WriterChange,
 ): Promise<void> {
-  const problem = syntaxProblem(change);
+  const problem = await syntaxProblem(change);
   if (problem !== undefined) return usage(problem);
   const regions = options.regions === undefined ? undefined : regionList(options.regions);
   const writer = await openWriter(globals, regions);
