@@ -13,7 +13,7 @@
  * Trust boundary: whoever may write this bucket decides what every group serves; the
  * cluster's NATS credentials are the credentials of these writes.
  */
-import { jetstream } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, jetstream } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
@@ -58,6 +58,15 @@ export class ZoneRegistryStore {
     return new ZoneRegistryStore(
       await kvm.create(zonesBucket(cluster), { history: PLAN_HISTORY, replicas: options.replicas ?? 1 }),
     );
+  }
+
+  /**
+   * Opens the bucket to read it, creating nothing: a one-shot read (`raftns get`) leaves the
+   * cluster as it found it. `list` of a bucket no one created yet is empty.
+   */
+  static async openToRead(nc: NatsConnection, cluster: string): Promise<ZoneRegistryStore> {
+    const kvm = new Kvm(jetstream(nc, { timeout: KV_TIMEOUT_MS }));
+    return new ZoneRegistryStore(await kvm.open(zonesBucket(cluster)));
   }
 
   async get(zone: string): Promise<StoredZone | undefined> {
@@ -154,8 +163,15 @@ export class ZoneRegistryStore {
    * values) rather than a get per key: 10,000 zones list in one pass.
    */
   async list(): Promise<RegisteredZone[]> {
-    const status = await this.kv.status();
-    if (status.values === 0) return [];
+    let values: number;
+    try {
+      values = (await this.kv.status()).values;
+    } catch (error) {
+      // A bucket opened to read (openToRead) that does not exist: no zone was ever registered.
+      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return [];
+      throw error;
+    }
+    if (values === 0) return [];
     const iterator = await this.kv.watch({ key: '>' });
     const current = new Map<string, RegisteredZone>();
     try {

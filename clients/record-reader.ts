@@ -1,7 +1,7 @@
 /**
  * One-shot reads of a name's RRsets in one region (`raftns get`): connect, read the plan and
- * the zone registry once, route the name (clients/name-route.ts), ask the group of the
- * region, close.
+ * the zone registry once (both at once, creating nothing), route the name
+ * (clients/name-route.ts), ask the group of the region, close.
  *
  *   const reader = await RecordReader.open({ natsUrls, cluster: 'prod', deadlineMs: 10_000 });
  *   const view = await reader.rrsets('us-east', 'www.example.org.', 'linearizable');
@@ -67,12 +67,22 @@ export class RecordReader {
       ...(options.natsCredsFile === undefined ? {} : { credsFile: options.natsCredsFile }),
     });
     try {
-      const plan = await readPlan(nc, options.cluster);
-      if (plan.cluster !== options.cluster)
-        throw new RangeError(`the plan is for cluster ${plan.cluster}, not ${options.cluster}`);
-      // Zones beyond the plan route by the registry, read once.
-      const registered = await (await ZoneRegistryStore.open(nc, plan.cluster)).list();
-      return new RecordReader(nc, plan, new ZoneDirectory(plan, registered), options.deadlineMs);
+      // The plan and the zone registry (zones beyond the plan route by it), read once and at
+      // once; a plan that cannot be read is the error reported first.
+      const [plan, registered] = await Promise.allSettled([
+        readPlan(nc, options.cluster),
+        ZoneRegistryStore.openToRead(nc, options.cluster).then((registry) => registry.list()),
+      ]);
+      if (plan.status === 'rejected') throw plan.reason;
+      if (plan.value.cluster !== options.cluster)
+        throw new RangeError(`the plan is for cluster ${plan.value.cluster}, not ${options.cluster}`);
+      if (registered.status === 'rejected') throw registered.reason;
+      return new RecordReader(
+        nc,
+        plan.value,
+        new ZoneDirectory(plan.value, registered.value),
+        options.deadlineMs,
+      );
     } catch (error) {
       await nc.close();
       throw error;
