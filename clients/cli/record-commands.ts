@@ -13,7 +13,6 @@
  * sent), 3 when `get` finds nothing.
  */
 
-import { type Command, InvalidArgumentError } from 'commander';
 import type { DnsChange } from '../../protocol/dns/changes.js';
 import { versionToText } from '../../protocol/dns/version.js';
 import { withFinalDot } from '../../protocol/dns/wire/name.js';
@@ -22,6 +21,7 @@ import type { ReadModeText } from '../../protocol/read-mode.js';
 import type { RecordReader } from '../record-reader.js';
 import type { RegionWriter, WriteReport, WriterChange } from '../region-writer.js';
 import { readModeArgument, usage } from './cli-arguments.js';
+import { type Command, InvalidArgumentError } from './commander.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND } from './exit-codes.js';
 import { raftClientNatsOptions } from './nats-options.js';
 
