@@ -13,8 +13,8 @@
  * Trust boundary: whoever may write this bucket decides what every group serves; the
  * cluster's NATS credentials are the credentials of these writes.
  */
-import { JetStreamApiCodes, JetStreamApiError, jetstream } from '@nats-io/jetstream';
-import { type KV, Kvm } from '@nats-io/kv';
+
+import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   parseRegisteredZone,
@@ -22,6 +22,8 @@ import {
   type RegisteredZone,
   zoneKey,
 } from '../protocol/zone-directory.js';
+import { JetStreamApiCodes, JetStreamApiError, jetstream } from '../runtime/nats/nats-jetstream.js';
+import { Kvm } from '../runtime/nats/nats-kv.js';
 import { watchRecordSet } from './kv-record-set.js';
 import { KV_TIMEOUT_MS, PLAN_HISTORY } from './plan-store.js';
 
