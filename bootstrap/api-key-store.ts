@@ -10,10 +10,12 @@
  * credentials of its API. Bucket keys are the key names (API_KEY_NAME allows only
  * characters KV keys allow).
  */
-import { jetstream } from '@nats-io/jetstream';
-import { type KV, Kvm } from '@nats-io/kv';
+
+import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { API_KEYS_MAX, type ApiKeyRecord, parseApiKeyRecord } from '../protocol/http/api-key.js';
+import { jetstream } from '../runtime/nats/nats-jetstream.js';
+import { Kvm } from '../runtime/nats/nats-kv.js';
 import { listRecordSet, watchRecordSet } from './kv-record-set.js';
 import { KV_TIMEOUT_MS, PLAN_HISTORY } from './plan-store.js';
 

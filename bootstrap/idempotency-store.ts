@@ -11,9 +11,10 @@
  * answer: the cluster's NATS credentials guard it, as they guard the API keys.
  */
 import { createHash } from 'node:crypto';
-import { jetstream } from '@nats-io/jetstream';
-import { type KV, Kvm } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstream } from '../runtime/nats/nats-jetstream.js';
+import { Kvm } from '../runtime/nats/nats-kv.js';
 import { KV_TIMEOUT_MS } from './plan-store.js';
 
 export const IDEMPOTENCY_RECORD_TTL_MS = 24 * 60 * 60 * 1000;

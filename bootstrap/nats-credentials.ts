@@ -16,7 +16,7 @@
  */
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { nkeys } from '@nats-io/transport-node';
+import { nkeys } from '../runtime/nats/nats-transport.js';
 import { formatNkeyCredentials, parseCredentials } from '../runtime/nats/nkey-credentials.js';
 import { NATS_ROLES, type NatsPermissions, type NatsRole, natsPermissions } from './nats-roles.js';
 

@@ -11,14 +11,8 @@
  * instance take a slot again, which starts a group with different voters; that is why the
  * buckets should be replicated (`replicas` 3) on a clustered NATS.
  */
-import {
-  JetStreamApiCodes,
-  JetStreamApiError,
-  type JetStreamManager,
-  jetstream,
-  jetstreamManager,
-} from '@nats-io/jetstream';
-import { type KV, Kvm, type KvOptions } from '@nats-io/kv';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { KV, KvOptions } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   type ClusterPlan,
@@ -30,6 +24,13 @@ import {
   validatePlan,
 } from '../protocol/plan.js';
 import { type PlanChange, planChange, type RegistryZoneRef } from '../protocol/plan-change.js';
+import {
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+} from '../runtime/nats/nats-jetstream.js';
+import { Kvm } from '../runtime/nats/nats-kv.js';
 import { BootstrapError } from './errors.js';
 
 /** How long a registration lives without a heartbeat (the instances bucket's max age). */

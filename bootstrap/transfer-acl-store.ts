@@ -13,8 +13,7 @@
  * one zone's rule at once both land.
  */
 
-import { jetstream } from '@nats-io/jetstream';
-import { type KV, Kvm } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   NOTIFY_TARGETS_MAX,
@@ -26,6 +25,8 @@ import {
   type TransferRule,
 } from '../protocol/dns/transfer-acl.js';
 import { withFinalDot } from '../protocol/dns/wire/name.js';
+import { jetstream } from '../runtime/nats/nats-jetstream.js';
+import { Kvm } from '../runtime/nats/nats-kv.js';
 import { listRecordSet, watchRecordSet } from './kv-record-set.js';
 import { KV_TIMEOUT_MS, PLAN_HISTORY } from './plan-store.js';
 

@@ -14,8 +14,7 @@
  * may hold characters a KV key may not).
  */
 
-import { jetstream } from '@nats-io/jetstream';
-import { type KV, Kvm } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   CLUSTER_TSIG_KEYS_MAX,
@@ -23,6 +22,8 @@ import {
   parseClusterTsigKey,
 } from '../protocol/dns/tsig/cluster-key.js';
 import { withFinalDot } from '../protocol/dns/wire/name.js';
+import { jetstream } from '../runtime/nats/nats-jetstream.js';
+import { Kvm } from '../runtime/nats/nats-kv.js';
 import { listRecordSet, watchRecordSet } from './kv-record-set.js';
 import { KV_TIMEOUT_MS, PLAN_HISTORY } from './plan-store.js';
 

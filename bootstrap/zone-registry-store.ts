@@ -13,15 +13,17 @@
  * Trust boundary: whoever may write this bucket decides what every group serves; the
  * cluster's NATS credentials are the credentials of these writes.
  */
-import { jetstream } from '@nats-io/jetstream';
-import { type KV, Kvm } from '@nats-io/kv';
+
+import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
+  parseRegisteredZone,
   REGISTERED_ZONES_MAX,
   type RegisteredZone,
-  registeredZoneSchema,
   zoneKey,
 } from '../protocol/zone-directory.js';
+import { JetStreamApiCodes, JetStreamApiError, jetstream } from '../runtime/nats/nats-jetstream.js';
+import { Kvm } from '../runtime/nats/nats-kv.js';
 import { watchRecordSet } from './kv-record-set.js';
 import { KV_TIMEOUT_MS, PLAN_HISTORY } from './plan-store.js';
 
@@ -58,6 +60,15 @@ export class ZoneRegistryStore {
     return new ZoneRegistryStore(
       await kvm.create(zonesBucket(cluster), { history: PLAN_HISTORY, replicas: options.replicas ?? 1 }),
     );
+  }
+
+  /**
+   * Opens the bucket to read it, creating nothing: a one-shot read (`raftns get`) leaves the
+   * cluster as it found it. `list` of a bucket no one created yet is empty.
+   */
+  static async openToRead(nc: NatsConnection, cluster: string): Promise<ZoneRegistryStore> {
+    const kvm = new Kvm(jetstream(nc, { timeout: KV_TIMEOUT_MS }));
+    return new ZoneRegistryStore(await kvm.open(zonesBucket(cluster)));
   }
 
   async get(zone: string): Promise<StoredZone | undefined> {
@@ -154,8 +165,15 @@ export class ZoneRegistryStore {
    * values) rather than a get per key: 10,000 zones list in one pass.
    */
   async list(): Promise<RegisteredZone[]> {
-    const status = await this.kv.status();
-    if (status.values === 0) return [];
+    let values: number;
+    try {
+      values = (await this.kv.status()).values;
+    } catch (error) {
+      // A bucket opened to read (openToRead) that does not exist: no zone was ever registered.
+      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return [];
+      throw error;
+    }
+    if (values === 0) return [];
     const iterator = await this.kv.watch({ key: '>' });
     const current = new Map<string, RegisteredZone>();
     try {
@@ -198,9 +216,8 @@ function isSequenceConflict(error: unknown): boolean {
 
 function decode(text: string): RegisteredZone | undefined {
   try {
-    const parsed = registeredZoneSchema.safeParse(JSON.parse(text));
-    if (!parsed.success) return undefined;
-    return { ...parsed.data, zone: zoneKey(parsed.data.zone) };
+    const entry = parseRegisteredZone(JSON.parse(text));
+    return entry === undefined ? undefined : { ...entry, zone: zoneKey(entry.zone) };
   } catch {
     return undefined;
   }

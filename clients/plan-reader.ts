@@ -3,13 +3,14 @@
  * buckets): what clients that span regions (the region writer, `raftns cluster-status`)
  * start from. Nothing here writes.
  */
-import { Kvm } from '@nats-io/kv';
+
 import type { NatsConnection } from '@nats-io/transport-node';
 import { BootstrapError } from '../bootstrap/errors.js';
 import { readStoredPlan, watchStoredPlan } from '../bootstrap/plan-store.js';
 import { GROUP_VOTERS_MAX, GROUPS_MAX, REGIONS_MAX } from '../protocol/limits.js';
 import { type ClusterPlan, planBucket, slotsBucket } from '../protocol/plan.js';
 import { withTimeout } from '../runtime/control-timeout.js';
+import { Kvm } from '../runtime/nats/nats-kv.js';
 
 /** The plan is missing, unreadable or invalid. */
 export class PlanUnavailableError extends Error {

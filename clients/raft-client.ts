@@ -46,11 +46,10 @@ import {
   resultOfWire,
   writeRequest,
 } from '../protocol/client-wire.js';
-import { type DnsBatch, type DnsBatchResult, validateBatchSyntax } from '../protocol/dns/changes.js';
+import type { DnsBatch, DnsBatchResult } from '../protocol/dns/changes.js';
 import type { TombstoneCollection } from '../protocol/dns/tombstone-collection.js';
 import type { DnsNameView, DnsZoneSummary } from '../protocol/dns/views.js';
 import type { DnsImport } from '../protocol/dns/zone-import.js';
-import { encodeSessionCommand } from '../protocol/group/command-codec.js';
 import type {
   CommandResult,
   DnsZonePage,
@@ -182,6 +181,30 @@ class Session {
   }
 }
 
+/** The store's checks of a write, which a client runs before sending it. */
+interface WriteChecks {
+  readonly encodeSessionCommand: typeof import('../protocol/group/command-codec.js').encodeSessionCommand;
+  readonly validateBatchSyntax: typeof import('../protocol/dns/changes.js').validateBatchSyntax;
+}
+
+let writeChecks: Promise<WriteChecks> | undefined;
+
+/**
+ * The write checks (the store's command codec and the DNS batch syntax, with the DNS
+ * presentation parsers behind them), loaded with a process's first write: a client that only
+ * reads (`raftns get`) never loads them.
+ */
+function loadWriteChecks(): Promise<WriteChecks> {
+  writeChecks ??= Promise.all([
+    import('../protocol/group/command-codec.js'),
+    import('../protocol/dns/changes.js'),
+  ]).then(([codec, changes]) => ({
+    encodeSessionCommand: codec.encodeSessionCommand,
+    validateBatchSyntax: changes.validateBatchSyntax,
+  }));
+  return writeChecks;
+}
+
 const now = () => performance.now();
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -306,6 +329,7 @@ export class RaftClient {
    * refused here without a round trip. Transport failures throw as for any write.
    */
   async dnsBatch(batch: DnsBatch, options?: CallOptions): Promise<DnsBatchResult> {
+    const { validateBatchSyntax } = await loadWriteChecks();
     const syntax = validateBatchSyntax(batch);
     if (!syntax.ok) return { ok: false, error: syntax.error };
     const result = await this.write({ kind: 'dns-batch', batch }, options);
@@ -383,6 +407,7 @@ export class RaftClient {
   /** Any write, exactly once; see the header for retries and errors. */
   async write(command: GroupCommand, options: CallOptions = {}): Promise<CommandResult> {
     this.assertOpen();
+    const { encodeSessionCommand } = await loadWriteChecks();
     const startedMs = now();
     const deadlineMs = options.deadlineMs ?? this.deadlineMs;
     const deadline = startedMs + deadlineMs;

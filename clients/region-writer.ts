@@ -66,6 +66,8 @@ import {
   TimeoutError,
   UnknownOutcomeError,
 } from './errors.js';
+import { InvalidBatchError } from './invalid-batch-error.js';
+import { type NameRoute, routeName } from './name-route.js';
 import { followPlan, readPlan } from './plan-reader.js';
 import { RaftClient } from './raft-client.js';
 
@@ -143,15 +145,7 @@ export interface WriteReport {
   readonly missing: readonly string[];
 }
 
-/** The changes cannot form a batch (syntax, limits, groups); nothing was sent anywhere. */
-export class InvalidBatchError extends Error {
-  constructor(
-    readonly error: DnsWriteError | { readonly code: 'no-group' | 'spans-groups'; readonly message: string },
-  ) {
-    super(error.message);
-    this.name = 'InvalidBatchError';
-  }
-}
+export { InvalidBatchError } from './invalid-batch-error.js';
 
 export interface RegionWriterOptions {
   /** A connection to share; the writer does not close it. Give this or `natsUrls`. */
@@ -373,23 +367,8 @@ export class RegionWriter {
    * plan or the zone registry); throws InvalidBatchError when no group does or the zone is
    * being deleted.
    */
-  route(name: string): { readonly group: GroupPlan; readonly zone: string } {
-    let served: ReturnType<ZoneDirectory['zoneFor']>;
-    try {
-      served = this.directory.zoneFor(withFinalDot(name));
-    } catch (error) {
-      throw new InvalidBatchError({
-        code: 'bad-name',
-        message: `${JSON.stringify(name)} is not a domain name: ${(error as Error).message}`,
-      });
-    }
-    const group = this.plan.groups.find((g) => g.id === served?.group);
-    if (served === undefined || group === undefined)
-      throw new InvalidBatchError({ code: 'no-group', message: `no group of the cluster serves ${name}` });
-    if (served.state === 'deleting')
-      throw new InvalidBatchError({ code: 'no-group', message: `zone ${served.zone} is being deleted` });
-    // A zone served since the plan keeps the plan's spelling (writes name their zone as the store does).
-    return { group, zone: served.source === 'plan' ? group.zone : served.zone };
+  route(name: string): NameRoute {
+    return routeName(this.plan, this.directory, name);
   }
 
   /**

@@ -34,6 +34,9 @@ export const NAME_CHARS_MAX = 64;
 // ---------------------------------------------------------------------------------------
 // The client wire and the group command codec
 
+/** Changes in one DNS batch (protocol/dns/changes.ts), which one log entry carries. */
+export const BATCH_CHANGES_MAX = 256;
+
 /** Largest client request a replica reads: a VALUE_BYTES_MAX value with room for JSON escaping. */
 export const REQUEST_BYTES_MAX = 256 * 1024;
 

@@ -12,10 +12,11 @@
  *       regions: { <region>: { awsRegion, loadBalancerArn, targetGroupArn, listenerArn,
  *                              writesTargetGroupArn?, writesListenerArn? } } } } }
  */
-import { type KV, Kvm } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { planBucket } from '../../protocol/plan.js';
+import { Kvm } from '../../runtime/nats/nats-kv.js';
 
 export const AWS_RECORD_KEY = 'aws';
 export const AWS_RECORD_VERSION = 1;

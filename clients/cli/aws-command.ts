@@ -14,7 +14,6 @@
  */
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type Command, InvalidArgumentError } from 'commander';
 import type { PlanStore } from '../../bootstrap/plan-store.js';
 import { silentLogger } from '../../runtime/log.js';
 import type { AwsClients } from '../aws/aws-clients.js';
@@ -25,6 +24,7 @@ import {
   parseRegionMap,
   parseSubnets,
 } from '../aws/aws-settings.js';
+import { type Command, InvalidArgumentError } from './commander.js';
 import { EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
 import { natsConnectOptions } from './nats-options.js';
 

@@ -3,8 +3,9 @@
  * throw `InvalidArgumentError`, which commander reports as a usage error), a usage failure
  * that sets the exit code without throwing, and name completion.
  */
-import { InvalidArgumentError } from 'commander';
+
 import { isReadModeText, READ_MODE_EXPECTED, type ReadModeText } from '../../protocol/read-mode.js';
+import { InvalidArgumentError } from './commander.js';
 import { EXIT_USAGE } from './exit-codes.js';
 
 /** A parser of counts and limits (`--timeout`, `--limit`, a revision). */

@@ -9,7 +9,7 @@
  * `ps` shows it). Runs until SIGTERM or SIGINT.
  */
 import { readFile } from 'node:fs/promises';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from './commander.js';
 
 const LISTEN_DEFAULT = '127.0.0.1:8888';
 

@@ -9,9 +9,9 @@
  * stored plan: a plan cannot be changed by running init again.
  */
 import { readFile } from 'node:fs/promises';
-import { type Command, InvalidArgumentError } from 'commander';
 import { BootstrapError } from '../../bootstrap/errors.js';
 import { silentLogger } from '../../runtime/log.js';
+import { type Command, InvalidArgumentError } from './commander.js';
 import { EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
 import { natsConnectOptions } from './nats-options.js';
 

@@ -19,8 +19,8 @@
  * invalid or a change that is refused (every reason printed).
  */
 import { readFile } from 'node:fs/promises';
-import { type Command, InvalidArgumentError } from 'commander';
 import { silentLogger } from '../../runtime/log.js';
+import { type Command, InvalidArgumentError } from './commander.js';
 import { EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
 import { natsConnectOptions } from './nats-options.js';
 

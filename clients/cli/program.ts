@@ -17,10 +17,11 @@
  * The program loads only the module of the command it runs (command-catalogue.ts), so
  * `--help` loads commander and nothing of NATS, the DNS code or the AWS SDK.
  */
-import { Command, CommanderError, Help } from 'commander';
+
 import { RaftClientError } from '../errors.js';
 import { nonNegativeInteger } from './cli-arguments.js';
 import { COMMAND_CATALOGUE, commandNameOf, moduleOf } from './command-catalogue.js';
+import { Command, CommanderError, Help } from './commander.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
 /**

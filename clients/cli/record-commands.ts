@@ -13,14 +13,15 @@
  * sent), 3 when `get` finds nothing.
  */
 
-import { type Command, InvalidArgumentError } from 'commander';
-import { type DnsChange, validateBatchSyntax } from '../../protocol/dns/changes.js';
+import type { DnsChange } from '../../protocol/dns/changes.js';
 import { versionToText } from '../../protocol/dns/version.js';
 import { withFinalDot } from '../../protocol/dns/wire/name.js';
 import { TTL_SECONDS_MAX } from '../../protocol/limits.js';
 import type { ReadModeText } from '../../protocol/read-mode.js';
+import type { RecordReader } from '../record-reader.js';
 import type { RegionWriter, WriteReport, WriterChange } from '../region-writer.js';
 import { readModeArgument, usage } from './cli-arguments.js';
+import { type Command, InvalidArgumentError } from './commander.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND } from './exit-codes.js';
 import { raftClientNatsOptions } from './nats-options.js';
 
@@ -47,9 +48,11 @@ function regionList(value: string): string[] {
 
 /**
  * The store's syntax check before the plan is even read: the change as it would be sent
- * in the root zone (every name is in it), with a placeholder version.
+ * in the root zone (every name is in it), with a placeholder version. The check (the DNS
+ * presentation parsers) loads here: `raftns get` needs none of it.
  */
-function syntaxProblem(change: WriterChange): string | undefined {
+async function syntaxProblem(change: WriterChange): Promise<string | undefined> {
+  const { validateBatchSyntax } = await import('../../protocol/dns/changes.js');
   const version = { hlcMs: 1, counter: 0, writer: 'check' };
   let dns: DnsChange;
   switch (change.op) {
@@ -80,7 +83,7 @@ async function openWriter(
 }
 
 async function isInvalidBatch(error: unknown): Promise<boolean> {
-  const { InvalidBatchError } = await import('../region-writer.js');
+  const { InvalidBatchError } = await import('../invalid-batch-error.js');
   return error instanceof InvalidBatchError;
 }
 
@@ -117,7 +120,7 @@ async function writeAndReport(
   options: WriteOptions,
   change: WriterChange,
 ): Promise<void> {
-  const problem = syntaxProblem(change);
+  const problem = await syntaxProblem(change);
   if (problem !== undefined) return usage(problem);
   const regions = options.regions === undefined ? undefined : regionList(options.regions);
   const writer = await openWriter(globals, regions);
@@ -183,16 +186,22 @@ export function registerRecordCommands(program: Command): void {
     .option('--mode <mode>', 'linearizable, lease or bounded:<ms>', readModeArgument, 'linearizable')
     .action(async (name: string, type: string | undefined, options: { mode: ReadModeText }) => {
       const g = globals();
-      const writer = await openWriter(g, undefined);
+      // A one-shot read: no writer (no clock, no watches), only what the read needs.
+      const { RecordReader } = await import('../record-reader.js');
+      const reader = await RecordReader.open({
+        ...raftClientNatsOptions(g),
+        cluster: g.cluster,
+        deadlineMs: g.timeout,
+      });
       try {
         // The global --region, unless left at its default: then the plan's first region.
         const region =
-          program.getOptionValueSource('region') === 'default' ? writer.plan.regions[0] : g.region;
-        if (region === undefined || !writer.plan.regions.includes(region))
-          return usage(`${region} is not a region of the plan (${writer.plan.regions.join(', ')})`);
-        let view: Awaited<ReturnType<RegionWriter['rrsets']>>;
+          program.getOptionValueSource('region') === 'default' ? reader.plan.regions[0] : g.region;
+        if (region === undefined || !reader.plan.regions.includes(region))
+          return usage(`${region} is not a region of the plan (${reader.plan.regions.join(', ')})`);
+        let view: Awaited<ReturnType<RecordReader['rrsets']>>;
         try {
-          view = await writer.rrsets(region, name, options.mode);
+          view = await reader.rrsets(region, name, options.mode);
         } catch (error) {
           if (await isInvalidBatch(error)) return usage((error as Error).message);
           throw error;
@@ -213,7 +222,7 @@ export function registerRecordCommands(program: Command): void {
           .join('\n');
         process.stdout.write(`${g.json ? JSON.stringify({ region, ...view, rrsets }) : text}\n`);
       } finally {
-        await writer.close();
+        await reader.close();
       }
     });
 }

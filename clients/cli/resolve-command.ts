@@ -7,7 +7,7 @@
  * Exit codes: 0 an answer, 3 NXDOMAIN or NODATA, 1 any other failure (the error on stderr
  * as one line), 2 usage.
  */
-import { type Command, InvalidArgumentError } from 'commander';
+
 import { parseRrType, RR_TYPE } from '../../protocol/dns/wire/codes.js';
 import { type Name, parseName } from '../../protocol/dns/wire/name.js';
 import { DEFAULT_PORT, DEFAULT_QUERY_TIMEOUT_MS, IterativeResolver } from '../resolver/iterative-resolver.js';
@@ -17,6 +17,7 @@ import {
   type ServerAddress,
   ServerAddressError,
 } from '../resolver/resolver-transport.js';
+import { type Command, InvalidArgumentError } from './commander.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK } from './exit-codes.js';
 
 interface ResolveOptions {

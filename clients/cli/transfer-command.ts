@@ -19,10 +19,10 @@
  * secondary after every committed change, signed with the key when one is given.
  */
 
-import { type Command, InvalidArgumentError } from 'commander';
 import { notifyTargetId, parseNotifyAddress, type TransferRule } from '../../protocol/dns/transfer-acl.js';
 import { withFinalDot } from '../../protocol/dns/wire/name.js';
 import { silentLogger } from '../../runtime/log.js';
+import { type Command, InvalidArgumentError } from './commander.js';
 import { EXIT_USAGE } from './exit-codes.js';
 import { natsConnectOptions } from './nats-options.js';
 

@@ -11,9 +11,9 @@
  * algorithms and policies only.
  */
 
-import { type Command, InvalidArgumentError } from 'commander';
 import { withFinalDot } from '../../protocol/dns/wire/name.js';
 import { silentLogger } from '../../runtime/log.js';
+import { type Command, InvalidArgumentError } from './commander.js';
 import { EXIT_FAILED, EXIT_NOT_FOUND } from './exit-codes.js';
 import { natsConnectOptions } from './nats-options.js';
 

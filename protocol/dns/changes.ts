@@ -13,13 +13,13 @@
  * what the store holds for that RRset (last writer wins), so changes commute.
  */
 
-import { TTL_SECONDS_MAX } from '../limits.js';
+import { BATCH_CHANGES_MAX, TTL_SECONDS_MAX } from '../limits.js';
 import { isRecordVersion, type RecordVersion } from './version.js';
 import { META_TYPES, parseRrType } from './wire/codes.js';
 import { type Name, parseName } from './wire/name.js';
 import { type Rdata, rdataFromText, rdataKindOf, rdataType } from './wire/rdata.js';
 
-export const BATCH_CHANGES_MAX = 256;
+export { BATCH_CHANGES_MAX };
 export const BATCH_PREREQUISITES_MAX = 64;
 export const RRSET_RDATAS_MAX = 512;
 export const ZONE_NS_MAX = 64;

@@ -42,11 +42,11 @@ import type { ElectionMessage, ElectionStatus } from '../../actors/election/prot
 import type { LogMessage } from '../../actors/log/protocol.js';
 import { DNS, ELECTION, LOG, STATE_MACHINE } from '../../actors/raft/actor-names.js';
 import type { StateMachineMessage, StateMachineStatus } from '../../actors/state-machine/protocol.js';
+import { decodeRequest } from '../../protocol/client-request-schema.js';
 import {
   type ClientReply,
   type ClientRequest,
   commandOf,
-  decodeRequest,
   encodeReply,
   isSyncRequest,
   queryOf,

@@ -21,16 +21,16 @@
 
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import {
-  type Authenticator,
-  connect,
-  type NatsConnection,
-  type NodeConnectionOptions,
-  type Server,
-  type Status,
+import type {
+  Authenticator,
+  NatsConnection,
+  NodeConnectionOptions,
+  Server,
+  Status,
 } from '@nats-io/transport-node';
 import type { Logger } from '../log.js';
 import { failureReason } from './nats-request.js';
+import { connect } from './nats-transport.js';
 import { parseCredentials } from './nkey-credentials.js';
 import { type NkeySigner, nkeySigner } from './nkey-signer.js';
 

@@ -19,15 +19,15 @@
  * violation (RequestError caused by PermissionViolationError).
  */
 
+import type { NatsConnection } from '@nats-io/transport-node';
 import {
   ClosedConnectionError,
   DrainingConnectionError,
-  type NatsConnection,
   NoRespondersError,
   PermissionViolationError,
   RequestError,
   TimeoutError,
-} from '@nats-io/transport-node';
+} from './nats-transport.js';
 
 export type RequestFailure = 'timeout' | 'no-responders' | 'closed';
 

@@ -10,7 +10,7 @@
  */
 
 import { createPrivateKey, type KeyObject, sign } from 'node:crypto';
-import { nkeys } from '@nats-io/transport-node';
+import { nkeys } from './nats-transport.js';
 
 export interface NkeySigner {
   /** The user's public key, `U…`, as the server's authorization lists it. */

@@ -14,10 +14,10 @@ import {
   UnknownOutcomeError,
 } from '../../clients/errors.js';
 import { RaftClient, type RaftClientOptions } from '../../clients/raft-client.js';
+import { decodeRequest } from '../../protocol/client-request-schema.js';
 import {
   type ClientReply,
   type ClientRequest,
-  decodeRequest,
   encodeReply,
   encodeRequest,
 } from '../../protocol/client-wire.js';
