@@ -17,9 +17,9 @@
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  parseRegisteredZone,
   REGISTERED_ZONES_MAX,
   type RegisteredZone,
+  registeredZoneSchema,
   zoneKey,
 } from '../protocol/zone-directory.js';
 import { JetStreamApiCodes, JetStreamApiError, jetstream } from '../runtime/nats/nats-jetstream.js';
@@ -216,8 +216,9 @@ function isSequenceConflict(error: unknown): boolean {
 
 function decode(text: string): RegisteredZone | undefined {
   try {
-    const entry = parseRegisteredZone(JSON.parse(text));
-    return entry === undefined ? undefined : { ...entry, zone: zoneKey(entry.zone) };
+    const parsed = registeredZoneSchema.safeParse(JSON.parse(text));
+    if (!parsed.success) return undefined;
+    return { ...parsed.data, zone: zoneKey(parsed.data.zone) };
   } catch {
     return undefined;
   }

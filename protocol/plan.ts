@@ -7,18 +7,9 @@
  * Group ids are NATS subject tokens (`root`, `org`, `wikipedia-org`): zone names contain
  * dots, which subject tokens cannot (DESIGN §5), so a group is named by id, not by zone.
  */
+import { z } from 'zod';
 import { Name } from './dns/wire/name.js';
 import { GROUP_VOTERS_MAX, GROUPS_MAX, NAME_CHARS_MAX, REGIONS_MAX } from './limits.js';
-import {
-  isArray,
-  isInteger,
-  isLiteral,
-  isObject,
-  isString,
-  onlyKeys,
-  type ShapeIssues,
-  type ShapePath,
-} from './shape-check.js';
 import { subjectTokenProblem } from './subjects.js';
 
 export const PLAN_VERSION = 1;
@@ -50,56 +41,22 @@ export type PlanResult =
 
 const NAME_RE = new RegExp(`^[A-Za-z0-9_-]{1,${NAME_CHARS_MAX}}$`);
 
-const TOKEN_EXPECTED = `expected 1-${NAME_CHARS_MAX} letters, digits, "-" or "_"`;
+const tokenSchema = z.string().refine((v) => subjectTokenProblem(v) === undefined && NAME_RE.test(v), {
+  message: `expected 1-${NAME_CHARS_MAX} letters, digits, "-" or "_"`,
+});
 
-/** A NATS subject token of NAME_RE's characters. */
-function isToken(issues: ShapeIssues, path: ShapePath, value: unknown): boolean {
-  if (!isString(issues, path, value)) return false;
-  if (subjectTokenProblem(value) !== undefined || !NAME_RE.test(value))
-    issues.push({ path, message: TOKEN_EXPECTED });
-  return true;
-}
-
-const GROUP_KEYS = ['id', 'zone', 'parent'] as const;
-
-function isGroupShape(issues: ShapeIssues, path: ShapePath, value: unknown): boolean {
-  if (!isObject(issues, path, value)) return false;
-  const id = isToken(issues, [...path, 'id'], value.id);
-  const zone = isString(issues, [...path, 'zone'], value.zone, 1, 1024);
-  const parent = value.parent === undefined || isToken(issues, [...path, 'parent'], value.parent);
-  onlyKeys(issues, path, value, GROUP_KEYS);
-  return id && zone && parent;
-}
-
-const PLAN_KEYS = ['version', 'cluster', 'regions', 'replicasPerGroup', 'groups'] as const;
-
-/** The plan's fields, their types and bounds: what every later check relies on. */
-function planShape(input: unknown): { plan: ClusterPlan } | { issues: ShapeIssues } {
-  const issues: ShapeIssues = [];
-  if (!isObject(issues, [], input)) return { issues };
-  isLiteral(issues, ['version'], input.version, PLAN_VERSION);
-  isToken(issues, ['cluster'], input.cluster);
-  isArray(issues, ['regions'], input.regions, 1, REGIONS_MAX, isToken);
-  isInteger(issues, ['replicasPerGroup'], input.replicasPerGroup, 1, GROUP_VOTERS_MAX);
-  isArray(issues, ['groups'], input.groups, 1, GROUPS_MAX, isGroupShape);
-  onlyKeys(issues, [], input, PLAN_KEYS);
-  if (issues.length > 0) return { issues };
-  // Every field checked: the plan, in a copy of its own (a group's `parent` kept as given).
-  const groups = input.groups as readonly Readonly<Record<string, unknown>>[];
-  return {
-    plan: {
-      version: PLAN_VERSION,
-      cluster: input.cluster as string,
-      regions: [...(input.regions as readonly string[])],
-      replicasPerGroup: input.replicasPerGroup as number,
-      groups: groups.map((g) => ({
-        id: g.id as string,
-        zone: g.zone as string,
-        ...('parent' in g ? { parent: g.parent as string } : {}),
-      })),
-    },
-  };
-}
+const planSchema = z.strictObject({
+  version: z.literal(PLAN_VERSION),
+  cluster: tokenSchema,
+  regions: z.array(tokenSchema).min(1).max(REGIONS_MAX),
+  replicasPerGroup: z.number().int().min(1).max(GROUP_VOTERS_MAX),
+  groups: z
+    .array(
+      z.strictObject({ id: tokenSchema, zone: z.string().min(1).max(1024), parent: tokenSchema.optional() }),
+    )
+    .min(1)
+    .max(GROUPS_MAX),
+});
 
 /**
  * Validates a plan (from JSON or from the KV bucket): shape, distinct regions and group
@@ -108,14 +65,16 @@ function planShape(input: unknown): { plan: ClusterPlan } | { issues: ShapeIssue
  * reported.
  */
 export function validatePlan(input: unknown): PlanResult {
-  const shape = planShape(input);
-  if ('issues' in shape) {
+  const parsed = planSchema.safeParse(input);
+  if (!parsed.success) {
     return {
       ok: false,
-      errors: shape.issues.map((issue) => `plan.${issue.path.join('.') || '(root)'}: ${issue.message}`),
+      errors: parsed.error.issues.map(
+        (issue) => `plan.${issue.path.join('.') || '(root)'}: ${issue.message}`,
+      ),
     };
   }
-  const plan = shape.plan;
+  const plan = parsed.data;
   const errors: string[] = [];
   if (new Set(plan.regions).size !== plan.regions.length)
     errors.push('plan.regions: region names must be distinct');

@@ -25,10 +25,10 @@
  * §4.2.1), and the nameserver names of every group (inside the group's planned zone) are
  * never inside a registered zone: registered zones need no glue.
  */
+import { z } from 'zod';
 import { Name } from './dns/wire/name.js';
 import { BATCH_CHANGES_MAX, GROUP_ZONES_MAX } from './limits.js';
 import type { ClusterPlan } from './plan.js';
-import { isObject, isOneOf, isString, onlyKeys, type ShapeIssues } from './shape-check.js';
 
 /** Zones the registry holds at most (one NATS KV entry each). */
 export const REGISTERED_ZONES_MAX = 100_000;
@@ -59,52 +59,21 @@ export interface RegisteredZone {
   readonly drainUntil?: string;
 }
 
-const ZONE_STATES: readonly ZoneState[] = ['active', 'deleting', 'moving'];
-const REGISTERED_ZONE_KEYS = [
-  'zone',
-  'group',
-  'state',
-  'createdAt',
-  'to',
-  'movedFrom',
-  'drainUntil',
-] as const;
-
-/** An optional field: absent, or a string of `min..=max` characters. */
-function optionalString(issues: ShapeIssues, key: string, value: unknown, min: number, max: number): void {
-  if (value !== undefined) isString(issues, [key], value, min, max);
-}
-
-/**
- * A registry entry as stored (JSON), checked: its fields, their bounds, and that a moving
- * entry (and only it) names `to`, and `movedFrom` goes with `drainUntil`. Undefined when it
- * is not one.
- */
-export function parseRegisteredZone(input: unknown): RegisteredZone | undefined {
-  const issues: ShapeIssues = [];
-  if (!isObject(issues, [], input)) return undefined;
-  isString(issues, ['zone'], input.zone, 1, 1024);
-  isString(issues, ['group'], input.group, 1, 64);
-  isOneOf(issues, ['state'], input.state, ZONE_STATES);
-  isString(issues, ['createdAt'], input.createdAt, 0, 64);
-  optionalString(issues, 'to', input.to, 1, 64);
-  optionalString(issues, 'movedFrom', input.movedFrom, 1, 64);
-  optionalString(issues, 'drainUntil', input.drainUntil, 0, 64);
-  onlyKeys(issues, [], input, REGISTERED_ZONE_KEYS);
-  if (issues.length > 0) return undefined;
-  const entry = input as unknown as RegisteredZone;
-  if ((entry.state === 'moving') !== (entry.to !== undefined)) return undefined;
-  if ((entry.movedFrom === undefined) !== (entry.drainUntil === undefined)) return undefined;
-  return {
-    zone: entry.zone,
-    group: entry.group,
-    state: entry.state,
-    createdAt: entry.createdAt,
-    ...(entry.to === undefined ? {} : { to: entry.to }),
-    ...(entry.movedFrom === undefined ? {} : { movedFrom: entry.movedFrom }),
-    ...(entry.drainUntil === undefined ? {} : { drainUntil: entry.drainUntil }),
-  };
-}
+export const registeredZoneSchema = z
+  .strictObject({
+    zone: z.string().min(1).max(1024),
+    group: z.string().min(1).max(64),
+    state: z.enum(['active', 'deleting', 'moving']),
+    createdAt: z.string().max(64),
+    to: z.string().min(1).max(64).optional(),
+    movedFrom: z.string().min(1).max(64).optional(),
+    drainUntil: z.string().max(64).optional(),
+  })
+  .refine((e) => (e.state === 'moving') === (e.to !== undefined), 'a moving entry, and only it, names `to`')
+  .refine(
+    (e) => (e.movedFrom === undefined) === (e.drainUntil === undefined),
+    'movedFrom goes with drainUntil',
+  );
 
 /** A zone the cluster serves, from either source. */
 export interface ServedZone {
