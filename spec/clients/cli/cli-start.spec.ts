@@ -23,7 +23,7 @@ import { startRegionClusters } from '../../fixtures/region-clusters.js';
  * loads the SDK. Checked by recording every module the process resolves. The program loads
  * only the module of the command it runs, and lists the others from the command catalogue,
  * whose help must read exactly as the modules' own. `raftns get`, a one-shot read, loads
- * neither zod, the region writer nor the write checks, and opens no KV watch: checked
+ * neither the region writer nor the write checks, and opens no KV watch: checked
  * against a real one-replica cluster, whose NATS server shows every JetStream API request
  * the CLI makes.
  */
@@ -157,7 +157,7 @@ describe('the command catalogue', () => {
   });
 });
 
-describe('raftns get reads once: no writer, no zod, no KV watch', function () {
+describe('raftns get reads once: no writer, no KV watch', function () {
   this.timeout(120_000);
   const CLUSTER = 'cli-start';
   const NAME = 'www.example.org.';
@@ -193,7 +193,7 @@ describe('raftns get reads once: no writer, no zod, no KV watch', function () {
     await nats?.stop();
   });
 
-  it('prints the RRset having loaded neither zod, the region writer nor the write checks, and watched nothing', async () => {
+  it('prints the RRset having loaded neither the region writer nor the write checks, and watched nothing', async () => {
     // Every JetStream API request the CLI makes reaches this subscriber too: a KV watch
     // (of the plan, of the zone registry) would be a consumer created on a bucket's stream.
     // The spec's writer created the (empty) registry bucket, so reading it needs no watch.
@@ -211,10 +211,10 @@ describe('raftns get reads once: no writer, no zod, no KV watch', function () {
     expect(run.code).to.equal(EXIT_OK);
     expect(run.stdout).to.match(/^www\.example\.org\.\t300\tA\t192\.0\.2\.1\t\d+\.0@cli-start\n$/);
     expect(run.modules.some((m) => m.endsWith('/clients/record-reader.js'))).to.equal(true);
-    // Neither zod, nor the writer, nor the write checks with the DNS presentation parsers.
+    // Neither the writer nor the write checks with the DNS presentation parsers.
     expect(
       run.modules.filter((m) =>
-        /\/zod\/|\/clients\/region-writer\.js$|\/protocol\/dns\/(changes|wire\/rdata)\.js$|\/command-codec\.js$/.test(
+        /\/clients\/region-writer\.js$|\/protocol\/dns\/(changes|wire\/rdata)\.js$|\/command-codec\.js$/.test(
           m,
         ),
       ),
