@@ -20,9 +20,8 @@ import { DnsStore } from '../actors/dns/store/dns-store.js';
 import { ZoneReplica } from '../actors/dns/store/zone-replica.js';
 import { BATCH_CHANGES_MAX, type DnsChange } from '../protocol/dns/changes.js';
 import { HybridClock } from '../protocol/dns/version.js';
-import { RR_CLASS, RR_TYPE } from '../protocol/dns/wire/codes.js';
-import { encodeMessage, messageFlags } from '../protocol/dns/wire/message.js';
-import { Name } from '../protocol/dns/wire/name.js';
+import { aQueryBytes } from '../spec/fixtures/dns-query.js';
+import { createZoneChange } from '../spec/fixtures/dns-zone.js';
 
 const { values } = parseArgs({
   options: {
@@ -54,22 +53,7 @@ function fill(): { replica: ZoneReplica; names: string[] } {
   for (let first = 0; first < ZONES; first += ZONE_CREATES_PER_BATCH) {
     const changes: DnsChange[] = [];
     for (let i = first; i < Math.min(ZONES, first + ZONE_CREATES_PER_BATCH); i++) {
-      const zone = zoneName(i);
-      changes.push({
-        op: 'create-zone',
-        zone,
-        soa: {
-          mname: `ns1.${zone}`,
-          rname: `admin.${zone}`,
-          refresh: 3600,
-          retry: 600,
-          expire: 86400,
-          minimum: 60,
-          ttl: 3600,
-        },
-        ns: [`ns1.${zone}`],
-        nsTtl: 3600,
-      });
+      changes.push(createZoneChange(zoneName(i)));
     }
     apply(changes);
   }
@@ -138,20 +122,7 @@ function main(): void {
   const filledAt = process.hrtime.bigint();
   const { replica, names } = fill();
   const fillMs = Number(process.hrtime.bigint() - filledAt) / 1e6;
-  const queries = names.map(
-    (name) =>
-      encodeMessage(
-        {
-          id: 7,
-          flags: messageFlags(),
-          questions: [{ name: Name.parse(name), type: RR_TYPE.A, class: RR_CLASS.IN }],
-          answers: [],
-          authorities: [],
-          additionals: [],
-        },
-        { compress: true },
-      ).bytes,
-  );
+  const queries = names.map((name) => aQueryBytes(name, 7));
   console.log('bench:answer');
   console.log(
     `  setup: ${ZONES} zones, ${RECORDS} A records (filled in ${fillMs.toFixed(0)} ms); ${QUERIES} queries per run, median of ${RUNS}; seed ${SEED}`,

@@ -39,9 +39,7 @@ import { parseArgs, promisify } from 'node:util';
 import type { RaftClient } from '../clients/raft-client.js';
 import { BATCH_CHANGES_MAX, type DnsChange } from '../protocol/dns/changes.js';
 import { HybridClock } from '../protocol/dns/version.js';
-import { RR_CLASS, RR_TYPE } from '../protocol/dns/wire/codes.js';
-import { encodeMessage, messageFlags } from '../protocol/dns/wire/message.js';
-import { Name } from '../protocol/dns/wire/name.js';
+import { aQueryBytes } from '../spec/fixtures/dns-query.js';
 import { RaftCluster } from '../spec/fixtures/raft-cluster.js';
 
 const execFileAsync = promisify(execFile);
@@ -224,17 +222,7 @@ async function startCeiling(
 
 /** One real answer from the replica becomes the ceiling's precomputed answer (same size, same content). */
 async function captureAnswer(port: number, name: string): Promise<string> {
-  const query = encodeMessage(
-    {
-      id: 1,
-      flags: messageFlags(),
-      questions: [{ name: Name.parse(name), type: RR_TYPE.A, class: RR_CLASS.IN }],
-      answers: [],
-      authorities: [],
-      additionals: [],
-    },
-    { compress: true },
-  ).bytes;
+  const query = aQueryBytes(name, 1);
   const socket = createSocket('udp4');
   try {
     const answer = await new Promise<Buffer>((resolve, reject) => {
@@ -420,20 +408,7 @@ async function lightLatency(
   queryNames: readonly string[],
   seconds: number,
 ): Promise<LatencyResult> {
-  const queries = queryNames.map(
-    (name) =>
-      encodeMessage(
-        {
-          id: 0,
-          flags: messageFlags(),
-          questions: [{ name: Name.parse(name), type: RR_TYPE.A, class: RR_CLASS.IN }],
-          answers: [],
-          authorities: [],
-          additionals: [],
-        },
-        { compress: true },
-      ).bytes,
-  );
+  const queries = queryNames.map((name) => aQueryBytes(name));
   const socket = createSocket('udp4');
   const sentAt = new Map<number, bigint>();
   const latencies: number[] = [];

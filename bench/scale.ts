@@ -35,11 +35,10 @@ import { RaftClient } from '../clients/raft-client.js';
 import { ZoneLifecycle } from '../clients/zone-lifecycle.js';
 import { BATCH_CHANGES_MAX, type DnsChange } from '../protocol/dns/changes.js';
 import { HybridClock } from '../protocol/dns/version.js';
-import { RR_CLASS, RR_TYPE } from '../protocol/dns/wire/codes.js';
-import { decodeMessage, encodeMessage, messageFlags } from '../protocol/dns/wire/message.js';
-import { Name } from '../protocol/dns/wire/name.js';
+import { decodeMessage } from '../protocol/dns/wire/message.js';
 import { silentLogger } from '../runtime/log.js';
 import { connectNats } from '../runtime/nats/nats-connection.js';
+import { aQueryBytes } from '../spec/fixtures/dns-query.js';
 import { freePort } from '../spec/fixtures/free-port.js';
 
 const execFileAsync = promisify(execFile);
@@ -75,17 +74,7 @@ function rssBytes(pid: number): number {
 
 /** One UDP query; true when it was answered NOERROR with at least one answer record. */
 async function answers(host: string, port: number, name: string, timeoutMs = 500): Promise<boolean> {
-  const query = encodeMessage(
-    {
-      id: randomBytes(2).readUInt16BE(0),
-      flags: messageFlags(),
-      questions: [{ name: Name.parse(name), type: RR_TYPE.A, class: RR_CLASS.IN }],
-      answers: [],
-      authorities: [],
-      additionals: [],
-    },
-    { compress: true },
-  ).bytes;
+  const query = aQueryBytes(name, randomBytes(2).readUInt16BE(0));
   const socket = createSocket('udp4');
   try {
     return await new Promise<boolean>((resolve) => {
