@@ -104,7 +104,13 @@ export class ZoneRegistryReconciler {
         if (outcome.kind === 'done' && outcome.changes > 0)
           options.log.info({ ...outcome }, 'registered zones updated');
       },
-      (error) => options.log.warn({ err: String(error) }, 'zone registry pass failed; retrying'),
+      (error) => {
+        // A pass marks zones and cuts current as it queues their changes, before the batches
+        // commit: after a failed commit those marks may be false, and a marked cut is never
+        // read again. The next pass reads everything.
+        this.checked.clear();
+        options.log.warn({ err: String(error) }, 'zone registry pass failed; retrying');
+      },
       (outcome) => (outcome.kind === 'done' && outcome.pending > 0 ? options.pendingRetryMs : undefined),
     );
   }
