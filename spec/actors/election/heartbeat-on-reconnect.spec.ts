@@ -8,9 +8,7 @@
 import { expect } from 'chai';
 import type { ElectionStatus } from '../../../actors/election/protocol.js';
 import { ELECTION, LOG, STATE_MACHINE, STORAGE } from '../../../actors/raft/actor-names.js';
-import { raftConfig } from '../../../actors/raft/raft-config.js';
-import { DEFAULT_STATE_MACHINE_ACTOR, raftReplicaActors } from '../../../runtime/composition/raft-actors.js';
-import { Simulator } from '../../../runtime/sim/simulator.js';
+import { simulateRaftGroup } from '../../fixtures/sim-raft-group.js';
 
 const IDS = ['r1', 'r2', 'r3'];
 const SEED = 23;
@@ -19,20 +17,7 @@ const WINDOW_MS = 10;
 
 describe('actors/election: a reconnected transport', () => {
   it(`makes a leader heartbeat at once (seed ${SEED})`, async () => {
-    const sim = await Simulator.create({
-      seed: SEED,
-      traceLinesKept: 1_000_000,
-      replicas: IDS.map((id) => ({
-        id,
-        actors: raftReplicaActors({
-          raft: raftConfig('g1', id, IDS),
-          clockDriftBoundMs: 10,
-          stateMachine: DEFAULT_STATE_MACHINE_ACTOR,
-        }),
-      })),
-      network: { dropProbability: 0, duplicateProbability: 0, delayMs: { min: 1, max: 3 } },
-      disk: { fsyncLatencyMs: { min: 1, max: 1 }, slowFsyncProbability: 0 },
-    });
+    const sim = await simulateRaftGroup({ seed: SEED, ids: IDS, traceLinesKept: 1_000_000 });
     const status = (id: string) => sim.inspect(id, ELECTION) as ElectionStatus | undefined;
     const run = async (what: string, until: () => boolean) => {
       const result = await sim.run({ maxSteps: 2_000_000, maxVirtualMs: 10_000, until });

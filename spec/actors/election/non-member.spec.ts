@@ -11,28 +11,14 @@ import type { ElectionMessage, ElectionStatus } from '../../../actors/election/p
 import { ELECTION, LOG, STATE_MACHINE, STORAGE } from '../../../actors/raft/actor-names.js';
 import { encodeRaftMessage } from '../../../actors/raft/codec.js';
 import type { RaftMessage } from '../../../actors/raft/peer-messages.js';
-import { raftConfig } from '../../../actors/raft/raft-config.js';
-import { DEFAULT_STATE_MACHINE_ACTOR, raftReplicaActors } from '../../../runtime/composition/raft-actors.js';
-import { Simulator } from '../../../runtime/sim/simulator.js';
+import { simulateRaftGroup } from '../../fixtures/sim-raft-group.js';
 
 const IDS = ['r1', 'r2', 'r3'];
 const SEED = 16;
 
 describe('actors/election: messages from non-members', () => {
   it(`are dropped and counted, and leave the term alone (seed ${SEED})`, async () => {
-    const sim = await Simulator.create({
-      seed: SEED,
-      replicas: IDS.map((id) => ({
-        id,
-        actors: raftReplicaActors({
-          raft: raftConfig('g1', id, IDS),
-          clockDriftBoundMs: 10,
-          stateMachine: DEFAULT_STATE_MACHINE_ACTOR,
-        }),
-      })),
-      network: { dropProbability: 0, duplicateProbability: 0, delayMs: { min: 1, max: 3 } },
-      disk: { fsyncLatencyMs: { min: 1, max: 1 }, slowFsyncProbability: 0 },
-    });
+    const sim = await simulateRaftGroup({ seed: SEED, ids: IDS });
     const status = (id: string) => sim.inspect(id, ELECTION) as ElectionStatus | undefined;
     const run = async (what: string, until: () => boolean) => {
       const result = await sim.run({ maxSteps: 2_000_000, maxVirtualMs: 10_000, until });

@@ -8,9 +8,8 @@
 import { expect } from 'chai';
 import { type LeadershipObserved, leadsReady, type ReadIndexResult } from '../../../actors/log/protocol.js';
 import { ELECTION, LOG, STATE_MACHINE, STORAGE } from '../../../actors/raft/actor-names.js';
-import { raftConfig } from '../../../actors/raft/raft-config.js';
-import { DEFAULT_STATE_MACHINE_ACTOR, raftReplicaActors } from '../../../runtime/composition/raft-actors.js';
-import { Simulator } from '../../../runtime/sim/simulator.js';
+import type { Simulator } from '../../../runtime/sim/simulator.js';
+import { simulateRaftGroup } from '../../fixtures/sim-raft-group.js';
 
 const IDS = ['r1', 'r2', 'r3'];
 const DELAY_MS = 5;
@@ -33,19 +32,7 @@ async function timeRead(sim: Simulator, replica: string, mode: 'lease' | 'linear
 describe("actors/log: a follower's lease read (thesis §6.4.1)", () => {
   for (let seed = 1; seed <= SEEDS; seed++) {
     it(`takes one round trip to the leader where a linearizable read takes two (seed ${seed})`, async () => {
-      const sim = await Simulator.create({
-        seed,
-        replicas: IDS.map((id) => ({
-          id,
-          actors: raftReplicaActors({
-            raft: raftConfig('g1', id, IDS),
-            clockDriftBoundMs: 10,
-            stateMachine: DEFAULT_STATE_MACHINE_ACTOR,
-          }),
-        })),
-        network: { dropProbability: 0, duplicateProbability: 0, delayMs: { min: DELAY_MS, max: DELAY_MS } },
-        disk: { fsyncLatencyMs: { min: 1, max: 1 }, slowFsyncProbability: 0 },
-      });
+      const sim = await simulateRaftGroup({ seed, ids: IDS, delayMs: { min: DELAY_MS, max: DELAY_MS } });
       const leases = new Map<string, LeadershipObserved['leadership']>();
       for (const id of IDS) {
         sim.listen(id, (from, message) => {

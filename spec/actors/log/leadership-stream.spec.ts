@@ -14,9 +14,8 @@ import {
   leadsReady,
 } from '../../../actors/log/protocol.js';
 import { ELECTION, LOG, STATE_MACHINE, STORAGE } from '../../../actors/raft/actor-names.js';
-import { DEFAULT_RAFT_TIMING, raftConfig } from '../../../actors/raft/raft-config.js';
-import { DEFAULT_STATE_MACHINE_ACTOR, raftReplicaActors } from '../../../runtime/composition/raft-actors.js';
-import { Simulator } from '../../../runtime/sim/simulator.js';
+import { DEFAULT_RAFT_TIMING } from '../../../actors/raft/raft-config.js';
+import { simulateRaftGroup } from '../../fixtures/sim-raft-group.js';
 
 const IDS = ['r1', 'r2', 'r3'];
 const SEEDS = Number(process.env.RAFTNS_LEADERSHIP_SEEDS ?? 20);
@@ -85,19 +84,7 @@ function leaderChanges(stream: readonly Seen[]): string[] {
 }
 
 async function runElection(seed: number): Promise<void> {
-  const sim = await Simulator.create({
-    seed,
-    replicas: IDS.map((id) => ({
-      id,
-      actors: raftReplicaActors({
-        raft: raftConfig('g1', id, IDS),
-        clockDriftBoundMs: 10,
-        stateMachine: DEFAULT_STATE_MACHINE_ACTOR,
-      }),
-    })),
-    network: { dropProbability: 0, duplicateProbability: 0, delayMs: { min: 1, max: 3 } },
-    disk: { fsyncLatencyMs: { min: 1, max: 1 }, slowFsyncProbability: 0 },
-  });
+  const sim = await simulateRaftGroup({ seed, ids: IDS });
   const run = async (what: string, until: () => boolean, maxVirtualMs = PHASE_MS_MAX) => {
     const result = await sim.run({ maxSteps: 2_000_000, maxVirtualMs, until });
     expect(result.ok, `seed ${seed}: ${what}: ${JSON.stringify(result.failure)}`).to.equal(true);
