@@ -29,9 +29,6 @@ import { routeName } from './name-route.js';
 import { readPlan } from './plan-reader.js';
 import { RaftClient } from './raft-client.js';
 
-/** How long one attempt waits for its answer (the region writer's default too). */
-export const READ_REQUEST_TIMEOUT_MS = 1_000;
-
 export interface RecordReaderOptions {
   readonly natsUrls: readonly string[];
   /** Credentials file of the connection (runtime/nats/nats-connection.ts). */
@@ -102,7 +99,6 @@ export class RecordReader {
       cluster: this.plan.cluster,
       region,
       group: group.id,
-      requestTimeoutMs: READ_REQUEST_TIMEOUT_MS,
       deadlineMs: this.deadlineMs,
     });
     try {

@@ -69,11 +69,10 @@ import {
 import { InvalidBatchError } from './invalid-batch-error.js';
 import { type NameRoute, routeName } from './name-route.js';
 import { followPlan, readPlan } from './plan-reader.js';
-import { RaftClient } from './raft-client.js';
+import { RaftClient, REQUEST_TIMEOUT_MS_DEFAULT } from './raft-client.js';
 
 export const WRITE_DEADLINE_MS_DEFAULT = 10_000;
 export const IN_FLIGHT_PER_REGION_MAX_DEFAULT = 16;
-export const REQUEST_TIMEOUT_MS_DEFAULT = 1_000;
 /** Attempts at a moving zone's new group per region and write, and their backoff. */
 export const MOVE_RETRIES_MAX = 40;
 const MOVE_BACKOFF_MS_MIN = 20;

@@ -163,7 +163,7 @@ export class ReadGate<T> {
       return;
     }
     for (const held of batch) {
-      // Not `{ ...held, position }`: a property added after a spread costs microseconds (docs/PERFORMANCE.md).
+      // Not `{ ...held, position }`: a property added after a spread costs microseconds (ARCHITECTURE §7).
       if (answer.ok)
         this.positioned.push({ token: held.token, sinceMs: held.sinceMs, position: answer.index });
       else this.failOne(held, answer.why);

@@ -624,7 +624,7 @@ class LogActor implements Actor<LogMessage> {
     round: number,
     outcome: Pick<AppendEntriesResponse, 'success' | 'matchIndex' | 'conflictTerm' | 'conflictIndex'>,
   ): void {
-    // Field by field, not `...outcome`: a property added after a spread is slow on V8 11 (docs/PERFORMANCE.md).
+    // Field by field, not `...outcome`: a property added after a spread is slow on V8 11 (docs/ARCHITECTURE.md §7, "What a cache miss costs").
     this.send({
       type: 'append-entries-response',
       term: this.term,
