@@ -69,7 +69,12 @@ describe("actors/log: a follower's lease read (thesis §6.4.1)", () => {
       const leader = leaderWithLease() as string;
       const follower = IDS.find((id) => id !== leader) as string;
       // The follower must know the leader before it can forward.
-      await sim.run({ maxSteps: 2_000_000, maxVirtualMs: 200 });
+      const known = await sim.run({
+        maxSteps: 2_000_000,
+        maxVirtualMs: 10_000,
+        until: () => leases.get(follower)?.leaderId === leader,
+      });
+      expect(known.stop, `seed ${seed}: ${follower} knows the leader`).to.equal('until');
 
       const lease = await timeRead(sim, follower, 'lease');
       const linearizable = await timeRead(sim, follower, 'linearizable');
