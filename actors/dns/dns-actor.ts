@@ -69,6 +69,15 @@ export interface DnsActorOptions {
   readonly maxHeldQueries: number;
   /** A held query is answered SERVFAIL after this (resolvers retry after ~1–2 s). */
   readonly holdTimeoutMs: number;
+  /**
+   * Read-index rounds of each mode asked for at once (read-gate.ts). More than one cuts a
+   * query's wait at light load to one round trip. `lease` allows several: a round costs
+   * the leader nothing while it holds its lease (a follower's costs one NATS request).
+   * `linearizable` allows one: each round costs the leader a heartbeat to every follower,
+   * and more rounds in flight cost a third of its queries/s under `bench:dns` load
+   * (ARCHITECTURE §7).
+   */
+  readonly maxReadRoundsInFlight: Readonly<Record<PositionMode, number>>;
   readonly tcpIdleTimeoutMs: number;
   readonly tcpMaxConnections: number;
   readonly tcpMaxConnectionsPerClient: number;
@@ -88,6 +97,7 @@ export const DEFAULT_DNS_ACTOR: Omit<DnsActorOptions, 'listeners' | 'identity'> 
   cacheEntries: 65_536,
   maxHeldQueries: 16_384,
   holdTimeoutMs: 1_000,
+  maxReadRoundsInFlight: { lease: 4, linearizable: 1 },
   tcpIdleTimeoutMs: DEFAULT_TCP_LIMITS.idleTimeoutMs,
   tcpMaxConnections: DEFAULT_TCP_LIMITS.maxConnections,
   tcpMaxConnectionsPerClient: DEFAULT_TCP_LIMITS.maxConnectionsPerClient,
@@ -214,7 +224,11 @@ class DnsActor implements Actor<DnsActorMessage> {
       cacheEntries: options.cacheEntries,
     });
     this.gate = new ReadGate<HeldQuery>(
-      { maxWaiting: options.maxHeldQueries, waitTimeoutMs: options.holdTimeoutMs },
+      {
+        maxWaiting: options.maxHeldQueries,
+        waitTimeoutMs: options.holdTimeoutMs,
+        maxRoundsInFlight: options.maxReadRoundsInFlight,
+      },
       {
         requestPosition: (mode, round) => this.requestPosition(mode, round),
         retryLater: (mode) => this.ctx.after(READ_RETRY_MS, { type: 'read-retry', mode }),

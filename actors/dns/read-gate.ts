@@ -6,11 +6,15 @@
  * - `linearizable` / `lease`: queries are batched into rounds. A round asks the log actor
  *   for one read index (ReadIndex, or the leader's lease; a follower's log actor asks the
  *   leader) and holds the queries that arrived BEFORE the request left; each is answered
- *   once the replica has applied up to that index (thesis §6.4 step 4). A query arriving
- *   while a round is in flight waits for the next round: the index in flight may predate
- *   a write acknowledged just before the query arrived, so sharing it would break
- *   linearizability. At most one round per mode is in flight, so the log actor sees one
- *   request per batch, whatever the query rate. A round answered `not-leader` (no leader
+ *   once the replica has applied up to that index (thesis §6.4 step 4). A query never
+ *   joins a round already in flight: that round's index may predate a write acknowledged
+ *   just before the query arrived, so sharing it would break linearizability. Instead it
+ *   starts a round of its own at once while fewer than `maxRoundsInFlight[mode]` rounds
+ *   of its mode are in flight, and otherwise waits with the others that arrive meanwhile for the
+ *   next free slot. At light load a query thus waits one round trip, not the rest of the
+ *   round before it as well (a follower's round crosses NATS twice); at heavy load the
+ *   rounds fill up and the log actor sees one request per batch, whatever the query
+ *   rate. Rounds may be answered in any order: each carries its own queries. A round answered `not-leader` (no leader
  *   known: an election, a leadership hand-off) is not failed: its queries are held for a
  *   retry the host schedules shortly after (`retryLater`), within their hold time, so a
  *   leadership change shorter than the hold time costs latency, not SERVFAIL.
@@ -34,6 +38,8 @@ export type Admission = 'now' | 'held' | 'overloaded';
 export interface ReadGateOptions {
   readonly maxWaiting: number;
   readonly waitTimeoutMs: number;
+  /** Rounds of each mode whose read index is being asked for at once (at least 1). */
+  readonly maxRoundsInFlight: Readonly<Record<PositionMode, number>>;
 }
 
 export interface ReadGateHooks<T> {
@@ -62,11 +68,12 @@ interface BoundedHeld<T> extends Held<T> {
   readonly maxStaleMs: number;
 }
 
-interface Round<T> {
-  inFlight: number | null;
+interface Rounds<T> {
+  /** The queries of each round whose read index is being asked for, by round number. */
+  readonly inFlight: Map<number, Held<T>[]>;
   /** A retry is scheduled: no round starts before it. */
   retryPending: boolean;
-  current: Held<T>[];
+  /** Queries waiting for a round to start. */
   next: Held<T>[];
 }
 
@@ -81,9 +88,9 @@ export type PositionAnswer =
 export class ReadGate<T> {
   private applied = 0;
   private nextRound = 1;
-  private readonly rounds: Record<PositionMode, Round<T>> = {
-    linearizable: { inFlight: null, retryPending: false, current: [], next: [] },
-    lease: { inFlight: null, retryPending: false, current: [], next: [] },
+  private readonly rounds: Record<PositionMode, Rounds<T>> = {
+    linearizable: { inFlight: new Map(), retryPending: false, next: [] },
+    lease: { inFlight: new Map(), retryPending: false, next: [] },
   };
   /** Queries with a known position, waiting for the replica to apply up to it. */
   private positioned: Positioned<T>[] = [];
@@ -95,7 +102,11 @@ export class ReadGate<T> {
   constructor(
     private readonly options: ReadGateOptions,
     private readonly hooks: ReadGateHooks<T>,
-  ) {}
+  ) {
+    for (const [mode, limit] of Object.entries(options.maxRoundsInFlight))
+      if (!Number.isSafeInteger(limit) || limit < 1)
+        throw new RangeError(`maxRoundsInFlight.${mode} must be a positive integer, got ${limit}`);
+  }
 
   get appliedIndex(): number {
     return this.applied;
@@ -151,15 +162,17 @@ export class ReadGate<T> {
   /** The read index for `round`, or why there is none. */
   onPosition(mode: PositionMode, round: number, answer: PositionAnswer): void {
     const state = this.rounds[mode];
-    if (state.inFlight !== round) return;
-    const batch = state.current;
-    state.current = [];
-    state.inFlight = null;
+    const batch = state.inFlight.get(round);
+    if (batch === undefined) return;
+    state.inFlight.delete(round);
     if (!answer.ok && answer.why === 'not-leader') {
       // No leader known right now: ask again soon; `expire` still bounds how long they wait.
-      state.next = [...batch, ...state.next];
-      state.retryPending = true;
-      this.hooks.retryLater(mode);
+      // Rounds still in flight keep their own queries: their answers may yet come.
+      state.next = batch.concat(state.next);
+      if (!state.retryPending) {
+        state.retryPending = true;
+        this.hooks.retryLater(mode);
+      }
       return;
     }
     for (const held of batch) {
@@ -233,9 +246,9 @@ export class ReadGate<T> {
       });
     this.positioned = keep(this.positioned);
     this.contactWaiters = keep(this.contactWaiters);
-    for (const round of Object.values(this.rounds)) {
-      round.current = keep(round.current);
-      round.next = keep(round.next);
+    for (const state of Object.values(this.rounds)) {
+      for (const [round, batch] of state.inFlight) state.inFlight.set(round, keep(batch));
+      state.next = keep(state.next);
     }
   }
 
@@ -245,11 +258,12 @@ export class ReadGate<T> {
 
   private startRound(mode: PositionMode): void {
     const state = this.rounds[mode];
-    if (state.inFlight !== null || state.retryPending || state.next.length === 0) return;
-    state.current = state.next;
+    if (state.retryPending || state.next.length === 0) return;
+    if (state.inFlight.size >= this.options.maxRoundsInFlight[mode]) return;
+    const round = this.nextRound++;
+    state.inFlight.set(round, state.next);
     state.next = [];
-    state.inFlight = this.nextRound++;
-    this.hooks.requestPosition(mode, state.inFlight);
+    this.hooks.requestPosition(mode, round);
   }
 
   private refreshContact(): void {

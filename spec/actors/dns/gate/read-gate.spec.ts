@@ -9,10 +9,18 @@ interface Recorder {
   readonly failed: Array<[string, GateFailure]>;
 }
 
-function gate(maxWaiting = 100, waitTimeoutMs = 1000): { gate: ReadGate<string>; rec: Recorder } {
+function gate(
+  maxWaiting = 100,
+  waitTimeoutMs = 1000,
+  maxRoundsInFlight = 1,
+): { gate: ReadGate<string>; rec: Recorder } {
   const rec: Recorder = { positions: [], retries: [], contacts: 0, released: [], failed: [] };
   const g = new ReadGate<string>(
-    { maxWaiting, waitTimeoutMs },
+    {
+      maxWaiting,
+      waitTimeoutMs,
+      maxRoundsInFlight: { lease: maxRoundsInFlight, linearizable: maxRoundsInFlight },
+    },
     {
       requestPosition: (mode, round) => rec.positions.push({ mode, round }),
       retryLater: (mode) => rec.retries.push(mode),
@@ -63,6 +71,86 @@ describe('ReadGate', () => {
     expect(rec.released).to.deep.equal(['early']);
     g.onApplied(12);
     expect(rec.released).to.deep.equal(['early', 'late']);
+  });
+
+  it('starts a round per query while fewer than the limit are in flight, then batches', () => {
+    const { gate: g, rec } = gate(100, 1000, 2);
+    g.admit(LEASE, 'a', 0);
+    g.admit(LEASE, 'b', 1); // a second round at once: b need not wait for a's
+    g.admit(LEASE, 'c', 2); // two in flight: c waits
+    g.admit(LEASE, 'd', 2);
+    expect(rec.positions.map((p) => p.round)).to.deep.equal([1, 2]);
+    // Rounds answer in any order; each serves only the queries it was asked for.
+    g.onPosition('lease', 2, { ok: true, index: 7 });
+    expect(rec.positions.map((p) => p.round)).to.deep.equal([1, 2, 3]); // c and d, together
+    g.onApplied(7);
+    expect(rec.released).to.deep.equal(['b']); // a's round is still in flight
+    g.onPosition('lease', 1, { ok: true, index: 6 });
+    expect(rec.released).to.deep.equal(['b', 'a']);
+    g.onPosition('lease', 3, { ok: true, index: 9 });
+    expect(rec.released).to.deep.equal(['b', 'a']);
+    g.onApplied(9);
+    expect(rec.released).to.deep.equal(['b', 'a', 'c', 'd']);
+    expect(g.held).to.equal(0);
+  });
+
+  it('holds each mode to its own limit on rounds in flight', () => {
+    const rec: Recorder = { positions: [], retries: [], contacts: 0, released: [], failed: [] };
+    const g = new ReadGate<string>(
+      { maxWaiting: 100, waitTimeoutMs: 1000, maxRoundsInFlight: { lease: 2, linearizable: 1 } },
+      {
+        requestPosition: (mode, round) => rec.positions.push({ mode, round }),
+        retryLater: () => {},
+        requestContact: () => {},
+        release: () => {},
+        fail: () => {},
+      },
+    );
+    for (const token of ['r1', 'r2', 'r3']) g.admit(LINEARIZABLE, token, 0);
+    for (const token of ['l1', 'l2', 'l3']) g.admit(LEASE, token, 0);
+    expect(rec.positions).to.deep.equal([
+      { mode: 'linearizable', round: 1 },
+      { mode: 'lease', round: 2 },
+      { mode: 'lease', round: 3 },
+    ]);
+  });
+
+  it('rejects a limit on rounds in flight below one', () => {
+    expect(() => gate(100, 1000, 0)).to.throw(RangeError, /maxRoundsInFlight\.lease/);
+  });
+
+  it('retries once for several rounds that found no leader, keeping the rest in flight', () => {
+    const { gate: g, rec } = gate(100, 1000, 3);
+    g.admit(LINEARIZABLE, 'a', 0);
+    g.admit(LINEARIZABLE, 'b', 0);
+    g.admit(LINEARIZABLE, 'c', 0);
+    expect(rec.positions.map((p) => p.round)).to.deep.equal([1, 2, 3]);
+    g.onPosition('linearizable', 1, { ok: false, why: 'not-leader' });
+    g.onPosition('linearizable', 3, { ok: false, why: 'not-leader' });
+    expect(rec.retries).to.deep.equal(['linearizable']);
+    // Round 2 was answered by a leader: its query is served without the retry.
+    g.onApplied(4);
+    g.onPosition('linearizable', 2, { ok: true, index: 4 });
+    expect(rec.released).to.deep.equal(['b']);
+    expect(rec.positions.map((p) => p.round)).to.deep.equal([1, 2, 3]); // nothing before the retry
+    g.retryRound('linearizable');
+    expect(rec.positions.map((p) => p.round)).to.deep.equal([1, 2, 3, 4]); // a and c, together
+    g.onPosition('linearizable', 4, { ok: true, index: 4 });
+    expect(rec.released[0]).to.equal('b');
+    expect(rec.released.slice(1)).to.have.members(['a', 'c']);
+    expect(g.held).to.equal(0);
+  });
+
+  it('fails queries of every round in flight once their hold time passes', () => {
+    const { gate: g, rec } = gate(100, 100, 2);
+    g.admit(LEASE, 'a', 0);
+    g.admit(LEASE, 'b', 50);
+    g.expire(120);
+    expect(rec.failed).to.deep.equal([['a', 'timeout']]);
+    g.onPosition('lease', 1, { ok: true, index: 0 }); // a's round answers late: nothing to release
+    g.onPosition('lease', 2, { ok: true, index: 0 });
+    expect(rec.released).to.deep.equal(['b']);
+    expect(g.held).to.equal(0);
   });
 
   it('answers a query with a known read index (the published lease) now, or once applied', () => {
