@@ -7,11 +7,13 @@
  * the region's group and the output. Runs each command `--runs` times, alternating, and
  * prints one JSON line per command with the median and p90.
  *
- *   npm run bench:cli [-- --runs 20] [--no-cluster] [--cli PATH/raftns.js ...]
+ *   npm run bench:cli [-- --runs 20] [--no-cluster] [--cli PATH/raftns.js ...] [--profile DIR]
  *
  * `--cli` (repeatable) times these builds' entry points instead of this one's, alternating
  * in one run: an older checkout's dist next to this one. The commands inherit the
  * environment: a `NODE_EXTRA_CA_CERTS` there raises the floor itself (the header says so).
+ * `--profile DIR` then runs each timed CLI command once more under `--cpu-prof`, writing its
+ * V8 CPU profile into DIR (open it in Chrome's DevTools).
  */
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -32,6 +34,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '20' },
     'no-cluster': { type: 'boolean', default: false },
     cli: { type: 'string', multiple: true },
+    profile: { type: 'string' },
   },
 });
 const runs = Number(values.runs);
@@ -130,6 +133,11 @@ try {
   const samples = new Map(commands.map((c) => [c.name, [] as number[]]));
   for (let i = 0; i < runs; i++) {
     for (const command of commands) samples.get(command.name)?.push(timeOnce(command.args));
+  }
+  if (values.profile !== undefined) {
+    for (const command of commands.slice(1))
+      timeOnce(['--cpu-prof', '--cpu-prof-dir', resolve(values.profile), ...command.args]);
+    console.log(`  CPU profiles of one run of each raftns command: ${resolve(values.profile)}`);
   }
   for (const command of commands) {
     const sorted = [...(samples.get(command.name) ?? [])].sort((a, b) => a - b);
