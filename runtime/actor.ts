@@ -82,6 +82,11 @@ export interface ActorContext<M extends Message> {
   openDnsSocket(address: ListenAddress, toMessage: (event: DnsSocketEvent) => M): Promise<DnsSocket>;
   /** One-way message to another actor of this replica. Never blocks; says what happened. */
   send<T extends Message>(to: ActorName, message: T, transfer?: readonly Transferable[]): SendResult;
+  /**
+   * Whether a `send` to `to` would be taken now (linked, its mailbox has room for this
+   * sender): lets an actor skip building a large message that would be refused.
+   */
+  canSend(to: ActorName): boolean;
   /** Ask another actor; resolves with its reply, rejects on timeout, overload or failure. */
   request<Q extends Message>(to: ActorName, message: Q, options: RequestOptions): Promise<ReplyOf<Q>>;
   /**

@@ -110,6 +110,12 @@ export class Endpoint {
     return { inUse, available };
   }
 
+  /** Whether `send` to `to` would be taken now: linked, with a credit left. */
+  canSend(to: string): boolean {
+    const link = this.links.get(to);
+    return link instanceof OutboundLink && link.hasCredit();
+  }
+
   send<T extends Message>(to: string, message: T, transfer?: readonly Transferable[]): SendResult {
     const link = this.usableLink(to);
     if (!(link instanceof OutboundLink)) return this.refuse(link);

@@ -119,10 +119,13 @@ for (const { label, shared } of PLACEMENTS)
         recorderSpec('recorder', { capacityPerSender: 4, policy: 'reject' }),
       ]);
       const { external } = running.replica;
+      expect(external.canSend('recorder')).to.equal(true);
+      expect(external.canSend('nobody')).to.equal(false);
       const results = Array.from({ length: 10 }, (_, n) =>
         external.send('recorder', { type: 'seq', producer: 'x', n }),
       );
       expect(results.filter((r) => r.status === 'sent')).to.have.length(4);
+      expect(external.canSend('recorder'), 'no credit left').to.equal(false);
       const rejected = results.filter((r) => r.status === 'rejected');
       expect(rejected).to.have.length(6);
       for (const r of rejected) expect(r.status === 'rejected' && r.error).to.be.instanceOf(MailboxFullError);
@@ -131,6 +134,7 @@ for (const { label, shared } of PLACEMENTS)
       await pollUntil('the first four consumed', 5_000, async () =>
         (await ask()).received.x === 4 ? true : undefined,
       );
+      expect(external.canSend('recorder'), 'credit back once consumed').to.equal(true);
       expect(external.send('recorder', { type: 'seq', producer: 'x', n: 4 }).status).to.equal('sent');
       const report: FifoReport = await pollUntil('the fifth consumed', 5_000, async () => {
         const r = await ask();
