@@ -18,7 +18,9 @@
  * Aims: large-case qps within 10 % of the small case; restart under 10 s.
  *
  * Options: --zones N (10000), --records N (100000), --seconds S (5), --replicas N (1),
- * --outstanding N (100), --keep (leave the logs and data directories), --log-level L (the replicas'; warn). Needs dnsperf.
+ * --outstanding N (100), --keep (leave the logs and data directories), --log-level L (the
+ * replicas'; warn), --profile DIR (V8 CPU profiles of every thread of the replica restarted
+ * with the large case, written when the cluster stops). Needs dnsperf.
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -53,6 +55,7 @@ const { values } = parseArgs({
     /** Keep the cluster's directory (logs, data) after the run, and print where it is. */
     keep: { type: 'boolean', default: false },
     'log-level': { type: 'string', default: 'warn' },
+    profile: { type: 'string' },
   },
 });
 const ZONES = Number(values.zones);
@@ -176,10 +179,10 @@ async function main(): Promise<void> {
     if (replica === undefined) throw new Error(`no process for ${leader.instanceId}`);
     const pidOf = () => cluster.replicaList().find((r) => r.instanceId === replica.instanceId)?.pid ?? 0;
 
-    const restart = async (probe: string): Promise<number> => {
+    const restart = async (probe: string, nodeArgs: readonly string[] = []): Promise<number> => {
       await cluster.kill(replica.instanceId, 'SIGKILL');
       const started = performance.now();
-      await cluster.spawnReplica(replica);
+      await cluster.spawnReplica(replica, nodeArgs);
       while (performance.now() - started < RESTART_DEADLINE_MS) {
         if (await answers(replica.address, cluster.dnsPort, probe, 200)) return performance.now() - started;
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -218,7 +221,10 @@ async function main(): Promise<void> {
     const sample = Array.from({ length: 10_000 }, () => records[Math.floor(Math.random() * records.length)]);
     await writeFile(queriesLarge, `${sample.map((n) => `${n?.name} A`).join('\n')}\n`);
     const qpsLarge = await dnsperf(replica.address, cluster.dnsPort, queriesLarge);
-    const restartLarge = await restart(records[records.length - 1]?.name as string);
+    const restartLarge = await restart(
+      records[records.length - 1]?.name as string,
+      values.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values.profile}`],
+    );
 
     const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
     say('');

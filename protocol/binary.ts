@@ -118,7 +118,7 @@ export function blobSize(bytes: Uint8Array): number {
  * validate values (safe non-negative integers, well-formed strings) before writing them.
  */
 export class ByteWriter {
-  private buffer: Uint8Array;
+  private buffer: Uint8Array<ArrayBuffer>;
   private length = 0;
 
   constructor(initialCapacity = 256) {
@@ -163,8 +163,11 @@ export class ByteWriter {
     this.blob(utf8Encoder.encode(s));
   }
 
-  /** The bytes written so far (a copy sized exactly, so the writer's spare capacity is not kept alive). */
-  finish(): Uint8Array {
+  /**
+   * The bytes written so far (a copy sized exactly, so the writer's spare capacity is not
+   * kept alive), in a buffer of their own that can be transferred to another thread.
+   */
+  finish(): Uint8Array<ArrayBuffer> {
     return this.buffer.slice(0, this.length);
   }
 }

@@ -53,6 +53,7 @@ import {
   ResponseRateLimit,
 } from './server/response-rate-limit.js';
 import { DEFAULT_TCP_LIMITS, TcpConnections, type TcpDnsCounters } from './server/tcp-connections.js';
+import { decodeZoneDeltas } from './store/zone-delta-codec.js';
 import { ZoneReplica } from './store/zone-replica.js';
 import { TransferDesk, type TransferRoute, type TransferTicket } from './transfer/transfer-desk.js';
 import { transferQueryType } from './transfer/transfer-request.js';
@@ -625,7 +626,13 @@ class DnsActor implements Actor<DnsActorMessage> {
       this.requestDump();
       return;
     }
-    this.zones.apply(sync.deltas);
+    const decoded = decodeZoneDeltas(sync.deltaBytes);
+    if (!decoded.ok) {
+      this.ctx.log.error({ err: decoded.error }, 'undecodable zone sync; asking for a dump');
+      this.requestDump();
+      return;
+    }
+    this.zones.apply(decoded.deltas);
     this.copyIndex = sync.index;
     this.refreshCatalog();
     this.gate.onApplied(sync.index);
@@ -634,12 +641,23 @@ class DnsActor implements Actor<DnsActorMessage> {
   }
 
   private resetTo(sync: ZoneSync): void {
+    const startedMs = this.ctx.clock.nowMs();
+    const decoded = decodeZoneDeltas(sync.deltaBytes);
+    if (!decoded.ok) {
+      // The copy stays as it was; the next tick asks for a dump while there is none.
+      this.ctx.log.error({ err: decoded.error }, 'undecodable zone dump');
+      return;
+    }
     this.zones.reset();
-    this.zones.apply(sync.deltas);
+    this.zones.apply(decoded.deltas);
     this.copyIndex = sync.index;
     this.refreshCatalog();
     this.gate.onReset(sync.index);
     this.notifies.zonesChanged();
+    this.ctx.log.info(
+      { index: sync.index, bytes: sync.deltaBytes.length, ms: this.ctx.clock.nowMs() - startedMs },
+      'copy of the zones replaced by a dump',
+    );
   }
 
   /** A served zone by its apex: the copy's, or the catalog. */

@@ -6,19 +6,20 @@ import type { DnsSocketEvent } from '../../runtime/dns-sockets/dns-socket.js';
 import type { Ask } from '../../runtime/message.js';
 import type { ContactAnswer, PositionAnswer, PositionMode } from './read-gate.js';
 import type { DnsTrafficReading } from './server/dns-traffic.js';
-import type { ZoneDelta } from './store/zone-delta.js';
 import type { UpdateChange } from './update/update-evaluate.js';
 
 /**
  * How the state machine keeps the DNS actor's copy of the zones current. `reset`: replace
- * the whole copy with `deltas` (a dump) at `index`. Otherwise `deltas` are the changes of
- * the entries after `fromIndex` up to `index`; a copy not at `fromIndex` asks for a dump.
+ * the whole copy with the deltas (a dump) at `index`. Otherwise the deltas are the changes
+ * of the entries after `fromIndex` up to `index`; a copy not at `fromIndex` asks for a dump.
+ * The deltas travel encoded (`deltaBytes`, store/zone-delta-codec.ts), their buffer
+ * transferred to the DNS actor's thread, not cloned.
  */
 export interface ZoneSync {
   readonly reset: boolean;
   readonly fromIndex: number;
   readonly index: number;
-  readonly deltas: readonly ZoneDelta[];
+  readonly deltaBytes: Uint8Array<ArrayBuffer>;
 }
 
 export interface DnsListenerConfig {

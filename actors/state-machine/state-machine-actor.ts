@@ -5,6 +5,7 @@ import type { Actor, ActorContext, ActorFactory, MessageMeta, Replier } from '..
 import { BucketCounts } from '../../runtime/bucket-counts.js';
 import type { MessageOf } from '../../runtime/message.js';
 import type { ZoneSync } from '../dns/protocol.js';
+import { encodeZoneDeltas } from '../dns/store/zone-delta-codec.js';
 import type { LogMessage, StateMachineSnapshot } from '../log/protocol.js';
 import { LOG, STORAGE } from '../raft/actor-names.js';
 import type { LogEntry, SnapshotMeta } from '../raft/types.js';
@@ -137,9 +138,11 @@ class StateMachineActor implements Actor<StateMachineMessage> {
       case 'status':
         meta.reply?.ok(this.status());
         return;
-      case 'zone-dump':
-        meta.reply?.ok(this.zoneDump());
+      case 'zone-dump': {
+        const dump = this.zoneDump();
+        meta.reply?.ok(dump, [dump.deltaBytes.buffer]);
         return;
+      }
       case 'proposed':
         this.onProposed(message.key, message.index, message.failure);
         return;
@@ -299,6 +302,7 @@ class StateMachineActor implements Actor<StateMachineMessage> {
 
   /** Replaces all state with a snapshot's (restore discards what was there). */
   private restore(meta: SnapshotMeta, data: Uint8Array): void {
+    const startedMs = this.ctx.clock.nowMs();
     const restored = GroupStateMachine.restore(data, this.options.stateMachine);
     if (!restored.ok)
       throw new Error(`snapshot ${meta.lastIndex} does not restore: ${restored.error.message}`);
@@ -308,6 +312,10 @@ class StateMachineActor implements Actor<StateMachineMessage> {
       );
     }
     this.machine = restored.value;
+    this.ctx.log.info(
+      { index: meta.lastIndex, bytes: data.length, ms: this.ctx.clock.nowMs() - startedMs },
+      'state restored from a snapshot',
+    );
     this.zoneSinkIndex = null;
     this.syncZones();
     // Whatever we proposed up to here may or may not be in it: those clients retry (exactly-once holds).
@@ -328,21 +336,43 @@ class StateMachineActor implements Actor<StateMachineMessage> {
     const sink = this.options.zoneSink;
     if (sink === undefined) return;
     const index = this.machine.appliedIndex;
+    // A dump costs about a second per 100,000 records: not built for a sink that would refuse
+    // it (not linked yet while a replica starts, or its mailbox full). The next tick tries again.
+    if (this.zoneSinkIndex === null && !this.ctx.canSend(sink)) {
+      this.machine.takeDnsDeltas(); // the dump that follows covers them
+      return;
+    }
     const deltas = this.machine.takeDnsDeltas();
     if (this.zoneSinkIndex !== null && this.zoneSinkIndex === index && deltas.length === 0) return;
-    const sync =
+    const sync: ZoneSync =
       this.zoneSinkIndex === null
         ? this.zoneDump()
-        : { reset: false, fromIndex: this.zoneSinkIndex, index, deltas };
-    const sent = this.ctx.send(sink, { type: 'zone-sync', ...sync });
+        : { reset: false, fromIndex: this.zoneSinkIndex, index, deltaBytes: encodeZoneDeltas(deltas) };
+    const sent = this.ctx.send(
+      sink,
+      {
+        type: 'zone-sync',
+        reset: sync.reset,
+        fromIndex: sync.fromIndex,
+        index: sync.index,
+        deltaBytes: sync.deltaBytes,
+      },
+      [sync.deltaBytes.buffer],
+    );
     this.zoneSinkIndex = sent.status === 'sent' ? index : null;
   }
 
   private zoneDump(): ZoneSync {
+    const startedMs = this.ctx.clock.nowMs();
     this.machine.takeDnsDeltas();
     const index = this.machine.appliedIndex;
     this.zoneSinkIndex = index;
-    return { reset: true, fromIndex: index, index, deltas: this.machine.dumpDnsDeltas() };
+    const deltaBytes = encodeZoneDeltas(this.machine.dumpDnsDeltas());
+    this.ctx.log.info(
+      { index, bytes: deltaBytes.length, ms: this.ctx.clock.nowMs() - startedMs },
+      'zone dump built for the DNS actor',
+    );
+    return { reset: true, fromIndex: index, index, deltaBytes };
   }
 
   // ------------------------------------------------------------------ reads

@@ -291,10 +291,11 @@ export class LocalCluster {
     await Promise.all(this.replicas.map((replica) => this.spawnReplica(replica)));
   }
 
-  /** Starts (or restarts) one replica process. */
-  async spawnReplica(replica: ReplicaTopology): Promise<void> {
+  /** Starts (or restarts) one replica process; `nodeArgs` go to Node itself (e.g. `--cpu-prof`). */
+  async spawnReplica(replica: ReplicaTopology, nodeArgs: readonly string[] = []): Promise<void> {
     await mkdir(replica.dataDir, { recursive: true });
     const args = [
+      ...nodeArgs,
       MAIN_SCRIPT,
       '--bootstrap',
       '--cluster',

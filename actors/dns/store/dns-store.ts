@@ -942,7 +942,8 @@ export class DnsStore {
       a.name.key < b.name.key ? -1 : a.name.key > b.name.key ? 1 : 0,
     );
     for (const node of nodes) {
-      for (const type of node.rrsets.keys()) out.push(rrsetDelta(zone, node.name, type));
+      const owner = node.name.toString();
+      for (const [type, set] of node.rrsets) out.push(rrsetDeltaOf(apex, owner, type, set));
     }
     for (const change of zone.history.changes) out.push({ kind: 'history', zone: apex, change });
   }
@@ -953,11 +954,15 @@ function canonicalVersion(v: RecordVersion): RecordVersion {
 }
 
 function rrsetDelta(zone: ZoneState, name: Name, type: number): ZoneDelta {
-  const set = zone.live.rrset(name, type);
+  const owner = (zone.live.node(name)?.name ?? name).toString();
+  return rrsetDeltaOf(zone.apex.toString(), owner, type, zone.live.rrset(name, type));
+}
+
+function rrsetDeltaOf(zone: string, owner: string, type: number, set: RRset | undefined): ZoneDelta {
   return {
     kind: 'rrset',
-    zone: zone.apex.toString(),
-    owner: (zone.live.node(name)?.name ?? name).toString(),
+    zone,
+    owner,
     type,
     ttl: set?.ttl ?? 0,
     rdatas: set === undefined ? null : set.rdatas.map((r: Rdata) => encodeRdata(r)),

@@ -79,9 +79,21 @@ export class ZoneReplica {
     return this.#zones.values();
   }
 
+  /** The apex last parsed: a dump's and a batch's deltas come zone by zone. */
+  #lastApex: { readonly text: string; readonly name: Name } | undefined;
+
+  #parseApex(text: string): Name | undefined {
+    if (this.#lastApex?.text === text) return this.#lastApex.name;
+    const parsed = parseName(text);
+    if (!parsed.ok) return undefined;
+    this.#lastApex = { text, name: parsed.name };
+    return parsed.name;
+  }
+
   #applyOne(delta: ZoneDelta): boolean {
-    const apex = parseName(delta.zone);
-    if (!apex.ok) return false;
+    const apexName = this.#parseApex(delta.zone);
+    if (apexName === undefined) return false;
+    const apex = { name: apexName };
     if (delta.kind === 'zone') {
       this.#zoneSetGeneration++;
       this.#histories.delete(apex.name.key);

@@ -151,7 +151,7 @@ function addressCodec<K extends 'A' | 'AAAA'>(
     encode: (w, r) => w.raw(parse(r.address) ?? invalid(`${kind} address '${r.address}' does not parse`)),
     decode: (reader) => {
       if (reader.remaining !== octets) reader.fail('bad-rdata', `${kind} RDATA must be ${octets} octets`);
-      return { kind, address: format(reader.bytesCopy(octets, kind)) };
+      return { kind, address: format(reader.bytesView(octets, kind)) };
     },
     toText: (r) => r.address,
     fromText: (tokens) => {

@@ -85,6 +85,18 @@ export class WireReader {
     return out;
   }
 
+  /**
+   * The next `count` bytes as a view into the input: for a value consumed at once (an
+   * address formatted as text), never one kept, which would keep the whole input alive
+   * and change with it.
+   */
+  bytesView(count: number, what: string): Uint8Array {
+    this.need(count, what);
+    const view = this.bytes.subarray(this.pos, this.pos + count);
+    this.pos += count;
+    return view;
+  }
+
   /** `count` bytes as an octet string (one character per byte). */
   octets(count: number, what: string): string {
     this.need(count, what);
