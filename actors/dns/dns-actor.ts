@@ -53,7 +53,7 @@ import {
   ResponseRateLimit,
 } from './server/response-rate-limit.js';
 import { DEFAULT_TCP_LIMITS, TcpConnections, type TcpDnsCounters } from './server/tcp-connections.js';
-import { decodeZoneDeltas } from './store/zone-delta-codec.js';
+import { decodeZoneDeltas, forEachZoneDelta } from './store/zone-delta-codec.js';
 import { ZoneReplica } from './store/zone-replica.js';
 import { TransferDesk, type TransferRoute, type TransferTicket } from './transfer/transfer-desk.js';
 import { transferQueryType } from './transfer/transfer-request.js';
@@ -113,6 +113,12 @@ export const DEFAULT_DNS_ACTOR: Omit<DnsActorOptions, 'listeners' | 'identity'> 
  * dump in flight), so none is ever refused.
  */
 const ACTOR_REQUEST_TIMEOUT_MS = 2_000;
+/**
+ * ... except a dump's: building one takes seconds at 100,000 records (ARCHITECTURE §7),
+ * and a deadline shorter than that would drop every answer and ask again, forever. Only a
+ * state machine that restarted loses a request; it sends a dump of its own once it is back.
+ */
+const DUMP_REQUEST_TIMEOUT_MS = 60_000;
 /**
  * A read round that found no leader is asked again after this: about one election with
  * TimeoutNow (a leadership hand-off), so a hand-off delays held queries by little, while a
@@ -374,7 +380,7 @@ class DnsActor implements Actor<DnsActorMessage> {
         this.gate.expire(now);
         this.updates.sweep(now);
         for (const listener of this.listeners) listener.tcp.sweep(now);
-        if (this.dumpAskedAtMs !== null && now - this.dumpAskedAtMs > 2 * ACTOR_REQUEST_TIMEOUT_MS)
+        if (this.dumpAskedAtMs !== null && now - this.dumpAskedAtMs > 2 * DUMP_REQUEST_TIMEOUT_MS)
           this.dumpAskedAtMs = null; // its answer was lost with a restarted state machine: ask again
         if (this.copyIndex === null) this.requestDump();
         // Again and again: a restarted log actor has forgotten it (the log keeps the same one).
@@ -642,14 +648,19 @@ class DnsActor implements Actor<DnsActorMessage> {
 
   private resetTo(sync: ZoneSync): void {
     const startedMs = this.ctx.clock.nowMs();
-    const decoded = decodeZoneDeltas(sync.deltaBytes);
-    if (!decoded.ok) {
-      // The copy stays as it was; the next tick asks for a dump while there is none.
-      this.ctx.log.error({ err: decoded.error }, 'undecodable zone dump');
+    // Applied as decoded (zone-delta-codec.ts, `forEachZoneDelta`): a dump is the largest
+    // message there is.
+    this.zones.reset();
+    const error = forEachZoneDelta(sync.deltaBytes, (delta) => this.zones.applyOne(delta));
+    if (error !== undefined) {
+      // What the copy holds now is part of a dump: nothing is answered from it (the gate
+      // releases nothing, new queries fail as stale) until the next tick's dump replaces it.
+      this.ctx.log.error({ err: error }, 'undecodable zone dump');
+      this.zones.reset();
+      this.copyIndex = null;
+      this.gate.onReset(0);
       return;
     }
-    this.zones.reset();
-    this.zones.apply(decoded.deltas);
     this.copyIndex = sync.index;
     this.refreshCatalog();
     this.gate.onReset(sync.index);
@@ -685,7 +696,7 @@ class DnsActor implements Actor<DnsActorMessage> {
     return this.ctx.request<MessageOf<StateMachineMessage, 'zone-dump'>>(
       STATE_MACHINE,
       { type: 'zone-dump' },
-      { timeoutMs: ACTOR_REQUEST_TIMEOUT_MS },
+      { timeoutMs: DUMP_REQUEST_TIMEOUT_MS },
     );
   }
 

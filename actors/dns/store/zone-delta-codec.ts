@@ -1,9 +1,9 @@
 /**
  * Zone deltas (zone-delta.ts) as one byte string, for the state machine's `zone-sync` and
- * `zone-dump` to the DNS actor's thread. Structured clone copies every delta, array and
+ * `zone-dump` to the DNS actor's thread. Structured clone would copy every delta, array and
  * RDATA buffer as a separate object, in the sending thread and again in the receiving one:
- * a dump of 10,000 zones and 100,000 records took seconds on each side and most of a
- * restart (ARCHITECTURE §7). One buffer is transferred instead, not copied.
+ * seconds on each side for a dump of 10,000 zones and 100,000 records, most of a restart
+ * (ARCHITECTURE §7). One buffer is transferred instead, not copied.
  *
  * Layout (varints are protocol/binary.ts's): a format byte, the delta count, then each
  * delta: its kind (0 zone, 1 rrset, 2 history) and its zone as a reference into a table the
@@ -11,14 +11,17 @@
  * the new string), then
  * - zone: `present` as one byte;
  * - rrset: owner, type, TTL, the RDATA count plus one (0: absent), each RDATA a blob;
- * - history: one byte (0: `change` null), then serials, the two SOAs, and the removed and
- *   added records, each record as owner, type, TTL and RDATA blob.
+ * - history: one byte (0: `change` null; 1: a change; 2: a change whose starting SOA is the
+ *   ending SOA of the zone's previous history delta in this message, and is left out), then
+ *   serials, the SOAs, and the removed and added records, each record as owner, type, TTL
+ *   and RDATA blob. A replay's sync is mostly history: each step's starting SOA is the step
+ *   before's ending one, the same object in the store (and here, decoded once).
  *
  * Both ends are this process's own threads, but a decoder never trusts its input: bad
  * bytes give an error value, never a throw or a partial result.
  *
  * An `rrset` delta's RDATA are views into the message: the copy of the zones decodes them
- * at once and keeps only what it decoded (a buffer of its own per RDATA cost more in
+ * at once and keeps only what it decoded (a buffer of its own per RDATA costs more in
  * allocation and garbage collection than the rest of the decoding). A history record's
  * RDATA, which the history keeps, is a copy.
  */
@@ -30,6 +33,9 @@ const FORMAT = 1;
 const KIND_ZONE = 0;
 const KIND_RRSET = 1;
 const KIND_HISTORY = 2;
+const HISTORY_NONE = 0;
+const HISTORY_CHANGE = 1;
+const HISTORY_CHAINED = 2;
 /** A name's presentation text: 255 octets, each at most `\DDD`. */
 const NAME_TEXT_MAX_BYTES = 4 * 255;
 const RDATA_MAX_BYTES = 0xffff;
@@ -43,6 +49,8 @@ export type ZoneDeltasDecoded =
 export function encodeZoneDeltas(deltas: readonly ZoneDelta[]): Uint8Array<ArrayBuffer> {
   const out = new ByteWriter(64 + deltas.length * 48);
   const zones = new Map<string, number>();
+  /** Per zone, the ending SOA of its last history delta so far. */
+  const lastSoa = new Map<string, HistoryRecord>();
   out.u8(FORMAT);
   out.varint(deltas.length);
   for (const delta of deltas) {
@@ -69,10 +77,12 @@ export function encodeZoneDeltas(deltas: readonly ZoneDelta[]): Uint8Array<Array
         }
         break;
       case 'history':
-        if (delta.change === null) out.u8(0);
+        if (delta.change === null) out.u8(HISTORY_NONE);
         else {
-          out.u8(1);
-          writeChange(out, delta.change);
+          const chained = lastSoa.get(delta.zone) === delta.change.soaFrom;
+          out.u8(chained ? HISTORY_CHAINED : HISTORY_CHANGE);
+          writeChange(out, delta.change, chained);
+          lastSoa.set(delta.zone, delta.change.soaTo);
         }
         break;
     }
@@ -81,21 +91,33 @@ export function encodeZoneDeltas(deltas: readonly ZoneDelta[]): Uint8Array<Array
 }
 
 export function decodeZoneDeltas(bytes: Uint8Array): ZoneDeltasDecoded {
+  const deltas: ZoneDelta[] = [];
+  const error = forEachZoneDelta(bytes, (delta) => deltas.push(delta));
+  return error === undefined ? { ok: true, deltas } : { ok: false, error };
+}
+
+/**
+ * Hands each delta to `each` as soon as it is decoded, so none outlives its use: a dump's
+ * 200,000 deltas decoded at once all live until the last is applied, and each collection
+ * copies them. Returns the error of bad bytes (`each` has then seen the deltas before it).
+ */
+export function forEachZoneDelta(bytes: Uint8Array, each: (delta: ZoneDelta) => void): string | undefined {
   const reader = new ByteReader(bytes);
   try {
     const format = reader.u8('format');
-    if (format !== FORMAT) return { ok: false, error: `zone deltas: unknown format ${format}` };
+    if (format !== FORMAT) return `zone deltas: unknown format ${format}`;
     // Each delta takes at least 3 bytes: a count beyond that is corrupt, not a reason to allocate.
     const count = bounded(reader, reader.remaining / 3, 'delta count');
     const zones: string[] = [];
-    const deltas: ZoneDelta[] = [];
+    /** By zone reference: the ending SOA of its last history delta so far. */
+    const lastSoa: HistoryRecord[] = [];
     for (let i = 0; i < count; i++) {
       const kind = reader.u8('kind');
       const ref = bounded(reader, zones.length, 'zone reference');
       const zone = ref === zones.length ? reader.string(NAME_TEXT_MAX_BYTES, 'zone') : (zones[ref] as string);
       if (ref === zones.length) zones.push(zone);
       if (kind === KIND_ZONE) {
-        deltas.push({ kind: 'zone', zone, present: flag(reader, 'present') });
+        each({ kind: 'zone', zone, present: flag(reader, 'present') });
       } else if (kind === KIND_RRSET) {
         const owner = reader.string(NAME_TEXT_MAX_BYTES, 'owner');
         const type = bounded(reader, TYPE_MAX, 'type');
@@ -106,26 +128,37 @@ export function decodeZoneDeltas(bytes: Uint8Array): ZoneDeltasDecoded {
           rdatas = [];
           for (let r = 1; r < countPlusOne; r++) rdatas.push(reader.blob(RDATA_MAX_BYTES, 'rdata'));
         }
-        deltas.push({ kind: 'rrset', zone, owner, type, ttl, rdatas });
+        each({ kind: 'rrset', zone, owner, type, ttl, rdatas });
       } else if (kind === KIND_HISTORY) {
-        deltas.push({ kind: 'history', zone, change: flag(reader, 'change') ? readChange(reader) : null });
+        const form = reader.u8('history form');
+        if (form === HISTORY_NONE) {
+          each({ kind: 'history', zone, change: null });
+          continue;
+        }
+        if (form !== HISTORY_CHANGE && form !== HISTORY_CHAINED)
+          return `zone deltas: unknown history form ${form} at byte ${reader.position - 1}`;
+        const previous = lastSoa[ref];
+        if (form === HISTORY_CHAINED && previous === undefined)
+          return `zone deltas: a chained history step with no step before it in ${zone}`;
+        const change = readChange(reader, form === HISTORY_CHAINED ? previous : undefined);
+        lastSoa[ref] = change.soaTo;
+        each({ kind: 'history', zone, change });
       } else {
-        return { ok: false, error: `zone deltas: unknown delta kind ${kind} at byte ${reader.position - 1}` };
+        return `zone deltas: unknown delta kind ${kind} at byte ${reader.position - 1}`;
       }
     }
-    if (reader.remaining !== 0)
-      return { ok: false, error: `zone deltas: ${reader.remaining} bytes after the last delta` };
-    return { ok: true, deltas };
+    if (reader.remaining !== 0) return `zone deltas: ${reader.remaining} bytes after the last delta`;
+    return undefined;
   } catch (error) {
-    if (error instanceof ByteReadFailure) return { ok: false, error: `zone deltas: ${error.message}` };
+    if (error instanceof ByteReadFailure) return `zone deltas: ${error.message}`;
     throw error;
   }
 }
 
-function writeChange(out: ByteWriter, change: ZoneChange): void {
+function writeChange(out: ByteWriter, change: ZoneChange, chained: boolean): void {
   out.varint(change.serialFrom);
   out.varint(change.serialTo);
-  writeRecord(out, change.soaFrom);
+  if (!chained) writeRecord(out, change.soaFrom);
   writeRecord(out, change.soaTo);
   out.varint(change.removed.length);
   for (const record of change.removed) writeRecord(out, record);
@@ -140,10 +173,11 @@ function writeRecord(out: ByteWriter, record: HistoryRecord): void {
   out.blob(record.rdata);
 }
 
-function readChange(reader: ByteReader): ZoneChange {
+/** `chainedFrom`: the step's starting SOA, when the message left it out. */
+function readChange(reader: ByteReader, chainedFrom: HistoryRecord | undefined): ZoneChange {
   const serialFrom = bounded(reader, TTL_MAX, 'serial');
   const serialTo = bounded(reader, TTL_MAX, 'serial');
-  const soaFrom = readRecord(reader);
+  const soaFrom = chainedFrom ?? readRecord(reader);
   const soaTo = readRecord(reader);
   const removed = readRecords(reader);
   const added = readRecords(reader);

@@ -46,9 +46,11 @@ export class ZoneReplica {
   }
 
   apply(deltas: readonly ZoneDelta[]): void {
-    for (const delta of deltas) {
-      if (!this.#applyOne(delta)) this.#rejectedDeltas++;
-    }
+    for (const delta of deltas) this.applyOne(delta);
+  }
+
+  applyOne(delta: ZoneDelta): void {
+    if (!this.#applyOne(delta)) this.#rejectedDeltas++;
   }
 
   /** The zone with the longest apex containing `name`, of class `rrClass` (IN only here). */

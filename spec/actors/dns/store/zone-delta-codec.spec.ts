@@ -67,6 +67,56 @@ describe('zone delta codec', () => {
     expect(kept?.buffer.byteLength).to.equal(4);
   });
 
+  it('writes a step that starts from the SOA the step before ended with without that SOA, and decodes it to one record', () => {
+    const step = (from: HistoryRecord, serial: number): ZoneDelta => ({
+      kind: 'history',
+      zone: 'example.org.',
+      change: {
+        serialFrom: serial - 1,
+        serialTo: serial,
+        soaFrom: from,
+        soaTo: soa(serial),
+        removed: [],
+        added: [],
+      },
+    });
+    const first = step(soa(1), 2);
+    const second = step(first.kind === 'history' ? (first.change?.soaTo as HistoryRecord) : soa(0), 3);
+    // Equal in content but another object: written out in full.
+    const third = step(soa(3), 4);
+    const chained = encodeZoneDeltas([first, second]);
+    const unchained = encodeZoneDeltas([first, third]);
+    expect(chained.length).to.be.below(unchained.length);
+    for (const bytes of [chained, unchained]) {
+      const decoded = decodeZoneDeltas(bytes);
+      if (!decoded.ok) throw new Error(decoded.error);
+      expect(decoded.deltas).to.deep.equal(bytes === chained ? [first, second] : [first, third]);
+    }
+    const decoded = decodeZoneDeltas(chained);
+    if (!decoded.ok) throw new Error(decoded.error);
+    const [a, b] = decoded.deltas;
+    if (a?.kind !== 'history' || b?.kind !== 'history') throw new Error('not history');
+    expect(b.change?.soaFrom).to.equal(a.change?.soaTo);
+  });
+
+  it('refuses a chained step with no step before it in its zone', () => {
+    const bytes = encodeZoneDeltas([
+      {
+        kind: 'history',
+        zone: 'example.org.',
+        change: { serialFrom: 1, serialTo: 2, soaFrom: soa(1), soaTo: soa(2), removed: [], added: [] },
+      },
+    ]);
+    // format, count, kind, zone reference + name, then the history form byte
+    const form = 1 + 1 + 1 + 1 + 1 + 'example.org.'.length;
+    expect(bytes[form]).to.equal(1);
+    const damaged = bytes.slice();
+    damaged[form] = 2;
+    const decoded = decodeZoneDeltas(damaged);
+    expect(decoded.ok).to.equal(false);
+    if (!decoded.ok) expect(decoded.error).to.match(/chained history step/);
+  });
+
   it('writes a zone name once per message', () => {
     const many: ZoneDelta[] = Array.from({ length: 100 }, (_, i) => ({
       kind: 'rrset',

@@ -1,0 +1,89 @@
+import { expect } from 'chai';
+import { DEFAULT_DNS_ACTOR, type DnsActorOptions } from '../../../actors/dns/dns-actor.js';
+import type { DnsServerStatus } from '../../../actors/dns/protocol.js';
+import { DNS, STATE_MACHINE } from '../../../actors/raft/actor-names.js';
+import type { ActorSpec } from '../../../runtime/actor.js';
+import { Simulator } from '../../../runtime/sim/simulator.js';
+import type {
+  SlowZoneSourceOptions,
+  SlowZoneSourceView,
+} from '../../fixtures/sim-actors/slow-zone-source.js';
+import { simActorSpec } from '../../fixtures/sim-actors/specs.js';
+
+function dnsActor(): ActorSpec {
+  const options: DnsActorOptions = { ...DEFAULT_DNS_ACTOR, listeners: [], identity: 'r1' };
+  return {
+    name: DNS,
+    module: new URL('../../../actors/dns/dns-actor.js', import.meta.url).href,
+    exportName: 'createDnsActor',
+    options,
+    mailbox: { capacityPerSender: 64, policy: 'reject' },
+  };
+}
+
+describe('DNS actor: the copy of the zones from a slow state machine', () => {
+  // A dump of 100,000 records takes the state machine seconds to build (ARCHITECTURE §7):
+  // an ask that gave up sooner dropped every answer and asked again, and the copy never came.
+  for (const delayMs of [500, 5_000, 20_000]) {
+    it(`takes a dump that is ${delayMs} ms in the making, asking once`, async () => {
+      const source: SlowZoneSourceOptions = { delayMs, zone: 'example.org.', index: 7 };
+      const sim = await Simulator.create({
+        seed: 1,
+        replicas: [
+          {
+            id: 'r1',
+            actors: [
+              simActorSpec(STATE_MACHINE, 'slow-zone-source', 'createSlowZoneSource', source),
+              dnsActor(),
+            ],
+          },
+        ],
+      });
+      const status = () => sim.inspect('r1', DNS) as DnsServerStatus | undefined;
+      const result = await sim.run({
+        maxSteps: 1_000_000,
+        maxVirtualMs: delayMs + 10_000,
+        until: () => status()?.appliedIndex === source.index,
+      });
+      expect(result.stop, `stopped at ${result.virtualMs} ms`).to.equal('until');
+      expect(status()?.zones).to.equal(2);
+      expect((sim.inspect('r1', STATE_MACHINE) as SlowZoneSourceView).asks).to.equal(1);
+    });
+  }
+
+  it('drops a dump that stops decoding part-way (its first zone applied) and asks again', async () => {
+    const source: SlowZoneSourceOptions = {
+      delayMs: 300,
+      zone: 'example.org.',
+      index: 9,
+      truncateFirst: true,
+    };
+    const sim = await Simulator.create({
+      seed: 2,
+      replicas: [
+        {
+          id: 'r1',
+          actors: [
+            simActorSpec(STATE_MACHINE, 'slow-zone-source', 'createSlowZoneSource', source),
+            dnsActor(),
+          ],
+        },
+      ],
+    });
+    const status = () => sim.inspect('r1', DNS) as DnsServerStatus | undefined;
+    const asks = () => (sim.inspect('r1', STATE_MACHINE) as SlowZoneSourceView).asks;
+    // After the cut dump: no copy (index 0, no zone) until the second ask's dump.
+    const cut = await sim.run({ maxSteps: 100_000, maxVirtualMs: 10_000, until: () => asks() === 2 });
+    expect(cut.stop).to.equal('until');
+    expect(status()?.appliedIndex).to.equal(0);
+    expect(status()?.zones).to.equal(0);
+    const whole = await sim.run({
+      maxSteps: 100_000,
+      maxVirtualMs: 10_000,
+      until: () => status()?.appliedIndex === source.index,
+    });
+    expect(whole.stop).to.equal('until');
+    expect(status()?.zones).to.equal(2);
+    expect(asks()).to.equal(2);
+  });
+});
