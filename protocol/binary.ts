@@ -175,8 +175,16 @@ export class ByteWriter {
 /** A cursor over bytes that throws `ByteReadFailure` (never anything else) on bad input. */
 export class ByteReader {
   private offset = 0;
+  private readonly bytes: Uint8Array;
 
-  constructor(private readonly bytes: Uint8Array) {}
+  constructor(bytes: Uint8Array) {
+    // A Node Buffer's subarray builds a Buffer, several times the cost of a plain view's:
+    // reading a snapshot takes a view per field.
+    this.bytes =
+      bytes.constructor === Uint8Array
+        ? bytes
+        : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
 
   get position(): number {
     return this.offset;

@@ -375,6 +375,10 @@ export class GroupStateMachine {
     return this.dns.takeDeltas();
   }
 
+  get pendingDnsDeltaCount(): number {
+    return this.dns.pendingDeltaCount;
+  }
+
   /** The whole DNS store as deltas, for a copy that starts from nothing. */
   dumpDnsDeltas(): ZoneDelta[] {
     return this.dns.dumpDeltas();
@@ -487,12 +491,10 @@ export class GroupStateMachine {
     options: Partial<GroupStateMachineOptions> = {},
   ): Result<GroupStateMachine, SnapshotError> {
     const machine = new GroupStateMachine(options);
-    const decoded = decodeSnapshot(bytes);
+    const dns = DnsStore.builder();
+    const decoded = decodeSnapshot(bytes, dns.add);
     if (!decoded.ok) return decoded;
     const state = decoded.value;
-    const dns = DnsStore.fromZones(state.dnsZones ?? []);
-    if (!dns.ok)
-      return { ok: false, error: { code: 'invalid-value', offset: 0, message: `dns store: ${dns.message}` } };
     machine.dns = dns.store;
     machine.zonePages.restored(state.appliedIndex);
     machine.appliedIndexValue = state.appliedIndex;

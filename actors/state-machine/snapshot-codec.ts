@@ -146,8 +146,16 @@ export function encodeSnapshot(state: SnapshotState): Uint8Array {
   return out;
 }
 
-/** Reads and checks a snapshot. Never throws on bad bytes: returns a typed error. */
-export function decodeSnapshot(bytes: Uint8Array): Result<SnapshotState, SnapshotError> {
+/**
+ * Reads and checks a snapshot. Never throws on bad bytes: returns a typed error. With
+ * `dnsZone`, each zone of the DNS store goes to it as it is read (returning the zone's
+ * problem, which fails the decode) and `dnsZones` stays empty; without, they are collected
+ * in `dnsZones`.
+ */
+export function decodeSnapshot(
+  bytes: Uint8Array,
+  dnsZone?: (zone: StoredZone) => string | undefined,
+): Result<SnapshotState, SnapshotError> {
   if (bytes.length < MAGIC_BYTES.length + 1 + CRC_BYTES) {
     return failure('truncated', 0, `snapshot of ${bytes.length} bytes is shorter than its header`);
   }
@@ -173,7 +181,7 @@ export function decodeSnapshot(bytes: Uint8Array): Result<SnapshotState, Snapsho
   const reader = new ByteReader(body);
   try {
     reader.raw(MAGIC_BYTES.length + 1, 'header');
-    const state = readState(reader, version);
+    const state = readState(reader, version, dnsZone);
     if (reader.remaining !== 0) {
       return failure(
         'trailing-bytes',
@@ -189,7 +197,11 @@ export function decodeSnapshot(bytes: Uint8Array): Result<SnapshotState, Snapsho
   }
 }
 
-function readState(reader: ByteReader, version: number): SnapshotState {
+function readState(
+  reader: ByteReader,
+  version: number,
+  dnsZone: ((zone: StoredZone) => string | undefined) | undefined,
+): SnapshotState {
   const appliedIndex = reader.varint('appliedIndex');
   const appliedTerm = reader.varint('appliedTerm');
   if ((appliedIndex === 0) !== (appliedTerm === 0)) {
@@ -233,7 +245,17 @@ function readState(reader: ByteReader, version: number): SnapshotState {
     entries.push({ key, value, revision: revisionAt('revision') });
   }
 
-  const dnsZones = version >= 2 ? readStoredZones(reader, version >= 3) : [];
+  const dnsZones: StoredZone[] = [];
+  if (version >= 2)
+    readStoredZones(
+      reader,
+      version >= 3,
+      dnsZone ??
+        ((zone) => {
+          dnsZones.push(zone);
+          return undefined;
+        }),
+    );
   const sessionCount = readCount(reader, 'sessionCount');
   if (sessionCount > 0 && appliedIndex === 0)
     reader.fail('invalid-value', 'sessionCount', 'sessions before any entry');

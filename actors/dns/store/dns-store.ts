@@ -114,6 +114,11 @@ interface ZoneState {
    */
   digest: ZoneDigest | undefined;
   readonly digestDirty: Set<string>;
+  /**
+   * The apex SOA the newest history step ended with, and its history record: the next step
+   * starts from that SOA, and shares the record instead of encoding it again.
+   */
+  historySoa: { readonly set: RRset; readonly record: HistoryRecord } | undefined;
 }
 
 /** An RRset version as stored, for snapshots: `rrset` null is a tombstone. */
@@ -211,6 +216,11 @@ export class DnsStore {
   }
 
   /** Deltas of the batches committed since the last call, in order; drains them. */
+  /** Deltas queued since the last `takeDeltas`. */
+  get pendingDeltaCount(): number {
+    return this.#deltas.length;
+  }
+
   takeDeltas(): ZoneDelta[] {
     const deltas = this.#deltas;
     this.#deltas = [];
@@ -304,75 +314,93 @@ export class DnsStore {
     zones: readonly StoredZone[],
     limits: Partial<DnsStoreLimits> = {},
   ): { ok: true; store: DnsStore } | { ok: false; message: string } {
-    const store = new DnsStore(limits);
-    if (zones.length > store.limits.zonesMax)
-      return { ok: false, message: `${zones.length} zones exceed the limit` };
-    let previousZone: string | undefined;
+    const builder = DnsStore.builder(limits);
     for (const stored of zones) {
-      const key = stored.apex.key;
-      if (previousZone !== undefined && !(previousZone < key))
-        return { ok: false, message: 'zones out of order' };
-      previousZone = key;
-      if (!Number.isInteger(stored.serial) || stored.serial < 0 || stored.serial >= SERIAL_MODULUS)
-        return { ok: false, message: `zone ${stored.apex}: serial ${stored.serial}` };
-      const zone: ZoneState = {
-        apex: stored.apex,
-        live: new LiveZone(stored.apex, RR_CLASS.IN),
-        serial: stored.serial,
-        owners: new Map(),
-        versionCount: 0,
-        history: new ZoneHistory(),
-        digest: undefined,
-        digestDirty: new Set(),
-      };
-      let previousOwner: string | undefined;
-      for (const owner of stored.owners) {
-        const ownerKey = owner.name.key;
-        if (previousOwner !== undefined && !(previousOwner < ownerKey))
-          return { ok: false, message: `zone ${stored.apex}: owners out of order` };
-        previousOwner = ownerKey;
-        if (!owner.name.isSubdomainOf(stored.apex))
-          return { ok: false, message: `${owner.name} outside ${stored.apex}` };
-        const versions: OwnerVersions = {
-          name: owner.name,
-          nameVersion: owner.nameVersion ?? undefined,
-          types: new Map(),
-        };
-        if (owner.nameVersion !== null) zone.versionCount++;
-        let previousType = -1;
-        for (const entry of owner.entries) {
-          if (entry.type <= previousType) return { ok: false, message: `${owner.name}: types out of order` };
-          previousType = entry.type;
-          if (owner.nameVersion !== null && compareVersions(entry.version, owner.nameVersion) <= 0)
-            return { ok: false, message: `${owner.name}: a type version not above the name's` };
-          versions.types.set(entry.type, entry.version);
-          zone.versionCount++;
-          if (entry.rrset !== null) {
-            if (entry.rrset.type !== entry.type || entry.rrset.rdatas.length === 0)
-              return { ok: false, message: `${owner.name}: bad RRset of type ${entry.type}` };
-            zone.live.setRRset(owner.name, entry.rrset);
-          }
-        }
-        if (versions.types.size === 0 && versions.nameVersion === undefined)
-          return { ok: false, message: `${owner.name}: an owner without versions` };
-        zone.owners.set(ownerKey, versions);
-      }
-      const errors = zone.live.checkAll();
-      if (errors.length > 0)
-        return { ok: false, message: `zone ${stored.apex}: ${errors.map(zoneErrorText).join('; ')}` };
-      if (zone.live.soa()?.rdata.serial !== zone.serial)
-        return { ok: false, message: `zone ${stored.apex}: SOA serial differs from the zone's` };
-      if (
-        zone.live.rrsetCount > store.limits.rrsetsPerZoneMax ||
-        zone.versionCount > store.limits.versionsPerZoneMax
-      )
-        return { ok: false, message: `zone ${stored.apex}: over its limits` };
-      const historyProblem = restoreHistory(zone, stored.history);
-      if (historyProblem !== undefined)
-        return { ok: false, message: `zone ${stored.apex}: ${historyProblem}` };
-      store.#zones.set(key, zone);
+      const problem = builder.add(stored);
+      if (problem !== undefined) return { ok: false, message: problem };
     }
-    return { ok: true, store };
+    return { ok: true, store: builder.store };
+  }
+
+  /**
+   * `fromZones` one zone at a time, in the same order (a snapshot's decoder hands each zone
+   * over as it reads it): `add` returns the zone's problem, after which the store is not
+   * to be used.
+   */
+  static builder(limits: Partial<DnsStoreLimits> = {}): {
+    readonly store: DnsStore;
+    readonly add: (stored: StoredZone) => string | undefined;
+  } {
+    const store = new DnsStore(limits);
+    let previousZone: string | undefined;
+    const add = (stored: StoredZone): string | undefined => {
+      if (store.#zones.size >= store.limits.zonesMax) return `more than ${store.limits.zonesMax} zones`;
+      const key = stored.apex.key;
+      if (previousZone !== undefined && !(previousZone < key)) return 'zones out of order';
+      previousZone = key;
+      const built = DnsStore.#zoneFromStored(stored, store.limits);
+      if (typeof built === 'string') return built;
+      store.#zones.set(key, built);
+      return undefined;
+    };
+    return { store, add };
+  }
+
+  /** One stored zone as state, or its problem (see `fromZones`). */
+  static #zoneFromStored(stored: StoredZone, limits: DnsStoreLimits): ZoneState | string {
+    if (!Number.isInteger(stored.serial) || stored.serial < 0 || stored.serial >= SERIAL_MODULUS)
+      return `zone ${stored.apex}: serial ${stored.serial}`;
+    const zone: ZoneState = {
+      apex: stored.apex,
+      live: new LiveZone(stored.apex, RR_CLASS.IN),
+      serial: stored.serial,
+      owners: new Map(),
+      versionCount: 0,
+      history: new ZoneHistory(),
+      digest: undefined,
+      digestDirty: new Set(),
+      historySoa: undefined,
+    };
+    let previousOwner: string | undefined;
+    for (const owner of stored.owners) {
+      const ownerKey = owner.name.key;
+      if (previousOwner !== undefined && !(previousOwner < ownerKey))
+        return `zone ${stored.apex}: owners out of order`;
+      previousOwner = ownerKey;
+      if (!owner.name.isSubdomainOf(stored.apex)) return `${owner.name} outside ${stored.apex}`;
+      const versions: OwnerVersions = {
+        name: owner.name,
+        nameVersion: owner.nameVersion ?? undefined,
+        types: new Map(),
+      };
+      if (owner.nameVersion !== null) zone.versionCount++;
+      let previousType = -1;
+      for (const entry of owner.entries) {
+        if (entry.type <= previousType) return `${owner.name}: types out of order`;
+        previousType = entry.type;
+        if (owner.nameVersion !== null && compareVersions(entry.version, owner.nameVersion) <= 0)
+          return `${owner.name}: a type version not above the name's`;
+        versions.types.set(entry.type, entry.version);
+        zone.versionCount++;
+        if (entry.rrset !== null) {
+          if (entry.rrset.type !== entry.type || entry.rrset.rdatas.length === 0)
+            return `${owner.name}: bad RRset of type ${entry.type}`;
+          zone.live.setRRset(owner.name, entry.rrset);
+        }
+      }
+      if (versions.types.size === 0 && versions.nameVersion === undefined)
+        return `${owner.name}: an owner without versions`;
+      zone.owners.set(ownerKey, versions);
+    }
+    const errors = zone.live.checkAll();
+    if (errors.length > 0) return `zone ${stored.apex}: ${errors.map(zoneErrorText).join('; ')}`;
+    if (zone.live.soa()?.rdata.serial !== zone.serial)
+      return `zone ${stored.apex}: SOA serial differs from the zone's`;
+    if (zone.live.rrsetCount > limits.rrsetsPerZoneMax || zone.versionCount > limits.versionsPerZoneMax)
+      return `zone ${stored.apex}: over its limits`;
+    const historyProblem = restoreHistory(zone, stored.history);
+    if (historyProblem !== undefined) return `zone ${stored.apex}: ${historyProblem}`;
+    return zone;
   }
 
   // ------------------------------------------------------------------ anti-entropy
@@ -662,6 +690,7 @@ export class DnsStore {
         history: new ZoneHistory(),
         digest: undefined,
         digestDirty: new Set(),
+        historySoa: undefined,
       };
       zone.live.setRRset(change.zone, { type: RR_TYPE.SOA, ttl: change.soaTtl, rdatas: [change.soa] });
       zone.live.setRRset(change.zone, { type: RR_TYPE.NS, ttl: change.nsTtl, rdatas: change.ns });
@@ -878,8 +907,9 @@ export class DnsStore {
       ttl: set.ttl,
       rdata: encodeRdata(set.rdatas[0] as Rdata),
     });
-    const soaFrom = soaRecord(t.soaBefore);
+    const soaFrom = zone.historySoa?.set === t.soaBefore ? zone.historySoa.record : soaRecord(t.soaBefore);
     const soaTo = soaRecord(soaAfter);
+    zone.historySoa = { set: soaAfter, record: soaTo };
     const budget = zone.history.limits.bytesMax;
     let bytes = zoneChangeBytes({ serialFrom: 0, serialTo: 0, soaFrom, soaTo, removed: [], added: [] });
     const removed: HistoryRecord[] = [];
