@@ -21,25 +21,31 @@ function dnsActor(): ActorSpec {
   };
 }
 
+/** One replica: the DNS actor, and `source` in the state machine's place. */
+async function start(seed: number, source: SlowZoneSourceOptions) {
+  const sim = await Simulator.create({
+    seed,
+    replicas: [
+      {
+        id: 'r1',
+        actors: [simActorSpec(STATE_MACHINE, 'slow-zone-source', 'createSlowZoneSource', source), dnsActor()],
+      },
+    ],
+  });
+  return {
+    sim,
+    status: () => sim.inspect('r1', DNS) as DnsServerStatus | undefined,
+    asks: () => (sim.inspect('r1', STATE_MACHINE) as SlowZoneSourceView).asks,
+  };
+}
+
 describe('DNS actor: the copy of the zones from a slow state machine', () => {
   // A dump of 100,000 records takes the state machine seconds to build (ARCHITECTURE §7):
   // an ask that gave up sooner dropped every answer and asked again, and the copy never came.
   for (const delayMs of [500, 5_000, 20_000]) {
     it(`takes a dump that is ${delayMs} ms in the making, asking once`, async () => {
       const source: SlowZoneSourceOptions = { delayMs, zone: 'example.org.', index: 7 };
-      const sim = await Simulator.create({
-        seed: 1,
-        replicas: [
-          {
-            id: 'r1',
-            actors: [
-              simActorSpec(STATE_MACHINE, 'slow-zone-source', 'createSlowZoneSource', source),
-              dnsActor(),
-            ],
-          },
-        ],
-      });
-      const status = () => sim.inspect('r1', DNS) as DnsServerStatus | undefined;
+      const { sim, status, asks } = await start(1, source);
       const result = await sim.run({
         maxSteps: 1_000_000,
         maxVirtualMs: delayMs + 10_000,
@@ -47,7 +53,7 @@ describe('DNS actor: the copy of the zones from a slow state machine', () => {
       });
       expect(result.stop, `stopped at ${result.virtualMs} ms`).to.equal('until');
       expect(status()?.zones).to.equal(2);
-      expect((sim.inspect('r1', STATE_MACHINE) as SlowZoneSourceView).asks).to.equal(1);
+      expect(asks()).to.equal(1);
     });
   }
 
@@ -58,20 +64,7 @@ describe('DNS actor: the copy of the zones from a slow state machine', () => {
       index: 9,
       truncateFirst: true,
     };
-    const sim = await Simulator.create({
-      seed: 2,
-      replicas: [
-        {
-          id: 'r1',
-          actors: [
-            simActorSpec(STATE_MACHINE, 'slow-zone-source', 'createSlowZoneSource', source),
-            dnsActor(),
-          ],
-        },
-      ],
-    });
-    const status = () => sim.inspect('r1', DNS) as DnsServerStatus | undefined;
-    const asks = () => (sim.inspect('r1', STATE_MACHINE) as SlowZoneSourceView).asks;
+    const { sim, status, asks } = await start(2, source);
     // After the cut dump: no copy (index 0, no zone) until the second ask's dump.
     const cut = await sim.run({ maxSteps: 100_000, maxVirtualMs: 10_000, until: () => asks() === 2 });
     expect(cut.stop).to.equal('until');
