@@ -112,8 +112,7 @@ export class Endpoint {
 
   /** Whether `send` to `to` would be taken now: linked, with a credit left. */
   canSend(to: string): boolean {
-    const link = this.links.get(to);
-    return link instanceof OutboundLink && link.hasCredit();
+    return this.links.get(to)?.hasCredit() ?? false;
   }
 
   send<T extends Message>(to: string, message: T, transfer?: readonly Transferable[]): SendResult {

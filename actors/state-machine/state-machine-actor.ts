@@ -362,17 +362,7 @@ class StateMachineActor implements Actor<StateMachineMessage> {
       this.zoneSinkIndex === null
         ? this.zoneDump()
         : { reset: false, fromIndex: this.zoneSinkIndex, index, deltaBytes: encodeZoneDeltas(deltas) };
-    const sent = this.ctx.send(
-      sink,
-      {
-        type: 'zone-sync',
-        reset: sync.reset,
-        fromIndex: sync.fromIndex,
-        index: sync.index,
-        deltaBytes: sync.deltaBytes,
-      },
-      [sync.deltaBytes.buffer],
-    );
+    const sent = this.ctx.send(sink, { type: 'zone-sync', ...sync }, [sync.deltaBytes.buffer]);
     this.zoneSinkIndex = sent.status === 'sent' ? index : null;
   }
 

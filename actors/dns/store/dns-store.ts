@@ -215,12 +215,12 @@ export class DnsStore {
     }
   }
 
-  /** Deltas of the batches committed since the last call, in order; drains them. */
   /** Deltas queued since the last `takeDeltas`. */
   get pendingDeltaCount(): number {
     return this.#deltas.length;
   }
 
+  /** Deltas of the batches committed since the last call, in order; drains them. */
   takeDeltas(): ZoneDelta[] {
     const deltas = this.#deltas;
     this.#deltas = [];

@@ -34,7 +34,12 @@ import {
   type StoredOwner,
   type StoredZone,
 } from './dns-store.js';
-import type { HistoryRecord, ZoneChange } from './zone-history.js';
+import {
+  type HistoryRecord,
+  readHistoryRecord,
+  writeHistoryRecord,
+  type ZoneChange,
+} from './zone-history.js';
 
 const NAME_TEXT_BYTES_MAX = 1024;
 const RDATA_BYTES_MAX = 0xffff;
@@ -69,21 +74,14 @@ export function writeStoredZones(writer: ByteWriter, zones: readonly StoredZone[
     for (const change of zone.history) {
       writer.varint(change.serialFrom);
       writer.varint(change.serialTo);
-      writeRecord(writer, change.soaFrom);
-      writeRecord(writer, change.soaTo);
+      writeHistoryRecord(writer, change.soaFrom);
+      writeHistoryRecord(writer, change.soaTo);
       writer.varint(change.removed.length);
-      for (const record of change.removed) writeRecord(writer, record);
+      for (const record of change.removed) writeHistoryRecord(writer, record);
       writer.varint(change.added.length);
-      for (const record of change.added) writeRecord(writer, record);
+      for (const record of change.added) writeHistoryRecord(writer, record);
     }
   }
-}
-
-function writeRecord(writer: ByteWriter, record: HistoryRecord): void {
-  writer.string(record.owner);
-  writer.varint(record.type);
-  writer.varint(record.ttl);
-  writer.blob(record.rdata);
 }
 
 function writeVersion(writer: ByteWriter, v: RecordVersion): void {
@@ -95,9 +93,9 @@ function writeVersion(writer: ByteWriter, v: RecordVersion): void {
 /**
  * Reads what `writeStoredZones` wrote (`withHistory` false: a version 2 snapshot, which has
  * no history), handing each zone to `each` as soon as it is read, so a zone's stored form
- * is garbage before the next is read (collected young, not promoted: a restore of 100,000
- * records spent most of its time copying a whole store's stored forms between
- * generations). `each` returns a problem (the zone is not one the store could hold), which
+ * is garbage before the next is read: collected young, not copied into the old generation
+ * with a whole store's worth of others (ARCHITECTURE §7, "What a restart costs"). `each`
+ * returns a problem (the zone is not one the store could hold), which
  * fails the read there. Throws `ByteReadFailure` on bad bytes or a problem.
  */
 export function readStoredZones(
@@ -162,9 +160,9 @@ function readHistory(reader: ByteReader): ZoneChange[] {
     const serialTo = readSerial(reader, 'dns history serialTo');
     // A step starts from the SOA the step before ended with: one record serves both.
     const previousSoa = history[history.length - 1]?.soaTo;
-    const soaRead = readRecord(reader);
+    const soaRead = readHistoryRecord(reader);
     const soaFrom = previousSoa !== undefined && sameRecord(previousSoa, soaRead) ? previousSoa : soaRead;
-    const soaTo = readRecord(reader);
+    const soaTo = readHistoryRecord(reader);
     const removed = readRecords(reader, 'dns history removed');
     const added = readRecords(reader, 'dns history added');
     history.push({ serialFrom, serialTo, soaFrom, soaTo, removed, added });
@@ -192,20 +190,8 @@ function readRecords(reader: ByteReader, what: string): HistoryRecord[] {
   // Each record is at least 11 bytes of budget (zone-history.ts counts 10 + owner + RDATA).
   if (count > ZONE_HISTORY_BYTES_MAX / 11) reader.fail('invalid-value', what, `${count} records`, at);
   const records: HistoryRecord[] = [];
-  for (let r = 0; r < count; r++) records.push(readRecord(reader));
+  for (let r = 0; r < count; r++) records.push(readHistoryRecord(reader));
   return records;
-}
-
-function readRecord(reader: ByteReader): HistoryRecord {
-  const owner = reader.string(NAME_TEXT_BYTES_MAX, 'dns history owner');
-  const typeAt = reader.position;
-  const type = reader.varint('dns history type');
-  if (type > 0xffff) reader.fail('invalid-value', 'dns history type', `${type} is not a type`, typeAt);
-  const ttlAt = reader.position;
-  const ttl = reader.varint('dns history ttl');
-  if (ttl > 0xffffffff) reader.fail('invalid-value', 'dns history ttl', `${ttl}`, ttlAt);
-  const rdata = reader.blob(RDATA_BYTES_MAX, 'dns history rdata').slice();
-  return { owner, type, ttl, rdata };
 }
 
 /** The store's bytes on their own (tests, tools): `writeStoredZones` of `exportZones`. */

@@ -27,7 +27,12 @@
  */
 import { ByteReader, ByteReadFailure, ByteWriter } from '../../../protocol/binary.js';
 import type { ZoneDelta } from './zone-delta.js';
-import type { HistoryRecord, ZoneChange } from './zone-history.js';
+import {
+  type HistoryRecord,
+  readHistoryRecord,
+  writeHistoryRecord,
+  type ZoneChange,
+} from './zone-history.js';
 
 const FORMAT = 1;
 const KIND_ZONE = 0;
@@ -158,27 +163,20 @@ export function forEachZoneDelta(bytes: Uint8Array, each: (delta: ZoneDelta) => 
 function writeChange(out: ByteWriter, change: ZoneChange, chained: boolean): void {
   out.varint(change.serialFrom);
   out.varint(change.serialTo);
-  if (!chained) writeRecord(out, change.soaFrom);
-  writeRecord(out, change.soaTo);
+  if (!chained) writeHistoryRecord(out, change.soaFrom);
+  writeHistoryRecord(out, change.soaTo);
   out.varint(change.removed.length);
-  for (const record of change.removed) writeRecord(out, record);
+  for (const record of change.removed) writeHistoryRecord(out, record);
   out.varint(change.added.length);
-  for (const record of change.added) writeRecord(out, record);
-}
-
-function writeRecord(out: ByteWriter, record: HistoryRecord): void {
-  out.string(record.owner);
-  out.varint(record.type);
-  out.varint(record.ttl);
-  out.blob(record.rdata);
+  for (const record of change.added) writeHistoryRecord(out, record);
 }
 
 /** `chainedFrom`: the step's starting SOA, when the message left it out. */
 function readChange(reader: ByteReader, chainedFrom: HistoryRecord | undefined): ZoneChange {
   const serialFrom = bounded(reader, TTL_MAX, 'serial');
   const serialTo = bounded(reader, TTL_MAX, 'serial');
-  const soaFrom = chainedFrom ?? readRecord(reader);
-  const soaTo = readRecord(reader);
+  const soaFrom = chainedFrom ?? readHistoryRecord(reader);
+  const soaTo = readHistoryRecord(reader);
   const removed = readRecords(reader);
   const added = readRecords(reader);
   return { serialFrom, serialTo, soaFrom, soaTo, removed, added };
@@ -188,16 +186,8 @@ function readRecords(reader: ByteReader): HistoryRecord[] {
   // A record takes at least 4 bytes.
   const count = bounded(reader, reader.remaining / 4, 'record count');
   const records: HistoryRecord[] = [];
-  for (let i = 0; i < count; i++) records.push(readRecord(reader));
+  for (let i = 0; i < count; i++) records.push(readHistoryRecord(reader));
   return records;
-}
-
-function readRecord(reader: ByteReader): HistoryRecord {
-  const owner = reader.string(NAME_TEXT_MAX_BYTES, 'record owner');
-  const type = bounded(reader, TYPE_MAX, 'record type');
-  const ttl = bounded(reader, TTL_MAX, 'record ttl');
-  const rdata = reader.blob(RDATA_MAX_BYTES, 'record rdata').slice();
-  return { owner, type, ttl, rdata };
 }
 
 /** A varint no larger than `max`. */

@@ -10,6 +10,7 @@
  * Bounded by ZONE_HISTORY_VERSIONS_MAX versions and ZONE_HISTORY_BYTES_MAX bytes, the
  * oldest dropped first.
  */
+import type { ByteReader, ByteWriter } from '../../../protocol/binary.js';
 import { ZONE_HISTORY_BYTES_MAX, ZONE_HISTORY_VERSIONS_MAX } from '../../../protocol/limits.js';
 
 /** One record of a change: owner in presentation form, RDATA in uncompressed wire form. */
@@ -41,6 +42,33 @@ export const DEFAULT_ZONE_HISTORY_LIMITS: ZoneHistoryLimits = Object.freeze({
   versionsMax: ZONE_HISTORY_VERSIONS_MAX,
   bytesMax: ZONE_HISTORY_BYTES_MAX,
 });
+
+/** A name's presentation text: 255 octets, each at most `\DDD`, with room to spare. */
+const OWNER_TEXT_BYTES_MAX = 1024;
+
+/**
+ * A record's binary form, in snapshots (store-codec.ts) and in zone deltas
+ * (zone-delta-codec.ts): owner (string), type and TTL (varints), RDATA (blob).
+ */
+export function writeHistoryRecord(writer: ByteWriter, record: HistoryRecord): void {
+  writer.string(record.owner);
+  writer.varint(record.type);
+  writer.varint(record.ttl);
+  writer.blob(record.rdata);
+}
+
+/** Reads `writeHistoryRecord`'s form; the RDATA is a copy (a history keeps it). Throws `ByteReadFailure`. */
+export function readHistoryRecord(reader: ByteReader): HistoryRecord {
+  const owner = reader.string(OWNER_TEXT_BYTES_MAX, 'history record owner');
+  const typeAt = reader.position;
+  const type = reader.varint('history record type');
+  if (type > 0xffff) reader.fail('invalid-value', 'history record type', `${type} is not a type`, typeAt);
+  const ttlAt = reader.position;
+  const ttl = reader.varint('history record ttl');
+  if (ttl > 0xffffffff) reader.fail('invalid-value', 'history record ttl', `${ttl}`, ttlAt);
+  const rdata = reader.blob(0xffff, 'history record rdata').slice();
+  return { owner, type, ttl, rdata };
+}
 
 /** Octets a record counts for: its owner text, type, class, TTL and length (10), its RDATA. */
 export function historyRecordBytes(record: HistoryRecord): number {

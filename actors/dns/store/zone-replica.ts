@@ -93,26 +93,25 @@ export class ZoneReplica {
   }
 
   #applyOne(delta: ZoneDelta): boolean {
-    const apexName = this.#parseApex(delta.zone);
-    if (apexName === undefined) return false;
-    const apex = { name: apexName };
+    const apex = this.#parseApex(delta.zone);
+    if (apex === undefined) return false;
     if (delta.kind === 'zone') {
       this.#zoneSetGeneration++;
-      this.#histories.delete(apex.name.key);
+      this.#histories.delete(apex.key);
       if (delta.present) {
-        this.#zones.set(apex.name.key, new LiveZone(apex.name, RR_CLASS.IN));
-        this.#histories.set(apex.name.key, new ZoneHistory());
-      } else this.#zones.delete(apex.name.key);
+        this.#zones.set(apex.key, new LiveZone(apex, RR_CLASS.IN));
+        this.#histories.set(apex.key, new ZoneHistory());
+      } else this.#zones.delete(apex.key);
       return true;
     }
     if (delta.kind === 'history') {
-      const history = this.#histories.get(apex.name.key);
+      const history = this.#histories.get(apex.key);
       if (history === undefined) return false;
       if (delta.change === null) history.clear();
       else history.append(delta.change);
       return true;
     }
-    const zone = this.#zones.get(apex.name.key);
+    const zone = this.#zones.get(apex.key);
     const owner = parseName(delta.owner);
     if (zone === undefined || !owner.ok || !zone.contains(owner.name)) return false;
     if (delta.rdatas === null) {

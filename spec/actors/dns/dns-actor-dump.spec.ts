@@ -1,9 +1,10 @@
 import { expect } from 'chai';
-import { DEFAULT_DNS_ACTOR, type DnsActorOptions } from '../../../actors/dns/dns-actor.js';
+import { DEFAULT_DNS_ACTOR } from '../../../actors/dns/dns-actor.js';
 import type { DnsServerStatus } from '../../../actors/dns/protocol.js';
 import { DNS, STATE_MACHINE } from '../../../actors/raft/actor-names.js';
 import type { ActorSpec } from '../../../runtime/actor.js';
 import { Simulator } from '../../../runtime/sim/simulator.js';
+import { dnsActorSpec } from '../../fixtures/dns-actor-spec.js';
 import type {
   SlowZoneSourceOptions,
   SlowZoneSourceView,
@@ -11,14 +12,7 @@ import type {
 import { simActorSpec } from '../../fixtures/sim-actors/specs.js';
 
 function dnsActor(): ActorSpec {
-  const options: DnsActorOptions = { ...DEFAULT_DNS_ACTOR, listeners: [], identity: 'r1' };
-  return {
-    name: DNS,
-    module: new URL('../../../actors/dns/dns-actor.js', import.meta.url).href,
-    exportName: 'createDnsActor',
-    options,
-    mailbox: { capacityPerSender: 64, policy: 'reject' },
-  };
+  return dnsActorSpec({ ...DEFAULT_DNS_ACTOR, listeners: [], identity: 'r1' }, 64);
 }
 
 /** One replica: the DNS actor, and `source` in the state machine's place. */

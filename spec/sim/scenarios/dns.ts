@@ -17,6 +17,7 @@ import { makeQuery } from '../../actors/dns/server/helpers.js';
 import { type DnsRrsetInput, type DnsRrsetOutput, dnsRrsetModel } from '../../checkers/dns-model.js';
 import { HistoryRecorder } from '../../checkers/history.js';
 import { checkLinearizable } from '../../checkers/linearizability.js';
+import { dnsActorSpec } from '../../fixtures/dns-actor-spec.js';
 import { RaftInvariants } from '../raft-invariants.js';
 import type { Scenario, ScenarioOutcome, ScenarioRunOptions } from '../scenario.js';
 import { mixedFaults } from './fault-plans.js';
@@ -102,7 +103,7 @@ function readAnswer(bytes: Uint8Array, name: string): Answer {
   return { kind: 'version', version: versionOf(rdata.address) };
 }
 
-function dnsActorSpec(id: string): ActorSpec {
+function simDnsActorSpec(id: string): ActorSpec {
   const listeners: DnsListenerConfig[] = MODES.map(({ port, mode }) => ({ host: '127.0.0.1', port, mode }));
   const options: DnsActorOptions = {
     ...DEFAULT_DNS_ACTOR,
@@ -113,13 +114,7 @@ function dnsActorSpec(id: string): ActorSpec {
     // The catalog is regenerated as the copy changes: the simulator runs that path too.
     catalogZone: 'catalog.g1.sim.raftns.invalid.',
   };
-  return {
-    name: DNS,
-    module: new URL('../../../actors/dns/dns-actor.js', import.meta.url).href,
-    exportName: 'createDnsActor',
-    options,
-    mailbox: { capacityPerSender: 4_096, policy: 'reject' },
-  };
+  return dnsActorSpec(options, 4_096);
 }
 
 export function dnsScenario(options: DnsScenarioOptions): Scenario {
@@ -142,7 +137,7 @@ export function dnsScenario(options: DnsScenarioOptions): Scenario {
               clockDriftBoundMs: 10,
               stateMachine: { ...DEFAULT_STATE_MACHINE_ACTOR, waitTimeoutMs: 2_000, zoneSink: DNS },
             }),
-            dnsActorSpec(id),
+            simDnsActorSpec(id),
           ],
         })),
         network: options.faults
