@@ -169,8 +169,9 @@ describe('clients/region-writer: one batch, the same versions, every region (two
     // A plan that drops or reorders regions is not followed (plan apply refuses it).
     await kv.put(PLAN_KEY, JSON.stringify({ ...plan, regions: ['r2', 'r1'] }));
     await kv.put(PLAN_KEY, JSON.stringify({ ...plan, regions: ['r1', 'r2', 'r3'] }));
+    // Each writer follows the plan through its own watch: wait for both that follow it.
     await pollUntil('the writers to follow the third region', 10_000, async () =>
-      all.regions.length === 3 ? true : undefined,
+      all.regions.length === 3 && others.regions.length === 2 ? true : undefined,
     );
     expect(others.regions).to.deep.equal(['r2', 'r3']);
     // A region retired is no longer written to; a writer whose fixed regions lose one keeps its plan.
