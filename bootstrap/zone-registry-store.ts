@@ -108,6 +108,16 @@ export class ZoneRegistryStore {
     }
   }
 
+  /**
+   * Schedules a deleting entry's copies to be dropped after `deleteAfter` (its parent's
+   * delegation is gone in every region), if the entry is still at `revision`.
+   */
+  async markDeleteAfter(stored: StoredZone, deleteAfter: Date): Promise<StoredZone> {
+    if (stored.entry.state !== 'deleting')
+      throw new ZoneRegistryConflict(`${stored.entry.zone} is not being deleted`, stored.entry);
+    return this.replace(stored, { ...stored.entry, deleteAfter: deleteAfter.toISOString() });
+  }
+
   /** Marks the entry moving to `to`, if it is still at `revision`. */
   markMoving(stored: StoredZone, to: string): Promise<StoredZone> {
     const { movedFrom: _from, drainUntil: _until, ...rest } = stored.entry;
@@ -118,7 +128,7 @@ export class ZoneRegistryStore {
    * Ends a move in the registry, if the entry is still at `revision`: the zone is active in
    * its new group, and its old group may delete its copy after `drainUntil`.
    */
-  markMoved(stored: StoredZone, drainUntil: Date): Promise<StoredZone> {
+  async markMoved(stored: StoredZone, drainUntil: Date): Promise<StoredZone> {
     const { to, ...rest } = stored.entry;
     if (stored.entry.state !== 'moving' || to === undefined)
       throw new ZoneRegistryConflict(`${stored.entry.zone} is not moving`, stored.entry);

@@ -9,8 +9,9 @@
  * - create: the zone's group in every region holds it (SOA + NS), then the parent zone's
  *   delegation to it is in place (the parent delegates only once the child exists), so no
  *   resolver is sent to a nameserver that does not serve the zone yet.
- * - delete: the entry turns `deleting`; the parent's delegation goes first, then the zone in
- *   every region; then the entry is removed. Zones below it are refused unless `recursive`
+ * - delete: the entry turns `deleting`; the parent's delegation goes first in every region;
+ *   after a drain time (resolutions in flight still reach the zone) the zone goes in every
+ *   region; then the entry is removed. Zones below it are refused unless `recursive`
  *   (then they go first, deepest first).
  * - move: the entry turns `moving` (to the new group); in every region the old group
  *   freezes the zone, the new group copies it, the parent delegates to the copy; then the
@@ -24,6 +25,7 @@ import { ZoneRegistryConflict, type ZoneRegistryStore } from '../bootstrap/zone-
 import { DELEGATION_TTL } from '../protocol/dns/delegation-ttl.js';
 import { agreementRows, type ZoneAgreement } from '../protocol/dns/region-repair.js';
 import type { DnsZoneSummary } from '../protocol/dns/views.js';
+import { DELETE_DRAIN_MS_DEFAULT } from '../protocol/dns/zone-delete-drain.js';
 import { frozenZoneKey } from '../protocol/dns/zone-freeze-key.js';
 import type { ClusterPlan } from '../protocol/plan.js';
 import { MOVE_RRSETS_MAX, type ServedZone, ZoneDirectory, zoneKey } from '../protocol/zone-directory.js';
@@ -121,6 +123,16 @@ export interface MoveOptions {
    */
   readonly drainMs?: number;
   readonly onProgress?: (progress: MoveProgress) => void;
+}
+
+export interface DeleteOptions {
+  /** Delete the zones below it first (deepest first) instead of refusing. */
+  readonly recursive?: boolean;
+  /**
+   * How long a zone's copy keeps answering after its parent's delegation is gone in every
+   * region; default DELETE_DRAIN_MS_DEFAULT.
+   */
+  readonly drainMs?: number;
 }
 
 export interface ZoneLifecycleOptions {
@@ -271,7 +283,7 @@ export class ZoneLifecycle {
   }
 
   /** Deletes `zone` (and with `recursive`, the zones below it first) in every region. */
-  async delete(zoneName: string, options: { recursive?: boolean } = {}): Promise<DeleteOutcome> {
+  async delete(zoneName: string, options: DeleteOptions = {}): Promise<DeleteOutcome> {
     const started = this.now();
     let zone: string;
     try {
@@ -312,7 +324,7 @@ export class ZoneLifecycle {
       );
     const deleted: string[] = [];
     for (const served of [...below, target]) {
-      await this.deleteOne(served.zone);
+      await this.deleteOne(served.zone, options.drainMs ?? DELETE_DRAIN_MS_DEFAULT);
       deleted.push(served.zone);
     }
     return { deleted, elapsedMs: this.now() - started };
@@ -436,12 +448,12 @@ export class ZoneLifecycle {
   }
 
   /** A registry write; a concurrent change of the entry is a `conflict` (run the command again). */
-  private async registryStep<T>(write: () => Promise<T>): Promise<T> {
+  private async registryStep<T>(write: () => Promise<T>, command: 'move' | 'delete' = 'move'): Promise<T> {
     try {
       return await write();
     } catch (error) {
       if (!(error instanceof ZoneRegistryConflict)) throw error;
-      throw new ZoneLifecycleError('conflict', `${error.message}; run the move again to continue`);
+      throw new ZoneLifecycleError('conflict', `${error.message}; run the ${command} again to continue`);
     }
   }
 
@@ -504,11 +516,33 @@ export class ZoneLifecycle {
     this.clients.clear();
   }
 
-  private async deleteOne(zone: string): Promise<void> {
+  private async deleteOne(zone: string, drainMs: number): Promise<void> {
     let stored = await this.options.registry.get(zone);
     if (stored === undefined) return;
     if (stored.entry.state === 'active') stored = await this.options.registry.markDeleting(stored);
     const group = stored.entry.group;
+    if (stored.entry.deleteAfter === undefined) {
+      const parent = (await this.directory()).parentOf(zone);
+      if (parent !== undefined)
+        await this.waitUntil(async () => {
+          for (const region of this.options.plan.regions) {
+            const client = await this.client(region, parent.group);
+            const cut = await client.dnsRrsets(parent.zone, zone, 'linearizable', {
+              deadlineMs: CALL_DEADLINE_MS,
+            });
+            if (cut?.rrsets.some((r) => r.type === 'NS')) return false;
+          }
+          return true;
+        }, `the delegation to ${zone} to be gone from every region`);
+      stored = await this.registryStep(
+        () =>
+          this.options.registry.markDeleteAfter(
+            stored as NonNullable<typeof stored>,
+            new Date(this.now() + drainMs),
+          ),
+        'delete',
+      );
+    }
     await this.waitUntil(async () => {
       for (const region of this.options.plan.regions)
         if ((await this.zonesOf(region, group)).has(zone)) return false;

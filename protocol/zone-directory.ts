@@ -57,6 +57,12 @@ export interface RegisteredZone {
   readonly movedFrom?: string;
   /** After a move: when the old group may delete its copy, ISO 8601. */
   readonly drainUntil?: string;
+  /**
+   * While `deleting`, once the parent's delegation is gone in every region: when the zone's
+   * group may drop its copy, ISO 8601. Until then the copy keeps answering the resolvers
+   * that were handed the delegation just before it went.
+   */
+  readonly deleteAfter?: string;
 }
 
 export const registeredZoneSchema = z
@@ -68,11 +74,16 @@ export const registeredZoneSchema = z
     to: z.string().min(1).max(64).optional(),
     movedFrom: z.string().min(1).max(64).optional(),
     drainUntil: z.string().max(64).optional(),
+    deleteAfter: z.string().max(64).optional(),
   })
   .refine((e) => (e.state === 'moving') === (e.to !== undefined), 'a moving entry, and only it, names `to`')
   .refine(
     (e) => (e.movedFrom === undefined) === (e.drainUntil === undefined),
     'movedFrom goes with drainUntil',
+  )
+  .refine(
+    (e) => e.deleteAfter === undefined || e.state === 'deleting',
+    'only a deleting entry names `deleteAfter`',
   );
 
 /** A zone the cluster serves, from either source. */
@@ -87,6 +98,8 @@ export interface ServedZone {
   /** After a move, until the old copy is gone: the old group and when it may delete it. */
   readonly movedFrom?: string;
   readonly drainUntilMs?: number;
+  /** While deleting: when its group may drop its copy (absent: not yet scheduled). */
+  readonly deleteAfterMs?: number;
 }
 
 /** The canonical stored form of a zone name; throws NameError when it is not a name. */
@@ -112,6 +125,7 @@ export class ZoneDirectory {
       }
       if (!plan.groups.some((g) => g.id === entry.group)) continue;
       const drainUntilMs = entry.drainUntil === undefined ? Number.NaN : Date.parse(entry.drainUntil);
+      const deleteAfterMs = entry.deleteAfter === undefined ? Number.NaN : Date.parse(entry.deleteAfter);
       this.#byZone.set(key, {
         zone: key,
         group: entry.group,
@@ -121,6 +135,7 @@ export class ZoneDirectory {
         ...(entry.movedFrom === undefined || Number.isNaN(drainUntilMs)
           ? {}
           : { movedFrom: entry.movedFrom, drainUntilMs }),
+        ...(entry.state !== 'deleting' || Number.isNaN(deleteAfterMs) ? {} : { deleteAfterMs }),
       });
     }
     // The plan wins over a registry entry for the same zone.

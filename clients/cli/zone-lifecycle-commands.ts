@@ -6,7 +6,9 @@
  *                                         fewest RRsets), in every region, with its SOA, its
  *                                         NS (the group's nameservers) and the delegation in
  *                                         the parent zone when the cluster serves it
- *   raftns zone delete NAME [--recursive] the delegation first, then the zone, in every region
+ *   raftns zone delete NAME [--recursive] [--drain-seconds S]
+ *                                         the delegation first in every region, then S
+ *                                         seconds later (default 5) the zone
  *   raftns zone move NAME --to G [--drain-seconds S]
  *                                         the zone to group G in every region: frozen in its
  *                                         group, copied to G, delegated to G, then deleted
@@ -22,6 +24,7 @@
  */
 import type { Command } from 'commander';
 import { agreementText } from '../../protocol/dns/region-repair.js';
+import { DELETE_DRAIN_MS_DEFAULT } from '../../protocol/dns/zone-delete-drain.js';
 import { silentLogger } from '../../runtime/log.js';
 import type { ZoneLifecycle, ZoneListing } from '../zone-lifecycle.js';
 import { EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
@@ -124,10 +127,24 @@ export function registerZoneLifecycleCommands(program: Command, zone: Command): 
     .command('delete <name>')
     .description('stop serving a zone in every region: the delegation first, then the zone')
     .option('--recursive', 'delete the zones below it first')
-    .action(async (name: string, options: { recursive?: boolean }) => {
+    .option(
+      '--drain-seconds <seconds>',
+      `how long the zone keeps answering once its delegation is gone (default ${DELETE_DRAIN_MS_DEFAULT / 1000})`,
+      (value: string) => {
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < 0 || n > 86_400) throw new Error('--drain-seconds: 0..=86400');
+        return n;
+      },
+    )
+    .action(async (name: string, options: { recursive?: boolean; drainSeconds?: number }) => {
       const g = globals();
       const outcome = await withLifecycle(g, (lifecycle) =>
-        failOnRefusal(() => lifecycle.delete(name, { recursive: options.recursive === true })),
+        failOnRefusal(() =>
+          lifecycle.delete(name, {
+            recursive: options.recursive === true,
+            ...(options.drainSeconds === undefined ? {} : { drainMs: options.drainSeconds * 1000 }),
+          }),
+        ),
       );
       if (outcome === undefined) return;
       if (g.json) process.stdout.write(`${JSON.stringify(outcome)}\n`);

@@ -9,7 +9,8 @@
  * - `active`: create it when missing (SOA, and the apex NS listing this group's nameservers,
  *   the names the delegation reconciler keeps in the group's planned zone), else keep the
  *   apex NS equal to the group's nameservers;
- * - `deleting`: delete it once the parent's delegation to it is gone in this region
+ * - `deleting`: delete it once its `deleteAfter` passed (set by the caller once the parent's
+ *   delegation is gone in every region) and the parent's delegation to it is gone in this region
  *   (a resolver must never be sent to a zone that no longer exists).
  * For each registered zone whose parent zone this group serves:
  * - `active`: once the child zone exists in its group in this region (the child answers
@@ -244,6 +245,10 @@ export class ZoneRegistryReconciler {
     const exists = (await existing(zone.group)).has(zone.zone);
     if (zone.state === 'deleting') {
       if (!exists) return { changes: 0, pending: false };
+      // The copy stays until its drain time: a resolver handed the delegation just before it
+      // went still finds the zone here, not a lame server.
+      if (zone.deleteAfterMs === undefined || this.options.nowMs() < zone.deleteAfterMs)
+        return { changes: 0, pending: true };
       const parent = directory.parentOf(zone.zone);
       if (parent !== undefined) {
         const cut = await this.read(await this.client(parent.group), parent.zone, zone.zone);

@@ -1,12 +1,12 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
-import { ZoneRegistryStore, zonesBucket } from '../../bootstrap/zone-registry-store.js';
+import { ZoneRegistryConflict, ZoneRegistryStore, zonesBucket } from '../../bootstrap/zone-registry-store.js';
 import { silentLogger } from '../../runtime/log.js';
 import { connectNats } from '../../runtime/nats/nats-connection.js';
 import { type NatsServerHandle, startNatsServer } from '../fixtures/nats-server.js';
 
-describe('bootstrap/zone-registry-store opened to read (real nats-server with JetStream)', function () {
+describe('bootstrap/zone-registry-store (real nats-server with JetStream)', function () {
   this.timeout(60_000);
   let nats: NatsServerHandle;
   let nc: NatsConnection;
@@ -39,5 +39,28 @@ describe('bootstrap/zone-registry-store opened to read (real nats-server with Je
     expect(await reader.list()).to.deep.equal([
       { zone: 'a.example.org.', group: 'g1', state: 'active', createdAt: '2026-12-07T00:00:00.000Z' },
     ]);
+  });
+
+  it('schedules the drop of a deleting entry by compare-and-set, and only of a deleting one', async () => {
+    const store = await ZoneRegistryStore.open(nc, 'drain');
+    const active = await store.create('d.example.org.', 'g1', new Date('2026-12-07T00:00:00Z'));
+    let refused: unknown;
+    await store.markDeleteAfter(active, new Date('2026-12-07T00:00:05Z')).catch((e: unknown) => {
+      refused = e;
+    });
+    expect(refused).to.be.instanceOf(ZoneRegistryConflict);
+    const deleting = await store.markDeleting(active);
+    const scheduled = await store.markDeleteAfter(deleting, new Date('2026-12-07T00:00:05Z'));
+    expect((await store.get('d.example.org.'))?.entry).to.deep.equal({
+      ...deleting.entry,
+      deleteAfter: '2026-12-07T00:00:05.000Z',
+    });
+    // A second caller still at the old revision changes nothing.
+    refused = undefined;
+    await store.markDeleteAfter(deleting, new Date('2026-12-07T01:00:00Z')).catch((e: unknown) => {
+      refused = e;
+    });
+    expect(refused).to.be.instanceOf(ZoneRegistryConflict);
+    expect((await store.get('d.example.org.'))?.revision).to.equal(scheduled.revision);
   });
 });

@@ -150,4 +150,16 @@ describe('the zone directory (plan zones and registered zones)', () => {
       registeredZoneSchema.safeParse({ ...registered('m.org.', 'org'), movedFrom: 'root' }).success,
     ).to.equal(false);
   });
+
+  it('reads the drain time of a deleting entry, and refuses it on any other', () => {
+    const deleteAfter = '2026-12-07T10:00:05.000Z';
+    const deleting = { ...registered('d.org.', 'org', 'deleting'), deleteAfter };
+    expect(registeredZoneSchema.safeParse(deleting).success).to.equal(true);
+    expect(registeredZoneSchema.safeParse({ ...registered('d.org.', 'org'), deleteAfter }).success).to.equal(
+      false,
+    );
+    const read = new ZoneDirectory(plan, [deleting, registered('e.org.', 'org', 'deleting')]);
+    expect(read.get('d.org.')?.deleteAfterMs).to.equal(Date.parse(deleteAfter));
+    expect(read.get('e.org.')).to.not.have.property('deleteAfterMs');
+  });
 });

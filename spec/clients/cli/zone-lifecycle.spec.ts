@@ -240,6 +240,61 @@ describe('zones created and deleted at runtime (real processes, two regions)', f
     expect(outcomes.get('nxdomain@org.') ?? 0).to.be.greaterThan(0);
   });
 
+  it('keeps a deleted zone answering through its drain time after the parent stops delegating to it', async () => {
+    const created = await raftns(['--group', 'wikipedia-org', '--json', 'zone', 'create', 'drain.org.']);
+    expect(created.code, created.stderr).to.equal(EXIT_OK);
+    const group = (JSON.parse(created.stdout) as { group: string }).group;
+    const topology = await cluster.topology();
+    const server = (region: number, id: string) => {
+      const dns = topology.regions[region]?.groups.find((g) => g.id === id)?.replicas[0]?.dns;
+      expect(dns, `the ${id} replica of region ${region + 1}`).to.be.a('string');
+      return (dns as string).split(':') as [string, string];
+    };
+    const dig = async ([host, port]: [string, string]) => {
+      const run = await runTool(
+        'dig',
+        [`@${host}`, '-p', port, '+norec', '+time=2', '+tries=1', 'drain.org.', 'SOA'],
+        {
+          timeoutMs: 10_000,
+        },
+      );
+      const status = /status: (\w+)/.exec(run.stdout)?.[1] ?? `no reply (${run.out.slice(0, 200)})`;
+      const authoritative = /flags:[^;]*\baa\b/.test(run.stdout);
+      return { status, authoritative };
+    };
+    const started = Date.now();
+    const deleting = raftns(['zone', 'delete', 'drain.org.', '--drain-seconds', '8']);
+    for (let region = 0; region < REGIONS.length; region++) {
+      // The parent in this region no longer delegates: it answers NXDOMAIN itself.
+      await pollUntil(`org. in ${REGIONS[region]} to stop delegating drain.org.`, 30_000, async () => {
+        const parent = await dig(server(region, 'org'));
+        return parent.status === 'NXDOMAIN' && parent.authoritative;
+      });
+    }
+    // Until the drain ends (it starts once the delegation is gone everywhere, so after
+    // `started`), a resolver handed the delegation a moment ago still finds the zone.
+    let during = 0;
+    while (Date.now() - started < 7_500) {
+      for (let region = 0; region < REGIONS.length; region++) {
+        const child = await dig(server(region, group));
+        if (Date.now() - started >= 8_000) break;
+        expect(child, `${REGIONS[region]}: the zone during its drain`).to.deep.equal({
+          status: 'NOERROR',
+          authoritative: true,
+        });
+        during++;
+      }
+    }
+    expect(during, 'answers checked during the drain').to.be.greaterThan(0);
+    const deleted = await deleting;
+    expect(deleted.code, deleted.stderr).to.equal(EXIT_OK);
+    for (let region = 0; region < REGIONS.length; region++)
+      expect(
+        (await dig(server(region, group))).status,
+        `${REGIONS[region]}: the zone after its drain`,
+      ).to.equal('REFUSED');
+  });
+
   it('takes RFC 2136 UPDATEs (nsupdate, TSIG) for a created zone at its group, committed in every region', async () => {
     const created = await raftns(['--group', 'wikipedia-org', 'zone', 'create', 'upd.org.']);
     expect(created.code, created.stderr).to.equal(EXIT_OK);
