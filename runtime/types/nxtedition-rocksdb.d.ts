@@ -14,7 +14,16 @@ declare module '@nxtedition/rocksdb' {
   export class RocksLevel<K, V> {
     constructor(
       location: string,
-      options: { keyEncoding: 'view' | 'buffer'; valueEncoding: 'view' | 'buffer' },
+      options: {
+        keyEncoding: 'view' | 'buffer';
+        valueEncoding: 'view' | 'buffer';
+        /**
+         * With `compaction`, the binding sizes the memtables from this budget: each is a
+         * quarter of it, at most 6 of them, two merged per flush (binding.cc `InitOptions`).
+         */
+        compaction?: 'level' | 'universal';
+        memtableMemoryBudget?: number;
+      },
     );
     open(): Promise<void>;
     close(): Promise<void>;
