@@ -246,9 +246,10 @@ export class ZoneRegistryReconciler {
     if (zone.state === 'deleting') {
       if (!exists) return { changes: 0, pending: false };
       // The copy stays until its drain time: a resolver handed the delegation just before it
-      // went still finds the zone here, not a lame server.
-      if (zone.deleteAfterMs === undefined || this.options.nowMs() < zone.deleteAfterMs)
-        return { changes: 0, pending: true };
+      // went still finds the zone here, not a lame server. Until the caller sets that time,
+      // nothing is due (setting it changes the entry, which runs a pass).
+      if (zone.deleteAfterMs === undefined) return { changes: 0, pending: false };
+      if (this.options.nowMs() < zone.deleteAfterMs) return { changes: 0, pending: true };
       const parent = directory.parentOf(zone.zone);
       if (parent !== undefined) {
         const cut = await this.read(await this.client(parent.group), parent.zone, zone.zone);
