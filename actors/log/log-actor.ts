@@ -280,6 +280,10 @@ class LogActor implements Actor<LogMessage> {
         return;
       case 'applied-index':
         this.appliedSent = Math.max(message.index, this.log.snapshotIndex);
+        this.ctx.send(STATE_MACHINE, {
+          type: 'log-tail',
+          lastIndex: this.log.lastIndex,
+        } satisfies ApplyMessage);
         this.sendApplies();
         return;
       case 'tick':

@@ -180,6 +180,11 @@ export interface StateMachineSnapshot {
 export type ApplyMessage =
   | { readonly type: 'apply'; readonly entries: readonly LogEntry[] }
   | { readonly type: 'log-started' }
+  /**
+   * The last index the log holds (answering the state machine's `applied-index`): what a
+   * replay after a start may reach, if it all commits.
+   */
+  | { readonly type: 'log-tail'; readonly lastIndex: number }
   /** Replace all state with this snapshot (InstallSnapshot, §7); applying continues after `meta.lastIndex`. */
   | { readonly type: 'restore'; readonly meta: SnapshotMeta; readonly data: Uint8Array }
   | ({ readonly type: 'take-snapshot' } & Ask<StateMachineSnapshot | null>);

@@ -44,10 +44,17 @@ export interface StateMachineActorOptions {
 }
 
 const LOG_TIMEOUT_MS = 5_000;
+/** See `replayWait`: how long a replay may apply nothing before the zone sink gets its copy anyway. */
+const REPLAY_WAIT_IDLE_MS = 1_000;
+/** See `replayWait`: how long the zone sink's first copy waits for a replay at most. */
+const REPLAY_WAIT_MAX_MS = 10_000;
+/** Dump asks held while a replay runs (one per DNS actor incarnation; more are answered at once). */
+const HELD_DUMP_ASKS_MAX = 4;
 /**
  * Zone deltas (about 150 KB) after which a run of applied entries syncs the DNS actor
- * before going on: a restart's replay of 40,000 changes reaches it in parts, which it
- * applies while the rest are applied here, not in one piece seconds later.
+ * before going on: a long catch-up (a follower back from a partition) reaches a DNS actor
+ * that has a copy in parts, which it applies while the rest are applied here, not in one
+ * piece seconds later.
  */
 const SYNC_DELTAS_MAX = 4_096;
 
@@ -93,6 +100,18 @@ class StateMachineActor implements Actor<StateMachineMessage> {
   private recoveredFromSnapshot = 0;
   /** The index the zone sink's copy is at, as far as we know; null: send it a full dump next. */
   private zoneSinkIndex: number | null = null;
+  /**
+   * While the log replays what it held when this state machine started (up to `index`) and
+   * the zone sink has no copy yet: its first copy waits for the end of the replay. One dump
+   * of the result costs the DNS actor less than a dump and then the replay's deltas (at
+   * 100,000 records, 2.3–2.9 s of applying instead of twice that; ARCHITECTURE §7, "What a
+   * restart costs"). Given up after REPLAY_WAIT_IDLE_MS without an entry applied (a tail
+   * that does not commit), and after REPLAY_WAIT_MAX_MS in any case (a tail never heard of,
+   * under a steady flow of writes).
+   */
+  private replayWait: { readonly index: number; readonly sinceMs: number; idleSinceMs: number } | null = null;
+  /** The zone sink's dump asks held by `replayWait`. */
+  private readonly heldDumpAsks: Replier[] = [];
 
   constructor(
     private readonly ctx: ActorContext<StateMachineMessage>,
@@ -113,6 +132,14 @@ class StateMachineActor implements Actor<StateMachineMessage> {
       this.recoveredFromSnapshot = stored.meta.lastIndex;
     }
     this.ctx.after(this.options.tickMs, { type: 'tick' });
+    // Until the log says how far its replay may go (its `log-tail` answers this), assume it
+    // goes on: a zone sink asking meanwhile is held too.
+    if (this.options.zoneSink !== undefined)
+      this.replayWait = {
+        index: Number.POSITIVE_INFINITY,
+        sinceMs: this.ctx.clock.nowMs(),
+        idleSinceMs: this.ctx.clock.nowMs(),
+      };
     this.ctx.send(LOG, { type: 'applied-index', index: this.machine.appliedIndex });
   }
 
@@ -126,6 +153,20 @@ class StateMachineActor implements Actor<StateMachineMessage> {
         return;
       case 'apply':
         this.apply(message.entries);
+        if (this.replayWait !== null) {
+          this.replayWait.idleSinceMs = this.ctx.clock.nowMs();
+          if (this.machine.appliedIndex >= this.replayWait.index) this.endReplayWait();
+        }
+        return;
+      case 'log-tail':
+        if (this.options.zoneSink === undefined || this.zoneSinkIndex !== null) return;
+        if (message.lastIndex > this.machine.appliedIndex)
+          this.replayWait = {
+            index: message.lastIndex,
+            sinceMs: this.replayWait?.sinceMs ?? this.ctx.clock.nowMs(),
+            idleSinceMs: this.ctx.clock.nowMs(),
+          };
+        else if (this.replayWait !== null) this.endReplayWait();
         return;
       case 'log-started':
         this.ctx.send(LOG, { type: 'applied-index', index: this.machine.appliedIndex });
@@ -145,6 +186,14 @@ class StateMachineActor implements Actor<StateMachineMessage> {
         meta.reply?.ok(this.status());
         return;
       case 'zone-dump': {
+        if (
+          this.replayWait !== null &&
+          this.heldDumpAsks.length < HELD_DUMP_ASKS_MAX &&
+          meta.reply !== undefined
+        ) {
+          this.heldDumpAsks.push(meta.reply);
+          return;
+        }
         const dump = this.zoneDump();
         meta.reply?.ok(dump, [dump.deltaBytes.buffer]);
         return;
@@ -158,6 +207,12 @@ class StateMachineActor implements Actor<StateMachineMessage> {
       case 'tick':
         this.ctx.after(this.options.tickMs, { type: 'tick' });
         this.expire();
+        if (
+          this.replayWait !== null &&
+          (this.ctx.clock.nowMs() - this.replayWait.idleSinceMs >= REPLAY_WAIT_IDLE_MS ||
+            this.ctx.clock.nowMs() - this.replayWait.sinceMs >= REPLAY_WAIT_MAX_MS)
+        )
+          this.endReplayWait();
         if (this.zoneSinkIndex === null) this.syncZones();
         return;
     }
@@ -351,8 +406,9 @@ class StateMachineActor implements Actor<StateMachineMessage> {
     if (sink === undefined) return;
     const index = this.machine.appliedIndex;
     // A dump costs about a second per 100,000 records: not built for a sink that would refuse
-    // it (not linked yet while a replica starts, or its mailbox full). The next tick tries again.
-    if (this.zoneSinkIndex === null && !this.ctx.canSend(sink)) {
+    // it (not linked yet while a replica starts, or its mailbox full), nor during a replay's
+    // wait (its end sends one). The next tick tries again.
+    if (this.zoneSinkIndex === null && (this.replayWait !== null || !this.ctx.canSend(sink))) {
       this.machine.takeDnsDeltas(); // the dump that follows covers them
       return;
     }
@@ -364,6 +420,16 @@ class StateMachineActor implements Actor<StateMachineMessage> {
         : { reset: false, fromIndex: this.zoneSinkIndex, index, deltaBytes: encodeZoneDeltas(deltas) };
     const sent = this.ctx.send(sink, { type: 'zone-sync', ...sync }, [sync.deltaBytes.buffer]);
     this.zoneSinkIndex = sent.status === 'sent' ? index : null;
+  }
+
+  /** The replay's wait is over: the held asks get their dump (the first one; any other, its own). */
+  private endReplayWait(): void {
+    this.replayWait = null;
+    for (const reply of this.heldDumpAsks.splice(0)) {
+      const dump = this.zoneDump();
+      reply.ok(dump, [dump.deltaBytes.buffer]);
+    }
+    this.syncZones();
   }
 
   private zoneDump(): ZoneSync {
