@@ -267,13 +267,7 @@ export class ZoneLifecycle {
         for (const zone of [...waiting]) {
           if (!held.has(zone)) return false;
           const parent = after.parentOf(zone);
-          if (parent !== undefined) {
-            const client = await this.client(region, parent.group);
-            const cut = await client.dnsRrsets(parent.zone, zone, 'linearizable', {
-              deadlineMs: CALL_DEADLINE_MS,
-            });
-            if (!cut?.rrsets.some((r) => r.type === 'NS')) return false;
-          }
+          if (parent !== undefined && !(await this.delegated(region, parent, zone))) return false;
           if (region === this.options.plan.regions.at(-1)) waiting.delete(zone);
         }
       }
@@ -525,13 +519,8 @@ export class ZoneLifecycle {
       const parent = (await this.directory()).parentOf(zone);
       if (parent !== undefined)
         await this.waitUntil(async () => {
-          for (const region of this.options.plan.regions) {
-            const client = await this.client(region, parent.group);
-            const cut = await client.dnsRrsets(parent.zone, zone, 'linearizable', {
-              deadlineMs: CALL_DEADLINE_MS,
-            });
-            if (cut?.rrsets.some((r) => r.type === 'NS')) return false;
-          }
+          for (const region of this.options.plan.regions)
+            if (await this.delegated(region, parent, zone)) return false;
           return true;
         }, `the delegation to ${zone} to be gone from every region`);
       stored = await this.registryStep(
@@ -561,14 +550,16 @@ export class ZoneLifecycle {
     const parent = directory.parentOf(zone.zone);
     for (const region of this.options.plan.regions) {
       if (!(await this.zonesOf(region, zone.group)).has(zone.zone)) return false;
-      if (parent === undefined) continue;
-      const client = await this.client(region, parent.group);
-      const cut = await client.dnsRrsets(parent.zone, zone.zone, 'linearizable', {
-        deadlineMs: CALL_DEADLINE_MS,
-      });
-      if (!cut?.rrsets.some((r) => r.type === 'NS')) return false;
+      if (parent !== undefined && !(await this.delegated(region, parent, zone.zone))) return false;
     }
     return true;
+  }
+
+  /** True when `parent` holds NS at `zone` in `region` (a linearizable read of its group). */
+  private async delegated(region: string, parent: ServedZone, zone: string): Promise<boolean> {
+    const client = await this.client(region, parent.group);
+    const cut = await client.dnsRrsets(parent.zone, zone, 'linearizable', { deadlineMs: CALL_DEADLINE_MS });
+    return cut?.rrsets.some((r) => r.type === 'NS') === true;
   }
 
   /** Refuses a zone whose apex the parent zone already holds data at (it would be hidden by the cut). */

@@ -207,12 +207,7 @@ class StateMachineActor implements Actor<StateMachineMessage> {
       case 'tick':
         this.ctx.after(this.options.tickMs, { type: 'tick' });
         this.expire();
-        if (
-          this.replayWait !== null &&
-          (this.ctx.clock.nowMs() - this.replayWait.idleSinceMs >= REPLAY_WAIT_IDLE_MS ||
-            this.ctx.clock.nowMs() - this.replayWait.sinceMs >= REPLAY_WAIT_MAX_MS)
-        )
-          this.endReplayWait();
+        if (this.replayWaitOver(this.ctx.clock.nowMs())) this.endReplayWait();
         if (this.zoneSinkIndex === null) this.syncZones();
         return;
     }
@@ -420,6 +415,14 @@ class StateMachineActor implements Actor<StateMachineMessage> {
         : { reset: false, fromIndex: this.zoneSinkIndex, index, deltaBytes: encodeZoneDeltas(deltas) };
     const sent = this.ctx.send(sink, { type: 'zone-sync', ...sync }, [sync.deltaBytes.buffer]);
     this.zoneSinkIndex = sent.status === 'sent' ? index : null;
+  }
+
+  private replayWaitOver(nowMs: number): boolean {
+    const wait = this.replayWait;
+    return (
+      wait !== null &&
+      (nowMs - wait.idleSinceMs >= REPLAY_WAIT_IDLE_MS || nowMs - wait.sinceMs >= REPLAY_WAIT_MAX_MS)
+    );
   }
 
   /** The replay's wait is over: the held asks get their dump (the first one; any other, its own). */
