@@ -71,6 +71,11 @@ export interface ZoneListing {
   readonly state: ServedZone['state'];
   /** While moving: the group it moves to. */
   readonly to?: string;
+  /** After a move: the group whose copy is kept until `drainUntil` (ISO 8601). */
+  readonly movedFrom?: string;
+  readonly drainUntil?: string;
+  /** While deleting, once the parent's delegation is gone: when the zone's copy goes (ISO 8601). */
+  readonly deleteAfter?: string;
   readonly regions: readonly ZoneInRegion[];
 }
 
@@ -499,6 +504,13 @@ export class ZoneLifecycle {
         source: served.source,
         state: served.state,
         ...(served.to === undefined ? {} : { to: served.to }),
+        ...(served.movedFrom === undefined ? {} : { movedFrom: served.movedFrom }),
+        ...(served.drainUntilMs === undefined
+          ? {}
+          : { drainUntil: new Date(served.drainUntilMs).toISOString() }),
+        ...(served.deleteAfterMs === undefined
+          ? {}
+          : { deleteAfter: new Date(served.deleteAfterMs).toISOString() }),
         regions,
       });
     }

@@ -203,8 +203,9 @@ export function registerZoneLifecycleCommands(program: Command, zone: Command): 
 }
 
 /**
- * `zone  group  source/state  region=serial/rrsets/agreement ...`, one zone per line; the
- * agreement is that region's leader's last comparison with the other regions (`agree`,
+ * `zone  group  source/state  region=serial/rrsets/agreement ...`, one zone per line; a
+ * deleting zone's state says until when its copy still answers, a moved zone's which old
+ * group's copy answers until when. The agreement is that region's leader's last comparison with the other regions (`agree`,
  * `differ:<region>@<since>`, …, `not-compared`).
  */
 export function formatListings(listings: readonly ZoneListing[]): string {
@@ -217,7 +218,13 @@ export function formatListings(listings: readonly ZoneListing[]): string {
         )
         .join(' ');
       const state = l.to === undefined ? l.state : `${l.state}->${l.to}`;
-      return `${l.zone}\t${l.group}\t${l.source}/${state}\t${regions}\n`;
+      const drain =
+        l.deleteAfter !== undefined
+          ? ` until ${l.deleteAfter}`
+          : l.drainUntil !== undefined && l.movedFrom !== undefined
+            ? ` (${l.movedFrom} drains until ${l.drainUntil})`
+            : '';
+      return `${l.zone}\t${l.group}\t${l.source}/${state}${drain}\t${regions}\n`;
     })
     .join('');
 }

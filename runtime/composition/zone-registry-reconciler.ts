@@ -2,8 +2,9 @@
  * Brings a region's data to what the zone registry says (protocol/zone-directory.ts,
  * bootstrap/zone-registry-store.ts): run by every replica, acting only while its replica
  * leads its group with its term's no-op committed, like the delegation reconciler. A pass
- * runs on becoming that leader, on every change of the registry, every `intervalMs`, and
- * again after `pendingRetryMs` while something waits on another group.
+ * runs on becoming that leader, on every change of the registry, every `intervalMs`, again
+ * after `pendingRetryMs` while something waits on another group, and at the end of the
+ * earliest drain still running.
  *
  * For each registered zone this group serves:
  * - `active`: create it when missing (SOA, and the apex NS listing this group's nameservers,
@@ -74,7 +75,38 @@ export interface ZoneRegistryReconcilerOptions {
 
 export type ZonePassOutcome =
   | { readonly kind: 'not-leader' }
-  | { readonly kind: 'done'; readonly changes: number; readonly pending: number };
+  | {
+      readonly kind: 'done';
+      readonly changes: number;
+      /** Zones waiting on another group's work: looked at again after `pendingRetryMs`. */
+      readonly pending: number;
+      /** The earliest drain end still ahead, when one is: a pass is due then, not before. */
+      readonly wakeAtMs?: number;
+    };
+
+/** What one zone's reconciliation did, and what it waits for. */
+interface ZoneStep {
+  readonly changes: number;
+  readonly pending: boolean;
+  /** Nothing to do for this zone before this time (a drain's end). */
+  readonly wakeAtMs?: number;
+}
+
+/**
+ * The wait before the next pass after `outcome`: `pendingRetryMs` while work waits on other
+ * groups, else until the earliest drain end, else undefined (the interval). A drain of minutes
+ * costs one pass at its end, not one every `pendingRetryMs`.
+ */
+export function zonePassRetryAfter(
+  outcome: ZonePassOutcome,
+  nowMs: number,
+  pendingRetryMs: number,
+): number | undefined {
+  if (outcome.kind !== 'done') return undefined;
+  if (outcome.pending > 0) return pendingRetryMs;
+  if (outcome.wakeAtMs !== undefined) return Math.max(0, outcome.wakeAtMs - nowMs);
+  return undefined;
+}
 
 const CALL_DEADLINE_MS = 5_000;
 /** Zone creations per committed batch (each a few hundred bytes; BATCH_CHANGES_MAX bounds it). */
@@ -112,7 +144,7 @@ export class ZoneRegistryReconciler {
         this.checked.clear();
         options.log.warn({ err: String(error) }, 'zone registry pass failed; retrying');
       },
-      (outcome) => (outcome.kind === 'done' && outcome.pending > 0 ? options.pendingRetryMs : undefined),
+      (outcome) => zonePassRetryAfter(outcome, options.nowMs(), options.pendingRetryMs),
     );
   }
 
@@ -190,11 +222,16 @@ export class ZoneRegistryReconciler {
     };
     let changes = 0;
     let pending = 0;
+    let wakeAtMs: number | undefined;
+    const wake = (step: ZoneStep): void => {
+      if (step.wakeAtMs !== undefined) wakeAtMs = Math.min(wakeAtMs ?? step.wakeAtMs, step.wakeAtMs);
+    };
     const creations: DnsChange[] = [];
     for (const zone of mine) {
       const outcome = await this.reconcileOwn(zone, directory, members, existing, creations);
       changes += outcome.changes;
       pending += outcome.pending ? 1 : 0;
+      wake(outcome);
     }
     // Zones to create (and apex NS to correct) go in batches: a thousand new zones are a few
     // Raft entries, not a thousand.
@@ -217,6 +254,7 @@ export class ZoneRegistryReconciler {
       const outcome = await this.reconcileDrain(zone, directory, members, existing);
       changes += outcome.changes;
       pending += outcome.pending ? 1 : 0;
+      wake(outcome);
     }
     const cuts: DnsChange[] = [];
     for (const { child, parent } of children) {
@@ -230,7 +268,9 @@ export class ZoneRegistryReconciler {
       for (let i = 0; i < cuts.length; i += CREATIONS_PER_BATCH)
         changes += await this.commit(client, cuts.slice(i, i + CREATIONS_PER_BATCH));
     }
-    return { kind: 'done', changes, pending };
+    return wakeAtMs === undefined
+      ? { kind: 'done', changes, pending }
+      : { kind: 'done', changes, pending, wakeAtMs };
   }
 
   /** Adds the zone's creation to `creations` when it is missing (the pass commits them in batches). */
@@ -240,7 +280,7 @@ export class ZoneRegistryReconciler {
     members: ReadonlyMap<string, readonly GroupMember[]>,
     existing: (group: string) => Promise<Set<string>>,
     creations: DnsChange[],
-  ): Promise<{ changes: number; pending: boolean }> {
+  ): Promise<ZoneStep> {
     const client = await this.client(zone.group);
     const exists = (await existing(zone.group)).has(zone.zone);
     if (zone.state === 'deleting') {
@@ -249,7 +289,8 @@ export class ZoneRegistryReconciler {
       // went still finds the zone here, not a lame server. Until the caller sets that time,
       // nothing is due (setting it changes the entry, which runs a pass).
       if (zone.deleteAfterMs === undefined) return { changes: 0, pending: false };
-      if (this.options.nowMs() < zone.deleteAfterMs) return { changes: 0, pending: true };
+      if (this.options.nowMs() < zone.deleteAfterMs)
+        return { changes: 0, pending: false, wakeAtMs: zone.deleteAfterMs };
       const parent = directory.parentOf(zone.zone);
       if (parent !== undefined) {
         const cut = await this.read(await this.client(parent.group), parent.zone, zone.zone);
@@ -304,7 +345,7 @@ export class ZoneRegistryReconciler {
     directory: ZoneDirectory,
     members: ReadonlyMap<string, readonly GroupMember[]>,
     existing: (group: string) => Promise<Set<string>>,
-  ): Promise<{ changes: number; pending: boolean }> {
+  ): Promise<ZoneStep> {
     const ns = this.nameservers(this.options.groupId, members);
     if (ns === undefined) return { changes: 0, pending: true };
     const here = await this.client(this.options.groupId);
@@ -361,9 +402,10 @@ export class ZoneRegistryReconciler {
     directory: ZoneDirectory,
     members: ReadonlyMap<string, readonly GroupMember[]>,
     existing: (group: string) => Promise<Set<string>>,
-  ): Promise<{ changes: number; pending: boolean }> {
+  ): Promise<ZoneStep> {
     if (!(await existing(this.options.groupId)).has(zone.zone)) return { changes: 0, pending: false };
-    if (this.options.nowMs() < (zone.drainUntilMs ?? 0)) return { changes: 0, pending: true };
+    const drainUntilMs = zone.drainUntilMs ?? 0;
+    if (this.options.nowMs() < drainUntilMs) return { changes: 0, pending: false, wakeAtMs: drainUntilMs };
     const parent = directory.parentOf(zone.zone);
     const ns = this.nameservers(this.options.groupId, members);
     if (parent !== undefined && ns !== undefined) {
@@ -386,7 +428,7 @@ export class ZoneRegistryReconciler {
     existing: (group: string) => Promise<Set<string>>,
     filled: (group: string, zone: string) => Promise<boolean>,
     cuts: DnsChange[],
-  ): Promise<{ changes: number; pending: boolean }> {
+  ): Promise<ZoneStep> {
     const client = await this.client(parent.group);
     const key = `cut:${child.zone}`;
     // A frozen parent takes no write until its move ends; its cuts are copied with it.

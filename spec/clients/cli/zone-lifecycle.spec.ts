@@ -271,6 +271,17 @@ describe('zones created and deleted at runtime (real processes, two regions)', f
         return parent.status === 'NXDOMAIN' && parent.authoritative;
       });
     }
+    // The listing tells until when the deleted zone still answers.
+    const deleteAfter = await pollUntil('zone list to show the drain time', 5_000, async () => {
+      const listed = JSON.parse((await raftns(['--json', 'zone', 'list'])).stdout) as ZoneListing[];
+      const entry = listed.find((z) => z.zone === 'drain.org.');
+      expect(entry?.state).to.equal('deleting');
+      return entry?.deleteAfter === undefined ? undefined : Date.parse(entry.deleteAfter);
+    });
+    expect(deleteAfter).to.be.within(started + 8_000, Date.now() + 8_000);
+    expect((await raftns(['zone', 'list'])).stdout).to.include(
+      `registry/deleting until ${new Date(deleteAfter).toISOString()}`,
+    );
     // Until the drain ends (it starts once the delegation is gone everywhere, so after
     // `started`), a resolver handed the delegation a moment ago still finds the zone.
     let during = 0;

@@ -64,4 +64,27 @@ describe('composition: periodic task', () => {
     await task.stop();
     expect(third).to.equal(false);
   });
+
+  it("waits retryAfter's answer before the next pass when it is shorter than the interval", async () => {
+    const passes = new Passes();
+    const task = new PeriodicTask(
+      passes.pass,
+      HOUR_MS,
+      () => undefined,
+      (error) => expect.fail(String(error)),
+      (outcome) => (outcome === 1 ? 20 : undefined),
+    );
+    task.start();
+    await passes.startedCount(1);
+    passes.started[0]?.();
+    // The first outcome asks for 20 ms: a second pass starts well before the hour.
+    await passes.startedCount(2);
+    passes.started[1]?.();
+    const third = await Promise.race([
+      passes.startedCount(3).then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 100)),
+    ]);
+    await task.stop();
+    expect(third).to.equal(false);
+  });
 });
