@@ -38,6 +38,8 @@ import { longestWriteGap, RaftCluster } from '../spec/fixtures/raft-cluster.js';
 
 const { values } = parseArgs({
   options: {
+    /** Node flags for the replica processes, space-separated (experiments: heap sizes). */
+    'node-args': { type: 'string', default: '' },
     duration: { type: 'string', default: '5' },
     runs: { type: 'string', default: '5' },
     'no-pin': { type: 'boolean', default: false },
@@ -362,13 +364,16 @@ const cluster = await RaftCluster.start({
   replicas: 3,
   logLevel: 'warn',
   cluster: 'bench',
+  nodeArgs: String(values['node-args'])
+    .split(' ')
+    .filter((a) => a !== ''),
   ...(pin ? { cpus: '0', natsCpus: '0' } : {}),
 });
 const connections: NatsConnection[] = [];
 try {
   process.stdout.write(
     [
-      `raft bench: 3 replicas (runtime/main processes, synced RocksDB) + 1 nats-server (${natsServerVersion()}), node ${process.version}`,
+      `raft bench: 3 replicas (runtime/main processes, synced RocksDB) + 1 nats-server (${natsServerVersion()}), node ${process.version}${values['node-args'] === '' ? '' : ` ${values['node-args']}`}`,
       `  cpus: ${cpus().length} x ${cpus()[0]?.model ?? '?'}; ${pin ? 'replicas + nats-server pinned to cpu 0, load generator to cpu 1 (taskset)' : 'not pinned'}`,
       `  raft: tick 10 ms, heartbeat 50 ms, election timeout 150-300 ms, PreVote + CheckQuorum; default snapshot threshold`,
       `  load: closed loops, ${CONNECTIONS} NATS connections, one RaftClient (session) per loop, ${VALUE.length} B values over ${KEYS} keys;`,

@@ -19,6 +19,8 @@ import { RaftCluster } from '../spec/fixtures/raft-cluster.js';
 
 const { values } = parseArgs({
   options: {
+    /** Node flags for the replica processes, space-separated (experiments: heap sizes). */
+    'node-args': { type: 'string', default: '' },
     placement: { type: 'string' },
     writes: { type: 'string', default: '2000' },
     settle: { type: 'string', default: '5' },
@@ -34,12 +36,21 @@ function emit(figure: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(figure)}\n`);
 }
 
-/** VmRSS in MB and the thread count of `pid`, from /proc. */
-function footprint(pid: number): { rssMb: number; threads: number } {
+/**
+ * Resident memory in MB of `pid` from /proc: VmRSS, split into anonymous memory (heaps,
+ * stacks: what the replica itself costs) and file-backed pages (mostly the node binary's
+ * code, shared with every other node process and reclaimable), and its thread count.
+ */
+function footprint(pid: number): { rssMb: number; anonMb: number; fileMb: number; threads: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const field = (name: string) =>
     Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return { rssMb: Math.round(field('VmRSS') / 1024), threads: field('Threads') };
+  return {
+    rssMb: Math.round(field('VmRSS') / 1024),
+    anonMb: Math.round(field('RssAnon') / 1024),
+    fileMb: Math.round(field('RssFile') / 1024),
+    threads: field('Threads'),
+  };
 }
 
 const placement = values.placement ?? process.env.RAFTNS_PLACEMENT;
@@ -47,11 +58,14 @@ const cluster = await RaftCluster.start({
   replicas: 3,
   logLevel: 'warn',
   cluster: 'footprint',
+  nodeArgs: String(values['node-args'])
+    .split(' ')
+    .filter((a) => a !== ''),
   ...(placement === undefined ? {} : { env: { RAFTNS_PLACEMENT: placement } }),
 });
 try {
   process.stdout.write(
-    `replica footprint: 3 replicas, placement ${placement ?? '(default)'}, node ${process.version}\n`,
+    `replica footprint: 3 replicas, placement ${placement ?? '(default)'}, node ${process.version}${values['node-args'] === '' ? '' : ` ${values['node-args']}`}\n`,
   );
   await cluster.waitForLeader(30_000);
   const clients = await Promise.all(

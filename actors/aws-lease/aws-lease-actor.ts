@@ -20,6 +20,7 @@
 import type { Actor, ActorContext, ActorFactory, MessageMeta } from '../../runtime/actor.js';
 import { LEADERSHIP_RENEW_MS, type Leadership, type LogMessage } from '../log/protocol.js';
 import { LOG } from '../raft/actor-names.js';
+import type { AwsLeaseActorOptions } from './aws-lease-options.js';
 import { createElbv2TargetRegistry } from './elbv2-target-registry.js';
 import {
   type CallOutcome,
@@ -30,36 +31,6 @@ import {
 } from './lease-policy.js';
 import type { AwsLeaseCounters, AwsLeaseMessage, AwsLeaseStatus, CallCounters } from './protocol.js';
 import { asRegistryError, type TargetRegistry, targetText } from './target-registry.js';
-
-export interface AwsLeaseActorOptions {
-  readonly targetGroupArn: string;
-  readonly awsRegion: string;
-  /** An endpoint other than AWS's (tests). */
-  readonly endpoint?: string;
-  /** This replica as a target: its advertised IP address and DNS port. */
-  readonly targetAddress: string;
-  readonly targetPort: number;
-  /** Describe the target group and repair drift this often while leading. */
-  readonly reconcileMs: number;
-  /** A call is issued only with at least this much lease left. */
-  readonly leaseMarginMs: number;
-  readonly maxAttempts: number;
-  readonly backoffBaseMs: number;
-  readonly backoffMaxMs: number;
-  /** One AWS call is aborted after this. */
-  readonly callTimeoutMs: number;
-}
-
-export const DEFAULT_AWS_LEASE_ACTOR: Omit<
-  AwsLeaseActorOptions,
-  'targetGroupArn' | 'awsRegion' | 'endpoint' | 'targetAddress' | 'targetPort' | 'reconcileMs'
-> = {
-  leaseMarginMs: 20,
-  maxAttempts: 5,
-  backoffBaseMs: 100,
-  backoffMaxMs: 2_000,
-  callTimeoutMs: 3_000,
-};
 
 /** A subscription that could not be sent is tried again this soon. */
 const RESUBSCRIBE_AFTER_FAILURE_MS = 100;

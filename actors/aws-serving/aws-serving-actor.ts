@@ -21,39 +21,10 @@ import { asRegistryError, type TargetRegistry, targetText } from '../aws-lease/t
 import type { DnsActorMessage } from '../dns/protocol.js';
 import { LEADERSHIP_RENEW_MS, type LogMessage } from '../log/protocol.js';
 import { DNS, LOG } from '../raft/actor-names.js';
+import type { AwsServingActorOptions } from './aws-serving-options.js';
 import { dnsReadiness } from './dns-readiness.js';
 import type { AwsServingCounters, AwsServingMessage, AwsServingStatus } from './protocol.js';
 import { type ServingAction, ServingPolicy } from './serving-policy.js';
-
-export interface AwsServingActorOptions {
-  readonly targetGroupArn: string;
-  readonly awsRegion: string;
-  readonly endpoint?: string;
-  readonly targetAddress: string;
-  readonly targetPort: number;
-  readonly reconcileMs: number;
-  readonly unservingGraceMs: number;
-  readonly maxAttempts: number;
-  readonly backoffBaseMs: number;
-  readonly backoffMaxMs: number;
-  readonly callTimeoutMs: number;
-  /** DNS listeners the replica opens: it is not ready until all are (0: no DNS check). */
-  readonly dnsListeners: number;
-  /** How many committed entries the DNS copy may still have to apply while ready. */
-  readonly appliedLagMax: number;
-}
-
-export const DEFAULT_AWS_SERVING_ACTOR: Pick<
-  AwsServingActorOptions,
-  'unservingGraceMs' | 'maxAttempts' | 'backoffBaseMs' | 'backoffMaxMs' | 'callTimeoutMs' | 'appliedLagMax'
-> = {
-  unservingGraceMs: 3_000,
-  maxAttempts: 5,
-  backoffBaseMs: 100,
-  backoffMaxMs: 2_000,
-  callTimeoutMs: 3_000,
-  appliedLagMax: 1_000,
-};
 
 /** Between looks at the DNS side while it is ready, and while it is not. */
 export const READINESS_LOOK_MS = 1_000;

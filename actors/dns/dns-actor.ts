@@ -30,7 +30,6 @@ import type { TsigKeyring } from '../../protocol/dns/tsig/key.js';
 import { OPCODE, RCODE, RR_CLASS } from '../../protocol/dns/wire/codes.js';
 import { HEADER_BYTES } from '../../protocol/dns/wire/message.js';
 import { Name, parseName } from '../../protocol/dns/wire/name.js';
-import { EDNS_UDP_PAYLOAD_BYTES_DEFAULT } from '../../protocol/limits.js';
 import { formatReadMode } from '../../protocol/read-mode.js';
 import type { Actor, ActorContext, ActorFactory, MessageMeta } from '../../runtime/actor.js';
 import type { DnsRemote, DnsSocket, DnsSocketEvent } from '../../runtime/dns-sockets/dns-socket.js';
@@ -41,17 +40,14 @@ import type { LogMessage } from '../log/protocol.js';
 import { LOG, STATE_MACHINE } from '../raft/actor-names.js';
 import type { StateMachineMessage } from '../state-machine/protocol.js';
 import { GroupCatalog } from './catalog/group-catalog.js';
+import type { DnsActorOptions } from './dns-actor-options.js';
 import { NotifyDesk } from './notify/notify-desk.js';
 import type { DnsActorMessage, DnsListenerConfig, DnsServerStatus, ZoneSync } from './protocol.js';
 import { type Admission, type GateFailure, type PositionMode, ReadGate } from './read-gate.js';
 import { DnsTraffic } from './server/dns-traffic.js';
 import type { DnsTransport, ZoneFinder } from './server/responder.js';
 import { Responder } from './server/responder.js';
-import {
-  DEFAULT_RATE_LIMIT,
-  type RateLimitOptions,
-  ResponseRateLimit,
-} from './server/response-rate-limit.js';
+import { ResponseRateLimit } from './server/response-rate-limit.js';
 import { DEFAULT_TCP_LIMITS, TcpConnections, type TcpDnsCounters } from './server/tcp-connections.js';
 import { decodeZoneDeltas, forEachZoneDelta } from './store/zone-delta-codec.js';
 import { ZoneReplica } from './store/zone-replica.js';
@@ -59,53 +55,6 @@ import { TransferDesk, type TransferRoute, type TransferTicket } from './transfe
 import { transferQueryType } from './transfer/transfer-request.js';
 import { UpdateDesk, type UpdateTicket } from './update/update-desk.js';
 import type { LiveZone } from './zone/live-zone.js';
-
-export interface DnsActorOptions {
-  readonly listeners: readonly DnsListenerConfig[];
-  /** Served as NSID and CH TXT id.server: which replica answered. */
-  readonly identity: string;
-  readonly maxUdpPayload: number;
-  readonly cacheEntries: number;
-  /** Queries held by the read gate at most; beyond, SERVFAIL at once. */
-  readonly maxHeldQueries: number;
-  /** A held query is answered SERVFAIL after this (resolvers retry after ~1–2 s). */
-  readonly holdTimeoutMs: number;
-  /**
-   * Read-index rounds of each mode asked for at once (read-gate.ts). More than one cuts a
-   * query's wait at light load to one round trip. `lease` allows several: a round costs
-   * the leader nothing while it holds its lease (a follower's costs one NATS request).
-   * `linearizable` allows one: each round costs the leader a heartbeat to every follower,
-   * and more rounds in flight cost a third of its queries/s under `bench:dns` load
-   * (ARCHITECTURE §7).
-   */
-  readonly maxReadRoundsInFlight: Readonly<Record<PositionMode, number>>;
-  readonly tcpIdleTimeoutMs: number;
-  readonly tcpMaxConnections: number;
-  readonly tcpMaxConnectionsPerClient: number;
-  readonly tcpMaxInFlightPerConnection: number;
-  /** Response rate limiting of UDP answers (server/response-rate-limit.ts). */
-  readonly rateLimit: RateLimitOptions;
-  readonly tickMs: number;
-  /**
-   * The group's catalog zone (RFC 9432, catalog/group-catalog.ts), absolute; absent: none
-   * is served.
-   */
-  readonly catalogZone?: string;
-}
-
-export const DEFAULT_DNS_ACTOR: Omit<DnsActorOptions, 'listeners' | 'identity'> = {
-  maxUdpPayload: EDNS_UDP_PAYLOAD_BYTES_DEFAULT,
-  cacheEntries: 65_536,
-  maxHeldQueries: 16_384,
-  holdTimeoutMs: 1_000,
-  maxReadRoundsInFlight: { lease: 4, linearizable: 1 },
-  tcpIdleTimeoutMs: DEFAULT_TCP_LIMITS.idleTimeoutMs,
-  tcpMaxConnections: DEFAULT_TCP_LIMITS.maxConnections,
-  tcpMaxConnectionsPerClient: DEFAULT_TCP_LIMITS.maxConnectionsPerClient,
-  tcpMaxInFlightPerConnection: DEFAULT_TCP_LIMITS.maxInFlightPerConnection,
-  rateLimit: DEFAULT_RATE_LIMIT,
-  tickMs: 100,
-};
 
 /**
  * Every request of this actor has this deadline. Its replies come back through `self`,

@@ -6,7 +6,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeIdentity, IDENTITY_KEY, type IdentityRecord } from '../../actors/identity/identity-actor.js';
-import { RocksKvStore } from '../storage/rocks-kv-store.js';
 
 export async function readDataDirIdentity(dataDir: string): Promise<IdentityRecord | undefined> {
   const path = join(dataDir, 'identity');
@@ -17,6 +16,9 @@ export async function readDataDirIdentity(dataDir: string): Promise<IdentityReco
     throw error;
   }
   // Closed before the identity actor opens it (RocksDB locks a directory to one opener).
+  // RocksDB loads here only when there is a directory to read: the main thread needs it for
+  // nothing else (the actors' storage runs on a worker).
+  const { RocksKvStore } = await import('../storage/rocks-kv-store.js');
   const store = await RocksKvStore.open(path);
   try {
     const bytes = await store.get(IDENTITY_KEY);

@@ -1,14 +1,14 @@
 import {
   type AwsLeaseActorOptions,
   DEFAULT_AWS_LEASE_ACTOR,
-} from '../../actors/aws-lease/aws-lease-actor.js';
+} from '../../actors/aws-lease/aws-lease-options.js';
 import { AWS_LEASE } from '../../actors/aws-lease/protocol.js';
 import {
   type AwsServingActorOptions,
   DEFAULT_AWS_SERVING_ACTOR,
-} from '../../actors/aws-serving/aws-serving-actor.js';
+} from '../../actors/aws-serving/aws-serving-options.js';
 import { AWS_SERVING } from '../../actors/aws-serving/protocol.js';
-import { DEFAULT_DNS_ACTOR, type DnsActorOptions } from '../../actors/dns/dns-actor.js';
+import { DEFAULT_DNS_ACTOR, type DnsActorOptions } from '../../actors/dns/dns-actor-options.js';
 import type { DnsListenerConfig } from '../../actors/dns/protocol.js';
 import type { IdentityOptions } from '../../actors/identity/identity-actor.js';
 import { DNS } from '../../actors/raft/actor-names.js';

@@ -18,18 +18,15 @@ import type { StoppableFeed } from './bucket-feed.js';
 import { ClientIntake } from './client-intake.js';
 import { parseHostPort, type ReplicaConfig } from './config.js';
 import { startTransferRuleFeed, startTsigKeyFeed } from './dns-actor-feeds.js';
-import { ApiKeyFeed } from './http/api-key-feed.js';
+import type { ApiKeyFeed } from './http/api-key-feed.js';
 import type { HttpListener } from './http/http-listener.js';
-import { PdnsApi } from './http/pdns-api.js';
-import { ZoneRouter } from './http/zone-router.js';
+import type { PdnsApi } from './http/pdns-api.js';
+import type { ZoneRouter } from './http/zone-router.js';
 import { LeadershipFeed } from './leadership-feed.js';
 import { HAND_OFF_TIMEOUT_MS_DEFAULT, handOffLeadership } from './leadership-hand-off.js';
-import { Observability } from './observability/observability.js';
+import type { Observability } from './observability/observability.js';
 import { RegionRepair } from './region-repair.js';
 import { replicaThreadPlan, STATE_MACHINE_WAIT_TIMEOUT_MS } from './replica-plan.js';
-import { replicaGather } from './status-page/cluster-gather.js';
-import { StatusFeed } from './status-page/status-feed.js';
-import { registerStatusPage } from './status-page/status-page-routes.js';
 import { UpdateCommitter } from './update-committer.js';
 
 /** Where the DNS actor listens (the bound ports, when port 0 was asked for), for the log and the parent. */
@@ -74,14 +71,17 @@ export async function runReplicaProcess(
 ) {
   let beginShutdown: (reason: string, exitCode: number) => void = () => undefined;
   let nc: NatsConnection | undefined;
-  if (options.raft === true) {
-    nc = await connectNats({
-      urls: config.nats.urls,
-      ...(config.nats.credsFile === undefined ? {} : { credsFile: config.nats.credsFile }),
-      name: `raftns/${config.instanceId}/intake`,
-      log,
-    });
-  }
+  // The main thread connects while the actors' threads boot and the actors start: neither
+  // waits for the other (the actors open their own peer connections).
+  const connecting: Promise<NatsConnection | undefined> =
+    options.raft === true
+      ? connectNats({
+          urls: config.nats.urls,
+          ...(config.nats.credsFile === undefined ? {} : { credsFile: config.nats.credsFile }),
+          name: `raftns/${config.instanceId}/intake`,
+          log,
+        })
+      : Promise.resolve(undefined);
   const closeNats = async () => {
     if (nc === undefined) return;
     await withTimeout('close NATS connection', NATS_CLOSE_TIMEOUT_MS, nc.close()).catch((error: unknown) =>
@@ -114,6 +114,17 @@ export async function runReplicaProcess(
     },
     specs,
   );
+  // Handled below, after the connection: not an unhandled rejection meanwhile.
+  replicaStarting.catch(() => undefined);
+  try {
+    nc = await connecting;
+  } catch (error) {
+    await replicaStarting.then(
+      (started) => started.stop(0),
+      () => undefined,
+    );
+    throw error;
+  }
   const replica = await replicaStarting.catch(async (error: unknown) => {
     await closeNats();
     throw error;
@@ -131,12 +142,20 @@ export async function runReplicaProcess(
     leadership = LeadershipFeed.start(replica.external, log.child({ component: 'leadership' }));
   // The status page and the PowerDNS-compatible API share the --http listener. Both need
   // the cluster through NATS, so only a Raft replica has them, and the API (keys, writes)
-  // only on a replica serving DNS.
+  // only on a replica serving DNS. The HTTP stack (fastify, prom-client, the API's schemas)
+  // loads only with --http: a replica without it neither starts later nor holds more
+  // memory for it.
   let api: PdnsApi | undefined;
   const natsForRoutes = nc;
   const moreRoutes =
     natsForRoutes !== undefined
       ? async (listener: HttpListener) => {
+          const [{ registerStatusPage }, { StatusFeed }, { replicaGather }, { PdnsApi }] = await Promise.all([
+            import('./status-page/status-page-routes.js'),
+            import('./status-page/status-feed.js'),
+            import('./status-page/cluster-gather.js'),
+            import('./http/pdns-api.js'),
+          ]);
           registerStatusPage(
             listener,
             new StatusFeed({
@@ -228,6 +247,10 @@ export async function runReplicaProcess(
         log: log.child({ component: 'dns-update' }),
       });
       if (api !== undefined) {
+        const [{ ApiKeyFeed }, { ZoneRouter }] = await Promise.all([
+          import('./http/api-key-feed.js'),
+          import('./http/zone-router.js'),
+        ]);
         apiKeys = ApiKeyFeed.start(nc, config.cluster, log.child({ component: 'api-keys' }));
         apiZones = await ZoneRouter.start({
           nc,
@@ -326,6 +349,7 @@ async function startObservability(
   if (config.http === undefined) return undefined;
   const listen = parseHostPort(config.http.listen);
   if (listen === undefined) throw new Error(`--http ${config.http.listen}: expected host:port`);
+  const { Observability } = await import('./observability/observability.js');
   return Observability.start({
     listen,
     labels: {

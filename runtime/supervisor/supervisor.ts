@@ -8,6 +8,8 @@ import { RestartPolicy, type RestartPolicyConfig } from './restart-policy.js';
 /** Where actors live; the supervisor only needs to start them, stop them and hear of exits. */
 export interface Placement {
   onExit: (name: string, error: Error) => void;
+  /** Gets ready to spawn these actors (e.g. boots their threads side by side); starts none. */
+  prepare?(specs: readonly ActorSpec[]): void;
   spawn(spec: ActorSpec): Promise<void>;
   stopAll(drainDeadlineMs: number): Promise<void>;
 }
@@ -57,6 +59,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.policies.set(spec.name, new RestartPolicy(this.policy, this.deps.random.fork()));
     }
     try {
+      this.placement.prepare?.(specs);
       for (const spec of specs) await this.placement.spawn(spec);
     } catch (error) {
       await this.stop(0);

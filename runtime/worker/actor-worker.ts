@@ -212,7 +212,12 @@ function actorControl(name: string, entry: Hosted): ActorControl {
   };
 }
 
-const threadControl: ThreadControl = { host: hostActor };
+const threadControl: ThreadControl = {
+  preload: (module) => {
+    import(module).catch(() => undefined);
+  },
+  host: hostActor,
+};
 Comlink.expose(threadControl, nodeEndpoint(data.controlPort));
 // The placement waits for this before its first control call: starting a thread is slow
 // under CPU starvation, and can outlast any control-call deadline that suits a running worker.

@@ -27,6 +27,11 @@ export interface ActorControl {
  * with its own `ActorControl` served on the port handed over with it.
  */
 export interface ThreadControl {
+  /**
+   * Starts loading an actor's module ahead of `host` (which then finds it loaded); a module
+   * that fails to load fails `host`, not this.
+   */
+  preload(module: string): void;
   /** Loads `spec`'s module and hosts the actor (not started) on this thread. */
   host(spec: ActorSpec, controlPort: MessagePort): Promise<void>;
 }

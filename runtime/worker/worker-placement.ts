@@ -106,6 +106,23 @@ export class WorkerPlacement {
   }
 
   /**
+   * Boots the threads of these actors now, side by side, and has each start loading its
+   * actors' modules: the actors then start one after another (`spawn`), but a thread's boot
+   * and its module loading no longer wait for the actors placed before it (a replica's DNS
+   * thread boots beside the Raft thread, not after the Raft actors started: part of the
+   * restart figures in docs/ARCHITECTURE.md, "What a replica costs at start"). A thread
+   * that never gets an actor (a start that failed first) ends in `stopAll`.
+   */
+  prepare(specs: readonly ActorSpec[]): void {
+    for (const spec of specs) {
+      if (this.placed.has(spec.name)) continue;
+      const thread = this.threadFor(this.threadOf(spec.name));
+      // A thread that dies booting fails the actor's `spawn`, which reports it.
+      thread.booted.then(() => thread.control.preload(spec.module)).catch(() => undefined);
+    }
+  }
+
+  /**
    * Hosts `spec` on its thread (starting the thread if it does not run), links it to
    * every linked actor and to the external endpoint, then runs its `start`. If anything
    * fails, the thread is terminated (with any actor already on it: they are reported
@@ -214,6 +231,9 @@ export class WorkerPlacement {
       if ([...entry.thread.actors.values()].every((actor) => actor.stopping))
         await this.terminate(entry.thread);
     }
+    // Threads booted by `prepare` for actors that never started.
+    for (const thread of [...this.threads.values()])
+      if (!thread.ending && thread.actors.size === 0) await this.terminate(thread);
   }
 
   /** Ends an actor's thread abruptly, as a crash would, with every actor on it (tests, fault injection). */

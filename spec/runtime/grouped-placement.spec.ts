@@ -1,8 +1,16 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
+import { monotonicClock, realTimers } from '../../runtime/clock.js';
 import { ControlTimeoutError } from '../../runtime/errors.js';
+import { ExternalEndpoint } from '../../runtime/external-endpoint.js';
 import type { Frame } from '../../runtime/frames.js';
+import { silentLogger } from '../../runtime/log.js';
+import { osSeededRandom } from '../../runtime/random.js';
 import { InThreadDelivery, InThreadLink } from '../../runtime/worker/in-thread-link.js';
 import { parseThreadPlan, threadOf } from '../../runtime/worker/thread-plan.js';
+import { WorkerPlacement } from '../../runtime/worker/worker-placement.js';
 import type { CounterMessage } from '../fixtures/actors/durable-counter.js';
 import type { RecorderMessage } from '../fixtures/actors/fifo-recorder.js';
 import type { ProducerMessage } from '../fixtures/actors/producer.js';
@@ -229,5 +237,61 @@ describe('grouped worker placement: several actors on one thread', function () {
         timeoutMs: 5_000,
       }),
     ).to.equal('back');
+  });
+});
+
+describe('worker placement: threads booted ahead of the start', function () {
+  this.timeout(60_000);
+
+  function placementFor(dataDir: string): WorkerPlacement {
+    const external = new ExternalEndpoint({
+      replicaId: 'prepare-test',
+      clock: monotonicClock,
+      timers: realTimers,
+      random: osSeededRandom(),
+      log: silentLogger,
+      openStore: async () => {
+        throw new Error('no storage');
+      },
+      openTransport: async () => {
+        throw new Error('no transport');
+      },
+      defer: queueMicrotask,
+      onCrash: () => undefined,
+    });
+    return new WorkerPlacement({
+      replicaId: 'prepare-test',
+      dataDir,
+      logLevel: 'silent',
+      logFields: {},
+      controlTimeoutMs: 5_000,
+      log: silentLogger,
+      external,
+    });
+  }
+
+  it('boots every thread at once, starts no actor, and the actors then start on those threads', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'raftns-prepare-'));
+    const placement = placementFor(dataDir);
+    const specs = [counterSpec(), producerSpec('p')];
+    placement.prepare(specs);
+    expect(placement.threadCount, 'both threads boot before the first actor starts').to.equal(2);
+    expect(await placement.health()).to.deep.equal([]);
+    for (const spec of specs) await placement.spawn(spec);
+    expect(placement.threadCount, 'the actors run on the threads booted for them').to.equal(2);
+    expect((await placement.health()).map((h) => h.name)).to.have.members(['counter', 'p']);
+    await placement.stopAll(1_000);
+    expect(placement.threadCount).to.equal(0);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('ends a thread booted for an actor that never started (a start that failed before it)', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'raftns-prepare-'));
+    const placement = placementFor(dataDir);
+    placement.prepare([counterSpec(), producerSpec('p')]);
+    await placement.spawn(counterSpec());
+    await placement.stopAll(1_000);
+    expect(placement.threadCount, 'no thread left to keep the process alive').to.equal(0);
+    await rm(dataDir, { recursive: true, force: true });
   });
 });

@@ -7,11 +7,11 @@
  * one event log, so the fence can be checked from outside.
  */
 import { expect } from 'chai';
+import { awsLeaseActorFactory } from '../../../actors/aws-lease/aws-lease-actor.js';
 import {
   type AwsLeaseActorOptions,
-  awsLeaseActorFactory,
   DEFAULT_AWS_LEASE_ACTOR,
-} from '../../../actors/aws-lease/aws-lease-actor.js';
+} from '../../../actors/aws-lease/aws-lease-options.js';
 import type { AwsLeaseMessage, AwsLeaseStatus } from '../../../actors/aws-lease/protocol.js';
 import type { Target, TargetRegistry } from '../../../actors/aws-lease/target-registry.js';
 import { LEADERSHIP_RENEW_MS, type Leadership } from '../../../actors/log/protocol.js';

@@ -7,12 +7,14 @@
  */
 import { expect } from 'chai';
 import {
-  type AwsServingActorOptions,
   awsServingActorFactory,
-  DEFAULT_AWS_SERVING_ACTOR,
   READINESS_LOOK_MS,
   READINESS_LOOK_NOT_READY_MS,
 } from '../../../actors/aws-serving/aws-serving-actor.js';
+import {
+  type AwsServingActorOptions,
+  DEFAULT_AWS_SERVING_ACTOR,
+} from '../../../actors/aws-serving/aws-serving-options.js';
 import type { AwsServingMessage, LeaveResult } from '../../../actors/aws-serving/protocol.js';
 import type { Leadership } from '../../../actors/log/protocol.js';
 import type { Actor, ActorContext, Replier } from '../../../runtime/actor.js';

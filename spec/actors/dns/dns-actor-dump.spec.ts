@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DEFAULT_DNS_ACTOR } from '../../../actors/dns/dns-actor.js';
+import { DEFAULT_DNS_ACTOR } from '../../../actors/dns/dns-actor-options.js';
 import type { DnsServerStatus } from '../../../actors/dns/protocol.js';
 import { DNS, STATE_MACHINE } from '../../../actors/raft/actor-names.js';
 import type { ActorSpec } from '../../../runtime/actor.js';

@@ -1,4 +1,4 @@
-import { DEFAULT_DNS_ACTOR, type DnsActorOptions } from '../../../actors/dns/dns-actor.js';
+import { DEFAULT_DNS_ACTOR, type DnsActorOptions } from '../../../actors/dns/dns-actor-options.js';
 import type { DnsListenerConfig } from '../../../actors/dns/protocol.js';
 import { DNS } from '../../../actors/raft/actor-names.js';
 import { raftConfig } from '../../../actors/raft/raft-config.js';
