@@ -25,14 +25,11 @@ import type { ActorEnvironment, ActorFactory, ActorSpec } from '../actor.js';
 import { ActorHost } from '../actor-host.js';
 import { monotonicClock, realTimers, setClockAnchor } from '../clock.js';
 import { withTimeout } from '../control-timeout.js';
-import { openNodeDnsSocket } from '../dns-sockets/node-dns-socket.js';
 import type { MailboxConfig } from '../mailbox.js';
 import type { Message } from '../message.js';
-import { connectNats } from '../nats/nats-connection.js';
-import { NatsPeerTransport } from '../nats/nats-peer-transport.js';
+import type { NatsPeerTransport } from '../nats/nats-peer-transport.js';
 import { createLogger } from '../pino-logger.js';
 import { osSeededRandom } from '../random.js';
-import { RocksKvStore } from '../storage/rocks-kv-store.js';
 import { type ActorControl, type ActorWorkerData, type ThreadControl, WORKER_BOOTED } from './control-api.js';
 import { InThreadDelivery, InThreadLink } from './in-thread-link.js';
 import { listenForFrames, portFramePort } from './port-link.js';
@@ -52,12 +49,14 @@ async function openPeerTransport(channel: string): Promise<NatsPeerTransport> {
     throw new Error(`thread ${data.thread}: no peer transport is configured for channel ${channel}`);
   }
   if (natsConnection === undefined) {
-    const connecting = connectNats({
-      urls: config.natsUrls,
-      ...(config.natsCredsFile === undefined ? {} : { credsFile: config.natsCredsFile }),
-      name: `raftns/${data.replicaId}/${data.thread}`,
-      log,
-    });
+    const connecting = import('../nats/nats-connection.js').then(({ connectNats }) =>
+      connectNats({
+        urls: config.natsUrls,
+        ...(config.natsCredsFile === undefined ? {} : { credsFile: config.natsCredsFile }),
+        name: `raftns/${data.replicaId}/${data.thread}`,
+        log,
+      }),
+    );
     natsConnection = connecting;
     // A failed connect fails this open (and so the actor's start); the next open dials again.
     connecting.catch(() => {
@@ -65,6 +64,7 @@ async function openPeerTransport(channel: string): Promise<NatsPeerTransport> {
     });
   }
   const nc = await natsConnection;
+  const { NatsPeerTransport } = await import('../nats/nats-peer-transport.js');
   return NatsPeerTransport.open({
     nc,
     cluster: config.cluster,
@@ -109,9 +109,17 @@ function environment(name: string): ActorEnvironment {
     timers: realTimers,
     random: osSeededRandom(),
     log: actorLog,
-    openStore: async (store) => RocksKvStore.open(join(data.dataDir, store)),
+    // RocksDB, NATS and the socket code load on a thread's first use of each: the DNS
+    // thread opens no store and no peer channel, the Raft thread no DNS socket.
+    openStore: async (store) => {
+      const { RocksKvStore } = await import('../storage/rocks-kv-store.js');
+      return RocksKvStore.open(join(data.dataDir, store));
+    },
     openTransport: openPeerTransport,
-    openDnsSocket: openNodeDnsSocket,
+    openDnsSocket: async (address, toMessage) => {
+      const { openNodeDnsSocket } = await import('../dns-sockets/node-dns-socket.js');
+      return openNodeDnsSocket(address, toMessage);
+    },
     defer: queueMicrotask,
     onCrash: (error) => {
       actorLog.error({ err: error }, 'actor crashed');
