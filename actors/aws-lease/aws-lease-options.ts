@@ -4,7 +4,8 @@
  * neither the actor nor the AWS SDK behind it: the actor runs on a worker thread.
  */
 
-export interface AwsLeaseActorOptions {
+/** The target group an AWS actor acts on, and this replica as its target. */
+export interface AwsTargetGroupOptions {
   readonly targetGroupArn: string;
   readonly awsRegion: string;
   /** An endpoint other than AWS's (tests). */
@@ -12,8 +13,11 @@ export interface AwsLeaseActorOptions {
   /** This replica as a target: its advertised IP address and DNS port. */
   readonly targetAddress: string;
   readonly targetPort: number;
-  /** Describe the target group and repair drift this often while leading. */
+  /** Describe the target group and repair drift this often. */
   readonly reconcileMs: number;
+}
+
+export interface AwsLeaseActorOptions extends AwsTargetGroupOptions {
   /** A call is issued only with at least this much lease left. */
   readonly leaseMarginMs: number;
   readonly maxAttempts: number;

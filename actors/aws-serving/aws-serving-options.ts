@@ -3,14 +3,9 @@
  * home of its own so the replica's main thread, which only composes the options, loads
  * neither the actor nor the AWS SDK behind it: the actor runs on a worker thread.
  */
+import type { AwsTargetGroupOptions } from '../aws-lease/aws-lease-options.js';
 
-export interface AwsServingActorOptions {
-  readonly targetGroupArn: string;
-  readonly awsRegion: string;
-  readonly endpoint?: string;
-  readonly targetAddress: string;
-  readonly targetPort: number;
-  readonly reconcileMs: number;
+export interface AwsServingActorOptions extends AwsTargetGroupOptions {
   readonly unservingGraceMs: number;
   readonly maxAttempts: number;
   readonly backoffBaseMs: number;
