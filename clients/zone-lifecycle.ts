@@ -435,7 +435,8 @@ export class ZoneLifecycle {
           return true;
         },
         `${zone} to be deleted from group ${old} in every region (after ${new Date(until).toISOString()})`,
-        Math.max(0, until - this.now()) + this.options.deadlineMs,
+        this.options.deadlineMs,
+        until,
       );
       progress('drained');
       await this.registryStep(() =>
@@ -544,11 +545,17 @@ export class ZoneLifecycle {
         'delete',
       );
     }
-    await this.waitUntil(async () => {
-      for (const region of this.options.plan.regions)
-        if ((await this.zonesOf(region, group)).has(zone)) return false;
-      return true;
-    }, `${zone} to be gone from every region`);
+    const deleteAfterMs = Date.parse(stored.entry.deleteAfter ?? '') || 0;
+    await this.waitUntil(
+      async () => {
+        for (const region of this.options.plan.regions)
+          if ((await this.zonesOf(region, group)).has(zone)) return false;
+        return true;
+      },
+      `${zone} to be gone from every region (after ${new Date(deleteAfterMs).toISOString()})`,
+      this.options.deadlineMs,
+      deleteAfterMs,
+    );
     try {
       await this.options.registry.remove(stored);
     } catch (error) {
@@ -612,11 +619,19 @@ export class ZoneLifecycle {
     return new Map(zones.map((z) => [z.zone.toLowerCase(), z]));
   }
 
+  /**
+   * Polls `condition` until it holds, for at most `deadlineMs` counted from `notBeforeMs`
+   * (a drain's end: nothing can change before it, so the first look is then, and a drain
+   * longer than the deadline does not time the wait out).
+   */
   private async waitUntil(
     condition: () => Promise<boolean>,
     what: string,
     deadlineMs = this.options.deadlineMs,
+    notBeforeMs = 0,
   ): Promise<void> {
+    const idleMs = notBeforeMs - this.now();
+    if (idleMs > 0) await new Promise((resolve) => setTimeout(resolve, idleMs));
     const deadline = this.now() + deadlineMs;
     let lastError: unknown;
     for (;;) {

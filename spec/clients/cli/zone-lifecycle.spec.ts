@@ -11,11 +11,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { ZoneRegistryStore } from '../../../bootstrap/zone-registry-store.js';
 import { EXIT_OK, EXIT_USAGE } from '../../../clients/cli/exit-codes.js';
 import type { LocalCluster } from '../../../clients/local-cluster/local-cluster.js';
 import { IterativeResolver } from '../../../clients/resolver/iterative-resolver.js';
 import type { Resolution } from '../../../clients/resolver/resolution-trace.js';
-import type { ZoneListing } from '../../../clients/zone-lifecycle.js';
+import { ZoneLifecycle, type ZoneListing } from '../../../clients/zone-lifecycle.js';
 import { RR_TYPE } from '../../../protocol/dns/wire/codes.js';
 import { Name } from '../../../protocol/dns/wire/name.js';
 import { rdataToText } from '../../../protocol/dns/wire/rdata.js';
@@ -262,8 +263,20 @@ describe('zones created and deleted at runtime (real processes, two regions)', f
       const authoritative = /flags:[^;]*\baa\b/.test(run.stdout);
       return { status, authoritative };
     };
+    // Through the library the CLI runs, with a deadline shorter than the drain: the wait for
+    // the drain's end counts its deadline from that end, so the delete still finishes.
+    const nc = await spec.connectAdmin('zone-lifecycle-spec-drain');
+    const lifecycle = new ZoneLifecycle({
+      nc,
+      plan: cluster.plan,
+      registry: await ZoneRegistryStore.open(nc, cluster.cluster),
+      deadlineMs: 5_000,
+    });
     const started = Date.now();
-    const deleting = raftns(['zone', 'delete', 'drain.org.', '--drain-seconds', '8']);
+    const deleting = lifecycle.delete('drain.org.', { drainMs: 8_000 }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     for (let region = 0; region < REGIONS.length; region++) {
       // The parent in this region no longer delegates: it answers NXDOMAIN itself.
       await pollUntil(`org. in ${REGIONS[region]} to stop delegating drain.org.`, 30_000, async () => {
@@ -297,8 +310,10 @@ describe('zones created and deleted at runtime (real processes, two regions)', f
       }
     }
     expect(during, 'answers checked during the drain').to.be.greaterThan(0);
-    const deleted = await deleting;
-    expect(deleted.code, deleted.stderr).to.equal(EXIT_OK);
+    const failure = await deleting;
+    await lifecycle.close();
+    await nc.close();
+    expect(failure, 'the delete finished').to.equal(undefined);
     for (let region = 0; region < REGIONS.length; region++)
       expect(
         (await dig(server(region, group))).status,
