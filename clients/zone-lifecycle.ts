@@ -429,11 +429,7 @@ export class ZoneLifecycle {
       const old = stored.entry.movedFrom;
       const until = Date.parse(stored.entry.drainUntil ?? '') || 0;
       await this.waitUntil(
-        async () => {
-          for (const region of this.options.plan.regions)
-            if ((await this.zonesOf(region, old)).has(zone)) return false;
-          return true;
-        },
+        () => this.goneFrom(old, zone),
         `${zone} to be deleted from group ${old} in every region (after ${new Date(until).toISOString()})`,
         this.options.deadlineMs,
         until,
@@ -547,11 +543,7 @@ export class ZoneLifecycle {
     }
     const deleteAfterMs = Date.parse(stored.entry.deleteAfter ?? '') || 0;
     await this.waitUntil(
-      async () => {
-        for (const region of this.options.plan.regions)
-          if ((await this.zonesOf(region, group)).has(zone)) return false;
-        return true;
-      },
+      () => this.goneFrom(group, zone),
       `${zone} to be gone from every region (after ${new Date(deleteAfterMs).toISOString()})`,
       this.options.deadlineMs,
       deleteAfterMs,
@@ -571,6 +563,13 @@ export class ZoneLifecycle {
       if (!(await this.zonesOf(region, zone.group)).has(zone.zone)) return false;
       if (parent !== undefined && !(await this.delegated(region, parent, zone.zone))) return false;
     }
+    return true;
+  }
+
+  /** True when `group` serves `zone` in no region. */
+  private async goneFrom(group: string, zone: string): Promise<boolean> {
+    for (const region of this.options.plan.regions)
+      if ((await this.zonesOf(region, group)).has(zone)) return false;
     return true;
   }
 
