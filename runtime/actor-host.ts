@@ -401,6 +401,7 @@ export class ActorHost<M extends Message> extends Endpoint {
       },
       send: (to, message, transfer) => this.send(to, message, transfer),
       canSend: (to) => this.canSend(to),
+      flush: () => this.flush(),
       request: <Q extends Message>(to: string, message: Q, options: RequestOptions) =>
         this.request(to, message, options) as Promise<ReplyOf<Q>>,
       self: (message) => this.deliverLocal(SELF_SOURCE, message),

@@ -87,6 +87,12 @@ export interface ActorContext<M extends Message> {
    * sender): lets an actor skip building a large message that would be refused.
    */
   canSend(to: ActorName): boolean;
+  /**
+   * Hands the messages sent so far in this turn to their receivers now, not at the turn's
+   * end: a receiver on another thread can start on the first parts of a long turn's output
+   * (a zone dump) while the turn goes on. Order per receiver is kept.
+   */
+  flush(): void;
   /** Ask another actor; resolves with its reply, rejects on timeout, overload or failure. */
   request<Q extends Message>(to: ActorName, message: Q, options: RequestOptions): Promise<ReplyOf<Q>>;
   /**

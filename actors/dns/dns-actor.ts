@@ -42,7 +42,13 @@ import type { StateMachineMessage } from '../state-machine/protocol.js';
 import { GroupCatalog } from './catalog/group-catalog.js';
 import type { DnsActorOptions } from './dns-actor-options.js';
 import { NotifyDesk } from './notify/notify-desk.js';
-import type { DnsActorMessage, DnsListenerConfig, DnsServerStatus, ZoneSync } from './protocol.js';
+import type {
+  DnsActorMessage,
+  DnsListenerConfig,
+  DnsServerStatus,
+  ZoneDumpPart,
+  ZoneSync,
+} from './protocol.js';
 import { type Admission, type GateFailure, type PositionMode, ReadGate } from './read-gate.js';
 import { DnsTraffic } from './server/dns-traffic.js';
 import type { DnsTransport, ZoneFinder } from './server/responder.js';
@@ -68,6 +74,8 @@ const ACTOR_REQUEST_TIMEOUT_MS = 2_000;
  * state machine that restarted loses a request; it sends a dump of its own once it is back.
  */
 const DUMP_REQUEST_TIMEOUT_MS = 60_000;
+/** Parts of the first dump asked for ahead (`takeFirstDump`): at 16,384 deltas a part, 500,000 deltas. */
+const DUMP_PART_ASKS = 32;
 /**
  * A read round that found no leader is asked again after this: about one election with
  * TimeoutNow (a leadership hand-off), so a hand-off delays held queries by little, while a
@@ -108,6 +116,21 @@ type HeldQuery =
 
 const LINEARIZABLE = { kind: 'linearizable' } as const;
 
+/** A dump in parts being built aside (`DnsActor.incomingDump`). */
+interface IncomingDump {
+  readonly id: number;
+  readonly index: number;
+  readonly copy: ZoneReplica;
+  /** Parts received. */
+  parts: number;
+  /** A part came out of sequence: the copy misses one, and is not used. */
+  partMissing: boolean;
+  applyMs: number;
+  error: string | undefined;
+  /** The dump's last message, once in, and the parts sent ahead of it. */
+  last: { readonly sync: ZoneSync; readonly partsAhead: number } | null;
+}
+
 class DnsActor implements Actor<DnsActorMessage> {
   private readonly zones = new ZoneReplica();
   private readonly responder: Responder;
@@ -117,6 +140,15 @@ class DnsActor implements Actor<DnsActorMessage> {
   private copyIndex: number | null = null;
   /** When the dump in flight was asked for; null when none is. */
   private dumpAskedAtMs: number | null = null;
+  /** The catalog left zones out at its last refresh (see `refreshCatalog`). */
+  private catalogOutgrown = false;
+  /**
+   * A dump arriving in parts (`ZoneSync.partsAhead`), built aside until its last message
+   * and every part are in: between parts, queries are answered from the previous copy. The
+   * last message may come before the parts (an ask's answer arrives as a message of this
+   * actor's own, which the mailbox may take before the state machine's).
+   */
+  private incomingDump: IncomingDump | null = null;
   private readonly counters = {
     served: 0,
     held: 0,
@@ -252,7 +284,7 @@ class DnsActor implements Actor<DnsActorMessage> {
     this.offerLeaseBoard();
     // The first copy before the first socket: a replica that answers at all answers from data.
     try {
-      this.resetTo(await this.askDump());
+      await this.takeFirstDump();
     } catch (error) {
       this.ctx.log.warn({ err: error }, 'zone dump from the state machine failed; retrying on the next tick');
     }
@@ -293,6 +325,9 @@ class DnsActor implements Actor<DnsActorMessage> {
       }
       case 'zone-sync':
         this.sync(message);
+        return;
+      case 'zone-dump-part':
+        this.dumpPart(message);
         return;
       case 'read-position':
         this.gate.onPosition(message.mode, message.round, message.answer);
@@ -595,14 +630,81 @@ class DnsActor implements Actor<DnsActorMessage> {
     this.notifies.pump();
   }
 
-  private resetTo(sync: ZoneSync): void {
+  /** A part of a dump sent ahead of its last one: applied to the copy being built aside. */
+  private dumpPart(part: ZoneDumpPart): void {
     const startedMs = this.ctx.clock.nowMs();
+    const incoming = this.incomingFor(part.dumpId, part.index);
+    if (incoming === null) return;
+    if (part.part !== incoming.parts) incoming.partMissing = true; // a part lost with a restarted actor
+    incoming.parts++;
+    if (!incoming.partMissing && incoming.error === undefined)
+      incoming.error = forEachZoneDelta(part.deltaBytes, (delta) => incoming.copy.applyOne(delta));
+    incoming.applyMs += this.ctx.clock.nowMs() - startedMs;
+    this.completeDump();
+  }
+
+  /** The dump being built aside with this id, started if need be; null for one older than it. */
+  private incomingFor(id: number, index: number): IncomingDump | null {
+    const current = this.incomingDump;
+    if (current !== null && current.id === id) return current;
+    if (current !== null && current.index > index) return null;
+    this.incomingDump = {
+      id,
+      index,
+      copy: new ZoneReplica(),
+      parts: 0,
+      partMissing: false,
+      applyMs: 0,
+      error: undefined,
+      last: null,
+    };
+    return this.incomingDump;
+  }
+
+  private resetTo(sync: ZoneSync): void {
+    const ahead = sync.partsAhead;
+    if (ahead !== undefined) {
+      const incoming = this.incomingFor(ahead.id, sync.index);
+      if (incoming === null) return;
+      incoming.last = { sync, partsAhead: ahead.before };
+      this.completeDump();
+      return;
+    }
+    const startedMs = this.ctx.clock.nowMs();
+    this.incomingDump = null; // a whole dump supersedes one in parts
     // Applied as decoded (zone-delta-codec.ts, `forEachZoneDelta`): a dump is the largest
     // message there is.
     this.zones.reset();
     const error = forEachZoneDelta(sync.deltaBytes, (delta) => this.zones.applyOne(delta));
+    this.installDump(sync, error, 0, this.ctx.clock.nowMs() - startedMs);
+  }
+
+  /** Swaps in the dump built aside once its last message and every part are in. */
+  private completeDump(): void {
+    const incoming = this.incomingDump;
+    if (incoming === null || incoming.last === null) return;
+    if (!incoming.partMissing && incoming.parts < incoming.last.partsAhead) return;
+    this.incomingDump = null;
+    const { sync, partsAhead } = incoming.last;
+    if (incoming.partMissing || incoming.parts !== partsAhead) {
+      // This copy stays as it was; the state machine's next sync shows the gap, or the tick asks.
+      this.ctx.log.warn(
+        { index: sync.index, partsExpected: partsAhead, partsHeld: incoming.parts },
+        'zone dump incomplete; asking for another',
+      );
+      this.requestDump();
+      return;
+    }
+    const startedMs = this.ctx.clock.nowMs();
+    const error =
+      incoming.error ?? forEachZoneDelta(sync.deltaBytes, (delta) => incoming.copy.applyOne(delta));
+    if (error === undefined) this.zones.replaceWith(incoming.copy);
+    this.installDump(sync, error, partsAhead, incoming.applyMs + this.ctx.clock.nowMs() - startedMs);
+  }
+
+  private installDump(sync: ZoneSync, error: string | undefined, partsAhead: number, ms: number): void {
     if (error !== undefined) {
-      // What the copy holds now is part of a dump: nothing is answered from it (the gate
+      // What the copy holds now may be part of a dump: nothing is answered from it (the gate
       // releases nothing, new queries fail as stale) until the next tick's dump replaces it.
       this.ctx.log.error({ err: error }, 'undecodable zone dump');
       this.zones.reset();
@@ -615,7 +717,7 @@ class DnsActor implements Actor<DnsActorMessage> {
     this.gate.onReset(sync.index);
     this.notifies.zonesChanged();
     this.ctx.log.info(
-      { index: sync.index, bytes: sync.deltaBytes.length, ms: this.ctx.clock.nowMs() - startedMs },
+      { index: sync.index, bytes: sync.deltaBytes.length, partsAhead, ms },
       'copy of the zones replaced by a dump',
     );
   }
@@ -633,11 +735,41 @@ class DnsActor implements Actor<DnsActorMessage> {
     this.catalogSeenGeneration = this.zones.zoneSetGeneration;
     const members = [...this.zones.zones()].map((zone) => zone.apex);
     this.catalog.refresh(members, this.copyIndex);
-    if (this.catalog.omitted > 0)
+    // Once when the group outgrows the catalog (the status's `catalog.omitted` has the count throughout), not at
+    // every zone added beyond it.
+    const outgrown = this.catalog.omitted > 0;
+    const warn = outgrown && !this.catalogOutgrown;
+    this.catalogOutgrown = outgrown;
+    if (warn)
       this.ctx.log.warn(
         { catalog: this.catalog.apex.toString(), omitted: this.catalog.omitted },
         'the catalog zone leaves out zones beyond its limit',
       );
+  }
+
+  /**
+   * The first copy, while this actor starts (it takes no messages then): the parts of the
+   * dump are asked for ahead (`zone-dump-part`), each answered as soon as the state machine
+   * has built it and applied here while it builds the next; then the dump's last part.
+   */
+  private async takeFirstDump(): Promise<void> {
+    const partAsks = Array.from({ length: DUMP_PART_ASKS }, (_, part) =>
+      this.ctx
+        .request<MessageOf<StateMachineMessage, 'zone-dump-part'>>(
+          STATE_MACHINE,
+          { type: 'zone-dump-part', part },
+          { timeoutMs: DUMP_REQUEST_TIMEOUT_MS },
+        )
+        .catch(() => null),
+    );
+    const last = this.askDump();
+    last.catch(() => undefined); // awaited below, after the parts
+    for (const ask of partAsks) {
+      const part = await ask;
+      if (part === null) break;
+      this.dumpPart(part);
+    }
+    this.resetTo(await last);
   }
 
   private askDump(): Promise<ZoneSync> {
@@ -715,6 +847,7 @@ class DnsActor implements Actor<DnsActorMessage> {
         transferRules: this.transferAcl.size,
         'catalog.members': this.catalog?.members ?? 0,
         'catalog.serial': this.catalog?.serial ?? 0,
+        'catalog.omitted': this.catalog?.omitted ?? 0,
         tsigKeys: this.tsigKeys.size,
       },
     };

@@ -20,6 +20,28 @@ export interface ZoneSync {
   readonly fromIndex: number;
   readonly index: number;
   readonly deltaBytes: Uint8Array<ArrayBuffer>;
+  /**
+   * A dump's (`reset`) first parts, sent ahead as `zone-dump-part` messages `0 … before-1`
+   * of dump `id` so the DNS actor applies them while the rest is built; this message holds
+   * the last part. Only a dump the state machine pushes comes in parts (a restore, a sync the
+   * DNS actor did not take): the answer to the DNS actor's ask at its start is whole, since
+   * an actor takes no messages while it starts. Absent: this message is the whole dump.
+   */
+  readonly partsAhead?: DumpPartsAhead;
+}
+
+export interface DumpPartsAhead {
+  readonly id: number;
+  readonly before: number;
+}
+
+/** One part of a dump sent ahead of its last (`ZoneSync.partsAhead`): whole zones' deltas. */
+export interface ZoneDumpPart {
+  readonly dumpId: number;
+  /** 0, 1, … in the order sent. */
+  readonly part: number;
+  readonly index: number;
+  readonly deltaBytes: Uint8Array<ArrayBuffer>;
 }
 
 export interface DnsListenerConfig {
@@ -69,6 +91,7 @@ export type DnsUpdateOutcome = 'committed' | 'guards-failed' | 'rejected' | 'una
 /** The DNS actor's inbox. */
 export type DnsActorMessage =
   | ({ readonly type: 'zone-sync' } & ZoneSync)
+  | ({ readonly type: 'zone-dump-part' } & ZoneDumpPart)
   | ({ readonly type: 'status' } & Ask<DnsServerStatus>)
   // ---- from its sockets: the index of the listener in the options, and what happened ----
   | { readonly type: 'dns-socket'; readonly listener: number; readonly event: DnsSocketEvent }

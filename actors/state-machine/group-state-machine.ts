@@ -384,6 +384,16 @@ export class GroupStateMachine {
     return this.dns.dumpDeltas();
   }
 
+  /** `DnsStore.dumpDeltaParts`. */
+  dumpDnsDeltaParts(deltasPerPart: number): Generator<ZoneDelta[]> {
+    return this.dns.dumpDeltaParts(deltasPerPart);
+  }
+
+  /** `DnsStore.queueDeltas`: whether applied batches queue deltas for the serving side. */
+  set queueDnsDeltas(on: boolean) {
+    this.dns.queueDeltas = on;
+  }
+
   get dnsZoneCount(): number {
     return this.dns.zoneCount;
   }

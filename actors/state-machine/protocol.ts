@@ -7,7 +7,7 @@ import type {
 import type { ReadMode } from '../../protocol/read-mode.js';
 import type { BucketReading } from '../../runtime/bucket-counts.js';
 import type { Ask } from '../../runtime/message.js';
-import type { ZoneSync } from '../dns/protocol.js';
+import type { ZoneDumpPart, ZoneSync } from '../dns/protocol.js';
 import type { ApplyMessage } from '../log/protocol.js';
 import type { ReplicaId } from '../raft/types.js';
 
@@ -81,6 +81,12 @@ export type StateMachineMessage =
   | ({ readonly type: 'status' } & Ask<StateMachineStatus>)
   /** The DNS actor's copy of the zones starts over from this dump (it starts, or it saw a gap). */
   | ({ readonly type: 'zone-dump' } & Ask<ZoneSync>)
+  /**
+   * Asked before `zone-dump` by a DNS actor that is starting: the answer is part `part` of
+   * the next dump, sent as soon as it is built (so the DNS actor applies it while the rest
+   * is built), or null when that dump has fewer parts.
+   */
+  | ({ readonly type: 'zone-dump-part'; readonly part: number } & Ask<ZoneDumpPart | null>)
   | ApplyMessage
   | { readonly type: 'tick' }
   /** Continuations of its own requests to the log actor. */

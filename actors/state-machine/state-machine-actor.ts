@@ -4,7 +4,8 @@ import type { ReadMode } from '../../protocol/read-mode.js';
 import type { Actor, ActorContext, ActorFactory, MessageMeta, Replier } from '../../runtime/actor.js';
 import { BucketCounts } from '../../runtime/bucket-counts.js';
 import type { MessageOf } from '../../runtime/message.js';
-import type { ZoneSync } from '../dns/protocol.js';
+import type { ZoneDumpPart, ZoneSync } from '../dns/protocol.js';
+import type { ZoneDelta } from '../dns/store/zone-delta.js';
 import { encodeZoneDeltas } from '../dns/store/zone-delta-codec.js';
 import type { LogMessage, StateMachineSnapshot } from '../log/protocol.js';
 import { LOG, STORAGE } from '../raft/actor-names.js';
@@ -41,6 +42,8 @@ export interface StateMachineActorOptions {
    * every batch of applied entries; absent: none (the Raft-only simulations).
    */
   readonly zoneSink?: string;
+  /** Deltas per part of a dump sent to the zone sink ahead of its last (default DUMP_PART_DELTAS). */
+  readonly dumpPartDeltas?: number;
 }
 
 const LOG_TIMEOUT_MS = 5_000;
@@ -50,6 +53,8 @@ const REPLAY_WAIT_IDLE_MS = 1_000;
 const REPLAY_WAIT_MAX_MS = 10_000;
 /** Dump asks held while a replay runs (one per DNS actor incarnation; more are answered at once). */
 const HELD_DUMP_ASKS_MAX = 4;
+/** `zone-dump-part` asks held for the next dump; more are answered null at once. */
+const DUMP_PART_ASKS_MAX = 64;
 /**
  * Zone deltas (about 150 KB) after which a run of applied entries syncs the DNS actor
  * before going on: a long catch-up (a follower back from a partition) reaches a DNS actor
@@ -57,6 +62,12 @@ const HELD_DUMP_ASKS_MAX = 4;
  * piece seconds later.
  */
 const SYNC_DELTAS_MAX = 4_096;
+/**
+ * Deltas per part of a dump sent ahead of its last (about 1 MB encoded): the DNS actor's
+ * thread applies a part while the next is built here, so at 100,000 records the build and
+ * the apply overlap instead of following each other.
+ */
+const DUMP_PART_DELTAS = 16_384;
 
 /** Sizes and durations of one kind of snapshot work (taking, restoring). */
 class SnapshotTally {
@@ -112,12 +123,15 @@ class StateMachineActor implements Actor<StateMachineMessage> {
   private replayWait: { readonly index: number; readonly sinceMs: number; idleSinceMs: number } | null = null;
   /** The zone sink's dump asks held by `replayWait`. */
   private readonly heldDumpAsks: Replier[] = [];
+  /** `zone-dump-part` asks: the next dump answers them with its parts, in order. */
+  private readonly dumpPartAsks: Replier[] = [];
 
   constructor(
     private readonly ctx: ActorContext<StateMachineMessage>,
     private readonly options: StateMachineActorOptions,
   ) {
     this.machine = new GroupStateMachine(options.stateMachine);
+    this.machine.queueDnsDeltas = false;
   }
 
   /** Recovers from the latest snapshot; the log actor replays what follows it. */
@@ -185,6 +199,11 @@ class StateMachineActor implements Actor<StateMachineMessage> {
       case 'status':
         meta.reply?.ok(this.status());
         return;
+      case 'zone-dump-part':
+        if (meta.reply === undefined) return;
+        if (this.dumpPartAsks.length >= DUMP_PART_ASKS_MAX) meta.reply.ok(null);
+        else this.dumpPartAsks.push(meta.reply);
+        return;
       case 'zone-dump': {
         if (
           this.replayWait !== null &&
@@ -194,7 +213,7 @@ class StateMachineActor implements Actor<StateMachineMessage> {
           this.heldDumpAsks.push(meta.reply);
           return;
         }
-        const dump = this.zoneDump();
+        const dump = this.zoneDump(undefined);
         meta.reply?.ok(dump, [dump.deltaBytes.buffer]);
         return;
       }
@@ -376,11 +395,12 @@ class StateMachineActor implements Actor<StateMachineMessage> {
       );
     }
     this.machine = restored.value;
+    this.machine.queueDnsDeltas = false;
     this.ctx.log.info(
       { index: meta.lastIndex, bytes: data.length, ms: this.ctx.clock.nowMs() - startedMs },
       'state restored from a snapshot',
     );
-    this.zoneSinkIndex = null;
+    this.setZoneSinkIndex(null);
     this.syncZones();
     // Whatever we proposed up to here may or may not be in it: those clients retry (exactly-once holds).
     for (const key of [...this.writes.keys()])
@@ -411,10 +431,19 @@ class StateMachineActor implements Actor<StateMachineMessage> {
     if (this.zoneSinkIndex !== null && this.zoneSinkIndex === index && deltas.length === 0) return;
     const sync: ZoneSync =
       this.zoneSinkIndex === null
-        ? this.zoneDump()
+        ? this.zoneDump(sink)
         : { reset: false, fromIndex: this.zoneSinkIndex, index, deltaBytes: encodeZoneDeltas(deltas) };
     const sent = this.ctx.send(sink, { type: 'zone-sync', ...sync }, [sync.deltaBytes.buffer]);
-    this.zoneSinkIndex = sent.status === 'sent' ? index : null;
+    this.setZoneSinkIndex(sent.status === 'sent' ? index : null);
+  }
+
+  /**
+   * Deltas are built only while the zone sink has a copy to apply them to: without one its
+   * next sync is a dump, which covers them (a replay at start builds none).
+   */
+  private setZoneSinkIndex(index: number | null): void {
+    this.zoneSinkIndex = index;
+    this.machine.queueDnsDeltas = index !== null && this.options.zoneSink !== undefined;
   }
 
   private replayWaitOver(nowMs: number): boolean {
@@ -429,23 +458,71 @@ class StateMachineActor implements Actor<StateMachineMessage> {
   private endReplayWait(): void {
     this.replayWait = null;
     for (const reply of this.heldDumpAsks.splice(0)) {
-      const dump = this.zoneDump();
+      const dump = this.zoneDump(undefined);
       reply.ok(dump, [dump.deltaBytes.buffer]);
     }
     this.syncZones();
   }
 
-  private zoneDump(): ZoneSync {
+  /**
+   * The whole store for the zone sink, at the applied index. Every part but the last goes
+   * ahead as it is built, flushed at once, and the returned sync names them: the DNS
+   * actor's thread applies them to a copy built aside while the rest is built. They go as
+   * the answers to its `zone-dump-part` asks (made while it starts, when it takes no
+   * messages), else, with `partsTo` (a dump pushed to the running sink), as `zone-dump-part`
+   * messages. A part that cannot go ahead goes into the last part, with all after it.
+   */
+  private zoneDump(partsTo: string | undefined): ZoneSync {
     const startedMs = this.ctx.clock.nowMs();
     this.machine.takeDnsDeltas();
     const index = this.machine.appliedIndex;
-    this.zoneSinkIndex = index;
-    const deltaBytes = encodeZoneDeltas(this.machine.dumpDnsDeltas());
+    this.setZoneSinkIndex(index);
+    const asked = this.dumpPartAsks.length > 0;
+    const dumpId = !asked && partsTo === undefined ? 0 : this.ctx.random.nextUint32();
+    let ahead = asked || partsTo !== undefined;
+    let sentAhead = 0;
+    let rest: ZoneDelta[] = [];
+    let held: ZoneDelta[] | undefined;
+    for (const part of this.machine.dumpDnsDeltaParts(this.options.dumpPartDeltas ?? DUMP_PART_DELTAS)) {
+      if (held !== undefined) {
+        if (ahead && this.sendDumpPart(asked ? undefined : partsTo, { dumpId, part: sentAhead, index }, held))
+          sentAhead++;
+        else {
+          ahead = false;
+          rest = rest.length === 0 ? held : rest.concat(held);
+        }
+      }
+      held = part;
+    }
+    if (held !== undefined) rest = rest.length === 0 ? held : rest.concat(held);
+    if (asked) for (const reply of this.dumpPartAsks.splice(0)) reply.ok(null);
+    const deltaBytes = encodeZoneDeltas(rest);
     this.ctx.log.info(
-      { index, bytes: deltaBytes.length, ms: this.ctx.clock.nowMs() - startedMs },
+      { index, bytes: deltaBytes.length, partsAhead: sentAhead, ms: this.ctx.clock.nowMs() - startedMs },
       'zone dump built for the DNS actor',
     );
-    return { reset: true, fromIndex: index, index, deltaBytes };
+    return sentAhead === 0
+      ? { reset: true, fromIndex: index, index, deltaBytes }
+      : { reset: true, fromIndex: index, index, deltaBytes, partsAhead: { id: dumpId, before: sentAhead } };
+  }
+
+  /** One part ahead: the answer to the oldest part ask, or (none asked) a message to `to`. */
+  private sendDumpPart(
+    to: string | undefined,
+    where: { readonly dumpId: number; readonly part: number; readonly index: number },
+    deltas: ZoneDelta[],
+  ): boolean {
+    const reply = to === undefined ? this.dumpPartAsks.shift() : undefined;
+    if (reply === undefined && (to === undefined || !this.ctx.canSend(to))) return false;
+    const deltaBytes = encodeZoneDeltas(deltas);
+    const part: ZoneDumpPart = { dumpId: where.dumpId, part: where.part, index: where.index, deltaBytes };
+    if (reply !== undefined) reply.ok(part, [deltaBytes.buffer]);
+    else if (
+      this.ctx.send(to as string, { type: 'zone-dump-part', ...part }, [deltaBytes.buffer]).status !== 'sent'
+    )
+      return false;
+    this.ctx.flush();
+    return true;
   }
 
   // ------------------------------------------------------------------ reads

@@ -170,6 +170,8 @@ export class DnsStore {
   readonly limits: DnsStoreLimits;
   readonly #zones = new Map<string, ZoneState>();
   #deltas: ZoneDelta[] = [];
+  /** Whether committed batches queue deltas (see `queueDeltas`). */
+  #queueDeltas = true;
 
   constructor(limits: Partial<DnsStoreLimits> = {}) {
     this.limits = Object.freeze({ ...DEFAULT_DNS_STORE_LIMITS, ...limits });
@@ -220,6 +222,16 @@ export class DnsStore {
     return this.#deltas.length;
   }
 
+  /**
+   * Whether committed batches queue deltas for the serving side. Off while nothing would
+   * read them (a serving side that will start from a dump, which covers them): a replay
+   * then builds no encoded RRsets it would throw away. Turning it off drops the queue.
+   */
+  set queueDeltas(on: boolean) {
+    this.#queueDeltas = on;
+    if (!on) this.#deltas = [];
+  }
+
   /** Deltas of the batches committed since the last call, in order; drains them. */
   takeDeltas(): ZoneDelta[] {
     const deltas = this.#deltas;
@@ -232,6 +244,25 @@ export class DnsStore {
     const out: ZoneDelta[] = [];
     for (const key of [...this.#zones.keys()].sort()) this.#dumpZone(this.#zones.get(key) as ZoneState, out);
     return out;
+  }
+
+  /**
+   * `dumpDeltas` in parts of `deltasPerPart` deltas (the last may hold fewer), in the same
+   * order: a part can be sent, and applied by the reader, while the next is built. A zone may
+   * span parts, so a reader applies them in order. The store must not change meanwhile.
+   */
+  *dumpDeltaParts(deltasPerPart: number): Generator<ZoneDelta[]> {
+    if (!(deltasPerPart >= 1)) throw new RangeError(`deltasPerPart must be at least 1, got ${deltasPerPart}`);
+    let out: ZoneDelta[] = [];
+    for (const key of [...this.#zones.keys()].sort()) {
+      this.#dumpZone(this.#zones.get(key) as ZoneState, out);
+      if (out.length < deltasPerPart) continue;
+      let from = 0;
+      for (; out.length - from >= deltasPerPart; from += deltasPerPart)
+        yield out.slice(from, from + deltasPerPart);
+      out = out.slice(from);
+    }
+    if (out.length > 0) yield out;
   }
 
   /** Every zone, in apex key order. */
@@ -861,12 +892,12 @@ export class DnsStore {
     const serials: Record<string, number> = {};
     for (const t of touched.values()) {
       const zone = this.#zones.get(t.key);
-      if (zone !== t.before && t.before !== undefined)
+      if (zone !== t.before && t.before !== undefined && this.#queueDeltas)
         this.#deltas.push({ kind: 'zone', zone: t.before.apex.toString(), present: false });
       if (zone === undefined) continue;
       if (zone !== t.before) {
         // Created in this batch: its serial is the one it was created with.
-        this.#dumpZone(zone, this.#deltas);
+        if (this.#queueDeltas) this.#dumpZone(zone, this.#deltas);
       } else {
         // RFC 1982 §3.1: serial addition modulo 2^32.
         zone.serial = (zone.serial + 1) % SERIAL_MODULUS;
@@ -880,10 +911,11 @@ export class DnsStore {
         if (apexTouch === undefined)
           t.owners.set(zone.apex.key, { name: zone.apex, types: new Set([RR_TYPE.SOA]) });
         else apexTouch.types.add(RR_TYPE.SOA);
-        for (const { name, types } of t.owners.values()) {
-          for (const type of [...types].sort((a, b) => a - b))
-            this.#deltas.push(rrsetDelta(zone, name, type));
-        }
+        if (this.#queueDeltas)
+          for (const { name, types } of t.owners.values()) {
+            for (const type of [...types].sort((a, b) => a - b))
+              this.#deltas.push(rrsetDelta(zone, name, type));
+          }
         this.#recordHistory(zone, t);
         if (zone.digest !== undefined) for (const key of t.owners.keys()) zone.digestDirty.add(key);
       }
@@ -946,14 +978,14 @@ export class DnsStore {
       }
       if (bytes > budget) {
         zone.history.clear();
-        this.#deltas.push({ kind: 'history', zone: apex, change: null });
+        if (this.#queueDeltas) this.#deltas.push({ kind: 'history', zone: apex, change: null });
         return;
       }
     }
     const serialFrom = (zone.serial + SERIAL_MODULUS - 1) % SERIAL_MODULUS;
     const change: ZoneChange = { serialFrom, serialTo: zone.serial, soaFrom, soaTo, removed, added };
     zone.history.append(change);
-    this.#deltas.push({ kind: 'history', zone: apex, change });
+    if (this.#queueDeltas) this.#deltas.push({ kind: 'history', zone: apex, change });
   }
 
   /** Owners left with no version at all (only possible after an undo) hold nothing: forget them. */

@@ -14,9 +14,9 @@ import type { ZoneDelta } from './zone-delta.js';
 import { type ZoneChange, ZoneHistory } from './zone-history.js';
 
 export class ZoneReplica {
-  readonly #zones = new Map<string, LiveZone>();
+  #zones = new Map<string, LiveZone>();
   /** Per zone (apex key), the same bounded change history the store keeps. */
-  readonly #histories = new Map<string, ZoneHistory>();
+  #histories = new Map<string, ZoneHistory>();
   #rejectedDeltas = 0;
   #zoneSetGeneration = 0;
 
@@ -42,6 +42,18 @@ export class ZoneReplica {
   reset(): void {
     this.#zones.clear();
     this.#histories.clear();
+    this.#zoneSetGeneration++;
+  }
+
+  /** Takes the zones of `other` (a copy built aside) in place of its own; `other` is left empty. */
+  replaceWith(other: ZoneReplica): void {
+    if (other === this) return;
+    this.#zones = other.#zones;
+    this.#histories = other.#histories;
+    this.#rejectedDeltas += other.#rejectedDeltas;
+    other.#zones = new Map();
+    other.#histories = new Map();
+    other.#rejectedDeltas = 0;
     this.#zoneSetGeneration++;
   }
 

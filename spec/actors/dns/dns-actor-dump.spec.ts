@@ -73,4 +73,44 @@ describe('DNS actor: the copy of the zones from a slow state machine', () => {
     expect(status()?.zones).to.equal(2);
     expect(asks()).to.equal(2);
   });
+
+  it('takes a dump whose first zones come ahead in parts, whatever order its messages are taken in', async () => {
+    for (let seed = 1; seed <= 8; seed++) {
+      const source: SlowZoneSourceOptions = { delayMs: 100, zone: 'example.org.', index: 11, partsAhead: 3 };
+      const { sim, status, asks } = await start(seed, source);
+      const result = await sim.run({
+        maxSteps: 100_000,
+        maxVirtualMs: 10_000,
+        until: () => status()?.appliedIndex === source.index,
+      });
+      expect(result.stop, `seed ${seed}`).to.equal('until');
+      expect(status()?.zones, `seed ${seed}`).to.equal(5);
+      expect(asks(), `seed ${seed}`).to.equal(1);
+    }
+  });
+
+  it('asks again when a part of a dump never came, and answers nothing from the incomplete copy', async () => {
+    for (let seed = 1; seed <= 8; seed++) {
+      const source: SlowZoneSourceOptions = {
+        delayMs: 300,
+        zone: 'example.org.',
+        index: 13,
+        partsAhead: 3,
+        losePartOfFirst: 1,
+      };
+      const { sim, status, asks } = await start(seed, source);
+      const missing = await sim.run({ maxSteps: 100_000, maxVirtualMs: 10_000, until: () => asks() === 2 });
+      expect(missing.stop, `seed ${seed}`).to.equal('until');
+      expect(status()?.appliedIndex, `seed ${seed}`).to.equal(0);
+      expect(status()?.zones, `seed ${seed}`).to.equal(0);
+      const whole = await sim.run({
+        maxSteps: 100_000,
+        maxVirtualMs: 10_000,
+        until: () => status()?.appliedIndex === source.index,
+      });
+      expect(whole.stop, `seed ${seed}`).to.equal('until');
+      expect(status()?.zones, `seed ${seed}`).to.equal(5);
+      expect(asks(), `seed ${seed}`).to.equal(2);
+    }
+  });
 });

@@ -135,7 +135,14 @@ export function dnsScenario(options: DnsScenarioOptions): Scenario {
             ...raftReplicaActors({
               raft: raftConfig('g1', id, ids, { snapshotThresholdEntries: 25, snapshotChunkBytes: 256 }),
               clockDriftBoundMs: 10,
-              stateMachine: { ...DEFAULT_STATE_MACHINE_ACTOR, waitTimeoutMs: 2_000, zoneSink: DNS },
+              stateMachine: {
+                ...DEFAULT_STATE_MACHINE_ACTOR,
+                waitTimeoutMs: 2_000,
+                zoneSink: DNS,
+                // Every dump of these small zones goes in parts (production: 16,384 deltas a part),
+                // so the checks cover a dump's parts lost with a restarted actor.
+                dumpPartDeltas: 4,
+              },
             }),
             simDnsActorSpec(id),
           ],

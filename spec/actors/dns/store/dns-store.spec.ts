@@ -6,6 +6,7 @@ import {
   encodeDnsStore,
   writeStoredZones,
 } from '../../../../actors/dns/store/store-codec.js';
+import { encodeZoneDeltas, forEachZoneDelta } from '../../../../actors/dns/store/zone-delta-codec.js';
 import { ZoneReplica } from '../../../../actors/dns/store/zone-replica.js';
 import type { ZoneView } from '../../../../actors/dns/zone/zone-view.js';
 import { ByteWriter } from '../../../../protocol/binary.js';
@@ -434,6 +435,69 @@ describe('dns/store/dns-store: last writer wins, replicas, snapshots', () => {
         if (!restored.ok) expect.fail(restored.message);
         expect(encodeDnsStore(restored.store)).to.deep.equal(bytes);
       }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('property: a dump in parts, encoded and applied in order to a copy built aside, equals the dump; a store that queued no deltas holds the same state', () => {
+    const batchArb = fc.oneof(
+      changesArb.map((changes): DnsBatch => ({ changes: changes.slice(0, 5) })),
+      fc.constant<DnsBatch>({ changes: [createZone('sub.example.org.')] }),
+      fc.constant<DnsBatch>({ changes: [createZone('other.example.')] }),
+      fc.constant<DnsBatch>({ changes: [{ op: 'delete-zone', zone: 'sub.example.org.' }] }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(batchArb, fc.boolean()), { minLength: 1, maxLength: 15 }),
+        fc.integer({ min: 1, max: 12 }),
+        (batches, deltasPerPart) => {
+          const store = new DnsStore();
+          const quiet = new DnsStore();
+          for (const s of [store, quiet]) s.applyBatch({ changes: [createZone()] });
+          for (const [batch, queued] of batches) {
+            store.applyBatch(batch);
+            quiet.queueDeltas = queued;
+            quiet.applyBatch(batch);
+            if (!queued) expect(quiet.pendingDeltaCount).to.equal(0);
+          }
+          expect(encodeDnsStore(quiet)).to.deep.equal(encodeDnsStore(store));
+
+          const whole = store.dumpDeltas();
+          const parts = [...store.dumpDeltaParts(deltasPerPart)];
+          expect(parts.flat()).to.deep.equal(whole);
+          for (const part of parts.slice(0, -1)) expect(part.length).to.equal(deltasPerPart);
+
+          const serving = new ZoneReplica();
+          serving.apply(new DnsStore().dumpDeltas()); // an older copy, replaced whole
+          serving.applyOne({ kind: 'zone', zone: 'stale.example.', present: true });
+          const aside = new ZoneReplica();
+          for (const part of parts)
+            expect(forEachZoneDelta(encodeZoneDeltas(part), (delta) => aside.applyOne(delta))).to.equal(
+              undefined,
+            );
+          const generation = serving.zoneSetGeneration;
+          serving.replaceWith(aside);
+          expect(serving.zoneSetGeneration).to.not.equal(generation);
+          expect(aside.zoneCount).to.equal(0);
+          const dumped = new ZoneReplica();
+          dumped.apply(whole);
+          expect(serving.rejectedDeltas + dumped.rejectedDeltas).to.equal(0);
+          expect(serving.zoneCount).to.equal(store.zoneCount);
+          for (const apex of ['example.org.', 'sub.example.org.', 'other.example.', 'stale.example.']) {
+            const name = Name.parse(apex);
+            const own = store.zone(name);
+            const a = serving.zoneAt(name);
+            if (own === undefined) {
+              expect(a, apex).to.equal(undefined);
+              continue;
+            }
+            const b = dumped.zoneAt(name);
+            if (a === undefined || b === undefined) expect.fail(`replica lacks ${apex}`);
+            sameLookups(own, a, QUESTION_NAMES, QTYPES);
+            expect(serving.historyAt(name)).to.deep.equal(dumped.historyAt(name));
+          }
+        },
+      ),
       { numRuns: 100 },
     );
   });
