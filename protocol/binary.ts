@@ -27,6 +27,8 @@ export class ByteReadFailure extends Error {
 }
 
 const utf8Encoder = new TextEncoder();
+/** Strings shorter than this (characters written, bytes read) that are ASCII skip the UTF-8 codec. */
+const ASCII_FAST_MAX = 0x80;
 /** `fatal`: invalid UTF-8 is an error, not U+FFFD. `ignoreBOM`: a leading U+FEFF is data, not a marker. */
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -160,6 +162,24 @@ export class ByteWriter {
 
   /** A length-prefixed UTF-8 string; `s` must be well formed. */
   string(s: string): void {
+    // Names and owners are short ASCII: written in place, without the encoder's allocation.
+    const n = s.length;
+    if (n < ASCII_FAST_MAX) {
+      this.reserve(1 + n);
+      const buffer = this.buffer;
+      let at = this.length + 1;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buffer[at++] = c;
+      }
+      if (i === n) {
+        buffer[this.length] = n; // a one-byte varint: n < 0x80
+        this.length = at;
+        return;
+      }
+    }
     this.blob(utf8Encoder.encode(s));
   }
 
@@ -237,6 +257,16 @@ export class ByteReader {
   string(maxBytes: number, what: string): string {
     const start = this.offset;
     const bytes = this.blob(maxBytes, what);
+    if (bytes.length < ASCII_FAST_MAX) {
+      let ascii = true;
+      for (let i = 0; i < bytes.length; i++)
+        if ((bytes[i] as number) >= 0x80) {
+          ascii = false;
+          break;
+        }
+      // ASCII is its own UTF-8: no decoder call for the short names most strings are.
+      if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+    }
     try {
       return utf8Decoder.decode(bytes);
     } catch {

@@ -1035,26 +1035,37 @@ function rrsetDeltaOf(zone: string, owner: string, type: number, set: RRset | un
 function restoreHistory(zone: ZoneState, history: readonly ZoneChange[]): string | undefined {
   const limits = zone.history.limits;
   if (history.length > limits.versionsMax) return `${history.length} history versions exceed the limit`;
+  const apex = zone.apex.toString();
+  const soaProblem = (record: HistoryRecord, serial: number): string | undefined => {
+    if (record.type !== RR_TYPE.SOA || record.owner !== apex) return 'an SOA not at the apex';
+    const soa = decodeRdata(RR_TYPE.SOA, record.rdata);
+    if (!soa.ok || soa.rdata.kind !== 'SOA' || soa.rdata.serial !== serial)
+      return `its SOA does not hold serial ${serial}`;
+    return undefined;
+  };
+  const recordProblem = (record: HistoryRecord): string | undefined => {
+    const owner = parseName(record.owner);
+    if (!owner.ok || !owner.name.isSubdomainOf(zone.apex) || owner.name.toString() !== record.owner)
+      return `owner ${record.owner} outside the zone`;
+    if (!decodeRdata(record.type, record.rdata).ok) return `bad RDATA of type ${record.type}`;
+    return undefined;
+  };
+  let checkedSoa: HistoryRecord | undefined;
   for (const change of history) {
     if (change.serialTo !== (change.serialFrom + 1) % SERIAL_MODULUS)
       return `history step ${change.serialFrom} → ${change.serialTo} is not one version`;
-    for (const [record, serial] of [
-      [change.soaFrom, change.serialFrom],
-      [change.soaTo, change.serialTo],
-    ] as const) {
-      if (record.type !== RR_TYPE.SOA || record.owner !== zone.apex.toString())
-        return `history step ${change.serialFrom}: an SOA not at the apex`;
-      const soa = decodeRdata(RR_TYPE.SOA, record.rdata);
-      if (!soa.ok || soa.rdata.kind !== 'SOA' || soa.rdata.serial !== serial)
-        return `history step ${change.serialFrom}: its SOA does not hold serial ${serial}`;
-    }
-    for (const record of [...change.removed, ...change.added]) {
-      const owner = parseName(record.owner);
-      if (!owner.ok || !owner.name.isSubdomainOf(zone.apex) || owner.name.toString() !== record.owner)
-        return `history step ${change.serialFrom}: owner ${record.owner} outside the zone`;
-      if (!decodeRdata(record.type, record.rdata).ok)
-        return `history step ${change.serialFrom}: bad RDATA of type ${record.type}`;
-    }
+    // A step that starts from the SOA the step before ended with shares that record (the
+    // snapshot's reader shares it): checked once, with the serial both steps give it.
+    const problem =
+      (change.soaFrom === checkedSoa ? undefined : soaProblem(change.soaFrom, change.serialFrom)) ??
+      soaProblem(change.soaTo, change.serialTo);
+    if (problem !== undefined) return `history step ${change.serialFrom}: ${problem}`;
+    checkedSoa = change.soaTo;
+    for (const records of [change.removed, change.added])
+      for (const record of records) {
+        const bad = recordProblem(record);
+        if (bad !== undefined) return `history step ${change.serialFrom}: ${bad}`;
+      }
     if (zone.history.append(change) > 0) return 'history over its limits or not contiguous';
   }
   const newest = history[history.length - 1];
