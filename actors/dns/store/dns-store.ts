@@ -69,6 +69,7 @@ import {
   rrsetContentKey,
   TOMBSTONE_CONTENT_KEY,
 } from '../../../protocol/dns/write-order.js';
+import { exactCopy } from '../../../protocol/exact-array.js';
 import { GROUP_ZONES_MAX } from '../../../protocol/limits.js';
 import { LiveZone, rdataKey } from '../zone/live-zone.js';
 import type { ZoneError } from '../zone/zone.js';
@@ -983,7 +984,14 @@ export class DnsStore {
       }
     }
     const serialFrom = (zone.serial + SERIAL_MODULUS - 1) % SERIAL_MODULUS;
-    const change: ZoneChange = { serialFrom, serialTo: zone.serial, soaFrom, soaTo, removed, added };
+    const change: ZoneChange = {
+      serialFrom,
+      serialTo: zone.serial,
+      soaFrom,
+      soaTo,
+      removed: exactCopy(removed),
+      added: exactCopy(added),
+    };
     zone.history.append(change);
     if (this.#queueDeltas) this.#deltas.push({ kind: 'history', zone: apex, change });
   }

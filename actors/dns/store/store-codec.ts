@@ -26,6 +26,7 @@ import { RRSET_RDATAS_MAX } from '../../../protocol/dns/changes.js';
 import { type RecordVersion, VERSION_WRITER_CHARS_MAX } from '../../../protocol/dns/version.js';
 import { type Name, parseName } from '../../../protocol/dns/wire/name.js';
 import { decodeRdata, encodeRdata, type Rdata } from '../../../protocol/dns/wire/rdata.js';
+import { readExactArray } from '../../../protocol/exact-array.js';
 import { ZONE_HISTORY_BYTES_MAX, ZONE_HISTORY_VERSIONS_MAX } from '../../../protocol/limits.js';
 import {
   DnsStore,
@@ -132,14 +133,13 @@ export function readStoredZones(
         const count = readCount(reader, 'dns rdataCount');
         if (count < 1 || count > RRSET_RDATAS_MAX)
           reader.fail('invalid-value', 'dns rdataCount', `${count} RDATAs`, countAt);
-        const rdatas: Rdata[] = [];
-        for (let r = 0; r < count; r++) {
+        const rdatas: Rdata[] = readExactArray(count, () => {
           const at = reader.position;
           const bytes = reader.blob(RDATA_BYTES_MAX, 'dns rdata');
           const decoded = decodeRdata(type, bytes); // what it keeps, it copies
-          if (!decoded.ok) reader.fail('invalid-value', 'dns rdata', decoded.error.message, at);
-          rdatas.push(decoded.rdata);
-        }
+          if (!decoded.ok) return reader.fail('invalid-value', 'dns rdata', decoded.error.message, at);
+          return decoded.rdata;
+        });
         entries.push({ type, version, rrset: { type, ttl, rdatas } });
       }
       owners.push({ name, nameVersion, entries });
@@ -189,9 +189,7 @@ function readRecords(reader: ByteReader, what: string): HistoryRecord[] {
   const count = readCount(reader, what);
   // Each record is at least 11 bytes of budget (zone-history.ts counts 10 + owner + RDATA).
   if (count > ZONE_HISTORY_BYTES_MAX / 11) reader.fail('invalid-value', what, `${count} records`, at);
-  const records: HistoryRecord[] = [];
-  for (let r = 0; r < count; r++) records.push(readHistoryRecord(reader));
-  return records;
+  return readExactArray(count, () => readHistoryRecord(reader));
 }
 
 /** The store's bytes on their own (tests, tools): `writeStoredZones` of `exportZones`. */

@@ -26,6 +26,7 @@
  * RDATA, which the history keeps, is a copy.
  */
 import { ByteReader, ByteReadFailure, ByteWriter } from '../../../protocol/binary.js';
+import { readExactArray } from '../../../protocol/exact-array.js';
 import type { ZoneDelta } from './zone-delta.js';
 import {
   type HistoryRecord,
@@ -185,9 +186,7 @@ function readChange(reader: ByteReader, chainedFrom: HistoryRecord | undefined):
 function readRecords(reader: ByteReader): HistoryRecord[] {
   // A record takes at least 4 bytes.
   const count = bounded(reader, reader.remaining / 4, 'record count');
-  const records: HistoryRecord[] = [];
-  for (let i = 0; i < count; i++) records.push(readHistoryRecord(reader));
-  return records;
+  return readExactArray(count, () => readHistoryRecord(reader));
 }
 
 /** A varint no larger than `max`. */

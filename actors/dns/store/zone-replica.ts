@@ -130,11 +130,12 @@ export class ZoneReplica {
       zone.deleteRRset(owner.name, delta.type);
       return true;
     }
-    const rdatas: Rdata[] = [];
-    for (const bytes of delta.rdatas) {
-      const decoded = decodeRdata(delta.type, bytes);
+    // Sized exactly: the copy keeps it (protocol/exact-array.ts).
+    const rdatas = new Array<Rdata>(delta.rdatas.length);
+    for (let i = 0; i < rdatas.length; i++) {
+      const decoded = decodeRdata(delta.type, delta.rdatas[i] as Uint8Array);
       if (!decoded.ok) return false;
-      rdatas.push(decoded.rdata);
+      rdatas[i] = decoded.rdata;
     }
     zone.setRRset(owner.name, { type: delta.type, ttl: delta.ttl, rdatas });
     return true;

@@ -99,9 +99,11 @@ export class Name {
    */
   static fromLabels(labels: ReadonlyArray<string | Uint8Array>): Name {
     if (labels.length === 0) return Name.ROOT;
-    const octets: string[] = [];
+    // Sized exactly: every Name keeps its labels (protocol/exact-array.ts).
+    const octets = new Array<string>(labels.length);
     let wireLength = 1;
-    for (const raw of labels) {
+    for (let i = 0; i < labels.length; i++) {
+      const raw = labels[i] as string | Uint8Array;
       const label = typeof raw === 'string' ? raw : String.fromCharCode(...raw);
       if (label.length === 0) throw new NameError('empty-label', label, 'a label must not be empty');
       if (label.length > MAX_LABEL_OCTETS)
@@ -109,7 +111,7 @@ export class Name {
       if (HIGH_OCTET.test(label))
         throw new NameError('bad-octet', label, 'a label string must hold octets (characters 0x00-0xFF)');
       wireLength += label.length + 1;
-      octets.push(label);
+      octets[i] = label;
     }
     if (wireLength > MAX_NAME_OCTETS)
       throw new NameError('name-too-long', octets.join('.'), `name of ${wireLength} octets (max 255)`);
