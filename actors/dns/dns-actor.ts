@@ -735,8 +735,8 @@ class DnsActor implements Actor<DnsActorMessage> {
     this.catalogSeenGeneration = this.zones.zoneSetGeneration;
     const members = [...this.zones.zones()].map((zone) => zone.apex);
     this.catalog.refresh(members, this.copyIndex);
-    // Once when the group outgrows the catalog (the status's `catalog.omitted` has the count throughout), not at
-    // every zone added beyond it.
+    // Once when the group outgrows the catalog, not at every zone added beyond it (the
+    // status's `catalog.omitted` has the count throughout).
     const outgrown = this.catalog.omitted > 0;
     const warn = outgrown && !this.catalogOutgrown;
     this.catalogOutgrown = outgrown;
