@@ -6,9 +6,13 @@
  * rotation, as from a load balancer, before it is signalled). Each round restarts every replica in turn, followers first and the leader last,
  * waiting for the restarted one to catch up; rounds alternate SIGTERM and SIGKILL.
  *
- * Prints its setup, one JSON line per restart, then per method: the longest write gap of
- * any restart, the median write gap of the leader restarts, and the DNS queries that
- * failed (SERVFAIL) or timed out out of those sent.
+ * Prints its setup, the longest write gap of a window of the same load with no restart (the
+ * machine's own floor), one JSON line per restart (the longest write gap and when it began
+ * after the signal, and the longest that began before the process exited: the stop's own
+ * cost, apart from the start-up after it), then per method: the longest write gap of any restart, the longest of
+ * the follower restarts (no leadership change: the floor while a replica starts on the
+ * same cores), the median write gap of the leader restarts, and the DNS queries that failed
+ * (SERVFAIL) or timed out out of those sent.
  *
  * The replicas and the NATS server run under `taskset -c 0`, this load generator under
  * `taskset -c 1` (PLATFORM-NOTES: benchmarks on 2 cores), unless `--no-pin`.
@@ -22,12 +26,7 @@ import type { RaftClient } from '../clients/raft-client.js';
 import { HybridClock } from '../protocol/dns/version.js';
 import { createZoneChange } from '../spec/fixtures/dns-zone.js';
 import { pollUntil } from '../spec/fixtures/poll-until.js';
-import {
-  type DnsListenerInfo,
-  longestWriteGap,
-  RaftCluster,
-  type ReplicaProcess,
-} from '../spec/fixtures/raft-cluster.js';
+import { type DnsListenerInfo, RaftCluster, type ReplicaProcess } from '../spec/fixtures/raft-cluster.js';
 import { type QueryCounts, startQueryLoad, startWriteLoad } from '../spec/fixtures/steady-load.js';
 import { canPin, emit, median, round } from './write-loops.js';
 
@@ -48,6 +47,8 @@ const NAME = 'www.example.org.';
 const REQUEST_TIMEOUT_MS = 250;
 /** A query unanswered this long is counted as timed out (resolvers retry after about 1 s). */
 const QUERY_TIMEOUT_MS = 1_000;
+/** The window of steady load with no restart whose longest write gap is printed first. */
+const QUIET_WINDOW_MS = 3_000;
 /** Acknowledged writes after a restart before the next one: the group is writing again. */
 const WRITES_BETWEEN = 100;
 const METHODS = ['SIGTERM', 'SIGKILL'] as const;
@@ -59,10 +60,52 @@ interface Restart {
   readonly replica: string;
   readonly leader: boolean;
   readonly writeGapMs: number;
+  /** When the longest write gap began, after the signal. */
+  readonly writeGapAtMs: number;
+  /**
+   * The longest write gap that began before the process exited: the stop's own cost (the
+   * hand-off, or a crash's failover), apart from the replica's start-up that follows.
+   */
+  readonly stopWriteGapMs: number;
   readonly queries: QueryCounts;
 }
 
 const now = () => performance.now();
+
+/** The longest stretch without an acknowledged write in (from, until] that began before `before`. */
+function gapBeginningBefore(
+  ackTimesMs: readonly number[],
+  from: number,
+  before: number,
+  until: number,
+): number {
+  let previous = from;
+  let longest = 0;
+  for (const t of ackTimesMs.filter((a) => a > from && a <= until).sort((a, b) => a - b)) {
+    if (previous < before) longest = Math.max(longest, t - previous);
+    previous = t;
+  }
+  return round(longest, 0);
+}
+
+/** The longest stretch without an acknowledged write in (from, until], and when it began. */
+function writeGap(
+  ackTimesMs: readonly number[],
+  from: number,
+  until: number,
+): { writeGapMs: number; writeGapAtMs: number } {
+  let previous = from;
+  let longest = 0;
+  let at = 0;
+  for (const t of ackTimesMs.filter((a) => a > from && a <= until).sort((a, b) => a - b)) {
+    if (t - previous > longest) {
+      longest = t - previous;
+      at = previous - from;
+    }
+    previous = t;
+  }
+  return { writeGapMs: round(longest, 0), writeGapAtMs: round(at, 0) };
+}
 
 function leaseListener(replica: ReplicaProcess): DnsListenerInfo {
   const found = replica.dns.find((l) => l.mode === 'lease');
@@ -135,6 +178,15 @@ try {
     await pollUntil('steady writes', 20_000, async () =>
       writes.ackTimesMs.length > WRITES_BETWEEN ? true : undefined,
     );
+    const quietFrom = now();
+    await pollUntil('a quiet window', QUIET_WINDOW_MS * 2, async () =>
+      now() - quietFrom >= QUIET_WINDOW_MS ? true : undefined,
+    );
+    emit({
+      figure: 'no-restart',
+      windowMs: QUIET_WINDOW_MS,
+      writeGapMs: writeGap(writes.ackTimesMs, quietFrom, quietFrom + QUIET_WINDOW_MS).writeGapMs,
+    });
     for (let r = 1; r <= rounds; r++) {
       for (const method of METHODS) {
         const leader = await cluster.waitForLeader(20_000);
@@ -151,6 +203,7 @@ try {
           );
           const signalledAt = now();
           await replica.kill(method);
+          const exitedAt = now();
           await replica.start();
           restarting = undefined;
           const target = (await cluster.waitForLeader(20_000)).appliedIndex;
@@ -168,13 +221,8 @@ try {
             round: r,
             replica: id,
             leader: wasLeader,
-            writeGapMs: round(
-              longestWriteGap(
-                writes.ackTimesMs.filter((t) => t <= until),
-                signalledAt,
-              ),
-              0,
-            ),
+            ...writeGap(writes.ackTimesMs, signalledAt, until),
+            stopWriteGapMs: gapBeginningBefore(writes.ackTimesMs, signalledAt, exitedAt, until),
             queries: delta(queries.counts, countsBefore),
           };
           restarts.push(restart);
@@ -195,7 +243,12 @@ try {
       method,
       restarts: mine.length,
       longestWriteGapMs: Math.max(0, ...mine.map((r) => r.writeGapMs)),
+      followerRestartLongestWriteGapMs: Math.max(
+        0,
+        ...mine.filter((r) => !r.leader).map((r) => r.writeGapMs),
+      ),
       leaderRestartWriteGapP50Ms: round(median(mine.filter((r) => r.leader).map((r) => r.writeGapMs)), 0),
+      leaderStopWriteGapsMs: mine.filter((r) => r.leader).map((r) => r.stopWriteGapMs),
       queriesSent: sum((q) => q.sent),
       queriesFailed: sum((q) => q.failed),
       queriesTimedOut: sum((q) => q.timedOut),
