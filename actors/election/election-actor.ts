@@ -5,7 +5,7 @@ import type { PeerTransport } from '../../runtime/transport.js';
 import type { LogMessage, LogPosition } from '../log/protocol.js';
 import { LOG, STORAGE } from '../raft/actor-names.js';
 import { decodeRaftMessage, encodeRaftMessage } from '../raft/codec.js';
-import type { PreVote, RaftMessage, RequestVote } from '../raft/peer-messages.js';
+import type { PreVote, RaftMessage, RequestVote, TimeoutNow } from '../raft/peer-messages.js';
 import { hasQuorum } from '../raft/quorum.js';
 import type { RaftConfig } from '../raft/raft-config.js';
 import { type HardState, isUpToDate, type LogTail, type ReplicaId } from '../raft/types.js';
@@ -105,7 +105,7 @@ class ElectionActor implements Actor<ElectionMessage> {
     this.resetElectionTimer();
     this.ctx.after(this.raft.tickMs, { type: 'tick' });
     // If the log actor outlived us, it may still lead a term we no longer vouch for.
-    this.ctx.send(LOG, { type: 'enter-term', term: this.hardState.term, leaderId: null });
+    this.ctx.send(LOG, { type: 'enter-term', term: this.hardState.term, leaderId: null, campaigning: false });
   }
 
   async receive(message: ElectionMessage, meta: MessageMeta): Promise<void> {
@@ -114,7 +114,8 @@ class ElectionActor implements Actor<ElectionMessage> {
         await this.onFrame(message.from, message.bytes, message.receivedAtMs);
         return;
       case 'send':
-        this.sendFromLog(message.message);
+        if (message.message.type === 'timeout-now') await this.handOver(message.message);
+        else this.sendFromLog(message.message);
         return;
       case 'log-started':
         // The log actor lost its volatile state; a leader's state went with it.
@@ -248,16 +249,20 @@ class ElectionActor implements Actor<ElectionMessage> {
     }
   }
 
-  /** §5.2: a new term, a vote for ourselves (durable first), then RequestVote to every peer. */
-  private async campaign(transfer: boolean): Promise<void> {
+  /**
+   * §5.2: a new term, a vote for ourselves (durable first), then RequestVote to every peer.
+   * `votedBy` is a leader that handed over with its vote for us in this new term (handOver).
+   */
+  private async campaign(transfer: boolean, votedBy?: ReplicaId): Promise<void> {
     const term = this.hardState.term + 1;
     await this.persist({ term, votedFor: this.raft.self });
     this.role = 'candidate';
     this.leaderId = null;
     this.votes = new Set([this.raft.self]);
+    if (votedBy !== undefined) this.votes.add(votedBy);
     this.resetElectionTimer();
     this.counters.elections++;
-    const tail = await this.syncLog(null);
+    const tail = await this.syncLog(null, true);
     if (tail === undefined || this.role !== 'candidate' || this.hardState.term !== term) return;
     if (hasQuorum(this.voters, this.votes)) {
       this.becomeLeader();
@@ -363,7 +368,12 @@ class ElectionActor implements Actor<ElectionMessage> {
         if (this.role !== 'follower' || this.leaderId !== m.from) {
           this.role = 'follower';
           this.leaderId = m.from;
-          this.ctx.send(LOG, { type: 'enter-term', term: this.hardState.term, leaderId: m.from });
+          this.ctx.send(LOG, {
+            type: 'enter-term',
+            term: this.hardState.term,
+            leaderId: m.from,
+            campaigning: false,
+          });
         }
         this.electionElapsed = 0;
         this.ticksSinceLeaderContact = 0;
@@ -381,9 +391,10 @@ class ElectionActor implements Actor<ElectionMessage> {
         this.forward(m, receivedAtMs);
         return;
       case 'timeout-now':
-        // Thesis §3.10: the leader hands over; campaign at once, past any stickiness.
+        // Thesis §3.10: the leader hands over; campaign at once, past any stickiness. Its
+        // vote, when it sends one, is for the term after m.term: the one we campaign in.
         if (this.role === 'follower' && this.voters.includes(this.raft.self) && this.membershipKnown) {
-          await this.campaign(true);
+          await this.campaign(true, m.vote ? m.from : undefined);
         }
         return;
     }
@@ -511,12 +522,15 @@ class ElectionActor implements Actor<ElectionMessage> {
     this.hardState = hardState;
   }
 
-  /** Moves the log actor into our term; its answer is its tail as of that moment. Undefined if it is down. */
-  private async syncLog(leaderId: ReplicaId | null): Promise<LogTail | undefined> {
+  /**
+   * Moves the log actor into our term (`campaigning`: as its candidate); its answer is its
+   * tail as of that moment. Undefined if it is down.
+   */
+  private async syncLog(leaderId: ReplicaId | null, campaigning = false): Promise<LogTail | undefined> {
     try {
       const position = await this.ctx.request<MessageOf<LogMessage, 'enter-term'>>(
         LOG,
-        { type: 'enter-term', term: this.hardState.term, leaderId },
+        { type: 'enter-term', term: this.hardState.term, leaderId, campaigning },
         { timeoutMs: LOG_TIMEOUT_MS },
       );
       this.adoptPosition(position);
@@ -558,6 +572,36 @@ class ElectionActor implements Actor<ElectionMessage> {
     this.voters = voters;
     for (const voter of voters) this.knownPeers.add(voter);
     this.transport?.setPeers?.([...this.knownPeers].filter((p) => p !== this.raft.self));
+  }
+
+  /**
+   * The leader hands leadership to `message.to` (thesis §3.10), sparing the target one round
+   * of votes: it durably votes for the target in the next term and steps down into that term
+   * before TimeoutNow leaves, and TimeoutNow says so (`vote`), so the target counts the vote
+   * as it campaigns. The §5.4.1 check this vote skips holds by construction: the log actor
+   * sends TimeoutNow only once the target's log matches the leader's whole log, and a leader
+   * takes no entries while a transfer is under way, so the two logs are the same. The vote is
+   * for a term this replica has not voted in (it leads the one before), and once durable it
+   * is never given to another candidate of that term, as any vote.
+   */
+  private async handOver(message: TimeoutNow): Promise<void> {
+    if (message.term !== this.hardState.term || this.role !== 'leader') return;
+    if (!this.voters.includes(message.to)) return;
+    await this.persist({ term: message.term + 1, votedFor: message.to });
+    this.role = 'follower';
+    this.leaderId = null;
+    this.votes.clear();
+    this.preVotes.clear();
+    this.recentlyActive.clear();
+    this.resetElectionTimer();
+    this.sendMessage({
+      type: 'timeout-now',
+      term: message.term,
+      from: message.from,
+      to: message.to,
+      vote: true,
+    });
+    await this.syncLog(null);
   }
 
   /** The log actor's messages leave only in our current term, and leader messages only while we lead. */

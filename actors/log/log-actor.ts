@@ -17,6 +17,7 @@ import type { RaftConfig } from '../raft/raft-config.js';
 import type { LogEntry, LogTail, ReplicaId, SnapshotMeta } from '../raft/types.js';
 import type { SnapshotChunk, StorageMessage } from '../storage/protocol.js';
 import { ForwardedReads, firstRequestId } from './forwarded-reads.js';
+import { HeldProposals } from './held-proposals.js';
 import { LeadershipObservers } from './leadership-observers.js';
 import { chooseSuccessor, decideTransfer, LeadershipTransfer } from './leadership-transfer.js';
 import { LeaseBoard } from './lease-board.js';
@@ -86,6 +87,8 @@ const FORWARDED_READ_MAX_AGE_ELECTION_TIMEOUTS = 2;
 
 /** Leadership subscribers held at once (a replica has a handful: the main thread, the AWS-lease actor). */
 const MAX_LEADERSHIP_SUBSCRIBERS = 16;
+/** Proposals held at most while leadership is settled here (held-proposals.ts); more are answered at once. */
+const HELD_PROPOSALS_MAX = 1_024;
 
 interface PendingAck {
   readonly leader: ReplicaId;
@@ -113,6 +116,16 @@ class LogActor implements Actor<LogMessage> {
   private term = 0;
   private role: 'follower' | 'leader' = 'follower';
   private leaderId: ReplicaId | null = null;
+  /**
+   * The replica this one handed leadership to, and the term it was told to lead: named in
+   * `not-leader` answers while that term's leader is not known here yet, so clients go
+   * to it at once rather than back off.
+   */
+  private handedOver: { readonly term: number; readonly to: ReplicaId } | undefined;
+  /** The term this replica campaigns in, while it does (the election actor says so). */
+  private campaignTerm = 0;
+  /** Proposals held while leadership is being settled here (held-proposals.ts). */
+  private readonly held: HeldProposals<Replier | undefined>;
   private commitIndex = 0;
   /** Highest index the state machine has been sent (undefined until it reports where it is). */
   private appliedSent: number | undefined;
@@ -167,6 +180,8 @@ class LogActor implements Actor<LogMessage> {
       FORWARDED_READ_MAX_AGE_ELECTION_TIMEOUTS * options.raft.electionTicksMax,
     );
     this.configs = new MembershipLog({ voters: [...options.raft.initialVoters] });
+    // An election or a hand-off is settled within an election timeout, or it failed.
+    this.held = new HeldProposals(HELD_PROPOSALS_MAX, options.raft.electionTicksMax);
     this.leadershipObservers = new LeadershipObservers({
       maxSubscribers: MAX_LEADERSHIP_SUBSCRIBERS,
       subscriptionTtlMs: LEADERSHIP_SUBSCRIPTION_TTL_MS,
@@ -221,6 +236,7 @@ class LogActor implements Actor<LogMessage> {
 
   receive(message: LogMessage, meta: MessageMeta): void {
     this.handle(message, meta);
+    this.settleHeldProposals();
     // Under sustained load the mailbox may never run empty: flush batches every few turns anyway.
     if (++this.turnsSinceFlush >= FLUSH_EVERY_TURNS) this.idle();
     else this.publishLease();
@@ -230,6 +246,7 @@ class LogActor implements Actor<LogMessage> {
     switch (message.type) {
       case 'enter-term':
         this.enterTerm(message.term, message.leaderId);
+        if (message.campaigning) this.campaignTerm = message.term;
         // A restarted election actor announces itself this way: tell it the configuration too.
         this.announceMembership();
         meta.reply?.ok(this.position());
@@ -254,6 +271,7 @@ class LogActor implements Actor<LogMessage> {
         this.onPeer(message.message, message.receivedAtMs);
         return;
       case 'propose':
+        if (this.holdsProposals() && this.held.hold(message.data, meta.reply)) return;
         meta.reply?.ok(this.propose(message.data));
         return;
       case 'change-membership':
@@ -406,6 +424,7 @@ class LogActor implements Actor<LogMessage> {
     if (term !== this.term || this.role === 'leader') return;
     this.role = 'leader';
     this.leaderId = this.raft.self;
+    this.campaignTerm = 0;
     this.lease.beginLeadership(this.ctx.clock.nowMs());
     for (const peer of this.peers()) {
       this.progress.set(peer, new Progress(this.log.lastIndex + 1, this.raft.maxInflightAppends));
@@ -423,7 +442,8 @@ class LogActor implements Actor<LogMessage> {
   }
 
   private notLeader(): { ok: false; reason: 'not-leader'; leaderId: ReplicaId | null } {
-    return { ok: false, reason: 'not-leader', leaderId: this.leaderId };
+    const likely = this.handedOver?.term === this.term ? this.handedOver.to : null;
+    return { ok: false, reason: 'not-leader', leaderId: this.leaderId ?? likely };
   }
 
   // ------------------------------------------------------------------ proposals
@@ -443,6 +463,25 @@ class LogActor implements Actor<LogMessage> {
     const entry = this.appendLocal('command', data);
     this.replicateWanted = true;
     return { ok: true, index: entry.index, term: entry.term };
+  }
+
+  /**
+   * Whether a proposal is held rather than answered: this replica campaigns in the current
+   * term and no leader of it is known yet, or it leads and hands leadership off.
+   */
+  private holdsProposals(): boolean {
+    if (this.role === 'leader') return this.transfer.underWay;
+    return this.campaignTerm === this.term && this.leaderId === null;
+  }
+
+  /**
+   * Once leadership is settled here, the held proposals are answered as any proposal then:
+   * appended after a new leader's no-op, or `not-leader` naming who leads (or the successor
+   * this replica voted for when it handed off).
+   */
+  private settleHeldProposals(): void {
+    if (this.held.size === 0 || this.holdsProposals()) return;
+    for (const { data, reply } of this.held.takeAll()) reply?.ok(this.propose(data));
   }
 
   private appendLocal(kind: LogEntry['kind'], data: Uint8Array): LogEntry {
@@ -745,6 +784,7 @@ class LogActor implements Actor<LogMessage> {
 
   private onTick(): void {
     for (const reply of this.forwardedReads.tick()) reply?.ok(this.notLeader());
+    for (const { data, reply } of this.held.tick()) reply?.ok(this.propose(data));
     if (this.role === 'leader') this.tickMembershipWork();
     if (this.role === 'leader') {
       this.ticksSinceHeartbeat++;
@@ -1126,7 +1166,9 @@ class LogActor implements Actor<LogMessage> {
     const ready = this.transfer.takeReadyToSend(this.progress.get(target)?.match, this.log.lastIndex);
     if (ready === undefined) return;
     this.lease.forfeit();
-    this.send({ type: 'timeout-now', term: this.term, from: this.raft.self, to: ready.to });
+    this.handedOver = { term: this.term + 1, to: ready.to };
+    // The election actor votes for the target in the next term before this leaves (handOver).
+    this.send({ type: 'timeout-now', term: this.term, from: this.raft.self, to: ready.to, vote: true });
     ready.reply?.ok({ ok: true } satisfies TransferResult);
   }
 

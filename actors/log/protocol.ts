@@ -99,11 +99,16 @@ export function leadsReady(
 /** The log actor's inbox. */
 export type LogMessage =
   // ---- from the election actor ----
-  /** Enter `term` as a follower (of `leaderId` when known); answers with the log's tail, which includes every entry acknowledged so far. */
+  /**
+   * Enter `term` as a follower (of `leaderId` when known); answers with the log's tail, which
+   * includes every entry acknowledged so far. `campaigning`: this replica is a candidate in
+   * `term` (proposals are then held until the election is settled: held-proposals.ts).
+   */
   | ({
       readonly type: 'enter-term';
       readonly term: number;
       readonly leaderId: ReplicaId | null;
+      readonly campaigning: boolean;
     } & Ask<LogPosition>)
   /** The election was won: lead `term` (ignored unless it is the log's current term). */
   | { readonly type: 'become-leader'; readonly term: number }

@@ -150,7 +150,7 @@ const LAYOUTS: { readonly [T in RaftMessageType]: BodyLayout<MessageOf<T>> } = {
   },
   'install-snapshot': { meta: 'snapshot-meta', offset: 'uint', done: 'bool', chunk: 'bytes' },
   'install-snapshot-response': { nextOffset: 'uint', installed: 'bool', lastIndex: 'uint' },
-  'timeout-now': {},
+  'timeout-now': { vote: 'bool' },
   'read-index': { requestId: 'uint' },
   'read-index-response': { requestId: 'uint', ok: 'bool', readIndex: 'uint' },
   'lease-read-index': { requestId: 'uint' },

@@ -103,9 +103,14 @@ export interface InstallSnapshotResponse extends Envelope {
   readonly lastIndex: number;
 }
 
-/** Leadership transfer (thesis §3.10): the leader tells an up-to-date follower to campaign now. */
+/**
+ * Leadership transfer (thesis §3.10): the leader tells an up-to-date follower to campaign now.
+ * With `vote` set, the leader has already durably voted for that follower in the next term
+ * (`term + 1`), so the follower counts that vote at once instead of asking for it.
+ */
 export interface TimeoutNow extends Envelope {
   readonly type: 'timeout-now';
+  readonly vote: boolean;
 }
 
 export type RaftMessageType = RaftMessage['type'];

@@ -1,10 +1,11 @@
 /**
  * The first step of a planned stop (SIGTERM, SIGINT): a replica that leads hands leadership
  * to its most caught-up follower before it drains (thesis §3.10), so the group elects its
- * next leader in one round trip instead of waiting an election timeout for a dead one.
+ * next leader at once instead of waiting an election timeout for a dead one.
  *
- * The log actor chooses the follower (chooseSuccessor), stops taking proposals (clients are
- * told `not-leader` naming the successor), brings it up to date and sends it TimeoutNow;
+ * The log actor chooses the follower (chooseSuccessor), stops taking proposals (they are
+ * held, then answered `not-leader` naming the successor once this replica has voted for it),
+ * brings it up to date and sends it TimeoutNow with that vote;
  * this step then waits until the leadership feed shows another replica leading a later
  * term. It is bounded by `timeoutMs`: when no follower is eligible, the log actor refuses,
  * or no successor shows up in time, the stop goes on as a plain drain and the group elects

@@ -113,7 +113,7 @@ export function printMessage(m: RaftMessage): string {
     case 'install-snapshot-response':
       return `${head} SnapshotResp term=${m.term} installed=${m.installed} last=${m.lastIndex}`;
     case 'timeout-now':
-      return `${head} TimeoutNow term=${m.term}`;
+      return `${head} TimeoutNow term=${m.term}${m.vote ? ` vote=${m.term + 1}` : ''}`;
     case 'read-index':
       return `${head} ReadIndex term=${m.term} id=${m.requestId}`;
     case 'lease-read-index':

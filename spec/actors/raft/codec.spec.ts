@@ -109,7 +109,7 @@ const ARBITRARIES: { readonly [T in RaftMessageType]: fc.Arbitrary<Extract<RaftM
     installed: fc.boolean(),
     lastIndex: uintArb,
   }),
-  'timeout-now': fc.record({ type: fc.constant('timeout-now'), ...envelope }),
+  'timeout-now': fc.record({ type: fc.constant('timeout-now'), ...envelope, vote: fc.boolean() }),
   'read-index': fc.record({ type: fc.constant('read-index'), ...envelope, requestId: uintArb }),
   'lease-read-index': fc.record({ type: fc.constant('lease-read-index'), ...envelope, requestId: uintArb }),
   'read-index-response': fc.record({
@@ -298,7 +298,7 @@ describe('actors/raft/codec', () => {
 
     it('keeps non-ASCII replica ids, including a leading byte-order mark', () => {
       for (const id of ['réplica-1', '\u{feff}r1', '東京-1', '🦊'.repeat(63)]) {
-        const m: RaftMessage = { type: 'timeout-now', term: 1, from: id, to: 'r2' };
+        const m: RaftMessage = { type: 'timeout-now', term: 1, from: id, to: 'r2', vote: true };
         expect(decodeOk(encode(m))).to.deep.equal(m);
       }
     });
@@ -354,7 +354,7 @@ describe('actors/raft/codec', () => {
     });
 
     it('rejects another codec version', () => {
-      const bytes = encode({ type: 'timeout-now', term: 1, from: 'a', to: 'b' });
+      const bytes = encode({ type: 'timeout-now', term: 1, from: 'a', to: 'b', vote: false });
       for (const version of [0, 1, 3, 255]) {
         bytes[0] = version;
         expect(errorCode(decodeRaftMessage(bytes))).to.equal('bad-version');
