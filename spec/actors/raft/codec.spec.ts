@@ -361,6 +361,16 @@ describe('actors/raft/codec', () => {
       }
     });
 
+    it('refuses a TimeoutNow of either layout in the other (the vote byte added or missing)', () => {
+      // The layout a release without the vote sent: the envelope alone. A receiver drops it,
+      // and a hand-off between the two releases ends as a stop without one (OPERATIONS).
+      const withVote = encode({ type: 'timeout-now', term: 3, from: 'a', to: 'b', vote: true });
+      expect(errorCode(decodeRaftMessage(withVote.subarray(0, withVote.length - 1)))).to.equal('truncated');
+      const envelopeOnly = frame(CODEC_VERSION, MESSAGE_TAGS['timeout-now'], 3, ascii('a'), ascii('b'));
+      expect(errorCode(decodeRaftMessage(envelopeOnly))).to.equal('truncated');
+      expect(errorCode(decodeRaftMessage(frame(withVote, 0)))).to.equal('trailing-bytes');
+    });
+
     it('rejects an unknown type tag', () => {
       for (const tag of [0, 13, 200, 255]) {
         expect(errorCode(decodeRaftMessage(frame(CODEC_VERSION, tag, 1, ascii('a'), ascii('b'))))).to.equal(
