@@ -21,6 +21,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { RaftClient } from '../clients/raft-client.js';
 import { HybridClock } from '../protocol/dns/version.js';
@@ -72,39 +73,27 @@ interface Restart {
 
 const now = () => performance.now();
 
-/** The longest stretch without an acknowledged write in (from, until] that began before `before`. */
-function gapBeginningBefore(
+/** The stretches without an acknowledged write in (from, until]: when each began, and how long. */
+function writeGaps(
   ackTimesMs: readonly number[],
   from: number,
-  before: number,
   until: number,
-): number {
+): Array<{ readonly atMs: number; readonly ms: number }> {
+  const gaps: Array<{ atMs: number; ms: number }> = [];
   let previous = from;
-  let longest = 0;
   for (const t of ackTimesMs.filter((a) => a > from && a <= until).sort((a, b) => a - b)) {
-    if (previous < before) longest = Math.max(longest, t - previous);
+    gaps.push({ atMs: previous - from, ms: t - previous });
     previous = t;
   }
-  return round(longest, 0);
+  return gaps;
 }
 
-/** The longest stretch without an acknowledged write in (from, until], and when it began. */
-function writeGap(
-  ackTimesMs: readonly number[],
-  from: number,
-  until: number,
-): { writeGapMs: number; writeGapAtMs: number } {
-  let previous = from;
-  let longest = 0;
-  let at = 0;
-  for (const t of ackTimesMs.filter((a) => a > from && a <= until).sort((a, b) => a - b)) {
-    if (t - previous > longest) {
-      longest = t - previous;
-      at = previous - from;
-    }
-    previous = t;
-  }
-  return { writeGapMs: round(longest, 0), writeGapAtMs: round(at, 0) };
+/** The longest of `gaps` (the first of equals), or a zero gap at 0 when there is none. */
+function longest(gaps: ReadonlyArray<{ readonly atMs: number; readonly ms: number }>): {
+  readonly atMs: number;
+  readonly ms: number;
+} {
+  return gaps.reduce((best, gap) => (gap.ms > best.ms ? gap : best), { atMs: 0, ms: 0 });
 }
 
 function leaseListener(replica: ReplicaProcess): DnsListenerInfo {
@@ -178,15 +167,11 @@ try {
     await pollUntil('steady writes', 20_000, async () =>
       writes.ackTimesMs.length > WRITES_BETWEEN ? true : undefined,
     );
+    // A measurement window: the load runs on its own for this long, with nothing restarted.
     const quietFrom = now();
-    await pollUntil('a quiet window', QUIET_WINDOW_MS * 2, async () =>
-      now() - quietFrom >= QUIET_WINDOW_MS ? true : undefined,
-    );
-    emit({
-      figure: 'no-restart',
-      windowMs: QUIET_WINDOW_MS,
-      writeGapMs: writeGap(writes.ackTimesMs, quietFrom, quietFrom + QUIET_WINDOW_MS).writeGapMs,
-    });
+    await sleep(QUIET_WINDOW_MS);
+    const quietGap = longest(writeGaps(writes.ackTimesMs, quietFrom, quietFrom + QUIET_WINDOW_MS));
+    emit({ figure: 'no-restart', windowMs: QUIET_WINDOW_MS, writeGapMs: round(quietGap.ms, 0) });
     for (let r = 1; r <= rounds; r++) {
       for (const method of METHODS) {
         const leader = await cluster.waitForLeader(20_000);
@@ -216,13 +201,15 @@ try {
             writes.ackTimesMs.length >= acked + WRITES_BETWEEN ? true : undefined,
           );
           const until = now();
+          const gaps = writeGaps(writes.ackTimesMs, signalledAt, until);
           const restart: Restart = {
             method,
             round: r,
             replica: id,
             leader: wasLeader,
-            ...writeGap(writes.ackTimesMs, signalledAt, until),
-            stopWriteGapMs: gapBeginningBefore(writes.ackTimesMs, signalledAt, exitedAt, until),
+            writeGapMs: round(longest(gaps).ms, 0),
+            writeGapAtMs: round(longest(gaps).atMs, 0),
+            stopWriteGapMs: round(longest(gaps.filter((g) => g.atMs < exitedAt - signalledAt)).ms, 0),
             queries: delta(queries.counts, countsBefore),
           };
           restarts.push(restart);

@@ -5,7 +5,7 @@ import type { PeerTransport } from '../../runtime/transport.js';
 import type { LogMessage, LogPosition } from '../log/protocol.js';
 import { LOG, STORAGE } from '../raft/actor-names.js';
 import { decodeRaftMessage, encodeRaftMessage } from '../raft/codec.js';
-import type { PreVote, RaftMessage, RequestVote, TimeoutNow } from '../raft/peer-messages.js';
+import type { PreVote, RaftMessage, RequestVote } from '../raft/peer-messages.js';
 import { hasQuorum } from '../raft/quorum.js';
 import type { RaftConfig } from '../raft/raft-config.js';
 import { type HardState, isUpToDate, type LogTail, type ReplicaId } from '../raft/types.js';
@@ -114,8 +114,10 @@ class ElectionActor implements Actor<ElectionMessage> {
         await this.onFrame(message.from, message.bytes, message.receivedAtMs);
         return;
       case 'send':
-        if (message.message.type === 'timeout-now') await this.handOver(message.message);
-        else this.sendFromLog(message.message);
+        this.sendFromLog(message.message);
+        return;
+      case 'hand-over':
+        await this.handOver(message.term, message.to);
         return;
       case 'log-started':
         // The log actor lost its volatile state; a leader's state went with it.
@@ -501,7 +503,13 @@ class ElectionActor implements Actor<ElectionMessage> {
 
   /** Figure 2: a higher term makes us a follower in it; durable before anything depends on it. */
   private async adoptTerm(term: number, leaderId: ReplicaId | null): Promise<void> {
-    await this.persist({ term, votedFor: null });
+    await this.enterTermDurably({ term, votedFor: null }, leaderId);
+    await this.syncLog(leaderId);
+  }
+
+  /** A follower in `hardState.term`, durable first; the log actor is not told yet. */
+  private async enterTermDurably(hardState: HardState, leaderId: ReplicaId | null): Promise<void> {
+    await this.persist(hardState);
     this.role = 'follower';
     this.leaderId = leaderId;
     this.votes.clear();
@@ -509,7 +517,6 @@ class ElectionActor implements Actor<ElectionMessage> {
     this.recentlyActive.clear();
     if (leaderId !== null) this.ticksSinceLeaderContact = 0;
     this.resetElectionTimer();
-    await this.syncLog(leaderId);
   }
 
   private async persist(hardState: HardState): Promise<void> {
@@ -575,42 +582,26 @@ class ElectionActor implements Actor<ElectionMessage> {
   }
 
   /**
-   * The leader hands leadership to `message.to` (thesis §3.10), sparing the target one round
+   * The leader hands leadership to `to` (thesis §3.10), sparing the target one round
    * of votes: it durably votes for the target in the next term and steps down into that term
    * before TimeoutNow leaves, and TimeoutNow says so (`vote`), so the target counts the vote
    * as it campaigns. The §5.4.1 check this vote skips holds by construction: the log actor
-   * sends TimeoutNow only once the target's log matches the leader's whole log, and a leader
+   * asks for this only once the target's log matches the leader's whole log, and a leader
    * takes no entries while a transfer is under way, so the two logs are the same. The vote is
    * for a term this replica has not voted in (it leads the one before), and once durable it
    * is never given to another candidate of that term, as any vote.
    */
-  private async handOver(message: TimeoutNow): Promise<void> {
-    if (message.term !== this.hardState.term || this.role !== 'leader') return;
-    if (!this.voters.includes(message.to)) return;
-    await this.persist({ term: message.term + 1, votedFor: message.to });
-    this.role = 'follower';
-    this.leaderId = null;
-    this.votes.clear();
-    this.preVotes.clear();
-    this.recentlyActive.clear();
-    this.resetElectionTimer();
-    this.sendMessage({
-      type: 'timeout-now',
-      term: message.term,
-      from: message.from,
-      to: message.to,
-      vote: true,
-    });
+  private async handOver(term: number, to: ReplicaId): Promise<void> {
+    if (term !== this.hardState.term || this.role !== 'leader' || !this.voters.includes(to)) return;
+    await this.enterTermDurably({ term: term + 1, votedFor: to }, null);
+    this.sendMessage({ type: 'timeout-now', term, from: this.raft.self, to, vote: true });
     await this.syncLog(null);
   }
 
   /** The log actor's messages leave only in our current term, and leader messages only while we lead. */
   private sendFromLog(message: RaftMessage): void {
     if (message.term !== this.hardState.term) return;
-    const leaderOnly =
-      message.type === 'append-entries' ||
-      message.type === 'install-snapshot' ||
-      message.type === 'timeout-now';
+    const leaderOnly = message.type === 'append-entries' || message.type === 'install-snapshot';
     if (leaderOnly && this.role !== 'leader') return;
     if (!this.knownPeers.has(message.to)) {
       // The leader replicates to a replica catching up before it joins (thesis §4.2.1).

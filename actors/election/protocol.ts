@@ -51,6 +51,11 @@ export type ElectionMessage =
     }
   /** From the log actor: send this to `message.to` if we are still in its term. */
   | { readonly type: 'send'; readonly message: RaftMessage }
+  /**
+   * From the log actor leading `term`, once `to` holds its whole log (thesis §3.10): vote for
+   * `to` in the next term, step down into it, and send `to` TimeoutNow carrying that vote.
+   */
+  | { readonly type: 'hand-over'; readonly term: number; readonly to: ReplicaId }
   /** The log actor (re)started and needs to learn the term. */
   | { readonly type: 'log-started' }
   /** The newest configuration in the log changed (thesis §4.1: it applies at once). */

@@ -1167,8 +1167,8 @@ class LogActor implements Actor<LogMessage> {
     if (ready === undefined) return;
     this.lease.forfeit();
     this.handedOver = { term: this.term + 1, to: ready.to };
-    // The election actor votes for the target in the next term before this leaves (handOver).
-    this.send({ type: 'timeout-now', term: this.term, from: this.raft.self, to: ready.to, vote: true });
+    // The election actor votes for the target in the next term, then sends TimeoutNow.
+    this.ctx.send(ELECTION, { type: 'hand-over', term: this.term, to: ready.to });
     ready.reply?.ok({ ok: true } satisfies TransferResult);
   }
 
